@@ -1,0 +1,55 @@
+# The two commands a new developer needs: `make run` and `make test`. Everything else is a step
+# of those. Everything is installed into .venv from the pinned lock files; nothing global.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROTOS := $(shell find proto -name '*.proto' | sort)
+STAMP := $(VENV)/.installed
+
+.PHONY: all install gen lint proto-lint test test-unit test-integration test-e2e run clean lock
+
+all: test
+
+# The venv is rebuilt when the lock or the project metadata changes.
+$(STAMP): requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(MAKE) --no-print-directory gen
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Python stubs from proto/ (gitignored, regenerated on every build, so never stale or hand-edited).
+gen: $(PROTOS)
+	rm -rf gen && mkdir -p gen
+	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
+	find gen/ticketing -type d -exec touch {}/__init__.py \;
+
+proto-lint: install
+	$(BIN)/buf lint
+	$(BIN)/buf format --diff --exit-code
+
+lint: install proto-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install gen lint
+	$(BIN)/python -m pytest -q tests
+
+test-unit: install gen
+	$(BIN)/python -m pytest -q tests/unit
+
+run: install gen
+	$(BIN)/ticketing run
+
+# Re-pin dependencies after changing pyproject.toml (needs the registry; not part of test or run).
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,142 @@
+"""Settings, read from the environment once at start. Nothing here connects to anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if kind is tuple[int, ...]:
+        try:
+            return tuple(int(part) for part in raw.split(",") if part.strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from None
+    return raw
+
+
+class FromEnv:
+    """Mixin for frozen dataclasses: each field is read from the upper-cased variable of its name.
+
+    A field without a default is required; `str | None` fields are None when unset or empty.
+    """
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        env = os.environ if env is None else env
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if field.name in overrides:
+                values[field.name] = overrides[field.name]
+                continue
+            var = field.name.upper()
+            raw = env.get(var)
+            kind = hints[field.name]
+            optional = isinstance(kind, types.UnionType) and type(None) in typing.get_args(kind)
+            if optional:
+                kind = next(a for a in typing.get_args(kind) if a is not type(None))
+            if raw is None or (optional and raw == ""):
+                if field.default is dataclasses.MISSING and not optional:
+                    raise ConfigError(f"{var} is required")
+                continue
+            values[field.name] = _convert(var, raw, kind)
+        return cls(**values)
+
+
+def read_secret(value: str | None, path: str | None, name: str) -> str | None:
+    """A secret given inline (`NAME`) or as a file (`NAME_FILE`, e.g. a mounted Secret)."""
+    if value:
+        return value.replace("\\n", "\n")
+    if path:
+        try:
+            return Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE={path} cannot be read: {exc}") from None
+    return None
+
+
+@dataclass(frozen=True)
+class CommonSettings(FromEnv):
+    """What every process of the system reads."""
+
+    ticketing_namespace: str = "ticketing"
+    mongo_url: str | None = None
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    jwt_public_key: str | None = None
+    jwt_public_key_file: str | None = None
+    log_level: str = "INFO"
+    # Interface the servers listen on; `ticketing run` keeps everything on loopback.
+    bind_host: str = "0.0.0.0"
+    # Where the services listen (servers) and where to reach them (clients).
+    auth_port: int = 50051
+    tickets_port: int = 50052
+    orders_port: int = 50053
+    payments_port: int = 50054
+    expiration_port: int = 50055
+    auth_addr: str | None = None
+    tickets_addr: str | None = None
+    orders_addr: str | None = None
+    payments_addr: str | None = None
+    expiration_addr: str | None = None
+    # Event consumers: how often a failing message is tried before it is dead-lettered, and the
+    # waits between tries (ms), the last one repeating.
+    event_max_attempts: int = 5
+    event_retry_delays_ms: tuple[int, ...] = (200, 1000, 5000, 15000)
+    # Seconds a server lets in-flight calls finish after SIGTERM.
+    shutdown_grace_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        ns = self.ticketing_namespace
+        if not ns or not all(c.isalnum() or c in "-_" for c in ns):
+            raise ConfigError(f"TICKETING_NAMESPACE must be letters, digits, - or _, got {ns!r}")
+        if self.event_max_attempts < 1:
+            raise ConfigError("EVENT_MAX_ATTEMPTS must be at least 1")
+        if not self.event_retry_delays_ms:
+            raise ConfigError("EVENT_RETRY_DELAYS_MS needs at least one delay")
+
+    @property
+    def namespace(self) -> str:
+        return self.ticketing_namespace
+
+    def require_mongo_url(self) -> str:
+        if not self.mongo_url:
+            raise ConfigError(
+                "MONGO_URL is required (`ticketing run` starts an embedded server and sets it)"
+            )
+        return self.mongo_url
+
+    def public_key(self) -> str:
+        key = read_secret(self.jwt_public_key, self.jwt_public_key_file, "JWT_PUBLIC_KEY")
+        if not key:
+            raise ConfigError("JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required")
+        return key
+
+    def port_of(self, service: str) -> int:
+        return int(getattr(self, f"{service}_port"))
+
+    def addr_of(self, service: str) -> str:
+        return getattr(self, f"{service}_addr") or f"127.0.0.1:{self.port_of(service)}"

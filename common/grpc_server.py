@@ -1,0 +1,129 @@
+"""The gRPC server every service runs: its servicers plus the standard health and reflection
+services, one interceptor that authenticates the caller, maps `AppError`s to statuses and logs
+each call, and a graceful stop (health goes NOT_SERVING, in-flight calls get a grace period)."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from common.errors import AppError, Unauthenticated, to_grpc_status
+from common.jwt import Claims, TokenVerifier, bearer_token
+
+log = logging.getLogger(__name__)
+
+_caller: contextvars.ContextVar[Claims | AppError | None] = contextvars.ContextVar(
+    "caller", default=None
+)
+_token: contextvars.ContextVar[str | None] = contextvars.ContextVar("token", default=None)
+
+
+def current_user() -> Claims:
+    """The verified caller of this RPC; UNAUTHENTICATED without a valid token."""
+    caller = _caller.get()
+    if isinstance(caller, Claims):
+        return caller
+    if isinstance(caller, AppError):
+        raise caller
+    raise Unauthenticated("Authentication required")
+
+
+def optional_user() -> Claims | None:
+    caller = _caller.get()
+    return caller if isinstance(caller, Claims) else None
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, verifier: TokenVerifier | None) -> None:
+        self.verifier = verifier
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        if method.startswith(("/grpc.health.", "/grpc.reflection.")):
+            return handler
+        inner = handler.unary_unary
+        verifier = self.verifier
+        metadata = dict(handler_call_details.invocation_metadata or ())
+
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            outcome = "OK"
+            token = bearer_token(metadata.get("authorization"))
+            if token is not None and verifier is not None:
+                try:
+                    _caller.set(await verifier.verify(token))
+                except AppError as exc:
+                    _caller.set(exc)
+                _token.set(token)
+            try:
+                return await inner(request, context)
+            except AppError as exc:
+                outcome = exc.code.value
+                await context.abort_with_status(to_grpc_status(exc))
+            except grpc.aio.AbortError:
+                outcome = "ABORTED_BY_HANDLER"
+                raise
+            except Exception:
+                outcome = "INTERNAL"
+                log.exception("unhandled error", extra={"method": method})
+                await context.abort(grpc.StatusCode.INTERNAL, "Internal server error")
+            finally:
+                log.info(
+                    "rpc",
+                    extra={
+                        "method": method,
+                        "outcome": outcome,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def current_token() -> str | None:
+    return _token.get()
+
+
+class GrpcServer:
+    def __init__(self, verifier: TokenVerifier | None, grace_seconds: float = 10.0) -> None:
+        self.server = grpc.aio.server(interceptors=[ServiceInterceptor(verifier)])
+        self.health = HealthServicer()
+        self.grace = grace_seconds
+        self._names: list[str] = []
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+
+    def add(
+        self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, full_name: str
+    ) -> None:
+        register(servicer, self.server)
+        self._names.append(full_name)
+
+    async def start(self, host: str, port: int) -> int:
+        names = [*self._names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
+        reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], self.server)
+        bound = self.server.add_insecure_port(f"{host}:{port}")
+        if bound == 0:
+            raise OSError(f"cannot listen on {host}:{port}")
+        await self.server.start()
+        for name in ["", *self._names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return bound
+
+    async def stop(self) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.grace)

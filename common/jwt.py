@@ -1,0 +1,140 @@
+"""Session tokens: EdDSA (Ed25519) JWTs signed by auth, verified everywhere with the public key.
+
+A token is refused when it is not EdDSA (including `alg: none`), not signed by our key, altered,
+expired, missing a claim, or revoked (its `jti` is held in Redis until the token would expire).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from common.clock import Clock, SystemClock
+from common.errors import Unauthenticated
+
+ALGORITHM = "EdDSA"
+REQUIRED_CLAIMS = ("sub", "email", "iat", "exp", "jti")
+
+
+@dataclass(frozen=True)
+class Claims:
+    sub: str
+    email: str
+    iat: int
+    exp: int
+    jti: str
+
+    @property
+    def user_id(self) -> str:
+        return self.sub
+
+
+def generate_key_pair() -> tuple[str, str]:
+    """A new Ed25519 key pair as (private PEM, public PEM)."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+class Revocations(Protocol):
+    async def revoke(self, jti: str, expires_at: int) -> None: ...
+
+    async def is_revoked(self, jti: str) -> bool: ...
+
+
+class RedisRevocations:
+    """Revoked token ids, each kept exactly as long as the token could still be presented."""
+
+    def __init__(self, redis, namespace: str, clock: Clock | None = None) -> None:
+        self.redis = redis
+        self.prefix = f"{namespace}:revoked-jti:"
+        self.clock = clock or SystemClock()
+
+    async def revoke(self, jti: str, expires_at: int) -> None:
+        ttl = max(1, expires_at - int(self.clock.now().timestamp()) + 1)
+        await self.redis.set(self.prefix + jti, b"1", ex=ttl)
+
+    async def is_revoked(self, jti: str) -> bool:
+        return bool(await self.redis.exists(self.prefix + jti))
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: str, ttl_seconds: int, clock: Clock | None = None) -> None:
+        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(self._key, Ed25519PrivateKey):
+            raise ValueError("JWT private key must be an Ed25519 key")
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.clock = clock or SystemClock()
+
+    def issue(self, user_id: str, email: str) -> tuple[str, Claims]:
+        now = self.clock.now()
+        claims = Claims(
+            sub=user_id,
+            email=email,
+            iat=int(now.timestamp()),
+            exp=int((now + self.ttl).timestamp()),
+            jti=str(uuid.uuid4()),
+        )
+        token = jwt.encode(vars(claims), self._key, algorithm=ALGORITHM)
+        return token, claims
+
+
+class TokenVerifier:
+    def __init__(
+        self, public_key_pem: str, revocations: Revocations, clock: Clock | None = None
+    ) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+        self.revocations = revocations
+        self.clock = clock or SystemClock()
+
+    def decode(self, token: str) -> Claims:
+        """Signature, algorithm, claims and expiry; not revocation (that needs Redis)."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=[ALGORITHM],
+                options={"require": list(REQUIRED_CLAIMS), "verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            raise Unauthenticated("Invalid token") from None
+        try:
+            claims = Claims(**{name: payload[name] for name in REQUIRED_CLAIMS})
+        except TypeError:
+            raise Unauthenticated("Invalid token") from None
+        if not all(isinstance(getattr(claims, n), str) for n in ("sub", "email", "jti")):
+            raise Unauthenticated("Invalid token")
+        if not isinstance(claims.exp, int) or claims.exp <= self.clock.now().timestamp():
+            raise Unauthenticated("Token expired")
+        return claims
+
+    async def verify(self, token: str) -> Claims:
+        claims = self.decode(token)
+        if await self.revocations.is_revoked(claims.jti):
+            raise Unauthenticated("Token revoked")
+        return claims
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <jwt>` header, or None."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

@@ -1,0 +1,177 @@
+"""MongoDB access: one database per service, and a unit of work that commits an aggregate's
+changes and the events it recorded in one transaction (the transactional outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from google.protobuf.message import Message
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from common import events
+from common.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+INBOX = "processed_events"
+
+
+def mongo_client(url: str) -> AsyncMongoClient:
+    # Connecting is lazy: nothing happens until the first operation.
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, appname="ticketing")
+
+
+def database_name(namespace: str, service: str) -> str:
+    return f"{namespace}_{service}"
+
+
+async def ensure_outbox_indexes(db: AsyncDatabase) -> None:
+    await db[OUTBOX].create_index([("sent_at", ASCENDING), ("order_key", ASCENDING)])
+
+
+class Aggregate(Protocol):
+    events: list[Message]
+
+
+class UnitOfWork:
+    """`async with uow:` opens a transaction; `await uow.commit()` writes the outbox and commits;
+    leaving the block without committing rolls back. One instance serves one transaction."""
+
+    def __init__(
+        self,
+        client: AsyncMongoClient,
+        db: AsyncDatabase,
+        app_id: str,
+        clock: Clock | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.app_id = app_id
+        self.clock = clock or SystemClock()
+        self.on_commit = on_commit
+        self.session: AsyncClientSession | None = None
+        self._seen: list[Aggregate] = []
+        self._extra: list[Message] = []
+        self.committed = False
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self.client.start_session()
+        await self.session.start_transaction()
+        self._seen, self._extra, self.committed = [], [], False
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.session is not None
+        try:
+            if self.session.in_transaction:
+                await self.session.abort_transaction()
+        finally:
+            await self.session.end_session()
+            self.session = None
+
+    def track(self, aggregate: Aggregate) -> None:
+        if not any(a is aggregate for a in self._seen):
+            self._seen.append(aggregate)
+
+    def record(self, event: Message) -> None:
+        """An event that belongs to no aggregate of this service."""
+        self._extra.append(event)
+
+    async def already_processed(self, event_id: str) -> bool:
+        """True when this event id was handled before; otherwise remembers it in this transaction,
+        so a redelivered event changes nothing."""
+        inbox = self.db[INBOX]
+        if await inbox.find_one({"_id": event_id}, session=self.session) is not None:
+            return True
+        await inbox.insert_one({"_id": event_id, "at": self.clock.now()}, session=self.session)
+        return False
+
+    def collect_events(self) -> list[Message]:
+        collected = []
+        for aggregate in self._seen:
+            collected.extend(aggregate.events)
+            aggregate.events = []
+        collected.extend(self._extra)
+        self._extra = []
+        return collected
+
+    async def commit(self) -> None:
+        assert self.session is not None, "commit outside `async with`"
+        outgoing = [events.Envelope(e, app_id=self.app_id) for e in self.collect_events()]
+        if outgoing:
+            now = self.clock.now()
+            stamp = time.time_ns()
+            await self.db[OUTBOX].insert_many(
+                [
+                    {
+                        "_id": env.event_id,
+                        "type": env.type,
+                        "routing_key": env.routing_key,
+                        "body": events.encode(env.event).decode(),
+                        "app_id": env.app_id,
+                        "created_at": now,
+                        "order_key": f"{stamp:020d}-{i:05d}",
+                        "sent_at": None,
+                    }
+                    for i, env in enumerate(outgoing)
+                ],
+                session=self.session,
+            )
+        await self.session.commit_transaction()
+        self.committed = True
+        if outgoing and self.on_commit:
+            self.on_commit()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if not isinstance(exc, PyMongoError):
+        return False
+    if exc.has_error_label("TransientTransactionError"):
+        return True
+    if exc.has_error_label("UnknownTransactionCommitResult"):
+        return True
+    return getattr(exc, "code", None) in (112, 251)  # WriteConflict, NoSuchTransaction
+
+
+def retry_transient(
+    attempts: int = 8,
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
+    """Runs a whole handler again when its transaction lost a write conflict to another one."""
+
+    def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            for attempt in range(1, attempts + 1):
+                try:
+                    return await fn(*args, **kwargs)
+                except PyMongoError as exc:
+                    if attempt == attempts or not is_transient(exc):
+                        raise
+                    log.debug("transient transaction error, retrying", extra={"attempt": attempt})
+                    await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorate
+
+
+def strip_id(doc: dict[str, Any]) -> dict[str, Any]:
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    return doc

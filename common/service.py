@@ -1,0 +1,134 @@
+"""What every service process shares: its connections, built once from settings, and its
+lifecycle (start the consumers, relay and gRPC server; on SIGTERM stop them in reverse)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from google.protobuf.message import Message
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from common.bus import EventConsumer, Handler, RabbitPublisher
+from common.clock import Clock, SystemClock
+from common.config import CommonSettings
+from common.grpc_server import GrpcServer
+from common.jwt import RedisRevocations, TokenVerifier
+from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexes, mongo_client
+from common.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Infrastructure:
+    """A service's connections. Creating it connects to nothing; `close()` releases it all."""
+
+    name: str
+    settings: CommonSettings
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    redis: aioredis.Redis
+    verifier: TokenVerifier
+    publisher: RabbitPublisher
+    relay: OutboxRelay
+    clock: Clock
+
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: CommonSettings, clock: Clock | None = None
+    ) -> Infrastructure:
+        clock = clock or SystemClock()
+        mongo = mongo_client(settings.require_mongo_url())
+        db = mongo[database_name(settings.namespace, name)]
+        redis = aioredis.from_url(settings.redis_url)
+        verifier = TokenVerifier(
+            settings.public_key(), RedisRevocations(redis, settings.namespace, clock), clock
+        )
+        publisher = RabbitPublisher(settings.amqp_url, settings.namespace)
+        relay = OutboxRelay(db[OUTBOX], publisher.publish)
+        return cls(name, settings, mongo, db, redis, verifier, publisher, relay, clock)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.mongo, self.db, self.name, self.clock, on_commit=self.relay.wake)
+
+    def consumer(self, handlers: Mapping[type[Message], Handler]) -> EventConsumer:
+        return EventConsumer(
+            self.settings.amqp_url,
+            self.settings.namespace,
+            self.name,
+            handlers,
+            asyncio.get_running_loop(),
+            max_attempts=self.settings.event_max_attempts,
+            retry_delays_ms=self.settings.event_retry_delays_ms,
+        )
+
+    async def close(self) -> None:
+        await self.publisher.close()
+        await self.redis.aclose()
+        await self.mongo.close()
+
+
+@dataclass
+class ServiceProcess:
+    """A running service: background loops, event consumers and the gRPC server."""
+
+    name: str
+    server: GrpcServer
+    infra: Infrastructure
+    consumers: list[EventConsumer] = field(default_factory=list)
+    loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+    port: int = 0
+
+    async def start(self, host: str, port: int) -> int:
+        await ensure_outbox_indexes(self.infra.db)
+        for hook in self.on_start:
+            await hook()
+        self._tasks.append(asyncio.create_task(self.infra.relay.run(), name="outbox-relay"))
+        for loop in self.loops:
+            self._tasks.append(asyncio.create_task(loop()))
+        for consumer in self.consumers:
+            consumer.start()
+        self.port = await self.server.start(host, port)
+        log.info("serving", extra={"service": self.name, "port": self.port})
+        return self.port
+
+    async def wait_consumers_ready(self) -> None:
+        for consumer in self.consumers:
+            await consumer.wait_ready()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        for consumer in self.consumers:
+            await consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        # One last pass, so events committed by the calls that just drained leave now.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.infra.relay.publish_pending(), 5)
+        await self.infra.close()
+
+
+async def run_until_signalled(
+    start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[None]]
+) -> None:
+    """Starts, then waits for SIGTERM or SIGINT and stops cleanly."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await start()
+    await stopping.wait()
+    log.info("stopping")
+    await stop()

@@ -1,0 +1,28 @@
+"""The processes that make up the system, in start order. `ticketing serve NAME` runs one;
+`ticketing run` runs them all; the gateway's /readyz checks every gRPC one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str  # has main()
+    grpc_service: str | None  # full name of its API, None for the gateway
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("auth", "svc_auth.__main__", "ticketing.auth.v1.AuthService"),
+    ServiceSpec("gateway", "gateway.__main__", None),
+)
+
+GRPC_SERVICES = tuple(s for s in SERVICES if s.grpc_service)
+
+
+def spec(name: str) -> ServiceSpec:
+    for s in SERVICES:
+        if s.name == name:
+            return s
+    raise KeyError(name)

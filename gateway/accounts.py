@@ -1,0 +1,58 @@
+"""Account operations shared by the GraphQL resolvers and the REST routes: call auth, then keep
+the browser's `session` cookie in step with the outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from common.errors import Unauthenticated
+from common.jwt import Claims, TokenVerifier
+from gateway.clients import ServiceClients
+from gateway.session import Cookies, claims_of
+from ticketing.auth.v1 import auth_pb2
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: auth_pb2.User
+    token: str
+    claims: Claims
+
+
+class Accounts:
+    def __init__(self, clients: ServiceClients, verifier: TokenVerifier, cookies: Cookies) -> None:
+        self.clients = clients
+        self.verifier = verifier
+        self.cookies = cookies
+
+    def _signed_in(
+        self, reply: auth_pb2.SignUpResponse | auth_pb2.SignInResponse, response: Response
+    ) -> SignedIn:
+        claims = self.verifier.decode(reply.token)
+        self.cookies.set(response, reply.token, claims)
+        return SignedIn(reply.user, reply.token, claims)
+
+    async def sign_up(self, email: str, password: str, response: Response) -> SignedIn:
+        request = auth_pb2.SignUpRequest(email=email, password=password)
+        return self._signed_in(await self.clients.call(self.clients.auth.SignUp, request), response)
+
+    async def sign_in(self, email: str, password: str, response: Response) -> SignedIn:
+        request = auth_pb2.SignInRequest(email=email, password=password)
+        return self._signed_in(await self.clients.call(self.clients.auth.SignIn, request), response)
+
+    async def sign_out(self, token: str | None, response: Response) -> bool:
+        """Clears the cookie whatever happens; revokes the token when there is a valid one."""
+        self.cookies.clear(response)
+        if await claims_of(self.verifier, token) is None:
+            return False
+        await self.clients.call(self.clients.auth.SignOut, auth_pb2.SignOutRequest(), token)
+        return True
+
+    async def change_password(self, token: str | None, current: str, new: str) -> auth_pb2.User:
+        if await claims_of(self.verifier, token) is None:
+            raise Unauthenticated("Sign in first")
+        request = auth_pb2.ChangePasswordRequest(current_password=current, new_password=new)
+        reply = await self.clients.call(self.clients.auth.ChangePassword, request, token)
+        return reply.user

@@ -1,0 +1,77 @@
+"""The gateway's Starlette application: /graphql (GraphiQL on GET), the REST routes, probes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from common.jwt import RedisRevocations, TokenVerifier
+from gateway.accounts import Accounts
+from gateway.clients import ServiceClients
+from gateway.config import GatewaySettings
+from gateway.context import Context
+from gateway.rest import rest_routes
+from gateway.schema import build_schema
+from gateway.session import Cookies, token_of
+
+
+class GraphQLApp(GraphQL):
+    def __init__(self, accounts: Accounts, clients: ServiceClients, max_depth: int) -> None:
+        super().__init__(build_schema(max_depth), graphql_ide="graphiql")
+        self.accounts = accounts
+        self.clients = clients
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return Context(
+            request=request,
+            response=response,
+            clients=self.clients,
+            accounts=self.accounts,
+            token=token_of(request),
+        )
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    # Nothing connects here: channels and the Redis pool connect on first use.
+    redis = aioredis.from_url(settings.redis_url)
+    verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
+    clients = ServiceClients(settings)
+    accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))
+    graphql = GraphQLApp(accounts, clients, settings.graphql_max_depth)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        services = await clients.health()
+        try:
+            await redis.ping()
+            services["redis"] = True
+        except Exception:
+            services["redis"] = False
+        ready = all(services.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": services},
+            status_code=200 if ready else 503,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await clients.close()
+        await redis.aclose()
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *rest_routes(accounts),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,76 @@
+"""gRPC channels to the services, and the one way the gateway calls them: with the caller's
+token in the metadata, a deadline, and failures turned back into `AppError`s."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from common.errors import from_rpc_error
+from common.services import GRPC_SERVICES
+from gateway.config import GatewaySettings
+from ticketing.auth.v1 import auth_pb2_grpc
+
+R = TypeVar("R")
+
+_CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+
+class ServiceClients:
+    """Channels are opened on first use, inside the server's event loop (grpc.aio binds a
+    channel to the loop it was created in)."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.timeout = settings.rpc_timeout_seconds
+        self.addresses = {spec.name: settings.addr_of(spec.name) for spec in GRPC_SERVICES}
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def channel(self, name: str) -> grpc.aio.Channel:
+        if name not in self._channels:
+            self._channels[name] = grpc.aio.insecure_channel(
+                self.addresses[name], _CHANNEL_OPTIONS
+            )
+        return self._channels[name]
+
+    @functools.cached_property
+    def auth(self) -> auth_pb2_grpc.AuthServiceStub:
+        return auth_pb2_grpc.AuthServiceStub(self.channel("auth"))
+
+    async def call(
+        self,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        token: str | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        try:
+            return await method(request, metadata=metadata, timeout=timeout or self.timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from None
+
+    async def health(self, timeout: float = 2.0) -> dict[str, bool]:
+        async def check(name: str, channel: grpc.aio.Channel) -> tuple[str, bool]:
+            stub = health_pb2_grpc.HealthStub(channel)
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+            except grpc.aio.AioRpcError:
+                return name, False
+            return name, reply.status == health_pb2.HealthCheckResponse.SERVING
+
+        results = await asyncio.gather(*(check(n, self.channel(n)) for n in self.addresses))
+        return dict(results)
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()

@@ -1,0 +1,60 @@
+"""GraphQL errors as clients see them: every error has `extensions.code`; internals never leak.
+
+- an `AppError` (raised here or carried back from a service) keeps its message and code, and a
+  BAD_USER_INPUT names the argument in `extensions.field`;
+- an error with no original exception is about the request itself (syntax, unknown field, a
+  variable of the wrong type, too deep): BAD_USER_INPUT;
+- anything else is a bug: logged here in full, shown as INTERNAL "Internal server error".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from common.errors import AppError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def field_name(name: str | None) -> str | None:
+    """Service fields come snake_case or camelCase; GraphQL arguments are camelCase."""
+    if not name:
+        return None
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class ErrorCodes(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda _: True, error_message=INTERNAL_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, AppError):
+            message, extensions = original.message, {"code": original.code.value}
+            if original.field:
+                extensions["field"] = field_name(original.field)
+            if original.code is ErrorCode.INTERNAL:
+                message = INTERNAL_MESSAGE
+        elif original is None:
+            message, extensions = error.message, {"code": ErrorCode.BAD_USER_INPUT.value}
+        else:
+            log.error(
+                "unhandled error in a resolver",
+                exc_info=(type(original), original, original.__traceback__),
+                extra={"path": error.path},
+            )
+            message, extensions = INTERNAL_MESSAGE, {"code": ErrorCode.INTERNAL.value}
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )

@@ -1,0 +1,40 @@
+"""The GraphQL schema: Query and Mutation assembled from the resolver modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from gateway.errors import ErrorCodes
+from gateway.resolvers.users import UserMutation, UserQuery
+
+
+@strawberry.type
+class Query(UserQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(UserMutation):
+    pass
+
+
+class TicketingSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorCodes has already logged what deserves a log line; client mistakes are not ours.
+        return None
+
+
+def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
+    return TicketingSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[QueryDepthLimiter(max_depth=max_depth), ErrorCodes()],
+        **kwargs,
+    )

@@ -1,0 +1,37 @@
+"""Wires the auth service: the one place real adapters are chosen (tests pass fakes to
+`AuthHandlers` directly)."""
+
+from __future__ import annotations
+
+from common.grpc_server import GrpcServer
+from common.jwt import RedisRevocations, TokenIssuer
+from common.service import Infrastructure, ServiceProcess
+from svc_auth.adapters.passwords import ScryptHasher
+from svc_auth.adapters.repository import ensure_indexes
+from svc_auth.config import AuthSettings
+from svc_auth.entrypoints.grpc_api import AuthServicer
+from svc_auth.service_layer.handlers import AuthHandlers
+from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
+from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
+
+NAME = "auth"
+
+
+def bootstrap(settings: AuthSettings, hasher: ScryptHasher | None = None) -> ServiceProcess:
+    infra = Infrastructure.from_settings(NAME, settings)
+    handlers = AuthHandlers(
+        uow=lambda: MongoAuthUnitOfWork(
+            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
+        ),
+        hasher=hasher or ScryptHasher(),
+        issuer=TokenIssuer(settings.private_key(), settings.jwt_ttl_seconds, infra.clock),
+        revocations=RedisRevocations(infra.redis, settings.namespace, infra.clock),
+        clock=infra.clock,
+    )
+    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server.add(
+        auth_pb2_grpc.add_AuthServiceServicer_to_server,
+        AuthServicer(handlers),
+        auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+    )
+    return ServiceProcess(NAME, server, infra, on_start=[lambda: ensure_indexes(infra.db)])

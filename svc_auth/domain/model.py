@@ -1,0 +1,57 @@
+"""Users: the rules about emails and passwords, and the events a user records."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from google.protobuf.message import Message
+
+from common.errors import InvalidInput
+from ticketing.events.v1 import users_pb2
+
+# Deliberately permissive (RFC 5322 is larger than any regex): one @, no spaces, a dotted domain.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+MAX_EMAIL_LENGTH = 254
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
+
+
+def normalise_email(raw: str, field: str = "email") -> str:
+    email = (raw or "").strip().lower()
+    if not email:
+        raise InvalidInput("Email is required", field=field)
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise InvalidInput("Email must be valid", field=field)
+    return email
+
+
+def check_password(raw: str, field: str = "password") -> str:
+    if not isinstance(raw, str) or not MIN_PASSWORD <= len(raw) <= MAX_PASSWORD:
+        raise InvalidInput(
+            f"Password must be between {MIN_PASSWORD} and {MAX_PASSWORD} characters", field=field
+        )
+    return raw
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    password_hash: str
+    created_at: datetime
+    version: int = 0
+    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def register(cls, id: str, email: str, password_hash: str, now: datetime) -> User:
+        user = cls(id=id, email=email, password_hash=password_hash, created_at=now)
+        user.events.append(users_pb2.UserCreated(id=id, email=email))
+        return user
+
+    def change_password(self, new_hash: str) -> None:
+        self.password_hash = new_hash
+        self.version += 1
+        self.events.append(
+            users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)
+        )

@@ -1,0 +1,139 @@
+"""One method per command; each opens the unit of work, applies one domain change, commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from common.clock import Clock
+from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from common.jwt import Claims, Revocations, TokenIssuer
+from common.mongo import retry_transient
+from svc_auth.domain.model import User, check_password, normalise_email
+from svc_auth.service_layer.unit_of_work import AuthUnitOfWork
+
+INVALID_CREDENTIALS = "Invalid credentials"
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password: str, encoded: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SignUp:
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SignIn:
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class ChangePassword:
+    user_id: str
+    current_password: str
+    new_password: str
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    token: str
+    claims: Claims
+
+
+class AuthHandlers:
+    def __init__(
+        self,
+        uow: Callable[[], AuthUnitOfWork],
+        hasher: PasswordHasher,
+        issuer: TokenIssuer,
+        revocations: Revocations,
+        clock: Clock,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.uow = uow
+        self.hasher = hasher
+        self.issuer = issuer
+        self.revocations = revocations
+        self.clock = clock
+        self.new_id = new_id
+        self._decoy_hash: str | None = None
+
+    def _session(self, user: User) -> Session:
+        token, claims = self.issuer.issue(user.id, user.email)
+        return Session(user, token, claims)
+
+    async def sign_up(self, cmd: SignUp) -> Session:
+        email = normalise_email(cmd.email)
+        password = check_password(cmd.password)
+        password_hash = await self.hasher.hash(password)
+        user = await self._register(email, password_hash)
+        return self._session(user)
+
+    @retry_transient()
+    async def _register(self, email: str, password_hash: str) -> User:
+        async with self.uow() as uow:
+            user = User.register(self.new_id(), email, password_hash, self.clock.now())
+            await uow.users.add(user)  # AlreadyExists("Email in use") on a taken email
+            await uow.commit()
+            return user
+
+    async def sign_in(self, cmd: SignIn) -> Session:
+        # Any malformed input is just as "invalid" as a wrong password: no hint of which.
+        try:
+            email = normalise_email(cmd.email)
+        except InvalidInput:
+            raise Unauthenticated(INVALID_CREDENTIALS) from None
+        async with self.uow() as uow:
+            user = await uow.users.get_by_email(email)
+        if user is None:
+            # Hash anyway, so an unknown email takes as long as a wrong password.
+            if self._decoy_hash is None:
+                self._decoy_hash = await self.hasher.hash("decoy-password")
+            await self.hasher.verify(cmd.password or "", self._decoy_hash)
+            raise Unauthenticated(INVALID_CREDENTIALS)
+        if not await self.hasher.verify(cmd.password or "", user.password_hash):
+            raise Unauthenticated(INVALID_CREDENTIALS)
+        return self._session(user)
+
+    async def sign_out(self, claims: Claims) -> None:
+        await self.revocations.revoke(claims.jti, claims.exp)
+
+    async def get_user(self, user_id: str) -> User:
+        async with self.uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    async def change_password(self, cmd: ChangePassword) -> User:
+        new_password = check_password(cmd.new_password, field="newPassword")
+        async with self.uow() as uow:
+            user = await uow.users.get(cmd.user_id)
+        if user is None:
+            raise NotFound("User not found")
+        if not await self.hasher.verify(cmd.current_password or "", user.password_hash):
+            raise InvalidInput("Current password is incorrect", field="currentPassword")
+        new_hash = await self.hasher.hash(new_password)
+        return await self._store_password(cmd.user_id, user.version, new_hash)
+
+    @retry_transient()
+    async def _store_password(self, user_id: str, seen_version: int, new_hash: str) -> User:
+        async with self.uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound("User not found")
+            if user.version != seen_version:  # changed since the current password was checked
+                raise Conflict("The password was changed meanwhile; sign in again")
+            user.change_password(new_hash)
+            await uow.users.save(user)
+            await uow.commit()
+            return user
