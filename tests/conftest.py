@@ -1,0 +1,68 @@
+"""Shared fixtures: real servers on free ports, a private namespace per test.
+
+SecantusDB is started once per session on a free port (in-memory storage). RabbitMQ and Redis are
+the machine's own (AMQP_URL / REDIS_URL, default loopback); each test gets its own
+TICKETING_NAMESPACE, so exchanges, queues, Redis keys and databases never collide, and removes
+what it created.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from common.jwt import generate_key_pair
+from tests.support import servers
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    servers.require_rabbitmq(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    servers.require_redis(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def mongo_url() -> Iterator[str]:
+    with servers.secantus() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def jwt_keys() -> tuple[str, str]:
+    return generate_key_pair()
+
+
+@pytest.fixture
+def namespace(amqp_url: str, redis_url: str, mongo_url: str) -> Iterator[str]:
+    ns = f"t{uuid.uuid4().hex[:12]}"
+    yield ns
+    servers.remove_namespace(ns, amqp_url, redis_url, mongo_url)
+
+
+@pytest.fixture
+def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys) -> dict[str, str]:
+    """Settings for processes of this test, as environment variables."""
+    private, public = jwt_keys
+    return {
+        "TICKETING_NAMESPACE": namespace,
+        "MONGO_URL": mongo_url,
+        "AMQP_URL": amqp_url,
+        "REDIS_URL": redis_url,
+        "JWT_PRIVATE_KEY": private,
+        "JWT_PUBLIC_KEY": public,
+        "BIND_HOST": "127.0.0.1",
+        "EVENT_MAX_ATTEMPTS": "3",
+        "EVENT_RETRY_DELAYS_MS": ",".join(map(str, servers.TEST_RETRY_DELAYS_MS)),
+        "LOG_LEVEL": "WARNING",
+    }

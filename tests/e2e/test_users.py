@@ -1,0 +1,332 @@
+"""Accounts through the running gateway, over REST and GraphQL, as a client sees them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import jwt as pyjwt
+import pytest
+
+from common.clock import FrozenClock
+from common.jwt import TokenIssuer, generate_key_pair
+from tests.support.stack import error_codes, graphql
+
+pytestmark = pytest.mark.e2e
+
+SIGNUP = "mutation($e: String!, $p: String!) { signup(email: $e, password: $p) { token user { id email } } }"
+SIGNIN = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) { token user { id email } } }"
+CURRENT = "{ currentUser { id email } }"
+CHANGE = (
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+)
+SIGNOUT = "mutation { signout }"
+
+
+def new_email() -> str:
+    return f"user-{uuid.uuid4().hex[:8]}@Example.com"
+
+
+def rest_signup(client: httpx.Client, email: str, password: str = "s3cret-pass") -> httpx.Response:
+    return client.post("/api/users/signup", json={"email": email, "password": password})
+
+
+# --- REST -------------------------------------------------------------------------------------
+
+
+def test_rest_signup_sets_a_session_cookie_and_returns_the_user(client):
+    email = new_email()
+    reply = rest_signup(client, email)
+    assert reply.status_code == 201
+    body = reply.json()
+    assert set(body) == {"id", "email"} and body["email"] == email.lower()
+    cookie = reply.headers["set-cookie"].lower()
+    assert cookie.startswith("session=")
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+
+    current = client.get("/api/users/currentuser").json()["currentUser"]  # the cookie jar
+    assert current["id"] == body["id"] and current["email"] == body["email"]
+    assert current["exp"] - current["iat"] == 3600
+
+
+@pytest.mark.parametrize(
+    ("payload", "message", "field"),
+    [
+        ({"email": "not-an-email", "password": "s3cret-pass"}, "Email must be valid", "email"),
+        ({"email": "a@example.com", "password": "short"}, None, "password"),
+        ({"email": "a@example.com", "password": "x" * 129}, None, "password"),
+        ({"password": "s3cret-pass"}, "Email is required", "email"),
+        ({"email": "a@example.com"}, "Password is required", "password"),
+        ({"email": 5, "password": "s3cret-pass"}, "Email must be a string", "email"),
+    ],
+)
+def test_rest_signup_rejects_invalid_input_naming_the_field(client, payload, message, field):
+    reply = client.post("/api/users/signup", json=payload)
+    assert reply.status_code == 400
+    [error] = reply.json()["errors"]
+    assert error["field"] == field
+    if message:
+        assert error["message"] == message
+    assert "set-cookie" not in reply.headers
+
+
+def test_rest_signup_rejects_a_body_that_is_not_json(client):
+    reply = client.post(
+        "/api/users/signup", content=b"email=a", headers={"content-type": "text/plain"}
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errors"][0]["message"] == "Request body must be JSON"
+
+
+def test_rest_signup_with_an_email_in_use_is_refused(client):
+    email = new_email()
+    assert rest_signup(client, email).status_code == 201
+    reply = rest_signup(client, f"  {email.upper()} ")
+    assert reply.status_code == 400
+    assert reply.json() == {"errors": [{"message": "Email in use"}]}
+
+
+def test_rest_signin_and_the_same_error_for_unknown_email_and_wrong_password(client):
+    email = new_email()
+    user = rest_signup(client, email).json()
+    client.cookies.clear()
+    ok = client.post("/api/users/signin", json={"email": email, "password": "s3cret-pass"})
+    assert ok.status_code == 200 and ok.json() == user
+    assert ok.headers["set-cookie"].startswith("session=")
+
+    wrong = client.post("/api/users/signin", json={"email": email, "password": "wrong-pass"})
+    unknown = client.post("/api/users/signin", json={"email": new_email(), "password": "x" * 9})
+    for reply in (wrong, unknown):
+        assert reply.status_code == 400
+        assert reply.json() == {"errors": [{"message": "Invalid credentials"}]}
+
+
+def test_rest_signout_clears_the_cookie_and_revokes_the_token(client):
+    rest_signup(client, new_email())
+    token = client.cookies["session"]
+    reply = client.post("/api/users/signout")
+    assert reply.status_code == 200 and reply.json() == {}
+    assert (
+        'session=""' in reply.headers["set-cookie"]
+        or "max-age=0" in reply.headers["set-cookie"].lower()
+    )
+    assert client.get("/api/users/currentuser").json() == {"currentUser": None}
+    # The token itself is dead, not just forgotten by this browser.
+    replay = client.get("/api/users/currentuser", headers={"authorization": f"Bearer {token}"})
+    assert replay.json() == {"currentUser": None}
+    assert (
+        error_codes(graphql(client, CURRENT.replace("{ currentUser", "{ currentUser"), token)) == []
+    )
+    result = graphql(client, CHANGE, token, c="s3cret-pass", n="another-pass")
+    assert error_codes(result) == [("UNAUTHENTICATED", None)]
+
+
+def test_rest_currentuser_without_a_session_is_null(client):
+    assert client.get("/api/users/currentuser").json() == {"currentUser": None}
+
+
+# --- GraphQL ----------------------------------------------------------------------------------
+
+
+def test_graphql_account_lifecycle(client):
+    email = new_email()
+    up = graphql(client, SIGNUP, e=email, p="s3cret-pass")["data"]["signup"]
+    assert up["user"]["email"] == email.lower()
+    client.cookies.clear()
+    token = up["token"]
+    assert graphql(client, CURRENT, token)["data"]["currentUser"] == up["user"]
+
+    signed = graphql(client, SIGNIN, e=email.upper(), p="s3cret-pass")["data"]["signin"]
+    assert signed["user"] == up["user"]
+    client.cookies.clear()
+
+    assert graphql(client, CHANGE, signed["token"], c="s3cret-pass", n="n3w-password")["data"] == {
+        "changePassword": True
+    }
+    old = graphql(client, SIGNIN, e=email, p="s3cret-pass")
+    assert error_codes(old) == [("UNAUTHENTICATED", None)]
+    assert old["errors"][0]["message"] == "Invalid credentials"
+    assert graphql(client, SIGNIN, e=email, p="n3w-password")["data"]["signin"]["token"]
+    client.cookies.clear()
+
+    assert graphql(client, SIGNOUT, signed["token"])["data"] == {"signout": True}
+    assert graphql(client, CURRENT, signed["token"])["data"]["currentUser"] is None
+    assert error_codes(graphql(client, SIGNOUT, signed["token"])) == [("UNAUTHENTICATED", None)]
+    assert graphql(client, CURRENT, token)["data"]["currentUser"] == up["user"]  # other session
+
+
+def test_graphql_signup_sets_the_cookie_that_later_requests_use(client):
+    up = graphql(client, SIGNUP, e=new_email(), p="s3cret-pass")["data"]["signup"]
+    assert client.cookies["session"] == up["token"]
+    assert graphql(client, CURRENT)["data"]["currentUser"] == up["user"]
+    assert graphql(client, SIGNOUT)["data"] == {"signout": True}
+    assert "session" not in client.cookies
+    assert graphql(client, CURRENT)["data"]["currentUser"] is None
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "expected"),
+    [
+        ("bad", "s3cret-pass", ("BAD_USER_INPUT", "email")),
+        ("ok@example.com", "short", ("BAD_USER_INPUT", "password")),
+        ("ok@example.com", "y" * 129, ("BAD_USER_INPUT", "password")),
+    ],
+)
+def test_graphql_signup_validation_errors(client, email, password, expected):
+    result = graphql(client, SIGNUP, e=email, p=password)
+    assert result["data"] is None
+    assert error_codes(result) == [expected]
+
+
+def test_graphql_signup_email_in_use_is_a_conflict(client):
+    email = new_email()
+    graphql(client, SIGNUP, e=email, p="s3cret-pass")
+    result = graphql(client, SIGNUP, e=email, p="s3cret-pass")
+    assert error_codes(result)[0][0] == "CONFLICT"
+    assert result["errors"][0]["message"] == "Email in use"
+
+
+def test_graphql_change_password_errors(client):
+    token = graphql(client, SIGNUP, e=new_email(), p="s3cret-pass")["data"]["signup"]["token"]
+    client.cookies.clear()
+    wrong = graphql(client, CHANGE, token, c="not-my-pass", n="n3w-password")
+    assert error_codes(wrong) == [("BAD_USER_INPUT", "currentPassword")]
+    short = graphql(client, CHANGE, token, c="s3cret-pass", n="short")
+    assert error_codes(short) == [("BAD_USER_INPUT", "newPassword")]
+    anonymous = graphql(client, CHANGE, None, c="s3cret-pass", n="n3w-password")
+    assert error_codes(anonymous) == [("UNAUTHENTICATED", None)]
+
+
+def _forge(token: str, **changes) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims.update(changes)
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+def forged_tokens(stack, token: str) -> dict[str, str]:
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    other_private, _ = generate_key_pair()
+    private = Path(stack.run_dir, "jwt", "private.pem").read_text()
+    past = FrozenClock(datetime(2020, 1, 1, tzinfo=UTC))
+    return {
+        "alg none": f"{none_header}.{token.split('.')[1]}.",
+        "wrong key": TokenIssuer(other_private, 3600).issue(claims["sub"], claims["email"])[0],
+        "tampered": _forge(token, email="admin@example.com"),
+        "expired": TokenIssuer(private, 3600, past).issue(claims["sub"], claims["email"])[0],
+        "garbage": "not.a.token",
+    }
+
+
+def test_forged_tokens_are_refused_by_the_gateway_and_by_the_service(client, stack):
+    token = graphql(client, SIGNUP, e=new_email(), p="s3cret-pass")["data"]["signup"]["token"]
+    client.cookies.clear()
+    revoked = graphql(
+        client,
+        SIGNIN,
+        e=pyjwt.decode(token, options={"verify_signature": False})["email"],
+        p="s3cret-pass",
+    )["data"]["signin"]["token"]
+    client.cookies.clear()
+    graphql(client, SIGNOUT, revoked)
+    client.cookies.clear()
+    user_id = pyjwt.decode(token, options={"verify_signature": False})["sub"]
+    tokens = {**forged_tokens(stack, token), "revoked": revoked}
+    for name, bad in tokens.items():
+        assert graphql(client, CURRENT, bad)["data"]["currentUser"] is None, name
+        result = graphql(client, CHANGE, bad, c="s3cret-pass", n="n3w-password")
+        assert error_codes(result) == [("UNAUTHENTICATED", None)], name
+        rest = client.get("/api/users/currentuser", headers={"authorization": f"Bearer {bad}"})
+        assert rest.json() == {"currentUser": None}, name
+        # Straight to the auth service, bypassing the gateway: refused there too.
+        grpc_reply = grpcurl(
+            stack,
+            "-H",
+            f"authorization: Bearer {bad}",
+            "-d",
+            json.dumps({"id": user_id}),
+            "ticketing.auth.v1.AuthService/GetUser",
+        )
+        assert grpc_reply.returncode != 0 and "Unauthenticated" in grpc_reply.stderr, name
+    # The genuine token still works on both paths.
+    assert graphql(client, CURRENT, token)["data"]["currentUser"]["id"] == user_id
+    ok = grpcurl(
+        stack,
+        "-H",
+        f"authorization: Bearer {token}",
+        "-d",
+        json.dumps({"id": user_id}),
+        "ticketing.auth.v1.AuthService/GetUser",
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["user"]["id"] == user_id
+
+
+def test_queries_deeper_than_ten_levels_are_refused(client):
+    deep = "{ currentUser " + "{ id " * 11 + "}" * 12
+    result = graphql(client, deep)
+    assert any("exceeds maximum operation depth" in e["message"] for e in result["errors"])
+    assert all(e["extensions"]["code"] == "BAD_USER_INPUT" for e in result["errors"])
+
+
+def test_introspection_and_graphiql_are_available(client):
+    result = graphql(client, "{ __schema { mutationType { fields { name } } } }")
+    names = {f["name"] for f in result["data"]["__schema"]["mutationType"]["fields"]}
+    assert {"signup", "signin", "signout", "changePassword"} <= names
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_probes(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["auth"] is True
+
+
+# --- grpcurl ----------------------------------------------------------------------------------
+
+
+def grpcurl(stack, *args: str) -> subprocess.CompletedProcess:
+    tool = str(Path(sys.executable).parent / "grpcurl")
+    return subprocess.run(
+        [tool, "-plaintext", *args[:-1], f"127.0.0.1:{stack.port('auth')}", args[-1]],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_grpcurl_lists_auth_health_and_reflection(stack):
+    tool = str(Path(sys.executable).parent / "grpcurl")
+    listing = subprocess.run(
+        [tool, "-plaintext", f"localhost:{stack.port('auth')}", "list"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout.split()
+    assert {
+        "ticketing.auth.v1.AuthService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    } <= set(listing)
+
+
+def test_grpcurl_real_call(stack):
+    email = new_email()
+    reply = grpcurl(
+        stack,
+        "-d",
+        json.dumps({"email": email, "password": "s3cret-pass"}),
+        "ticketing.auth.v1.AuthService/SignUp",
+    )
+    assert reply.returncode == 0, reply.stderr
+    body = json.loads(reply.stdout)
+    assert body["user"]["email"] == email.lower() and body["token"].count(".") == 2

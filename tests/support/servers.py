@@ -1,0 +1,170 @@
+"""Starting and cleaning up the real servers the tests talk to."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pika
+import pika.exceptions
+import pymongo
+import redis
+
+from common import bus
+
+TEST_RETRY_DELAYS_MS = (50, 150)
+# Every consumer name a test may declare queues for; removed with the namespace.
+CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration", "probe", "flaky")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def venv_tool(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise RuntimeError(f"{name} is not installed in {path.parent}: run `make install`")
+    return str(path)
+
+
+def require_rabbitmq(url: str) -> None:
+    try:
+        bus.wait_for_broker(url, timeout=5)
+    except pika.exceptions.AMQPError as exc:
+        raise RuntimeError(
+            f"RabbitMQ does not answer at {url} ({exc!r}); start it: rabbitmq-server -detached"
+        ) from None
+
+
+def require_redis(url: str) -> None:
+    try:
+        redis.Redis.from_url(url, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        raise RuntimeError(
+            f"Redis does not answer at {url} ({exc!r}); start it: "
+            'redis-server --daemonize yes --port 6379 --save ""'
+        ) from None
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {port} after {timeout}s")
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def secantus() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(venv_tool("secantusd-py"), "--host", "127.0.0.1", "--port", str(port)),
+            *("--storage-path", ":memory:", "--log-level", "WARNING"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, 60, proc)
+        url = f"mongodb://127.0.0.1:{port}/?replicaSet=secantus"
+        pymongo.MongoClient(url, serverSelectionTimeoutMS=20000).admin.command("ping")
+        yield url
+    finally:
+        stop_process(proc)
+
+
+def remove_namespace(ns: str, amqp_url: str, redis_url: str, mongo_url: str) -> None:
+    """Deletes what a test's namespace created on the shared RabbitMQ, Redis and database."""
+    with contextlib.suppress(Exception):
+        connection = bus.connect(amqp_url)
+        channel = connection.channel()
+        for service in CONSUMERS:
+            names = [bus.queue_name(ns, service), bus.dead_queue_name(ns, service)]
+            names += [bus.retry_queue_name(ns, service, d) for d in TEST_RETRY_DELAYS_MS]
+            names += [bus.retry_queue_name(ns, service, d) for d in (200, 1000, 5000, 15000)]
+            for name in names:
+                channel.queue_delete(name)
+        channel.exchange_delete(bus.exchange_name(ns))
+        connection.close()
+    with contextlib.suppress(Exception):
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(f"{ns}:*"))
+        if keys:
+            client.delete(*keys)
+    with contextlib.suppress(Exception):
+        mongo = pymongo.MongoClient(mongo_url, serverSelectionTimeoutMS=2000)
+        for name in mongo.list_database_names():
+            if name.startswith(f"{ns}_"):
+                mongo.drop_database(name)
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can be cut and restored: a broker outage without touching the
+    shared broker. `stop()` closes the listener and every open connection."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        code = (
+            "import asyncio,sys\n"
+            "async def pipe(r,w):\n"
+            "    try:\n"
+            "        while data := await r.read(65536):\n"
+            "            w.write(data); await w.drain()\n"
+            "    finally:\n"
+            "        w.close()\n"
+            "async def handle(r,w):\n"
+            "    try:\n"
+            f"        ur,uw = await asyncio.open_connection('127.0.0.1',{self.target_port})\n"
+            "    except OSError:\n"
+            "        w.close(); return\n"
+            "    await asyncio.gather(pipe(r,uw),pipe(ur,w),return_exceptions=True)\n"
+            "async def main():\n"
+            f"    s = await asyncio.start_server(handle,'127.0.0.1',{self.port})\n"
+            "    await s.serve_forever()\n"
+            "asyncio.run(main())\n"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code])
+        wait_for_port(self.port, 10, self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def amqp_url_via(port: int) -> str:
+    return f"amqp://guest:guest@127.0.0.1:{port}/%2F"
+
+
+def environ(extra: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **extra}

@@ -1,0 +1,115 @@
+"""`ticketing run` as a test fixture: the whole stack as real processes on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import free_port
+
+PORT_SETTINGS = ("AUTH_PORT", "TICKETS_PORT", "ORDERS_PORT", "PAYMENTS_PORT", "EXPIRATION_PORT")
+
+
+@dataclass
+class RunningStack:
+    proc: subprocess.Popen
+    run_dir: Path
+    env: dict[str, str]
+    log: Path
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def namespace(self) -> str:
+        return self.env["TICKETING_NAMESPACE"]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
+
+    def port(self, service: str) -> int:
+        return self.ports[f"{service.upper()}_PORT"]
+
+    def child_pids(self) -> dict[str, int]:
+        return json.loads((self.run_dir / "stack.json").read_text())["children"]
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_stack(
+    run_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+) -> RunningStack:
+    ports = {name: free_port() for name in (*PORT_SETTINGS, "GATEWAY_PORT")}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "MONGO_URL"},
+        **{name: str(port) for name, port in ports.items()},
+        "TICKETING_NAMESPACE": f"e{uuid.uuid4().hex[:10]}",
+        "TICKETING_RUN_DIR": str(run_dir),
+        "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    log = run_dir / "stack.log"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "ticketing"), "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    stack = RunningStack(proc, run_dir, env, log, ports)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ticketing run exited with {proc.returncode}:\n{stack.output()}")
+        if "[ticketing run] ready" in stack.output():
+            return stack
+        time.sleep(0.2)
+    stack.stop()
+    raise TimeoutError(f"ticketing run not ready after {timeout}s:\n{stack.output()}")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead but not yet reaped by its parent.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def graphql(client: httpx.Client, query: str, token: str | None = None, **variables) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    reply = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def error_codes(result: dict) -> list[tuple[str, str | None]]:
+    return [
+        (e["extensions"]["code"], e["extensions"].get("field")) for e in result.get("errors", [])
+    ]

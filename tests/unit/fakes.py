@@ -1,0 +1,145 @@
+"""In-memory stand-ins for the auth service's adapters, for unit tests of the service layer.
+
+They keep the contracts the Mongo adapters keep: a unique email (AlreadyExists "Email in use"),
+a version check on save (Conflict), events published only on commit, and nothing visible to
+other units of work until commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from google.protobuf.message import Message
+
+from common.errors import AlreadyExists, Conflict
+from svc_auth.domain.model import User
+
+
+def _copy(user: User) -> User:
+    """A detached copy, as a row read back from the database would be (no pending events)."""
+    return dataclasses.replace(user, events=[])
+
+
+@dataclass
+class FakeDatabase:
+    """What survives a unit of work: committed users and the events published with them."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    published: list[Message] = field(default_factory=list)
+    commits: int = 0
+
+
+class FakeUserRepository:
+    """Works on a private copy of the committed users; the unit of work applies it on commit."""
+
+    def __init__(self, committed: dict[str, User], uow: FakeAuthUnitOfWork) -> None:
+        self._rows = {user_id: _copy(user) for user_id, user in committed.items()}
+        self._uow = uow
+        self.dirty: set[str] = set()
+
+    def rows(self) -> dict[str, User]:
+        return self._rows
+
+    def _found(self, user: User | None) -> User | None:
+        if user is None:
+            return None
+        loaded = _copy(user)
+        self._uow.track(loaded)
+        return loaded
+
+    async def get(self, user_id: str) -> User | None:
+        return self._found(self._rows.get(user_id))
+
+    async def get_by_email(self, email: str) -> User | None:
+        return self._found(next((u for u in self._rows.values() if u.email == email), None))
+
+    async def add(self, user: User) -> None:
+        # Mongo: a duplicate _id or a duplicate email is a DuplicateKeyError, both reported so.
+        if user.id in self._rows or any(u.email == user.email for u in self._rows.values()):
+            raise AlreadyExists("Email in use", field="email")
+        self._rows[user.id] = _copy(user)
+        self.dirty.add(user.id)
+        self._uow.track(user)
+
+    async def save(self, user: User) -> None:
+        stored = self._rows.get(user.id)
+        if stored is None or stored.version != user.version - 1:
+            raise Conflict("The user was changed by another request; try again")
+        self._rows[user.id] = _copy(user)
+        self.dirty.add(user.id)
+        self._uow.track(user)
+
+
+class FakeAuthUnitOfWork:
+    """`async with` starts a transaction on a snapshot; `commit()` applies it and publishes the
+    events of every aggregate the repository handed out or stored; leaving without a commit
+    discards everything."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.users: FakeUserRepository
+        self._seen: list[User] = []
+        self.committed = False
+        self._open = False
+
+    async def __aenter__(self) -> FakeAuthUnitOfWork:
+        self.users = FakeUserRepository(self.db.users, self)
+        self._seen, self.committed, self._open = [], False, True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._open = False
+
+    def track(self, aggregate: User) -> None:
+        if not any(a is aggregate for a in self._seen):
+            self._seen.append(aggregate)
+
+    def collect_events(self) -> list[Message]:
+        collected: list[Message] = []
+        for aggregate in self._seen:
+            collected.extend(aggregate.events)
+            aggregate.events = []
+        return collected
+
+    async def commit(self) -> None:
+        assert self._open, "commit outside `async with`"
+        outgoing = self.collect_events()
+        rows = self.users.rows()
+        for user_id in self.users.dirty:
+            self.db.users[user_id] = _copy(rows[user_id])
+        self.users.dirty = set()
+        self.db.published.extend(outgoing)
+        self.db.commits += 1
+        self.committed = True
+
+
+class FakeHasher:
+    """Deterministic and instant; counts calls so tests can see that work was (not) done."""
+
+    PREFIX = "hashed:"
+
+    def __init__(self) -> None:
+        self.hash_calls = 0
+        self.verify_calls = 0
+
+    async def hash(self, password: str) -> str:
+        self.hash_calls += 1
+        return self.PREFIX + password
+
+    async def verify(self, password: str, encoded: str) -> bool:
+        self.verify_calls += 1
+        return encoded == self.PREFIX + password
+
+
+class FakeRevocations:
+    def __init__(self) -> None:
+        self.revoked: set[str] = set()
+        self.expires_at: dict[str, int] = {}
+
+    async def revoke(self, jti: str, expires_at: int) -> None:
+        self.revoked.add(jti)
+        self.expires_at[jti] = expires_at
+
+    async def is_revoked(self, jti: str) -> bool:
+        return jti in self.revoked

@@ -1,0 +1,400 @@
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import jwt as pyjwt
+import pytest
+
+from common.clock import FrozenClock
+from common.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Unauthenticated
+from common.jwt import REQUIRED_CLAIMS, TokenIssuer, TokenVerifier, generate_key_pair
+from fakes import FakeAuthUnitOfWork, FakeDatabase, FakeHasher, FakeRevocations
+from svc_auth.domain.model import User
+from svc_auth.service_layer.handlers import (
+    INVALID_CREDENTIALS,
+    AuthHandlers,
+    ChangePassword,
+    SignIn,
+    SignUp,
+)
+from ticketing.events.v1 import users_pb2
+
+TTL = 3600
+PASSWORD = "correct horse"
+NEW_PASSWORD = "battery staple"
+
+# One key pair for the module: generating Ed25519 keys is cheap, but there is no need to repeat it.
+PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
+
+
+@dataclass
+class World:
+    handlers: AuthHandlers
+    db: FakeDatabase
+    hasher: FakeHasher
+    revocations: FakeRevocations
+    verifier: TokenVerifier
+    clock: FrozenClock
+
+
+def make_world(hasher: FakeHasher | None = None) -> World:
+    db = FakeDatabase()
+    hasher = hasher or FakeHasher()
+    revocations = FakeRevocations()
+    clock = FrozenClock()
+    ids = (f"user-{n}" for n in itertools.count(1))
+    handlers = AuthHandlers(
+        uow=lambda: FakeAuthUnitOfWork(db),
+        hasher=hasher,
+        issuer=TokenIssuer(PRIVATE_KEY, TTL, clock),
+        revocations=revocations,
+        clock=clock,
+        new_id=lambda: next(ids),
+    )
+    verifier = TokenVerifier(PUBLIC_KEY, revocations, clock)
+    return World(handlers, db, hasher, revocations, verifier, clock)
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+# --- the fakes keep the adapters' contracts ------------------------------------------------------
+
+
+async def test_fake_unit_of_work_discards_what_is_not_committed() -> None:
+    db = FakeDatabase()
+    user = User.register("u-1", "a@example.com", "h", FrozenClock().now())
+    async with FakeAuthUnitOfWork(db) as uow:
+        await uow.users.add(user)
+        assert await uow.users.get("u-1") is not None  # visible inside its own transaction
+    assert db.users == {}
+    assert db.published == []
+    async with FakeAuthUnitOfWork(db) as uow:
+        assert await uow.users.get("u-1") is None
+
+
+async def test_fake_repository_checks_the_version_on_save() -> None:
+    db = FakeDatabase()
+    async with FakeAuthUnitOfWork(db) as uow:
+        await uow.users.add(User.register("u-1", "a@example.com", "h", FrozenClock().now()))
+        await uow.commit()
+    async with FakeAuthUnitOfWork(db) as uow:
+        stale = await uow.users.get("u-1")
+        assert stale is not None
+        stale.version += 2  # not exactly one past the stored version
+        with pytest.raises(Conflict):
+            await uow.users.save(stale)
+
+
+# --- sign_up ------------------------------------------------------------------------------------
+
+
+async def test_sign_up_returns_a_session_whose_token_verifies(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    claims = await world.verifier.verify(session.token)
+
+    assert claims == session.claims
+    assert claims.sub == session.user.id == "user-1"
+    assert claims.email == "alice@example.com"
+
+
+async def test_sign_up_token_carries_every_claim_and_lives_for_the_ttl(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    header = pyjwt.get_unverified_header(session.token)
+    payload = pyjwt.decode(session.token, options={"verify_signature": False})
+    assert header["alg"] == "EdDSA"
+    assert set(payload) == set(REQUIRED_CLAIMS)
+    assert payload["sub"] == session.user.id
+    assert payload["email"] == "alice@example.com"
+    assert payload["iat"] == int(world.clock.now().timestamp())
+    assert payload["exp"] - payload["iat"] == TTL
+    assert isinstance(payload["jti"], str) and payload["jti"]
+
+
+async def test_each_session_has_its_own_jti(world: World) -> None:
+    await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    first = await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+    second = await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+    assert first.claims.jti != second.claims.jti
+
+
+async def test_sign_up_normalises_the_email(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("  Alice@Example.COM ", PASSWORD))
+
+    assert session.user.email == "alice@example.com"
+    assert session.claims.email == "alice@example.com"
+    assert world.db.users["user-1"].email == "alice@example.com"
+
+
+async def test_sign_up_stores_the_user_and_publishes_user_created_once(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    stored = world.db.users[session.user.id]
+    assert stored.email == "alice@example.com"
+    assert stored.version == 0
+    assert stored.created_at == world.clock.now()
+    assert world.db.published == [
+        users_pb2.UserCreated(id=session.user.id, email="alice@example.com")
+    ]
+    assert world.db.commits == 1
+
+
+async def test_sign_up_never_stores_the_password(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    stored = world.db.users[session.user.id]
+    assert stored.password_hash != PASSWORD
+    assert PASSWORD != session.user.password_hash
+    assert await world.hasher.verify(PASSWORD, stored.password_hash)
+
+
+@pytest.mark.parametrize(
+    "second_email", ["alice@example.com", "ALICE@example.com", "  Alice@Example.Com  "]
+)
+async def test_sign_up_with_a_taken_email_is_refused(world: World, second_email: str) -> None:
+    await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    with pytest.raises(AlreadyExists) as caught:
+        await world.handlers.sign_up(SignUp(second_email, "another password"))
+
+    assert caught.value.message == "Email in use"
+    assert caught.value.field == "email"
+    assert list(world.db.users) == ["user-1"]
+    assert len(world.db.published) == 1  # only the first sign-up's UserCreated
+    # The first account still signs in with its own password.
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "field"),
+    [
+        ("", PASSWORD, "email"),
+        ("not-an-email", PASSWORD, "email"),
+        ("alice@example", PASSWORD, "email"),
+        ("alice@example.com", "short", "password"),
+        ("alice@example.com", "x" * 129, "password"),
+        ("alice@example.com", "", "password"),
+    ],
+)
+async def test_sign_up_with_invalid_input_changes_nothing(
+    world: World, email: str, password: str, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await world.handlers.sign_up(SignUp(email, password))
+
+    assert caught.value.field == field
+    assert world.db.users == {}
+    assert world.db.published == []
+    assert world.db.commits == 0
+    assert world.hasher.hash_calls == 0  # refused before any expensive hashing
+
+
+# --- sign_in ------------------------------------------------------------------------------------
+
+
+async def test_sign_in_returns_a_verifiable_session(world: World) -> None:
+    signed_up = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    session = await world.handlers.sign_in(SignIn(" ALICE@example.com ", PASSWORD))
+
+    assert session.user.id == signed_up.user.id
+    claims = await world.verifier.verify(session.token)
+    assert claims.sub == signed_up.user.id
+    assert claims.email == "alice@example.com"
+
+
+async def test_sign_in_publishes_nothing(world: World) -> None:
+    await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    published = list(world.db.published)
+
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    assert world.db.published == published
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(world: World) -> None:
+    await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    with pytest.raises(Unauthenticated) as wrong_password:
+        await world.handlers.sign_in(SignIn("alice@example.com", "wrong password"))
+    with pytest.raises(Unauthenticated) as unknown_email:
+        await world.handlers.sign_in(SignIn("nobody@example.com", PASSWORD))
+
+    assert wrong_password.value.message == unknown_email.value.message == INVALID_CREDENTIALS
+    assert INVALID_CREDENTIALS == "Invalid credentials"
+    assert wrong_password.value.field is None and unknown_email.value.field is None
+    assert wrong_password.value == unknown_email.value
+
+
+async def test_unknown_email_still_verifies_a_hash(world: World) -> None:
+    # An unknown email must cost a password check too, so timing does not reveal accounts.
+    with pytest.raises(Unauthenticated):
+        await world.handlers.sign_in(SignIn("nobody@example.com", PASSWORD))
+    assert world.hasher.verify_calls == 1
+
+
+@pytest.mark.parametrize("email", ["", "not-an-email", "a b@example.com"])
+async def test_sign_in_with_a_malformed_email_is_invalid_credentials(
+    world: World, email: str
+) -> None:
+    with pytest.raises(Unauthenticated) as caught:
+        await world.handlers.sign_in(SignIn(email, PASSWORD))
+    assert caught.value == Unauthenticated(INVALID_CREDENTIALS)
+
+
+async def test_sign_in_with_an_empty_password_is_invalid_credentials(world: World) -> None:
+    await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    with pytest.raises(Unauthenticated) as caught:
+        await world.handlers.sign_in(SignIn("alice@example.com", ""))
+    assert caught.value.message == INVALID_CREDENTIALS
+
+
+# --- sign_out -----------------------------------------------------------------------------------
+
+
+async def test_sign_out_revokes_the_token(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    await world.verifier.verify(session.token)
+
+    await world.handlers.sign_out(session.claims)
+
+    assert session.claims.jti in world.revocations.revoked
+    assert world.revocations.expires_at[session.claims.jti] == session.claims.exp
+    with pytest.raises(Unauthenticated) as caught:
+        await world.verifier.verify(session.token)
+    assert caught.value.message == "Token revoked"
+
+
+async def test_sign_out_revokes_only_that_session(world: World) -> None:
+    first = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    second = await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    await world.handlers.sign_out(first.claims)
+
+    with pytest.raises(Unauthenticated):
+        await world.verifier.verify(first.token)
+    assert (await world.verifier.verify(second.token)).jti == second.claims.jti
+
+
+# --- get_user -----------------------------------------------------------------------------------
+
+
+async def test_get_user(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    user = await world.handlers.get_user(session.user.id)
+    assert (user.id, user.email) == (session.user.id, "alice@example.com")
+    with pytest.raises(NotFound):
+        await world.handlers.get_user("missing")
+
+
+# --- change_password ----------------------------------------------------------------------------
+
+
+async def test_change_password_with_a_wrong_current_password(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    with pytest.raises(InvalidInput) as caught:
+        await world.handlers.change_password(
+            ChangePassword(session.user.id, "not the password", NEW_PASSWORD)
+        )
+
+    assert caught.value.field == "currentPassword"
+    assert world.db.users[session.user.id].version == 0
+    assert len(world.db.published) == 1
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+
+@pytest.mark.parametrize("new_password", ["short", "", "x" * 129])
+async def test_change_password_to_an_invalid_one(world: World, new_password: str) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    with pytest.raises(InvalidInput) as caught:
+        await world.handlers.change_password(
+            ChangePassword(session.user.id, PASSWORD, new_password)
+        )
+
+    assert caught.value.field == "newPassword"
+    assert world.db.users[session.user.id].version == 0
+    assert len(world.db.published) == 1
+
+
+async def test_change_password_of_an_unknown_user(world: World) -> None:
+    with pytest.raises(NotFound):
+        await world.handlers.change_password(ChangePassword("missing", PASSWORD, NEW_PASSWORD))
+    assert world.db.published == []
+
+
+async def test_change_password_replaces_the_password(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+
+    user = await world.handlers.change_password(
+        ChangePassword(session.user.id, PASSWORD, NEW_PASSWORD)
+    )
+
+    assert user.version == 1
+    stored = world.db.users[session.user.id]
+    assert stored.version == 1
+    assert stored.password_hash not in (PASSWORD, NEW_PASSWORD)
+    assert world.db.published == [
+        users_pb2.UserCreated(id=session.user.id, email="alice@example.com"),
+        users_pb2.UserUpdated(id=session.user.id, email="alice@example.com", version=1),
+    ]
+    with pytest.raises(Unauthenticated):
+        await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+    signed_in = await world.handlers.sign_in(SignIn("alice@example.com", NEW_PASSWORD))
+    assert signed_in.user.id == session.user.id
+
+
+async def test_change_password_twice_publishes_successive_versions(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    uid = session.user.id
+
+    await world.handlers.change_password(ChangePassword(uid, PASSWORD, NEW_PASSWORD))
+    await world.handlers.change_password(ChangePassword(uid, NEW_PASSWORD, "third password"))
+
+    updates = [e for e in world.db.published if isinstance(e, users_pb2.UserUpdated)]
+    assert [e.version for e in updates] == [1, 2]
+    assert world.db.users[uid].version == 2
+
+
+class RacingHasher(FakeHasher):
+    """Changes the stored password while change_password is hashing the new one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.db: FakeDatabase | None = None
+        self.user_id: str | None = None
+
+    async def hash(self, password: str) -> str:
+        if self.db is not None and self.user_id is not None:
+            async with FakeAuthUnitOfWork(self.db) as uow:
+                user = await uow.users.get(self.user_id)
+                assert user is not None
+                user.change_password(self.PREFIX + "changed meanwhile")
+                await uow.users.save(user)
+                await uow.commit()
+            self.db = None
+        return await super().hash(password)
+
+
+async def test_change_password_refuses_when_changed_meanwhile() -> None:
+    hasher = RacingHasher()
+    world = make_world(hasher)
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    hasher.db, hasher.user_id = world.db, session.user.id
+
+    with pytest.raises(Conflict):
+        await world.handlers.change_password(
+            ChangePassword(session.user.id, PASSWORD, NEW_PASSWORD)
+        )
+
+    stored = world.db.users[session.user.id]
+    assert stored.version == 1  # only the concurrent change
+    assert stored.password_hash == FakeHasher.PREFIX + "changed meanwhile"
+    updates = [e for e in world.db.published if isinstance(e, users_pb2.UserUpdated)]
+    assert [e.version for e in updates] == [1]
