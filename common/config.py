@@ -29,7 +29,7 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
             return kind(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if kind is tuple[int, ...]:
+    if typing.get_origin(kind) is tuple:
         try:
             return tuple(int(part) for part in raw.split(",") if part.strip())
         except ValueError:

@@ -149,7 +149,10 @@ def from_rpc_error(exc: grpc.RpcError) -> AppError:
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()
             if detail.Is(info.DESCRIPTOR) and detail.Unpack(info) and info.domain == DOMAIN:
-                cls = _CLASS_OF_CODE.get(ErrorCode(info.reason), Internal)
+                try:
+                    cls = _CLASS_OF_CODE[ErrorCode(info.reason)]
+                except ValueError:  # a reason from a newer service: not ours to interpret
+                    return Internal("Internal server error")
                 return cls(status.message, field=info.metadata.get("field"))
     code = exc.code()  # type: ignore[attr-defined]
     error_code = _CODE_OF_STATUS.get(code, ErrorCode.INTERNAL)

@@ -36,9 +36,7 @@ class ServiceClients:
 
     def channel(self, name: str) -> grpc.aio.Channel:
         if name not in self._channels:
-            self._channels[name] = grpc.aio.insecure_channel(
-                self.addresses[name], _CHANNEL_OPTIONS
-            )
+            self._channels[name] = grpc.aio.insecure_channel(self.addresses[name], _CHANNEL_OPTIONS)
         return self._channels[name]
 
     @functools.cached_property

@@ -23,6 +23,7 @@ _STATUS = {
     ErrorCode.UNAUTHENTICATED: 400,  # the seed answers 400 "Invalid credentials"
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.PAYMENT_DECLINED: 402,
     ErrorCode.UNAVAILABLE: 503,
 }
 

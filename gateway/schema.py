@@ -7,10 +7,12 @@ from typing import Any
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
 from gateway.resolvers.users import UserMutation, UserQuery
+from gateway.types.scalars import SCALARS
 
 
 @strawberry.type
@@ -36,5 +38,6 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=[QueryDepthLimiter(max_depth=max_depth), ErrorCodes()],
+        config=StrawberryConfig(scalar_map=SCALARS),
         **kwargs,
     )

@@ -23,8 +23,8 @@ def _parse_datetime(value: object) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
+DateTime = NewType("DateTime", datetime)
+DATETIME = strawberry.scalar(
     name="DateTime",
     description="ISO-8601 date and time in UTC, e.g. 2026-11-24T20:15:00Z",
     serialize=_serialize_datetime,
@@ -49,11 +49,14 @@ def _parse_decimal(value: object) -> PyDecimal:
     return parsed
 
 
-Decimal = strawberry.scalar(
-    NewType("Decimal", PyDecimal),
+Decimal = NewType("Decimal", PyDecimal)
+DECIMAL = strawberry.scalar(
     name="Decimal",
     description='Money as a string with two decimals, e.g. "20.00"; input also takes "20", '
     '"20.5" or a number',
     serialize=_serialize_decimal,
     parse_value=_parse_decimal,
 )
+
+# Given to the schema as StrawberryConfig(scalar_map=SCALARS).
+SCALARS = {DateTime: DATETIME, Decimal: DECIMAL}

@@ -20,8 +20,9 @@ from tests.support.stack import error_codes, graphql
 
 pytestmark = pytest.mark.e2e
 
-SIGNUP = "mutation($e: String!, $p: String!) { signup(email: $e, password: $p) { token user { id email } } }"
-SIGNIN = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) { token user { id email } } }"
+PAYLOAD = "{ token user { id email } }"
+SIGNUP = "mutation($e: String!, $p: String!) { signup(email: $e, password: $p) " + PAYLOAD + " }"
+SIGNIN = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) " + PAYLOAD + " }"
 CURRENT = "{ currentUser { id email } }"
 CHANGE = (
     "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"

@@ -9,7 +9,6 @@ import pytest
 from common.clock import FrozenClock
 from common.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Unauthenticated
 from common.jwt import REQUIRED_CLAIMS, TokenIssuer, TokenVerifier, generate_key_pair
-from fakes import FakeAuthUnitOfWork, FakeDatabase, FakeHasher, FakeRevocations
 from svc_auth.domain.model import User
 from svc_auth.service_layer.handlers import (
     INVALID_CREDENTIALS,
@@ -18,6 +17,7 @@ from svc_auth.service_layer.handlers import (
     SignIn,
     SignUp,
 )
+from tests.unit.fakes import FakeAuthUnitOfWork, FakeDatabase, FakeHasher, FakeRevocations
 from ticketing.events.v1 import users_pb2
 
 TTL = 3600
