@@ -248,25 +248,11 @@ def test_forged_tokens_are_refused_by_the_gateway_and_by_the_service(client, sta
         rest = client.get("/api/users/currentuser", headers={"authorization": f"Bearer {bad}"})
         assert rest.json() == {"currentUser": None}, name
         # Straight to the auth service, bypassing the gateway: refused there too.
-        grpc_reply = grpcurl(
-            stack,
-            "-H",
-            f"authorization: Bearer {bad}",
-            "-d",
-            json.dumps({"id": user_id}),
-            "ticketing.auth.v1.AuthService/GetUser",
-        )
+        grpc_reply = get_user_via_grpcurl(stack, bad, user_id)
         assert grpc_reply.returncode != 0 and "Unauthenticated" in grpc_reply.stderr, name
     # The genuine token still works on both paths.
     assert graphql(client, CURRENT, token)["data"]["currentUser"]["id"] == user_id
-    ok = grpcurl(
-        stack,
-        "-H",
-        f"authorization: Bearer {token}",
-        "-d",
-        json.dumps({"id": user_id}),
-        "ticketing.auth.v1.AuthService/GetUser",
-    )
+    ok = get_user_via_grpcurl(stack, token, user_id)
     assert ok.returncode == 0 and json.loads(ok.stdout)["user"]["id"] == user_id
 
 
@@ -301,6 +287,14 @@ def grpcurl(stack, *args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=30,
+    )
+
+
+def get_user_via_grpcurl(stack, token: str, user_id: str) -> subprocess.CompletedProcess:
+    return grpcurl(
+        stack,
+        *("-H", f"authorization: Bearer {token}", "-d", json.dumps({"id": user_id})),
+        "ticketing.auth.v1.AuthService/GetUser",
     )
 
 

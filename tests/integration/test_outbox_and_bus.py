@@ -39,6 +39,17 @@ async def commit_events(mongo, db, *evs) -> None:
         await uow.commit()
 
 
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay):
+    task = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def eventually(predicate, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
@@ -92,13 +103,10 @@ async def test_events_committed_before_a_crash_are_published_after_restart(
     tap = EventTap(amqp_url, namespace)
     publisher = RabbitPublisher(amqp_url, namespace)
     relay = OutboxRelay(db[OUTBOX], publisher.publish, poll_seconds=0.05)
-    task = asyncio.create_task(relay.run())  # the restarted process
     try:
-        seen = await asyncio.to_thread(tap.wait_for, 2)
+        async with running(relay):  # the restarted process
+            seen = await asyncio.to_thread(tap.wait_for, 2)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await publisher.close()
         tap.close()
     assert [s.routing_key for s in seen] == ["user.created", "user.updated"]
@@ -112,24 +120,23 @@ async def test_relay_survives_a_broker_outage_and_publishes_when_it_returns(
     tap = EventTap(amqp_url, namespace)
     publisher = RabbitPublisher(servers.amqp_url_via(proxy.port), namespace)
     relay = OutboxRelay(db[OUTBOX], publisher.publish, poll_seconds=0.05, max_backoff_seconds=0.3)
-    task = asyncio.create_task(relay.run())
     try:
-        await commit_events(mongo, db, users_pb2.UserCreated(id="before", email="b@example.com"))
-        relay.wake()
-        assert len(await asyncio.to_thread(tap.wait_for, 1)) == 1
+        async with running(relay):
+            await commit_events(
+                mongo, db, users_pb2.UserCreated(id="before", email="b@example.com")
+            )
+            relay.wake()
+            assert len(await asyncio.to_thread(tap.wait_for, 1)) == 1
 
-        proxy.stop()  # the broker goes away mid-flight
-        await commit_events(mongo, db, users_pb2.UserCreated(id="during", email="d@example.com"))
-        relay.wake()
-        await asyncio.sleep(1.0)
-        assert await db[OUTBOX].count_documents({"sent_at": None}) == 1  # kept, not lost
+            proxy.stop()  # the broker goes away mid-flight
+            await commit_events(mongo, db, users_pb2.UserCreated(id="during", email="d@ex.com"))
+            relay.wake()
+            await asyncio.sleep(1.0)
+            assert await db[OUTBOX].count_documents({"sent_at": None}) == 1  # kept, not lost
 
-        proxy.start()  # and comes back; nobody intervenes
-        seen = await asyncio.to_thread(tap.wait_for, 2, 15.0)
+            proxy.start()  # and comes back; nobody intervenes
+            seen = await asyncio.to_thread(tap.wait_for, 2, 15.0)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await publisher.close()
         tap.close()
         proxy.stop()
