@@ -304,8 +304,11 @@ class EventConsumer:
                 target = dead_queue_name(self.namespace, self.service)
             else:
                 delay = self.retry_delays_ms[min(attempt, len(self.retry_delays_ms)) - 1]
-                log.warning(
-                    "handler failed, will retry", extra={**extra, "error": error, "delay_ms": delay}
+                early = isinstance(exc, NotYet)
+                log.log(
+                    logging.INFO if early else logging.WARNING,
+                    "event arrived early, will retry" if early else "handler failed, will retry",
+                    extra={**extra, "error": error, "delay_ms": delay},
                 )
                 target = retry_queue_name(self.namespace, self.service, delay)
             self._move(channel, method, props, body, target, attempt, error)
@@ -340,6 +343,11 @@ class EventConsumer:
 
 class PoisonMessage(Exception):
     """A message no retry can help: it is dead-lettered at once."""
+
+
+class NotYet(Exception):
+    """The event depends on one that has not been applied yet (it arrived out of order): it is
+    retried after a delay like a failure, and dead-lettered if its predecessor never comes."""
 
 
 def dead_letters(

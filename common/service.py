@@ -32,30 +32,38 @@ class Infrastructure:
 
     name: str
     settings: CommonSettings
-    mongo: AsyncMongoClient
-    db: AsyncDatabase
     redis: aioredis.Redis
     verifier: TokenVerifier
     publisher: RabbitPublisher
-    relay: OutboxRelay
     clock: Clock
+    # A service that keeps no documents (expiration) has no database, outbox or relay.
+    mongo: AsyncMongoClient | None = None
+    db: AsyncDatabase | None = None
+    relay: OutboxRelay | None = None
 
     @classmethod
     def from_settings(
-        cls, name: str, settings: CommonSettings, clock: Clock | None = None
+        cls,
+        name: str,
+        settings: CommonSettings,
+        clock: Clock | None = None,
+        with_database: bool = True,
     ) -> Infrastructure:
         clock = clock or SystemClock()
-        mongo = mongo_client(settings.require_mongo_url())
-        db = mongo[database_name(settings.namespace, name)]
         redis = aioredis.from_url(settings.redis_url)
         verifier = TokenVerifier(
             settings.public_key(), RedisRevocations(redis, settings.namespace, clock), clock
         )
         publisher = RabbitPublisher(settings.amqp_url, settings.namespace)
-        relay = OutboxRelay(db[OUTBOX], publisher.publish)
-        return cls(name, settings, mongo, db, redis, verifier, publisher, relay, clock)
+        infra = cls(name, settings, redis, verifier, publisher, clock)
+        if with_database:
+            infra.mongo = mongo_client(settings.require_mongo_url())
+            infra.db = infra.mongo[database_name(settings.namespace, name)]
+            infra.relay = OutboxRelay(infra.db[OUTBOX], publisher.publish)
+        return infra
 
     def unit_of_work(self) -> UnitOfWork:
+        assert self.mongo is not None and self.db is not None and self.relay is not None
         return UnitOfWork(self.mongo, self.db, self.name, self.clock, on_commit=self.relay.wake)
 
     def consumer(self, handlers: Mapping[type[Message], Handler]) -> EventConsumer:
@@ -72,7 +80,8 @@ class Infrastructure:
     async def close(self) -> None:
         await self.publisher.close()
         await self.redis.aclose()
-        await self.mongo.close()
+        if self.mongo is not None:
+            await self.mongo.close()
 
 
 @dataclass
@@ -89,10 +98,12 @@ class ServiceProcess:
     port: int = 0
 
     async def start(self, host: str, port: int) -> int:
-        await ensure_outbox_indexes(self.infra.db)
+        if self.infra.db is not None:
+            await ensure_outbox_indexes(self.infra.db)
         for hook in self.on_start:
             await hook()
-        self._tasks.append(asyncio.create_task(self.infra.relay.run(), name="outbox-relay"))
+        if self.infra.relay is not None:
+            self._tasks.append(asyncio.create_task(self.infra.relay.run(), name="outbox-relay"))
         for loop in self.loops:
             self._tasks.append(asyncio.create_task(loop()))
         for consumer in self.consumers:
@@ -115,8 +126,9 @@ class ServiceProcess:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         # One last pass, so events committed by the calls that just drained leave now.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.infra.relay.publish_pending(), 5)
+        if self.infra.relay is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.infra.relay.publish_pending(), 5)
         await self.infra.close()
 
 

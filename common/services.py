@@ -15,6 +15,12 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", "svc_auth.__main__", "ticketing.auth.v1.AuthService"),
+    ServiceSpec("tickets", "svc_tickets.__main__", "ticketing.tickets.v1.TicketsService"),
+    ServiceSpec("orders", "svc_orders.__main__", "ticketing.orders.v1.OrdersService"),
+    ServiceSpec("payments", "svc_payments.__main__", "ticketing.payments.v1.PaymentsService"),
+    ServiceSpec(
+        "expiration", "svc_expiration.__main__", "ticketing.expiration.v1.ExpirationService"
+    ),
     ServiceSpec("gateway", "gateway.__main__", None),
 )
 

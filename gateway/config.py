@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common.config import CommonSettings, ConfigError
+from common.config import CommonSettings, ConfigError, read_secret
 
 
 @dataclass(frozen=True)
@@ -12,8 +12,17 @@ class GatewaySettings(CommonSettings):
     graphql_max_depth: int = 10
     # Seconds a gRPC call from the gateway may take before the client sees UNAVAILABLE.
     rpc_timeout_seconds: float = 10.0
+    # Verifies `Stripe-Signature` on POST /webhooks/stripe; unset: the route answers 503.
+    stripe_webhook_secret: str | None = None
+    stripe_webhook_secret_file: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.graphql_max_depth < 2:
             raise ConfigError("GRAPHQL_MAX_DEPTH must be at least 2")
+
+    def webhook_secret(self) -> str | None:
+        secret = read_secret(
+            self.stripe_webhook_secret, self.stripe_webhook_secret_file, "STRIPE_WEBHOOK_SECRET"
+        )
+        return secret.strip() if secret else None

@@ -22,7 +22,7 @@ def bootstrap(settings: AuthSettings, hasher: ScryptHasher | None = None) -> Ser
     handlers = AuthHandlers(
         uow=lambda: MongoAuthUnitOfWork(
             infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
-        ),
+        ),  # type: ignore[arg-type]
         hasher=hasher or ScryptHasher(),
         issuer=TokenIssuer(settings.private_key(), settings.jwt_ttl_seconds, infra.clock),
         revocations=RedisRevocations(infra.redis, settings.namespace, infra.clock),

@@ -66,3 +66,9 @@ def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys)
         "EVENT_RETRY_DELAYS_MS": ",".join(map(str, servers.TEST_RETRY_DELAYS_MS)),
         "LOG_LEVEL": "WARNING",
     }
+
+
+@pytest.fixture(scope="session")
+def stripe_api_base() -> Iterator[str]:
+    with servers.localstripe() as url:
+        yield url

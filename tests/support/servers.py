@@ -168,3 +168,27 @@ def amqp_url_via(port: int) -> str:
 
 def environ(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra}
+
+
+@contextlib.contextmanager
+def localstripe() -> Iterator[str]:
+    """A localstripe server on a free port; yields its base URL (STRIPE_API_BASE)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [venv_tool("localstripe"), "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, 30, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+def register_stripe_webhook(api_base: str, url: str, secret: str, name: str = "gateway") -> None:
+    """localstripe's own endpoint for where to deliver signed webhook events."""
+    import httpx
+
+    reply = httpx.post(f"{api_base}/_config/webhooks/{name}", data={"url": url, "secret": secret})
+    reply.raise_for_status()
