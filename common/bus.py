@@ -32,6 +32,7 @@ from google.protobuf.message import Message
 from pika.adapters.blocking_connection import BlockingChannel
 
 from common import events
+from common.errors import NotYet
 
 log = logging.getLogger(__name__)
 
@@ -343,11 +344,6 @@ class EventConsumer:
 
 class PoisonMessage(Exception):
     """A message no retry can help: it is dead-lettered at once."""
-
-
-class NotYet(Exception):
-    """The event depends on one that has not been applied yet (it arrived out of order): it is
-    retried after a delay like a failure, and dead-lettered if its predecessor never comes."""
 
 
 def dead_letters(

@@ -161,3 +161,8 @@ def from_rpc_error(exc: grpc.RpcError) -> AppError:
     if error_code is ErrorCode.INTERNAL:
         return Internal("Internal server error")
     return _CLASS_OF_CODE[error_code](exc.details() or error_code.value)  # type: ignore[attr-defined]
+
+
+class NotYet(Exception):
+    """An event that depends on one not applied yet (it arrived out of order). The consumer
+    retries it after a delay, and dead-letters it if its predecessor never comes."""

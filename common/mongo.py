@@ -9,7 +9,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 from google.protobuf.message import Message
 from pymongo import ASCENDING, AsyncMongoClient
@@ -175,3 +175,76 @@ def strip_id(doc: dict[str, Any]) -> dict[str, Any]:
     doc = dict(doc)
     doc["id"] = doc.pop("_id")
     return doc
+
+
+class Versioned(Protocol):
+    id: str
+    version: int
+    events: list[Message]
+
+
+A = TypeVar("A", bound=Versioned)
+
+
+class MongoRepository(Generic[A]):
+    """Aggregates in one collection, read and written inside the unit of work's transaction.
+
+    Every aggregate it hands out is tracked (its events reach the outbox at commit) and saved
+    with an optimistic check on the version it was loaded at.
+    """
+
+    collection_name: str
+
+    def __init__(self, db: AsyncDatabase, uow: UnitOfWork) -> None:
+        self.collection = db[self.collection_name]
+        self.uow = uow
+        self._loaded: dict[str, int] = {}
+
+    def to_doc(self, aggregate: A) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def from_doc(self, doc: dict[str, Any]) -> A:
+        raise NotImplementedError
+
+    def _seen(self, aggregate: A) -> A:
+        self._loaded[aggregate.id] = aggregate.version
+        self.uow.track(aggregate)
+        return aggregate
+
+    async def get(self, aggregate_id: str) -> A | None:
+        return await self.find_one({"_id": aggregate_id})
+
+    async def find_one(self, query: dict[str, Any]) -> A | None:
+        doc = await self.collection.find_one(query, session=self.uow.session)
+        return None if doc is None else self._seen(self.from_doc(doc))
+
+    async def find(
+        self, query: dict[str, Any], sort: list[tuple[str, int]] | None = None, limit: int = 0
+    ) -> list[A]:
+        cursor = self.collection.find(query, session=self.uow.session, sort=sort, limit=limit)
+        return [self.from_doc(doc) async for doc in cursor]
+
+    async def add(self, aggregate: A) -> None:
+        await self.collection.insert_one(self.to_doc(aggregate), session=self.uow.session)
+        self._seen(aggregate)
+
+    async def save(self, aggregate: A) -> None:
+        loaded = self._loaded.get(aggregate.id)
+        if loaded is None:
+            raise RuntimeError(f"{aggregate.id} was not loaded through this repository")
+        result = await self.collection.replace_one(
+            {"_id": aggregate.id, "version": loaded},
+            self.to_doc(aggregate),
+            session=self.uow.session,
+        )
+        if result.matched_count != 1:
+            raise ConcurrentUpdate(f"{self.collection_name}/{aggregate.id} changed meanwhile")
+        self._loaded[aggregate.id] = aggregate.version
+
+
+class ConcurrentUpdate(PyMongoError):
+    """Another transaction saved the aggregate first; the handler runs again (retry_transient)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self._error_labels = {"TransientTransactionError"}

@@ -15,6 +15,10 @@ from common.errors import from_rpc_error
 from common.services import GRPC_SERVICES
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
+from ticketing.expiration.v1 import expiration_pb2_grpc
+from ticketing.orders.v1 import orders_pb2_grpc
+from ticketing.payments.v1 import payments_pb2_grpc
+from ticketing.tickets.v1 import tickets_pb2_grpc
 
 R = TypeVar("R")
 
@@ -42,6 +46,22 @@ class ServiceClients:
     @functools.cached_property
     def auth(self) -> auth_pb2_grpc.AuthServiceStub:
         return auth_pb2_grpc.AuthServiceStub(self.channel("auth"))
+
+    @functools.cached_property
+    def tickets(self) -> tickets_pb2_grpc.TicketsServiceStub:
+        return tickets_pb2_grpc.TicketsServiceStub(self.channel("tickets"))
+
+    @functools.cached_property
+    def orders(self) -> orders_pb2_grpc.OrdersServiceStub:
+        return orders_pb2_grpc.OrdersServiceStub(self.channel("orders"))
+
+    @functools.cached_property
+    def payments(self) -> payments_pb2_grpc.PaymentsServiceStub:
+        return payments_pb2_grpc.PaymentsServiceStub(self.channel("payments"))
+
+    @functools.cached_property
+    def expiration(self) -> expiration_pb2_grpc.ExpirationServiceStub:
+        return expiration_pb2_grpc.ExpirationServiceStub(self.channel("expiration"))
 
     async def call(
         self,

@@ -1,0 +1,93 @@
+"""Orders and the service's copy of tickets, in MongoDB."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from common.money import format_money
+from common.mongo import MongoRepository
+from common.pagination import NEWEST_FIRST, Cursor
+from svc_orders.domain.model import Order, OrderStatus, TicketCopy
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def add(self, order: Order) -> None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+    async def page_of(self, user_id: str, limit: int, after: Cursor | None) -> list[Order]: ...
+
+
+class TicketCopyRepository(Protocol):
+    async def get(self, ticket_id: str) -> TicketCopy | None: ...
+
+    async def add(self, ticket: TicketCopy) -> None: ...
+
+    async def save(self, ticket: TicketCopy) -> None: ...
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    await db.orders.create_index([("user_id", 1), *NEWEST_FIRST])
+
+
+class MongoOrderRepository(MongoRepository[Order]):
+    collection_name = "orders"
+
+    def to_doc(self, order: Order) -> dict[str, Any]:
+        return {
+            "_id": order.id,
+            "user_id": order.user_id,
+            "ticket_id": order.ticket_id,
+            "price": format_money(order.price),
+            "status": order.status.value,
+            "expires_at": order.expires_at,
+            "created_at": order.created_at,
+            "version": order.version,
+        }
+
+    def from_doc(self, doc: dict[str, Any]) -> Order:
+        return Order(
+            id=doc["_id"],
+            user_id=doc["user_id"],
+            ticket_id=doc["ticket_id"],
+            price=Decimal(doc["price"]),
+            status=OrderStatus(doc["status"]),
+            expires_at=doc["expires_at"],
+            created_at=doc["created_at"],
+            version=doc["version"],
+        )
+
+    async def page_of(self, user_id: str, limit: int, after: Cursor | None) -> list[Order]:
+        query: dict[str, Any] = {"user_id": user_id}
+        if after is not None:
+            query = {"$and": [query, after.after_filter()]}
+        return await self.find(query, sort=NEWEST_FIRST, limit=limit)
+
+
+class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
+    collection_name = "tickets"
+
+    def to_doc(self, ticket: TicketCopy) -> dict[str, Any]:
+        return {
+            "_id": ticket.id,
+            "version": ticket.version,
+            "title": ticket.title,
+            "price": format_money(ticket.price),
+            "user_id": ticket.user_id,
+            "held_by": ticket.held_by,
+        }
+
+    def from_doc(self, doc: dict[str, Any]) -> TicketCopy:
+        return TicketCopy(
+            id=doc["_id"],
+            version=doc["version"],
+            title=doc["title"],
+            price=Decimal(doc["price"]),
+            user_id=doc["user_id"],
+            held_by=doc.get("held_by"),
+        )

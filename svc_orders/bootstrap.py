@@ -1,0 +1,37 @@
+"""Wires the orders service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from common.grpc_server import GrpcServer
+from common.service import Infrastructure, ServiceProcess
+from svc_orders.adapters.repository import ensure_indexes
+from svc_orders.config import OrdersSettings
+from svc_orders.entrypoints.grpc_api import OrdersServicer
+from svc_orders.service_layer.handlers import OrderHandlers
+from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
+from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
+
+NAME = "orders"
+
+
+def bootstrap(settings: OrdersSettings) -> ServiceProcess:
+    infra = Infrastructure.from_settings(NAME, settings)
+    handlers = OrderHandlers(
+        uow=lambda: MongoOrdersUnitOfWork(
+            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
+        ),  # type: ignore[arg-type]
+        clock=infra.clock,
+        hold_for=timedelta(seconds=settings.order_expiration_seconds),
+    )
+    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server.add(
+        orders_pb2_grpc.add_OrdersServiceServicer_to_server,
+        OrdersServicer(handlers),
+        orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name,
+    )
+    consumer = infra.consumer(handlers.event_handlers)
+    return ServiceProcess(
+        NAME, server, infra, consumers=[consumer], on_start=[lambda: ensure_indexes(infra.db)]
+    )

@@ -1,0 +1,156 @@
+"""Orders: who may hold which ticket, for how long, and how an order ends.
+
+The orders service keeps its own copy of every ticket (from TicketCreated / TicketUpdated,
+applied strictly in version order) and decides here, in one transaction per order, which order
+holds a ticket: `TicketCopy.held_by`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from google.protobuf.message import Message
+
+from common.errors import Conflict, Forbidden, NotYet
+from common.money import format_money
+from common.protos import timestamp
+from ticketing.events.v1 import orders_pb2 as events
+from ticketing.orders.v1 import orders_pb2
+
+
+class OrderStatus(StrEnum):
+    CREATED = "CREATED"
+    CANCELLED = "CANCELLED"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    COMPLETE = "COMPLETE"
+
+    @property
+    def proto(self) -> orders_pb2.OrderStatus:
+        return orders_pb2.OrderStatus.Value(f"ORDER_STATUS_{self.value}")
+
+
+# An order in one of these holds its ticket; no other order may take it.
+HOLDING = frozenset({OrderStatus.CREATED, OrderStatus.AWAITING_PAYMENT, OrderStatus.COMPLETE})
+OPEN = frozenset({OrderStatus.CREATED, OrderStatus.AWAITING_PAYMENT})
+
+
+class CancelReason(StrEnum):
+    CANCELLED_BY_USER = "CANCELLED_BY_USER"
+    EXPIRED = "EXPIRED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+
+
+@dataclass
+class TicketCopy:
+    id: str
+    version: int
+    title: str
+    price: Decimal
+    user_id: str
+    held_by: str | None = None
+    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+
+    def apply(self, version: int, title: str, price: Decimal, user_id: str) -> bool:
+        """A TicketUpdated: applied only as the next version; False for one already applied."""
+        if version <= self.version:
+            return False
+        if version > self.version + 1:
+            raise NotYet(f"ticket {self.id} v{version} arrived before v{self.version + 1}")
+        self.version, self.title, self.price, self.user_id = version, title, price, user_id
+        return True
+
+
+@dataclass
+class Order:
+    id: str
+    user_id: str
+    ticket_id: str
+    price: Decimal
+    status: OrderStatus
+    expires_at: datetime
+    created_at: datetime
+    version: int = 0
+    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def place(
+        cls,
+        id: str,
+        buyer: str,
+        ticket: TicketCopy,
+        holder: Order | None,
+        now: datetime,
+        hold_for: timedelta,
+    ) -> Order:
+        """A new order holding `ticket`; `holder` is the order holding it now, if any."""
+        if ticket.user_id == buyer:
+            raise Forbidden("You cannot buy your own ticket")
+        if holder is not None and holder.status in HOLDING:
+            raise Conflict("Ticket is already reserved")
+        order = cls(id, buyer, ticket.id, ticket.price, OrderStatus.CREATED, now + hold_for, now)
+        ticket.held_by = id
+        order.events.append(
+            events.OrderCreated(
+                id=id,
+                version=0,
+                status=OrderStatus.CREATED.proto,
+                user_id=buyer,
+                expires_at=timestamp(order.expires_at),
+                ticket=events.OrderCreated.Ticket(id=ticket.id, price=format_money(ticket.price)),
+            )
+        )
+        return order
+
+    def cancel(self, by: str) -> None:
+        if by != self.user_id:
+            raise Forbidden("Only the buyer can cancel an order")
+        if self.status not in OPEN:
+            raise Conflict(f"A {self.status.value.lower()} order cannot be cancelled")
+        self._cancel(CancelReason.CANCELLED_BY_USER)
+
+    def expire(self) -> bool:
+        """Its time is up: cancelled unless paid (or already cancelled)."""
+        if self.status not in OPEN:
+            return False
+        self._cancel(CancelReason.EXPIRED)
+        return True
+
+    def payment_failed(self) -> bool:
+        if self.status not in OPEN:
+            return False
+        self._cancel(CancelReason.PAYMENT_FAILED)
+        return True
+
+    def await_payment(self) -> bool:
+        if self.status is not OrderStatus.CREATED:
+            return False
+        self.status = OrderStatus.AWAITING_PAYMENT
+        self.version += 1
+        return True
+
+    def complete(self) -> bool:
+        """Paid. A cancelled order stays cancelled (payments refunds a late charge)."""
+        if self.status not in OPEN:
+            return False
+        self.status = OrderStatus.COMPLETE
+        self.version += 1
+        return True
+
+    def release(self, ticket: TicketCopy | None) -> None:
+        if ticket is not None and ticket.held_by == self.id:
+            ticket.held_by = None
+
+    def _cancel(self, reason: CancelReason) -> None:
+        self.status = OrderStatus.CANCELLED
+        self.version += 1
+        self.events.append(
+            events.OrderCancelled(
+                id=self.id,
+                version=self.version,
+                ticket=events.OrderCancelled.Ticket(id=self.ticket_id),
+                reason=reason.value,
+            )
+        )

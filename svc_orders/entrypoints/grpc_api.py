@@ -1,0 +1,50 @@
+"""gRPC OrdersService: requests to commands, orders to messages."""
+
+from __future__ import annotations
+
+from common.grpc_server import current_user
+from common.money import format_money
+from common.protos import timestamp
+from svc_orders.domain.model import Order
+from svc_orders.service_layer.handlers import CancelOrder, CreateOrder, OrderHandlers
+from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
+
+
+def order_to_proto(order: Order) -> orders_pb2.Order:
+    return orders_pb2.Order(
+        id=order.id,
+        status=order.status.proto,
+        expires_at=timestamp(order.expires_at),
+        user_id=order.user_id,
+        version=order.version,
+        ticket_id=order.ticket_id,
+        price=format_money(order.price),
+        create_time=timestamp(order.created_at),
+    )
+
+
+class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
+    def __init__(self, handlers: OrderHandlers) -> None:
+        self.handlers = handlers
+
+    async def CreateOrder(self, request, context):
+        order = await self.handlers.create_order(
+            CreateOrder(current_user().user_id, request.ticket_id)
+        )
+        return orders_pb2.CreateOrderResponse(order=order_to_proto(order))
+
+    async def CancelOrder(self, request, context):
+        order = await self.handlers.cancel_order(CancelOrder(current_user().user_id, request.id))
+        return orders_pb2.CancelOrderResponse(order=order_to_proto(order))
+
+    async def GetOrder(self, request, context):
+        order = await self.handlers.get_order(current_user().user_id, request.id)
+        return orders_pb2.GetOrderResponse(order=order_to_proto(order))
+
+    async def ListOrders(self, request, context):
+        page = await self.handlers.list_orders(
+            current_user().user_id, request.page_size, request.page_token
+        )
+        return orders_pb2.ListOrdersResponse(
+            orders=[order_to_proto(o) for o in page.orders], next_page_token=page.next_token
+        )

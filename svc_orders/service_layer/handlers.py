@@ -1,0 +1,180 @@
+"""Order commands, and the events that keep the ticket copies and order statuses current."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from common.bus import Delivery
+from common.clock import Clock
+from common.errors import InvalidInput, NotFound, NotYet
+from common.mongo import retry_transient
+from common.pagination import Cursor, decode_token, page_size
+from svc_orders.domain.model import Order, OrderStatus, TicketCopy
+from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
+from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    buyer: str
+    ticket_id: str
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    user_id: str
+    order_id: str
+
+
+@dataclass(frozen=True)
+class Page:
+    orders: list[Order]
+    next_token: str
+
+
+class OrderHandlers:
+    def __init__(
+        self,
+        uow: Callable[[], OrdersUnitOfWork],
+        clock: Clock,
+        hold_for: timedelta,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.hold_for = hold_for
+        self.new_id = new_id
+
+    # -- commands -------------------------------------------------------------------------
+
+    @retry_transient(attempts=30)
+    async def create_order(self, cmd: CreateOrder) -> Order:
+        if not cmd.ticket_id:
+            raise InvalidInput("ticketId is required", field="ticketId")
+        async with self.uow() as uow:
+            ticket = await uow.tickets.get(cmd.ticket_id)
+            if ticket is None:
+                raise NotFound("Ticket not found", field="ticketId")
+            holder = await uow.orders.get(ticket.held_by) if ticket.held_by else None
+            order = Order.place(
+                self.new_id(), cmd.buyer, ticket, holder, self.clock.now(), self.hold_for
+            )
+            await uow.orders.add(order)
+            # Two buyers racing: both transactions write this document, one of them loses the
+            # write conflict, runs again (retry_transient) and finds the ticket held.
+            await uow.tickets.save(ticket)
+            await uow.commit()
+            return order
+
+    @retry_transient()
+    async def cancel_order(self, cmd: CancelOrder) -> Order:
+        async with self.uow() as uow:
+            order = await self._own_order(uow, cmd.user_id, cmd.order_id)
+            order.cancel(by=cmd.user_id)
+            await self._release_ticket(uow, order)
+            await uow.orders.save(order)
+            await uow.commit()
+            return order
+
+    async def get_order(self, user_id: str, order_id: str) -> Order:
+        async with self.uow() as uow:
+            return await self._own_order(uow, user_id, order_id)
+
+    async def list_orders(self, user_id: str, size: int, token: str) -> Page:
+        limit = page_size(size)
+        after = decode_token(token)
+        async with self.uow() as uow:
+            found = await uow.orders.page_of(user_id, limit + 1, after)
+        page = found[:limit]
+        more = len(found) > limit and page
+        return Page(page, Cursor(page[-1].created_at, page[-1].id).encode() if more else "")
+
+    async def _own_order(self, uow: OrdersUnitOfWork, user_id: str, order_id: str) -> Order:
+        order = await uow.orders.get(order_id) if order_id else None
+        if order is None or order.user_id != user_id:  # another's order is not even shown
+            raise NotFound("Order not found", field="id")
+        return order
+
+    async def _release_ticket(self, uow: OrdersUnitOfWork, order: Order) -> None:
+        ticket = await uow.tickets.get(order.ticket_id)
+        if ticket is not None and ticket.held_by == order.id:
+            order.release(ticket)
+            await uow.tickets.save(ticket)
+
+    # -- ticket copies ----------------------------------------------------------------------
+
+    @retry_transient()
+    async def on_ticket_created(self, event: tickets_pb2.TicketCreated, delivery: Delivery) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            if await uow.tickets.get(event.id) is None:
+                copy = TicketCopy(
+                    event.id, event.version, event.title, Decimal(event.price), event.user_id
+                )
+                await uow.tickets.add(copy)
+            await uow.commit()
+
+    @retry_transient()
+    async def on_ticket_updated(self, event: tickets_pb2.TicketUpdated, delivery: Delivery) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            copy = await uow.tickets.get(event.id)
+            if copy is None:
+                raise NotYet(f"ticket {event.id} v{event.version} arrived before its creation")
+            if copy.apply(event.version, event.title, Decimal(event.price), event.user_id):
+                await uow.tickets.save(copy)
+            await uow.commit()
+
+    # -- how orders end -----------------------------------------------------------------------
+
+    async def _transition(
+        self, order_id: str, delivery: Delivery, change: Callable[[Order], bool]
+    ) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            order = await uow.orders.get(order_id)
+            if order is None:
+                raise NotYet(f"{delivery.type} for order {order_id} that is unknown here")
+            if change(order):
+                if order.status is OrderStatus.CANCELLED:
+                    await self._release_ticket(uow, order)
+                await uow.orders.save(order)
+            else:
+                log.info(
+                    "event does not change the order",
+                    extra={
+                        "order_id": order_id,
+                        "status": order.status.value,
+                        "type": delivery.type,
+                    },
+                )
+            await uow.commit()
+
+    def _on(self, change: Callable[[Order], bool], order_id_of: Callable[[object], str]):
+        @retry_transient()
+        async def handle(event, delivery: Delivery) -> None:
+            await self._transition(order_id_of(event), delivery, change)
+
+        return handle
+
+    @property
+    def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
+        by_order_id = lambda e: e.order_id  # noqa: E731
+        return {
+            tickets_pb2.TicketCreated: self.on_ticket_created,
+            tickets_pb2.TicketUpdated: self.on_ticket_updated,
+            orders_pb2.OrderExpired: self._on(Order.expire, by_order_id),
+            payments_pb2.ChargeCreated: self._on(Order.complete, by_order_id),
+            payments_pb2.ChargeFailed: self._on(Order.payment_failed, by_order_id),
+            payments_pb2.ChargePending: self._on(Order.await_payment, by_order_id),
+        }

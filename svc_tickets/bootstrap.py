@@ -1,0 +1,40 @@
+"""Wires the tickets service."""
+
+from __future__ import annotations
+
+from common.grpc_server import GrpcServer
+from common.service import Infrastructure, ServiceProcess
+from svc_tickets.adapters.repository import ensure_indexes
+from svc_tickets.config import TicketsSettings
+from svc_tickets.entrypoints.grpc_api import TicketsServicer
+from svc_tickets.service_layer.handlers import TicketHandlers
+from svc_tickets.service_layer.unit_of_work import MongoTicketsUnitOfWork
+from ticketing.events.v1 import orders_pb2
+from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
+
+NAME = "tickets"
+
+
+def bootstrap(settings: TicketsSettings) -> ServiceProcess:
+    infra = Infrastructure.from_settings(NAME, settings)
+    handlers = TicketHandlers(
+        uow=lambda: MongoTicketsUnitOfWork(
+            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
+        ),  # type: ignore[arg-type]
+        clock=infra.clock,
+    )
+    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server.add(
+        tickets_pb2_grpc.add_TicketsServiceServicer_to_server,
+        TicketsServicer(handlers),
+        tickets_pb2.DESCRIPTOR.services_by_name["TicketsService"].full_name,
+    )
+    consumer = infra.consumer(
+        {
+            orders_pb2.OrderCreated: handlers.on_order_created,
+            orders_pb2.OrderCancelled: handlers.on_order_cancelled,
+        }
+    )
+    return ServiceProcess(
+        NAME, server, infra, consumers=[consumer], on_start=[lambda: ensure_indexes(infra.db)]
+    )

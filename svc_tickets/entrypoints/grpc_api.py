@@ -1,0 +1,55 @@
+"""gRPC TicketsService: requests to commands, tickets to messages."""
+
+from __future__ import annotations
+
+from common.grpc_server import current_user
+from common.money import format_money
+from common.protos import timestamp
+from svc_tickets.domain.model import Ticket
+from svc_tickets.service_layer.handlers import CreateTicket, TicketHandlers, UpdateTicket
+from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
+
+
+def ticket_to_proto(ticket: Ticket) -> tickets_pb2.Ticket:
+    return tickets_pb2.Ticket(
+        id=ticket.id,
+        title=ticket.title,
+        price=format_money(ticket.price),
+        user_id=ticket.user_id,
+        version=ticket.version,
+        order_id=ticket.order_id or "",
+        create_time=timestamp(ticket.created_at),
+    )
+
+
+class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
+    def __init__(self, handlers: TicketHandlers) -> None:
+        self.handlers = handlers
+
+    async def CreateTicket(self, request, context):
+        ticket = await self.handlers.create_ticket(
+            CreateTicket(current_user().user_id, request.title, request.price)
+        )
+        return tickets_pb2.CreateTicketResponse(ticket=ticket_to_proto(ticket))
+
+    async def UpdateTicket(self, request, context):
+        ticket = await self.handlers.update_ticket(
+            UpdateTicket(current_user().user_id, request.id, request.title, request.price)
+        )
+        return tickets_pb2.UpdateTicketResponse(ticket=ticket_to_proto(ticket))
+
+    async def GetTicket(self, request, context):
+        ticket = await self.handlers.get_ticket(request.id)
+        return tickets_pb2.GetTicketResponse(ticket=ticket_to_proto(ticket))
+
+    async def ListTickets(self, request, context):
+        page = await self.handlers.list_tickets(
+            request.page_size, request.page_token, request.include_reserved
+        )
+        return tickets_pb2.ListTicketsResponse(
+            tickets=[ticket_to_proto(t) for t in page.tickets], next_page_token=page.next_token
+        )
+
+    async def BatchGetTickets(self, request, context):
+        tickets = await self.handlers.batch_get(list(request.ids))
+        return tickets_pb2.BatchGetTicketsResponse(tickets=[ticket_to_proto(t) for t in tickets])
