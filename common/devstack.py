@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +230,48 @@ def ensure_mongo(stack: Stack) -> None:
     stack.env["MONGO_URL"] = f"mongodb://127.0.0.1:{port}/?replicaSet=secantus"
 
 
+DEV_WEBHOOK_SECRET = "whsec_ticketing_local_development"
+
+
+def ensure_stripe(stack: Stack) -> str | None:
+    """localstripe, unless a Stripe account or a Stripe-compatible server is configured.
+    Returns the base URL of the localstripe started, if any."""
+    env = stack.env
+    if (
+        env.get("STRIPE_API_BASE")
+        or env.get("STRIPE_SECRET_KEY")
+        or env.get("STRIPE_SECRET_KEY_FILE")
+    ):
+        return None
+    server = tool("localstripe")
+    if not server:
+        raise StackError(
+            "No Stripe is configured and localstripe (dev extra) is not installed: run "
+            "`make run`, or set STRIPE_SECRET_KEY (and STRIPE_API_BASE for a Stripe-compatible "
+            "server)."
+        )
+    port = 8420 if port_is_free(8420) else free_port()
+    say(f"starting localstripe (a local Stripe) on port {port}")
+    child = stack.spawn("localstripe", [server, "--port", str(port), "--from-scratch"], quiet=True)
+    if not wait_for_port(port, 30, child):
+        raise StackError("localstripe did not start")
+    base = f"http://127.0.0.1:{port}"
+    env["STRIPE_API_BASE"] = base
+    env["STRIPE_SECRET_KEY"] = "sk_test_localstripe"
+    env.setdefault("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    return base
+
+
+def register_webhook(stripe_base: str, gateway_url: str, secret: str) -> None:
+    """Tells localstripe to deliver signed events to the gateway's webhook."""
+    data = urllib.parse.urlencode({"url": f"{gateway_url}/webhooks/stripe", "secret": secret})
+    request = urllib.request.Request(
+        f"{stripe_base}/_config/webhooks/gateway", data=data.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
 def ensure_jwt_keys(stack: Stack) -> None:
     env = stack.env
     if env.get("JWT_PUBLIC_KEY") or env.get("JWT_PUBLIC_KEY_FILE"):
@@ -290,6 +333,7 @@ def main() -> int:
         ensure_rabbitmq(stack)
         ensure_redis(stack)
         ensure_mongo(stack)
+        localstripe = ensure_stripe(stack)
         ensure_jwt_keys(stack)
         for spec in SERVICES:
             child_env = dict(stack.env)
@@ -300,6 +344,8 @@ def main() -> int:
             stack.spawn(spec.name, [sys.executable, "-m", package], child_env)
         base = f"http://127.0.0.1:{gateway_port}"
         wait_ready(stack, f"{base}/readyz", timeout=90)
+        if localstripe:
+            register_webhook(localstripe, base, stack.env["STRIPE_WEBHOOK_SECRET"])
         say(f"ready (namespace {settings.namespace})")
         say(f"GraphQL: {base}/graphql  (open it in a browser for GraphiQL)")
         say(f"gRPC:    grpcurl -plaintext localhost:{settings.auth_port} list")

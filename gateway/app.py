@@ -17,6 +17,7 @@ from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
+from gateway.loaders import payments_loader, tickets_loader
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
@@ -29,12 +30,15 @@ class GraphQLApp(GraphQL):
         self.clients = clients
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        token = token_of(request)
         return Context(
             request=request,
             response=response,
             clients=self.clients,
             accounts=self.accounts,
-            token=token_of(request),
+            token=token,
+            tickets=tickets_loader(self.clients),
+            payments=payments_loader(self.clients, token),
         )
 
 

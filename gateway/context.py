@@ -1,18 +1,22 @@
-"""Per-request GraphQL context: the caller, the clients, and (later) per-request DataLoaders."""
+"""Per-request GraphQL context: the caller, the clients, and this request's DataLoaders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.dataloader import DataLoader
 
 from common.errors import Unauthenticated
 from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.session import claims_of
+from ticketing.payments.v1 import payments_pb2
+from ticketing.tickets.v1 import tickets_pb2
 
 
 @dataclass
@@ -22,6 +26,8 @@ class Context:
     clients: ServiceClients
     accounts: Accounts
     token: str | None
+    tickets: DataLoader[str, tickets_pb2.Ticket | None]
+    payments: DataLoader[str, payments_pb2.Payment | None]
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
 
@@ -37,6 +43,12 @@ class Context:
         if claims is None:
             raise Unauthenticated("Sign in first")
         return claims
+
+    async def call(self, method: Any, request: Any, authenticated: bool = True) -> Any:
+        """A gRPC call on the caller's behalf (signed in first, unless `authenticated=False`)."""
+        if authenticated:
+            await self.require_user()
+        return await self.clients.call(method, request, self.token if authenticated else None)
 
 
 Info = strawberry.Info[Context, None]

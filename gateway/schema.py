@@ -11,17 +11,18 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
+from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS
 
 
 @strawberry.type
-class Query(UserQuery):
+class Query(UserQuery, MarketQuery):
     pass
 
 
 @strawberry.type
-class Mutation(UserMutation):
+class Mutation(UserMutation, MarketMutation):
     pass
 
 

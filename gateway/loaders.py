@@ -1,0 +1,35 @@
+"""Per-request DataLoaders: the tickets and payments of a list of orders in one call each."""
+
+from __future__ import annotations
+
+from strawberry.dataloader import DataLoader
+
+from gateway.clients import ServiceClients
+from ticketing.payments.v1 import payments_pb2
+from ticketing.tickets.v1 import tickets_pb2
+
+
+def tickets_loader(clients: ServiceClients) -> DataLoader[str, tickets_pb2.Ticket | None]:
+    async def load(ids: list[str]) -> list[tickets_pb2.Ticket | None]:
+        reply = await clients.call(
+            clients.tickets.BatchGetTickets, tickets_pb2.BatchGetTicketsRequest(ids=ids)
+        )
+        by_id = {t.id: t for t in reply.tickets}
+        return [by_id.get(i) for i in ids]
+
+    return DataLoader(load_fn=load, max_batch_size=500)
+
+
+def payments_loader(
+    clients: ServiceClients, token: str | None
+) -> DataLoader[str, payments_pb2.Payment | None]:
+    async def load(order_ids: list[str]) -> list[payments_pb2.Payment | None]:
+        reply = await clients.call(
+            clients.payments.BatchGetPayments,
+            payments_pb2.BatchGetPaymentsRequest(order_ids=order_ids),
+            token,
+        )
+        by_order = {p.order_id: p for p in reply.payments}
+        return [by_order.get(i) for i in order_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=500)
