@@ -1,0 +1,314 @@
+"""Tickets and orders services together over real gRPC, SecantusDB and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import grpc
+import pytest
+
+from common import events
+from common.jwt import TokenIssuer
+from common.mongo import database_name, mongo_client
+from svc_orders.bootstrap import bootstrap as orders_bootstrap
+from svc_orders.config import OrdersSettings
+from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
+from svc_tickets.config import TicketsSettings
+from tests.support.tap import EventTap, publish_raw
+from ticketing.events.v1 import orders_pb2 as order_events
+from ticketing.events.v1 import tickets_pb2 as ticket_events
+from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
+from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
+
+pytestmark = pytest.mark.integration
+
+
+class Market:
+    def __init__(self, env, tickets_port: int, orders_port: int) -> None:
+        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.tickets_channel = grpc.aio.insecure_channel(f"127.0.0.1:{tickets_port}")
+        self.orders_channel = grpc.aio.insecure_channel(f"127.0.0.1:{orders_port}")
+        self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.tickets_channel)
+        self.orders = orders_pb2_grpc.OrdersServiceStub(self.orders_channel)
+
+    def as_user(self, user_id: str | None = None) -> tuple[tuple[str, str], ...]:
+        user_id = user_id or str(uuid.uuid4())
+        token, _ = self.issuer.issue(user_id, f"{user_id[:8]}@example.com")
+        return (("authorization", f"Bearer {token}"),)
+
+    async def listed_ticket(self, seller, price: str = "20") -> tickets_pb2.Ticket:
+        reply = await self.tickets.CreateTicket(
+            tickets_pb2.CreateTicketRequest(title="Concert", price=price), metadata=seller
+        )
+        await self.order_copy_of(reply.ticket.id)
+        return reply.ticket
+
+    async def order_copy_of(self, ticket_id: str, version: int = 0, timeout: float = 10) -> None:
+        """Until the orders service has applied that version of the ticket."""
+        db = self.orders_db
+        for _ in range(int(timeout / 0.05)):
+            doc = await db.tickets.find_one({"_id": ticket_id})
+            if doc is not None and doc["version"] >= version:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"orders never saw ticket {ticket_id} v{version}")
+
+    async def ticket(self, ticket_id: str) -> tickets_pb2.Ticket:
+        reply = await self.tickets.GetTicket(tickets_pb2.GetTicketRequest(id=ticket_id))
+        return reply.ticket
+
+    async def eventually_ticket(self, ticket_id: str, predicate, timeout: float = 10):
+        for _ in range(int(timeout / 0.05)):
+            ticket = await self.ticket(ticket_id)
+            if predicate(ticket):
+                return ticket
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"ticket {ticket_id} never reached the expected state: {ticket}")
+
+
+@pytest.fixture
+async def market(env, mongo_url, namespace):
+    tickets = tickets_bootstrap(TicketsSettings.from_env(env))
+    orders = orders_bootstrap(OrdersSettings.from_env(env))
+    t_port = await tickets.start("127.0.0.1", 0)
+    o_port = await orders.start("127.0.0.1", 0)
+    await tickets.wait_consumers_ready()
+    await orders.wait_consumers_ready()
+    m = Market(env, t_port, o_port)
+    client = mongo_client(mongo_url)
+    m.orders_db = client[database_name(namespace, "orders")]
+    yield m
+    await m.tickets_channel.close()
+    await m.orders_channel.close()
+    await client.close()
+    await orders.stop()
+    await tickets.stop()
+
+
+async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, amqp_url, namespace):
+    tap = EventTap(amqp_url, namespace, ("ticket.*", "order.*"))
+    seller, buyer = market.as_user(), market.as_user()
+    try:
+        ticket = await market.listed_ticket(seller, "20.5")
+        assert ticket.price == "20.50" and ticket.version == 0 and not ticket.order_id
+
+        order = (
+            await market.orders.CreateOrder(
+                orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=buyer
+            )
+        ).order
+        assert order.status == orders_pb2.ORDER_STATUS_CREATED and order.price == "20.50"
+        held = await market.eventually_ticket(ticket.id, lambda t: t.order_id == order.id)
+        assert held.version == 1
+
+        cancelled = (
+            await market.orders.CancelOrder(
+                orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer
+            )
+        ).order
+        assert cancelled.status == orders_pb2.ORDER_STATUS_CANCELLED and cancelled.version == 1
+        freed = await market.eventually_ticket(ticket.id, lambda t: not t.order_id)
+        assert freed.version == 2
+        seen = await asyncio.to_thread(tap.wait_for, 5)
+    finally:
+        tap.close()
+    bodies = [(s.routing_key, json.loads(s.body)) for s in seen]
+    assert [k for k, _ in bodies] == [
+        "ticket.created",
+        "order.created",
+        "ticket.updated",
+        "order.cancelled",
+        "ticket.updated",
+    ]
+    created = bodies[1][1]
+    assert created["ticket"] == {"id": ticket.id, "price": "20.50"}
+    assert created["status"] == "ORDER_STATUS_CREATED" and created["expiresAt"].endswith("Z")
+    assert bodies[2][1]["orderId"] == order.id
+    assert bodies[3][1] == {
+        "id": order.id,
+        "version": 1,
+        "ticket": {"id": ticket.id},
+        "reason": "CANCELLED_BY_USER",
+    }
+    assert "orderId" not in bodies[4][1]  # free again
+
+
+async def test_twenty_buyers_race_for_one_ticket_and_exactly_one_wins(market):
+    ticket = await market.listed_ticket(market.as_user())
+    buyers = [market.as_user() for _ in range(20)]
+    results = await asyncio.gather(
+        *(
+            market.orders.CreateOrder(
+                orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=b
+            )
+            for b in buyers
+        ),
+        return_exceptions=True,
+    )
+    winners = [r for r in results if isinstance(r, orders_pb2.CreateOrderResponse)]
+    losers = [r for r in results if not isinstance(r, orders_pb2.CreateOrderResponse)]
+    assert len(winners) == 1, results
+    assert {e.code() for e in losers} == {grpc.StatusCode.FAILED_PRECONDITION}
+    assert await market.orders_db.orders.count_documents({"ticket_id": ticket.id}) == 1
+
+
+async def test_order_rules(market):
+    seller, buyer, other = market.as_user(), market.as_user(), market.as_user()
+    ticket = await market.listed_ticket(seller)
+
+    async def error_of(call):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call
+        return info.value.code(), info.value.details()
+
+    assert await error_of(
+        market.orders.CreateOrder(orders_pb2.CreateOrderRequest(ticket_id="nope"), metadata=buyer)
+    ) == (grpc.StatusCode.NOT_FOUND, "Ticket not found")
+    assert (
+        await error_of(
+            market.orders.CreateOrder(
+                orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=seller
+            )
+        )
+    )[0] == grpc.StatusCode.PERMISSION_DENIED
+    order = (
+        await market.orders.CreateOrder(
+            orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=buyer
+        )
+    ).order
+    # Another user neither sees nor cancels it.
+    assert (
+        await error_of(
+            market.orders.GetOrder(orders_pb2.GetOrderRequest(id=order.id), metadata=other)
+        )
+    )[0] == grpc.StatusCode.NOT_FOUND
+    assert (
+        await error_of(
+            market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=other)
+        )
+    )[0] == grpc.StatusCode.NOT_FOUND
+    await market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
+    assert (
+        await error_of(
+            market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
+        )
+    )[0] == grpc.StatusCode.FAILED_PRECONDITION
+    # Released: someone else can buy it now.
+    again = await market.orders.CreateOrder(
+        orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=other
+    )
+    assert again.order.status == orders_pb2.ORDER_STATUS_CREATED
+
+
+async def test_ticket_updates_out_of_order_and_twice_are_applied_in_version_order(
+    market, amqp_url, namespace
+):
+    ticket_id, seller = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def send(event) -> None:
+        publish_raw(
+            amqp_url,
+            namespace,
+            events.routing_key(event),
+            events.encode(event),
+            str(uuid.uuid4()),
+            events.type_name(event),
+        )
+
+    def updated(version: int, price: str) -> ticket_events.TicketUpdated:
+        return ticket_events.TicketUpdated(
+            id=ticket_id, version=version, title=f"v{version}", price=price, user_id=seller
+        )
+
+    # v2 arrives first, then v1 twice, then v2 again, and the creation last of all.
+    send(updated(2, "30.00"))
+    send(updated(1, "25.00"))
+    send(updated(1, "25.00"))
+    send(updated(2, "30.00"))
+    send(
+        ticket_events.TicketCreated(
+            id=ticket_id, version=0, title="v0", price="20.00", user_id=seller
+        )
+    )
+    await market.order_copy_of(ticket_id, version=2, timeout=20)
+    await asyncio.sleep(0.5)  # let any straggler be (not) applied
+    doc = await market.orders_db.tickets.find_one({"_id": ticket_id})
+    assert (doc["version"], doc["title"], doc["price"]) == (2, "v2", "30.00")
+    # And an order takes the latest price.
+    order = await market.orders.CreateOrder(
+        orders_pb2.CreateOrderRequest(ticket_id=ticket_id), metadata=market.as_user()
+    )
+    assert order.order.price == "30.00"
+
+
+async def test_a_cancellation_that_overtakes_its_creation_never_reserves_the_ticket(
+    market, amqp_url, namespace
+):
+    ticket = await market.listed_ticket(market.as_user())
+    order_id = str(uuid.uuid4())
+    cancelled = order_events.OrderCancelled(
+        id=order_id,
+        version=1,
+        ticket=order_events.OrderCancelled.Ticket(id=ticket.id),
+        reason="EXPIRED",
+    )
+    created = order_events.OrderCreated(
+        id=order_id,
+        version=0,
+        user_id="b",
+        ticket=order_events.OrderCreated.Ticket(id=ticket.id, price="20.00"),
+    )
+    for event in (cancelled, created):
+        publish_raw(
+            amqp_url,
+            namespace,
+            events.routing_key(event),
+            events.encode(event),
+            str(uuid.uuid4()),
+            events.type_name(event),
+        )
+    await asyncio.sleep(1.0)
+    assert (await market.ticket(ticket.id)).order_id == ""
+
+
+async def test_ticket_rules(market):
+    seller, other = market.as_user(), market.as_user()
+    ticket = await market.listed_ticket(seller)
+
+    async def code_of(call):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call
+        return info.value.code()
+
+    update = tickets_pb2.UpdateTicketRequest(id=ticket.id, title="Changed", price="25")
+    assert await code_of(market.tickets.UpdateTicket(update, metadata=other)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    changed = (await market.tickets.UpdateTicket(update, metadata=seller)).ticket
+    assert (changed.title, changed.price, changed.version) == ("Changed", "25.00", 1)
+    await market.order_copy_of(ticket.id, version=1)
+    await market.orders.CreateOrder(
+        orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=other
+    )
+    await market.eventually_ticket(ticket.id, lambda t: bool(t.order_id))
+    assert await code_of(market.tickets.UpdateTicket(update, metadata=seller)) == (
+        grpc.StatusCode.FAILED_PRECONDITION
+    )
+    for bad in ("0", "-1", "1.234", "1000000.01", "abc"):
+        request = tickets_pb2.CreateTicketRequest(title="x", price=bad)
+        assert await code_of(market.tickets.CreateTicket(request, metadata=seller)) == (
+            grpc.StatusCode.INVALID_ARGUMENT
+        ), bad
+    for title in ("", "   ", "x" * 201):
+        request = tickets_pb2.CreateTicketRequest(title=title, price="10")
+        assert await code_of(market.tickets.CreateTicket(request, metadata=seller)) == (
+            grpc.StatusCode.INVALID_ARGUMENT
+        )
+    assert (
+        await code_of(
+            market.tickets.CreateTicket(tickets_pb2.CreateTicketRequest(title="x", price="1"))
+        )
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
