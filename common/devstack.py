@@ -107,8 +107,15 @@ class Stack:
         return child
 
     def _write_pids(self) -> None:
+        """What is running where, for operators and tests (removed when the stack stops)."""
         pids = {name: child.pid for name, child in self.children}
-        (self.run_dir / "stack.json").write_text(json.dumps({"pid": os.getpid(), "children": pids}))
+        state = {
+            "pid": os.getpid(),
+            "children": pids,
+            "mongo_url": self.env.get("MONGO_URL"),
+            "stripe_api_base": self.env.get("STRIPE_API_BASE"),
+        }
+        (self.run_dir / "stack.json").write_text(json.dumps(state))
 
     def dead_child(self) -> str | None:
         for name, child in self.children:
@@ -228,6 +235,7 @@ def ensure_mongo(stack: Stack) -> None:
     if not wait_for_port(port, 60, child):
         raise StackError("the embedded MongoDB (SecantusDB) did not start")
     stack.env["MONGO_URL"] = f"mongodb://127.0.0.1:{port}/?replicaSet=secantus"
+    stack._write_pids()
 
 
 DEV_WEBHOOK_SECRET = "whsec_ticketing_local_development"
@@ -259,6 +267,7 @@ def ensure_stripe(stack: Stack) -> str | None:
     env["STRIPE_API_BASE"] = base
     env["STRIPE_SECRET_KEY"] = "sk_test_localstripe"
     env.setdefault("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    stack._write_pids()
     return base
 
 

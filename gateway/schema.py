@@ -38,7 +38,8 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
     return TicketingSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[QueryDepthLimiter(max_depth=max_depth), ErrorCodes()],
+        # Factories, not instances: every request gets extensions of its own.
+        extensions=[lambda: QueryDepthLimiter(max_depth=max_depth), ErrorCodes],
         config=StrawberryConfig(scalar_map=SCALARS),
         **kwargs,
     )

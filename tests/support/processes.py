@@ -1,0 +1,71 @@
+"""The system as separate processes (`python -m svc_x`, as containers run them), each of which a
+test can kill and start again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from common.services import SERVICES
+from tests.support.servers import free_port, stop_process, wait_for_port
+
+
+class ServiceSet:
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.ports = {spec.name: free_port() for spec in SERVICES}
+        self.env = {
+            **os.environ,
+            **env,
+            **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            "COOKIE_SECURE": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def start(self, name: str) -> None:
+        spec = next(s for s in SERVICES if s.name == name)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", spec.module.removesuffix(".__main__")],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.ports[name], 30, self.procs[name])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no graceful stop, as when a node dies."""
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait()
+
+    def start_all(self, timeout: float = 60) -> None:
+        for spec in SERVICES:
+            self.start(spec.name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("services not ready: " + self.logs())
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.log_dir.glob("*.log"))
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            stop_process(proc)
+        self.procs.clear()

@@ -1,0 +1,103 @@
+"""The gateway resolves a page of orders with a constant number of gRPC calls (DataLoaders)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from common.jwt import Claims
+from common.protos import timestamp
+from gateway.context import Context
+from gateway.loaders import payments_loader, tickets_loader
+from gateway.schema import build_schema
+from ticketing.orders.v1 import orders_pb2
+from ticketing.payments.v1 import payments_pb2
+from ticketing.tickets.v1 import tickets_pb2
+
+NOW = timestamp(datetime(2026, 11, 1, tzinfo=UTC))
+
+
+class CountingClients:
+    """Stands in for ServiceClients: answers like the services and counts every call."""
+
+    def __init__(self, orders: int) -> None:
+        self.calls: Counter[str] = Counter()
+        self.orders_count = orders
+        self.tickets = SimpleNamespace(BatchGetTickets="BatchGetTickets")
+        self.orders = SimpleNamespace(ListOrders="ListOrders")
+        self.payments = SimpleNamespace(BatchGetPayments="BatchGetPayments")
+
+    async def call(self, method, request, token=None):
+        self.calls[method] += 1
+        if method == "ListOrders":
+            return orders_pb2.ListOrdersResponse(
+                orders=[
+                    orders_pb2.Order(
+                        id=f"o{i}",
+                        status=orders_pb2.ORDER_STATUS_CREATED,
+                        expires_at=NOW,
+                        create_time=NOW,
+                        user_id="buyer",
+                        ticket_id=f"t{i % 7}",  # some orders share a ticket
+                        price="20.00",
+                    )
+                    for i in range(self.orders_count)
+                ]
+            )
+        if method == "BatchGetTickets":
+            assert len(request.ids) == len(set(request.ids))
+            return tickets_pb2.BatchGetTicketsResponse(
+                tickets=[
+                    tickets_pb2.Ticket(id=i, title=f"T {i}", price="20.00", create_time=NOW)
+                    for i in request.ids
+                ]
+            )
+        if method == "BatchGetPayments":
+            return payments_pb2.BatchGetPaymentsResponse(
+                payments=[
+                    payments_pb2.Payment(id=f"p-{o}", order_id=o, amount="20.00", status="succeeded")
+                    for o in request.order_ids
+                    if int(o[1:]) % 2 == 0
+                ]
+            )
+        raise AssertionError(f"unexpected call {method}")
+
+
+class SignedInContext(Context):
+    async def user(self):
+        return Claims(sub="buyer", email="b@example.com", iat=0, exp=2**31, jti="j")
+
+
+async def run(orders: int) -> tuple[dict, Counter[str]]:
+    clients = CountingClients(orders)
+    context = SignedInContext(
+        request=None,
+        response=None,
+        clients=clients,
+        accounts=None,
+        token="token",
+        tickets=tickets_loader(clients),
+        payments=payments_loader(clients, "token"),
+    )
+    result = await build_schema().execute(
+        "{ orders(first: 100) { edges { node { id ticket { title } payment { id } } } } }",
+        context_value=context,
+    )
+    assert result.errors is None, result.errors
+    return result.data, clients.calls
+
+
+async def test_a_hundred_orders_take_three_calls():
+    data, calls = await run(100)
+    edges = data["orders"]["edges"]
+    assert len(edges) == 100
+    assert edges[3]["node"]["ticket"] == {"title": "T t3"}
+    assert edges[2]["node"]["payment"] == {"id": "p-o2"} and edges[3]["node"]["payment"] is None
+    assert calls == {"ListOrders": 1, "BatchGetTickets": 1, "BatchGetPayments": 1}
+
+
+async def test_the_number_of_calls_does_not_grow_with_the_page():
+    _, few = await run(3)
+    _, many = await run(100)
+    assert few == many
