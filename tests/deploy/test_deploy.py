@@ -1,0 +1,274 @@
+"""The image, docker compose and Kubernetes manifests, held against the code: every process in
+common.services.SERVICES is deployed with its port, probes, scaling and the settings it reads.
+
+Nothing here needs Docker or a cluster: the checks are static (tools/deploy_check.py, which
+`make lint` also runs). The second half breaks copies of the files and expects a problem that
+names what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from common.services import SERVICES
+from svc_tickets.config import TicketsSettings
+from tools import deploy_check as dc
+
+ROOT = dc.ROOT
+PROCESSES = dc.load_processes()
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, dc.Manifests]:
+    return {o: dc.Manifests(dc.render_overlay(ROOT, o)) for o in dc.OVERLAYS}
+
+
+def _fail_with(problems: list[str]) -> None:
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- the repository is consistent
+
+
+def test_processes_come_from_the_code() -> None:
+    assert [p.name for p in PROCESSES] == [s.name for s in SERVICES]
+    ports = {p.name: p.port for p in PROCESSES}
+    assert ports["gateway"] == 8000
+    assert sorted(p.port for p in PROCESSES if p.grpc) == [50051, 50052, 50053, 50054, 50055]
+    assert "jwt_private_key" in next(p for p in PROCESSES if p.name == "auth").secrets
+    assert "jwt_private_key" not in next(p for p in PROCESSES if p.name == "orders").secrets
+
+
+@pytest.mark.parametrize("overlay", dc.OVERLAYS)
+@pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
+def test_each_process_is_deployed(rendered, overlay: str, process: dc.Process) -> None:
+    """Deployment, Service, HPA, PDB, probes, ports, settings, graceful stop."""
+    m = rendered[overlay]
+    _fail_with(dc.check_process_k8s(process, PROCESSES, m, f"k8s/overlays/{overlay}"))
+
+
+@pytest.mark.parametrize("overlay", dc.OVERLAYS)
+def test_overlay_is_valid_kubernetes(rendered, overlay: str) -> None:
+    _fail_with(dc.check_schema(rendered[overlay].docs, overlay, dc.k8s_versions()))
+
+
+@pytest.mark.parametrize("overlay", dc.OVERLAYS)
+def test_overlay_is_hardened_and_isolated(rendered, overlay: str) -> None:
+    m, where = rendered[overlay], f"k8s/overlays/{overlay}"
+    _fail_with(
+        [
+            *dc.check_pod_hardening(m, where),
+            *dc.check_secrets_stay_with_owners(PROCESSES, m, where),
+            *dc.check_config_maps(PROCESSES, m, where),
+            *dc.check_network_policies(PROCESSES, m, where),
+            *dc.check_ingress(PROCESSES, m, where, tls=overlay == "prod"),
+        ]
+    )
+
+
+def test_dev_runs_the_datastores_and_prod_does_not(rendered) -> None:
+    for store in ("mongo", "rabbitmq", "redis"):
+        s = rendered["dev"].get("StatefulSet", store)
+        assert s is not None and s["spec"]["volumeClaimTemplates"], store
+        assert rendered["prod"].get("StatefulSet", store) is None, store
+    mongo = dc.pod_template(rendered["dev"].get("StatefulSet", "mongo"))["spec"]["containers"][0]
+    assert "--replSet" in mongo["args"]
+
+
+def test_only_auth_holds_the_jwt_private_key(rendered) -> None:
+    for overlay, m in rendered.items():
+        for d in m.of_kind("Deployment"):
+            spec = dc.pod_template(d)["spec"]
+            secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+            env = {e["name"] for c in spec["containers"] for e in c.get("env") or []}
+            holds = "jwt-private-key" in secrets or "JWT_PRIVATE_KEY_FILE" in env
+            assert holds == (d["metadata"]["name"] == "auth"), (overlay, d["metadata"]["name"])
+
+
+def test_dockerfile() -> None:
+    _fail_with(dc.check_dockerfile(ROOT, PROCESSES))
+
+
+def test_compose() -> None:
+    _fail_with(dc.check_compose(ROOT, PROCESSES))
+
+
+def test_base_is_namespace_agnostic() -> None:
+    _fail_with(dc.check_base_is_namespace_agnostic(ROOT))
+
+
+# ---------------------------------------------------------------- breaking things is caught
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "k8s", tmp_path / "k8s")
+    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
+    for name in ("Dockerfile", ".dockerignore", "docker-compose.yml", "requirements-dev.lock"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _k8s(root: Path, processes=PROCESSES) -> str:
+    return "\n".join(dc.check_kubernetes(root, processes, overlays=("dev",)))
+
+
+def test_broken_manifests_are_reported_by_name(repo_copy: Path) -> None:
+    base = repo_copy / "k8s" / "base"
+    _edit(
+        base / "auth.yaml",
+        "  revisionHistoryLimit: 5\n",
+        "  revisionHistoryLimit: 5\n  replica: 2\n",
+    )
+    _edit(base / "tickets.yaml", "containerPort: 50052", "containerPort: 50059")
+    _edit(
+        base / "orders.yaml",
+        "          readinessProbe:\n            grpc: {port: 50053}\n",
+        "          unusedProbe:\n            grpc: {port: 50053}\n",
+    )
+    report = _k8s(repo_copy)
+    assert (
+        "Deployment/auth: not valid Kubernetes" in report and "'replica' was unexpected" in report
+    ), report
+    assert (
+        "Deployment/tickets: containerPort [50059] does not match "
+        "TicketsSettings.tickets_port = 50052" in report
+    ), report
+    assert "Deployment/orders: has no readinessProbe" in report, report
+
+
+def test_ports_that_disagree_are_reported(repo_copy: Path) -> None:
+    base = repo_copy / "k8s" / "base"
+    _edit(
+        base / "payments.yaml",
+        "            grpc: {port: 50054}\n",
+        "            grpc: {port: 50099}\n",
+    )
+    _edit(
+        base / "gateway.yaml",
+        "      port: 8000\n      targetPort: 8000",
+        "      port: 80\n      targetPort: 8080",
+    )
+    _edit(base / "kustomization.yaml", "ORDERS_ADDR=orders:50053", "ORDERS_ADDR=orders:50056")
+    report = _k8s(repo_copy)
+    assert "Deployment/payments: startupProbe probes port 50099" in report, report
+    assert "Service/gateway: (port, targetPort) [(80, 8080)] do not match" in report, report
+    assert "ORDERS_ADDR=orders:50056, expected orders:50053" in report, report
+
+
+def test_settings_that_are_missing_or_misspelt_are_reported(repo_copy: Path) -> None:
+    base = repo_copy / "k8s" / "base"
+    _edit(base / "kustomization.yaml", "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRY_SECONDS=900")
+    _edit(
+        base / "payments.yaml",
+        "            - name: STRIPE_SECRET_KEY_FILE\n",
+        "            - name: STRIPE_KEY_FILE\n",
+    )
+    _edit(
+        base / "expiration.yaml",
+        "            - name: REDIS_URL\n              valueFrom:\n"
+        "                secretKeyRef: {name: ticketing-datastores, key: redis-url}\n",
+        "",
+    )
+    report = _k8s(repo_copy)
+    assert (
+        "ConfigMap/ticketing-config" in report and "no process reads ORDER_EXPIRY_SECONDS" in report
+    )
+    assert (
+        "Deployment/payments: sets STRIPE_KEY_FILE, which PaymentsSettings does not read" in report
+    )
+    assert "neither STRIPE_SECRET_KEY nor STRIPE_SECRET_KEY_FILE is set" in report, report
+    assert "Deployment/expiration: REDIS_URL is not set" in report, report
+
+
+def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) -> None:
+    base = repo_copy / "k8s" / "base"
+    tickets = (base / "tickets.yaml").read_text()
+    tickets = tickets.replace(
+        "            - {name: jwt-public, mountPath: /var/run/secrets/ticketing/jwt-public, "
+        "readOnly: true}\n",
+        "            - {name: jwt-public, mountPath: /var/run/secrets/ticketing/jwt-public, "
+        "readOnly: true}\n            - {name: leak, mountPath: /leak, readOnly: true}\n",
+    ).replace(
+        "        - name: tmp\n",
+        "        - name: leak\n          secret: {secretName: jwt-private-key}\n"
+        "        - name: tmp\n",
+    )
+    (base / "tickets.yaml").write_text(tickets)
+    _edit(
+        base / "orders.yaml",
+        "        - podSelector:\n            matchLabels:\n"
+        "              app.kubernetes.io/name: gateway",
+        "        - podSelector: {}",
+    )
+    report = _k8s(repo_copy)
+    assert "Deployment/tickets uses Secret jwt-private-key, which only auth may" in report, report
+    assert "NetworkPolicy lets" in report and "reach orders:50053; only gateway should" in report
+
+
+def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> None:
+    @dataclasses.dataclass(frozen=True)
+    class ReviewsSettings(TicketsSettings):
+        reviews_port: int = 50056
+
+    @dataclasses.dataclass(frozen=True)
+    class StricterTicketsSettings(TicketsSettings):
+        fraud_api_url: str = dataclasses.field(kw_only=True)
+
+    reviews = dc.Process("reviews", ReviewsSettings, True, "svc_reviews")
+    processes = [
+        dc.Process(p.name, StricterTicketsSettings, True, p.package) if p.name == "tickets" else p
+        for p in PROCESSES
+    ]
+    processes.append(reviews)
+    report = _k8s(repo_copy, processes)
+    assert "no Deployment named reviews for the process reviews" in report, report
+    assert "REVIEWS_ADDR is not set; it must be reviews:50056" in report, report
+    assert "Deployment/tickets: FRAUD_API_URL is not set" in report, report
+    compose = "\n".join(dc.check_compose(repo_copy, processes))
+    assert "docker-compose.yml: no service reviews" in compose, compose
+    docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
+    assert "EXPOSE [8000, 50051, 50052, 50053, 50054, 50055] differs" in docker, docker
+
+
+def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
+    _edit(
+        repo_copy / "docker-compose.yml",
+        'test: ["CMD", "python", "-c", *grpc-health, "50053"]',
+        'test: ["CMD", "python", "-c", *grpc-health, "50063"]',
+    )
+    _edit(
+        repo_copy / "docker-compose.yml",
+        '    command: ["tickets"]\n',
+        '    command: ["tickets"]\n    ports: ["50052:50052"]\n',
+    )
+    _edit(
+        repo_copy / "docker-compose.yml",
+        "EXPIRATION_ADDR: expiration:50055",
+        "EXPIRATION_ADDR: expiration:50051",
+    )
+    _edit(
+        repo_copy / "Dockerfile", "EXPOSE 8000 50051 50052 50053 50054 50055", "EXPOSE 8000 50051"
+    )
+    _edit(
+        repo_copy / "Dockerfile",
+        "ARG GRPCIO_TOOLS_VERSION=1.85.1",
+        "ARG GRPCIO_TOOLS_VERSION=1.80.0",
+    )
+    compose = "\n".join(dc.check_compose(repo_copy, PROCESSES))
+    assert "service orders: healthcheck" in compose and "does not check port 50053" in compose
+    assert "service tickets: publishes port 50052" in compose, compose
+    assert "service gateway: EXPIRATION_ADDR should be expiration:50055" in compose, compose
+    docker = "\n".join(dc.check_dockerfile(repo_copy, PROCESSES))
+    assert "EXPOSE [8000, 50051] differs" in docker, docker
+    assert "ARG GRPCIO_TOOLS_VERSION=1.80.0, but requirements-dev.lock pins" in docker, docker
