@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen lint proto-lint test test-unit test-integration test-e2e run clean lock
+.PHONY: all install gen lint lint-deploy proto-lint test test-unit test-integration test-e2e run clean lock
 
 all: test
 
@@ -32,9 +32,18 @@ proto-lint: install
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 
-lint: install proto-lint
+lint: install proto-lint lint-deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
+# Kubernetes overlay rendered and validated against the code's processes, ports and settings
+# (tools/deploy_check.py), and the proto contract against the previous commit.
+lint-deploy: install
+	$(BIN)/hadolint Dockerfile deploy/localstripe.Dockerfile
+	$(BIN)/docker-compose -f docker-compose.yml config -q
+	$(BIN)/python -m tools.deploy_check
+	BUF=$(BIN)/buf tools/buf-breaking.sh
 
 test: install gen lint
 	$(BIN)/python -m pytest -q tests
