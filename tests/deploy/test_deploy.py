@@ -43,6 +43,18 @@ def test_processes_come_from_the_code() -> None:
     assert "jwt_private_key" not in next(p for p in PROCESSES if p.name == "orders").secrets
 
 
+@pytest.mark.parametrize("process", [p for p in PROCESSES if p.grpc], ids=lambda p: p.name)
+def test_the_datastore_table_agrees_with_the_code(process: dc.Process) -> None:
+    """deploy_check.USES says who gets MONGO_URL; bootstrap.py says who opens a database."""
+    bootstrap = ROOT / process.package / "bootstrap.py"
+    if not bootstrap.exists():
+        pytest.skip(f"{process.package} has no bootstrap.py yet")
+    without_database = "with_database=False" in bootstrap.read_text()
+    assert ("mongo" not in process.uses) == without_database, (
+        f"{process.name}: update USES in tools/deploy_check.py"
+    )
+
+
 @pytest.mark.parametrize("overlay", dc.OVERLAYS)
 @pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
 def test_each_process_is_deployed(rendered, overlay: str, process: dc.Process) -> None:
