@@ -963,7 +963,6 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
             )
     if len(images) > 1:
         problems.append(f"{where}: the processes run different images {sorted(images)}")
-    gateway_port = next((p.port for p in processes if not p.grpc), None)
     owners = secret_owners(processes)
     private_volumes = {}
     for name, s in services.items():
@@ -976,14 +975,21 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
                 problems.append(
                     f"{here}: waits for {dep} to be healthy, but {dep} has no healthcheck"
                 )
+        by_name = {p.name: p for p in processes}
         allowed = COMPOSE_PUBLISHED.get(name, set())
-        if allowed is None:
-            allowed = {gateway_port}
         for port in s.get("ports") or []:
-            if int(port["target"]) not in allowed:
+            target = int(port["target"])
+            if allowed is None:  # a process: publish the port it listens on
+                process = by_name.get(name)
+                if process is not None and target != process.port:
+                    problems.append(
+                        f"{here}: publishes container port {target}, but {name} listens on "
+                        f"{process.describe(process.port_setting)} = {process.port}"
+                    )
+            elif target not in allowed:
                 problems.append(
-                    f"{here}: publishes port {port['target']}; only the gateway and the "
-                    "RabbitMQ UI should"
+                    f"{here}: publishes port {target}; only the gateway and the RabbitMQ UI "
+                    "are published"
                 )
         if name in {p.name for p in processes}:
             for setting, holders in owners.items():
