@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from common.config import CommonSettings
+from common.config import CommonSettings, ConfigError
 from common.services import SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ INGRESS_CONTROLLER = {
     "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
 }
 PRE_STOP_MARGIN_SECONDS = 5
+LOOPBACK = re.compile(r"127\.0\.0\.1|localhost|\[::1\]")
 
 
 class CheckError(RuntimeError):
@@ -105,12 +106,16 @@ class Process:
 
     @property
     def required(self) -> set[str]:
-        """Settings without a default, and the datastore URLs (their defaults are loopback)."""
-        names = {
-            f.name.upper()
-            for f in self.fields.values()
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        }
+        """Settings without a default, and those whose default is this machine (fine for
+        `ticketing run`, wrong in a container), the datastore URLs of what it uses among them."""
+        names = set()
+        for f in self.fields.values():
+            var = f.name.upper()
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                names.add(var)
+            elif isinstance(f.default, str) and LOOPBACK.search(f.default):
+                if var not in DATASTORE_SETTINGS.values():
+                    names.add(var)
         return names | {DATASTORE_SETTINGS[d] for d in self.uses}
 
     @property
@@ -415,11 +420,12 @@ def check_process_k8s(
     problems += check_addresses(p, processes, env, m, here)
 
     # Graceful shutdown: preStop sleep + drain fit in the termination grace period.
-    grace = (
-        float(env["SHUTDOWN_GRACE_SECONDS"].value or 0)
-        if "SHUTDOWN_GRACE_SECONDS" in env
-        else (p.fields["shutdown_grace_seconds"].default)
-    )
+    grace = p.fields["shutdown_grace_seconds"].default
+    if "SHUTDOWN_GRACE_SECONDS" in env:
+        try:
+            grace = float(env["SHUTDOWN_GRACE_SECONDS"].value or 0)
+        except ValueError:
+            pass  # reported with the other settings the class rejects
     pre_stop = ((c.get("lifecycle") or {}).get("preStop") or {}).get("sleep", {}).get("seconds", 0)
     period = spec.get("terminationGracePeriodSeconds", 30)
     if period < pre_stop + grace + PRE_STOP_MARGIN_SECONDS:
@@ -568,6 +574,17 @@ def check_process_env(
     for datastore, var in DATASTORE_SETTINGS.items():
         if var in env and datastore not in p.uses:
             problems.append(f"{here}: gets {var} but {p.name} does not use {datastore}")
+    if all(var in env for var in p.required):
+        # The settings class's own parsing and validation, on the values written here (secrets
+        # and other values only known in the cluster are left out).
+        literal = {k: v.value for k, v in env.items() if v.value is not None and k in p.env_vars}
+        required = {f.name for f in p.fields.values() if f.default is dataclasses.MISSING}
+        try:
+            p.settings.from_env(
+                literal, **{n: "(set)" for n in required if n.upper() not in literal}
+            )
+        except (ConfigError, ValueError, TypeError) as exc:
+            problems.append(f"{here}: {p.settings.__name__} rejects these settings: {exc}")
     for secret in sorted(p.secrets):
         var = secret.upper()
         found = [secret_of(v) for v in (var, f"{var}_FILE") if v in env]

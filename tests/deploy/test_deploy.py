@@ -203,6 +203,20 @@ def test_settings_that_are_missing_or_misspelt_are_reported(repo_copy: Path) -> 
     assert "Deployment/expiration: REDIS_URL is not set" in report, report
 
 
+def test_values_the_settings_class_rejects_are_reported(repo_copy: Path) -> None:
+    kustomization = repo_copy / "k8s" / "base" / "kustomization.yaml"
+    _edit(kustomization, "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRATION_SECONDS=0")
+    report = _k8s(repo_copy)
+    assert (
+        "Deployment/orders: OrdersSettings rejects these settings: "
+        "ORDER_EXPIRATION_SECONDS must be between 1 and 86400" in report
+    ), report
+    _edit(kustomization, "SHUTDOWN_GRACE_SECONDS=10", "SHUTDOWN_GRACE_SECONDS=ten")
+    report = _k8s(repo_copy)
+    assert "Deployment/gateway: GatewaySettings rejects these settings: " in report, report
+    assert "SHUTDOWN_GRACE_SECONDS must be a number, got 'ten'" in report, report
+
+
 def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) -> None:
     base = repo_copy / "k8s" / "base"
     tickets = (base / "tickets.yaml").read_text()
@@ -236,6 +250,7 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     @dataclasses.dataclass(frozen=True)
     class StricterTicketsSettings(TicketsSettings):
         fraud_api_url: str = dataclasses.field(kw_only=True)
+        fraud_callback: str = dataclasses.field(default="http://127.0.0.1:9000", kw_only=True)
 
     reviews = dc.Process("reviews", ReviewsSettings, True, "svc_reviews")
     processes = [
@@ -247,6 +262,9 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     assert "no Deployment named reviews for the process reviews" in report, report
     assert "REVIEWS_ADDR is not set; it must be reviews:50056" in report, report
     assert "Deployment/tickets: FRAUD_API_URL is not set" in report, report
+    assert (
+        "FRAUD_CALLBACK is not set (StricterTicketsSettings: its default points at this" in report
+    )
     compose = "\n".join(dc.check_compose(repo_copy, processes))
     assert "docker-compose.yml: no service reviews" in compose, compose
     docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
