@@ -1018,6 +1018,7 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
     for name, s in services.items():
         for v in s.get("volumes") or []:
             holders = private_volumes.get(v.get("source"))
+            # A one-shot job (restart: "no", e.g. jwt-keys) may write it; no server may read it.
             if holders and name not in holders and s.get("restart") != "no":
                 problems.append(
                     f"{where}: service {name} mounts volume {v['source']}, which holds a secret "
