@@ -101,7 +101,15 @@ def current_token() -> str | None:
 
 class GrpcServer:
     def __init__(self, verifier: TokenVerifier | None, grace_seconds: float = 10.0) -> None:
-        self.server = grpc.aio.server(interceptors=[ServiceInterceptor(verifier)])
+        self.server = grpc.aio.server(
+            interceptors=[ServiceInterceptor(verifier)],
+            # Clients reconnect every few minutes, so new replicas behind a Kubernetes Service
+            # get their share of long-lived gRPC connections.
+            options=[
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
+            ],
+        )
         self.health = HealthServicer()
         self.grace = grace_seconds
         self._names: list[str] = []

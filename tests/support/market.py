@@ -75,8 +75,8 @@ class Api:
         return self.data(query, id=ticket_id)["ticket"]
 
     def until(
-        self, read: Callable[[], dict], predicate: Callable[[dict], bool], timeout: float = 15
-    ) -> dict:
+        self, read: Callable[[], Any], predicate: Callable[[Any], bool], timeout: float = 15
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while True:
             value = read()

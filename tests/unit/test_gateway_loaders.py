@@ -56,7 +56,9 @@ class CountingClients:
         if method == "BatchGetPayments":
             return payments_pb2.BatchGetPaymentsResponse(
                 payments=[
-                    payments_pb2.Payment(id=f"p-{o}", order_id=o, amount="20.00", status="succeeded")
+                    payments_pb2.Payment(
+                        id=f"p-{o}", order_id=o, amount="20.00", status="succeeded"
+                    )
                     for o in request.order_ids
                     if int(o[1:]) % 2 == 0
                 ]

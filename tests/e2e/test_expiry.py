@@ -1,0 +1,84 @@
+"""Unpaid orders expire: with a 3-second hold, the services as separate processes (so one can
+be killed), real SecantusDB, RabbitMQ, Redis and localstripe."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.support.market import Api
+from tests.support.processes import ServiceSet
+
+pytestmark = pytest.mark.e2e
+
+HOLD_SECONDS = 3
+
+
+@pytest.fixture
+def services(env, stripe_api_base, tmp_path):
+    running = ServiceSet(
+        {
+            **env,
+            "ORDER_EXPIRATION_SECONDS": str(HOLD_SECONDS),
+            "STRIPE_API_BASE": stripe_api_base,
+            "STRIPE_SECRET_KEY": "sk_test_local",
+            "STRIPE_WEBHOOK_SECRET": "whsec_test",
+        },
+        tmp_path,
+    )
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture
+def api(services):
+    with httpx.Client(base_url=services.base_url, timeout=20) as client:
+        yield Api(client)
+
+
+def test_an_unpaid_order_expires_and_the_ticket_is_for_sale_again(api):
+    buyer, late_buyer = api.user(), api.user()
+    ticket = api.sell(api.user())
+    order = api.order(buyer, ticket["id"])
+    api.until(lambda: api.get_ticket(ticket["id"]), lambda t: t["orderId"] == order["id"])
+
+    expired = api.until(
+        lambda: api.get_order(buyer, order["id"]),
+        lambda o: o["status"] == "CANCELLED",
+        timeout=HOLD_SECONDS + 10,
+    )
+    assert expired["version"] == 1
+    api.until(lambda: api.get_ticket(ticket["id"]), lambda t: not t["reserved"])
+    # Paying it now is refused and charges nothing; someone else may buy the ticket.
+    assert api.pay(buyer, order["id"])["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert api.order(late_buyer, ticket["id"])["status"] == "CREATED"
+
+
+def test_expiry_still_fires_when_the_expiration_service_was_down_at_the_due_time(api, services):
+    buyer = api.user()
+    ticket = api.sell(api.user())
+    order = api.order(buyer, ticket["id"])
+    services.kill("expiration")  # SIGKILL while the order is held
+    time.sleep(HOLD_SECONDS + 1)  # the due time passes with no expiration service at all
+    assert api.get_order(buyer, order["id"])["status"] == "CREATED"
+    services.start("expiration")
+    api.until(
+        lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "CANCELLED", timeout=10
+    )
+    api.until(lambda: api.get_ticket(ticket["id"]), lambda t: not t["reserved"])
+
+
+def test_a_paid_order_does_not_expire(api):
+    buyer = api.user()
+    ticket = api.sell(api.user())
+    order = api.order(buyer, ticket["id"])
+    assert not api.pay(buyer, order["id"]).get("errors")
+    api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "COMPLETE")
+    time.sleep(HOLD_SECONDS + 1.5)
+    assert api.get_order(buyer, order["id"])["status"] == "COMPLETE"
+    assert api.get_ticket(ticket["id"])["orderId"] == order["id"]
