@@ -1,0 +1,146 @@
+"""The payments service's documents in MongoDB.
+
+- `orders`: its copy of the orders ({_id, user_id, price "20.00", status, version}).
+- `payments`: one per order at most (unique `order_id`), found also by `stripe_id`.
+- `charge_locks`: {_id: order id, holder, until, attempt}: the lease a request holds while it
+  asks Stripe to charge the order, and the attempt number that names the idempotency key.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from common.money import format_money
+from common.mongo import ConcurrentUpdate, MongoRepository, UnitOfWork
+from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def add(self, order: Order) -> None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    async def get_by_stripe_id(self, stripe_id: str) -> Payment | None: ...
+
+    async def for_order(self, order_id: str) -> Payment | None: ...
+
+    async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]: ...
+
+    async def add(self, payment: Payment) -> None: ...
+
+    async def save(self, payment: Payment) -> None: ...
+
+
+class ChargeLeaseRepository(Protocol):
+    async def get(self, order_id: str) -> ChargeLease: ...
+
+    async def save(self, lease: ChargeLease) -> None: ...
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    # The database's own guard: whatever races, an order never gets a second payment document.
+    await db.payments.create_index([("order_id", ASCENDING)], unique=True)
+    await db.payments.create_index([("stripe_id", ASCENDING)])
+
+
+class MongoOrderRepository(MongoRepository[Order]):
+    collection_name = "orders"
+
+    def to_doc(self, order: Order) -> dict[str, Any]:
+        return {
+            "_id": order.id,
+            "user_id": order.user_id,
+            "price": format_money(order.price),
+            "status": order.status.value,
+            "version": order.version,
+        }
+
+    def from_doc(self, doc: dict[str, Any]) -> Order:
+        return Order(
+            id=doc["_id"],
+            user_id=doc["user_id"],
+            price=Decimal(doc["price"]),
+            status=OrderStatus(doc["status"]),
+            version=doc["version"],
+        )
+
+
+class MongoPaymentRepository(MongoRepository[Payment]):
+    collection_name = "payments"
+
+    def to_doc(self, payment: Payment) -> dict[str, Any]:
+        return {
+            "_id": payment.id,
+            "order_id": payment.order_id,
+            "user_id": payment.user_id,
+            "amount": format_money(payment.amount),
+            "status": payment.status.value,
+            "stripe_id": payment.stripe_id,
+            "client_secret": payment.client_secret,
+            "created_at": payment.created_at,
+            "version": payment.version,
+        }
+
+    def from_doc(self, doc: dict[str, Any]) -> Payment:
+        return Payment(
+            id=doc["_id"],
+            order_id=doc["order_id"],
+            user_id=doc["user_id"],
+            amount=Decimal(doc["amount"]),
+            status=PaymentStatus(doc["status"]),
+            stripe_id=doc["stripe_id"],
+            client_secret=doc.get("client_secret", ""),
+            created_at=doc["created_at"],
+            version=doc["version"],
+        )
+
+    async def get_by_stripe_id(self, stripe_id: str) -> Payment | None:
+        return await self.find_one({"stripe_id": stripe_id}) if stripe_id else None
+
+    async def for_order(self, order_id: str) -> Payment | None:
+        return await self.find_one({"order_id": order_id})
+
+    async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]:
+        return await self.find({"order_id": {"$in": order_ids}, "user_id": user_id})
+
+    async def add(self, payment: Payment) -> None:
+        try:
+            await super().add(payment)
+        except DuplicateKeyError:
+            # Another transaction recorded the order's payment first: run again and see it.
+            raise ConcurrentUpdate(f"order {payment.order_id} got a payment meanwhile") from None
+
+
+class MongoChargeLeaseRepository:
+    """Not an aggregate (no events, no version): every claim writes the document, so two
+    requests claiming at once write the same document and one transaction loses."""
+
+    def __init__(self, db: AsyncDatabase, uow: UnitOfWork) -> None:
+        self.collection = db["charge_locks"]
+        self.uow = uow
+
+    async def get(self, order_id: str) -> ChargeLease:
+        doc = await self.collection.find_one({"_id": order_id}, session=self.uow.session)
+        if doc is None:
+            return ChargeLease(order_id)
+        return ChargeLease(order_id, doc.get("holder"), doc.get("until"), doc.get("attempt", 0))
+
+    async def save(self, lease: ChargeLease) -> None:
+        try:
+            await self.collection.replace_one(
+                {"_id": lease.order_id},
+                {"holder": lease.holder, "until": lease.until, "attempt": lease.attempt},
+                upsert=True,
+                session=self.uow.session,
+            )
+        except DuplicateKeyError:  # two first claims upserting at once
+            raise ConcurrentUpdate(f"charge lease {lease.order_id} taken meanwhile") from None

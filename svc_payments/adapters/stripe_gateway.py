@@ -1,0 +1,132 @@
+"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds), or over a Stripe-compatible
+server such as localstripe when an API base is given.
+
+The SDK is synchronous (requests); its calls run on a small pool of threads of their own, so a
+slow Stripe never holds up the event loop nor the threads other work needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import stripe
+
+from svc_payments.domain.model import Intent
+from svc_payments.service_layer.ports import (
+    CardDeclined,
+    ChargeRequest,
+    IdempotencyMismatch,
+    InvalidPaymentMethod,
+    StripeUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CURRENCY = "usd"
+
+
+def intent_of(obj: Any) -> Intent:
+    pi: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    metadata = pi.get("metadata") or {}
+    error = pi.get("last_payment_error") or {}
+    return Intent(
+        id=pi["id"],
+        status=pi["status"],
+        amount=int(pi["amount"]),
+        client_secret=pi.get("client_secret") or "",
+        order_id=metadata.get("order_id", ""),
+        failure=error.get("message") or "",
+    )
+
+
+def _declined_intent_id(exc: stripe.CardError) -> str:
+    """Stripe names the PaymentIntent a declined confirmation belongs to (localstripe does not)."""
+    body = exc.json_body if isinstance(exc.json_body, dict) else {}
+    intent = (body.get("error") or {}).get("payment_intent") or {}
+    return intent.get("id", "") if isinstance(intent, dict) else ""
+
+
+class StripeApi:
+    def __init__(
+        self, secret_key: str, api_base: str | None = None, timeout: float = 20.0, threads: int = 16
+    ) -> None:
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            # A retry is the caller's, with the same idempotency key; none hidden in here.
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+        self._executor = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="stripe")
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        except (
+            stripe.APIConnectionError,  # unreachable, or no answer within the timeout
+            stripe.APIError,  # 5xx
+            stripe.RateLimitError,
+        ) as exc:
+            log.warning("stripe unavailable", extra={"error": str(exc).splitlines()[0]})
+            raise StripeUnavailable("The payment provider is unavailable, try again") from None
+        except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+            # Our configuration, not the buyer's fault: nothing was charged; say so loudly.
+            log.error("stripe rejected our credentials", extra={"error": str(exc)})
+            raise StripeUnavailable("The payment provider is unavailable, try again") from None
+
+    async def charge(self, request: ChargeRequest) -> Intent:
+        create = functools.partial(
+            self.client.v1.payment_intents.create,
+            params={
+                "amount": request.amount_cents,
+                "currency": CURRENCY,
+                "payment_method": request.payment_method,
+                "payment_method_types": ["card"],
+                "confirm": True,
+                "metadata": {"order_id": request.order_id, "user_id": request.user_id},
+            },
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            return intent_of(await self._run(create))
+        except stripe.CardError as exc:
+            message = exc.user_message or "Your card was declined."
+            raise CardDeclined(message, _declined_intent_id(exc)) from None
+        except stripe.IdempotencyError as exc:
+            raise IdempotencyMismatch(exc.user_message or str(exc)) from None
+        except stripe.InvalidRequestError as exc:
+            if exc.param not in (None, "payment_method"):
+                raise  # a request of ours Stripe cannot take: a bug, not the buyer's input
+            raise InvalidPaymentMethod(exc.user_message or "Invalid payment method") from None
+
+    async def retrieve(self, stripe_id: str) -> Intent | None:
+        try:
+            pi = await self._run(
+                functools.partial(self.client.v1.payment_intents.retrieve, stripe_id)
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        return intent_of(pi)
+
+    async def refund(self, stripe_id: str) -> None:
+        create = functools.partial(
+            self.client.v1.refunds.create,
+            params={"payment_intent": stripe_id},
+            options={"idempotency_key": f"refund-{stripe_id}"},
+        )
+        try:
+            await self._run(create)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "charge_already_refunded":
+                raise
+        log.info("refunded", extra={"stripe_id": stripe_id})

@@ -1,0 +1,253 @@
+"""Payments: which order may be paid, by whom and how much; what a Stripe PaymentIntent's state
+means for a payment; and the one rule that matters most: an order is paid at most once.
+
+The payments service keeps its own copy of every order (from OrderCreated / OrderCancelled).
+A payment is recorded once per order, whatever Stripe reports; any other successful charge for
+the order (a late one for a cancelled order, a stray duplicate) is refunded, never kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from google.protobuf.message import Message
+
+from common.errors import Conflict, Forbidden
+from common.money import from_cents, to_cents
+from ticketing.events.v1 import payments_pb2 as events
+
+IN_PROGRESS = "A payment for this order is in progress"
+
+
+class OrderStatus(StrEnum):
+    CREATED = "CREATED"
+    CANCELLED = "CANCELLED"
+    COMPLETE = "COMPLETE"
+
+
+@dataclass
+class Order:
+    """The payments service's copy of an order."""
+
+    id: str
+    user_id: str
+    price: Decimal
+    status: OrderStatus = OrderStatus.CREATED
+    version: int = 0
+    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def amount_cents(self) -> int:
+        return to_cents(self.price)
+
+    def check_payable_by(self, user_id: str) -> None:
+        if user_id != self.user_id:
+            raise Forbidden("Only the buyer can pay for an order")
+        if self.status is OrderStatus.CANCELLED:
+            raise Conflict("Cannot pay for a cancelled order")
+        if self.status is OrderStatus.COMPLETE:
+            raise Conflict("Order already paid")
+
+    def complete(self) -> None:
+        self.status = OrderStatus.COMPLETE
+        self.version += 1
+
+    def cancel(self) -> bool:
+        if self.status is OrderStatus.CANCELLED:
+            return False
+        self.status = OrderStatus.CANCELLED
+        self.version += 1
+        return True
+
+
+class PaymentStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+    @property
+    def final(self) -> bool:
+        return self in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.REFUNDED)
+
+    @classmethod
+    def of_intent(cls, stripe_status: str) -> PaymentStatus:
+        if stripe_status == "succeeded":
+            return cls.SUCCEEDED
+        if stripe_status in ("requires_payment_method", "canceled"):
+            return cls.FAILED  # declined, or the customer's authentication failed
+        if stripe_status == "requires_action":
+            return cls.REQUIRES_ACTION
+        # processing, and the states a confirmed automatic-capture intent passes through
+        return cls.PROCESSING
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What Stripe reports about a PaymentIntent (read from Stripe, never from a webhook body)."""
+
+    id: str
+    status: str
+    amount: int  # cents
+    client_secret: str = ""
+    order_id: str = ""  # from the metadata we set when creating it
+    failure: str = ""  # last_payment_error.message, when there is one
+
+    @property
+    def payment_status(self) -> PaymentStatus:
+        return PaymentStatus.of_intent(self.status)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.payment_status is PaymentStatus.SUCCEEDED
+
+
+def must_refund(order: Order, recorded: Payment | None, intent: Intent) -> bool:
+    """A successful charge that cannot stand: its order was cancelled meanwhile (it expired, or
+    the buyer cancelled it), or the order already has a payment of another PaymentIntent."""
+    if not intent.succeeded:
+        return False
+    if recorded is not None and recorded.stripe_id != intent.id:
+        return True
+    return order.status is OrderStatus.CANCELLED
+
+
+@dataclass
+class Payment:
+    id: str
+    order_id: str
+    user_id: str
+    amount: Decimal
+    status: PaymentStatus
+    stripe_id: str
+    created_at: datetime
+    client_secret: str = ""  # only while the customer must act
+    version: int = 0
+    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def of_intent(cls, id: str, order: Order, intent: Intent, now: datetime) -> Payment:
+        """The order's payment as Stripe reports it; a success completes the order copy."""
+        payment = cls(
+            id=id,
+            order_id=order.id,
+            user_id=order.user_id,
+            amount=from_cents(intent.amount),
+            status=PaymentStatus.PROCESSING,
+            stripe_id=intent.id,
+            created_at=now,
+        )
+        payment._become(intent, order)
+        return payment
+
+    @classmethod
+    def declined(cls, id: str, order: Order, stripe_id: str, reason: str, now: datetime) -> Payment:
+        payment = cls(
+            id=id,
+            order_id=order.id,
+            user_id=order.user_id,
+            amount=order.price,
+            status=PaymentStatus.FAILED,
+            stripe_id=stripe_id,
+            created_at=now,
+        )
+        payment.events.append(events.ChargeFailed(order_id=order.id, reason=reason))
+        return payment
+
+    @classmethod
+    def refunded(cls, id: str, order: Order, intent: Intent, now: datetime) -> Payment:
+        """A charge that succeeded for an order cancelled meanwhile, and was given back. The
+        order service hears nothing: the order stays cancelled."""
+        return cls(
+            id=id,
+            order_id=order.id,
+            user_id=order.user_id,
+            amount=from_cents(intent.amount),
+            status=PaymentStatus.REFUNDED,
+            stripe_id=intent.id,
+            created_at=now,
+        )
+
+    @property
+    def amount_cents(self) -> int:
+        return to_cents(self.amount)
+
+    def settle(self, intent: Intent, order: Order) -> bool:
+        """Stripe's later word on a payment in progress; False when nothing changes."""
+        if self.status.final or intent.payment_status is self.status:
+            return False
+        self._become(intent, order)
+        self.version += 1
+        return True
+
+    def refund(self) -> None:
+        """The charge was given back (its order was cancelled before the payment completed)."""
+        self.status = PaymentStatus.REFUNDED
+        self.client_secret = ""
+        self.version += 1
+
+    def _become(self, intent: Intent, order: Order) -> None:
+        self.status = intent.payment_status
+        self.client_secret = "" if self.status.final else intent.client_secret
+        if self.status is PaymentStatus.SUCCEEDED:
+            order.complete()
+            self.events.append(
+                events.ChargeCreated(
+                    id=self.id,
+                    order_id=self.order_id,
+                    stripe_id=self.stripe_id,
+                    amount=self.amount_cents,
+                )
+            )
+        elif self.status is PaymentStatus.FAILED:
+            reason = intent.failure or "The payment failed"
+            self.events.append(events.ChargeFailed(order_id=self.order_id, reason=reason))
+        else:
+            self.events.append(
+                events.ChargePending(
+                    id=self.id,
+                    order_id=self.order_id,
+                    stripe_id=self.stripe_id,
+                    amount=self.amount_cents,
+                )
+            )
+
+
+@dataclass
+class ChargeLease:
+    """Who may ask Stripe to charge an order right now: one request at a time, for a while.
+
+    `attempt` names the Stripe idempotency key; it moves on only after an attempt that surely
+    charged nothing (an invalid payment method), so a retry after an unknown outcome (Stripe
+    unreachable, a timeout) reuses the key and Stripe answers with the first attempt's result.
+    """
+
+    order_id: str
+    holder: str | None = None
+    until: datetime | None = None
+    attempt: int = 0
+
+    def held(self, now: datetime) -> bool:
+        return self.holder is not None and self.until is not None and self.until > now
+
+    def claim(self, holder: str, now: datetime, lease_for: timedelta) -> None:
+        if self.held(now):
+            raise Conflict(IN_PROGRESS)
+        self.holder, self.until = holder, now + lease_for
+
+    def release(self, holder: str, charged_nothing: bool = False) -> bool:
+        """False when the lease is no longer `holder`'s (it ran out and another request took it)."""
+        if self.holder != holder:
+            return False
+        self.holder = self.until = None
+        if charged_nothing:
+            self.attempt += 1
+        return True
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"order-{self.order_id}-{self.attempt}"

@@ -1,0 +1,404 @@
+"""Payment commands, and the order events that keep the service's copy of orders current.
+
+How an order is never charged twice:
+1. The claim (one transaction): the order is payable by the caller, has no payment yet, and no
+   other request holds its charge lease; the lease is taken. Two requests claiming at once
+   write the same lease document, so one of them loses and answers CONFLICT.
+2. Stripe is asked to charge, outside any transaction, with the lease's idempotency key.
+3. The outcome (one transaction): the payment is stored (at most one per order: a unique
+   index), the order copy completed, the lease released, the event written to the outbox.
+   A charge that succeeded for an order cancelled meanwhile is refunded first and stored as
+   refunded; the order service hears nothing that would complete the order.
+Once step 2 has started, the request runs to its end even if the caller goes away, so a charge
+is never left unrecorded because a client hit its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from common.bus import Delivery
+from common.clock import Clock
+from common.errors import (
+    AppError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotYet,
+    PaymentDeclined,
+    Unavailable,
+)
+from common.mongo import retry_transient
+from svc_payments.domain.model import (
+    IN_PROGRESS,
+    ChargeLease,
+    Intent,
+    Order,
+    Payment,
+    PaymentStatus,
+    must_refund,
+)
+from svc_payments.service_layer.ports import (
+    CardDeclined,
+    ChargeRequest,
+    IdempotencyMismatch,
+    InvalidPaymentMethod,
+    StripeGateway,
+    StripeUnavailable,
+)
+from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
+from ticketing.events.v1 import orders_pb2
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_BATCH = 500
+REFUNDED_LATE = "The order was cancelled before the payment completed; the charge was refunded"
+REFUND_DUE = "The order was cancelled before the payment completed; the charge will be refunded"
+ALREADY_PAID = "Order already paid"
+
+
+@dataclass(frozen=True)
+class CreatePayment:
+    user_id: str
+    order_id: str
+    payment_method: str
+
+
+def _already(recorded: Payment) -> Conflict:
+    if recorded.status is PaymentStatus.SUCCEEDED:
+        return Conflict(ALREADY_PAID)
+    if recorded.status is PaymentStatus.FAILED:
+        return Conflict("The payment for this order failed; the order is cancelled")
+    if recorded.status is PaymentStatus.REFUNDED:
+        return Conflict("Cannot pay for a cancelled order")
+    return Conflict(IN_PROGRESS)
+
+
+async def run_to_completion(coro: Coroutine[Any, Any, T]) -> T:
+    """Awaits `coro` in a task of its own that a cancelled caller does not cancel."""
+    task = asyncio.ensure_future(coro)
+
+    def settle(done: asyncio.Future[T]) -> None:
+        if not done.cancelled() and (exc := done.exception()) is not None:
+            if not isinstance(exc, AppError):
+                log.error("payment task failed", exc_info=exc)
+
+    task.add_done_callback(settle)
+    return await asyncio.shield(task)
+
+
+class PaymentHandlers:
+    def __init__(
+        self,
+        uow: Callable[[], PaymentsUnitOfWork],
+        stripe: StripeGateway,
+        clock: Clock,
+        order_wait_seconds: float,
+        lease_for: timedelta,
+        poll_seconds: float = 0.05,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.uow = uow
+        self.stripe = stripe
+        self.clock = clock
+        self.order_wait_seconds = order_wait_seconds
+        self.lease_for = lease_for
+        self.poll_seconds = poll_seconds
+        self.new_id = new_id
+
+    def _now(self) -> datetime:
+        # What MongoDB keeps (milliseconds), so a payment reads back as it was returned.
+        now = self.clock.now()
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+    # -- CreatePayment ------------------------------------------------------------------------
+
+    async def create_payment(self, cmd: CreatePayment) -> Payment:
+        if not cmd.order_id:
+            raise InvalidInput("orderId is required", field="orderId")
+        payment_method = (cmd.payment_method or "").strip()
+        if not payment_method:
+            raise InvalidInput("paymentMethod is required", field="paymentMethod")
+        order = await self._wait_for_order(cmd.order_id)
+        order.check_payable_by(cmd.user_id)  # the quick answer; the claim checks again
+        holder = self.new_id()
+        lease = await self._claim(cmd.user_id, order.id, holder)
+        request = ChargeRequest(
+            order.id, order.user_id, order.amount_cents, payment_method, lease.idempotency_key
+        )
+        return await run_to_completion(self._charge(request, holder))
+
+    async def _wait_for_order(self, order_id: str) -> Order:
+        """A buyer may pay right after ordering, before OrderCreated has reached this service."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.order_wait_seconds
+        while True:
+            async with self.uow() as uow:
+                order = await uow.orders.get(order_id)
+            if order is not None:
+                return order
+            if loop.time() >= deadline:
+                raise NotFound("Order not found", field="orderId")
+            await asyncio.sleep(self.poll_seconds)
+
+    @retry_transient()
+    async def _claim(self, user_id: str, order_id: str, holder: str) -> ChargeLease:
+        async with self.uow() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None:
+                raise NotFound("Order not found", field="orderId")
+            order.check_payable_by(user_id)
+            recorded = await uow.payments.for_order(order_id)
+            if recorded is not None:
+                raise _already(recorded)
+            lease = await uow.leases.get(order_id)
+            lease.claim(holder, self._now(), self.lease_for)
+            await uow.leases.save(lease)
+            await uow.commit()
+            return lease
+
+    async def _charge(self, request: ChargeRequest, holder: str) -> Payment:
+        order_id = request.order_id
+        try:
+            intent = await self.stripe.charge(request)
+        except CardDeclined as exc:
+            await self._record_decline(order_id, holder, exc)
+            raise PaymentDeclined(exc.message) from None
+        except InvalidPaymentMethod as exc:
+            await self._release(order_id, holder, charged_nothing=True)
+            raise InvalidInput(exc.message, field="paymentMethod") from None
+        except IdempotencyMismatch:
+            await self._release(order_id, holder)
+            raise Conflict(
+                "An earlier attempt to pay this order with another payment method has an unknown"
+                " outcome; try again with that payment method"
+            ) from None
+        except StripeUnavailable as exc:
+            await self._release(order_id, holder)
+            raise Unavailable(exc.message) from None
+        except Exception:
+            # Unknown outcome: the next attempt reuses the idempotency key, which is safe.
+            await self._release(order_id, holder)
+            raise
+        try:
+            payment = await self._settle_intent(order_id, intent, holder)
+        except StripeUnavailable:
+            # The webhook for this intent settles it later (SettlePayment refunds it then).
+            log.error(
+                "a charge for a cancelled order could not be refunded yet",
+                extra={"order_id": order_id, "stripe_id": intent.id},
+            )
+            await self._release(order_id, holder)
+            raise Conflict(REFUND_DUE) from None
+        if payment.stripe_id != intent.id:  # another request's payment was recorded first
+            raise _already(payment)
+        if payment.status is PaymentStatus.REFUNDED:
+            raise Conflict(REFUNDED_LATE)
+        if payment.status is PaymentStatus.FAILED:
+            raise PaymentDeclined(intent.failure or "The payment failed")
+        return payment
+
+    @retry_transient()
+    async def _record_decline(self, order_id: str, holder: str, declined: CardDeclined) -> None:
+        async with self.uow() as uow:
+            order = await uow.orders.get(order_id)
+            assert order is not None, "an order copy is never deleted"
+            if await uow.payments.for_order(order_id) is None:
+                payment = Payment.declined(
+                    self.new_id(), order, declined.stripe_id, declined.message, self._now()
+                )
+                await uow.payments.add(payment)
+            await self._release_in(uow, order_id, holder)
+            await uow.commit()
+
+    @retry_transient()
+    async def _release(self, order_id: str, holder: str, charged_nothing: bool = False) -> None:
+        async with self.uow() as uow:
+            await self._release_in(uow, order_id, holder, charged_nothing)
+            await uow.commit()
+
+    async def _release_in(
+        self, uow: PaymentsUnitOfWork, order_id: str, holder: str | None, charged_nothing=False
+    ) -> None:
+        if holder is None:
+            return
+        lease = await uow.leases.get(order_id)
+        if lease.release(holder, charged_nothing):
+            await uow.leases.save(lease)
+
+    # -- recording what Stripe says -------------------------------------------------------------
+
+    async def _settle_intent(self, order_id: str, intent: Intent, holder: str | None) -> Payment:
+        """Records `intent` as the order's payment, or refunds it when it cannot stand (the
+        refund is a Stripe call, made outside the transaction; then the transaction runs again
+        knowing it was made). Returns the order's payment, which is another intent's when this
+        one was a stray duplicate."""
+        refunded = False
+        while True:
+            payment = await self._apply_intent(order_id, intent, holder, refunded)
+            if payment is not None:
+                return payment
+            await self.stripe.refund(intent.id)
+            refunded = True
+            log.warning(
+                "refunded a charge that cannot stand",
+                extra={"order_id": order_id, "stripe_id": intent.id},
+            )
+
+    @retry_transient()
+    async def _apply_intent(
+        self, order_id: str, intent: Intent, holder: str | None, refunded: bool
+    ) -> Payment | None:
+        """None: the intent's charge must be refunded first."""
+        async with self.uow() as uow:
+            order = await uow.orders.get(order_id)
+            assert order is not None, "an order copy is never deleted"
+            order_version = order.version
+            recorded = await uow.payments.for_order(order_id)
+            if recorded is not None and recorded.stripe_id == intent.id and recorded.status.final:
+                pass  # settled before: nothing changes
+            elif must_refund(order, recorded, intent):
+                if not refunded:
+                    return None
+                if recorded is None:
+                    recorded = Payment.refunded(self.new_id(), order, intent, self._now())
+                    await uow.payments.add(recorded)
+                elif recorded.stripe_id == intent.id:
+                    recorded.refund()
+                    await uow.payments.save(recorded)
+            elif recorded is None:
+                recorded = Payment.of_intent(self.new_id(), order, intent, self._now())
+                await uow.payments.add(recorded)
+            else:
+                if recorded.stripe_id == intent.id and recorded.settle(intent, order):
+                    await uow.payments.save(recorded)
+            if order.version != order_version:
+                await uow.orders.save(order)
+            await self._release_in(uow, order_id, holder)
+            await uow.commit()
+            return recorded
+
+    # -- SettlePayment (the Stripe webhook) ------------------------------------------------------
+
+    async def settle_payment(self, stripe_id: str) -> Payment:
+        if not stripe_id:
+            raise InvalidInput("stripeId is required", field="stripeId")
+        try:
+            intent = await self.stripe.retrieve(stripe_id)
+        except StripeUnavailable as exc:
+            raise Unavailable(exc.message) from None
+        if intent is None:
+            raise NotFound("Payment not found", field="stripeId")
+        async with self.uow() as uow:
+            payment = await uow.payments.get_by_stripe_id(stripe_id)
+        if payment is not None and payment.status.final:
+            return payment
+        order_id = payment.order_id if payment is not None else await self._adoptable(intent)
+        try:
+            recorded = await self._settle_intent(order_id, intent, holder=None)
+        except StripeUnavailable as exc:
+            raise Unavailable(exc.message) from None
+        if recorded.stripe_id != intent.id:
+            raise Conflict("The order was paid by another payment; this charge was refunded")
+        return recorded
+
+    async def _adoptable(self, intent: Intent) -> str:
+        """A PaymentIntent of ours that no payment records: its charge was made but its outcome
+        never stored (Stripe answered after we gave up, or we stopped). Its order id is in the
+        metadata we set; a success is recorded (or refunded) like any other."""
+        async with self.uow() as uow:
+            order = await uow.orders.get(intent.order_id) if intent.order_id else None
+            if order is None:
+                raise NotFound("Payment not found", field="stripeId")
+            recorded = await uow.payments.for_order(order.id)
+            lease = await uow.leases.get(order.id)
+        if lease.held(self._now()):
+            # A CreatePayment is between its Stripe call and recording the outcome.
+            raise Unavailable("The payment is being recorded; try again shortly")
+        failed = intent.payment_status is PaymentStatus.FAILED
+        if failed or (recorded is not None and not intent.succeeded):
+            raise NotFound("Payment not found", field="stripeId")  # nothing charged to settle
+        return order.id
+
+    # -- BatchGetPayments ----------------------------------------------------------------------
+
+    async def batch_get_payments(self, user_id: str, order_ids: list[str]) -> list[Payment]:
+        if len(order_ids) > MAX_BATCH:
+            raise InvalidInput(f"At most {MAX_BATCH} orderIds at once", field="orderIds")
+        wanted = list(dict.fromkeys(i for i in order_ids if i))
+        if not wanted:
+            return []
+        async with self.uow() as uow:
+            found = await uow.payments.of_user(user_id, wanted)
+        best: dict[str, Payment] = {}
+        for payment in found:  # one per order today; a success wins should that ever change
+            held = best.get(payment.order_id)
+            if held is None or (
+                payment.status is PaymentStatus.SUCCEEDED
+                and held.status is not PaymentStatus.SUCCEEDED
+            ):
+                best[payment.order_id] = payment
+        return [best[i] for i in wanted if i in best]
+
+    # -- the order copy --------------------------------------------------------------------------
+
+    @retry_transient()
+    async def on_order_created(self, event: orders_pb2.OrderCreated, delivery: Delivery) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            if await uow.orders.get(event.id) is None:
+                await uow.orders.add(Order(event.id, event.user_id, Decimal(event.ticket.price)))
+            await uow.commit()
+
+    @retry_transient()
+    async def on_order_cancelled(
+        self, event: orders_pb2.OrderCancelled, delivery: Delivery
+    ) -> None:
+        """The order will never complete: a charge that succeeded for it is refunded (the order
+        service cancels only orders it has not completed, and then ignores ChargeCreated)."""
+        refunded: set[str] = set()
+        while True:
+            async with self.uow() as uow:
+                if await uow.already_processed(delivery.event_id):
+                    return
+                order = await uow.orders.get(event.id)
+                if order is None:
+                    raise NotYet(f"OrderCancelled for order {event.id} before its OrderCreated")
+                payment = await uow.payments.for_order(order.id)
+                refund_first = (
+                    payment is not None
+                    and payment.status is PaymentStatus.SUCCEEDED
+                    and payment.stripe_id not in refunded
+                )
+                if not refund_first:
+                    if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
+                        payment.refund()
+                        await uow.payments.save(payment)
+                    if order.cancel():
+                        await uow.orders.save(order)
+                    await uow.commit()
+                    return
+            assert payment is not None
+            await self.stripe.refund(payment.stripe_id)  # unavailable: the event is retried
+            refunded.add(payment.stripe_id)
+            log.warning(
+                "refunded the payment of an order cancelled before it completed",
+                extra={"order_id": order.id, "stripe_id": payment.stripe_id},
+            )
+
+    @property
+    def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
+        return {
+            orders_pb2.OrderCreated: self.on_order_created,
+            orders_pb2.OrderCancelled: self.on_order_cancelled,
+        }

@@ -1,0 +1,60 @@
+"""What the handlers need from Stripe, and the ways a Stripe call can fail that they act on.
+`adapters.stripe_gateway.StripeApi` implements it with the Stripe SDK; unit tests use a fake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from svc_payments.domain.model import Intent
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    order_id: str
+    user_id: str
+    amount_cents: int
+    payment_method: str
+    idempotency_key: str
+
+
+class StripeFailure(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CardDeclined(StripeFailure):
+    """Stripe refused the charge; the PaymentIntent id, when Stripe says which one it was."""
+
+    def __init__(self, message: str, stripe_id: str = "") -> None:
+        super().__init__(message)
+        self.stripe_id = stripe_id
+
+
+class InvalidPaymentMethod(StripeFailure):
+    """Stripe rejected the request before charging anything (no such payment method)."""
+
+
+class IdempotencyMismatch(StripeFailure):
+    """The idempotency key was used before with other parameters (another payment method),
+    and that attempt's outcome is not known here."""
+
+
+class StripeUnavailable(StripeFailure):
+    """Stripe could not be reached or failed: the outcome is unknown; retrying with the same
+    idempotency key is safe."""
+
+
+class StripeGateway(Protocol):
+    async def charge(self, request: ChargeRequest) -> Intent:
+        """Creates and confirms a PaymentIntent at once."""
+        ...
+
+    async def retrieve(self, stripe_id: str) -> Intent | None:
+        """None when Stripe knows no such PaymentIntent."""
+        ...
+
+    async def refund(self, stripe_id: str) -> None:
+        """Refunds a succeeded PaymentIntent in full; refunding it again changes nothing."""
+        ...

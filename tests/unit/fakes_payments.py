@@ -1,0 +1,273 @@
+"""In-memory stand-ins for the payments service's adapters, for unit tests of the service layer.
+
+They keep the contracts the real adapters keep:
+- the unit of work is a snapshot transaction: nothing is visible to others until commit, and
+  of two transactions that wrote the same document the second to commit fails with a transient
+  error (as Mongo's write conflict does), so `retry_transient` runs it again;
+- at most one payment per order (the unique index);
+- events are published only on commit;
+- FakeStripe answers a repeated idempotency key with the first answer, as Stripe does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.message import Message
+
+from common.mongo import ConcurrentUpdate
+from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
+from svc_payments.service_layer.ports import (
+    CardDeclined,
+    ChargeRequest,
+    InvalidPaymentMethod,
+    StripeUnavailable,
+)
+
+
+def _detached(row: Any) -> Any:
+    """A copy, as a document read back from the database would be (no pending events)."""
+    if isinstance(row, Order | Payment):
+        return dataclasses.replace(row, events=[])
+    return dataclasses.replace(row) if dataclasses.is_dataclass(row) else row
+
+
+@dataclass
+class FakeDatabase:
+    tables: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"orders": {}, "payments": {}, "leases": {}, "processed": {}}
+    )
+    stamps: dict[tuple[str, str], int] = field(default_factory=dict)
+    published: list[Message] = field(default_factory=list)
+    commits: int = 0
+
+    @property
+    def orders(self) -> dict[str, Order]:
+        return self.tables["orders"]
+
+    @property
+    def payments(self) -> dict[str, Payment]:
+        return self.tables["payments"]
+
+    def payment_of(self, order_id: str) -> Payment | None:
+        return next((p for p in self.payments.values() if p.order_id == order_id), None)
+
+    def published_of(self, kind: type[Message]) -> list[Message]:
+        return [e for e in self.published if isinstance(e, kind)]
+
+
+class _Table:
+    def __init__(self, uow: FakePaymentsUnitOfWork, name: str) -> None:
+        self.uow = uow
+        self.name = name
+
+    @property
+    def rows(self) -> dict[str, Any]:
+        return self.uow.view[self.name]
+
+    def write(self, key: str, row: Any) -> None:
+        self.rows[key] = _detached(row)
+        self.uow.written.add((self.name, key))
+
+
+class FakeOrderRepository(_Table):
+    def __init__(self, uow: FakePaymentsUnitOfWork) -> None:
+        super().__init__(uow, "orders")
+
+    async def get(self, order_id: str) -> Order | None:
+        row = self.rows.get(order_id)
+        return None if row is None else self.uow.tracked(_detached(row))
+
+    async def add(self, order: Order) -> None:
+        assert order.id not in self.rows, "duplicate _id"
+        self.write(order.id, order)
+        self.uow.tracked(order)
+
+    async def save(self, order: Order) -> None:
+        stored = self.rows.get(order.id)
+        if stored is None or stored.version != order.version - 1:
+            raise ConcurrentUpdate(f"orders/{order.id} changed meanwhile")
+        self.write(order.id, order)
+        self.uow.tracked(order)
+
+
+class FakePaymentRepository(_Table):
+    def __init__(self, uow: FakePaymentsUnitOfWork) -> None:
+        super().__init__(uow, "payments")
+
+    def _found(self, row: Payment | None) -> Payment | None:
+        return None if row is None else self.uow.tracked(_detached(row))
+
+    async def get_by_stripe_id(self, stripe_id: str) -> Payment | None:
+        found = (p for p in self.rows.values() if stripe_id and p.stripe_id == stripe_id)
+        return self._found(next(found, None))
+
+    async def for_order(self, order_id: str) -> Payment | None:
+        return self._found(next((p for p in self.rows.values() if p.order_id == order_id), None))
+
+    async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]:
+        return [
+            _detached(p)
+            for p in self.rows.values()
+            if p.user_id == user_id and p.order_id in order_ids
+        ]
+
+    async def add(self, payment: Payment) -> None:
+        if any(p.order_id == payment.order_id for p in self.rows.values()):
+            raise AssertionError(f"unique index: order {payment.order_id} has a payment")
+        self.write(payment.id, payment)
+        self.uow.tracked(payment)
+
+    async def save(self, payment: Payment) -> None:
+        stored = self.rows.get(payment.id)
+        if stored is None or stored.version != payment.version - 1:
+            raise ConcurrentUpdate(f"payments/{payment.id} changed meanwhile")
+        self.write(payment.id, payment)
+        self.uow.tracked(payment)
+
+
+class FakeChargeLeaseRepository(_Table):
+    def __init__(self, uow: FakePaymentsUnitOfWork) -> None:
+        super().__init__(uow, "leases")
+
+    async def get(self, order_id: str) -> ChargeLease:
+        row = self.rows.get(order_id)
+        return ChargeLease(order_id) if row is None else _detached(row)
+
+    async def save(self, lease: ChargeLease) -> None:
+        self.write(lease.order_id, lease)
+
+
+class FakePaymentsUnitOfWork:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.view: dict[str, dict[str, Any]] = {}
+        self.written: set[tuple[str, str]] = set()
+        self._stamps: dict[tuple[str, str], int] = {}
+        self._seen: list[Order | Payment] = []
+        self.committed = False
+
+    async def __aenter__(self) -> FakePaymentsUnitOfWork:
+        tables = self.db.tables.items()
+        self.view = {name: {k: _detached(v) for k, v in rows.items()} for name, rows in tables}
+        self._stamps = dict(self.db.stamps)
+        self.written, self._seen, self.committed = set(), [], False
+        self.orders = FakeOrderRepository(self)
+        self.payments = FakePaymentRepository(self)
+        self.leases = FakeChargeLeaseRepository(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.view = {}
+
+    def tracked(self, aggregate: Any) -> Any:
+        if not any(a is aggregate for a in self._seen):
+            self._seen.append(aggregate)
+        return aggregate
+
+    async def already_processed(self, event_id: str) -> bool:
+        if event_id in self.view["processed"]:
+            return True
+        self.view["processed"][event_id] = True
+        self.written.add(("processed", event_id))
+        return False
+
+    async def commit(self) -> None:
+        assert self.view, "commit outside `async with`"
+        for key in self.written:  # first committer wins, as with Mongo's write conflicts
+            if self.db.stamps.get(key, 0) != self._stamps.get(key, 0):
+                raise ConcurrentUpdate(f"{key} was written by another transaction")
+        for table, key in self.written:  # the unique index on payments.order_id
+            if table == "payments":
+                mine = self.view[table][key]
+                for other in self.db.payments.values():
+                    if other.order_id == mine.order_id and other.id != mine.id:
+                        raise ConcurrentUpdate(f"order {mine.order_id} got a payment meanwhile")
+        for table, key in self.written:
+            self.db.tables[table][key] = _detached(self.view[table][key])
+            self.db.stamps[(table, key)] = self.db.stamps.get((table, key), 0) + 1
+        for aggregate in self._seen:
+            self.db.published.extend(aggregate.events)
+            aggregate.events = []
+        self.db.commits += 1
+        self.committed = True
+
+
+class FakeStripe:
+    """A Stripe account in memory. `next_outcome` says what the next new charge does:
+    "succeeded", "requires_action", "declined", "invalid", "unreachable" (nothing happens), or
+    "lost_reply" (the charge succeeds but the reply never arrives). `gate`, when set, holds
+    every charge until it is opened, so tests can act while a charge is in flight."""
+
+    def __init__(self) -> None:
+        self.intents: dict[str, Intent] = {}
+        self.requests: list[ChargeRequest] = []
+        self.by_key: dict[str, Intent] = {}
+        self.refunds: list[str] = []
+        self.next_outcome = "succeeded"
+        self.refunds_unreachable = False
+        self.gate: asyncio.Event | None = None
+        self.in_flight = asyncio.Event()
+        self._ids = itertools.count(1)
+
+    @property
+    def charged(self) -> list[Intent]:
+        """Every intent whose money was taken and not given back."""
+        return [
+            i for i in self.intents.values() if i.status == "succeeded" and i.id not in self.refunds
+        ]
+
+    def set_status(self, stripe_id: str, status: str, failure: str = "") -> None:
+        self.intents[stripe_id] = dataclasses.replace(
+            self.intents[stripe_id], status=status, failure=failure
+        )
+
+    async def charge(self, request: ChargeRequest) -> Intent:
+        self.requests.append(request)
+        self.in_flight.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if request.idempotency_key in self.by_key:  # Stripe replays the first answer
+            intent = self.intents[self.by_key[request.idempotency_key].id]
+            if intent.status == "requires_payment_method":
+                raise CardDeclined("Your card was declined.", intent.id)
+            return intent
+        outcome = self.next_outcome
+        if outcome == "unreachable":
+            raise StripeUnavailable("The payment provider is unavailable, try again")
+        if outcome == "invalid":
+            raise InvalidPaymentMethod("No such PaymentMethod: 'pm_nonexistent'")
+        status = {"declined": "requires_payment_method", "lost_reply": "succeeded"}
+        intent = Intent(
+            id=f"pi_fake{next(self._ids)}",
+            status=status.get(outcome, outcome),
+            amount=request.amount_cents,
+            client_secret="secret",
+            order_id=request.order_id,
+        )
+        self.intents[intent.id] = intent
+        self.by_key[request.idempotency_key] = intent
+        if outcome == "declined":
+            raise CardDeclined("Your card was declined.", intent.id)
+        if outcome == "lost_reply":
+            raise StripeUnavailable("The payment provider is unavailable, try again")
+        return intent
+
+    async def retrieve(self, stripe_id: str) -> Intent | None:
+        return self.intents.get(stripe_id)
+
+    async def refund(self, stripe_id: str) -> None:
+        if self.refunds_unreachable:
+            raise StripeUnavailable("The payment provider is unavailable, try again")
+        assert self.intents[stripe_id].status == "succeeded", "refunding an unpaid intent"
+        if stripe_id not in self.refunds:
+            self.refunds.append(stripe_id)
+
+
+def uow_factory(db: FakeDatabase) -> Callable[[], FakePaymentsUnitOfWork]:
+    return lambda: FakePaymentsUnitOfWork(db)
