@@ -121,10 +121,13 @@ class ServiceProcess:
         for consumer in self.consumers:
             await consumer.stop()
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+            # Cancel until it takes: on Python 3.11, redis-py's use of asyncio.wait_for can
+            # swallow a cancellation that lands as a command completes.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                task.result()
         # One last pass, so events committed by the calls that just drained leave now.
         if self.infra.relay is not None:
             with contextlib.suppress(Exception):
