@@ -108,11 +108,14 @@ class Intent:
 
 def must_refund(order: Order, recorded: Payment | None, intent: Intent) -> bool:
     """A successful charge that cannot stand: its order was cancelled meanwhile (it expired, or
-    the buyer cancelled it), or the order already has a payment of another PaymentIntent."""
+    the buyer cancelled it), the order already has a payment of another PaymentIntent, or the
+    payment had failed (and the order was cancelled for it) before the customer confirmed the
+    same intent again."""
     if not intent.succeeded:
         return False
-    if recorded is not None and recorded.stripe_id != intent.id:
-        return True
+    if recorded is not None:
+        if recorded.stripe_id != intent.id or recorded.status is PaymentStatus.FAILED:
+            return True
     return order.status is OrderStatus.CANCELLED
 
 
@@ -175,6 +178,11 @@ class Payment:
     @property
     def amount_cents(self) -> int:
         return to_cents(self.amount)
+
+    def settled_against(self, intent: Intent) -> bool:
+        """Nothing Stripe reports about `intent` changes this payment any more; except money
+        taken for a payment that had failed, which must still be given back."""
+        return self.status.final and not (self.status is PaymentStatus.FAILED and intent.succeeded)
 
     def settle(self, intent: Intent, order: Order) -> bool:
         """Stripe's later word on a payment in progress; False when nothing changes."""

@@ -264,8 +264,12 @@ class PaymentHandlers:
             assert order is not None, "an order copy is never deleted"
             order_version = order.version
             recorded = await uow.payments.for_order(order_id)
-            if recorded is not None and recorded.stripe_id == intent.id and recorded.status.final:
-                pass  # settled before: nothing changes
+            if (
+                recorded is not None
+                and recorded.stripe_id == intent.id
+                and recorded.settled_against(intent)
+            ):
+                pass  # settled before (a webhook delivered again, or late): nothing changes
             elif must_refund(order, recorded, intent):
                 if not refunded:
                     return None
@@ -300,7 +304,7 @@ class PaymentHandlers:
             raise NotFound("Payment not found", field="stripeId")
         async with self.uow() as uow:
             payment = await uow.payments.get_by_stripe_id(stripe_id)
-        if payment is not None and payment.status.final:
+        if payment is not None and payment.settled_against(intent):
             return payment
         order_id = payment.order_id if payment is not None else await self._adoptable(intent)
         try:

@@ -122,6 +122,10 @@ def test_a_charge_is_refunded_when_its_order_was_cancelled_or_is_paid_by_another
     assert must_refund(order(OrderStatus.CANCELLED), None, intent())
     assert must_refund(order(OrderStatus.COMPLETE), paid, intent(id="pi_2"))
     assert not must_refund(order(OrderStatus.COMPLETE), paid, intent(id="pi_1"))
+    failed = Payment.declined("p3", order(), "pi_1", "Authentication failed", NOW)
+    assert must_refund(order(), failed, intent(id="pi_1"))  # confirmed again after failing
+    assert failed.settled_against(intent("requires_payment_method"))
+    assert not failed.settled_against(intent())
     # Nothing to give back for a charge that did not go through.
     assert not must_refund(order(OrderStatus.CANCELLED), None, intent("requires_action"))
     refunded = Payment.refunded("p2", order(OrderStatus.CANCELLED), intent(), NOW)

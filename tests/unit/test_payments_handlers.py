@@ -384,6 +384,21 @@ async def test_failed_authentication_fails_the_payment(world):
     ]
 
 
+async def test_money_taken_after_the_payment_had_failed_is_given_back(world):
+    # Authentication failed (the order service cancels the order for it); the customer then
+    # confirms the same intent again with another card in Stripe.js, and it succeeds.
+    await world.order_created()
+    world.stripe.next_outcome = "requires_action"
+    await world.pay()
+    world.stripe.set_status("pi_fake1", "requires_payment_method", "Authentication failed")
+    await world.handlers.settle_payment("pi_fake1")
+    world.stripe.set_status("pi_fake1", "succeeded")
+    settled = await world.handlers.settle_payment("pi_fake1")
+    assert settled.status is PaymentStatus.REFUNDED
+    assert world.stripe.refunds == ["pi_fake1"]
+    assert world.published(payments_pb2.ChargeCreated) == []
+
+
 async def test_authentication_completed_after_the_order_was_cancelled_is_refunded(world):
     await world.order_created()
     world.stripe.next_outcome = "requires_action"
