@@ -21,6 +21,7 @@ from gateway.loaders import payments_loader, tickets_loader
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
+from gateway.webhooks import stripe_webhook_route
 
 
 class GraphQLApp(GraphQL):
@@ -77,5 +78,6 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *rest_routes(accounts),
+        stripe_webhook_route(clients, settings.webhook_secret()),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

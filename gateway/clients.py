@@ -35,6 +35,7 @@ class ServiceClients:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.timeout = settings.rpc_timeout_seconds
+        self.payment_timeout = settings.payment_rpc_timeout_seconds
         self.addresses = {spec.name: settings.addr_of(spec.name) for spec in GRPC_SERVICES}
         self._channels: dict[str, grpc.aio.Channel] = {}
 

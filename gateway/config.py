@@ -12,6 +12,9 @@ class GatewaySettings(CommonSettings):
     graphql_max_depth: int = 10
     # Seconds a gRPC call from the gateway may take before the client sees UNAVAILABLE.
     rpc_timeout_seconds: float = 10.0
+    # createPayment waits for Stripe (STRIPE_TIMEOUT_SECONDS in payments, 20 by default): its
+    # deadline must be longer, or a buyer sees UNAVAILABLE for a charge that went through.
+    payment_rpc_timeout_seconds: float = 45.0
     # Verifies `Stripe-Signature` on POST /webhooks/stripe; unset: the route answers 503.
     stripe_webhook_secret: str | None = None
     stripe_webhook_secret_file: str | None = None

@@ -44,11 +44,18 @@ class Context:
             raise Unauthenticated("Sign in first")
         return claims
 
-    async def call(self, method: Any, request: Any, authenticated: bool = True) -> Any:
+    async def call(
+        self,
+        method: Any,
+        request: Any,
+        authenticated: bool = True,
+        timeout: float | None = None,
+    ) -> Any:
         """A gRPC call on the caller's behalf (signed in first, unless `authenticated=False`)."""
         if authenticated:
             await self.require_user()
-        return await self.clients.call(method, request, self.token if authenticated else None)
+        token = self.token if authenticated else None
+        return await self.clients.call(method, request, token, timeout)
 
 
 Info = strawberry.Info[Context, None]

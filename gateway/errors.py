@@ -2,8 +2,8 @@
 
 - an `AppError` (raised here or carried back from a service) keeps its message and code, and a
   BAD_USER_INPUT names the argument in `extensions.field`;
-- an error with no original exception is about the request itself (syntax, unknown field, a
-  variable of the wrong type, too deep): BAD_USER_INPUT;
+- an error with no original exception, or none raised inside a resolver, is about the request
+  itself (syntax, unknown field, a variable its scalar refused, too deep): BAD_USER_INPUT;
 - anything else is a bug: logged here in full, shown as INTERNAL "Internal server error".
 """
 
@@ -41,7 +41,9 @@ class ErrorCodes(MaskErrors):
                 extensions["field"] = field_name(original.field)
             if original.code is ErrorCode.INTERNAL:
                 message = INTERNAL_MESSAGE
-        elif original is None:
+        elif original is None or error.path is None:
+            # About the request itself, before any resolver ran: syntax, validation, or a
+            # variable its scalar refused (e.g. a Decimal of "ten").
             message, extensions = error.message, {"code": ErrorCode.BAD_USER_INPUT.value}
         else:
             log.error(

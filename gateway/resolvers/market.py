@@ -110,5 +110,8 @@ class MarketMutation:
         request = payments_pb2.CreatePaymentRequest(
             order_id=order_id, payment_method=payment_method
         )
-        reply = await info.context.call(info.context.clients.payments.CreatePayment, request)
+        clients = info.context.clients
+        reply = await info.context.call(
+            clients.payments.CreatePayment, request, timeout=clients.payment_timeout
+        )
         return Payment.from_proto(reply.payment)
