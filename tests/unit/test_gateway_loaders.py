@@ -28,7 +28,7 @@ class CountingClients:
         self.orders = SimpleNamespace(ListOrders="ListOrders")
         self.payments = SimpleNamespace(BatchGetPayments="BatchGetPayments")
 
-    async def call(self, method, request, token=None):
+    async def call(self, method, request, token=None, timeout=None):
         self.calls[method] += 1
         if method == "ListOrders":
             return orders_pb2.ListOrdersResponse(
