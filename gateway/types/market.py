@@ -117,6 +117,11 @@ class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
+    @classmethod
+    def of(cls, edges: list[TicketEdge] | list[OrderEdge], next_token: str) -> PageInfo:
+        """The service says whether more follow; the last edge's cursor is where they start."""
+        return cls(has_next_page=bool(next_token), end_cursor=edges[-1].cursor if edges else None)
+
 
 @strawberry.type
 class TicketEdge:
@@ -132,8 +137,7 @@ class TicketConnection:
     @classmethod
     def of(cls, tickets: list[Ticket], next_token: str) -> TicketConnection:
         edges = [TicketEdge(cursor=t.cursor, node=t) for t in tickets]
-        end = edges[-1].cursor if edges else None
-        return cls(edges=edges, page_info=PageInfo(has_next_page=bool(next_token), end_cursor=end))
+        return cls(edges=edges, page_info=PageInfo.of(edges, next_token))
 
 
 @strawberry.type
@@ -150,5 +154,4 @@ class OrderConnection:
     @classmethod
     def of(cls, orders: list[Order], next_token: str) -> OrderConnection:
         edges = [OrderEdge(cursor=o.cursor, node=o) for o in orders]
-        end = edges[-1].cursor if edges else None
-        return cls(edges=edges, page_info=PageInfo(has_next_page=bool(next_token), end_cursor=end))
+        return cls(edges=edges, page_info=PageInfo.of(edges, next_token))

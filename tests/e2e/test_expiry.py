@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pymongo
 import pytest
 
 from tests.support.market import Api
@@ -41,7 +42,7 @@ def api(services):
         yield Api(client)
 
 
-def test_an_unpaid_order_expires_and_the_ticket_is_for_sale_again(api):
+def test_an_unpaid_order_expires_and_the_ticket_is_for_sale_again(api, env):
     buyer, late_buyer = api.user(), api.user()
     ticket = api.sell(api.user())
     order = api.order(buyer, ticket["id"])
@@ -54,6 +55,13 @@ def test_an_unpaid_order_expires_and_the_ticket_is_for_sale_again(api):
     )
     assert expired["version"] == 1
     api.until(lambda: api.get_ticket(ticket["id"]), lambda t: not t["reserved"])
+    # Payments' copy tells the same story.
+    with pymongo.MongoClient(env["MONGO_URL"]) as mongo:
+        copies = mongo[f"{env['TICKETING_NAMESPACE']}_payments"].orders
+        api.until(
+            lambda: copies.find_one({"_id": order["id"]}) or {},
+            lambda c: c.get("status") == "CANCELLED",
+        )
     # Paying it now is refused and charges nothing; someone else may buy the ticket.
     assert api.pay(buyer, order["id"])["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert api.order(late_buyer, ticket["id"])["status"] == "CREATED"
