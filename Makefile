@@ -51,6 +51,12 @@ test: install gen lint
 test-unit: install gen
 	$(BIN)/python -m pytest -q tests/unit
 
+test-integration: install gen
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: install gen
+	$(BIN)/python -m pytest -q tests/e2e
+
 run: install gen
 	$(BIN)/ticketing run
 
