@@ -31,8 +31,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.SignOutResponse()
 
     async def GetUser(self, request: auth_pb2.GetUserRequest, context: grpc.aio.ServicerContext):
-        current_user()
-        user = await self.handlers.get_user(request.id)
+        user = await self.handlers.get_user(current_user().user_id, request.id)
         return auth_pb2.GetUserResponse(user=user_to_proto(user))
 
     async def ChangePassword(

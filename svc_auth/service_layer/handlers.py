@@ -107,11 +107,14 @@ class AuthHandlers:
     async def sign_out(self, claims: Claims) -> None:
         await self.revocations.revoke(claims.jti, claims.exp)
 
-    async def get_user(self, user_id: str) -> User:
+    async def get_user(self, caller: str, user_id: str) -> User:
+        """Callers see their own account only; anyone else's is as good as absent."""
+        if user_id != caller:
+            raise NotFound("User not found", field="id")
         async with self.uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
-            raise NotFound("User not found")
+            raise NotFound("User not found", field="id")
         return user
 
     async def change_password(self, cmd: ChangePassword) -> User:

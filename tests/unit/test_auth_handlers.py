@@ -286,10 +286,17 @@ async def test_sign_out_revokes_only_that_session(world: World) -> None:
 
 async def test_get_user(world: World) -> None:
     session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
-    user = await world.handlers.get_user(session.user.id)
+    bob = await world.handlers.sign_up(SignUp("bob@example.com", PASSWORD))
+    user = await world.handlers.get_user(session.user.id, session.user.id)
     assert (user.id, user.email) == (session.user.id, "alice@example.com")
     with pytest.raises(NotFound):
-        await world.handlers.get_user("missing")
+        await world.handlers.get_user("missing", "missing")
+    # Another user's account is not shown, not even whether it exists.
+    with pytest.raises(NotFound) as other:
+        await world.handlers.get_user(session.user.id, bob.user.id)
+    with pytest.raises(NotFound) as unknown:
+        await world.handlers.get_user(session.user.id, "missing")
+    assert other.value == unknown.value
 
 
 # --- change_password ----------------------------------------------------------------------------
