@@ -71,6 +71,18 @@ def decode(name: str, body: bytes) -> Message:
     return json_format.Parse(body, event_class(name)(), ignore_unknown_fields=True)
 
 
+def message_doc(event: Message, event_id: str, app_id: str, created_at: datetime) -> dict:
+    """An event as the publisher takes it (and as the outbox stores it)."""
+    return {
+        "_id": event_id,
+        "type": type_name(event),
+        "routing_key": routing_key(event),
+        "body": encode(event).decode(),
+        "app_id": app_id,
+        "created_at": created_at,
+    }
+
+
 @dataclass(frozen=True)
 class Envelope:
     """An event with what the bus carries beside it."""

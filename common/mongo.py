@@ -115,12 +115,7 @@ class UnitOfWork:
             await self.db[OUTBOX].insert_many(
                 [
                     {
-                        "_id": env.event_id,
-                        "type": env.type,
-                        "routing_key": env.routing_key,
-                        "body": events.encode(env.event).decode(),
-                        "app_id": env.app_id,
-                        "created_at": now,
+                        **events.message_doc(env.event, env.event_id, env.app_id, now),
                         "order_key": f"{stamp:020d}-{i:05d}",
                         "sent_at": None,
                     }

@@ -85,11 +85,4 @@ class ExpirationHandlers:
 
     def _expired_doc(self, order_id: str, now: datetime) -> dict[str, Any]:
         event = orders_pb2.OrderExpired(order_id=order_id)
-        return {
-            "_id": expired_event_id(order_id),
-            "type": events.type_name(event),
-            "routing_key": events.routing_key(event),
-            "body": events.encode(event).decode(),
-            "app_id": APP_ID,
-            "created_at": now,
-        }
+        return events.message_doc(event, expired_event_id(order_id), APP_ID, now)
