@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 _caller: contextvars.ContextVar[Claims | AppError | None] = contextvars.ContextVar(
     "caller", default=None
 )
-_token: contextvars.ContextVar[str | None] = contextvars.ContextVar("token", default=None)
 
 
 def current_user() -> Claims:
@@ -34,11 +33,6 @@ def current_user() -> Claims:
     if isinstance(caller, AppError):
         raise caller
     raise Unauthenticated("Authentication required")
-
-
-def optional_user() -> Claims | None:
-    caller = _caller.get()
-    return caller if isinstance(caller, Claims) else None
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
@@ -65,7 +59,6 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     _caller.set(await verifier.verify(token))
                 except AppError as exc:
                     _caller.set(exc)
-                _token.set(token)
             try:
                 return await inner(request, context)
             except AppError as exc:
@@ -93,10 +86,6 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
-
-
-def current_token() -> str | None:
-    return _token.get()
 
 
 class GrpcServer:

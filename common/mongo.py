@@ -166,16 +166,9 @@ def retry_transient(
     return decorate
 
 
-def strip_id(doc: dict[str, Any]) -> dict[str, Any]:
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return doc
-
-
-class Versioned(Protocol):
+class Versioned(Aggregate, Protocol):
     id: str
     version: int
-    events: list[Message]
 
 
 A = TypeVar("A", bound=Versioned)

@@ -7,7 +7,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from common.errors import InvalidInput
 
@@ -58,3 +58,24 @@ NEWEST_FIRST = [("created_at", -1), ("_id", -1)]
 
 def decode_token(token: str, field: str = "after") -> Cursor | None:
     return Cursor.decode(token, field) if token else None
+
+
+class Listed(Protocol):
+    id: str
+    created_at: datetime
+
+
+L = TypeVar("L", bound=Listed)
+
+
+@dataclass(frozen=True)
+class Page(Generic[L]):
+    items: list[L]
+    next_token: str  # empty on the last page
+
+
+def paginate(found: list[L], limit: int) -> Page[L]:
+    """`found` was fetched with limit + 1: the extra one only tells that another page follows."""
+    items = found[:limit]
+    more = len(found) > limit and items
+    return Page(items, Cursor(items[-1].created_at, items[-1].id).encode() if more else "")

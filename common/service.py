@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
@@ -24,6 +25,8 @@ from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexe
 from common.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
+
+U = TypeVar("U", bound=UnitOfWork)
 
 
 @dataclass
@@ -62,9 +65,12 @@ class Infrastructure:
             infra.relay = OutboxRelay(infra.db[OUTBOX], publisher.publish)
         return infra
 
-    def unit_of_work(self) -> UnitOfWork:
-        assert self.mongo is not None and self.db is not None and self.relay is not None
-        return UnitOfWork(self.mongo, self.db, self.name, self.clock, on_commit=self.relay.wake)
+    def unit_of_work(self, kind: type[U]) -> Callable[[], U]:
+        """Makes a fresh `kind` (a UnitOfWork subclass) per transaction, on this service's
+        database, with commits waking the outbox relay."""
+        mongo, db, relay = self.mongo, self.db, self.relay
+        assert mongo is not None and db is not None and relay is not None
+        return lambda: kind(mongo, db, self.name, self.clock, on_commit=relay.wake)
 
     def consumer(self, handlers: Mapping[type[Message], Handler]) -> EventConsumer:
         return EventConsumer(

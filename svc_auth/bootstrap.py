@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from common.grpc_server import GrpcServer
-from common.jwt import RedisRevocations, TokenIssuer
+from common.jwt import TokenIssuer
 from common.service import Infrastructure, ServiceProcess
 from svc_auth.adapters.passwords import ScryptHasher
 from svc_auth.adapters.repository import ensure_indexes
@@ -20,12 +20,10 @@ NAME = "auth"
 def bootstrap(settings: AuthSettings, hasher: ScryptHasher | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
     handlers = AuthHandlers(
-        uow=lambda: MongoAuthUnitOfWork(
-            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
-        ),  # type: ignore[arg-type]
+        uow=infra.unit_of_work(MongoAuthUnitOfWork),
         hasher=hasher or ScryptHasher(),
         issuer=TokenIssuer(settings.private_key(), settings.jwt_ttl_seconds, infra.clock),
-        revocations=RedisRevocations(infra.redis, settings.namespace, infra.clock),
+        revocations=infra.verifier.revocations,
         clock=infra.clock,
     )
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)

@@ -19,9 +19,7 @@ NAME = "orders"
 def bootstrap(settings: OrdersSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
     handlers = OrderHandlers(
-        uow=lambda: MongoOrdersUnitOfWork(
-            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
-        ),  # type: ignore[arg-type]
+        uow=infra.unit_of_work(MongoOrdersUnitOfWork),
         clock=infra.clock,
         hold_for=timedelta(seconds=settings.order_expiration_seconds),
     )

@@ -32,9 +32,7 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
             settings.secret_key(), settings.stripe_api_base, settings.stripe_timeout_seconds
         )
     handlers = PaymentHandlers(
-        uow=lambda: MongoPaymentsUnitOfWork(
-            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
-        ),  # type: ignore[arg-type]
+        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
         stripe=stripe,
         clock=infra.clock,
         order_wait_seconds=settings.order_arrival_wait_seconds,

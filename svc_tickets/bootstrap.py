@@ -18,9 +18,7 @@ NAME = "tickets"
 def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
     handlers = TicketHandlers(
-        uow=lambda: MongoTicketsUnitOfWork(
-            infra.mongo, infra.db, NAME, infra.clock, on_commit=infra.relay.wake
-        ),  # type: ignore[arg-type]
+        uow=infra.unit_of_work(MongoTicketsUnitOfWork),
         clock=infra.clock,
     )
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)

@@ -46,5 +46,5 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             current_user().user_id, request.page_size, request.page_token
         )
         return orders_pb2.ListOrdersResponse(
-            orders=[order_to_proto(o) for o in page.orders], next_page_token=page.next_token
+            orders=[order_to_proto(o) for o in page.items], next_page_token=page.next_token
         )

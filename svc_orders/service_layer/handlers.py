@@ -13,7 +13,7 @@ from common.bus import Delivery
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound, NotYet
 from common.mongo import retry_transient
-from common.pagination import Cursor, decode_token, page_size
+from common.pagination import Page, decode_token, page_size, paginate
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
@@ -31,12 +31,6 @@ class CreateOrder:
 class CancelOrder:
     user_id: str
     order_id: str
-
-
-@dataclass(frozen=True)
-class Page:
-    orders: list[Order]
-    next_token: str
 
 
 class OrderHandlers:
@@ -87,14 +81,12 @@ class OrderHandlers:
         async with self.uow() as uow:
             return await self._own_order(uow, user_id, order_id)
 
-    async def list_orders(self, user_id: str, size: int, token: str) -> Page:
+    async def list_orders(self, user_id: str, size: int, token: str) -> Page[Order]:
         limit = page_size(size)
         after = decode_token(token)
         async with self.uow() as uow:
             found = await uow.orders.page_of(user_id, limit + 1, after)
-        page = found[:limit]
-        more = len(found) > limit and page
-        return Page(page, Cursor(page[-1].created_at, page[-1].id).encode() if more else "")
+        return paginate(found, limit)
 
     async def _own_order(self, uow: OrdersUnitOfWork, user_id: str, order_id: str) -> Order:
         order = await uow.orders.get(order_id) if order_id else None
@@ -160,21 +152,22 @@ class OrderHandlers:
                 )
             await uow.commit()
 
-    def _on(self, change: Callable[[Order], bool], order_id_of: Callable[[object], str]):
+    def _on(self, change: Callable[[Order], bool]):
+        """A handler for an event that names its order in `order_id`."""
+
         @retry_transient()
         async def handle(event, delivery: Delivery) -> None:
-            await self._transition(order_id_of(event), delivery, change)
+            await self._transition(event.order_id, delivery, change)
 
         return handle
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
-        by_order_id = lambda e: e.order_id  # noqa: E731
         return {
             tickets_pb2.TicketCreated: self.on_ticket_created,
             tickets_pb2.TicketUpdated: self.on_ticket_updated,
-            orders_pb2.OrderExpired: self._on(Order.expire, by_order_id),
-            payments_pb2.ChargeCreated: self._on(Order.complete, by_order_id),
-            payments_pb2.ChargeFailed: self._on(Order.payment_failed, by_order_id),
-            payments_pb2.ChargePending: self._on(Order.await_payment, by_order_id),
+            orders_pb2.OrderExpired: self._on(Order.expire),
+            payments_pb2.ChargeCreated: self._on(Order.complete),
+            payments_pb2.ChargeFailed: self._on(Order.payment_failed),
+            payments_pb2.ChargePending: self._on(Order.await_payment),
         }

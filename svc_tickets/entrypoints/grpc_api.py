@@ -47,7 +47,7 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
             request.page_size, request.page_token, request.include_reserved
         )
         return tickets_pb2.ListTicketsResponse(
-            tickets=[ticket_to_proto(t) for t in page.tickets], next_page_token=page.next_token
+            tickets=[ticket_to_proto(t) for t in page.items], next_page_token=page.next_token
         )
 
     async def BatchGetTickets(self, request, context):

@@ -10,7 +10,7 @@ from common.bus import Delivery
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound, NotYet
 from common.mongo import retry_transient
-from common.pagination import Cursor, decode_token, page_size
+from common.pagination import Page, decode_token, page_size, paginate
 from svc_tickets.domain.model import HeldByAnotherOrder, Ticket
 from svc_tickets.service_layer.unit_of_work import TicketsUnitOfWork
 from ticketing.events.v1 import orders_pb2
@@ -31,12 +31,6 @@ class UpdateTicket:
     ticket_id: str
     title: str
     price: str
-
-
-@dataclass(frozen=True)
-class Page:
-    tickets: list[Ticket]
-    next_token: str
 
 
 class TicketHandlers:
@@ -70,15 +64,12 @@ class TicketHandlers:
         async with self.uow() as uow:
             return await self._get(uow, ticket_id)
 
-    async def list_tickets(self, size: int, token: str, include_reserved: bool) -> Page:
+    async def list_tickets(self, size: int, token: str, include_reserved: bool) -> Page[Ticket]:
         limit = page_size(size)
         after = decode_token(token)
         async with self.uow() as uow:
             found = await uow.tickets.page(limit + 1, after, include_reserved)
-        page = found[:limit]
-        more = len(found) > limit
-        token = Cursor(page[-1].created_at, page[-1].id).encode() if more and page else ""
-        return Page(page, token)
+        return paginate(found, limit)
 
     async def batch_get(self, ids: list[str]) -> list[Ticket]:
         if len(ids) > MAX_BATCH:

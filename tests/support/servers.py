@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,17 +14,12 @@ import pika.exceptions
 import pymongo
 import redis
 
-from common import bus
+from common import bus, devstack
+from common.devstack import free_port
 
 TEST_RETRY_DELAYS_MS = (50, 150)
 # Every consumer name a test may declare queues for; removed with the namespace.
 CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration", "probe", "flaky")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def venv_tool(name: str) -> str:
@@ -56,15 +49,11 @@ def require_redis(url: str) -> None:
 
 
 def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
+    """As `ticketing run` waits for its children, but failing the test with the reason."""
+    if devstack.wait_for_port(port, timeout, proc):
+        return
+    if proc is not None and proc.poll() is not None:
+        raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
 
 
