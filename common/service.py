@@ -100,6 +100,8 @@ class ServiceProcess:
     consumers: list[EventConsumer] = field(default_factory=list)
     loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Run after the server and consumers stopped (e.g. closing channels to other services).
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     port: int = 0
 
@@ -138,6 +140,9 @@ class ServiceProcess:
         if self.infra.relay is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.infra.relay.publish_pending(), 5)
+        for hook in self.on_stop:
+            with contextlib.suppress(Exception):
+                await hook()
         await self.infra.close()
 
 

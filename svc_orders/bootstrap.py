@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from common.grpc_client import ServiceChannel
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_orders.adapters.repository import ensure_indexes
+from svc_orders.adapters.tickets_client import GrpcTicketSource
 from svc_orders.config import OrdersSettings
 from svc_orders.entrypoints.grpc_api import OrdersServicer
 from svc_orders.service_layer.handlers import OrderHandlers
@@ -18,10 +20,12 @@ NAME = "orders"
 
 def bootstrap(settings: OrdersSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
+    tickets = ServiceChannel(settings.addr_of("tickets"))
     handlers = OrderHandlers(
         uow=infra.unit_of_work(MongoOrdersUnitOfWork),
         clock=infra.clock,
         hold_for=timedelta(seconds=settings.order_expiration_seconds),
+        tickets=GrpcTicketSource(tickets),
     )
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(
@@ -31,5 +35,10 @@ def bootstrap(settings: OrdersSettings) -> ServiceProcess:
     )
     consumer = infra.consumer(handlers.event_handlers)
     return ServiceProcess(
-        NAME, server, infra, consumers=[consumer], on_start=[lambda: ensure_indexes(infra.db)]
+        NAME,
+        server,
+        infra,
+        consumers=[consumer],
+        on_start=[lambda: ensure_indexes(infra.db)],
+        on_stop=[tickets.close],
     )

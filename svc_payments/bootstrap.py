@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from common.grpc_client import ServiceChannel
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
+from svc_payments.adapters.orders_client import GrpcOrderSource
 from svc_payments.adapters.repository import ensure_indexes
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.config import PaymentsSettings
@@ -31,11 +33,12 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         stripe = StripeApi(
             settings.secret_key(), settings.stripe_api_base, settings.stripe_timeout_seconds
         )
+    orders = ServiceChannel(settings.addr_of("orders"))
     handlers = PaymentHandlers(
         uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
         stripe=stripe,
+        orders=GrpcOrderSource(orders),
         clock=infra.clock,
-        order_wait_seconds=settings.order_arrival_wait_seconds,
         lease_for=charge_lease(settings),
     )
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
@@ -46,5 +49,10 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     )
     consumer = infra.consumer(handlers.event_handlers)
     return ServiceProcess(
-        NAME, server, infra, consumers=[consumer], on_start=[lambda: ensure_indexes(infra.db)]
+        NAME,
+        server,
+        infra,
+        consumers=[consumer],
+        on_start=[lambda: ensure_indexes(infra.db)],
+        on_stop=[orders.close],
     )

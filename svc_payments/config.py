@@ -12,8 +12,6 @@ class PaymentsSettings(CommonSettings):
     # Points the Stripe SDK at a Stripe-compatible server (localstripe); unset: api.stripe.com.
     stripe_api_base: str | None = None
     stripe_timeout_seconds: float = 20.0
-    # How long CreatePayment waits for the order's OrderCreated event to arrive.
-    order_arrival_wait_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from common.grpc_client import ServiceChannel
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
+from svc_tickets.adapters.orders_client import GrpcHoldAuthority
 from svc_tickets.adapters.repository import ensure_indexes
 from svc_tickets.config import TicketsSettings
 from svc_tickets.entrypoints.grpc_api import TicketsServicer
@@ -17,9 +19,11 @@ NAME = "tickets"
 
 def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
+    orders = ServiceChannel(settings.addr_of("orders"))
     handlers = TicketHandlers(
         uow=infra.unit_of_work(MongoTicketsUnitOfWork),
         clock=infra.clock,
+        holds=GrpcHoldAuthority(orders),
     )
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(
@@ -34,5 +38,10 @@ def bootstrap(settings: TicketsSettings) -> ServiceProcess:
         }
     )
     return ServiceProcess(
-        NAME, server, infra, consumers=[consumer], on_start=[lambda: ensure_indexes(infra.db)]
+        NAME,
+        server,
+        infra,
+        consumers=[consumer],
+        on_start=[lambda: ensure_indexes(infra.db)],
+        on_stop=[orders.close],
     )

@@ -43,8 +43,15 @@ USES = {
     "gateway": {"redis"},  # token revocation only; it talks to the services over gRPC
     "expiration": {"rabbitmq", "redis"},  # its schedule lives in Redis; no documents
 }
-# The gRPC services a process calls (its `<service>_ADDR` settings must reach them).
-CALLS = {"gateway": "all"}
+# The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
+# gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
+# orders and payments read through what their events have not brought yet.
+CALLS = {
+    "gateway": "all",
+    "tickets": ("orders",),
+    "orders": ("tickets",),
+    "payments": ("orders",),
+}
 # Every process needs the public key to verify tokens; secrets a service's own settings class
 # declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are
 # needed by that process and must reach no other.

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from common.money import format_money
-from common.mongo import MongoRepository
+from common.mongo import ConcurrentUpdate, MongoRepository
 from common.pagination import NEWEST_FIRST, Cursor
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy
 
@@ -71,6 +72,13 @@ class MongoOrderRepository(MongoRepository[Order]):
 
 class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
     collection_name = "tickets"
+
+    async def add(self, ticket: TicketCopy) -> None:
+        try:
+            await super().add(ticket)
+        except DuplicateKeyError:
+            # Its TicketCreated and a read-through stored it at once: run again and see it.
+            raise ConcurrentUpdate(f"ticket copy {ticket.id} stored meanwhile") from None
 
     def to_doc(self, ticket: TicketCopy) -> dict[str, Any]:
         return {

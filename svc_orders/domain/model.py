@@ -62,6 +62,23 @@ class TicketCopy:
         self.version, self.title, self.price, self.user_id = version, title, price, user_id
         return True
 
+    def edit(self, by: str, version: int, title: str, price: Decimal, holder: Order | None) -> None:
+        """The seller's edit, asked by the tickets service before it commits it; `holder` is
+        the order `held_by` names, if any. Deciding here, in the transaction that also places
+        orders, is what keeps an edit from landing under an order.
+
+        The edit's version may be ahead of this copy (the TicketUpdated events of a reserve and
+        a release still on their way: they change neither title nor price, which only edits do,
+        and edits all pass here), so the copy jumps to it and ignores those events when they
+        come. A version this copy already has is the same edit asked again (the tickets service
+        failed to commit it and retries): its values are taken again."""
+        if by != self.user_id:
+            raise Forbidden("Only the seller can change a ticket")
+        if holder is not None and holder.status in HOLDING:
+            raise Conflict("Ticket is reserved and cannot be changed")
+        self.version = max(self.version, version)
+        self.title, self.price = title, price
+
 
 @dataclass
 class Order:

@@ -6,7 +6,12 @@ from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_orders.domain.model import Order
-from svc_orders.service_layer.handlers import CancelOrder, CreateOrder, OrderHandlers
+from svc_orders.service_layer.handlers import (
+    ApplyTicketEdit,
+    CancelOrder,
+    CreateOrder,
+    OrderHandlers,
+)
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 
 
@@ -48,3 +53,15 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         return orders_pb2.ListOrdersResponse(
             orders=[order_to_proto(o) for o in page.items], next_page_token=page.next_token
         )
+
+    async def ApplyTicketEdit(self, request, context):
+        await self.handlers.apply_ticket_edit(
+            ApplyTicketEdit(
+                current_user().user_id,
+                request.ticket_id,
+                request.version,
+                request.title,
+                request.price,
+            )
+        )
+        return orders_pb2.ApplyTicketEditResponse()

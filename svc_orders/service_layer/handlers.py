@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,9 +13,11 @@ from decimal import Decimal
 from common.bus import Delivery
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound, NotYet
+from common.money import parse_price
 from common.mongo import retry_transient
 from common.pagination import Page, decode_token, page_size, paginate
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy
+from svc_orders.service_layer.ports import TicketSource
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
 
@@ -33,29 +36,82 @@ class CancelOrder:
     order_id: str
 
 
+@dataclass(frozen=True)
+class ApplyTicketEdit:
+    """A seller's edit the tickets service is about to commit; `version` is the ticket's
+    version once it has."""
+
+    user_id: str
+    ticket_id: str
+    version: int
+    title: str
+    price: str
+
+
+class _NoCopy(Exception):
+    """This service has no copy of the ticket: its TicketCreated has not arrived yet."""
+
+
 class OrderHandlers:
     def __init__(
         self,
         uow: Callable[[], OrdersUnitOfWork],
         clock: Clock,
         hold_for: timedelta,
+        tickets: TicketSource,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.hold_for = hold_for
+        self.tickets = tickets
         self.new_id = new_id
 
     # -- commands -------------------------------------------------------------------------
 
-    @retry_transient(attempts=30)
     async def create_order(self, cmd: CreateOrder) -> Order:
         if not cmd.ticket_id:
             raise InvalidInput("ticketId is required", field="ticketId")
+        try:
+            return await self._place(cmd, fetched=None)
+        except _NoCopy:
+            fetched = await self._read_through(cmd.ticket_id, field="ticketId")
+            return await self._place(cmd, fetched=fetched)
+
+    async def _read_through(self, ticket_id: str, field: str) -> TicketCopy:
+        """A ticket just created (or whose events are held up, e.g. by a broker outage) is
+        read from the tickets service, the authority on ticket data, rather than reported
+        missing; the copy is stored at that version and later events apply on top as usual."""
+        fetched = await self.tickets.get_ticket(ticket_id)
+        if fetched is None:
+            raise NotFound("Ticket not found", field=field)
+        log.info(
+            "ticket read through from the tickets service",
+            extra={"ticket_id": ticket_id, "version": fetched.version},
+        )
+        return fetched
+
+    async def _copy_in(
+        self, uow: OrdersUnitOfWork, ticket_id: str, fetched: TicketCopy | None
+    ) -> TicketCopy:
+        """The copy of the ticket, stored from `fetched` when there is none yet; _NoCopy when
+        there is none and nothing was fetched."""
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is not None:
+            return ticket
+        if fetched is None:
+            raise _NoCopy(ticket_id)
+        # A fresh object per attempt: a transaction run again must not see the last one's edits.
+        ticket = dataclasses.replace(fetched, held_by=None, events=[])
+        # TicketCreated landing meanwhile makes this insert conflict: the whole transaction
+        # runs again (retry_transient) and finds that copy.
+        await uow.tickets.add(ticket)
+        return ticket
+
+    @retry_transient(attempts=30)
+    async def _place(self, cmd: CreateOrder, fetched: TicketCopy | None) -> Order:
         async with self.uow() as uow:
-            ticket = await uow.tickets.get(cmd.ticket_id)
-            if ticket is None:
-                raise NotFound("Ticket not found", field="ticketId")
+            ticket = await self._copy_in(uow, cmd.ticket_id, fetched)
             holder = await uow.orders.get(ticket.held_by) if ticket.held_by else None
             order = Order.place(
                 self.new_id(), cmd.buyer, ticket, holder, self.clock.now(), self.hold_for
@@ -66,6 +122,32 @@ class OrderHandlers:
             await uow.tickets.save(ticket)
             await uow.commit()
             return order
+
+    async def apply_ticket_edit(self, cmd: ApplyTicketEdit) -> TicketCopy:
+        if not cmd.ticket_id:
+            raise InvalidInput("ticketId is required", field="ticketId")
+        if cmd.version < 1:
+            raise InvalidInput("version must be the edited ticket's version", field="version")
+        price = parse_price(cmd.price)
+        try:
+            return await self._edit(cmd, price, fetched=None)
+        except _NoCopy:
+            fetched = await self._read_through(cmd.ticket_id, field="ticketId")
+            return await self._edit(cmd, price, fetched=fetched)
+
+    @retry_transient(attempts=30)
+    async def _edit(
+        self, cmd: ApplyTicketEdit, price: Decimal, fetched: TicketCopy | None
+    ) -> TicketCopy:
+        async with self.uow() as uow:
+            ticket = await self._copy_in(uow, cmd.ticket_id, fetched)
+            holder = await uow.orders.get(ticket.held_by) if ticket.held_by else None
+            ticket.edit(cmd.user_id, cmd.version, cmd.title, price, holder)
+            # The same document an order placement writes: of an edit and an order racing, one
+            # transaction loses the write conflict and runs again, seeing the other's outcome.
+            await uow.tickets.save(ticket)
+            await uow.commit()
+            return ticket
 
     @retry_transient()
     async def cancel_order(self, cmd: CancelOrder) -> Order:

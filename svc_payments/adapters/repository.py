@@ -73,6 +73,13 @@ class MongoOrderRepository(MongoRepository[Order]):
             version=doc["version"],
         )
 
+    async def add(self, order: Order) -> None:
+        try:
+            await super().add(order)
+        except DuplicateKeyError:
+            # Its OrderCreated and a read-through stored it at once: run again and see it.
+            raise ConcurrentUpdate(f"order copy {order.id} stored meanwhile") from None
+
 
 class MongoPaymentRepository(MongoRepository[Payment]):
     collection_name = "payments"

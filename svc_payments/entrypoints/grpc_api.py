@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
@@ -29,7 +30,12 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
 
     async def CreatePayment(self, request, context):
         payment = await self.handlers.create_payment(
-            CreatePayment(current_user().user_id, request.order_id, request.payment_method)
+            CreatePayment(
+                current_user().user_id,
+                request.order_id,
+                request.payment_method,
+                token=forwarded_token(context),
+            )
         )
         return payments_pb2.CreatePaymentResponse(payment=payment_to_proto(payment))
 

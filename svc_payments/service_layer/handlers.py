@@ -16,6 +16,7 @@ is never left unrecorded because a client hit its deadline.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -50,6 +51,7 @@ from svc_payments.service_layer.ports import (
     ChargeRequest,
     IdempotencyMismatch,
     InvalidPaymentMethod,
+    OrderSource,
     StripeGateway,
     StripeUnavailable,
 )
@@ -71,6 +73,7 @@ class CreatePayment:
     user_id: str
     order_id: str
     payment_method: str
+    token: str | None = None  # the buyer's own, to read the order from the orders service
 
 
 def _already(recorded: Payment) -> Conflict:
@@ -101,18 +104,16 @@ class PaymentHandlers:
         self,
         uow: Callable[[], PaymentsUnitOfWork],
         stripe: StripeGateway,
+        orders: OrderSource,
         clock: Clock,
-        order_wait_seconds: float,
         lease_for: timedelta,
-        poll_seconds: float = 0.05,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.uow = uow
         self.stripe = stripe
+        self.orders = orders
         self.clock = clock
-        self.order_wait_seconds = order_wait_seconds
         self.lease_for = lease_for
-        self.poll_seconds = poll_seconds
         self.new_id = new_id
 
     def _now(self) -> datetime:
@@ -128,7 +129,7 @@ class PaymentHandlers:
         payment_method = (cmd.payment_method or "").strip()
         if not payment_method:
             raise InvalidInput("paymentMethod is required", field="paymentMethod")
-        order = await self._wait_for_order(cmd.order_id)
+        order = await self._order(cmd.order_id, cmd.token)
         order.check_payable_by(cmd.user_id)  # the quick answer; the claim checks again
         holder = self.new_id()
         lease = await self._claim(cmd.user_id, order.id, holder)
@@ -137,18 +138,30 @@ class PaymentHandlers:
         )
         return await run_to_completion(self._charge(request, holder))
 
-    async def _wait_for_order(self, order_id: str) -> Order:
-        """A buyer may pay right after ordering, before OrderCreated has reached this service."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.order_wait_seconds
-        while True:
-            async with self.uow() as uow:
-                order = await uow.orders.get(order_id)
-            if order is not None:
-                return order
-            if loop.time() >= deadline:
-                raise NotFound("Order not found", field="orderId")
-            await asyncio.sleep(self.poll_seconds)
+    async def _order(self, order_id: str, token: str | None) -> Order:
+        """Our copy of the order. A buyer may pay right after ordering, before OrderCreated has
+        reached us (or while the broker is down): the order is then read from the orders
+        service, the authority, with the buyer's own token (it shows a user only their own
+        orders), and stored as our copy; its events apply on top of it when they come."""
+        async with self.uow() as uow:
+            order = await uow.orders.get(order_id)
+        if order is not None:
+            return order
+        fetched = await self.orders.get_order(order_id, token)
+        if fetched is None:
+            raise NotFound("Order not found", field="orderId")
+        log.info("order read through from the orders service", extra={"order_id": order_id})
+        return await self._store_copy(fetched)
+
+    @retry_transient()
+    async def _store_copy(self, fetched: Order) -> Order:
+        async with self.uow() as uow:
+            order = await uow.orders.get(fetched.id)
+            if order is None:  # OrderCreated may have stored it meanwhile
+                order = dataclasses.replace(fetched, events=[])
+                await uow.orders.add(order)
+                await uow.commit()
+            return order
 
     @retry_transient()
     async def _claim(self, user_id: str, order_id: str, holder: str) -> ChargeLease:

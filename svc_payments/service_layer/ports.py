@@ -1,12 +1,13 @@
-"""What the handlers need from Stripe, and the ways a Stripe call can fail that they act on.
-`adapters.stripe_gateway.StripeApi` implements it with the Stripe SDK; unit tests use a fake."""
+"""What the handlers need from Stripe, and the ways a Stripe call can fail that they act on
+(`adapters.stripe_gateway.StripeApi` implements it with the Stripe SDK), and from the orders
+service (`adapters.orders_client`). Unit tests use fakes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from svc_payments.domain.model import Intent
+from svc_payments.domain.model import Intent, Order
 
 
 @dataclass(frozen=True)
@@ -57,4 +58,13 @@ class StripeGateway(Protocol):
 
     async def refund(self, stripe_id: str) -> None:
         """Refunds a succeeded PaymentIntent in full; refunding it again changes nothing."""
+        ...
+
+
+class OrderSource(Protocol):
+    async def get_order(self, order_id: str, token: str | None) -> Order | None:
+        """The order as the orders service (its authority) has it now, as a fresh copy; None
+        when it does not exist or is not the token's user's. `token` is the caller's own: the
+        orders service shows a user only their own orders. Raises `Unavailable` when it cannot
+        be asked."""
         ...

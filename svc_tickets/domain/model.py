@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from google.protobuf.message import Message
 
-from common.errors import Conflict, Forbidden, InvalidInput
+from common.errors import Forbidden, InvalidInput
 from common.money import format_money, parse_price
 from ticketing.events.v1 import tickets_pb2
 
@@ -58,20 +58,27 @@ class Ticket:
         return ticket
 
     def update(self, by: str, title: str, price: str | Decimal) -> None:
+        """The seller's edit. Whether an order holds the ticket is not decided here: the orders
+        service is the authority on holds and refuses the edit (CONFLICT) before it is
+        committed; `order_id` here only follows its events, a little late."""
         if by != self.user_id:
             raise Forbidden("Only the seller can change a ticket")
-        if self.reserved:
-            raise Conflict("Ticket is reserved and cannot be changed")
         self.title, self.price = check_title(title), parse_price(price)
         self._changed()
 
-    def reserve(self, order_id: str) -> bool:
-        """Held by `order_id` from now on; False if it already was (a redelivered event)."""
+    def reserve(self, order_id: str, price: Decimal | None = None) -> bool:
+        """Held by `order_id` from now on; False if it already was (a redelivered event).
+
+        `price` is what the order's buyer pays. It differs from ours only when an edit reached
+        the orders service but was never committed here (we stopped in between): the sold
+        ticket then shows the price that was paid."""
         if self.order_id == order_id:
             return False
         if self.order_id is not None:
             raise HeldByAnotherOrder(f"ticket {self.id} is held by order {self.order_id}")
         self.order_id = order_id
+        if price is not None:
+            self.price = price
         self._changed()
         return True
 

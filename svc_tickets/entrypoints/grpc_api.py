@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
@@ -34,7 +35,13 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
 
     async def UpdateTicket(self, request, context):
         ticket = await self.handlers.update_ticket(
-            UpdateTicket(current_user().user_id, request.id, request.title, request.price)
+            UpdateTicket(
+                current_user().user_id,
+                request.id,
+                request.title,
+                request.price,
+                token=forwarded_token(context),
+            )
         )
         return tickets_pb2.UpdateTicketResponse(ticket=ticket_to_proto(ticket))
 

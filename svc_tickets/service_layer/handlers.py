@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from common.bus import Delivery
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound, NotYet
-from common.mongo import retry_transient
+from common.mongo import ConcurrentUpdate, retry_transient
 from common.pagination import Page, decode_token, page_size, paginate
 from svc_tickets.domain.model import HeldByAnotherOrder, Ticket
+from svc_tickets.service_layer.ports import HoldAuthority, TicketEdit
 from svc_tickets.service_layer.unit_of_work import TicketsUnitOfWork
 from ticketing.events.v1 import orders_pb2
 
@@ -31,6 +33,7 @@ class UpdateTicket:
     ticket_id: str
     title: str
     price: str
+    token: str | None = None  # the seller's own, forwarded to the orders service
 
 
 class TicketHandlers:
@@ -38,10 +41,12 @@ class TicketHandlers:
         self,
         uow: Callable[[], TicketsUnitOfWork],
         clock: Clock,
+        holds: HoldAuthority,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.uow = uow
         self.clock = clock
+        self.holds = holds
         self.new_id = new_id
 
     async def create_ticket(self, cmd: CreateTicket) -> Ticket:
@@ -53,9 +58,32 @@ class TicketHandlers:
 
     @retry_transient()
     async def update_ticket(self, cmd: UpdateTicket) -> Ticket:
+        """The edit is settled first by the orders service, in the transaction order placements
+        on this ticket also write: either an order got there first (CONFLICT, nothing changes)
+        or every order placed afterwards carries the new price. Then it is committed here.
+
+        Should that commit not happen (another change to the ticket meanwhile, or this process
+        stopping), the orders service has the edit and we do not: a retry asks again at our
+        new version; an order placed meanwhile is for the edited price, which the ticket takes
+        on when the order's OrderCreated reserves it (`Ticket.reserve`)."""
         async with self.uow() as uow:
             ticket = await self._get(uow, cmd.ticket_id)
-            ticket.update(cmd.user_id, cmd.title, cmd.price)
+        ticket.update(cmd.user_id, cmd.title, cmd.price)  # checks seller and input first
+        await self.holds.apply_edit(
+            TicketEdit(ticket.id, ticket.version, ticket.title, ticket.price), cmd.token
+        )
+        return await self._commit_edit(cmd, ticket.version, ticket.title, ticket.price)
+
+    async def _commit_edit(
+        self, cmd: UpdateTicket, version: int, title: str, price: Decimal
+    ) -> Ticket:
+        async with self.uow() as uow:
+            ticket = await self._get(uow, cmd.ticket_id)
+            if ticket.version != version - 1:
+                # Reserved or released meanwhile: the whole edit runs again (retry_transient),
+                # asking the orders service at the new version.
+                raise ConcurrentUpdate(f"ticket {ticket.id} changed during an edit")
+            ticket.update(cmd.user_id, title, price)
             await uow.tickets.save(ticket)
             await uow.commit()
             return ticket
@@ -98,8 +126,9 @@ class TicketHandlers:
             ticket = await uow.tickets.get(event.ticket.id)
             if ticket is None:
                 raise NotYet(f"ticket {event.ticket.id} of order {event.id} is unknown here")
+            paid = Decimal(event.ticket.price) if event.ticket.price else None
             try:
-                ticket.reserve(event.id)
+                ticket.reserve(event.id, paid)
             except HeldByAnotherOrder as exc:
                 # The previous order's OrderCancelled is still on its way: wait for it.
                 raise NotYet(str(exc)) from None
