@@ -16,6 +16,7 @@ from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
+from tests.support import servers
 from tests.support.tap import EventTap, publish_raw
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.events.v1 import tickets_pb2 as ticket_events
@@ -70,10 +71,13 @@ class Market:
 
 @pytest.fixture
 async def market(env, mongo_url, namespace):
+    # Ports chosen up front: each service calls the other (edits, read-through).
+    ports = {"TICKETS_PORT": str(servers.free_port()), "ORDERS_PORT": str(servers.free_port())}
+    env = {**env, **ports}
     tickets = tickets_bootstrap(TicketsSettings.from_env(env))
     orders = orders_bootstrap(OrdersSettings.from_env(env))
-    t_port = await tickets.start("127.0.0.1", 0)
-    o_port = await orders.start("127.0.0.1", 0)
+    t_port = await tickets.start("127.0.0.1", int(ports["TICKETS_PORT"]))
+    o_port = await orders.start("127.0.0.1", int(ports["ORDERS_PORT"]))
     await tickets.wait_consumers_ready()
     await orders.wait_consumers_ready()
     m = Market(env, t_port, o_port)

@@ -20,6 +20,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from common.errors import Unavailable
 from common.mongo import ConcurrentUpdate
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
 from svc_payments.service_layer.ports import (
@@ -271,3 +272,25 @@ class FakeStripe:
 
 def uow_factory(db: FakeDatabase) -> Callable[[], FakePaymentsUnitOfWork]:
     return lambda: FakePaymentsUnitOfWork(db)
+
+
+class FakeOrdersService:
+    """The orders service as payments reads it through: each order is shown to its buyer only
+    (the token here is simply the user id)."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.reachable = True
+        self.asked: list[tuple[str, str | None]] = []
+
+    def place(self, order: Order) -> None:
+        self.orders[order.id] = order
+
+    async def get_order(self, order_id: str, token: str | None) -> Order | None:
+        self.asked.append((order_id, token))
+        if not self.reachable:
+            raise Unavailable("A service is unavailable, try again shortly")
+        order = self.orders.get(order_id)
+        if order is None or order.user_id != token:
+            return None
+        return _detached(order)

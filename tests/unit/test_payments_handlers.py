@@ -8,6 +8,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -22,14 +23,14 @@ from common.errors import (
     PaymentDeclined,
     Unavailable,
 )
-from svc_payments.domain.model import Intent, OrderStatus, PaymentStatus
+from svc_payments.domain.model import Intent, Order, OrderStatus, PaymentStatus
 from svc_payments.service_layer.handlers import (
     ALREADY_PAID,
     REFUNDED_LATE,
     CreatePayment,
     PaymentHandlers,
 )
-from tests.unit.fakes_payments import FakeDatabase, FakeStripe, uow_factory
+from tests.unit.fakes_payments import FakeDatabase, FakeOrdersService, FakeStripe, uow_factory
 from ticketing.events.v1 import orders_pb2, payments_pb2
 
 BUYER = "buyer-1"
@@ -42,6 +43,7 @@ class World:
     db: FakeDatabase
     stripe: FakeStripe
     clock: FrozenClock
+    orders_service: FakeOrdersService
 
     async def order_created(self, order_id: str = "o1", price: str = "20.00", user=BUYER):
         event = orders_pb2.OrderCreated(
@@ -54,7 +56,7 @@ class World:
         await self.handlers.on_order_cancelled(event, delivery(event, event_id))
 
     async def pay(self, order_id: str = "o1", method: str = "pm_card_visa", user: str = BUYER):
-        return await self.handlers.create_payment(CreatePayment(user, order_id, method))
+        return await self.handlers.create_payment(CreatePayment(user, order_id, method, user))
 
     def published(self, kind):
         return self.db.published_of(kind)
@@ -67,17 +69,17 @@ def delivery(event, event_id: str | None = None) -> Delivery:
 @pytest.fixture
 def world() -> World:
     db, stripe, clock = FakeDatabase(), FakeStripe(), FrozenClock()
+    orders_service = FakeOrdersService()
     ids = (f"pay-{n}" for n in itertools.count(1))
     handlers = PaymentHandlers(
         uow=uow_factory(db),  # type: ignore[arg-type]
         stripe=stripe,
+        orders=orders_service,
         clock=clock,
-        order_wait_seconds=0.2,
         lease_for=LEASE,
-        poll_seconds=0.01,
         new_id=lambda: next(ids),
     )
-    return World(handlers, db, stripe, clock)
+    return World(handlers, db, stripe, clock, orders_service)
 
 
 # -- success, decline, unreachable ------------------------------------------------------------
@@ -196,22 +198,52 @@ async def test_only_the_buyer_may_pay(world):
     assert world.stripe.requests == []
 
 
-async def test_an_unknown_order_is_not_found_after_waiting_for_it(world):
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+async def test_an_unknown_order_is_not_found_at_once(world):
     with pytest.raises(NotFound) as info:
         await world.pay("missing")
     assert info.value.field == "orderId"
-    assert loop.time() - started >= 0.2  # it waited for OrderCreated to arrive
+    assert world.orders_service.asked == [("missing", BUYER)]  # asked once, no polling
+    assert world.db.orders == {} and world.stripe.requests == []
 
 
-async def test_paying_right_after_ordering_waits_for_the_order_to_arrive(world):
-    async def arrives_later():
-        await asyncio.sleep(0.05)
-        await world.order_created()
+async def test_an_order_whose_creation_has_not_arrived_is_read_through_and_paid(world):
+    world.orders_service.place(Order("o1", BUYER, Decimal("20.05")))
+    payment = await world.pay()
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.amount == Decimal("20.05")
+    assert world.orders_service.asked == [("o1", BUYER)]  # with the buyer's own token
+    assert world.db.orders["o1"].status is OrderStatus.COMPLETE
+    # Its events, when they come, apply on top of the copy read through.
+    await world.order_created(price="20.05")
+    assert world.db.orders["o1"].status is OrderStatus.COMPLETE
+    await world.order_cancelled()
+    assert world.db.orders["o1"].status is OrderStatus.CANCELLED
+    assert world.stripe.refunds == [payment.stripe_id]
 
-    payment, _ = await asyncio.gather(world.pay(), arrives_later())
-    assert payment.status is PaymentStatus.SUCCEEDED
+
+async def test_a_copy_read_through_then_cancelled_by_its_event_cannot_be_paid(world):
+    world.orders_service.place(Order("o1", BUYER, Decimal("20.00")))
+    with pytest.raises(InvalidInput):  # charged nothing, but the copy is stored
+        await world.pay(method="pm_nonexistent")
+    assert world.db.orders["o1"].status is OrderStatus.CREATED
+    await world.order_cancelled()
+    with pytest.raises(Conflict, match="cancelled"):
+        await world.pay()
+    assert world.orders_service.asked == [("o1", BUYER)]
+
+
+async def test_another_users_order_is_not_found_and_nothing_is_stored(world):
+    world.orders_service.place(Order("o1", "someone-else", Decimal("20.00")))
+    with pytest.raises(NotFound):
+        await world.pay()
+    assert world.db.orders == {}
+
+
+async def test_orders_unreachable_for_an_order_not_arrived_is_unavailable(world):
+    world.orders_service.reachable = False
+    with pytest.raises(Unavailable):
+        await world.pay()
+    await world.order_created()
+    assert (await world.pay()).status is PaymentStatus.SUCCEEDED  # the copy needs no call
 
 
 async def test_a_cancelled_order_cannot_be_paid(world):

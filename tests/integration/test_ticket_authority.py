@@ -1,0 +1,266 @@
+"""One authority per fact, over real gRPC, SecantusDB, RabbitMQ and localstripe, the services
+in-process on ports chosen up front (so that each can reach the others, as in a deployment):
+
+- the orders service decides holds, so a seller's edit racing a buyer's order either fails with
+  CONFLICT or comes first and the order carries it; the sold ticket shows the price paid;
+- something that exists but whose event has not arrived yet is read through from its authority
+  (tickets for a ticket, orders for an order), never NOT_FOUND.
+
+Events are withheld by starting a service without its event consumer (its queue is never bound,
+so it hears nothing), as when the broker is down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterable
+
+import grpc
+import pytest
+
+from common.errors import ErrorCode, from_rpc_error
+from common.jwt import TokenIssuer
+from common.mongo import database_name, mongo_client
+from common.service import ServiceProcess
+from svc_orders.bootstrap import bootstrap as orders_bootstrap
+from svc_orders.config import OrdersSettings
+from svc_payments.bootstrap import bootstrap as payments_bootstrap
+from svc_payments.config import PaymentsSettings
+from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
+from svc_tickets.config import TicketsSettings
+from tests.support import servers
+from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
+from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
+from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
+
+pytestmark = pytest.mark.integration
+
+SERVICES = ("tickets", "orders", "payments")
+
+
+def _bootstrap(name: str, env: dict[str, str]) -> ServiceProcess:
+    if name == "tickets":
+        return tickets_bootstrap(TicketsSettings.from_env(env))
+    if name == "orders":
+        return orders_bootstrap(OrdersSettings.from_env(env))
+    return payments_bootstrap(PaymentsSettings.from_env(env))
+
+
+class Stack:
+    def __init__(self, env: dict[str, str], ports: dict[str, int]) -> None:
+        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.channels = {
+            name: grpc.aio.insecure_channel(f"127.0.0.1:{port}") for name, port in ports.items()
+        }
+        self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.channels["tickets"])
+        self.orders = orders_pb2_grpc.OrdersServiceStub(self.channels["orders"])
+        self.payments = payments_pb2_grpc.PaymentsServiceStub(self.channels["payments"])
+        self.mongo = mongo_client(env["MONGO_URL"])
+        self.orders_db = self.mongo[database_name(env["TICKETING_NAMESPACE"], "orders")]
+
+    def as_user(self, user_id: str | None = None) -> tuple[tuple[str, str], ...]:
+        user_id = user_id or str(uuid.uuid4())
+        token, _ = self.issuer.issue(user_id, f"{user_id[:8]}@example.com")
+        return (("authorization", f"Bearer {token}"),)
+
+    async def new_ticket(self, seller, price: str = "10") -> tickets_pb2.Ticket:
+        request = tickets_pb2.CreateTicketRequest(title="Concert", price=price)
+        return (await self.tickets.CreateTicket(request, metadata=seller)).ticket
+
+    async def order(self, ticket_id: str, buyer) -> orders_pb2.Order:
+        request = orders_pb2.CreateOrderRequest(ticket_id=ticket_id)
+        return (await self.orders.CreateOrder(request, metadata=buyer)).order
+
+    async def update(self, ticket_id: str, seller, price: str) -> tickets_pb2.Ticket:
+        request = tickets_pb2.UpdateTicketRequest(id=ticket_id, title="Concert", price=price)
+        return (await self.tickets.UpdateTicket(request, metadata=seller)).ticket
+
+    async def ticket(self, ticket_id: str) -> tickets_pb2.Ticket:
+        return (await self.tickets.GetTicket(tickets_pb2.GetTicketRequest(id=ticket_id))).ticket
+
+    async def orders_copy(self, ticket_id: str, timeout: float = 10) -> None:
+        """Until the orders service has its copy of the ticket (from TicketCreated)."""
+        for _ in range(int(timeout / 0.05)):
+            if await self.orders_db.tickets.find_one({"_id": ticket_id}) is not None:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"orders never heard of ticket {ticket_id}")
+
+    async def held_ticket(self, ticket_id: str, order_id: str, timeout: float = 10):
+        """The ticket once the tickets service has applied the order's hold."""
+        for _ in range(int(timeout / 0.05)):
+            ticket = await self.ticket(ticket_id)
+            if ticket.order_id == order_id:
+                return ticket
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"ticket {ticket_id} never held by {order_id}: {ticket}")
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()
+        await self.mongo.close()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    env: dict[str, str],
+    names: Iterable[str] = SERVICES,
+    deaf: Iterable[str] = (),
+    stripe_api_base: str | None = None,
+) -> AsyncIterator[Stack]:
+    """`names` running, each knowing where the others listen; those in `deaf` hear no events."""
+    ports = {name: servers.free_port() for name in SERVICES}
+    env = {
+        **env,
+        **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        "STRIPE_SECRET_KEY": "sk_test_local",
+        "STRIPE_API_BASE": stripe_api_base or f"http://127.0.0.1:{servers.free_port()}",
+        "STRIPE_TIMEOUT_SECONDS": "5",
+    }
+    started: list[ServiceProcess] = []
+    stack = Stack(env, ports)
+    try:
+        for name in names:
+            process = _bootstrap(name, env)
+            if name in deaf:
+                process.consumers.clear()
+            await process.start("127.0.0.1", ports[name])
+            started.append(process)
+            await process.wait_consumers_ready()
+        yield stack
+    finally:
+        await stack.close()
+        for process in reversed(started):
+            await process.stop()
+
+
+async def refusal(call) -> tuple[grpc.StatusCode, ErrorCode]:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    return info.value.code(), from_rpc_error(info.value).code
+
+
+# -- one authority on holds ------------------------------------------------------------------
+
+
+async def test_an_edit_racing_an_order_is_refused_or_carried_by_the_order(env):
+    async with running(env, names=("tickets", "orders")) as stack:
+        seller = stack.as_user()
+        tickets = [await stack.new_ticket(seller, "10") for _ in range(20)]
+        for ticket in tickets:
+            await stack.orders_copy(ticket.id)
+
+        async def race(ticket_id: str):
+            edit = stack.update(ticket_id, seller, "99")
+            order = stack.order(ticket_id, stack.as_user())
+            return await asyncio.gather(edit, order, return_exceptions=True)
+
+        outcomes = await asyncio.gather(*(race(t.id) for t in tickets))
+
+        for ticket, (edited, order) in zip(tickets, outcomes, strict=True):
+            assert isinstance(order, orders_pb2.Order), order  # an edit never stops a buyer
+            if isinstance(edited, grpc.aio.AioRpcError):
+                assert from_rpc_error(edited).code is ErrorCode.CONFLICT, edited
+            else:
+                assert order.price == "99.00", (ticket.id, edited, order)
+            sold = await stack.held_ticket(ticket.id, order.id)
+            assert sold.price == order.price, (sold, order)
+
+
+async def test_an_edit_under_an_order_is_a_conflict_and_after_its_cancellation_it_is_not(env):
+    async with running(env, names=("tickets", "orders")) as stack:
+        seller, buyer = stack.as_user(), stack.as_user()
+        ticket = await stack.new_ticket(seller, "10")
+        order = await stack.order(ticket.id, buyer)
+        # Refused by orders even before the hold has reached the tickets service.
+        assert await refusal(stack.update(ticket.id, seller, "99")) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            ErrorCode.CONFLICT,
+        )
+        assert (await stack.ticket(ticket.id)).price == "10.00"
+        assert await refusal(stack.update(ticket.id, stack.as_user(), "1")) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            ErrorCode.FORBIDDEN,
+        )
+        await stack.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
+        edited = await stack.update(ticket.id, seller, "12.5")
+        assert edited.price == "12.50"
+        again = await stack.order(ticket.id, stack.as_user())
+        assert again.price == "12.50"
+
+
+# -- read through what has not arrived yet -----------------------------------------------------
+
+
+async def test_a_ticket_whose_creation_has_not_reached_orders_can_be_ordered_and_edited(env):
+    async with running(env, names=("tickets", "orders"), deaf=("orders",)) as stack:
+        seller, buyer = stack.as_user(), stack.as_user()
+        ticket = await stack.new_ticket(seller, "15")
+        order = await stack.order(ticket.id, buyer)
+        assert (order.status, order.price) == (orders_pb2.ORDER_STATUS_CREATED, "15.00")
+        assert (await stack.held_ticket(ticket.id, order.id)).price == "15.00"
+        # Taken: the copy read through holds it like any other.
+        assert await refusal(stack.order(ticket.id, stack.as_user())) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            ErrorCode.CONFLICT,
+        )
+
+        # An edit of a ticket orders has not heard of is settled on a copy read through too.
+        other = await stack.new_ticket(seller, "15")
+        edited = await stack.update(other.id, seller, "30")
+        assert (edited.version, edited.price) == (1, "30.00")
+        assert (await stack.order(other.id, buyer)).price == "30.00"
+
+        assert await refusal(stack.order(str(uuid.uuid4()), buyer)) == (
+            grpc.StatusCode.NOT_FOUND,
+            ErrorCode.NOT_FOUND,
+        )
+
+
+async def test_an_unknown_ticket_with_tickets_unreachable_is_unavailable(env):
+    async with running(env, names=("orders",)) as stack:
+        assert await refusal(stack.order(str(uuid.uuid4()), stack.as_user())) == (
+            grpc.StatusCode.UNAVAILABLE,
+            ErrorCode.UNAVAILABLE,
+        )
+
+
+async def test_an_order_whose_creation_has_not_reached_payments_can_be_paid(env, stripe_api_base):
+    async with running(env, deaf=("payments",), stripe_api_base=stripe_api_base) as stack:
+        seller, buyer = stack.as_user(), stack.as_user()
+        ticket = await stack.new_ticket(seller, "20.05")
+        order = await stack.order(ticket.id, buyer)
+
+        def pay(order_id: str, user):
+            request = payments_pb2.CreatePaymentRequest(
+                order_id=order_id, payment_method="pm_card_visa"
+            )
+            return stack.payments.CreatePayment(request, metadata=user)
+
+        # Another user learns nothing about the order (orders shows each user only their own).
+        assert await refusal(pay(order.id, stack.as_user())) == (
+            grpc.StatusCode.NOT_FOUND,
+            ErrorCode.NOT_FOUND,
+        )
+        payment = (await pay(order.id, buyer)).payment
+        assert (payment.status, payment.amount, payment.order_id) == (
+            "succeeded",
+            "20.05",
+            order.id,
+        )
+        assert await refusal(pay(str(uuid.uuid4()), buyer)) == (
+            grpc.StatusCode.NOT_FOUND,
+            ErrorCode.NOT_FOUND,
+        )
+
+
+async def test_an_unknown_order_with_orders_unreachable_is_unavailable(env, stripe_api_base):
+    async with running(env, names=("payments",), stripe_api_base=stripe_api_base) as stack:
+        request = payments_pb2.CreatePaymentRequest(
+            order_id=str(uuid.uuid4()), payment_method="pm_card_visa"
+        )
+        assert await refusal(stack.payments.CreatePayment(request, metadata=stack.as_user())) == (
+            grpc.StatusCode.UNAVAILABLE,
+            ErrorCode.UNAVAILABLE,
+        )
