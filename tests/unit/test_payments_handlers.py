@@ -222,6 +222,7 @@ async def test_an_order_whose_creation_has_not_arrived_is_read_through_and_paid(
 
 async def test_a_copy_read_through_then_cancelled_by_its_event_cannot_be_paid(world):
     world.orders_service.place(Order("o1", BUYER, Decimal("20.00")))
+    world.stripe.next_outcome = "invalid"
     with pytest.raises(InvalidInput):  # charged nothing, but the copy is stored
         await world.pay(method="pm_nonexistent")
     assert world.db.orders["o1"].status is OrderStatus.CREATED

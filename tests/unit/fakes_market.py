@@ -1,0 +1,159 @@
+"""In-memory stand-ins for the tickets and orders services' adapters, for unit tests of their
+service layers.
+
+They keep the contracts the Mongo adapters keep: a unit of work is a snapshot transaction
+(nothing visible to others until commit; of two transactions that wrote the same document, or
+inserted the same id, the second to commit fails with a transient error, so `retry_transient`
+runs it again); events are published only on commit; an event id is processed once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.message import Message
+
+from common.errors import AppError, Unavailable
+from common.mongo import ConcurrentUpdate
+from svc_orders.domain.model import TicketCopy
+from svc_tickets.service_layer.ports import TicketEdit
+
+
+def _detached(row: Any) -> Any:
+    return dataclasses.replace(row, events=[]) if hasattr(row, "events") else row
+
+
+@dataclass
+class FakeStore:
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stamps: dict[tuple[str, str], int] = field(default_factory=dict)
+    published: list[Message] = field(default_factory=list)
+
+    def table(self, name: str) -> dict[str, Any]:
+        return self.tables.setdefault(name, {})
+
+    def published_of(self, kind: type[Message]) -> list[Message]:
+        return [e for e in self.published if isinstance(e, kind)]
+
+
+class FakeRepository:
+    def __init__(self, uow: FakeUnitOfWork, name: str) -> None:
+        self.uow = uow
+        self.name = name
+
+    @property
+    def rows(self) -> dict[str, Any]:
+        return self.uow.view.setdefault(self.name, {})
+
+    async def get(self, key: str) -> Any:
+        row = self.rows.get(key)
+        return None if row is None else self.uow.tracked(_detached(row))
+
+    async def add(self, aggregate: Any) -> None:
+        if aggregate.id in self.rows:
+            raise ConcurrentUpdate(f"{self.name}/{aggregate.id} exists")  # duplicate _id
+        self._write(aggregate)
+
+    async def save(self, aggregate: Any) -> None:
+        self._write(aggregate)
+
+    def _write(self, aggregate: Any) -> None:
+        self.rows[aggregate.id] = _detached(aggregate)
+        self.uow.written.add((self.name, aggregate.id))
+        self.uow.tracked(aggregate)
+
+    # The tickets service's memory of orders cancelled before their creation arrived.
+    async def remember_cancelled(self, order_id: str) -> None:
+        self.uow.view.setdefault("cancelled", {})[order_id] = True
+        self.uow.written.add(("cancelled", order_id))
+
+    async def was_cancelled(self, order_id: str) -> bool:
+        return order_id in self.uow.view.get("cancelled", {})
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore, *tables: str) -> None:
+        self.store = store
+        self.tables = tables
+        self.view: dict[str, dict[str, Any]] = {}
+        self.written: set[tuple[str, str]] = set()
+        self._stamps: dict[tuple[str, str], int] = {}
+        self._seen: list[Any] = []
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self.view = {
+            name: {k: _detached(v) for k, v in rows.items()}
+            for name, rows in self.store.tables.items()
+        }
+        self._stamps = dict(self.store.stamps)
+        self.written, self._seen = set(), []
+        for name in self.tables:
+            setattr(self, name, FakeRepository(self, name))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.view = {}
+
+    def tracked(self, aggregate: Any) -> Any:
+        if not any(a is aggregate for a in self._seen):
+            self._seen.append(aggregate)
+        return aggregate
+
+    async def already_processed(self, event_id: str) -> bool:
+        processed = self.view.setdefault("processed", {})
+        if event_id in processed:
+            return True
+        processed[event_id] = True
+        self.written.add(("processed", event_id))
+        return False
+
+    async def commit(self) -> None:
+        for key in self.written:  # first committer wins, as with Mongo's write conflicts
+            if self.store.stamps.get(key, 0) != self._stamps.get(key, 0):
+                raise ConcurrentUpdate(f"{key} was written by another transaction")
+        for table, key in self.written:
+            self.store.table(table)[key] = _detached(self.view[table][key])
+            self.store.stamps[(table, key)] = self.store.stamps.get((table, key), 0) + 1
+        for aggregate in self._seen:
+            self.store.published.extend(aggregate.events)
+            aggregate.events = []
+
+
+def uow_factory(store: FakeStore, *tables: str):
+    return lambda: FakeUnitOfWork(store, *tables)
+
+
+class FakeTicketsService:
+    """The tickets service as orders reads a ticket through from it."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, TicketCopy] = {}
+        self.reachable = True
+        self.asked: list[str] = []
+
+    async def get_ticket(self, ticket_id: str) -> TicketCopy | None:
+        self.asked.append(ticket_id)
+        if not self.reachable:
+            raise Unavailable("A service is unavailable, try again shortly")
+        found = self.tickets.get(ticket_id)
+        return None if found is None else _detached(found)
+
+
+class FakeHoldAuthority:
+    """The orders service as tickets asks it to settle an edit: it refuses with `refusals` (one
+    per call, in order; None lets the call through), after running `during` (what happens
+    elsewhere while the call is under way)."""
+
+    def __init__(self) -> None:
+        self.edits: list[tuple[TicketEdit, str | None]] = []
+        self.refusals: list[AppError | None] = []
+        self.during: list[Any] = []
+
+    async def apply_edit(self, edit: TicketEdit, token: str | None) -> None:
+        self.edits.append((edit, token))
+        if self.during:
+            await self.during.pop(0)()
+        if self.refusals and (refusal := self.refusals.pop(0)) is not None:
+            raise refusal
