@@ -238,7 +238,10 @@ def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) 
     )
     report = _k8s(repo_copy)
     assert "Deployment/tickets uses Secret jwt-private-key, which only auth may" in report, report
-    assert "NetworkPolicy lets" in report and "reach orders:50053; only gateway should" in report
+    assert (
+        "NetworkPolicy lets" in report
+        and "reach orders:50053; only gateway, payments, tickets should" in report
+    )
 
 
 def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> None:
