@@ -12,7 +12,9 @@ again (retry_transient), finds the order no longer open and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -30,11 +32,13 @@ class OrderExpiry:
         clock: Clock,
         grace: timedelta,
         batch_size: int = 100,
+        concurrency: int = 8,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.grace = grace
         self.batch_size = batch_size
+        self.concurrency = concurrency
 
     async def expire_overdue(self) -> int:
         """Expires open orders overdue by more than the grace, at most `batch_size` of them;
@@ -42,10 +46,16 @@ class OrderExpiry:
         due_before = self.clock.now() - self.grace
         async with self.uow() as uow:
             order_ids = await uow.orders.overdue_ids(due_before, self.batch_size)
-        expired = 0
-        for order_id in order_ids:
-            if await self.expire(order_id):
-                expired += 1
+        # A few at a time: after a lost schedule, many may be due at once. Replicas take the
+        # batch in different orders, so they mostly expire different orders rather than race.
+        random.shuffle(order_ids)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def expire_one(order_id: str) -> bool:
+            async with slots:
+                return await self.expire(order_id)
+
+        expired = sum(await asyncio.gather(*(expire_one(o) for o in order_ids)))
         if expired:
             log.info(
                 "expired overdue orders that no OrderExpired had ended",
