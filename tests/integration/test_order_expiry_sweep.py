@@ -35,7 +35,8 @@ from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
 pytestmark = pytest.mark.integration
 
-HOLD_SECONDS = 3
+# Long enough that the schedule is wiped before the expiration service could fire it.
+HOLD_SECONDS = 5
 GRACE_SECONDS = 1.0
 SWEEP_SECONDS = 0.5
 
