@@ -1,5 +1,5 @@
 """The processes that make up the system, in start order. `ticketing serve NAME` runs one;
-`ticketing run` runs them all; the gateway's /readyz checks every gRPC one."""
+`ticketing run` runs them all; the gateway's /healthz/deps reports on every gRPC one."""
 
 from __future__ import annotations
 

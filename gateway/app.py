@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
@@ -18,6 +18,7 @@ from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
+from gateway.probes import Probes
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
@@ -51,32 +52,18 @@ def create_app(settings: GatewaySettings) -> Starlette:
     accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))
     graphql = GraphQLApp(accounts, clients, settings.graphql_max_depth)
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        services = await clients.health()
-        try:
-            await redis.ping()
-            services["redis"] = True
-        except Exception:
-            services["redis"] = False
-        ready = all(services.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": services},
-            status_code=200 if ready else 503,
-        )
+    probes = Probes(clients, redis)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        clients.open()
         yield
         await clients.close()
         await redis.aclose()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+        *probes.routes(),
         *rest_routes(accounts),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]

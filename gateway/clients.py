@@ -3,13 +3,11 @@ token in the metadata, a deadline, and failures turned back into `AppError`s."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from common.errors import from_rpc_error
 from common.services import GRPC_SERVICES
@@ -44,6 +42,15 @@ class ServiceClients:
             self._channels[name] = grpc.aio.insecure_channel(self.addresses[name], _CHANNEL_OPTIONS)
         return self._channels[name]
 
+    def open(self) -> None:
+        """Creates every channel now (they connect on first use), from the server's loop."""
+        for name in self.addresses:
+            self.channel(name)
+
+    @property
+    def is_open(self) -> bool:
+        return self._channels.keys() == self.addresses.keys()
+
     @functools.cached_property
     def auth(self) -> auth_pb2_grpc.AuthServiceStub:
         return auth_pb2_grpc.AuthServiceStub(self.channel("auth"))
@@ -76,18 +83,6 @@ class ServiceClients:
             return await method(request, metadata=metadata, timeout=timeout or self.timeout)
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
-
-    async def health(self, timeout: float = 2.0) -> dict[str, bool]:
-        async def check(name: str, channel: grpc.aio.Channel) -> tuple[str, bool]:
-            stub = health_pb2_grpc.HealthStub(channel)
-            try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
-            except grpc.aio.AioRpcError:
-                return name, False
-            return name, reply.status == health_pb2.HealthCheckResponse.SERVING
-
-        results = await asyncio.gather(*(check(n, self.channel(n)) for n in self.addresses))
-        return dict(results)
 
     async def close(self) -> None:
         for channel in self._channels.values():

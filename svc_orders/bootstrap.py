@@ -10,7 +10,9 @@ from common.service import Infrastructure, ServiceProcess
 from svc_orders.adapters.repository import ensure_indexes
 from svc_orders.adapters.tickets_client import GrpcTicketSource
 from svc_orders.config import OrdersSettings
+from svc_orders.entrypoints.expiry_sweep import ExpirySweep
 from svc_orders.entrypoints.grpc_api import OrdersServicer
+from svc_orders.service_layer.expiry import OrderExpiry
 from svc_orders.service_layer.handlers import OrderHandlers
 from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
@@ -34,11 +36,17 @@ def bootstrap(settings: OrdersSettings) -> ServiceProcess:
         orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name,
     )
     consumer = infra.consumer(handlers.event_handlers)
+    expiry = OrderExpiry(
+        uow=infra.unit_of_work(MongoOrdersUnitOfWork),
+        clock=infra.clock,
+        grace=timedelta(seconds=settings.order_expiry_grace_seconds),
+    )
     return ServiceProcess(
         NAME,
         server,
         infra,
         consumers=[consumer],
+        loops=[ExpirySweep(expiry, period_seconds=settings.order_expiry_sweep_seconds).run],
         on_start=[lambda: ensure_indexes(infra.db)],
         on_stop=[tickets.close],
     )

@@ -473,7 +473,13 @@ def check_process_k8s(
 
 def check_probes(p: Process, c: Mapping, ports: Mapping[str, int], here: str) -> list[str]:
     problems = []
-    expected = {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}
+    # /healthz/deps (every service's state) is a report, never a probe: one service down would
+    # keep every gateway pod from starting, or take them all out of the Service.
+    expected = {
+        "startupProbe": "/healthz",
+        "readinessProbe": "/readyz",
+        "livenessProbe": "/healthz",
+    }
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = c.get(kind)
         if probe is None:

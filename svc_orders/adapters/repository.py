@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -11,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from common.money import format_money
 from common.mongo import ConcurrentUpdate, MongoRepository
 from common.pagination import NEWEST_FIRST, Cursor
-from svc_orders.domain.model import Order, OrderStatus, TicketCopy
+from svc_orders.domain.model import OPEN, Order, OrderStatus, TicketCopy
 
 
 class OrderRepository(Protocol):
@@ -22,6 +23,8 @@ class OrderRepository(Protocol):
     async def save(self, order: Order) -> None: ...
 
     async def page_of(self, user_id: str, limit: int, after: Cursor | None) -> list[Order]: ...
+
+    async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]: ...
 
 
 class TicketCopyRepository(Protocol):
@@ -34,6 +37,8 @@ class TicketCopyRepository(Protocol):
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.orders.create_index([("user_id", 1), *NEWEST_FIRST])
+    # The expiry sweep: open orders whose hold ran out, oldest due first.
+    await db.orders.create_index([("status", 1), ("expires_at", 1)])
 
 
 class MongoOrderRepository(MongoRepository[Order]):
@@ -68,6 +73,17 @@ class MongoOrderRepository(MongoRepository[Order]):
         if after is not None:
             query = {"$and": [query, after.after_filter()]}
         return await self.find(query, sort=NEWEST_FIRST, limit=limit)
+
+    async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]:
+        """Open orders due before `due_before`, the longest overdue first."""
+        cursor = self.collection.find(
+            {"status": {"$in": [s.value for s in OPEN]}, "expires_at": {"$lt": due_before}},
+            {"_id": 1},
+            session=self.uow.session,
+            sort=[("expires_at", 1)],
+            limit=limit,
+        )
+        return [doc["_id"] async for doc in cursor]
 
 
 class MongoTicketCopyRepository(MongoRepository[TicketCopy]):

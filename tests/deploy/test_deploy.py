@@ -177,6 +177,23 @@ def test_ports_that_disagree_are_reported(repo_copy: Path) -> None:
     assert "ORDERS_ADDR=orders:50056, expected orders:50053" in report, report
 
 
+def test_gateway_probes_on_the_dependency_report_are_reported(repo_copy: Path) -> None:
+    gateway = repo_copy / "k8s" / "base" / "gateway.yaml"
+    _edit(
+        gateway,
+        "            httpGet: {path: /readyz, port: http}",
+        "            httpGet: {path: /healthz/deps, port: http}",
+    )
+    _edit(
+        gateway,
+        "          startupProbe:\n            httpGet: {path: /healthz,",
+        "          startupProbe:\n            httpGet: {path: /healthz/deps,",
+    )
+    report = _k8s(repo_copy)
+    assert "Deployment/gateway: readinessProbe asks /healthz/deps, expected /readyz" in report
+    assert "Deployment/gateway: startupProbe asks /healthz/deps, expected /healthz" in report
+
+
 def test_settings_that_are_missing_or_misspelt_are_reported(repo_copy: Path) -> None:
     base = repo_copy / "k8s" / "base"
     _edit(base / "kustomization.yaml", "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRY_SECONDS=900")

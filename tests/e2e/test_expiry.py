@@ -23,6 +23,9 @@ def services(env, stripe_api_base, tmp_path):
         {
             **env,
             "ORDER_EXPIRATION_SECONDS": str(HOLD_SECONDS),
+            # These prove the expiration service's path; the orders service's own sweep for
+            # what that path lost (tests/integration/test_order_expiry_sweep.py) stays out.
+            "ORDER_EXPIRY_GRACE_SECONDS": "60",
             "STRIPE_API_BASE": stripe_api_base,
             "STRIPE_SECRET_KEY": "sk_test_local",
             "STRIPE_WEBHOOK_SECRET": "whsec_test",

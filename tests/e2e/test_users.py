@@ -274,7 +274,9 @@ def test_introspection_and_graphiql_are_available(client):
 def test_probes(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"]["auth"] is True
+    assert ready.status_code == 200 and ready.json()["checks"] == {"channels": True, "redis": True}
+    deps = client.get("/healthz/deps")
+    assert deps.status_code == 200 and deps.json()["dependencies"]["auth"]["up"] is True
 
 
 # --- grpcurl ----------------------------------------------------------------------------------

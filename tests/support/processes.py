@@ -55,7 +55,8 @@ class ServiceSet:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                # /readyz is the gateway's own readiness; this waits for every service too.
+                if httpx.get(f"{self.base_url}/healthz/deps", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
