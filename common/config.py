@@ -86,6 +86,12 @@ class CommonSettings(FromEnv):
     mongo_url: str | None = None
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Connections each process keeps to Redis at most; a command beyond them waits up to
+    # REDIS_POOL_TIMEOUT_SECONDS for a free one (then UNAVAILABLE) instead of failing at once.
+    redis_max_connections: int = 50
+    redis_pool_timeout_seconds: float = 5.0
+    # Connecting, and waiting for one reply: every command of this system is a quick one.
+    redis_socket_timeout_seconds: float = 2.0
     jwt_public_key: str | None = None
     jwt_public_key_file: str | None = None
     log_level: str = "INFO"
@@ -117,6 +123,8 @@ class CommonSettings(FromEnv):
             raise ConfigError("EVENT_MAX_ATTEMPTS must be at least 1")
         if not self.event_retry_delays_ms:
             raise ConfigError("EVENT_RETRY_DELAYS_MS needs at least one delay")
+        if self.redis_max_connections < 1:
+            raise ConfigError("REDIS_MAX_CONNECTIONS must be at least 1")
 
     @property
     def namespace(self) -> str:
