@@ -1,6 +1,7 @@
 """The gRPC server every service runs: its servicers plus the standard health and reflection
-services, one interceptor that authenticates the caller, maps `AppError`s to statuses and logs
-each call, and a graceful stop (health goes NOT_SERVING, in-flight calls get a grace period)."""
+services, one interceptor that authenticates the caller, maps `AppError`s to statuses (and a
+dependency that is down to UNAVAILABLE) and logs each call, and a graceful stop (health goes
+NOT_SERVING, in-flight calls get a grace period)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from common.errors import AppError, Unauthenticated, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
+from common.outages import OUTAGES, dependency_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 outcome = "ABORTED_BY_HANDLER"
                 raise
+            except OUTAGES as exc:
+                # A dependency down or reconnecting (whatever retries could not hide): the
+                # caller may try again; it is not a bug.
+                outcome = "UNAVAILABLE"
+                log.warning("dependency unavailable", extra={"method": method, "error": repr(exc)})
+                await context.abort_with_status(to_grpc_status(dependency_unavailable()))
             except Exception:
                 outcome = "INTERNAL"
                 log.exception("unhandled error", extra={"method": method})

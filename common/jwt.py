@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.clock import Clock, SystemClock
-from common.errors import Unauthenticated
+from common.errors import Unauthenticated, Unavailable
+from common.redis_client import OUTAGES as REDIS_OUTAGES
 
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("sub", "email", "iat", "exp", "jti")
@@ -67,10 +68,18 @@ class RedisRevocations:
 
     async def revoke(self, jti: str, expires_at: int) -> None:
         ttl = max(1, expires_at - int(self.clock.now().timestamp()) + 1)
-        await self.redis.set(self.prefix + jti, b"1", ex=ttl)
+        try:
+            await self.redis.set(self.prefix + jti, b"1", ex=ttl)
+        except REDIS_OUTAGES:
+            raise Unavailable("Cannot sign out right now, try again shortly") from None
 
     async def is_revoked(self, jti: str) -> bool:
-        return bool(await self.redis.exists(self.prefix + jti))
+        # Without Redis a revoked token cannot be told from a good one: refuse to decide
+        # (UNAVAILABLE) rather than let it through or sign the caller out.
+        try:
+            return bool(await self.redis.exists(self.prefix + jti))
+        except REDIS_OUTAGES:
+            raise Unavailable("Cannot check the session right now, try again shortly") from None
 
 
 class TokenIssuer:

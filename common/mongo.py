@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 
 from common import events
 from common.clock import Clock, SystemClock
@@ -26,9 +26,21 @@ OUTBOX = "outbox"
 INBOX = "processed_events"
 
 
+# A pooled connection idle this long is closed by the driver before anything else does: SecantusDB
+# drops a client idle for 300 s, cloud load balancers and NATs after 240-350 s, and a connection
+# they dropped fails the operation that next uses it.
+MAX_IDLE_MS = 60_000
+
+
 def mongo_client(url: str) -> AsyncMongoClient:
     # Connecting is lazy: nothing happens until the first operation.
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, appname="ticketing")
+    return AsyncMongoClient(
+        url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        maxIdleTimeMS=MAX_IDLE_MS,
+        appname="ticketing",
+    )
 
 
 def database_name(namespace: str, service: str) -> str:
@@ -134,8 +146,13 @@ T = TypeVar("T")
 
 
 def is_transient(exc: BaseException) -> bool:
-    if not isinstance(exc, PyMongoError):
+    """Worth running the handler again: a write conflict, or a connection dropped under it (the
+    next attempt gets a fresh one). Not when no server could be selected: that already waited
+    serverSelectionTimeoutMS, the database is down and the caller is told UNAVAILABLE."""
+    if not isinstance(exc, PyMongoError) or isinstance(exc, ServerSelectionTimeoutError):
         return False
+    if isinstance(exc, ConnectionFailure):
+        return True
     if exc.has_error_label("TransientTransactionError"):
         return True
     if exc.has_error_label("UnknownTransactionCommitResult"):
@@ -146,7 +163,8 @@ def is_transient(exc: BaseException) -> bool:
 def retry_transient(
     attempts: int = 8,
 ) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
-    """Runs a whole handler again when its transaction lost a write conflict to another one."""
+    """Runs a whole handler again when its transaction lost a write conflict to another one or
+    its connection dropped (see `is_transient`)."""
 
     def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         @functools.wraps(fn)

@@ -23,6 +23,7 @@ from common.grpc_server import GrpcServer
 from common.jwt import RedisRevocations, TokenVerifier
 from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexes, mongo_client
 from common.outbox import OutboxRelay
+from common.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Infrastructure:
         with_database: bool = True,
     ) -> Infrastructure:
         clock = clock or SystemClock()
-        redis = aioredis.from_url(settings.redis_url)
+        redis = redis_client(settings)
         verifier = TokenVerifier(
             settings.public_key(), RedisRevocations(redis, settings.namespace, clock), clock
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +12,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from common.jwt import RedisRevocations, TokenVerifier
+from common.redis_client import redis_client
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
@@ -46,7 +46,7 @@ class GraphQLApp(GraphQL):
 
 def create_app(settings: GatewaySettings) -> Starlette:
     # Nothing connects here: channels and the Redis pool connect on first use.
-    redis = aioredis.from_url(settings.redis_url)
+    redis = redis_client(settings)
     verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
     clients = ServiceClients(settings)
     accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))

@@ -4,10 +4,12 @@ token in the metadata, a deadline, and failures turned back into `AppError`s."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf import descriptor_pool
 
 from common.errors import from_rpc_error
 from common.services import GRPC_SERVICES
@@ -20,11 +22,46 @@ from ticketing.tickets.v1 import tickets_pb2_grpc
 
 R = TypeVar("R")
 
-_CHANNEL_OPTIONS = [
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.http2.max_pings_without_data", 0),
-]
+# Methods that only read: sending one again changes nothing, so a call that found its service
+# restarting (UNAVAILABLE: refused, reset, draining) is retried by gRPC itself within its
+# deadline. Commands (CreateOrder, CreatePayment, SignUp...) are not: a second CreateTicket
+# would list a second ticket. gRPC still retries any call that never reached a server.
+_IDEMPOTENT_PREFIXES = ("Get", "List", "BatchGet")
+_RETRY_POLICY = {
+    "maxAttempts": 5,
+    "initialBackoff": "0.1s",
+    "maxBackoff": "1s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+
+
+def _service_config(service: str) -> str:
+    """A channel's service config: the retry policy for the read methods of `service`."""
+    methods = descriptor_pool.Default().FindServiceByName(service).methods
+    names = [
+        {"service": service, "method": m.name}
+        for m in methods
+        if m.name.startswith(_IDEMPOTENT_PREFIXES)
+    ]
+    names.append({"service": "grpc.health.v1.Health", "method": "Check"})
+    return json.dumps({"methodConfig": [{"name": names, "retryPolicy": _RETRY_POLICY}]})
+
+
+def _channel_options(service: str) -> list[tuple[str, int | str]]:
+    return [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        # A service that went away is dialled again after 0.1 s, then at most every second
+        # (gRPC's default starts at 1 s and grows to 120 s): one that is back gets traffic within
+        # a second, and until then calls fail fast or are retried, never queued for minutes.
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.min_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 1_000),
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", _service_config(service)),
+    ]
 
 
 class ServiceClients:
@@ -35,11 +72,14 @@ class ServiceClients:
         self.timeout = settings.rpc_timeout_seconds
         self.payment_timeout = settings.payment_rpc_timeout_seconds
         self.addresses = {spec.name: settings.addr_of(spec.name) for spec in GRPC_SERVICES}
+        self.services = {spec.name: str(spec.grpc_service) for spec in GRPC_SERVICES}
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def channel(self, name: str) -> grpc.aio.Channel:
         if name not in self._channels:
-            self._channels[name] = grpc.aio.insecure_channel(self.addresses[name], _CHANNEL_OPTIONS)
+            self._channels[name] = grpc.aio.insecure_channel(
+                self.addresses[name], _channel_options(self.services[name])
+            )
         return self._channels[name]
 
     def open(self) -> None:

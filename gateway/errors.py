@@ -4,6 +4,7 @@
   BAD_USER_INPUT names the argument in `extensions.field`;
 - an error with no original exception, or none raised inside a resolver, is about the request
   itself (syntax, unknown field, a variable its scalar refused, too deep): BAD_USER_INPUT;
+- a dependency that is down (a database or Redis connection error) is UNAVAILABLE;
 - anything else is a bug: logged here in full, shown as INTERNAL "Internal server error".
 """
 
@@ -15,6 +16,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from common.errors import AppError, ErrorCode
+from common.outages import OUTAGES, dependency_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,13 @@ class ErrorCodes(MaskErrors):
                 extensions["field"] = field_name(original.field)
             if original.code is ErrorCode.INTERNAL:
                 message = INTERNAL_MESSAGE
+        elif isinstance(original, OUTAGES):
+            # A dependency down or reconnecting (whatever retries could not hide): not a bug.
+            log.warning(
+                "dependency unavailable", extra={"path": error.path, "error": repr(original)}
+            )
+            unavailable = dependency_unavailable()
+            message, extensions = unavailable.message, {"code": unavailable.code.value}
         elif original is None or error.path is None:
             # About the request itself, before any resolver ran: syntax, validation, or a
             # variable its scalar refused (e.g. a Decimal of "ten").

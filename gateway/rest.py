@@ -102,7 +102,10 @@ def rest_routes(accounts: Accounts) -> list[Route]:
         return response
 
     async def current_user(request: Request) -> Response:
-        claims = await claims_of(accounts.verifier, token_of(request))
+        try:
+            claims = await claims_of(accounts.verifier, token_of(request))
+        except AppError as exc:
+            return app_error_response(exc)
         if claims is None:
             return JSONResponse({"currentUser": None})
         user = {"id": claims.sub, "email": claims.email, "iat": claims.iat, "exp": claims.exp}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from common.errors import AppError
+from common.errors import Unauthenticated
 from common.jwt import Claims, TokenVerifier, bearer_token
 
 COOKIE = "session"
@@ -21,8 +21,8 @@ async def claims_of(verifier: TokenVerifier, token: str | None) -> Claims | None
         return None
     try:
         return await verifier.verify(token)
-    except AppError:
-        return None
+    except Unauthenticated:
+        return None  # anything else (Redis down: UNAVAILABLE) is not "signed out"
 
 
 class Cookies:

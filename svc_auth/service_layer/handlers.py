@@ -86,6 +86,7 @@ class AuthHandlers:
             await uow.commit()
             return user
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def sign_in(self, cmd: SignIn) -> Session:
         # Any malformed input is just as "invalid" as a wrong password: no hint of which.
         try:
@@ -107,6 +108,7 @@ class AuthHandlers:
     async def sign_out(self, claims: Claims) -> None:
         await self.revocations.revoke(claims.jti, claims.exp)
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def get_user(self, caller: str, user_id: str) -> User:
         """Callers see their own account only; anyone else's is as good as absent."""
         if user_id != caller:

@@ -159,10 +159,12 @@ class OrderHandlers:
             await uow.commit()
             return order
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def get_order(self, user_id: str, order_id: str) -> Order:
         async with self.uow() as uow:
             return await self._own_order(uow, user_id, order_id)
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def list_orders(self, user_id: str, size: int, token: str) -> Page[Order]:
         limit = page_size(size)
         after = decode_token(token)

@@ -348,6 +348,7 @@ class PaymentHandlers:
 
     # -- BatchGetPayments ----------------------------------------------------------------------
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def batch_get_payments(self, user_id: str, order_ids: list[str]) -> list[Payment]:
         if len(order_ids) > MAX_BATCH:
             raise InvalidInput(f"At most {MAX_BATCH} orderIds at once", field="orderIds")

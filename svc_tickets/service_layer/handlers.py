@@ -88,10 +88,12 @@ class TicketHandlers:
             await uow.commit()
             return ticket
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def get_ticket(self, ticket_id: str) -> Ticket:
         async with self.uow() as uow:
             return await self._get(uow, ticket_id)
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def list_tickets(self, size: int, token: str, include_reserved: bool) -> Page[Ticket]:
         limit = page_size(size)
         after = decode_token(token)
@@ -99,6 +101,7 @@ class TicketHandlers:
             found = await uow.tickets.page(limit + 1, after, include_reserved)
         return paginate(found, limit)
 
+    @retry_transient()  # a read: safe to run again on a fresh connection
     async def batch_get(self, ids: list[str]) -> list[Ticket]:
         if len(ids) > MAX_BATCH:
             raise InvalidInput(f"At most {MAX_BATCH} ids at once", field="ids")
