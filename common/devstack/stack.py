@@ -72,6 +72,8 @@ class Stack:
             "children": {child.name: child.pid for child in self.children},
             "restarts": {child.name: child.restarts for child in self.children},
             "mongo_url": self.env.get("MONGO_URL"),
+            "redis_url": self.env.get("REDIS_URL"),
+            "amqp_url": self.env.get("AMQP_URL"),
             "stripe_api_base": self.env.get("STRIPE_API_BASE"),
         }
         partial = self.run_dir / f"{STATE_FILE}.{os.getpid()}"
