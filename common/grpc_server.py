@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from common.errors import AppError, Unauthenticated, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
 from common.outages import OUTAGES, dependency_unavailable
+from common.ports import PortInUse, port_is_free
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ class GrpcServer:
             options=[
                 ("grpc.max_connection_age_ms", 300_000),
                 ("grpc.max_connection_age_grace_ms", 30_000),
+                # grpc's default (SO_REUSEPORT) lets a second server on the same port take a
+                # share of its calls; a port is one server's, and a taken one is an error.
+                ("grpc.so_reuseport", 0),
             ],
         )
         self.health = HealthServicer()
@@ -121,8 +125,13 @@ class GrpcServer:
     async def start(self, host: str, port: int) -> int:
         names = [*self._names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
         reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], self.server)
-        bound = self.server.add_insecure_port(f"{host}:{port}")
+        try:
+            bound = self.server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:  # grpc says "Failed to bind", without the reason
+            bound = 0
         if bound == 0:
+            if port and not port_is_free(port, host):
+                raise PortInUse(port)
             raise OSError(f"cannot listen on {host}:{port}")
         await self.server.start()
         for name in ["", *self._names]:

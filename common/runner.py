@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from common.config import CommonSettings, ConfigError
 from common.logging import configure_logging
+from common.ports import PortInUse, port_in_use_message, port_is_free
 from common.service import ServiceProcess, run_until_signalled
 
 S = TypeVar("S", bound=CommonSettings)
@@ -23,15 +24,28 @@ def serve_service(
     except ConfigError as exc:
         sys.exit(f"{name}: configuration error: {exc}")
     configure_logging(name, settings.log_level)
+    port, port_setting = settings.port_of(name), f"{name.upper()}_PORT"
+    # Said before connecting to anything; the bind itself says it again if the port is taken
+    # in between.
+    if port and not port_is_free(port, settings.bind_host):
+        sys.exit(f"{name}: {port_in_use_message(port, port_setting)}")
 
     async def main() -> None:
         process = bootstrap(settings)
-        await run_until_signalled(
-            lambda: process.start(settings.bind_host, settings.port_of(name)), process.stop
-        )
+
+        async def start() -> None:
+            try:
+                await process.start(settings.bind_host, port)
+            except PortInUse:
+                await process.stop()
+                raise
+
+        await run_until_signalled(start, process.stop)
 
     try:
         asyncio.run(main())
+    except PortInUse:
+        sys.exit(f"{name}: {port_in_use_message(port, port_setting)}")
     except ConfigError as exc:
         logging.getLogger(name).error("configuration error", extra={"error": str(exc)})
         sys.exit(f"{name}: configuration error: {exc}")

@@ -8,6 +8,7 @@ import uvicorn
 
 from common.config import ConfigError
 from common.logging import configure_logging
+from common.ports import PortInUse, listening_socket
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 
@@ -19,7 +20,12 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"gateway: configuration error: {exc}")
     configure_logging("gateway", settings.log_level)
-    uvicorn.run(
+    # Bound here rather than by uvicorn, so a taken port is named by its setting.
+    try:
+        sock = listening_socket(settings.bind_host, settings.gateway_port, "GATEWAY_PORT")
+    except PortInUse as exc:
+        sys.exit(f"gateway: {exc}")
+    config = uvicorn.Config(
         app,
         host=settings.bind_host,
         port=settings.gateway_port,
@@ -28,6 +34,10 @@ def main() -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         proxy_headers=True,
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE: the app's lifespan startup failed
 
 
 if __name__ == "__main__":

@@ -1,0 +1,214 @@
+"""What `ticketing run` starts when it is missing: a private RabbitMQ or Redis (only if the
+configured one does not answer), SecantusDB (when MONGO_URL is unset), localstripe (when no
+Stripe is configured), and a development JWT key pair. Each server it starts is a supervised
+child, restarted on the same port with the same data."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pika
+import pika.exceptions
+import redis
+
+from common.config import CommonSettings
+from common.devstack.children import Child, say
+from common.devstack.stack import Stack, StackError
+from common.jwt import generate_key_pair
+from common.ports import free_port, wait_for_port
+
+DEV_WEBHOOK_SECRET = "whsec_ticketing_local_development"
+
+
+def tool(name: str) -> str | None:
+    """An executable from this virtualenv first, then from PATH."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def _rabbit_answers(url: str) -> bool:
+    try:
+        params = pika.URLParameters(url)
+        params.connection_attempts, params.socket_timeout = 1, 2
+        pika.BlockingConnection(params).close()
+        return True
+    except pika.exceptions.AMQPError:
+        return False
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def ensure_rabbitmq(stack: Stack) -> None:
+    url = stack.env.get("AMQP_URL") or CommonSettings.amqp_url
+    if _rabbit_answers(url):
+        return
+    server = shutil.which("rabbitmq-server")
+    if not server:
+        raise StackError(
+            f"RabbitMQ does not answer at {url} and rabbitmq-server is not installed.\n"
+            "Start one (`rabbitmq-server -detached`), install it (`apt-get install "
+            "rabbitmq-server`), or point AMQP_URL at a running broker."
+        )
+    port, dist_port = free_port(), free_port()
+    base = stack.run_dir / "rabbitmq"
+    env = {
+        **stack.env,
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_DIST_PORT": str(dist_port),
+        "RABBITMQ_NODENAME": f"ticketing{port}@localhost",
+        "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(base / "log"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+        "RABBITMQ_SERVER_START_ARGS": f"-kernel inet_dist_listen_min {dist_port} "
+        f"inet_dist_listen_max {dist_port}",
+    }
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "enabled_plugins").write_text("[].\n")
+    say(f"RabbitMQ not answering at {url}; starting a private one on port {port}")
+    child = stack.spawn("rabbitmq", [server], env, quiet=True)
+    url = f"amqp://guest:guest@127.0.0.1:{port}/%2F"
+    deadline = time.monotonic() + 60
+    while not _rabbit_answers(url):
+        if child.exit_code() is not None or time.monotonic() > deadline:
+            raise StackError(f"the private RabbitMQ did not start (logs: {base / 'log'})")
+        time.sleep(0.5)
+    stack.env["AMQP_URL"] = url
+
+
+def ensure_redis(stack: Stack) -> None:
+    url = stack.env.get("REDIS_URL") or CommonSettings.redis_url
+    if _redis_answers(url):
+        return
+    server = shutil.which("redis-server")
+    if not server:
+        raise StackError(
+            f"Redis does not answer at {url} and redis-server is not installed.\n"
+            "Start one (`redis-server --daemonize yes`), install it (`apt-get install "
+            "redis-server`), or point REDIS_URL at a running server."
+        )
+    port = free_port()
+    data = stack.run_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    say(f"Redis not answering at {url}; starting a private one on port {port}, data in {data}")
+    # Append-only file: the expiry schedule and revoked tokens survive a restart of Redis (or
+    # of the stack). Each write reaches the file before its reply, so a killed redis-server
+    # loses nothing it acknowledged; only a machine crash may lose the last second.
+    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    argv += ["--appendonly", "yes", "--dir", str(data)]
+    child = stack.spawn("redis", argv, quiet=True)
+    if not wait_for_port(port, 20, child.process):
+        raise StackError(_did_not_start("the private Redis", child))
+    stack.env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+
+
+def ensure_mongo(stack: Stack, port: int | None) -> None:
+    """SecantusDB on `port` (chosen with the stack's other ports) when MONGO_URL is unset."""
+    if stack.env.get("MONGO_URL") or port is None:
+        return
+    server = tool("secantusd-py")
+    if not server:
+        raise StackError(
+            "MONGO_URL is unset and the embedded database (secantusd-py, from the dev extra "
+            "`secantusdb`) is not installed: run `make run`, or set MONGO_URL."
+        )
+    data = stack.run_dir / "mongo"
+    data.mkdir(parents=True, exist_ok=True)
+    argv = [server, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data)]
+    argv += ["--log-level", "WARNING"]
+    say(f"starting the embedded MongoDB (SecantusDB) on port {port}, data in {data}")
+    child = stack.spawn("mongo", argv)
+    if not wait_for_port(port, 60, child.process):
+        raise StackError(_did_not_start("the embedded MongoDB (SecantusDB)", child))
+    stack.env["MONGO_URL"] = f"mongodb://127.0.0.1:{port}/?replicaSet=secantus"
+    stack.write_state()
+
+
+def stripe_is_configured(env: dict[str, str]) -> bool:
+    keys = ("STRIPE_API_BASE", "STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY_FILE")
+    return any(env.get(key) for key in keys)
+
+
+def ensure_stripe(stack: Stack, port: int | None) -> Child | None:
+    """localstripe on `port`, unless a Stripe account or a Stripe-compatible server is
+    configured. Returns the localstripe child started, if any."""
+    env = stack.env
+    if stripe_is_configured(env) or port is None:
+        return None
+    server = tool("localstripe")
+    if not server:
+        raise StackError(
+            "No Stripe is configured and localstripe (dev extra) is not installed: run "
+            "`make run`, or set STRIPE_SECRET_KEY (and STRIPE_API_BASE for a Stripe-compatible "
+            "server)."
+        )
+    say(f"starting localstripe (a local Stripe) on port {port}")
+    argv = [server, "--port", str(port), "--from-scratch"]
+    child = stack.spawn("localstripe", argv, quiet=True)
+    if not wait_for_port(port, 30, child.process):
+        raise StackError(_did_not_start("localstripe", child))
+    env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    env["STRIPE_SECRET_KEY"] = "sk_test_localstripe"
+    env.setdefault("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    stack.write_state()
+    return child
+
+
+def register_webhook(stripe_base: str, gateway_url: str, secret: str) -> None:
+    """Tells localstripe to deliver signed events to the gateway's webhook."""
+    data = urllib.parse.urlencode({"url": f"{gateway_url}/webhooks/stripe", "secret": secret})
+    request = urllib.request.Request(
+        f"{stripe_base}/_config/webhooks/gateway", data=data.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def reregister_webhook_on_restart(
+    localstripe: Child, port: int, gateway_url: str, secret: str
+) -> None:
+    """localstripe starts from scratch, so a restarted one must be told the webhook again."""
+
+    def reregister(child: Child) -> None:
+        if not wait_for_port(port, 30, child.process):
+            return  # it died again; the supervisor deals with that
+        try:
+            register_webhook(f"http://127.0.0.1:{port}", gateway_url, secret)
+        except (urllib.error.URLError, OSError) as exc:
+            say(f"could not register the webhook with the restarted localstripe: {exc}")
+
+    localstripe.on_restart = reregister
+
+
+def ensure_jwt_keys(stack: Stack) -> None:
+    env = stack.env
+    if env.get("JWT_PUBLIC_KEY") or env.get("JWT_PUBLIC_KEY_FILE"):
+        if not (env.get("JWT_PRIVATE_KEY") or env.get("JWT_PRIVATE_KEY_FILE")):
+            raise StackError("JWT_PUBLIC_KEY is set without JWT_PRIVATE_KEY; set both or neither")
+        return
+    keys = stack.run_dir / "jwt"
+    private, public = keys / "private.pem", keys / "public.pem"
+    if not (private.exists() and public.exists()):
+        keys.mkdir(parents=True, exist_ok=True)
+        private_pem, public_pem = generate_key_pair()
+        private.write_text(private_pem)
+        private.chmod(0o600)
+        public.write_text(public_pem)
+        say(f"created a development JWT key pair in {keys}")
+    env["JWT_PRIVATE_KEY_FILE"], env["JWT_PUBLIC_KEY_FILE"] = str(private), str(public)
+
+
+def _did_not_start(what: str, child: Child) -> str:
+    child.drain_output(timeout=0.5)
+    lines = "\n".join(f"    {line}" for line in child.last_lines)
+    return f"{what} did not start" + (f"; its last lines:\n{lines}" if lines else "")

@@ -1,0 +1,223 @@
+"""`ticketing run`'s course: claim the run directory and every port, start the infrastructure
+and the services, wait until each answers, then supervise until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from common.config import CommonSettings, ConfigError, FromEnv
+from common.devstack.children import RestartPolicy, say
+from common.devstack.infra import (
+    ensure_jwt_keys,
+    ensure_mongo,
+    ensure_rabbitmq,
+    ensure_redis,
+    ensure_stripe,
+    register_webhook,
+    reregister_webhook_on_restart,
+    stripe_is_configured,
+)
+from common.devstack.stack import Stack, StackError, lock_run_dir
+from common.ports import free_port, port_in_use_message, port_is_free
+from common.services import GRPC_SERVICES, SERVICES
+
+READY_TIMEOUT = 90.0
+MONGO_PORT, LOCALSTRIPE_PORT = 27017, 8420
+
+
+@dataclass(frozen=True)
+class RunSettings(FromEnv):
+    """What `ticketing run` itself reads (the services read their own settings)."""
+
+    ticketing_run_dir: str = ".run"
+    gateway_port: int = 8000
+    # A child that exits more than this many times within the window stops the stack: a
+    # crash loop (a bad setting, a taken port) shows within seconds, while a crash now and then
+    # (a killed process, an out-of-memory kill) is restarted for as long as the stack runs.
+    ticketing_run_max_restarts: int = 5
+    ticketing_run_restart_window_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.ticketing_run_max_restarts < 0:
+            raise ConfigError("TICKETING_RUN_MAX_RESTARTS must be 0 or more")
+        if self.ticketing_run_restart_window_seconds <= 0:
+            raise ConfigError("TICKETING_RUN_RESTART_WINDOW_SECONDS must be positive")
+
+    def restart_policy(self) -> RestartPolicy:
+        return RestartPolicy(
+            max_restarts=self.ticketing_run_max_restarts,
+            window_seconds=self.ticketing_run_restart_window_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class PortPlan:
+    """Every port the stack will listen on, decided before anything starts."""
+
+    configured: dict[str, int]  # setting -> port
+    mongo: int | None  # the embedded database's, when MONGO_URL is unset
+    localstripe: int | None  # when no Stripe is configured
+
+    def problems(self, host: str) -> list[str]:
+        by_port: dict[int, list[str]] = {}
+        for setting, port in self.configured.items():
+            by_port.setdefault(port, []).append(setting)
+        problems = [
+            f"{' and '.join(settings)} share port {port}"
+            for port, settings in by_port.items()
+            if len(settings) > 1
+        ]
+        problems += [
+            port_in_use_message(port, setting)
+            for setting, port in self.configured.items()
+            if not port_is_free(port, host)
+        ]
+        return problems
+
+
+def plan_ports(settings: CommonSettings, run: RunSettings, env: dict[str, str]) -> PortPlan:
+    configured = {"GATEWAY_PORT": run.gateway_port}
+    configured |= {f"{s.name.upper()}_PORT": settings.port_of(s.name) for s in GRPC_SERVICES}
+    taken = set(configured.values())
+
+    def well_known_or_free(port: int) -> int:
+        chosen = port if port not in taken and port_is_free(port) else free_port()
+        taken.add(chosen)
+        return chosen
+
+    mongo = None if env.get("MONGO_URL") else well_known_or_free(MONGO_PORT)
+    localstripe = None if stripe_is_configured(env) else well_known_or_free(LOCALSTRIPE_PORT)
+    return PortPlan(configured, mongo, localstripe)
+
+
+def _serving(port: int) -> bool:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=1
+            )
+        except grpc.RpcError:
+            return False
+    return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_ready(stack: Stack, plan: PortPlan, gateway_url: str, timeout: float) -> None:
+    """Until every gRPC service's health check says SERVING and the gateway is ready, restarting
+    what dies meanwhile. Each service is asked itself, so "ready" does not depend on what the
+    gateway's /readyz covers."""
+    waiting = {s.name: plan.configured[f"{s.name.upper()}_PORT"] for s in GRPC_SERVICES}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stack.supervise()
+        for name, port in list(waiting.items()):
+            if _serving(port):
+                del waiting[name]
+        if not waiting and _http_ok(f"{gateway_url}/readyz"):
+            return
+        time.sleep(0.3)
+    missing = ", ".join(waiting) or "the gateway"
+    raise StackError(f"the stack was not ready after {timeout:.0f}s (waiting for {missing})")
+
+
+def start_services(stack: Stack) -> None:
+    for spec in SERVICES:
+        child_env = dict(stack.env)
+        if spec.name != "auth":  # only auth may sign tokens
+            child_env.pop("JWT_PRIVATE_KEY", None)
+            child_env.pop("JWT_PRIVATE_KEY_FILE", None)
+        package = spec.module.removesuffix(".__main__")
+        stack.spawn(spec.name, [sys.executable, "-m", package], child_env)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("BIND_HOST", "127.0.0.1")
+    env.setdefault("COOKIE_SECURE", "false")  # plain http on localhost
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        settings = CommonSettings.from_env(env)
+        run = RunSettings.from_env(env)
+    except ConfigError as exc:
+        say(f"configuration error: {exc}")
+        return 2
+    run_dir = Path(run.ticketing_run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = lock_run_dir(run_dir)
+    except StackError as exc:
+        say(f"error: {exc}")
+        return 1
+    try:
+        plan = plan_ports(settings, run, env)
+        if problems := plan.problems(settings.bind_host):
+            say("error: nothing was started, because of these ports:")
+            for problem in problems:
+                say(f"  {problem}")
+            say("stop what listens there (another `ticketing run`?) or set them to free ports")
+            return 1
+        return _run(Stack(run_dir, env, run.restart_policy()), settings, plan)
+    finally:
+        os.close(lock)
+
+
+def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    code = 0
+    try:
+        ensure_rabbitmq(stack)
+        ensure_redis(stack)
+        ensure_mongo(stack, plan.mongo)
+        localstripe = ensure_stripe(stack, plan.localstripe)
+        ensure_jwt_keys(stack)
+        start_services(stack)
+        base = f"http://127.0.0.1:{plan.configured['GATEWAY_PORT']}"
+        wait_ready(stack, plan, base, timeout=READY_TIMEOUT)
+        if localstripe is not None and plan.localstripe is not None:
+            secret = stack.env["STRIPE_WEBHOOK_SECRET"]
+            register_webhook(stack.env["STRIPE_API_BASE"], base, secret)
+            reregister_webhook_on_restart(localstripe, plan.localstripe, base, secret)
+        say(f"ready (namespace {settings.namespace})")
+        say(f"GraphQL: {base}/graphql  (open it in a browser for GraphiQL)")
+        say(f"gRPC:    grpcurl -plaintext localhost:{settings.auth_port} list")
+        say("Ctrl-C to stop")
+        while not stopping:
+            stack.supervise()
+            time.sleep(0.2)
+    except StackError as exc:
+        say(f"error: {exc}")
+        code = 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        say("stopping")
+        stack.stop()
+        say("stopped")
+    return code

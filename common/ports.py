@@ -1,0 +1,79 @@
+"""Listening ports: whether one is free, and a clear error when it is not.
+
+A port belongs to one process. Servers here bind without SO_REUSEPORT, so a second process on a
+taken port fails instead of silently sharing the port's connections with the first.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import subprocess
+import time
+
+
+class PortInUse(OSError):
+    """Another process listens on the port a server was told to use."""
+
+    def __init__(self, port: int, setting: str | None = None) -> None:
+        self.port = port
+        self.setting = setting
+        super().__init__(port_in_use_message(port, setting))
+
+
+def port_in_use_message(port: int, setting: str | None = None) -> str:
+    named = f" ({setting})" if setting else ""
+    return f"port {port}{named} is already in use"
+
+
+def _socket_for(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    # As servers do: a port whose last connections linger in TIME_WAIT is free to listen on,
+    # one with a listener is not.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def listening_socket(host: str, port: int, setting: str | None = None) -> socket.socket:
+    """A socket bound to host:port (not yet listening), or PortInUse naming the setting."""
+    try:
+        return _socket_for(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(port, setting) from None
+        raise
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        _socket_for(host, port).close()
+    except OSError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, child: subprocess.Popen | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child is not None and child.poll() is not None:
+            return False
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
