@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -136,8 +137,7 @@ class EventConsumer:
                 assert channel is not None
                 await link.call(channel.basic_qos, prefetch_count=self.prefetch)
                 consumer_tag = channel.basic_consume(
-                    self.queue,
-                    lambda _ch, method, props, body: self._on_message(link, method, props, body),
+                    self.queue, functools.partial(self._on_message, link)
                 )
                 self._ready.set()
                 backoff = 0.5
@@ -195,6 +195,7 @@ class EventConsumer:
     def _on_message(
         self,
         link: Link,
+        _channel: Any,
         method: pika.spec.Basic.Deliver,
         props: pika.BasicProperties,
         body: bytes,

@@ -64,7 +64,8 @@ class Link:
             self._resolve(opened, None)
 
         def on_open_error(_connection: Any, exc: BaseException | str) -> None:
-            self._fail(opened, _as_error(exc))
+            where = f"{params.host}:{params.port}"
+            self._fail(opened, LinkClosed(f"cannot connect to RabbitMQ at {where}: {exc!r}"))
 
         self.connection = AsyncioConnection(
             params,
@@ -114,15 +115,15 @@ class Link:
         return True
 
     async def close(self) -> None:
-        if self.connection is not None and not (
-            self.connection.is_closed or self.connection.is_closing
-        ):
-            with contextlib.suppress(Exception):
-                self.connection.close()
-        if self.connection is not None and not self.closed.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(5):
-                    await self.closed.wait()
+        connection = self.connection
+        if connection is not None and not self.closed.is_set():
+            if connection.is_open:
+                with contextlib.suppress(Exception):
+                    connection.close()
+            if not connection.is_closed:  # closing: pika calls back once the broker agreed
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(5):
+                        await self.closed.wait()
         self._on_closed(None, LinkClosed("closed by us"))
 
     # -- pika's callbacks ------------------------------------------------------------------

@@ -80,7 +80,9 @@ class RabbitPublisher:
             return
         link = await self._ready_link()
         confirms = [
-            link.publish(self.exchange, doc["routing_key"], doc["body"].encode(), properties_for(doc))
+            link.publish(
+                self.exchange, doc["routing_key"], doc["body"].encode(), properties_for(doc)
+            )
             for doc in docs
         ]
         try:
