@@ -40,6 +40,9 @@ class Link:
         self.connection: AsyncioConnection | None = None
         self.channel: Channel | None = None
         self.closed = asyncio.Event()
+        # Set only once pika has torn the connection down (after `closed`, if the channel went
+        # first): closing waits for it, so no callback of this link fires after close().
+        self._connection_gone = asyncio.Event()
         self.close_reason: BaseException | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         # delivery tag -> its confirm, in publishing order (tags only grow on a channel)
@@ -71,7 +74,7 @@ class Link:
             params,
             on_open_callback=on_open,
             on_open_error_callback=on_open_error,
-            on_close_callback=self._on_closed,
+            on_close_callback=self._on_connection_closed,
             custom_ioloop=self.loop,
         )
         await opened
@@ -116,14 +119,14 @@ class Link:
 
     async def close(self) -> None:
         connection = self.connection
-        if connection is not None and not self.closed.is_set():
+        if connection is not None and not self._connection_gone.is_set():
             if connection.is_open:
                 with contextlib.suppress(Exception):
                     connection.close()
-            if not connection.is_closed:  # closing: pika calls back once the broker agreed
+            if not connection.is_closed:  # closing: pika calls back once it is done
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(5):
-                        await self.closed.wait()
+                        await self._connection_gone.wait()
         self._on_closed(None, LinkClosed("closed by us"))
 
     # -- pika's callbacks ------------------------------------------------------------------
@@ -144,6 +147,10 @@ class Link:
                 self._fail(confirm, Nacked(f"broker nacked delivery {confirmed}"))
             else:
                 self._resolve(confirm, None)
+
+    def _on_connection_closed(self, _connection: Any, reason: BaseException | str) -> None:
+        self._connection_gone.set()
+        self._on_closed(None, reason)
 
     def _on_closed(self, _source: Any, reason: BaseException | str | None) -> None:
         if self.closed.is_set():
