@@ -10,6 +10,7 @@ import pytest
 
 from common import bus
 from common.bus import RabbitPublisher
+from tests.support import servers
 from tests.support.bus_probe import doc, user_created
 from tests.support.tap import EventTap
 
@@ -70,3 +71,23 @@ async def test_publish_raises_when_the_broker_refuses_part_of_a_batch(namespace,
         await publisher.close()
         channel.queue_delete(full)
         connection.close()
+
+
+async def test_publish_raises_when_the_connection_drops_before_every_confirm_came(
+    namespace, amqp_url
+):
+    proxy = servers.TcpProxy(target_port=5672)
+    proxy.start()
+    publisher = RabbitPublisher(servers.amqp_url_via(proxy.port), namespace)
+    try:
+        await publisher.publish([doc(user_created("warm"))])
+        batch = asyncio.create_task(
+            publisher.publish([doc(user_created(f"u{i}")) for i in range(5000)])
+        )
+        await asyncio.sleep(0)  # the batch is written; its confirms are yet to come
+        proxy.stop()
+        with pytest.raises(bus.LinkClosed):
+            await asyncio.wait_for(batch, 10)
+    finally:
+        await publisher.close()
+        proxy.stop()
