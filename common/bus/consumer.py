@@ -123,6 +123,8 @@ class EventConsumer:
         self._stopping.set()
         if self._task is not None:
             await self._task
+        # Handlers of a connection lost before the stop: their messages come again anyway.
+        await self._finish_in_flight()
 
     # -- the connection ---------------------------------------------------------------------
 
@@ -183,6 +185,9 @@ class EventConsumer:
         assert link.channel is not None
         with contextlib.suppress(Exception):
             await asyncio.wait_for(link.call(link.channel.basic_cancel, consumer_tag), 2)
+        await self._finish_in_flight()
+
+    async def _finish_in_flight(self) -> None:
         if self._in_flight:
             _done, unfinished = await asyncio.wait(self._in_flight, timeout=self.drain_seconds)
             for task in unfinished:
