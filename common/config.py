@@ -115,6 +115,14 @@ class CommonSettings(FromEnv):
     # waits between tries (ms), the last one repeating.
     event_max_attempts: int = 5
     event_retry_delays_ms: tuple[int, ...] = (200, 1000, 5000, 15000)
+    # How many messages a consumer handles at once (the channel's prefetch).
+    event_prefetch: int = 32
+    # How long an event that arrived ahead of its predecessor (the handler said NotYet) keeps
+    # waiting in the retry queues before it is dead-lettered: a broker outage or a service
+    # restart upstream must fit in it.
+    event_wait_budget_seconds: float = 600.0
+    # AMQP heartbeat: a connection that misses two is closed (by the broker or by us).
+    amqp_heartbeat_seconds: int = 30
     # Seconds a server lets in-flight calls finish after SIGTERM.
     shutdown_grace_seconds: float = 10.0
 
@@ -128,6 +136,12 @@ class CommonSettings(FromEnv):
             raise ConfigError("EVENT_RETRY_DELAYS_MS needs at least one delay")
         if self.redis_max_connections < 1:
             raise ConfigError("REDIS_MAX_CONNECTIONS must be at least 1")
+        if self.event_prefetch < 1:
+            raise ConfigError("EVENT_PREFETCH must be at least 1")
+        if self.event_wait_budget_seconds < 0:
+            raise ConfigError("EVENT_WAIT_BUDGET_SECONDS must not be negative")
+        if self.amqp_heartbeat_seconds < 1:
+            raise ConfigError("AMQP_HEARTBEAT_SECONDS must be at least 1")
 
     @property
     def namespace(self) -> str:

@@ -58,7 +58,11 @@ class Infrastructure:
         verifier = TokenVerifier(
             settings.public_key(), RedisRevocations(redis, settings.namespace, clock), clock
         )
-        publisher = RabbitPublisher(settings.amqp_url, settings.namespace)
+        publisher = RabbitPublisher(
+            settings.amqp_url,
+            settings.namespace,
+            heartbeat_seconds=settings.amqp_heartbeat_seconds,
+        )
         infra = cls(name, settings, redis, verifier, publisher, clock)
         if with_database:
             infra.mongo = mongo_client(settings.require_mongo_url())
@@ -82,6 +86,9 @@ class Infrastructure:
             asyncio.get_running_loop(),
             max_attempts=self.settings.event_max_attempts,
             retry_delays_ms=self.settings.event_retry_delays_ms,
+            prefetch=self.settings.event_prefetch,
+            wait_budget_seconds=self.settings.event_wait_budget_seconds,
+            heartbeat_seconds=self.settings.amqp_heartbeat_seconds,
         )
 
     async def close(self) -> None:

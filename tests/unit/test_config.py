@@ -198,6 +198,40 @@ def test_event_retry_delays_must_not_be_empty() -> None:
         CommonSettings(event_retry_delays_ms=())
 
 
+def test_bus_settings_defaults() -> None:
+    settings = CommonSettings.from_env({})
+    assert settings.event_prefetch == 32
+    assert settings.event_wait_budget_seconds == 600.0
+    assert settings.amqp_heartbeat_seconds == 30
+
+
+def test_bus_settings_from_the_environment() -> None:
+    settings = CommonSettings.from_env(
+        {
+            "EVENT_PREFETCH": "8",
+            "EVENT_WAIT_BUDGET_SECONDS": "1.5",
+            "AMQP_HEARTBEAT_SECONDS": "2",
+        }
+    )
+    assert settings.event_prefetch == 8
+    assert settings.event_wait_budget_seconds == 1.5
+    assert settings.amqp_heartbeat_seconds == 2
+
+
+@pytest.mark.parametrize(
+    ("var", "raw"),
+    [
+        ("EVENT_PREFETCH", "0"),
+        ("EVENT_WAIT_BUDGET_SECONDS", "-1"),
+        ("AMQP_HEARTBEAT_SECONDS", "0"),
+        ("EVENT_PREFETCH", "many"),
+    ],
+)
+def test_bad_bus_settings_name_the_variable(var: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=var):
+        CommonSettings.from_env({var: raw})
+
+
 # --- addresses ----------------------------------------------------------------------------------
 
 

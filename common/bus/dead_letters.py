@@ -1,0 +1,85 @@
+"""Operator tools on the broker, run from the CLI with blocking connections: peek at and replay
+a service's dead letters, wait for the broker to answer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pika.exceptions
+
+from common.bus.topology import (
+    ATTEMPTS_HEADER,
+    ERROR_HEADER,
+    RETRY_HEADERS,
+    connect,
+    dead_queue_name,
+    queue_name,
+)
+
+
+def dead_letters(
+    amqp_url: str, namespace: str, service: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Peeks at a service's dead queue (messages stay there)."""
+    connection = connect(amqp_url)
+    try:
+        channel = connection.channel()
+        queue = dead_queue_name(namespace, service)
+        channel.queue_declare(queue, durable=True)
+        seen = []
+        for _ in range(limit):
+            method, props, body = channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                break
+            headers = props.headers or {}
+            seen.append(
+                {
+                    "event_id": props.message_id,
+                    "type": props.type,
+                    "attempts": headers.get(ATTEMPTS_HEADER),
+                    "error": headers.get(ERROR_HEADER),
+                    "body": body.decode(errors="replace"),
+                }
+            )
+        channel.close()  # unacked messages return to the queue
+        return seen
+    finally:
+        connection.close()
+
+
+def replay_dead_letters(amqp_url: str, namespace: str, service: str) -> int:
+    """Moves every dead message back to the service's queue with fresh budgets."""
+    connection = connect(amqp_url)
+    moved = 0
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        dead = dead_queue_name(namespace, service)
+        channel.queue_declare(dead, durable=True)
+        count = channel.queue_declare(dead, passive=True).method.message_count
+        for _ in range(count):
+            method, props, body = channel.basic_get(dead, auto_ack=False)
+            if method is None:
+                break
+            props.headers = {
+                k: v for k, v in (props.headers or {}).items() if k not in RETRY_HEADERS
+            }
+            channel.basic_publish("", queue_name(namespace, service), body, props)
+            channel.basic_ack(method.delivery_tag)
+            moved += 1
+        return moved
+    finally:
+        connection.close()
+
+
+def wait_for_broker(amqp_url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connect(amqp_url).close()
+            return
+        except pika.exceptions.AMQPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
