@@ -7,6 +7,7 @@ taken port fails instead of silently sharing the port's connections with the fir
 from __future__ import annotations
 
 import errno
+import random
 import socket
 import subprocess
 import time
@@ -60,8 +61,19 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+# Below Linux's default ephemeral range (32768-60999), which the kernel hands out to outgoing
+# connections and to `bind(0)`: a port picked there can be taken by any client's connection
+# between the pick and the server's bind, which on a busy machine happens.
+_PICK_FROM, _PICK_TO = 20000, 32767
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port nothing listens on now, for a server about to start (tests, private servers)."""
+    for _ in range(200):
+        port = random.randint(_PICK_FROM, _PICK_TO)
+        if port_is_free(port):
+            return port
+    with socket.socket() as s:  # a crowded range: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

@@ -22,6 +22,7 @@ from tests.support.bus_probe import (
     publish_event,
     user_created,
 )
+from tests.unit.fakes_market import FakeTicketsService
 from ticketing.events.v1 import tickets_pb2, users_pb2
 
 pytestmark = pytest.mark.integration
@@ -72,6 +73,7 @@ async def test_out_of_order_versions_of_one_ticket_handled_concurrently_end_in_t
         uow=lambda: MongoOrdersUnitOfWork(mongo, db, "orders"),
         clock=SystemClock(),
         hold_for=timedelta(minutes=15),
+        tickets=FakeTicketsService(),
     )
     in_flight = InFlight()
 

@@ -29,6 +29,7 @@ from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support.tap import EventTap
+from tests.unit.fakes_market import FakeTicketsService
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
@@ -171,7 +172,9 @@ async def test_concurrent_sweeps_and_a_late_order_expired_cancel_each_order_once
     def uow() -> MongoOrdersUnitOfWork:
         return MongoOrdersUnitOfWork(client, db, "orders", clock)
 
-    handlers = OrderHandlers(uow, clock, hold_for=timedelta(minutes=15))
+    handlers = OrderHandlers(
+        uow, clock, hold_for=timedelta(minutes=15), tickets=FakeTicketsService()
+    )
 
     @retry_transient()
     async def list_ticket() -> str:
