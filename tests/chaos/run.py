@@ -1,0 +1,145 @@
+"""One chaos run: the stack up, the load on, each fault in turn (SIGKILL, down for a while,
+restarted on the same port, then timed until a purchase goes through end to end again), the
+load off, a bounded wait until the system is quiet, and the invariants checked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.chaos.infra import ChaosStack, chaos_stack
+from tests.chaos.invariants import Violation, check, settle, snapshot
+from tests.chaos.load import Load, Probe
+from tests.chaos.report import ChaosReport, FaultRun
+from tests.chaos.watch import ExpiryWatch
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    kill: Callable[[ChaosStack], None]
+    restart: Callable[[ChaosStack], None]
+
+
+def _service(name: str) -> Fault:
+    return Fault(name, lambda s: s.services.kill(name), lambda s: s.services.start(name))
+
+
+FAULTS: tuple[Fault, ...] = (
+    *(_service(n) for n in ("orders", "tickets", "payments", "expiration", "auth", "gateway")),
+    Fault("rabbitmq", lambda s: s.rabbit.kill(), lambda s: s.rabbit.start()),
+    Fault(
+        "redis (with data)",
+        lambda s: s.redis.kill(),
+        lambda s: s.redis.start(keep_data=True),
+    ),
+    Fault(
+        "redis (without data)",
+        lambda s: s.redis.kill(),
+        lambda s: s.redis.start(keep_data=False),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ChaosSettings:
+    users: int  # concurrent buyer/seller pairs
+    max_flows: int  # per user, a bound on top of the time the faults take
+    think_seconds: float  # pause between a user's flows
+    down_seconds: float  # how long each killed part stays down
+    rounds: int  # times through FAULTS
+    hold_seconds: int  # ORDER_EXPIRATION_SECONDS: unpaid orders expire during the run
+    gap_seconds: float  # calm between a recovery and the next kill
+    recover_timeout: float  # a part not serving again after this is a failure
+    settle_grace: float  # after the last order's expiresAt + 2 s, for the system to go quiet
+
+
+QUICK = ChaosSettings(
+    users=3,
+    max_flows=150,
+    think_seconds=0.3,
+    down_seconds=3,
+    rounds=1,
+    hold_seconds=6,
+    gap_seconds=0.5,
+    recover_timeout=45,
+    settle_grace=5,
+)
+
+LONG = ChaosSettings(
+    users=6,
+    max_flows=400,
+    think_seconds=0.2,
+    down_seconds=8,
+    rounds=2,
+    hold_seconds=10,
+    gap_seconds=3,
+    recover_timeout=90,
+    settle_grace=15,
+)
+
+
+def run_chaos(
+    work_dir: Path, settings: ChaosSettings, say: Callable[[str], None] = print
+) -> ChaosReport:
+    with chaos_stack(work_dir, settings.hold_seconds) as stack:
+        say(f"stack up (namespace {stack.namespace}, logs in {work_dir / 'logs'})")
+        probe = Probe(stack.base_url)
+        load = Load(stack.base_url, settings.users, settings.max_flows, settings.think_seconds)
+        runs: list[FaultRun] = []
+        watch = ExpiryWatch(stack)
+        watch.start()
+        try:
+            probe.sign_up()
+            baseline = probe.recover(30)
+            load.start()
+            time.sleep(settings.gap_seconds + 1)
+            for round_ in range(1, settings.rounds + 1):
+                for fault in FAULTS:
+                    runs.append(inject(stack, fault, round_, settings, probe))
+                    last = runs[-1]
+                    say(
+                        f"{fault.name:<22} round {round_}: back after "
+                        f"{last.restarted_at - last.killed_at:.1f}s, serving "
+                        + (
+                            f"{last.recover_seconds:.1f}s later"
+                            if last.recover_seconds is not None
+                            else f"NOT within {settings.recover_timeout:.0f}s"
+                        )
+                    )
+                    time.sleep(settings.gap_seconds)
+        finally:
+            load.finish()
+            probe.close()
+        say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
+        settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
+        watch.stop()
+        violations = check(snapshot(stack), [*load.flows, *probe.flows])
+        violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
+        return ChaosReport(
+            settings=settings,
+            faults=runs,
+            flows=load.flows,
+            errors=load.errors.snapshot(),
+            violations=violations,
+            settled=settled,
+            still_busy=busy,
+            baseline_seconds=baseline,
+            crashes=load.crashes,
+            lateness=watch.lateness(),
+            log_dir=work_dir / "logs",
+        )
+
+
+def inject(
+    stack: ChaosStack, fault: Fault, round_: int, settings: ChaosSettings, probe: Probe
+) -> FaultRun:
+    killed_at = time.time()
+    fault.kill(stack)
+    time.sleep(settings.down_seconds)
+    fault.restart(stack)
+    restarted_at = time.time()
+    took = probe.recover(settings.recover_timeout)
+    return FaultRun(fault.name, round_, killed_at, restarted_at, took)
