@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -40,6 +41,20 @@ def kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+@contextlib.contextmanager
+def quiet_pika() -> Iterator[None]:
+    """pika logs every refused connection (while the broker boots) and every passive declare of
+    a missing queue (auth consumes nothing) at WARNING or ERROR: expected here, hundreds of times
+    while waiting."""
+    logger = logging.getLogger("pika")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _tail(path: Path, chars: int = 2000) -> str:
@@ -107,7 +122,8 @@ class PrivateRabbit:
         params = pika.URLParameters(self.url)
         params.connection_attempts, params.socket_timeout = 1, 2
         try:
-            pika.BlockingConnection(params).close()
+            with quiet_pika():
+                pika.BlockingConnection(params).close()
             return True
         except pika.exceptions.AMQPError:
             return False

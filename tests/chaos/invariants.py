@@ -28,7 +28,7 @@ import pymongo
 
 from common import bus
 from common.mongo import database_name
-from tests.chaos.infra import STRIPE_KEY, ChaosStack
+from tests.chaos.infra import STRIPE_KEY, ChaosStack, quiet_pika
 from tests.chaos.load import Flow
 
 OPEN = ("CREATED", "AWAITING_PAYMENT")
@@ -137,7 +137,13 @@ def _peek_dead(connection: pika.BlockingConnection, queue: str, limit: int = 20)
 def read_broker(stack: ChaosStack) -> tuple[dict[str, int], dict[str, list[dict]]]:
     params = pika.URLParameters(stack.rabbit.url)
     params.connection_attempts, params.socket_timeout = 3, 5
-    connection = pika.BlockingConnection(params)
+    with quiet_pika():
+        return _read_broker(stack, pika.BlockingConnection(params))
+
+
+def _read_broker(
+    stack: ChaosStack, connection: pika.BlockingConnection
+) -> tuple[dict[str, int], dict[str, list[dict]]]:
     try:
         queued: dict[str, int] = {}
         for service in CONSUMERS:

@@ -51,11 +51,13 @@ class ChaosReport:
     lateness: list[tuple[float, float]]  # (expiresAt, seconds still open after it), if late
 
     def _label_of_due(self, due: float) -> str:
-        """The fault during which (from the kill to 2 s after the recovery) an order fell due."""
+        """The fault during which (from the kill to 2 s after the recovery) an order fell due;
+        the later one where two overlap."""
+        label = BETWEEN
         for index, run in enumerate(self.faults):
             if run.killed_at <= due <= self._window_end(index) + 2:
-                return run.label
-        return BETWEEN
+                label = run.label
+        return label
 
     def lateness_by_fault(self) -> dict[str, float]:
         """The most an order falling due during each fault was seen open after expiresAt."""
