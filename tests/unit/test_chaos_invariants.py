@@ -24,6 +24,12 @@ def order(id: str, ticket: str, status: str, due_in: float = -30) -> dict:
     }
 
 
+def intent(id: str, status: str, order_id: str) -> dict:
+    charge = id.replace("pi_", "ch_")
+    metadata = {"order_id": order_id}
+    return {"id": id, "status": status, "latest_charge": charge, "metadata": metadata}
+
+
 def consistent() -> Snapshot:
     """t1 sold to o1 (paid, charge kept), t2 released by o2 (expired), t3 held by o3 (not yet
     due); o4 paid late for t4 after it expired and was refunded."""
@@ -48,13 +54,10 @@ def consistent() -> Snapshot:
         ],
         unsent={"orders": 0, "tickets": 0},
         intents=[
-            {"id": "pi_1", "status": "succeeded", "latest_charge": "ch_1", "amount": 2500,
-             "metadata": {"order_id": "o1"}},
-            {"id": "pi_4", "status": "succeeded", "latest_charge": "ch_4", "amount": 2500,
-             "metadata": {"order_id": "o4"}},
-            {"id": "pi_2", "status": "requires_payment_method", "latest_charge": "ch_2",
-             "metadata": {"order_id": "o2"}},
-        ],  # fmt: skip
+            intent("pi_1", "succeeded", "o1"),
+            intent("pi_4", "succeeded", "o4"),
+            intent("pi_2", "requires_payment_method", "o2"),
+        ],
         refunds=[{"id": "re_4", "charge": "ch_4", "payment_intent": "pi_4"}],
         queued={},
         dead={"orders": [], "payments": []},
