@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -142,6 +142,24 @@ class PrivateRabbit:
     def start(self) -> None:
         self.spawn()
         self.wait()
+
+    def list_queues(self) -> dict[str, int]:
+        """Every queue and its messages (ready and unacknowledged), by rabbitmqctl: also the
+        queues whose names the harness does not know (retry or waiting queues)."""
+        ctl = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+        if not Path(ctl).exists():
+            ctl = shutil.which("rabbitmqctl") or ctl
+        node = self._env()["RABBITMQ_NODENAME"]
+        argv = [ctl, "-q", "-n", node, "list_queues", "--no-table-headers", "name", "messages"]
+        done = subprocess.run(
+            argv, env=self._env(), capture_output=True, text=True, timeout=60, check=True
+        )
+        queues = {}
+        for line in done.stdout.splitlines():
+            name, _, count = line.rpartition("\t")
+            if name and count.strip().isdigit():
+                queues[name] = int(count)
+        return queues
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -273,6 +291,7 @@ class ChaosStack:
     services: ServiceSet
     webhooks: WebhookRetrier
     hold_seconds: int
+    queue_names: list[str] = field(default_factory=list)  # the namespace's, as last listed
 
     @property
     def base_url(self) -> str:

@@ -35,7 +35,6 @@ OPEN = ("CREATED", "AWAITING_PAYMENT")
 HOLDING = (*OPEN, "COMPLETE")
 EXPIRY_SLACK = timedelta(seconds=2)
 CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration")
-DEFAULT_RETRY_DELAYS_MS = (200, 1000, 5000, 15000)
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,8 @@ class Snapshot:
     unsent: dict[str, int]  # service -> outbox documents not yet sent
     intents: list[dict]  # localstripe PaymentIntents
     refunds: list[dict]
-    queued: dict[str, int]  # queue -> messages waiting (main and retry queues)
-    dead: dict[str, list[dict]]  # service -> dead letters (peeked, left in place)
+    queued: dict[str, int]  # queue -> messages in it, every queue but the dead ones
+    dead: dict[str, list[dict]]  # dead queue -> its dead letters (peeked, left in place)
     taken_at: datetime
 
 
@@ -98,22 +97,7 @@ def _stripe_list(stack: ChaosStack, resource: str) -> list[dict]:
     return items
 
 
-def _queue_depth(connection: pika.BlockingConnection, queue: str) -> int:
-    """Messages ready in `queue`; 0 for a queue that does not exist (a passive declare of a
-    missing queue closes the channel, hence one channel per question)."""
-    channel = connection.channel()
-    try:
-        return channel.queue_declare(queue, passive=True).method.message_count
-    except pika.exceptions.ChannelClosedByBroker:
-        return 0
-    finally:
-        if channel.is_open:
-            channel.close()
-
-
 def _peek_dead(connection: pika.BlockingConnection, queue: str, limit: int = 20) -> list[dict]:
-    if _queue_depth(connection, queue) == 0:
-        return []
     channel = connection.channel()
     seen = []
     for _ in range(limit):
@@ -134,38 +118,81 @@ def _peek_dead(connection: pika.BlockingConnection, queue: str, limit: int = 20)
     return seen
 
 
-def read_broker(stack: ChaosStack) -> tuple[dict[str, int], dict[str, list[dict]]]:
+def _connect(stack: ChaosStack) -> pika.BlockingConnection:
     params = pika.URLParameters(stack.rabbit.url)
     params.connection_attempts, params.socket_timeout = 3, 5
+    return pika.BlockingConnection(params)
+
+
+def _ready_counts(stack: ChaosStack, names: Iterable[str]) -> dict[str, int]:
+    """Messages ready in each queue, by passive declares: cheap enough to poll (rabbitmqctl
+    starts an Erlang VM each time). A queue that does not exist closes the channel."""
+    counts = {}
     with quiet_pika():
-        return _read_broker(stack, pika.BlockingConnection(params))
-
-
-def _read_broker(
-    stack: ChaosStack, connection: pika.BlockingConnection
-) -> tuple[dict[str, int], dict[str, list[dict]]]:
-    try:
-        queued: dict[str, int] = {}
-        for service in CONSUMERS:
-            names = [bus.queue_name(stack.namespace, service)]
-            names += [
-                bus.retry_queue_name(stack.namespace, service, d) for d in DEFAULT_RETRY_DELAYS_MS
-            ]
+        connection = _connect(stack)
+        try:
+            channel = connection.channel()
             for name in names:
-                queued[name] = _queue_depth(connection, name)
-        dead = {
-            service: _peek_dead(connection, bus.dead_queue_name(stack.namespace, service))
-            for service in CONSUMERS
-        }
-        return queued, dead
-    finally:
+                try:
+                    counts[name] = channel.queue_declare(name, passive=True).method.message_count
+                except pika.exceptions.ChannelClosedByBroker:
+                    channel = connection.channel()
+        finally:
+            with contextlib.suppress(Exception):
+                connection.close()
+    return counts
+
+
+def list_queues(stack: ChaosStack) -> dict[str, int]:
+    """Every queue of the namespace with its messages (ready and unacknowledged), named by the
+    harness or not; remembered, so that polling can ask about each by name."""
+    queues = {
+        name: count
+        for name, count in stack.rabbit.list_queues().items()
+        if name.startswith(f"{stack.namespace}.")
+    }
+    stack.queue_names = sorted(set(stack.queue_names) | set(queues))
+    return queues
+
+
+def read_broker(
+    stack: ChaosStack, *, thorough: bool = False
+) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """(messages in each queue but the dead ones, the dead letters of each dead queue that has
+    any). `thorough`: every queue the broker has, by rabbitmqctl; otherwise the ones known."""
+    queues = list_queues(stack) if thorough else _ready_counts(stack, stack.queue_names)
+    queued = {name: count for name, count in queues.items() if not name.endswith(".dead")}
+    dead_queues = [name for name, count in queues.items() if name.endswith(".dead") and count]
+    dead: dict[str, list[dict]] = {}
+    if dead_queues:
+        with quiet_pika():
+            connection = _connect(stack)
+            try:
+                dead = {name: _peek_dead(connection, name) for name in dead_queues}
+            finally:
+                with contextlib.suppress(Exception):
+                    connection.close()
+    return queued, dead
+
+
+def wait_for_retries(stack: ChaosStack, timeout: float) -> bool:
+    """Until no message waits in a retry (or any other holding) queue: what a fault left to
+    retry is done before the next fault, so each is judged on its own. False on timeout."""
+    main = {bus.queue_name(stack.namespace, s) for s in CONSUMERS}
+    deadline = time.monotonic() + timeout
+    while True:
         with contextlib.suppress(Exception):
-            connection.close()
+            queued, _ = read_broker(stack)
+            if not any(count for name, count in queued.items() if name not in main):
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
 
 
 def snapshot(stack: ChaosStack) -> Snapshot:
     taken_at = datetime.now(UTC)
-    queued, dead = read_broker(stack)
+    queued, dead = read_broker(stack, thorough=True)
     return Snapshot(
         **read_databases(stack),
         intents=_stripe_list(stack, "payment_intents"),
@@ -289,12 +316,12 @@ def check(snap: Snapshot, flows: Iterable[Flow]) -> list[Violation]:
     found.extend(_check_charges(snap))
     found.extend(_check_flows(snap, flows))
 
-    for service, letters in snap.dead.items():
+    for queue, letters in snap.dead.items():
         for letter in letters:
             found.append(
                 Violation(
                     "dead letter",
-                    f"{service}: {letter['type']} {letter['event_id']}: {letter['error']}",
+                    f"{queue}: {letter['type']} {letter['event_id']}: {letter['error']}",
                     letter["timestamp"],
                 )
             )

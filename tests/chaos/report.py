@@ -24,6 +24,7 @@ class FaultRun:
     killed_at: float  # wall clock
     restarted_at: float  # running again (listening, or answering for the broker and Redis)
     recover_seconds: float | None  # from restarted_at to the first purchase through; None: never
+    drained: bool = True  # the retries it caused were done before the next fault
 
     @property
     def label(self) -> str:
@@ -156,7 +157,8 @@ class ChaosReport:
             "before the faults",
             "buyers were told: " + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())),
             "recover: from the restart to the first purchase shown COMPLETE again; "
-            "expiry late: the most an order due meanwhile was seen open after its expiresAt",
+            "expiry late: the most an order due meanwhile was seen open after its expiresAt; "
+            "retries left: events of it still waiting to be retried when the next fault came",
         ]
         return "\n".join([*summary, "", *lines])
 
@@ -189,6 +191,8 @@ def _row(
         recover = "never"
     else:
         recover = f"{run.recover_seconds:.1f}"
+    if run is not None and not run.drained:
+        recover += " (retries left)"
     unexpected = Counter(e.kind for e in errors if not e.expected)
     unexpected_cell = ", ".join(f"{k} {n}" for k, n in unexpected.most_common(3)) or "0"
     kinds_of_violation = Counter(v.invariant for v in violations)

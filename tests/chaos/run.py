@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.chaos.infra import ChaosStack, chaos_stack
-from tests.chaos.invariants import Violation, check, settle, snapshot
+from tests.chaos.invariants import (
+    Violation,
+    check,
+    list_queues,
+    settle,
+    snapshot,
+    wait_for_retries,
+)
 from tests.chaos.load import Load, Probe
 from tests.chaos.report import ChaosReport, FaultRun
 from tests.chaos.watch import ExpiryWatch
@@ -54,6 +61,7 @@ class ChaosSettings:
     gap_seconds: float  # calm between a recovery and the next kill
     recover_timeout: float  # a part not serving again after this is a failure
     settle_grace: float  # after the last order's expiresAt + 2 s, for the system to go quiet
+    drain_timeout: float  # after a recovery, for the retries it caused, before the next fault
 
 
 QUICK = ChaosSettings(
@@ -66,6 +74,7 @@ QUICK = ChaosSettings(
     gap_seconds=0.5,
     recover_timeout=45,
     settle_grace=5,
+    drain_timeout=10,
 )
 
 LONG = ChaosSettings(
@@ -78,6 +87,7 @@ LONG = ChaosSettings(
     gap_seconds=3,
     recover_timeout=90,
     settle_grace=15,
+    drain_timeout=40,
 )
 
 
@@ -94,6 +104,7 @@ def run_chaos(
         try:
             probe.sign_up()
             baseline = probe.recover(30)
+            list_queues(stack)  # every consumer has declared its queues by now
             load.start()
             time.sleep(settings.gap_seconds + 1)
             for round_ in range(1, settings.rounds + 1):
@@ -142,4 +153,5 @@ def inject(
     fault.restart(stack)
     restarted_at = time.time()
     took = probe.recover(settings.recover_timeout)
-    return FaultRun(fault.name, round_, killed_at, restarted_at, took)
+    drained = wait_for_retries(stack, settings.drain_timeout)
+    return FaultRun(fault.name, round_, killed_at, restarted_at, took, drained)
