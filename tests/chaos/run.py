@@ -10,15 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.chaos.infra import ChaosStack, chaos_stack
-from tests.chaos.invariants import (
-    Violation,
-    check,
-    list_queues,
-    settle,
-    snapshot,
-    wait_for_retries,
-)
+from tests.chaos.invariants import Violation, check
 from tests.chaos.load import Load, Probe
+from tests.chaos.observe import list_queues, settle, snapshot, wait_for_retries
 from tests.chaos.report import ChaosReport, FaultRun
 from tests.chaos.watch import ExpiryWatch
 

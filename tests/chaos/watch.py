@@ -11,8 +11,7 @@ import pymongo
 
 from common.mongo import database_name
 from tests.chaos.infra import ChaosStack
-
-OPEN = ("CREATED", "AWAITING_PAYMENT")
+from tests.chaos.observe import OPEN
 
 
 class ExpiryWatch:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.chaos.invariants import Snapshot, check
+from tests.chaos.invariants import check
 from tests.chaos.load import Flow, Plan
+from tests.chaos.observe import Snapshot
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
