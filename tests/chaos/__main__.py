@@ -29,14 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v})
     work_dir = Path(tempfile.mkdtemp(prefix="ticketing-chaos-"))
     started = time.monotonic()
+    failed = True
     try:
         report = run_chaos(work_dir, settings)
         print()
         print(report.render())
         print(f"({time.monotonic() - started:.0f}s in all)")
-        return 1 if report.failures() else 0
+        failed = bool(report.failures())
+        return 1 if failed else 0
     finally:
-        if args.keep or "report" not in locals() or report.failures():
+        if args.keep or failed:
             print(f"work directory kept: {work_dir}", file=sys.stderr)
         else:
             shutil.rmtree(work_dir, ignore_errors=True)

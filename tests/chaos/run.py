@@ -90,37 +90,16 @@ def run_chaos(
 ) -> ChaosReport:
     with chaos_stack(work_dir, settings.hold_seconds) as stack:
         say(f"stack up (namespace {stack.namespace}, logs in {work_dir / 'logs'})")
-        probe = Probe(stack.base_url)
         load = Load(stack.base_url, settings.users, settings.max_flows, settings.think_seconds)
-        runs: list[FaultRun] = []
+        probe = Probe(stack.base_url)
         watch = ExpiryWatch(stack)
         watch.start()
         try:
-            probe.sign_up()
-            baseline = probe.recover(30)
-            list_queues(stack)  # every consumer has declared its queues by now
-            load.start()
-            time.sleep(settings.gap_seconds + 1)
-            for round_ in range(1, settings.rounds + 1):
-                for fault in FAULTS:
-                    runs.append(inject(stack, fault, round_, settings, probe))
-                    last = runs[-1]
-                    say(
-                        f"{fault.name:<22} round {round_}: back after "
-                        f"{last.restarted_at - last.killed_at:.1f}s, serving "
-                        + (
-                            f"{last.recover_seconds:.1f}s later"
-                            if last.recover_seconds is not None
-                            else f"NOT within {settings.recover_timeout:.0f}s"
-                        )
-                    )
-                    time.sleep(settings.gap_seconds)
+            runs, baseline = faults_under_load(stack, settings, load, probe, say)
+            say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
+            settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
         finally:
-            load.finish()
-            probe.close()
-        say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
-        settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
-        watch.stop()
+            watch.stop()
         violations = check(snapshot(stack), [*load.flows, *probe.flows])
         violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
         return ChaosReport(
@@ -136,6 +115,40 @@ def run_chaos(
             lateness=watch.lateness(),
             log_dir=work_dir / "logs",
         )
+
+
+def faults_under_load(
+    stack: ChaosStack,
+    settings: ChaosSettings,
+    load: Load,
+    probe: Probe,
+    say: Callable[[str], None],
+) -> tuple[list[FaultRun], float | None]:
+    """Every fault in turn, `rounds` times, while the load runs; then the load stopped.
+    Returns the faults' runs and how long a purchase took before any fault."""
+    runs: list[FaultRun] = []
+    try:
+        probe.sign_up()
+        baseline = probe.recover(30)
+        list_queues(stack)  # every consumer has declared its queues by now
+        load.start()
+        time.sleep(settings.gap_seconds + 1)
+        for round_ in range(1, settings.rounds + 1):
+            for fault in FAULTS:
+                run = inject(stack, fault, round_, settings, probe)
+                runs.append(run)
+                serving = (
+                    f"{run.recover_seconds:.1f}s later"
+                    if run.recover_seconds is not None
+                    else f"NOT within {settings.recover_timeout:.0f}s"
+                )
+                back = run.restarted_at - run.killed_at
+                say(f"{fault.name:<22} round {round_}: back after {back:.1f}s, serving {serving}")
+                time.sleep(settings.gap_seconds)
+    finally:
+        load.finish()
+        probe.close()
+    return runs, baseline
 
 
 def inject(
