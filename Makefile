@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen lint lint-deploy proto-lint test test-unit test-integration test-e2e run clean lock
+.PHONY: all install gen lint lint-deploy proto-lint test test-unit test-integration test-e2e chaos run clean lock
 
 all: test
 
@@ -56,6 +56,12 @@ test-integration: install gen
 
 test-e2e: install gen
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The long chaos run (a short one is part of test-e2e): more users and flows, each process,
+# RabbitMQ and Redis killed twice, 8 s down each; prints a table per fault (client errors during
+# it, time to recover, invariant violations) and fails if any invariant broke.
+chaos: install gen
+	$(BIN)/python -m tests.chaos
 
 run: install gen
 	$(BIN)/ticketing run

@@ -1,0 +1,203 @@
+"""Reading the system's state where each fact lives: the services' own databases
+(`<namespace>_<service>`), Stripe (localstripe) and the broker's queues; and waiting, bounded,
+until it is quiet."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pika
+import pika.exceptions
+import pymongo
+
+from common import bus
+from common.mongo import database_name
+from tests.chaos.infra import STRIPE_KEY, ChaosStack, quiet_pika
+
+OPEN = ("CREATED", "AWAITING_PAYMENT")
+CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration")
+
+
+@dataclass
+class Snapshot:
+    orders: dict[str, dict]
+    order_tickets: dict[str, dict]  # orders' copy of the tickets
+    tickets: dict[str, dict]
+    payment_orders: dict[str, dict]  # payments' copy of the orders
+    payments: list[dict]
+    unsent: dict[str, int]  # service -> outbox documents not yet sent
+    intents: list[dict]  # localstripe PaymentIntents
+    refunds: list[dict]
+    queued: dict[str, int]  # queue -> messages in it, every queue but the dead ones
+    dead: dict[str, list[dict]]  # dead queue -> its dead letters (peeked, left in place)
+    taken_at: datetime
+
+
+def _by_id(docs: Iterable[dict]) -> dict[str, dict]:
+    return {d["_id"]: d for d in docs}
+
+
+def read_databases(stack: ChaosStack) -> dict[str, Any]:
+    with pymongo.MongoClient(stack.mongo_url, tz_aware=True) as client:
+
+        def db(service: str):
+            return client[database_name(stack.namespace, service)]
+
+        return {
+            "orders": _by_id(db("orders").orders.find()),
+            "order_tickets": _by_id(db("orders").tickets.find()),
+            "tickets": _by_id(db("tickets").tickets.find()),
+            "payment_orders": _by_id(db("payments").orders.find()),
+            "payments": list(db("payments").payments.find()),
+            "unsent": {s: db(s).outbox.count_documents({"sent_at": None}) for s in CONSUMERS},
+        }
+
+
+def _stripe_list(stack: ChaosStack, resource: str) -> list[dict]:
+    items: list[dict] = []
+    params: dict[str, Any] = {"limit": 100}
+    headers = {"authorization": f"Bearer {STRIPE_KEY}"}
+    for _ in range(1000):  # bounded: 100,000 objects
+        reply = httpx.get(f"{stack.stripe_url}/v1/{resource}", params=params, headers=headers)
+        reply.raise_for_status()
+        page = reply.json()
+        items.extend(page["data"])
+        if not page.get("has_more") or not page["data"]:
+            break
+        params["starting_after"] = page["data"][-1]["id"]
+    return items
+
+
+def _peek_dead(connection: pika.BlockingConnection, queue: str, limit: int = 20) -> list[dict]:
+    channel = connection.channel()
+    seen = []
+    for _ in range(limit):
+        method, props, body = channel.basic_get(queue, auto_ack=False)
+        if method is None:
+            break
+        headers = props.headers or {}
+        seen.append(
+            {
+                "type": props.type,
+                "event_id": props.message_id,
+                "timestamp": props.timestamp,
+                "error": headers.get(bus.ERROR_HEADER),
+                "body": body.decode(errors="replace")[:300],
+            }
+        )
+    channel.close()  # unacked: they stay in the queue
+    return seen
+
+
+def _connect(stack: ChaosStack) -> pika.BlockingConnection:
+    params = pika.URLParameters(stack.rabbit.url)
+    params.connection_attempts, params.socket_timeout = 3, 5
+    return pika.BlockingConnection(params)
+
+
+def _ready_counts(stack: ChaosStack, names: Iterable[str]) -> dict[str, int]:
+    """Messages ready in each queue, by passive declares: cheap enough to poll (rabbitmqctl
+    starts an Erlang VM each time). A queue that does not exist closes the channel."""
+    counts = {}
+    with quiet_pika():
+        connection = _connect(stack)
+        try:
+            channel = connection.channel()
+            for name in names:
+                try:
+                    counts[name] = channel.queue_declare(name, passive=True).method.message_count
+                except pika.exceptions.ChannelClosedByBroker:
+                    channel = connection.channel()
+        finally:
+            with contextlib.suppress(Exception):
+                connection.close()
+    return counts
+
+
+def list_queues(stack: ChaosStack) -> dict[str, int]:
+    """Every queue of the namespace with its messages (ready and unacknowledged), named by the
+    harness or not; remembered, so that polling can ask about each by name."""
+    queues = {
+        name: count
+        for name, count in stack.rabbit.list_queues().items()
+        if name.startswith(f"{stack.namespace}.")
+    }
+    stack.queue_names = sorted(set(stack.queue_names) | set(queues))
+    return queues
+
+
+def read_broker(
+    stack: ChaosStack, *, thorough: bool = False
+) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """(messages in each queue but the dead ones, the dead letters of each dead queue that has
+    any). `thorough`: every queue the broker has, by rabbitmqctl; otherwise the ones known."""
+    queues = list_queues(stack) if thorough else _ready_counts(stack, stack.queue_names)
+    queued = {name: count for name, count in queues.items() if not name.endswith(".dead")}
+    dead_queues = [name for name, count in queues.items() if name.endswith(".dead") and count]
+    dead: dict[str, list[dict]] = {}
+    if dead_queues:
+        with quiet_pika():
+            connection = _connect(stack)
+            try:
+                dead = {name: _peek_dead(connection, name) for name in dead_queues}
+            finally:
+                with contextlib.suppress(Exception):
+                    connection.close()
+    return queued, dead
+
+
+def wait_for_retries(stack: ChaosStack, timeout: float) -> bool:
+    """Until no message waits in a retry (or any other holding) queue: what a fault left to
+    retry is done before the next fault, so each is judged on its own. False on timeout."""
+    main = {bus.queue_name(stack.namespace, s) for s in CONSUMERS}
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            queued, _ = read_broker(stack)
+            if not any(count for name, count in queued.items() if name not in main):
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+
+
+def snapshot(stack: ChaosStack) -> Snapshot:
+    taken_at = datetime.now(UTC)
+    queued, dead = read_broker(stack, thorough=True)
+    return Snapshot(
+        **read_databases(stack),
+        intents=_stripe_list(stack, "payment_intents"),
+        refunds=_stripe_list(stack, "refunds"),
+        queued=queued,
+        dead=dead,
+        taken_at=taken_at,
+    )
+
+
+def settle(stack: ChaosStack, timeout: float) -> tuple[bool, str]:
+    """Waits (bounded) until the system is quiet: every order terminal, every outbox sent,
+    every queue empty. Returns whether it got there, and what was still moving if not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            state = read_databases(stack)
+            queued, _ = read_broker(stack)
+            busy = {
+                "open orders": sum(o["status"] in OPEN for o in state["orders"].values()),
+                "unsent events": sum(state["unsent"].values()),
+                "queued messages": sum(queued.values()),
+                "webhooks not yet accepted": stack.webhooks.pending,
+            }
+        except Exception as exc:  # a part still coming back; look again
+            busy = {f"unreadable ({type(exc).__name__}: {exc})": 1}
+        if not any(busy.values()):
+            return True, ""
+        if time.monotonic() > deadline:
+            return False, ", ".join(f"{k}: {v}" for k, v in busy.items() if v)
+        time.sleep(0.5)

@@ -1,0 +1,164 @@
+"""One chaos run: the stack up, the load on, each fault in turn (SIGKILL, down for a while,
+restarted on the same port, then timed until a purchase goes through end to end again), the
+load off, a bounded wait until the system is quiet, and the invariants checked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.chaos.infra import ChaosStack, chaos_stack
+from tests.chaos.invariants import Violation, check
+from tests.chaos.load import Load, Probe
+from tests.chaos.observe import list_queues, settle, snapshot, wait_for_retries
+from tests.chaos.report import ChaosReport, FaultRun
+from tests.chaos.watch import ExpiryWatch
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    kill: Callable[[ChaosStack], None]
+    restart: Callable[[ChaosStack], None]
+
+
+def _service(name: str) -> Fault:
+    return Fault(name, lambda s: s.services.kill(name), lambda s: s.services.start(name))
+
+
+FAULTS: tuple[Fault, ...] = (
+    *(_service(n) for n in ("orders", "tickets", "payments", "expiration", "auth", "gateway")),
+    Fault("rabbitmq", lambda s: s.rabbit.kill(), lambda s: s.rabbit.start()),
+    Fault(
+        "redis (with data)",
+        lambda s: s.redis.kill(),
+        lambda s: s.redis.start(keep_data=True),
+    ),
+    Fault(
+        "redis (without data)",
+        lambda s: s.redis.kill(),
+        lambda s: s.redis.start(keep_data=False),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ChaosSettings:
+    users: int  # concurrent buyer/seller pairs
+    max_flows: int  # per user, a bound on top of the time the faults take
+    think_seconds: float  # pause between a user's flows
+    down_seconds: float  # how long each killed part stays down
+    rounds: int  # times through FAULTS
+    hold_seconds: int  # ORDER_EXPIRATION_SECONDS: unpaid orders expire during the run
+    gap_seconds: float  # calm between a recovery and the next kill
+    recover_timeout: float  # a part not serving again after this is a failure
+    settle_grace: float  # after the last order's expiresAt + 2 s, for the system to go quiet
+    drain_timeout: float  # after a recovery, for the retries it caused, before the next fault
+
+
+QUICK = ChaosSettings(
+    users=3,
+    max_flows=150,
+    think_seconds=0.3,
+    down_seconds=3,
+    rounds=1,
+    hold_seconds=6,
+    gap_seconds=0.5,
+    recover_timeout=45,
+    settle_grace=5,
+    drain_timeout=10,
+)
+
+LONG = ChaosSettings(
+    users=6,
+    max_flows=400,
+    think_seconds=0.2,
+    down_seconds=8,
+    rounds=2,
+    hold_seconds=10,
+    gap_seconds=3,
+    recover_timeout=90,
+    settle_grace=15,
+    drain_timeout=40,
+)
+
+
+def run_chaos(
+    work_dir: Path, settings: ChaosSettings, say: Callable[[str], None] = print
+) -> ChaosReport:
+    with chaos_stack(work_dir, settings.hold_seconds) as stack:
+        say(f"stack up (namespace {stack.namespace}, logs in {work_dir / 'logs'})")
+        load = Load(stack.base_url, settings.users, settings.max_flows, settings.think_seconds)
+        probe = Probe(stack.base_url)
+        watch = ExpiryWatch(stack)
+        watch.start()
+        try:
+            runs, baseline = faults_under_load(stack, settings, load, probe, say)
+            say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
+            settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
+        finally:
+            watch.stop()
+        violations = check(snapshot(stack), [*load.flows, *probe.flows])
+        violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
+        return ChaosReport(
+            settings=settings,
+            faults=runs,
+            flows=load.flows,
+            errors=load.errors.snapshot(),
+            violations=violations,
+            settled=settled,
+            still_busy=busy,
+            baseline_seconds=baseline,
+            crashes=load.crashes,
+            lateness=watch.lateness(),
+            log_dir=work_dir / "logs",
+        )
+
+
+def faults_under_load(
+    stack: ChaosStack,
+    settings: ChaosSettings,
+    load: Load,
+    probe: Probe,
+    say: Callable[[str], None],
+) -> tuple[list[FaultRun], float | None]:
+    """Every fault in turn, `rounds` times, while the load runs; then the load stopped.
+    Returns the faults' runs and how long a purchase took before any fault."""
+    runs: list[FaultRun] = []
+    try:
+        probe.sign_up()
+        baseline = probe.recover(30)
+        list_queues(stack)  # every consumer has declared its queues by now
+        load.start()
+        time.sleep(settings.gap_seconds + 1)
+        for round_ in range(1, settings.rounds + 1):
+            for fault in FAULTS:
+                run = inject(stack, fault, round_, settings, probe)
+                runs.append(run)
+                serving = (
+                    f"{run.recover_seconds:.1f}s later"
+                    if run.recover_seconds is not None
+                    else f"NOT within {settings.recover_timeout:.0f}s"
+                )
+                back = run.restarted_at - run.killed_at
+                say(f"{fault.name:<22} round {round_}: back after {back:.1f}s, serving {serving}")
+                time.sleep(settings.gap_seconds)
+    finally:
+        load.finish()
+        probe.close()
+    return runs, baseline
+
+
+def inject(
+    stack: ChaosStack, fault: Fault, round_: int, settings: ChaosSettings, probe: Probe
+) -> FaultRun:
+    killed_at = time.time()
+    fault.kill(stack)
+    time.sleep(settings.down_seconds)
+    fault.restart(stack)
+    restarted_at = time.time()
+    took = probe.recover(settings.recover_timeout)
+    drained = wait_for_retries(stack, settings.drain_timeout)
+    return FaultRun(fault.name, round_, killed_at, restarted_at, took, drained)

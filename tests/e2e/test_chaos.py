@@ -1,0 +1,28 @@
+"""The system under faults: purchase flows (paid, declined, left to expire) from concurrent
+users while orders, tickets, payments, expiration, auth, the gateway, RabbitMQ and Redis (with
+its data, then without) are each killed with SIGKILL and brought back on the same port. Then
+nothing may be lost or doubled: see tests/chaos/invariants.py. The short version of
+`make chaos`; every part of it is private (broker, Redis, database, Stripe, ports)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chaos.run import FAULTS, QUICK, run_chaos
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
+
+
+def test_every_invariant_holds_through_each_kill(tmp_path):
+    report = run_chaos(tmp_path, QUICK)  # its progress is shown with the output
+    print(report.render())  # shown with -s, or with the failure below
+
+    assert [r.fault for r in report.faults] == [f.name for f in FAULTS]
+    assert len(report.flows) >= len(FAULTS), "too little load to prove anything"
+    assert {f.answer for f in report.flows} >= {"paid", "declined", "left"}
+    failures = report.failures()
+    assert not failures, (
+        f"{len(failures)} failures under chaos:\n"
+        + "\n".join(f"  - {line}" for line in failures[:60])
+        + f"\n\n{report.table()}\nservice logs: {report.log_dir}"
+    )
