@@ -108,6 +108,13 @@ class CommonSettings(FromEnv):
     event_retry_delays_ms: tuple[int, ...] = (200, 1000, 5000, 15000)
     # Seconds a server lets in-flight calls finish after SIGTERM.
     shutdown_grace_seconds: float = 10.0
+    # How long sent outbox documents and processed-event ids are kept. An id forgotten, the same
+    # event arriving again would be applied again: keep it longer than any redelivery can take,
+    # dead letters replayed by an operator included.
+    event_retention_hours: float = 168.0
+    # Seconds another replica's relay waits before publishing events a relay claimed and did not
+    # mark sent (it died or stalled mid-batch); longer than one batch takes to publish.
+    outbox_claim_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         ns = self.ticketing_namespace
@@ -117,6 +124,10 @@ class CommonSettings(FromEnv):
             raise ConfigError("EVENT_MAX_ATTEMPTS must be at least 1")
         if not self.event_retry_delays_ms:
             raise ConfigError("EVENT_RETRY_DELAYS_MS needs at least one delay")
+        if self.event_retention_hours <= 0:
+            raise ConfigError("EVENT_RETENTION_HOURS must be positive")
+        if self.outbox_claim_seconds <= 0:
+            raise ConfigError("OUTBOX_CLAIM_SECONDS must be positive")
 
     @property
     def namespace(self) -> str:

@@ -36,7 +36,9 @@ def database_name(namespace: str, service: str) -> str:
 
 
 async def ensure_outbox_indexes(db: AsyncDatabase) -> None:
+    # Serves the relay (unsent, oldest first) and the retention purge (sent before a date).
     await db[OUTBOX].create_index([("sent_at", ASCENDING), ("order_key", ASCENDING)])
+    await db[INBOX].create_index([("at", ASCENDING)])
 
 
 class Aggregate(Protocol):

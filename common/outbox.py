@@ -2,18 +2,27 @@
 
 It wakes when a unit of work commits and also polls, so events left unsent by a crash between
 commit and publish, or by a broker outage, go out once things recover, with no one stepping in.
-A relay that dies between publish and mark publishes again: consumers drop the duplicate by id.
+
+Every replica of a service runs a relay on the same outbox, so a relay first claims the
+documents it is about to publish: it stamps them with its id and a lease (`claimed_until`), and
+another relay skips them until that lease expires. Each document is thus published by one relay;
+one that dies holding a claim only delays its documents by the lease, after which any replica
+takes them. A relay that dies between publish and mark (or stalls past its lease) publishes
+again: consumers drop the duplicate by id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+
+from common.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -28,33 +37,90 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         batch_size: int = 100,
         max_backoff_seconds: float = 10.0,
+        claim_seconds: float = 10.0,
+        clock: Clock | None = None,
     ) -> None:
         self.outbox = outbox
         self.publish = publish
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.max_backoff = max_backoff_seconds
+        self.lease = timedelta(seconds=claim_seconds)
+        self.clock = clock or SystemClock()
+        # One id per relay object (per process): a restarted process is another claimant.
+        self.relay_id = uuid.uuid4().hex
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         """Called after a commit that wrote events; safe from the event loop's thread only."""
         self._wake.set()
 
+    def _claimable(self) -> dict[str, Any]:
+        """Unsent documents no other relay holds a live claim on (ours count as free: a batch
+        that failed or was interrupted is taken up again at once, not after the lease)."""
+        return {
+            "sent_at": None,
+            "$or": [
+                {"claimed_until": None},
+                {"claimed_until": {"$lte": self.clock.now()}},
+                {"claimed_by": self.relay_id},
+            ],
+        }
+
+    async def _claim_batch(self) -> tuple[list[dict[str, Any]], bool]:
+        """Claims up to a batch of the oldest claimable documents; returns those this relay won,
+        oldest first, and whether more may be left to claim."""
+        claimable = self._claimable()
+        candidates = (
+            await self.outbox.find(claimable).sort("order_key", 1).limit(self.batch_size).to_list()
+        )
+        more = len(candidates) == self.batch_size
+        if not candidates:
+            return [], more
+        ids = [doc["_id"] for doc in candidates]
+        # Each document is claimed atomically against the same filter, so another relay racing
+        # for the same candidates wins some, this one the rest, none both.
+        claim = await self.outbox.update_many(
+            {"_id": {"$in": ids}, **claimable},
+            {"$set": {"claimed_by": self.relay_id, "claimed_until": self.clock.now() + self.lease}},
+        )
+        if claim.matched_count == len(ids):  # the common case: nobody raced us
+            return candidates, more
+        won = {"_id": {"$in": ids}, "claimed_by": self.relay_id, "sent_at": None}
+        return await self.outbox.find(won).sort("order_key", 1).to_list(), more
+
+    async def _release(self, docs: list[dict[str, Any]]) -> None:
+        """Lets other relays take a batch this one could not publish, without waiting for the
+        lease; if the database is down too, the lease expires on its own."""
+        try:
+            await self.outbox.update_many(
+                {"_id": {"$in": [d["_id"] for d in docs]}, "claimed_by": self.relay_id},
+                {"$set": {"claimed_until": None}},
+            )
+        except Exception as exc:
+            log.debug("could not release an outbox claim", extra={"error": str(exc)})
+
     async def publish_pending(self) -> int:
-        """Publishes everything unsent, oldest first; returns how many went out."""
+        """Publishes everything unsent that no other relay holds, oldest first; returns how many
+        went out."""
         sent = 0
         while True:
-            cursor = self.outbox.find({"sent_at": None}).sort("order_key", 1).limit(self.batch_size)
-            docs = await cursor.to_list()
+            docs, more = await self._claim_batch()
             if not docs:
-                return sent
-            await self.publish(docs)
+                if not more:
+                    return sent
+                continue  # other relays won every candidate: look for the next ones
+            try:
+                await self.publish(docs)
+            except Exception:
+                await self._release(docs)
+                raise
             await self.outbox.update_many(
-                {"_id": {"$in": [d["_id"] for d in docs]}},
-                {"$set": {"sent_at": datetime.now(UTC)}},
+                {"_id": {"$in": [d["_id"] for d in docs]}, "claimed_by": self.relay_id},
+                {"$set": {"sent_at": self.clock.now()}},
             )
             sent += len(docs)
-            if len(docs) < self.batch_size:
+            if not more:
                 return sent
 
     async def run(self) -> None:
