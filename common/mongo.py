@@ -9,6 +9,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 from google.protobuf.message import Message
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 INBOX = "processed_events"
+# An outbox document's `claimed_until` while no relay holds it (a date, not null, so "claimable"
+# is one range on an index: `claimed_until <= now`).
+UNCLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def mongo_client(url: str) -> AsyncMongoClient:
@@ -36,8 +40,13 @@ def database_name(namespace: str, service: str) -> str:
 
 
 async def ensure_outbox_indexes(db: AsyncDatabase) -> None:
-    # Serves the relay (unsent, oldest first) and the retention purge (sent before a date).
-    await db[OUTBOX].create_index([("sent_at", ASCENDING), ("order_key", ASCENDING)])
+    outbox = db[OUTBOX]
+    # Unsent, oldest first (a relay on MongoDB), and sent before a date (the retention purge).
+    await outbox.create_index([("sent_at", ASCENDING), ("order_key", ASCENDING)])
+    # Claimable, and claimed by compare-and-set (see common.outbox).
+    await outbox.create_index(
+        [("sent_at", ASCENDING), ("claimed_until", ASCENDING), ("_id", ASCENDING)]
+    )
     await db[INBOX].create_index([("at", ASCENDING)])
 
 
@@ -120,6 +129,7 @@ class UnitOfWork:
                         **events.message_doc(env.event, env.event_id, env.app_id, now),
                         "order_key": f"{stamp:020d}-{i:05d}",
                         "sent_at": None,
+                        "claimed_until": UNCLAIMED,
                     }
                     for i, env in enumerate(outgoing)
                 ],

@@ -23,6 +23,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from common.clock import Clock, SystemClock
+from common.mongo import UNCLAIMED
 
 log = logging.getLogger(__name__)
 
@@ -55,47 +56,51 @@ class OutboxRelay:
         """Called after a commit that wrote events; safe from the event loop's thread only."""
         self._wake.set()
 
-    def _claimable(self) -> dict[str, Any]:
-        """Unsent documents no other relay holds a live claim on (ours count as free: a batch
-        that failed or was interrupted is taken up again at once, not after the lease)."""
-        return {
-            "sent_at": None,
-            "$or": [
-                {"claimed_until": None},
-                {"claimed_until": {"$lte": self.clock.now()}},
-                {"claimed_by": self.relay_id},
-            ],
-        }
-
     async def _claim_batch(self) -> tuple[list[dict[str, Any]], bool]:
         """Claims up to a batch of the oldest claimable documents; returns those this relay won,
         oldest first, and whether more may be left to claim."""
-        claimable = self._claimable()
+        now = self.clock.now()
         candidates = (
-            await self.outbox.find(claimable).sort("order_key", 1).limit(self.batch_size).to_list()
+            await self.outbox.find({"sent_at": None, "claimed_until": {"$lte": now}})
+            .sort("order_key", 1)
+            .limit(self.batch_size)
+            .to_list()
         )
         more = len(candidates) == self.batch_size
-        if not candidates:
-            return [], more
-        ids = [doc["_id"] for doc in candidates]
-        # Each document is claimed atomically against the same filter, so another relay racing
-        # for the same candidates wins some, this one the rest, none both.
-        claim = await self.outbox.update_many(
-            {"_id": {"$in": ids}, **claimable},
-            {"$set": {"claimed_by": self.relay_id, "claimed_until": self.clock.now() + self.lease}},
-        )
-        if claim.matched_count == len(ids):  # the common case: nobody raced us
+        # Compare-and-set on the lease each candidate was read with: a document another relay
+        # claimed meanwhile has a new `claimed_until` and no longer matches, so of relays
+        # racing for the same candidates each wins some, none the same one. (Equalities and
+        # one `$in`: a filter SecantusDB serves from the (sent_at, claimed_until, _id) index.)
+        by_lease: dict[Any, list[Any]] = {}
+        for doc in candidates:
+            by_lease.setdefault(doc["claimed_until"], []).append(doc["_id"])
+        won = 0
+        for lease, ids in by_lease.items():
+            claim = await self.outbox.update_many(
+                {"sent_at": None, "claimed_until": lease, "_id": {"$in": ids}},
+                {"$set": {"claimed_by": self.relay_id, "claimed_until": now + self.lease}},
+            )
+            won += claim.matched_count
+        if won == len(candidates):  # the common case: nobody raced us
             return candidates, more
-        won = {"_id": {"$in": ids}, "claimed_by": self.relay_id, "sent_at": None}
-        return await self.outbox.find(won).sort("order_key", 1).to_list(), more
+        ids = [doc["_id"] for doc in candidates]
+        mine = await self.outbox.find({"_id": {"$in": ids}}).sort("order_key", 1).to_list()
+        return [d for d in mine if d.get("claimed_by") == self.relay_id and not d["sent_at"]], more
+
+    async def adopt_unclaimed(self) -> None:
+        """Makes claimable the documents written without a `claimed_until` (by a replica of the
+        previous version, during a rolling update), which the claim query would never see."""
+        await self.outbox.update_many(
+            {"sent_at": None, "claimed_until": None}, {"$set": {"claimed_until": UNCLAIMED}}
+        )
 
     async def _release(self, docs: list[dict[str, Any]]) -> None:
-        """Lets other relays take a batch this one could not publish, without waiting for the
-        lease; if the database is down too, the lease expires on its own."""
+        """Lets any relay (this one included) take a batch this one could not publish, without
+        waiting for the lease; if the database is down too, the lease expires on its own."""
         try:
             await self.outbox.update_many(
                 {"_id": {"$in": [d["_id"] for d in docs]}, "claimed_by": self.relay_id},
-                {"$set": {"claimed_until": None}},
+                {"$set": {"claimed_until": UNCLAIMED}},
             )
         except Exception as exc:
             log.debug("could not release an outbox claim", extra={"error": str(exc)})
@@ -112,11 +117,18 @@ class OutboxRelay:
                 continue  # other relays won every candidate: look for the next ones
             try:
                 await self.publish(docs)
+            except asyncio.CancelledError:
+                # Stopping (the last pass of ServiceProcess.stop comes next): hand the batch
+                # back. Shielded, so the release itself is not cancelled halfway.
+                await asyncio.shield(self._release(docs))
+                raise
             except Exception:
                 await self._release(docs)
                 raise
+            # By id alone (an index lookup): if this relay's lease ran out mid-publish and
+            # another took the batch, that one publishes it too, and marking it now is harmless.
             await self.outbox.update_many(
-                {"_id": {"$in": [d["_id"] for d in docs]}, "claimed_by": self.relay_id},
+                {"_id": {"$in": [d["_id"] for d in docs]}},
                 {"$set": {"sent_at": self.clock.now()}},
             )
             sent += len(docs)
@@ -125,9 +137,12 @@ class OutboxRelay:
 
     async def run(self) -> None:
         backoff = self.poll_seconds
+        woken = False
         while True:
             self._wake.clear()  # before publishing, so a commit made meanwhile is not missed
             try:
+                if not woken:  # on the poll only: a commit's wake-up goes straight to publishing
+                    await self.adopt_unclaimed()
                 await self.publish_pending()
                 backoff = self.poll_seconds
             except asyncio.CancelledError:
@@ -137,5 +152,6 @@ class OutboxRelay:
                 backoff = min(self.max_backoff, backoff * 2)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                woken = True
             except TimeoutError:
-                pass
+                woken = False

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from common import events
 from common.bus import RabbitPublisher
 from common.clock import FrozenClock
 from common.mongo import INBOX, OUTBOX, UnitOfWork, database_name, mongo_client, retry_transient
@@ -152,14 +153,11 @@ async def test_a_relay_that_dies_mid_batch_leaves_its_events_to_another_after_th
 
     async def hangs(docs):
         claimed.set()
-        await asyncio.Event().wait()  # the process freezes, then is killed
+        await asyncio.Event().wait()  # the process froze or lost the network: it never returns
 
     doomed = OutboxRelay(db[OUTBOX], hangs, claim_seconds=10, clock=clock)
-    dying = asyncio.create_task(doomed.publish_pending())
+    dead = asyncio.create_task(doomed.publish_pending())
     await asyncio.wait_for(claimed.wait(), 10)
-    dying.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await dying
 
     publisher = RabbitPublisher(amqp_url, namespace)
     survivor = OutboxRelay(db[OUTBOX], publisher.publish, poll_seconds=0.05, clock=clock)
@@ -177,6 +175,9 @@ async def test_a_relay_that_dies_mid_batch_leaves_its_events_to_another_after_th
             seen = await asyncio.to_thread(tap.wait_for, 4)
     finally:
         await publisher.close()
+        dead.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dead
     assert user_ids(seen) == ["later", "u0", "u1", "u2"]
     assert await db[OUTBOX].count_documents({"sent_at": None}) == 0
     everything = await asyncio.to_thread(seen_until_sentinel, tap, amqp_url, namespace)
@@ -244,3 +245,21 @@ async def test_sent_events_and_processed_ids_are_forgotten_after_the_retention(
     # The id kept still stops a redelivery of its event.
     async with UnitOfWork(mongo, db, "probe", clock) as uow:
         assert await uow.already_processed("recent-event")
+
+
+async def test_events_written_by_the_previous_version_are_published(
+    mongo, db, namespace, amqp_url, tap
+):
+    # During a rolling update, a replica of the previous version writes documents that carry no
+    # claim fields at all.
+    event = user_created("legacy")
+    doc = events.message_doc(event, "legacy-event", "probe", FrozenClock().now())
+    await db[OUTBOX].insert_one({**doc, "order_key": "0", "sent_at": None})
+
+    publisher = RabbitPublisher(amqp_url, namespace)
+    try:
+        async with running(OutboxRelay(db[OUTBOX], publisher.publish, poll_seconds=0.05)):
+            seen = await asyncio.to_thread(tap.wait_for, 1)
+    finally:
+        await publisher.close()
+    assert user_ids(seen) == ["legacy"]
