@@ -3,21 +3,25 @@
 It wakes when a unit of work commits and also polls, so events left unsent by a crash between
 commit and publish, or by a broker outage, go out once things recover, with no one stepping in.
 
-Every replica of a service runs a relay on the same outbox, so a relay first claims the
-documents it is about to publish: it stamps them with its id and a lease (`claimed_until`), and
-another relay skips them until that lease expires. Each document is thus published by one relay;
-one that dies holding a claim only delays its documents by the lease, after which any replica
-takes them. A relay that dies between publish and mark (or stalls past its lease) publishes
-again: consumers drop the duplicate by id.
+Every replica of a service runs a relay on the same outbox, so each document is claimed by one
+relay before it is published: it carries the relay's id and a lease (`claimed_until`), and other
+relays skip it until that lease expires. A unit of work claims its events for its own process's
+relay in the committing transaction, then wakes it with their ids: the relay publishes them at
+once, with no claim to write (one read, one publish, one write per batch). Anything else (events
+of a relay that died, or that failed to publish and let go, or written without a relay) is
+claimed by compare-and-set once its lease is over, by whichever relay polls first. A relay that
+dies holding a claim thus delays its events by the lease at most. One that dies between publish
+and mark (or stalls past its lease) publishes again: consumers drop the duplicate by id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -51,10 +55,34 @@ class OutboxRelay:
         # One id per relay object (per process): a restarted process is another claimant.
         self.relay_id = uuid.uuid4().hex
         self._wake = asyncio.Event()
+        # Ids of events committed in this process and claimed for this relay, oldest first.
+        self._own: dict[str, None] = {}
 
-    def wake(self) -> None:
+    def claim_fields(self, now: datetime) -> dict[str, Any]:
+        """What a unit of work writes on the events it commits, so they are this relay's."""
+        return {"claimed_by": self.relay_id, "claimed_until": now + self.lease}
+
+    def wake(self, event_ids: Sequence[str] = ()) -> None:
         """Called after a commit that wrote events; safe from the event loop's thread only."""
+        self._own.update(dict.fromkeys(event_ids))
         self._wake.set()
+
+    async def _take_own_batch(self) -> list[dict[str, Any]]:
+        """The next batch of events committed here, oldest first, that are still this relay's
+        with time to spare (an event whose lease is nearly over is left to the claim path, so
+        no other relay can take it while it is being published here)."""
+        ids = list(itertools.islice(self._own, self.batch_size))
+        safe_until = self.clock.now() + self.lease / 2
+        docs = await self.outbox.find({"_id": {"$in": ids}}).sort("order_key", 1).to_list()
+        for event_id in ids:  # once read: if publishing fails, the claim path takes them up
+            del self._own[event_id]
+        return [
+            d
+            for d in docs
+            if d["sent_at"] is None
+            and d.get("claimed_by") == self.relay_id
+            and d["claimed_until"] > safe_until
+        ]
 
     async def _claim_batch(self) -> tuple[list[dict[str, Any]], bool]:
         """Claims up to a batch of the oldest claimable documents; returns those this relay won,
@@ -109,31 +137,39 @@ class OutboxRelay:
         """Publishes everything unsent that no other relay holds, oldest first; returns how many
         went out."""
         sent = 0
+        while self._own:
+            docs = await self._take_own_batch()
+            if docs:
+                await self._publish_and_mark(docs)
+                sent += len(docs)
         while True:
             docs, more = await self._claim_batch()
             if not docs:
                 if not more:
                     return sent
                 continue  # other relays won every candidate: look for the next ones
-            try:
-                await self.publish(docs)
-            except asyncio.CancelledError:
-                # Stopping (the last pass of ServiceProcess.stop comes next): hand the batch
-                # back. Shielded, so the release itself is not cancelled halfway.
-                await asyncio.shield(self._release(docs))
-                raise
-            except Exception:
-                await self._release(docs)
-                raise
-            # By id alone (an index lookup): if this relay's lease ran out mid-publish and
-            # another took the batch, that one publishes it too, and marking it now is harmless.
-            await self.outbox.update_many(
-                {"_id": {"$in": [d["_id"] for d in docs]}},
-                {"$set": {"sent_at": self.clock.now()}},
-            )
+            await self._publish_and_mark(docs)
             sent += len(docs)
             if not more:
                 return sent
+
+    async def _publish_and_mark(self, docs: list[dict[str, Any]]) -> None:
+        try:
+            await self.publish(docs)
+        except asyncio.CancelledError:
+            # Stopping (the last pass of ServiceProcess.stop comes next): hand the batch
+            # back. Shielded, so the release itself is not cancelled halfway.
+            await asyncio.shield(self._release(docs))
+            raise
+        except Exception:
+            await self._release(docs)
+            raise
+        # By id alone (an index lookup): if this relay's lease ran out mid-publish and
+        # another took the batch, that one publishes it too, and marking it now is harmless.
+        await self.outbox.update_many(
+            {"_id": {"$in": [d["_id"] for d in docs]}},
+            {"$set": {"sent_at": self.clock.now()}},
+        )
 
     async def run(self) -> None:
         backoff = self.poll_seconds

@@ -78,10 +78,10 @@ class Infrastructure:
 
     def unit_of_work(self, kind: type[U]) -> Callable[[], U]:
         """Makes a fresh `kind` (a UnitOfWork subclass) per transaction, on this service's
-        database, with commits waking the outbox relay."""
+        database, its events claimed for this process's outbox relay, which commits wake."""
         mongo, db, relay = self.mongo, self.db, self.relay
         assert mongo is not None and db is not None and relay is not None
-        return lambda: kind(mongo, db, self.name, self.clock, on_commit=relay.wake)
+        return lambda: kind(mongo, db, self.name, self.clock, relay=relay)
 
     def consumer(self, handlers: Mapping[type[Message], Handler]) -> EventConsumer:
         return EventConsumer(

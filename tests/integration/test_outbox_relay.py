@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -49,8 +50,8 @@ def user_created(user_id: str) -> users_pb2.UserCreated:
 
 
 @retry_transient()  # as a service's handlers are: concurrent commits may conflict
-async def commit_events(mongo, db, *evs, clock=None, on_commit=None) -> None:
-    async with UnitOfWork(mongo, db, "probe", clock, on_commit=on_commit) as uow:
+async def commit_events(mongo, db, *evs, clock=None, relay=None) -> None:
+    async with UnitOfWork(mongo, db, "probe", clock, relay=relay) as uow:
         for event in evs:
             uow.record(event)
         await uow.commit()
@@ -80,23 +81,25 @@ def user_ids(seen) -> list[str]:
 
 
 def seen_until_sentinel(tap: EventTap, amqp_url: str, namespace: str) -> list[str]:
-    """Every user id the tap has seen, up to a sentinel published now straight to the exchange:
-    what was published before it is ahead of it in the queue, so nothing more is pending."""
+    """Every user id the tap has seen (sentinels left out), up to a sentinel published now
+    straight to the exchange: what was published before it is ahead of it in the queue, so
+    nothing more is pending."""
+    sentinel = f"{SENTINEL}-{uuid.uuid4().hex}"
     publish_raw(
         amqp_url,
         namespace,
         "user.created",
-        json.dumps({"id": SENTINEL}).encode(),
-        SENTINEL,
+        json.dumps({"id": sentinel}).encode(),
+        sentinel,
         "ticketing.events.v1.UserCreated",
     )
     deadline = time.monotonic() + 10
-    while SENTINEL not in (ids := user_ids(tap.drain())):
+    while sentinel not in (ids := user_ids(tap.drain())):
         if time.monotonic() > deadline:
             raise AssertionError("the sentinel never arrived")
         tap.connection.sleep(0.05)
-    assert ids[-1] == SENTINEL
-    return ids[:-1]
+    assert ids[-1] == sentinel
+    return [i for i in ids if not i.startswith(SENTINEL)]
 
 
 async def test_three_relays_on_one_outbox_publish_each_event_exactly_once(
@@ -116,21 +119,22 @@ async def test_three_relays_on_one_outbox_publish_each_event_exactly_once(
         OutboxRelay(db[OUTBOX], slow(p), poll_seconds=0.05, batch_size=10) for p in publishers
     ]
 
-    async def replica(index: int, relay: OutboxRelay) -> None:
-        # Each replica commits its own events and wakes its own relay, as a service's would.
+    async def replica(index: int, relay: OutboxRelay | None) -> None:
+        # Each replica commits its own events for its own relay, as a service's would; the
+        # fourth has no relay (it crashed), so the three race to claim its events.
         for n in range(10):
             await commit_events(
                 mongo,
                 db,
                 user_created(f"r{index}-{n}-a"),
                 user_created(f"r{index}-{n}-b"),
-                on_commit=relay.wake,
+                relay=relay,
             )
 
-    expected = sorted(f"r{i}-{n}-{x}" for i in range(3) for n in range(10) for x in "ab")
+    expected = sorted(f"r{i}-{n}-{x}" for i in range(4) for n in range(10) for x in "ab")
     try:
         async with running(relays[0]), running(relays[1]), running(relays[2]):
-            await asyncio.gather(*(replica(i, r) for i, r in enumerate(relays)))
+            await asyncio.gather(*(replica(i, r) for i, r in enumerate([*relays, None])))
 
             async def all_sent():
                 return await db[OUTBOX].count_documents({"sent_at": None}) == 0
@@ -160,28 +164,52 @@ async def test_a_relay_that_dies_mid_batch_leaves_its_events_to_another_after_th
     await asyncio.wait_for(claimed.wait(), 10)
 
     publisher = RabbitPublisher(amqp_url, namespace)
-    survivor = OutboxRelay(db[OUTBOX], publisher.publish, poll_seconds=0.05, clock=clock)
+    survivor = OutboxRelay(db[OUTBOX], publisher.publish, clock=clock)
     try:
-        async with running(survivor):
-            # While the claim holds, the survivor publishes what it can (an event committed
-            # since), not the claimed ones.
-            await commit_events(
-                mongo, db, user_created("later"), clock=clock, on_commit=survivor.wake
-            )
-            assert user_ids(await asyncio.to_thread(tap.wait_for, 1)) == ["later"]
+        # While the claim holds, a whole pass of the survivor publishes what it can (an event
+        # committed since), not the claimed ones.
+        await commit_events(mongo, db, user_created("later"), clock=clock, relay=survivor)
+        assert await survivor.publish_pending() == 1
+        assert await asyncio.to_thread(seen_until_sentinel, tap, amqp_url, namespace) == ["later"]
 
-            clock.advance(10)  # the dead relay's lease runs out
-            survivor.wake()
-            seen = await asyncio.to_thread(tap.wait_for, 4)
+        clock.advance(10)  # the dead relay's lease runs out
+        assert await survivor.publish_pending() == 3
     finally:
         await publisher.close()
         dead.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await dead
-    assert user_ids(seen) == ["later", "u0", "u1", "u2"]
-    assert await db[OUTBOX].count_documents({"sent_at": None}) == 0
     everything = await asyncio.to_thread(seen_until_sentinel, tap, amqp_url, namespace)
-    assert everything == ["later", "u0", "u1", "u2"]  # and none twice
+    assert everything == ["later", "u0", "u1", "u2"]  # in order, and none twice
+    assert await db[OUTBOX].count_documents({"sent_at": None}) == 0
+
+
+async def test_events_of_a_process_that_died_after_committing_are_published_after_the_lease(
+    mongo, db, namespace, amqp_url, tap
+):
+    clock = FrozenClock()
+
+    async def never_runs(docs):
+        raise AssertionError("the dead process's relay published")
+
+    dead = OutboxRelay(db[OUTBOX], never_runs, claim_seconds=10, clock=clock)
+    # Committed, claimed for the process's own relay, and the process is killed before that
+    # relay runs.
+    await commit_events(mongo, db, user_created("orphan"), clock=clock, relay=dead)
+
+    publisher = RabbitPublisher(amqp_url, namespace)
+    survivor = OutboxRelay(db[OUTBOX], publisher.publish, clock=clock)
+    try:
+        await commit_events(mongo, db, user_created("later"), clock=clock, relay=survivor)
+        assert await survivor.publish_pending() == 1  # its own event; the claim holds
+        assert await asyncio.to_thread(seen_until_sentinel, tap, amqp_url, namespace) == ["later"]
+
+        clock.advance(10)
+        assert await survivor.publish_pending() == 1
+    finally:
+        await publisher.close()
+    everything = await asyncio.to_thread(seen_until_sentinel, tap, amqp_url, namespace)
+    assert everything == ["later", "orphan"]
 
 
 async def test_a_relay_whose_publish_fails_lets_another_publish_at_once(
