@@ -57,6 +57,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         # Ids of events committed in this process and claimed for this relay, oldest first.
         self._own: dict[str, None] = {}
+        # Marking a batch sent overlaps publishing the next one; at most one mark in flight.
+        self._marking: asyncio.Task[None] | None = None
 
     def claim_fields(self, now: datetime) -> dict[str, Any]:
         """What a unit of work writes on the events it commits, so they are this relay's."""
@@ -137,21 +139,37 @@ class OutboxRelay:
         """Publishes everything unsent that no other relay holds, oldest first; returns how many
         went out."""
         sent = 0
-        while self._own:
-            docs = await self._take_own_batch()
-            if docs:
-                await self._publish_and_mark(docs)
-                sent += len(docs)
-        while True:
-            docs, more = await self._claim_batch()
-            if not docs:
+        try:
+            while self._own:
+                docs = await self._take_own_batch()
+                if docs:
+                    await self._publish_and_mark(docs)
+                    sent += len(docs)
+            while True:
+                docs, more = await self._claim_batch()
+                if docs:
+                    await self._publish_and_mark(docs)
+                    sent += len(docs)
+                elif more:
+                    continue  # other relays won every candidate: look for the next ones
                 if not more:
                     return sent
-                continue  # other relays won every candidate: look for the next ones
-            await self._publish_and_mark(docs)
-            sent += len(docs)
-            if not more:
-                return sent
+        finally:
+            await self._marked()
+
+    async def _marked(self) -> None:
+        """Until the batch being marked sent is; raises what marking it raised."""
+        marking, self._marking = self._marking, None
+        if marking is not None:
+            await asyncio.shield(marking)  # a stopping relay still finishes the write
+
+    async def _mark_sent(self, docs: list[dict[str, Any]]) -> None:
+        # By id alone (an index lookup): if this relay's lease ran out mid-publish and
+        # another took the batch, that one publishes it too, and marking it now is harmless.
+        await self.outbox.update_many(
+            {"_id": {"$in": [d["_id"] for d in docs]}},
+            {"$set": {"sent_at": self.clock.now()}},
+        )
 
     async def _publish_and_mark(self, docs: list[dict[str, Any]]) -> None:
         try:
@@ -164,12 +182,8 @@ class OutboxRelay:
         except Exception:
             await self._release(docs)
             raise
-        # By id alone (an index lookup): if this relay's lease ran out mid-publish and
-        # another took the batch, that one publishes it too, and marking it now is harmless.
-        await self.outbox.update_many(
-            {"_id": {"$in": [d["_id"] for d in docs]}},
-            {"$set": {"sent_at": self.clock.now()}},
-        )
+        await self._marked()
+        self._marking = asyncio.ensure_future(self._mark_sent(docs))
 
     async def run(self) -> None:
         backoff = self.poll_seconds
