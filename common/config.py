@@ -125,6 +125,13 @@ class CommonSettings(FromEnv):
     amqp_heartbeat_seconds: int = 30
     # Seconds a server lets in-flight calls finish after SIGTERM.
     shutdown_grace_seconds: float = 10.0
+    # How long sent outbox documents and processed-event ids are kept. An id forgotten, the same
+    # event arriving again would be applied again: keep it longer than any redelivery can take,
+    # dead letters replayed by an operator included.
+    event_retention_hours: float = 168.0
+    # Seconds another replica's relay waits before publishing events a relay claimed and did not
+    # mark sent (it died or stalled mid-batch); longer than one batch takes to publish.
+    outbox_claim_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         ns = self.ticketing_namespace
@@ -142,6 +149,10 @@ class CommonSettings(FromEnv):
             raise ConfigError("EVENT_WAIT_BUDGET_SECONDS must not be negative")
         if self.amqp_heartbeat_seconds < 1:
             raise ConfigError("AMQP_HEARTBEAT_SECONDS must be at least 1")
+        if self.event_retention_hours <= 0:
+            raise ConfigError("EVENT_RETENTION_HOURS must be positive")
+        if self.outbox_claim_seconds <= 0:
+            raise ConfigError("OUTBOX_CLAIM_SECONDS must be positive")
 
     @property
     def namespace(self) -> str:

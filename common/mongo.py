@@ -8,7 +8,8 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 from google.protobuf.message import Message
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 INBOX = "processed_events"
+# An outbox document's `claimed_until` while no relay holds it (a date, not null, so "claimable"
+# is one range on an index: `claimed_until <= now`).
+UNCLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # A pooled connection idle this long is closed by the driver before anything else does: SecantusDB
@@ -48,11 +52,27 @@ def database_name(namespace: str, service: str) -> str:
 
 
 async def ensure_outbox_indexes(db: AsyncDatabase) -> None:
-    await db[OUTBOX].create_index([("sent_at", ASCENDING), ("order_key", ASCENDING)])
+    outbox = db[OUTBOX]
+    # Unsent, oldest first (a relay on MongoDB), and sent before a date (the retention purge).
+    await outbox.create_index([("sent_at", ASCENDING), ("order_key", ASCENDING)])
+    # Claimable, and claimed by compare-and-set (see common.outbox).
+    await outbox.create_index(
+        [("sent_at", ASCENDING), ("claimed_until", ASCENDING), ("_id", ASCENDING)]
+    )
+    await db[INBOX].create_index([("at", ASCENDING)])
 
 
 class Aggregate(Protocol):
     events: list[Message]
+
+
+class OutboxOwner(Protocol):
+    """The relay of this process (common.outbox.OutboxRelay): events committed here are
+    claimed for it in the committing transaction, and it is woken with their ids after."""
+
+    def claim_fields(self, now: datetime) -> dict[str, Any]: ...
+
+    def wake(self, event_ids: Sequence[str] = ()) -> None: ...
 
 
 class UnitOfWork:
@@ -65,13 +85,13 @@ class UnitOfWork:
         db: AsyncDatabase,
         app_id: str,
         clock: Clock | None = None,
-        on_commit: Callable[[], None] | None = None,
+        relay: OutboxOwner | None = None,
     ) -> None:
         self.client = client
         self.db = db
         self.app_id = app_id
         self.clock = clock or SystemClock()
-        self.on_commit = on_commit
+        self.relay = relay
         self.session: AsyncClientSession | None = None
         self._seen: list[Aggregate] = []
         self._extra: list[Message] = []
@@ -124,12 +144,16 @@ class UnitOfWork:
         if outgoing:
             now = self.clock.now()
             stamp = time.time_ns()
+            # Claimed for this process's relay from the start: it publishes them as soon as it
+            # is woken, with no claim to write; without a relay, any relay may claim them.
+            claim = self.relay.claim_fields(now) if self.relay else {"claimed_until": UNCLAIMED}
             await self.db[OUTBOX].insert_many(
                 [
                     {
                         **events.message_doc(env.event, env.event_id, env.app_id, now),
                         "order_key": f"{stamp:020d}-{i:05d}",
                         "sent_at": None,
+                        **claim,
                     }
                     for i, env in enumerate(outgoing)
                 ],
@@ -137,8 +161,8 @@ class UnitOfWork:
             )
         await self.session.commit_transaction()
         self.committed = True
-        if outgoing and self.on_commit:
-            self.on_commit()
+        if outgoing and self.relay:
+            self.relay.wake([env.event_id for env in outgoing])
 
 
 P = ParamSpec("P")

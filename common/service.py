@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
 import redis.asyncio as aioredis
@@ -24,6 +25,7 @@ from common.jwt import RedisRevocations, TokenVerifier
 from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexes, mongo_client
 from common.outbox import OutboxRelay
 from common.redis_client import redis_client
+from common.retention import EventRetention
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Infrastructure:
     mongo: AsyncMongoClient | None = None
     db: AsyncDatabase | None = None
     relay: OutboxRelay | None = None
+    retention: EventRetention | None = None
 
     @classmethod
     def from_settings(
@@ -67,15 +70,23 @@ class Infrastructure:
         if with_database:
             infra.mongo = mongo_client(settings.require_mongo_url())
             infra.db = infra.mongo[database_name(settings.namespace, name)]
-            infra.relay = OutboxRelay(infra.db[OUTBOX], publisher.publish)
+            infra.relay = OutboxRelay(
+                infra.db[OUTBOX],
+                publisher.publish,
+                claim_seconds=settings.outbox_claim_seconds,
+                clock=clock,
+            )
+            infra.retention = EventRetention(
+                infra.db, timedelta(hours=settings.event_retention_hours), clock
+            )
         return infra
 
     def unit_of_work(self, kind: type[U]) -> Callable[[], U]:
         """Makes a fresh `kind` (a UnitOfWork subclass) per transaction, on this service's
-        database, with commits waking the outbox relay."""
+        database, its events claimed for this process's outbox relay, which commits wake."""
         mongo, db, relay = self.mongo, self.db, self.relay
         assert mongo is not None and db is not None and relay is not None
-        return lambda: kind(mongo, db, self.name, self.clock, on_commit=relay.wake)
+        return lambda: kind(mongo, db, self.name, self.clock, relay=relay)
 
     def consumer(self, handlers: Mapping[type[Message], Handler]) -> EventConsumer:
         return EventConsumer(
@@ -120,6 +131,10 @@ class ServiceProcess:
             await hook()
         if self.infra.relay is not None:
             self._tasks.append(asyncio.create_task(self.infra.relay.run(), name="outbox-relay"))
+        if self.infra.retention is not None:
+            self._tasks.append(
+                asyncio.create_task(self.infra.retention.run(), name="event-retention")
+            )
         for loop in self.loops:
             self._tasks.append(asyncio.create_task(loop()))
         for consumer in self.consumers:

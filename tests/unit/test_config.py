@@ -38,6 +38,8 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.event_max_attempts == 5
     assert settings.event_retry_delays_ms == (200, 1000, 5000, 15000)
     assert settings.shutdown_grace_seconds == 10.0
+    assert settings.event_retention_hours == 168.0
+    assert settings.outbox_claim_seconds == 10.0
     assert [settings.port_of(s) for s in SERVICES] == [50051, 50052, 50053, 50054, 50055]
 
 
@@ -228,6 +230,13 @@ def test_bus_settings_from_the_environment() -> None:
     ],
 )
 def test_bad_bus_settings_name_the_variable(var: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=var):
+        CommonSettings.from_env({var: raw})
+
+
+@pytest.mark.parametrize("var", ["EVENT_RETENTION_HOURS", "OUTBOX_CLAIM_SECONDS"])
+@pytest.mark.parametrize("raw", ["0", "-1"])
+def test_event_retention_and_outbox_claim_must_be_positive(var: str, raw: str) -> None:
     with pytest.raises(ConfigError, match=var):
         CommonSettings.from_env({var: raw})
 
