@@ -168,13 +168,19 @@ def markdown_table(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
+def _loads(meta: dict[str, Any], when: str) -> str:
+    values = meta.get("load_average", {}).get(when)
+    return "?" if not values else "/".join(f"{v:.1f}" for v in values)
+
+
 def markdown(rows: Sequence[Row], meta: dict[str, Any]) -> str:
     header = [
         f"# Benchmark run {meta['started']}",
         "",
         f"Commit `{meta.get('commit', '?')}` on {meta.get('host', '?')} "
         f"({meta.get('cpus', '?')} CPUs); options: {meta.get('options', {})}; "
-        f"took {meta.get('seconds', 0):.0f} s.",
+        f"took {meta.get('seconds', 0):.0f} s; load average (1, 5, 15 min) "
+        f"{_loads(meta, 'start')} at start, {_loads(meta, 'end')} at end.",
         "",
     ]
     return "\n".join([*header, markdown_table(rows), ""])

@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         quick=args.quick, idle_seconds=args.idle_seconds, idle_rounds=args.idle_rounds
     )
     chosen = [by_name(n) for n in args.only] if args.only else list(SCENARIOS)
-    started, clock = datetime.now(UTC), time.monotonic()
+    started, clock, load_before = datetime.now(UTC), time.monotonic(), os.getloadavg()
     rows: list[Row] = []
     for shape, scenarios in grouped(chosen):
         stack = BenchStack(replicas_wanted=shape.replicas, extra_env=dict(shape.env))
@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         "commit": commit(),
         "host": platform.node(),
         "cpus": os.cpu_count(),
+        # The machine is shared: its load says how much of the figures is the neighbours'.
+        "load_average": {"start": load_before, "end": os.getloadavg()},
         "python": platform.python_version(),
         "options": {
             "quick": options.quick,
