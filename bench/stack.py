@@ -183,9 +183,13 @@ class BenchStack:
     def log_text(self) -> str:
         return "".join(r.log.read_text(errors="replace") for r in self.replicas)
 
-    def error_lines(self) -> int:
+    def error_lines(self) -> list[str]:
         """ERROR (or worse) log lines written so far by every process of every replica."""
-        return len(re.findall(r'"level": "(?:error|critical)"', self.log_text()))
+        return [
+            line
+            for line in self.log_text().splitlines()
+            if re.search(r'"level": "(?:error|critical)"', line)
+        ]
 
     def _stop_replica(self, replica: Replica) -> None:
         if replica.proc.poll() is None:

@@ -15,7 +15,8 @@ from bench.scenarios.base import ORDER_HOLD_SECONDS, SINGLE, Context, Scenario
 NAME = "expiry: CANCELLED after expiresAt"
 TARGET_P99_MS = 1000.0
 DUE_WINDOW_SECONDS = 4.5
-SETTLE_SECONDS = 120.0  # after the last order is due, cancellations must have arrived by then
+# After the last order is due, cancellations must have arrived by then (main: ~7-80/s).
+SETTLE_SECONDS = 300.0
 
 
 def _seconds(timestamp) -> float:

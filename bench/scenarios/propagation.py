@@ -29,7 +29,10 @@ SPACING_SECONDS = 0.25
 
 
 async def sample(market: Market, seller: str, buyer: str) -> tuple[float | None, list[str]]:
-    ticket_id = await market.create_ticket(seller)
+    try:
+        ticket_id = await market.create_ticket(seller)
+    except grpc.aio.AioRpcError as exc:
+        return None, [f"create ticket: {exc.code().name}: {exc.details()}"]
     committed = time.monotonic()
     outcome = await order_when_orderable(market, buyer, ticket_id, retry_every=0.002)
     if outcome.order is None:
@@ -59,7 +62,7 @@ async def run_warm(ctx: Context) -> list[Row]:
     count = ctx.load(100, 30)
     market = Market(ctx.stack)
     seller, buyer = await market.sign_up(), await market.sign_up()
-    errors_before = ctx.stack.error_lines()
+    errors_before = len(ctx.stack.error_lines())
     samples, failures = [], []
     for _ in range(count):
         ms, errors = await sample(market, seller, buyer)
@@ -67,30 +70,33 @@ async def run_warm(ctx: Context) -> list[Row]:
         if ms is not None:
             samples.append(ms)
         await asyncio.sleep(SPACING_SECONDS)
-    logged = ctx.stack.error_lines() - errors_before
-    notes = f"{len(failures)} client errors, {logged} ERROR log lines"
+    logged = ctx.stack.error_lines()[errors_before:]
+    notes = f"{len(failures)} client errors, {len(logged)} ERROR log lines"
     load = f"{count} sequential tickets, {SPACING_SECONDS} s apart"
-    return [_row(WARM, load, samples, len(failures) + logged, notes)]
+    extra = {"client_errors": failures[:20], "error_log": logged[:20]}
+    return [_row(WARM, load, samples, len(failures) + len(logged), notes, extra=extra)]
 
 
 async def run_idle(ctx: Context) -> list[Row]:
     market = Market(ctx.stack)
     seller, buyer = await market.sign_up(), await market.sign_up()
-    samples, failures, logged = [], [], 0
+    samples, failures, logged = [], [], []
     rounds, idle = ctx.options.idle_rounds, ctx.options.idle_seconds
     for index in range(rounds):
         ctx.say(f"propagation: idling {idle:.0f} s (round {index + 1} of {rounds})")
         await asyncio.sleep(idle)
-        errors_before = ctx.stack.error_lines()
+        errors_before = len(ctx.stack.error_lines())
         ms, errors = await sample(market, seller, buyer)
         await asyncio.sleep(3)  # a failed publish is retried and logged within this
-        logged += ctx.stack.error_lines() - errors_before
+        logged += ctx.stack.error_lines()[errors_before:]
         failures += errors
         if ms is not None:
             samples.append(ms)
-    notes = f"{len(failures)} client errors, {logged} ERROR log lines"
+    notes = f"{len(failures)} client errors, {len(logged)} ERROR log lines"
     load = f"{rounds} x first ticket after {idle:.0f} s idle"
-    return [_row(IDLE, load, samples, len(failures) + logged, notes, baseline=WARM)]
+    extra = {"client_errors": failures[:20], "error_log": logged[:20]}
+    errors = len(failures) + len(logged)
+    return [_row(IDLE, load, samples, errors, notes, baseline=WARM, extra=extra)]
 
 
 WARM_SCENARIO = Scenario("propagation-warm", SINGLE, run_warm, "TicketCreated -> orderable")
