@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen lint lint-deploy proto-lint test test-unit test-integration test-e2e chaos run clean lock
+.PHONY: all install gen lint lint-deploy proto-lint test test-unit test-integration test-e2e chaos run bench clean lock
 
 all: test
 
@@ -65,6 +65,12 @@ chaos: install gen
 
 run: install gen
 	$(BIN)/ticketing run
+
+# The system under load, idleness and replicas (bench/README.md): a private stack on free ports,
+# every scenario, one table printed and written to bench/results/. About 15 minutes (10 of them
+# idle); `$(BIN)/python -m bench --quick --idle-seconds 70` is a smoke run.
+bench: install gen
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Re-pin dependencies after changing pyproject.toml (needs the registry; not part of test or run).
 lock:
