@@ -31,6 +31,8 @@ from common.bus.topology import (
     service_queues,
 )
 from common.errors import NotYet
+from common.mongo import is_transient
+from common.outages import OUTAGES
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,15 @@ Handler = Callable[[Message, Delivery], Awaitable[None]]
 
 class PoisonMessage(Exception):
     """A message no retry can help: it is dead-lettered at once."""
+
+
+def is_waiting(exc: BaseException) -> bool:
+    """Whether a handler's failure is worth waiting out rather than a fault: the event's
+    predecessor has not arrived (`NotYet`), a dependency is down or reconnecting, or the database
+    kept losing write conflicts (e.g. to a transaction a killed replica left open, which holds its
+    locks until the server aborts it, 60 s by default). These wait on `wait_budget_seconds`; any
+    other error has `max_attempts` tries."""
+    return isinstance(exc, (NotYet, *OUTAGES)) or is_transient(exc)
 
 
 class EventConsumer:
@@ -231,11 +242,11 @@ class EventConsumer:
                 headers[ERROR_HEADER] = str(exc)
                 await self._move(link, method, props, body, self.topology.dead_queue, headers)
                 return
-            except NotYet as exc:
-                await self._wait_longer(link, method, props, body, headers, exc, extra)
-                return
             except Exception as exc:
-                await self._retry_or_bury(link, method, props, body, headers, exc, extra)
+                if is_waiting(exc):
+                    await self._wait_longer(link, method, props, body, headers, exc, extra)
+                else:
+                    await self._retry_or_bury(link, method, props, body, headers, exc, extra)
                 return
             link.ack(method.delivery_tag)
         except asyncio.CancelledError:
@@ -275,30 +286,34 @@ class EventConsumer:
         props: pika.BasicProperties,
         body: bytes,
         headers: dict[str, Any],
-        exc: NotYet,
+        exc: Exception,
         extra: dict[str, Any],
     ) -> None:
-        """An event ahead of its predecessor: it waits, on a budget of its own."""
+        """An event ahead of its predecessor, or one a dependency that is down or busy could not
+        take: it waits, on a budget of its own."""
+        cause = f"{type(exc).__name__}: {exc}"
+        awaited = "its predecessor" if isinstance(exc, NotYet) else "a dependency to recover"
         now_ms = int(time.time() * 1000)
         since_ms = int(headers.get(WAITING_SINCE_HEADER) or now_ms)
         waited = (now_ms - since_ms) / 1000
         headers[WAITING_SINCE_HEADER] = since_ms
         if waited >= self.wait_budget_seconds:
             reason = (
-                f"waited {waited:.0f}s for its predecessor, longer than "
-                f"EVENT_WAIT_BUDGET_SECONDS={self.wait_budget_seconds:g}: NotYet: {exc}"
+                f"waited {waited:.0f}s for {awaited}, longer than "
+                f"EVENT_WAIT_BUDGET_SECONDS={self.wait_budget_seconds:g}: {cause}"
             )
-            log.error("dead-lettering an event whose predecessor never came", extra=extra)
+            log.error(f"dead-lettering an event that waited for {awaited} in vain", extra=extra)
             headers[ERROR_HEADER] = reason
             await self._move(link, method, props, body, self.topology.dead_queue, headers)
             return
         attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
         delay = self.retry_delays_ms[min(attempt, len(self.retry_delays_ms)) - 1]
-        log.info(
-            "event arrived early, will retry",
-            extra={**extra, "error": str(exc), "delay_ms": delay, "waited_s": waited},
+        log.log(
+            logging.INFO if isinstance(exc, NotYet) else logging.WARNING,
+            f"event waits for {awaited}, will retry",
+            extra={**extra, "error": cause, "delay_ms": delay, "waited_s": waited},
         )
-        headers[ERROR_HEADER] = f"NotYet: {exc}"
+        headers[ERROR_HEADER] = cause
         await self._move(link, method, props, body, self._retry_queue(delay), headers)
 
     async def _retry_or_bury(

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import redis
+from pymongo.errors import AutoReconnect
 
 from common import bus
 from common.errors import NotYet
+from common.mongo import ConcurrentUpdate
 from tests.support.bus_probe import consumer, depth, eventually, publish_event, user_created
 from ticketing.events.v1 import users_pb2
 
@@ -119,3 +122,53 @@ async def test_real_failures_keep_the_short_budget_even_after_waiting(namespace,
     [letter] = await asyncio.to_thread(bus.dead_letters, amqp_url, namespace, "probe")
     assert letter["attempts"] == 5
     assert "downstream bug" in letter["error"]
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        # What a transaction left open by a killed replica causes until the server aborts it.
+        lambda: ConcurrentUpdate("tickets/t1 changed meanwhile"),
+        lambda: redis.ConnectionError("Connection refused"),
+        lambda: AutoReconnect("connection closed"),
+    ],
+    ids=["write-conflict", "redis-down", "mongo-dropped"],
+)
+async def test_a_dependency_outage_waits_on_the_long_budget_and_the_event_is_handled(
+    namespace, amqp_url, outage
+):
+    attempts: list[int] = []
+
+    async def handler(event, delivery):
+        attempts.append(delivery.attempt)
+        if len(attempts) <= 4:  # more than the failure budget below
+            raise outage()
+
+    probe = consumer(
+        amqp_url,
+        namespace,
+        "probe",
+        {users_pb2.UserCreated: handler},
+        max_attempts=2,
+        wait_budget_seconds=60.0,
+    )
+    probe.start()
+    try:
+        await probe.wait_ready()
+        publish_event(amqp_url, namespace, user_created("u1"))
+
+        async def handled():
+            return len(attempts) == 5
+
+        await eventually(handled)
+        # A sentinel handled after it proves no further delivery of the first is under way.
+        publish_event(amqp_url, namespace, user_created("sentinel"))
+
+        async def sentinel_handled():
+            return len(attempts) == 6
+
+        await eventually(sentinel_handled)
+    finally:
+        await probe.stop()
+    assert attempts[:5] == [1, 2, 3, 4, 5]
+    assert await depth(amqp_url, bus.dead_queue_name(namespace, "probe")) == 0
