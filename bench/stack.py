@@ -26,8 +26,9 @@ import redis
 
 from common import bus
 from common.config import CommonSettings
-from common.devstack import DEV_WEBHOOK_SECRET, free_port, tool, wait_for_port
+from common.devstack.infra import DEV_WEBHOOK_SECRET, tool
 from common.jwt import generate_key_pair
+from common.ports import free_port, wait_for_port
 from common.services import GRPC_SERVICES, SERVICES
 
 REPO = Path(__file__).resolve().parent.parent
