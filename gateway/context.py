@@ -48,6 +48,7 @@ class Context:
         self,
         method: Any,
         request: Any,
+        *,
         authenticated: bool = True,
         timeout: float | None = None,
     ) -> Any:

@@ -37,7 +37,9 @@ class MarketQuery:
     @strawberry.field(description="A ticket by id; NOT_FOUND for an unknown one.")
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
         request = tickets_pb2.GetTicketRequest(id=id)
-        reply = await info.context.call(info.context.clients.tickets.GetTicket, request, False)
+        reply = await info.context.call(
+            info.context.clients.tickets.GetTicket, request, authenticated=False
+        )
         return Ticket.from_proto(reply.ticket)
 
     @strawberry.field(description="Tickets for sale, newest first; reserved ones on request.")
@@ -53,7 +55,9 @@ class MarketQuery:
             page_token=after or "",
             include_reserved=bool(include_reserved),
         )
-        reply = await info.context.call(info.context.clients.tickets.ListTickets, request, False)
+        reply = await info.context.call(
+            info.context.clients.tickets.ListTickets, request, authenticated=False
+        )
         tickets = [Ticket.from_proto(t) for t in reply.tickets]
         return TicketConnection.of(tickets, reply.next_page_token)
 
