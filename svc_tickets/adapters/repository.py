@@ -28,7 +28,9 @@ class TicketRepository(Protocol):
 
     async def remember_cancelled(self, order_id: str) -> None: ...
 
-    async def was_cancelled(self, order_id: str) -> bool: ...
+    async def remember_created(self, order_id: str) -> bool:
+        """Notes that the order's creation arrived; True if it was cancelled before."""
+        ...
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
@@ -70,13 +72,20 @@ class MongoTicketRepository(MongoRepository[Ticket]):
     async def many(self, ids: list[str]) -> list[Ticket]:
         return await self.find({"_id": {"$in": ids}})
 
+    # One document per order whose events arrived here, written by both its creation and its
+    # cancellation: handled at the same time (consumers run concurrently), the two transactions
+    # write the same document, so one of them conflicts and runs again after the other. Reading
+    # alone would let each miss the other's write (write skew) and the ticket stay reserved.
+
     async def remember_cancelled(self, order_id: str) -> None:
-        await self.collection.database.cancelled_orders.update_one(
-            {"_id": order_id}, {"$set": {"_id": order_id}}, upsert=True, session=self.uow.session
+        await self.collection.database.order_marks.update_one(
+            {"_id": order_id}, {"$set": {"cancelled": True}}, upsert=True, session=self.uow.session
         )
 
-    async def was_cancelled(self, order_id: str) -> bool:
-        found = await self.collection.database.cancelled_orders.find_one(
-            {"_id": order_id}, session=self.uow.session
+    async def remember_created(self, order_id: str) -> bool:
+        marks = self.collection.database.order_marks
+        before = await marks.find_one({"_id": order_id}, session=self.uow.session)
+        await marks.update_one(
+            {"_id": order_id}, {"$set": {"created": True}}, upsert=True, session=self.uow.session
         )
-        return found is not None
+        return before is not None and bool(before.get("cancelled"))

@@ -123,7 +123,7 @@ class TicketHandlers:
         async with self.uow() as uow:
             if await uow.already_processed(delivery.event_id):
                 return
-            if await uow.tickets.was_cancelled(event.id):
+            if await uow.tickets.remember_created(event.id):
                 await uow.commit()  # cancelled before its creation reached us: nothing to hold
                 return
             ticket = await uow.tickets.get(event.ticket.id)

@@ -17,6 +17,7 @@ from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
+from tests.support.bus_probe import eventually
 from tests.support.tap import EventTap, publish_raw
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.events.v1 import tickets_pb2 as ticket_events
@@ -83,6 +84,7 @@ async def market(env, mongo_url, namespace):
     m = Market(env, t_port, o_port)
     client = mongo_client(mongo_url)
     m.orders_db = client[database_name(namespace, "orders")]
+    m.tickets_db = client[database_name(namespace, "tickets")]
     yield m
     await m.tickets_channel.close()
     await m.orders_channel.close()
@@ -250,31 +252,44 @@ async def test_ticket_updates_out_of_order_and_twice_are_applied_in_version_orde
 async def test_a_cancellation_that_overtakes_its_creation_never_reserves_the_ticket(
     market, amqp_url, namespace
 ):
-    ticket = await market.listed_ticket(market.as_user())
-    order_id = str(uuid.uuid4())
-    cancelled = order_events.OrderCancelled(
-        id=order_id,
-        version=1,
-        ticket=order_events.OrderCancelled.Ticket(id=ticket.id),
-        reason="EXPIRED",
-    )
-    created = order_events.OrderCreated(
-        id=order_id,
-        version=0,
-        user_id="b",
-        ticket=order_events.OrderCreated.Ticket(id=ticket.id, price="20.00"),
-    )
-    for event in (cancelled, created):
-        publish_raw(
-            amqp_url,
-            namespace,
-            events.routing_key(event),
-            events.encode(event),
-            str(uuid.uuid4()),
-            events.type_name(event),
+    """Each order's OrderCancelled is published before its OrderCreated, and the tickets service
+    handles them at the same time (its consumer runs many messages at once): whichever commits
+    first, the ticket must end up free."""
+    seller = market.as_user()
+    tickets = [await market.listed_ticket(seller) for _ in range(10)]
+    event_ids = []
+    for ticket in tickets:
+        order_id = str(uuid.uuid4())
+        cancelled = order_events.OrderCancelled(
+            id=order_id,
+            version=1,
+            ticket=order_events.OrderCancelled.Ticket(id=ticket.id),
+            reason="EXPIRED",
         )
-    await asyncio.sleep(1.0)
-    assert (await market.ticket(ticket.id)).order_id == ""
+        created = order_events.OrderCreated(
+            id=order_id,
+            version=0,
+            user_id="b",
+            ticket=order_events.OrderCreated.Ticket(id=ticket.id, price="20.00"),
+        )
+        for event in (cancelled, created):
+            event_ids.append(str(uuid.uuid4()))
+            publish_raw(
+                amqp_url,
+                namespace,
+                events.routing_key(event),
+                events.encode(event),
+                event_ids[-1],
+                events.type_name(event),
+            )
+
+    async def all_handled() -> bool:
+        processed = market.tickets_db.processed_events
+        return await processed.count_documents({"_id": {"$in": event_ids}}) == len(event_ids)
+
+    await eventually(all_handled)
+    held = [(await market.ticket(t.id)).order_id for t in tickets]
+    assert held == [""] * len(tickets)
 
 
 async def test_ticket_rules(market):

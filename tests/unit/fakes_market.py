@@ -64,13 +64,18 @@ class FakeRepository:
         self.uow.written.add((self.name, aggregate.id))
         self.uow.tracked(aggregate)
 
-    # The tickets service's memory of orders cancelled before their creation arrived.
+    # The tickets service's marks of the orders whose events arrived, one document per order.
     async def remember_cancelled(self, order_id: str) -> None:
-        self.uow.view.setdefault("cancelled", {})[order_id] = True
-        self.uow.written.add(("cancelled", order_id))
+        self._mark(order_id)["cancelled"] = True
 
-    async def was_cancelled(self, order_id: str) -> bool:
-        return order_id in self.uow.view.get("cancelled", {})
+    async def remember_created(self, order_id: str) -> bool:
+        mark = self._mark(order_id)
+        mark["created"] = True
+        return bool(mark.get("cancelled"))
+
+    def _mark(self, order_id: str) -> dict[str, bool]:
+        self.uow.written.add(("order_marks", order_id))
+        return self.uow.view.setdefault("order_marks", {}).setdefault(order_id, {})
 
 
 class FakeUnitOfWork:
