@@ -18,7 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from common.errors import AppError, Unauthenticated, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
-from common.outages import OUTAGES, dependency_unavailable
+from common.outages import dependency_unavailable, is_outage
 from common.ports import PortInUse, port_is_free
 
 log = logging.getLogger(__name__)
@@ -70,13 +70,15 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 outcome = "ABORTED_BY_HANDLER"
                 raise
-            except OUTAGES as exc:
-                # A dependency down or reconnecting (whatever retries could not hide): the
-                # caller may try again; it is not a bug.
-                outcome = "UNAVAILABLE"
-                log.warning("dependency unavailable", extra={"method": method, "error": repr(exc)})
-                await context.abort_with_status(to_grpc_status(dependency_unavailable()))
-            except Exception:
+            except Exception as exc:
+                if is_outage(exc):
+                    # A dependency down or reconnecting, or a conflict that outlasted the
+                    # retries: the caller may try again; it is not a bug.
+                    outcome = "UNAVAILABLE"
+                    log.warning(
+                        "dependency unavailable", extra={"method": method, "error": repr(exc)}
+                    )
+                    await context.abort_with_status(to_grpc_status(dependency_unavailable()))
                 outcome = "INTERNAL"
                 log.exception("unhandled error", extra={"method": method})
                 await context.abort(grpc.StatusCode.INTERNAL, "Internal server error")

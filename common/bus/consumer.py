@@ -31,8 +31,7 @@ from common.bus.topology import (
     service_queues,
 )
 from common.errors import NotYet
-from common.mongo import is_transient
-from common.outages import OUTAGES
+from common.outages import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def is_waiting(exc: BaseException) -> bool:
     kept losing write conflicts (e.g. to a transaction a killed replica left open, which holds its
     locks until the server aborts it, 60 s by default). These wait on `wait_budget_seconds`; any
     other error has `max_attempts` tries."""
-    return isinstance(exc, (NotYet, *OUTAGES)) or is_transient(exc)
+    return isinstance(exc, NotYet) or is_outage(exc)
 
 
 class EventConsumer:
