@@ -41,7 +41,7 @@ class OutboxRelay:
         publish: Publish,
         poll_seconds: float = 1.0,
         batch_size: int = 100,
-        max_backoff_seconds: float = 10.0,
+        max_backoff_seconds: float = 2.0,
         claim_seconds: float = 10.0,
         clock: Clock | None = None,
     ) -> None:

@@ -56,6 +56,10 @@ class PoisonMessage(Exception):
     """A message no retry can help: it is dead-lettered at once."""
 
 
+# A broker back from an outage is used again within this (a reconnect attempt is cheap).
+RECONNECT_BACKOFF_CAP_SECONDS = 2.0
+
+
 def is_waiting(exc: BaseException) -> bool:
     """Whether a handler's failure is worth waiting out rather than a fault: the event's
     predecessor has not arrived (`NotYet`), a dependency is down or reconnecting, or the database
@@ -176,7 +180,7 @@ class EventConsumer:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(backoff):
                         await self._stopping.wait()
-                backoff = min(10.0, backoff * 2)
+                backoff = min(RECONNECT_BACKOFF_CAP_SECONDS, backoff * 2)
 
     async def _declare(self, link: Link) -> None:
         channel, topology = link.channel, self.topology
