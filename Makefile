@@ -38,7 +38,7 @@ lint: install proto-lint lint-deploy
 
 # Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
 # Kubernetes overlay rendered and validated against the code's processes, ports and settings
-# (tools/deploy_check.py), and the proto contract against the previous commit.
+# (tools/deploy_check/), and the proto contract against the previous commit.
 lint-deploy: install
 	$(BIN)/hadolint Dockerfile deploy/localstripe.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q

@@ -7,7 +7,7 @@
   need no such service as well. Calls that do need it fail with UNAVAILABLE on their own.
 - `GET /healthz/deps`: each service's health check and Redis, by name; 200 when all are up, 503
   when anything is down, so `curl -f`, a wait loop or an alerting check can use the status alone.
-  No probe may point at it (tools/deploy_check.py holds the manifests to that).
+  No probe may point at it (tools/deploy_check/ holds the manifests to that).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The image, docker compose and Kubernetes manifests, held against the code: every process in
 common.services.SERVICES is deployed with its port, probes, scaling and the settings it reads.
 
-Nothing here needs Docker or a cluster: the checks are static (tools/deploy_check.py, which
+Nothing here needs Docker or a cluster: the checks are static (tools/deploy_check/, which
 `make lint` also runs). The second half breaks copies of the files and expects a problem that
 names what is wrong.
 """
@@ -50,7 +50,7 @@ def test_the_datastore_table_agrees_with_the_code(process: dc.Process) -> None:
     assert bootstrap.exists(), f"{process.package} has no bootstrap.py"
     without_database = "with_database=False" in bootstrap.read_text()
     assert ("mongo" not in process.uses) == without_database, (
-        f"{process.name}: update USES in tools/deploy_check.py"
+        f"{process.name}: update USES in tools/deploy_check/model.py"
     )
 
 

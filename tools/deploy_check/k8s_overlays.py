@@ -1,0 +1,349 @@
+"""What holds across a whole overlay: hardening, secrets, config maps, network policies, the
+ingress; and the entry to every Kubernetes check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.deploy_check.k8s_objects import (
+    Manifests,
+    _name,
+    check_schema,
+    container_env,
+    containers,
+    named_ports,
+    pod_template,
+    resolve_port,
+    selector_matches,
+)
+from tools.deploy_check.k8s_processes import check_process_k8s, secret_from_k8s
+from tools.deploy_check.model import (
+    DATASTORE_SETTINGS,
+    INGRESS_CONTROLLER,
+    INGRESS_PATHS,
+    NON_SETTINGS_ENV,
+    OVERLAYS,
+    ROOT,
+    SHARED_SECRETS,
+    CheckError,
+    Process,
+    _secret_pairs,
+    callees,
+    load_processes,
+    secret_owners,
+)
+from tools.deploy_check.render import k8s_versions, render_overlay
+
+# ---------------------------------------------------------------- Kubernetes: the whole
+
+
+def check_pod_hardening(m: Manifests, where: str) -> list[str]:
+    """The restricted Pod Security Standard, resources, and no service-account token."""
+    problems = []
+    for w in m.workloads():
+        here = f"{where}: {_name(w)}"
+        spec = pod_template(w)["spec"]
+        pod_sc = spec.get("securityContext") or {}
+        if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
+            problems.append(f"{here}: shares a host namespace")
+        if any("hostPath" in v for v in spec.get("volumes") or []):
+            problems.append(f"{here}: mounts a hostPath")
+        if spec.get("automountServiceAccountToken") is not False:
+            problems.append(f"{here}: set automountServiceAccountToken: false (no API access)")
+        for c in containers(spec):
+            ch = f"{here}: container {c['name']}"
+            sc = c.get("securityContext") or {}
+            if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True:
+                problems.append(f"{ch}: runAsNonRoot is not true")
+            if sc.get("runAsUser", pod_sc.get("runAsUser")) in (None, 0):
+                problems.append(f"{ch}: set a non-zero runAsUser (the kubelet checks it)")
+            seccomp = sc.get("seccompProfile", pod_sc.get("seccompProfile")) or {}
+            if seccomp.get("type") not in ("RuntimeDefault", "Localhost"):
+                problems.append(f"{ch}: seccompProfile RuntimeDefault is not set")
+            if sc.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{ch}: allowPrivilegeEscalation is not false")
+            if sc.get("privileged"):
+                problems.append(f"{ch}: is privileged")
+            if sc.get("readOnlyRootFilesystem") is not True:
+                problems.append(f"{ch}: readOnlyRootFilesystem is not true")
+            if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or []):
+                problems.append(f"{ch}: does not drop ALL capabilities")
+            if (sc.get("capabilities") or {}).get("add"):
+                problems.append(f"{ch}: adds capabilities")
+            resources = c.get("resources") or {}
+            for kind in ("requests", "limits"):
+                for resource in ("cpu", "memory"):
+                    if resource not in (resources.get(kind) or {}):
+                        problems.append(f"{ch}: no {resource} {kind}")
+    return problems
+
+
+def check_secrets_stay_with_owners(
+    processes: Sequence[Process], m: Manifests, where: str
+) -> list[str]:
+    """A Secret that backs one process's own secret is mounted or referenced by no other pod."""
+    private: dict[str, set[str]] = {}  # Secret name -> processes allowed to use it
+    by_name = {p.name: p for p in processes}
+    for setting, owners in secret_owners(processes).items():
+        if setting in SHARED_SECRETS:
+            continue
+        for owner in owners:
+            d = m.get("Deployment", owner)
+            if d is None:
+                continue
+            spec = pod_template(d)["spec"]
+            for c in spec["containers"]:
+                env, _ = container_env(c, m, "")
+                found = secret_from_k8s(spec, c, env)(f"{setting.upper()}_FILE") or secret_from_k8s(
+                    spec, c, env
+                )(setting.upper())
+                if isinstance(found, tuple):
+                    private.setdefault(found[0], set()).update(owners)
+    problems = []
+    for w in m.workloads():
+        spec = pod_template(w)["spec"]
+        name = w["metadata"]["name"]
+        used = {v["secret"]["secretName"] for v in spec.get("volumes") or [] if "secret" in v}
+        for c in containers(spec):
+            for item in c.get("env") or []:
+                ref = (item.get("valueFrom") or {}).get("secretKeyRef")
+                if ref:
+                    used.add(ref["name"])
+        for secret in sorted(used & set(private)):
+            if name not in private[secret] or name not in by_name:
+                holders = ", ".join(sorted(private[secret]))
+                problems.append(
+                    f"{where}: {_name(w)} uses Secret {secret}, which only {holders} may"
+                )
+    return problems
+
+
+def check_config_maps(processes: Sequence[Process], m: Manifests, where: str) -> list[str]:
+    """Every key of a ConfigMap the processes load is read by one of them, and none is secret."""
+    problems = []
+    consumers: dict[str, list[Process]] = {}
+    by_name = {p.name: p for p in processes}
+    for d in m.of_kind("Deployment"):
+        p = by_name.get(d["metadata"]["name"])
+        for c in pod_template(d)["spec"]["containers"]:
+            for source in c.get("envFrom") or []:
+                if "configMapRef" in source and p is not None:
+                    consumers.setdefault(source["configMapRef"]["name"], []).append(p)
+    secrets = set().union(*(_secret_pairs(p.fields) for p in processes))
+    for name, readers in consumers.items():
+        known = set().union(*(p.env_vars for p in readers))
+        for key in sorted(m.config_map_data(name) or {}):
+            setting = key.lower().removesuffix("_file")
+            if setting in secrets or key in DATASTORE_SETTINGS.values():
+                problems.append(f"{where}: ConfigMap/{name}: {key} is secret; put it in a Secret")
+            elif key not in known and not NON_SETTINGS_ENV.match(key):
+                readers_names = ", ".join(sorted(p.name for p in readers))
+                problems.append(
+                    f"{where}: ConfigMap/{name}: no process reads {key} (read by {readers_names}: "
+                    "a typo, or a setting that no longer exists?)"
+                )
+    return problems
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A possible source of traffic for the NetworkPolicy evaluation."""
+
+    name: str
+    pod_labels: Mapping[str, str]
+    namespace_labels: Mapping[str, str] | None  # None: the application's own namespace
+
+
+def _peer_matches(rule_peer: Mapping, source: Peer, own_ns: Mapping[str, str]) -> bool:
+    if "ipBlock" in rule_peer:
+        return source.namespace_labels is not None  # treat as "outside": never our own pods
+    ns_labels = own_ns if source.namespace_labels is None else source.namespace_labels
+    if "namespaceSelector" in rule_peer:
+        if not selector_matches(rule_peer["namespaceSelector"], ns_labels):
+            return False
+    elif source.namespace_labels is not None:
+        return False  # a bare podSelector means this namespace only
+    return selector_matches(rule_peer.get("podSelector", {}), source.pod_labels)
+
+
+def allowed_sources(
+    m: Manifests, labels: Mapping[str, str], port: int, ports: Mapping[str, int], peers: list[Peer]
+) -> set[str]:
+    """The peers the NetworkPolicies of the namespace let reach a pod with `labels` on `port`."""
+    own_ns = {"kubernetes.io/metadata.name": "ticketing"}
+    policies = [
+        np
+        for np in m.of_kind("NetworkPolicy")
+        if selector_matches(np["spec"].get("podSelector", {}), labels)
+        and "Ingress" in (np["spec"].get("policyTypes") or ["Ingress"])
+    ]
+    if not policies:
+        return {peer.name for peer in peers}
+    allowed = set()
+    for peer in peers:
+        for np in policies:
+            for rule in np["spec"].get("ingress") or []:
+                rule_ports = rule.get("ports")
+                if rule_ports and not any(
+                    resolve_port(rp.get("port"), ports) in (port, None)
+                    and rp.get("protocol", "TCP") == "TCP"
+                    for rp in rule_ports
+                ):
+                    continue
+                sources = rule.get("from")
+                if not sources or any(_peer_matches(s, peer, own_ns) for s in sources):
+                    allowed.add(peer.name)
+    return allowed
+
+
+def check_network_policies(processes: Sequence[Process], m: Manifests, where: str) -> list[str]:
+    peers = [
+        Peer(w["metadata"]["name"], pod_template(w)["metadata"].get("labels") or {}, None)
+        for w in m.workloads()
+    ]
+    peers += [
+        Peer("the ingress controller", INGRESS_CONTROLLER["pod"], INGRESS_CONTROLLER["namespace"]),
+        Peer("any pod of another namespace", {}, {"kubernetes.io/metadata.name": "elsewhere"}),
+        Peer("an unlabelled pod of the namespace", {}, None),
+    ]
+    problems = []
+    targets: list[tuple[str, dict, int, dict, set[str]]] = []
+    for p in processes:
+        d = m.get("Deployment", p.name)
+        if d is None:
+            continue
+        pod = pod_template(d)
+        c = next((c for c in pod["spec"]["containers"] if c["name"] == p.name), None)
+        expected = (
+            {"the ingress controller"}
+            if not p.grpc
+            else {q.name for q in processes if p in callees(q, processes)}
+        )
+        targets.append(
+            (p.name, pod["metadata"].get("labels") or {}, p.port, named_ports(c or {}), expected)
+        )
+    for store in DATASTORE_SETTINGS:
+        s = m.get("StatefulSet", store) or m.get("Deployment", store)
+        if s is None:
+            continue
+        pod = pod_template(s)
+        c = pod["spec"]["containers"][0]
+        port = (c.get("ports") or [{}])[0].get("containerPort")
+        users = {p.name for p in processes if store in p.uses}
+        targets.append((store, pod["metadata"].get("labels") or {}, port, named_ports(c), users))
+    for name, labels, port, ports, expected in targets:
+        allowed = allowed_sources(m, labels, port, ports, peers)
+        if allowed - expected:
+            problems.append(
+                f"{where}: NetworkPolicy lets {', '.join(sorted(allowed - expected))} reach "
+                f"{name}:{port}; only {', '.join(sorted(expected))} should"
+            )
+        if expected - allowed:
+            problems.append(
+                f"{where}: NetworkPolicy keeps {', '.join(sorted(expected - allowed))} from "
+                f"reaching {name}:{port}"
+            )
+    return problems
+
+
+def check_ingress(processes: Sequence[Process], m: Manifests, where: str, tls: bool) -> list[str]:
+    gateway = next((p for p in processes if not p.grpc), None)
+    ingresses = list(m.of_kind("Ingress"))
+    if gateway is None:
+        return []
+    if not ingresses:
+        return [f"{where}: no Ingress routes to the {gateway.name}"]
+    problems = []
+    routes: dict[str, tuple[str, Any]] = {}
+    for ing in ingresses:
+        here = f"{where}: {_name(ing)}"
+        if ing["spec"].get("ingressClassName") != "nginx":
+            problems.append(f"{here}: ingressClassName is not nginx")
+        if tls and not ing["spec"].get("tls"):
+            problems.append(f"{here}: no TLS")
+        for rule in ing["spec"].get("rules") or []:
+            for path in (rule.get("http") or {}).get("paths") or []:
+                backend = path["backend"].get("service") or {}
+                routes[path["path"]] = (backend.get("name"), backend.get("port") or {})
+    service = m.get("Service", gateway.name)
+    service_ports = {
+        sp.get("name"): sp["port"] for sp in (service or {"spec": {}})["spec"].get("ports") or []
+    }
+    for path in INGRESS_PATHS:
+        if path not in routes:
+            problems.append(f"{where}: the Ingress does not route {path}")
+            continue
+        name, port = routes[path]
+        number = port.get("number", service_ports.get(port.get("name")))
+        if name != gateway.name or number not in service_ports.values():
+            problems.append(
+                f"{where}: the Ingress sends {path} to {name}:{port}, not to Service "
+                f"{gateway.name} port {sorted(service_ports.values())}"
+            )
+    return problems
+
+
+def check_overlay(
+    root: Path, overlay: str, processes: Sequence[Process], versions: Sequence[str]
+) -> list[str]:
+    where = f"k8s/overlays/{overlay}"
+    try:
+        docs = render_overlay(root, overlay)
+    except CheckError as exc:
+        return [f"{where}: kubectl kustomize failed: {exc}"]
+    m = Manifests(docs)
+    problems = check_schema(docs, where, versions)
+    for p in processes:
+        problems += check_process_k8s(p, processes, m, where)
+    problems += check_pod_hardening(m, where)
+    problems += check_secrets_stay_with_owners(processes, m, where)
+    problems += check_config_maps(processes, m, where)
+    problems += check_network_policies(processes, m, where)
+    problems += check_ingress(processes, m, where, tls=overlay == "prod")
+    for d in docs:
+        if d["kind"] not in ("Namespace",) and not (d.get("metadata") or {}).get("namespace"):
+            problems.append(
+                f"{where}: {_name(d)} has no namespace (set `namespace:` in the overlay)"
+            )
+    images = {
+        c["image"]
+        for d in m.of_kind("Deployment")
+        if d["metadata"]["name"] in {p.name for p in processes}
+        for c in pod_template(d)["spec"]["containers"]
+    }
+    if len(images) > 1:
+        problems.append(f"{where}: the processes run different images {sorted(images)}")
+    if overlay == "prod":
+        for image in images:
+            tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else None
+            if "@" not in image and tag in (None, "latest", "dev"):
+                problems.append(f"{where}: image {image} has no release tag or digest")
+    return problems
+
+
+def check_base_is_namespace_agnostic(root: Path) -> list[str]:
+    try:
+        docs = render_overlay(root, "k8s/base")
+    except CheckError as exc:
+        return [f"k8s/base: kubectl kustomize failed: {exc}"]
+    return [
+        f"k8s/base: {_name(d)} sets a namespace; the overlays choose it"
+        for d in docs
+        if (d.get("metadata") or {}).get("namespace")
+    ]
+
+
+def check_kubernetes(
+    root: Path = ROOT,
+    processes: Sequence[Process] | None = None,
+    overlays: Sequence[str] = OVERLAYS,
+) -> list[str]:
+    processes = load_processes() if processes is None else processes
+    versions = k8s_versions()
+    problems = check_base_is_namespace_agnostic(root)
+    for overlay in overlays:
+        problems += check_overlay(root, overlay, processes, versions)
+    return problems

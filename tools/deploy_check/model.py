@@ -1,0 +1,167 @@
+"""The code's truth the deploy checks hold the manifests against: the processes, the settings each
+reads, who calls whom and who owns which secret."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.config import CommonSettings
+from common.services import SERVICES, ServiceSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+OVERLAYS = ("dev", "prod")
+# The oldest Kubernetes the manifests support (native sidecars and the preStop sleep action are
+# on by default from 1.29/1.30 and GA by 1.33) and the newest schema kubernetes-validate ships.
+K8S_MIN_VERSION = "1.33.0"
+
+# Which datastores a process connects to, and the setting that says where each one is. Processes
+# not listed use all three (so a new service is held to the strictest rule until listed here).
+DATASTORE_SETTINGS = {"mongo": "MONGO_URL", "rabbitmq": "AMQP_URL", "redis": "REDIS_URL"}
+USES = {
+    "gateway": {"redis"},  # token revocation only; it talks to the services over gRPC
+    "expiration": {"rabbitmq", "redis"},  # its schedule lives in Redis; no documents
+}
+# The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
+# gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
+# orders and payments read through what their events have not brought yet.
+CALLS = {
+    "gateway": "all",
+    "tickets": ("orders",),
+    "orders": ("tickets",),
+    "payments": ("orders",),
+}
+# Every process needs the public key to verify tokens; secrets a service's own settings class
+# declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are
+# needed by that process and must reach no other.
+SHARED_SECRETS = {"jwt_public_key"}
+# Environment variables a container may set that are not settings fields.
+NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
+# Published ports a developer needs from docker compose: the gateway and the RabbitMQ UI.
+COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}}  # None: the gateway's own port
+INGRESS_PATHS = ("/graphql", "/api", "/webhooks")
+INGRESS_CONTROLLER = {
+    "namespace": {"kubernetes.io/metadata.name": "ingress-nginx"},
+    "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+}
+PRE_STOP_MARGIN_SECONDS = 5
+LOOPBACK = re.compile(r"127\.0\.0\.1|localhost|\[::1\]")
+
+
+class CheckError(RuntimeError):
+    """A check could not run at all (a tool failed, a file is missing)."""
+
+
+# ---------------------------------------------------------------- the code's truth
+
+
+@dataclass(frozen=True)
+class Process:
+    """One process of the system, as the code defines it."""
+
+    name: str
+    settings: type[CommonSettings]
+    grpc: bool
+    package: str  # the Python package that holds its code
+
+    @property
+    def fields(self) -> dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(self.settings)}
+
+    @property
+    def env_vars(self) -> set[str]:
+        return {name.upper() for name in self.fields}
+
+    @property
+    def port_setting(self) -> str:
+        return f"{self.name}_port"
+
+    @property
+    def port(self) -> int:
+        field = self.fields.get(self.port_setting)
+        if field is None or not isinstance(field.default, int):
+            raise CheckError(
+                f"{self.settings.__name__} has no integer default {self.port_setting}: "
+                "cannot tell which port the process listens on"
+            )
+        return field.default
+
+    @property
+    def uses(self) -> set[str]:
+        return USES.get(self.name, set(DATASTORE_SETTINGS))
+
+    @property
+    def required(self) -> set[str]:
+        """Settings without a default, and those whose default is this machine (fine for
+        `ticketing run`, wrong in a container), the datastore URLs of what it uses among them."""
+        names = set()
+        for f in self.fields.values():
+            var = f.name.upper()
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                names.add(var)
+            elif isinstance(f.default, str) and LOOPBACK.search(f.default):
+                if var not in DATASTORE_SETTINGS.values():
+                    names.add(var)
+        return names | {DATASTORE_SETTINGS[d] for d in self.uses}
+
+    @property
+    def secrets(self) -> set[str]:
+        """Secret settings (`x` with an `x_file` twin) this process cannot run without."""
+        own = set(self.fields) - {f.name for f in dataclasses.fields(CommonSettings)}
+        return {x for x in _secret_pairs(self.fields) if x in own or x in SHARED_SECRETS}
+
+    def describe(self, setting: str) -> str:
+        return f"{self.settings.__name__}.{setting}"
+
+
+def _secret_pairs(fields: Iterable[str]) -> set[str]:
+    names = set(fields)
+    return {name for name in names if f"{name}_file" in names}
+
+
+def settings_class(spec: ServiceSpec) -> type[CommonSettings]:
+    """The CommonSettings subclass defined in the service package's config module."""
+    module_name = spec.module.rsplit(".", 1)[0] + ".config"
+    module = importlib.import_module(module_name)
+    found = [
+        cls
+        for cls in vars(module).values()
+        if isinstance(cls, type)
+        and issubclass(cls, CommonSettings)
+        and cls is not CommonSettings
+        and cls.__module__ == module_name
+    ]
+    if len(found) != 1:
+        raise CheckError(f"{module_name} should define exactly one CommonSettings subclass")
+    return found[0]
+
+
+def load_processes(specs: Sequence[ServiceSpec] = SERVICES) -> list[Process]:
+    return [
+        Process(s.name, settings_class(s), s.grpc_service is not None, s.module.split(".")[0])
+        for s in specs
+    ]
+
+
+def grpc_addr_setting(service: str) -> str:
+    return f"{service.upper()}_ADDR"
+
+
+def callees(process: Process, processes: Sequence[Process]) -> list[Process]:
+    calls = CALLS.get(process.name)
+    if calls == "all":
+        return [p for p in processes if p.grpc]
+    return [p for p in processes if p.name in (calls or ())]
+
+
+def secret_owners(processes: Sequence[Process]) -> dict[str, set[str]]:
+    """Secret setting -> the processes allowed to hold it."""
+    owners: dict[str, set[str]] = {}
+    for p in processes:
+        for secret in p.secrets:
+            owners.setdefault(secret, set()).add(p.name)
+    return owners
