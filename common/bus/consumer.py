@@ -309,8 +309,7 @@ class EventConsumer:
             headers[ERROR_HEADER] = reason
             await self._move(link, method, props, body, self.topology.dead_queue, headers)
             return
-        attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
-        delay = self.retry_delays_ms[min(attempt, len(self.retry_delays_ms)) - 1]
+        delay = self._delay_ms(int(headers.get(ATTEMPTS_HEADER, 0)) + 1)
         log.log(
             logging.INFO if isinstance(exc, NotYet) else logging.WARNING,
             f"event waits for {awaited}, will retry",
@@ -338,11 +337,15 @@ class EventConsumer:
             log.error("dead-lettering after the last attempt", extra={**extra, "error": error})
             await self._move(link, method, props, body, self.topology.dead_queue, headers)
             return
-        delay = self.retry_delays_ms[min(failures, len(self.retry_delays_ms)) - 1]
+        delay = self._delay_ms(failures)
         log.warning(
             "handler failed, will retry", extra={**extra, "error": error, "delay_ms": delay}
         )
         await self._move(link, method, props, body, self._retry_queue(delay), headers)
+
+    def _delay_ms(self, tries: int) -> int:
+        """The wait before try `tries` + 1: the configured delays in turn, the last repeating."""
+        return self.retry_delays_ms[min(tries, len(self.retry_delays_ms)) - 1]
 
     def _retry_queue(self, delay_ms: int) -> str:
         return retry_queue_name(self.namespace, self.service, delay_ms)

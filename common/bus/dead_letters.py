@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pika
 import pika.exceptions
 
 from common.bus.topology import (
@@ -24,28 +25,35 @@ def dead_letters(
     """Peeks at a service's dead queue (messages stay there)."""
     connection = connect(amqp_url)
     try:
-        channel = connection.channel()
         queue = dead_queue_name(namespace, service)
-        channel.queue_declare(queue, durable=True)
-        seen = []
-        for _ in range(limit):
-            method, props, body = channel.basic_get(queue, auto_ack=False)
-            if method is None:
-                break
-            headers = props.headers or {}
-            seen.append(
-                {
-                    "event_id": props.message_id,
-                    "type": props.type,
-                    "attempts": headers.get(ATTEMPTS_HEADER),
-                    "error": headers.get(ERROR_HEADER),
-                    "body": body.decode(errors="replace"),
-                }
-            )
-        channel.close()  # unacked messages return to the queue
-        return seen
+        connection.channel().queue_declare(queue, durable=True)
+        return peek(connection, queue, limit)
     finally:
         connection.close()
+
+
+def peek(connection: pika.BlockingConnection, queue: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Up to `limit` messages of `queue`, read without taking them: they are never acked, and
+    go back to the queue when the channel closes."""
+    channel = connection.channel()
+    seen = []
+    for _ in range(limit):
+        method, props, body = channel.basic_get(queue, auto_ack=False)
+        if method is None:
+            break
+        headers = props.headers or {}
+        seen.append(
+            {
+                "event_id": props.message_id,
+                "type": props.type,
+                "timestamp": props.timestamp,
+                "attempts": headers.get(ATTEMPTS_HEADER),
+                "error": headers.get(ERROR_HEADER),
+                "body": body.decode(errors="replace"),
+            }
+        )
+    channel.close()
+    return seen
 
 
 def replay_dead_letters(amqp_url: str, namespace: str, service: str) -> int:

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from common.clock import Clock
 from common.mongo import retry_transient
+from svc_orders.service_layer.handlers import release_ticket
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,7 @@ class OrderExpiry:
             order = await uow.orders.get(order_id)
             if order is None or not order.expire():
                 return False
-            ticket = await uow.tickets.get(order.ticket_id)
-            if ticket is not None and ticket.held_by == order.id:
-                order.release(ticket)
-                await uow.tickets.save(ticket)
+            await release_ticket(uow, order)
             await uow.orders.save(order)
             await uow.commit()
             return True

@@ -52,6 +52,14 @@ class _NoCopy(Exception):
     """This service has no copy of the ticket: its TicketCreated has not arrived yet."""
 
 
+async def release_ticket(uow: OrdersUnitOfWork, order: Order) -> None:
+    """Frees the ticket copy an order that just ended was holding (in the order's transaction)."""
+    ticket = await uow.tickets.get(order.ticket_id)
+    if ticket is not None and ticket.held_by == order.id:
+        order.release(ticket)
+        await uow.tickets.save(ticket)
+
+
 class OrderHandlers:
     def __init__(
         self,
@@ -154,7 +162,7 @@ class OrderHandlers:
         async with self.uow() as uow:
             order = await self._own_order(uow, cmd.user_id, cmd.order_id)
             order.cancel(by=cmd.user_id)
-            await self._release_ticket(uow, order)
+            await release_ticket(uow, order)
             await uow.orders.save(order)
             await uow.commit()
             return order
@@ -177,12 +185,6 @@ class OrderHandlers:
         if order is None or order.user_id != user_id:  # another's order is not even shown
             raise NotFound("Order not found", field="id")
         return order
-
-    async def _release_ticket(self, uow: OrdersUnitOfWork, order: Order) -> None:
-        ticket = await uow.tickets.get(order.ticket_id)
-        if ticket is not None and ticket.held_by == order.id:
-            order.release(ticket)
-            await uow.tickets.save(ticket)
 
     # -- ticket copies ----------------------------------------------------------------------
 
@@ -223,7 +225,7 @@ class OrderHandlers:
                 raise NotYet(f"{delivery.type} for order {order_id} that is unknown here")
             if change(order):
                 if order.status is OrderStatus.CANCELLED:
-                    await self._release_ticket(uow, order)
+                    await release_ticket(uow, order)
                 await uow.orders.save(order)
             else:
                 log.info(

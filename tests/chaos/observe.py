@@ -17,6 +17,7 @@ import pika.exceptions
 import pymongo
 
 from common import bus
+from common.bus.dead_letters import peek
 from common.mongo import database_name
 from tests.chaos.infra import STRIPE_KEY, ChaosStack, quiet_pika
 
@@ -74,27 +75,6 @@ def _stripe_list(stack: ChaosStack, resource: str) -> list[dict]:
     return items
 
 
-def _peek_dead(connection: pika.BlockingConnection, queue: str, limit: int = 20) -> list[dict]:
-    channel = connection.channel()
-    seen = []
-    for _ in range(limit):
-        method, props, body = channel.basic_get(queue, auto_ack=False)
-        if method is None:
-            break
-        headers = props.headers or {}
-        seen.append(
-            {
-                "type": props.type,
-                "event_id": props.message_id,
-                "timestamp": props.timestamp,
-                "error": headers.get(bus.ERROR_HEADER),
-                "body": body.decode(errors="replace")[:300],
-            }
-        )
-    channel.close()  # unacked: they stay in the queue
-    return seen
-
-
 def _connect(stack: ChaosStack) -> pika.BlockingConnection:
     params = pika.URLParameters(stack.rabbit.url)
     params.connection_attempts, params.socket_timeout = 3, 5
@@ -145,7 +125,7 @@ def read_broker(
         with quiet_pika():
             connection = _connect(stack)
             try:
-                dead = {name: _peek_dead(connection, name) for name in dead_queues}
+                dead = {name: peek(connection, name, limit=20) for name in dead_queues}
             finally:
                 with contextlib.suppress(Exception):
                     connection.close()
