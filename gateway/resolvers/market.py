@@ -47,7 +47,7 @@ class MarketQuery:
         include_reserved: bool | None = False,
     ) -> TicketConnection:
         found, next_token = await info.context.ticket_reads.page(
-            _page_size(first), after or "", bool(include_reserved)
+            _page_size(first), after or "", include_reserved=bool(include_reserved)
         )
         return TicketConnection.of([Ticket.from_proto(t) for t in found], next_token)
 

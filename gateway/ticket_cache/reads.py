@@ -99,24 +99,26 @@ class TicketReads:
         return [found.get(i) for i in ticket_ids]
 
     async def page(
-        self, page_size: int, page_token: str, include_reserved: bool
+        self, page_size: int, page_token: str, *, include_reserved: bool
     ) -> tuple[list[tickets_pb2.Ticket], str]:
         """ListTickets: (tickets, next page token). Only the first page is cached."""
         if page_token:
-            return await self._list(page_size, page_token, include_reserved)
-        lookup = await self._read(lambda cache: cache.first_page(page_size, include_reserved))
+            return await self._list(page_size, page_token, include_reserved=include_reserved)
+        lookup = await self._read(
+            lambda cache: cache.first_page(page_size, include_reserved=include_reserved)
+        )
         if lookup is not None and lookup.page is not None:
             tickets = await self.get_many(lookup.page.ticket_ids)
             if all(t is not None for t in tickets):
                 self._count("page", hits=1)
                 return [t for t in tickets if t is not None], lookup.page.next_page_token
         self._count("page", misses=1)
-        tickets, next_token = await self._list(page_size, "", include_reserved)
+        tickets, next_token = await self._list(page_size, "", include_reserved=include_reserved)
         if lookup is not None:
             generation = lookup.generation
             await self._fill(
                 lambda cache: cache.fill_page(
-                    page_size, include_reserved, generation, tickets, next_token
+                    page_size, generation, tickets, next_token, include_reserved=include_reserved
                 )
             )
         return tickets, next_token
@@ -138,7 +140,7 @@ class TicketReads:
             await self.cache.close()
 
     async def _list(
-        self, page_size: int, page_token: str, include_reserved: bool
+        self, page_size: int, page_token: str, *, include_reserved: bool
     ) -> tuple[list[tickets_pb2.Ticket], str]:
         request = tickets_pb2.ListTicketsRequest(
             page_size=page_size, page_token=page_token, include_reserved=include_reserved

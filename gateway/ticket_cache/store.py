@@ -137,7 +137,7 @@ class TicketCache:
     def entry_key(self, ticket_id: str) -> str:
         return f"{self.prefix}ticket:{ticket_id}"
 
-    def page_key(self, page_size: int, include_reserved: bool) -> str:
+    def page_key(self, page_size: int, *, include_reserved: bool) -> str:
         which = "all" if include_reserved else "unreserved"
         return f"{self.prefix}tickets-page:{page_size}:{which}"
 
@@ -189,9 +189,9 @@ class TicketCache:
     async def invalidate_pages(self) -> None:
         await self.redis.incr(self.generation_key)
 
-    async def first_page(self, page_size: int, include_reserved: bool) -> PageLookup:
+    async def first_page(self, page_size: int, *, include_reserved: bool) -> PageLookup:
         generation, value = await self.redis.mget(
-            [self.generation_key, self.page_key(page_size, include_reserved)]
+            [self.generation_key, self.page_key(page_size, include_reserved=include_reserved)]
         )
         if generation is None:
             generation = await self._generation(
@@ -209,17 +209,18 @@ class TicketCache:
     async def fill_page(
         self,
         page_size: int,
-        include_reserved: bool,
         generation: str,
         tickets: Sequence[tickets_pb2.Ticket],
         next_page_token: str,
+        *,
+        include_reserved: bool,
     ) -> bool:
         """Caches a first page read from ListTickets (and its tickets), unless the pages were
         invalidated since `generation` was looked up. Returns whether the page was stored."""
         page = {"generation": generation, "ids": [t.id for t in tickets], "next": next_page_token}
         keys = [
             self.generation_key,
-            self.page_key(page_size, include_reserved),
+            self.page_key(page_size, include_reserved=include_reserved),
             *(self.entry_key(t.id) for t in tickets),
         ]
         args: list[int | str | bytes] = [self.ttl_ms, generation, json.dumps(page)]

@@ -116,36 +116,41 @@ async def test_the_gateways_own_write_is_not_undone_by_the_event_it_caused(cache
 
 async def test_a_page_read_before_an_invalidation_is_not_stored(cache):
     page = [ticket(0, ticket_id="t2"), ticket(0, ticket_id="t1")]
-    before = await cache.first_page(20, False)
+    before = await cache.first_page(20, include_reserved=False)
     assert before.page is None
 
     await cache.bury("t9", 1)  # any change, between the lookup and ListTickets' answer
 
-    assert await cache.fill_page(20, False, before.generation, page, "") is False
-    assert (await cache.first_page(20, False)).page is None
+    assert await cache.fill_page(20, before.generation, page, "", include_reserved=False) is False
+    assert (await cache.first_page(20, include_reserved=False)).page is None
     # Its tickets are cached all the same: each is version-checked on its own.
     assert set(await cache.get_many(["t1", "t2"])) == {"t1", "t2"}
 
 
 async def test_a_page_is_served_until_the_next_invalidation(cache):
     page = [ticket(0, ticket_id="t2"), ticket(0, ticket_id="t1")]
-    lookup = await cache.first_page(2, True)
-    assert await cache.fill_page(2, True, lookup.generation, page, "next-token") is True
+    lookup = await cache.first_page(2, include_reserved=True)
+    assert (
+        await cache.fill_page(2, lookup.generation, page, "next-token", include_reserved=True)
+        is True
+    )
 
-    found = (await cache.first_page(2, True)).page
+    found = (await cache.first_page(2, include_reserved=True)).page
     assert found is not None
     assert (found.ticket_ids, found.next_page_token) == (["t2", "t1"], "next-token")
-    assert (await cache.first_page(2, False)).page is None  # another page: its own entry
+    assert (
+        await cache.first_page(2, include_reserved=False)
+    ).page is None  # another page: its own entry
 
     await CacheInvalidation(cache).on_ticket_created(
         ticket_events.TicketCreated(id="t3", version=0), DELIVERY
     )
-    assert (await cache.first_page(2, True)).page is None
+    assert (await cache.first_page(2, include_reserved=True)).page is None
     await cache.write(ticket(1, ticket_id="t1"))
-    lookup = await cache.first_page(2, True)
-    assert await cache.fill_page(2, True, lookup.generation, page, "") is True
+    lookup = await cache.first_page(2, include_reserved=True)
+    assert await cache.fill_page(2, lookup.generation, page, "", include_reserved=True) is True
     await cache.write(ticket(2, ticket_id="t1"))  # the gateway's own edit invalidates too
-    assert (await cache.first_page(2, True)).page is None
+    assert (await cache.first_page(2, include_reserved=True)).page is None
 
 
 # -- Redis down ----------------------------------------------------------------------------------
