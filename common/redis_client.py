@@ -18,6 +18,7 @@ from common.config import CommonSettings
 # Every command this system sends is safe to send twice (SET with a TTL, EXISTS, ZADD, and
 # scripts whose effect a second run repeats or leaves alone).
 _RETRY = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.25), retries=3)
+_RETRY_ONCE = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.05), retries=1)
 # A connection idle longer than this is PINGed before use, so one a NAT or a proxy dropped
 # silently is found out and replaced, not used.
 _HEALTH_CHECK_SECONDS = 30
@@ -25,16 +26,23 @@ _HEALTH_CHECK_SECONDS = 30
 OUTAGES: tuple[type[Exception], ...] = (ConnectionError, TimeoutError)
 
 
-def redis_client(settings: CommonSettings) -> aioredis.Redis:
-    """Connects lazily, on the first command."""
+def redis_client(
+    settings: CommonSettings, *, fail_fast_seconds: float | None = None
+) -> aioredis.Redis:
+    """Connects lazily, on the first command.
+
+    `fail_fast_seconds`: for a cache, which must never hold a request up. A command (or the wait
+    for a free connection) that takes longer fails, and a failed one is retried once, not three
+    times: the caller then does without the cache."""
+    timeout = fail_fast_seconds or settings.redis_socket_timeout_seconds
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout_seconds,
-        socket_connect_timeout=settings.redis_socket_timeout_seconds,
-        socket_timeout=settings.redis_socket_timeout_seconds,
+        timeout=fail_fast_seconds or settings.redis_pool_timeout_seconds,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
         socket_keepalive=True,
         health_check_interval=_HEALTH_CHECK_SECONDS,
-        retry=_RETRY,
+        retry=_RETRY if fail_fast_seconds is None else _RETRY_ONCE,
     )
     return aioredis.Redis.from_pool(pool)

@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from common.bus import EventConsumer, Handler, RabbitPublisher
+from common.bus import EventConsumer, Handler, RabbitPublisher, consumer_for
 from common.clock import Clock, SystemClock
 from common.config import CommonSettings
 from common.grpc_server import GrpcServer
@@ -89,18 +89,7 @@ class Infrastructure:
         return lambda: kind(mongo, db, self.name, self.clock, relay=relay)
 
     def consumer(self, handlers: Mapping[type[Message], Handler]) -> EventConsumer:
-        return EventConsumer(
-            self.settings.amqp_url,
-            self.settings.namespace,
-            self.name,
-            handlers,
-            asyncio.get_running_loop(),
-            max_attempts=self.settings.event_max_attempts,
-            retry_delays_ms=self.settings.event_retry_delays_ms,
-            prefetch=self.settings.event_prefetch,
-            wait_budget_seconds=self.settings.event_wait_budget_seconds,
-            heartbeat_seconds=self.settings.amqp_heartbeat_seconds,
-        )
+        return consumer_for(self.settings, self.name, handlers)
 
     async def close(self) -> None:
         await self.publisher.close()

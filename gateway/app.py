@@ -22,14 +22,22 @@ from gateway.probes import Probes
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
+from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
 from gateway.webhooks import stripe_webhook_route
 
 
 class GraphQLApp(GraphQL):
-    def __init__(self, accounts: Accounts, clients: ServiceClients, max_depth: int) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        clients: ServiceClients,
+        ticket_reads: TicketReads,
+        max_depth: int,
+    ) -> None:
         super().__init__(build_schema(max_depth), graphql_ide="graphiql")
         self.accounts = accounts
         self.clients = clients
+        self.ticket_reads = ticket_reads
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         token = token_of(request)
@@ -39,7 +47,8 @@ class GraphQLApp(GraphQL):
             clients=self.clients,
             accounts=self.accounts,
             token=token,
-            tickets=tickets_loader(self.clients),
+            ticket_reads=self.ticket_reads,
+            tickets=tickets_loader(self.ticket_reads),
             payments=payments_loader(self.clients, token),
         )
 
@@ -50,16 +59,22 @@ def create_app(settings: GatewaySettings) -> Starlette:
     verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
     clients = ServiceClients(settings)
     accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))
-    graphql = GraphQLApp(accounts, clients, settings.graphql_max_depth)
+    cache = ticket_cache(settings)
+    ticket_reads = TicketReads(clients, cache)
+    cache_events = CacheEvents(settings, cache)
+    graphql = GraphQLApp(accounts, clients, ticket_reads, settings.graphql_max_depth)
 
     probes = Probes(clients, redis)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clients.open()
+        cache_events.start()
         yield
+        await cache_events.stop()
         await clients.close()
         await redis.aclose()
+        await ticket_reads.close()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -18,11 +18,24 @@ class GatewaySettings(CommonSettings):
     # Verifies `Stripe-Signature` on POST /webhooks/stripe; unset: the route answers 503.
     stripe_webhook_secret: str | None = None
     stripe_webhook_secret_file: str | None = None
+    # Ticket reads served from Redis (gateway/ticket_cache/); false: every read asks tickets.
+    ticket_cache_enabled: bool = True
+    # How long a cached ticket or page lives at most: the bound on staleness should an
+    # invalidating event be lost. Events and the gateway's own writes invalidate long before.
+    ticket_cache_ttl_seconds: float = 300.0
+    # Longest a cache command may take (and the wait for a free connection); past it the read
+    # goes to tickets and the cache is skipped for a second, so a Redis that is down or slow
+    # costs a request at most this, not the RPC timeout.
+    ticket_cache_timeout_seconds: float = 0.5
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.graphql_max_depth < 2:
             raise ConfigError("GRAPHQL_MAX_DEPTH must be at least 2")
+        if self.ticket_cache_ttl_seconds < 1:
+            raise ConfigError("TICKET_CACHE_TTL_SECONDS must be at least 1")
+        if self.ticket_cache_timeout_seconds <= 0:
+            raise ConfigError("TICKET_CACHE_TIMEOUT_SECONDS must be positive")
 
     def webhook_secret(self) -> str | None:
         secret = read_secret(

@@ -15,6 +15,7 @@ from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.session import claims_of
+from gateway.ticket_cache.reads import TicketReads
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -26,6 +27,7 @@ class Context:
     clients: ServiceClients
     accounts: Accounts
     token: str | None
+    ticket_reads: TicketReads
     tickets: DataLoader[str, tickets_pb2.Ticket | None]
     payments: DataLoader[str, payments_pb2.Payment | None]
     _claims: Claims | None = field(default=None, init=False)

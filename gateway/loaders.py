@@ -5,19 +5,14 @@ from __future__ import annotations
 from strawberry.dataloader import DataLoader
 
 from gateway.clients import ServiceClients
+from gateway.ticket_cache.reads import TicketReads
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
 
-def tickets_loader(clients: ServiceClients) -> DataLoader[str, tickets_pb2.Ticket | None]:
-    async def load(ids: list[str]) -> list[tickets_pb2.Ticket | None]:
-        reply = await clients.call(
-            clients.tickets.BatchGetTickets, tickets_pb2.BatchGetTicketsRequest(ids=ids)
-        )
-        by_id = {t.id: t for t in reply.tickets}
-        return [by_id.get(i) for i in ids]
-
-    return DataLoader(load_fn=load, max_batch_size=500)
+def tickets_loader(reads: TicketReads) -> DataLoader[str, tickets_pb2.Ticket | None]:
+    """The cached ones from the cache, the others in one BatchGetTickets."""
+    return DataLoader(load_fn=reads.get_many, max_batch_size=500)
 
 
 def payments_loader(

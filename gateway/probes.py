@@ -8,6 +8,11 @@
 - `GET /healthz/deps`: each service's health check and Redis, by name; 200 when all are up, 503
   when anything is down, so `curl -f`, a wait loop or an alerting check can use the status alone.
   No probe may point at it (tools/deploy_check/ holds the manifests to that).
+
+The ticket cache adds nothing to either: its Redis is the one already checked, and a read that
+finds it down goes to tickets. Its event consumer's RabbitMQ is not in them either: without it
+the gateway's own writes still show at once and others' changes show when events flow again (or
+after TICKET_CACHE_TTL_SECONDS); taking the pod out would fail reads that are being served.
 """
 
 from __future__ import annotations

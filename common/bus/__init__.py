@@ -6,7 +6,14 @@ Publisher and consumers run on the service's asyncio loop through pika's Asyncio
 (`link`): the loop answers heartbeats while a connection idles or handlers run.
 """
 
-from common.bus.consumer import DEFAULT_PREFETCH, Delivery, EventConsumer, Handler, PoisonMessage
+from common.bus.consumer import (
+    DEFAULT_PREFETCH,
+    Delivery,
+    EventConsumer,
+    Handler,
+    PoisonMessage,
+    consumer_for,
+)
 from common.bus.dead_letters import dead_letters, replay_dead_letters, wait_for_broker
 from common.bus.link import LinkClosed, Nacked
 from common.bus.publisher import RabbitPublisher
@@ -42,6 +49,7 @@ __all__ = [
     "RabbitPublisher",
     "connect",
     "connection_parameters",
+    "consumer_for",
     "dead_letters",
     "dead_queue_name",
     "declare_exchange",

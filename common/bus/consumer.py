@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pika
 from google.protobuf.message import Message
@@ -32,6 +32,9 @@ from common.bus.topology import (
 )
 from common.errors import NotYet
 from common.outages import is_outage
+
+if TYPE_CHECKING:
+    from common.config import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -375,6 +378,24 @@ class EventConsumer:
         )
         await link.publish("", queue, body, new_props)
         link.ack(method.delivery_tag)
+
+
+def consumer_for(
+    settings: CommonSettings, service: str, handlers: Mapping[type[Message], Handler]
+) -> EventConsumer:
+    """The consumer of `service`'s queue on the running loop, tuned by the common settings."""
+    return EventConsumer(
+        settings.amqp_url,
+        settings.namespace,
+        service,
+        handlers,
+        asyncio.get_running_loop(),
+        max_attempts=settings.event_max_attempts,
+        retry_delays_ms=settings.event_retry_delays_ms,
+        prefetch=settings.event_prefetch,
+        wait_budget_seconds=settings.event_wait_budget_seconds,
+        heartbeat_seconds=settings.amqp_heartbeat_seconds,
+    )
 
 
 async def _first_of(*waits: Awaitable[Any]) -> None:

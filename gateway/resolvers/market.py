@@ -36,11 +36,7 @@ def _price(value: object) -> str:
 class MarketQuery:
     @strawberry.field(description="A ticket by id; NOT_FOUND for an unknown one.")
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
-        request = tickets_pb2.GetTicketRequest(id=id)
-        reply = await info.context.call(
-            info.context.clients.tickets.GetTicket, request, authenticated=False
-        )
-        return Ticket.from_proto(reply.ticket)
+        return Ticket.from_proto(await info.context.ticket_reads.get(id))
 
     @strawberry.field(description="Tickets for sale, newest first; reserved ones on request.")
     async def tickets(
@@ -50,16 +46,10 @@ class MarketQuery:
         after: str | None = None,
         include_reserved: bool | None = False,
     ) -> TicketConnection:
-        request = tickets_pb2.ListTicketsRequest(
-            page_size=_page_size(first),
-            page_token=after or "",
-            include_reserved=bool(include_reserved),
+        found, next_token = await info.context.ticket_reads.page(
+            _page_size(first), after or "", include_reserved=bool(include_reserved)
         )
-        reply = await info.context.call(
-            info.context.clients.tickets.ListTickets, request, authenticated=False
-        )
-        tickets = [Ticket.from_proto(t) for t in reply.tickets]
-        return TicketConnection.of(tickets, reply.next_page_token)
+        return TicketConnection.of([Ticket.from_proto(t) for t in found], next_token)
 
     @strawberry.field(description="One of the caller's orders; NOT_FOUND for anyone else's.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
@@ -85,6 +75,7 @@ class MarketMutation:
     async def create_ticket(self, info: Info, title: str, price: Decimal) -> Ticket:
         request = tickets_pb2.CreateTicketRequest(title=title, price=_price(price))
         reply = await info.context.call(info.context.clients.tickets.CreateTicket, request)
+        await info.context.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
         return Ticket.from_proto(reply.ticket)
 
     @strawberry.mutation(description="The seller changes a ticket that no order holds.")
@@ -93,6 +84,7 @@ class MarketMutation:
     ) -> Ticket:
         request = tickets_pb2.UpdateTicketRequest(id=id, title=title, price=_price(price))
         reply = await info.context.call(info.context.clients.tickets.UpdateTicket, request)
+        await info.context.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
         return Ticket.from_proto(reply.ticket)
 
     @strawberry.mutation(description="Holds a ticket for the caller for 15 minutes.")

@@ -19,7 +19,7 @@ from common.devstack import free_port
 
 TEST_RETRY_DELAYS_MS = (50, 150)
 # Every consumer name a test may declare queues for; removed with the namespace.
-CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration", "probe", "flaky")
+CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration", "gateway", "probe", "flaky")
 
 
 def venv_tool(name: str) -> str:

@@ -11,6 +11,7 @@ from common.protos import timestamp
 from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.schema import build_schema
+from gateway.ticket_cache import TicketReads
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
@@ -73,13 +74,15 @@ class SignedInContext(Context):
 
 async def run(orders: int) -> tuple[dict, Counter[str]]:
     clients = CountingClients(orders)
+    reads = TicketReads(clients, cache=None)
     context = SignedInContext(
         request=None,
         response=None,
         clients=clients,
         accounts=None,
         token="token",
-        tickets=tickets_loader(clients),
+        ticket_reads=reads,
+        tickets=tickets_loader(reads),
         payments=payments_loader(clients, "token"),
     )
     result = await build_schema().execute(

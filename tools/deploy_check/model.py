@@ -23,7 +23,9 @@ K8S_MIN_VERSION = "1.33.0"
 # not listed use all three (so a new service is held to the strictest rule until listed here).
 DATASTORE_SETTINGS = {"mongo": "MONGO_URL", "rabbitmq": "AMQP_URL", "redis": "REDIS_URL"}
 USES = {
-    "gateway": {"redis"},  # token revocation only; it talks to the services over gRPC
+    # Redis: token revocation and its ticket cache; RabbitMQ: tickets' events, which invalidate
+    # that cache. It talks to the services over gRPC.
+    "gateway": {"redis", "rabbitmq"},
     "expiration": {"rabbitmq", "redis"},  # its schedule lives in Redis; no documents
 }
 # The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the

@@ -1,0 +1,176 @@
+"""How the gateway reads tickets: from its cache when it has them, otherwise from the tickets
+service (the one authority on tickets), caching what it read. A cache that fails is done
+without: the read goes to tickets, never fails because of Redis."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from redis.exceptions import RedisError
+
+from gateway.clients import ServiceClients
+from gateway.ticket_cache.store import TicketCache
+from ticketing.tickets.v1 import tickets_pb2
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# After a failed cache command the cache is left alone this long.
+PAUSE_SECONDS = 1.0
+
+
+class Breaker:
+    """After a failure, the cache is skipped for `pause_seconds`: a Redis that is down costs one
+    failed command per pause, not one per request. Says so once per outage, not per request."""
+
+    def __init__(
+        self, pause_seconds: float = PAUSE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.pause_seconds = pause_seconds
+        self.clock = clock
+        self._closed_at = 0.0
+        self._failing = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._failing and self.clock() < self._closed_at
+
+    def failed(self, exc: Exception) -> None:
+        if not self._failing:
+            log.warning(
+                "ticket cache unavailable, reading from tickets until Redis answers",
+                extra={"error": repr(exc)},
+            )
+        self._failing = True
+        self._closed_at = self.clock() + self.pause_seconds
+
+    def succeeded(self) -> None:
+        if self._failing:
+            log.info("ticket cache is back")
+            self._failing = False
+
+
+class TicketReads:
+    """Ticket reads for the resolvers and the tickets DataLoader. Without a cache
+    (TICKET_CACHE_ENABLED=false) each read is one gRPC call, as before there was one."""
+
+    def __init__(
+        self,
+        clients: ServiceClients,
+        cache: TicketCache | None,
+        breaker: Breaker | None = None,
+    ) -> None:
+        self.clients = clients
+        self.cache = cache
+        self.breaker = breaker or Breaker()
+        # hits and misses of each kind of read, and cache commands skipped or failed
+        self.counts: Counter[str] = Counter()
+
+    async def get(self, ticket_id: str) -> tickets_pb2.Ticket:
+        """GetTicket: NOT_FOUND (not cached) for an unknown id."""
+        cached = await self._read(lambda cache: cache.get_many([ticket_id]))
+        if cached and ticket_id in cached:
+            self._count("ticket", hits=1)
+            return cached[ticket_id]
+        self._count("ticket", misses=1)
+        request = tickets_pb2.GetTicketRequest(id=ticket_id)
+        ticket = (await self.clients.call(self.clients.tickets.GetTicket, request)).ticket
+        await self._fill(lambda cache: cache.fill([ticket]))
+        return ticket
+
+    async def get_many(self, ticket_ids: Sequence[str]) -> list[tickets_pb2.Ticket | None]:
+        """BatchGetTickets for the ones not cached; None for an unknown id."""
+        found = await self._read(lambda cache: cache.get_many(ticket_ids)) or {}
+        missing = [i for i in ticket_ids if i not in found]
+        self._count("batch", hits=len(ticket_ids) - len(missing), misses=len(missing))
+        if missing:
+            request = tickets_pb2.BatchGetTicketsRequest(ids=missing)
+            fetched = (
+                await self.clients.call(self.clients.tickets.BatchGetTickets, request)
+            ).tickets
+            found.update((t.id, t) for t in fetched)
+            if fetched:
+                await self._fill(lambda cache: cache.fill(fetched))
+        return [found.get(i) for i in ticket_ids]
+
+    async def page(
+        self, page_size: int, page_token: str, *, include_reserved: bool
+    ) -> tuple[list[tickets_pb2.Ticket], str]:
+        """ListTickets: (tickets, next page token). Only the first page is cached."""
+        if page_token:
+            return await self._list(page_size, page_token, include_reserved=include_reserved)
+        lookup = await self._read(
+            lambda cache: cache.first_page(page_size, include_reserved=include_reserved)
+        )
+        if lookup is not None and lookup.page is not None:
+            tickets = await self.get_many(lookup.page.ticket_ids)
+            if all(t is not None for t in tickets):
+                self._count("page", hits=1)
+                return [t for t in tickets if t is not None], lookup.page.next_page_token
+        self._count("page", misses=1)
+        tickets, next_token = await self._list(page_size, "", include_reserved=include_reserved)
+        if lookup is not None:
+            generation = lookup.generation
+            await self._fill(
+                lambda cache: cache.fill_page(
+                    page_size, generation, tickets, next_token, include_reserved=include_reserved
+                )
+            )
+        return tickets, next_token
+
+    async def wrote(self, ticket: tickets_pb2.Ticket) -> None:
+        """A ticket this gateway created or changed, as the service returned it: cached, and the
+        pages invalidated, so the caller's next read shows it. Tried even while the breaker
+        skips reads: a write skipped would leave the older state to be read."""
+        if self.cache is None:
+            return
+        try:
+            await self.cache.write(ticket)
+        except RedisError as exc:
+            self.breaker.failed(exc)
+            self.counts["failed"] += 1
+
+    async def close(self) -> None:
+        if self.cache is not None:
+            await self.cache.close()
+
+    async def _list(
+        self, page_size: int, page_token: str, *, include_reserved: bool
+    ) -> tuple[list[tickets_pb2.Ticket], str]:
+        request = tickets_pb2.ListTicketsRequest(
+            page_size=page_size, page_token=page_token, include_reserved=include_reserved
+        )
+        reply = await self.clients.call(self.clients.tickets.ListTickets, request)
+        return list(reply.tickets), reply.next_page_token
+
+    async def _read(self, command: Callable[[TicketCache], Awaitable[T]]) -> T | None:
+        """The command's result, or None without a cache, or when it fails (any Redis error: a
+        cache must never fail a read) or failed within the last pause."""
+        if self.cache is None:
+            return None
+        if self.breaker.is_open:
+            self.counts["skipped"] += 1
+            return None
+        try:
+            result = await command(self.cache)
+        except RedisError as exc:
+            self.breaker.failed(exc)
+            self.counts["failed"] += 1
+            return None
+        self.breaker.succeeded()
+        return result
+
+    async def _fill(self, command: Callable[[TicketCache], Awaitable[object]]) -> None:
+        await self._read(command)
+
+    def _count(self, read: str, *, hits: int = 0, misses: int = 0) -> None:
+        if self.cache is None:
+            return
+        self.counts[f"{read}.hits"] += hits
+        self.counts[f"{read}.misses"] += misses
+        log.debug("ticket cache", extra={"read": read, "hits": hits, "misses": misses})

@@ -1,0 +1,304 @@
+"""The ticket cache through the real gateway (`python -m gateway`, its own process), tickets and
+orders in-process over real gRPC, SecantusDB, RabbitMQ and Redis:
+
+- read-your-writes: after updateTicket returns, the caller's next ticket(id) and tickets(first)
+  show it, with no event to help (the gateway cannot reach RabbitMQ) and a warm cache that,
+  proven first, serves what it holds;
+- other callers see a change made elsewhere (a reservation) once its event has arrived;
+- Redis down: reads keep being served, from tickets, and from the cache again once it is back;
+- the cache off: every read asks tickets.
+
+A change "behind the gateway's back" is one made on the tickets service directly over gRPC: the
+gateway learns of it only through the event, if at all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import httpx
+import pika.exceptions
+import pytest
+import redis
+
+from common import bus
+from common.jwt import TokenIssuer
+from common.service import ServiceProcess
+from gateway.clients import ServiceClients
+from gateway.config import GatewaySettings
+from gateway.loaders import tickets_loader
+from gateway.ticket_cache import TicketReads, ticket_cache
+from svc_orders.bootstrap import bootstrap as orders_bootstrap
+from svc_orders.config import OrdersSettings
+from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
+from svc_tickets.config import TicketsSettings
+from tests.support import servers
+from tests.support.private_servers import PrivateRedis
+from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
+
+pytestmark = pytest.mark.integration
+
+TICKET = "query($id: ID!) { ticket(id: $id) { id title version orderId reserved } }"
+PAGE = (
+    "query($n: Int, $all: Boolean) { tickets(first: $n, includeReserved: $all) "
+    "{ edges { node { id title version reserved } } } }"
+)
+CREATE = 'mutation($t: String!) { createTicket(title: $t, price: "20") { id title version } }'
+UPDATE = (
+    'mutation($id: ID!, $t: String!) { updateTicket(id: $id, title: $t, price: "20") '
+    "{ id title version } }"
+)
+ORDER = "mutation($id: ID!) { createOrder(ticketId: $id) { id } }"
+
+
+class Gateway:
+    """A gateway process and an HTTP client of it."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def ask(self, query: str, token: str | None = None, **variables) -> dict:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        reply = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    async def data(self, query: str, token: str | None = None, **variables) -> dict:
+        result = await self.ask(query, token, **variables)
+        assert not result.get("errors"), result
+        return result["data"]
+
+    async def ticket(self, ticket_id: str) -> dict:
+        return (await self.data(TICKET, id=ticket_id))["ticket"]
+
+    async def listed(self, ticket_id: str, *, include_reserved: bool = False) -> dict | None:
+        """The ticket as the first page shows it, None if it is not on it."""
+        page = await self.data(PAGE, n=50, all=include_reserved)
+        nodes = [e["node"] for e in page["tickets"]["edges"] if e["node"]["id"] == ticket_id]
+        return nodes[0] if nodes else None
+
+    async def titles(self, ticket_id: str) -> tuple[str, str | None]:
+        """(ticket(id)'s title, the first page's title for it)."""
+        listed = await self.listed(ticket_id)
+        return (await self.ticket(ticket_id))["title"], listed and listed["title"]
+
+
+class Market:
+    """Tickets and orders in this process, on ports chosen up front, and gateways started as
+    processes of their own with settings of the test's choosing."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.ports = {name: servers.free_port() for name in ("tickets", "orders")}
+        self.env = {**env, **{f"{n.upper()}_PORT": str(p) for n, p in self.ports.items()}}
+        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.processes: list[ServiceProcess] = [
+            tickets_bootstrap(TicketsSettings.from_env(self.env)),
+            orders_bootstrap(OrdersSettings.from_env(self.env)),
+        ]
+        self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{self.ports['tickets']}")
+        self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.channel)
+
+    def user(self) -> str:
+        user_id = str(uuid.uuid4())
+        return self.issuer.issue(user_id, f"{user_id[:8]}@example.com")[0]
+
+    async def edit_behind_the_gateways_back(self, seller: str, ticket_id: str, title: str):
+        request = tickets_pb2.UpdateTicketRequest(id=ticket_id, title=title, price="20")
+        metadata = (("authorization", f"Bearer {seller}"),)
+        return (await self.tickets.UpdateTicket(request, metadata=metadata, timeout=30)).ticket
+
+    @contextlib.asynccontextmanager
+    async def gateway(self, **settings: str) -> AsyncIterator[Gateway]:
+        port = servers.free_port()
+        env = servers.environ({**self.env, "GATEWAY_PORT": str(port), **settings})
+        proc = await asyncio.to_thread(subprocess.Popen, [sys.executable, "-m", "gateway"], env=env)
+        try:
+            await asyncio.to_thread(servers.wait_for_port, port, 30, proc)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+                yield Gateway(c)
+        finally:
+            await asyncio.to_thread(servers.stop_process, proc)
+
+
+@pytest.fixture
+async def market(env) -> AsyncIterator[Market]:
+    market = Market(env)
+    started = []
+    try:
+        for name, process in zip(("tickets", "orders"), market.processes, strict=True):
+            await process.start("127.0.0.1", market.ports[name])
+            started.append(process)
+            await process.wait_consumers_ready()
+        yield market
+    finally:
+        await market.channel.close()
+        for process in reversed(started):
+            await process.stop()
+
+
+def no_broker() -> str:
+    """An AMQP URL nothing answers: the gateway's event consumer never connects."""
+    return servers.amqp_url_via(servers.free_port())
+
+
+async def until(read, predicate, timeout: float = 15):
+    """The first value of `read()` that satisfies `predicate`, polled up to a bounded deadline."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if predicate(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never reached the expected state; last: {value}")
+        await asyncio.sleep(0.05)
+
+
+async def consuming(amqp_url: str, namespace: str) -> None:
+    """Until a gateway consumes its queue (bound to tickets' events)."""
+
+    def consumers() -> int:
+        connection = bus.connect(amqp_url)
+        try:
+            queue = bus.queue_name(namespace, "gateway")
+            return connection.channel().queue_declare(queue, passive=True).method.consumer_count
+        except pika.exceptions.ChannelClosedByBroker:
+            return 0  # not declared yet
+        finally:
+            connection.close()
+
+    await until(lambda: asyncio.to_thread(consumers), lambda count: count > 0)
+
+
+# -- read-your-writes ----------------------------------------------------------------------------
+
+
+async def test_the_callers_next_read_shows_its_update_with_no_event_to_help(market):
+    seller = market.user()
+    async with market.gateway(AMQP_URL=no_broker()) as gateway:
+        created = (await gateway.data(CREATE, seller, t="Before"))["createTicket"]
+        ticket_id = created["id"]
+        assert await gateway.titles(ticket_id) == ("Before", "Before")  # the cache is warm
+
+        # The cache serves what it holds: a change it was not told of does not show.
+        await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind")
+        assert await gateway.titles(ticket_id) == ("Before", "Before")
+
+        updated = (await gateway.data(UPDATE, seller, id=ticket_id, t="After"))["updateTicket"]
+        assert updated["version"] == 2
+
+        assert await gateway.titles(ticket_id) == ("After", "After")
+        assert (await gateway.ticket(ticket_id))["version"] == 2
+
+
+async def test_a_created_ticket_is_on_the_callers_next_first_page(market):
+    seller = market.user()
+    async with market.gateway(AMQP_URL=no_broker()) as gateway:
+        first = (await gateway.data(CREATE, seller, t="First"))["createTicket"]
+        assert await gateway.listed(first["id"])  # the first page is now cached
+        second = (await gateway.data(CREATE, seller, t="Second"))["createTicket"]
+        page = await gateway.data(PAGE, n=50, all=False)
+        assert [e["node"]["id"] for e in page["tickets"]["edges"]] == [second["id"], first["id"]]
+
+
+# -- other callers -------------------------------------------------------------------------------
+
+
+async def test_other_callers_see_a_reservation_once_its_event_has_arrived(market, amqp_url):
+    seller, buyer = market.user(), market.user()
+    async with market.gateway() as gateway:
+        await consuming(amqp_url, market.env["TICKETING_NAMESPACE"])
+        ticket_id = (await gateway.data(CREATE, seller, t="Concert"))["createTicket"]["id"]
+        # Cached (written through, then read): without the event these would be served on.
+        assert (await gateway.ticket(ticket_id))["orderId"] is None
+        assert (await gateway.listed(ticket_id))["reserved"] is False
+        assert (await gateway.listed(ticket_id, include_reserved=True))["reserved"] is False
+
+        order_id = (await gateway.data(ORDER, buyer, id=ticket_id))["createOrder"]["id"]
+
+        # Tickets reserves the ticket on OrderCreated; its TicketUpdated reaches the gateway.
+        held = await until(lambda: gateway.ticket(ticket_id), lambda t: t["orderId"] == order_id)
+        assert held["reserved"] is True and held["version"] == 1
+        assert await gateway.listed(ticket_id) is None  # reserved: off the default list
+        assert (await gateway.listed(ticket_id, include_reserved=True))["reserved"] is True
+
+
+# -- Redis down ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private_redis():
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_reads_are_served_while_redis_is_down_and_cached_again_after(market, private_redis):
+    seller = market.user()
+    async with market.gateway(REDIS_URL=private_redis.url) as gateway:
+        ticket_id = (await gateway.data(CREATE, seller, t="Concert"))["createTicket"]["id"]
+        assert await gateway.titles(ticket_id) == ("Concert", "Concert")
+
+        private_redis.kill()
+        for _ in range(3):
+            assert await gateway.titles(ticket_id) == ("Concert", "Concert")
+            assert (await gateway.listed(ticket_id, include_reserved=True))["title"] == "Concert"
+
+        private_redis.start()  # empty, on the same port
+        # A sentinel only the cache can serve: an entry at a version tickets never had.
+        sentinel = await market.tickets.GetTicket(tickets_pb2.GetTicketRequest(id=ticket_id))
+        sentinel.ticket.version, sentinel.ticket.title = 99, "Served from Redis"
+        cache = ticket_cache(
+            GatewaySettings.from_env({**market.env, "REDIS_URL": private_redis.url})
+        )
+        assert cache is not None
+        try:
+            await cache.fill([sentinel.ticket])
+        finally:
+            await cache.close()
+        await until(lambda: gateway.ticket(ticket_id), lambda t: t["title"] == "Served from Redis")
+
+
+async def test_the_tickets_of_a_page_of_orders_are_read_while_redis_is_down(market):
+    """An order's ticket (the tickets DataLoader). Through the gateway a signed-in read needs
+    Redis for revocations and is UNAVAILABLE without it; the loader itself must not fail."""
+    seller = market.user()
+    metadata = (("authorization", f"Bearer {seller}"),)
+    request = tickets_pb2.CreateTicketRequest(title="Concert", price="20")
+    created = [
+        (await market.tickets.CreateTicket(request, metadata=metadata)).ticket for _ in range(3)
+    ]
+    settings = GatewaySettings.from_env(
+        {**market.env, "REDIS_URL": f"redis://127.0.0.1:{servers.free_port()}/0"}
+    )
+    clients, cache = ServiceClients(settings), ticket_cache(settings)
+    reads = TicketReads(clients, cache)
+    try:
+        found = await tickets_loader(reads).load_many([t.id for t in created] + ["unknown"])
+    finally:
+        await reads.close()
+        await clients.close()
+    assert [t and (t.id, t.title) for t in found] == [(t.id, "Concert") for t in created] + [None]
+
+
+# -- the cache off -------------------------------------------------------------------------------
+
+
+async def test_with_the_cache_off_every_read_asks_tickets(market, redis_url):
+    seller = market.user()
+    async with market.gateway(TICKET_CACHE_ENABLED="false", AMQP_URL=no_broker()) as gateway:
+        ticket_id = (await gateway.data(CREATE, seller, t="Before"))["createTicket"]["id"]
+        assert await gateway.titles(ticket_id) == ("Before", "Before")
+
+        await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind")
+        assert await gateway.titles(ticket_id) == ("Behind", "Behind")
+
+    prefix = f"{market.env['TICKETING_NAMESPACE']}:gateway:"
+    assert list(redis.Redis.from_url(redis_url).scan_iter(f"{prefix}*")) == []
