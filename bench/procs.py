@@ -1,0 +1,47 @@
+"""Resident memory of a process and everything it started, read from /proc (Linux).
+
+VmRSS counts a page shared by a parent and its forked children (a gateway's workers) once in
+each, so a tree's sum is an upper bound of what it really holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def children(pid: int) -> list[int]:
+    """Direct children, from every thread's `children` list (kernel ≥ 3.5)."""
+    found: list[int] = []
+    try:
+        for task in (PROC / str(pid) / "task").iterdir():
+            text = (task / "children").read_text()
+            found += [int(p) for p in text.split()]
+    except OSError:
+        return found
+    return found
+
+
+def tree(pid: int) -> list[int]:
+    """The process and all its descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        todo += children(current)
+    return pids
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS in KiB; 0 for a process that is gone (or a kernel thread)."""
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_mib(pid: int) -> float:
+    return sum(rss_kib(p) for p in tree(pid)) / 1024
