@@ -3,7 +3,8 @@
 Each script writes k6's end-of-test data as JSON (`handleSummary`, bench/k6/lib.js) to the path
 given in SUMMARY_PATH. A script marks the start and end of every measured iteration on the gauge
 `window_ms`, so rates are computed over the window the load ran in, not including setup.
-Per-operation trends are tagged `op` (`http_req_duration{op:ticket}`).
+Per-operation trends are tagged `op` (`http_req_duration{op:ticket}`). Every script's setup ends
+by printing MEASURING (`measuring()`), so the caller can start its own counters (CPU) there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bench.report import Latency
 from common.devstack.infra import tool
 
 SCRIPTS = Path(__file__).resolve().parent / "k6"
+MEASURING = b"BENCH MEASURING"
 
 
 class K6Failed(RuntimeError):
@@ -37,7 +39,8 @@ def k6_binary() -> str:
 @dataclass(frozen=True)
 class K6Result:
     data: dict[str, Any]  # handleSummary's argument
-    log: str  # k6's stderr, for the errors a script printed
+    log: str  # k6's stderr
+    failed: tuple[str, ...] = ()  # the failures the script printed (a few per virtual user)
 
     def _metric(self, name: str) -> dict[str, Any]:
         return self.data.get("metrics", {}).get(name, {}).get("values", {})
@@ -64,6 +67,10 @@ class K6Result:
         if not clock:
             return 0.0
         return max(0.0, (clock["max"] - clock["min"]) / 1000)
+
+    def first_failure(self) -> str:
+        """`; first failure: ...` for a row's notes, or nothing."""
+        return f"; first failure: {self.failed[0][:160]}" if self.failed else ""
 
     def rate(self, samples: int) -> float | None:
         window = self.window_seconds
@@ -100,16 +107,17 @@ async def run_k6(
     workdir: Path,
     timeout: float,
     console_output: Path | None = None,
+    on_measuring: Callable[[], None] | None = None,
 ) -> K6Result:
     """`k6 run bench/k6/<script>` with `env` (plus SUMMARY_PATH); its summary back, or K6Failed
-    when it crashed, timed out or wrote none."""
+    when it crashed, timed out or wrote none. `on_measuring` is called when the script's setup
+    is done (within 20 ms), before its load starts."""
     run_id = uuid.uuid4().hex[:8]
     summary = workdir / f"k6-{Path(script).stem}-{run_id}.json"
     stderr = workdir / f"k6-{Path(script).stem}-{run_id}.log"
+    console = console_output or workdir / f"k6-{Path(script).stem}-{run_id}.console"
     argv = [k6_binary(), "run", "--quiet", "--no-color", "--no-usage-report"]
-    if console_output is not None:
-        argv += ["--console-output", str(console_output)]
-    argv.append(str(SCRIPTS / script))
+    argv += ["--console-output", str(console), str(SCRIPTS / script)]
     child_env = {
         **os.environ,
         **env,
@@ -125,12 +133,41 @@ async def run_k6(
             stdin=asyncio.subprocess.DEVNULL,
         )
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            await asyncio.wait_for(_wait(proc, console, on_measuring), timeout)
         except TimeoutError:
             proc.kill()
             await proc.wait()
             raise K6Failed(f"k6 {script} still running after {timeout:.0f} s") from None
     log = stderr.read_text(errors="replace")
     if not summary.exists():
+        log += console.read_text(errors="replace")[-2000:] if console.exists() else ""
+    if not summary.exists():
         raise K6Failed(f"k6 {script} exited {proc.returncode} with no summary:\n{log[-2000:]}")
-    return K6Result(json.loads(summary.read_text()), log)
+    failed = tuple(
+        line.split("msg=", 1)[-1][:300]
+        for line in console.read_text(errors="replace").splitlines()
+        if "FAILED " in line
+    )
+    return K6Result(json.loads(summary.read_text()), log, failed)
+
+
+def _says_measuring(console: Path) -> bool:
+    try:
+        with console.open("rb") as f:
+            return MEASURING in f.read()
+    except FileNotFoundError:
+        return False
+
+
+async def _wait(
+    proc: asyncio.subprocess.Process, console: Path, on_measuring: Callable[[], None] | None
+) -> None:
+    while on_measuring is not None and proc.returncode is None:
+        if _says_measuring(console):
+            on_measuring()
+            break
+        try:
+            await asyncio.wait_for(proc.wait(), 0.02)
+        except TimeoutError:
+            pass
+    await proc.wait()

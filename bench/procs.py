@@ -1,13 +1,15 @@
-"""Resident memory of a process and everything it started, read from /proc (Linux).
+"""Resident memory and CPU time of a process and everything it started, from /proc (Linux).
 
 VmRSS counts a page shared by a parent and its forked children (a gateway's workers) once in
 each, so a tree's sum is an upper bound of what it really holds."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -43,5 +45,11 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def tree_rss_mib(pid: int) -> float:
-    return sum(rss_kib(p) for p in tree(pid)) / 1024
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used; 0 for one that is gone."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime: fields 14 and 15

@@ -62,7 +62,7 @@ class Replica:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
-    def processes(self) -> dict[str, int]:
+    def children(self) -> dict[str, int]:
         """The `ticketing run` supervisor's children by name (gateway, auth, ...) -> pid."""
         state = json.loads((self.run_dir / STATE_FILE).read_text())
         return {name: int(pid) for name, pid in state["children"].items()}
@@ -215,20 +215,34 @@ class BenchStack:
             await channel.close()
         self._channels.clear()
 
-    def memory(self) -> dict[str, float]:
-        """Resident MiB of every process the stack started, each with its children (a
-        gateway's workers): per replica `ticketing run` and each service, then the database and
-        the Stripe. Labels carry the replica's number when there are several."""
-        out: dict[str, float] = {}
+    def processes(self) -> dict[str, list[int]]:
+        """Every process the stack started, by label: per replica `ticketing run` (alone: its
+        children are counted under their own names) and each service with its own children (a
+        gateway's workers), then the database and the Stripe. Labels carry the replica's number
+        when there are several."""
+        out: dict[str, list[int]] = {}
         for replica in self.replicas:
             suffix = f" #{replica.index}" if len(self.replicas) > 1 else ""
-            # The supervisor alone: its children are counted under their own names.
-            out[f"ticketing run{suffix}"] = procs.rss_kib(replica.proc.pid) / 1024
-            for name, pid in replica.processes().items():
-                out[f"{name}{suffix}"] = procs.tree_rss_mib(pid)
+            out[f"ticketing run{suffix}"] = [replica.proc.pid]
+            for name, pid in replica.children().items():
+                out[f"{name}{suffix}"] = procs.tree(pid)
         for name, proc in self._infra.items():
-            out[name] = procs.tree_rss_mib(proc.pid)
+            out[name] = procs.tree(proc.pid)
         return out
+
+    def memory(self) -> dict[str, float]:
+        """Resident MiB of every process the stack started (see `processes`)."""
+        return {
+            label: sum(procs.rss_kib(p) for p in pids) / 1024
+            for label, pids in self.processes().items()
+        }
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) every process the stack started has used so far."""
+        return {
+            label: sum(procs.cpu_seconds(p) for p in pids)
+            for label, pids in self.processes().items()
+        }
 
     def wait_quiet(self, timeout: float = 180.0, checks: int = 3) -> float:
         """Waits until no consumer queue of the namespace has a message waiting, `checks` times

@@ -1,5 +1,14 @@
 // createTicket through the gateway: each virtual user a seller of its own, signed up in setup.
-import { CREATE_TICKET, constantLoad, graphql, mark, opThresholds, signUp, writeSummary } from './lib.js';
+import {
+  CREATE_TICKET,
+  constantLoad,
+  graphql,
+  mark,
+  measuring,
+  opThresholds,
+  signUp,
+  writeSummary,
+} from './lib.js';
 
 export const options = constantLoad({
   thresholds: opThresholds('http_req_duration', ['createTicket']),
@@ -8,6 +17,7 @@ export const options = constantLoad({
 export function setup() {
   const sellers = [];
   for (let i = 0; i < Number(__ENV.VUS || 1); i++) sellers.push(signUp(`seller${i}`));
+  measuring();
   return { sellers };
 }
 

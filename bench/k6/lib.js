@@ -19,6 +19,11 @@ export function mark() {
   clock.add(Date.now());
 }
 
+// The last thing every setup does: Python (bench/k6run.py) starts its counters here.
+export function measuring() {
+  console.log('BENCH MEASURING');
+}
+
 // The percentiles the table shows; `count` gives the number of samples.
 export const TREND_STATS = ['avg', 'min', 'med', 'p(95)', 'p(99)', 'max', 'count'];
 
@@ -45,6 +50,10 @@ export function constantLoad(extra = {}) {
   };
 }
 
+// The first few failures of each virtual user are printed (Python shows a sample of them).
+const SHOWN_PER_VU = 3;
+let shown = 0;
+
 // One GraphQL request; returns `data`, or null (and counts a failure) on any error.
 export function graphql(query, variables, token, op) {
   const headers = { 'Content-Type': 'application/json' };
@@ -61,7 +70,8 @@ export function graphql(query, variables, token, op) {
   }
   if (res.status !== 200 || !body || body.errors || !body.data) {
     failures.add(1, { op });
-    if (__ENV.K6_SHOW_ERRORS) console.error(`${op}: ${res.status} ${String(res.body).slice(0, 300)}`);
+    shown += 1;
+    if (shown <= SHOWN_PER_VU) console.error(`FAILED ${op}: ${res.status} ${String(res.body).slice(0, 300)}`);
     return null;
   }
   return body.data;

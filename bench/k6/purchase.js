@@ -10,7 +10,16 @@
 import exec from 'k6/execution';
 import { SharedArray } from 'k6/data';
 import { Counter } from 'k6/metrics';
-import { TREND_STATS, failures, graphql, mark, opThresholds, signUp, writeSummary } from './lib.js';
+import {
+  TREND_STATS,
+  failures,
+  graphql,
+  mark,
+  measuring,
+  opThresholds,
+  signUp,
+  writeSummary,
+} from './lib.js';
 
 const tickets = new SharedArray('tickets', () => JSON.parse(open(__ENV.TICKETS_FILE)));
 const paid = new Counter('paid');
@@ -34,6 +43,7 @@ export const options = {
 export function setup() {
   const buyers = [];
   for (let i = 0; i < Math.min(VUS, 16); i++) buyers.push(signUp(`buyer${i}`));
+  measuring();
   return { buyers };
 }
 

@@ -6,6 +6,7 @@ import {
   failures,
   graphql,
   mark,
+  measuring,
   opThresholds,
   signUp,
   writeSummary,
@@ -19,6 +20,7 @@ export const options = constantLoad({ thresholds: opThresholds('http_req_duratio
 
 export function setup() {
   createTickets(signUp('seller'), 20);
+  measuring();
 }
 
 export default function () {

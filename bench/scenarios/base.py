@@ -49,6 +49,37 @@ class Context:
             self.say(f"waited {waited:.0f} s for the event backlog to drain")
 
 
+@dataclass
+class CpuUse:
+    """CPU seconds each process of the stack spent over some k6 runs' loads (their setups
+    left out), to say what one request or flow costs where."""
+
+    stack: BenchStack
+    spent: dict[str, float] = field(default_factory=dict)
+    _start: dict[str, float] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """From now (a k6 script's setup is done: `run_k6(on_measuring=cpu.start)`)."""
+        self._start = self.stack.cpu_seconds()
+
+    def stop(self) -> None:
+        """Until now; the next `start` adds a new stretch."""
+        for label, seconds in self.stack.cpu_seconds().items():
+            spent = seconds - self._start.get(label, seconds)
+            self.spent[label] = self.spent.get(label, 0.0) + spent
+
+    def per(self, count: int, unit: str, top: int = 5) -> str:
+        """`CPU ms per req: gateway 2.9, tickets 1.1, ...`, the largest first."""
+        if count <= 0:
+            return ""
+        ranked = sorted(self.spent.items(), key=lambda item: -item[1])[:top]
+        parts = [f"{label} {seconds / count * 1000:.1f}" for label, seconds in ranked]
+        return f"CPU ms per {unit}: {', '.join(parts)}"
+
+    def ms_per(self, count: int) -> dict[str, float]:
+        return {k: v / count * 1000 for k, v in self.spent.items()} if count > 0 else {}
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str

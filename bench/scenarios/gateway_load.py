@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bench.k6run import run_k6
 from bench.report import Row
-from bench.scenarios.base import GATEWAY_DEFAULT, Context, Scenario
+from bench.scenarios.base import GATEWAY_DEFAULT, Context, CpuUse, Scenario
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,11 @@ async def measure(ctx: Context, load: Load) -> list[Row]:
         "DURATION": f"{seconds}s",
     }
     await ctx.settle()
-    result = await run_k6(load.script, env, ctx.stack.workdir, timeout=seconds + 240)
+    cpu = CpuUse(ctx.stack)
+    result = await run_k6(
+        load.script, env, ctx.stack.workdir, timeout=seconds + 240, on_measuring=cpu.start
+    )
+    cpu.stop()
     latency = result.trend("http_req_duration", load.op)
     errors = result.count("failures")
     throughput = result.rate(latency.count)
@@ -45,7 +49,9 @@ async def measure(ctx: Context, load: Load) -> list[Row]:
             errors=errors,
             target=f"≥ {load.min_rate:g} req/s" if load.min_rate is not None else "",
             met=met,
-            notes=f"{errors} failed requests" if errors else "",
+            notes=f"{errors} failed requests; {cpu.per(latency.count, 'req')}"
+            + result.first_failure(),
+            extra={"cpu_ms_per_request": cpu.ms_per(latency.count), "failed": result.failed},
         )
     ]
 

@@ -24,7 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from bench.client import Market, bounded
 from bench.k6run import K6Result, run_k6
 from bench.report import Latency, Row
-from bench.scenarios.base import GATEWAY_DEFAULT, GATEWAY_UNCACHED, Context, Scenario
+from bench.scenarios.base import GATEWAY_DEFAULT, GATEWAY_UNCACHED, Context, CpuUse, Scenario
 from common.mongo import database_name, mongo_client
 
 PAID_LINE = re.compile(r"PAID (\S+) (\d+) (\d+)")
@@ -119,18 +119,25 @@ async def measure(ctx: Context, setup: Setup) -> list[Row]:
     orders = client[database_name(ctx.stack.namespace, "orders")]["orders"]
     watch, k6_done = CompletionWatch(console, orders), asyncio.Event()
     watching = asyncio.create_task(watch.watch(k6_done))
+    cpu = CpuUse(ctx.stack)
     try:
         result = await run_k6(
-            "purchase.js", env, ctx.stack.workdir, seconds + 300, console_output=console
+            "purchase.js",
+            env,
+            ctx.stack.workdir,
+            seconds + 300,
+            console_output=console,
+            on_measuring=cpu.start,
         )
     finally:
         k6_done.set()
-        await watching
+        await watching  # every paid order COMPLETE: the flows' work is done
+        cpu.stop()
         await client.close()
-    return rows(setup, result, watch)
+    return rows(setup, result, watch, cpu)
 
 
-def rows(setup: Setup, result: K6Result, watch: CompletionWatch) -> list[Row]:
+def rows(setup: Setup, result: K6Result, watch: CompletionWatch, cpu: CpuUse) -> list[Row]:
     paid, window = result.count("paid"), result.window_seconds
     rate = result.rate(paid)
     never = len(watch.pending)
@@ -160,7 +167,9 @@ def rows(setup: Setup, result: K6Result, watch: CompletionWatch) -> list[Row]:
             target=f"≥ {setup.flows_target:g} flows/s" if setup.flows_target else "",
             met=flows_met,
             notes=f"{paid} paid, {failures} failed requests, {never} never COMPLETE; "
-            "latency: createOrder sent to COMPLETE seen",
+            f"latency: createOrder sent to COMPLETE seen; {cpu.per(paid, 'flow')}"
+            + result.first_failure(),
+            extra={"cpu_ms_per_flow": cpu.ms_per(paid), "failed": result.failed},
         ),
         Row(
             scenario=f"{name}: createOrder",

@@ -17,7 +17,13 @@ from dataclasses import dataclass, replace
 from bench.client import Market, bounded
 from bench.k6run import K6Result, combined, run_k6
 from bench.report import Latency, RatioTarget, Row
-from bench.scenarios.base import GATEWAY_DEFAULT, GATEWAY_UNCACHED, Context, Scenario
+from bench.scenarios.base import (
+    GATEWAY_DEFAULT,
+    GATEWAY_UNCACHED,
+    Context,
+    CpuUse,
+    Scenario,
+)
 
 TICKETS = 50
 VU_LEVELS = (1, 16)
@@ -49,7 +55,9 @@ async def seed_tickets(ctx: Context, count: int) -> list[str]:
     return [str(m) for m in made]
 
 
-async def one_run(ctx: Context, side: Side, ids: list[str], vus: int, seconds: float) -> K6Result:
+async def one_run(
+    ctx: Context, side: Side, ids: list[str], vus: int, seconds: float, cpu: CpuUse | None = None
+) -> K6Result:
     replica = ctx.stack.replicas[0]
     env = {
         "GATEWAY_URL": replica.gateway_url,
@@ -58,10 +66,18 @@ async def one_run(ctx: Context, side: Side, ids: list[str], vus: int, seconds: f
         "VUS": str(vus),
         "DURATION": f"{seconds:g}s",
     }
-    return await run_k6(side.script, env, ctx.stack.workdir, timeout=seconds + 60)
+    if cpu is None:
+        return await run_k6(side.script, env, ctx.stack.workdir, timeout=seconds + 60)
+    result = await run_k6(
+        side.script, env, ctx.stack.workdir, timeout=seconds + 60, on_measuring=cpu.start
+    )
+    cpu.stop()
+    return result
 
 
-def side_row(side: Side, vus: int, stack_label: str, runs: list[K6Result], rounds: int) -> Row:
+def side_row(
+    side: Side, vus: int, stack_label: str, runs: list[K6Result], rounds: int, cpu: CpuUse
+) -> Row:
     latencies = [r.trend(side.metric, "ticket") for r in runs]
     latency: Latency = combined(latencies)
     window = sum(r.window_seconds for r in runs)
@@ -78,8 +94,13 @@ def side_row(side: Side, vus: int, stack_label: str, runs: list[K6Result], round
         throughput=throughput,
         throughput_unit="req/s",
         errors=sum(r.count("failures") for r in runs),
-        notes=f"rounds {spread} req/s",
-        extra={"rounds": [r.data.get("metrics", {}).get("window_ms") for r in runs]},
+        notes=f"rounds {spread} req/s; {cpu.per(latency.count, 'req')}"
+        + next((r.first_failure() for r in runs if r.failed), ""),
+        extra={
+            "rounds_req_per_s": per_round,
+            "cpu_ms_per_request": cpu.ms_per(latency.count),
+            "failed": [f for r in runs for f in r.failed][:10],
+        },
     )
 
 
@@ -94,13 +115,15 @@ async def measure(
         for side in (gateway, DIRECT):  # warm up: connections, the cache, first-call costs
             await one_run(ctx, side, ids, vus, ctx.load(2, 1))
         runs: dict[str, list[K6Result]] = {gateway.label: [], DIRECT.label: []}
+        cpu = {gateway.label: CpuUse(ctx.stack), DIRECT.label: CpuUse(ctx.stack)}
         for index in range(rounds):
             order = (gateway, DIRECT) if index % 2 == 0 else (DIRECT, gateway)
             for side in order:
                 ctx.say(f"ticket(id) {side.label}, {vus} VU, round {index + 1} of {rounds}")
-                runs[side.label].append(await one_run(ctx, side, ids, vus, seconds))
-        direct = side_row(DIRECT, vus, stack_label, runs[DIRECT.label], rounds)
-        via = side_row(gateway, vus, stack_label, runs[gateway.label], rounds)
+                run = await one_run(ctx, side, ids, vus, seconds, cpu[side.label])
+                runs[side.label].append(run)
+        direct = side_row(DIRECT, vus, stack_label, runs[DIRECT.label], rounds, cpu[DIRECT.label])
+        via = side_row(gateway, vus, stack_label, runs[gateway.label], rounds, cpu[gateway.label])
         rows += [
             direct,
             replace(via, baseline=direct.scenario, ratio_target=targets.get(vus)),

@@ -60,6 +60,10 @@ class StripeApi:
             max_network_retries=0,
             http_client=stripe.HTTPXClient(timeout=timeout),
         )
+        # The SDK imports its services and object classes on first use (~0.1 s): here, at
+        # start, rather than on the first buyer's time.
+        _ = (self.client.v1.payment_intents, self.client.v1.refunds)
+        _ = (stripe.PaymentIntent, stripe.Refund)
 
     async def _run(self, call: Awaitable[T]) -> T:
         try:
