@@ -10,8 +10,10 @@ from bench import procs
 
 
 def test_a_tree_holds_the_children_and_its_memory_and_cpu_are_read():
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    code = "import time; print('ready', flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
         assert child.pid in procs.tree(os.getpid())
         assert procs.tree(child.pid) == [child.pid]
         assert procs.rss_kib(child.pid) > 1024  # a Python interpreter holds more than 1 MiB
