@@ -244,6 +244,16 @@ class BenchStack:
             for label, pids in self.processes().items()
         }
 
+    def db_operations(self) -> dict[str, int]:
+        """The database's operation counters so far (serverStatus opcounters: insert, query,
+        update, delete, getmore, command; a transaction's commit is a command)."""
+        client = pymongo.MongoClient(self.mongo_url, serverSelectionTimeoutMS=5000)
+        try:
+            counters = client.admin.command("serverStatus").get("opcounters", {})
+            return {k: int(v) for k, v in counters.items()}
+        finally:
+            client.close()
+
     def wait_quiet(self, timeout: float = 180.0, checks: int = 3) -> float:
         """Waits until no consumer queue of the namespace has a message waiting, `checks` times
         in a row 0.5 s apart (a backlog of events from one scenario would otherwise load the

@@ -80,6 +80,33 @@ class CpuUse:
         return {k: v / count * 1000 for k, v in self.spent.items()} if count > 0 else {}
 
 
+@dataclass
+class DbOperations:
+    """The database's operations over a stretch (serverStatus opcounters), to say how many
+    round trips one flow costs."""
+
+    stack: BenchStack
+    done: dict[str, int] = field(default_factory=dict)
+    _start: dict[str, int] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self._start = self.stack.db_operations()
+
+    def stop(self, own_queries: int = 0) -> None:
+        """`own_queries`: the bench's own reads meanwhile, left out."""
+        now = self.stack.db_operations()
+        self.done = {k: v - self._start.get(k, v) for k, v in now.items()}
+        if "query" in self.done:
+            self.done["query"] = max(0, self.done["query"] - own_queries)
+
+    def per(self, count: int, unit: str) -> str:
+        if count <= 0 or not self.done:
+            return ""
+        parts = ", ".join(f"{k} {v / count:.1f}" for k, v in self.done.items() if v)
+        total = sum(self.done.values()) / count
+        return f"database operations per {unit}: {total:.1f} ({parts})"
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str

@@ -24,7 +24,14 @@ from pymongo.asynchronous.collection import AsyncCollection
 from bench.client import Market, bounded
 from bench.k6run import K6Result, run_k6
 from bench.report import Latency, Row
-from bench.scenarios.base import GATEWAY_DEFAULT, GATEWAY_UNCACHED, Context, CpuUse, Scenario
+from bench.scenarios.base import (
+    GATEWAY_DEFAULT,
+    GATEWAY_UNCACHED,
+    Context,
+    CpuUse,
+    DbOperations,
+    Scenario,
+)
 from common.mongo import database_name, mongo_client
 
 PAID_LINE = re.compile(r"PAID (\S+) (\d+) (\d+)")
@@ -51,6 +58,7 @@ class CompletionWatch:
     pending: dict[str, tuple[float, float]] = field(default_factory=dict)  # id -> (start, paid)
     to_complete_ms: list[float] = field(default_factory=list)
     flow_ms: list[float] = field(default_factory=list)
+    queries: int = 0  # its own reads, left out of the database's count
     _offset: int = 0
 
     def _read_new(self) -> None:
@@ -67,6 +75,7 @@ class CompletionWatch:
     async def _check(self) -> None:
         if not self.pending:
             return
+        self.queries += 1
         found = await self.orders.find(
             {"_id": {"$in": list(self.pending)}, "status": "COMPLETE"}, projection={"_id": 1}
         ).to_list()
@@ -119,7 +128,12 @@ async def measure(ctx: Context, setup: Setup) -> list[Row]:
     orders = client[database_name(ctx.stack.namespace, "orders")]["orders"]
     watch, k6_done = CompletionWatch(console, orders), asyncio.Event()
     watching = asyncio.create_task(watch.watch(k6_done))
-    cpu = CpuUse(ctx.stack)
+    cpu, ops = CpuUse(ctx.stack), DbOperations(ctx.stack)
+
+    def measuring() -> None:
+        cpu.start()
+        ops.start()
+
     try:
         result = await run_k6(
             "purchase.js",
@@ -127,17 +141,20 @@ async def measure(ctx: Context, setup: Setup) -> list[Row]:
             ctx.stack.workdir,
             seconds + 300,
             console_output=console,
-            on_measuring=cpu.start,
+            on_measuring=measuring,
         )
     finally:
         k6_done.set()
         await watching  # every paid order COMPLETE: the flows' work is done
         cpu.stop()
+        ops.stop(own_queries=watch.queries)
         await client.close()
-    return rows(setup, result, watch, cpu)
+    return rows(setup, result, watch, cpu, ops)
 
 
-def rows(setup: Setup, result: K6Result, watch: CompletionWatch, cpu: CpuUse) -> list[Row]:
+def rows(
+    setup: Setup, result: K6Result, watch: CompletionWatch, cpu: CpuUse, ops: DbOperations
+) -> list[Row]:
     paid, window = result.count("paid"), result.window_seconds
     rate = result.rate(paid)
     never = len(watch.pending)
@@ -167,9 +184,13 @@ def rows(setup: Setup, result: K6Result, watch: CompletionWatch, cpu: CpuUse) ->
             target=f"≥ {setup.flows_target:g} flows/s" if setup.flows_target else "",
             met=flows_met,
             notes=f"{paid} paid, {failures} failed requests, {never} never COMPLETE; "
-            f"latency: createOrder sent to COMPLETE seen; {cpu.per(paid, 'flow')}"
-            + result.first_failure(),
-            extra={"cpu_ms_per_flow": cpu.ms_per(paid), "failed": result.failed},
+            f"latency: createOrder sent to COMPLETE seen; {cpu.per(paid, 'flow')}; "
+            f"{ops.per(paid, 'flow')}" + result.first_failure(),
+            extra={
+                "cpu_ms_per_flow": cpu.ms_per(paid),
+                "database_operations": ops.done,
+                "failed": result.failed,
+            },
         ),
         Row(
             scenario=f"{name}: createOrder",
