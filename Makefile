@@ -66,9 +66,10 @@ chaos: install gen
 run: install gen
 	$(BIN)/ticketing run
 
-# The system under load, idleness and replicas (bench/README.md): a private stack on free ports,
-# every scenario, one table printed and written to bench/results/. About 15 minutes (10 of them
-# idle); `$(BIN)/python -m bench --quick --idle-seconds 70` is a smoke run.
+# The system under load, idleness and replicas (bench/README.md): private stacks on free ports,
+# every scenario (the gateway's driven by k6, installed into .venv/bin by `install`), one table
+# printed and written to bench/results/. About 25 minutes (10 of them idle);
+# `$(BIN)/python -m bench --quick --idle-seconds 70` is a smoke run.
 bench: install gen
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -1,7 +1,7 @@
 """What every scenario returns (rows) and the one table they are printed and saved as.
 
-A scenario measures; this module only summarises and writes, so a new scenario (k6 gateway
-runs, a Stripe stand-in) adds rows without touching the table, the Markdown or the JSON.
+A scenario measures; this module only summarises and writes, so a new scenario adds rows
+without touching the table, the Markdown or the JSON.
 """
 
 from __future__ import annotations
@@ -48,14 +48,42 @@ class Latency:
 
 NO_LATENCY = Latency(0, None, None, None, None)
 
+RATIO_MEASURES = ("p50", "p99", "throughput")
+
+
+@dataclass(frozen=True)
+class RatioTarget:
+    """A target on a row's ratio to its baseline: `measure` is p50, p99 or throughput."""
+
+    measure: str
+    at_most: float | None = None
+    at_least: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.measure not in RATIO_MEASURES:
+            raise ValueError(f"measure must be one of {RATIO_MEASURES}")
+
+    def text(self) -> str:
+        bound = f"≤ {self.at_most:g}" if self.at_most is not None else f"≥ {self.at_least:g}"
+        return f"{self.measure} ratio {bound}"
+
+    def met(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        if self.at_most is not None and value > self.at_most:
+            return False
+        return self.at_least is None or value >= self.at_least
+
 
 @dataclass(frozen=True)
 class Row:
     """One line of the table.
 
     `baseline` names another row's `scenario` measured in the same run; the ratio column then
-    shows this row's p50 and p99 over that row's (e.g. propagation after idle / warm).
-    `met` is the verdict against `target`: True, False, or None when there is no target.
+    shows this row's p50 and p99 over that row's (e.g. propagation after idle / warm), and its
+    throughput over that row's when both have one (e.g. gateway / direct gRPC).
+    `met` is the verdict against `target`: True, False, or None when there is no target. With a
+    `ratio_target`, the verdict is filled in with the ratios (and needs no errors).
     """
 
     scenario: str
@@ -71,6 +99,8 @@ class Row:
     baseline: str | None = None
     ratio_p50: float | None = None
     ratio_p99: float | None = None
+    ratio_throughput: float | None = None
+    ratio_target: RatioTarget | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,22 +111,29 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 def with_ratios(rows: Iterable[Row]) -> list[Row]:
-    """Fills the ratio of every row whose baseline row is in the same run."""
+    """Fills the ratios of every row whose baseline row is in the same run, and the verdict of
+    rows with a ratio target (False when the baseline is missing: the target was not shown)."""
     rows = list(rows)
     by_name = {row.scenario: row for row in rows}
     paired = []
     for row in rows:
         base = by_name.get(row.baseline) if row.baseline else None
-        if base is None:
-            paired.append(row)
-            continue
-        paired.append(
-            replace(
+        if base is not None:
+            row = replace(
                 row,
                 ratio_p50=ratio(row.latency.p50, base.latency.p50),
                 ratio_p99=ratio(row.latency.p99, base.latency.p99),
+                ratio_throughput=ratio(row.throughput, base.throughput),
             )
-        )
+        if row.ratio_target is not None:
+            target = row.ratio_target
+            value = getattr(row, f"ratio_{target.measure}")
+            row = replace(
+                row,
+                target=row.target or target.text(),
+                met=target.met(value) and row.errors == 0 and base is not None,
+            )
+        paired.append(row)
     return paired
 
 
@@ -110,7 +147,7 @@ COLUMNS = (
     "p99 ms",
     "max ms",
     "errors",
-    "ratio p50/p99",
+    "ratio p50/p99 (throughput)",
     "target",
     "met",
     "notes",
@@ -130,10 +167,12 @@ def _throughput(row: Row) -> str:
 
 
 def _ratio(row: Row) -> str:
-    if row.baseline is None or (row.ratio_p50 is None and row.ratio_p99 is None):
+    ratios = (row.ratio_p50, row.ratio_p99, row.ratio_throughput)
+    if row.baseline is None or all(r is None for r in ratios):
         return "-"
-    parts = ["-" if r is None else f"x{r:.2f}" for r in (row.ratio_p50, row.ratio_p99)]
-    return f"{parts[0]} / {parts[1]} of {row.baseline}"
+    parts = ["-" if r is None else f"x{r:.2f}" for r in ratios]
+    throughput = f" (throughput {parts[2]})" if row.ratio_throughput is not None else ""
+    return f"{parts[0]} / {parts[1]}{throughput} of {row.baseline}"
 
 
 def _verdict(met: bool | None) -> str:

@@ -48,6 +48,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a target is missed, not only on a crash"
     )
+    parser.add_argument(
+        "--stripe-latency-ms",
+        type=float,
+        default=float(os.environ.get("BENCH_STRIPE_LATENCY_MS", "300")),
+        help="the Stripe stand-in's latency per call (BENCH_STRIPE_LATENCY_MS, 300)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the table")
     return parser.parse_args(argv)
 
@@ -70,6 +76,7 @@ async def run_on(stack: BenchStack, scenarios: list[Scenario], options: Options)
             ctx.say(f"scenario {scenario.name}: {scenario.summary}")
             try:
                 rows += await scenario.run(ctx)
+                ctx.ran.append(scenario.name)
             except Exception as exc:
                 traceback.print_exc()
                 rows.append(failed_row(scenario, exc))
@@ -102,15 +109,24 @@ def commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     options = Options(
-        quick=args.quick, idle_seconds=args.idle_seconds, idle_rounds=args.idle_rounds
+        quick=args.quick,
+        idle_seconds=args.idle_seconds,
+        idle_rounds=args.idle_rounds,
+        stripe_latency_ms=args.stripe_latency_ms,
     )
     chosen = [by_name(n) for n in args.only] if args.only else list(SCENARIOS)
     started, clock, load_before = datetime.now(UTC), time.monotonic(), os.getloadavg()
     rows: list[Row] = []
     for shape, scenarios in grouped(chosen):
-        stack = BenchStack(replicas_wanted=shape.replicas, extra_env=dict(shape.env))
+        stack = BenchStack(
+            replicas_wanted=shape.replicas,
+            extra_env=dict(shape.env),
+            stripe=shape.stripe,
+            stripe_latency_ms=options.stripe_latency_ms,
+        )
         print(
-            f"[bench] starting {shape.replicas} replica(s) in namespace {stack.namespace}",
+            f"[bench] starting {shape.replicas} replica(s) in namespace {stack.namespace}"
+            f" ({shape.stripe}; {dict(shape.env)})",
             file=sys.stderr,
         )
         try:
@@ -135,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             "quick": options.quick,
             "idle_seconds": options.idle_seconds,
             "idle_rounds": options.idle_rounds,
+            "stripe_latency_ms": options.stripe_latency_ms,
             "only": args.only or "all",
         },
     }

@@ -1,6 +1,7 @@
-"""The system under test: SecantusDB, localstripe and N replicas of every service and the gateway,
-each replica a `ticketing run` of its own on free ports, all sharing one private namespace, one
-database and one key pair (so N replicas compete exactly as pods of one Deployment would).
+"""The system under test: SecantusDB, a Stripe (localstripe, or the benchmarks' stand-in) and N
+replicas of every service and the gateway, each replica a `ticketing run` of its own on free
+ports, all sharing one private namespace, one database and one key pair (so N replicas compete
+exactly as pods of one Deployment would).
 
 RabbitMQ and Redis are the machine's (AMQP_URL / REDIS_URL, as `ticketing run` reads them); what
 the namespace created there is removed when the stack stops.
@@ -9,6 +10,7 @@ the namespace created there is removed when the stack stops.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -21,12 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+import pika.exceptions
 import pymongo
 import redis
 
+from bench import procs
 from common import bus
 from common.config import CommonSettings
 from common.devstack.infra import DEV_WEBHOOK_SECRET, tool
+from common.devstack.stack import STATE_FILE
 from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
 from common.services import GRPC_SERVICES, SERVICES
@@ -34,7 +39,8 @@ from common.services import GRPC_SERVICES, SERVICES
 REPO = Path(__file__).resolve().parent.parent
 READY_LINE = "[ticketing run] ready"
 # What a namespace may have declared on the shared broker (consumers, their retry and dead queues).
-CONSUMERS = tuple(s.name for s in GRPC_SERVICES)
+CONSUMERS = (*(s.name for s in GRPC_SERVICES), "gateway")
+LOCALSTRIPE, STANDIN = "localstripe", "stripe stand-in"
 
 
 class StackFailed(RuntimeError):
@@ -47,6 +53,7 @@ class Replica:
     proc: subprocess.Popen
     ports: dict[str, int]
     log: Path
+    run_dir: Path
 
     def addr(self, service: str) -> str:
         return f"127.0.0.1:{self.ports[service]}"
@@ -55,16 +62,25 @@ class Replica:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
+    def children(self) -> dict[str, int]:
+        """The `ticketing run` supervisor's children by name (gateway, auth, ...) -> pid."""
+        state = json.loads((self.run_dir / STATE_FILE).read_text())
+        return {name: int(pid) for name, pid in state["children"].items()}
+
 
 @dataclass
 class BenchStack:
     replicas_wanted: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+    stripe: str = LOCALSTRIPE  # or STANDIN, answering after `stripe_latency_ms`
+    stripe_latency_ms: float = 300.0
     namespace: str = field(default_factory=lambda: f"bench{uuid.uuid4().hex[:8]}")
     replicas: list[Replica] = field(default_factory=list)
     mongo_url: str = ""
     settings: CommonSettings = field(default_factory=CommonSettings.from_env)
-    _infra: list[subprocess.Popen] = field(default_factory=list)
+    _infra: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Resident MiB per process right after the stack was ready, before any load.
+    idle_memory: dict[str, float] = field(default_factory=dict)
     _tmp: tempfile.TemporaryDirectory | None = None
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
@@ -83,22 +99,43 @@ class BenchStack:
             env = self._shared_env()
             for index in range(self.replicas_wanted):
                 self.replicas.append(self._start_replica(index, env, timeout))
+            time.sleep(2)  # the start's own work (indexes, first connections) settles
+            self.idle_memory = self.memory()
         except BaseException:
             self.stop()
             raise
 
-    def _spawn_infra(self, argv: list[str], port: int, name: str) -> None:
+    def _spawn_infra(self, argv: list[str], port: int, name: str, **popen) -> None:
         proc = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            **popen,
         )
-        self._infra.append(proc)
+        self._infra[name] = proc
         if not wait_for_port(port, 60, proc):
             raise StackFailed(f"{name} did not start on port {port}")
 
+    def _start_stripe(self, pythonpath: str) -> str:
+        port = free_port()
+        if self.stripe == STANDIN:
+            argv = [sys.executable, "-m", "bench.stripe_standin", "--port", str(port)]
+            argv += ["--latency-ms", str(self.stripe_latency_ms)]
+            env = {**os.environ, "PYTHONPATH": pythonpath}
+            self._spawn_infra(argv, port, STANDIN, cwd=REPO, env=env)
+        else:
+            localstripe = tool("localstripe")
+            if not localstripe:
+                raise StackFailed("localstripe is needed: run `make install`")
+            argv = [localstripe, "--port", str(port), "--from-scratch"]
+            self._spawn_infra(argv, port, LOCALSTRIPE)
+        return f"http://127.0.0.1:{port}"
+
     def _shared_env(self) -> dict[str, str]:
-        secantus, localstripe = tool("secantusd-py"), tool("localstripe")
-        if not (secantus and localstripe):
-            raise StackFailed("secantusd-py and localstripe are needed: run `make install`")
+        secantus = tool("secantusd-py")
+        if not secantus:
+            raise StackFailed("secantusd-py is needed: run `make install`")
         mongo_port = free_port()
         self._spawn_infra(
             [
@@ -110,10 +147,6 @@ class BenchStack:
         )
         self.mongo_url = f"mongodb://127.0.0.1:{mongo_port}/?replicaSet=secantus"
         pymongo.MongoClient(self.mongo_url, serverSelectionTimeoutMS=20000).admin.command("ping")
-        stripe_port = free_port()
-        self._spawn_infra(
-            [localstripe, "--port", str(stripe_port), "--from-scratch"], stripe_port, "localstripe"
-        )
         keys = self.workdir / "jwt"
         keys.mkdir()
         private_pem, public_pem = generate_key_pair()
@@ -123,12 +156,13 @@ class BenchStack:
         pythonpath = os.pathsep.join(
             p for p in (str(REPO), str(REPO / "gen"), os.environ.get("PYTHONPATH")) if p
         )
+        stripe_api_base = self._start_stripe(pythonpath)
         return {
             **{k: v for k, v in os.environ.items() if not k.endswith(("_PORT", "_ADDR"))},
             "PYTHONPATH": pythonpath,
             "TICKETING_NAMESPACE": self.namespace,
             "MONGO_URL": self.mongo_url,
-            "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+            "STRIPE_API_BASE": stripe_api_base,
             "STRIPE_SECRET_KEY": "sk_test_localstripe",
             "STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET,
             "JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
@@ -157,7 +191,7 @@ class BenchStack:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        replica = Replica(index, proc, ports, log)
+        replica = Replica(index, proc, ports, log, run_dir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = log.read_text(errors="replace")
@@ -180,6 +214,71 @@ class BenchStack:
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()
+
+    def processes(self) -> dict[str, list[int]]:
+        """Every process the stack started, by label: per replica `ticketing run` (alone: its
+        children are counted under their own names) and each service with its own children (a
+        gateway's workers), then the database and the Stripe. Labels carry the replica's number
+        when there are several."""
+        out: dict[str, list[int]] = {}
+        for replica in self.replicas:
+            suffix = f" #{replica.index}" if len(self.replicas) > 1 else ""
+            out[f"ticketing run{suffix}"] = [replica.proc.pid]
+            for name, pid in replica.children().items():
+                out[f"{name}{suffix}"] = procs.tree(pid)
+        for name, proc in self._infra.items():
+            out[name] = procs.tree(proc.pid)
+        return out
+
+    def memory(self) -> dict[str, float]:
+        """Resident MiB of every process the stack started (see `processes`)."""
+        return {
+            label: sum(procs.rss_kib(p) for p in pids) / 1024
+            for label, pids in self.processes().items()
+        }
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) every process the stack started has used so far."""
+        return {
+            label: sum(procs.cpu_seconds(p) for p in pids)
+            for label, pids in self.processes().items()
+        }
+
+    def db_operations(self) -> dict[str, int]:
+        """The database's operation counters so far (serverStatus opcounters: insert, query,
+        update, delete, getmore, command; a transaction's commit is a command)."""
+        client = pymongo.MongoClient(self.mongo_url, serverSelectionTimeoutMS=5000)
+        try:
+            counters = client.admin.command("serverStatus").get("opcounters", {})
+            return {k: int(v) for k, v in counters.items()}
+        finally:
+            client.close()
+
+    def wait_quiet(self, timeout: float = 180.0, checks: int = 3) -> float:
+        """Waits until no consumer queue of the namespace has a message waiting, `checks` times
+        in a row 0.5 s apart (a backlog of events from one scenario would otherwise load the
+        next); returns the seconds waited. Bounded by `timeout`."""
+        started = time.monotonic()
+        connection = bus.connect(self.amqp_url)
+        try:
+            channel = connection.channel()
+            quiet = 0
+            while quiet < checks and time.monotonic() - started < timeout:
+                waiting = 0
+                for service in CONSUMERS:
+                    try:
+                        declared = channel.queue_declare(
+                            bus.queue_name(self.namespace, service), passive=True
+                        )
+                    except pika.exceptions.ChannelClosedByBroker:  # no such queue (yet)
+                        channel = connection.channel()
+                        continue
+                    waiting += declared.method.message_count
+                quiet = quiet + 1 if waiting == 0 else 0
+                time.sleep(0.5)
+        finally:
+            connection.close()
+        return time.monotonic() - started
 
     def log_text(self) -> str:
         return "".join(r.log.read_text(errors="replace") for r in self.replicas)
@@ -204,7 +303,7 @@ class BenchStack:
     def stop(self) -> None:
         for replica in reversed(self.replicas):
             self._stop_replica(replica)
-        for proc in reversed(self._infra):
+        for proc in reversed(self._infra.values()):
             if proc.poll() is None:
                 proc.terminate()
                 try:

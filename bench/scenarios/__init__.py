@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bench.scenarios import exactly_once, expiry, propagation, relay
+from bench.scenarios import (
+    exactly_once,
+    expiry,
+    gateway_load,
+    memory,
+    propagation,
+    purchase,
+    relay,
+    ticket_read,
+)
 from bench.scenarios.base import Scenario
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -12,6 +21,17 @@ SCENARIOS: tuple[Scenario, ...] = (
     # Last on its stack: nothing may run after it while the stack idles.
     propagation.IDLE_SCENARIO,
     exactly_once.SCENARIO,
+    # The gateway with its ticket cache off; localstripe.
+    ticket_read.UNCACHED_SCENARIO,
+    purchase.LOCALSTRIPE_SCENARIO,
+    # The gateway as shipped (cache on); the Stripe stand-in.
+    ticket_read.CACHED_SCENARIO,
+    gateway_load.TICKETS_SCENARIO,
+    gateway_load.ORDERS_SCENARIO,
+    purchase.STANDIN_SCENARIO,
+    gateway_load.CREATE_TICKET_SCENARIO,
+    # Last on its stack: memory after everything above loaded it.
+    memory.SCENARIO,
 )
 
 

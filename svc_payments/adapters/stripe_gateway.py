@@ -1,17 +1,15 @@
 """The Stripe port over the Stripe SDK (PaymentIntents, Refunds), or over a Stripe-compatible
 server such as localstripe when an API base is given.
 
-The SDK is synchronous (requests); its calls run on a small pool of threads of their own, so a
-slow Stripe never holds up the event loop nor the threads other work needs.
+The SDK's async methods over its httpx client: a charge waiting on Stripe (~300 ms) holds no
+thread, so the service takes as many at once as buyers pay (up to httpx's pool of 100
+connections; more wait for one, within the timeout), and never holds up the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import stripe
@@ -54,22 +52,22 @@ def _declined_intent_id(exc: stripe.CardError) -> str:
 
 
 class StripeApi:
-    def __init__(
-        self, secret_key: str, api_base: str | None = None, timeout: float = 20.0, threads: int = 16
-    ) -> None:
+    def __init__(self, secret_key: str, api_base: str | None = None, timeout: float = 20.0) -> None:
         self.client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
             # A retry is the caller's, with the same idempotency key; none hidden in here.
             max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=stripe.HTTPXClient(timeout=timeout),
         )
-        self._executor = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="stripe")
+        # The SDK imports its services and object classes on first use (~0.1 s): here, at
+        # start, rather than on the first buyer's time.
+        _ = (self.client.v1.payment_intents, self.client.v1.refunds)
+        _ = (stripe.PaymentIntent, stripe.Refund)
 
-    async def _run(self, call: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
+    async def _run(self, call: Awaitable[T]) -> T:
         try:
-            return await loop.run_in_executor(self._executor, call)
+            return await call
         except (
             stripe.APIConnectionError,  # unreachable, or no answer within the timeout
             stripe.APIError,  # 5xx
@@ -83,8 +81,7 @@ class StripeApi:
             raise StripeUnavailable("The payment provider is unavailable, try again") from None
 
     async def charge(self, request: ChargeRequest) -> Intent:
-        create = functools.partial(
-            self.client.v1.payment_intents.create,
+        create = self.client.v1.payment_intents.create_async(
             params={
                 "amount": request.amount_cents,
                 "currency": CURRENCY,
@@ -109,9 +106,7 @@ class StripeApi:
 
     async def retrieve(self, stripe_id: str) -> Intent | None:
         try:
-            pi = await self._run(
-                functools.partial(self.client.v1.payment_intents.retrieve, stripe_id)
-            )
+            pi = await self._run(self.client.v1.payment_intents.retrieve_async(stripe_id))
         except stripe.InvalidRequestError as exc:
             if exc.http_status == 404:
                 return None
@@ -119,8 +114,7 @@ class StripeApi:
         return intent_of(pi)
 
     async def refund(self, stripe_id: str) -> None:
-        create = functools.partial(
-            self.client.v1.refunds.create,
+        create = self.client.v1.refunds.create_async(
             params={"payment_intent": stripe_id},
             options={"idempotency_key": f"refund-{stripe_id}"},
         )

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bench import report
+from bench.k6run import K6Result, combined
 from bench.report import Latency, Row
 from bench.run import grouped
 from bench.scenarios import SCENARIOS
@@ -77,3 +78,66 @@ def test_scenarios_sharing_a_stack_shape_run_on_one_stack_in_list_order():
     idle_group = next(g for _, g in groups if any(s.name == "propagation-idle" for s in g))
     assert idle_group[-1].name == "propagation-idle"
     assert any(shape.replicas == 3 for shape in shapes)  # the exactly-once scenario's stack
+
+
+def test_throughput_ratio_and_ratio_targets_are_judged_in_the_same_run():
+    direct = Row("direct", "16", Latency.of([2.0, 4.0]), throughput=1000.0)
+    fast = Row(
+        "gateway",
+        "16",
+        Latency.of([3.0, 5.0]),
+        throughput=700.0,
+        baseline="direct",
+        ratio_target=report.RatioTarget("throughput", at_least=0.67),
+    )
+    slow = Row(
+        "slow",
+        "1",
+        Latency.of([6.0, 8.0]),
+        throughput=300.0,
+        baseline="direct",
+        ratio_target=report.RatioTarget("p50", at_most=1.5),
+    )
+    failing = Row(
+        "failing",
+        "16",
+        Latency.of([3.0]),
+        throughput=900.0,
+        errors=1,
+        baseline="direct",
+        ratio_target=report.RatioTarget("throughput", at_least=0.67),
+    )
+    alone = Row("alone", "1", baseline="absent", ratio_target=report.RatioTarget("p99", 2.0))
+    rows = report.with_ratios([direct, fast, slow, failing, alone])
+    assert rows[1].ratio_throughput == pytest.approx(0.7)
+    assert (rows[1].met, rows[1].target) == (True, "throughput ratio ≥ 0.67")
+    assert rows[2].ratio_p50 == pytest.approx(7.0 / 3.0) and rows[2].met is False
+    assert rows[3].met is False  # the ratio is met, but requests failed
+    assert rows[4].met is False  # its baseline did not run: the target is not shown
+    assert rows[0].met is None
+    assert "x1.33 / x1.25 (throughput x0.70) of direct" in report.markdown_table(rows)
+
+
+def test_k6_summary_trends_rates_and_rounds_combined():
+    summary = {
+        "metrics": {
+            "http_req_duration{op:ticket}": {
+                "values": {"med": 4.0, "p(95)": 9.0, "p(99)": 12.0, "max": 30.0, "count": 300}
+            },
+            "failures": {"values": {"count": 2, "rate": 0.5}},
+            "window_ms": {"values": {"value": 1500.0, "min": 1000.0, "max": 4000.0}},
+        }
+    }
+    result = K6Result(summary, "")
+    latency = result.trend("http_req_duration", "ticket")
+    assert (latency.count, latency.p50, latency.p99, latency.max) == (300, 4.0, 12.0, 30.0)
+    assert result.trend("grpc_req_duration", "ticket") == report.NO_LATENCY
+    assert (result.count("failures"), result.count("absent")) == (2, 0)
+    assert result.window_seconds == 3.0 and result.rate(300) == 100.0
+    assert K6Result({}, "").rate(10) is None
+    other = Latency(100, 8.0, 10.0, 20.0, 50.0)
+    both = combined([latency, other, report.NO_LATENCY])
+    assert (both.count, both.max) == (400, 50.0)
+    assert both.p50 == pytest.approx((4.0 * 300 + 8.0 * 100) / 400)
+    assert both.p99 == pytest.approx((12.0 * 300 + 20.0 * 100) / 400)
+    assert combined([]) == report.NO_LATENCY
