@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +31,14 @@ class GraphQLApp(GraphQL):
         super().__init__(build_schema(max_depth), graphql_ide="graphiql")
         self.accounts = accounts
         self.clients = clients
+
+    # orjson: several times faster than the json module both ways (its decode errors are
+    # json.JSONDecodeErrors, so a malformed body is still a 400).
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         token = token_of(request)
