@@ -22,7 +22,8 @@ class GatewaySettings(CommonSettings):
     stripe_webhook_secret_file: str | None = None
     # Worker processes serving the gateway's port; 0: one per CPU the process may use (the
     # cgroup's CPU quota, e.g. a pod's CPU limit, else the CPUs it may run on). Each one costs
-    # its own memory (about 60 MiB). `ticketing run` runs one.
+    # its own memory (~90 MiB RSS after load), more than one a supervisor too (~40 MiB).
+    # `ticketing run` runs one.
     gateway_workers: int = 0
 
     def __post_init__(self) -> None:
