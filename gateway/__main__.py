@@ -52,15 +52,18 @@ def worker_app() -> Any:
     parent = multiprocessing.parent_process()
     if parent is not None and os.getppid() != parent.pid:
         sys.exit(STARTUP_FAILURE)  # it died before we asked
+    # A worker that cannot start exits as uvicorn's STARTUP_FAILURE: every worker would fail
+    # alike, and that code stops the supervisor instead of having it restart workers for ever.
     try:
         settings = GatewaySettings.from_env()
         configure_logging("gateway", settings.log_level)
         from gateway.app import create_app
 
         return create_app(settings)
+    except ConfigError as exc:
+        log.error("configuration error: %s", exc)
+        sys.exit(STARTUP_FAILURE)
     except Exception:
-        # Every worker would fail alike: exit as uvicorn's STARTUP_FAILURE, which stops the
-        # supervisor instead of having it restart workers for ever.
         log.exception("the gateway cannot start")
         sys.exit(STARTUP_FAILURE)
 
@@ -69,9 +72,9 @@ def main() -> None:
     try:
         settings = GatewaySettings.from_env()
         workers = settings.workers()
-        # One process: the app is made here, so a configuration error is reported as such.
+        # Several workers: each one makes the app (uvicorn imports it there by this string).
         app: Any = "gateway.__main__:worker_app"
-        if workers == 1:
+        if workers == 1:  # one process: made here, so a bad setting is reported as such
             from gateway.app import create_app
 
             app = create_app(settings)
