@@ -43,7 +43,8 @@ def _read(path: Path) -> str | None:
 
 
 def cgroup_cpus(root: Path = CGROUP_ROOT) -> int | None:
-    """The CPU limit of this process's cgroup (v2, else v1), None when there is none."""
+    """The CPU limit at the cgroup root (v2, else v1), None when there is none. In a container
+    that root is the container's own cgroup (a cgroup namespace), so its limit is the pod's."""
     try:
         if (cpu_max := _read(root / "cpu.max")) is not None:
             return cgroup_v2_cpus(cpu_max)
