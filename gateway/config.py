@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from common.config import CommonSettings, ConfigError, read_secret
+from gateway.workers import CGROUP_ROOT, available_cpus
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class GatewaySettings(CommonSettings):
     # goes to tickets and the cache is skipped for a second, so a Redis that is down or slow
     # costs a request at most this, not the RPC timeout.
     ticket_cache_timeout_seconds: float = 0.5
+    # Worker processes serving the gateway's port; 0: one per CPU the process may use (the
+    # cgroup's CPU quota, e.g. a pod's CPU limit, else the CPUs it may run on). Each one costs
+    # its own memory (~90 MiB RSS after load), more than one a supervisor too (~40 MiB).
+    # `ticketing run` runs one.
+    gateway_workers: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -36,6 +43,11 @@ class GatewaySettings(CommonSettings):
             raise ConfigError("TICKET_CACHE_TTL_SECONDS must be at least 1")
         if self.ticket_cache_timeout_seconds <= 0:
             raise ConfigError("TICKET_CACHE_TIMEOUT_SECONDS must be positive")
+        if self.gateway_workers < 0:
+            raise ConfigError("GATEWAY_WORKERS must be 0 (one per CPU) or more")
+
+    def workers(self, cgroup_root: Path = CGROUP_ROOT) -> int:
+        return self.gateway_workers or available_cpus(cgroup_root)
 
     def webhook_secret(self) -> str | None:
         secret = read_secret(

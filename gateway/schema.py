@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -14,6 +20,42 @@ from gateway.errors import ErrorCodes
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS
+
+# Clients send the same few query texts again and again: each is parsed and validated once, then
+# served from these LRU caches (shared by every request of the process: Strawberry keeps them at
+# module level, keyed by size). A cached document costs ~130 bytes per character of its text (the
+# AST keeps its tokens for error positions), so only texts up to CACHED_QUERY_MAX_CHARS are kept:
+# at most ~35 MB however many distinct texts a client makes up. Longer ones are parsed and
+# validated every time, as before.
+DOCUMENT_CACHE_SIZE = 128
+CACHED_QUERY_MAX_CHARS = 2_048
+
+
+def _cacheable(execution_context: ExecutionContext) -> bool:
+    return len(execution_context.query or "") <= CACHED_QUERY_MAX_CHARS
+
+
+class DocumentParserCache(ParserCache):
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if _cacheable(context):
+            try:
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+            except GraphQLError:
+                # A syntax error raised here would escape the operation, and ErrorCodes with it
+                # (no `code`): Strawberry parses the text again and reports it as its own.
+                pass
+        yield  # a document not set here is parsed by Strawberry
+
+
+class DocumentValidationCache(ValidationCache):
+    def on_validate(self) -> Iterator[None]:
+        if _cacheable(self.execution_context):
+            yield from super().on_validate()
+        else:
+            yield  # Strawberry validates it
 
 
 @strawberry.type
@@ -35,11 +77,20 @@ class TicketingSchema(strawberry.Schema):
 
 
 def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
+    # The depth rule is made once: QueryDepthLimiter makes a new rule class per instance, and the
+    # rules are part of the validation cache's key, so a limiter per request would never hit.
+    depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
     return TicketingSchema(
         query=Query,
         mutation=Mutation,
-        # Factories, not instances: every request gets extensions of its own.
-        extensions=[lambda: QueryDepthLimiter(max_depth=max_depth), ErrorCodes],
+        # Factories, not instances: every request gets extensions of its own (the caches they
+        # use are shared). The depth rule joins the rules before validation, from the cache or not.
+        extensions=[
+            lambda: AddValidationRules(depth_rules),
+            lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            ErrorCodes,
+        ],
         config=StrawberryConfig(scalar_map=SCALARS),
         **kwargs,
     )

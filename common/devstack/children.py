@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import signal
 import subprocess
 import sys
@@ -13,6 +11,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
+
+from common.parent_death import die_with_parent
 
 # Enough to hold a traceback or a configuration error and the lines that led to it.
 LAST_LINES = 40
@@ -30,20 +30,6 @@ def emit(line: str) -> None:
 
 def say(message: str) -> None:
     emit(f"[ticketing run] {message}")
-
-
-# Looked up once here: between fork and exec the child only calls it (no dlopen, whose lock another
-# thread of ours may hold at the fork).
-_prctl = None
-with contextlib.suppress(OSError, AttributeError):
-    _prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
-
-
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM it if `ticketing run` itself is killed outright. Linux
-    ties this to the thread that forks, so children are only ever started from the main thread."""
-    if _prctl is not None:
-        _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @dataclass(frozen=True)
@@ -84,7 +70,9 @@ class Child:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
-            preexec_fn=_die_with_parent,
+            # SIGTERM if `ticketing run` itself is killed outright; children are only ever
+            # started from the main thread.
+            preexec_fn=die_with_parent,
         )
         assert self.process.stdout is not None
         self._relay = threading.Thread(

@@ -152,6 +152,10 @@ def main() -> int:
     env.setdefault("BIND_HOST", "127.0.0.1")
     env.setdefault("COOKIE_SECURE", "false")  # plain http on localhost
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # One gateway process: the gateway and the five services take 440-530 MiB after load, and
+    # a second gateway worker adds ~130 MiB (itself, its supervisor and multiprocessing's
+    # resource tracker), past the 600 MiB a laptop should spare. GATEWAY_WORKERS=0: one per CPU.
+    env.setdefault("GATEWAY_WORKERS", "1")
     try:
         settings = CommonSettings.from_env(env)
         run = RunSettings.from_env(env)

@@ -194,6 +194,28 @@ def test_gateway_probes_on_the_dependency_report_are_reported(repo_copy: Path) -
     assert "Deployment/gateway: startupProbe asks /healthz/deps, expected /healthz" in report
 
 
+def test_gateway_workers_beyond_the_pods_cpu_or_memory_are_reported(repo_copy: Path) -> None:
+    gateway = repo_copy / "k8s" / "base" / "gateway.yaml"
+    _edit(
+        gateway,
+        '- name: GATEWAY_WORKERS\n              value: "0"',
+        '- name: GATEWAY_WORKERS\n              value: "4"',
+    )
+    report = _k8s(repo_copy)
+    assert "Deployment/gateway: GATEWAY_WORKERS=4 but limits.cpu 2 allows 2" in report, report
+    _edit(
+        gateway,
+        '- name: GATEWAY_WORKERS\n              value: "4"',
+        '- name: GATEWAY_WORKERS\n              value: "0"',
+    )
+    _edit(gateway, 'limits: {cpu: "2", memory: 512Mi}', 'limits: {cpu: "3", memory: 300Mi}')
+    report = _k8s(repo_copy)
+    assert (
+        "Deployment/gateway: limits.memory 300Mi is too little for 3 worker(s) "
+        "(GATEWAY_WORKERS=0, limits.cpu 3): 448Mi needed" in report
+    ), report
+
+
 def test_settings_that_are_missing_or_misspelt_are_reported(repo_copy: Path) -> None:
     base = repo_copy / "k8s" / "base"
     _edit(base / "kustomization.yaml", "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRY_SECONDS=900")

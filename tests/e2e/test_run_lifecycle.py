@@ -32,6 +32,7 @@ def test_sigterm_stops_every_child_and_leaves_nothing_behind(tmp_path):
     stack = start_stack(tmp_path, {"REDIS_URL": dead_redis})
     pids = stack.child_pids()
     assert {"mongo", "auth", "gateway", "redis"} <= set(pids)
+    assert _children(pids["gateway"]) == []  # one gateway worker on a laptop: itself
     assert httpx.get(f"{stack.base_url}/readyz").status_code == 200
     assert "starting a private one" in stack.output()
 
@@ -42,6 +43,21 @@ def test_sigterm_stops_every_child_and_leaves_nothing_behind(tmp_path):
     assert [name for name, pid in pids.items() if pid_alive(pid)] == []
     assert not (tmp_path / "stack.json").exists()
     assert "[ticketing run] stopped" in stack.output()
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(entry) == pid
+    ]
+
+
+def _parent(proc_dir: Path) -> int | None:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def test_missing_redis_that_cannot_be_started_is_named(tmp_path):

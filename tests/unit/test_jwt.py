@@ -316,3 +316,46 @@ async def test_token_issued_slightly_in_the_future_is_accepted(
 )
 def test_bearer_token(header: str | None, expected: str | None) -> None:
     assert bearer_token(header) == expected
+
+
+async def refusal(verifier: TokenVerifier, token: str) -> str:
+    with pytest.raises(Unauthenticated) as caught:
+        await verifier.verify(token)
+    return caught.value.message
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    checked: list[str] = []
+    decode = pyjwt.decode
+    monkeypatch.setattr(
+        pyjwt, "decode", lambda token, *a, **k: checked.append(token) or decode(token, *a, **k)
+    )
+    return checked
+
+
+async def test_a_token_is_signature_checked_once_and_its_expiry_and_revocation_every_time(
+    issuer: TokenIssuer,
+    verifier: TokenVerifier,
+    clock: FrozenClock,
+    revocations: FakeRevocations,
+    signature_checks: list[str],
+) -> None:
+    token, claims = issuer.issue("user-1", "alice@example.com")
+    assert [await verifier.verify(token) for _ in range(3)] == [claims] * 3
+    assert signature_checks == [token]
+
+    await revocations.revoke(claims.jti, claims.exp)
+    assert await refusal(verifier, token) == "Token revoked"
+    clock.advance(TTL)
+    assert await refusal(verifier, token) == "Token expired"
+    assert signature_checks == [token]
+
+
+async def test_a_refused_token_is_checked_again_every_time(
+    issuer: TokenIssuer, verifier: TokenVerifier, signature_checks: list[str]
+) -> None:
+    token, _ = issuer.issue("user-1", "alice@example.com")
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert [await refusal(verifier, tampered) for _ in range(3)] == ["Invalid token"] * 3
+    assert signature_checks == [tampered] * 3

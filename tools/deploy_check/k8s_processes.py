@@ -18,6 +18,7 @@ from tools.deploy_check.k8s_objects import (
     selector_matches,
     service_selects,
 )
+from tools.deploy_check.k8s_workers import check_workers
 from tools.deploy_check.model import (
     DATASTORE_SETTINGS,
     NON_SETTINGS_ENV,
@@ -77,6 +78,7 @@ def check_process_k8s(
     # Settings: what the process needs is set, and nothing it does not read.
     problems += check_process_env(p, processes, env, here, secret_from_k8s(spec, c, env))
     problems += check_addresses(p, processes, env, m, here)
+    problems += check_workers(p, c, env, here)
 
     # Graceful shutdown: preStop sleep + drain fit in the termination grace period.
     grace = p.fields["shutdown_grace_seconds"].default
