@@ -126,5 +126,9 @@ THREE_REPLICAS = StackShape(
 # The gateway scenarios (k6). The read cache is on by default in the gateway; a stack with it off
 # measures the uncached path. The default stack pays with the stand-in (bench/stripe_standin.py)
 # so the purchase figure is ours; the localstripe purchase runs on the uncached stack.
-GATEWAY_UNCACHED = StackShape(env=(("TICKET_CACHE_ENABLED", "false"),))
-GATEWAY_DEFAULT = StackShape(env=(("TICKET_CACHE_ENABLED", "true"),), stripe=STANDIN)
+# The gateway runs as it does in a pod with a 2-CPU limit: two workers (`ticketing run` keeps one).
+GATEWAY_WORKERS = ("GATEWAY_WORKERS", "2")
+GATEWAY_UNCACHED = StackShape(env=(("TICKET_CACHE_ENABLED", "false"), GATEWAY_WORKERS))
+GATEWAY_DEFAULT = StackShape(
+    env=(("TICKET_CACHE_ENABLED", "true"), GATEWAY_WORKERS), stripe=STANDIN
+)
