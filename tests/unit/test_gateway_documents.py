@@ -15,6 +15,7 @@ from graphql.language.parser import Parser
 from common.protos import timestamp
 from gateway.context import Context
 from gateway.schema import CACHED_QUERY_MAX_CHARS, build_schema
+from gateway.ticket_cache import TicketReads
 from ticketing.tickets.v1 import tickets_pb2
 
 NOW = timestamp(datetime(2026, 11, 1, tzinfo=UTC))
@@ -60,6 +61,7 @@ def context() -> Context:
         clients=clients,
         accounts=SimpleNamespace(verifier=None),  # nobody signed in: no token to verify
         token=None,
+        ticket_reads=TicketReads(clients, None),  # no cache: every read is a GetTicket
         tickets=None,
         payments=None,
     )
