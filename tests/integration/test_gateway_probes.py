@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from urllib.parse import urlparse
 
 import httpx
@@ -16,19 +15,9 @@ import pytest
 
 from common.services import GRPC_SERVICES
 from tests.support.servers import TcpProxy, environ, free_port, stop_process, wait_for_port
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
-
-
-def until(read, predicate, timeout: float = 10):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if predicate(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never reached the expected state; last: {value}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

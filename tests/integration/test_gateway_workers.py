@@ -23,6 +23,7 @@ import pytest
 from common.ports import port_is_free
 from common.services import GRPC_SERVICES
 from tests.support.servers import environ, free_port, stop_process, wait_for_port
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -77,17 +78,6 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def until(read, predicate, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if predicate(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never reached the expected state; last: {value}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

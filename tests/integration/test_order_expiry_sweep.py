@@ -29,6 +29,7 @@ from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support.tap import EventTap
+from tests.support.waiting import until_async as until
 from tests.unit.fakes_market import FakeTicketsService
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
@@ -40,17 +41,6 @@ pytestmark = pytest.mark.integration
 HOLD_SECONDS = 5
 GRACE_SECONDS = 1.0
 SWEEP_SECONDS = 0.5
-
-
-async def until(read, predicate, timeout: float):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if predicate(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never reached the expected state; last: {value}")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

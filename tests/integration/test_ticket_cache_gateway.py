@@ -39,6 +39,7 @@ from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
 from tests.support.private_servers import PrivateRedis
+from tests.support.waiting import until_async as until
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
 pytestmark = pytest.mark.integration
@@ -146,18 +147,6 @@ async def market(env) -> AsyncIterator[Market]:
 def no_broker() -> str:
     """An AMQP URL nothing answers: the gateway's event consumer never connects."""
     return servers.amqp_url_via(servers.free_port())
-
-
-async def until(read, predicate, timeout: float = 15):
-    """The first value of `read()` that satisfies `predicate`, polled up to a bounded deadline."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if predicate(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never reached the expected state; last: {value}")
-        await asyncio.sleep(0.05)
 
 
 async def consuming(amqp_url: str, namespace: str) -> None:

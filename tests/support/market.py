@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.support.stack import error_codes, graphql
+from tests.support.waiting import until
 
 TICKET_FIELDS = "id title price userId version orderId reserved"
 PAYMENT_FIELDS = "id orderId stripeId amount status clientSecret"
@@ -77,11 +78,4 @@ class Api:
     def until(
         self, read: Callable[[], Any], predicate: Callable[[Any], bool], timeout: float = 15
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = read()
-            if predicate(value):
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never reached the expected state; last: {value}")
-            time.sleep(0.1)
+        return until(read, predicate, timeout)
