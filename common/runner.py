@@ -50,7 +50,7 @@ def serve_service(
         async def stop() -> None:
             await process.stop()
             if metrics is not None:
-                metrics.close()
+                await asyncio.to_thread(metrics.close)  # waits for its thread's poll (0.5 s)
 
         await run_until_signalled(start, stop)
 

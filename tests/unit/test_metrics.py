@@ -5,6 +5,8 @@ process)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -13,7 +15,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from common.clock import FrozenClock
-from common.metrics import exposition
+from common.metrics import MultiprocessDir, exposition, forget_dead_workers
+from common.metrics.exposition import MULTIPROC_DIR_VAR
 from common.metrics.series import BoundedNames, event_label, rpc_handled
 from gateway.context import Context
 from gateway.schema import build_schema
@@ -223,3 +226,39 @@ def test_the_exposition_is_prometheus_text():
     text = exposition().decode()
     assert "# TYPE ticketing_graphql_requests_total counter" in text
     assert "# TYPE grpc_server_handling_seconds histogram" in text
+
+
+# ---------------------------------------------------------------- the gateway's workers' files
+
+
+def test_the_workers_directory_given_starts_without_an_earlier_runs_values(tmp_path, monkeypatch):
+    monkeypatch.setenv(MULTIPROC_DIR_VAR, str(tmp_path))
+    (tmp_path / "counter_1.db").write_bytes(b"an earlier run's")
+    (tmp_path / "notes.txt").write_text("not ours")
+    directory = MultiprocessDir()
+    directory.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_workers_directory_of_its_own_is_removed_at_exit(monkeypatch):
+    monkeypatch.setenv(MULTIPROC_DIR_VAR, "")  # unset, and put back after the test
+    directory = MultiprocessDir()
+    assert os.environ[MULTIPROC_DIR_VAR] == str(directory.path) and directory.path.is_dir()
+    directory.close()
+    assert not directory.path.exists()
+
+
+def test_a_dead_workers_in_flight_gauge_is_forgotten(tmp_path, monkeypatch):
+    monkeypatch.setenv(MULTIPROC_DIR_VAR, str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    for name in (
+        f"gauge_livesum_{gone.pid}.db",
+        f"gauge_livesum_{os.getpid()}.db",
+        f"counter_{gone.pid}.db",  # its counts stay counted
+    ):
+        (tmp_path / name).write_bytes(b"")
+    forget_dead_workers()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{gone.pid}.db", f"gauge_livesum_{os.getpid()}.db"]
+    )
