@@ -63,7 +63,8 @@ COPY --from=build /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /tmp
 
-# gateway (HTTP) and the gRPC services auth, tickets, orders, payments, expiration.
-EXPOSE 8000 50051 50052 50053 50054 50055
+# gateway (HTTP, /metrics too) and the gRPC services auth, tickets, orders, payments, expiration;
+# then those services' metrics ports (GET /metrics).
+EXPOSE 8000 50051 50052 50053 50054 50055 9101 9102 9103 9104 9105
 
 ENTRYPOINT ["ticketing", "serve"]

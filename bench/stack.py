@@ -178,6 +178,7 @@ class BenchStack:
         env = {
             **shared,
             **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
+            **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},
             "TICKETING_RUN_DIR": str(run_dir),
         }
         log = self.workdir / f"replica{index}.log"

@@ -111,6 +111,13 @@ class CommonSettings(FromEnv):
     orders_addr: str | None = None
     payments_addr: str | None = None
     expiration_addr: str | None = None
+    # Where each gRPC service serves its Prometheus metrics (GET /metrics): a port of its own
+    # beside its gRPC one; 0: no metrics server. The gateway serves /metrics on GATEWAY_PORT.
+    auth_metrics_port: int = 9101
+    tickets_metrics_port: int = 9102
+    orders_metrics_port: int = 9103
+    payments_metrics_port: int = 9104
+    expiration_metrics_port: int = 9105
     # Event consumers: how often a failing message is tried before it is dead-lettered, and the
     # waits between tries (ms), the last one repeating.
     event_max_attempts: int = 5
@@ -153,6 +160,9 @@ class CommonSettings(FromEnv):
             raise ConfigError("EVENT_RETENTION_HOURS must be positive")
         if self.outbox_claim_seconds <= 0:
             raise ConfigError("OUTBOX_CLAIM_SECONDS must be positive")
+        for field in dataclasses.fields(self):
+            if field.name.endswith("_metrics_port") and not 0 <= getattr(self, field.name) < 65536:
+                raise ConfigError(f"{field.name.upper()} must be a port (0: no metrics server)")
 
     @property
     def namespace(self) -> str:
@@ -173,6 +183,10 @@ class CommonSettings(FromEnv):
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
+
+    def metrics_port_of(self, service: str) -> int:
+        """The port `service` serves its metrics on (0: none)."""
+        return int(getattr(self, f"{service}_metrics_port"))
 
     def addr_of(self, service: str) -> str:
         return getattr(self, f"{service}_addr") or f"127.0.0.1:{self.port_of(service)}"

@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from common.errors import AppError, Unauthenticated, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
+from common.metrics import series
 from common.outages import dependency_unavailable, is_outage
 from common.ports import PortInUse, port_is_free
 
@@ -36,6 +37,13 @@ def current_user() -> Claims:
     if isinstance(caller, AppError):
         raise caller
     raise Unauthenticated("Authentication required")
+
+
+def _code_name(code: Any) -> str:
+    """The status an RPC ended with (None: the handler returned, OK)."""
+    if code is None:
+        return "OK"
+    return code.name if isinstance(code, grpc.StatusCode) else str(code)
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
@@ -83,6 +91,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 log.exception("unhandled error", extra={"method": method})
                 await context.abort(grpc.StatusCode.INTERNAL, "Internal server error")
             finally:
+                elapsed = time.perf_counter() - started
+                series.rpc_handled(method, _code_name(context.code()), elapsed)
                 log.info(
                     "rpc",
                     extra={

@@ -22,6 +22,7 @@ from common.clock import Clock, SystemClock
 from common.config import CommonSettings
 from common.grpc_server import GrpcServer
 from common.jwt import RedisRevocations, TokenVerifier
+from common.metrics.outbox import OUTBOX_BACKLOG
 from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexes, mongo_client
 from common.outbox import OutboxRelay
 from common.redis_client import redis_client
@@ -111,11 +112,15 @@ class ServiceProcess:
     # Run after the server and consumers stopped (e.g. closing channels to other services).
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    _backlog: object | None = None  # its outbox, as the metrics report it
     port: int = 0
 
     async def start(self, host: str, port: int) -> int:
         if self.infra.db is not None:
             await ensure_outbox_indexes(self.infra.db)
+            self._backlog = OUTBOX_BACKLOG.watch(
+                self.name, self.infra.db[OUTBOX], asyncio.get_running_loop(), self.infra.clock
+            )
         for hook in self.on_start:
             await hook()
         if self.infra.relay is not None:
@@ -137,6 +142,8 @@ class ServiceProcess:
             await consumer.wait_ready()
 
     async def stop(self) -> None:
+        if self._backlog is not None:
+            OUTBOX_BACKLOG.forget(self._backlog)
         await self.server.stop()
         for consumer in self.consumers:
             await consumer.stop()

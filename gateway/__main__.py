@@ -3,7 +3,9 @@
 With GATEWAY_WORKERS above one (by default: one per CPU the pod may use) this process binds the
 port and supervises that many worker processes serving it (uvicorn's Multiprocess: a worker that
 dies is replaced). SIGTERM reaches the supervisor, which passes it on to every worker; each lets
-its in-flight requests finish within SHUTDOWN_GRACE_SECONDS, as a single process does.
+its in-flight requests finish within SHUTDOWN_GRACE_SECONDS, as a single process does. The workers
+share their metrics through files in PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless
+it is set), so /metrics, whichever worker answers it, counts the requests of all of them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from uvicorn.supervisors import Multiprocess
 
 from common.config import ConfigError
 from common.logging import configure_logging
+from common.metrics import MultiprocessDir, forget_dead_workers
 from common.parent_death import die_with_parent
 from common.ports import PortInUse, listening_socket
 from gateway.config import GatewaySettings
@@ -57,6 +60,7 @@ def worker_app() -> Any:
     try:
         settings = GatewaySettings.from_env()
         configure_logging("gateway", settings.log_level)
+        forget_dead_workers()
         from gateway.app import create_app
 
         return create_app(settings)
@@ -94,8 +98,12 @@ def main() -> None:
             sys.exit(STARTUP_FAILURE)  # the app's lifespan startup failed
         return
     log.info("starting %d workers", workers)
-    supervisor = Multiprocess(config, sockets=[sock])
-    supervisor.run()
+    metrics_dir = MultiprocessDir()  # before the workers start: they inherit it
+    try:
+        supervisor = Multiprocess(config, sockets=[sock])
+        supervisor.run()
+    finally:
+        metrics_dir.close()
     if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
         sys.exit(STARTUP_FAILURE)
 

@@ -19,6 +19,7 @@ from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
+from gateway.metrics import metrics_route
 from gateway.probes import Probes
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
@@ -88,6 +89,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *probes.routes(),
+        metrics_route(),
         *rest_routes(accounts),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]

@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
+from gateway.metrics import OperationMetrics
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS
@@ -86,6 +87,8 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
         # Factories, not instances: every request gets extensions of its own (the caches they
         # use are shared). The depth rule joins the rules before validation, from the cache or not.
         extensions=[
+            # First: it times the whole operation and, exiting last, sees the codes ErrorCodes set.
+            OperationMetrics,
             lambda: AddValidationRules(depth_rules),
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from common.jwt import generate_key_pair
+from common.services import GRPC_SERVICES
 from tests.support import servers
 
 
@@ -65,6 +66,9 @@ def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys)
         "EVENT_MAX_ATTEMPTS": "3",
         "EVENT_RETRY_DELAYS_MS": ",".join(map(str, servers.TEST_RETRY_DELAYS_MS)),
         "LOG_LEVEL": "WARNING",
+        # No metrics servers (their default ports would collide between tests); the tests that
+        # scrape them give them free ports.
+        **{f"{s.name.upper()}_METRICS_PORT": "0" for s in GRPC_SERVICES},
     }
 
 

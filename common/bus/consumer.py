@@ -31,6 +31,7 @@ from common.bus.topology import (
     service_queues,
 )
 from common.errors import NotYet
+from common.metrics.series import EventMetrics
 from common.outages import is_outage
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class EventConsumer:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self.metrics = EventMetrics(service)
 
     # -- lifecycle (on the loop's thread) ----------------------------------------------------
 
@@ -237,10 +239,13 @@ class EventConsumer:
         attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
         type_name = props.type or ""
         extra = {"event_id": props.message_id, "type": type_name, "attempt": attempt}
+        started = time.perf_counter()
+        self.metrics.in_flight.inc()
         try:
             try:
                 await self._dispatch(method, props, body, attempt)
             except PoisonMessage as exc:
+                self.metrics.dead_lettered(type_name, "unreadable")
                 log.error(
                     "dead-lettering a message that cannot be read",
                     extra={**extra, "error": str(exc)},
@@ -255,6 +260,7 @@ class EventConsumer:
                     await self._retry_or_bury(link, method, props, body, headers, exc, extra)
                 return
             link.ack(method.delivery_tag)
+            self.metrics.consumed(type_name)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the link went away: the broker delivers the message again
@@ -262,6 +268,9 @@ class EventConsumer:
                 "could not settle a message, it will be delivered again",
                 extra={**extra, "error": repr(exc)},
             )
+        finally:
+            self.metrics.in_flight.dec()
+            self.metrics.handled(type_name, time.perf_counter() - started)
 
     async def _dispatch(
         self,
@@ -309,6 +318,7 @@ class EventConsumer:
                 f"EVENT_WAIT_BUDGET_SECONDS={self.wait_budget_seconds:g}: {cause}"
             )
             log.error(f"dead-lettering an event that waited for {awaited} in vain", extra=extra)
+            self.metrics.dead_lettered(props.type or "", "waited_too_long")
             headers[ERROR_HEADER] = reason
             await self._move(link, method, props, body, self.topology.dead_queue, headers)
             return
@@ -319,6 +329,7 @@ class EventConsumer:
             extra={**extra, "error": cause, "delay_ms": delay, "waited_s": waited},
         )
         headers[ERROR_HEADER] = cause
+        self.metrics.retried(props.type or "", "waiting")
         await self._move(link, method, props, body, self._retry_queue(delay), headers)
 
     async def _retry_or_bury(
@@ -338,12 +349,14 @@ class EventConsumer:
         headers[ERROR_HEADER] = error
         if failures >= self.max_attempts:
             log.error("dead-lettering after the last attempt", extra={**extra, "error": error})
+            self.metrics.dead_lettered(props.type or "", "failed")
             await self._move(link, method, props, body, self.topology.dead_queue, headers)
             return
         delay = self._delay_ms(failures)
         log.warning(
             "handler failed, will retry", extra={**extra, "error": error, "delay_ms": delay}
         )
+        self.metrics.retried(props.type or "", "failed")
         await self._move(link, method, props, body, self._retry_queue(delay), headers)
 
     def _delay_ms(self, tries: int) -> int:

@@ -14,6 +14,7 @@ from common.bus.topology import (
     exchange_name,
     properties_for,
 )
+from common.metrics import series
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class RabbitPublisher:
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         if failures:
             raise failures[0]
+        series.events_published(docs)
 
     async def close(self) -> None:
         if self._link is not None:

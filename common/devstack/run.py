@@ -88,6 +88,11 @@ class PortPlan:
 def plan_ports(settings: CommonSettings, run: RunSettings, env: dict[str, str]) -> PortPlan:
     configured = {"GATEWAY_PORT": run.gateway_port}
     configured |= {f"{s.name.upper()}_PORT": settings.port_of(s.name) for s in GRPC_SERVICES}
+    configured |= {
+        f"{s.name.upper()}_METRICS_PORT": settings.metrics_port_of(s.name)
+        for s in GRPC_SERVICES
+        if settings.metrics_port_of(s.name)  # 0: no metrics server
+    }
     taken = set(configured.values())
 
     def well_known_or_free(port: int) -> int:
@@ -209,6 +214,12 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         say(f"ready (namespace {settings.namespace})")
         say(f"GraphQL: {base}/graphql  (open it in a browser for GraphiQL)")
         say(f"gRPC:    grpcurl -plaintext localhost:{settings.auth_port} list")
+        services = ", ".join(
+            f"{s.name} :{settings.metrics_port_of(s.name)}"
+            for s in GRPC_SERVICES
+            if settings.metrics_port_of(s.name)
+        )
+        say(f"Metrics: {base}/metrics; /metrics of {services or 'no service'}")
         say("Ctrl-C to stop")
         while not stopping:
             stack.supervise()

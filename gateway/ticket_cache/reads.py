@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from redis.exceptions import RedisError
 
+from common.metrics.series import TICKET_CACHE_BYPASSED, TICKET_CACHE_READS
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.store import TicketCache
 from ticketing.tickets.v1 import tickets_pb2
@@ -133,7 +134,7 @@ class TicketReads:
             await self.cache.write(ticket)
         except RedisError as exc:
             self.breaker.failed(exc)
-            self.counts["failed"] += 1
+            self._bypassed("failed")
 
     async def close(self) -> None:
         if self.cache is not None:
@@ -154,13 +155,13 @@ class TicketReads:
         if self.cache is None:
             return None
         if self.breaker.is_open:
-            self.counts["skipped"] += 1
+            self._bypassed("skipped")
             return None
         try:
             result = await command(self.cache)
         except RedisError as exc:
             self.breaker.failed(exc)
-            self.counts["failed"] += 1
+            self._bypassed("failed")
             return None
         self.breaker.succeeded()
         return result
@@ -173,4 +174,12 @@ class TicketReads:
             return
         self.counts[f"{read}.hits"] += hits
         self.counts[f"{read}.misses"] += misses
+        if hits:
+            TICKET_CACHE_READS.labels(read, "hit").inc(hits)
+        if misses:
+            TICKET_CACHE_READS.labels(read, "miss").inc(misses)
         log.debug("ticket cache", extra={"read": read, "hits": hits, "misses": misses})
+
+    def _bypassed(self, reason: str) -> None:
+        self.counts[reason] += 1
+        TICKET_CACHE_BYPASSED.labels(reason).inc()

@@ -17,6 +17,7 @@ from common.money import parse_price
 from common.mongo import retry_transient
 from common.pagination import Page, decode_token, page_size, paginate
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy
+from svc_orders.service_layer.metrics import cancel_reason, order_changed
 from svc_orders.service_layer.ports import TicketSource
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
@@ -129,6 +130,7 @@ class OrderHandlers:
             # write conflict, runs again (retry_transient) and finds the ticket held.
             await uow.tickets.save(ticket)
             await uow.commit()
+            order_changed(order, "", self.clock.now())
             return order
 
     async def apply_ticket_edit(self, cmd: ApplyTicketEdit) -> TicketCopy:
@@ -164,7 +166,9 @@ class OrderHandlers:
             order.cancel(by=cmd.user_id)
             await release_ticket(uow, order)
             await uow.orders.save(order)
+            reason = cancel_reason(order)
             await uow.commit()
+            order_changed(order, reason, self.clock.now())
             return order
 
     @retry_transient()  # a read: safe to run again on a fresh connection
@@ -223,7 +227,8 @@ class OrderHandlers:
             order = await uow.orders.get(order_id)
             if order is None:
                 raise NotYet(f"{delivery.type} for order {order_id} that is unknown here")
-            if change(order):
+            changed = change(order)
+            if changed:
                 if order.status is OrderStatus.CANCELLED:
                     await release_ticket(uow, order)
                 await uow.orders.save(order)
@@ -236,7 +241,10 @@ class OrderHandlers:
                         "type": delivery.type,
                     },
                 )
+            reason = cancel_reason(order)
             await uow.commit()
+            if changed:
+                order_changed(order, reason, self.clock.now(), expired_by="order_expired")
 
     def _on(self, change: Callable[[Order], bool]):
         """A handler for an event that names its order in `order_id`."""

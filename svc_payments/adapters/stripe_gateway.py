@@ -9,11 +9,13 @@ connections; more wait for one, within the timeout), and never holds up the even
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import stripe
 
+from common.metrics.series import STRIPE_DURATION, STRIPE_REQUESTS
 from svc_payments.domain.model import Intent
 from svc_payments.service_layer.ports import (
     CardDeclined,
@@ -28,6 +30,34 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CURRENCY = "usd"
+
+# A PaymentIntent's statuses (Stripe's list): the outcome of a charge that Stripe answered.
+INTENT_STATUSES = frozenset(
+    {
+        "succeeded",
+        "requires_action",
+        "processing",
+        "requires_payment_method",
+        "requires_confirmation",
+        "requires_capture",
+        "canceled",
+    }
+)
+
+
+def failure_outcome(exc: BaseException) -> str:
+    """A failed Stripe call, as the metrics name its outcome."""
+    if isinstance(exc, stripe.CardError):
+        return "declined"
+    if isinstance(exc, stripe.APIConnectionError | stripe.APIError | stripe.RateLimitError):
+        return "unavailable"
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return "rejected_credentials"
+    if isinstance(exc, stripe.IdempotencyError):
+        return "idempotency_mismatch"
+    if isinstance(exc, stripe.InvalidRequestError):
+        return "not_found" if exc.http_status == 404 else "invalid_request"
+    return "error"
 
 
 def intent_of(obj: Any) -> Intent:
@@ -51,6 +81,26 @@ def _declined_intent_id(exc: stripe.CardError) -> str:
     return intent.get("id", "") if isinstance(intent, dict) else ""
 
 
+def _raise_if_unavailable(exc: Exception) -> None:
+    if isinstance(
+        exc,
+        stripe.APIConnectionError  # unreachable, or no answer within the timeout
+        | stripe.APIError  # 5xx
+        | stripe.RateLimitError,
+    ):
+        log.warning("stripe unavailable", extra={"error": str(exc).splitlines()[0]})
+        raise StripeUnavailable("The payment provider is unavailable, try again") from None
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        # Our configuration, not the buyer's fault: nothing was charged; say so loudly.
+        log.error("stripe rejected our credentials", extra={"error": str(exc)})
+        raise StripeUnavailable("The payment provider is unavailable, try again") from None
+
+
+def _count(operation: str, outcome: str, started: float) -> None:
+    STRIPE_DURATION.labels(operation).observe(time.perf_counter() - started)
+    STRIPE_REQUESTS.labels(operation, outcome).inc()
+
+
 class StripeApi:
     def __init__(self, secret_key: str, api_base: str | None = None, timeout: float = 20.0) -> None:
         self.client = stripe.StripeClient(
@@ -65,20 +115,23 @@ class StripeApi:
         _ = (self.client.v1.payment_intents, self.client.v1.refunds)
         _ = (stripe.PaymentIntent, stripe.Refund)
 
-    async def _run(self, call: Awaitable[T]) -> T:
+    async def _run(
+        self,
+        operation: str,
+        call: Awaitable[T],
+        outcome_of: Callable[[T], str] = lambda _: "ok",
+    ) -> T:
+        """The call, timed and counted by `operation` and outcome (`outcome_of` the result, or
+        the kind of failure); Stripe unreachable or refusing our key is StripeUnavailable."""
+        started = time.perf_counter()
         try:
-            return await call
-        except (
-            stripe.APIConnectionError,  # unreachable, or no answer within the timeout
-            stripe.APIError,  # 5xx
-            stripe.RateLimitError,
-        ) as exc:
-            log.warning("stripe unavailable", extra={"error": str(exc).splitlines()[0]})
-            raise StripeUnavailable("The payment provider is unavailable, try again") from None
-        except (stripe.AuthenticationError, stripe.PermissionError) as exc:
-            # Our configuration, not the buyer's fault: nothing was charged; say so loudly.
-            log.error("stripe rejected our credentials", extra={"error": str(exc)})
-            raise StripeUnavailable("The payment provider is unavailable, try again") from None
+            result = await call
+        except Exception as exc:
+            _count(operation, failure_outcome(exc), started)
+            _raise_if_unavailable(exc)
+            raise
+        _count(operation, outcome_of(result), started)
+        return result
 
     async def charge(self, request: ChargeRequest) -> Intent:
         create = self.client.v1.payment_intents.create_async(
@@ -93,7 +146,7 @@ class StripeApi:
             options={"idempotency_key": request.idempotency_key},
         )
         try:
-            return intent_of(await self._run(create))
+            return intent_of(await self._run("charge", create, _intent_outcome))
         except stripe.CardError as exc:
             message = exc.user_message or "Your card was declined."
             raise CardDeclined(message, _declined_intent_id(exc)) from None
@@ -106,7 +159,8 @@ class StripeApi:
 
     async def retrieve(self, stripe_id: str) -> Intent | None:
         try:
-            pi = await self._run(self.client.v1.payment_intents.retrieve_async(stripe_id))
+            read = self.client.v1.payment_intents.retrieve_async(stripe_id)
+            pi = await self._run("retrieve", read)
         except stripe.InvalidRequestError as exc:
             if exc.http_status == 404:
                 return None
@@ -119,8 +173,13 @@ class StripeApi:
             options={"idempotency_key": f"refund-{stripe_id}"},
         )
         try:
-            await self._run(create)
+            await self._run("refund", create)
         except stripe.InvalidRequestError as exc:
             if exc.code != "charge_already_refunded":
                 raise
         log.info("refunded", extra={"stripe_id": stripe_id})
+
+
+def _intent_outcome(pi: Any) -> str:
+    status = (pi.to_dict() if hasattr(pi, "to_dict") else dict(pi)).get("status")
+    return status if status in INTENT_STATUSES else "other"

@@ -39,6 +39,9 @@ def test_processes_come_from_the_code() -> None:
     ports = {p.name: p.port for p in PROCESSES}
     assert ports["gateway"] == 8000
     assert sorted(p.port for p in PROCESSES if p.grpc) == [50051, 50052, 50053, 50054, 50055]
+    metrics = {p.name: p.metrics_port for p in PROCESSES}
+    assert metrics["gateway"] == 8000  # /metrics on its own port
+    assert sorted(metrics[p.name] for p in PROCESSES if p.grpc) == [9101, 9102, 9103, 9104, 9105]
     assert "jwt_private_key" in next(p for p in PROCESSES if p.name == "auth").secrets
     assert "jwt_private_key" not in next(p for p in PROCESSES if p.name == "orders").secrets
 
@@ -152,7 +155,7 @@ def test_broken_manifests_are_reported_by_name(repo_copy: Path) -> None:
         "Deployment/auth: not valid Kubernetes" in report and "'replica' was unexpected" in report
     ), report
     assert (
-        "Deployment/tickets: containerPort [50059] does not match "
+        "Deployment/tickets: containerPort [50059, 9102] does not match "
         "TicketsSettings.tickets_port = 50052" in report
     ), report
     assert "Deployment/orders: has no readinessProbe" in report, report
@@ -287,6 +290,7 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     @dataclasses.dataclass(frozen=True)
     class ReviewsSettings(TicketsSettings):
         reviews_port: int = 50056
+        reviews_metrics_port: int = 9106
 
     @dataclasses.dataclass(frozen=True)
     class StricterTicketsSettings(TicketsSettings):
@@ -309,7 +313,10 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     compose = "\n".join(dc.check_compose(repo_copy, processes))
     assert "docker-compose.yml: no service reviews" in compose, compose
     docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
-    assert "EXPOSE [8000, 50051, 50052, 50053, 50054, 50055] differs" in docker, docker
+    assert (
+        "EXPOSE [8000, 9101, 9102, 9103, 9104, 9105, 50051, 50052, 50053, 50054, 50055] differs "
+        "from the processes' ports [8000, 9101, 9102, 9103, 9104, 9105, 9106, 50051" in docker
+    ), docker
 
 
 def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
@@ -329,7 +336,9 @@ def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
         "EXPIRATION_ADDR: expiration:50051",
     )
     _edit(
-        repo_copy / "Dockerfile", "EXPOSE 8000 50051 50052 50053 50054 50055", "EXPOSE 8000 50051"
+        repo_copy / "Dockerfile",
+        "EXPOSE 8000 50051 50052 50053 50054 50055 9101 9102 9103 9104 9105",
+        "EXPOSE 8000 50051",
     )
     _edit(
         repo_copy / "Dockerfile",
@@ -343,3 +352,52 @@ def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
     docker = "\n".join(dc.check_dockerfile(repo_copy, PROCESSES))
     assert "EXPOSE [8000, 50051] differs" in docker, docker
     assert "ARG GRPCIO_TOOLS_VERSION=1.80.0, but requirements-dev.lock pins" in docker, docker
+
+
+def test_scrape_configuration_that_disagrees_with_the_code_is_reported(repo_copy: Path) -> None:
+    base = repo_copy / "k8s" / "base"
+    _edit(base / "orders.yaml", 'prometheus.io/port: "9103"', 'prometheus.io/port: "9113"')
+    _edit(base / "auth.yaml", '        prometheus.io/scrape: "true"\n', "")
+    _edit(
+        base / "tickets.yaml",
+        "            - name: metrics\n"
+        "              containerPort: 9102\n"
+        "              protocol: TCP\n",
+        "",
+    )
+    # Prometheus kept out of payments' metrics port: its rule opens the gRPC port instead.
+    _edit(
+        base / "payments.yaml",
+        "        - {protocol: TCP, port: 9104}",
+        "        - {protocol: TCP, port: 50054}",
+    )
+    _edit(
+        base / "kustomization.yaml",
+        "      - ORDER_EXPIRATION_SECONDS=900\n",
+        "      - ORDER_EXPIRATION_SECONDS=900\n      - EXPIRATION_METRICS_PORT=9200\n",
+    )
+    _edit(base / "ingress.yaml", "          - path: /api\n", "          - path: /\n")
+    report = _k8s(repo_copy)
+    assert (
+        "Deployment/orders: pod annotation prometheus.io/port='9113', expected '9103' "
+        "(metrics: OrdersSettings.orders_metrics_port = 9103, GET /metrics)" in report
+    ), report
+    assert "Deployment/auth: pod annotation prometheus.io/scrape=None, expected 'true'" in report
+    assert (
+        "Deployment/tickets: no containerPort 9102 for metrics "
+        "(TicketsSettings.tickets_metrics_port)" in report
+    ), report
+    assert "NetworkPolicy keeps prometheus from reaching payments:9104" in report, report
+    assert "NetworkPolicy lets prometheus reach payments:50054" in report, report
+    assert (
+        "Deployment/expiration: sets EXPIRATION_METRICS_PORT=9200, but the scrape configuration "
+        "is written for ExpirationSettings.expiration_metrics_port = 9105" in report
+    ), report
+    assert "Ingress/gateway routes / (Prefix), which publishes /metrics" in report, report
+
+    compose = repo_copy / "docker-compose.yml"
+    _edit(compose, 'expose: ["9103"]', 'expose: ["9000"]')
+    _edit(compose, 'ORDER_EXPIRATION_SECONDS: "900"\n', 'ORDERS_METRICS_PORT: "9000"\n')
+    report = "\n".join(dc.check_compose(repo_copy, PROCESSES))
+    assert "service orders: expose ['9000'] lacks the metrics port" in report, report
+    assert "service orders: sets ORDERS_METRICS_PORT=9000, but the scrape" in report, report

@@ -15,6 +15,7 @@ import pytest
 
 from common.grpc_server import GrpcServer
 from common.ports import PortInUse
+from tests.support.servers import free_port
 
 
 async def test_a_grpc_server_on_a_taken_port_fails_instead_of_sharing_it():
@@ -62,4 +63,16 @@ def test_the_gateway_on_a_taken_port_exits_naming_the_setting(env):
         result = _serve("gateway", {**env, "GATEWAY_PORT": str(port)})
     assert result.returncode != 0
     assert f"port {port} (GATEWAY_PORT) is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_service_on_a_taken_metrics_port_exits_naming_the_setting(env):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        taken = {"ORDERS_METRICS_PORT": str(port), "ORDERS_PORT": str(free_port())}
+        result = _serve("orders", {**env, **taken})
+    assert result.returncode != 0
+    assert f"port {port} (ORDERS_METRICS_PORT) is already in use" in result.stderr
     assert "Traceback" not in result.stderr

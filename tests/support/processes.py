@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from common.services import SERVICES
+from common.services import GRPC_SERVICES, SERVICES
 from tests.support.servers import free_port, stop_process, wait_for_port
 
 
@@ -22,6 +22,7 @@ class ServiceSet:
             **os.environ,
             **env,
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},
             "COOKIE_SECURE": "false",
             "PYTHONUNBUFFERED": "1",
         }

@@ -16,7 +16,18 @@ import httpx
 
 from tests.support.servers import free_port
 
-PORT_SETTINGS = ("AUTH_PORT", "TICKETS_PORT", "ORDERS_PORT", "PAYMENTS_PORT", "EXPIRATION_PORT")
+PORT_SETTINGS = (
+    "AUTH_PORT",
+    "TICKETS_PORT",
+    "ORDERS_PORT",
+    "PAYMENTS_PORT",
+    "EXPIRATION_PORT",
+    "AUTH_METRICS_PORT",
+    "TICKETS_METRICS_PORT",
+    "ORDERS_METRICS_PORT",
+    "PAYMENTS_METRICS_PORT",
+    "EXPIRATION_METRICS_PORT",
+)
 
 
 @dataclass
@@ -37,6 +48,12 @@ class RunningStack:
 
     def port(self, service: str) -> int:
         return self.ports[f"{service.upper()}_PORT"]
+
+    def metrics_url(self, service: str) -> str:
+        """Where `service` serves its metrics (the gateway: on its own port)."""
+        if service == "gateway":
+            return f"{self.base_url}/metrics"
+        return f"http://127.0.0.1:{self.ports[f'{service.upper()}_METRICS_PORT']}/metrics"
 
     def child_pids(self) -> dict[str, int]:
         return json.loads((self.run_dir / "stack.json").read_text())["children"]

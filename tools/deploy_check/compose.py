@@ -9,6 +9,7 @@ from typing import Any
 
 from tools.deploy_check.k8s_objects import EnvValue
 from tools.deploy_check.k8s_processes import check_process_env
+from tools.deploy_check.metrics import check_metrics_compose
 from tools.deploy_check.model import (
     COMPOSE_PUBLISHED,
     ROOT,
@@ -62,6 +63,7 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
                 problems.append(f"{here}: {var} should be {expected}")
             if callee.name not in services:
                 problems.append(f"{here}: {var} points at {callee.name}, which is not a service")
+        problems += check_metrics_compose(p, s, env, here)
         override = env.get(p.port_setting.upper())
         if override and override.value != str(p.port):
             problems.append(f"{here}: sets {p.port_setting.upper()}={override.value} != {p.port}")

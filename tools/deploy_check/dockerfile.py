@@ -61,11 +61,11 @@ def check_dockerfile(root: Path = ROOT, processes: Sequence[Process] | None = No
     build = instructions[: stages[-1]] if stages else []
     final_text = " ".join(rest for _, rest in final)
     exposed = {int(p.split("/")[0]) for k, rest in final if k == "EXPOSE" for p in rest.split()}
-    wanted = {p.port for p in processes}
+    wanted = {p.port for p in processes} | {p.metrics_port for p in processes}
     if exposed != wanted:
         problems.append(
             f"Dockerfile: EXPOSE {sorted(exposed)} differs from the processes' ports "
-            f"{sorted(wanted)} (the *_port settings)"
+            f"{sorted(wanted)} (the *_port and *_metrics_port settings)"
         )
     entrypoints = [rest for k, rest in final if k == "ENTRYPOINT"]
     if not entrypoints or json.loads(entrypoints[-1]) != ["ticketing", "serve"]:

@@ -20,12 +20,14 @@ from tools.deploy_check.k8s_objects import (
     selector_matches,
 )
 from tools.deploy_check.k8s_processes import check_process_k8s, secret_from_k8s
+from tools.deploy_check.metrics import check_metrics_not_public
 from tools.deploy_check.model import (
     DATASTORE_SETTINGS,
     INGRESS_CONTROLLER,
     INGRESS_PATHS,
     NON_SETTINGS_ENV,
     OVERLAYS,
+    PROMETHEUS,
     ROOT,
     SHARED_SECRETS,
     CheckError,
@@ -206,6 +208,7 @@ def check_network_policies(processes: Sequence[Process], m: Manifests, where: st
     ]
     peers += [
         Peer("the ingress controller", INGRESS_CONTROLLER["pod"], INGRESS_CONTROLLER["namespace"]),
+        Peer("prometheus", PROMETHEUS["pod"], PROMETHEUS["namespace"]),
         Peer("any pod of another namespace", {}, {"kubernetes.io/metadata.name": "elsewhere"}),
         Peer("an unlabelled pod of the namespace", {}, None),
     ]
@@ -217,14 +220,16 @@ def check_network_policies(processes: Sequence[Process], m: Manifests, where: st
             continue
         pod = pod_template(d)
         c = next((c for c in pod["spec"]["containers"] if c["name"] == p.name), None)
+        labels, ports = pod["metadata"].get("labels") or {}, named_ports(c or {})
         expected = (
-            {"the ingress controller"}
+            # The gateway serves /metrics on its one port.
+            {"the ingress controller", "prometheus"}
             if not p.grpc
             else {q.name for q in processes if p in callees(q, processes)}
         )
-        targets.append(
-            (p.name, pod["metadata"].get("labels") or {}, p.port, named_ports(c or {}), expected)
-        )
+        targets.append((p.name, labels, p.port, ports, expected))
+        if p.metrics_port != p.port:
+            targets.append((p.name, labels, p.metrics_port, ports, {"prometheus"}))
     for store in DATASTORE_SETTINGS:
         s = m.get("StatefulSet", store) or m.get("Deployment", store)
         if s is None:
@@ -303,6 +308,7 @@ def check_overlay(
     problems += check_config_maps(processes, m, where)
     problems += check_network_policies(processes, m, where)
     problems += check_ingress(processes, m, where, tls=overlay == "prod")
+    problems += check_metrics_not_public(m, where)
     for d in docs:
         if d["kind"] not in ("Namespace",) and not (d.get("metadata") or {}).get("namespace"):
             problems.append(

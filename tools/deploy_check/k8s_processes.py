@@ -19,6 +19,7 @@ from tools.deploy_check.k8s_objects import (
     service_selects,
 )
 from tools.deploy_check.k8s_workers import check_workers
+from tools.deploy_check.metrics import check_metrics_k8s
 from tools.deploy_check.model import (
     DATASTORE_SETTINGS,
     NON_SETTINGS_ENV,
@@ -73,6 +74,7 @@ def check_process_k8s(
             f"{p.describe(p.port_setting)} = {port}"
         )
     problems += check_probes(p, c, ports, here)
+    problems += check_metrics_k8s(p, pod, c, env, here)
     problems += check_service(p, m, labels, ports, where)
 
     # Settings: what the process needs is set, and nothing it does not read.

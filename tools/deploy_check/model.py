@@ -51,6 +51,13 @@ INGRESS_CONTROLLER = {
     "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
 }
 PRE_STOP_MARGIN_SECONDS = 5
+# Prometheus, as the NetworkPolicies admit it to the metrics ports: its pods in the namespace
+# `monitoring` (kube-prometheus-stack and the prometheus chart label them so).
+PROMETHEUS = {
+    "namespace": {"kubernetes.io/metadata.name": "monitoring"},
+    "pod": {"app.kubernetes.io/name": "prometheus"},
+}
+METRICS_PATH = "/metrics"
 LOOPBACK = re.compile(r"127\.0\.0\.1|localhost|\[::1\]")
 
 
@@ -89,6 +96,21 @@ class Process:
             raise CheckError(
                 f"{self.settings.__name__} has no integer default {self.port_setting}: "
                 "cannot tell which port the process listens on"
+            )
+        return field.default
+
+    @property
+    def metrics_port_setting(self) -> str:
+        """A gRPC service serves /metrics on a port of its own; the gateway on its one port."""
+        return f"{self.name}_metrics_port" if self.grpc else self.port_setting
+
+    @property
+    def metrics_port(self) -> int:
+        field = self.fields.get(self.metrics_port_setting)
+        if field is None or not isinstance(field.default, int) or not field.default:
+            raise CheckError(
+                f"{self.settings.__name__} has no non-zero default {self.metrics_port_setting}: "
+                "cannot tell where Prometheus scrapes the process"
             )
         return field.default
 
