@@ -12,6 +12,7 @@ from common.config import CommonSettings, ConfigError
 from common.logging import configure_logging
 from common.ports import PortInUse, port_in_use_message, port_is_free
 from common.service import ServiceProcess, run_until_signalled
+from common.tracing import configure_tracing
 
 S = TypeVar("S", bound=CommonSettings)
 
@@ -24,6 +25,7 @@ def serve_service(
     except ConfigError as exc:
         sys.exit(f"{name}: configuration error: {exc}")
     configure_logging(name, settings.log_level)
+    configure_tracing(name, settings)
     port, port_setting = settings.port_of(name), f"{name.upper()}_PORT"
     # Said before connecting to anything; the bind itself says it again if the port is taken
     # in between.

@@ -22,6 +22,7 @@ from common.config import ConfigError
 from common.logging import configure_logging
 from common.parent_death import die_with_parent
 from common.ports import PortInUse, listening_socket
+from common.tracing import configure_tracing
 from gateway.config import GatewaySettings
 
 log = logging.getLogger("gateway")
@@ -57,6 +58,7 @@ def worker_app() -> Any:
     try:
         settings = GatewaySettings.from_env()
         configure_logging("gateway", settings.log_level)
+        configure_tracing("gateway", settings)
         from gateway.app import create_app
 
         return create_app(settings)
@@ -88,6 +90,7 @@ def main() -> None:
         sys.exit(f"gateway: {exc}")
     config = _server_config(settings, app, workers)
     if workers == 1:
+        configure_tracing("gateway", settings)  # several: each worker configures its own
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
         if not server.started:

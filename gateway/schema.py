@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
@@ -86,6 +87,7 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
         # Factories, not instances: every request gets extensions of its own (the caches they
         # use are shared). The depth rule joins the rules before validation, from the cache or not.
         extensions=[
+            OperationNames,  # first: it reads the error codes ErrorCodes gives
             lambda: AddValidationRules(depth_rules),
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pika
 from google.protobuf.message import Message
 
-from common import events
+from common import events, tracing
 from common.bus.link import Link
 from common.bus.topology import (
     ATTEMPTS_HEADER,
@@ -237,31 +237,41 @@ class EventConsumer:
         attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
         type_name = props.type or ""
         extra = {"event_id": props.message_id, "type": type_name, "attempt": attempt}
-        try:
+        # Handled in a span of the trace that published the message (see common.tracing).
+        with tracing.consuming(
+            headers,
+            routing_key=str(headers.get(ORIGINAL_ROUTING_KEY_HEADER) or method.routing_key),
+            message_id=props.message_id,
+            queue=self.queue,
+            attempt=attempt,
+        ) as span:
             try:
-                await self._dispatch(method, props, body, attempt)
-            except PoisonMessage as exc:
-                log.error(
-                    "dead-lettering a message that cannot be read",
-                    extra={**extra, "error": str(exc)},
+                try:
+                    await self._dispatch(method, props, body, attempt)
+                except PoisonMessage as exc:
+                    tracing.handling_failed(span, exc, waiting=False)
+                    log.error(
+                        "dead-lettering a message that cannot be read",
+                        extra={**extra, "error": str(exc)},
+                    )
+                    headers[ERROR_HEADER] = str(exc)
+                    await self._move(link, method, props, body, self.topology.dead_queue, headers)
+                    return
+                except Exception as exc:
+                    tracing.handling_failed(span, exc, waiting=is_waiting(exc))
+                    if is_waiting(exc):
+                        await self._wait_longer(link, method, props, body, headers, exc, extra)
+                    else:
+                        await self._retry_or_bury(link, method, props, body, headers, exc, extra)
+                    return
+                link.ack(method.delivery_tag)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the link went away: the broker delivers the message again
+                log.warning(
+                    "could not settle a message, it will be delivered again",
+                    extra={**extra, "error": repr(exc)},
                 )
-                headers[ERROR_HEADER] = str(exc)
-                await self._move(link, method, props, body, self.topology.dead_queue, headers)
-                return
-            except Exception as exc:
-                if is_waiting(exc):
-                    await self._wait_longer(link, method, props, body, headers, exc, extra)
-                else:
-                    await self._retry_or_bury(link, method, props, body, headers, exc, extra)
-                return
-            link.ack(method.delivery_tag)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the link went away: the broker delivers the message again
-            log.warning(
-                "could not settle a message, it will be delivered again",
-                extra={**extra, "error": repr(exc)},
-            )
 
     async def _dispatch(
         self,
