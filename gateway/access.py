@@ -21,6 +21,7 @@ line is logged at DEBUG.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import re
 import time
@@ -43,8 +44,10 @@ log = logging.getLogger("gateway.access")
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
-# Top-level fields named in the line at most (a query of 5,000 aliases is one line, not 5,000).
+# Top-level fields named in the line at most (a query of 5,000 aliases is one line, not 5,000),
+# and the longest name kept.
 MAX_FIELDS = 5
+MAX_NAME = 64
 
 
 @dataclass
@@ -208,12 +211,14 @@ class OperationNames(SchemaExtension):
         access.operation_type = definition.operation.value if definition else "unknown"
         access.operation = asked if asked and _GRAPHQL_NAME.fullmatch(asked) else None
         if definition is not None:
-            fields = [
-                s.name.value
+            # Names from the client's text (a query that failed validation names fields of its
+            # own invention): a few, each cut short.
+            fields = (
+                s.name.value[:MAX_NAME]
                 for s in definition.selection_set.selections
                 if isinstance(s, FieldNode)
-            ]
-            access.fields = list(dict.fromkeys(fields))[:MAX_FIELDS]
+            )
+            access.fields = list(itertools.islice(dict.fromkeys(fields), MAX_FIELDS))
         errors = getattr(context.result, "errors", None) or ()
         codes = [(e.extensions or {}).get("code") for e in errors]
         access.errors = sorted({c for c in codes if isinstance(c, str)})

@@ -133,5 +133,7 @@ def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: Runn
     paying = [line for line in access if line.get("fields") == ["createPayment"]]
     assert len(paying) == 1 and paying[0]["status"] == 200 and paying[0]["user_id"]
     assert paying[0]["request_id"] and paying[0]["duration_ms"] > 0
-    services_in_trace = {line["service"] for line in lines if line.get("trace_id") == paying[0]["trace_id"]}
+    services_in_trace = {
+        line["service"] for line in lines if line.get("trace_id") == paying[0]["trace_id"]
+    }
     assert {"gateway", "payments"} <= services_in_trace, services_in_trace

@@ -164,3 +164,11 @@ async def test_an_operation_name_that_is_not_in_the_query_is_not_logged(lines):
     assert (await ask("/graphql", "POST", json=body)).status_code == 400
     [access] = lines.access()
     assert access["status"] == 400 and "script" not in json.dumps(access)
+
+
+async def test_field_names_a_client_made_up_are_few_and_cut_short(lines):
+    long_name = "f" * 10_000
+    query = "{ " + " ".join([long_name, *(f"x{i}" for i in range(100))]) + " }"
+    await ask("/graphql", "POST", json={"query": query})
+    [access] = lines.access()
+    assert access["fields"] == ["f" * 64, "x0", "x1", "x2", "x3"]
