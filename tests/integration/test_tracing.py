@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pika.exceptions
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
+from common import bus
 from common.jwt import TokenIssuer
 from gateway.app import create_app
 from gateway.config import GatewaySettings
@@ -29,6 +31,7 @@ from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
+from tests.support.bus_probe import eventually
 from tests.support.tracing import parent_of, recorder
 
 pytestmark = pytest.mark.integration
@@ -48,6 +51,19 @@ async def until_spans(
     raise AssertionError(f"never saw the spans; had: {[s.name for s in spans]}")
 
 
+async def consuming(amqp_url: str, queue: str) -> bool:
+    def consumers() -> int:
+        connection = bus.connect(amqp_url)
+        try:
+            return connection.channel().queue_declare(queue, passive=True).method.consumer_count
+        except pika.exceptions.ChannelClosedByBroker:  # not declared yet
+            return 0
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(consumers) > 0
+
+
 def one(spans: list[ReadableSpan], name: str, kind: SpanKind, **attributes) -> ReadableSpan:
     matching = [
         s
@@ -60,7 +76,9 @@ def one(spans: list[ReadableSpan], name: str, kind: SpanKind, **attributes) -> R
     return matching[0]
 
 
-async def test_one_trace_from_a_graphql_request_to_every_consumer_and_the_expiry(env, namespace):
+async def test_one_trace_from_a_graphql_request_to_every_consumer_and_the_expiry(
+    env, namespace, amqp_url
+):
     ports = {f"{name.upper()}_PORT": servers.free_port() for name in ("tickets", "orders")}
     ports["EXPIRATION_PORT"] = servers.free_port()
     env = {
@@ -105,17 +123,8 @@ async def test_one_trace_from_a_graphql_request_to_every_consumer_and_the_expiry
                 return body["data"]
 
             queue = f"{namespace}.%s"
+            await eventually(lambda: consuming(amqp_url, queue % "gateway"))  # its ticket cache
             ticket = (await ask(CREATE_TICKET, seller))["createTicket"]
-            # The gateway's cache consumer is up once it has handled the TicketCreated (the
-            # events of the order come after it).
-            await until_spans(
-                exporter,
-                lambda spans: any(
-                    s.name == "process ticket.created"
-                    and s.attributes.get("messaging.consumer.group.name") == queue % "gateway"
-                    for s in spans
-                ),
-            )
             await ask(CREATE_ORDER, buyer, id=ticket["id"])
 
             [request] = [
