@@ -98,6 +98,11 @@ class CommonSettings(FromEnv):
     jwt_public_key: str | None = None
     jwt_public_key_file: str | None = None
     log_level: str = "INFO"
+    # Traces (common/tracing.py) go to this OTLP/gRPC collector, e.g. http://otel-collector:4317;
+    # unset: trace ids are made (logs carry them) but no span is recorded or exported.
+    otel_exporter_otlp_endpoint: str | None = None
+    # The service name traces are reported under; unset: the process's (gateway, orders...).
+    otel_service_name: str | None = None
     # Interface the servers listen on; `ticketing run` keeps everything on loopback.
     bind_host: str = "0.0.0.0"
     # Where the services listen (servers) and where to reach them (clients).

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from common import tracing
 from common.errors import from_rpc_error
 from common.jwt import bearer_token
 
@@ -44,7 +45,9 @@ class ServiceChannel:
     @property
     def channel(self) -> grpc.aio.Channel:
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self.addr, _CHANNEL_OPTIONS)
+            self._channel = grpc.aio.insecure_channel(
+                self.addr, _CHANNEL_OPTIONS, interceptors=tracing.client_interceptors()
+            )
         return self._channel
 
     async def call(

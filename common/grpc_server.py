@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from common import tracing
 from common.errors import AppError, Unauthenticated, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
 from common.metrics import series
@@ -46,6 +47,19 @@ def _code_name(code: Any) -> str:
     return code.name if isinstance(code, grpc.StatusCode) else str(code)
 
 
+# Statuses that are the server's failure rather than the caller's (OpenTelemetry's convention).
+_OUR_FAULTS = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+
+
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, verifier: TokenVerifier | None) -> None:
         self.verifier = verifier
@@ -74,6 +88,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 return await inner(request, context)
             except AppError as exc:
                 outcome = exc.code.value
+                tracing.rpc_failed(exc.grpc_status, server_fault=exc.grpc_status in _OUR_FAULTS)
                 await context.abort_with_status(to_grpc_status(exc))
             except grpc.aio.AbortError:
                 outcome = "ABORTED_BY_HANDLER"
@@ -83,11 +98,13 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     # A dependency down or reconnecting, or a conflict that outlasted the
                     # retries: the caller may try again; it is not a bug.
                     outcome = "UNAVAILABLE"
+                    tracing.rpc_failed(grpc.StatusCode.UNAVAILABLE, server_fault=True)
                     log.warning(
                         "dependency unavailable", extra={"method": method, "error": repr(exc)}
                     )
                     await context.abort_with_status(to_grpc_status(dependency_unavailable()))
                 outcome = "INTERNAL"
+                tracing.rpc_failed(grpc.StatusCode.INTERNAL, server_fault=True)
                 log.exception("unhandled error", extra={"method": method})
                 await context.abort(grpc.StatusCode.INTERNAL, "Internal server error")
             finally:
@@ -112,7 +129,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 class GrpcServer:
     def __init__(self, verifier: TokenVerifier | None, grace_seconds: float = 10.0) -> None:
         self.server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(verifier)],
+            # The tracing interceptor first: our interceptor's log lines are in the call's span.
+            interceptors=[*tracing.server_interceptors(), ServiceInterceptor(verifier)],
             # Clients reconnect every few minutes, so new replicas behind a Kubernetes Service
             # get their share of long-lived gRPC connections.
             options=[

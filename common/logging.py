@@ -1,13 +1,58 @@
-"""Structured logging: one JSON object per line on stderr, with the service name on every line."""
+"""Structured logging: one JSON object per line on stderr, with the service name on every line,
+the trace and span ids of the work it belongs to (common/tracing.py), and nothing secret.
+
+Secrets are kept out where they are handled (nothing logs a password, a token, a cookie or a
+Stripe key); as a second line of defence every line is scrubbed before it is written: values of
+fields named like secrets, and anything shaped like a JWT, a bearer token or a Stripe key,
+webhook secret or client secret become `[REDACTED]`.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import re
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import trace
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+REDACTED = "[REDACTED]"
+
+# Shapes of secrets, wherever they turn up in a line (a message, an error, a traceback).
+_SECRET_SHAPES = re.compile(
+    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"  # a JWT (header `{"...`)
+    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}"  # an Authorization header's credentials
+    r"|\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9_]+"  # Stripe API keys
+    r"|\bwhsec_[A-Za-z0-9_]+"  # a Stripe webhook signing secret
+    r"|\b(?:pi|seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"  # a PaymentIntent's client secret
+)
+# Fields whose value is a secret whatever it looks like.
+_SECRET_FIELD = re.compile(r"pass(word)?|secret|token|authorization|cookie|api_?key", re.I)
+
+# Fields every line logged in the current context carries (the gateway's request id).
+_context_fields: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "log_context_fields", default=None
+)
+
+
+def bind_context(**fields: Any) -> contextvars.Token:
+    """Adds `fields` to every line logged in this context (a task and what it starts) until
+    `unbind_context(token)`."""
+    return _context_fields.set({**(_context_fields.get() or {}), **fields})
+
+
+def unbind_context(token: contextvars.Token) -> None:
+    _context_fields.reset(token)
+
+
+def redact(text: str) -> str:
+    return _SECRET_SHAPES.sub(REDACTED, text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,17 +61,26 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        line.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            line["trace_id"] = format(span.trace_id, "032x")
+            line["span_id"] = format(span.span_id, "016x")
+        bound = _context_fields.get()
+        if bound:
+            line.update(bound)
+        for key, value in vars(record).items():
+            if key not in _RESERVED:
+                line[key] = REDACTED if _SECRET_FIELD.search(key) else value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return redact(json.dumps(line, default=str))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 
-from common import events
+from common import events, tracing
 from common.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,9 @@ class UnitOfWork:
             # Claimed for this process's relay from the start: it publishes them as soon as it
             # is woken, with no claim to write; without a relay, any relay may claim them.
             claim = self.relay.claim_fields(now) if self.relay else {"claimed_until": UNCLAIMED}
+            # The context they were recorded in (a request's, an event's): their consumers
+            # continue its trace.
+            trace = tracing.outbox_trace_fields()
             await self.db[OUTBOX].insert_many(
                 [
                     {
@@ -154,6 +157,7 @@ class UnitOfWork:
                         "order_key": f"{stamp:020d}-{i:05d}",
                         "sent_at": None,
                         **claim,
+                        **trace,
                     }
                     for i, env in enumerate(outgoing)
                 ],

@@ -13,6 +13,7 @@ from common.logging import configure_logging
 from common.metrics import MetricsServer, serve_metrics
 from common.ports import PortInUse, port_in_use_message, port_is_free
 from common.service import ServiceProcess, run_until_signalled
+from common.tracing import configure_tracing
 
 S = TypeVar("S", bound=CommonSettings)
 
@@ -25,6 +26,7 @@ def serve_service(
     except ConfigError as exc:
         sys.exit(f"{name}: configuration error: {exc}")
     configure_logging(name, settings.log_level)
+    configure_tracing(name, settings)
     port, port_setting = settings.port_of(name), f"{name.upper()}_PORT"
     metrics_port = settings.metrics_port_of(name)
     metrics_setting = f"{name.upper()}_METRICS_PORT"

@@ -25,6 +25,7 @@ from common.logging import configure_logging
 from common.metrics import MultiprocessDir, forget_dead_workers
 from common.parent_death import die_with_parent
 from common.ports import PortInUse, listening_socket
+from common.tracing import configure_tracing
 from gateway.config import GatewaySettings
 
 log = logging.getLogger("gateway")
@@ -61,6 +62,7 @@ def worker_app() -> Any:
         settings = GatewaySettings.from_env()
         configure_logging("gateway", settings.log_level)
         forget_dead_workers()
+        configure_tracing("gateway", settings)
         from gateway.app import create_app
 
         return create_app(settings)
@@ -92,6 +94,7 @@ def main() -> None:
         sys.exit(f"gateway: {exc}")
     config = _server_config(settings, app, workers)
     if workers == 1:
+        configure_tracing("gateway", settings)  # several: each worker configures its own
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
         if not server.started:

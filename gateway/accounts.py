@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from common.errors import Unauthenticated
 from common.jwt import Claims, TokenVerifier
+from gateway.access import note_user
 from gateway.clients import ServiceClients
 from gateway.session import Cookies, claims_of
 from ticketing.auth.v1 import auth_pb2
@@ -31,6 +32,7 @@ class Accounts:
         self, reply: auth_pb2.SignUpResponse | auth_pb2.SignInResponse, response: Response
     ) -> SignedIn:
         claims = self.verifier.decode(reply.token)
+        note_user(claims.sub)
         self.cookies.set(response, reply.token, claims)
         return SignedIn(reply.user, reply.token, claims)
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +15,7 @@ from strawberry.asgi import GraphQL
 
 from common.jwt import RedisRevocations, TokenVerifier
 from common.redis_client import redis_client
+from gateway.access import AccessLog
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
@@ -93,4 +95,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
         *rest_routes(accounts),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # AccessLog first, outermost of the middleware: every request gets its span and line.
+    access_log = Middleware(
+        AccessLog,
+        routes=[route.path for route in routes],
+        probes=[route.path for route in probes.routes()],
+    )
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[access_log])

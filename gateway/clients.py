@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf import descriptor_pool
 
+from common import tracing
 from common.errors import from_rpc_error
 from common.services import GRPC_SERVICES
 from gateway.config import GatewaySettings
@@ -78,7 +79,9 @@ class ServiceClients:
     def channel(self, name: str) -> grpc.aio.Channel:
         if name not in self._channels:
             self._channels[name] = grpc.aio.insecure_channel(
-                self.addresses[name], _channel_options(self.services[name])
+                self.addresses[name],
+                _channel_options(self.services[name]),
+                interceptors=tracing.client_interceptors(),
             )
         return self._channels[name]
 

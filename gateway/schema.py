@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
 from gateway.resolvers.market import MarketMutation, MarketQuery
@@ -89,6 +90,7 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
         extensions=[
             # First: it times the whole operation and, exiting last, sees the codes ErrorCodes set.
             OperationMetrics,
+            OperationNames,  # reads the error codes ErrorCodes gives
             lambda: AddValidationRules(depth_rules),
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from common.errors import Unauthenticated
 from common.jwt import Claims, TokenVerifier, bearer_token
+from gateway.access import note_user
 
 COOKIE = "session"
 
@@ -20,9 +21,11 @@ async def claims_of(verifier: TokenVerifier, token: str | None) -> Claims | None
     if not token:
         return None
     try:
-        return await verifier.verify(token)
+        claims = await verifier.verify(token)
     except Unauthenticated:
         return None  # anything else (Redis down: UNAVAILABLE) is not "signed out"
+    note_user(claims.sub)
+    return claims
 
 
 class Cookies:

@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from common.jwt import generate_key_pair
 from common.services import GRPC_SERVICES
 from tests.support import servers
+from tests.support.tracing import recorder
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +78,10 @@ def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys)
 def stripe_api_base() -> Iterator[str]:
     with servers.localstripe() as url:
         yield url
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span finished during the test (sampled only while it runs)."""
+    with recorder().recording() as exporter:
+        yield exporter

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pika
 from google.protobuf.message import Message
 
-from common import events
+from common import events, tracing
 from common.bus.link import Link
 from common.bus.topology import (
     ATTEMPTS_HEADER,
@@ -241,36 +241,46 @@ class EventConsumer:
         extra = {"event_id": props.message_id, "type": type_name, "attempt": attempt}
         started = time.perf_counter()
         self.metrics.in_flight.inc()
-        try:
+        # Handled in a span of the trace that published the message (see common.tracing).
+        with tracing.consuming(
+            headers,
+            routing_key=str(headers.get(ORIGINAL_ROUTING_KEY_HEADER) or method.routing_key),
+            message_id=props.message_id,
+            queue=self.queue,
+            attempt=attempt,
+        ) as span:
             try:
-                await self._dispatch(method, props, body, attempt)
-            except PoisonMessage as exc:
-                self.metrics.dead_lettered(type_name, "unreadable")
-                log.error(
-                    "dead-lettering a message that cannot be read",
-                    extra={**extra, "error": str(exc)},
+                try:
+                    await self._dispatch(method, props, body, attempt)
+                except PoisonMessage as exc:
+                    tracing.handling_failed(span, exc, waiting=False)
+                    self.metrics.dead_lettered(type_name, "unreadable")
+                    log.error(
+                        "dead-lettering a message that cannot be read",
+                        extra={**extra, "error": str(exc)},
+                    )
+                    headers[ERROR_HEADER] = str(exc)
+                    await self._move(link, method, props, body, self.topology.dead_queue, headers)
+                    return
+                except Exception as exc:
+                    tracing.handling_failed(span, exc, waiting=is_waiting(exc))
+                    if is_waiting(exc):
+                        await self._wait_longer(link, method, props, body, headers, exc, extra)
+                    else:
+                        await self._retry_or_bury(link, method, props, body, headers, exc, extra)
+                    return
+                link.ack(method.delivery_tag)
+                self.metrics.consumed(type_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the link went away: the broker delivers the message again
+                log.warning(
+                    "could not settle a message, it will be delivered again",
+                    extra={**extra, "error": repr(exc)},
                 )
-                headers[ERROR_HEADER] = str(exc)
-                await self._move(link, method, props, body, self.topology.dead_queue, headers)
-                return
-            except Exception as exc:
-                if is_waiting(exc):
-                    await self._wait_longer(link, method, props, body, headers, exc, extra)
-                else:
-                    await self._retry_or_bury(link, method, props, body, headers, exc, extra)
-                return
-            link.ack(method.delivery_tag)
-            self.metrics.consumed(type_name)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the link went away: the broker delivers the message again
-            log.warning(
-                "could not settle a message, it will be delivered again",
-                extra={**extra, "error": repr(exc)},
-            )
-        finally:
-            self.metrics.in_flight.dec()
-            self.metrics.handled(type_name, time.perf_counter() - started)
+            finally:
+                self.metrics.in_flight.dec()
+                self.metrics.handled(type_name, time.perf_counter() - started)
 
     async def _dispatch(
         self,

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+from common import tracing
 from common.bus.link import Link
 from common.bus.topology import (
     DEFAULT_HEARTBEAT_SECONDS,
@@ -80,13 +81,20 @@ class RabbitPublisher:
         if not docs:
             return
         link = await self._ready_link()
-        confirms = [
-            link.publish(
-                self.exchange, doc["routing_key"], doc["body"].encode(), properties_for(doc)
-            )
-            for doc in docs
-        ]
+        # A span per message, each continuing the trace its event was recorded in; its context
+        # goes in the message's headers for the consumers.
+        spans = tracing.start_publish_spans(docs, self.exchange)
+        outcomes: list[object] | None = None
         try:
+            confirms = [
+                link.publish(
+                    self.exchange,
+                    doc["routing_key"],
+                    doc["body"].encode(),
+                    properties_for(doc, headers),
+                )
+                for doc, (_span, headers) in zip(docs, spans, strict=True)
+            ]
             async with asyncio.timeout(self.confirm_timeout):
                 outcomes = await asyncio.gather(*confirms, return_exceptions=True)
         except TimeoutError:
@@ -96,6 +104,8 @@ class RabbitPublisher:
                 f"RabbitMQ confirmed none or part of {len(docs)} message(s) within "
                 f"{self.confirm_timeout}s"
             ) from None
+        finally:
+            tracing.end_publish_spans(spans, outcomes)
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         if failures:
             raise failures[0]

@@ -106,7 +106,9 @@ def declare_exchange(channel: BlockingChannel, namespace: str) -> str:
     return name
 
 
-def properties_for(doc: Mapping[str, Any]) -> pika.BasicProperties:
+def properties_for(
+    doc: Mapping[str, Any], headers: Mapping[str, Any] | None = None
+) -> pika.BasicProperties:
     created: datetime = doc.get("created_at") or datetime.now(UTC)
     return pika.BasicProperties(
         message_id=doc["_id"],
@@ -115,4 +117,5 @@ def properties_for(doc: Mapping[str, Any]) -> pika.BasicProperties:
         timestamp=int(created.timestamp()),
         app_id=doc["app_id"],
         delivery_mode=pika.DeliveryMode.Persistent,
+        headers=dict(headers) if headers else None,
     )

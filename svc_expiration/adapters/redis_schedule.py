@@ -7,6 +7,8 @@ Keys (`<ns>` is TICKETING_NAMESPACE):
 - `<ns>:expiration:firing-due`: hash, order id -> due time, for orders in `firing`.
 - `<ns>:expiration:settled`: sorted set, order id -> when it fired or was cancelled. Remembered
   for `remember_seconds`, so a redelivered OrderCreated does not schedule it a second time.
+- `<ns>:expiration:trace`: hash, order id -> the trace context its OrderCreated came with, so
+  its OrderExpired continues that trace (common/tracing.py); gone once the order is settled.
 
 An order is in at most one of `due`, `firing` and `settled`. Every change that reads before it
 writes is one Lua script or MULTI, so replicas racing on the same order cannot both claim it.
@@ -23,12 +25,17 @@ from svc_expiration.domain.model import Expiration, ExpirationState
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
-# KEYS: due, firing, settled. ARGV: order id, due ms. 1 if scheduled now, 0 if it already was.
+# KEYS: due, firing, settled, trace. ARGV: order id, due ms, trace context ('' for none).
+# 1 if scheduled now, 0 if it already was.
 _SCHEDULE = """
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) or redis.call('ZSCORE', KEYS[3], ARGV[1]) then
   return 0
 end
-return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+local added = redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+if added == 1 and ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
+end
+return added
 """
 
 # KEYS: due, firing, firing-due, settled. ARGV: now ms, lease deadline ms, batch size, forget
@@ -77,17 +84,26 @@ class Scheduler:
         self.firing_key = prefix + "firing"
         self.firing_due_key = prefix + "firing-due"
         self.settled_key = prefix + "settled"
+        self.trace_key = prefix + "trace"
         self.remember = timedelta(seconds=remember_seconds)
         self._schedule = redis.register_script(_SCHEDULE)
         self._claim = redis.register_script(_CLAIM)
 
-    async def schedule(self, order_id: str, due: datetime) -> bool:
-        """Puts the order on the schedule unless it is, or was lately, on it already."""
+    async def schedule(self, order_id: str, due: datetime, trace_context: str = "") -> bool:
+        """Puts the order on the schedule unless it is, or was lately, on it already, with the
+        trace context (common.tracing.serialize_carrier) its expiry is to continue."""
         added = await self._schedule(
-            keys=[self.due_key, self.firing_key, self.settled_key],
-            args=[order_id, to_ms(due, round_up=True)],
+            keys=[self.due_key, self.firing_key, self.settled_key, self.trace_key],
+            args=[order_id, to_ms(due, round_up=True), trace_context],
         )
         return bool(added)
+
+    async def trace_contexts(self, order_ids: list[str]) -> list[str]:
+        """The trace context each order was scheduled with ('' for none)."""
+        if not order_ids:
+            return []
+        found = await self.redis.hmget(self.trace_key, order_ids)
+        return [value.decode() if value else "" for value in found]
 
     async def cancel(self, order_id: str, now: datetime) -> None:
         await self._settle([order_id], now)
@@ -140,4 +156,5 @@ class Scheduler:
             pipe.zrem(self.firing_key, *order_ids)
             pipe.hdel(self.firing_due_key, *order_ids)
             pipe.zadd(self.settled_key, dict.fromkeys(order_ids, to_ms(now)))
+            pipe.hdel(self.trace_key, *order_ids)
             await pipe.execute()

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from common import events
+from common import events, tracing
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound
 from common.outbox import Publish
@@ -37,7 +37,9 @@ class ExpirationHandlers:
         self.batch_size = batch_size
 
     async def schedule_expiry(self, order_id: str, expires_at: datetime) -> None:
-        if await self.scheduler.schedule(order_id, expires_at):
+        # The trace of the OrderCreated being handled: the order's OrderExpired continues it.
+        trace_context = tracing.serialize_carrier(tracing.current_carrier())
+        if await self.scheduler.schedule(order_id, expires_at, trace_context):
             log.info(
                 "expiry scheduled",
                 extra={"order_id": order_id, "expires_at": expires_at.isoformat()},
@@ -64,7 +66,13 @@ class ExpirationHandlers:
         if not order_ids:
             return 0
         try:
-            await self.publish([self._expired_doc(order_id, now) for order_id in order_ids])
+            traces = await self.scheduler.trace_contexts(order_ids)
+            await self.publish(
+                [
+                    self._expired_doc(order_id, now, trace)
+                    for order_id, trace in zip(order_ids, traces, strict=True)
+                ]
+            )
         except (Exception, asyncio.CancelledError):
             with contextlib.suppress(Exception):
                 await self.scheduler.release(order_ids, self.clock.now())
@@ -83,6 +91,8 @@ class ExpirationHandlers:
         wait = (next_due - self.clock.now()).total_seconds()
         return min(at_most, max(0.0, wait))
 
-    def _expired_doc(self, order_id: str, now: datetime) -> dict[str, Any]:
+    def _expired_doc(self, order_id: str, now: datetime, trace_context: str) -> dict[str, Any]:
         event = orders_pb2.OrderExpired(order_id=order_id)
-        return events.message_doc(event, expired_event_id(order_id), APP_ID, now)
+        doc = events.message_doc(event, expired_event_id(order_id), APP_ID, now)
+        carrier = tracing.parse_carrier(trace_context)
+        return {**doc, "trace": carrier} if carrier else doc

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 import redis.asyncio as aioredis
 
-from common import events
+from common import events, tracing
 from common.bus import Delivery, PoisonMessage
 from common.clock import FrozenClock
 from common.errors import InvalidInput, NotFound
@@ -253,6 +253,35 @@ async def test_fire_due_publishes_order_expired_then_unschedules(handlers, publi
         await handlers.get_expiration("o1")
     assert (await handlers.get_expiration("o2")).state is ExpirationState.SCHEDULED
     assert await handlers.fire_due() == 0 and publisher.calls == 1
+
+
+async def test_an_expiry_continues_the_trace_its_order_created_came_with(
+    handlers, publisher, scheduler, redis_clients, clock, spans
+):
+    with tracing.tracer.start_as_current_span("process order.created") as consumed:
+        await handlers.schedule_expiry("o1", clock.now())
+    await handlers.schedule_expiry("o2", clock.now())  # an order scheduled outside any trace
+    assert await handlers.fire_due() == 2
+
+    by_order = {json.loads(d["body"])["orderId"]: d for d in publisher.published}
+    ids = consumed.get_span_context()
+    traceparent = by_order["o1"]["trace"]["traceparent"]
+    assert traceparent.startswith(f"00-{ids.trace_id:032x}-{ids.span_id:016x}-")
+    assert "trace" not in by_order["o2"]
+    # Settled orders leave no context behind.
+    _ns, clients = redis_clients
+    assert await clients[0].hlen(scheduler.trace_key) == 0
+
+
+async def test_a_cancelled_expiry_leaves_no_trace_context_behind(
+    handlers, scheduler, redis_clients, clock, spans
+):
+    with tracing.tracer.start_as_current_span("process order.created"):
+        await handlers.schedule_expiry("o1", later(clock, 60))
+    _ns, clients = redis_clients
+    assert await clients[0].hlen(scheduler.trace_key) == 1
+    await handlers.cancel_expiry("o1")
+    assert await clients[0].hlen(scheduler.trace_key) == 0
 
 
 def test_an_orders_expiry_event_id_is_stable_and_its_own():

@@ -1,0 +1,139 @@
+"""What the processes log during a whole run, read from their output: an access line per
+request, trace ids shared across processes, and no secret the run used, anywhere.
+
+A stack of its own (`ticketing run`, every process at DEBUG) takes accounts through sign-up,
+sign-in, a wrong password, a password change and sign-out, sells a ticket, orders it and pays
+with a card that needs 3-D Secure, which Stripe's signed webhook settles; a forged webhook is
+refused. Then every line every process wrote is searched for the passwords, the tokens (which
+are also the cookies' values), the Stripe secret key, the webhook secret, the PaymentIntent's
+client secret, the card number and the payment method's id."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support import servers
+from tests.support.market import Api
+from tests.support.stack import RunningStack, start_stack
+
+pytestmark = pytest.mark.e2e
+
+CARD_NEEDING_3DS = "4000002760003184"
+SIGNIN = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) { token } }"
+SIGNUP = "mutation($e: String!, $p: String!) { signup(email: $e, password: $p) { token } }"
+CHANGE = (
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+)
+
+
+@pytest.fixture(scope="module")
+def noisy_stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
+    webhook_secret = f"whsec_{secrets.token_hex(16)}"
+    running = start_stack(
+        tmp_path_factory.mktemp("logs"),
+        extra_env={"LOG_LEVEL": "DEBUG", "STRIPE_WEBHOOK_SECRET": webhook_secret},
+    )
+    yield running
+    running.stop()
+    servers.remove_namespace(running.namespace, amqp_url, redis_url, "")
+
+
+def password() -> str:
+    return f"pw-{secrets.token_urlsafe(12)}"
+
+
+def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: RunningStack):
+    stack = noisy_stack
+    used: dict[str, str] = {}  # what must not be logged -> what it is
+    state = json.loads((stack.run_dir / "stack.json").read_text())
+    stripe_base = state["stripe_api_base"]
+    stripe_key = "sk_test_localstripe"  # what `ticketing run` gives payments for localstripe
+    used[stripe_key] = "the Stripe secret key"
+    used[stack.env["STRIPE_WEBHOOK_SECRET"]] = "the webhook secret"
+
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+        api = Api(client)
+        # An account over REST: sign-up, sign-in, a wrong password, sign-out.
+        email, first = f"b{uuid.uuid4().hex[:8]}@example.com", password()
+        used[first] = "a password"
+        reply = client.post("/api/users/signup", json={"email": email, "password": first})
+        assert reply.status_code == 201
+        used[client.cookies["session"]] = "a session cookie"
+        wrong = password()
+        used[wrong] = "a wrong password"
+        reply = client.post("/api/users/signin", json={"email": email, "password": wrong})
+        assert reply.status_code == 400
+        reply = client.post("/api/users/signin", json={"email": email, "password": first})
+        assert reply.status_code == 200
+        used[client.cookies["session"]] = "a session cookie"
+        # Over GraphQL: the password changed, then signed in with the new one.
+        token = api.data(SIGNIN, e=email, p=first)["signin"]["token"]
+        used[token] = "a token"
+        second = password()
+        used[second] = "a new password"
+        assert api.data(CHANGE, token, c=first, n=second)["changePassword"] is True
+        buyer = api.data(SIGNIN, e=email, p=second)["signin"]["token"]
+        used[buyer] = "a token"
+        # A seller lists a ticket; the buyer orders it and pays with a card that needs 3DS.
+        seller_password = password()
+        used[seller_password] = "a password"
+        seller = api.data(SIGNUP, e=f"s{uuid.uuid4().hex[:8]}@example.com", p=seller_password)
+        used[seller["signup"]["token"]] = "a token"
+        ticket = api.sell(seller["signup"]["token"], price="42")
+        order = api.order(buyer, ticket["id"])
+        key = {"authorization": f"Bearer {stripe_key}"}
+        method = httpx.post(
+            f"{stripe_base}/v1/payment_methods",
+            headers=key,
+            data={
+                "type": "card",
+                "card[number]": CARD_NEEDING_3DS,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2030",
+                "card[cvc]": "123",
+            },
+        ).json()
+        used[CARD_NEEDING_3DS] = "a card number"
+        used[method["id"]] = "a payment method id"
+        paid = api.pay(buyer, order["id"], method["id"])
+        assert not paid.get("errors"), paid
+        payment = paid["data"]["createPayment"]
+        used[payment["clientSecret"]] = "a client secret"
+        httpx.post(
+            f"{stripe_base}/v1/payment_intents/{payment['stripeId']}/_authenticate",
+            headers=key,
+            data={"client_secret": payment["clientSecret"], "success": "true"},
+        ).raise_for_status()
+        api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "COMPLETE")
+        forged = client.post(
+            "/webhooks/stripe",
+            content=b'{"type": "payment_intent.succeeded"}',
+            headers={"stripe-signature": f"t=1,v1={secrets.token_hex(32)}"},
+        )
+        assert forged.status_code == 400
+        client.cookies.set("session", buyer)
+        assert client.post("/api/users/signout").status_code == 200
+
+    stack.stop()  # every process has written all it will
+    output = stack.output()
+    leaked = {what for secret, what in used.items() if secret in output}
+    assert not leaked, f"logged: {sorted(leaked)}"
+
+    # It is the run's log indeed, and it says what happened: an access line per request, with
+    # the user, and the trace of the payment crossing processes.
+    lines = [json.loads(m) for m in re.findall(r"^\w+ \| (\{.*\})$", output, re.M)]
+    access = [line for line in lines if line.get("logger") == "gateway.access"]
+    paying = [line for line in access if line.get("fields") == ["createPayment"]]
+    assert len(paying) == 1 and paying[0]["status"] == 200 and paying[0]["user_id"]
+    assert paying[0]["request_id"] and paying[0]["duration_ms"] > 0
+    services_in_trace = {
+        line["service"] for line in lines if line.get("trace_id") == paying[0]["trace_id"]
+    }
+    assert {"gateway", "payments"} <= services_in_trace, services_in_trace
