@@ -20,6 +20,7 @@ from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.probes import Probes
+from gateway.rate_limits import AccountLimits, GraphQLLimits, limiter, trusted_proxies
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
@@ -67,7 +68,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
     redis = redis_client(settings)
     verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
     clients = ServiceClients(settings)
-    accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))
+    limits = limiter(settings)
+    accounts = Accounts(
+        clients, verifier, Cookies(secure=settings.cookie_secure), AccountLimits(limits, settings)
+    )
     cache = ticket_cache(settings)
     ticket_reads = TicketReads(clients, cache)
     cache_events = CacheEvents(settings, cache)
@@ -83,12 +87,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await cache_events.stop()
         await clients.close()
         await redis.aclose()
+        await limits.close()
         await ticket_reads.close()
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route(
+            "/graphql", GraphQLLimits(graphql, limits, verifier, settings), methods=["GET", "POST"]
+        ),
         *probes.routes(),
         *rest_routes(accounts),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[trusted_proxies(settings)])

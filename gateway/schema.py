@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
+from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS
@@ -90,6 +91,7 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             ErrorCodes,
+            RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
         **kwargs,
