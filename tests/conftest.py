@@ -65,6 +65,7 @@ def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys)
         "EVENT_MAX_ATTEMPTS": "3",
         "EVENT_RETRY_DELAYS_MS": ",".join(map(str, servers.TEST_RETRY_DELAYS_MS)),
         "LOG_LEVEL": "WARNING",
+        **servers.RATE_LIMITS_OFF,
     }
 
 

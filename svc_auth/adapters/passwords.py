@@ -44,7 +44,7 @@ class Argon2Passwords:
         self._argon2 = argon2.PasswordHasher.from_parameters(parameters)
 
     async def hash(self, password: str) -> str:
-        return await self.pool.run(self._argon2.hash, password)
+        return await self.pool.run(self._hash, password)
 
     async def verify(self, password: str, encoded: str) -> bool:
         return await self.pool.run(self._verify, password, encoded)
@@ -57,6 +57,11 @@ class Argon2Passwords:
             return self._argon2.check_needs_rehash(encoded)
         except InvalidHashError:
             return True
+
+    # The work itself, on a hashing thread:
+
+    def _hash(self, password: str) -> str:
+        return self._argon2.hash(password)
 
     def _verify(self, password: str, encoded: str) -> bool:
         if encoded.startswith(SCRYPT_PREFIX):
