@@ -28,7 +28,9 @@ from gateway.rate_limits.limiter import Counting, Limit, Limiter, OnOutage
 def account_key(email: str) -> str:
     # Normalised as auth does (svc_auth.domain.model.normalise_email), so "Ann@X.com " and
     # "ann@x.com" are one account; hashed, so keys have a bounded length and hold no email.
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    # surrogatepass: a lone surrogate (valid JSON, not valid UTF-8) is auth's to refuse.
+    normalised = email.strip().lower().encode("utf-8", "surrogatepass")
+    return hashlib.sha256(normalised).hexdigest()[:32]
 
 
 class AccountLimits:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from common.config import ConfigError
 from gateway.config import GatewaySettings
+from gateway.rate_limits.accounts import account_key
 from gateway.rate_limits.client_address import address_key, client_address, trusted_proxies
 
 
@@ -85,3 +86,9 @@ def test_something_that_is_not_an_address_gets_a_bounded_key() -> None:
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         GatewaySettings.from_env(env)
+
+
+def test_an_accounts_key_is_its_normalised_email_and_never_fails() -> None:
+    assert account_key(" Ann@Example.COM ") == account_key("ann@example.com")
+    assert account_key("ann@example.com") != account_key("bob@example.com")
+    assert len(account_key("\ud800" * 10_000)) == 32  # a lone surrogate, as JSON allows
