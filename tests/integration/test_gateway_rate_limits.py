@@ -1,6 +1,6 @@
 """The gateway's rate limits and auth's hashing bound, through the real gateway (`python -m
-gateway`, two worker processes, its own process) in front of auth (in this process, real gRPC,
-argon2id with cheap parameters), with SecantusDB, RabbitMQ and the machine's Redis.
+gateway`, its own process; two of them as two replicas) in front of auth (in this process, real
+gRPC, argon2id with cheap parameters), with SecantusDB, RabbitMQ and the machine's Redis.
 
 Sign-in and sign-up are limited alike on REST (/api/users/*) and GraphQL (the mutations), and
 share their counts; over a limit: HTTP 429, `Retry-After`, GraphQL code RATE_LIMITED. The
@@ -78,7 +78,7 @@ class Edge:
             "AUTH_PORT": str(port),
             "AUTH_ADDR": f"127.0.0.1:{port}",
             "TICKET_CACHE_ENABLED": "false",
-            "GATEWAY_WORKERS": "2",  # the limits are in Redis: every worker counts alike
+            "GATEWAY_WORKERS": "1",
         }
         self.passwords = passwords
         self.auth: ServiceProcess = auth_bootstrap(AuthSettings.from_env(self.env), passwords)
@@ -146,7 +146,7 @@ def graphql_code(reply: httpx.Response) -> str | None:
 
 async def test_wrong_passwords_lock_the_account_on_both_paths_until_the_window_passes(edge):
     limits = {"SIGNIN_ACCOUNT_LIMIT": "3", "SIGNIN_ACCOUNT_WINDOW_SECONDS": "5"}
-    async with edge.gateway(**limits) as gateway:
+    async with edge.gateway(**limits) as gateway, edge.gateway(**limits) as replica:
         ann, bob = email(), email()
         for user in (ann, bob):
             assert (await gateway.rest("signup", user)).status_code == 201
@@ -157,9 +157,11 @@ async def test_wrong_passwords_lock_the_account_on_both_paths_until_the_window_p
         assert (wrong.status_code, graphql_code(wrong)) == (200, "UNAUTHENTICATED")
         assert (await gateway.rest("signin", ann, "wrong-password")).status_code == 400
 
-        # ...the fourth is one too many, and so is the right password now, on both paths.
-        rate_limited(await gateway.rest("signin", ann, "wrong-password"))
+        # ...the fourth is one too many, and so is the right password now, on both paths and
+        # on every replica (the count is in Redis).
+        rate_limited(await replica.rest("signin", ann, "wrong-password"))
         rate_limited(await gateway.rest("signin", ann))
+        rate_limited(await replica.rest("signin", ann))
         retry_after = rate_limited(await gateway.graphql(SIGNIN, e=ann, p=PASSWORD))
         assert retry_after <= 5
 
@@ -168,7 +170,7 @@ async def test_wrong_passwords_lock_the_account_on_both_paths_until_the_window_p
 
         # Once the window has passed, the right password works again.
         await asyncio.sleep(retry_after)
-        assert (await gateway.rest("signin", ann)).status_code == 200
+        assert (await replica.rest("signin", ann)).status_code == 200
 
 
 async def test_a_successful_sign_in_clears_the_accounts_failures(edge):
@@ -296,7 +298,8 @@ async def test_beyond_its_queue_auth_answers_503_with_retry_after(env):
 
 async def test_without_redis_sign_in_fails_closed_and_graphql_open(edge):
     nothing_there = f"redis://127.0.0.1:{servers.free_port()}/0"
-    async with edge.gateway(REDIS_URL=nothing_there, GRAPHQL_ADDRESS_LIMIT="1") as gateway:
+    limits = {"GRAPHQL_ADDRESS_LIMIT": "1", "SIGNIN_ACCOUNT_LIMIT": "10"}
+    async with edge.gateway(REDIS_URL=nothing_there, **limits) as gateway:
         for _ in range(2):  # counted by nobody: not limited
             reply = await gateway.graphql(ME)
             assert reply.status_code == 200 and reply.json() == {"data": {"currentUser": None}}
