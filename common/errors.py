@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     UNAVAILABLE = "UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
 
 
@@ -36,6 +37,7 @@ _STATUS = {
     ErrorCode.CONFLICT: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.PAYMENT_DECLINED: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.RATE_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
 }
 # For statuses that carry no ErrorInfo (a proxy, a deadline, a server that is not ours).
@@ -55,6 +57,9 @@ _CODE_OF_STATUS = {
 class AppError(Exception):
     code: ErrorCode = ErrorCode.INTERNAL
     status: grpc.StatusCode | None = None  # a subclass may pick a more precise gRPC status
+    # When trying again makes sense, and after how long: carried over gRPC as a
+    # google.rpc.RetryInfo detail, shown to HTTP clients as `Retry-After`.
+    retry_after_seconds: int | None = None
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -111,6 +116,31 @@ class Unavailable(AppError):
     code = ErrorCode.UNAVAILABLE
 
 
+class RateLimited(AppError):
+    """The caller went over one of its limits (too many sign-ins, requests...): HTTP 429."""
+
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(
+        self, message: str, field: str | None = None, *, retry_after_seconds: int = 1
+    ) -> None:
+        super().__init__(message, field)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class Overloaded(Unavailable):
+    """The server, not the caller, has more work than it can take (e.g. password hashing at
+    capacity): UNAVAILABLE with a hint when to come back, HTTP 503."""
+
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(
+        self, message: str, field: str | None = None, *, retry_after_seconds: int = 1
+    ) -> None:
+        super().__init__(message, field)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class Internal(AppError):
     code = ErrorCode.INTERNAL
 
@@ -125,6 +155,7 @@ _CLASS_OF_CODE: dict[ErrorCode, type[AppError]] = {
         Conflict,
         PaymentDeclined,
         Unavailable,
+        RateLimited,
         Internal,
     )
 }
@@ -136,10 +167,24 @@ def to_grpc_status(error: AppError) -> grpc.Status:
         info.metadata["field"] = error.field
     detail = any_pb2.Any()
     detail.Pack(info)
+    details = [detail]
+    if error.retry_after_seconds:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromSeconds(error.retry_after_seconds)
+        details.append(any_pb2.Any())
+        details[-1].Pack(retry)
     status = status_pb2.Status(
-        code=error.grpc_status.value[0], message=error.message, details=[detail]
+        code=error.grpc_status.value[0], message=error.message, details=details
     )
     return rpc_status.to_status(status)
+
+
+def _retry_after(details: list[any_pb2.Any]) -> int | None:
+    for detail in details:
+        retry = error_details_pb2.RetryInfo()
+        if detail.Is(retry.DESCRIPTOR) and detail.Unpack(retry):
+            return max(1, retry.retry_delay.seconds)
+    return None
 
 
 def from_rpc_error(exc: grpc.RpcError) -> AppError:
@@ -153,7 +198,10 @@ def from_rpc_error(exc: grpc.RpcError) -> AppError:
                     cls = _CLASS_OF_CODE[ErrorCode(info.reason)]
                 except ValueError:  # a reason from a newer service: not ours to interpret
                     return Internal("Internal server error")
-                return cls(status.message, field=info.metadata.get("field"))
+                error = cls(status.message, field=info.metadata.get("field"))
+                if (retry_after := _retry_after(list(status.details))) is not None:
+                    error.retry_after_seconds = retry_after
+                return error
     code = exc.code()  # type: ignore[attr-defined]
     error_code = _CODE_OF_STATUS.get(code, ErrorCode.INTERNAL)
     if error_code is ErrorCode.UNAVAILABLE:

@@ -44,7 +44,9 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        proxy_headers=True,
+        # The client address is the app's to decide, from TRUSTED_PROXIES
+        # (gateway/rate_limits/client_address.py), not uvicorn's FORWARDED_ALLOW_IPS.
+        proxy_headers=False,
     )
 
 

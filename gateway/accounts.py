@@ -11,6 +11,7 @@ from common.errors import Unauthenticated
 from common.jwt import Claims, TokenVerifier
 from gateway.access import note_user
 from gateway.clients import ServiceClients
+from gateway.rate_limits import AccountLimits
 from gateway.session import Cookies, claims_of
 from ticketing.auth.v1 import auth_pb2
 
@@ -23,10 +24,17 @@ class SignedIn:
 
 
 class Accounts:
-    def __init__(self, clients: ServiceClients, verifier: TokenVerifier, cookies: Cookies) -> None:
+    def __init__(
+        self,
+        clients: ServiceClients,
+        verifier: TokenVerifier,
+        cookies: Cookies,
+        limits: AccountLimits,
+    ) -> None:
         self.clients = clients
         self.verifier = verifier
         self.cookies = cookies
+        self.limits = limits
 
     def _signed_in(
         self, reply: auth_pb2.SignUpResponse | auth_pb2.SignInResponse, response: Response
@@ -36,13 +44,21 @@ class Accounts:
         self.cookies.set(response, reply.token, claims)
         return SignedIn(reply.user, reply.token, claims)
 
-    async def sign_up(self, email: str, password: str, response: Response) -> SignedIn:
+    async def sign_up(
+        self, email: str, password: str, response: Response, *, client_address: str
+    ) -> SignedIn:
+        await self.limits.before_sign_up(client_address)  # RateLimited: HTTP 429
         request = auth_pb2.SignUpRequest(email=email, password=password)
         return self._signed_in(await self.clients.call(self.clients.auth.SignUp, request), response)
 
-    async def sign_in(self, email: str, password: str, response: Response) -> SignedIn:
+    async def sign_in(
+        self, email: str, password: str, response: Response, *, client_address: str
+    ) -> SignedIn:
+        await self.limits.before_sign_in(email, client_address)  # RateLimited: HTTP 429
         request = auth_pb2.SignInRequest(email=email, password=password)
-        return self._signed_in(await self.clients.call(self.clients.auth.SignIn, request), response)
+        reply = await self.clients.call(self.clients.auth.SignIn, request)
+        await self.limits.signed_in(email)
+        return self._signed_in(reply, response)
 
     async def sign_out(self, token: str | None, response: Response) -> bool:
         """Clears the cookie whatever happens; revokes the token when there is a valid one."""

@@ -23,6 +23,7 @@ from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
 from gateway.probes import Probes
+from gateway.rate_limits import AccountLimits, GraphQLLimits, limiter, trusted_proxies
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
@@ -70,7 +71,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
     redis = redis_client(settings)
     verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
     clients = ServiceClients(settings)
-    accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))
+    limits = limiter(settings)
+    accounts = Accounts(
+        clients, verifier, Cookies(secure=settings.cookie_secure), AccountLimits(limits, settings)
+    )
     cache = ticket_cache(settings)
     ticket_reads = TicketReads(clients, cache)
     cache_events = CacheEvents(settings, cache)
@@ -86,19 +90,24 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await cache_events.stop()
         await clients.close()
         await redis.aclose()
+        await limits.close()
         await ticket_reads.close()
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route(
+            "/graphql", GraphQLLimits(graphql, limits, verifier, settings), methods=["GET", "POST"]
+        ),
         *probes.routes(),
         metrics_route(),
         *rest_routes(accounts),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
-    # AccessLog first, outermost of the middleware: every request gets its span and line.
+    # The client's address first (from trusted proxies only), then AccessLog, outermost of the rest: every request gets its span and line.
     access_log = Middleware(
         AccessLog,
         routes=[route.path for route in routes],
         probes=[route.path for route in probes.routes()],
     )
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[access_log])
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=[trusted_proxies(settings), access_log]
+    )

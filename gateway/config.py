@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import CommonSettings, ConfigError, read_secret
 from gateway.workers import CGROUP_ROOT, available_cpus
+
+# Each is set by <NAME>_LIMIT and <NAME>_WINDOW_SECONDS.
+RATE_LIMITS = (
+    "signin_account",
+    "signin_address",
+    "signup_address",
+    "graphql_user",
+    "graphql_address",
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,25 @@ class GatewaySettings(CommonSettings):
     # its own memory (~90 MiB RSS after load), more than one a supervisor too (~40 MiB).
     # `ticketing run` runs one.
     gateway_workers: int = 0
+    # Rate limits (gateway/rate_limits/), kept in Redis and so shared by every worker and
+    # replica: at most LIMIT requests within any WINDOW_SECONDS; a LIMIT of 0 turns one off.
+    # Sign-in attempts per account (the email); a successful sign-in starts it afresh.
+    signin_account_limit: int = 10
+    signin_account_window_seconds: int = 900
+    # Sign-in attempts per client address, successful or not.
+    signin_address_limit: int = 50
+    signin_address_window_seconds: int = 300
+    # Sign-ups per client address.
+    signup_address_limit: int = 10
+    signup_address_window_seconds: int = 3600
+    # /graphql requests per signed-in user, and per client address of anonymous ones.
+    graphql_user_limit: int = 600
+    graphql_user_window_seconds: int = 60
+    graphql_address_limit: int = 300
+    graphql_address_window_seconds: int = 60
+    # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
+    # address is the rightmost one in it that is not one of them. Anyone else's is ignored.
+    trusted_proxies: str = "127.0.0.1,::1"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -45,6 +74,27 @@ class GatewaySettings(CommonSettings):
             raise ConfigError("TICKET_CACHE_TIMEOUT_SECONDS must be positive")
         if self.gateway_workers < 0:
             raise ConfigError("GATEWAY_WORKERS must be 0 (one per CPU) or more")
+        for name in RATE_LIMITS:
+            self._check_limit(name)
+        self.trusted_proxy_networks()
+
+    def _check_limit(self, name: str) -> None:
+        if getattr(self, f"{name}_limit") < 0:
+            raise ConfigError(f"{name.upper()}_LIMIT must be 0 (off) or more")
+        if getattr(self, f"{name}_window_seconds") < 1:
+            raise ConfigError(f"{name.upper()}_WINDOW_SECONDS must be at least 1")
+
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        networks = []
+        for part in self.trusted_proxies.split(","):
+            if part.strip():
+                try:
+                    networks.append(ipaddress.ip_network(part.strip()))
+                except ValueError:
+                    raise ConfigError(
+                        f"TRUSTED_PROXIES must be IP addresses or CIDRs, got {part.strip()!r}"
+                    ) from None
+        return networks
 
     def workers(self, cgroup_root: Path = CGROUP_ROOT) -> int:
         return self.gateway_workers or available_cpus(cgroup_root)

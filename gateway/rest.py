@@ -15,6 +15,7 @@ from starlette.routing import Route
 from common.errors import AppError, ErrorCode
 from gateway.accounts import Accounts
 from gateway.errors import field_name
+from gateway.rate_limits import client_address
 from gateway.session import claims_of, token_of
 
 _STATUS = {
@@ -25,6 +26,7 @@ _STATUS = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.PAYMENT_DECLINED: 402,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.RATE_LIMITED: 429,
 }
 
 
@@ -39,7 +41,10 @@ def app_error_response(exc: AppError) -> JSONResponse:
     status = _STATUS.get(exc.code, 500)
     message = exc.message if status != 500 else "Internal server error"
     field = field_name(exc.field) if exc.code is ErrorCode.BAD_USER_INPUT else None
-    return error_response(message, status, field)
+    response = error_response(message, status, field)
+    if exc.retry_after_seconds:  # over a rate limit (429), or auth at capacity (503)
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 async def _credentials(request: Request) -> tuple[str, str]:
@@ -75,7 +80,9 @@ def rest_routes(accounts: Accounts) -> list[Route]:
         response = JSONResponse({}, status_code=201)
         try:
             email, password = await _credentials(request)
-            signed = await accounts.sign_up(email, password, response)
+            signed = await accounts.sign_up(
+                email, password, response, client_address=client_address(request)
+            )
         except _BadBody as exc:
             return error_response(exc.message, 400, exc.field)
         except AppError as exc:
@@ -86,7 +93,9 @@ def rest_routes(accounts: Accounts) -> list[Route]:
         response = JSONResponse({}, status_code=200)
         try:
             email, password = await _credentials(request)
-            signed = await accounts.sign_in(email, password, response)
+            signed = await accounts.sign_in(
+                email, password, response, client_address=client_address(request)
+            )
         except _BadBody as exc:
             return error_response(exc.message, 400, exc.field)
         except AppError as exc:

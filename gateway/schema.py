@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
+from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS
@@ -95,6 +96,7 @@ def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             ErrorCodes,
+            RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
         **kwargs,

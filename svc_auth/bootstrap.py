@@ -6,22 +6,31 @@ from __future__ import annotations
 from common.grpc_server import GrpcServer
 from common.jwt import TokenIssuer
 from common.service import Infrastructure, ServiceProcess
-from svc_auth.adapters.passwords import ScryptHasher
+from svc_auth.adapters.hashing_pool import HashingPool
+from svc_auth.adapters.passwords import Argon2Passwords
 from svc_auth.adapters.repository import ensure_indexes
 from svc_auth.config import AuthSettings
 from svc_auth.entrypoints.grpc_api import AuthServicer
-from svc_auth.service_layer.handlers import AuthHandlers
+from svc_auth.service_layer.handlers import AuthHandlers, PasswordHasher
 from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
 
 NAME = "auth"
 
 
-def bootstrap(settings: AuthSettings, hasher: ScryptHasher | None = None) -> ServiceProcess:
+def hashing_pool(settings: AuthSettings) -> HashingPool:
+    return HashingPool(
+        settings.password_hashing_concurrency,
+        settings.password_hashing_max_waiting,
+        settings.password_hashing_max_wait_seconds,
+    )
+
+
+def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
     handlers = AuthHandlers(
         uow=infra.unit_of_work(MongoAuthUnitOfWork),
-        hasher=hasher or ScryptHasher(),
+        hasher=hasher or Argon2Passwords(hashing_pool(settings)),
         issuer=TokenIssuer(settings.private_key(), settings.jwt_ttl_seconds, infra.clock),
         revocations=infra.verifier.revocations,
         clock=infra.clock,

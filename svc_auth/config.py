@@ -10,11 +10,27 @@ class AuthSettings(CommonSettings):
     jwt_private_key: str | None = None
     jwt_private_key_file: str | None = None
     jwt_ttl_seconds: int = 3600
+    # Password hashes computed at once, each on a thread of its own. A hash holds its memory
+    # while it runs (argon2id 19 MiB, a legacy scrypt hash 32 MiB), so slots x 32 MiB plus the
+    # process (~100 MiB) must fit in auth's memory limit (384 MiB in k8s): 4 take 128 MiB.
+    password_hashing_concurrency: int = 4
+    # Sign-ins (sign-ups, password changes) queued for a slot; one more is refused at once
+    # (RESOURCE_EXHAUSTED: the gateway answers 503 with Retry-After)...
+    password_hashing_max_waiting: int = 32
+    # ...and so is one that has waited this long for a slot (well inside the gateway's
+    # RPC_TIMEOUT_SECONDS, so the client hears "busy", not a timeout).
+    password_hashing_max_wait_seconds: float = 3.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 60 <= self.jwt_ttl_seconds <= 30 * 24 * 3600:
             raise ConfigError("JWT_TTL_SECONDS must be between 60 and 2592000")
+        if self.password_hashing_concurrency < 1:
+            raise ConfigError("PASSWORD_HASHING_CONCURRENCY must be at least 1")
+        if self.password_hashing_max_waiting < 0:
+            raise ConfigError("PASSWORD_HASHING_MAX_WAITING must not be negative")
+        if self.password_hashing_max_wait_seconds <= 0:
+            raise ConfigError("PASSWORD_HASHING_MAX_WAIT_SECONDS must be positive")
 
     def private_key(self) -> str:
         key = read_secret(self.jwt_private_key, self.jwt_private_key_file, "JWT_PRIVATE_KEY")

@@ -71,6 +71,7 @@ def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys)
         # No metrics servers (their default ports would collide between tests); the tests that
         # scrape them give them free ports.
         **{f"{s.name.upper()}_METRICS_PORT": "0" for s in GRPC_SERVICES},
+        **servers.RATE_LIMITS_OFF,
     }
 
 

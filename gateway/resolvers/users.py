@@ -4,6 +4,7 @@ import strawberry
 
 from common.errors import Unauthenticated
 from gateway.context import Info
+from gateway.rate_limits import client_address
 from gateway.types.user import AuthPayload, User
 
 
@@ -20,13 +21,17 @@ class UserMutation:
     @strawberry.mutation(description="Creates an account; also sets the `session` cookie.")
     async def signup(self, info: Info, email: str, password: str) -> AuthPayload:
         ctx = info.context
-        signed = await ctx.accounts.sign_up(email, password, ctx.response)
+        signed = await ctx.accounts.sign_up(
+            email, password, ctx.response, client_address=client_address(ctx.request)
+        )
         return AuthPayload(token=signed.token, user=User.from_proto(signed.user))
 
     @strawberry.mutation(description="Signs in; also sets the `session` cookie.")
     async def signin(self, info: Info, email: str, password: str) -> AuthPayload:
         ctx = info.context
-        signed = await ctx.accounts.sign_in(email, password, ctx.response)
+        signed = await ctx.accounts.sign_in(
+            email, password, ctx.response, client_address=client_address(ctx.request)
+        )
         return AuthPayload(token=signed.token, user=User.from_proto(signed.user))
 
     @strawberry.mutation(description="Revokes the caller's token and clears the cookie.")

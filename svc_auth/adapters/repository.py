@@ -22,6 +22,12 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Swaps the hash for an equivalent one (same password, current scheme) if it is still
+        `old_hash`; the user's version and events are untouched: nothing changed for anyone
+        else. False if the password was changed meanwhile."""
+        ...
+
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.users.create_index([("email", ASCENDING)], unique=True)
@@ -50,6 +56,14 @@ class MongoUserRepository(MongoRepository[User]):
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.find_one({"email": email})
+
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": user_id, "password_hash": old_hash},
+            {"$set": {"password_hash": new_hash}},
+            session=self.uow.session,
+        )
+        return result.modified_count == 1
 
     async def add(self, user: User) -> None:
         try:

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from common.clock import Clock
-from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
 from common.jwt import Claims, Revocations, TokenIssuer
 from common.mongo import retry_transient
+from common.outages import is_outage
 from svc_auth.domain.model import User, check_password, normalise_email
 from svc_auth.service_layer.unit_of_work import AuthUnitOfWork
 
 INVALID_CREDENTIALS = "Invalid credentials"
+
+log = logging.getLogger(__name__)
 
 
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...
 
     async def verify(self, password: str, encoded: str) -> bool: ...
+
+    def needs_rehash(self, encoded: str) -> bool:
+        """The hash is of an older scheme or weaker parameters than new hashes get."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,25 @@ class AuthHandlers:
             raise Unauthenticated(INVALID_CREDENTIALS)
         if not await self.hasher.verify(cmd.password or "", user.password_hash):
             raise Unauthenticated(INVALID_CREDENTIALS)
+        if self.hasher.needs_rehash(user.password_hash):
+            await self._upgrade_hash(user, cmd.password)
         return self._session(user)
+
+    async def _upgrade_hash(self, user: User, password: str) -> None:
+        """Replaces a hash of an older scheme (scrypt) with a current one, now that the password
+        is known. Best effort: the sign-in succeeds whatever happens here (the next one tries
+        again), and a password changed meanwhile is left alone."""
+        try:
+            new_hash = await self.hasher.hash(password)
+            async with self.uow() as uow:
+                await uow.users.replace_password_hash(user.id, user.password_hash, new_hash)
+                await uow.commit()
+        except Unavailable as exc:  # hashing at capacity
+            log.info("password hash not upgraded: %s", exc.message, extra={"user": user.id})
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("password hash not upgraded", extra={"user": user.id, "error": repr(exc)})
 
     async def sign_out(self, claims: Claims) -> None:
         await self.revocations.revoke(claims.jti, claims.exp)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import grpc
+import pymongo
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from common.errors import ErrorCode, from_rpc_error
-from svc_auth.adapters.passwords import ScryptHasher
+from svc_auth.adapters.passwords import LegacyScrypt
 from svc_auth.bootstrap import bootstrap
 from svc_auth.config import AuthSettings
+from tests.support.passwords import cheap_passwords
 from tests.support.tap import EventTap
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
 
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def auth(env):
-    process = bootstrap(AuthSettings.from_env(env), hasher=ScryptHasher(n=2**12))
+    process = bootstrap(AuthSettings.from_env(env), hasher=cheap_passwords())
     port = await process.start("127.0.0.1", 0)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     yield channel
@@ -149,3 +152,46 @@ async def test_health_and_reflection_are_served(auth):
     async for response in stub.ServerReflectionInfo(iter([request])):
         names |= {s.name for s in response.list_services_response.service}
     assert {"ticketing.auth.v1.AuthService", "grpc.health.v1.Health"} <= names
+
+
+@pytest.fixture
+async def users(env, mongo_url):
+    """Auth's users collection, as the service stores it."""
+    client = pymongo.AsyncMongoClient(mongo_url)
+    yield client[f"{env['TICKETING_NAMESPACE']}_auth"].users
+    await client.close()
+
+
+async def test_a_legacy_scrypt_hash_becomes_argon2id_at_the_next_sign_in(auth, users):
+    # A user from before argon2id: their stored hash is scrypt.
+    await users.insert_one(
+        {
+            "_id": "legacy-user",
+            "email": "old@example.com",
+            "password_hash": LegacyScrypt.encode("s3cret-pass", n=2**12),
+            "created_at": datetime.now(UTC),
+            "version": 0,
+        }
+    )
+    stub = auth_pb2_grpc.AuthServiceStub(auth)
+
+    code, _ = await call_error(
+        stub.SignIn(auth_pb2.SignInRequest(email="old@example.com", password="wrong-pass"))
+    )
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert (await users.find_one({"_id": "legacy-user"}))["password_hash"].startswith("scrypt$")
+
+    signed = await stub.SignIn(
+        auth_pb2.SignInRequest(email="old@example.com", password="s3cret-pass")
+    )
+
+    assert signed.user.id == "legacy-user" and signed.user.version == 0
+    stored = await users.find_one({"_id": "legacy-user"})
+    assert stored["password_hash"].startswith("$argon2id$")
+    assert stored["version"] == 0  # the same password: not a change anyone else hears of
+    # The new hash holds the same password.
+    await stub.SignIn(auth_pb2.SignInRequest(email="old@example.com", password="s3cret-pass"))
+    code, _ = await call_error(
+        stub.SignIn(auth_pb2.SignInRequest(email="old@example.com", password="wrong-pass"))
+    )
+    assert code == grpc.StatusCode.UNAUTHENTICATED

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from common.services import GRPC_SERVICES, SERVICES
-from tests.support.servers import free_port, stop_process, wait_for_port
+from tests.support.servers import RATE_LIMITS_OFF, free_port, stop_process, wait_for_port
 
 
 class ServiceSet:
@@ -20,6 +20,7 @@ class ServiceSet:
         self.ports = {spec.name: free_port() for spec in SERVICES}
         self.env = {
             **os.environ,
+            **RATE_LIMITS_OFF,
             **env,
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import free_port
+from tests.support.servers import RATE_LIMITS_OFF, free_port
 
 PORT_SETTINGS = (
     "AUTH_PORT",
@@ -82,6 +82,7 @@ def start_stack(
         "TICKETING_NAMESPACE": f"e{uuid.uuid4().hex[:10]}",
         "TICKETING_RUN_DIR": str(run_dir),
         "LOG_LEVEL": "WARNING",
+        **RATE_LIMITS_OFF,
         **(extra_env or {}),
     }
     log = run_dir / "stack.log"

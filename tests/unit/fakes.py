@@ -62,6 +62,14 @@ class FakeUserRepository:
         self.dirty.add(user.id)
         self._uow.track(user)
 
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        stored = self._rows.get(user_id)
+        if stored is None or stored.password_hash != old_hash:
+            return False
+        stored.password_hash = new_hash
+        self.dirty.add(user_id)
+        return True
+
     async def save(self, user: User) -> None:
         stored = self._rows.get(user.id)
         if stored is None or stored.version != user.version - 1:
@@ -129,7 +137,13 @@ class FakeHasher:
 
     async def verify(self, password: str, encoded: str) -> bool:
         self.verify_calls += 1
-        return encoded == self.PREFIX + password
+        return encoded in (self.PREFIX + password, self.LEGACY_PREFIX + password)
+
+    # A stand-in for an older scheme: verified, and replaced at the next successful sign-in.
+    LEGACY_PREFIX = "legacy:"
+
+    def needs_rehash(self, encoded: str) -> bool:
+        return not encoded.startswith(self.PREFIX)
 
 
 class FakeRevocations:

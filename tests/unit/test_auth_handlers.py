@@ -7,7 +7,14 @@ import jwt as pyjwt
 import pytest
 
 from common.clock import FrozenClock
-from common.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Unauthenticated
+from common.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    Unauthenticated,
+)
 from common.jwt import REQUIRED_CLAIMS, TokenIssuer, TokenVerifier, generate_key_pair
 from svc_auth.domain.model import User
 from svc_auth.service_layer.handlers import (
@@ -236,6 +243,93 @@ async def test_unknown_email_still_verifies_a_hash(world: World) -> None:
     with pytest.raises(Unauthenticated):
         await world.handlers.sign_in(SignIn("nobody@example.com", PASSWORD))
     assert world.hasher.verify_calls == 1
+
+
+# --- sign_in upgrades a hash of an older scheme -------------------------------------------------
+
+
+async def legacy_user(world: World) -> str:
+    """A user whose password hash is of the older scheme (scrypt, before argon2id)."""
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    world.db.users[session.user.id].password_hash = FakeHasher.LEGACY_PREFIX + PASSWORD
+    world.db.published.clear()
+    return session.user.id
+
+
+async def test_sign_in_replaces_a_legacy_hash_with_a_current_one(world: World) -> None:
+    user_id = await legacy_user(world)
+
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    stored = world.db.users[user_id]
+    assert stored.password_hash == FakeHasher.PREFIX + PASSWORD
+    # The same password in a stronger hash: no new version, no event, nothing for anyone else.
+    assert stored.version == 0
+    assert world.db.published == []
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))  # still the password
+
+
+async def test_a_failed_sign_in_leaves_a_legacy_hash_alone(world: World) -> None:
+    user_id = await legacy_user(world)
+    hashes = world.hasher.hash_calls
+
+    with pytest.raises(Unauthenticated):
+        await world.handlers.sign_in(SignIn("alice@example.com", "wrong password"))
+
+    assert world.db.users[user_id].password_hash == FakeHasher.LEGACY_PREFIX + PASSWORD
+    assert world.hasher.hash_calls == hashes
+
+
+async def test_a_current_hash_is_not_hashed_again(world: World) -> None:
+    await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    hashes = world.hasher.hash_calls
+
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    assert world.hasher.hash_calls == hashes
+
+
+class BusyHasher(FakeHasher):
+    """Verifies, but has no slot left for a new hash."""
+
+    async def hash(self, password: str) -> str:
+        if self.verify_calls:
+            raise Overloaded("Too many sign-ins at once, try again shortly")
+        return await super().hash(password)
+
+
+async def test_a_sign_in_succeeds_when_the_upgrade_cannot_be_done_now() -> None:
+    world = make_world(BusyHasher())
+    user_id = await legacy_user(world)
+
+    session = await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    assert session.user.id == user_id
+    assert world.db.users[user_id].password_hash == FakeHasher.LEGACY_PREFIX + PASSWORD
+
+
+class PasswordChangedMeanwhile(FakeHasher):
+    """While the upgraded hash is computed, the user changes the password elsewhere."""
+
+    db: FakeDatabase | None = None
+    user_id: str | None = None
+
+    async def hash(self, password: str) -> str:
+        if self.db is not None and self.user_id is not None and self.verify_calls:
+            self.db.users[self.user_id].password_hash = self.PREFIX + "changed meanwhile"
+            self.db = None
+        return await super().hash(password)
+
+
+async def test_an_upgrade_never_overwrites_a_password_changed_meanwhile() -> None:
+    hasher = PasswordChangedMeanwhile()
+    world = make_world(hasher)
+    user_id = await legacy_user(world)
+    hasher.db, hasher.user_id = world.db, user_id
+
+    await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    assert world.db.users[user_id].password_hash == FakeHasher.PREFIX + "changed meanwhile"
 
 
 @pytest.mark.parametrize("email", ["", "not-an-email", "a b@example.com"])

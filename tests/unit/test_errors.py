@@ -16,7 +16,9 @@ from common.errors import (
     Internal,
     InvalidInput,
     NotFound,
+    Overloaded,
     PaymentDeclined,
+    RateLimited,
     Unauthenticated,
     Unavailable,
     from_rpc_error,
@@ -71,6 +73,8 @@ EXPECTED_STATUS = [
     (AlreadyExists, ErrorCode.CONFLICT, grpc.StatusCode.ALREADY_EXISTS),
     (PaymentDeclined, ErrorCode.PAYMENT_DECLINED, grpc.StatusCode.FAILED_PRECONDITION),
     (Unavailable, ErrorCode.UNAVAILABLE, grpc.StatusCode.UNAVAILABLE),
+    (Overloaded, ErrorCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (RateLimited, ErrorCode.RATE_LIMITED, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Internal, ErrorCode.INTERNAL, grpc.StatusCode.INTERNAL),
 ]
 
@@ -105,7 +109,8 @@ def test_to_grpc_status_carries_code_message_and_field(
     assert keys == ["grpc-status-details-bin"]
     decoded = rpc_status.from_call(FakeRpcError.of(grpc_status))
     assert decoded is not None
-    (detail,) = decoded.details
+    detail, *retry = decoded.details
+    assert len(retry) == (1 if cls in (Overloaded, RateLimited) else 0)
     info = error_details_pb2.ErrorInfo()
     assert detail.Unpack(info)
     assert (info.reason, info.domain, dict(info.metadata)) == (
@@ -136,9 +141,26 @@ def test_round_trip_keeps_code_message_and_field(
     assert back.message == "Exactly this message"
     assert back.field == field
     assert back == original
-    # The class comes back too, except AlreadyExists, whose code is just CONFLICT.
-    expected_cls = Conflict if cls is AlreadyExists else cls
+    # The class comes back too, except AlreadyExists, whose code is just CONFLICT, and
+    # Overloaded, an UNAVAILABLE (with its Retry-After, below).
+    expected_cls = {AlreadyExists: Conflict, Overloaded: Unavailable}.get(cls, cls)
     assert type(back) is expected_cls
+    assert back.retry_after_seconds == original.retry_after_seconds
+
+
+@pytest.mark.parametrize("cls", [RateLimited, Overloaded])
+def test_when_to_try_again_survives_the_hop(cls: type[AppError]) -> None:
+    original = cls("Slow down", retry_after_seconds=42)  # type: ignore[call-arg]
+
+    back = from_rpc_error(FakeRpcError.of(to_grpc_status(original)))
+
+    assert back.retry_after_seconds == 42
+    assert back.message == "Slow down"
+
+
+def test_errors_that_do_not_say_when_to_try_again_carry_no_retry_info() -> None:
+    back = from_rpc_error(FakeRpcError.of(to_grpc_status(Unavailable("Down"))))
+    assert back.retry_after_seconds is None
 
 
 def test_payment_declined_is_not_confused_with_conflict() -> None:
@@ -215,7 +237,7 @@ def test_error_info_of_another_domain_is_ignored() -> None:
 
 
 def test_unknown_reason_of_our_domain_becomes_internal() -> None:
-    status = status_with_info(grpc.StatusCode.FAILED_PRECONDITION, "slow down", "RATE_LIMITED")
+    status = status_with_info(grpc.StatusCode.FAILED_PRECONDITION, "brew", "I_AM_A_TEAPOT")
     back = from_rpc_error(FakeRpcError.of(status))
     assert type(back) is Internal
 
