@@ -21,7 +21,6 @@ made once per schema: the rules are part of the validation cache's key.
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,8 +84,8 @@ class Measure:
     cost: int = 0
     # Per response name at the top of the set: how often it is selected, and the summed
     # `selections` of those fields (1 each, plus their own sub-selections').
-    repeats: Counter[str] = field(default_factory=Counter)
-    weights: Counter[str] = field(default_factory=Counter)
+    repeats: dict[str, int] = field(default_factory=dict)
+    weights: dict[str, int] = field(default_factory=dict)
 
     @property
     def selections(self) -> int:
@@ -96,8 +95,10 @@ class Measure:
         self.depth = max(self.depth, other.depth)
         self.aliases += other.aliases
         self.cost += other.cost
-        self.repeats.update(other.repeats)
-        self.weights.update(other.weights)
+        for name, count in other.repeats.items():
+            self.repeats[name] = self.repeats.get(name, 0) + count
+        for name, weight in other.weights.items():
+            self.weights[name] = self.weights.get(name, 0) + weight
 
 
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
@@ -156,8 +157,8 @@ class _Measurer:
         if node.selection_set is None:
             return Measure(
                 aliases=aliases,
-                repeats=Counter({response_name: 1}),
-                weights=Counter({response_name: 1}),
+                repeats={response_name: 1},
+                weights={response_name: 1},
             )
         items = page if is_list_type(get_nullable_type(field_type)) else 1
         inner = self.selections(
@@ -168,8 +169,8 @@ class _Measurer:
             depth,
             aliases + inner.aliases,
             items * (1 + inner.cost),
-            Counter({response_name: 1}),
-            Counter({response_name: 1 + inner.selections}),
+            {response_name: 1},
+            {response_name: 1 + inner.selections},
         )
 
     def page_of(self, node: FieldNode, definition: Any) -> int:
@@ -221,7 +222,7 @@ def _excesses(
             f"'{name}' costs {measure.cost}, more than the limit of {limits.max_cost} "
             "(each object counts 1, each list item under a paginated field its `first` times)"
         )
-    mutations = measure.repeats.total()
+    mutations = sum(measure.repeats.values())
     if node.operation is OperationType.MUTATION and mutations > limits.max_mutations:
         yield (
             f"'{name}' has {mutations} mutations; at most {limits.max_mutations} "
