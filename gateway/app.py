@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import orjson
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
+from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
 from gateway.probes import Probes
@@ -37,12 +39,16 @@ class GraphQLApp(GraphQL):
         accounts: Accounts,
         clients: ServiceClients,
         ticket_reads: TicketReads,
-        max_depth: int,
+        settings: GatewaySettings,
     ) -> None:
-        super().__init__(build_schema(max_depth), graphql_ide="graphiql")
+        super().__init__(
+            build_schema(settings.query_limits()),
+            graphql_ide="graphiql" if settings.graphql_ide else None,
+        )
         self.accounts = accounts
         self.clients = clients
         self.ticket_reads = ticket_reads
+        self.json_limits: JsonLimits = settings.json_limits()
 
     # orjson: a page of 100 tickets (15 KB) is encoded in 13 µs instead of 320 µs (its decode
     # errors are json.JSONDecodeErrors, so a malformed body is still a 400).
@@ -50,7 +56,17 @@ class GraphQLApp(GraphQL):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        # The POST body, or the `variables` of a GET. A body of `null` is a request without a
+        # query (Strawberry would fail on it with a 500); any other non-object is refused here.
+        try:
+            value = parse_json(data, self.json_limits, long_strings_at=("query",))
+        except JsonRefused as exc:
+            raise HTTPException(400, str(exc)) from None
+        if value is None:
+            return {}
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "A GraphQL request must be a JSON object")
+        return value
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         token = token_of(request)
@@ -78,7 +94,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     cache = ticket_cache(settings)
     ticket_reads = TicketReads(clients, cache)
     cache_events = CacheEvents(settings, cache)
-    graphql = GraphQLApp(accounts, clients, ticket_reads, settings.graphql_max_depth)
+    graphql = GraphQLApp(accounts, clients, ticket_reads, settings)
 
     probes = Probes(clients, redis)
 
@@ -99,15 +115,20 @@ def create_app(settings: GatewaySettings) -> Starlette:
         ),
         *probes.routes(),
         metrics_route(),
-        *rest_routes(accounts),
+        *rest_routes(accounts, settings.json_limits()),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
-    # The client's address first (from trusted proxies only), then AccessLog, outermost of the rest: every request gets its span and line.
+    # Outermost, the client's address (from trusted proxies only); then AccessLog: every request
+    # gets its span and line, a refused one too; then the body limit: an oversized body is
+    # refused before any route runs.
     access_log = Middleware(
         AccessLog,
         routes=[route.path for route in routes],
         probes=[route.path for route in probes.routes()],
     )
+    body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     return Starlette(
-        routes=routes, lifespan=lifespan, middleware=[trusted_proxies(settings), access_log]
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[trusted_proxies(settings), access_log, body_limit],
     )

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import CommonSettings, ConfigError, read_secret
+from gateway.limits import JsonLimits
+from gateway.query_limits import QueryLimits
 from gateway.workers import CGROUP_ROOT, available_cpus
 
 # Each is set by <NAME>_LIMIT and <NAME>_WINDOW_SECONDS.
@@ -22,6 +24,23 @@ class GatewaySettings(CommonSettings):
     gateway_port: int = 8000
     cookie_secure: bool = True
     graphql_max_depth: int = 10
+    # Hostile input (gateway/limits.py, gateway/query_limits.py). A request body over this is
+    # refused with 413 before it is read whole.
+    max_request_body_bytes: int = 1_048_576
+    # JSON bodies (REST /api/users/*, GraphQL bodies and variables): deepest nesting, longest
+    # string (a GraphQL `query` text is bounded by the body size and GRAPHQL_MAX_TOKENS instead).
+    json_max_depth: int = 32
+    json_max_string_chars: int = 10_000
+    # One GraphQL document: aliases, tokens, cost (objects, list items under a paginated field
+    # counted `first` times) and the root fields of a mutation.
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2_000
+    graphql_max_cost: int = 1_000
+    graphql_max_mutations: int = 10
+    # Schema introspection and the GraphiQL page on GET /graphql: on under `ticketing run` and in
+    # the dev overlay, off in production (the prod overlay).
+    graphql_introspection: bool = False
+    graphql_ide: bool = False
     # Seconds a gRPC call from the gateway may take before the client sees UNAVAILABLE.
     rpc_timeout_seconds: float = 10.0
     # createPayment waits for Stripe (STRIPE_TIMEOUT_SECONDS in payments, 20 by default): its
@@ -68,6 +87,19 @@ class GatewaySettings(CommonSettings):
         super().__post_init__()
         if self.graphql_max_depth < 2:
             raise ConfigError("GRAPHQL_MAX_DEPTH must be at least 2")
+        for name in (
+            "max_request_body_bytes",
+            "json_max_string_chars",
+            "graphql_max_aliases",
+            "graphql_max_tokens",
+            "graphql_max_cost",
+            "graphql_max_mutations",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.upper()} must be at least 1")
+        # orjson stops at 1,024 levels whatever this says.
+        if not 1 <= self.json_max_depth <= 1_000:
+            raise ConfigError("JSON_MAX_DEPTH must be between 1 and 1000")
         if self.ticket_cache_ttl_seconds < 1:
             raise ConfigError("TICKET_CACHE_TTL_SECONDS must be at least 1")
         if self.ticket_cache_timeout_seconds <= 0:
@@ -98,6 +130,21 @@ class GatewaySettings(CommonSettings):
 
     def workers(self, cgroup_root: Path = CGROUP_ROOT) -> int:
         return self.gateway_workers or available_cpus(cgroup_root)
+
+    def json_limits(self) -> JsonLimits:
+        return JsonLimits(
+            max_depth=self.json_max_depth, max_string_chars=self.json_max_string_chars
+        )
+
+    def query_limits(self) -> QueryLimits:
+        return QueryLimits(
+            max_depth=self.graphql_max_depth,
+            max_aliases=self.graphql_max_aliases,
+            max_tokens=self.graphql_max_tokens,
+            max_cost=self.graphql_max_cost,
+            max_mutations=self.graphql_max_mutations,
+            introspection=self.graphql_introspection,
+        )
 
     def webhook_secret(self) -> str | None:
         secret = read_secret(

@@ -5,7 +5,6 @@ Errors: `{"errors": [{"message": ..., "field": ...}]}`, `field` only for invalid
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from common.errors import AppError, ErrorCode
 from gateway.accounts import Accounts
 from gateway.errors import field_name
 from gateway.rate_limits import client_address
+from gateway.limits import JsonLimits, JsonRefused, parse_json
 from gateway.session import claims_of, token_of
 
 _STATUS = {
@@ -47,11 +47,11 @@ def app_error_response(exc: AppError) -> JSONResponse:
     return response
 
 
-async def _credentials(request: Request) -> tuple[str, str]:
+async def _credentials(request: Request, limits: JsonLimits) -> tuple[str, str]:
     try:
-        body = json.loads(await request.body() or b"null")
-    except ValueError:
-        raise _BadBody("Request body must be JSON") from None
+        body = parse_json(await request.body() or b"null", limits)
+    except JsonRefused as exc:
+        raise _BadBody(str(exc)) from None
     if not isinstance(body, dict):
         raise _BadBody("Request body must be a JSON object with email and password")
     values = []
@@ -75,11 +75,11 @@ def _user_json(signed: Any) -> dict[str, str]:
     return {"id": signed.user.id, "email": signed.user.email}
 
 
-def rest_routes(accounts: Accounts) -> list[Route]:
+def rest_routes(accounts: Accounts, limits: JsonLimits) -> list[Route]:
     async def signup(request: Request) -> Response:
         response = JSONResponse({}, status_code=201)
         try:
-            email, password = await _credentials(request)
+            email, password = await _credentials(request, limits)
             signed = await accounts.sign_up(
                 email, password, response, client_address=client_address(request)
             )
@@ -92,7 +92,7 @@ def rest_routes(accounts: Accounts) -> list[Route]:
     async def signin(request: Request) -> Response:
         response = JSONResponse({}, status_code=200)
         try:
-            email, password = await _credentials(request)
+            email, password = await _credentials(request, limits)
             signed = await accounts.sign_in(
                 email, password, response, client_address=client_address(request)
             )

@@ -7,12 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -20,6 +15,7 @@ from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
 from gateway.rate_limits.graphql import RetryAfterHeader
+from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS
@@ -79,20 +75,19 @@ class TicketingSchema(strawberry.Schema):
         return None
 
 
-def build_schema(max_depth: int = 10, **kwargs: Any) -> strawberry.Schema:
-    # The depth rule is made once: QueryDepthLimiter makes a new rule class per instance, and the
-    # rules are part of the validation cache's key, so a limiter per request would never hit.
-    depth_rules = QueryDepthLimiter(max_depth=max_depth).validation_rules
+def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry.Schema:
     return TicketingSchema(
         query=Query,
         mutation=Mutation,
         # Factories, not instances: every request gets extensions of its own (the caches they
-        # use are shared). The depth rule joins the rules before validation, from the cache or not.
+        # use are shared). The limits come first: the token limit is a parse option, and their
+        # validation rules (made once here, so the validation cache's key is stable) join the
+        # rules before validation, from the cache or not.
         extensions=[
             # First: it times the whole operation and, exiting last, sees the codes ErrorCodes set.
             OperationMetrics,
             OperationNames,  # reads the error codes ErrorCodes gives
-            lambda: AddValidationRules(depth_rules),
+            *limit_extensions(limits or QueryLimits()),
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             ErrorCodes,

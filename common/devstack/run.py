@@ -156,6 +156,9 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("BIND_HOST", "127.0.0.1")
     env.setdefault("COOKIE_SECURE", "false")  # plain http on localhost
+    # GraphiQL on http://localhost:8000/graphql, with the schema in its docs pane.
+    env.setdefault("GRAPHQL_INTROSPECTION", "true")
+    env.setdefault("GRAPHQL_IDE", "true")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # One gateway process: the gateway and the five services take 440-530 MiB after load, and
     # a second gateway worker adds ~130 MiB (itself, its supervisor and multiprocessing's

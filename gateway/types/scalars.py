@@ -36,6 +36,11 @@ def _serialize_decimal(value: object) -> str:
     return f"{PyDecimal(str(value)):.2f}"
 
 
+# Money never needs more: beyond these "1e999999999" is a finite Decimal that the resolvers would
+# write out as a billion digits (`format(price, "f")`) before any service could refuse it.
+MAX_DECIMAL_EXPONENT = 20
+
+
 def _parse_decimal(value: object) -> PyDecimal:
     # Booleans are ints in Python; they are not amounts.
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -43,10 +48,19 @@ def _parse_decimal(value: object) -> PyDecimal:
     try:
         parsed = PyDecimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
+        raise ValueError(f"{_shown(value)} is not a decimal number") from None
     if not parsed.is_finite():
         raise ValueError(f"{value!r} is not a decimal number")
+    exponent = parsed.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if parsed.adjusted() > MAX_DECIMAL_EXPONENT or exponent < -MAX_DECIMAL_EXPONENT:
+        raise ValueError(f"{_shown(value)} is out of range")
     return parsed
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 Decimal = NewType("Decimal", PyDecimal)

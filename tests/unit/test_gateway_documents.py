@@ -14,6 +14,7 @@ from graphql.language.parser import Parser
 
 from common.protos import timestamp
 from gateway.context import Context
+from gateway.query_limits import QueryLimits
 from gateway.schema import CACHED_QUERY_MAX_CHARS, build_schema
 from gateway.ticket_cache import TicketReads
 from ticketing.tickets.v1 import tickets_pb2
@@ -115,7 +116,7 @@ async def test_a_syntax_error_is_reported_every_time(work):
 
 async def test_the_depth_limit_still_rejects_a_cached_query(work):
     deep = unique("{ orders(first: 1) { edges { node { ticket { title } } } } }")
-    results = await answers(build_schema(max_depth=3), deep)
+    results = await answers(build_schema(QueryLimits(max_depth=3)), deep)
     expected = [("'anonymous' exceeds maximum operation depth of 3", "BAD_USER_INPUT")]
     assert [codes(r) for r in results] == [expected] * 3
     assert work == {"parse": 1, "validate": 1}
@@ -123,7 +124,10 @@ async def test_the_depth_limit_still_rejects_a_cached_query(work):
 
 async def test_schemas_with_different_depth_limits_do_not_share_a_verdict(work):
     deep = unique("{ orders(first: 1) { edges { node { ticket { title } } } } }")
-    lenient, strict = build_schema(max_depth=10), build_schema(max_depth=3)
+    lenient, strict = (
+        build_schema(QueryLimits(max_depth=10)),
+        build_schema(QueryLimits(max_depth=3)),
+    )
     passed = await lenient.execute(deep, context_value=context())
     refused = await strict.execute(deep, context_value=context())
     # Valid for the lenient one: it reached the resolver, which wants a signed-in caller.

@@ -57,6 +57,23 @@ def test_decimal_rejects_what_is_not_a_finite_number(value: str) -> None:
         parse_decimal(value)
 
 
+@pytest.mark.parametrize(
+    "value", ["1e999999999", "-1E+21", "1e-999999999", "0E-30", "1" * 22, "0." + "0" * 20 + "1"]
+)
+def test_decimal_rejects_magnitudes_no_price_has(value: str) -> None:
+    # "1e999999999" was a finite Decimal on main: createTicket wrote it out as a billion digits.
+    with pytest.raises(ValueError, match="is out of range"):
+        parse_decimal(value)
+    assert parse_decimal("1e20") == PyDecimal("1e20")
+    assert parse_decimal("0." + "0" * 19 + "1") == PyDecimal("1e-20")
+
+
+def test_a_long_refused_value_is_not_echoed_whole() -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_decimal("x" * 100_000)
+    assert len(str(refused.value)) < 100
+
+
 @pytest.mark.parametrize("value", [True, False, None, [], {}, b"20"])
 def test_decimal_rejects_other_types(value: object) -> None:
     # Booleans are ints in Python, but not amounts.
