@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from common.jwt import RedisRevocations, TokenVerifier
+from common.jwt import TokenVerifier
 from common.redis_client import redis_client
+from common.revocations import RevocationCache
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
@@ -65,7 +66,7 @@ class GraphQLApp(GraphQL):
 def create_app(settings: GatewaySettings) -> Starlette:
     # Nothing connects here: channels and the Redis pool connect on first use.
     redis = redis_client(settings)
-    verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
+    verifier = TokenVerifier(settings.public_key(), RevocationCache(redis, settings.namespace))
     clients = ServiceClients(settings)
     accounts = Accounts(clients, verifier, Cookies(secure=settings.cookie_secure))
     cache = ticket_cache(settings)
