@@ -54,6 +54,11 @@ return 0
 LOADING_MARK_SECONDS = 300
 
 
+def loaded_key(namespace: str) -> str:
+    """Set once Redis holds every live revocation; gone when Redis lost its data."""
+    return f"{namespace}:revocations:loaded"
+
+
 @dataclass(frozen=True)
 class TokenRevoked:
     """One token signed out."""
@@ -81,7 +86,7 @@ class RevocationCache:
         self.clock = clock or SystemClock()
         self._jti_prefix = f"{namespace}:revoked-jti:"
         self._floor_prefix = f"{namespace}:sessions-floor:"
-        self.loaded_key = f"{namespace}:revocations:loaded"
+        self.loaded_key = loaded_key(namespace)
         self.loading_key = f"{namespace}:revocations:loading"
         self._raise_floor = redis.register_script(_RAISE_FLOOR)
         self._finish_load = redis.register_script(_FINISH_LOAD)

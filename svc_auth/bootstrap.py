@@ -44,5 +44,9 @@ def bootstrap(settings: AuthSettings, hasher: ScryptHasher | None = None) -> Ser
         server,
         infra,
         loops=[revocations.run],
-        on_start=[lambda: ensure_indexes(db), lambda: ensure_revocation_indexes(db)],
+        on_start=[
+            lambda: ensure_indexes(db),
+            lambda: ensure_revocation_indexes(db),
+            revocations.try_sync,
+        ],
     )

@@ -101,15 +101,20 @@ class RevocationSync:
             if purged:
                 log.info("expired revocations purged", extra={"revocations": purged})
 
+    async def try_sync(self) -> None:
+        """One pass; a failure (Redis or the database down) is logged, the next pass catches up.
+        Auth runs one before it serves, so that the cache is loaded by the time it is ready."""
+        try:
+            await self.sync_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "could not sync revocations to Redis, will retry",
+                extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_s": self.period},
+            )
+
     async def run(self) -> None:
         while True:
-            try:
-                await self.sync_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis or the database down: the next pass catches up
-                log.warning(
-                    "could not sync revocations to Redis, will retry",
-                    extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_s": self.period},
-                )
             await asyncio.sleep(self.period)
+            await self.try_sync()

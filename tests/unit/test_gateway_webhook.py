@@ -1,6 +1,7 @@
 """The Stripe webhook's refusals, which are all decided before payments is asked: payments here
 is an address nobody listens on, so a request that got as far as asking it would be answered 503
-(the sentinel). Settling through a real payments service: tests/integration/test_payments_service."""
+(the sentinel). Settling through a real payments service is in
+tests/integration/test_payments_service.py."""
 
 from __future__ import annotations
 
