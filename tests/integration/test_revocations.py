@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 
 import grpc
@@ -50,7 +50,10 @@ def claims(jti: str = "j1", sub: str = "u1", gen: int = 0) -> Claims:
 
 
 @pytest.fixture
-async def cache(redis_url: str, namespace: str) -> AsyncIterator[RevocationCache]:
+async def cache(
+    env: dict[str, str], redis_url: str, namespace: str
+) -> AsyncIterator[RevocationCache]:
+    """On the machine's Redis, in this test's namespace, marked loaded (by `env`)."""
     client = aioredis.Redis.from_url(redis_url)
     yield RevocationCache(client, namespace, FrozenClock(NOW))
     await client.aclose()
@@ -170,7 +173,7 @@ async def test_a_revocation_redis_could_not_take_is_written_by_the_sync_loop(
 
 
 @pytest.fixture
-def private_redis() -> AsyncIterator[PrivateRedis]:
+def private_redis() -> Iterator[PrivateRedis]:
     server = PrivateRedis()
     server.start()
     yield server
