@@ -1,7 +1,9 @@
 """Session tokens: EdDSA (Ed25519) JWTs signed by auth, verified everywhere with the public key.
 
 A token is refused when it is not EdDSA (including `alg: none`), not signed by our key, altered,
-expired, missing a claim, or revoked (its `jti` is held in Redis until the token would expire).
+expired, missing a claim, or revoked: signed out (its `jti`), or issued before its user's sessions
+were ended by a password change (its `gen` below the user's session generation). What is revoked
+is decided by auth and read from Redis (common.revocations).
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.clock import Clock, SystemClock
-from common.errors import Unauthenticated, Unavailable
-from common.redis_client import OUTAGES as REDIS_OUTAGES
+from common.errors import Unauthenticated
 
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("sub", "email", "iat", "exp", "jti")
@@ -32,6 +33,12 @@ class Claims:
     iat: int
     exp: int
     jti: str
+    # The user's session generation when the token was issued: ending a user's sessions (a
+    # password change) raises it, and every token below it is refused. A counter, not a time:
+    # a token issued in the same second as the change, or by a sign-in that checked the old
+    # password while the change committed, is told apart exactly. Tokens issued before the claim
+    # existed carry none and count as 0.
+    gen: int = 0
 
     @property
     def user_id(self) -> str:
@@ -55,33 +62,10 @@ def generate_key_pair() -> tuple[str, str]:
 
 
 class Revocations(Protocol):
-    async def revoke(self, jti: str, expires_at: int) -> None: ...
+    """Whether a validly signed, unexpired token was revoked since (common.revocations reads
+    Redis). Raises `Unavailable` when that cannot be known: never guesses either way."""
 
-    async def is_revoked(self, jti: str) -> bool: ...
-
-
-class RedisRevocations:
-    """Revoked token ids, each kept exactly as long as the token could still be presented."""
-
-    def __init__(self, redis, namespace: str, clock: Clock | None = None) -> None:
-        self.redis = redis
-        self.prefix = f"{namespace}:revoked-jti:"
-        self.clock = clock or SystemClock()
-
-    async def revoke(self, jti: str, expires_at: int) -> None:
-        ttl = max(1, expires_at - int(self.clock.now().timestamp()) + 1)
-        try:
-            await self.redis.set(self.prefix + jti, b"1", ex=ttl)
-        except REDIS_OUTAGES:
-            raise Unavailable("Cannot sign out right now, try again shortly") from None
-
-    async def is_revoked(self, jti: str) -> bool:
-        # Without Redis a revoked token cannot be told from a good one: refuse to decide
-        # (UNAVAILABLE) rather than let it through or sign the caller out.
-        try:
-            return bool(await self.redis.exists(self.prefix + jti))
-        except REDIS_OUTAGES:
-            raise Unavailable("Cannot check the session right now, try again shortly") from None
+    async def is_revoked(self, claims: Claims) -> bool: ...
 
 
 class TokenIssuer:
@@ -92,7 +76,7 @@ class TokenIssuer:
         self.ttl = timedelta(seconds=ttl_seconds)
         self.clock = clock or SystemClock()
 
-    def issue(self, user_id: str, email: str) -> tuple[str, Claims]:
+    def issue(self, user_id: str, email: str, generation: int = 0) -> tuple[str, Claims]:
         now = self.clock.now()
         claims = Claims(
             sub=user_id,
@@ -100,6 +84,7 @@ class TokenIssuer:
             iat=int(now.timestamp()),
             exp=int((now + self.ttl).timestamp()),
             jti=str(uuid.uuid4()),
+            gen=generation,
         )
         token = jwt.encode(vars(claims), self._key, algorithm=ALGORITHM)
         return token, claims
@@ -145,20 +130,26 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise Unauthenticated("Invalid token") from None
         try:
-            claims = Claims(**{name: payload[name] for name in REQUIRED_CLAIMS})
+            claims = Claims(
+                **{name: payload[name] for name in REQUIRED_CLAIMS}, gen=payload.get("gen", 0)
+            )
         except TypeError:
             raise Unauthenticated("Invalid token") from None
         if not all(isinstance(getattr(claims, n), str) for n in ("sub", "email", "jti")):
             raise Unauthenticated("Invalid token")
-        if not isinstance(claims.exp, int):
+        if not all(_is_int(value) for value in (claims.exp, claims.gen)) or claims.gen < 0:
             raise Unauthenticated("Invalid token")
         return claims
 
     async def verify(self, token: str) -> Claims:
         claims = self.decode(token)
-        if await self.revocations.is_revoked(claims.jti):
+        if await self.revocations.is_revoked(claims):
             raise Unauthenticated("Token revoked")
         return claims
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -21,12 +21,13 @@ from common.bus import EventConsumer, Handler, RabbitPublisher, consumer_for
 from common.clock import Clock, SystemClock
 from common.config import CommonSettings
 from common.grpc_server import GrpcServer
-from common.jwt import RedisRevocations, TokenVerifier
+from common.jwt import TokenVerifier
 from common.metrics.outbox import OUTBOX_BACKLOG
 from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexes, mongo_client
 from common.outbox import OutboxRelay
 from common.redis_client import redis_client
 from common.retention import EventRetention
+from common.revocations import RevocationCache
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Infrastructure:
     settings: CommonSettings
     redis: aioredis.Redis
     verifier: TokenVerifier
+    revocations: RevocationCache
     publisher: RabbitPublisher
     clock: Clock
     # A service that keeps no documents (expiration) has no database, outbox or relay.
@@ -59,15 +61,14 @@ class Infrastructure:
     ) -> Infrastructure:
         clock = clock or SystemClock()
         redis = redis_client(settings)
-        verifier = TokenVerifier(
-            settings.public_key(), RedisRevocations(redis, settings.namespace, clock), clock
-        )
+        revocations = RevocationCache(redis, settings.namespace, clock)
+        verifier = TokenVerifier(settings.public_key(), revocations, clock)
         publisher = RabbitPublisher(
             settings.amqp_url,
             settings.namespace,
             heartbeat_seconds=settings.amqp_heartbeat_seconds,
         )
-        infra = cls(name, settings, redis, verifier, publisher, clock)
+        infra = cls(name, settings, redis, verifier, revocations, publisher, clock)
         if with_database:
             infra.mongo = mongo_client(settings.require_mongo_url())
             infra.db = infra.mongo[database_name(settings.namespace, name)]

@@ -37,7 +37,9 @@ class Accounts:
         self.limits = limits
 
     def _signed_in(
-        self, reply: auth_pb2.SignUpResponse | auth_pb2.SignInResponse, response: Response
+        self,
+        reply: auth_pb2.SignUpResponse | auth_pb2.SignInResponse | auth_pb2.ChangePasswordResponse,
+        response: Response,
     ) -> SignedIn:
         claims = self.verifier.decode(reply.token)
         note_user(claims.sub)
@@ -68,9 +70,12 @@ class Accounts:
         await self.clients.call(self.clients.auth.SignOut, auth_pb2.SignOutRequest(), token)
         return True
 
-    async def change_password(self, token: str | None, current: str, new: str) -> auth_pb2.User:
+    async def change_password(
+        self, token: str | None, current: str, new: str, response: Response
+    ) -> SignedIn:
+        """Every session of the user ends, this one too: the cookie is set to the new one."""
         if await claims_of(self.verifier, token) is None:
             raise Unauthenticated("Sign in first")
         request = auth_pb2.ChangePasswordRequest(current_password=current, new_password=new)
         reply = await self.clients.call(self.clients.auth.ChangePassword, request, token)
-        return reply.user
+        return self._signed_in(reply, response)

@@ -14,8 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from common.jwt import RedisRevocations, TokenVerifier
+from common.jwt import TokenVerifier
 from common.redis_client import redis_client
+from common.revocations import RevocationCache
 from gateway.access import AccessLog
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
@@ -85,7 +86,7 @@ class GraphQLApp(GraphQL):
 def create_app(settings: GatewaySettings) -> Starlette:
     # Nothing connects here: channels and the Redis pool connect on first use.
     redis = redis_client(settings)
-    verifier = TokenVerifier(settings.public_key(), RedisRevocations(redis, settings.namespace))
+    verifier = TokenVerifier(settings.public_key(), RevocationCache(redis, settings.namespace))
     clients = ServiceClients(settings)
     limits = limiter(settings)
     accounts = Accounts(

@@ -14,8 +14,8 @@ from starlette.routing import Route
 from common.errors import AppError, ErrorCode
 from gateway.accounts import Accounts
 from gateway.errors import field_name
-from gateway.rate_limits import client_address
 from gateway.limits import JsonLimits, JsonRefused, parse_json
+from gateway.rate_limits import client_address
 from gateway.session import claims_of, token_of
 
 _STATUS = {

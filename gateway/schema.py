@@ -14,8 +14,8 @@ from strawberry.types import ExecutionContext
 from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
-from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.query_limits import QueryLimits, limit_extensions
+from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.types.scalars import SCALARS

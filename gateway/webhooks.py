@@ -1,14 +1,20 @@
 """POST /webhooks/stripe: Stripe's word that a PaymentIntent moved on.
 
 The body is trusted for nothing but which PaymentIntent to look at, and only once its
-`Stripe-Signature` checks out against STRIPE_WEBHOOK_SECRET; the payments service then reads the
-intent from Stripe itself (SettlePayment). The status code tells Stripe whether to deliver the
-event again: 2xx for done or not ours, 503 while payments or Stripe cannot settle it yet.
+`Stripe-Signature` checks out against STRIPE_WEBHOOK_SECRET and was made within Stripe's
+tolerance (300 s) of now, before or after; the payments service then reads the intent from Stripe
+itself (SettlePayment). The status code tells Stripe whether to deliver the event again: 2xx for
+done or not ours, 503 while payments or Stripe cannot settle it yet, 400 for a body that is not a
+Stripe event (not JSON, not an object, no well-formed PaymentIntent id).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
+import time
 from typing import Any
 
 import stripe
@@ -35,15 +41,61 @@ SETTLING = frozenset(
 )
 # Answers that another delivery would not change: acknowledge, so Stripe stops retrying.
 _SETTLED_ENOUGH = frozenset({ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.BAD_USER_INPUT})
+# How far a signature's timestamp may be from now, either way: Stripe's default. The SDK checks
+# only the past (a replayed old delivery); a timestamp in the future is refused here too.
+TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
+# A PaymentIntent id as Stripe makes them (object ids are at most 255 characters).
+INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
 
 
-def _intent_id(event: Any) -> tuple[str, str | None]:
-    body = event.to_dict() if hasattr(event, "to_dict") else {}
-    kind = body.get("type") or ""
-    data = body.get("data") or {}
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _signed_event(payload: bytes, header: str | None, secret: str) -> dict[str, Any]:
+    """The event, once its signature checks out and was made within the tolerance."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError:
+        raise _Refused("Invalid Stripe signature") from None
+    except ValueError:  # not UTF-8
+        raise _Refused("Invalid payload") from None
+    assert header is not None  # verify_header refuses a missing one
+    if _signed_at(header) > time.time() + TOLERANCE_SECONDS:
+        raise _Refused("Invalid Stripe signature")
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError):  # signed, but not JSON (or nested beyond reason)
+        raise _Refused("Invalid payload") from None
+    if not isinstance(event, dict):
+        raise _Refused("Invalid payload: not a Stripe event")
+    return event
+
+
+def _signed_at(header: str) -> int:
+    """The `t=` of a header verify_header accepted, read as it reads it."""
+    for item in header.split(","):
+        name, _, rest = item.partition("=")
+        if name == "t":
+            return int(rest.split("=", 1)[0])
+    raise AssertionError("verify_header accepted a header without a timestamp")
+
+
+def _intent_id(event: dict[str, Any]) -> str | None:
+    data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     intent_id = obj.get("id") if isinstance(obj, dict) else None
-    return kind, intent_id if isinstance(intent_id, str) and intent_id else None
+    return intent_id if isinstance(intent_id, str) else None
+
+
+def loggable(value: str) -> str:
+    """Something untrusted, short enough and recognisable in a log line."""
+    if len(value) <= 64 and value.isprintable():
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
+    return f"{value[:16]!r}…({len(value)} chars, sha256 {digest})"
 
 
 def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
@@ -52,18 +104,21 @@ def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
             return error_response("Stripe webhooks are not configured", 503)
         payload = await request.body()
         try:
-            event = stripe.Webhook.construct_event(
-                payload, request.headers.get("stripe-signature"), secret
-            )
-        except stripe.SignatureVerificationError:
-            return error_response("Invalid Stripe signature", 400)
-        except ValueError:  # signed, but not JSON
-            return error_response("Invalid payload", 400)
-        kind, intent_id = _intent_id(event)
-        if kind not in SETTLING:
+            event = _signed_event(payload, request.headers.get("stripe-signature"), secret)
+        except _Refused as refused:
+            return error_response(refused.message, 400)
+        kind = event.get("type")
+        if not isinstance(kind, str) or kind not in SETTLING:
             return JSONResponse({"received": True, "ignored": True})
+        intent_id = _intent_id(event)
         if intent_id is None:
             return error_response("Invalid payload: no PaymentIntent id", 400)
+        if not INTENT_ID.fullmatch(intent_id):
+            log.warning(
+                "stripe webhook: malformed PaymentIntent id",
+                extra={"stripe_id": loggable(intent_id)},
+            )
+            return error_response("Invalid payload: malformed PaymentIntent id", 400)
         try:
             await clients.call(
                 clients.payments.SettlePayment,

@@ -9,9 +9,12 @@ from common.service import Infrastructure, ServiceProcess
 from svc_auth.adapters.hashing_pool import HashingPool
 from svc_auth.adapters.passwords import Argon2Passwords
 from svc_auth.adapters.repository import ensure_indexes
+from svc_auth.adapters.revocation_store import MongoRevocationStore
+from svc_auth.adapters.revocation_store import ensure_indexes as ensure_revocation_indexes
 from svc_auth.config import AuthSettings
 from svc_auth.entrypoints.grpc_api import AuthServicer
 from svc_auth.service_layer.handlers import AuthHandlers, PasswordHasher
+from svc_auth.service_layer.revocation_sync import RevocationSync
 from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
 
@@ -28,11 +31,14 @@ def hashing_pool(settings: AuthSettings) -> HashingPool:
 
 def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
+    assert infra.db is not None
+    # Revocations: recorded in auth's database, copied to the Redis every verifier reads.
+    revocations = RevocationSync(infra.revocations, MongoRevocationStore(infra.db, infra.clock))
     handlers = AuthHandlers(
         uow=infra.unit_of_work(MongoAuthUnitOfWork),
         hasher=hasher or Argon2Passwords(hashing_pool(settings)),
         issuer=TokenIssuer(settings.private_key(), settings.jwt_ttl_seconds, infra.clock),
-        revocations=infra.verifier.revocations,
+        revocations=revocations,
         clock=infra.clock,
     )
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
@@ -41,4 +47,15 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
         AuthServicer(handlers),
         auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
     )
-    return ServiceProcess(NAME, server, infra, on_start=[lambda: ensure_indexes(infra.db)])
+    db = infra.db
+    return ServiceProcess(
+        NAME,
+        server,
+        infra,
+        loops=[revocations.run],
+        on_start=[
+            lambda: ensure_indexes(db),
+            lambda: ensure_revocation_indexes(db),
+            revocations.try_sync,
+        ],
+    )

@@ -55,7 +55,10 @@ def namespace(amqp_url: str, redis_url: str, mongo_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys) -> dict[str, str]:
-    """Settings for processes of this test, as environment variables."""
+    """Settings for processes of this test, as environment variables. The namespace's revocation
+    cache in Redis is marked loaded, as auth marks it on start, so that services tested without
+    auth accept tokens (a Redis of a test's own needs servers.mark_revocations_loaded, or auth)."""
+    servers.mark_revocations_loaded(redis_url, namespace)
     private, public = jwt_keys
     return {
         "TICKETING_NAMESPACE": namespace,

@@ -41,9 +41,18 @@ class UserMutation:
             raise Unauthenticated("Sign in first")
         return True
 
-    @strawberry.mutation(description="Replaces the caller's password.")
-    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+    @strawberry.mutation(
+        description=(
+            "Replaces the caller's password and signs out every session of the account, this "
+            "one included: go on with the token returned (the `session` cookie is set to it)."
+        )
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> AuthPayload:
         ctx = info.context
         await ctx.require_user()
-        await ctx.accounts.change_password(ctx.token, current_password, new_password)
-        return True
+        signed = await ctx.accounts.change_password(
+            ctx.token, current_password, new_password, ctx.response
+        )
+        return AuthPayload(token=signed.token, user=User.from_proto(signed.user))

@@ -43,6 +43,7 @@ class MongoUserRepository(MongoRepository[User]):
             "password_hash": user.password_hash,
             "created_at": user.created_at,
             "version": user.version,
+            "session_generation": user.session_generation,
         }
 
     def from_doc(self, doc: dict[str, Any]) -> User:
@@ -52,6 +53,8 @@ class MongoUserRepository(MongoRepository[User]):
             password_hash=doc["password_hash"],
             created_at=doc["created_at"],
             version=doc["version"],
+            # Users stored before sessions had generations are at 0, as their tokens are.
+            session_generation=doc.get("session_generation", 0),
         )
 
     async def get_by_email(self, email: str) -> User | None:

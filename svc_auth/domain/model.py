@@ -41,6 +41,9 @@ class User:
     password_hash: str
     created_at: datetime
     version: int = 0
+    # Tokens carry it (their `gen` claim); ending the user's sessions raises it, and every token
+    # issued below it is refused from then on.
+    session_generation: int = 0
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -50,7 +53,9 @@ class User:
         return user
 
     def change_password(self, new_hash: str) -> None:
+        """Replaces the password and ends every session opened with the old one."""
         self.password_hash = new_hash
+        self.session_generation += 1
         self.version += 1
         self.events.append(
             users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)

@@ -38,7 +38,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self, request: auth_pb2.ChangePasswordRequest, context: grpc.aio.ServicerContext
     ):
         claims = current_user()
-        user = await self.handlers.change_password(
+        session = await self.handlers.change_password(
             ChangePassword(claims.user_id, request.current_password, request.new_password)
         )
-        return auth_pb2.ChangePasswordResponse(user=user_to_proto(user))
+        return auth_pb2.ChangePasswordResponse(
+            user=user_to_proto(session.user), token=session.token
+        )

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from common.clock import Clock
 from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
-from common.jwt import Claims, Revocations, TokenIssuer
+from common.jwt import Claims, TokenIssuer
 from common.mongo import retry_transient
 from common.outages import is_outage
+from common.revocations import Revocation, SessionsEnded, TokenRevoked
 from svc_auth.domain.model import User, check_password, normalise_email
 from svc_auth.service_layer.unit_of_work import AuthUnitOfWork
 
 INVALID_CREDENTIALS = "Invalid credentials"
+# Ended sessions are remembered this much longer than a token lives: covers clock differences
+# between auth replicas and the instant between a sign-in's last look at the user and its token.
+SESSIONS_ENDED_MARGIN = timedelta(seconds=60)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,13 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, encoded: str) -> bool:
         """The hash is of an older scheme or weaker parameters than new hashes get."""
+        ...
+
+
+class RevocationPublisher(Protocol):
+    async def publish(self, revocations: Sequence[Revocation]) -> bool:
+        """Writes committed revocations where the verifiers read them; False if that must wait
+        (they are written later)."""
         ...
 
 
@@ -63,7 +75,7 @@ class AuthHandlers:
         uow: Callable[[], AuthUnitOfWork],
         hasher: PasswordHasher,
         issuer: TokenIssuer,
-        revocations: Revocations,
+        revocations: RevocationPublisher,
         clock: Clock,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
@@ -76,7 +88,7 @@ class AuthHandlers:
         self._decoy_hash: str | None = None
 
     def _session(self, user: User) -> Session:
-        token, claims = self.issuer.issue(user.id, user.email)
+        token, claims = self.issuer.issue(user.id, user.email, user.session_generation)
         return Session(user, token, claims)
 
     async def sign_up(self, cmd: SignUp) -> Session:
@@ -111,6 +123,13 @@ class AuthHandlers:
             raise Unauthenticated(INVALID_CREDENTIALS)
         if not await self.hasher.verify(cmd.password or "", user.password_hash):
             raise Unauthenticated(INVALID_CREDENTIALS)
+        # The password may have been changed while it was being checked: a token issued now
+        # with the old generation would be refused anyway, but not once that change is
+        # forgotten (SESSIONS_ENDED_MARGIN after the last token it refuses): look again.
+        async with self.uow() as uow:
+            current = await uow.users.get(user.id)
+        if current is None or current.session_generation != user.session_generation:
+            raise Unauthenticated(INVALID_CREDENTIALS)
         if self.hasher.needs_rehash(user.password_hash):
             await self._upgrade_hash(user, cmd.password)
         return self._session(user)
@@ -132,7 +151,19 @@ class AuthHandlers:
             log.warning("password hash not upgraded", extra={"user": user.id, "error": repr(exc)})
 
     async def sign_out(self, claims: Claims) -> None:
-        await self.revocations.revoke(claims.jti, claims.exp)
+        """Durable first (auth's database), then where the verifiers look (Redis)."""
+        revoked = TokenRevoked(claims.jti, claims.user_id, claims.exp)
+        await self._record(revoked)
+        if not await self.revocations.publish([revoked]):
+            # Recorded: it reaches Redis once Redis answers. Saying so lets the client retry
+            # rather than believe the token is refused already.
+            raise Unavailable("Cannot sign out right now, try again shortly")
+
+    @retry_transient()
+    async def _record(self, revocation: Revocation) -> None:
+        async with self.uow() as uow:
+            await uow.revocations.record(revocation)
+            await uow.commit()
 
     @retry_transient()  # a read: safe to run again on a fresh connection
     async def get_user(self, caller: str, user_id: str) -> User:
@@ -145,7 +176,9 @@ class AuthHandlers:
             raise NotFound("User not found", field="id")
         return user
 
-    async def change_password(self, cmd: ChangePassword) -> User:
+    async def change_password(self, cmd: ChangePassword) -> Session:
+        """Replaces the password and ends every session of the user, the caller's included; the
+        caller carries on with the new session returned."""
         new_password = check_password(cmd.new_password, field="newPassword")
         async with self.uow() as uow:
             user = await uow.users.get(cmd.user_id)
@@ -154,10 +187,17 @@ class AuthHandlers:
         if not await self.hasher.verify(cmd.current_password or "", user.password_hash):
             raise InvalidInput("Current password is incorrect", field="currentPassword")
         new_hash = await self.hasher.hash(new_password)
-        return await self._store_password(cmd.user_id, user.version, new_hash)
+        user, ended = await self._store_password(cmd.user_id, user.version, new_hash)
+        # The password is changed whatever Redis says: if it cannot take the revocation now,
+        # the sync loop writes it as soon as it can (the caller could not retry: the current
+        # password is no longer the one they know).
+        await self.revocations.publish([ended])
+        return self._session(user)
 
     @retry_transient()
-    async def _store_password(self, user_id: str, seen_version: int, new_hash: str) -> User:
+    async def _store_password(
+        self, user_id: str, seen_version: int, new_hash: str
+    ) -> tuple[User, SessionsEnded]:
         async with self.uow() as uow:
             user = await uow.users.get(user_id)
             if user is None:
@@ -165,6 +205,9 @@ class AuthHandlers:
             if user.version != seen_version:  # changed since the current password was checked
                 raise Conflict("The password was changed meanwhile; sign in again")
             user.change_password(new_hash)
+            last_expiry = self.clock.now() + self.issuer.ttl + SESSIONS_ENDED_MARGIN
+            ended = SessionsEnded(user.id, user.session_generation, int(last_expiry.timestamp()))
             await uow.users.save(user)
+            await uow.revocations.record(ended)
             await uow.commit()
-            return user
+            return user, ended

@@ -1,4 +1,4 @@
-"""The auth service's unit of work: the users repository inside one Mongo transaction."""
+"""The auth service's unit of work: users and revocations inside one Mongo transaction."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import Protocol
 
 from common.mongo import UnitOfWork
 from svc_auth.adapters.repository import MongoUserRepository, UserRepository
+from svc_auth.adapters.revocation_store import MongoRevocationRepository, RevocationRepository
 
 
 class AuthUnitOfWork(Protocol):
     users: UserRepository
+    revocations: RevocationRepository
 
     async def __aenter__(self) -> AuthUnitOfWork: ...
 
@@ -20,8 +22,10 @@ class AuthUnitOfWork(Protocol):
 
 class MongoAuthUnitOfWork(UnitOfWork):
     users: MongoUserRepository
+    revocations: MongoRevocationRepository
 
     async def __aenter__(self) -> MongoAuthUnitOfWork:
         await super().__aenter__()
         self.users = MongoUserRepository(self.db, self)
+        self.revocations = MongoRevocationRepository(self.db, self.session)
         return self

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from google.protobuf.message import Message
 
-from common.errors import Conflict, Forbidden, NotYet
+from common.errors import Conflict, Forbidden, NotFound, NotYet
 from common.money import format_money
 from common.protos import timestamp
 from ticketing.events.v1 import orders_pb2 as events
@@ -122,8 +122,8 @@ class Order:
         return order
 
     def cancel(self, by: str) -> None:
-        if by != self.user_id:
-            raise Forbidden("Only the buyer can cancel an order")
+        if by != self.user_id:  # another's order is not even shown
+            raise NotFound("Order not found", field="id")
         if self.status not in OPEN:
             raise Conflict(f"A {self.status.value.lower()} order cannot be cancelled")
         self._cancel(CancelReason.CANCELLED_BY_USER)

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from google.protobuf.message import Message
 
-from common.errors import Conflict, Forbidden
+from common.errors import Conflict, NotFound
 from common.money import from_cents, to_cents
 from ticketing.events.v1 import payments_pb2 as events
 
@@ -45,7 +45,9 @@ class Order:
 
     def check_payable_by(self, user_id: str) -> None:
         if user_id != self.user_id:
-            raise Forbidden("Only the buyer can pay for an order")
+            # Another user's order is as good as absent: saying "forbidden" would tell that it
+            # exists (the orders service answers the same for it).
+            raise NotFound("Order not found", field="orderId")
         if self.status is OrderStatus.CANCELLED:
             raise Conflict("Cannot pay for a cancelled order")
         if self.status is OrderStatus.COMPLETE:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_BATCH = 500
+# A PaymentIntent id as Stripe makes them (object ids are at most 255 characters); anything else
+# is not looked up at Stripe (the gateway's webhook refuses it first, with the same rule).
+INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
 REFUNDED_LATE = "The order was cancelled before the payment completed; the charge was refunded"
 REFUND_DUE = "The order was cancelled before the payment completed; the charge will be refunded"
 ALREADY_PAID = "Order already paid"
@@ -309,6 +313,8 @@ class PaymentHandlers:
     async def settle_payment(self, stripe_id: str) -> Payment:
         if not stripe_id:
             raise InvalidInput("stripeId is required", field="stripeId")
+        if not INTENT_ID.fullmatch(stripe_id):
+            raise InvalidInput("stripeId is not a PaymentIntent id", field="stripeId")
         try:
             intent = await self.stripe.retrieve(stripe_id)
         except StripeUnavailable as exc:

@@ -155,6 +155,13 @@ def test_another_users_order_is_not_found_and_their_ticket_is_readable(api):
     assert api.codes(
         "mutation($id: ID!) { createOrder(ticketId: $id) { id } }", seller, id=ticket["id"]
     )[0][0] in ("FORBIDDEN", "CONFLICT")
+    # Nor can it be paid for by another: FORBIDDEN would tell that it exists. (Paid by its buyer
+    # first, so that payments surely holds its copy of the order.)
+    assert api.pay(buyer, order["id"])["data"]["createPayment"]["status"] == "succeeded"
+    paying = (
+        'mutation($id: ID!) { createPayment(orderId: $id, paymentMethod: "pm_card_visa") { id } }'
+    )
+    assert api.codes(paying, stranger, id=order["id"]) == [("NOT_FOUND", "orderId")]
 
 
 def test_validation_and_authentication_errors(api):

@@ -25,7 +25,8 @@ SIGNUP = "mutation($e: String!, $p: String!) { signup(email: $e, password: $p) "
 SIGNIN = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) " + PAYLOAD + " }"
 CURRENT = "{ currentUser { id email } }"
 CHANGE = (
-    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+    "mutation($c: String!, $n: String!) "
+    "{ changePassword(currentPassword: $c, newPassword: $n) " + PAYLOAD + " }"
 )
 SIGNOUT = "mutation { signout }"
 
@@ -147,19 +148,26 @@ def test_graphql_account_lifecycle(client):
     assert signed["user"] == up["user"]
     client.cookies.clear()
 
-    assert graphql(client, CHANGE, signed["token"], c="s3cret-pass", n="n3w-password")["data"] == {
-        "changePassword": True
-    }
+    changed = graphql(client, CHANGE, signed["token"], c="s3cret-pass", n="n3w-password")
+    assert changed["data"]["changePassword"]["user"] == up["user"]
+    renewed = changed["data"]["changePassword"]["token"]
+    assert client.cookies["session"] == renewed  # the browser carries on signed in
+    client.cookies.clear()
+    # Every session from before the change is over, the one that made it included.
+    for ended in (token, signed["token"]):
+        assert graphql(client, CURRENT, ended)["data"]["currentUser"] is None
+        assert error_codes(graphql(client, SIGNOUT, ended)) == [("UNAUTHENTICATED", None)]
+    assert graphql(client, CURRENT, renewed)["data"]["currentUser"] == up["user"]
     old = graphql(client, SIGNIN, e=email, p="s3cret-pass")
     assert error_codes(old) == [("UNAUTHENTICATED", None)]
     assert old["errors"][0]["message"] == "Invalid credentials"
-    assert graphql(client, SIGNIN, e=email, p="n3w-password")["data"]["signin"]["token"]
+    later = graphql(client, SIGNIN, e=email, p="n3w-password")["data"]["signin"]["token"]
     client.cookies.clear()
 
-    assert graphql(client, SIGNOUT, signed["token"])["data"] == {"signout": True}
-    assert graphql(client, CURRENT, signed["token"])["data"]["currentUser"] is None
-    assert error_codes(graphql(client, SIGNOUT, signed["token"])) == [("UNAUTHENTICATED", None)]
-    assert graphql(client, CURRENT, token)["data"]["currentUser"] == up["user"]  # other session
+    assert graphql(client, SIGNOUT, renewed)["data"] == {"signout": True}
+    assert graphql(client, CURRENT, renewed)["data"]["currentUser"] is None
+    assert error_codes(graphql(client, SIGNOUT, renewed)) == [("UNAUTHENTICATED", None)]
+    assert graphql(client, CURRENT, later)["data"]["currentUser"] == up["user"]  # other session
 
 
 def test_graphql_signup_sets_the_cookie_that_later_requests_use(client):

@@ -62,20 +62,30 @@ async def test_sign_up_sign_in_get_user_change_password_sign_out(auth):
         auth_pb2.ChangePasswordRequest(current_password="s3cret-pass", new_password="n3w-password"),
         metadata=bearer(signed.token),
     )
-    assert changed.user.version == 1
+    assert changed.user.version == 1 and changed.token
     code, error = await call_error(
         stub.SignIn(auth_pb2.SignInRequest(email="ann@example.com", password="s3cret-pass"))
     )
     assert code == grpc.StatusCode.UNAUTHENTICATED and error.message == "Invalid credentials"
-    await stub.SignIn(auth_pb2.SignInRequest(email="ann@example.com", password="n3w-password"))
+    again = await stub.SignIn(
+        auth_pb2.SignInRequest(email="ann@example.com", password="n3w-password")
+    )
+    # Every session from before the change is over, the caller's included; the caller goes on
+    # with the token the change returned.
+    for ended in (up.token, signed.token):
+        code, error = await call_error(
+            stub.GetUser(auth_pb2.GetUserRequest(id=up.user.id), metadata=bearer(ended))
+        )
+        assert code == grpc.StatusCode.UNAUTHENTICATED and error.message == "Token revoked"
+    await stub.GetUser(auth_pb2.GetUserRequest(id=up.user.id), metadata=bearer(changed.token))
 
-    await stub.SignOut(auth_pb2.SignOutRequest(), metadata=bearer(signed.token))
+    await stub.SignOut(auth_pb2.SignOutRequest(), metadata=bearer(changed.token))
     code, error = await call_error(
-        stub.GetUser(auth_pb2.GetUserRequest(id=up.user.id), metadata=bearer(signed.token))
+        stub.GetUser(auth_pb2.GetUserRequest(id=up.user.id), metadata=bearer(changed.token))
     )
     assert code == grpc.StatusCode.UNAUTHENTICATED and error.message == "Token revoked"
     # The other session is untouched.
-    await stub.GetUser(auth_pb2.GetUserRequest(id=up.user.id), metadata=bearer(up.token))
+    await stub.GetUser(auth_pb2.GetUserRequest(id=up.user.id), metadata=bearer(again.token))
 
 
 async def test_errors_carry_code_and_field(auth):

@@ -262,8 +262,14 @@ async def test_caller_order_and_payment_method_are_checked(payments):
     buyer = str(uuid.uuid4())
     order_id = await payments.order_created(buyer)
 
+    # Another user's order is not found, as an unknown one is: nothing says that it exists.
     code, error = await error_of(payments.pay(order_id, str(uuid.uuid4())))
-    assert (code, error.code) == (grpc.StatusCode.PERMISSION_DENIED, ErrorCode.FORBIDDEN)
+    assert (code, error.code, error.field) == (
+        grpc.StatusCode.NOT_FOUND,
+        ErrorCode.NOT_FOUND,
+        "orderId",
+    )
+    assert error.message == "Order not found"
     code, error = await error_of(payments.pay(order_id, buyer, "pm_nonexistent"))
     assert (code, error.code, error.field) == (
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -279,6 +285,14 @@ async def test_caller_order_and_payment_method_are_checked(payments):
     assert payments.intents_of(order_id) == []
     # After all that, the buyer can still pay.
     assert (await payments.pay(order_id, buyer)).status == "succeeded"
+    # And nobody else sees that payment, or that there is one.
+    request = payments_pb2.BatchGetPaymentsRequest(order_ids=[order_id])
+    stranger = await payments.stub.BatchGetPayments(
+        request, metadata=payments.as_user(str(uuid.uuid4()))
+    )
+    assert list(stranger.payments) == []
+    own = await payments.stub.BatchGetPayments(request, metadata=payments.as_user(buyer))
+    assert [p.order_id for p in own.payments] == [order_id]
 
 
 async def test_a_cancelled_order_cannot_be_paid(payments, tap):

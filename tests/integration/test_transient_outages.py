@@ -5,8 +5,10 @@ INTERNAL, and the first request after it comes back succeeds. Each test owns the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import grpc
 import httpx
@@ -16,10 +18,13 @@ from common.devstack import free_port
 from common.jwt import TokenIssuer
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
+from svc_auth.bootstrap import bootstrap as auth_bootstrap
+from svc_auth.config import AuthSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support.private_servers import CuttableProxy, PrivateRedis, PrivateSecantus
 from tests.support.processes import ServiceSet
+from tests.support.servers import wait_revocations_loaded
 from tests.support.stack import error_codes
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
@@ -77,6 +82,18 @@ class Tickets:
         return (await self.stub.GetTicket(request, timeout=30)).ticket
 
 
+@contextlib.asynccontextmanager
+async def auth_running(env: dict[str, str]) -> AsyncIterator[None]:
+    """Auth, which loads the revocations into Redis as it starts and whenever Redis lost them:
+    until then no service can tell a revoked token from a good one, and answers UNAVAILABLE."""
+    process = auth_bootstrap(AuthSettings.from_env(env))
+    await process.start("127.0.0.1", 0)
+    try:
+        yield
+    finally:
+        await process.stop()
+
+
 async def until_succeeds(call, timeout: float = 10):
     """The first success of `call` after a dependency came back (bounded, not timed)."""
     deadline = time.monotonic() + timeout
@@ -129,8 +146,9 @@ async def test_a_database_that_is_down_is_unavailable_not_internal(env, private_
 
 
 async def test_a_service_answers_unavailable_while_redis_is_down_and_recovers(env, private_redis):
-    async with Tickets({**env, "REDIS_URL": private_redis.url}) as tickets:
-        await tickets.create()  # pools a connection to this Redis
+    on_private = {**env, "REDIS_URL": private_redis.url}
+    async with auth_running(on_private), Tickets(on_private) as tickets:
+        await until_succeeds(tickets.create)  # pools a connection to this Redis
 
         private_redis.kill()
         with pytest.raises(grpc.aio.AioRpcError) as failed:
@@ -138,8 +156,9 @@ async def test_a_service_answers_unavailable_while_redis_is_down_and_recovers(en
         assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
 
         private_redis.start()
-        # The pooled connections died with the old server; the first call reconnects.
-        assert (await tickets.create()).title == "Concert"
+        # The pooled connections died with the old server and it came back empty: once auth
+        # has loaded the revocations into it again, calls succeed.
+        assert (await until_succeeds(tickets.create)).title == "Concert"
 
 
 # --- Redis, at the gateway ----------------------------------------------------------------------
@@ -147,9 +166,12 @@ async def test_a_service_answers_unavailable_while_redis_is_down_and_recovers(en
 
 @pytest.fixture
 def gateway(env, tmp_path, private_redis):
-    """Only the gateway (currentUser needs no service), on a Redis of this test's own."""
+    """The gateway (currentUser needs no service) and auth (which keeps the revocations in
+    Redis), on a Redis of this test's own."""
     processes = ServiceSet({**env, "REDIS_URL": private_redis.url}, tmp_path)
+    processes.start("auth")
     processes.start("gateway")
+    wait_revocations_loaded(private_redis.url, env["TICKETING_NAMESPACE"])
     yield processes
     processes.stop_all()
 
@@ -190,7 +212,10 @@ async def test_the_gateway_answers_unavailable_while_redis_is_down_and_recovers(
         rest = await client.get("/api/users/currentuser")
         assert rest.status_code == 503 and rest.json()["errors"][0]["message"]
 
-        private_redis.start()
+        private_redis.start()  # empty: UNAVAILABLE until auth has loaded the revocations again
+        await asyncio.to_thread(
+            wait_revocations_loaded, private_redis.url, env["TICKETING_NAMESPACE"]
+        )
         assert (await graphql())["data"]["currentUser"]["id"] == user_id
         rest = await client.get("/api/users/currentuser")
         assert rest.json()["currentUser"]["id"] == user_id

@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import redis
 
 from common import bus, devstack
 from common.devstack import free_port
+from common.revocations import loaded_key
 from gateway.config import RATE_LIMITS
 
 TEST_RETRY_DELAYS_MS = (50, 150)
@@ -114,6 +116,25 @@ def remove_namespace(ns: str, amqp_url: str, redis_url: str, mongo_url: str) -> 
         for name in mongo.list_database_names():
             if name.startswith(f"{ns}_"):
                 mongo.drop_database(name)
+
+
+def mark_revocations_loaded(redis_url: str, namespace: str) -> None:
+    """What auth does once it has copied every revocation into a Redis (there are none in a new
+    namespace): without it, verifiers refuse to decide on any token (UNAVAILABLE). For services
+    tested without auth; with auth running, it does this itself, and again whenever Redis loses
+    its data."""
+    with redis.Redis.from_url(redis_url) as client:
+        client.set(loaded_key(namespace), "tests")
+
+
+def wait_revocations_loaded(redis_url: str, namespace: str, timeout: float = 30) -> None:
+    """Until auth has (re)loaded the revocations into this Redis."""
+    deadline = time.monotonic() + timeout
+    with redis.Redis.from_url(redis_url) as client:
+        while not client.exists(loaded_key(namespace)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"auth did not load the revocations into {redis_url}")
+            time.sleep(0.05)
 
 
 class TcpProxy:

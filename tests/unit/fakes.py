@@ -8,11 +8,14 @@ other units of work until commit.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
 from common.errors import AlreadyExists, Conflict
+from common.jwt import Claims
+from common.revocations import Revocation, SessionsEnded, TokenRevoked
 from svc_auth.domain.model import User
 
 
@@ -27,7 +30,16 @@ class FakeDatabase:
 
     users: dict[str, User] = field(default_factory=dict)
     published: list[Message] = field(default_factory=list)
+    revocations: list[Revocation] = field(default_factory=list)
     commits: int = 0
+
+
+class FakeRevocationRepository:
+    def __init__(self) -> None:
+        self.recorded: list[Revocation] = []
+
+    async def record(self, revocation: Revocation) -> None:
+        self.recorded.append(revocation)
 
 
 class FakeUserRepository:
@@ -87,12 +99,14 @@ class FakeAuthUnitOfWork:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
         self.users: FakeUserRepository
+        self.revocations: FakeRevocationRepository
         self._seen: list[User] = []
         self.committed = False
         self._open = False
 
     async def __aenter__(self) -> FakeAuthUnitOfWork:
         self.users = FakeUserRepository(self.db.users, self)
+        self.revocations = FakeRevocationRepository()
         self._seen, self.committed, self._open = [], False, True
         return self
 
@@ -117,6 +131,8 @@ class FakeAuthUnitOfWork:
         for user_id in self.users.dirty:
             self.db.users[user_id] = _copy(rows[user_id])
         self.users.dirty = set()
+        self.db.revocations.extend(self.revocations.recorded)
+        self.revocations.recorded = []
         self.db.published.extend(outgoing)
         self.db.commits += 1
         self.committed = True
@@ -147,13 +163,26 @@ class FakeHasher:
 
 
 class FakeRevocations:
+    """Where auth publishes revocations and verifiers read them (Redis's part): publishing
+    fails while `reachable` is False, as a Redis write would."""
+
     def __init__(self) -> None:
         self.revoked: set[str] = set()
         self.expires_at: dict[str, int] = {}
+        self.floors: dict[str, int] = {}
+        self.reachable = True
 
-    async def revoke(self, jti: str, expires_at: int) -> None:
-        self.revoked.add(jti)
-        self.expires_at[jti] = expires_at
+    async def publish(self, revocations: Sequence[Revocation]) -> bool:
+        if not self.reachable:
+            return False
+        for revocation in revocations:
+            if isinstance(revocation, TokenRevoked):
+                self.revoked.add(revocation.jti)
+                self.expires_at[revocation.jti] = revocation.expires_at
+            elif isinstance(revocation, SessionsEnded):
+                floor = max(self.floors.get(revocation.user_id, 0), revocation.generation)
+                self.floors[revocation.user_id] = floor
+        return True
 
-    async def is_revoked(self, jti: str) -> bool:
-        return jti in self.revoked
+    async def is_revoked(self, claims: Claims) -> bool:
+        return claims.jti in self.revoked or claims.gen < self.floors.get(claims.sub, 0)

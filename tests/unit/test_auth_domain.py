@@ -154,6 +154,16 @@ def test_change_password_bumps_version_and_records_user_updated() -> None:
     assert user.events == [users_pb2.UserUpdated(id="u-1", email="alice@example.com", version=1)]
 
 
+def test_change_password_ends_the_sessions_of_the_old_one() -> None:
+    user = User.register("u-1", "alice@example.com", "hashed:old", NOW)
+    assert user.session_generation == 0
+
+    user.change_password("hashed:new")
+    user.change_password("hashed:newer")
+
+    assert user.session_generation == 2
+
+
 def test_each_password_change_bumps_version_by_one() -> None:
     user = User(id="u-1", email="a@example.com", password_hash="h0", created_at=NOW, version=4)
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
@@ -14,11 +16,14 @@ from common.errors import (
     NotFound,
     Overloaded,
     Unauthenticated,
+    Unavailable,
 )
 from common.jwt import REQUIRED_CLAIMS, TokenIssuer, TokenVerifier, generate_key_pair
+from common.revocations import SessionsEnded, TokenRevoked
 from svc_auth.domain.model import User
 from svc_auth.service_layer.handlers import (
     INVALID_CREDENTIALS,
+    SESSIONS_ENDED_MARGIN,
     AuthHandlers,
     ChangePassword,
     SignIn,
@@ -115,7 +120,8 @@ async def test_sign_up_token_carries_every_claim_and_lives_for_the_ttl(world: Wo
     header = pyjwt.get_unverified_header(session.token)
     payload = pyjwt.decode(session.token, options={"verify_signature": False})
     assert header["alg"] == "EdDSA"
-    assert set(payload) == set(REQUIRED_CLAIMS)
+    assert set(payload) == {*REQUIRED_CLAIMS, "gen"}
+    assert payload["gen"] == 0  # a new account's session generation
     assert payload["sub"] == session.user.id
     assert payload["email"] == "alice@example.com"
     assert payload["iat"] == int(world.clock.now().timestamp())
@@ -362,6 +368,25 @@ async def test_sign_out_revokes_the_token(world: World) -> None:
     with pytest.raises(Unauthenticated) as caught:
         await world.verifier.verify(session.token)
     assert caught.value.message == "Token revoked"
+    # Recorded in auth's database too, whence Redis is loaded again should it lose it.
+    assert world.db.revocations == [
+        TokenRevoked(session.claims.jti, session.user.id, session.claims.exp)
+    ]
+
+
+async def test_sign_out_while_redis_cannot_take_it_is_recorded_and_unavailable(
+    world: World,
+) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    world.revocations.reachable = False
+
+    with pytest.raises(Unavailable):
+        await world.handlers.sign_out(session.claims)
+
+    # The sync loop writes it to Redis when it can; the client is told to try again meanwhile.
+    assert world.db.revocations == [
+        TokenRevoked(session.claims.jti, session.user.id, session.claims.exp)
+    ]
 
 
 async def test_sign_out_revokes_only_that_session(world: World) -> None:
@@ -433,11 +458,11 @@ async def test_change_password_of_an_unknown_user(world: World) -> None:
 async def test_change_password_replaces_the_password(world: World) -> None:
     session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
 
-    user = await world.handlers.change_password(
+    changed = await world.handlers.change_password(
         ChangePassword(session.user.id, PASSWORD, NEW_PASSWORD)
     )
 
-    assert user.version == 1
+    assert changed.user.version == 1
     stored = world.db.users[session.user.id]
     assert stored.version == 1
     assert stored.password_hash not in (PASSWORD, NEW_PASSWORD)
@@ -499,3 +524,80 @@ async def test_change_password_refuses_when_changed_meanwhile() -> None:
     assert stored.password_hash == FakeHasher.PREFIX + "changed meanwhile"
     updates = [e for e in world.db.published if isinstance(e, users_pb2.UserUpdated)]
     assert [e.version for e in updates] == [1]
+
+
+# --- changing the password ends every session ---------------------------------------------------
+
+
+async def test_change_password_ends_every_earlier_session_and_returns_a_new_one(
+    world: World,
+) -> None:
+    first = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    other = await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+    bob = await world.handlers.sign_up(SignUp("bob@example.com", PASSWORD))
+
+    # The same second as the sign-ins (the clock is frozen): `iat` alone could not tell them apart.
+    changed = await world.handlers.change_password(
+        ChangePassword(first.user.id, PASSWORD, NEW_PASSWORD)
+    )
+
+    for earlier in (first, other):
+        with pytest.raises(Unauthenticated) as caught:
+            await world.verifier.verify(earlier.token)
+        assert caught.value.message == "Token revoked"
+    assert changed.claims.iat == first.claims.iat
+    assert (await world.verifier.verify(changed.token)).sub == first.user.id
+    assert (await world.verifier.verify(bob.token)).sub == bob.user.id
+    later = await world.handlers.sign_in(SignIn("alice@example.com", NEW_PASSWORD))
+    assert (await world.verifier.verify(later.token)).gen == 1
+    assert world.db.revocations == [
+        SessionsEnded(
+            first.user.id,
+            1,
+            int((world.clock.now() + timedelta(seconds=TTL) + SESSIONS_ENDED_MARGIN).timestamp()),
+        )
+    ]
+
+
+async def test_change_password_while_redis_cannot_take_it_still_changes_it(world: World) -> None:
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    world.revocations.reachable = False
+
+    changed = await world.handlers.change_password(
+        ChangePassword(session.user.id, PASSWORD, NEW_PASSWORD)
+    )
+
+    # Done and recorded: the sync loop writes the revocation to Redis as soon as it answers.
+    assert changed.user.version == 1
+    assert [type(r) for r in world.db.revocations] == [SessionsEnded]
+    await world.handlers.sign_in(SignIn("alice@example.com", NEW_PASSWORD))
+
+
+class ChangingWhileVerifying(FakeHasher):
+    """The password is changed (by another request) while a sign-in checks the old one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.change: Callable[[], Awaitable[object]] | None = None
+
+    async def verify(self, password: str, encoded: str) -> bool:
+        matches = await super().verify(password, encoded)
+        if self.change is not None:
+            change, self.change = self.change, None
+            await change()
+        return matches
+
+
+async def test_a_sign_in_that_checked_the_old_password_during_a_change_gets_no_token() -> None:
+    hasher = ChangingWhileVerifying()
+    world = make_world(hasher)
+    session = await world.handlers.sign_up(SignUp("alice@example.com", PASSWORD))
+    hasher.change = lambda: world.handlers.change_password(
+        ChangePassword(session.user.id, PASSWORD, NEW_PASSWORD)
+    )
+
+    with pytest.raises(Unauthenticated) as caught:
+        await world.handlers.sign_in(SignIn("alice@example.com", PASSWORD))
+
+    assert caught.value.message == INVALID_CREDENTIALS
+    assert world.db.users[session.user.id].version == 1

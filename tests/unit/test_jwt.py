@@ -21,6 +21,7 @@ from common.jwt import (
     bearer_token,
     generate_key_pair,
 )
+from common.revocations import SessionsEnded, TokenRevoked
 from tests.unit.fakes import FakeRevocations
 
 TTL = 900
@@ -243,6 +244,11 @@ async def test_token_missing_a_claim_is_refused(
         {"jti": ["a"]},
         {"exp": "tomorrow"},
         {"exp": 1.5e12},
+        {"gen": "1"},
+        {"gen": -1},
+        {"gen": True},
+        {"gen": 1.5},
+        {"gen": None},
     ],
 )
 async def test_token_with_a_claim_of_the_wrong_type_is_refused(
@@ -255,13 +261,38 @@ async def test_revoked_token_is_refused(
     issuer: TokenIssuer, verifier: TokenVerifier, revocations: FakeRevocations
 ) -> None:
     token, claims = issuer.issue("user-1", "alice@example.com")
-    await revocations.revoke(claims.jti, claims.exp)
+    await revocations.publish([TokenRevoked(claims.jti, claims.sub, claims.exp)])
 
     with pytest.raises(Unauthenticated) as caught:
         await verifier.verify(token)
     assert caught.value.message == "Token revoked"
     # decode() alone does not consult the revocation list.
     assert verifier.decode(token) == claims
+
+
+async def test_a_token_below_its_users_session_generation_is_refused(
+    clock: FrozenClock, verifier: TokenVerifier, revocations: FakeRevocations
+) -> None:
+    issuer = TokenIssuer(PRIVATE_KEY, TTL, clock)
+    older, _ = issuer.issue("user-1", "alice@example.com", generation=0)
+    # Issued in the same second as the change that ends generation 0: told apart by `gen`.
+    newer, newer_claims = issuer.issue("user-1", "alice@example.com", generation=1)
+    others, _ = issuer.issue("user-2", "bob@example.com", generation=0)
+
+    await revocations.publish([SessionsEnded("user-1", 1, newer_claims.exp + 60)])
+
+    assert await refusal(verifier, older) == "Token revoked"
+    assert (await verifier.verify(newer)).gen == 1
+    assert (await verifier.verify(others)).sub == "user-2"
+
+
+async def test_a_token_from_before_generations_counts_as_generation_zero(
+    clock: FrozenClock, verifier: TokenVerifier, revocations: FakeRevocations
+) -> None:
+    legacy = sign(claims_now(clock))  # no `gen` claim: issued before it existed
+    assert (await verifier.verify(legacy)).gen == 0
+    await revocations.publish([SessionsEnded("user-1", 1, int(clock.now().timestamp()) + TTL)])
+    assert await refusal(verifier, legacy) == "Token revoked"
 
 
 @pytest.mark.parametrize(
@@ -345,7 +376,7 @@ async def test_a_token_is_signature_checked_once_and_its_expiry_and_revocation_e
     assert [await verifier.verify(token) for _ in range(3)] == [claims] * 3
     assert signature_checks == [token]
 
-    await revocations.revoke(claims.jti, claims.exp)
+    await revocations.publish([TokenRevoked(claims.jti, claims.sub, claims.exp)])
     assert await refusal(verifier, token) == "Token revoked"
     clock.advance(TTL)
     assert await refusal(verifier, token) == "Token expired"

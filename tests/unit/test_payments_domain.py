@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.errors import Conflict, Forbidden
+from common.errors import Conflict, NotFound
 from svc_payments.domain.model import (
     IN_PROGRESS,
     ChargeLease,
@@ -33,8 +33,9 @@ def intent(status: str = "succeeded", amount: int = 2000, id: str = "pi_1") -> I
 
 def test_only_the_buyer_may_pay_an_order_that_is_still_open():
     order().check_payable_by("buyer")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as other:  # not FORBIDDEN: that would say it exists
         order().check_payable_by("someone-else")
+    assert (other.value.message, other.value.field) == ("Order not found", "orderId")
     with pytest.raises(Conflict, match="cancelled"):
         order(OrderStatus.CANCELLED).check_payable_by("buyer")
     with pytest.raises(Conflict, match="already paid"):

@@ -16,7 +16,6 @@ from common.bus import Delivery
 from common.clock import FrozenClock
 from common.errors import (
     Conflict,
-    Forbidden,
     InvalidInput,
     NotFound,
     NotYet,
@@ -191,9 +190,18 @@ async def test_order_id_and_payment_method_are_required(world, order_id, method,
     assert world.stripe.requests == []
 
 
-async def test_only_the_buyer_may_pay(world):
+async def test_another_users_order_is_not_found_as_an_unknown_one_is(world):
     await world.order_created()
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as others:
+        await world.pay(user="someone-else")
+    with pytest.raises(NotFound) as unknown:
+        await world.pay("missing", user="someone-else")
+    # The same answer: nothing tells that the order exists, or whose it is.
+    assert others.value == unknown.value
+    assert (others.value.message, others.value.field) == ("Order not found", "orderId")
+    # Nor its state: a cancelled order of another is not a CONFLICT for a stranger.
+    await world.order_cancelled()
+    with pytest.raises(NotFound):
         await world.pay(user="someone-else")
     assert world.stripe.requests == []
 
@@ -403,6 +411,18 @@ async def test_a_payment_needing_authentication_is_pending_until_the_webhook_set
     again = await world.handlers.settle_payment("pi_fake1")  # a webhook delivered twice
     assert again.status is PaymentStatus.SUCCEEDED
     assert len(world.published(payments_pb2.ChargeCreated)) == 1
+
+
+@pytest.mark.parametrize("stripe_id", ["pi_" + "a" * 253, "cus_1", "pi_a/b", "pi_\u00e9", "pi_"])
+async def test_settling_something_that_is_not_an_intent_id_is_bad_input(world, stripe_id):
+    class Unreachable(FakeStripe):
+        async def retrieve(self, stripe_id: str):
+            raise AssertionError("a malformed id was looked up at Stripe")
+
+    world.handlers.stripe = Unreachable()
+    with pytest.raises(InvalidInput) as info:
+        await world.handlers.settle_payment(stripe_id)
+    assert info.value.field == "stripeId"
 
 
 async def test_failed_authentication_fails_the_payment(world):
