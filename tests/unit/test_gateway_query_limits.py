@@ -75,7 +75,7 @@ async def test_three_hundred_mutations_in_one_request_are_refused():
 async def test_ten_mutations_run_and_eleven_do_not():
     # Nobody is signed in: the first one runs and answers UNAUTHENTICATED, which ends the rest
     # (its result is not nullable).
-    change = 'changePassword(currentPassword: "a", newPassword: "b")'
+    change = 'changePassword(currentPassword: "a", newPassword: "b") { token }'
     ten = await run(f"mutation {{ {aliases(10, change)} }}")
     assert [(e.path, e.extensions["code"]) for e in ten.errors] == [(["a0"], "UNAUTHENTICATED")]
     eleven = await run(f"mutation {{ {aliases(11, change)} }}")
