@@ -10,6 +10,7 @@ webhook secret or client secret become `[REDACTED]`.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -35,6 +36,12 @@ _SECRET_SHAPES = re.compile(
 # Fields whose value is a secret whatever it looks like.
 _SECRET_FIELD = re.compile(r"pass(word)?|secret|token|authorization|cookie|api_?key", re.I)
 
+
+@functools.lru_cache(maxsize=1024)
+def _secret_field(name: str) -> bool:
+    return _SECRET_FIELD.search(name) is not None
+
+
 # Fields every line logged in the current context carries (the gateway's request id).
 _context_fields: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "log_context_fields", default=None
@@ -52,7 +59,17 @@ def unbind_context(token: contextvars.Token) -> None:
 
 
 def redact(text: str) -> str:
-    return _SECRET_SHAPES.sub(REDACTED, text)
+    # What each shape contains: a line with none of it (most) is not searched (5 µs a line).
+    lowered = text.lower()
+    if (
+        "eyj" in lowered
+        or "bearer" in lowered
+        or "k_" in lowered  # sk_, rk_, pk_
+        or "whsec_" in lowered
+        or "_secret_" in lowered
+    ):
+        return _SECRET_SHAPES.sub(REDACTED, text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -77,7 +94,7 @@ class JsonFormatter(logging.Formatter):
             line.update(bound)
         for key, value in vars(record).items():
             if key not in _RESERVED:
-                line[key] = REDACTED if _SECRET_FIELD.search(key) else value
+                line[key] = REDACTED if _secret_field(key) else value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return redact(json.dumps(line, default=str))
