@@ -72,9 +72,9 @@ def build_provider(service: str, settings: CommonSettings) -> TracerProvider:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     provider = TracerProvider(resource=resource)  # sampler: OTEL_TRACES_SAMPLER
-    # The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_EXPORTER_OTLP_* (headers,
-    # certificate, timeout) itself.
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    # The other OTEL_EXPORTER_OTLP_* (headers, certificate, timeout) are read by the exporter.
+    exporter = OTLPSpanExporter(endpoint=settings.otel_exporter_otlp_endpoint)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
 
