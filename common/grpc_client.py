@@ -45,19 +45,19 @@ class ServiceChannel:
     @property
     def channel(self) -> grpc.aio.Channel:
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(
-                self.addr, _CHANNEL_OPTIONS, interceptors=tracing.client_interceptors()
-            )
+            self._channel = grpc.aio.insecure_channel(self.addr, _CHANNEL_OPTIONS)
         return self._channel
 
     async def call(
         self, method: Callable[..., Awaitable[R]], request: Any, token: str | None = None
     ) -> R:
         metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        try:
-            return await method(request, metadata=metadata, timeout=self.timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc) from None
+        with tracing.outgoing_call(method, metadata) as metadata:
+            try:
+                return await method(request, metadata=metadata, timeout=self.timeout)
+            except grpc.aio.AioRpcError as exc:
+                tracing.call_failed(exc.code())
+                raise from_rpc_error(exc) from None
 
     async def close(self) -> None:
         if self._channel is not None:

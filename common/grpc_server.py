@@ -119,8 +119,13 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     },
                 )
 
+        async def traced(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            # In the call's span (the caller's trace): its log lines carry the trace id.
+            with tracing.incoming_call(method, metadata):
+                return await behaviour(request, context)
+
         return grpc.unary_unary_rpc_method_handler(
-            behaviour,
+            traced,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -129,8 +134,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 class GrpcServer:
     def __init__(self, verifier: TokenVerifier | None, grace_seconds: float = 10.0) -> None:
         self.server = grpc.aio.server(
-            # The tracing interceptor first: our interceptor's log lines are in the call's span.
-            interceptors=[*tracing.server_interceptors(), ServiceInterceptor(verifier)],
+            interceptors=[ServiceInterceptor(verifier)],
             # Clients reconnect every few minutes, so new replicas behind a Kubernetes Service
             # get their share of long-lived gRPC connections.
             options=[

@@ -79,9 +79,7 @@ class ServiceClients:
     def channel(self, name: str) -> grpc.aio.Channel:
         if name not in self._channels:
             self._channels[name] = grpc.aio.insecure_channel(
-                self.addresses[name],
-                _channel_options(self.services[name]),
-                interceptors=tracing.client_interceptors(),
+                self.addresses[name], _channel_options(self.services[name])
             )
         return self._channels[name]
 
@@ -122,10 +120,12 @@ class ServiceClients:
         timeout: float | None = None,
     ) -> R:
         metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        try:
-            return await method(request, metadata=metadata, timeout=timeout or self.timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc) from None
+        with tracing.outgoing_call(method, metadata) as metadata:
+            try:
+                return await method(request, metadata=metadata, timeout=timeout or self.timeout)
+            except grpc.aio.AioRpcError as exc:
+                tracing.call_failed(exc.code())
+                raise from_rpc_error(exc) from None
 
     async def close(self) -> None:
         for channel in self._channels.values():

@@ -4,6 +4,10 @@ records (nothing) and still has (trace ids for its logs)."""
 
 from __future__ import annotations
 
+from concurrent import futures
+
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
@@ -98,3 +102,35 @@ def test_with_an_endpoint_spans_are_recorded_and_the_service_name_can_be_set():
         assert provider.resource.attributes["service.name"] == "orders-eu"
     finally:
         provider.shutdown()
+
+
+class Collector(trace_service_pb2_grpc.TraceServiceServicer):
+    """An OTLP/gRPC trace receiver, as a collector runs one on port 4317."""
+
+    def __init__(self) -> None:
+        self.received: list[trace_service_pb2.ExportTraceServiceRequest] = []
+
+    def Export(self, request, context):
+        self.received.append(request)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+def test_with_an_endpoint_spans_reach_the_collector():
+    collector = Collector()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    settings = CommonSettings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}"})
+    provider = tracing.build_provider("orders", settings)
+    try:
+        provider.get_tracer("t").start_span("CreateOrder").end()
+        assert provider.force_flush(10_000)
+    finally:
+        provider.shutdown()
+        server.stop(None)
+    [request] = collector.received
+    [resource_spans] = request.resource_spans
+    attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert attributes["service.name"] == "orders"
+    assert [s.name for s in resource_spans.scope_spans[0].spans] == ["CreateOrder"]
