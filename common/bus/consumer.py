@@ -8,14 +8,14 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pika
 from google.protobuf.message import Message
 
 from common import events, tracing
+from common.bus.delivery import Delivery, Handler, PoisonMessage, is_waiting
 from common.bus.link import Link
 from common.bus.topology import (
     ATTEMPTS_HEADER,
@@ -32,7 +32,6 @@ from common.bus.topology import (
 )
 from common.errors import NotYet
 from common.metrics.series import EventMetrics
-from common.outages import is_outage
 
 if TYPE_CHECKING:
     from common.config import CommonSettings
@@ -42,35 +41,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFETCH = 32
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """What a handler learns about the message besides the event itself."""
-
-    event_id: str
-    type: str
-    routing_key: str
-    attempt: int
-    app_id: str | None
-
-
-Handler = Callable[[Message, Delivery], Awaitable[None]]
-
-
-class PoisonMessage(Exception):
-    """A message no retry can help: it is dead-lettered at once."""
-
-
 # A broker back from an outage is used again within this (a reconnect attempt is cheap).
 RECONNECT_BACKOFF_CAP_SECONDS = 2.0
-
-
-def is_waiting(exc: BaseException) -> bool:
-    """Whether a handler's failure is worth waiting out rather than a fault: the event's
-    predecessor has not arrived (`NotYet`), a dependency is down or reconnecting, or the database
-    kept losing write conflicts (e.g. to a transaction a killed replica left open, which holds its
-    locks until the server aborts it, 60 s by default). These wait on `wait_budget_seconds`; any
-    other error has `max_attempts` tries."""
-    return isinstance(exc, NotYet) or is_outage(exc)
 
 
 class EventConsumer:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from common.bus import Delivery
-from common.bus.consumer import is_waiting
+from common.bus.delivery import is_waiting
 from common.devstack import free_port
 from common.protos import timestamp
 from gateway.config import GatewaySettings
