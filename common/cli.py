@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-from common.services import SERVICES
+from common.processes import SERVICES
 
 
 def main(argv: list[str] | None = None) -> None:
