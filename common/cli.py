@@ -58,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("action", choices=["dead", "replay"])
     ev.add_argument("service", choices=EVENT_CONSUMERS, help="a service that consumes events")
+    users = sub.add_parser("users", help="grant a user a role (operators)")
+    users.add_argument("action", choices=["grant-admin"])
+    users.add_argument("email")
     return root
 
 
@@ -103,3 +106,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_stack())
     elif args.command == "events":
         sys.exit(_events(args.action, args.service))
+    elif args.command == "users":
+        # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
+        from svc_auth.entrypoints.cli import grant_admin
+
+        sys.exit(grant_admin(args.email))

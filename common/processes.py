@@ -38,6 +38,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "ticketing.expiration.v1.ExpirationService",
         consumes_events=True,
     ),
+    ServiceSpec(
+        "insights",
+        "svc_insights.__main__",
+        "ticketing.insights.v1.InsightsService",
+        consumes_events=True,
+    ),
     # Its ticket cache hears tickets' events.
     ServiceSpec("gateway", "gateway.__main__", None, consumes_events=True),
 )
