@@ -1,12 +1,14 @@
 """The recommender: trained from a `Marketplace`, immutable once made, queried in memory.
 
-A ticket's score for a caller blends three signals, each scaled to [0, 1] over the candidates:
+A ticket's score for a caller blends three signals, each in [0, 1]:
 - collaborative filtering: item-item cosine over the actors x tickets matrix of implicit feedback
   (a purchase weighs more than an order, an order more than a view; every interaction fades
   with a half-life), the `neighbours` nearest kept per ticket;
 - content: TF-IDF similarity of titles and price bands (content.py), which is what knows a
   ticket nobody has looked at yet;
 - popularity (the same faded feedback summed per ticket), all a caller with no history gets.
+The two similarities are averaged over the caller's tickets, weighted by how much each counts, so
+a weak likeness stays weak (cosines between tickets are small: few people share any two).
 The caller's history is the query: what the model saw of them at training plus whatever they did
 since (`Query.fresh`), so a visitor who just viewed three tickets is answered without a retrain.
 Only tickets for sale at training and not sold since are returned, never the caller's own, and
@@ -41,9 +43,10 @@ class Params:
     )
     half_life_days: float = 30.0
     neighbours: int = 100
-    collaborative: float = 1.0
-    content: float = 0.8
-    popularity: float = 0.15
+    shrink: float = 5.0  # cosine's denominator + this: fewer shared viewers, less similar
+    collaborative: float = 4.0
+    content: float = 0.5
+    popularity: float = 0.05
 
     def weight(self, kind: Kind, age_seconds: float) -> float:
         fade = 0.5 ** (max(age_seconds, 0.0) / (self.half_life_days * DAY_SECONDS))
@@ -139,13 +142,12 @@ class Model:
         if profile and (params.collaborative or params.content):
             cols = np.fromiter(profile, dtype=np.int64, count=len(profile))
             weights = np.log1p(np.fromiter(profile.values(), dtype=np.float32, count=len(cols)))
+            weights /= weights.sum()
             if params.collaborative:
-                score = score + params.collaborative * _scaled(
-                    self.neighbours[cols].T @ weights, excluded
-                )
+                score = score + params.collaborative * (self.neighbours[cols].T @ weights)
             if params.content:
                 taste = self.titles[cols].T @ weights
-                score = score + params.content * _scaled(self.titles @ taste, excluded)
+                score = score + params.content * (self.titles @ taste)
         score = np.where(excluded, -np.inf, score)
         candidates = int((~excluded).sum())
         take = min(first, candidates)
@@ -154,12 +156,6 @@ class Model:
         top = np.argpartition(-score, take - 1)[:take] if take < score.size else np.arange(take)
         top = top[np.lexsort((top, -score[top]))]
         return [self.ticket_ids[i] for i in top]
-
-
-def _scaled(values: np.ndarray, excluded: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float32).ravel()
-    best = float(np.max(values, where=~excluded, initial=0.0))
-    return values / best if best > 0 else values
 
 
 def train(
@@ -209,23 +205,25 @@ def train(
         seller_tickets={s: np.asarray(ix, dtype=np.int64) for s, ix in sellers.items()},
         actor_rows=actor_rows,
         feedback=feedback,
-        neighbours=item_neighbours(feedback, params.neighbours),
+        neighbours=item_neighbours(feedback, params.neighbours, params.shrink),
         titles=titles,
         popularity=popularity.astype(np.float32),
     )
 
 
-def item_neighbours(feedback: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
-    """Cosine between tickets' columns of log-damped feedback, the `keep` largest per ticket."""
+def item_neighbours(feedback: sparse.csr_matrix, keep: int, shrink: float) -> sparse.csr_matrix:
+    """Cosine between tickets' columns of log-damped feedback, shrunk towards 0 for tickets few
+    people share (one person who viewed both would otherwise make them identical), the `keep`
+    largest per ticket."""
     damped = feedback.copy()
     damped.data = np.log1p(damped.data)
     columns = damped.tocsc()
     norms = np.sqrt(np.asarray(columns.multiply(columns).sum(axis=0)).ravel())
-    norms[norms == 0] = 1.0
-    unit = sparse.csr_matrix(damped @ sparse.diags(1.0 / norms))
-    similarity = sparse.csr_matrix(unit.T @ unit, dtype=np.float32)
-    similarity.setdiag(0.0)
-    similarity.eliminate_zeros()
+    shared = sparse.coo_matrix(damped.T @ damped, dtype=np.float32)
+    off_diagonal = shared.row != shared.col
+    rows, cols = shared.row[off_diagonal], shared.col[off_diagonal]
+    values = shared.data[off_diagonal] / (norms[rows] * norms[cols] + shrink)
+    similarity = sparse.csr_matrix((values, (rows, cols)), shape=shared.shape, dtype=np.float32)
     return _top_per_row(similarity, keep)
 
 
