@@ -10,8 +10,13 @@ class InsightsSettings(CommonSettings):
     # The DuckDB file holding every event (a volume of its own in Kubernetes; `ticketing run`:
     # under .run/insights). `:memory:` keeps nothing across restarts (tests).
     insights_db_path: str = "/var/lib/ticketing/insights/events.duckdb"
+    # How often the recommender is retrained from the stored events (skipped when none arrived);
+    # a caller's own views since count at once, new tickets from the next training.
+    insights_retrain_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.insights_db_path.strip():
             raise ConfigError("INSIGHTS_DB_PATH must name a file (or :memory:)")
+        if self.insights_retrain_seconds <= 0:
+            raise ConfigError("INSIGHTS_RETRAIN_SECONDS must be positive")

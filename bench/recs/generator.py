@@ -20,7 +20,7 @@ from decimal import Decimal
 import numpy as np
 
 from bench.recs.world import Person, Ticket, World, WorldSpec, build
-from svc_insights.domain.recommender.marketplace import EventRow
+from svc_insights.domain.model import EventRow
 
 START = datetime(2026, 1, 1)
 HOLD = timedelta(minutes=15)

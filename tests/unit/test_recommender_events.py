@@ -7,7 +7,8 @@ import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from svc_insights.domain.recommender.marketplace import EventRow, Kind, Marketplace
+from svc_insights.domain.model import EventRow
+from svc_insights.domain.recommender.marketplace import Kind, Marketplace
 
 T0 = datetime(2026, 3, 1, 12, 0)
 _ids = itertools.count()

@@ -14,26 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple
 
-
-class EventRow(NamedTuple):
-    """One row of `events`, the columns in the contract's order."""
-
-    event_id: str
-    type: str
-    occurred_at: datetime
-    user_id: str | None = None
-    anonymous_id: str | None = None
-    ticket_id: str | None = None
-    order_id: str | None = None
-    seller_id: str | None = None
-    price: Decimal | float | None = None
-    title: str | None = None
-    detail: str | None = None
-    version: int | None = None
+from svc_insights.domain.model import EventRow
 
 
 class Kind(Enum):

@@ -191,7 +191,7 @@ def train(
     titles = TitleVectors.fit(
         [listing.title for listing in listings], [listing.price for listing in listings]
     ).matrix
-    data_until = max((i.at for i in interactions), default=market.latest)
+    data_until = min(market.latest, now) if market.latest is not None else None
     counts = (len(actor_rows), len(ticket_ids), int(for_sale.sum()), len(interactions))
     if version_id is None:
         digest = hashlib.sha1(f"{now.isoformat()}|{counts}".encode()).hexdigest()[:8]
