@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from common.errors import Unauthenticated
 from common.jwt import Claims
 from gateway.accounts import Accounts
+from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
 from gateway.session import claims_of
 from gateway.ticket_cache.reads import TicketReads
@@ -30,8 +31,17 @@ class Context:
     ticket_reads: TicketReads
     tickets: DataLoader[str, tickets_pb2.Ticket | None]
     payments: DataLoader[str, payments_pb2.Payment | None]
+    # Records behaviour events (gateway/behaviour/); None: not recorded.
+    recorder: BehaviourRecorder | None = None
+    # The visitor's stable anonymous id (the `anon_id` cookie, gateway/visitors.py).
+    anonymous_id: str = ""
+    # What the resolvers record the visitor's actions with.
+    behaviour: RequestBehaviour = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.behaviour = RequestBehaviour(self.recorder, self.anonymous_id, self.user_id)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""
@@ -39,6 +49,11 @@ class Context:
             self._claims = await claims_of(self.accounts.verifier, self.token)
             self._checked = True
         return self._claims
+
+    async def user_id(self) -> str:
+        """The verified caller's id, '' when anonymous."""
+        claims = await self.user()
+        return claims.user_id if claims is not None else ""
 
     async def require_user(self) -> Claims:
         claims = await self.user()
