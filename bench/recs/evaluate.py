@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -222,3 +222,38 @@ def serving_samples(evaluation: Evaluation, limit: int = 2000) -> dict[str, list
         model.recommend(Query(actors=("a:nobody",), first=TOP))
         cold.append((time.perf_counter() - started) * 1000)
     return {"recommend": recommend, "similar": similar, "cold start": cold}
+
+
+async def service_samples(evaluation: Evaluation, limit: int = 1000) -> dict[str, object]:
+    """Milliseconds per call of the insights service's own path, without gRPC: the model plus
+    the DuckDB read of what the caller did since the model's data (an in-memory store holding the
+    whole generated log), and seconds per retraining from that store."""
+    from common.clock import FrozenClock
+    from svc_insights.adapters.duckdb_store import DuckDBEventStore
+    from svc_insights.adapters.interactions import DuckDBInteractions
+    from svc_insights.service_layer.recommendations import Recommendations
+
+    rows = evaluation.generated.rows
+    store = DuckDBEventStore(":memory:")
+    store.open()
+    try:
+        await store.add_many(rows)
+        end = rows[-1].occurred_at.replace(tzinfo=UTC)
+        recommendations = Recommendations(DuckDBInteractions(store), FrozenClock(end))
+        started = time.perf_counter()
+        await recommendations.retrain()
+        retrain_seconds = time.perf_counter() - started
+        people = [c.person for c in evaluation.returning + evaluation.new][:limit]
+        recommend, similar = [], []
+        for person in people:
+            started = time.perf_counter()
+            await recommendations.recommend(person.id, person.anonymous_id, TOP)
+            recommend.append((time.perf_counter() - started) * 1000)
+        model = evaluation.model
+        for ticket_id in [t for t, i in model.index.items() if model.for_sale[i]][:limit]:
+            started = time.perf_counter()
+            await recommendations.similar(ticket_id, None, TOP)
+            similar.append((time.perf_counter() - started) * 1000)
+        return {"recommend": recommend, "similar": similar, "retrain_seconds": retrain_seconds}
+    finally:
+        store._close_connection()

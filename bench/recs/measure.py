@@ -4,6 +4,7 @@ __main__.py alone)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -68,6 +69,25 @@ def measure(*, quick: bool) -> Outcome:
                 notes="per call, warm",
             )
         )
+    service = asyncio.run(evaluate.service_samples(prepared))
+    for call in ("recommend", "similar"):
+        rows.append(
+            Row(
+                scenario=f"recs: service {call}",
+                load=f"the model + the caller's events since, read from DuckDB; {load}",
+                latency=Latency.of(service[call]),
+                notes="per call in the service, without gRPC",
+            )
+        )
+    rows.append(
+        Row(
+            scenario="recs: retraining from the store",
+            load=load,
+            count=version.interactions,
+            notes=f"{service['retrain_seconds']:.2f} s: read and fold the events, train, swap",
+            extra={"retrain_seconds": service["retrain_seconds"]},
+        )
+    )
     rows.append(
         Row(
             scenario="recs: training",
