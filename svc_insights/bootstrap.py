@@ -19,9 +19,7 @@ NAME = "insights"
 
 def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings, clock=clock, with_database=False)
-    store = DuckDBEventStore(
-        settings.insights_db_path, memory_mb=settings.insights_db_memory_mb
-    )
+    store = DuckDBEventStore(settings.insights_db_path, memory_mb=settings.insights_db_memory_mb)
     handlers = InsightsHandlers(store)
     recommendations = Recommendations(DuckDBInteractions(store), infra.clock)
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
