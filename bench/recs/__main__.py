@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smaller marketplace")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write recs.md")
     args = parser.parse_args(argv)
-    started, clock = datetime.now(UTC), time.monotonic()
+    started, clock, load_before = datetime.now(UTC), time.monotonic(), os.getloadavg()
     outcome = measure(quick=args.quick)
     meta = {
         "started": started.isoformat(timespec="seconds"),
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         "commit": commit(),
         "host": platform.node(),
         "cpus": os.cpu_count(),
-        "load_average": {"start": os.getloadavg(), "end": os.getloadavg()},
+        "load_average": {"start": load_before, "end": os.getloadavg()},
         "python": platform.python_version(),
         "options": {"quick": args.quick, "only": "recs"},
     }
