@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
-from common.errors import Unauthenticated
+from common.errors import Forbidden, Unauthenticated
 from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.behaviour import BehaviourRecorder, RequestBehaviour
@@ -61,6 +61,21 @@ class Context:
             raise Unauthenticated("Sign in first")
         return claims
 
+    async def roles(self) -> tuple[str, ...]:
+        """The verified caller's roles (the token's `roles` claim); none when signed out."""
+        claims = await self.user()
+        return claims.roles if claims is not None else ()
+
+    async def require_admin(self) -> Claims:
+        """The caller, if an operator: UNAUTHENTICATED signed out, FORBIDDEN without the role."""
+        claims = await self.require_user()
+        if not claims.is_admin:
+            raise Forbidden(
+                "Operators only: this needs the admin role (granted by `ticketing users "
+                "grant-admin EMAIL`; a session shows it from the sign-in after the grant)"
+            )
+        return claims
+
     async def call(
         self,
         method: Any,
@@ -77,3 +92,9 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+async def require_admin(info: Info) -> Claims:
+    """For the operators' resolvers (the market reports): the caller if they hold the `admin`
+    role, else UNAUTHENTICATED (signed out) or FORBIDDEN."""
+    return await info.context.require_admin()
