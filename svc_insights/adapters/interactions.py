@@ -23,13 +23,14 @@ _CALLER_TYPES = ", ".join(f"'{t}'" for t in sorted(_CALLER_KINDS))
 MARKETPLACE_SQL = f"""
 SELECT {", ".join(COLUMNS)} FROM events WHERE type IN ({_TYPES}) ORDER BY occurred_at, event_id
 """
-# What a caller did after `?`, and every ticket an order took after it (held, maybe sold).
+# What a caller did after `?`, and the tickets an order took after it (held, maybe sold), with
+# the version of each change so the latest decides.
 # Scans only the row groups past the watermark: rows arrive in about time order.
 SINCE_SQL = f"""
-SELECT type, ticket_id, occurred_at, user_id, anonymous_id FROM events
+SELECT type, ticket_id, occurred_at, user_id, anonymous_id, order_id, version FROM events
 WHERE occurred_at > ?
   AND ((type IN ({_CALLER_TYPES}) AND (user_id = ? OR anonymous_id = ?))
-       OR (type = 'ticket.updated' AND order_id <> ''))
+       OR type = 'ticket.updated')
 """
 VERSION_SQL = "SELECT count(*), max(occurred_at) FROM events"
 
@@ -64,8 +65,8 @@ class DuckDBInteractions:
                 SINCE_SQL, [after or datetime.min, user_id or "", anonymous_id or ""]
             ).fetchall()
             done: list[Interaction] = []
-            taken: set[str] = set()
-            for type_, ticket_id, occurred_at, row_user, row_anonymous in rows:
+            holders: dict[str, tuple[int, str]] = {}  # ticket -> (version, order holding it)
+            for type_, ticket_id, occurred_at, row_user, row_anonymous, order_id, version in rows:
                 kind = _CALLER_KINDS.get(type_)
                 mine = (user_id and row_user == user_id) or (
                     anonymous_id and row_anonymous == anonymous_id
@@ -73,7 +74,9 @@ class DuckDBInteractions:
                 if kind is not None and mine:
                     done.append(Interaction("caller", ticket_id, kind, occurred_at))
                 elif type_ == "ticket.updated":
-                    taken.add(ticket_id)
-            return Fresh(done, taken)
+                    latest = holders.get(ticket_id)
+                    if latest is None or (version or 0) >= latest[0]:
+                        holders[ticket_id] = (version or 0, order_id)
+            return Fresh(done, {ticket for ticket, (_, order) in holders.items() if order})
 
         return await self.store.read(query)

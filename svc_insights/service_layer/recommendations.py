@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from common.clock import Clock
@@ -24,6 +24,11 @@ from svc_insights.domain.recommender.model import Model, ModelVersion, Params, Q
 log = logging.getLogger(__name__)
 
 MAX_FIRST = 100
+# Events are stored in about the order they happened, not exactly: one that happened just before
+# the last event a model saw may be stored after it was trained (a view through the gateway's
+# stream, an event retried). A query reads the caller's events from this long before the
+# model's last one; those it already counted only weigh a little more.
+FRESH_OVERLAP = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,11 @@ def _first(first: int) -> int:
     if not 1 <= first <= MAX_FIRST:
         raise InvalidInput(f"first must be between 1 and {MAX_FIRST}", field="first")
     return first
+
+
+def _overlapping(model: Model) -> datetime | None:
+    until = model.version.data_until
+    return until - FRESH_OVERLAP if until is not None else None
 
 
 class Recommendations:
@@ -115,7 +125,7 @@ class Recommendations:
         model = self._model
         if model is None:
             return Ranked([], "")
-        fresh = await self.source.since(model.version.data_until, user_id, anonymous_id)
+        fresh = await self.source.since(_overlapping(model), user_id, anonymous_id)
         query = Query(
             actors=actors_of(user_id, anonymous_id),
             fresh=fresh.interactions,
@@ -132,6 +142,6 @@ class Recommendations:
         model = self._model
         if model is None:
             return Ranked([], "")
-        fresh = await self.source.since(model.version.data_until, None, None)
+        fresh = await self.source.since(_overlapping(model), None, None)
         ranked = model.similar(ticket_id, viewer=user_id, sold=fresh.taken, first=first)
         return Ranked(ranked, model.version.id)

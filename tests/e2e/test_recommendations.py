@@ -7,12 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+import grpc
 import httpx
 import pytest
 
 from tests.support.market import Api
 from tests.support.stack import graphql
 from tests.support.waiting import until
+from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +65,23 @@ def ids(tickets: list[dict]) -> list[str]:
     return [t["id"] for t in tickets]
 
 
+def views_recorded(stack, ticket_ids: list[str], times: int) -> None:
+    """Until insights has stored each ticket's views (they travel through the gateway's stream
+    and the bus), so a recommendation asked next is asked after all of them."""
+
+    def counts() -> list[int]:
+        with grpc.insecure_channel(f"127.0.0.1:{stack.port('insights')}") as channel:
+            stub = insights_pb2_grpc.InsightsServiceStub(channel)
+            return [
+                stub.GetEventCounts(
+                    insights_pb2.GetEventCountsRequest(ticket_id=ticket_id), timeout=5
+                ).counts["ticket.viewed"]
+                for ticket_id in ticket_ids
+            ]
+
+    until(counts, lambda found: min(found) >= times, timeout=SETTLE_SECONDS)
+
+
 def test_views_lead_to_the_same_bands_tickets_never_own_or_ordered(api, stack, visitors):
     band = f"The Velvet Foxes {uuid.uuid4().hex[:6]}"
     other = f"Neon Harbor {uuid.uuid4().hex[:6]}"
@@ -89,6 +108,7 @@ def test_views_lead_to_the_same_bands_tickets_never_own_or_ordered(api, stack, v
     # A visitor who viewed three of the band's tickets (not signed in) is shown the others.
     for ticket_id in band_tickets[:3]:
         anonymous.view(ticket_id)
+    views_recorded(stack, band_tickets[:3], times=1)
     rest = set(band_tickets[3:] + own)
     shown = until(
         lambda: ids(anonymous.recommended(5)),
@@ -100,6 +120,7 @@ def test_views_lead_to_the_same_bands_tickets_never_own_or_ordered(api, stack, v
     # A seller of the band's tickets who views the band is shown the band, never their own.
     for ticket_id in band_tickets[:2]:
         fan.view(ticket_id)
+    views_recorded(stack, band_tickets[:2], times=2)
     for_the_fan = until(
         lambda: ids(fan.recommended(5)),
         lambda found: len(set(found) & set(band_tickets[2:])) >= 3,
