@@ -6,10 +6,12 @@ from common.clock import Clock
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
+from svc_insights.adapters.interactions import DuckDBInteractions
 from svc_insights.config import InsightsSettings
 from svc_insights.entrypoints.events import event_handlers
 from svc_insights.entrypoints.grpc_api import InsightsServicer
 from svc_insights.service_layer.handlers import InsightsHandlers
+from svc_insights.service_layer.recommendations import Recommendations
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 NAME = "insights"
@@ -19,10 +21,11 @@ def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> Service
     infra = Infrastructure.from_settings(NAME, settings, clock=clock, with_database=False)
     store = DuckDBEventStore(settings.insights_db_path, memory_mb=settings.insights_db_memory_mb)
     handlers = InsightsHandlers(store)
+    recommendations = Recommendations(DuckDBInteractions(store), infra.clock)
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
-        InsightsServicer(handlers),
+        InsightsServicer(handlers, recommendations),
         insights_pb2.DESCRIPTOR.services_by_name["InsightsService"].full_name,
     )
     consumer = infra.consumer(event_handlers(handlers, infra.clock))
@@ -32,6 +35,8 @@ def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> Service
         infra,
         consumers=[consumer],
         # The store opens before the consumer takes an event and closes after it stopped.
-        on_start=[store.start],
+        # The first model is trained before the server answers.
+        on_start=[store.start, recommendations.retrain],
+        loops=[lambda: recommendations.run(settings.insights_retrain_seconds)],
         on_stop=[store.close],
     )

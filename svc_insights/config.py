@@ -13,6 +13,9 @@ class InsightsSettings(CommonSettings):
     # Memory DuckDB may use for its work (queries, the write buffer), in MiB; 0: DuckDB's own
     # default (80 % of the memory it sees). Keep it well under the container's limit.
     insights_db_memory_mb: int = 0
+    # How often the recommender is retrained from the stored events (skipped when none arrived);
+    # a caller's own views since count at once, new tickets from the next training.
+    insights_retrain_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -20,3 +23,5 @@ class InsightsSettings(CommonSettings):
             raise ConfigError("INSIGHTS_DB_PATH must name a file (or :memory:)")
         if self.insights_db_memory_mb < 0:
             raise ConfigError("INSIGHTS_DB_MEMORY_MB must be 0 (DuckDB's default) or more")
+        if self.insights_retrain_seconds <= 0:
+            raise ConfigError("INSIGHTS_RETRAIN_SECONDS must be positive")

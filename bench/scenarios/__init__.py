@@ -9,6 +9,7 @@ from bench.scenarios import (
     memory,
     propagation,
     purchase,
+    recs,
     relay,
     ticket_read,
 )
@@ -32,6 +33,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     gateway_load.CREATE_TICKET_SCENARIO,
     # Last on its stack: memory after everything above loaded it.
     memory.SCENARIO,
+    # No stack: the recommender's offline evaluation (bench/recs/).
+    recs.SCENARIO,
 )
 
 

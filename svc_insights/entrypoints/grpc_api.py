@@ -5,12 +5,14 @@ from __future__ import annotations
 import grpc
 
 from svc_insights.service_layer.handlers import InsightsHandlers
+from svc_insights.service_layer.recommendations import Recommendations
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 
 class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
-    def __init__(self, handlers: InsightsHandlers) -> None:
+    def __init__(self, handlers: InsightsHandlers, recommendations: Recommendations) -> None:
         self.handlers = handlers
+        self.recommendations = recommendations
 
     async def GetEventCounts(self, request, context):
         counts = await self.handlers.event_counts(
@@ -25,7 +27,17 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetMarketReport is not built yet")
 
     async def RecommendTickets(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "RecommendTickets is not built yet")
+        ranked = await self.recommendations.recommend(
+            request.user_id or None, request.anonymous_id or None, request.first
+        )
+        return insights_pb2.RecommendTicketsResponse(
+            ticket_ids=ranked.ticket_ids, model_version=ranked.model_version
+        )
 
     async def SimilarTickets(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "SimilarTickets is not built yet")
+        ranked = await self.recommendations.similar(
+            request.ticket_id, request.user_id or None, request.first
+        )
+        return insights_pb2.SimilarTicketsResponse(
+            ticket_ids=ranked.ticket_ids, model_version=ranked.model_version
+        )

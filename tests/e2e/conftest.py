@@ -12,7 +12,10 @@ from tests.support.stack import RunningStack, start_stack
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
     """One `ticketing run` for the e2e session: embedded SecantusDB, every service, the gateway."""
-    running = start_stack(tmp_path_factory.mktemp("stack"))
+    # The recommender retrains every 2 s, so tickets listed by a test are ranked soon after.
+    running = start_stack(
+        tmp_path_factory.mktemp("stack"), extra_env={"INSIGHTS_RETRAIN_SECONDS": "2"}
+    )
     yield running
     running.stop()
     servers.remove_namespace(running.namespace, amqp_url, redis_url, "")

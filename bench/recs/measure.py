@@ -1,0 +1,127 @@
+"""The offline evaluation (evaluate.py) as rows of the bench's table, and the recommender's
+serving time per call at the generator's scale (bench/scenarios/recs.py runs it in `make bench`,
+__main__.py alone)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from bench.recs import evaluate
+from bench.recs.generator import generate
+from bench.recs.world import WorldSpec
+from bench.report import Latency, Row
+
+TARGET_LIFT = 1.5  # hit rate@10 of the recommender over popularity's, returning users
+QUICK_USERS = 1200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rows: list[Row]
+    table: str  # the evaluation as a Markdown table (methods x people)
+
+
+def spec_for(*, quick: bool) -> WorldSpec:
+    return WorldSpec(users=QUICK_USERS, anonymous_visitors=400) if quick else WorldSpec()
+
+
+def measure(*, quick: bool) -> Outcome:
+    spec = spec_for(quick=quick)
+    started = time.perf_counter()
+    generated = generate(spec)
+    generate_seconds = time.perf_counter() - started
+    prepared = evaluate.prepare(generated)
+    scores = evaluate.score(prepared, seed=spec.seed)
+    version = prepared.model.version
+    load = (
+        f"{len(generated.rows):,} events, {version.tickets:,} tickets ({version.for_sale:,} for "
+        f"sale), {version.actors:,} actors; seed {spec.seed}"
+    )
+    popularity = scores["popularity"]["returning"]["hit_rate"]
+    rows = []
+    for method, by_people in scores.items():
+        for people, figures in by_people.items():
+            lift = figures["hit_rate"] / popularity if popularity else None
+            is_subject = method == "recommender (blend)" and people == "returning"
+            rows.append(
+                Row(
+                    scenario=f"recs: {method}, {people} users",
+                    load=load,
+                    count=int(figures["users"]),
+                    target=f"hit rate@10 ≥ {TARGET_LIFT:g} x popularity's" if is_subject else "",
+                    met=(lift is not None and lift >= TARGET_LIFT) if is_subject else None,
+                    notes=(
+                        f"hit rate@10 {figures['hit_rate']:.3f}, NDCG@10 {figures['ndcg']:.3f}, "
+                        f"taste precision@10 {figures['taste_precision']:.2f}"
+                        + (f"; x{lift:.2f} popularity's hit rate" if people == "returning" else "")
+                    ),
+                    extra=dict(figures),
+                )
+            )
+    for call, samples in evaluate.serving_samples(prepared).items():
+        rows.append(
+            Row(
+                scenario=f"recs: serving {call}",
+                load=f"one process, the model in memory; {load}",
+                latency=Latency.of(samples),
+                notes="per call, warm",
+            )
+        )
+    service = asyncio.run(evaluate.service_samples(prepared))
+    for call in ("recommend", "similar"):
+        rows.append(
+            Row(
+                scenario=f"recs: service {call}",
+                load=f"the model + the caller's events since, read from DuckDB; {load}",
+                latency=Latency.of(service[call]),
+                notes="per call in the service, without gRPC",
+            )
+        )
+    rows.append(
+        Row(
+            scenario="recs: retraining from the store",
+            load=load,
+            count=version.interactions,
+            notes=f"{service['retrain_seconds']:.2f} s: read and fold the events, train, swap",
+            extra={"retrain_seconds": service["retrain_seconds"]},
+        )
+    )
+    rows.append(
+        Row(
+            scenario="recs: training",
+            load=load,
+            count=version.interactions,
+            notes=(
+                f"train {prepared.train_seconds:.2f} s for {version.interactions:,} "
+                f"interactions (generating the log took {generate_seconds:.1f} s)"
+            ),
+            extra={"train_seconds": prepared.train_seconds},
+        )
+    )
+    return Outcome(rows, evaluation_table(scores))
+
+
+def evaluation_table(scores: dict[str, dict[str, dict[str, float]]]) -> str:
+    head = (
+        "| method | returning: hit rate@10 | NDCG@10 | taste precision@10 "
+        "| new (3 fresh views): hit rate@10 | NDCG@10 | taste precision@10 |"
+    )
+    lines = [head, "|" + " --- |" * 7]
+    for method, by_people in scores.items():
+        cells = [method]
+        for people in ("returning", "new"):
+            figures = by_people[people]
+            cells += [
+                f"{figures['hit_rate']:.3f}",
+                f"{figures['ndcg']:.3f}",
+                f"{figures['taste_precision']:.2f}",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    counts = scores["popularity"]
+    lines.append("")
+    lines.append(
+        f"{int(counts['returning']['users'])} returning users, {int(counts['new']['users'])} new."
+    )
+    return "\n".join(lines)
