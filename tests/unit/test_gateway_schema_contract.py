@@ -6,12 +6,13 @@ from __future__ import annotations
 from graphql import GraphQLObjectType, get_named_type
 
 from common.pagination import DEFAULT_PAGE_SIZE
+from gateway.resolvers.recommendations import DEFAULT_FIRST as RECOMMENDATIONS_DEFAULT_FIRST
 from gateway.schema import build_schema
 from gateway.types.market import Payment
 from ticketing.payments.v1 import payments_pb2
 
 
-def test_every_first_argument_is_the_same_nullable_int_defaulting_to_twenty():
+def test_every_first_argument_is_the_same_nullable_int():
     schema = build_schema()._schema
     firsts = {
         f"{type_.name}.{name}": (str(field.args["first"].type), field.args["first"].default_value)
@@ -20,9 +21,12 @@ def test_every_first_argument_is_the_same_nullable_int_defaulting_to_twenty():
         for name, field in type_.fields.items()
         if "first" in field.args
     }
+    # A page of a connection is 20 by default; a list of recommendations, 10.
     assert firsts == {
         "Query.tickets": ("Int", DEFAULT_PAGE_SIZE),
         "Query.orders": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.recommendedTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
+        "Query.similarTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
     }
 
 
