@@ -4,6 +4,8 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
+from strawberry.http.websocket_origin import normalize_allowed_origins
+
 from common.config import CommonSettings, ConfigError, read_secret
 from gateway.limits import JsonLimits
 from gateway.query_limits import QueryLimits
@@ -82,6 +84,25 @@ class GatewaySettings(CommonSettings):
     # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
     # address is the rightmost one in it that is not one of them. Anyone else's is ignored.
     trusted_proxies: str = "127.0.0.1,::1"
+    # Origins (`https://shop.example.com`, comma-separated) besides the gateway's own whose pages
+    # may call it with the session cookie. A WebSocket handshake from any other origin that
+    # carries the cookie is refused (403): cross-site WebSocket hijacking.
+    cors_allowed_origins: tuple[str, ...] = ()
+    # Subscriptions (graphql-transport-ws on /graphql, gateway/subscriptions/). Operations one
+    # connection may run at once.
+    subscriptions_per_connection: int = 20
+    # Open connections per signed-in user and per client address, counted in Redis over every
+    # worker and replica (fail open, like the rate limits); 0: no limit.
+    subscription_connections_per_user: int = 20
+    subscription_connections_per_address: int = 200
+    # A WebSocket ping every this many seconds; a client that has not answered one within as
+    # long again is disconnected. Also what keeps proxies from closing an idle connection.
+    subscription_ping_seconds: float = 20.0
+    # How long a connection may wait before its `connection_init`.
+    subscription_init_timeout_seconds: float = 10.0
+    # A subscriber's token is checked (expiry, revocation) before every push, and at least this
+    # often while nothing happens; it is ended at once when the token expires.
+    subscription_token_recheck_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -109,6 +130,25 @@ class GatewaySettings(CommonSettings):
         for name in RATE_LIMITS:
             self._check_limit(name)
         self.trusted_proxy_networks()
+        self._check_subscriptions()
+
+    def _check_subscriptions(self) -> None:
+        if self.subscriptions_per_connection < 1:
+            raise ConfigError("SUBSCRIPTIONS_PER_CONNECTION must be at least 1")
+        for name in ("subscription_connections_per_user", "subscription_connections_per_address"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} must be 0 (no limit) or more")
+        for name in (
+            "subscription_ping_seconds",
+            "subscription_init_timeout_seconds",
+            "subscription_token_recheck_seconds",
+        ):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.upper()} must be positive")
+        try:
+            normalize_allowed_origins(self.cors_allowed_origins)
+        except ValueError as exc:
+            raise ConfigError(f"CORS_ALLOWED_ORIGINS: {exc}") from None
 
     def _check_limit(self, name: str) -> None:
         if getattr(self, f"{name}_limit") < 0:
