@@ -84,9 +84,7 @@ class GraphQLApp(GraphQL):
         # carries no credentials a foreign page could abuse (a token in connection_init is one
         # the page already has), so only a handshake with the cookie must come from an allowed
         # origin: cross-site WebSocket hijacking.
-        return COOKIE not in request.cookies or super().is_websocket_origin_allowed(
-            request, origin
-        )
+        return COOKIE not in request.cookies or super().is_websocket_origin_allowed(request, origin)
 
     # orjson: a page of 100 tickets (15 KB) is encoded in 13 µs instead of 320 µs (its decode
     # errors are json.JSONDecodeErrors, so a malformed body is still a 400).
@@ -111,7 +109,7 @@ class GraphQLApp(GraphQL):
     ) -> Context:
         token = token_of(request)
         # A WebSocket's context lasts as long as its connection: loaders that do not cache.
-        cache = not isinstance(request, WebSocket)
+        websocket = isinstance(request, WebSocket)
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
@@ -119,10 +117,11 @@ class GraphQLApp(GraphQL):
             accounts=self.accounts,
             token=token,
             ticket_reads=self.ticket_reads,
-            tickets=tickets_loader(self.ticket_reads, cache=cache),
-            payments=payments_loader(self.clients, token, cache=cache),
+            tickets=tickets_loader(self.ticket_reads, cache=not websocket),
+            payments=payments_loader(self.clients, token, cache=not websocket),
             hub=self.hub,
             token_recheck_seconds=self.settings.subscription_token_recheck_seconds,
+            websocket=websocket,
         )
 
 

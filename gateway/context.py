@@ -41,12 +41,9 @@ class Context:
     # Subscriptions: the events of this process, and how often a quiet one checks its token.
     hub: Hub | None = None
     token_recheck_seconds: float = 60.0
+    websocket: bool = False  # the context of a WebSocket connection (subscriptions)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
-
-    @property
-    def websocket(self) -> bool:
-        return self.response is None
 
     def sign_in_with(self, token: str) -> None:
         """The token a WebSocket client gave in `connection_init`, in place of the handshake's."""

@@ -16,10 +16,10 @@ from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
-from gateway.subscriptions.transport import OperationTransport
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.users import UserMutation, UserQuery
+from gateway.subscriptions.transport import OperationTransport
 from gateway.types.scalars import SCALARS
 
 # Clients send the same few query texts again and again: each is parsed and validated once, then

@@ -22,9 +22,7 @@ class Subscription:
             "UNAUTHENTICATED when the token expires or is revoked meanwhile."
         )
     )
-    async def order_updated(
-        self, info: Info, id: strawberry.ID
-    ) -> AsyncGenerator[Order, None]:
+    async def order_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Order, None]:
         async with aclosing(counted("orderUpdated", order_updates(info.context, id))) as orders:
             async for order in orders:
                 yield order
@@ -32,9 +30,7 @@ class Subscription:
     @strawberry.subscription(
         description="A ticket as it is now, then again on every change (edit, reserve, release)."
     )
-    async def ticket_updated(
-        self, info: Info, id: strawberry.ID
-    ) -> AsyncGenerator[Ticket, None]:
+    async def ticket_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Ticket, None]:
         async with aclosing(counted("ticketUpdated", ticket_updates(info.context, id))) as tickets:
             async for ticket in tickets:
                 yield ticket

@@ -168,7 +168,9 @@ class LiveFeed:
     async def _open(self, link: Link) -> None:
         channel = link.channel
         assert channel is not None
-        await link.call(channel.exchange_declare, self.exchange, exchange_type="topic", durable=True)
+        await link.call(
+            channel.exchange_declare, self.exchange, exchange_type="topic", durable=True
+        )
         # Exclusive: used by this connection only and deleted when it closes, however it closes.
         await link.call(channel.queue_declare, self.queue, exclusive=True, auto_delete=True)
         async with self._binding:

@@ -150,4 +150,3 @@ async def counted(field: str, stream: AsyncIterator[T]) -> AsyncIterator[T]:
         raise Internal("subscription failed") from exc
     finally:
         SUBSCRIPTIONS_OPEN.labels(field).dec()
-

@@ -20,7 +20,8 @@ from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from strawberry.types.graphql import OperationType
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions import SchemaExtension
@@ -33,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.types.graphql import OperationType
 
 from common.errors import InvalidInput, Unauthenticated
 from common.jwt import bearer_token
@@ -140,19 +142,23 @@ class SubscriptionsHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 class OperationTransport(SchemaExtension):
     """Subscriptions over a WebSocket, queries and mutations over HTTP; the other way round is
-    BAD_USER_INPUT."""
+    BAD_USER_INPUT, answered without executing anything."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         websocket = bool(getattr(context.context, "websocket", False))
         subscription = context.operation_type is OperationType.SUBSCRIPTION
+        refusal = None
         if websocket and not subscription:
-            raise InvalidInput(
+            refusal = (
                 "Only subscriptions are served over a WebSocket; send queries and mutations "
                 "by HTTP POST to /graphql"
             )
-        if subscription and not websocket:
-            raise InvalidInput(
-                "Subscriptions are served over a WebSocket on /graphql (graphql-transport-ws)"
-            )
+        elif subscription and not websocket:
+            refusal = "Subscriptions are served over a WebSocket on /graphql (graphql-transport-ws)"
+        if refusal is not None:
+            # A result set here is answered instead of executing (an exception raised here
+            # would escape ErrorCodes).
+            error = GraphQLError(refusal, original_error=InvalidInput(refusal))
+            context.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
