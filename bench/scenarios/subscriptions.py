@@ -233,6 +233,8 @@ class Expected:
 
     arrivals: dict[tuple[str, str, int], float]
     watchers: dict[tuple[str, str], int]
+    # How many events of each kind the mutations made should have published.
+    events: dict[str, int]
 
     def count(self) -> int:
         """How many pushes the events should cause."""
@@ -262,12 +264,12 @@ async def _wait_for_pushes(
     # Every order reserves its ticket and ends (COMPLETE or CANCELLED); a cancelled one (every
     # other) releases the ticket too.
     placed = [i for i, o in enumerate(orders) if o is not None]
-    events = 2 * len(placed) + sum(1 for i in placed if i % 2 == 1)
+    events = {"order": len(placed), "ticket": len(placed) + sum(1 for i in placed if i % 2)}
     deadline = time.monotonic() + MISSING_WAIT_SECONDS
     while True:
-        expected = Expected(_arrivals(probe, since), watchers)
+        expected = Expected(_arrivals(probe, since), watchers, events)
         pushed = sum(len(s.pushes) for s in subscribers)
-        done = len(expected.arrivals) >= events and pushed >= expected.count()
+        done = len(expected.arrivals) >= sum(events.values()) and pushed >= expected.count()
         if done or time.monotonic() > deadline:
             return expected
         await asyncio.sleep(0.2)
@@ -289,7 +291,10 @@ def _rows(
                     samples.append((push.at - arrived) * 1000)
         events = [key for key in expected.arrivals if key[0] == kind]
         should = sum(expected.watchers.get((kind, oid), 0) for _, oid, _ in events)
-        missing = max(0, should - len(samples))
+        # An event that never came (a fault upstream) is a push missing too.
+        unpublished = max(0, expected.events[kind] - len(events))
+        per_object = 2 if kind == "ticket" else 1
+        missing = max(0, should - len(samples)) + unpublished * per_object
         push_errors = [e for s in mine for e in s.errors]
         errors = len(failures) + len(push_errors) + missing + len(logged)
         latency = Latency.of(samples)
