@@ -95,6 +95,31 @@ async def test_the_feed_is_told_when_a_topic_gets_its_first_and_loses_its_last_w
     assert routing_keys(Topic.TICKET) == ("ticket.updated",)
 
 
+async def test_a_subscription_cancelled_while_its_events_are_being_bound_gives_its_topic_back():
+    binding = asyncio.Event()
+
+    class SlowBindings(FakeBindings):
+        async def want(self, topic: Topic) -> None:
+            await super().want(topic)
+            binding.set()
+            await asyncio.Event().wait()  # a broker that does not answer
+
+    hub, bindings = Hub(), SlowBindings()
+    hub.bindings = bindings
+
+    async def subscribe() -> None:
+        async with hub.watch(Topic.TICKET, "t1"):
+            pass
+
+    task = asyncio.ensure_future(subscribe())
+    await binding.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert bindings.calls == [("want", Topic.TICKET), ("unwant", Topic.TICKET)]
+    assert hub.count() == 0
+
+
 # -- streams -----------------------------------------------------------------------------------
 
 
