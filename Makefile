@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen lint lint-deploy proto-lint test test-unit test-integration test-e2e chaos run bench clean lock
+.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e chaos run bench clean lock
 
 all: test
 
@@ -28,11 +28,20 @@ gen: $(PROTOS)
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
 	find gen/ticketing -type d -exec touch {}/__init__.py \;
 
+# schema.graphql, the GraphQL contract: the SDL of the schema as gateway/schema.py builds it.
+# Run it after changing a GraphQL type or resolver, and commit the file.
+schema: install gen
+	$(BIN)/python -m gateway.schema_file --write
+
+# schema.graphql is what the code builds, and breaks no client against the previous commit's.
+schema-check: install gen
+	$(BIN)/python -m tools.schema_check
+
 proto-lint: install
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 
-lint: install proto-lint lint-deploy
+lint: install proto-lint schema-check lint-deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -26,9 +26,11 @@ from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
+from gateway.csrf import cross_origin_middleware
 from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
+from gateway.origins import origin_allowed
 from gateway.probes import Probes
 from gateway.rate_limits import (
     CHECK_TIMEOUT_SECONDS,
@@ -69,7 +71,6 @@ class GraphQLApp(GraphQL):
                 seconds=settings.subscription_init_timeout_seconds
             ),
             max_subscriptions_per_connection=settings.subscriptions_per_connection,
-            allowed_origins=settings.cors_allowed_origins,
         )
         self.accounts = accounts
         self.clients = clients
@@ -80,11 +81,15 @@ class GraphQLApp(GraphQL):
         self.json_limits: JsonLimits = settings.json_limits()
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:  # type: ignore[override]
-        # Called for a handshake from another origin only. Without the session cookie it
-        # carries no credentials a foreign page could abuse (a token in connection_init is one
-        # the page already has), so only a handshake with the cookie must come from an allowed
-        # origin: cross-site WebSocket hijacking.
-        return COOKIE not in request.cookies or super().is_websocket_origin_allowed(request, origin)
+        # Called for a handshake from another origin only (Strawberry lets the gateway's own
+        # through, and clients that send no Origin: not browsers). Without the session cookie
+        # it carries no credentials a foreign page could abuse (a token in connection_init is
+        # one the page already has), so only a handshake with the cookie must come from an
+        # allowed origin: cross-site WebSocket hijacking. Refused: 403 before it is accepted.
+        if COOKIE not in request.cookies:
+            return True
+        host = request.headers.get("host")
+        return origin_allowed(origin, host, self.settings.cors_allowed_origins)
 
     # orjson: a page of 100 tickets (15 KB) is encoded in 13 µs instead of 320 µs (its decode
     # errors are json.JSONDecodeErrors, so a malformed body is still a 400).
@@ -166,12 +171,13 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await ticket_reads.close()
         await connections.close()
 
+    account_routes = rest_routes(accounts, settings.json_limits())
     routes = [
         Route("/graphql", graphql_limited, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_limited),
         *probes.routes(),
         metrics_route(),
-        *rest_routes(accounts, settings.json_limits()),
+        *account_routes,
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
     # Outermost, the client's address (from trusted proxies only); then AccessLog: every request
@@ -183,8 +189,12 @@ def create_app(settings: GatewaySettings) -> Starlette:
         probes=[route.path for route in probes.routes()],
     )
     body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
+    # CORS for CORS_ALLOWED_ORIGINS, and the CSRF guard on the routes the session cookie acts on.
+    cross_origin = cross_origin_middleware(
+        settings.cors_allowed_origins, ["/graphql", *(r.path for r in account_routes)]
+    )
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[trusted_proxies(settings), access_log, body_limit],
+        middleware=[trusted_proxies(settings), access_log, *cross_origin, body_limit],
     )

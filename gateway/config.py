@@ -4,10 +4,9 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from strawberry.http.websocket_origin import normalize_allowed_origins
-
 from common.config import CommonSettings, ConfigError, read_secret
 from gateway.limits import JsonLimits
+from gateway.origins import parse_origins
 from gateway.query_limits import QueryLimits
 from gateway.workers import CGROUP_ROOT, available_cpus
 
@@ -25,7 +24,7 @@ RATE_LIMITS = (
 class GatewaySettings(CommonSettings):
     gateway_port: int = 8000
     cookie_secure: bool = True
-    graphql_max_depth: int = 10
+    graphql_max_depth: int = QueryLimits.max_depth
     # Hostile input (gateway/limits.py, gateway/query_limits.py). A request body over this is
     # refused with 413 before it is read whole.
     max_request_body_bytes: int = 1_048_576
@@ -35,10 +34,10 @@ class GatewaySettings(CommonSettings):
     json_max_string_chars: int = 10_000
     # One GraphQL document: aliases, tokens, cost (objects, list items under a paginated field
     # counted `first` times) and the root fields of a mutation.
-    graphql_max_aliases: int = 30
-    graphql_max_tokens: int = 2_000
-    graphql_max_cost: int = 1_000
-    graphql_max_mutations: int = 10
+    graphql_max_aliases: int = QueryLimits.max_aliases
+    graphql_max_tokens: int = QueryLimits.max_tokens
+    graphql_max_cost: int = QueryLimits.max_cost
+    graphql_max_mutations: int = QueryLimits.max_mutations
     # Schema introspection and the GraphiQL page on GET /graphql: on under `ticketing run` and in
     # the dev overlay, off in production (the prod overlay).
     graphql_introspection: bool = False
@@ -84,9 +83,9 @@ class GatewaySettings(CommonSettings):
     # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
     # address is the rightmost one in it that is not one of them. Anyone else's is ignored.
     trusted_proxies: str = "127.0.0.1,::1"
-    # Origins (`https://shop.example.com`, comma-separated) besides the gateway's own whose pages
-    # may call it with the session cookie. A WebSocket handshake from any other origin that
-    # carries the cookie is refused (403): cross-site WebSocket hijacking.
+    # Web origins (https://app.example.com, comma-separated) whose pages may call the gateway
+    # with the user's cookie: CORS with credentials for them, and the GraphQL WebSocket's Origin
+    # check (gateway/origins.py). The gateway's own origin needs no entry; none other by default.
     cors_allowed_origins: tuple[str, ...] = ()
     # Subscriptions (graphql-transport-ws on /graphql, gateway/subscriptions/). Operations one
     # connection may run at once.
@@ -130,6 +129,8 @@ class GatewaySettings(CommonSettings):
         for name in RATE_LIMITS:
             self._check_limit(name)
         self.trusted_proxy_networks()
+        # Normalized once (lower case, no default port or trailing slash), as browsers send them.
+        object.__setattr__(self, "cors_allowed_origins", parse_origins(self.cors_allowed_origins))
         self._check_subscriptions()
 
     def _check_subscriptions(self) -> None:
@@ -145,10 +146,6 @@ class GatewaySettings(CommonSettings):
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} must be positive")
-        try:
-            normalize_allowed_origins(self.cors_allowed_origins)
-        except ValueError as exc:
-            raise ConfigError(f"CORS_ALLOWED_ORIGINS: {exc}") from None
 
     def _check_limit(self, name: str) -> None:
         if getattr(self, f"{name}_limit") < 0:

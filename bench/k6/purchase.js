@@ -60,7 +60,7 @@ export default function (state) {
   if (order) {
     const id = order.createOrder.id;
     const payment = graphql(CREATE_PAYMENT, { o: id, m: 'pm_card_visa' }, buyer, 'createPayment');
-    if (payment && payment.createPayment.status === 'succeeded') {
+    if (payment && payment.createPayment.status === 'SUCCEEDED') {
       console.log(`PAID ${id} ${started} ${Date.now()}`);
       paid.add(1);
     } else if (payment) {

@@ -137,7 +137,7 @@ ORDER_EXPIRY_LATENESS = Histogram(
 )
 STRIPE_REQUESTS = Counter(
     "ticketing_stripe_requests",
-    "Calls to Stripe by operation (charge, retrieve, refund) and outcome",
+    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund) and outcome",
     ["operation", "outcome"],
 )
 STRIPE_DURATION = Histogram(

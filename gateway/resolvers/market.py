@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from common.errors import InvalidInput
@@ -18,6 +20,14 @@ from gateway.types.scalars import Decimal
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
+
+# Every connection takes the same `first`: Int = 20, 1 to MAX_PAGE_SIZE; null means the default.
+PageSize = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many: 1 to {MAX_PAGE_SIZE}; null means {DEFAULT_PAGE_SIZE}."
+    ),
+]
 
 
 def _page_size(first: int | None) -> int:
@@ -42,7 +52,7 @@ class MarketQuery:
     async def tickets(
         self,
         info: Info,
-        first: int | None = 20,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         include_reserved: bool | None = False,
     ) -> TicketConnection:
@@ -60,7 +70,7 @@ class MarketQuery:
 
     @strawberry.field(description="The caller's orders, newest first.")
     async def orders(
-        self, info: Info, first: int = 20, after: str | None = None
+        self, info: Info, first: PageSize = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> OrderConnection:
         request = orders_pb2.ListOrdersRequest(page_size=_page_size(first), page_token=after or "")
         reply = await info.context.call(info.context.clients.orders.ListOrders, request)

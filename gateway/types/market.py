@@ -54,15 +54,26 @@ class OrderStatus(Enum):
         return cls[orders_pb2.OrderStatus.Name(status).removeprefix("ORDER_STATUS_")]
 
 
+@strawberry.enum(
+    description="Where a payment stands; the final ones are SUCCEEDED, FAILED, REFUNDED."
+)
+class PaymentStatus(Enum):
+    SUCCEEDED = "succeeded"
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
 @strawberry.type
 class Payment:
     id: strawberry.ID
     order_id: strawberry.ID
-    stripe_id: str
+    stripe_id: str = strawberry.field(description="The Stripe PaymentIntent id (pi_...).")
     amount: Decimal
-    status: str
+    status: PaymentStatus
     client_secret: str | None = strawberry.field(
-        description="While status is requires_action: what Stripe.js needs to authenticate."
+        description="While status is REQUIRES_ACTION: what Stripe.js needs to authenticate."
     )
 
     @classmethod
@@ -72,7 +83,7 @@ class Payment:
             order_id=strawberry.ID(p.order_id),
             stripe_id=p.stripe_id,
             amount=PyDecimal(p.amount),
-            status=p.status,
+            status=PaymentStatus(p.status),
             client_secret=p.client_secret or None,
         )
 

@@ -74,11 +74,22 @@ def intent_of(obj: Any) -> Intent:
     )
 
 
+def _declined_error(exc: stripe.CardError) -> dict[str, Any]:
+    body = exc.json_body if isinstance(exc.json_body, dict) else {}
+    error = body.get("error")
+    return error if isinstance(error, dict) else {}
+
+
 def _declined_intent_id(exc: stripe.CardError) -> str:
     """Stripe names the PaymentIntent a declined confirmation belongs to (localstripe does not)."""
-    body = exc.json_body if isinstance(exc.json_body, dict) else {}
-    intent = (body.get("error") or {}).get("payment_intent") or {}
+    intent = _declined_error(exc).get("payment_intent") or {}
     return intent.get("id", "") if isinstance(intent, dict) else ""
+
+
+def _declined_charge_id(exc: stripe.CardError) -> str:
+    """The declined charge, which Stripe and localstripe both name."""
+    charge = _declined_error(exc).get("charge")
+    return charge if isinstance(charge, str) else ""
 
 
 def _raise_if_unavailable(exc: Exception) -> None:
@@ -112,8 +123,8 @@ class StripeApi:
         )
         # The SDK imports its services and object classes on first use (~0.1 s): here, at
         # start, rather than on the first buyer's time.
-        _ = (self.client.v1.payment_intents, self.client.v1.refunds)
-        _ = (stripe.PaymentIntent, stripe.Refund)
+        _ = (self.client.v1.payment_intents, self.client.v1.refunds, self.client.v1.charges)
+        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge)
 
     async def _run(
         self,
@@ -149,13 +160,32 @@ class StripeApi:
             return intent_of(await self._run("charge", create, _intent_outcome))
         except stripe.CardError as exc:
             message = exc.user_message or "Your card was declined."
-            raise CardDeclined(message, _declined_intent_id(exc)) from None
+            stripe_id = _declined_intent_id(exc) or await self._intent_of_charge(exc)
+            raise CardDeclined(message, stripe_id) from None
         except stripe.IdempotencyError as exc:
             raise IdempotencyMismatch(exc.user_message or str(exc)) from None
         except stripe.InvalidRequestError as exc:
             if exc.param not in (None, "payment_method"):
                 raise  # a request of ours Stripe cannot take: a bug, not the buyer's input
             raise InvalidPaymentMethod(exc.user_message or "Invalid payment method") from None
+
+    async def _intent_of_charge(self, declined: stripe.CardError) -> str:
+        """The PaymentIntent of a declined charge, read from the charge when the error does not
+        name it (localstripe's does not); "" when that cannot be read (the decline stands)."""
+        charge_id = _declined_charge_id(declined)
+        if not charge_id:
+            return ""
+        read = self.client.v1.charges.retrieve_async(charge_id)
+        try:
+            charge = await self._run("retrieve_charge", read)
+        except (StripeUnavailable, stripe.StripeError) as exc:
+            log.warning(
+                "the PaymentIntent of a declined charge could not be read",
+                extra={"charge_id": charge_id, "error": str(exc).splitlines()[0]},
+            )
+            return ""
+        intent = charge.to_dict().get("payment_intent")
+        return intent if isinstance(intent, str) else ""
 
     async def retrieve(self, stripe_id: str) -> Intent | None:
         try:

@@ -198,7 +198,7 @@ def run_flow(client: Client, seller: str, buyer: str, plan: Plan, flow: Flow) ->
         flow.answer = "conflict"
     else:
         status = paid["data"]["createPayment"]["status"]
-        flow.answer = "paid" if status == "succeeded" else f"payment {status}"
+        flow.answer = "paid" if status == "SUCCEEDED" else f"payment {status}"
 
 
 @dataclass

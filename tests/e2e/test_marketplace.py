@@ -54,7 +54,7 @@ def test_list_order_pay_complete(api, stack, payments_db, amqp_url):
         paid = api.pay(buyer, order["id"])
         assert not paid.get("errors"), paid
         payment = paid["data"]["createPayment"]
-        assert payment["status"] == "succeeded" and payment["amount"] == "20.00"
+        assert payment["status"] == "SUCCEEDED" and payment["amount"] == "20.00"
         assert payment["stripeId"].startswith("pi_") and payment["orderId"] == order["id"]
 
         done = api.until(lambda: api.get_order(buyer, order["id"]), status_is("COMPLETE"))
@@ -100,6 +100,11 @@ def test_declined_card_cancels_the_order_and_releases_the_ticket(api, payments_d
     order = api.order(buyer, ticket["id"])
     declined = api.pay(buyer, order["id"], "pm_card_chargeCustomerFail")
     assert [e["extensions"]["code"] for e in declined["errors"]] == ["PAYMENT_DECLINED"]
+    # The declined payment stays on the order, naming its PaymentIntent.
+    payment = api.data(
+        "query($id: ID!) { order(id: $id) { payment { status stripeId } } }", buyer, id=order["id"]
+    )["order"]["payment"]
+    assert payment["status"] == "FAILED" and payment["stripeId"].startswith("pi_")
     api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "CANCELLED")
     api.until(lambda: api.get_ticket(ticket["id"]), lambda t: not t["reserved"])
     story = api.until(
@@ -159,7 +164,7 @@ def test_another_users_order_is_not_found_and_their_ticket_is_readable(api):
     )[0][0] in ("FORBIDDEN", "CONFLICT")
     # Nor can it be paid for by another: FORBIDDEN would tell that it exists. (Paid by its buyer
     # first, so that payments surely holds its copy of the order.)
-    assert api.pay(buyer, order["id"])["data"]["createPayment"]["status"] == "succeeded"
+    assert api.pay(buyer, order["id"])["data"]["createPayment"]["status"] == "SUCCEEDED"
     paying = (
         'mutation($id: ID!) { createPayment(orderId: $id, paymentMethod: "pm_card_visa") { id } }'
     )
@@ -283,7 +288,7 @@ def test_3d_secure_payment_awaits_then_settles_through_the_stripe_webhook(api, s
     result = api.pay(buyer, order["id"], method["id"])
     assert not result.get("errors"), result
     payment = result["data"]["createPayment"]
-    assert payment["status"] == "requires_action" and payment["clientSecret"]
+    assert payment["status"] == "REQUIRES_ACTION" and payment["clientSecret"]
     api.until(
         lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "AWAITING_PAYMENT"
     )
@@ -297,7 +302,7 @@ def test_3d_secure_payment_awaits_then_settles_through_the_stripe_webhook(api, s
     done = api.until(
         lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "COMPLETE", timeout=20
     )
-    assert done["payment"]["status"] == "succeeded"
+    assert done["payment"]["status"] == "SUCCEEDED"
 
 
 def test_webhook_with_a_bad_signature_is_refused(stack):

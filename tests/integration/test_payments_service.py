@@ -256,6 +256,13 @@ async def test_a_declined_card_is_payment_declined_and_announced_as_failed(payme
     assert await charge_events(tap, 1) == [
         ("charge.failed", {"orderId": order_id, "reason": "Your card was declined."})
     ]
+    # The failed payment names its PaymentIntent (localstripe's decline names only the charge).
+    [intent] = payments.intents_of(order_id)
+    found = await payments.stub.BatchGetPayments(
+        payments_pb2.BatchGetPaymentsRequest(order_ids=[order_id]),
+        metadata=payments.as_user(buyer),
+    )
+    assert [(p.status, p.stripe_id) for p in found.payments] == [("failed", intent.id)]
 
 
 async def test_caller_order_and_payment_method_are_checked(payments):

@@ -1,6 +1,6 @@
 """Subscriptions without servers: the hub's fan-out (who is woken by which event, the newest
 version kept, a resync after a lost connection), what a ticket stream pushes, a stream's bug
-shown as INTERNAL, the token shapes of connection_init, and the settings."""
+shown as INTERNAL, the token shapes of connection_init, and the settings' bounds."""
 
 from __future__ import annotations
 
@@ -212,16 +212,6 @@ async def test_a_failure_inside_a_stream_is_internal_and_the_stream_is_closed():
 )
 def test_the_token_of_a_connection_init_payload(params, token):
     assert token_of_params(params) == token
-
-
-def test_allowed_origins_are_read_and_checked():
-    settings = GatewaySettings.from_env(
-        {"CORS_ALLOWED_ORIGINS": "https://shop.example, http://localhost:3000"}
-    )
-    assert settings.cors_allowed_origins == ("https://shop.example", "http://localhost:3000")
-    assert GatewaySettings.from_env({}).cors_allowed_origins == ()
-    with pytest.raises(ConfigError, match="CORS_ALLOWED_ORIGINS"):
-        GatewaySettings.from_env({"CORS_ALLOWED_ORIGINS": "https://shop.example/path"})
 
 
 @pytest.mark.parametrize(
