@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -123,12 +122,3 @@ class Subscriber:
     def close(self) -> None:
         self.connection.close()
         self._reader.join(5)
-
-
-def pending(subscriber: Subscriber) -> Iterator[dict[str, Any]]:
-    """Messages received and not taken yet, of every operation."""
-    with subscriber._lock:
-        queues = list(subscriber.messages.values())
-    for q in queues:
-        while not q.empty():
-            yield q.get_nowait()
