@@ -11,6 +11,7 @@ from bench.scenarios import (
     purchase,
     recs,
     relay,
+    subscriptions,
     ticket_read,
 )
 from bench.scenarios.base import Scenario
@@ -22,6 +23,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     # Last on its stack: nothing may run after it while the stack idles.
     propagation.IDLE_SCENARIO,
     exactly_once.SCENARIO,
+    # Two replicas: subscribers on both gateways.
+    subscriptions.SCENARIO,
     # The gateway with its ticket cache off; localstripe.
     ticket_read.UNCACHED_SCENARIO,
     purchase.LOCALSTRIPE_SCENARIO,

@@ -24,6 +24,7 @@ from common.protos import from_timestamp
 from svc_insights.domain.model import EventRow
 from svc_insights.service_layer.handlers import InsightsHandlers
 from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.orders.v1 import orders_pb2 as order_status_pb2
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,17 @@ def _order_cancelled(event: orders_pb2.OrderCancelled) -> Columns:
         "order_id": event.id,
         "ticket_id": _or_none(event.ticket.id),
         "detail": _or_none(event.reason),
+        "version": event.version,
+    }
+
+
+def _order_updated(event: orders_pb2.OrderUpdated) -> Columns:
+    # Kept for the record (detail: the status it reached, e.g. COMPLETE); the reports count a
+    # payment by its charge.created, which payments publishes first.
+    return {
+        "user_id": _or_none(event.user_id),
+        "order_id": event.id,
+        "detail": order_status_pb2.OrderStatus.Name(event.status).removeprefix("ORDER_STATUS_"),
         "version": event.version,
     }
 
@@ -158,6 +170,7 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     tickets_pb2.TicketUpdated: _ticket_updated,
     orders_pb2.OrderCreated: _order_created,
     orders_pb2.OrderCancelled: _order_cancelled,
+    orders_pb2.OrderUpdated: _order_updated,
     orders_pb2.OrderExpired: _order_expired,
     payments_pb2.ChargeCreated: _charge_created,
     payments_pb2.ChargeFailed: _charge_failed,

@@ -20,6 +20,7 @@ from svc_insights.domain.model import EventRow
 from svc_insights.entrypoints.events import COLUMNS_OF, event_handlers, row_of
 from svc_insights.service_layer.handlers import InsightsHandlers
 from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.orders.v1 import orders_pb2 as order_status_pb2
 from ticketing.orders.v1 import orders_pb2 as orders_api
 
 PUBLISHED = datetime(2026, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
@@ -89,6 +90,12 @@ CASES: list[tuple[Message, dict]] = [
             id="o-1", version=1, ticket=orders_pb2.OrderCancelled.Ticket(id="t-1"), reason="EXPIRED"
         ),
         dict(order_id="o-1", ticket_id="t-1", detail="EXPIRED", version=1),
+    ),
+    (
+        orders_pb2.OrderUpdated(
+            id="o-1", version=2, status=order_status_pb2.ORDER_STATUS_COMPLETE, user_id="u-2"
+        ),
+        dict(user_id="u-2", order_id="o-1", detail="COMPLETE", version=2),
     ),
     (orders_pb2.OrderExpired(order_id="o-1"), dict(order_id="o-1")),
     (
