@@ -1,4 +1,5 @@
-"""The gateway's Starlette application: /graphql (GraphiQL on GET), the REST routes, probes."""
+"""The gateway's Starlette application: /graphql (GraphiQL on GET), the REST routes, probes, and
+the web app at / (gateway/web.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
+from gateway.web import WebBuild
 from gateway.webhooks import stripe_webhook_route
 
 
@@ -41,6 +43,7 @@ class GraphQLApp(GraphQL):
         clients: ServiceClients,
         ticket_reads: TicketReads,
         settings: GatewaySettings,
+        web: WebBuild,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits()),
@@ -50,6 +53,11 @@ class GraphQLApp(GraphQL):
         self.clients = clients
         self.ticket_reads = ticket_reads
         self.json_limits: JsonLimits = settings.json_limits()
+        self.web = web
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        # Our own build of GraphiQL (web/), not Strawberry's page, which loads from CDNs.
+        return self.web.graphiql_page()
 
     # orjson: a page of 100 tickets (15 KB) is encoded in 13 µs instead of 320 µs (its decode
     # errors are json.JSONDecodeErrors, so a malformed body is still a 400).
@@ -95,7 +103,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
     cache = ticket_cache(settings)
     ticket_reads = TicketReads(clients, cache)
     cache_events = CacheEvents(settings, cache)
-    graphql = GraphQLApp(accounts, clients, ticket_reads, settings)
+    web = WebBuild(settings.web_dist())
+    graphql = GraphQLApp(accounts, clients, ticket_reads, settings, web)
 
     probes = Probes(clients, redis)
 
@@ -119,6 +128,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
         *rest_routes(accounts, settings.json_limits()),
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
+    if settings.web_app or settings.graphql_ide:
+        routes.append(web.assets_route())
+    if settings.web_app:  # last: its catch-all takes only what no route above has
+        routes += web.app_routes(settings.web_runtime_config())
     # Outermost, the client's address (from trusted proxies only); then AccessLog: every request
     # gets its span and line, a refused one too; then the body limit: an oversized body is
     # refused before any route runs.
