@@ -1,0 +1,144 @@
+import { useEffect, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import { CardPayment } from "../components/CardPayment";
+import { Countdown, useNow } from "../components/Countdown";
+import { Loading } from "../components/Loading";
+import { Page } from "../components/Page";
+import { ProblemMessage } from "../components/Problem";
+import { describe, type Problem } from "../errors";
+import { money } from "../format";
+import { readFragment, type ResultOf } from "../graphql";
+import { CancelOrderMutation, OrderFields, OrderQuery, TicketFields } from "../operations";
+import { statusText } from "../orderStatus";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { useLiveOrder } from "../liveOrder";
+
+type Order = ResultOf<typeof OrderFields>;
+
+export function OrderPage({ id }: { id: string }) {
+  const { user } = useSession();
+  const [result] = useQuery({ query: OrderQuery, variables: { id }, pause: !user });
+  const fetched = result.data?.order ? readFragment(OrderFields, result.data.order) : null;
+  const order = useLiveOrder(id, fetched);
+
+  if (user === null) {
+    return (
+      <Page title="Order">
+        <p>
+          <Link to={`/signin?next=${encodeURIComponent(`/orders/${id}`)}`}>Sign in</Link> to see this order.
+        </p>
+      </Page>
+    );
+  }
+  if (result.error && !order) {
+    return (
+      <Page title="Order">
+        <ProblemMessage problem={describe(result.error, "load")} />
+        <p>
+          <Link to="/orders">Your orders</Link>
+        </p>
+      </Page>
+    );
+  }
+  if (!order) {
+    return (
+      <Page title="Order">
+        <Loading what="your order" />
+      </Page>
+    );
+  }
+  return <OrderView order={order} />;
+}
+
+function OrderView({ order }: { order: Order }) {
+  const ticket = readFragment(TicketFields, order.ticket);
+  const status = statusText(order);
+  const deadline = Date.parse(order.expiresAt);
+  const now = useNow(1000, order.status === "CREATED");
+  const timeUp = order.status === "CREATED" && now >= deadline;
+  const [cancelling, cancelOrder] = useMutation(CancelOrderMutation);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  // What the live status region says: only a change is announced, not the first render.
+  const [announced, setAnnounced] = useState("");
+  useEffect(() => setAnnounced(`Order ${status.label.toLowerCase()}. ${status.detail}`), [status.label, status.detail]);
+
+  const cancel = async () => {
+    setProblem(null);
+    const done = await cancelOrder({ id: order.id });
+    if (done.error) setProblem(describe(done.error, "cancel"));
+  };
+
+  return (
+    <Page title={`Order for ${ticket.title}`}>
+      <div className={`order-status tone-${status.tone}`}>
+        <p>
+          <span className="status-label" data-testid="order-status">
+            {timeUp ? "Time is up" : status.label}
+          </span>
+        </p>
+        <p className="status-detail">{timeUp ? "Releasing the ticket…" : status.detail}</p>
+        {order.status === "CREATED" && !timeUp && (
+          <p>
+            Pay within <Countdown deadline={deadline} now={now} />
+          </p>
+        )}
+      </div>
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {announced}
+      </div>
+      <dl className="facts">
+        <dt>Ticket</dt>
+        <dd>
+          <Link to={`/tickets/${ticket.id}`}>{ticket.title}</Link>
+        </dd>
+        <dt>Price</dt>
+        <dd className="price">{money(ticket.price)}</dd>
+        {order.payment && (
+          <>
+            <dt>Payment</dt>
+            <dd>{paymentWords(order.payment.status)}</dd>
+          </>
+        )}
+      </dl>
+      <ProblemMessage problem={problem} />
+      {order.status === "CREATED" && !timeUp && (
+        <>
+          <CardPayment orderId={order.id} amount={ticket.price} disabled={timeUp} />
+          <p>
+            <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
+              Cancel this order
+            </button>
+          </p>
+        </>
+      )}
+      {order.status === "CANCELLED" && (
+        <p>
+          <Link to={`/tickets/${ticket.id}`}>See the ticket</Link> · <Link to="/">Other tickets</Link>
+        </p>
+      )}
+      {order.status === "COMPLETE" && (
+        <p>
+          <Link to="/orders">All your orders</Link>
+        </p>
+      )}
+    </Page>
+  );
+}
+
+function paymentWords(status: string): string {
+  switch (status) {
+    case "SUCCEEDED":
+      return "Paid by card";
+    case "PROCESSING":
+      return "Being processed by your bank";
+    case "REQUIRES_ACTION":
+      return "Waiting for you to confirm with your bank";
+    case "FAILED":
+      return "Declined, nothing charged";
+    case "REFUNDED":
+      return "Refunded";
+    default:
+      return status;
+  }
+}
