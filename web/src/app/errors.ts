@@ -74,7 +74,8 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode, string>>>> = 
     NOT_FOUND: "We could not find this order among yours.",
   },
   pay: {
-    PAYMENT_DECLINED: "Your card was declined, so nothing was charged.",
+    PAYMENT_DECLINED:
+      "Your card was declined, so nothing was charged. This order is cancelled and the ticket is back on sale: you can order it again and pay with another card.",
     CONFLICT: "This order cannot be paid any more.",
     NOT_FOUND: "We could not find this order among yours.",
     UNAVAILABLE: "The payment service is not answering right now. Your card was not charged; please try again in a moment.",
@@ -117,7 +118,7 @@ export function describe(error: CombinedError, action: Action): Problem {
   let message = FOR_ACTION[action]?.[code] ?? GENERAL[code];
   if (code === "BAD_USER_INPUT" && field) {
     message = first.message; // e.g. "Title must be at most 200 characters": about that input
-  } else if (KEEP_SERVER_MESSAGE.has(code) && first.message && !message.includes(first.message)) {
+  } else if (KEEP_SERVER_MESSAGE.has(code) && first.message && !message.includes(first.message.replace(/\.$/, ""))) {
     message = `${message} (${first.message})`;
   }
   if (code === "RATE_LIMITED") message = message.replace(/\.$/, `${retryAfter(error)}.`);

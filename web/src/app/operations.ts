@@ -17,6 +17,7 @@ export const OrderFields = graphql(
     fragment OrderFields on Order {
       id
       status
+      cancelReason
       expiresAt
       version
       ticket {

@@ -5,7 +5,6 @@ import { money } from "../format";
 import { CreatePaymentMutation } from "../operations";
 import { useSession } from "../session";
 import { loadStripe, paymentMethodFor, type CardElement, type StripeClient } from "../stripe";
-import { ProblemMessage } from "./Problem";
 
 type Step = "loading" | "ready" | "paying" | "authenticating" | "sent" | "unavailable";
 
@@ -29,16 +28,34 @@ function labelStandInInputs(container: HTMLElement) {
   }
 }
 
+// Stripe.js reads the card (its numbers never reach our servers), createPayment charges it,
+// and when the bank wants the buyer to confirm (3-D Secure) Stripe.js asks them. The order's
+// status (shown above the form, live) tells how it ended.
+export interface PaymentOutcome {
+  problem: Problem | null;
+  note: string;
+}
+
 /**
- * The card form: Stripe.js reads the card (its numbers never reach our servers), createPayment
- * charges it, and when the bank wants the buyer to confirm (3-D Secure) Stripe.js asks them.
- * The order's status (shown above this form, live) tells how it ended.
+ * The card form. What happened to the last attempt goes to `onOutcome`: the page shows it
+ * outside this form, which goes away once the order is no longer payable (a declined card
+ * cancels the order), and the person must still read why.
  */
-export function CardPayment({ orderId, amount, disabled }: { orderId: string; amount: string; disabled: boolean }) {
+export function CardPayment({
+  orderId,
+  amount,
+  disabled,
+  onOutcome,
+}: {
+  orderId: string;
+  amount: string;
+  disabled: boolean;
+  onOutcome(outcome: PaymentOutcome): void;
+}) {
   const { stripe: config } = useSession();
   const [step, setStep] = useState<Step>("loading");
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [note, setNote] = useState("");
+  const setProblem = (problem: Problem | null) => onOutcome({ problem, note: "" });
+  const setNote = (note: string) => onOutcome({ problem: null, note });
   const [, createPayment] = useMutation(CreatePaymentMutation);
   const mount = useRef<HTMLDivElement>(null);
   const stripe = useRef<StripeClient | null>(null);
@@ -72,7 +89,6 @@ export function CardPayment({ orderId, amount, disabled }: { orderId: string; am
     event.preventDefault();
     if (!stripe.current || !card.current) return;
     setProblem(null);
-    setNote("");
     setStep("paying");
     const method = await paymentMethodFor(stripe.current, card.current);
     if (!method.id) {
@@ -119,12 +135,6 @@ export function CardPayment({ orderId, amount, disabled }: { orderId: string; am
   return (
     <form className="card-form" onSubmit={pay} aria-labelledby={labelId}>
       <h2 id={labelId}>Pay by card</h2>
-      <ProblemMessage problem={problem} />
-      {note && (
-        <p className="notice" role="status">
-          {note}
-        </p>
-      )}
       {step !== "sent" && (
         <>
           <div className="field">

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
-import { CardPayment } from "../components/CardPayment";
+import { CardPayment, type PaymentOutcome } from "../components/CardPayment";
 import { Countdown, useNow } from "../components/Countdown";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
@@ -59,9 +59,15 @@ function OrderView({ order }: { order: Order }) {
   const timeUp = order.status === "CREATED" && now >= deadline;
   const [cancelling, cancelOrder] = useMutation(CancelOrderMutation);
   const [problem, setProblem] = useState<Problem | null>(null);
-  // What the live status region says: only a change is announced, not the first render.
+  const [payment, setPayment] = useState<PaymentOutcome>({ problem: null, note: "" });
+  // The live region says the status when it changes (not when the page first shows it: the
+  // heading and the status box say it then).
   const [announced, setAnnounced] = useState("");
-  useEffect(() => setAnnounced(`Order ${status.label.toLowerCase()}. ${status.detail}`), [status.label, status.detail]);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else setAnnounced(`Order ${status.label.toLowerCase()}. ${status.detail}`);
+  }, [status.label, status.detail]);
 
   const cancel = async () => {
     setProblem(null);
@@ -101,10 +107,15 @@ function OrderView({ order }: { order: Order }) {
           </>
         )}
       </dl>
-      <ProblemMessage problem={problem} />
+      <ProblemMessage problem={problem ?? payment.problem} />
+      {payment.note && !payment.problem && order.status !== "COMPLETE" && (
+        <p className="notice" role="status">
+          {payment.note}
+        </p>
+      )}
       {order.status === "CREATED" && !timeUp && (
         <>
-          <CardPayment orderId={order.id} amount={ticket.price} disabled={timeUp} />
+          <CardPayment orderId={order.id} amount={ticket.price} disabled={timeUp} onOutcome={setPayment} />
           <p>
             <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
               Cancel this order
@@ -114,7 +125,10 @@ function OrderView({ order }: { order: Order }) {
       )}
       {order.status === "CANCELLED" && (
         <p>
-          <Link to={`/tickets/${ticket.id}`}>See the ticket</Link> · <Link to="/">Other tickets</Link>
+          <Link to={`/tickets/${ticket.id}`}>
+            {order.cancelReason === "PAYMENT_FAILED" ? "Order this ticket again" : "See the ticket"}
+          </Link>{" "}
+          · <Link to="/">Other tickets</Link>
         </p>
       )}
       {order.status === "COMPLETE" && (
