@@ -1,4 +1,5 @@
-"""The `ticketing` command."""
+"""The `ticketing` command: the whole marketplace on this machine, one process of it, or a
+service's dead-lettered events."""
 
 from __future__ import annotations
 
@@ -6,20 +7,92 @@ import argparse
 import importlib
 import json
 import sys
+from pathlib import Path
 
-from common.services import SERVICES
+from common.services import EVENT_CONSUMERS, SERVICES
+
+
+def _prog() -> str:
+    """This command as one types it from here (from the repository root:
+    `.venv/bin/ticketing`), so that the usage and examples printed run as shown."""
+    from common.devstack.infra import as_typed
+
+    installed = Path(sys.executable).parent / "ticketing"
+    return as_typed(installed) if installed.exists() else "ticketing"
+
+
+def _examples(prog: str) -> str:
+    consumer = "payments"
+    examples = [
+        (f"{prog} run", "the whole marketplace (what `make run` does)"),
+        (f"{prog} events dead {consumer}", f"{consumer}' dead-lettered events, as JSON lines"),
+        (f"{prog} events replay {consumer}", f"moves them back to {consumer}' queue"),
+    ]
+    width = max(len(command) for command, _ in examples)
+    lines = [f"  {command.ljust(width)}  # {what}" for command, what in examples]
+    return "\n".join(["examples (from the repository root):", *lines])
+
+
+def parser() -> argparse.ArgumentParser:
+    prog = _prog()
+    root = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__,
+        epilog=_examples(prog),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = root.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser(
+        "serve",
+        help="run one service process (what a container runs; its settings come from the"
+        " environment, README: Settings)",
+    )
+    serve.add_argument("service", choices=[s.name for s in SERVICES])
+    sub.add_parser("run", help="run the whole marketplace locally, in the foreground")
+    ev = sub.add_parser(
+        "events",
+        help="inspect or replay a service's dead-lettered events",
+        description="A service's dead-lettered events (RabbitMQ queue <namespace>.<service>.dead):"
+        " `dead` prints them as JSON lines and leaves them there, `replay` moves them back to"
+        " the service's queue. Neither creates a queue.",
+    )
+    ev.add_argument("action", choices=["dead", "replay"])
+    ev.add_argument("service", choices=EVENT_CONSUMERS, help="a service that consumes events")
+    return root
+
+
+def _events(action: str, service: str) -> int:
+    import pika.exceptions
+
+    from common import bus
+    from common.config import CommonSettings
+
+    settings = CommonSettings.from_env()
+    try:
+        if action == "dead":
+            letters = bus.dead_letters(settings.amqp_url, settings.namespace, service)
+            for message in letters:
+                print(json.dumps(message))
+            if not letters:
+                print(f"no dead-lettered events for {service}", file=sys.stderr)
+            return 0
+        moved = bus.replay_dead_letters(settings.amqp_url, settings.namespace, service)
+    except pika.exceptions.AMQPConnectionError as exc:
+        host = pika.URLParameters(settings.amqp_url).host
+        print(f"error: cannot reach RabbitMQ at {host} (AMQP_URL): {exc!r}", file=sys.stderr)
+        return 1
+    except bus.DeadLetterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if moved:
+        print(f"replayed {moved} event(s) to {bus.queue_name(settings.namespace, service)}")
+    else:
+        print(f"no dead-lettered events for {service}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="ticketing", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run one service process (what a container runs)")
-    serve.add_argument("service", choices=[s.name for s in SERVICES])
-    sub.add_parser("run", help="run the whole marketplace locally, in the foreground")
-    ev = sub.add_parser("events", help="inspect or replay a service's dead-lettered events")
-    ev.add_argument("action", choices=["dead", "replay"])
-    ev.add_argument("service")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
 
     if args.command == "serve":
         module = next(s.module for s in SERVICES if s.name == args.service)
@@ -29,15 +102,4 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(run_stack())
     elif args.command == "events":
-        from common import bus
-        from common.config import CommonSettings
-
-        settings = CommonSettings.from_env()
-        if args.action == "dead":
-            for message in bus.dead_letters(settings.amqp_url, settings.namespace, args.service):
-                print(json.dumps(message))
-        else:
-            moved = bus.replay_dead_letters(settings.amqp_url, settings.namespace, args.service)
-            print(
-                f"replayed {moved} message(s) to {bus.queue_name(settings.namespace, args.service)}"
-            )
+        sys.exit(_events(args.action, args.service))

@@ -29,6 +29,8 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
             return kind(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if typing.get_origin(kind) is tuple and typing.get_args(kind)[0] is str:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if typing.get_origin(kind) is tuple:
         try:
             return tuple(int(part) for part in raw.split(",") if part.strip())

@@ -11,20 +11,39 @@ class ServiceSpec:
     name: str
     module: str  # has main()
     grpc_service: str | None  # full name of its API, None for the gateway
+    # It consumes events from a queue of its name (`ticketing events dead|replay NAME`).
+    consumes_events: bool = False
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", "svc_auth.__main__", "ticketing.auth.v1.AuthService"),
-    ServiceSpec("tickets", "svc_tickets.__main__", "ticketing.tickets.v1.TicketsService"),
-    ServiceSpec("orders", "svc_orders.__main__", "ticketing.orders.v1.OrdersService"),
-    ServiceSpec("payments", "svc_payments.__main__", "ticketing.payments.v1.PaymentsService"),
     ServiceSpec(
-        "expiration", "svc_expiration.__main__", "ticketing.expiration.v1.ExpirationService"
+        "tickets",
+        "svc_tickets.__main__",
+        "ticketing.tickets.v1.TicketsService",
+        consumes_events=True,
     ),
-    ServiceSpec("gateway", "gateway.__main__", None),
+    ServiceSpec(
+        "orders", "svc_orders.__main__", "ticketing.orders.v1.OrdersService", consumes_events=True
+    ),
+    ServiceSpec(
+        "payments",
+        "svc_payments.__main__",
+        "ticketing.payments.v1.PaymentsService",
+        consumes_events=True,
+    ),
+    ServiceSpec(
+        "expiration",
+        "svc_expiration.__main__",
+        "ticketing.expiration.v1.ExpirationService",
+        consumes_events=True,
+    ),
+    # Its ticket cache hears tickets' events.
+    ServiceSpec("gateway", "gateway.__main__", None, consumes_events=True),
 )
 
 GRPC_SERVICES = tuple(s for s in SERVICES if s.grpc_service)
+EVENT_CONSUMERS = tuple(s.name for s in SERVICES if s.consumes_events)
 
 
 def spec(name: str) -> ServiceSpec:

@@ -23,6 +23,7 @@ from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
+from gateway.csrf import cross_origin_middleware
 from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
@@ -119,13 +120,14 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await limits.close()
         await ticket_reads.close()
 
+    account_routes = rest_routes(accounts, settings.json_limits())
     routes = [
         Route(
             "/graphql", GraphQLLimits(graphql, limits, verifier, settings), methods=["GET", "POST"]
         ),
         *probes.routes(),
         metrics_route(),
-        *rest_routes(accounts, settings.json_limits()),
+        *account_routes,
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
     if settings.web_app or settings.graphql_ide:
@@ -141,8 +143,12 @@ def create_app(settings: GatewaySettings) -> Starlette:
         probes=[route.path for route in probes.routes()],
     )
     body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
+    # CORS for CORS_ALLOWED_ORIGINS, and the CSRF guard on the routes the session cookie acts on.
+    cross_origin = cross_origin_middleware(
+        settings.cors_allowed_origins, ["/graphql", *(r.path for r in account_routes)]
+    )
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[trusted_proxies(settings), access_log, body_limit],
+        middleware=[trusted_proxies(settings), access_log, *cross_origin, body_limit],
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from common.config import CommonSettings, ConfigError, read_secret
 from gateway.limits import JsonLimits
+from gateway.origins import parse_origins
 from gateway.query_limits import QueryLimits
 from gateway.workers import CGROUP_ROOT, available_cpus
 
@@ -92,6 +93,10 @@ class GatewaySettings(CommonSettings):
     # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
     # address is the rightmost one in it that is not one of them. Anyone else's is ignored.
     trusted_proxies: str = "127.0.0.1,::1"
+    # Web origins (https://app.example.com, comma-separated) whose pages may call the gateway
+    # with the user's cookie: CORS with credentials for them, and the GraphQL WebSocket's Origin
+    # check (gateway/origins.py). The gateway's own origin needs no entry; none other by default.
+    cors_allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -121,6 +126,8 @@ class GatewaySettings(CommonSettings):
         for name in RATE_LIMITS:
             self._check_limit(name)
         self.trusted_proxy_networks()
+        # Normalized once (lower case, no default port or trailing slash), as browsers send them.
+        object.__setattr__(self, "cors_allowed_origins", parse_origins(self.cors_allowed_origins))
 
     def _check_limit(self, name: str) -> None:
         if getattr(self, f"{name}_limit") < 0:

@@ -14,7 +14,12 @@ from common.bus.consumer import (
     PoisonMessage,
     consumer_for,
 )
-from common.bus.dead_letters import dead_letters, replay_dead_letters, wait_for_broker
+from common.bus.dead_letters import (
+    DeadLetterError,
+    dead_letters,
+    replay_dead_letters,
+    wait_for_broker,
+)
 from common.bus.link import LinkClosed, Nacked
 from common.bus.publisher import RabbitPublisher
 from common.bus.topology import (
@@ -40,6 +45,7 @@ __all__ = [
     "ERROR_HEADER",
     "FAILURES_HEADER",
     "WAITING_SINCE_HEADER",
+    "DeadLetterError",
     "Delivery",
     "EventConsumer",
     "Handler",

@@ -19,14 +19,34 @@ from common.bus.topology import (
 )
 
 
+class DeadLetterError(Exception):
+    """The dead letters cannot be replayed; the message says why and what to do."""
+
+
+def _message_count(connection: pika.BlockingConnection, queue: str) -> int | None:
+    """The messages ready in `queue`; None when there is no such queue. A passive declare:
+    looking creates nothing."""
+    channel = connection.channel()
+    try:
+        count = channel.queue_declare(queue, passive=True).method.message_count
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:  # NOT_FOUND; the broker closed this channel only
+            return None
+        raise
+    channel.close()
+    return int(count)
+
+
 def dead_letters(
     amqp_url: str, namespace: str, service: str, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Peeks at a service's dead queue (messages stay there)."""
+    """Peeks at a service's dead queue (messages stay there); nothing when it has none, or
+    has no dead queue yet (none is declared here)."""
     connection = connect(amqp_url)
     try:
         queue = dead_queue_name(namespace, service)
-        connection.channel().queue_declare(queue, durable=True)
+        if not _message_count(connection, queue):
+            return []
         return peek(connection, queue, limit)
     finally:
         connection.close()
@@ -57,15 +77,23 @@ def peek(connection: pika.BlockingConnection, queue: str, limit: int = 100) -> l
 
 
 def replay_dead_letters(amqp_url: str, namespace: str, service: str) -> int:
-    """Moves every dead message back to the service's queue with fresh budgets."""
+    """Moves every dead message back to the service's queue with fresh budgets; 0 when there is
+    none. Declares nothing: a queue that does not exist is not made here."""
     connection = connect(amqp_url)
     moved = 0
     try:
+        dead = dead_queue_name(namespace, service)
+        count = _message_count(connection, dead)
+        if not count:
+            return 0
+        target = queue_name(namespace, service)
+        if _message_count(connection, target) is None:
+            raise DeadLetterError(
+                f"queue {target} does not exist: start {service} (it declares its queues),"
+                " then replay"
+            )
         channel = connection.channel()
         channel.confirm_delivery()
-        dead = dead_queue_name(namespace, service)
-        channel.queue_declare(dead, durable=True)
-        count = channel.queue_declare(dead, passive=True).method.message_count
         for _ in range(count):
             method, props, body = channel.basic_get(dead, auto_ack=False)
             if method is None:
@@ -73,7 +101,9 @@ def replay_dead_letters(amqp_url: str, namespace: str, service: str) -> int:
             props.headers = {
                 k: v for k, v in (props.headers or {}).items() if k not in RETRY_HEADERS
             }
-            channel.basic_publish("", queue_name(namespace, service), body, props)
+            # Mandatory: should the queue go meanwhile, the publish fails and the message stays
+            # dead (unacked, so back in its queue), rather than vanish unrouted.
+            channel.basic_publish("", target, body, props, mandatory=True)
             channel.basic_ack(method.delivery_tag)
             moved += 1
         return moved

@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.config import CommonSettings, ConfigError, FromEnv
 from common.devstack.children import RestartPolicy, say
 from common.devstack.infra import (
+    as_typed,
     ensure_jwt_keys,
     ensure_mongo,
     ensure_rabbitmq,
@@ -26,6 +27,7 @@ from common.devstack.infra import (
     register_webhook,
     reregister_webhook_on_restart,
     stripe_is_configured,
+    tool,
 )
 from common.devstack.stack import Stack, StackError, lock_run_dir
 from common.ports import free_port, port_in_use_message, port_is_free
@@ -216,7 +218,11 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
             reregister_webhook_on_restart(localstripe, plan.localstripe, base, secret)
         say(f"ready (namespace {settings.namespace})")
         say(f"GraphQL: {base}/graphql  (open it in a browser for GraphiQL)")
-        say(f"gRPC:    grpcurl -plaintext localhost:{settings.auth_port} list")
+        grpcurl = tool("grpcurl")
+        if grpcurl is not None:
+            say(f"gRPC:    {as_typed(grpcurl)} -plaintext localhost:{settings.auth_port} list")
+        else:
+            say(f"gRPC:    localhost:{settings.auth_port} (grpcurl comes with `make install`)")
         services = ", ".join(
             f"{s.name} :{settings.metrics_port_of(s.name)}"
             for s in GRPC_SERVICES

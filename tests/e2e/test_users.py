@@ -80,10 +80,28 @@ def test_rest_signup_rejects_invalid_input_naming_the_field(client, payload, mes
 
 def test_rest_signup_rejects_a_body_that_is_not_json(client):
     reply = client.post(
-        "/api/users/signup", content=b"email=a", headers={"content-type": "text/plain"}
+        "/api/users/signup",
+        content=b"email=a",
+        headers={"content-type": "text/plain", "x-requested-with": "test"},
     )
     assert reply.status_code == 400
     assert reply.json()["errors"][0]["message"].startswith("Request body must be JSON")
+
+
+def test_a_form_post_another_site_could_make_with_the_cookie_is_refused(client):
+    rest_signup(client, new_email())
+    forged = client.post(
+        "/api/users/signout",
+        content=b"x=1",
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "origin": "https://evil.example",
+        },
+    )
+    assert forged.status_code == 400
+    assert forged.json()["errors"][0]["extensions"]["code"] == "CSRF_REFUSED"
+    # The session is untouched.
+    assert client.get("/api/users/currentuser").json()["currentUser"] is not None
 
 
 def test_rest_signup_with_an_email_in_use_is_refused(client):
@@ -112,7 +130,7 @@ def test_rest_signin_and_the_same_error_for_unknown_email_and_wrong_password(cli
 def test_rest_signout_clears_the_cookie_and_revokes_the_token(client):
     rest_signup(client, new_email())
     token = client.cookies["session"]
-    reply = client.post("/api/users/signout")
+    reply = client.post("/api/users/signout", headers={"x-requested-with": "XMLHttpRequest"})
     assert reply.status_code == 200 and reply.json() == {}
     assert (
         'session=""' in reply.headers["set-cookie"]
