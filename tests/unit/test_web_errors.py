@@ -1,6 +1,7 @@
 """Every error code the API can return has a sentence for people in the web app
-(web/src/app/errors.ts): the codes of common.errors.ErrorCode and the body limit's
-PAYLOAD_TOO_LARGE. A code added on the server without one fails here."""
+(web/src/app/errors.ts): the codes of common.errors.ErrorCode, the body limit's
+PAYLOAD_TOO_LARGE and the cross-site guard's CSRF_REFUSED. A code added on the server without
+one fails here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from pathlib import Path
 
 from common.errors import ErrorCode
+from gateway.csrf import CSRF_REFUSED
 from gateway.limits import PAYLOAD_TOO_LARGE
 
 ERRORS_TS = Path(__file__).resolve().parents[2] / "web" / "src" / "app" / "errors.ts"
@@ -23,7 +25,7 @@ def test_every_api_error_code_has_a_message_for_people():
     text = ERRORS_TS.read_text()
     general = _block("const GENERAL", text)
     messages = dict(re.findall(r"^\s*([A-Z_]+):\s*\"([^\"]+)\"", general, re.M))
-    codes = {code.value for code in ErrorCode} | {PAYLOAD_TOO_LARGE}
+    codes = {code.value for code in ErrorCode} | {PAYLOAD_TOO_LARGE, CSRF_REFUSED}
     assert set(messages) == codes
     for code, message in messages.items():
         assert code not in message and len(message.split()) >= 5, (code, message)

@@ -1,6 +1,7 @@
 // What a person reads when the API says no. Every code the gateway returns (extensions.code,
-// listed in common/errors.py ErrorCode, plus PAYLOAD_TOO_LARGE from the body limit) has a
-// sentence here; tests/unit/test_web_errors.py keeps this table and the server's codes in step.
+// listed in common/errors.py ErrorCode, plus PAYLOAD_TOO_LARGE from the body limit and
+// CSRF_REFUSED from the cross-site guard) has a sentence here; tests/unit/test_web_errors.py
+// keeps this table and the server's codes in step.
 import type { CombinedError } from "@urql/core";
 
 export type Action =
@@ -24,7 +25,8 @@ export type ErrorCode =
   | "UNAVAILABLE"
   | "RATE_LIMITED"
   | "INTERNAL"
-  | "PAYLOAD_TOO_LARGE";
+  | "PAYLOAD_TOO_LARGE"
+  | "CSRF_REFUSED";
 
 export interface Problem {
   /** The sentence to show. */
@@ -47,6 +49,7 @@ const GENERAL: Record<ErrorCode, string> = {
   RATE_LIMITED: "Too many attempts in a short time. Please wait a little and try again.",
   INTERNAL: "Something went wrong on our side. Please try again; if it keeps happening, tell us.",
   PAYLOAD_TOO_LARGE: "What you sent is too large. Please shorten it and try again.",
+  CSRF_REFUSED: "For your safety this request was refused, as if another site had sent it. Reload the page and try again.",
 };
 
 // Where the same code means something more precise for one action.
