@@ -47,6 +47,15 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
         # The client address is the app's to decide, from TRUSTED_PROXIES
         # (gateway/rate_limits/client_address.py), not uvicorn's FORWARDED_ALLOW_IPS.
         proxy_headers=False,
+        # Subscriptions (graphql-transport-ws on /graphql). A client message is bounded like a
+        # request body; pings keep proxies from closing a quiet connection and find dead peers;
+        # no per-message compression (messages are small, and each connection would keep its
+        # own zlib state, ~300 KiB).
+        ws="websockets-sansio",
+        ws_max_size=settings.max_request_body_bytes,
+        ws_ping_interval=settings.subscription_ping_seconds,
+        ws_ping_timeout=settings.subscription_ping_seconds,
+        ws_per_message_deflate=False,
     )
 
 

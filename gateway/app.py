@@ -1,10 +1,11 @@
-"""The gateway's Starlette application: /graphql (GraphiQL on GET), the REST routes, probes, and
-the web app at / (gateway/web.py)."""
+"""The gateway's Starlette application: /graphql (GraphiQL on GET; subscriptions over a WebSocket
+on the same path), the REST routes, probes, and the web app at / (gateway/web.py)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import orjson
 from cross_web import HTTPException
@@ -12,8 +13,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from common.jwt import TokenVerifier
 from common.redis_client import redis_client
@@ -28,37 +31,68 @@ from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
 from gateway.probes import Probes
-from gateway.rate_limits import AccountLimits, GraphQLLimits, limiter, trusted_proxies
+from gateway.rate_limits import (
+    CHECK_TIMEOUT_SECONDS,
+    AccountLimits,
+    GraphQLLimits,
+    limiter,
+    trusted_proxies,
+)
+from gateway.rate_limits.connections import ConnectionLimits, OpenConnections
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
-from gateway.session import Cookies, token_of
+from gateway.session import COOKIE, Cookies, token_of
+from gateway.subscriptions.feed import LiveFeed
+from gateway.subscriptions.hub import Hub
+from gateway.subscriptions.transport import SubscriptionsHandler, TextWebSocket
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
 from gateway.web import WebBuild
 from gateway.webhooks import stripe_webhook_route
 
 
 class GraphQLApp(GraphQL):
+    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = SubscriptionsHandler  # type: ignore[assignment]
+
     def __init__(
         self,
         accounts: Accounts,
         clients: ServiceClients,
         ticket_reads: TicketReads,
         settings: GatewaySettings,
+        hub: Hub,
+        connections: OpenConnections,
         web: WebBuild,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits()),
             graphql_ide="graphiql" if settings.graphql_ide else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.subscription_init_timeout_seconds
+            ),
+            max_subscriptions_per_connection=settings.subscriptions_per_connection,
+            allowed_origins=settings.cors_allowed_origins,
         )
         self.accounts = accounts
         self.clients = clients
         self.ticket_reads = ticket_reads
+        self.settings = settings
+        self.hub = hub
+        self.connections = connections
         self.json_limits: JsonLimits = settings.json_limits()
         self.web = web
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         # Our own build of GraphiQL (web/), not Strawberry's page, which loads from CDNs.
         return self.web.graphiql_page()
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:  # type: ignore[override]
+        # Called for a handshake from another origin only. Without the session cookie it
+        # carries no credentials a foreign page could abuse (a token in connection_init is one
+        # the page already has), so only a handshake with the cookie must come from an allowed
+        # origin: cross-site WebSocket hijacking.
+        return COOKIE not in request.cookies or super().is_websocket_origin_allowed(request, origin)
 
     # orjson: a page of 100 tickets (15 KB) is encoded in 13 µs instead of 320 µs (its decode
     # errors are json.JSONDecodeErrors, so a malformed body is still a 400).
@@ -78,17 +112,24 @@ class GraphQLApp(GraphQL):
             raise HTTPException(400, "A GraphQL request must be a JSON object")
         return value
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+    async def get_context(  # type: ignore[override]
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         token = token_of(request)
+        # A WebSocket's context lasts as long as its connection: loaders that do not cache.
+        websocket = isinstance(request, WebSocket)
         return Context(
             request=request,
-            response=response,
+            response=response if isinstance(response, Response) else None,
             clients=self.clients,
             accounts=self.accounts,
             token=token,
             ticket_reads=self.ticket_reads,
-            tickets=tickets_loader(self.ticket_reads),
-            payments=payments_loader(self.clients, token),
+            tickets=tickets_loader(self.ticket_reads, cache=not websocket),
+            payments=payments_loader(self.clients, token, cache=not websocket),
+            hub=self.hub,
+            token_recheck_seconds=self.settings.subscription_token_recheck_seconds,
+            websocket=websocket,
         )
 
 
@@ -104,8 +145,19 @@ def create_app(settings: GatewaySettings) -> Starlette:
     cache = ticket_cache(settings)
     ticket_reads = TicketReads(clients, cache)
     cache_events = CacheEvents(settings, cache)
+    hub = Hub()
+    live_feed = LiveFeed(settings, hub)
+    connections = OpenConnections(
+        redis_client(settings, fail_fast_seconds=CHECK_TIMEOUT_SECONDS), settings.namespace
+    )
     web = WebBuild(settings.web_dist())
-    graphql = GraphQLApp(accounts, clients, ticket_reads, settings, web)
+    graphql = GraphQLApp(accounts, clients, ticket_reads, settings, hub, connections, web)
+    graphql_limited = GraphQLLimits(
+        ConnectionLimits(graphql, connections, settings.subscription_connections_per_address),
+        limits,
+        verifier,
+        settings,
+    )
 
     probes = Probes(clients, redis)
 
@@ -113,18 +165,20 @@ def create_app(settings: GatewaySettings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clients.open()
         cache_events.start()
+        live_feed.start()
         yield
+        await live_feed.stop()
         await cache_events.stop()
         await clients.close()
         await redis.aclose()
         await limits.close()
         await ticket_reads.close()
+        await connections.close()
 
     account_routes = rest_routes(accounts, settings.json_limits())
     routes = [
-        Route(
-            "/graphql", GraphQLLimits(graphql, limits, verifier, settings), methods=["GET", "POST"]
-        ),
+        Route("/graphql", graphql_limited, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_limited),
         *probes.routes(),
         metrics_route(),
         *account_routes,

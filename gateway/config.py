@@ -96,7 +96,24 @@ class GatewaySettings(CommonSettings):
     # Web origins (https://app.example.com, comma-separated) whose pages may call the gateway
     # with the user's cookie: CORS with credentials for them, and the GraphQL WebSocket's Origin
     # check (gateway/origins.py). The gateway's own origin needs no entry; none other by default.
+    # A WebSocket handshake from any other origin that carries the cookie is refused (403):
+    # cross-site WebSocket hijacking.
     cors_allowed_origins: tuple[str, ...] = ()
+    # Subscriptions (graphql-transport-ws on /graphql, gateway/subscriptions/). Operations one
+    # connection may run at once.
+    subscriptions_per_connection: int = 20
+    # Open connections per signed-in user and per client address, counted in Redis over every
+    # worker and replica (fail open, like the rate limits); 0: no limit.
+    subscription_connections_per_user: int = 20
+    subscription_connections_per_address: int = 200
+    # A WebSocket ping every this many seconds; a client that has not answered one within as
+    # long again is disconnected. Also what keeps proxies from closing an idle connection.
+    subscription_ping_seconds: float = 20.0
+    # How long a connection may wait before its `connection_init`.
+    subscription_init_timeout_seconds: float = 10.0
+    # A subscriber's token is checked (expiry, revocation) before every push, and at least this
+    # often while nothing happens; it is ended at once when the token expires.
+    subscription_token_recheck_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -128,6 +145,21 @@ class GatewaySettings(CommonSettings):
         self.trusted_proxy_networks()
         # Normalized once (lower case, no default port or trailing slash), as browsers send them.
         object.__setattr__(self, "cors_allowed_origins", parse_origins(self.cors_allowed_origins))
+        self._check_subscriptions()
+
+    def _check_subscriptions(self) -> None:
+        if self.subscriptions_per_connection < 1:
+            raise ConfigError("SUBSCRIPTIONS_PER_CONNECTION must be at least 1")
+        for name in ("subscription_connections_per_user", "subscription_connections_per_address"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} must be 0 (no limit) or more")
+        for name in (
+            "subscription_ping_seconds",
+            "subscription_init_timeout_seconds",
+            "subscription_token_recheck_seconds",
+        ):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.upper()} must be positive")
 
     def _check_limit(self, name: str) -> None:
         if getattr(self, f"{name}_limit") < 0:

@@ -1,4 +1,10 @@
-"""Per-request GraphQL context: the caller, the clients, and this request's DataLoaders."""
+"""Per-request GraphQL context: the caller, the clients, and this request's DataLoaders.
+
+Over a WebSocket (subscriptions) there is one context per connection: its request is the
+WebSocket, it has no response to set cookies or a status on, its DataLoaders do not cache (a
+subscription pushes the same order many times, each time as it is now), and its token may come
+from the `connection_init` message rather than the handshake.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
@@ -14,7 +20,9 @@ from common.errors import Unauthenticated
 from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.clients import ServiceClients
+from gateway.loaders import payments_loader
 from gateway.session import claims_of
+from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache.reads import TicketReads
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
@@ -22,16 +30,26 @@ from ticketing.tickets.v1 import tickets_pb2
 
 @dataclass
 class Context:
-    request: Request
-    response: Response
+    request: HTTPConnection  # a Request, or the WebSocket of a subscriptions connection
+    response: Response | None  # None over a WebSocket
     clients: ServiceClients
     accounts: Accounts
     token: str | None
     ticket_reads: TicketReads
     tickets: DataLoader[str, tickets_pb2.Ticket | None]
     payments: DataLoader[str, payments_pb2.Payment | None]
+    # Subscriptions: the events of this process, and how often a quiet one checks its token.
+    hub: Hub | None = None
+    token_recheck_seconds: float = 60.0
+    websocket: bool = False  # the context of a WebSocket connection (subscriptions)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
+
+    def sign_in_with(self, token: str) -> None:
+        """The token a WebSocket client gave in `connection_init`, in place of the handshake's."""
+        self.token = token
+        self._claims, self._checked = None, False
+        self.payments = payments_loader(self.clients, token, cache=False)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""

@@ -45,11 +45,12 @@ def parse_json(
         # orjson says what is wrong (e.g. "no low surrogate in string") and where, never what
         # the text was.
         raise JsonRefused(f"Request body must be JSON in UTF-8: {exc}") from None
-    _check(value, limits, long_strings_at)
+    check_json(value, limits, long_strings_at)
     return value
 
 
-def _check(value: object, limits: JsonLimits, long_strings_at: Collection[str]) -> None:
+def check_json(value: object, limits: JsonLimits, long_strings_at: Collection[str] = ()) -> None:
+    """Refuses (`JsonRefused`) a parsed value nested or with strings beyond `limits`."""
     # Iterative: orjson takes values nested up to 1,024 levels, more than Python's stack would.
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:

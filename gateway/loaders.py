@@ -10,13 +10,16 @@ from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
 
-def tickets_loader(reads: TicketReads) -> DataLoader[str, tickets_pb2.Ticket | None]:
-    """The cached ones from the cache, the others in one BatchGetTickets."""
-    return DataLoader(load_fn=reads.get_many, max_batch_size=500)
+def tickets_loader(
+    reads: TicketReads, *, cache: bool = True
+) -> DataLoader[str, tickets_pb2.Ticket | None]:
+    """The cached ones from the cache, the others in one BatchGetTickets. `cache=False`: each
+    load reads again (batched all the same), for a context that outlives one answer."""
+    return DataLoader(load_fn=reads.get_many, max_batch_size=500, cache=cache)
 
 
 def payments_loader(
-    clients: ServiceClients, token: str | None
+    clients: ServiceClients, token: str | None, *, cache: bool = True
 ) -> DataLoader[str, payments_pb2.Payment | None]:
     async def load(order_ids: list[str]) -> list[payments_pb2.Payment | None]:
         reply = await clients.call(
@@ -27,4 +30,4 @@ def payments_loader(
         by_order = {p.order_id: p for p in reply.payments}
         return [by_order.get(i) for i in order_ids]
 
-    return DataLoader(load_fn=load, max_batch_size=500)
+    return DataLoader(load_fn=load, max_batch_size=500, cache=cache)

@@ -24,6 +24,7 @@ from common.metrics.series import (
 )
 
 OK = "ok"
+SUBSCRIPTION = "subscription"
 
 
 class OperationMetrics(SchemaExtension):
@@ -34,15 +35,29 @@ class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         GRAPHQL_IN_FLIGHT.inc()
+        self._in_flight = True
         status = ErrorCode.BAD_USER_INPUT.value  # what Strawberry raises out of here: no query,
         try:  # an unknown operation name, a mutation over GET
             yield
             status = self._status()
         finally:
-            GRAPHQL_IN_FLIGHT.dec()
+            self._done()
             name, kind = self._operation()
             GRAPHQL_REQUESTS.labels(name, kind, status).inc()
-            GRAPHQL_DURATION.labels(name, kind).observe(time.perf_counter() - started)
+            if kind != SUBSCRIPTION:  # how long one stays open is no response time
+                GRAPHQL_DURATION.labels(name, kind).observe(time.perf_counter() - started)
+
+    def on_execute(self) -> Iterator[None]:
+        # A subscription is in flight until it starts; then it is an open subscription
+        # (ticketing_graphql_subscriptions_open), for as long as the client keeps it.
+        if self.execution_context.operation_type.value == SUBSCRIPTION:
+            self._done()
+        yield
+
+    def _done(self) -> None:
+        if self._in_flight:
+            self._in_flight = False
+            GRAPHQL_IN_FLIGHT.dec()
 
     def _status(self) -> str:
         result = self.execution_context.result

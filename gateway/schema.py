@@ -1,4 +1,4 @@
-"""The GraphQL schema: Query and Mutation assembled from the resolver modules."""
+"""The GraphQL schema: Query, Mutation and Subscription assembled from the resolver modules."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.market import MarketMutation, MarketQuery
+from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.users import UserMutation, UserQuery
+from gateway.subscriptions.transport import OperationTransport
 from gateway.types.scalars import SCALARS
 
 # Clients send the same few query texts again and again: each is parsed and validated once, then
@@ -79,6 +81,7 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
     return TicketingSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Factories, not instances: every request gets extensions of its own (the caches they
         # use are shared). The limits come first: the token limit is a parse option, and their
         # validation rules (made once here, so the validation cache's key is stable) join the
@@ -90,6 +93,7 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             *limit_extensions(limits or QueryLimits()),
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            OperationTransport,  # before ErrorCodes: its refusal gets a code like any error
             ErrorCodes,
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],

@@ -44,6 +44,17 @@ GRAPHQL_IN_FLIGHT = Gauge(
     "GraphQL operations being answered now (summed over the gateway's workers)",
     multiprocess_mode="livesum",
 )
+SUBSCRIPTIONS_OPEN = Gauge(
+    "ticketing_graphql_subscriptions_open",
+    "GraphQL subscriptions open now, by field (summed over the gateway's workers)",
+    ["field"],
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTION_MESSAGES = Counter(
+    "ticketing_graphql_subscription_messages",
+    "Messages pushed to subscribers (the first, current state included), by field",
+    ["field"],
+)
 TICKET_CACHE_READS = Counter(
     "ticketing_ticket_cache_reads",
     "The gateway's ticket reads by kind (ticket, batch: per id; page: first pages) and result "

@@ -24,6 +24,7 @@ def limiter(settings: GatewaySettings) -> Limiter:
 
 
 __all__ = [
+    "CHECK_TIMEOUT_SECONDS",
     "AccountLimits",
     "GraphQLLimits",
     "Limiter",

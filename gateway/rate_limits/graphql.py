@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
 from common.errors import AppError, ErrorCode, RateLimited, Unauthenticated
@@ -58,7 +59,9 @@ class GraphQLLimits:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # A WebSocket handshake (subscriptions) counts as one request; refused, it gets the
+        # same 429 as an HTTP response, before the connection is accepted.
+        if scope["type"] in ("http", "websocket"):
             connection = HTTPConnection(scope)
             user = self._user(connection)
             try:
@@ -68,7 +71,11 @@ class GraphQLLimits:
                     address = address_key(client_address(connection))
                     await self.limiter.hit(self.per_address, address)
             except RateLimited as exc:
-                await rate_limited_response(exc)(scope, receive, send)
+                response = rate_limited_response(exc)
+                if scope["type"] == "websocket":
+                    await WebSocket(scope, receive, send).send_denial_response(response)
+                else:
+                    await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -150,21 +150,28 @@ class Order:
     def await_payment(self) -> bool:
         if self.status is not OrderStatus.CREATED:
             return False
-        self.status = OrderStatus.AWAITING_PAYMENT
-        self.version += 1
+        self._update(OrderStatus.AWAITING_PAYMENT)
         return True
 
     def complete(self) -> bool:
         """Paid. A cancelled order stays cancelled (payments refunds a late charge)."""
         if self.status not in OPEN:
             return False
-        self.status = OrderStatus.COMPLETE
-        self.version += 1
+        self._update(OrderStatus.COMPLETE)
         return True
 
     def release(self, ticket: TicketCopy | None) -> None:
         if ticket is not None and ticket.held_by == self.id:
             ticket.held_by = None
+
+    def _update(self, status: OrderStatus) -> None:
+        self.status = status
+        self.version += 1
+        self.events.append(
+            events.OrderUpdated(
+                id=self.id, version=self.version, status=status.proto, user_id=self.user_id
+            )
+        )
 
     def _cancel(self, reason: CancelReason) -> None:
         self.status = OrderStatus.CANCELLED

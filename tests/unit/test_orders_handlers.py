@@ -21,7 +21,9 @@ from svc_orders.service_layer.handlers import (
     OrderHandlers,
 )
 from tests.unit.fakes_market import FakeStore, FakeTicketsService, uow_factory
-from ticketing.events.v1 import tickets_pb2
+from ticketing.events.v1 import orders_pb2 as order_events
+from ticketing.events.v1 import payments_pb2, tickets_pb2
+from ticketing.orders.v1 import orders_pb2
 
 SELLER, BUYER = "seller-1", "buyer-1"
 
@@ -184,3 +186,27 @@ async def test_a_copy_read_through_still_refuses_the_sellers_own_order(world):
     world.tickets_service.tickets["t1"] = TicketCopy("t1", 0, "Concert", Decimal("10"), SELLER)
     with pytest.raises(Forbidden):
         await world.order(buyer=SELLER)
+
+
+# -- status changes that keep the ticket ------------------------------------------------------
+
+
+async def test_awaiting_payment_and_paid_are_published_as_order_updated(world):
+    """The gateway pushes an order to its subscribers on its events: a change of status that
+    keeps the ticket must have one too, or a paid order would never be pushed."""
+    await world.ticket_created()
+    order = await world.order()
+    handlers = world.handlers.event_handlers
+    pending = payments_pb2.ChargePending(id="p1", order_id=order.id, stripe_id="pi_1", amount=1000)
+    await handlers[payments_pb2.ChargePending](pending, delivery(pending))
+    paid = payments_pb2.ChargeCreated(id="p1", order_id=order.id, stripe_id="pi_1", amount=1000)
+    await handlers[payments_pb2.ChargeCreated](paid, delivery(paid))
+    await handlers[payments_pb2.ChargeCreated](paid, delivery(paid))  # again: changes nothing
+    assert world.store.published_of(order_events.OrderUpdated) == [
+        order_events.OrderUpdated(
+            id=order.id, version=1, status=orders_pb2.ORDER_STATUS_AWAITING_PAYMENT, user_id=BUYER
+        ),
+        order_events.OrderUpdated(
+            id=order.id, version=2, status=orders_pb2.ORDER_STATUS_COMPLETE, user_id=BUYER
+        ),
+    ]
