@@ -95,7 +95,10 @@ async def test_config_json_tells_the_app_where_stripe_js_is(dist):
     ) as c:
         reply = await c.get("/config.json")
         assert reply.json() == {
-            "stripe": {"jsUrl": "http://127.0.0.1:8420/js.stripe.com/v3/", "publishableKey": "pk_test_123"}
+            "stripe": {
+                "jsUrl": "http://127.0.0.1:8420/js.stripe.com/v3/",
+                "publishableKey": "pk_test_123",
+            }
         }
         assert reply.headers["cache-control"] == "no-store"
     async with client(web_dist_dir=str(dist)) as c:  # the defaults: Stripe's own, no key
@@ -106,7 +109,11 @@ async def test_config_json_tells_the_app_where_stripe_js_is(dist):
 async def test_without_a_build_the_pages_say_how_to_build_it(tmp_path):
     missing = tmp_path / "never-built"
     async with client(graphql_ide=True, web_dist_dir=str(missing)) as c:
-        for path, what in (("/", "The web app"), ("/tickets/1", "The web app"), ("/graphql", "GraphiQL")):
+        for path, what in (
+            ("/", "The web app"),
+            ("/tickets/1", "The web app"),
+            ("/graphql", "GraphiQL"),
+        ):
             page = await c.get(path, headers=HTML)
             assert page.status_code == 503, path
             assert f"{what} is not built" in page.text and "make web" in page.text
