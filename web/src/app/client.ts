@@ -24,6 +24,9 @@ export function connect(): Connection {
     url: GRAPHQL_URL,
     fetchOptions: { credentials: "same-origin", headers: { accept: "application/json" } },
     requestPolicy: "cache-and-network",
+    // POST with a JSON body, never GET: the gateway refuses a GET operation carrying the session
+    // cookie as a possible cross-site request (gateway/csrf.py).
+    preferGetMethod: false,
     exchanges: [
       cacheExchange,
       fetchExchange,

@@ -187,3 +187,14 @@ export const OrdersQuery = graphql(
   `,
   [OrderFields],
 );
+
+export const OrderUpdatedSubscription = graphql(
+  `
+    subscription OrderUpdated($id: ID!) {
+      orderUpdated(id: $id) {
+        ...OrderFields
+      }
+    }
+  `,
+  [OrderFields],
+);

@@ -11,9 +11,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "./graphiql.css";
 
-const DEFAULT_QUERY = `# GraphiQL for the ticketing gateway. Ctrl-Enter runs the query.
-# Sign up or sign in (mutations signup / signin) and the session cookie
-# signs in every request made from this page.
+const DEFAULT_QUERY = `# The ticketing gateway. Ctrl-Enter runs the query.
+# After the signup or signin mutation, the session
+# cookie signs in every request from this page.
 
 {
   tickets(first: 10) {
@@ -35,8 +35,9 @@ const fetcher = createGraphiQLFetcher({
 });
 
 const explorer = explorerPlugin();
-// `?query=...` opens GraphiQL on that document (links from the README, say).
-const shared = new URLSearchParams(window.location.search).get("query") ?? undefined;
+// `?q=...` opens GraphiQL on that document (a link to share). Not `query`: GET /graphql?query=
+// is a GraphQL request, answered with JSON.
+const shared = new URLSearchParams(window.location.search).get("q") ?? undefined;
 
 const root = document.getElementById("graphiql");
 if (root) {

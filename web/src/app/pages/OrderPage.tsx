@@ -20,7 +20,7 @@ export function OrderPage({ id }: { id: string }) {
   const { user } = useSession();
   const [result] = useQuery({ query: OrderQuery, variables: { id }, pause: !user });
   const fetched = result.data?.order ? readFragment(OrderFields, result.data.order) : null;
-  const order = useLiveOrder(id, fetched);
+  const order = useLiveOrder(id, fetched, Boolean(user));
 
   if (user === null) {
     return (
