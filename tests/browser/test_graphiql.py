@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP
 from tests.browser.market import PASSWORD
+from tests.support.market import Api
 
 
 def graphiql(people, stack, query: str):
@@ -61,18 +62,9 @@ def test_graphiql_signs_in_with_the_cookie_and_follows_a_subscription(people, st
     expect(result(page)).to_contain_text(address)
     shots(page, "signed-in-by-cookie")
 
-    with httpx.Client(base_url=stack.base_url, timeout=20) as api:
-        token = api.post(
-            "/graphql",
-            json={
-                "query": f'mutation {{ signin(email: "{address}", password: "{PASSWORD}") {{ token }} }}'
-            },
-        ).json()["data"]["signin"]["token"]
-        ticket = api.post(
-            "/graphql",
-            json={"query": 'mutation { createTicket(title: "GraphiQL live", price: "12") { id } }'},
-            headers={"authorization": f"Bearer {token}"},
-        ).json()["data"]["createTicket"]
+    with httpx.Client(base_url=stack.base_url, timeout=20) as client:
+        api = Api(client)
+        ticket = api.sell(api.user(), title="GraphiQL live", price="12")
     subscription = f'subscription {{ ticketUpdated(id: "{ticket["id"]}") {{ title price }} }}'
     open_with(page, stack, subscription)
     run(page)
