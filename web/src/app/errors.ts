@@ -118,11 +118,14 @@ export function describe(error: CombinedError, action: Action): Problem {
   const code = first.extensions?.code;
   if (!isCode(code)) return { code: "UNKNOWN", message: GENERAL.INTERNAL };
   const field = typeof first.extensions?.field === "string" ? first.extensions.field : undefined;
-  let message = FOR_ACTION[action]?.[code] ?? GENERAL[code];
-  if (code === "BAD_USER_INPUT" && field) {
-    message = first.message; // e.g. "Title must be at most 200 characters": about that input
-  } else if (KEEP_SERVER_MESSAGE.has(code) && first.message && !message.includes(first.message.replace(/\.$/, ""))) {
-    message = `${message} (${first.message})`;
+  const specific = FOR_ACTION[action]?.[code];
+  let message = specific ?? GENERAL[code];
+  const detail = first.message?.trim() ?? "";
+  const adds = detail !== "" && !message.toLowerCase().includes(detail.replace(/\.$/, "").toLowerCase());
+  if (code === "BAD_USER_INPUT" && field && detail) {
+    message = detail; // e.g. "Title must be at most 200 characters": about that input
+  } else if (adds && (code === "PAYMENT_DECLINED" || (!specific && KEEP_SERVER_MESSAGE.has(code)))) {
+    message = `${message} (${detail})`; // the bank's reason, or what exactly changed
   }
   if (code === "RATE_LIMITED") message = message.replace(/\.$/, `${retryAfter(error)}.`);
   return { code, message, field, signIn: code === "UNAUTHENTICATED" && action !== "signin" };

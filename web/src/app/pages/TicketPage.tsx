@@ -20,7 +20,7 @@ export function TicketPage({ id }: { id: string }) {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [saved, setSaved] = useState(false);
 
-  if (result.error && !result.data) {
+  if (result.error && !result.data?.ticket) {
     return (
       <Page title="Ticket">
         <ProblemMessage problem={describe(result.error, "load")} />
