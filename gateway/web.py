@@ -23,6 +23,14 @@ from starlette.types import Scope
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+# The pages may not be framed by another site (a card form under someone's overlay), and no
+# file is taken for another type than it is served as.
+PAGE_HEADERS = {
+    "cache-control": REVALIDATE,
+    "content-security-policy": "frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
 # The app's and GraphiQL's pages; everything else they load is under assets/.
 APP_PAGE = "index.html"
 GRAPHIQL_PAGE = "graphiql/index.html"
@@ -49,6 +57,7 @@ class _Assets(StaticFiles):
         response = await super().get_response(path, scope)
         if response.status_code == 200:
             response.headers["cache-control"] = IMMUTABLE
+            response.headers["x-content-type-options"] = "nosniff"
         return response
 
 
@@ -66,13 +75,13 @@ class WebBuild:
         page = self.dist / GRAPHIQL_PAGE
         if not page.is_file():
             return self._not_built("GraphiQL", GRAPHIQL_PAGE)
-        return FileResponse(page, media_type="text/html", headers={"cache-control": REVALIDATE})
+        return FileResponse(page, media_type="text/html", headers=PAGE_HEADERS)
 
     def app_page(self) -> Response:
         page = self.dist / APP_PAGE
         if not page.is_file():
             return self._not_built("The web app", APP_PAGE)
-        return FileResponse(page, media_type="text/html", headers={"cache-control": REVALIDATE})
+        return FileResponse(page, media_type="text/html", headers=PAGE_HEADERS)
 
     def assets_route(self) -> Mount:
         return Mount("/assets", app=_Assets(directory=self.dist / "assets", check_dir=False))

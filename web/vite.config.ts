@@ -1,6 +1,6 @@
 import react from "@vitejs/plugin-react";
 import { resolve } from "node:path";
-import { defineConfig, loadEnv } from "vite";
+import { defineConfig, loadEnv, type ProxyOptions } from "vite";
 
 // Two entries: the web app (index.html, served by the gateway at /) and GraphiQL
 // (graphiql/index.html, served by the gateway on GET /graphql). Both are plain files in dist/:
@@ -10,7 +10,17 @@ export default defineConfig(({ mode }) => {
   // `npm run dev` proxies the gateway's routes to GATEWAY_URL, so the browser sees one origin
   // (the session cookie and the gateway's same-origin checks work as in production).
   const gateway = env.GATEWAY_URL || "http://127.0.0.1:8000";
-  const proxied = { target: gateway, changeOrigin: true };
+  const gatewayOrigin = new URL(gateway).origin;
+  // The gateway checks a request's Origin against its own (a WebSocket with the cookie from
+  // another origin is refused): through the proxy the page's requests are the gateway's own.
+  const proxied: ProxyOptions = {
+    target: gateway,
+    changeOrigin: true,
+    configure(proxy) {
+      proxy.on("proxyReq", (request) => request.setHeader("origin", gatewayOrigin));
+      proxy.on("proxyReqWs", (request) => request.setHeader("origin", gatewayOrigin));
+    },
+  };
   return {
     plugins: [react()],
     build: {
