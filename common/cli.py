@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from common.services import EVENT_CONSUMERS, SERVICES
+from common.processes import EVENT_CONSUMERS, SERVICES
 
 
 def _prog() -> str:

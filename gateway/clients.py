@@ -13,7 +13,7 @@ from google.protobuf import descriptor_pool
 
 from common import tracing
 from common.errors import from_rpc_error
-from common.services import GRPC_SERVICES
+from common.processes import GRPC_SERVICES
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc

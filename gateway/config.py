@@ -24,7 +24,7 @@ RATE_LIMITS = (
 class GatewaySettings(CommonSettings):
     gateway_port: int = 8000
     cookie_secure: bool = True
-    graphql_max_depth: int = 10
+    graphql_max_depth: int = QueryLimits.max_depth
     # Hostile input (gateway/limits.py, gateway/query_limits.py). A request body over this is
     # refused with 413 before it is read whole.
     max_request_body_bytes: int = 1_048_576
@@ -34,10 +34,10 @@ class GatewaySettings(CommonSettings):
     json_max_string_chars: int = 10_000
     # One GraphQL document: aliases, tokens, cost (objects, list items under a paginated field
     # counted `first` times) and the root fields of a mutation.
-    graphql_max_aliases: int = 30
-    graphql_max_tokens: int = 2_000
-    graphql_max_cost: int = 1_000
-    graphql_max_mutations: int = 10
+    graphql_max_aliases: int = QueryLimits.max_aliases
+    graphql_max_tokens: int = QueryLimits.max_tokens
+    graphql_max_cost: int = QueryLimits.max_cost
+    graphql_max_mutations: int = QueryLimits.max_mutations
     # Schema introspection and the GraphiQL page on GET /graphql: on under `ticketing run` and in
     # the dev overlay, off in production (the prod overlay).
     graphql_introspection: bool = False
@@ -96,8 +96,6 @@ class GatewaySettings(CommonSettings):
     # Web origins (https://app.example.com, comma-separated) whose pages may call the gateway
     # with the user's cookie: CORS with credentials for them, and the GraphQL WebSocket's Origin
     # check (gateway/origins.py). The gateway's own origin needs no entry; none other by default.
-    # A WebSocket handshake from any other origin that carries the cookie is refused (403):
-    # cross-site WebSocket hijacking.
     cors_allowed_origins: tuple[str, ...] = ()
     # Subscriptions (graphql-transport-ws on /graphql, gateway/subscriptions/). Operations one
     # connection may run at once.

@@ -3,6 +3,7 @@ extension), and GET /metrics, which in multiprocess mode adds up every worker's 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -40,6 +41,9 @@ class OperationMetrics(SchemaExtension):
         try:  # an unknown operation name, a mutation over GET
             yield
             status = self._status()
+        except (GeneratorExit, asyncio.CancelledError):
+            status = self._status()  # a subscription its client ended: as its last message
+            raise
         finally:
             self._done()
             name, kind = self._operation()

@@ -16,7 +16,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from common.jwt import generate_key_pair
-from common.services import GRPC_SERVICES
+from common.processes import GRPC_SERVICES
 from tests.support import servers
 from tests.support.tracing import recorder
 

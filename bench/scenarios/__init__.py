@@ -10,6 +10,7 @@ from bench.scenarios import (
     propagation,
     purchase,
     relay,
+    subscriptions,
     ticket_read,
 )
 from bench.scenarios.base import Scenario
@@ -21,6 +22,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     # Last on its stack: nothing may run after it while the stack idles.
     propagation.IDLE_SCENARIO,
     exactly_once.SCENARIO,
+    # Two replicas: subscribers on both gateways.
+    subscriptions.SCENARIO,
     # The gateway with its ticket cache off; localstripe.
     ticket_read.UNCACHED_SCENARIO,
     purchase.LOCALSTRIPE_SCENARIO,

@@ -31,7 +31,7 @@ from common.devstack.infra import (
 )
 from common.devstack.stack import Stack, StackError, lock_run_dir
 from common.ports import free_port, port_in_use_message, port_is_free
-from common.services import GRPC_SERVICES, SERVICES
+from common.processes import GRPC_SERVICES, SERVICES
 
 READY_TIMEOUT = 90.0
 MONGO_PORT, LOCALSTRIPE_PORT = 27017, 8420

@@ -63,7 +63,6 @@ class LiveFeed:
         self._link: Link | None = None
         self._binding = asyncio.Lock()
         self._stopping = asyncio.Event()
-        self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -77,16 +76,13 @@ class LiveFeed:
         for task in list(self._pending):
             task.cancel()
 
-    async def wait_ready(self, timeout: float = 15.0) -> None:
-        async with asyncio.timeout(timeout):
-            await self._ready.wait()
-
     # -- bindings (Hub's side) ----------------------------------------------------------------
 
     async def want(self, topic: Topic) -> None:
         self._wanted[topic] += 1
-        try:  # a no-op when bound already (the check is made under the lock: an unbinding of
-            # the last subscription's may be under way)
+        # Synced even when the topic is bound: the check is made under the lock, and the
+        # unbinding of its last subscription's may be under way.
+        try:
             async with asyncio.timeout(BIND_TIMEOUT_SECONDS):
                 await self._sync_bindings()
         except (pika.exceptions.AMQPError, OSError, TimeoutError) as exc:
@@ -94,6 +90,10 @@ class LiveFeed:
                 "subscription events cannot be bound now; they will be once RabbitMQ answers",
                 extra={"error": repr(exc), "queue": self.queue},
             )
+            # A connection that cannot bind is not trusted further: closed, it is opened
+            # again, binds what is wanted, and every subscription reads its object afresh.
+            if (link := self._link) is not None:
+                await link.close()
 
     def unwant(self, topic: Topic) -> None:
         self._wanted[topic] -= 1
@@ -139,7 +139,6 @@ class LiveFeed:
                 link = await Link.open(connection_parameters(self.amqp_url, self.heartbeat_seconds))
                 await self._open(link)
                 backoff = 0.5
-                self._ready.set()
                 await _first_of(self._stopping.wait(), link.closed.wait())
                 if not self._stopping.is_set():
                     log.warning(

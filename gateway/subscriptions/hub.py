@@ -99,14 +99,21 @@ class Hub:
         caller reads after entering, a later change wakes it."""
         watch = Watch(topic, id)
         self._watches.setdefault((topic, id), set()).add(watch)
+        bindings = self.bindings
         try:
-            if self.bindings is not None:
-                await self.bindings.want(topic)
+            if bindings is not None:
+                # Wanted from the call on: given back even if the wait for the binding is
+                # cancelled (the client left meanwhile).
+                try:
+                    await bindings.want(topic)
+                except BaseException:
+                    bindings.unwant(topic)
+                    raise
             try:
                 yield watch
             finally:
-                if self.bindings is not None:
-                    self.bindings.unwant(topic)
+                if bindings is not None:
+                    bindings.unwant(topic)
         finally:
             watchers = self._watches.get((topic, id))
             if watchers is not None:

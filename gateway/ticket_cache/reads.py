@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -70,7 +69,6 @@ class TicketReads:
         self.cache = cache
         self.breaker = breaker or Breaker()
         # hits and misses of each kind of read, and cache commands skipped or failed
-        self.counts: Counter[str] = Counter()
 
     async def get(self, ticket_id: str) -> tickets_pb2.Ticket:
         """GetTicket: NOT_FOUND (not cached) for an unknown id."""
@@ -172,8 +170,6 @@ class TicketReads:
     def _count(self, read: str, *, hits: int = 0, misses: int = 0) -> None:
         if self.cache is None:
             return
-        self.counts[f"{read}.hits"] += hits
-        self.counts[f"{read}.misses"] += misses
         if hits:
             TICKET_CACHE_READS.labels(read, "hit").inc(hits)
         if misses:
@@ -181,5 +177,4 @@ class TicketReads:
         log.debug("ticket cache", extra={"read": read, "hits": hits, "misses": misses})
 
     def _bypassed(self, reason: str) -> None:
-        self.counts[reason] += 1
         TICKET_CACHE_BYPASSED.labels(reason).inc()

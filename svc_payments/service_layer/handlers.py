@@ -23,17 +23,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from common.bus import Delivery
 from common.clock import Clock
 from common.errors import (
     AppError,
     Conflict,
     InvalidInput,
     NotFound,
-    NotYet,
     PaymentDeclined,
     Unavailable,
 )
@@ -47,6 +44,7 @@ from svc_payments.domain.model import (
     PaymentStatus,
     must_refund,
 )
+from svc_payments.service_layer.order_copy import OrderCopy
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
@@ -57,7 +55,6 @@ from svc_payments.service_layer.ports import (
     StripeUnavailable,
 )
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
-from ticketing.events.v1 import orders_pb2
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +116,7 @@ class PaymentHandlers:
         self.clock = clock
         self.lease_for = lease_for
         self.new_id = new_id
+        self.order_copy = OrderCopy(uow, stripe)
 
     def _now(self) -> datetime:
         # What MongoDB keeps (milliseconds), so a payment reads back as it was returned.
@@ -373,56 +371,8 @@ class PaymentHandlers:
                 best[payment.order_id] = payment
         return [best[i] for i in wanted if i in best]
 
-    # -- the order copy --------------------------------------------------------------------------
-
-    @retry_transient()
-    async def on_order_created(self, event: orders_pb2.OrderCreated, delivery: Delivery) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            if await uow.orders.get(event.id) is None:
-                await uow.orders.add(Order(event.id, event.user_id, Decimal(event.ticket.price)))
-            await uow.commit()
-
-    @retry_transient()
-    async def on_order_cancelled(
-        self, event: orders_pb2.OrderCancelled, delivery: Delivery
-    ) -> None:
-        """The order will never complete: a charge that succeeded for it is refunded (the order
-        service cancels only orders it has not completed, and then ignores ChargeCreated)."""
-        refunded: set[str] = set()
-        while True:
-            async with self.uow() as uow:
-                if await uow.already_processed(delivery.event_id):
-                    return
-                order = await uow.orders.get(event.id)
-                if order is None:
-                    raise NotYet(f"OrderCancelled for order {event.id} before its OrderCreated")
-                payment = await uow.payments.for_order(order.id)
-                refund_first = (
-                    payment is not None
-                    and payment.status is PaymentStatus.SUCCEEDED
-                    and payment.stripe_id not in refunded
-                )
-                if not refund_first:
-                    if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
-                        payment.refund()
-                        await uow.payments.save(payment)
-                    if order.cancel():
-                        await uow.orders.save(order)
-                    await uow.commit()
-                    return
-            assert payment is not None
-            await self.stripe.refund(payment.stripe_id)  # unavailable: the event is retried
-            refunded.add(payment.stripe_id)
-            log.warning(
-                "refunded the payment of an order cancelled before it completed",
-                extra={"order_id": order.id, "stripe_id": payment.stripe_id},
-            )
+    # -- the order copy (service_layer/order_copy.py) --------------------------------------------
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
-        return {
-            orders_pb2.OrderCreated: self.on_order_created,
-            orders_pb2.OrderCancelled: self.on_order_cancelled,
-        }
+        return self.order_copy.event_handlers

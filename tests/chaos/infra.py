@@ -26,7 +26,7 @@ import pika.exceptions
 import redis
 
 from common.jwt import generate_key_pair
-from common.services import SERVICES
+from common.processes import SERVICES
 from tests.support import servers
 from tests.support.processes import ServiceSet
 from tests.support.servers import free_port

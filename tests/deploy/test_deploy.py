@@ -1,5 +1,5 @@
 """The image, docker compose and Kubernetes manifests, held against the code: every process in
-common.services.SERVICES is deployed with its port, probes, scaling and the settings it reads.
+common.processes.SERVICES is deployed with its port, probes, scaling and the settings it reads.
 
 Nothing here needs Docker or a cluster: the checks are static (tools/deploy_check/, which
 `make lint` also runs). The second half breaks copies of the files and expects a problem that
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from common.services import SERVICES
+from common.processes import SERVICES
 from svc_tickets.config import TicketsSettings
 from tools import deploy_check as dc
 

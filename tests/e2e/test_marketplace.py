@@ -67,22 +67,24 @@ def test_list_order_pay_complete(api, stack, payments_db, amqp_url):
         assert story == (order["id"], "COMPLETE", "COMPLETE")
         # Paying twice is refused; nothing is charged again.
         assert api.pay(buyer, order["id"])["errors"][0]["extensions"]["code"] == "CONFLICT"
-        seen = tap.wait_for(1, key="charge.created")
+        tap.wait_for(1, key="charge.created")
+        tap.wait_for(1, key="order.updated")
         seen = [s for s in tap.seen if ticket["id"] in str(s.body) or order["id"] in str(s.body)]
     finally:
         tap.close()
     keys = [s.routing_key for s in seen]
-    assert keys == [
-        "ticket.created",
-        "order.created",
-        "ticket.updated",
-        "charge.created",
-    ] or keys == [
-        "ticket.created",
-        "order.created",
-        "charge.created",
-        "ticket.updated",
-    ], keys  # tickets and payments react to order.created independently
+    # Tickets and payments react to order.created independently; orders completes the order
+    # on the charge.
+    assert keys[:2] == ["ticket.created", "order.created"], keys
+    assert sorted(keys[2:]) == ["charge.created", "order.updated", "ticket.updated"], keys
+    assert keys.index("charge.created") < keys.index("order.updated"), keys
+    updated = json.loads(next(s.body for s in seen if s.routing_key == "order.updated"))
+    assert updated == {
+        "id": order["id"],
+        "version": 1,
+        "status": "ORDER_STATUS_COMPLETE",
+        "userId": order["userId"],
+    }
     charge = json.loads(next(s.body for s in seen if s.routing_key == "charge.created"))
     assert charge["amount"] == 2000 and charge["orderId"] == order["id"]
     assert charge["stripeId"] == payment["stripeId"]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.services import SERVICES
+from common.processes import SERVICES
 from tests.support.market import Api
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ import pika.exceptions
 
 from common import bus
 from common.config import CommonSettings
-from common.services import EVENT_CONSUMERS, GRPC_SERVICES
+from common.processes import EVENT_CONSUMERS, GRPC_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 

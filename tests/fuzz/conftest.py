@@ -12,7 +12,7 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from common.services import GRPC_SERVICES
+from common.processes import GRPC_SERVICES
 from tests.support import servers
 from tests.support.stack import RunningStack, pid_alive, start_stack
 

@@ -11,7 +11,7 @@ import pytest
 
 from common import bus
 from common.cli import main
-from common.services import EVENT_CONSUMERS
+from common.processes import EVENT_CONSUMERS
 
 pytestmark = pytest.mark.integration
 

@@ -31,9 +31,6 @@ from ticketing.expiration.v1 import expiration_pb2, expiration_pb2_grpc
 
 pytestmark = pytest.mark.integration
 
-# How late OrderExpired may be seen after the due time: the service's promise is 1 s.
-LATENESS = 1.0
-
 
 @dataclass
 class Fired:
@@ -181,9 +178,8 @@ async def test_an_order_expires_on_time_and_is_visible_until_then(services, env,
     assert await status_of(process, order_id) is grpc.StatusCode.OK  # not fired early
     [fired] = await expired.wait_for(order_id)
 
-    late = fired.at - due.timestamp()
-    print(f"OrderExpired seen {late * 1000:.0f} ms after the due time")
-    assert 0 <= late <= LATENESS
+    # Never early; how late is measured in bench/ (the expiry scenario), not asserted here.
+    assert fired.at >= due.timestamp()
     assert events.decode(fired.seen.properties.type, fired.seen.body) == orders_pb2.OrderExpired(
         order_id=order_id
     )
@@ -208,11 +204,9 @@ async def test_a_restarted_service_fires_what_fell_due_while_it_was_down(service
     await expired.watch(due.timestamp() + 0.5 - time.time())
     assert expired.fired == []  # nobody was there to fire it
 
-    restarted_at = time.time()
     await services.start()
     [fired] = await expired.wait_for(order_id)
-    print(f"fired {(fired.at - restarted_at) * 1000:.0f} ms after the restart began")
-    assert fired.at - restarted_at <= LATENESS
+    assert fired.seen.properties.message_id == expired_event_id(order_id)
 
 
 async def test_two_replicas_fire_each_order_exactly_once(services, env, expired):
@@ -223,12 +217,16 @@ async def test_two_replicas_fire_each_order_exactly_once(services, env, expired)
     for order_id, due in orders.items():
         await publish(env, order_created(order_id, due))
     await expired.wait_for(*orders)
-    await expired.watch(1.0)  # a second publication would have shown up by now
+    # A sentinel due after all of them: once it has fired, both replicas have ticked past every
+    # order's due time, so a second publication of any of them would be in the tap before it.
+    sentinel = new_id()
+    await publish(env, order_created(sentinel, max(orders.values()) + timedelta(milliseconds=300)))
+    await expired.wait_for(sentinel)
 
     for order_id, due in orders.items():
         [fired] = expired.of(order_id)
-        assert 0 <= fired.at - due.timestamp() <= LATENESS
-    assert len(expired.fired) == len(orders)
+        assert fired.at >= due.timestamp()
+    assert len(expired.fired) == len(orders) + 1
     for replica in replicas:
         assert await status_of(replica, next(iter(orders))) is grpc.StatusCode.NOT_FOUND
 
@@ -250,9 +248,11 @@ async def test_cancelled_and_paid_orders_do_not_fire(services, env, expired):
     for order_id in (cancelled, paid):
         assert await status_of(process, order_id) is grpc.StatusCode.NOT_FOUND
 
-    await expired.wait_for(sentinel)  # same due time: the others would have fired with it
-    await expired.watch(0.5)
-    assert [f.order_id for f in expired.fired] == [sentinel]
+    # A second sentinel due after the first: the others would have fired before it.
+    later = new_id()
+    await publish(env, order_created(later, due + timedelta(milliseconds=300)))
+    await expired.wait_for(sentinel, later)
+    assert [f.order_id for f in expired.fired] == [sentinel, later]
 
 
 async def test_a_duplicate_order_created_does_not_fire_twice(services, env, expired):
@@ -265,9 +265,8 @@ async def test_a_duplicate_order_created_does_not_fire_twice(services, env, expi
     # Redelivered after it fired (e.g. replayed from the dead queue): it stays fired.
     await publish(env, order_created(order_id, due))
     sentinel = new_id()
-    await publish(env, order_created(sentinel, datetime.now(UTC)))
+    await publish(env, order_created(sentinel, in_seconds(0.3)))
     await expired.wait_for(sentinel)
-    await expired.watch(0.5)
     assert len(expired.of(order_id)) == 1
     assert await status_of(process, order_id) is grpc.StatusCode.NOT_FOUND
 
@@ -298,7 +297,7 @@ async def test_an_order_claimed_by_a_replica_that_died_is_fired_after_its_lease(
     assert abs(from_timestamp(shown.lease_until) - lease_until) < timedelta(milliseconds=1)
 
     [fired] = await expired.wait_for(order_id)
-    assert 0 <= fired.at - lease_until.timestamp() <= LATENESS
+    assert fired.at >= lease_until.timestamp()  # not before the dead replica's lease ran out
 
 
 async def test_orders_due_during_a_broker_outage_fire_once_it_is_back(
@@ -315,14 +314,19 @@ async def test_orders_due_during_a_broker_outage_fire_once_it_is_back(
 
         proxy.stop()
         with caplog.at_level(logging.WARNING, logger="svc_expiration"):
-            await expired.watch(due.timestamp() + 1.5 - time.time())
+            # It fell due and the service tried to fire it (the sentinel here is its own warning).
+            await expired.watch(
+                15, lambda _: "could not fire due expiries, will retry" in caplog.messages
+            )
+        assert "could not fire due expiries, will retry" in caplog.messages
         assert expired.fired == []
-        assert "could not fire due expiries, will retry" in caplog.messages  # it did try
         assert await status_of(process, order_id) is grpc.StatusCode.OK  # kept, not lost
 
         proxy.start()
         await expired.wait_for(order_id, seconds=15)
-        await expired.watch(0.5)
-        assert [f.order_id for f in expired.fired] == [order_id]
+        sentinel = new_id()
+        await publish(env, order_created(sentinel, in_seconds(0.3)))
+        await expired.wait_for(sentinel, seconds=15)
+        assert [f.order_id for f in expired.fired] == [order_id, sentinel]
     finally:
         proxy.stop()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.services import GRPC_SERVICES
+from common.processes import GRPC_SERVICES
 from tests.integration.test_gateway_workers import until, workers_of
 from tests.support.servers import environ, free_port, stop_process, wait_for_port
 

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from common.services import GRPC_SERVICES
+from common.processes import GRPC_SERVICES
 from tests.support.servers import TcpProxy, environ, free_port, stop_process, wait_for_port
 from tests.support.waiting import until
 

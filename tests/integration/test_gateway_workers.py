@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from common.ports import port_is_free
-from common.services import GRPC_SERVICES
+from common.processes import GRPC_SERVICES
 from tests.support.servers import environ, free_port, stop_process, wait_for_port
 from tests.support.waiting import until
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from common.services import GRPC_SERVICES, SERVICES
+from common.processes import GRPC_SERVICES, SERVICES
 from tests.support.servers import RATE_LIMITS_OFF, free_port, stop_process, wait_for_port
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -20,6 +21,7 @@ from common.metrics.exposition import MULTIPROC_DIR_VAR
 from common.metrics.series import BoundedNames, event_label, rpc_handled
 from gateway.context import Context
 from gateway.schema import build_schema
+from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache import TicketReads
 from svc_orders.service_layer.expiry import OrderExpiry
 from svc_orders.service_layer.handlers import CancelOrder, CreateOrder, OrderHandlers
@@ -262,3 +264,30 @@ def test_a_dead_workers_in_flight_gauge_is_forgotten(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"counter_{gone.pid}.db", f"gauge_livesum_{os.getpid()}.db"]
     )
+
+
+async def test_a_subscription_counts_as_open_not_in_flight_and_its_pushes_are_counted():
+    hub = Hub()
+    ws = replace(context(), hub=hub, websocket=True)
+    in_flight = sample("ticketing_graphql_requests_in_flight")
+    opened = Delta("ticketing_graphql_subscriptions_open", field="ticketUpdated")
+    pushed = Delta("ticketing_graphql_subscription_messages_total", field="ticketUpdated")
+    counted = requests("ticketUpdated", "subscription", "ok")
+    timed = Delta(
+        "ticketing_graphql_request_duration_seconds_count",
+        operation="ticketUpdated",
+        type="subscription",
+    )
+    stream = await build_schema().subscribe(
+        'subscription { ticketUpdated(id: "t1") { id version } }', context_value=ws
+    )
+    first = await anext(stream)
+    assert first.data == {"ticketUpdated": {"id": "t1", "version": 0}}
+    assert (opened.change, pushed.change) == (1, 1)
+    assert sample("ticketing_graphql_requests_in_flight") == in_flight  # open, not in flight
+    update = tickets_pb2.TicketUpdated(id="t1", version=1, title="Row F", price="20.00")
+    hub.deliver("ticketing.events.v1.TicketUpdated", update)
+    assert (await anext(stream)).data == {"ticketUpdated": {"id": "t1", "version": 1}}
+    assert pushed.change == 2
+    await stream.aclose()
+    assert (opened.change, counted.change, timed.change) == (0, 1, 0)

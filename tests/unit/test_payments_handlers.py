@@ -48,11 +48,11 @@ class World:
         event = orders_pb2.OrderCreated(
             id=order_id, user_id=user, ticket=orders_pb2.OrderCreated.Ticket(id="t1", price=price)
         )
-        await self.handlers.on_order_created(event, delivery(event))
+        await self.handlers.order_copy.on_order_created(event, delivery(event))
 
     async def order_cancelled(self, order_id: str = "o1", event_id: str | None = None):
         event = orders_pb2.OrderCancelled(id=order_id, version=1, reason="EXPIRED")
-        await self.handlers.on_order_cancelled(event, delivery(event, event_id))
+        await self.handlers.order_copy.on_order_cancelled(event, delivery(event, event_id))
 
     async def pay(self, order_id: str = "o1", method: str = "pm_card_visa", user: str = BUYER):
         return await self.handlers.create_payment(CreatePayment(user, order_id, method, user))
@@ -480,10 +480,11 @@ async def test_settling_an_intent_that_is_not_ours_is_not_found(world):
 async def test_order_events_are_applied_once_and_a_cancellation_may_arrive_first(world):
     cancelled = orders_pb2.OrderCancelled(id="o1", version=1, reason="CANCELLED_BY_USER")
     with pytest.raises(NotYet):
-        await world.handlers.on_order_cancelled(cancelled, delivery(cancelled, "ev-1"))
+        await world.handlers.order_copy.on_order_cancelled(cancelled, delivery(cancelled, "ev-1"))
     await world.order_created()
     await world.order_created()  # a second OrderCreated for the same order changes nothing
-    await world.handlers.on_order_cancelled(cancelled, delivery(cancelled, "ev-1"))  # retried
+    # retried
+    await world.handlers.order_copy.on_order_cancelled(cancelled, delivery(cancelled, "ev-1"))
     assert world.db.orders["o1"].status is OrderStatus.CANCELLED
     assert world.db.orders["o1"].version == 1
 

@@ -1,5 +1,5 @@
 """Static checks of everything that ships the system: the Dockerfile, docker-compose.yml and the
-Kubernetes overlays, held against the code's truth -- the processes in `common.services.SERVICES`
+Kubernetes overlays, held against the code's truth -- the processes in `common.processes.SERVICES`
 and the settings dataclasses each of them reads.
 
     python -m tools.deploy_check            # from the repository root; exit 1 on any problem
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.services import SERVICES
+from common.processes import SERVICES
 from tools.deploy_check.compose import check_compose
 from tools.deploy_check.dockerfile import check_dockerfile
 from tools.deploy_check.k8s_objects import Manifests, check_schema, pod_template

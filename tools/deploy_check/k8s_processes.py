@@ -41,7 +41,7 @@ def check_process_k8s(
     if deployment is None:
         return [
             f"{where}: no Deployment named {p.name} for the process {p.name} "
-            "(common.services.SERVICES)"
+            "(common.processes.SERVICES)"
         ]
     here = f"{where}: Deployment/{p.name}"
     pod = pod_template(deployment)

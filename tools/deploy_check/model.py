@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import CommonSettings
-from common.services import SERVICES, ServiceSpec
+from common.processes import SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")

@@ -1,0 +1,76 @@
+"""The service's copy of orders, kept current from the order events: who may pay for what, and
+which succeeded charges must be refunded because their order was cancelled meanwhile."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from common.bus import Delivery
+from common.errors import NotYet
+from common.mongo import retry_transient
+from svc_payments.domain.model import Order, PaymentStatus
+from svc_payments.service_layer.ports import StripeGateway
+from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
+from ticketing.events.v1 import orders_pb2
+
+log = logging.getLogger(__name__)
+
+
+class OrderCopy:
+    def __init__(self, uow: Callable[[], PaymentsUnitOfWork], stripe: StripeGateway) -> None:
+        self.uow = uow
+        self.stripe = stripe
+
+    @retry_transient()
+    async def on_order_created(self, event: orders_pb2.OrderCreated, delivery: Delivery) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            if await uow.orders.get(event.id) is None:
+                await uow.orders.add(Order(event.id, event.user_id, Decimal(event.ticket.price)))
+            await uow.commit()
+
+    @retry_transient()
+    async def on_order_cancelled(
+        self, event: orders_pb2.OrderCancelled, delivery: Delivery
+    ) -> None:
+        """The order will never complete: a charge that succeeded for it is refunded (the order
+        service cancels only orders it has not completed, and then ignores ChargeCreated)."""
+        refunded: set[str] = set()
+        while True:
+            async with self.uow() as uow:
+                if await uow.already_processed(delivery.event_id):
+                    return
+                order = await uow.orders.get(event.id)
+                if order is None:
+                    raise NotYet(f"OrderCancelled for order {event.id} before its OrderCreated")
+                payment = await uow.payments.for_order(order.id)
+                refund_first = (
+                    payment is not None
+                    and payment.status is PaymentStatus.SUCCEEDED
+                    and payment.stripe_id not in refunded
+                )
+                if not refund_first:
+                    if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
+                        payment.refund()
+                        await uow.payments.save(payment)
+                    if order.cancel():
+                        await uow.orders.save(order)
+                    await uow.commit()
+                    return
+            assert payment is not None
+            await self.stripe.refund(payment.stripe_id)  # unavailable: the event is retried
+            refunded.add(payment.stripe_id)
+            log.warning(
+                "refunded the payment of an order cancelled before it completed",
+                extra={"order_id": order.id, "stripe_id": payment.stripe_id},
+            )
+
+    @property
+    def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
+        return {
+            orders_pb2.OrderCreated: self.on_order_created,
+            orders_pb2.OrderCancelled: self.on_order_cancelled,
+        }
