@@ -31,6 +31,8 @@ def test_paging_through_the_tickets_for_sale(people, stack, shots):
     expect(tickets.first).to_have_text(titles[-1])
     shots(person.page, "first-page")
     person.page.get_by_role("button", name="Show more tickets").click()
+    # The button is gone with the page it ended; the focus moves to the first ticket loaded.
+    expect(person.page.get_by_role("link", name=titles[1])).to_be_focused()
     for title in titles[:2]:  # the two oldest of the batch were on no first page
         expect(person.page.get_by_role("link", name=title)).to_be_visible()
     expect(tickets.nth(PAGE_SIZE)).to_have_text(titles[1])

@@ -139,6 +139,24 @@ def test_3d_secure_is_confirmed_in_the_page(people, stack, shots):
     shots(person.page, "confirmed-and-complete")
 
 
+def test_3d_secure_asked_again_after_a_reload(people, stack, shots):
+    _, ticket, _ = listed_ticket(people, stack, shots, price="45")
+    person = buyer(people, stack)
+    order = person.buy(ticket, "$45.00")
+    person.fill_card(CARD_3DS)
+    person.page.get_by_role("button", name="Pay $45.00").click()
+    expect(person.page.get_by_role("button", name="Complete authentication")).to_be_visible()
+    # The buyer leaves before answering their bank, and comes back to the order.
+    person.open(order)
+    expect(person.status()).to_have_text("Awaiting payment")
+    expect(person.page.get_by_role("button", name=re.compile("^Pay"))).to_have_count(0)
+    person.page.get_by_role("button", name="Confirm the payment with your bank").click()
+    shots(person.page, "bank-asks-again")
+    person.page.get_by_role("button", name="Complete authentication").click()
+    expect(person.status()).to_have_text("Complete")
+    shots(person.page, "complete")
+
+
 def test_an_unpaid_order_is_seen_to_expire(people, stack, shots):
     seller, ticket, _ = listed_ticket(people, stack, shots, price="15")
     person = buyer(people, stack)

@@ -1,5 +1,5 @@
 // A few client routes need no router library: the History API, a hook and a link.
-import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from "react";
+import { forwardRef, useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
 const CHANGE = "app:navigate";
 
@@ -53,7 +53,7 @@ export function match(pattern: string, path: string): Record<string, string> | n
 
 type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { to: string };
 
-export function Link({ to, onClick, ...rest }: LinkProps) {
+export const Link = forwardRef<HTMLAnchorElement, LinkProps>(function Link({ to, onClick, ...rest }, ref) {
   const follow = (event: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(event);
     const plain = event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey;
@@ -62,5 +62,5 @@ export function Link({ to, onClick, ...rest }: LinkProps) {
       navigate(to);
     }
   };
-  return <a href={to} onClick={follow} {...rest} />;
-}
+  return <a ref={ref} href={to} onClick={follow} {...rest} />;
+});

@@ -34,6 +34,58 @@ function labelStandInInputs(container: HTMLElement) {
 export interface PaymentOutcome {
   problem: Problem | null;
   note: string;
+  /** The bank is asking the buyer (3-D Secure) right now. */
+  pending?: boolean;
+}
+
+async function bankConfirmation(stripe: StripeClient, clientSecret: string): Promise<PaymentOutcome> {
+  const confirmed = await stripe.confirmCardPayment(clientSecret);
+  if (confirmed.error) {
+    const why = confirmed.error.message ? `: ${confirmed.error.message}` : ".";
+    return {
+      problem: { code: "PAYMENT_DECLINED", message: `Your bank did not confirm the payment${why} Nothing was charged.` },
+      note: "",
+    };
+  }
+  return { problem: null, note: "Your bank confirmed the payment. Completing your order…" };
+}
+
+/**
+ * For an order whose payment waits for the buyer's bank (3-D Secure) when the page no longer
+ * has the card form: after a reload, or when the bank's window was closed.
+ */
+export function ConfirmWithBank({
+  clientSecret,
+  onOutcome,
+}: {
+  clientSecret: string;
+  onOutcome(outcome: PaymentOutcome): void;
+}) {
+  const { stripe: config } = useSession();
+  const [busy, setBusy] = useState(false);
+  const confirm = async () => {
+    if (!config.jsUrl || !config.publishableKey) {
+      onOutcome({ problem: { code: "UNAVAILABLE", message: "Card payments are not available right now. Please try again later." }, note: "" });
+      return;
+    }
+    setBusy(true);
+    onOutcome({ problem: null, note: "Your bank asks you to confirm this payment.", pending: true });
+    try {
+      const stripe = await loadStripe(config.jsUrl, config.publishableKey);
+      onOutcome(await bankConfirmation(stripe, clientSecret));
+    } catch {
+      onOutcome({ problem: { code: "NETWORK", message: "We cannot reach the payment service. Check your connection and try again." }, note: "" });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <p>
+      <button type="button" className="primary" onClick={confirm} disabled={busy} aria-busy={busy}>
+        Confirm the payment with your bank
+      </button>
+    </p>
+  );
 }
 
 /**
@@ -105,17 +157,8 @@ export function CardPayment({
     const payment = result.data.createPayment;
     if (payment.status === "REQUIRES_ACTION" && payment.clientSecret) {
       setStep("authenticating");
-      setNote("Your bank asks you to confirm this payment.");
-      const confirmed = await stripe.current.confirmCardPayment(payment.clientSecret);
-      if (confirmed.error) {
-        setProblem({
-          code: "PAYMENT_DECLINED",
-          message: `Your bank did not confirm the payment${confirmed.error.message ? `: ${confirmed.error.message}` : "."} Nothing was charged.`,
-        });
-        setStep("sent");
-        return;
-      }
-      setNote("Your bank confirmed the payment. Completing your order…");
+      onOutcome({ problem: null, note: "Your bank asks you to confirm this payment.", pending: true });
+      onOutcome(await bankConfirmation(stripe.current, payment.clientSecret));
     } else if (payment.status === "FAILED") {
       setProblem({ code: "PAYMENT_DECLINED", message: "Your card was declined, so nothing was charged." });
     } else {

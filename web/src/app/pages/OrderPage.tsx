@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
-import { CardPayment, type PaymentOutcome } from "../components/CardPayment";
+import { CardPayment, ConfirmWithBank, type PaymentOutcome } from "../components/CardPayment";
 import { Countdown, useNow } from "../components/Countdown";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
@@ -60,6 +60,7 @@ function OrderView({ order }: { order: Order }) {
   const [cancelling, cancelOrder] = useMutation(CancelOrderMutation);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [payment, setPayment] = useState<PaymentOutcome>({ problem: null, note: "" });
+  const tried = payment.pending || payment.note !== "" || payment.problem !== null;
   // The live region says the status when it changes (not when the page first shows it: the
   // heading and the status box say it then).
   const [announced, setAnnounced] = useState("");
@@ -113,7 +114,11 @@ function OrderView({ order }: { order: Order }) {
           {payment.note}
         </p>
       )}
-      {order.status === "CREATED" && !timeUp && (
+      {/* Back on the page of a payment the bank still waits for (this visit has not tried). */}
+      {status.open && !timeUp && !tried && order.payment?.status === "REQUIRES_ACTION" && order.payment.clientSecret && (
+        <ConfirmWithBank clientSecret={order.payment.clientSecret} onOutcome={setPayment} />
+      )}
+      {order.status === "CREATED" && !timeUp && order.payment?.status !== "REQUIRES_ACTION" && (
         <>
           <CardPayment orderId={order.id} amount={ticket.price} disabled={timeUp} onOutcome={setPayment} />
           <p>

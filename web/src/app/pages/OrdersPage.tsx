@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useQuery } from "urql";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
@@ -13,8 +13,14 @@ import { useSession } from "../session";
 
 const PAGE_SIZE = 20;
 
+/** One page of orders; one asked for with "Show older orders" takes the focus when it arrives. */
 function OrdersChunk({ after, onMore }: { after: string | null; onMore?: (cursor: string) => void }) {
   const [result] = useQuery({ query: OrdersQuery, variables: { first: PAGE_SIZE, after } });
+  const first = useRef<HTMLAnchorElement>(null);
+  const arrived = Boolean(result.data);
+  useEffect(() => {
+    if (arrived && after !== null) first.current?.focus();
+  }, [arrived, after]);
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="your orders" />;
   const { edges, pageInfo } = result.data.orders;
@@ -25,12 +31,14 @@ function OrdersChunk({ after, onMore }: { after: string | null; onMore?: (cursor
           You have no orders yet. <Link to="/">Find a ticket</Link>
         </p>
       )}
-      {edges.map((edge) => {
+      {edges.map((edge, index) => {
         const order = readFragment(OrderFields, edge.node);
         const ticket = readFragment(TicketFields, order.ticket);
         return (
           <li key={order.id} className="order-row">
-            <Link to={`/orders/${order.id}`}>{ticket.title}</Link>
+            <Link to={`/orders/${order.id}`} ref={index === 0 ? first : undefined}>
+              {ticket.title}
+            </Link>
             <span className="price">{money(ticket.price)}</span>
             <span className={`badge tone-${statusText(order).tone}`}>{statusText(order).label}</span>
           </li>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useQuery } from "urql";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
@@ -11,9 +11,17 @@ import { Link } from "../router";
 
 const PAGE_SIZE = 12;
 
-/** One page of tickets; the last page offers the next one. */
+/**
+ * One page of tickets; the last page offers the next one. A page asked for with "Show more"
+ * takes the focus to its first ticket when it arrives (the button it replaces is gone).
+ */
 function TicketPage({ after, onMore }: { after: string | null; onMore?: (cursor: string) => void }) {
   const [result] = useQuery({ query: TicketsQuery, variables: { first: PAGE_SIZE, after } });
+  const first = useRef<HTMLAnchorElement>(null);
+  const arrived = Boolean(result.data);
+  useEffect(() => {
+    if (arrived && after !== null) first.current?.focus();
+  }, [arrived, after]);
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="tickets" />;
   const { edges, pageInfo } = result.data.tickets;
@@ -25,10 +33,12 @@ function TicketPage({ after, onMore }: { after: string | null; onMore?: (cursor:
           Nothing is for sale right now. <Link to="/sell">Sell a ticket</Link>
         </p>
       )}
-      {tickets.map((ticket) => (
+      {tickets.map((ticket, index) => (
         <li key={ticket.id} className="ticket-card">
           <h2>
-            <Link to={`/tickets/${ticket.id}`}>{ticket.title}</Link>
+            <Link to={`/tickets/${ticket.id}`} ref={index === 0 ? first : undefined}>
+              {ticket.title}
+            </Link>
           </h2>
           <p className="price">{money(ticket.price)}</p>
         </li>
@@ -48,7 +58,7 @@ export function TicketsPage() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   return (
     <Page title="Tickets for sale" wide>
-      <ul className="ticket-grid" aria-label="Tickets for sale" aria-live="polite">
+      <ul className="ticket-grid" aria-label="Tickets for sale">
         {cursors.map((after, index) => (
           <TicketPage
             key={after ?? "first"}
