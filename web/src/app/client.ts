@@ -1,11 +1,11 @@
 // The GraphQL client: urql over fetch for queries and mutations, graphql-ws for subscriptions.
-// Both carry the gateway's httpOnly session cookie (same origin), never a token in script.
+// Both carry the gateway's httpOnly session cookie, never a token in script.
 // A new client is made whenever the signed-in user changes: the cache holds nothing of the
 // previous user, and the WebSocket reconnects with the new cookie (a cookie rides only on the
 // socket's handshake).
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "@urql/core";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
-import { GRAPHQL_URL, GRAPHQL_WS_URL } from "./config";
+import { CREDENTIALS, GRAPHQL_URL, GRAPHQL_WS_URL } from "./config";
 
 export interface Connection {
   urql: Client;
@@ -22,7 +22,7 @@ export function connect(): Connection {
   });
   const urql = new Client({
     url: GRAPHQL_URL,
-    fetchOptions: { credentials: "same-origin", headers: { accept: "application/json" } },
+    fetchOptions: { credentials: CREDENTIALS, headers: { accept: "application/json" } },
     requestPolicy: "cache-and-network",
     // POST with a JSON body, never GET: the gateway refuses a GET operation carrying the session
     // cookie as a possible cross-site request (gateway/csrf.py).

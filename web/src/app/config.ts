@@ -15,6 +15,12 @@ function websocketUrl(http: string): string {
 
 export const GRAPHQL_WS_URL = import.meta.env.VITE_GRAPHQL_WS_URL || websocketUrl(GRAPHQL_URL);
 
+// The session cookie goes with every request: to the app's own origin as browsers do anyway,
+// to a gateway on another origin (of the same site) only when asked to, and that gateway must
+// allow this origin (CORS_ALLOWED_ORIGINS).
+export const CREDENTIALS: RequestCredentials =
+  new URL(GRAPHQL_URL).origin === window.location.origin ? "same-origin" : "include";
+
 export interface RuntimeConfig {
   stripe: { jsUrl: string; publishableKey: string | null };
 }
@@ -24,7 +30,7 @@ const NO_STRIPE: RuntimeConfig = { stripe: { jsUrl: "", publishableKey: null } }
 /** The gateway's /config.json (beside its /graphql). Without it the app works but cannot take cards. */
 export async function loadRuntimeConfig(): Promise<RuntimeConfig> {
   try {
-    const reply = await fetch(new URL("/config.json", GRAPHQL_URL), { credentials: "same-origin" });
+    const reply = await fetch(new URL("/config.json", GRAPHQL_URL), { credentials: CREDENTIALS });
     if (!reply.ok) return NO_STRIPE;
     const body = (await reply.json()) as Partial<RuntimeConfig>;
     return { stripe: { ...NO_STRIPE.stripe, ...body.stripe } };
