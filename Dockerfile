@@ -4,6 +4,21 @@
 #   docker run ticketing gateway        (or auth, tickets, orders, payments, expiration, insights)
 # Only the runtime lock is installed: no dev tools, no SecantusDB or localstripe (GPL dev tools).
 
+# ---- web: the web app and GraphiQL (web/), built by Vite from the committed lockfile ----
+FROM node:20.20.2-bookworm-slim AS web
+
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /src/web
+
+# Packages first, so a change of the app's code does not reinstall them.
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# The types of its GraphQL operations come from the committed schema (../schema.graphql).
+COPY schema.graphql /src/schema.graphql
+COPY web/ ./
+RUN npm run build
+
 # ---- build: the runtime virtualenv, the gRPC stubs generated from proto/, the project ----
 FROM python:3.11.14-slim-bookworm AS build
 
@@ -47,6 +62,7 @@ LABEL org.opencontainers.image.title="ticketing" \
       org.opencontainers.image.licenses="MIT"
 
 ENV PATH=/opt/venv/bin:$PATH \
+    WEB_DIST_DIR=/opt/ticketing/web \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONFAULTHANDLER=1
@@ -60,6 +76,8 @@ RUN groupadd --system --gid 10001 ticketing \
     && rm -rf /root/.cache
 
 COPY --from=build /opt/venv /opt/venv
+# The gateway serves these (the app at /, GraphiQL when GRAPHQL_IDE is on); plain files, no Node.
+COPY --from=web /src/web/dist /opt/ticketing/web
 
 USER 10001:10001
 WORKDIR /tmp

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e chaos run bench clean lock
+.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock
 
 all: test
 
@@ -37,6 +37,32 @@ schema: install gen
 schema-check: install gen
 	$(BIN)/python -m tools.schema_check
 
+# The web app and GraphiQL (web/, served by the gateway): packages from the committed lockfile,
+# then Vite's build into web/dist. Each step runs again only when what it reads has changed.
+WEB_SOURCES := $(shell find web/src web/public web/graphiql -type f ! -name graphql-env.d.ts 2>/dev/null) \
+	web/index.html web/vite.config.ts web/tsconfig.json schema.graphql
+WEB_PACKAGES := web/node_modules/.installed
+WEB_BUILT := web/dist/.built
+
+$(WEB_PACKAGES): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_BUILT): $(WEB_PACKAGES) $(WEB_SOURCES)
+	cd web && npm run build
+	touch $@
+
+web: $(WEB_BUILT)
+
+# The browser tests drive Debian's Chromium (never a browser download of Playwright's own).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then echo "the browser tests need $(CHROMIUM): apt-get install chromium (as root)"; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+browser: $(CHROMIUM)
+
 proto-lint: install
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
@@ -54,7 +80,7 @@ lint-deploy: install
 	$(BIN)/python -m tools.deploy_check
 	BUF=$(BIN)/buf tools/buf-breaking.sh
 
-test: install gen lint
+test: install gen lint web browser
 	$(BIN)/python -m pytest -q tests
 
 test-unit: install gen
@@ -63,8 +89,12 @@ test-unit: install gen
 test-integration: install gen
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: install gen
+test-e2e: install gen web
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The web app and GraphiQL in headless Chromium against `ticketing run` (tests/browser/).
+test-browser: install gen web browser
+	$(BIN)/python -m pytest -q tests/browser
 
 # The long chaos run (a short one is part of test-e2e): more users and flows, each process,
 # RabbitMQ and Redis killed twice, 8 s down each; prints a table per fault (client errors during
@@ -72,7 +102,7 @@ test-e2e: install gen
 chaos: install gen
 	$(BIN)/python -m tests.chaos
 
-run: install gen
+run: install gen web
 	$(BIN)/ticketing run
 
 # The system under load, idleness and replicas (bench/README.md): private stacks on free ports,
@@ -89,4 +119,4 @@ lock:
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist

@@ -1,5 +1,5 @@
 """The gateway's Starlette application: /graphql (GraphiQL on GET; subscriptions over a WebSocket
-on the same path), the REST routes, probes."""
+on the same path), the REST routes, probes, and the web app at / (gateway/web.py)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ from gateway.subscriptions.hub import Hub
 from gateway.subscriptions.transport import SubscriptionsHandler, TextWebSocket
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
 from gateway.visitors import AnonymousIds
+from gateway.web import WebBuild
 from gateway.webhooks import stripe_webhook_route
 
 
@@ -64,6 +65,7 @@ class GraphQLApp(GraphQL):
         settings: GatewaySettings,
         hub: Hub,
         connections: OpenConnections,
+        web: WebBuild,
         recorder: BehaviourRecorder | None = None,
     ) -> None:
         super().__init__(
@@ -84,6 +86,11 @@ class GraphQLApp(GraphQL):
         self.hub = hub
         self.connections = connections
         self.json_limits: JsonLimits = settings.json_limits()
+        self.web = web
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        # Our own build of GraphiQL (web/), not Strawberry's page, which loads from CDNs.
+        return self.web.graphiql_page()
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:  # type: ignore[override]
         # Called for a handshake from another origin only (Strawberry lets the gateway's own
@@ -156,8 +163,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         redis_client(settings, fail_fast_seconds=CHECK_TIMEOUT_SECONDS), settings.namespace
     )
     behaviour = BehaviourEvents(settings)
+    web = WebBuild(settings.web_dist())
     graphql = GraphQLApp(
-        accounts, clients, ticket_reads, settings, hub, connections, behaviour.recorder
+        accounts, clients, ticket_reads, settings, hub, connections, web, behaviour.recorder
     )
     graphql_limited = GraphQLLimits(
         ConnectionLimits(graphql, connections, settings.subscription_connections_per_address),
@@ -193,6 +201,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
         *account_routes,
         stripe_webhook_route(clients, settings.webhook_secret()),
     ]
+    if settings.web_app or settings.graphql_ide:
+        routes.append(web.assets_route())
+    if settings.web_app:  # last: its catch-all takes only what no route above has
+        routes += web.app_routes(settings.web_runtime_config())
     # Outermost, the client's address (from trusted proxies only); then AccessLog: every request
     # gets its span and line, a refused one too; then the body limit: an oversized body is
     # refused before any route runs.

@@ -42,6 +42,16 @@ class GatewaySettings(CommonSettings):
     # the dev overlay, off in production (the prod overlay).
     graphql_introspection: bool = False
     graphql_ide: bool = False
+    # The web app at / (gateway/web.py) and GraphiQL's page are files built by `make web` into
+    # this directory; unset: web/dist of the source tree (the image sets it). WEB_APP=false
+    # leaves / to nothing (GraphiQL, if on, still loads its assets from there).
+    web_dist_dir: str | None = None
+    web_app: bool = True
+    # Where the web app loads Stripe.js from, and the publishable key it gives it (/config.json);
+    # `ticketing run` points both at localstripe's stand-in. No key: the app says card payments
+    # are not set up instead of showing a card form that cannot work.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_publishable_key: str | None = None
     # Seconds a gRPC call from the gateway may take before the client sees UNAVAILABLE.
     rpc_timeout_seconds: float = 10.0
     # createPayment waits for Stripe (STRIPE_TIMEOUT_SECONDS in payments, 20 by default): its
@@ -126,6 +136,8 @@ class GatewaySettings(CommonSettings):
         # orjson stops at 1,024 levels whatever this says.
         if not 1 <= self.json_max_depth <= 1_000:
             raise ConfigError("JSON_MAX_DEPTH must be between 1 and 1000")
+        if not self.stripe_js_url.startswith(("https://", "http://")):
+            raise ConfigError(f"STRIPE_JS_URL must be an http(s) URL, got {self.stripe_js_url!r}")
         if self.ticket_cache_ttl_seconds < 1:
             raise ConfigError("TICKET_CACHE_TTL_SECONDS must be at least 1")
         if self.ticket_cache_timeout_seconds <= 0:
@@ -190,6 +202,17 @@ class GatewaySettings(CommonSettings):
             max_mutations=self.graphql_max_mutations,
             introspection=self.graphql_introspection,
         )
+
+    def web_dist(self) -> Path:
+        if self.web_dist_dir:
+            return Path(self.web_dist_dir)
+        return Path(__file__).resolve().parent.parent / "web" / "dist"
+
+    def web_runtime_config(self) -> dict[str, object]:
+        """What the web app reads from /config.json: nothing secret (a publishable key is not)."""
+        return {
+            "stripe": {"jsUrl": self.stripe_js_url, "publishableKey": self.stripe_publishable_key}
+        }
 
     def webhook_secret(self) -> str | None:
         secret = read_secret(

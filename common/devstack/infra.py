@@ -171,6 +171,10 @@ def ensure_stripe(stack: Stack, port: int | None) -> Child | None:
     env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
     env["STRIPE_SECRET_KEY"] = "sk_test_localstripe"
     env.setdefault("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    # The web app's card form: localstripe's stand-in for Stripe.js, and a publishable key it
+    # takes (any pk_ one).
+    env.setdefault("STRIPE_JS_URL", f"http://127.0.0.1:{port}/js.stripe.com/v3/")
+    env.setdefault("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
     stack.write_state()
     return child
 

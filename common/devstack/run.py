@@ -219,6 +219,7 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
             register_webhook(stack.env["STRIPE_API_BASE"], base, secret)
             reregister_webhook_on_restart(localstripe, plan.localstripe, base, secret)
         say(f"ready (namespace {settings.namespace})")
+        say(f"Web app: {base}/  (`make web` builds it; `make run` does)")
         say(f"GraphQL: {base}/graphql  (open it in a browser for GraphiQL)")
         grpcurl = tool("grpcurl")
         if grpcurl is not None:

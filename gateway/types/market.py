@@ -54,6 +54,21 @@ class OrderStatus(Enum):
         return cls[orders_pb2.OrderStatus.Name(status).removeprefix("ORDER_STATUS_")]
 
 
+@strawberry.enum(description="Why an order was cancelled.")
+class CancelReason(Enum):
+    CANCELLED_BY_USER = strawberry.enum_value("CANCELLED_BY_USER", description="The buyer did.")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="It was not paid in time.")
+    PAYMENT_FAILED = strawberry.enum_value(
+        "PAYMENT_FAILED", description="The payment was declined or failed."
+    )
+
+    @classmethod
+    def from_proto(cls, reason: int) -> CancelReason | None:
+        if reason == orders_pb2.CANCEL_REASON_UNSPECIFIED:
+            return None
+        return cls[orders_pb2.CancelReason.Name(reason).removeprefix("CANCEL_REASON_")]
+
+
 @strawberry.enum(
     description="Where a payment stands; the final ones are SUCCEEDED, FAILED, REFUNDED."
 )
@@ -92,6 +107,9 @@ class Payment:
 class Order:
     id: strawberry.ID
     status: OrderStatus
+    cancel_reason: CancelReason | None = strawberry.field(
+        description="Why it is CANCELLED; null for any other status."
+    )
     expires_at: DateTime
     user_id: strawberry.ID
     version: int
@@ -115,6 +133,7 @@ class Order:
         return cls(
             id=strawberry.ID(o.id),
             status=OrderStatus.from_proto(o.status),
+            cancel_reason=CancelReason.from_proto(o.cancel_reason),
             expires_at=from_timestamp(o.expires_at),
             user_id=strawberry.ID(o.user_id),
             version=o.version,

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from common.money import format_money
 from common.mongo import ConcurrentUpdate, MongoRepository
 from common.pagination import NEWEST_FIRST, Cursor
-from svc_orders.domain.model import OPEN, Order, OrderStatus, TicketCopy
+from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus, TicketCopy
 
 
 class OrderRepository(Protocol):
@@ -51,6 +51,7 @@ class MongoOrderRepository(MongoRepository[Order]):
             "ticket_id": order.ticket_id,
             "price": format_money(order.price),
             "status": order.status.value,
+            "cancel_reason": order.cancel_reason.value if order.cancel_reason else None,
             "expires_at": order.expires_at,
             "created_at": order.created_at,
             "version": order.version,
@@ -66,6 +67,8 @@ class MongoOrderRepository(MongoRepository[Order]):
             expires_at=doc["expires_at"],
             created_at=doc["created_at"],
             version=doc["version"],
+            # None for orders cancelled before the reason was kept.
+            cancel_reason=CancelReason(doc["cancel_reason"]) if doc.get("cancel_reason") else None,
         )
 
     async def page_of(self, user_id: str, limit: int, after: Cursor | None) -> list[Order]:

@@ -42,6 +42,10 @@ class CancelReason(StrEnum):
     EXPIRED = "EXPIRED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
 
+    @property
+    def proto(self) -> orders_pb2.CancelReason:
+        return orders_pb2.CancelReason.Value(f"CANCEL_REASON_{self.value}")
+
 
 @dataclass
 class TicketCopy:
@@ -90,6 +94,8 @@ class Order:
     expires_at: datetime
     created_at: datetime
     version: int = 0
+    # Why it is CANCELLED, which a buyer is shown (an expired order is not one they cancelled).
+    cancel_reason: CancelReason | None = None
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -169,6 +175,7 @@ class Order:
 
     def _cancel(self, reason: CancelReason) -> None:
         self.status = OrderStatus.CANCELLED
+        self.cancel_reason = reason
         self.version += 1
         self.events.append(
             events.OrderCancelled(

@@ -25,6 +25,11 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
         ticket_id=order.ticket_id,
         price=format_money(order.price),
         create_time=timestamp(order.created_at),
+        cancel_reason=(
+            order.cancel_reason.proto
+            if order.cancel_reason
+            else orders_pb2.CANCEL_REASON_UNSPECIFIED
+        ),
     )
 
 

@@ -56,7 +56,7 @@ def test_an_unpaid_order_expires_and_the_ticket_is_for_sale_again(api, env):
         lambda o: o["status"] == "CANCELLED",
         timeout=HOLD_SECONDS + 10,
     )
-    assert expired["version"] == 1
+    assert (expired["version"], expired["cancelReason"]) == (1, "EXPIRED")
     api.until(lambda: api.get_ticket(ticket["id"]), lambda t: not t["reserved"])
     # Payments' copy tells the same story.
     with pymongo.MongoClient(env["MONGO_URL"]) as mongo:

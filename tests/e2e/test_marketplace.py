@@ -107,7 +107,10 @@ def test_declined_card_cancels_the_order_and_releases_the_ticket(api, payments_d
         "query($id: ID!) { order(id: $id) { payment { status stripeId } } }", buyer, id=order["id"]
     )["order"]["payment"]
     assert payment["status"] == "FAILED" and payment["stripeId"].startswith("pi_")
-    api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "CANCELLED")
+    cancelled = api.until(
+        lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "CANCELLED"
+    )
+    assert cancelled["cancelReason"] == "PAYMENT_FAILED"
     api.until(lambda: api.get_ticket(ticket["id"]), lambda t: not t["reserved"])
     story = api.until(
         lambda: agreed_story(api, payments_db, buyer, order["id"], ticket["id"]),
@@ -123,9 +126,15 @@ def test_paying_a_cancelled_order_is_a_conflict(api):
     ticket = api.sell(api.user())
     order = api.order(buyer, ticket["id"])
     cancelled = api.data(
-        "mutation($id: ID!) { cancelOrder(id: $id) { status version } }", buyer, id=order["id"]
+        "mutation($id: ID!) { cancelOrder(id: $id) { status cancelReason version } }",
+        buyer,
+        id=order["id"],
     )
-    assert cancelled["cancelOrder"] == {"status": "CANCELLED", "version": 1}
+    assert cancelled["cancelOrder"] == {
+        "status": "CANCELLED",
+        "cancelReason": "CANCELLED_BY_USER",
+        "version": 1,
+    }
     result = api.pay(buyer, order["id"])
     assert [e["extensions"]["code"] for e in result["errors"]] == ["CONFLICT"]
     again = api.codes("mutation($id: ID!) { cancelOrder(id: $id) { id } }", buyer, id=order["id"])

@@ -295,6 +295,8 @@ def test_introspection_and_graphiql_are_available(client):
     assert {"signup", "signin", "signout", "changePassword"} <= names
     page = client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+    # The build of web/ (`make web`), whose scripts the gateway serves itself: no CDN.
+    assert 'src="/assets/' in page.text and "https://" not in page.text
 
 
 def test_probes(client):

@@ -15,7 +15,7 @@ from tests.support.waiting import until
 TICKET_FIELDS = "id title price userId version orderId reserved"
 PAYMENT_FIELDS = "id orderId stripeId amount status clientSecret"
 ORDER_FIELDS = (
-    f"id status expiresAt userId version ticket {{ {TICKET_FIELDS} }} "
+    f"id status cancelReason expiresAt userId version ticket {{ {TICKET_FIELDS} }} "
     f"payment {{ {PAYMENT_FIELDS} }}"
 )
 

@@ -194,8 +194,11 @@ async def test_graphiql_and_introspection_are_off_unless_switched_on(client):
         assert error["message"].startswith("GraphQL introspection has been disabled")
 
 
-async def test_graphiql_and_introspection_can_be_switched_on():
-    dev = app(graphql_ide=True, graphql_introspection=True)
+async def test_graphiql_and_introspection_can_be_switched_on(tmp_path):
+    # GraphiQL's page is the one `make web` builds (tests/unit/test_gateway_web.py has more).
+    (tmp_path / "graphiql").mkdir()
+    (tmp_path / "graphiql" / "index.html").write_text("<title>GraphiQL</title>")
+    dev = app(graphql_ide=True, graphql_introspection=True, web_dist_dir=str(tmp_path))
     transport = httpx.ASGITransport(app=dev)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
         page = await c.get("/graphql", headers={"accept": "text/html"})

@@ -68,7 +68,8 @@ SHARED_SECRETS = {"jwt_public_key"}
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
 # Published ports a developer needs from docker compose: the gateway and the RabbitMQ UI.
 COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}}  # None: the gateway's own port
-INGRESS_PATHS = ("/graphql", "/api", "/webhooks")
+# The API, then the web app: its first page, its bundles and its runtime config.
+INGRESS_PATHS = ("/graphql", "/api", "/webhooks", "/", "/assets", "/config.json")
 INGRESS_CONTROLLER = {
     "namespace": {"kubernetes.io/metadata.name": "ingress-nginx"},
     "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},

@@ -1,0 +1,121 @@
+"""The browser tests: Debian's Chromium (`make browser`), headless, driven by Playwright's
+Python API, against one `ticketing run` with a short hold so an expiry is seen within the test.
+
+Every page is allowed to reach 127.0.0.1 only (the gateway, and localstripe's Stripe.js
+stand-in); any request to another host is aborted and recorded, and each test fails if one was
+attempted. Each test's screenshots go to tests/browser/artifacts/<test>/ (printed at the end).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.browser.market import HOLD_SECONDS, Screenshots
+from tests.support import servers
+from tests.support.stack import RunningStack, start_stack
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOCAL = re.compile(r"^(https?|wss?)://127\.0\.0\.1(:\d+)?/")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
+    if not (ROOT / "web" / "dist" / "index.html").is_file():
+        pytest.fail("the web app is not built: run `make web` (make test-browser does)")
+    running = start_stack(
+        tmp_path_factory.mktemp("browser-stack"),
+        {
+            "ORDER_EXPIRATION_SECONDS": str(HOLD_SECONDS),
+            # The orders service's own sweep is the expiry's backstop; let the expiration
+            # service's path (what production takes) be the one seen here.
+            "ORDER_EXPIRY_GRACE_SECONDS": "60",
+        },
+    )
+    yield running
+    running.stop()
+    servers.remove_namespace(running.namespace, amqp_url, redis_url, "")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    yield browser
+    browser.close()
+
+
+class Contexts:
+    """Browser contexts (each its own cookies: one person each) that allow 127.0.0.1 only."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.opened: list[BrowserContext] = []
+        self.foreign: list[str] = []
+        self.page_errors: list[str] = []
+
+    def new_page(self, viewport: dict[str, int] = PHONE) -> Page:
+        context = self.browser.new_context(viewport=viewport, locale="en-US")
+        context.set_default_timeout(15_000)
+        context.route("**/*", self._only_local)
+        self.opened.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        # route() does not see WebSockets: their addresses are checked as they open.
+        page.on("websocket", self._check_socket)
+        return page
+
+    def _check_socket(self, socket) -> None:
+        if not LOCAL.match(socket.url):
+            self.foreign.append(socket.url)
+
+    def _only_local(self, route) -> None:
+        url = route.request.url
+        if LOCAL.match(url) or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def close(self) -> None:
+        for context in self.opened:
+            context.close()
+
+
+@pytest.fixture
+def people(browser: Browser) -> Iterator[Contexts]:
+    contexts = Contexts(browser)
+    yield contexts
+    contexts.close()
+    assert contexts.foreign == [], "a page asked another host than 127.0.0.1"
+    assert contexts.page_errors == [], "a page threw"
+
+
+@pytest.fixture
+def shots(request) -> Screenshots:
+    folder = ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    return Screenshots(folder)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if ARTIFACTS.is_dir() and any(ARTIFACTS.iterdir()):
+        terminalreporter.write_line(f"browser test screenshots: {ARTIFACTS}")

@@ -1,0 +1,179 @@
+"""A purchase in the web app, as people do it: a seller lists a ticket and changes its price,
+a buyer finds it, orders it, sees the hold count down, pays by card through Stripe.js
+(localstripe's stand-in) and watches the order turn COMPLETE, or declined, or 3-D Secure
+confirmed, or EXPIRED, without reloading the page: the orderUpdated subscription brings it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP
+from tests.browser.market import (
+    CARD_3DS,
+    CARD_DECLINED,
+    CARD_OK,
+    HOLD_SECONDS,
+    Person,
+    email,
+)
+
+
+def listed_ticket(people, stack, shots, price: str = "20") -> tuple[Person, str, str]:
+    """A seller (desktop) lists a ticket; returns them, the ticket's path and title."""
+    seller = Person(people.new_page(DESKTOP), stack.base_url)
+    seller.sign_up(email("seller"))
+    title = f"Arctic Monkeys, row F {uuid.uuid4().hex[:6]}"
+    path = seller.sell(title, price)
+    shots(seller.page, "seller-listed")
+    return seller, path, title
+
+
+def buyer(people, stack) -> Person:
+    person = Person(people.new_page(), stack.base_url)  # a phone-sized screen
+    person.sign_up(email("buyer"))
+    return person
+
+
+def order_updates(person: Person) -> list[str]:
+    """The orderUpdated messages this page receives over its WebSocket, as they come."""
+    frames: list[str] = []
+    person.page.on(
+        "websocket",
+        lambda socket: socket.on(
+            "framereceived",
+            lambda frame: frames.append(frame) if "orderUpdated" in str(frame) else None,
+        ),
+    )
+    return frames
+
+
+def test_a_whole_purchase_seen_live(people, stack, shots):
+    seller, ticket, title = listed_ticket(people, stack, shots)
+    # The seller changes the price before anyone orders.
+    seller.page.get_by_label("Price (US dollars)").fill("25.50")
+    seller.page.get_by_role("button", name="Save changes").click()
+    expect(seller.page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    expect(seller.page.get_by_test_id("ticket-price")).to_have_text("$25.50")
+    shots(seller.page, "seller-changed-the-price")
+
+    person = buyer(people, stack)
+    updates = order_updates(person)
+    # The buyer finds it among the tickets for sale (newest first) and opens it.
+    expect(person.heading()).to_have_text("Tickets for sale")
+    person.page.get_by_role("link", name=title).click()
+    expect(person.heading()).to_have_text(title)
+    expect(person.page.get_by_test_id("ticket-price")).to_have_text("$25.50")
+    shots(person.page, "buyer-found-the-ticket")
+    person.page.get_by_role("button", name="Buy for $25.50").click()
+    expect(person.status()).to_have_text("Reserved")
+    countdown = person.page.get_by_role("timer")
+    expect(countdown).to_have_text(re.compile(r"^0:[0-2]\d$"))  # the hold, in m:ss
+    expect(countdown).to_have_attribute("aria-label", re.compile(r"seconds? left to pay$"))
+    person.fill_card(CARD_OK)
+    shots(person.page, "buyer-card-typed")
+    person.mark_page()
+    person.page.get_by_role("button", name="Pay $25.50").click()
+
+    expect(person.status()).to_have_text("Complete")
+    expect(person.page.get_by_text("Paid. The ticket is yours.", exact=True)).to_be_visible()
+    # ...and a screen reader hears the change (a polite live region).
+    expect(person.page.get_by_role("status").filter(has_text="Order complete.")).to_have_count(1)
+    assert person.same_page(), "the page was reloaded"
+    assert any('"COMPLETE"' in str(frame) for frame in updates), "not pushed by orderUpdated"
+    shots(person.page, "buyer-order-complete")
+
+    person.page.get_by_role("link", name="My orders").click()
+    expect(person.heading()).to_have_text("My orders")
+    row = person.page.get_by_role("listitem").filter(has_text=title)
+    expect(row).to_contain_text("Complete")
+    expect(row).to_contain_text("$25.50")
+    shots(person.page, "buyer-orders")
+
+    seller.open(ticket)
+    expect(seller.page.get_by_test_id("ticket-status")).to_have_text("Reserved by a buyer")
+    expect(seller.page.get_by_text("A buyer holds this ticket")).to_be_visible()
+
+
+def test_a_declined_card_is_said_and_the_ticket_is_for_sale_again(people, stack, shots):
+    _, ticket, _ = listed_ticket(people, stack, shots, price="30")
+    person = buyer(people, stack)
+    person.buy(ticket, "$30.00")
+    person.fill_card(CARD_DECLINED)
+    person.mark_page()
+    person.page.get_by_role("button", name="Pay $30.00").click()
+
+    alert = person.page.get_by_role("alert")
+    expect(alert).to_contain_text("Your card was declined, so nothing was charged.")
+    expect(alert).to_contain_text("the ticket is back on sale")
+    expect(person.status()).to_have_text("Payment failed")  # CANCELLED, reason PAYMENT_FAILED
+    expect(person.page.get_by_role("button", name=re.compile("^Pay"))).to_have_count(0)
+    assert person.same_page()
+    shots(person.page, "declined")
+
+    # The ticket is for sale again: the same buyer may order it again (with another card).
+    person.page.get_by_role("link", name="Order this ticket again").click()
+    expect(person.page.get_by_test_id("ticket-status")).to_have_text("For sale")
+    person.page.get_by_role("button", name="Buy for $30.00").click()
+    expect(person.status()).to_have_text("Reserved")
+    shots(person.page, "ordered-again")
+
+
+def test_3d_secure_is_confirmed_in_the_page(people, stack, shots):
+    _, ticket, _ = listed_ticket(people, stack, shots, price="40")
+    person = buyer(people, stack)
+    person.buy(ticket, "$40.00")
+    person.fill_card(CARD_3DS)
+    person.mark_page()
+    person.page.get_by_role("button", name="Pay $40.00").click()
+    # localstripe's Stripe.js stand-in asks as a bank would (Stripe.js shows the bank's page).
+    confirm = person.page.get_by_role("button", name="Complete authentication")
+    expect(confirm).to_be_visible()
+    expect(person.page.get_by_role("status").filter(has_text="Your bank asks")).to_be_visible()
+    shots(person.page, "bank-asks")
+    confirm.click()
+    expect(person.status()).to_have_text("Complete")
+    assert person.same_page()
+    shots(person.page, "confirmed-and-complete")
+
+
+def test_3d_secure_asked_again_after_a_reload(people, stack, shots):
+    _, ticket, _ = listed_ticket(people, stack, shots, price="45")
+    person = buyer(people, stack)
+    order = person.buy(ticket, "$45.00")
+    person.fill_card(CARD_3DS)
+    person.page.get_by_role("button", name="Pay $45.00").click()
+    expect(person.page.get_by_role("button", name="Complete authentication")).to_be_visible()
+    # The buyer leaves before answering their bank, and comes back to the order.
+    person.open(order)
+    expect(person.status()).to_have_text("Awaiting payment")
+    expect(person.page.get_by_role("button", name=re.compile("^Pay"))).to_have_count(0)
+    person.page.get_by_role("button", name="Confirm the payment with your bank").click()
+    shots(person.page, "bank-asks-again")
+    person.page.get_by_role("button", name="Complete authentication").click()
+    expect(person.status()).to_have_text("Complete")
+    shots(person.page, "complete")
+
+
+def test_an_unpaid_order_is_seen_to_expire(people, stack, shots):
+    seller, ticket, _ = listed_ticket(people, stack, shots, price="15")
+    person = buyer(people, stack)
+    updates = order_updates(person)
+    person.buy(ticket, "$15.00")
+    expect(person.page.get_by_role("timer")).to_be_visible()
+    shots(person.page, "reserved")
+    person.mark_page()
+
+    expect(person.status()).to_have_text("Expired", timeout=(HOLD_SECONDS + 20) * 1000)
+    detail = "The time to pay ran out, so the ticket went back on sale. Nothing was charged."
+    expect(person.page.get_by_text(detail, exact=True)).to_be_visible()
+    expect(person.page.get_by_role("status").filter(has_text="Order expired.")).to_have_count(1)
+    expect(person.page.get_by_role("timer")).to_have_count(0)
+    assert person.same_page(), "the page was reloaded"
+    assert any('"EXPIRED"' in str(frame) for frame in updates), "not pushed by orderUpdated"
+    shots(person.page, "expired")
+
+    seller.open(ticket)
+    expect(seller.page.get_by_test_id("ticket-status")).to_have_text("For sale")

@@ -1,0 +1,46 @@
+// The GraphQL client: urql over fetch for queries and mutations, graphql-ws for subscriptions.
+// Both carry the gateway's httpOnly session cookie, never a token in script.
+// A new client is made whenever the signed-in user changes: the cache holds nothing of the
+// previous user, and the WebSocket reconnects with the new cookie (a cookie rides only on the
+// socket's handshake).
+import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "@urql/core";
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import { CREDENTIALS, GRAPHQL_URL, GRAPHQL_WS_URL } from "./config";
+
+export interface Connection {
+  urql: Client;
+  close(): void;
+}
+
+export function connect(): Connection {
+  const ws: WsClient = createWsClient({
+    url: GRAPHQL_WS_URL,
+    lazy: true,
+    // A dropped socket (a deploy, a laptop waking up) comes back, and so do its subscriptions.
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+  });
+  const urql = new Client({
+    url: GRAPHQL_URL,
+    fetchOptions: { credentials: CREDENTIALS, headers: { accept: "application/json" } },
+    requestPolicy: "cache-and-network",
+    // POST with a JSON body, never GET: the gateway refuses a GET operation carrying the session
+    // cookie as a possible cross-site request (gateway/csrf.py).
+    preferGetMethod: false,
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const operation = { ...request, query: request.query ?? "" };
+          return {
+            subscribe(sink) {
+              return { unsubscribe: ws.subscribe(operation, sink) };
+            },
+          };
+        },
+      }),
+    ],
+  });
+  return { urql, close: () => void ws.dispose() };
+}

@@ -1,0 +1,163 @@
+import { useEffect, useRef, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import { CardPayment, ConfirmWithBank, type PaymentOutcome } from "../components/CardPayment";
+import { Countdown, useNow } from "../components/Countdown";
+import { Loading } from "../components/Loading";
+import { Page } from "../components/Page";
+import { ProblemMessage } from "../components/Problem";
+import { describe, type Problem } from "../errors";
+import { money } from "../format";
+import { readFragment, type ResultOf } from "../graphql";
+import { CancelOrderMutation, OrderFields, OrderQuery, TicketFields } from "../operations";
+import { statusText } from "../orderStatus";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { useLiveOrder } from "../liveOrder";
+
+type Order = ResultOf<typeof OrderFields>;
+
+export function OrderPage({ id }: { id: string }) {
+  const { user } = useSession();
+  const [result] = useQuery({ query: OrderQuery, variables: { id }, pause: !user });
+  const fetched = result.data?.order ? readFragment(OrderFields, result.data.order) : null;
+  const order = useLiveOrder(id, fetched, Boolean(user));
+
+  if (user === null) {
+    return (
+      <Page title="Order">
+        <p>
+          <Link to={`/signin?next=${encodeURIComponent(`/orders/${id}`)}`}>Sign in</Link> to see this order.
+        </p>
+      </Page>
+    );
+  }
+  if (result.error && !order) {
+    return (
+      <Page title="Order">
+        <ProblemMessage problem={describe(result.error, "load")} />
+        <p>
+          <Link to="/orders">Your orders</Link>
+        </p>
+      </Page>
+    );
+  }
+  if (!order) {
+    return (
+      <Page title="Order">
+        <Loading what="your order" />
+      </Page>
+    );
+  }
+  return <OrderView order={order} />;
+}
+
+function OrderView({ order }: { order: Order }) {
+  const ticket = readFragment(TicketFields, order.ticket);
+  const status = statusText(order);
+  const deadline = Date.parse(order.expiresAt);
+  const now = useNow(1000, order.status === "CREATED");
+  const timeUp = order.status === "CREATED" && now >= deadline;
+  const [cancelling, cancelOrder] = useMutation(CancelOrderMutation);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [payment, setPayment] = useState<PaymentOutcome>({ problem: null, note: "" });
+  const tried = payment.pending || payment.note !== "" || payment.problem !== null;
+  // The live region says the status when it changes (not when the page first shows it: the
+  // heading and the status box say it then).
+  const [announced, setAnnounced] = useState("");
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else setAnnounced(`Order ${status.label.toLowerCase()}. ${status.detail}`);
+  }, [status.label, status.detail]);
+
+  const cancel = async () => {
+    setProblem(null);
+    const done = await cancelOrder({ id: order.id });
+    if (done.error) setProblem(describe(done.error, "cancel"));
+  };
+
+  return (
+    <Page title={`Order for ${ticket.title}`}>
+      <div className={`order-status tone-${status.tone}`}>
+        <p>
+          <span className="status-label" data-testid="order-status">
+            {timeUp ? "Time is up" : status.label}
+          </span>
+        </p>
+        <p className="status-detail">{timeUp ? "Releasing the ticket…" : status.detail}</p>
+        {order.status === "CREATED" && !timeUp && (
+          <p>
+            Pay within <Countdown deadline={deadline} now={now} />
+          </p>
+        )}
+      </div>
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {announced}
+      </div>
+      <dl className="facts">
+        <dt>Ticket</dt>
+        <dd>
+          <Link to={`/tickets/${ticket.id}`}>{ticket.title}</Link>
+        </dd>
+        <dt>Price</dt>
+        <dd className="price">{money(ticket.price)}</dd>
+        {order.payment && (
+          <>
+            <dt>Payment</dt>
+            <dd>{paymentWords(order.payment.status)}</dd>
+          </>
+        )}
+      </dl>
+      <ProblemMessage problem={problem ?? payment.problem} />
+      {payment.note && !payment.problem && order.status !== "COMPLETE" && (
+        <p className="notice" role="status">
+          {payment.note}
+        </p>
+      )}
+      {/* Back on the page of a payment the bank still waits for (this visit has not tried). */}
+      {status.open && !timeUp && !tried && order.payment?.status === "REQUIRES_ACTION" && order.payment.clientSecret && (
+        <ConfirmWithBank clientSecret={order.payment.clientSecret} onOutcome={setPayment} />
+      )}
+      {order.status === "CREATED" && !timeUp && order.payment?.status !== "REQUIRES_ACTION" && (
+        <>
+          <CardPayment orderId={order.id} amount={ticket.price} disabled={timeUp} onOutcome={setPayment} />
+          <p>
+            <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
+              Cancel this order
+            </button>
+          </p>
+        </>
+      )}
+      {order.status === "CANCELLED" && (
+        <p>
+          <Link to={`/tickets/${ticket.id}`}>
+            {order.cancelReason === "PAYMENT_FAILED" ? "Order this ticket again" : "See the ticket"}
+          </Link>{" "}
+          · <Link to="/">Other tickets</Link>
+        </p>
+      )}
+      {order.status === "COMPLETE" && (
+        <p>
+          <Link to="/orders">All your orders</Link>
+        </p>
+      )}
+    </Page>
+  );
+}
+
+function paymentWords(status: string): string {
+  switch (status) {
+    case "SUCCEEDED":
+      return "Paid by card";
+    case "PROCESSING":
+      return "Being processed by your bank";
+    case "REQUIRES_ACTION":
+      return "Waiting for you to confirm with your bank";
+    case "FAILED":
+      return "Declined, nothing charged";
+    case "REFUNDED":
+      return "Refunded";
+    default:
+      return status;
+  }
+}

@@ -1,0 +1,23 @@
+// Who is signed in: asked once from currentUser, then set by sign-in, sign-up and sign-out.
+import { createContext, useContext } from "react";
+
+export interface User {
+  id: string;
+  email: string;
+}
+
+export interface Session {
+  /** undefined while the first answer is on its way; null when signed out. */
+  user: User | null | undefined;
+  /** After sign-in, sign-up or sign-out: a fresh client (cache and socket) for the new user. */
+  changed(user: User | null): void;
+  stripe: { jsUrl: string; publishableKey: string | null };
+}
+
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error("useSession outside <SessionContext>");
+  return session;
+}

@@ -1,0 +1,58 @@
+// GraphiQL as the gateway serves it on GET /graphql: every script, style and font comes from
+// this build (the gateway's /assets/), nothing from another host. Requests go to the page's
+// own URL with the session cookie (same-origin), subscriptions over graphql-ws on the same path.
+import { explorerPlugin } from "@graphiql/plugin-explorer";
+import "@graphiql/plugin-explorer/style.css";
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
+import { GraphiQL } from "graphiql";
+import "graphiql/style.css";
+import { createClient } from "graphql-ws";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import "./graphiql.css";
+
+const DEFAULT_QUERY = `# The ticketing gateway. Ctrl-Enter runs the query.
+# After the signup or signin mutation, the session
+# cookie signs in every request from this page.
+
+{
+  tickets(first: 10) {
+    edges { node { id title price reserved } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+const endpoint = new URL(window.location.pathname, window.location.origin);
+const socket = new URL(endpoint);
+socket.protocol = endpoint.protocol === "https:" ? "wss:" : "ws:";
+
+const fetcher = createGraphiQLFetcher({
+  url: endpoint.toString(),
+  fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }),
+  // The browser sends the session cookie with the WebSocket handshake (same origin).
+  wsClient: createClient({ url: socket.toString(), lazy: true }),
+});
+
+const explorer = explorerPlugin();
+// `?q=...` opens GraphiQL on that document (a link to share). Not `query`: GET /graphql?query=
+// is a GraphQL request, answered with JSON.
+const shared = new URLSearchParams(window.location.search).get("q") ?? undefined;
+
+const root = document.getElementById("graphiql");
+if (root) {
+  root.textContent = "";
+  createRoot(root).render(
+    <StrictMode>
+      <GraphiQL
+        fetcher={fetcher}
+        defaultQuery={DEFAULT_QUERY}
+        query={shared}
+        plugins={[explorer]}
+        defaultEditorToolsVisibility
+        isHeadersEditorEnabled
+        inputValueDeprecation
+      />
+    </StrictMode>,
+  );
+}
