@@ -40,8 +40,12 @@ def settings(**overrides) -> GatewaySettings:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings()), raise_app_exceptions=False)
+async def client(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    # A GraphiQL build of our own (what `make web` writes), whether or not one was built here.
+    (tmp_path / "graphiql").mkdir()
+    (tmp_path / "graphiql" / "index.html").write_text("<title>GraphiQL</title>")
+    app = create_app(settings(web_dist_dir=str(tmp_path)))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway:8000") as c:
         yield c
 
