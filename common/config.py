@@ -111,11 +111,13 @@ class CommonSettings(FromEnv):
     orders_port: int = 50053
     payments_port: int = 50054
     expiration_port: int = 50055
+    insights_port: int = 50056
     auth_addr: str | None = None
     tickets_addr: str | None = None
     orders_addr: str | None = None
     payments_addr: str | None = None
     expiration_addr: str | None = None
+    insights_addr: str | None = None
     # Where each gRPC service serves its Prometheus metrics (GET /metrics): a port of its own
     # beside its gRPC one; 0: no metrics server. The gateway serves /metrics on GATEWAY_PORT.
     auth_metrics_port: int = 9101
@@ -123,6 +125,7 @@ class CommonSettings(FromEnv):
     orders_metrics_port: int = 9103
     payments_metrics_port: int = 9104
     expiration_metrics_port: int = 9105
+    insights_metrics_port: int = 9106
     # Event consumers: how often a failing message is tried before it is dead-lettered, and the
     # waits between tries (ms), the last one repeating.
     event_max_attempts: int = 5

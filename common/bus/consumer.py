@@ -26,6 +26,7 @@ from common.bus.topology import (
     WAITING_SINCE_HEADER,
     ServiceQueues,
     connection_parameters,
+    occurred_at,
     queue_name,
     retry_queue_name,
     service_queues,
@@ -271,7 +272,12 @@ class EventConsumer:
         handler = self.handlers.get(type_name)
         if handler is not None:
             delivery = Delivery(
-                props.message_id, type_name, method.routing_key, attempt, props.app_id
+                props.message_id,
+                type_name,
+                method.routing_key,
+                attempt,
+                props.app_id,
+                occurred_at=occurred_at(props),
             )
             async with asyncio.timeout(self.handler_timeout):
                 await handler(event, delivery)

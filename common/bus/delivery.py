@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from google.protobuf.message import Message
 
@@ -21,6 +22,8 @@ class Delivery:
     routing_key: str
     attempt: int
     app_id: str | None
+    # When the event was recorded by its publisher (None: the message did not say).
+    occurred_at: datetime | None = None
 
 
 Handler = Callable[[Message, Delivery], Awaitable[None]]

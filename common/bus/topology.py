@@ -30,6 +30,8 @@ FAILURES_HEADER = "x-failures"
 WAITING_SINCE_HEADER = "x-waiting-since"
 ERROR_HEADER = "x-error"
 ORIGINAL_ROUTING_KEY_HEADER = "x-original-routing-key"
+# When the event was recorded (epoch ms): the AMQP `timestamp` property holds whole seconds only.
+OCCURRED_AT_HEADER = "x-occurred-at-ms"
 # Headers that belong to one trip through the retry queues; a replay starts afresh.
 RETRY_HEADERS = (ATTEMPTS_HEADER, FAILURES_HEADER, WAITING_SINCE_HEADER, ERROR_HEADER)
 
@@ -110,6 +112,8 @@ def properties_for(
     doc: Mapping[str, Any], headers: Mapping[str, Any] | None = None
 ) -> pika.BasicProperties:
     created: datetime = doc.get("created_at") or datetime.now(UTC)
+    if created.tzinfo is None:  # as MongoDB gives it back: UTC, naive
+        created = created.replace(tzinfo=UTC)
     return pika.BasicProperties(
         message_id=doc["_id"],
         type=doc["type"],
@@ -117,5 +121,16 @@ def properties_for(
         timestamp=int(created.timestamp()),
         app_id=doc["app_id"],
         delivery_mode=pika.DeliveryMode.Persistent,
-        headers=dict(headers) if headers else None,
+        headers={**(headers or {}), OCCURRED_AT_HEADER: int(created.timestamp() * 1000)},
     )
+
+
+def occurred_at(props: pika.BasicProperties) -> datetime | None:
+    """When a message's event was recorded: its `x-occurred-at-ms` header, else the AMQP
+    timestamp (whole seconds), else unknown."""
+    millis = (props.headers or {}).get(OCCURRED_AT_HEADER)
+    if isinstance(millis, int):
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    if props.timestamp:
+        return datetime.fromtimestamp(props.timestamp, UTC)
+    return None

@@ -25,7 +25,17 @@ TEST_RETRY_DELAYS_MS = (50, 150)
 # gateway's rate limits are off in them, except in the tests of the limits themselves.
 RATE_LIMITS_OFF = {f"{name.upper()}_LIMIT": "0" for name in RATE_LIMITS}
 # Every consumer name a test may declare queues for; removed with the namespace.
-CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration", "gateway", "probe", "flaky")
+CONSUMERS = (
+    "auth",
+    "tickets",
+    "orders",
+    "payments",
+    "expiration",
+    "insights",
+    "gateway",
+    "probe",
+    "flaky",
+)
 
 
 def venv_tool(name: str) -> str:

@@ -1,0 +1,37 @@
+"""Wires the insights service: no MongoDB, no outbox; its own DuckDB file for every event."""
+
+from __future__ import annotations
+
+from common.clock import Clock
+from common.grpc_server import GrpcServer
+from common.service import Infrastructure, ServiceProcess
+from svc_insights.adapters.duckdb_store import DuckDBEventStore
+from svc_insights.config import InsightsSettings
+from svc_insights.entrypoints.events import event_handlers
+from svc_insights.entrypoints.grpc_api import InsightsServicer
+from svc_insights.service_layer.handlers import InsightsHandlers
+from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
+
+NAME = "insights"
+
+
+def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> ServiceProcess:
+    infra = Infrastructure.from_settings(NAME, settings, clock=clock, with_database=False)
+    store = DuckDBEventStore(settings.insights_db_path)
+    handlers = InsightsHandlers(store)
+    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server.add(
+        insights_pb2_grpc.add_InsightsServiceServicer_to_server,
+        InsightsServicer(handlers),
+        insights_pb2.DESCRIPTOR.services_by_name["InsightsService"].full_name,
+    )
+    consumer = infra.consumer(event_handlers(handlers, infra.clock))
+    return ServiceProcess(
+        NAME,
+        server,
+        infra,
+        consumers=[consumer],
+        # The store opens before the consumer takes an event and closes after it stopped.
+        on_start=[store.start],
+        on_stop=[store.close],
+    )

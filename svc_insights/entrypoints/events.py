@@ -1,0 +1,199 @@
+"""Every event on the exchange, translated into the one row insights keeps of it.
+
+Insights consumes the whole catalogue (common.events reads it from proto/), so an event type
+added later is recorded from its first day: with its id, type and time only until a mapping
+here says which columns it fills (a unit test lists the types without one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from google.protobuf.message import Message
+
+from common import events
+from common.bus import Delivery, Handler, PoisonMessage
+from common.clock import Clock
+from common.money import from_cents
+from common.protos import from_timestamp
+from svc_insights.domain.model import EventRow
+from svc_insights.service_layer.handlers import InsightsHandlers
+from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+
+log = logging.getLogger(__name__)
+
+# The columns an event fills besides event_id, type and occurred_at.
+Columns = dict[str, Any]
+
+
+def _money(raw: str, what: str) -> Decimal | None:
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise PoisonMessage(f"{what} is not a decimal: {raw!r}") from None
+    if not value.is_finite():
+        raise PoisonMessage(f"{what} is not a decimal: {raw!r}")
+    return value
+
+
+def _or_none(value: str) -> str | None:
+    return value or None
+
+
+def _ticket_created(event: tickets_pb2.TicketCreated) -> Columns:
+    return {
+        "user_id": _or_none(event.user_id),
+        "ticket_id": event.id,
+        "order_id": "",
+        "seller_id": _or_none(event.user_id),
+        "price": _money(event.price, "price"),
+        "title": event.title,
+        "version": event.version,
+    }
+
+
+def _ticket_updated(event: tickets_pb2.TicketUpdated) -> Columns:
+    return {
+        "user_id": _or_none(event.user_id),
+        "ticket_id": event.id,
+        "order_id": event.order_id,  # '' when the ticket is for sale
+        "seller_id": _or_none(event.user_id),
+        "price": _money(event.price, "price"),
+        "title": event.title,
+        "version": event.version,
+    }
+
+
+def _order_created(event: orders_pb2.OrderCreated) -> Columns:
+    return {
+        "user_id": _or_none(event.user_id),
+        "order_id": event.id,
+        "ticket_id": _or_none(event.ticket.id),
+        "price": _money(event.ticket.price, "ticket.price"),
+        "version": event.version,
+    }
+
+
+def _order_cancelled(event: orders_pb2.OrderCancelled) -> Columns:
+    return {
+        "order_id": event.id,
+        "ticket_id": _or_none(event.ticket.id),
+        "detail": _or_none(event.reason),
+        "version": event.version,
+    }
+
+
+def _order_expired(event: orders_pb2.OrderExpired) -> Columns:
+    return {"order_id": event.order_id}
+
+
+def _charge_created(event: payments_pb2.ChargeCreated) -> Columns:
+    return {
+        "order_id": event.order_id,
+        "price": from_cents(event.amount),
+        "detail": _or_none(event.stripe_id),
+    }
+
+
+def _charge_failed(event: payments_pb2.ChargeFailed) -> Columns:
+    return {"order_id": event.order_id, "detail": _or_none(event.reason)}
+
+
+def _charge_pending(event: payments_pb2.ChargePending) -> Columns:
+    return {
+        "order_id": event.order_id,
+        "price": from_cents(event.amount),
+        "detail": _or_none(event.stripe_id),
+    }
+
+
+def _user_created(event: users_pb2.UserCreated) -> Columns:
+    # The email is personal data the reports do not need: not kept.
+    return {"user_id": event.id}
+
+
+def _user_updated(event: users_pb2.UserUpdated) -> Columns:
+    return {"user_id": event.id, "version": event.version}
+
+
+def _ticket_viewed(event: behaviour_pb2.TicketViewed) -> Columns:
+    return {
+        "user_id": _or_none(event.user_id),
+        "anonymous_id": _or_none(event.anonymous_id),
+        "ticket_id": _or_none(event.ticket_id),
+    }
+
+
+def _tickets_browsed(event: behaviour_pb2.TicketsBrowsed) -> Columns:
+    query = {
+        "first": event.first,
+        "after": event.after,
+        "includeReserved": event.include_reserved,
+        "ticketIds": list(event.ticket_ids),
+    }
+    return {
+        "user_id": _or_none(event.user_id),
+        "anonymous_id": _or_none(event.anonymous_id),
+        "detail": json.dumps(query, sort_keys=True, separators=(",", ":")),
+    }
+
+
+def _order_started(event: behaviour_pb2.OrderStarted) -> Columns:
+    return {
+        "user_id": _or_none(event.user_id),
+        "anonymous_id": _or_none(event.anonymous_id),
+        "ticket_id": _or_none(event.ticket_id),
+    }
+
+
+COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
+    tickets_pb2.TicketCreated: _ticket_created,
+    tickets_pb2.TicketUpdated: _ticket_updated,
+    orders_pb2.OrderCreated: _order_created,
+    orders_pb2.OrderCancelled: _order_cancelled,
+    orders_pb2.OrderExpired: _order_expired,
+    payments_pb2.ChargeCreated: _charge_created,
+    payments_pb2.ChargeFailed: _charge_failed,
+    payments_pb2.ChargePending: _charge_pending,
+    users_pb2.UserCreated: _user_created,
+    users_pb2.UserUpdated: _user_updated,
+    behaviour_pb2.TicketViewed: _ticket_viewed,
+    behaviour_pb2.TicketsBrowsed: _tickets_browsed,
+    behaviour_pb2.OrderStarted: _order_started,
+}
+
+
+def occurred_at(event: Message, delivery: Delivery, clock: Clock) -> datetime:
+    """The event's own time when it carries one (behaviour events: the request's), else when
+    its publisher recorded it, else now."""
+    if "occurred_at" in event.DESCRIPTOR.fields_by_name and event.HasField("occurred_at"):
+        return from_timestamp(event.occurred_at)  # type: ignore[attr-defined]
+    return delivery.occurred_at or clock.now()
+
+
+def row_of(event: Message, delivery: Delivery, clock: Clock) -> EventRow:
+    if not delivery.event_id:
+        raise PoisonMessage("an event without an id")
+    columns = COLUMNS_OF.get(type(event), lambda _event: {})(event)
+    return EventRow(
+        event_id=delivery.event_id,
+        type=events.routing_key(event),
+        occurred_at=occurred_at(event, delivery, clock),
+        **columns,
+    )
+
+
+def event_handlers(handlers: InsightsHandlers, clock: Clock) -> Mapping[type[Message], Handler]:
+    """A handler for every event in the catalogue: each keeps its row, once."""
+
+    async def record(event: Message, delivery: Delivery) -> None:
+        await handlers.record_event(row_of(event, delivery, clock))
+
+    return {cls: record for cls in events.all_events()}
