@@ -5,22 +5,22 @@ which. Ranges are half-open on `occurred_at` ([range.start, range.end), naive UT
 `CAST(occurred_at AS DATE)`. Ids may be stored as NULL or '' when absent: `x <> ''` is false
 for both.
 
-DuckDB runs a query on its own threads and releases the GIL meanwhile; each report takes a
-cursor of its own (a connection to the same database), as one connection is not for two threads.
+A report runs on one of the store's reader threads with that thread's cursor (DuckDB runs the
+query on its own threads and releases the GIL meanwhile), beside the consumer's writes: a report
+sees the last commit before it began.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 
+from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.domain.reports import (
     PRICE_BUCKET_BOUNDS,
-    TOP_SELLERS,
     DayRange,
     Funnel,
     MarketDay,
@@ -253,7 +253,7 @@ SELECT s.seller_id, sum(o.price) AS revenue, count(*) AS sold
 FROM orders o JOIN sellers s ON o.ticket_id = s.ticket_id
 GROUP BY s.seller_id
 ORDER BY revenue DESC, sold DESC, s.seller_id
-LIMIT {TOP_SELLERS}
+LIMIT $top_sellers
 """
 
 PRICE_DISTRIBUTION = f"""
@@ -283,80 +283,84 @@ def _seconds(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-class DuckDBReports:
-    """Reports read from an open DuckDB database (the insights store's)."""
+def seller_report(
+    cursor: duckdb.DuckDBPyConnection, seller_id: str, days: DayRange
+) -> SellerReport:
+    params = {"seller": seller_id, "start": days.start, "end": days.end}
+    rows = cursor.execute(SELLER_DAYS, params).fetchall()
+    tickets = cursor.execute(SELLER_TICKETS, params).fetchall()
+    by_day: dict[date | None, SellerFigures] = {
+        day: SellerFigures(
+            listed=listed,
+            sold=sold,
+            expired_unpaid=expired,
+            revenue=_money(revenue),
+            median_seconds_to_sell=_seconds(median),
+            views=views,
+        )
+        for day, listed, sold, expired, revenue, median, views in rows
+    }
+    totals = by_day.pop(None, SellerFigures())
+    return SellerReport(
+        seller_id=seller_id,
+        range=days,
+        totals=totals,
+        days=every_seller_day(days, by_day),  # type: ignore[arg-type]
+        tickets=tuple(TicketViews(t, title, views) for t, title, views in tickets),
+    )
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self._connection = connection
+
+def market_report(
+    cursor: duckdb.DuckDBPyConnection, days: DayRange, top_sellers: int
+) -> MarketReport:
+    params = {"start": days.start, "end": days.end}
+    sales = cursor.execute(MARKET_SALES, params).fetchall()
+    active = cursor.execute(MARKET_ACTIVE, params).fetchall()
+    funnel = cursor.execute(MARKET_FUNNEL, params).fetchone()
+    outcomes = cursor.execute(MARKET_OUTCOMES, params).fetchone()
+    sellers = cursor.execute(TOP_SELLERS_SQL, {**params, "top_sellers": top_sellers}).fetchall()
+    buckets = cursor.execute(PRICE_DISTRIBUTION, params).fetchall()
+    assert funnel is not None and outcomes is not None  # aggregates always return a row
+    sales_by_day = {day: (gmv, orders, paid) for day, gmv, orders, paid in sales}
+    active_by_day = {day: (users, anonymous) for day, users, anonymous in active}
+
+    def market_day(day: date | None) -> MarketDay:
+        gmv, orders, paid = sales_by_day.get(day, (0, 0, 0))
+        users, anonymous = active_by_day.get(day, (0, 0))
+        return MarketDay(
+            day=day or days.first,
+            gmv=_money(gmv),
+            orders=orders,
+            paid_orders=paid,
+            active_users=users,
+            anonymous=anonymous,
+        )
+
+    found = [market_day(day) for day in (sales_by_day.keys() | active_by_day.keys()) if day]
+    expired, ended, declined, paid = outcomes
+    return MarketReport(
+        range=days,
+        totals=market_day(None),
+        days=every_market_day(days, found),
+        funnel=Funnel(*funnel),
+        expired=Outcomes(count=expired, of=ended),
+        declined=Outcomes(count=declined, of=declined + paid),
+        top_sellers=tuple(TopSeller(s, _money(revenue), sold) for s, revenue, sold in sellers),
+        price_distribution=price_buckets(
+            listed={bucket: listed for bucket, listed, _ in buckets},
+            sold={bucket: sold for bucket, _, sold in buckets},
+        ),
+    )
+
+
+class DuckDBReports:
+    """The reports, read from the insights store on its reader threads."""
+
+    def __init__(self, store: DuckDBEventStore) -> None:
+        self._store = store
 
     async def seller_report(self, seller_id: str, days: DayRange) -> SellerReport:
-        return await asyncio.to_thread(self.seller_report_now, seller_id, days)
+        return await self._store.read(lambda cursor: seller_report(cursor, seller_id, days))
 
-    async def market_report(self, days: DayRange) -> MarketReport:
-        return await asyncio.to_thread(self.market_report_now, days)
-
-    def seller_report_now(self, seller_id: str, days: DayRange) -> SellerReport:
-        params = {"seller": seller_id, "start": days.start, "end": days.end}
-        with self._connection.cursor() as cursor:
-            rows = cursor.execute(SELLER_DAYS, params).fetchall()
-            tickets = cursor.execute(SELLER_TICKETS, params).fetchall()
-        by_day: dict[date | None, SellerFigures] = {
-            day: SellerFigures(
-                listed=listed,
-                sold=sold,
-                expired_unpaid=expired,
-                revenue=_money(revenue),
-                median_seconds_to_sell=_seconds(median),
-                views=views,
-            )
-            for day, listed, sold, expired, revenue, median, views in rows
-        }
-        totals = by_day.pop(None, SellerFigures())
-        return SellerReport(
-            seller_id=seller_id,
-            range=days,
-            totals=totals,
-            days=every_seller_day(days, by_day),  # type: ignore[arg-type]
-            tickets=tuple(TicketViews(t, title, views) for t, title, views in tickets),
-        )
-
-    def market_report_now(self, days: DayRange) -> MarketReport:
-        params = {"start": days.start, "end": days.end}
-        with self._connection.cursor() as cursor:
-            sales = cursor.execute(MARKET_SALES, params).fetchall()
-            active = cursor.execute(MARKET_ACTIVE, params).fetchall()
-            funnel = cursor.execute(MARKET_FUNNEL, params).fetchone()
-            outcomes = cursor.execute(MARKET_OUTCOMES, params).fetchone()
-            sellers = cursor.execute(TOP_SELLERS_SQL, params).fetchall()
-            buckets = cursor.execute(PRICE_DISTRIBUTION, params).fetchall()
-        assert funnel is not None and outcomes is not None  # aggregates always return a row
-        sales_by_day = {day: (gmv, orders, paid) for day, gmv, orders, paid in sales}
-        active_by_day = {day: (users, anonymous) for day, users, anonymous in active}
-
-        def market_day(day: date | None) -> MarketDay:
-            gmv, orders, paid = sales_by_day.get(day, (0, 0, 0))
-            users, anonymous = active_by_day.get(day, (0, 0))
-            return MarketDay(
-                day=day or days.first,
-                gmv=_money(gmv),
-                orders=orders,
-                paid_orders=paid,
-                active_users=users,
-                anonymous=anonymous,
-            )
-
-        found = [market_day(day) for day in (sales_by_day.keys() | active_by_day.keys()) if day]
-        expired, ended, declined, paid = outcomes
-        return MarketReport(
-            range=days,
-            totals=market_day(None),
-            days=every_market_day(days, found),
-            funnel=Funnel(*funnel),
-            expired=Outcomes(count=expired, of=ended),
-            declined=Outcomes(count=declined, of=declined + paid),
-            top_sellers=tuple(TopSeller(s, _money(revenue), sold) for s, revenue, sold in sellers),
-            price_distribution=price_buckets(
-                listed={bucket: listed for bucket, listed, _ in buckets},
-                sold={bucket: sold for bucket, _, sold in buckets},
-            ),
-        )
+    async def market_report(self, days: DayRange, top_sellers: int) -> MarketReport:
+        return await self._store.read(lambda cursor: market_report(cursor, days, top_sellers))

@@ -39,7 +39,8 @@ Definitions (the SQL in adapters/reports.py implements exactly these):
 - **decline rate**: `charge.failed` in the range over the payment attempts that reached an
   outcome in the range (`charge.failed` + paid orders). A `charge.pending` is not an outcome:
   the attempt counts when it succeeds or fails.
-- **top sellers**: by revenue in the range, then by sales, then by seller id; TOP_SELLERS of them.
+- **top sellers**: by revenue in the range, then by sales, then by seller id; as many as asked
+  (TOP_SELLERS unless said, at most MAX_TOP_SELLERS).
 - **price distribution**: fixed buckets (PRICE_BUCKET_BOUNDS, so ranges compare), each counting
   tickets listed in the range at their listing price and orders paid in the range at their price.
 """
@@ -51,10 +52,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from common.errors import InvalidInput
+from common.errors import Forbidden, InvalidInput
 
 MAX_RANGE_DAYS = 366
 TOP_SELLERS = 10
+MAX_TOP_SELLERS = 100
 # Lower bounds of the price buckets: [0, 10), [10, 25), ..., [1000, no upper bound).
 PRICE_BUCKET_BOUNDS: tuple[Decimal, ...] = tuple(
     Decimal(b) for b in ("0", "10", "25", "50", "100", "250", "500", "1000")
@@ -91,6 +93,33 @@ class DayRange:
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks for a report: a seller reads their own, an operator (admin) any and the market's."""
+
+    user_id: str
+    is_admin: bool = False
+
+    def check_may_read_seller(self, seller_id: str) -> None:
+        if seller_id != self.user_id and not self.is_admin:
+            raise Forbidden("A seller's report is for that seller only")
+
+    def check_may_read_market(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("The market report is for operators only")
+
+
+def top_sellers_limit(asked: int) -> int:
+    """How many top sellers a market report lists: TOP_SELLERS when not said (0)."""
+    if asked == 0:
+        return TOP_SELLERS
+    if not 1 <= asked <= MAX_TOP_SELLERS:
+        raise InvalidInput(
+            f"top sellers must be between 1 and {MAX_TOP_SELLERS}", field="top_sellers_limit"
+        )
+    return asked
 
 
 def ratio(part: int, whole: int) -> float | None:

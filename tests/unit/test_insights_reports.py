@@ -13,25 +13,30 @@ never taken from the SQL's output.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 import pytest
 
-from common.errors import InvalidInput
+from common.errors import Forbidden, InvalidInput
+from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.adapters.reports import DuckDBReports
 from svc_insights.domain.reports import (
     MAX_RANGE_DAYS,
+    MAX_TOP_SELLERS,
+    TOP_SELLERS,
     DayRange,
     Funnel,
     MarketDay,
     Outcomes,
     PriceBucket,
+    Reader,
     SellerDay,
     SellerFigures,
     TicketViews,
     TopSeller,
+    top_sellers_limit,
 )
 from tests.support.insights_events import EventStream
 
@@ -58,7 +63,7 @@ def market_stream() -> EventStream:
     s.order_started("2026-03-01 10:30:00", "T1", "B1", "anon-1")
     s.order_created("2026-03-01 10:30:01", "O1", "T1", "B1", "20.00")
     s.ticket_updated("2026-03-01 10:30:02", "T1", "S1", "20.00", "Arctic Monkeys, row F", 1, "O1")
-    s.charge_created("2026-03-01 10:35:00", "O1")
+    s.charge_created("2026-03-01 10:35:00", "O1", "20.00")
     # Day 2.
     s.viewed("2026-03-02 08:00:00", "T2", anonymous="anon-2")
     s.viewed("2026-03-02 08:05:00", "T2", user="B2", anonymous="anon-2")  # stitches anon-2
@@ -72,7 +77,7 @@ def market_stream() -> EventStream:
     s.charge_failed("2026-03-02 09:02:00", "O3")
     s.order_cancelled("2026-03-02 09:02:01", "O3", "T3", "PAYMENT_FAILED")
     s.order_created("2026-03-02 09:05:00", "O4", "T3", "B3", "150.00")
-    s.charge_created("2026-03-02 09:06:00", "O4")
+    s.charge_created("2026-03-02 09:06:00", "O4", "150.00")
     s.ticket_created("2026-03-02 12:00:00", "T4", "S2", "10.00", "Jazz night")
     s.ticket_created("2026-03-02 13:00:00", "T5", "S3", "1000.00", "Final, box")
     # Day 3: nothing. Day 4. S1's browser, signed out (B2 signs in on it after the range).
@@ -80,32 +85,34 @@ def market_stream() -> EventStream:
     s.viewed("2026-03-04 10:00:00", "T2", anonymous="anon-9")
     s.order_started("2026-03-04 11:00:00", "T2", "B1", "anon-1")
     s.order_created("2026-03-04 11:00:01", "O5", "T2", "B1", "60.00")
-    s.charge_pending("2026-03-04 11:00:30", "O5")
-    s.charge_created("2026-03-04 11:02:00", "O5")
+    s.charge_pending("2026-03-04 11:00:30", "O5", "60.00")
+    s.charge_created("2026-03-04 11:02:00", "O5", "60.00")
     s.viewed("2026-03-04 12:00:00", "T4", user="B3")
     s.order_created("2026-03-04 12:30:00", "O6", "T4", "B2", "10.00")  # still open
     s.order_created("2026-03-04 13:00:00", "O7", "T5", "B1", "1000.00")
     s.order_cancelled("2026-03-04 13:05:00", "O7", "T5", "CANCELLED_BY_USER")
     s.order_created("2026-03-04 14:00:00", "O9", "T5", "B4", "1000.00")  # never viewed
-    s.charge_created("2026-03-04 14:01:00", "O9")
+    s.charge_created("2026-03-04 14:01:00", "O9", "1000.00")
     s.viewed("2026-03-04 23:59:59.999999", "T3", anonymous="anon-9")  # the range's last instant
     # After the range.
     s.ticket_created("2026-03-05 00:00:00", "T6", "S1", "30.00")
-    s.charge_created("2026-03-05 00:00:01", "O6")
+    s.charge_created("2026-03-05 00:00:01", "O6", "10.00")
     s.viewed("2026-03-05 01:00:00", "T1", user="B1")
     s.viewed("2026-03-05 02:00:00", "T1", user="B2", anonymous="anon-s1")
     return s
 
 
 @pytest.fixture(scope="module")
-def reports() -> DuckDBReports:
-    connection = duckdb.connect()
-    market_stream().store_into(connection)
-    return DuckDBReports(connection)
+async def reports() -> AsyncIterator[DuckDBReports]:
+    store = DuckDBEventStore(":memory:")
+    await store.start()
+    await market_stream().store_into(store)
+    yield DuckDBReports(store)
+    await store.close()
 
 
-def test_seller_report_of_the_first_seller(reports: DuckDBReports) -> None:
-    report = reports.seller_report_now("S1", MARCH)
+async def test_seller_report_of_the_first_seller(reports: DuckDBReports) -> None:
+    report = await reports.seller_report("S1", MARCH)
 
     # T1 sold (O1): 2026-02-28 10:00:00 -> 03-01 10:35:00 = 24 h 35 min = 88,500 s.
     # T2 sold (O5): 2026-03-01 09:00:00 -> 03-04 11:02:00 = 3 d 2 h 2 min = 266,520 s.
@@ -127,8 +134,8 @@ def test_seller_report_of_the_first_seller(reports: DuckDBReports) -> None:
     )
 
 
-def test_seller_report_of_the_second_seller(reports: DuckDBReports) -> None:
-    report = reports.seller_report_now("S2", MARCH)
+async def test_seller_report_of_the_second_seller(reports: DuckDBReports) -> None:
+    report = await reports.seller_report("S2", MARCH)
 
     # T3 sold (O4): 2026-03-01 09:30:00 -> 03-02 09:06:00 = 23 h 36 min = 84,960 s.
     assert report.days == (
@@ -143,24 +150,24 @@ def test_seller_report_of_the_second_seller(reports: DuckDBReports) -> None:
     assert report.tickets == (TicketViews("T3", "Cup final", 2), TicketViews("T4", "Jazz night", 1))
 
 
-def test_an_order_cancelled_by_the_buyer_is_not_expired(reports: DuckDBReports) -> None:
-    report = reports.seller_report_now("S3", MARCH)
+async def test_an_order_cancelled_by_the_buyer_is_not_expired(reports: DuckDBReports) -> None:
+    report = await reports.seller_report("S3", MARCH)
 
     # T5 listed on day 2; O7 cancelled by B1, then O9 paid: 03-02 13:00 -> 03-04 14:01 = 176,460 s.
     assert report.totals == SellerFigures(1, 1, 0, Decimal("1000.00"), 176_460.0, 0)
     assert report.days[3] == SellerDay(D4, SellerFigures(0, 1, 0, Decimal("1000.00"), 176_460.0))
 
 
-def test_a_seller_sees_nothing_of_anyone_else(reports: DuckDBReports) -> None:
-    report = reports.seller_report_now("B1", MARCH)
+async def test_a_seller_sees_nothing_of_anyone_else(reports: DuckDBReports) -> None:
+    report = await reports.seller_report("B1", MARCH)
 
     assert report.days == tuple(SellerDay(day, SellerFigures()) for day in MARCH.days())
     assert report.totals == SellerFigures()
     assert report.tickets == ()
 
 
-def test_market_report_by_day(reports: DuckDBReports) -> None:
-    report = reports.market_report_now(MARCH)
+async def test_market_report_by_day(reports: DuckDBReports) -> None:
+    report = await reports.market_report(MARCH, TOP_SELLERS)
 
     assert report.days == (
         # orders O1; paid O1 (20.00). Active: anon-8, S1 (listed, viewed), S2 (listed), B3
@@ -179,8 +186,8 @@ def test_market_report_by_day(reports: DuckDBReports) -> None:
     assert report.totals == MarketDay(D1, Decimal("1230.00"), 8, 4, 9, 2)
 
 
-def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports) -> None:
-    report = reports.market_report_now(MARCH)
+async def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports) -> None:
+    report = await reports.market_report(MARCH, TOP_SELLERS)
 
     # Viewed: B2 (anon-2 stitched), anon-9, B1, S1, B3. Of them ordered: B1, B2, B3 (B4 ordered
     # without viewing). Of them paid: B1 (O1, O5) and B3 (O4); B2's O2 expired.
@@ -214,8 +221,8 @@ def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports) -> No
     )
 
 
-def test_one_day_of_the_range(reports: DuckDBReports) -> None:
-    report = reports.market_report_now(DayRange.of(D2, D2))
+async def test_one_day_of_the_range(reports: DuckDBReports) -> None:
+    report = await reports.market_report(DayRange.of(D2, D2), TOP_SELLERS)
 
     assert report.days == (MarketDay(D2, Decimal("150.00"), 3, 1, 4, 0),)
     # Viewed on day 2: B2 (twice, once as anon-2) and B3; both ordered, B3 paid (O4).
@@ -224,10 +231,11 @@ def test_one_day_of_the_range(reports: DuckDBReports) -> None:
     assert report.declined == Outcomes(count=1, of=2)  # O3's of O3's and O4's
 
 
-def test_an_empty_store_reports_zeros_and_no_rates() -> None:
-    connection = duckdb.connect()
-    EventStream().store_into(connection)
-    report = DuckDBReports(connection).market_report_now(MARCH)
+async def test_an_empty_store_reports_zeros_and_no_rates() -> None:
+    store = DuckDBEventStore(":memory:")
+    await store.start()
+    report = await DuckDBReports(store).market_report(MARCH, TOP_SELLERS)
+    await store.close()
 
     assert report.days == tuple(MarketDay(day) for day in MARCH.days())
     assert report.funnel == Funnel(0, 0, 0)
@@ -246,3 +254,25 @@ def test_a_range_is_at_least_a_day_and_at_most_a_year() -> None:
     assert too_long.value.field == "to"
     with pytest.raises(InvalidInput, match="before"):
         DayRange.of(D2, D1)
+
+
+async def test_as_many_top_sellers_as_asked(reports: DuckDBReports) -> None:
+    report = await reports.market_report(MARCH, top_sellers_limit(2))
+
+    assert [s.seller_id for s in report.top_sellers] == ["S3", "S2"]
+    assert top_sellers_limit(0) == TOP_SELLERS
+    with pytest.raises(InvalidInput) as too_many:
+        top_sellers_limit(MAX_TOP_SELLERS + 1)
+    assert too_many.value.field == "top_sellers_limit"
+
+
+def test_a_seller_reads_their_own_report_and_an_operator_any() -> None:
+    seller, operator = Reader("S1"), Reader("ops", is_admin=True)
+
+    seller.check_may_read_seller("S1")
+    operator.check_may_read_seller("S1")
+    operator.check_may_read_market()
+    with pytest.raises(Forbidden):
+        seller.check_may_read_seller("S2")
+    with pytest.raises(Forbidden):
+        seller.check_may_read_market()
