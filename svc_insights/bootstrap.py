@@ -6,10 +6,12 @@ from common.clock import Clock
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
+from svc_insights.adapters.reports import DuckDBReports
 from svc_insights.config import InsightsSettings
 from svc_insights.entrypoints.events import event_handlers
 from svc_insights.entrypoints.grpc_api import InsightsServicer
 from svc_insights.service_layer.handlers import InsightsHandlers
+from svc_insights.service_layer.reports import ReportHandlers
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 NAME = "insights"
@@ -22,7 +24,7 @@ def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> Service
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
-        InsightsServicer(handlers),
+        InsightsServicer(handlers, reports=ReportHandlers(DuckDBReports(store))),
         insights_pb2.DESCRIPTOR.services_by_name["InsightsService"].full_name,
     )
     consumer = infra.consumer(event_handlers(handlers, infra.clock))
