@@ -17,7 +17,7 @@ from pathlib import Path
 from bench import report
 from bench.report import Row
 from bench.scenarios import SCENARIOS, by_name
-from bench.scenarios.base import Context, Options, Scenario, StackShape
+from bench.scenarios.base import OFFLINE, Context, Options, Scenario, StackShape
 from bench.stack import REPO, BenchStack
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -68,8 +68,10 @@ def failed_row(scenario: Scenario, exc: BaseException) -> Row:
     )
 
 
-async def run_on(stack: BenchStack, scenarios: list[Scenario], options: Options) -> list[Row]:
-    ctx = Context(stack, options)
+async def run_on(
+    stack: BenchStack | None, scenarios: list[Scenario], options: Options
+) -> list[Row]:
+    ctx = Context(stack, options)  # type: ignore[arg-type]
     rows: list[Row] = []
     try:
         for scenario in scenarios:
@@ -81,7 +83,8 @@ async def run_on(stack: BenchStack, scenarios: list[Scenario], options: Options)
                 traceback.print_exc()
                 rows.append(failed_row(scenario, exc))
     finally:
-        await stack.close_channels()
+        if stack is not None:
+            await stack.close_channels()
     return rows
 
 
@@ -118,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     started, clock, load_before = datetime.now(UTC), time.monotonic(), os.getloadavg()
     rows: list[Row] = []
     for shape, scenarios in grouped(chosen):
+        if shape == OFFLINE:
+            rows += asyncio.run(run_on(None, scenarios, options))
+            continue
         stack = BenchStack(
             replicas_wanted=shape.replicas,
             extra_env=dict(shape.env),

@@ -6,6 +6,7 @@ from common.clock import Clock
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
+from svc_insights.adapters.report_tables import ReportTables
 from svc_insights.adapters.reports import DuckDBReports
 from svc_insights.config import InsightsSettings
 from svc_insights.entrypoints.events import event_handlers
@@ -19,7 +20,7 @@ NAME = "insights"
 
 def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings, clock=clock, with_database=False)
-    store = DuckDBEventStore(settings.insights_db_path)
+    store = DuckDBEventStore(settings.insights_db_path, derived=[ReportTables()])
     handlers = InsightsHandlers(store)
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(

@@ -10,6 +10,7 @@ from bench.scenarios import (
     propagation,
     purchase,
     relay,
+    reports,
     ticket_read,
 )
 from bench.scenarios.base import Scenario
@@ -32,6 +33,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     gateway_load.CREATE_TICKET_SCENARIO,
     # Last on its stack: memory after everything above loaded it.
     memory.SCENARIO,
+    # No stack: the analytics reports over a million events in DuckDB.
+    reports.SCENARIO,
 )
 
 

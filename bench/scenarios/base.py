@@ -31,7 +31,7 @@ class Options:
 
 @dataclass
 class Context:
-    stack: BenchStack
+    stack: BenchStack  # None for an OFFLINE scenario
     options: Options
     started: float = field(default_factory=time.monotonic)
     ran: list[str] = field(default_factory=list)  # scenarios that already ran on this stack
@@ -114,6 +114,9 @@ class Scenario:
     run: Callable[[Context], Awaitable[list[Row]]]
     summary: str = ""
 
+
+# A scenario that measures code in the bench's own process and needs no stack.
+OFFLINE = StackShape(replicas=0)
 
 # Orders hold their ticket 30 s in the stack the benchmarks share: long enough for 1,000 orders
 # to be placed before the first falls due, short enough not to idle the run.

@@ -1,13 +1,11 @@
-"""The reports as SQL over the `events` table (one row per event; its columns in store.py).
+"""The reports as SQL over the tables derived from the events (report_tables.py).
 
-The definitions these queries implement are in domain/reports.py; each query's comment says
-which. Ranges are half-open on `occurred_at` ([range.start, range.end), naive UTC), days are
-`CAST(occurred_at AS DATE)`. Ids may be stored as NULL or '' when absent: `x <> ''` is false
-for both.
+The definitions these queries implement are in domain/reports.py. Times are naive UTC; a range
+is half-open ([range.start, range.end)) on times and inclusive on days.
 
 A report runs on one of the store's reader threads with that thread's cursor (DuckDB runs the
 query on its own threads and releases the GIL meanwhile), beside the consumer's writes: a report
-sees the last commit before it began.
+sees the last commit before it began, events and derived tables alike.
 """
 
 from __future__ import annotations
@@ -39,45 +37,29 @@ from svc_insights.domain.reports import (
 TICKETS_SHOWN = 100
 
 
-def in_range(alias: str = "") -> str:
-    at = f"{alias}.occurred_at" if alias else "occurred_at"
-    return f"{at} >= $start AND {at} < $end"
+def in_range(column: str) -> str:
+    return f"{column} >= $start AND {column} < $end"
 
 
-IN_RANGE = in_range()
+def on_days(column: str) -> str:
+    return f"{column} BETWEEN $first AND $last"
 
-# What a visitor does (domain: "active users"); ticket.updated is left out, as most of them are
-# the orders service reserving or releasing the ticket, not the seller acting.
-ACTIONS = (
-    "'ticket.viewed', 'tickets.browsed', 'order.started', 'order.created', 'ticket.created', "
-    "'user.created'"
-)
 
-# Orders paid in the range: their first charge.created falls in it.
-PAID_IN_RANGE = """
-    paid AS (
-        SELECT order_id, min(occurred_at) AS paid_at
-        FROM events
-        WHERE type = 'charge.created' AND occurred_at < $end
-        GROUP BY order_id
-        HAVING min(occurred_at) >= $start
+# The visitor behind each report_visits row of the range: a user (`user_key`: its own, or the
+# one its anonymous id was stitched to) or else an anonymous id (`anon_key`), never both. Two
+# columns rather than one prefixed string: distinct users plus distinct anonymous ids is the
+# number of visitors, and grouping by the pair needs no string built per row (half the time).
+VISITS = f"""
+    visits AS (
+        SELECT v.day,
+               CASE WHEN v.user_id <> '' THEN v.user_id ELSE i.user_id END AS user_key,
+               CASE WHEN v.user_id = '' AND i.user_id IS NULL THEN v.anonymous_id END
+                   AS anon_key,
+               v.viewed, v.ordered
+        FROM report_visits v LEFT JOIN report_identities i
+          ON v.user_id = '' AND v.anonymous_id = i.anonymous_id
+        WHERE {on_days("v.day")}
     )"""
-
-# The anonymous ids seen on a signed-in event, each with the user of the earliest such event.
-IDENTITIES = """
-    identities AS (
-        SELECT anonymous_id, arg_min(user_id, (occurred_at, event_id)) AS user_id
-        FROM events
-        WHERE anonymous_id <> '' AND user_id <> ''
-        GROUP BY anonymous_id
-    )"""
-
-# The visitor behind an event `e` (joined to `identities` as `i`): its user, the user its
-# anonymous id was stitched to, or the anonymous id itself.
-VISITOR = """
-    CASE WHEN e.user_id <> '' THEN 'u:' || e.user_id
-         WHEN i.user_id IS NOT NULL THEN 'u:' || i.user_id
-         ELSE 'a:' || e.anonymous_id END"""
 
 
 def _bucket_of(price: str) -> str:
@@ -89,130 +71,95 @@ def _bucket_of(price: str) -> str:
 
 
 SELLER_DAYS = f"""
-WITH seller_tickets AS (
-    SELECT ticket_id, min(occurred_at) FILTER (WHERE type = 'ticket.created') AS listed_at
-    FROM events
-    WHERE type IN ('ticket.created', 'ticket.updated') AND seller_id = $seller
-    GROUP BY ticket_id
+WITH tickets AS (
+    SELECT ticket_id, listed_at FROM report_tickets WHERE seller_id = $seller
 ),
-seller_orders AS (
-    SELECT o.order_id, any_value(o.price) AS price, any_value(t.listed_at) AS listed_at
-    FROM events o JOIN seller_tickets t ON o.ticket_id = t.ticket_id
-    WHERE o.type = 'order.created'
-    GROUP BY o.order_id
+orders AS (
+    SELECT o.order_id, o.price, o.paid_at, o.expired_at, t.listed_at
+    FROM report_orders o JOIN tickets t ON o.ticket_id = t.ticket_id
 ),
-{PAID_IN_RANGE},
 facts AS (
-    SELECT CAST(occurred_at AS DATE) AS day, 'listed' AS kind, ticket_id AS id,
+    SELECT CAST(listed_at AS DATE) AS day, 'listed' AS kind, 1 AS n,
            NULL::DECIMAL(18, 2) AS price, NULL::DOUBLE AS seconds
-    FROM events
-    WHERE type = 'ticket.created' AND seller_id = $seller AND {IN_RANGE}
+    FROM tickets WHERE {in_range("listed_at")}
     UNION ALL
-    SELECT CAST(p.paid_at AS DATE), 'sold', o.order_id, o.price, epoch(p.paid_at - o.listed_at)
-    FROM paid p JOIN seller_orders o ON p.order_id = o.order_id
+    SELECT CAST(paid_at AS DATE), 'sold', 1, price, epoch(paid_at - listed_at)
+    FROM orders WHERE {in_range("paid_at")}
     UNION ALL
-    SELECT CAST(min(occurred_at) AS DATE), 'expired', order_id, NULL, NULL
-    FROM events
-    WHERE type = 'order.cancelled' AND detail = 'EXPIRED' AND {IN_RANGE}
-      AND order_id IN (SELECT order_id FROM seller_orders)
-    GROUP BY order_id
+    SELECT CAST(expired_at AS DATE), 'expired', 1, NULL, NULL
+    FROM orders WHERE {in_range("expired_at")}
     UNION ALL
-    SELECT CAST(occurred_at AS DATE), 'viewed', ticket_id, NULL, NULL
-    FROM events
-    WHERE type = 'ticket.viewed' AND {IN_RANGE} AND user_id IS DISTINCT FROM $seller
-      AND ticket_id IN (SELECT ticket_id FROM seller_tickets)
+    SELECT v.day, 'viewed', v.views, NULL, NULL
+    FROM report_views v JOIN tickets t ON v.ticket_id = t.ticket_id
+    WHERE {on_days("v.day")} AND v.viewer_id <> $seller
 )
 SELECT day,
-       count(DISTINCT id) FILTER (WHERE kind = 'listed'),
-       count(DISTINCT id) FILTER (WHERE kind = 'sold'),
-       count(DISTINCT id) FILTER (WHERE kind = 'expired'),
+       coalesce(sum(n) FILTER (WHERE kind = 'listed'), 0),
+       coalesce(sum(n) FILTER (WHERE kind = 'sold'), 0),
+       coalesce(sum(n) FILTER (WHERE kind = 'expired'), 0),
        coalesce(sum(price) FILTER (WHERE kind = 'sold'), 0),
        median(seconds) FILTER (WHERE kind = 'sold'),
-       count(*) FILTER (WHERE kind = 'viewed')
+       coalesce(sum(n) FILTER (WHERE kind = 'viewed'), 0)
 FROM facts
 GROUP BY GROUPING SETS ((day), ())
 """
 
 SELLER_TICKETS = f"""
-WITH seller_tickets AS (
-    SELECT ticket_id,
-           arg_max(title, (coalesce(version, -1), occurred_at)) AS title,
-           min(occurred_at) FILTER (WHERE type = 'ticket.created') AS listed_at
-    FROM events
-    WHERE type IN ('ticket.created', 'ticket.updated') AND seller_id = $seller
-    GROUP BY ticket_id
+WITH tickets AS (
+    SELECT ticket_id, coalesce(title, '') AS title
+    FROM report_tickets
+    WHERE seller_id = $seller AND listed_at < $end
 ),
 views AS (
-    SELECT ticket_id, count(*) AS views
-    FROM events
-    WHERE type = 'ticket.viewed' AND {IN_RANGE} AND user_id IS DISTINCT FROM $seller
-      AND ticket_id IN (SELECT ticket_id FROM seller_tickets)
-    GROUP BY ticket_id
+    SELECT v.ticket_id, sum(v.views) AS views
+    FROM report_views v JOIN tickets t ON v.ticket_id = t.ticket_id
+    WHERE {on_days("v.day")} AND v.viewer_id <> $seller
+    GROUP BY v.ticket_id
 )
-SELECT t.ticket_id, coalesce(t.title, ''), coalesce(v.views, 0) AS views
-FROM seller_tickets t LEFT JOIN views v ON t.ticket_id = v.ticket_id
-WHERE t.listed_at < $end
+SELECT t.ticket_id, t.title, coalesce(v.views, 0) AS views
+FROM tickets t LEFT JOIN views v ON t.ticket_id = v.ticket_id
 ORDER BY views DESC, t.ticket_id
 LIMIT {TICKETS_SHOWN}
 """
 
 MARKET_SALES = f"""
-WITH {PAID_IN_RANGE.strip()},
-facts AS (
-    SELECT CAST(p.paid_at AS DATE) AS day, 'paid' AS kind, p.order_id AS id, o.price
-    FROM paid p JOIN (
-        SELECT order_id, any_value(price) AS price
-        FROM events
-        WHERE type = 'order.created'
-        GROUP BY order_id
-    ) o ON p.order_id = o.order_id
+WITH facts AS (
+    SELECT CAST(paid_at AS DATE) AS day, 'paid' AS kind, price
+    FROM report_orders WHERE {in_range("paid_at")}
     UNION ALL
-    SELECT CAST(occurred_at AS DATE), 'ordered', order_id, NULL
-    FROM events
-    WHERE type = 'order.created' AND {IN_RANGE}
+    SELECT CAST(created_at AS DATE), 'ordered', NULL
+    FROM report_orders WHERE {in_range("created_at")}
 )
 SELECT day,
        coalesce(sum(price) FILTER (WHERE kind = 'paid'), 0),
-       count(DISTINCT id) FILTER (WHERE kind = 'ordered'),
-       count(DISTINCT id) FILTER (WHERE kind = 'paid')
+       count(*) FILTER (WHERE kind = 'ordered'),
+       count(*) FILTER (WHERE kind = 'paid')
 FROM facts
 GROUP BY GROUPING SETS ((day), ())
 """
 
 MARKET_ACTIVE = f"""
-WITH {IDENTITIES.strip()},
-acts AS (
-    SELECT CAST(e.occurred_at AS DATE) AS day, {VISITOR} AS visitor
-    FROM events e LEFT JOIN identities i ON e.anonymous_id = i.anonymous_id
-    WHERE e.type IN ({ACTIONS}) AND {in_range("e")}
-      AND (e.user_id <> '' OR e.anonymous_id <> '')
-)
+WITH {VISITS.strip()}
 SELECT day,
-       count(DISTINCT visitor),
-       count(DISTINCT visitor) FILTER (WHERE visitor LIKE 'a:%')
-FROM acts
+       count(DISTINCT user_key) + count(DISTINCT anon_key),
+       count(DISTINCT anon_key)
+FROM visits
 GROUP BY GROUPING SETS ((day), ())
 """
 
 MARKET_FUNNEL = f"""
-WITH {IDENTITIES.strip()},
-{PAID_IN_RANGE.strip()},
+WITH {VISITS.strip()},
 steps AS (
-    SELECT {VISITOR} AS visitor, e.type = 'ticket.viewed' AS viewed, e.type <> 'ticket.viewed'
-           AS ordered, false AS paid
-    FROM events e LEFT JOIN identities i ON e.anonymous_id = i.anonymous_id
-    WHERE e.type IN ('ticket.viewed', 'order.started', 'order.created')
-      AND {in_range("e")}
-      AND (e.user_id <> '' OR e.anonymous_id <> '')
+    SELECT user_key, anon_key, viewed, ordered, false AS paid
+    FROM visits WHERE viewed OR ordered
     UNION ALL
-    SELECT 'u:' || o.user_id, false, false, true
-    FROM paid p JOIN events o ON o.order_id = p.order_id
-    WHERE o.type = 'order.created' AND o.user_id <> ''
+    SELECT buyer_id, NULL, false, false, true
+    FROM report_orders WHERE {in_range("paid_at")} AND buyer_id <> ''
 ),
 visitors AS (
     SELECT bool_or(viewed) AS viewed, bool_or(ordered) AS ordered, bool_or(paid) AS paid
     FROM steps
-    GROUP BY visitor
+    GROUP BY user_key, anon_key
 )
 SELECT count(*) FILTER (WHERE viewed),
        count(*) FILTER (WHERE viewed AND ordered),
@@ -221,51 +168,29 @@ FROM visitors
 """
 
 MARKET_OUTCOMES = f"""
-WITH {PAID_IN_RANGE.strip()},
-cancelled AS (
-    SELECT order_id, bool_or(detail = 'EXPIRED') AS expired
-    FROM events
-    WHERE type = 'order.cancelled' AND {IN_RANGE}
-    GROUP BY order_id
-)
-SELECT (SELECT count(*) FILTER (WHERE expired) FROM cancelled),
-       (SELECT count(*) FROM (SELECT order_id FROM cancelled UNION SELECT order_id FROM paid)),
-       (SELECT count(*) FROM events WHERE type = 'charge.failed' AND {IN_RANGE}),
-       (SELECT count(*) FROM paid)
+SELECT count(*) FILTER (WHERE {in_range("expired_at")}),
+       count(*) FILTER (WHERE {in_range("paid_at")} OR {in_range("cancelled_at")}),
+       (SELECT coalesce(sum(declined), 0) FROM report_declines WHERE {on_days("day")}),
+       count(*) FILTER (WHERE {in_range("paid_at")})
+FROM report_orders
 """
 
 TOP_SELLERS_SQL = f"""
-WITH {PAID_IN_RANGE.strip()},
-orders AS (
-    SELECT order_id, any_value(ticket_id) AS ticket_id, any_value(price) AS price
-    FROM events
-    WHERE type = 'order.created' AND order_id IN (SELECT order_id FROM paid)
-    GROUP BY order_id
-),
-sellers AS (
-    SELECT ticket_id, any_value(seller_id) AS seller_id
-    FROM events
-    WHERE type IN ('ticket.created', 'ticket.updated') AND seller_id <> ''
-      AND ticket_id IN (SELECT ticket_id FROM orders)
-    GROUP BY ticket_id
-)
-SELECT s.seller_id, sum(o.price) AS revenue, count(*) AS sold
-FROM orders o JOIN sellers s ON o.ticket_id = s.ticket_id
-GROUP BY s.seller_id
-ORDER BY revenue DESC, sold DESC, s.seller_id
+SELECT t.seller_id, sum(o.price) AS revenue, count(*) AS sold
+FROM report_orders o JOIN report_tickets t ON o.ticket_id = t.ticket_id
+WHERE {in_range("o.paid_at")} AND t.seller_id <> ''
+GROUP BY t.seller_id
+ORDER BY revenue DESC, sold DESC, t.seller_id
 LIMIT $top_sellers
 """
 
 PRICE_DISTRIBUTION = f"""
-WITH {PAID_IN_RANGE.strip()},
-prices AS (
-    SELECT 'listed' AS kind, price
-    FROM events
-    WHERE type = 'ticket.created' AND {IN_RANGE} AND price IS NOT NULL
+WITH prices AS (
+    SELECT 'listed' AS kind, listed_price AS price
+    FROM report_tickets WHERE {in_range("listed_at")} AND listed_price IS NOT NULL
     UNION ALL
-    SELECT 'sold', o.price
-    FROM paid p JOIN events o ON o.order_id = p.order_id
-    WHERE o.type = 'order.created' AND o.price IS NOT NULL
+    SELECT 'sold', price
+    FROM report_orders WHERE {in_range("paid_at")} AND price IS NOT NULL
 )
 SELECT {_bucket_of("price")} AS bucket,
        count(*) FILTER (WHERE kind = 'listed'),
@@ -273,6 +198,15 @@ SELECT {_bucket_of("price")} AS bucket,
 FROM prices
 GROUP BY bucket
 """
+
+
+def _range(days: DayRange) -> dict[str, Any]:
+    return {"start": days.start, "end": days.end, "first": days.first, "last": days.last}
+
+
+def _run(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> Any:
+    """DuckDB refuses parameters a statement does not use: each gets those it names."""
+    return cursor.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
 def _money(value: Any) -> Decimal:
@@ -286,9 +220,9 @@ def _seconds(value: Any) -> float | None:
 def seller_report(
     cursor: duckdb.DuckDBPyConnection, seller_id: str, days: DayRange
 ) -> SellerReport:
-    params = {"seller": seller_id, "start": days.start, "end": days.end}
-    rows = cursor.execute(SELLER_DAYS, params).fetchall()
-    tickets = cursor.execute(SELLER_TICKETS, params).fetchall()
+    params = {"seller": seller_id, **_range(days)}
+    rows = _run(cursor, SELLER_DAYS, params).fetchall()
+    tickets = _run(cursor, SELLER_TICKETS, params).fetchall()
     by_day: dict[date | None, SellerFigures] = {
         day: SellerFigures(
             listed=listed,
@@ -313,13 +247,13 @@ def seller_report(
 def market_report(
     cursor: duckdb.DuckDBPyConnection, days: DayRange, top_sellers: int
 ) -> MarketReport:
-    params = {"start": days.start, "end": days.end}
-    sales = cursor.execute(MARKET_SALES, params).fetchall()
-    active = cursor.execute(MARKET_ACTIVE, params).fetchall()
-    funnel = cursor.execute(MARKET_FUNNEL, params).fetchone()
-    outcomes = cursor.execute(MARKET_OUTCOMES, params).fetchone()
-    sellers = cursor.execute(TOP_SELLERS_SQL, {**params, "top_sellers": top_sellers}).fetchall()
-    buckets = cursor.execute(PRICE_DISTRIBUTION, params).fetchall()
+    params = _range(days)
+    sales = _run(cursor, MARKET_SALES, params).fetchall()
+    active = _run(cursor, MARKET_ACTIVE, params).fetchall()
+    funnel = _run(cursor, MARKET_FUNNEL, params).fetchone()
+    outcomes = _run(cursor, MARKET_OUTCOMES, params).fetchone()
+    sellers = _run(cursor, TOP_SELLERS_SQL, {**params, "top_sellers": top_sellers}).fetchall()
+    buckets = _run(cursor, PRICE_DISTRIBUTION, params).fetchall()
     assert funnel is not None and outcomes is not None  # aggregates always return a row
     sales_by_day = {day: (gmv, orders, paid) for day, gmv, orders, paid in sales}
     active_by_day = {day: (users, anonymous) for day, users, anonymous in active}

@@ -4,6 +4,7 @@ happened and when, and read it back the way the running service would have kept 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -136,7 +137,21 @@ class EventStream:
         return self.add(when, users_pb2.UserCreated(id=user, email=f"{user}@example.com"))
 
     async def store_into(self, store: DuckDBEventStore) -> None:
-        """Each event through the consumer's handler for its type, as the bus delivers it."""
-        handlers = event_handlers(InsightsHandlers(store), FrozenClock(at("2030-01-01 00:00:00")))
+        """Each event through the consumer's handler for its type, as the bus delivers it, one
+        after the other."""
+        handlers = _handlers(store)
         for event, delivery in self.events:
             await handlers[type(event)](event, delivery)
+
+    async def store_in_batches(self, store: DuckDBEventStore, order: list[int], size: int):
+        """The events in `order` (indexes, repeats allowed: a redelivery), `size` at a time
+        handled at once, as a consumer with messages in flight: the store commits each handful
+        in one batch (the first of each alone)."""
+        handlers = _handlers(store)
+        for start in range(0, len(order), size):
+            chosen = (self.events[n] for n in order[start : start + size])
+            await asyncio.gather(*(handlers[type(e)](e, d) for e, d in chosen))
+
+
+def _handlers(store: DuckDBEventStore):
+    return event_handlers(InsightsHandlers(store), FrozenClock(at("2030-01-01 00:00:00")))

@@ -5,6 +5,7 @@ on both edges of it. Who is who:
 - sellers S1 (tickets T1, T2, and T6 listed after the range), S2 (T3, T4), S3 (T5);
 - buyer B1 browses as anon-1 and signs in with it; B2 views as anon-2 before signing in on the
   same browser (stitched); B3 as anon-3; B4 orders through the API without viewing anything;
+  B5 starts an order that is never placed;
 - anon-9 and anon-8 never sign in.
 
 The expected values below are counted from this stream by hand (the comments show the working),
@@ -13,6 +14,7 @@ never taken from the SQL's output.
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
@@ -21,6 +23,7 @@ import pytest
 
 from common.errors import Forbidden, InvalidInput
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
+from svc_insights.adapters.report_tables import TABLES, ReportTables
 from svc_insights.adapters.reports import DuckDBReports
 from svc_insights.domain.reports import (
     MAX_RANGE_DAYS,
@@ -74,11 +77,18 @@ def market_stream() -> EventStream:
     s.viewed("2026-03-02 09:00:00", "T3", user="B3", anonymous="anon-3")
     s.order_started("2026-03-02 09:01:00", "T3", "B3", "anon-3")
     s.order_created("2026-03-02 09:01:01", "O3", "T3", "B3", "150.00")
+    # B5 tries to order T3 while O3 holds it (order.started, no order), and looks again.
+    s.viewed("2026-03-02 09:01:30", "T3", user="B5", anonymous="anon-5")
+    s.order_started("2026-03-02 09:01:40", "T3", "B5", "anon-5")
+    s.viewed("2026-03-02 09:01:50", "T3", user="B5", anonymous="anon-5")
     s.charge_failed("2026-03-02 09:02:00", "O3")
     s.order_cancelled("2026-03-02 09:02:01", "O3", "T3", "PAYMENT_FAILED")
     s.order_created("2026-03-02 09:05:00", "O4", "T3", "B3", "150.00")
     s.charge_created("2026-03-02 09:06:00", "O4", "150.00")
     s.ticket_created("2026-03-02 12:00:00", "T4", "S2", "10.00", "Jazz night")
+    s.order_created("2026-03-02 12:30:00", "O10", "T4", "B1", "10.00")
+    s.charge_failed("2026-03-02 12:31:00", "O10")
+    s.order_cancelled("2026-03-02 12:31:01", "O10", "T4", "PAYMENT_FAILED")
     s.ticket_created("2026-03-02 13:00:00", "T5", "S3", "1000.00", "Final, box")
     # Day 3: nothing. Day 4. S1's browser, signed out (B2 signs in on it after the range).
     s.browsed("2026-03-04 09:00:00", anonymous="anon-s1")
@@ -93,6 +103,8 @@ def market_stream() -> EventStream:
     s.order_cancelled("2026-03-04 13:05:00", "O7", "T5", "CANCELLED_BY_USER")
     s.order_created("2026-03-04 14:00:00", "O9", "T5", "B4", "1000.00")  # never viewed
     s.charge_created("2026-03-04 14:01:00", "O9", "1000.00")
+    # A stray second charge.created for O4 (payments never sends one): O4 was paid on day 2.
+    s.charge_created("2026-03-04 15:00:00", "O4", "150.00")
     s.viewed("2026-03-04 23:59:59.999999", "T3", anonymous="anon-9")  # the range's last instant
     # After the range.
     s.ticket_created("2026-03-05 00:00:00", "T6", "S1", "30.00")
@@ -104,7 +116,7 @@ def market_stream() -> EventStream:
 
 @pytest.fixture(scope="module")
 async def reports() -> AsyncIterator[DuckDBReports]:
-    store = DuckDBEventStore(":memory:")
+    store = DuckDBEventStore(":memory:", derived=[ReportTables()])
     await store.start()
     await market_stream().store_into(store)
     yield DuckDBReports(store)
@@ -140,14 +152,15 @@ async def test_seller_report_of_the_second_seller(reports: DuckDBReports) -> Non
     # T3 sold (O4): 2026-03-01 09:30:00 -> 03-02 09:06:00 = 23 h 36 min = 84,960 s.
     assert report.days == (
         SellerDay(D1, SellerFigures(listed=1)),
-        # listed T4; O3's payment failed (not expired), O4 sold at 150.00; B3 viewed T3
-        SellerDay(D2, SellerFigures(1, 1, 0, Decimal("150.00"), 84_960.0, 1)),
+        # listed T4; O3's payment failed (not expired), O4 sold at 150.00; B3 viewed T3 once,
+        # B5 twice
+        SellerDay(D2, SellerFigures(1, 1, 0, Decimal("150.00"), 84_960.0, 3)),
         SellerDay(D3, SellerFigures()),
         # B3 viewed T4, anon-9 viewed T3 at 23:59:59.999999; O6 is still open
         SellerDay(D4, SellerFigures(views=2)),
     )
-    assert report.totals == SellerFigures(2, 1, 0, Decimal("150.00"), 84_960.0, 3)
-    assert report.tickets == (TicketViews("T3", "Cup final", 2), TicketViews("T4", "Jazz night", 1))
+    assert report.totals == SellerFigures(2, 1, 0, Decimal("150.00"), 84_960.0, 5)
+    assert report.tickets == (TicketViews("T3", "Cup final", 4), TicketViews("T4", "Jazz night", 1))
 
 
 async def test_an_order_cancelled_by_the_buyer_is_not_expired(reports: DuckDBReports) -> None:
@@ -174,34 +187,37 @@ async def test_market_report_by_day(reports: DuckDBReports) -> None:
         # (signed up), B2 (as anon-2, stitched), anon-9, B1: 7, of them anon-8 and anon-9
         # never signed in.
         MarketDay(D1, Decimal("20.00"), 1, 1, 7, 2),
-        # orders O2, O3, O4; paid O4 (150.00). Active: B2, B3, S2 and S3 (listed).
-        MarketDay(D2, Decimal("150.00"), 3, 1, 4, 0),
+        # orders O2, O3, O4, O10; paid O4 (150.00). Active: B1 (O10), B2, B3, B5, S2 and S3
+        # (listed).
+        MarketDay(D2, Decimal("150.00"), 4, 1, 6, 0),
         MarketDay(D3),
         # orders O5, O6, O7, O9; paid O5 (60.00) and O9 (1000.00); O6 is paid after the range.
         # Active: anon-9, B1, B3, B2, B4, and S1 (anon-s1 signed out: S1 signed in with it
         # first, B2 only later).
         MarketDay(D4, Decimal("1060.00"), 4, 2, 6, 1),
     )
-    # Active over the range, each visitor once: anon-8, anon-9, S1, S2, S3, B1, B2, B3, B4.
-    assert report.totals == MarketDay(D1, Decimal("1230.00"), 8, 4, 9, 2)
+    # Active over the range, each visitor once: anon-8, anon-9, S1, S2, S3, B1, B2, B3, B4, B5.
+    # O4's stray second charge on day 4 is neither a second sale nor a move of the first.
+    assert report.totals == MarketDay(D1, Decimal("1230.00"), 9, 4, 10, 2)
 
 
 async def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports) -> None:
     report = await reports.market_report(MARCH, TOP_SELLERS)
 
-    # Viewed: B2 (anon-2 stitched), anon-9, B1, S1, B3. Of them ordered: B1, B2, B3 (B4 ordered
-    # without viewing). Of them paid: B1 (O1, O5) and B3 (O4); B2's O2 expired.
-    assert report.funnel == Funnel(viewed=5, ordered=3, paid=2)
-    assert (report.funnel.ordered_per_viewed, report.funnel.paid_per_ordered) == (3 / 5, 2 / 3)
-    assert report.funnel.paid_per_viewed == 2 / 5
-    # Ended in the range: paid O1, O4, O5, O9; cancelled O2 (expired), O3 (payment failed),
-    # O7 (by the buyer). O6 is open.
-    assert report.expired == Outcomes(count=1, of=7)
-    assert report.expired.rate == 1 / 7
-    # One charge.failed (O3) of five attempts that ended (it and four paid); O5's
+    # Viewed: B2 (anon-2 stitched), anon-9, B1, S1, B3, B5. Of them ordered: B1, B2, B3, B5
+    # (started; B4 ordered without viewing). Of them paid: B1 (O1, O5) and B3 (O4); B2's O2
+    # expired.
+    assert report.funnel == Funnel(viewed=6, ordered=4, paid=2)
+    assert (report.funnel.ordered_per_viewed, report.funnel.paid_per_ordered) == (4 / 6, 2 / 4)
+    assert report.funnel.paid_per_viewed == 2 / 6
+    # Ended in the range: paid O1, O4, O5, O9; cancelled O2 (expired), O3 and O10 (payment
+    # failed), O7 (by the buyer). O6 is open.
+    assert report.expired == Outcomes(count=1, of=8)
+    assert report.expired.rate == 1 / 8
+    # Two charge.failed (O3, O10) of six attempts that ended (they and four paid); O5's
     # charge.pending is the same attempt as its charge.created.
-    assert report.declined == Outcomes(count=1, of=5)
-    assert report.declined.rate == 1 / 5
+    assert report.declined == Outcomes(count=2, of=6)
+    assert report.declined.rate == 2 / 6
     assert report.top_sellers == (
         TopSeller("S3", Decimal("1000.00"), 1),
         TopSeller("S2", Decimal("150.00"), 1),
@@ -224,15 +240,15 @@ async def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports)
 async def test_one_day_of_the_range(reports: DuckDBReports) -> None:
     report = await reports.market_report(DayRange.of(D2, D2), TOP_SELLERS)
 
-    assert report.days == (MarketDay(D2, Decimal("150.00"), 3, 1, 4, 0),)
-    # Viewed on day 2: B2 (twice, once as anon-2) and B3; both ordered, B3 paid (O4).
-    assert report.funnel == Funnel(viewed=2, ordered=2, paid=1)
-    assert report.expired == Outcomes(count=1, of=3)  # O2 of O2, O3, O4
-    assert report.declined == Outcomes(count=1, of=2)  # O3's of O3's and O4's
+    assert report.days == (MarketDay(D2, Decimal("150.00"), 4, 1, 6, 0),)
+    # Viewed on day 2: B2 (twice, once as anon-2), B3 and B5; all ordered, B3 paid (O4).
+    assert report.funnel == Funnel(viewed=3, ordered=3, paid=1)
+    assert report.expired == Outcomes(count=1, of=4)  # O2 of O2, O3, O4, O10
+    assert report.declined == Outcomes(count=2, of=3)  # O3's and O10's, of them and O4's
 
 
 async def test_an_empty_store_reports_zeros_and_no_rates() -> None:
-    store = DuckDBEventStore(":memory:")
+    store = DuckDBEventStore(":memory:", derived=[ReportTables()])
     await store.start()
     report = await DuckDBReports(store).market_report(MARCH, TOP_SELLERS)
     await store.close()
@@ -276,3 +292,47 @@ def test_a_seller_reads_their_own_report_and_an_operator_any() -> None:
         seller.check_may_read_seller("S2")
     with pytest.raises(Forbidden):
         seller.check_may_read_market()
+
+
+async def derived_tables(store: DuckDBEventStore) -> dict[str, list[tuple]]:
+    def read(cursor) -> dict[str, list[tuple]]:
+        return {
+            table: cursor.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+            for table in TABLES
+        }
+
+    return await store.read(read)
+
+
+async def test_the_tables_kept_in_step_agree_with_a_rebuild_from_every_event() -> None:
+    store = DuckDBEventStore(":memory:", derived=[ReportTables()])
+    await store.start()
+    await market_stream().store_into(store)
+    kept = await derived_tables(store)
+
+    ReportTables().rebuild(store.connection)
+
+    assert await derived_tables(store) == kept
+    assert len(kept["report_orders"]) == 9  # O1..O7, O9, O10
+    await store.close()
+
+
+async def test_events_in_any_order_and_delivered_twice_give_the_same_reports(
+    reports: DuckDBReports,
+) -> None:
+    stream = market_stream()
+    order = list(range(len(stream.events))) * 2  # every event delivered twice
+    random.Random(11).shuffle(order)  # a charge before its order, an update before its listing...
+    store = DuckDBEventStore(":memory:", derived=[ReportTables()])
+    await store.start()
+    await stream.store_in_batches(store, order, size=6)
+    shuffled = DuckDBReports(store)
+
+    for seller in ("S1", "S2", "S3"):
+        assert await shuffled.seller_report(seller, MARCH) == await reports.seller_report(
+            seller, MARCH
+        )
+    assert await shuffled.market_report(MARCH, TOP_SELLERS) == await reports.market_report(
+        MARCH, TOP_SELLERS
+    )
+    await store.close()
