@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every process of the system; the argument names the process:
 #   docker build -t ticketing .
-#   docker run ticketing gateway        (or auth, tickets, orders, payments, expiration)
+#   docker run ticketing gateway        (or auth, tickets, orders, payments, expiration, insights)
 # Only the runtime lock is installed: no dev tools, no SecantusDB or localstripe (GPL dev tools).
 
 # ---- build: the runtime virtualenv, the gRPC stubs generated from proto/, the project ----
@@ -56,6 +56,7 @@ RUN groupadd --system --gid 10001 ticketing \
     && useradd --system --uid 10001 --gid ticketing --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin ticketing \
     && python -m pip uninstall --yes --quiet pip setuptools wheel \
+    && install -d -o 10001 -g 10001 /var/lib/ticketing/insights \
     && rm -rf /root/.cache
 
 COPY --from=build /opt/venv /opt/venv
@@ -63,8 +64,9 @@ COPY --from=build /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /tmp
 
-# gateway (HTTP, /metrics too) and the gRPC services auth, tickets, orders, payments, expiration;
+# gateway (HTTP, /metrics too) and the gRPC services auth, tickets, orders, payments, expiration,
+# insights;
 # then those services' metrics ports (GET /metrics).
-EXPOSE 8000 50051 50052 50053 50054 50055 9101 9102 9103 9104 9105
+EXPOSE 8000 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106
 
 ENTRYPOINT ["ticketing", "serve"]

@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     ev = sub.add_parser("events", help="inspect or replay a service's dead-lettered events")
     ev.add_argument("action", choices=["dead", "replay"])
     ev.add_argument("service")
+    users = sub.add_parser("users", help="grant a user a role (operators)")
+    users.add_argument("action", choices=["grant-admin"])
+    users.add_argument("email")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -41,3 +44,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"replayed {moved} message(s) to {bus.queue_name(settings.namespace, args.service)}"
             )
+    elif args.command == "users":
+        # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
+        from svc_auth.entrypoints.cli import grant_admin
+
+        sys.exit(grant_admin(args.email))

@@ -23,6 +23,10 @@ from common.errors import Unauthenticated
 
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("sub", "email", "iat", "exp", "jti")
+# The roles a user may be granted (`ticketing users grant-admin EMAIL`); a token lists its
+# user's in its `roles` claim. `admin`: the marketplace's operators (the market reports).
+ADMIN = "admin"
+ROLES = (ADMIN,)
 VERIFIED_TOKENS = 4096
 
 
@@ -39,10 +43,17 @@ class Claims:
     # password while the change committed, is told apart exactly. Tokens issued before the claim
     # existed carry none and count as 0.
     gen: int = 0
+    # The user's roles when the token was issued (ROLES); tokens without the claim have none. A
+    # role granted later shows in the tokens issued after it: at the next sign-in.
+    roles: tuple[str, ...] = ()
 
     @property
     def user_id(self) -> str:
         return self.sub
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
 
 
 def generate_key_pair() -> tuple[str, str]:
@@ -76,7 +87,9 @@ class TokenIssuer:
         self.ttl = timedelta(seconds=ttl_seconds)
         self.clock = clock or SystemClock()
 
-    def issue(self, user_id: str, email: str, generation: int = 0) -> tuple[str, Claims]:
+    def issue(
+        self, user_id: str, email: str, generation: int = 0, roles: tuple[str, ...] = ()
+    ) -> tuple[str, Claims]:
         now = self.clock.now()
         claims = Claims(
             sub=user_id,
@@ -85,8 +98,12 @@ class TokenIssuer:
             exp=int((now + self.ttl).timestamp()),
             jti=str(uuid.uuid4()),
             gen=generation,
+            roles=tuple(roles),
         )
-        token = jwt.encode(vars(claims), self._key, algorithm=ALGORITHM)
+        payload = {**vars(claims), "roles": list(claims.roles)}
+        if not claims.roles:
+            del payload["roles"]  # a token as before roles existed: no claim, no role
+        token = jwt.encode(payload, self._key, algorithm=ALGORITHM)
         return token, claims
 
 
@@ -129,9 +146,14 @@ class TokenVerifier:
             )
         except jwt.PyJWTError:
             raise Unauthenticated("Invalid token") from None
+        roles = payload.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise Unauthenticated("Invalid token")
         try:
             claims = Claims(
-                **{name: payload[name] for name in REQUIRED_CLAIMS}, gen=payload.get("gen", 0)
+                **{name: payload[name] for name in REQUIRED_CLAIMS},
+                gen=payload.get("gen", 0),
+                roles=tuple(roles),
             )
         except TypeError:
             raise Unauthenticated("Invalid token") from None

@@ -21,6 +21,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "expiration", "svc_expiration.__main__", "ticketing.expiration.v1.ExpirationService"
     ),
+    ServiceSpec("insights", "svc_insights.__main__", "ticketing.insights.v1.InsightsService"),
     ServiceSpec("gateway", "gateway.__main__", None),
 )
 

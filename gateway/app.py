@@ -19,6 +19,7 @@ from common.redis_client import redis_client
 from common.revocations import RevocationCache
 from gateway.access import AccessLog
 from gateway.accounts import Accounts
+from gateway.behaviour import BehaviourEvents, BehaviourRecorder
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
@@ -31,6 +32,7 @@ from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.session import Cookies, token_of
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
+from gateway.visitors import AnonymousIds
 from gateway.webhooks import stripe_webhook_route
 
 
@@ -41,6 +43,7 @@ class GraphQLApp(GraphQL):
         clients: ServiceClients,
         ticket_reads: TicketReads,
         settings: GatewaySettings,
+        recorder: BehaviourRecorder | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits()),
@@ -49,6 +52,8 @@ class GraphQLApp(GraphQL):
         self.accounts = accounts
         self.clients = clients
         self.ticket_reads = ticket_reads
+        self.recorder = recorder
+        self.anonymous_ids = AnonymousIds(secure=settings.cookie_secure)
         self.json_limits: JsonLimits = settings.json_limits()
 
     # orjson: a page of 100 tickets (15 KB) is encoded in 13 µs instead of 320 µs (its decode
@@ -80,6 +85,8 @@ class GraphQLApp(GraphQL):
             ticket_reads=self.ticket_reads,
             tickets=tickets_loader(self.ticket_reads),
             payments=payments_loader(self.clients, token),
+            recorder=self.recorder,
+            anonymous_id=self.anonymous_ids.of(request, response),
         )
 
 
@@ -95,7 +102,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
     cache = ticket_cache(settings)
     ticket_reads = TicketReads(clients, cache)
     cache_events = CacheEvents(settings, cache)
-    graphql = GraphQLApp(accounts, clients, ticket_reads, settings)
+    behaviour = BehaviourEvents(settings)
+    graphql = GraphQLApp(accounts, clients, ticket_reads, settings, behaviour.recorder)
 
     probes = Probes(clients, redis)
 
@@ -103,7 +111,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         clients.open()
         cache_events.start()
+        behaviour.start()
         yield
+        await behaviour.stop()
         await cache_events.stop()
         await clients.close()
         await redis.aclose()

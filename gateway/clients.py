@@ -17,6 +17,7 @@ from common.services import GRPC_SERVICES
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc
+from ticketing.insights.v1 import insights_pb2_grpc
 from ticketing.orders.v1 import orders_pb2_grpc
 from ticketing.payments.v1 import payments_pb2_grpc
 from ticketing.tickets.v1 import tickets_pb2_grpc
@@ -111,6 +112,10 @@ class ServiceClients:
     @functools.cached_property
     def expiration(self) -> expiration_pb2_grpc.ExpirationServiceStub:
         return expiration_pb2_grpc.ExpirationServiceStub(self.channel("expiration"))
+
+    @functools.cached_property
+    def insights(self) -> insights_pb2_grpc.InsightsServiceStub:
+        return insights_pb2_grpc.InsightsServiceStub(self.channel("insights"))
 
     async def call(
         self,

@@ -58,6 +58,12 @@ class GatewaySettings(CommonSettings):
     # goes to tickets and the cache is skipped for a second, so a Redis that is down or slow
     # costs a request at most this, not the RPC timeout.
     ticket_cache_timeout_seconds: float = 0.5
+    # Behaviour events (gateway/behaviour/): ticket viewed, tickets browsed, order started,
+    # accepted into a Redis stream during the request and relayed to RabbitMQ. Redis has this
+    # long to accept one (then it is dropped, counted, and Redis is left alone for a second), so
+    # recording never holds a request up for longer.
+    behaviour_events_enabled: bool = True
+    behaviour_events_timeout_seconds: float = 0.25
     # Worker processes serving the gateway's port; 0: one per CPU the process may use (the
     # cgroup's CPU quota, e.g. a pod's CPU limit, else the CPUs it may run on). Each one costs
     # its own memory (~90 MiB RSS after load), more than one a supervisor too (~40 MiB).
@@ -104,6 +110,8 @@ class GatewaySettings(CommonSettings):
             raise ConfigError("TICKET_CACHE_TTL_SECONDS must be at least 1")
         if self.ticket_cache_timeout_seconds <= 0:
             raise ConfigError("TICKET_CACHE_TIMEOUT_SECONDS must be positive")
+        if self.behaviour_events_timeout_seconds <= 0:
+            raise ConfigError("BEHAVIOUR_EVENTS_TIMEOUT_SECONDS must be positive")
         if self.gateway_workers < 0:
             raise ConfigError("GATEWAY_WORKERS must be 0 (one per CPU) or more")
         for name in RATE_LIMITS:

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
-from common.errors import Unauthenticated
+from common.errors import Forbidden, Unauthenticated
 from common.jwt import Claims
 from gateway.accounts import Accounts
+from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
 from gateway.session import claims_of
 from gateway.ticket_cache.reads import TicketReads
@@ -30,8 +31,17 @@ class Context:
     ticket_reads: TicketReads
     tickets: DataLoader[str, tickets_pb2.Ticket | None]
     payments: DataLoader[str, payments_pb2.Payment | None]
+    # Records behaviour events (gateway/behaviour/); None: not recorded.
+    recorder: BehaviourRecorder | None = None
+    # The visitor's stable anonymous id (the `anon_id` cookie, gateway/visitors.py).
+    anonymous_id: str = ""
+    # What the resolvers record the visitor's actions with.
+    behaviour: RequestBehaviour = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.behaviour = RequestBehaviour(self.recorder, self.anonymous_id, self.user_id)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""
@@ -40,10 +50,30 @@ class Context:
             self._checked = True
         return self._claims
 
+    async def user_id(self) -> str:
+        """The verified caller's id, '' when anonymous."""
+        claims = await self.user()
+        return claims.user_id if claims is not None else ""
+
     async def require_user(self) -> Claims:
         claims = await self.user()
         if claims is None:
             raise Unauthenticated("Sign in first")
+        return claims
+
+    async def roles(self) -> tuple[str, ...]:
+        """The verified caller's roles (the token's `roles` claim); none when signed out."""
+        claims = await self.user()
+        return claims.roles if claims is not None else ()
+
+    async def require_admin(self) -> Claims:
+        """The caller, if an operator: UNAUTHENTICATED signed out, FORBIDDEN without the role."""
+        claims = await self.require_user()
+        if not claims.is_admin:
+            raise Forbidden(
+                "Operators only: this needs the admin role (granted by `ticketing users "
+                "grant-admin EMAIL`; a session shows it from the sign-in after the grant)"
+            )
         return claims
 
     async def call(
@@ -62,3 +92,9 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+async def require_admin(info: Info) -> Claims:
+    """For the operators' resolvers (the market reports): the caller if they hold the `admin`
+    role, else UNAUTHENTICATED (signed out) or FORBIDDEN."""
+    return await info.context.require_admin()

@@ -20,7 +20,11 @@ NAME = "insights"
 
 def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings, clock=clock, with_database=False)
-    store = DuckDBEventStore(settings.insights_db_path, derived=[ReportTables()])
+    store = DuckDBEventStore(
+        settings.insights_db_path,
+        memory_mb=settings.insights_db_memory_mb,
+        derived=[ReportTables()],
+    )
     handlers = InsightsHandlers(store)
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(

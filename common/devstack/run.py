@@ -172,6 +172,8 @@ def main() -> int:
         return 2
     run_dir = Path(run.ticketing_run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
+    # The insights service's DuckDB file, beside the embedded database's.
+    env.setdefault("INSIGHTS_DB_PATH", str(run_dir / "insights" / "events.duckdb"))
     try:
         lock = lock_run_dir(run_dir)
     except StackError as exc:

@@ -50,6 +50,13 @@ TICKET_CACHE_READS = Counter(
     "(hit: from Redis, miss: asked tickets)",
     ["read", "result"],
 )
+BEHAVIOUR_EVENTS = Counter(
+    "ticketing_behaviour_events",
+    "Behaviour events (ticket viewed, tickets browsed, order started) by type and outcome: "
+    "accepted (in the gateway's Redis stream, to be relayed) or dropped (Redis failed or was "
+    "skipped after a failure within the last second; the request was answered anyway)",
+    ["type", "outcome"],
+)
 TICKET_CACHE_BYPASSED = Counter(
     "ticketing_ticket_cache_bypassed",
     "Cache commands not done: skipped (Redis failed within the last second) or failed",

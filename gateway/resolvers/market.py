@@ -36,7 +36,9 @@ def _price(value: object) -> str:
 class MarketQuery:
     @strawberry.field(description="A ticket by id; NOT_FOUND for an unknown one.")
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
-        return Ticket.from_proto(await info.context.ticket_reads.get(id))
+        ticket = await info.context.ticket_reads.get(id)
+        await info.context.behaviour.ticket_viewed(ticket.id)
+        return Ticket.from_proto(ticket)
 
     @strawberry.field(description="Tickets for sale, newest first; reserved ones on request.")
     async def tickets(
@@ -46,8 +48,15 @@ class MarketQuery:
         after: str | None = None,
         include_reserved: bool | None = False,
     ) -> TicketConnection:
+        size = _page_size(first)
         found, next_token = await info.context.ticket_reads.page(
-            _page_size(first), after or "", include_reserved=bool(include_reserved)
+            size, after or "", include_reserved=bool(include_reserved)
+        )
+        await info.context.behaviour.tickets_browsed(
+            first=size,
+            after=after or "",
+            include_reserved=bool(include_reserved),
+            ticket_ids=[t.id for t in found],
         )
         return TicketConnection.of([Ticket.from_proto(t) for t in found], next_token)
 
@@ -89,6 +98,10 @@ class MarketMutation:
 
     @strawberry.mutation(description="Holds a ticket for the caller for 15 minutes.")
     async def create_order(self, info: Info, ticket_id: strawberry.ID) -> Order:
+        await info.context.require_user()
+        # Recorded before its outcome: the funnel counts the attempt, the orders service's
+        # OrderCreated the success.
+        await info.context.behaviour.order_started(ticket_id)
         request = orders_pb2.CreateOrderRequest(ticket_id=ticket_id)
         reply = await info.context.call(info.context.clients.orders.CreateOrder, request)
         return Order.from_proto(reply.order)

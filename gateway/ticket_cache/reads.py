@@ -5,7 +5,6 @@ without: the read goes to tickets, never fails because of Redis."""
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -13,6 +12,7 @@ from typing import TypeVar
 from redis.exceptions import RedisError
 
 from common.metrics.series import TICKET_CACHE_BYPASSED, TICKET_CACHE_READS
+from gateway.breaker import Breaker
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.store import TicketCache
 from ticketing.tickets.v1 import tickets_pb2
@@ -20,40 +20,6 @@ from ticketing.tickets.v1 import tickets_pb2
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# After a failed cache command the cache is left alone this long.
-PAUSE_SECONDS = 1.0
-
-
-class Breaker:
-    """After a failure, the cache is skipped for `pause_seconds`: a Redis that is down costs one
-    failed command per pause, not one per request. Says so once per outage, not per request."""
-
-    def __init__(
-        self, pause_seconds: float = PAUSE_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.pause_seconds = pause_seconds
-        self.clock = clock
-        self._closed_at = 0.0
-        self._failing = False
-
-    @property
-    def is_open(self) -> bool:
-        return self._failing and self.clock() < self._closed_at
-
-    def failed(self, exc: Exception) -> None:
-        if not self._failing:
-            log.warning(
-                "ticket cache unavailable, reading from tickets until Redis answers",
-                extra={"error": repr(exc)},
-            )
-        self._failing = True
-        self._closed_at = self.clock() + self.pause_seconds
-
-    def succeeded(self) -> None:
-        if self._failing:
-            log.info("ticket cache is back")
-            self._failing = False
 
 
 class TicketReads:

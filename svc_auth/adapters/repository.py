@@ -44,6 +44,7 @@ class MongoUserRepository(MongoRepository[User]):
             "created_at": user.created_at,
             "version": user.version,
             "session_generation": user.session_generation,
+            "roles": list(user.roles),
         }
 
     def from_doc(self, doc: dict[str, Any]) -> User:
@@ -55,6 +56,7 @@ class MongoUserRepository(MongoRepository[User]):
             version=doc["version"],
             # Users stored before sessions had generations are at 0, as their tokens are.
             session_generation=doc.get("session_generation", 0),
+            roles=tuple(doc.get("roles") or ()),
         )
 
     async def get_by_email(self, email: str) -> User | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from google.protobuf.message import Message
 
 from common.errors import InvalidInput
+from common.jwt import ROLES
 from ticketing.events.v1 import users_pb2
 
 # Deliberately permissive (RFC 5322 is larger than any regex): one @, no spaces, a dotted domain.
@@ -44,6 +45,9 @@ class User:
     # Tokens carry it (their `gen` claim); ending the user's sessions raises it, and every token
     # issued below it is refused from then on.
     session_generation: int = 0
+    # What the user may do beyond their own data (e.g. `admin`: the marketplace's reports). Tokens
+    # carry them (`roles` claim): a role granted shows in the tokens issued from then on.
+    roles: tuple[str, ...] = ()
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -60,3 +64,16 @@ class User:
         self.events.append(
             users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)
         )
+
+    def grant(self, role: str) -> bool:
+        """Gives the user `role`; False if they had it already (nothing changes)."""
+        if role not in ROLES:
+            raise InvalidInput(f"Unknown role {role!r}; roles are {', '.join(ROLES)}", field="role")
+        if role in self.roles:
+            return False
+        self.roles = tuple(sorted({*self.roles, role}))
+        self.version += 1
+        self.events.append(
+            users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)
+        )
+        return True

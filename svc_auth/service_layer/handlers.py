@@ -88,7 +88,7 @@ class AuthHandlers:
         self._decoy_hash: str | None = None
 
     def _session(self, user: User) -> Session:
-        token, claims = self.issuer.issue(user.id, user.email, user.session_generation)
+        token, claims = self.issuer.issue(user.id, user.email, user.session_generation, user.roles)
         return Session(user, token, claims)
 
     async def sign_up(self, cmd: SignUp) -> Session:

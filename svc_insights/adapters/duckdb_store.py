@@ -115,9 +115,15 @@ class DuckDBEventStore:
     """The `events` table in the DuckDB file at `path` (`:memory:` for a private one)."""
 
     def __init__(
-        self, path: str, *, read_threads: int = 4, derived: Sequence[DerivedTables] = ()
+        self,
+        path: str,
+        *,
+        read_threads: int = 4,
+        memory_mb: int = 0,
+        derived: Sequence[DerivedTables] = (),
     ) -> None:
         self.path = path
+        self.memory_mb = memory_mb
         self._derived = tuple(derived)
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
@@ -140,7 +146,8 @@ class DuckDBEventStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = duckdb.connect(self.path)
+            config = {"memory_limit": f"{self.memory_mb}MB"} if self.memory_mb else {}
+            connection = duckdb.connect(self.path, config=config)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreLocked(

@@ -38,10 +38,24 @@ def test_processes_come_from_the_code() -> None:
     assert [p.name for p in PROCESSES] == [s.name for s in SERVICES]
     ports = {p.name: p.port for p in PROCESSES}
     assert ports["gateway"] == 8000
-    assert sorted(p.port for p in PROCESSES if p.grpc) == [50051, 50052, 50053, 50054, 50055]
+    assert sorted(p.port for p in PROCESSES if p.grpc) == [
+        50051,
+        50052,
+        50053,
+        50054,
+        50055,
+        50056,
+    ]
     metrics = {p.name: p.metrics_port for p in PROCESSES}
     assert metrics["gateway"] == 8000  # /metrics on its own port
-    assert sorted(metrics[p.name] for p in PROCESSES if p.grpc) == [9101, 9102, 9103, 9104, 9105]
+    assert sorted(metrics[p.name] for p in PROCESSES if p.grpc) == [
+        9101,
+        9102,
+        9103,
+        9104,
+        9105,
+        9106,
+    ]
     assert "jwt_private_key" in next(p for p in PROCESSES if p.name == "auth").secrets
     assert "jwt_private_key" not in next(p for p in PROCESSES if p.name == "orders").secrets
 
@@ -289,8 +303,8 @@ def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) 
 def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> None:
     @dataclasses.dataclass(frozen=True)
     class ReviewsSettings(TicketsSettings):
-        reviews_port: int = 50056
-        reviews_metrics_port: int = 9106
+        reviews_port: int = 50057
+        reviews_metrics_port: int = 9107
 
     @dataclasses.dataclass(frozen=True)
     class StricterTicketsSettings(TicketsSettings):
@@ -305,7 +319,7 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     processes.append(reviews)
     report = _k8s(repo_copy, processes)
     assert "no Deployment named reviews for the process reviews" in report, report
-    assert "REVIEWS_ADDR is not set; it must be reviews:50056" in report, report
+    assert "REVIEWS_ADDR is not set; it must be reviews:50057" in report, report
     assert "Deployment/tickets: FRAUD_API_URL is not set" in report, report
     assert (
         "FRAUD_CALLBACK is not set (StricterTicketsSettings: its default points at this" in report
@@ -314,9 +328,48 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     assert "docker-compose.yml: no service reviews" in compose, compose
     docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
     assert (
-        "EXPOSE [8000, 9101, 9102, 9103, 9104, 9105, 50051, 50052, 50053, 50054, 50055] differs "
-        "from the processes' ports [8000, 9101, 9102, 9103, 9104, 9105, 9106, 50051" in docker
+        "EXPOSE [8000, 9101, 9102, 9103, 9104, 9105, 9106, 50051, 50052, 50053, 50054, 50055, "
+        "50056] differs from the processes' ports [8000, 9101, 9102, 9103, 9104, 9105, 9106, "
+        "9107, 50051" in docker
     ), docker
+
+
+def test_the_single_writer_scaled_out_or_without_its_volume_is_reported(repo_copy: Path) -> None:
+    """insights writes one DuckDB file: one replica, Recreate, no autoscaler, its file on a
+    PersistentVolumeClaim. Each way of breaking that is reported with the reason."""
+    insights = repo_copy / "k8s" / "base" / "insights.yaml"
+    _edit(insights, "  replicas: 1\n", "  replicas: 2\n")
+    _edit(insights, "    type: Recreate\n", "    type: RollingUpdate\n")
+    _edit(
+        insights,
+        "          persistentVolumeClaim: {claimName: insights-data}\n",
+        "          emptyDir: {}\n",
+    )
+    text = insights.read_text()
+    hpa = (repo_copy / "k8s" / "base" / "expiration.yaml").read_text().split("---\n")[3]
+    assert "kind: HorizontalPodAutoscaler" in hpa
+    insights.write_text(text + "---\n" + hpa.replace("expiration", "insights"))
+    report = _k8s(repo_copy)
+    reason = "it must run one replica: DuckDB lets one process write its file"
+    assert "Deployment/insights: spec.replicas is 2, expected 1: " + reason in report, report
+    assert (
+        "Deployment/insights: strategy RollingUpdate starts the new pod while the old one holds "
+        "the file; use Recreate: " + reason in report
+    ), report
+    assert (
+        "Deployment/insights: HorizontalPodAutoscaler/insights scales it, but " + reason in report
+    ), report
+    assert (
+        "Deployment/insights: INSIGHTS_DB_PATH=/var/lib/ticketing/insights/events.duckdb is on "
+        "volume data, not a PersistentVolumeClaim" in report
+    ), report
+    # Every other process keeps its autoscaler rule.
+    _edit(
+        repo_copy / "k8s" / "base" / "expiration.yaml",
+        "kind: HorizontalPodAutoscaler",
+        "kind: HorizontalPodAutoscalerGone",
+    )
+    assert "Deployment/expiration: no HorizontalPodAutoscaler scales it" in _k8s(repo_copy)
 
 
 def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
@@ -337,7 +390,7 @@ def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
     )
     _edit(
         repo_copy / "Dockerfile",
-        "EXPOSE 8000 50051 50052 50053 50054 50055 9101 9102 9103 9104 9105",
+        "EXPOSE 8000 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106",
         "EXPOSE 8000 50051",
     )
     _edit(

@@ -21,6 +21,7 @@ class ServiceSet:
         self.env = {
             **os.environ,
             **RATE_LIMITS_OFF,
+            "INSIGHTS_DB_PATH": str(log_dir / "insights" / "events.duckdb"),
             **env,
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},

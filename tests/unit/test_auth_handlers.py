@@ -29,6 +29,7 @@ from svc_auth.service_layer.handlers import (
     SignIn,
     SignUp,
 )
+from svc_auth.service_layer.roles import grant_role
 from tests.unit.fakes import FakeAuthUnitOfWork, FakeDatabase, FakeHasher, FakeRevocations
 from ticketing.events.v1 import users_pb2
 
@@ -601,3 +602,47 @@ async def test_a_sign_in_that_checked_the_old_password_during_a_change_gets_no_t
 
     assert caught.value.message == INVALID_CREDENTIALS
     assert world.db.users[session.user.id].version == 1
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+async def test_a_granted_role_is_in_the_tokens_of_the_next_sign_in(world: World) -> None:
+    before = await world.handlers.sign_up(SignUp("Ann@Example.com", PASSWORD))
+    assert before.claims.roles == ()
+
+    user, granted = await grant_role(
+        lambda: FakeAuthUnitOfWork(world.db), " ANN@example.com ", "admin"
+    )
+
+    assert granted and user.roles == ("admin",) and user.version == 1
+    assert world.db.users[user.id].roles == ("admin",)  # committed
+    assert isinstance(world.db.published[-1], users_pb2.UserUpdated)
+    # The session opened before the grant is unchanged; the next one is an admin's.
+    assert (await world.verifier.verify(before.token)).roles == ()
+    after = await world.handlers.sign_in(SignIn("ann@example.com", PASSWORD))
+    assert (await world.verifier.verify(after.token)).is_admin
+
+
+async def test_granting_a_role_twice_changes_nothing(world: World) -> None:
+    await world.handlers.sign_up(SignUp("ann@example.com", PASSWORD))
+    uow = lambda: FakeAuthUnitOfWork(world.db)  # noqa: E731
+    await grant_role(uow, "ann@example.com", "admin")
+    events = len(world.db.published)
+
+    user, granted = await grant_role(uow, "ann@example.com", "admin")
+
+    assert not granted and user.roles == ("admin",) and user.version == 1
+    assert len(world.db.published) == events
+
+
+async def test_granting_to_an_unknown_email_or_an_unknown_role_is_refused(world: World) -> None:
+    await world.handlers.sign_up(SignUp("ann@example.com", PASSWORD))
+    uow = lambda: FakeAuthUnitOfWork(world.db)  # noqa: E731
+    with pytest.raises(NotFound, match=r"No user has the email bob@example\.com"):
+        await grant_role(uow, "bob@example.com", "admin")
+    with pytest.raises(InvalidInput, match="Email must be valid"):
+        await grant_role(uow, "not-an-email", "admin")
+    with pytest.raises(InvalidInput, match="Unknown role 'root'"):
+        await grant_role(uow, "ann@example.com", "root")
+    assert world.db.users["user-1"].roles == ()

@@ -249,6 +249,9 @@ async def test_token_missing_a_claim_is_refused(
         {"gen": True},
         {"gen": 1.5},
         {"gen": None},
+        {"roles": "admin"},
+        {"roles": [1]},
+        {"roles": {"admin": True}},
     ],
 )
 async def test_token_with_a_claim_of_the_wrong_type_is_refused(
@@ -390,3 +393,33 @@ async def test_a_refused_token_is_checked_again_every_time(
     tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert [await refusal(verifier, tampered) for _ in range(3)] == ["Invalid token"] * 3
     assert signature_checks == [tampered] * 3
+
+
+async def test_roles_travel_in_the_token(issuer: TokenIssuer, verifier: TokenVerifier) -> None:
+    token, issued = issuer.issue("user-1", "alice@example.com", roles=("admin",))
+
+    claims = await verifier.verify(token)
+
+    assert claims == issued
+    assert claims.roles == ("admin",) and claims.is_admin
+    assert pyjwt.decode(token, options={"verify_signature": False})["roles"] == ["admin"]
+
+
+async def test_a_token_without_roles_has_none_and_no_roles_claim(
+    issuer: TokenIssuer, verifier: TokenVerifier, clock: FrozenClock
+) -> None:
+    token, _ = issuer.issue("user-1", "alice@example.com")
+    assert "roles" not in pyjwt.decode(token, options={"verify_signature": False})
+    claims = await verifier.verify(token)
+    assert claims.roles == () and not claims.is_admin
+    # Issued before roles existed: none either.
+    assert (await verifier.verify(sign(claims_now(clock)))).roles == ()
+
+
+async def test_a_role_added_to_a_token_by_hand_breaks_its_signature(
+    issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    token, _ = issuer.issue("user-1", "alice@example.com")
+    header, _payload, signature = token.split(".")
+    forged = pyjwt.decode(token, options={"verify_signature": False}) | {"roles": ["admin"]}
+    await assert_refused(verifier, f"{header}.{b64url_json(forged)}.{signature}")

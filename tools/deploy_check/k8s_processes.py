@@ -9,7 +9,6 @@ from common.config import ConfigError
 from tools.deploy_check.k8s_objects import (
     EnvValue,
     Manifests,
-    _name,
     container_env,
     mounted_secret_file,
     named_ports,
@@ -18,6 +17,7 @@ from tools.deploy_check.k8s_objects import (
     selector_matches,
     service_selects,
 )
+from tools.deploy_check.k8s_scaling import check_scaling
 from tools.deploy_check.k8s_workers import check_workers
 from tools.deploy_check.metrics import check_metrics_k8s
 from tools.deploy_check.model import (
@@ -97,28 +97,9 @@ def check_process_k8s(
             f"{pre_stop}s + SHUTDOWN_GRACE_SECONDS {grace:g}s (+{PRE_STOP_MARGIN_SECONDS}s)"
         )
 
-    # Scaling: an autoscaler owns the replica count, a disruption budget guards it.
-    hpas = [
-        h
-        for h in m.of_kind("HorizontalPodAutoscaler")
-        if h["spec"]["scaleTargetRef"].get("kind") == "Deployment"
-        and h["spec"]["scaleTargetRef"].get("name") == p.name
-    ]
-    if not hpas:
-        problems.append(f"{here}: no HorizontalPodAutoscaler scales it")
-    for h in hpas:
-        hs = h["spec"]
-        if h["apiVersion"] != "autoscaling/v2":
-            problems.append(f"{where}: {_name(h)}: use autoscaling/v2, not {h['apiVersion']}")
-        resources = {x.get("resource", {}).get("name") for x in hs.get("metrics") or []}
-        if "cpu" not in resources:
-            problems.append(f"{where}: {_name(h)}: scales on {sorted(resources)}, not on CPU")
-        if hs.get("minReplicas", 1) > hs["maxReplicas"]:
-            problems.append(f"{where}: {_name(h)}: minReplicas above maxReplicas")
-    if hpas and "replicas" in deployment["spec"]:
-        problems.append(
-            f"{here}: sets spec.replicas although an HPA scales it (each apply would reset it)"
-        )
+    # Scaling: an autoscaler owns the replica count (one writer excepted), a disruption budget
+    # guards it.
+    problems += check_scaling(p, deployment, c, env, m, where)
     if not any(
         selector_matches(b["spec"].get("selector"), labels)
         for b in m.of_kind("PodDisruptionBudget")

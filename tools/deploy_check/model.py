@@ -27,6 +27,8 @@ USES = {
     # that cache. It talks to the services over gRPC.
     "gateway": {"redis", "rabbitmq"},
     "expiration": {"rabbitmq", "redis"},  # its schedule lives in Redis; no documents
+    # Every event into its own DuckDB file; Redis for token revocations only.
+    "insights": {"rabbitmq", "redis"},
 }
 # The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
 # gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
@@ -36,6 +38,27 @@ CALLS = {
     "tickets": ("orders",),
     "orders": ("tickets",),
     "payments": ("orders",),
+}
+
+
+@dataclass(frozen=True)
+class SingleWriter:
+    """A process that must run as exactly one replica: it alone writes a file."""
+
+    file_setting: str  # the setting naming the file
+    reason: str
+
+
+# Processes that run as one replica, and why. Held to: spec.replicas 1, no
+# HorizontalPodAutoscaler (it would add writers), the Recreate strategy (a rolling update would
+# start the new pod while the old one holds the file), and the file on a PersistentVolumeClaim
+# mounted in the pod (anything else is lost with the pod).
+SINGLE_WRITER = {
+    "insights": SingleWriter(
+        "insights_db_path",
+        "DuckDB lets one process write its file (it locks it); a second replica could not open "
+        "it, so insights scales up, not out (README, Analytics: the path to ClickHouse/BigQuery)",
+    ),
 }
 # Every process needs the public key to verify tokens; secrets a service's own settings class
 # declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are

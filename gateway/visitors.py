@@ -1,0 +1,40 @@
+"""A visitor's stable anonymous id: the `anon_id` cookie, set on the first GraphQL response that
+finds none and kept for a year. Behaviour events carry it beside the user id (when signed in), so
+what a visitor did before signing up is linked to the account after. It identifies a browser,
+not a person, and grants nothing: it is never used to authorize."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+COOKIE = "anon_id"
+MAX_AGE_SECONDS = 365 * 24 * 3600
+# What we issue (a UUID) and nothing a client could use to smuggle anything into the events.
+_WELL_FORMED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class AnonymousIds:
+    def __init__(self, secure: bool) -> None:
+        self.secure = secure
+
+    def of(self, request: HTTPConnection, response: Response) -> str:
+        """The visitor's id from its cookie; a new one (set on `response`) if it has none or
+        one we did not issue."""
+        current = request.cookies.get(COOKIE)
+        if current and _WELL_FORMED.fullmatch(current):
+            return current
+        new = str(uuid.uuid4())
+        response.set_cookie(
+            COOKIE,
+            new,
+            max_age=MAX_AGE_SECONDS,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+        return new

@@ -1,0 +1,79 @@
+"""`ticketing users grant-admin EMAIL`: run where auth's database is reachable (an auth pod:
+`kubectl exec deploy/auth -- ticketing users grant-admin ann@example.com`), or beside a
+`ticketing run`, whose embedded database it finds in TICKETING_RUN_DIR/stack.json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from common.clock import SystemClock
+from common.config import CommonSettings, ConfigError
+from common.errors import AppError
+from common.jwt import ADMIN
+from common.mongo import database_name, mongo_client
+from common.outages import is_outage
+from svc_auth.bootstrap import NAME
+from svc_auth.service_layer.roles import grant_role
+from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
+
+PROGRAM = "ticketing users"
+
+
+def mongo_url(settings: CommonSettings, env: Mapping[str, str]) -> str:
+    """MONGO_URL, else the database of the `ticketing run` in TICKETING_RUN_DIR (.run)."""
+    if settings.mongo_url:
+        return settings.mongo_url
+    state = Path(env.get("TICKETING_RUN_DIR") or ".run") / "stack.json"
+    try:
+        url = json.loads(state.read_text()).get("mongo_url")
+    except (OSError, ValueError):
+        url = None
+    if not url:
+        raise ConfigError(
+            f"MONGO_URL is not set and no `ticketing run` is running here ({state}): set "
+            "MONGO_URL to auth's database"
+        )
+    return url
+
+
+async def _grant(url: str, namespace: str, email: str, role: str):
+    client = mongo_client(url)
+    try:
+        db = client[database_name(namespace, NAME)]
+        clock = SystemClock()
+        return await grant_role(lambda: MongoAuthUnitOfWork(client, db, NAME, clock), email, role)
+    finally:
+        await client.close()
+
+
+def grant_admin(email: str, env: Mapping[str, str] | None = None) -> int:
+    """Prints what happened; the exit status: 0 done (or already so), 1 refused or failed,
+    2 misconfigured."""
+    env = os.environ if env is None else env
+    try:
+        settings = CommonSettings.from_env(env)
+        url = mongo_url(settings, env)
+    except ConfigError as exc:
+        print(f"{PROGRAM}: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        user, granted = asyncio.run(_grant(url, settings.namespace, email, ADMIN))
+    except AppError as exc:  # an unknown or malformed email
+        print(f"{PROGRAM}: {exc.message}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        print(f"{PROGRAM}: cannot reach auth's database: {exc}", file=sys.stderr)
+        return 1
+    already = "" if granted else " already"
+    print(
+        f"{user.email} (user {user.id}) is{already} an admin. It shows in their tokens from "
+        "their next sign-in: a session opened before keeps no admin role until it ends."
+    )
+    return 0

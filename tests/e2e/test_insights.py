@@ -1,0 +1,51 @@
+"""A purchase in `ticketing run` reaches insights: within seconds its DuckDB store holds a row
+for every event of it, the seller's listing, the buyer's views and order start (behaviour events
+from the gateway) through the charge."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from tests.support.market import Api
+from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def api(client) -> Api:
+    return Api(client)
+
+
+def counts_about(stack, ticket_id: str, order_id: str) -> dict[str, int]:
+    with grpc.insecure_channel(f"127.0.0.1:{stack.port('insights')}") as channel:
+        reply = insights_pb2_grpc.InsightsServiceStub(channel).GetEventCounts(
+            insights_pb2.GetEventCountsRequest(ticket_id=ticket_id, order_id=order_id), timeout=5
+        )
+    return dict(reply.counts)
+
+
+def test_a_purchase_shows_in_insights_event_by_event(api, stack):
+    seller, buyer = api.user(), api.user()
+    ticket = api.sell(seller, "Arctic Monkeys, row F", "20")
+    api.get_ticket(ticket["id"])  # viewed, anonymously
+    order = api.order(buyer, ticket["id"])
+    paid = api.pay(buyer, order["id"])
+    assert not paid.get("errors"), paid
+
+    expected = {
+        "ticket.created": 1,
+        "ticket.viewed": 1,
+        "order.started": 1,
+        "order.created": 1,
+        "ticket.updated": 1,  # reserved by the order, and kept: sold
+        "charge.created": 1,
+    }
+    counts = api.until(
+        lambda: counts_about(stack, ticket["id"], order["id"]),
+        lambda counts: counts.keys() == expected.keys(),
+    )
+    # Api.order asks again if orders has not heard of the ticket yet: each ask is an attempt.
+    assert counts.pop("order.started") >= 1
+    assert counts == {k: v for k, v in expected.items() if k != "order.started"}
