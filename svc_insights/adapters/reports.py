@@ -138,17 +138,17 @@ FROM facts
 GROUP BY GROUPING SETS ((day), ())
 """
 
-MARKET_ACTIVE = f"""
-WITH {VISITS.strip()}
-SELECT day,
-       count(DISTINCT user_key) + count(DISTINCT anon_key),
-       count(DISTINCT anon_key)
-FROM visits
-GROUP BY GROUPING SETS ((day), ())
-"""
-
-MARKET_FUNNEL = f"""
-WITH {VISITS.strip()},
+# Active visitors per day and over the range, and the funnel, from one reading of the range's
+# visits (MATERIALIZED: read once for both, not once per use).
+MARKET_VISITORS = f"""
+WITH {VISITS.strip().replace("visits AS (", "visits AS MATERIALIZED (", 1)},
+active AS (
+    SELECT day,
+           count(DISTINCT user_key) + count(DISTINCT anon_key) AS users,
+           count(DISTINCT anon_key) AS anonymous
+    FROM visits
+    GROUP BY GROUPING SETS ((day), ())
+),
 steps AS (
     SELECT user_key, anon_key, viewed, ordered, false AS paid
     FROM visits WHERE viewed OR ordered
@@ -156,15 +156,18 @@ steps AS (
     SELECT buyer_id, NULL, false, false, true
     FROM report_orders WHERE {in_range("paid_at")} AND buyer_id <> ''
 ),
-visitors AS (
-    SELECT bool_or(viewed) AS viewed, bool_or(ordered) AS ordered, bool_or(paid) AS paid
-    FROM steps
-    GROUP BY user_key, anon_key
+funnel AS (
+    SELECT count(*) FILTER (WHERE viewed) AS viewed,
+           count(*) FILTER (WHERE viewed AND ordered) AS ordered,
+           count(*) FILTER (WHERE viewed AND ordered AND paid) AS paid
+    FROM (
+        SELECT bool_or(viewed) AS viewed, bool_or(ordered) AS ordered, bool_or(paid) AS paid
+        FROM steps
+        GROUP BY user_key, anon_key
+    )
 )
-SELECT count(*) FILTER (WHERE viewed),
-       count(*) FILTER (WHERE viewed AND ordered),
-       count(*) FILTER (WHERE viewed AND ordered AND paid)
-FROM visitors
+SELECT a.day, a.users, a.anonymous, f.viewed, f.ordered, f.paid
+FROM funnel f LEFT JOIN active a ON true
 """
 
 MARKET_OUTCOMES = f"""
@@ -249,14 +252,15 @@ def market_report(
 ) -> MarketReport:
     params = _range(days)
     sales = _run(cursor, MARKET_SALES, params).fetchall()
-    active = _run(cursor, MARKET_ACTIVE, params).fetchall()
-    funnel = _run(cursor, MARKET_FUNNEL, params).fetchone()
+    visitors = _run(cursor, MARKET_VISITORS, params).fetchall()
     outcomes = _run(cursor, MARKET_OUTCOMES, params).fetchone()
     sellers = _run(cursor, TOP_SELLERS_SQL, {**params, "top_sellers": top_sellers}).fetchall()
     buckets = _run(cursor, PRICE_DISTRIBUTION, params).fetchall()
-    assert funnel is not None and outcomes is not None  # aggregates always return a row
+    assert outcomes is not None  # an aggregate always returns a row
     sales_by_day = {day: (gmv, orders, paid) for day, gmv, orders, paid in sales}
-    active_by_day = {day: (users, anonymous) for day, users, anonymous in active}
+    # One row per day with visitors and one for the range (NULL day), each with the funnel.
+    active_by_day = {day: (users or 0, anonymous or 0) for day, users, anonymous, *_ in visitors}
+    funnel = visitors[0][3:]
 
     def market_day(day: date | None) -> MarketDay:
         gmv, orders, paid = sales_by_day.get(day, (0, 0, 0))

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 from common import events
 from common.bus import RabbitPublisher
 from common.errors import from_rpc_error
-from common.jwt import TokenIssuer
+from common.jwt import ADMIN, TokenIssuer
 from common.service import ServiceProcess
 from svc_insights.bootstrap import bootstrap
 from svc_insights.config import InsightsSettings
@@ -46,8 +46,10 @@ async def stub(insights) -> AsyncIterator[insights_pb2_grpc.InsightsServiceStub]
         yield insights_pb2_grpc.InsightsServiceStub(channel)
 
 
-def token(env, user_id: str) -> list[tuple[str, str]]:
-    issued, _ = TokenIssuer(env["JWT_PRIVATE_KEY"], 600).issue(user_id, f"{user_id}@example.com")
+def token(env, user_id: str, roles: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    issued, _ = TokenIssuer(env["JWT_PRIVATE_KEY"], 600).issue(
+        user_id, f"{user_id}@example.com", roles=roles
+    )
     return [("authorization", f"Bearer {issued}")]
 
 
@@ -94,6 +96,29 @@ async def test_a_seller_reads_their_own_sale(env, stub) -> None:
     assert report.totals.median_seconds_to_sell == 86_430.0  # a day and 30 seconds
     assert not report.days[0].HasField("median_seconds_to_sell")  # no sale that day
     assert [(t.ticket_id, t.title, t.views) for t in report.ticket_views] == [("t-1", "Row F", 0)]
+
+
+async def test_an_operator_reads_the_market_and_any_seller(env, stub) -> None:
+    await publish_sale(env)
+    operator = token(env, "ops", roles=(ADMIN,))
+    request = insights_pb2.GetMarketReportRequest(from_day="2026-03-02", to_day="2026-03-02")
+
+    async def paid() -> bool:
+        reply = await stub.GetMarketReport(request, metadata=operator)
+        return reply.report.totals.paid_orders == 1
+
+    await eventually(paid)
+    report = (await stub.GetMarketReport(request, metadata=operator)).report
+    assert (report.totals.gmv, report.totals.orders, report.totals.active_users) == ("20.00", 1, 1)
+    assert [(s.seller_id, s.revenue, s.sold) for s in report.top_sellers] == [("s", "20.00", 1)]
+    assert (report.expiry_rate, report.ended_orders, report.charge_attempts) == (0.0, 1, 1)
+    assert report.funnel.viewed == 0 and report.funnel.view_to_order == 0.0  # nothing viewed
+    sold = [(b.lower, b.upper, b.sold) for b in report.price_distribution if b.sold]
+    assert sold == [("10.00", "25.00", 1)]
+    seller = insights_pb2.GetSellerReportRequest(
+        seller_id="s", from_day="2026-03-01", to_day="2026-03-02"
+    )
+    assert (await stub.GetSellerReport(seller, metadata=operator)).report.totals.sold == 1
 
 
 async def code_of(call) -> str:
