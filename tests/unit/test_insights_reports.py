@@ -336,3 +336,23 @@ async def test_events_in_any_order_and_delivered_twice_give_the_same_reports(
         MARCH, TOP_SELLERS
     )
     await store.close()
+
+
+async def test_a_store_that_kept_events_before_the_report_tables_gets_them_on_opening(
+    tmp_path, reports: DuckDBReports
+) -> None:
+    path = str(tmp_path / "events.duckdb")
+    before = DuckDBEventStore(path)  # no report tables yet, as before this version
+    await before.start()
+    await market_stream().store_into(before)
+    await before.close()
+
+    store = DuckDBEventStore(path, derived=[ReportTables()])
+    await store.start()
+    reopened = DuckDBReports(store)
+
+    assert await reopened.seller_report("S1", MARCH) == await reports.seller_report("S1", MARCH)
+    assert await reopened.market_report(MARCH, TOP_SELLERS) == await reports.market_report(
+        MARCH, TOP_SELLERS
+    )
+    await store.close()
