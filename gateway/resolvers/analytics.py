@@ -8,9 +8,12 @@ from typing import Annotated
 
 import strawberry
 
+from common.errors import InvalidInput
 from gateway.context import Info, require_admin
 from gateway.types.analytics import MarketReport, SellerReport
 from ticketing.insights.v1 import insights_pb2
+
+MAX_TOP_SELLERS = 100  # as insights allows
 
 From = Annotated[date, strawberry.argument(name="from", description="The first UTC day.")]
 To = Annotated[
@@ -40,6 +43,10 @@ class AnalyticsQuery:
         ] = 10,
     ) -> MarketReport:
         await require_admin(info)
+        if not 1 <= top_sellers <= MAX_TOP_SELLERS:
+            raise InvalidInput(
+                f"topSellers must be between 1 and {MAX_TOP_SELLERS}", field="topSellers"
+            )
         request = insights_pb2.GetMarketReportRequest(
             from_day=from_.isoformat(), to_day=to.isoformat(), top_sellers_limit=top_sellers
         )

@@ -111,6 +111,9 @@ def test_the_market_report_is_for_operators_and_a_report_covers_a_year_at_most(a
     seller = api.user()
 
     assert api.codes(MARKET_REPORT, seller, **days) == [("FORBIDDEN", None)]
+    admin = operator(api, stack)
+    too_many = MARKET_REPORT.replace("topSellers: 100", "topSellers: 101")
+    assert api.codes(too_many, admin, **days) == [("BAD_USER_INPUT", "topSellers")]
     assert api.codes(MARKET_REPORT, None, **days) == [("UNAUTHENTICATED", None)]
     assert api.codes(SELLER_REPORT, None, **days) == [("UNAUTHENTICATED", None)]
     too_long = {"from": "2025-01-01", "to": "2026-01-02"}  # 367 days
