@@ -4,12 +4,15 @@ The definitions these queries implement are in domain/reports.py. Times are naiv
 is half-open ([range.start, range.end)) on times and inclusive on days.
 
 A report runs on one of the store's reader threads with that thread's cursor (DuckDB runs the
-query on its own threads and releases the GIL meanwhile), beside the consumer's writes: a report
-sees the last commit before it began, events and derived tables alike.
+query on its own threads and releases the GIL meanwhile), beside the consumer's writes, its
+statements in one read transaction: a report sees the last commit before it began, events and
+derived tables alike, and nothing committed while it runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -220,12 +223,24 @@ def _seconds(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+@contextmanager
+def _snapshot(cursor: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A report's statements in one read transaction: all of them see the same commits, even
+    while the writer commits between them."""
+    cursor.begin()
+    try:
+        yield
+    finally:
+        cursor.rollback()  # nothing was written
+
+
 def seller_report(
     cursor: duckdb.DuckDBPyConnection, seller_id: str, days: DayRange
 ) -> SellerReport:
     params = {"seller": seller_id, **_range(days)}
-    rows = _run(cursor, SELLER_DAYS, params).fetchall()
-    tickets = _run(cursor, SELLER_TICKETS, params).fetchall()
+    with _snapshot(cursor):
+        rows = _run(cursor, SELLER_DAYS, params).fetchall()
+        tickets = _run(cursor, SELLER_TICKETS, params).fetchall()
     by_day: dict[date | None, SellerFigures] = {
         day: SellerFigures(
             listed=listed,
@@ -250,12 +265,13 @@ def seller_report(
 def market_report(
     cursor: duckdb.DuckDBPyConnection, days: DayRange, top_sellers: int
 ) -> MarketReport:
-    params = _range(days)
-    sales = _run(cursor, MARKET_SALES, params).fetchall()
-    visitors = _run(cursor, MARKET_VISITORS, params).fetchall()
-    outcomes = _run(cursor, MARKET_OUTCOMES, params).fetchone()
-    sellers = _run(cursor, TOP_SELLERS_SQL, {**params, "top_sellers": top_sellers}).fetchall()
-    buckets = _run(cursor, PRICE_DISTRIBUTION, params).fetchall()
+    params = {**_range(days), "top_sellers": top_sellers}
+    with _snapshot(cursor):
+        sales = _run(cursor, MARKET_SALES, params).fetchall()
+        visitors = _run(cursor, MARKET_VISITORS, params).fetchall()
+        outcomes = _run(cursor, MARKET_OUTCOMES, params).fetchone()
+        sellers = _run(cursor, TOP_SELLERS_SQL, params).fetchall()
+        buckets = _run(cursor, PRICE_DISTRIBUTION, params).fetchall()
     assert outcomes is not None  # an aggregate always returns a row
     sales_by_day = {day: (gmv, orders, paid) for day, gmv, orders, paid in sales}
     # One row per day with visitors and one for the range (NULL day), each with the funnel.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,7 +24,8 @@ import pytest
 from common.errors import Forbidden, InvalidInput
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.adapters.report_tables import TABLES, ReportTables
-from svc_insights.adapters.reports import DuckDBReports
+from svc_insights.adapters.reports import DuckDBReports, seller_report
+from svc_insights.domain.model import EventRow
 from svc_insights.domain.reports import (
     MAX_RANGE_DAYS,
     MAX_TOP_SELLERS,
@@ -355,4 +356,43 @@ async def test_a_store_that_kept_events_before_the_report_tables_gets_them_on_op
     assert await reopened.market_report(MARCH, TOP_SELLERS) == await reports.market_report(
         MARCH, TOP_SELLERS
     )
+    await store.close()
+
+
+class CommitsAfterFirstStatement:
+    """A reader's cursor, but the writer commits one more view of T2 right after the report's
+    first statement: the report's later statements must not see it."""
+
+    def __init__(self, cursor, store: DuckDBEventStore) -> None:
+        self.cursor, self.store, self.statements = cursor, store, 0
+
+    def begin(self) -> None:
+        self.cursor.begin()
+
+    def rollback(self) -> None:
+        self.cursor.rollback()
+
+    def execute(self, sql, params):
+        result = self.cursor.execute(sql, params)
+        self.statements += 1
+        if self.statements == 1:
+            late = EventRow(
+                "late", "ticket.viewed", datetime(2026, 3, 2, 10), anonymous_id="a", ticket_id="T2"
+            )
+            assert self.store._insert([late]) == {"late"}
+        return result
+
+
+async def test_a_report_reads_one_snapshot_while_events_are_committed() -> None:
+    store = DuckDBEventStore(":memory:", derived=[ReportTables()])
+    await store.start()
+    await market_stream().store_into(store)
+
+    report = await store.read(
+        lambda cursor: seller_report(CommitsAfterFirstStatement(cursor, store), "S1", MARCH)
+    )
+
+    assert report.totals.views == 6
+    assert [t.views for t in report.tickets] == [4, 2]  # not 5 for T2: committed after it began
+    assert (await DuckDBReports(store).seller_report("S1", MARCH)).totals.views == 7
     await store.close()
