@@ -135,7 +135,7 @@ def read_broker(
 def wait_for_retries(stack: ChaosStack, timeout: float) -> bool:
     """Until no message waits in a retry (or any other holding) queue: what a fault left to
     retry is done before the next fault, so each is judged on its own. False on timeout."""
-    main = {bus.queue_name(stack.namespace, s) for s in CONSUMERS}
+    main = {bus.queue_name(stack.namespace, s) for s in (*CONSUMERS, "insights")}
     deadline = time.monotonic() + timeout
     while True:
         with contextlib.suppress(Exception):
