@@ -58,6 +58,9 @@ CREATE TABLE IF NOT EXISTS report_visits (
   anonymous_id VARCHAR,
   viewed       BOOLEAN,          -- a ticket.viewed
   ordered      BOOLEAN,          -- an order.started or order.created
+  -- The user it counts for: user_id, else its anonymous id's (report_identities, kept up to
+  -- date when that changes); '' for an anonymous id never seen signed in.
+  visitor_id   VARCHAR,
   PRIMARY KEY (day, user_id, anonymous_id)
 );
 -- The user of the earliest signed-in event that carried each anonymous id.
@@ -162,27 +165,50 @@ WHERE type = 'ticket.viewed' AND ticket_id <> ''
 GROUP BY ALL
 ON CONFLICT DO UPDATE SET views = report_views.views + excluded.views
 """
+# After UPSERT_IDENTITIES: a visit new here is counted for the user its anonymous id is known as.
 UPSERT_VISITS = """
 INSERT INTO report_visits
-SELECT CAST(occurred_at AS DATE), coalesce(user_id, ''), coalesce(anonymous_id, ''),
-       bool_or(type = 'ticket.viewed'),
-       bool_or(type IN ('order.started', 'order.created'))
-FROM {source}
-WHERE type IN ({visits}) AND (user_id <> '' OR anonymous_id <> '')
-GROUP BY ALL
+SELECT v.*, CASE WHEN v.user_id <> '' THEN v.user_id ELSE coalesce(i.user_id, '') END
+FROM (
+    SELECT CAST(occurred_at AS DATE) AS day, coalesce(user_id, '') AS user_id,
+           coalesce(anonymous_id, '') AS anonymous_id,
+           bool_or(type = 'ticket.viewed'),
+           bool_or(type IN ('order.started', 'order.created'))
+    FROM {source}
+    WHERE type IN ({visits}) AND (user_id <> '' OR anonymous_id <> '')
+    GROUP BY ALL
+) v LEFT JOIN report_identities i ON v.user_id = '' AND v.anonymous_id = i.anonymous_id
 ON CONFLICT DO UPDATE SET
     viewed = report_visits.viewed OR excluded.viewed,
     ordered = report_visits.ordered OR excluded.ordered
 """
-UPSERT_IDENTITIES = """
-INSERT INTO report_identities
+SEEN_SIGNED_IN = """
 SELECT anonymous_id,
-       arg_min(user_id, (occurred_at, event_id)),
-       min(occurred_at),
-       arg_min(event_id, (occurred_at, event_id))
+       arg_min(user_id, (occurred_at, event_id)) AS user_id,
+       min(occurred_at) AS first_at,
+       arg_min(event_id, (occurred_at, event_id)) AS first_event_id
 FROM {source}
 WHERE type IN ({identities}) AND anonymous_id <> '' AND user_id <> ''
 GROUP BY anonymous_id
+"""
+# Before UPSERT_IDENTITIES, while the old identities are there to compare with: the anonymous
+# visits already kept whose anonymous id gets a user (new, or an earlier sign-in than the one
+# known) are counted for that user from now on.
+RESTITCHED = f"""
+SELECT n.anonymous_id, n.user_id
+FROM ({SEEN_SIGNED_IN}) n LEFT JOIN report_identities i ON n.anonymous_id = i.anonymous_id
+WHERE i.anonymous_id IS NULL OR (n.first_at, n.first_event_id) < (i.first_at, i.first_event_id)
+"""
+RESTITCH_VISITS = f"""
+UPDATE report_visits SET visitor_id = r.user_id
+FROM ({RESTITCHED}) r
+WHERE report_visits.user_id = '' AND report_visits.anonymous_id = r.anonymous_id
+"""
+# The update scans every visit: it runs only when a batch tells of a new (or earlier) sign-in.
+ANY_RESTITCHED = f"SELECT count(*) FROM ({RESTITCHED})"
+UPSERT_IDENTITIES = f"""
+INSERT INTO report_identities
+{SEEN_SIGNED_IN}
 ON CONFLICT (anonymous_id) DO UPDATE SET
     user_id = CASE WHEN (excluded.first_at, excluded.first_event_id)
                         < (report_identities.first_at, report_identities.first_event_id)
@@ -201,20 +227,26 @@ GROUP BY ALL
 ON CONFLICT DO UPDATE SET declined = report_declines.declined + excluded.declined
 """
 
-UPSERTS = (
-    (TICKETS, UPSERT_TICKETS),
-    (ORDERS, UPSERT_ORDERS),
-    (VIEWS, UPSERT_VIEWS),
-    (VISITS, UPSERT_VISITS),
-    (IDENTITIES, UPSERT_IDENTITIES),
-    (DECLINES, UPSERT_DECLINES),
+# (the event types it reads, the statement, a count that must not be 0 for it to be worth
+# running on a batch, or None)
+UPSERTS: tuple[tuple[frozenset[str], str, str | None], ...] = (
+    (TICKETS, UPSERT_TICKETS, None),
+    (ORDERS, UPSERT_ORDERS, None),
+    (VIEWS, UPSERT_VIEWS, None),
+    (IDENTITIES, RESTITCH_VISITS, ANY_RESTITCHED),
+    (IDENTITIES, UPSERT_IDENTITIES, None),
+    (VISITS, UPSERT_VISITS, None),
+    (DECLINES, UPSERT_DECLINES, None),
 )
 
 
-def _upserts(source: str) -> list[tuple[frozenset[str], str]]:
-    """The statements for `source`, each with the event types it reads."""
+def _upserts(source: str) -> list[tuple[frozenset[str], str, str | None]]:
+    """The statements for `source`, each with the event types it reads and its guard."""
     names = {"source": source, "visits": _types(VISITS), "identities": _types(IDENTITIES)}
-    return [(types, statement.format(**names)) for types, statement in UPSERTS]
+    return [
+        (types, statement.format(**names), guard and guard.format(**names))
+        for types, statement, guard in UPSERTS
+    ]
 
 
 NEW_EVENTS = "new_events"  # a temporary table of the writer's connection: one batch's new events
@@ -241,6 +273,11 @@ def _naive_utc(value: object) -> object:
     return value
 
 
+def _count(connection: duckdb.DuckDBPyConnection, query: str) -> int:
+    found = connection.execute(query).fetchone()
+    return found[0] if found else 0
+
+
 class ReportTables:
     """The derived tables of one store; used by its writer, on the writer's connection."""
 
@@ -262,7 +299,7 @@ class ReportTables:
         try:
             for table in TABLES:
                 connection.execute(f"DELETE FROM {table}")
-            for _types, statement in _upserts("events"):
+            for _types, statement, _guard in _upserts("events"):
                 connection.execute(statement)
             connection.commit()
         except BaseException:
@@ -288,6 +325,9 @@ class ReportTables:
             params,
         )
         types = {row.type for row in rows}
-        for reads, statement in _upserts(NEW_EVENTS):
-            if reads & types:  # a statement with nothing to read costs a few ms all the same
-                connection.execute(statement)
+        for reads, statement, guard in _upserts(NEW_EVENTS):
+            if not reads & types:  # a statement with nothing to read costs a few ms all the same
+                continue
+            if guard is not None and not _count(connection, guard):
+                continue
+            connection.execute(statement)

@@ -49,19 +49,18 @@ def on_days(column: str) -> str:
 
 
 # The visitor behind each report_visits row of the range: a user (`user_key`: its own, or the
-# one its anonymous id was stitched to) or else an anonymous id (`anon_key`), never both. Two
-# columns rather than one prefixed string: distinct users plus distinct anonymous ids is the
-# number of visitors, and grouping by the pair needs no string built per row (half the time).
+# one its anonymous id is known as, kept in visitor_id by the writer) or else an anonymous id
+# (`anon_key`), never both. Two columns rather than one prefixed string: distinct users plus
+# distinct anonymous ids is the number of visitors, and grouping by the pair needs no string
+# built per row.
 VISITS = f"""
     visits AS (
-        SELECT v.day,
-               CASE WHEN v.user_id <> '' THEN v.user_id ELSE i.user_id END AS user_key,
-               CASE WHEN v.user_id = '' AND i.user_id IS NULL THEN v.anonymous_id END
-                   AS anon_key,
-               v.viewed, v.ordered
-        FROM report_visits v LEFT JOIN report_identities i
-          ON v.user_id = '' AND v.anonymous_id = i.anonymous_id
-        WHERE {on_days("v.day")}
+        SELECT day,
+               nullif(visitor_id, '') AS user_key,
+               CASE WHEN visitor_id = '' THEN anonymous_id END AS anon_key,
+               viewed, ordered
+        FROM report_visits
+        WHERE {on_days("day")}
     )"""
 
 
@@ -141,10 +140,9 @@ FROM facts
 GROUP BY GROUPING SETS ((day), ())
 """
 
-# Active visitors per day and over the range, and the funnel, from one reading of the range's
-# visits (MATERIALIZED: read once for both, not once per use).
+# Active visitors per day and over the range, and the funnel, in one statement.
 MARKET_VISITORS = f"""
-WITH {VISITS.strip().replace("visits AS (", "visits AS MATERIALIZED (", 1)},
+WITH {VISITS.strip()},
 active AS (
     SELECT day,
            count(DISTINCT user_key) + count(DISTINCT anon_key) AS users,
