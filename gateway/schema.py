@@ -16,6 +16,7 @@ from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
+from gateway.resolvers.analytics import AnalyticsQuery
 from gateway.resolvers.market import MarketMutation, MarketQuery
 from gateway.resolvers.recommendations import RecommendationQuery
 from gateway.resolvers.subscriptions import Subscription
@@ -61,7 +62,7 @@ class DocumentValidationCache(ValidationCache):
 
 
 @strawberry.type
-class Query(UserQuery, MarketQuery, RecommendationQuery):
+class Query(UserQuery, MarketQuery, RecommendationQuery, AnalyticsQuery):
     pass
 
 

@@ -7,11 +7,14 @@ from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.adapters.interactions import DuckDBInteractions
+from svc_insights.adapters.report_tables import ReportTables
+from svc_insights.adapters.reports import DuckDBReports
 from svc_insights.config import InsightsSettings
 from svc_insights.entrypoints.events import event_handlers
 from svc_insights.entrypoints.grpc_api import InsightsServicer
 from svc_insights.service_layer.handlers import InsightsHandlers
 from svc_insights.service_layer.recommendations import Recommendations
+from svc_insights.service_layer.reports import ReportHandlers
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 NAME = "insights"
@@ -19,13 +22,17 @@ NAME = "insights"
 
 def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings, clock=clock, with_database=False)
-    store = DuckDBEventStore(settings.insights_db_path, memory_mb=settings.insights_db_memory_mb)
+    store = DuckDBEventStore(
+        settings.insights_db_path,
+        memory_mb=settings.insights_db_memory_mb,
+        derived=[ReportTables()],
+    )
     handlers = InsightsHandlers(store)
     recommendations = Recommendations(DuckDBInteractions(store), infra.clock)
     server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
-        InsightsServicer(handlers, recommendations),
+        InsightsServicer(handlers, recommendations, reports=ReportHandlers(DuckDBReports(store))),
         insights_pb2.DESCRIPTOR.services_by_name["InsightsService"].full_name,
     )
     consumer = infra.consumer(event_handlers(handlers, infra.clock))

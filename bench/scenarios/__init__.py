@@ -11,6 +11,7 @@ from bench.scenarios import (
     purchase,
     recs,
     relay,
+    reports,
     subscriptions,
     ticket_read,
 )
@@ -38,6 +39,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     memory.SCENARIO,
     # No stack: the recommender's offline evaluation (bench/recs/).
     recs.SCENARIO,
+    # No stack: the analytics reports over a million events in DuckDB.
+    reports.SCENARIO,
 )
 
 

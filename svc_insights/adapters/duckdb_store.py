@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import duckdb
 
@@ -95,6 +95,18 @@ def _insert_sql(rows: int) -> str:
     )
 
 
+class DerivedTables(Protocol):
+    """Tables kept in step with `events` by the writer (the reports' report_tables.py)."""
+
+    def create(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Creates them if missing (deriving them from the events already there)."""
+        ...
+
+    def apply_new(self, connection: duckdb.DuckDBPyConnection, rows: Sequence[EventRow]) -> None:
+        """Applies events kept for the first time, inside the writer's transaction."""
+        ...
+
+
 class StoreLocked(ConfigError):
     """Another process has the database file open for writing."""
 
@@ -102,9 +114,17 @@ class StoreLocked(ConfigError):
 class DuckDBEventStore:
     """The `events` table in the DuckDB file at `path` (`:memory:` for a private one)."""
 
-    def __init__(self, path: str, *, read_threads: int = 4, memory_mb: int = 0) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        read_threads: int = 4,
+        memory_mb: int = 0,
+        derived: Sequence[DerivedTables] = (),
+    ) -> None:
         self.path = path
         self.memory_mb = memory_mb
+        self._derived = tuple(derived)
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(
@@ -136,6 +156,8 @@ class DuckDBEventStore:
                 ) from exc
             raise
         connection.execute(SCHEMA)
+        for tables in self._derived:
+            tables.create(connection)
         self._connection = connection
         log.info("event store open", extra={"path": self.path})
 
@@ -215,15 +237,27 @@ class DuckDBEventStore:
                     future.set_result(row.event_id in new_ids)
 
     def _insert(self, rows: Sequence[EventRow]) -> set[str]:
-        """On the writer thread: one statement, one transaction; the ids that were new."""
+        """On the writer thread: one transaction (the events, and what they change in the
+        derived tables); the ids that were new."""
         unique: dict[str, EventRow] = {}
         for row in rows:
             unique.setdefault(row.event_id, row)
         params: list[object] = []
         for row in unique.values():
             params.extend(_values(row))
-        inserted = self.connection.execute(_insert_sql(len(unique)), params).fetchall()
-        return {event_id for (event_id,) in inserted}
+        connection = self.connection
+        connection.begin()
+        try:
+            inserted = connection.execute(_insert_sql(len(unique)), params).fetchall()
+            new_ids = {event_id for (event_id,) in inserted}
+            new_rows = [row for row in unique.values() if row.event_id in new_ids]
+            for tables in self._derived:
+                tables.apply_new(connection, new_rows)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        return new_ids
 
     # -- reads --------------------------------------------------------------------------------
 

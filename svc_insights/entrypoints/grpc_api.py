@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-import grpc
-
+from common.grpc_server import current_user
+from svc_insights.entrypoints.reports_proto import (
+    day_of,
+    market_report_to_proto,
+    reader_of,
+    seller_report_to_proto,
+)
 from svc_insights.service_layer.handlers import InsightsHandlers
 from svc_insights.service_layer.recommendations import Recommendations
+from svc_insights.service_layer.reports import GetMarketReport, GetSellerReport, ReportHandlers
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 
 class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
-    def __init__(self, handlers: InsightsHandlers, recommendations: Recommendations) -> None:
+    def __init__(
+        self,
+        handlers: InsightsHandlers,
+        recommendations: Recommendations,
+        *,
+        reports: ReportHandlers,
+    ) -> None:
         self.handlers = handlers
         self.recommendations = recommendations
+        self.reports = reports
 
     async def GetEventCounts(self, request, context):
         counts = await self.handlers.event_counts(
@@ -21,10 +34,26 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
         return insights_pb2.GetEventCountsResponse(counts=counts, total=sum(counts.values()))
 
     async def GetSellerReport(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetSellerReport is not built yet")
+        report = await self.reports.seller_report(
+            GetSellerReport(
+                reader_of(current_user()),
+                request.seller_id,
+                day_of(request.from_day, "from_day"),
+                day_of(request.to_day, "to_day"),
+            )
+        )
+        return insights_pb2.GetSellerReportResponse(report=seller_report_to_proto(report))
 
     async def GetMarketReport(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetMarketReport is not built yet")
+        report = await self.reports.market_report(
+            GetMarketReport(
+                reader_of(current_user()),
+                day_of(request.from_day, "from_day"),
+                day_of(request.to_day, "to_day"),
+                request.top_sellers_limit,
+            )
+        )
+        return insights_pb2.GetMarketReportResponse(report=market_report_to_proto(report))
 
     async def RecommendTickets(self, request, context):
         ranked = await self.recommendations.recommend(

@@ -1,0 +1,125 @@
+"""A purchase in `ticketing run` shows within seconds in the seller's report and in the market
+report of an operator (granted by `ticketing users grant-admin`), both through GraphQL; the
+market report is refused to anyone else, and a range longer than a year to everyone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.support.market import Api
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "s3cret-pass"
+SELLER_REPORT = """
+query($from: Date!, $to: Date!) {
+  sellerReport(from: $from, to: $to) {
+    totals { listed sold revenue medianSecondsToSell views }
+    days { day figures { sold revenue } }
+    tickets { ticketId title views }
+  }
+}"""
+MARKET_REPORT = """
+query($from: Date!, $to: Date!) {
+  marketReport(from: $from, to: $to, topSellers: 100) {
+    totals { gmv orders paidOrders activeUsers }
+    funnel { viewed ordered paid }
+    topSellers { sellerId revenue sold }
+  }
+}"""
+
+
+@pytest.fixture
+def api(client) -> Api:
+    return Api(client)
+
+
+def around_today() -> dict[str, str]:
+    """Yesterday to tomorrow (UTC): today's figures, even if the day turns during the test."""
+    today = datetime.now(UTC).date()
+    return {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+
+
+def operator(api: Api, stack) -> str:
+    """A new user made an admin by the operators' command; the token of their next sign-in."""
+    email = f"ops{uuid.uuid4().hex[:8]}@example.com"
+    api.data(
+        'mutation($e: String!) { signup(email: $e, password: "s3cret-pass") { token } }', e=email
+    )
+    ticketing = str(Path(sys.executable).parent / "ticketing")
+    done = subprocess.run(
+        [ticketing, "users", "grant-admin", email],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    signin = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) { token } }"
+    return api.data(signin, e=email, p=PASSWORD)["signin"]["token"]
+
+
+def test_a_purchase_shows_in_the_sellers_and_the_operators_reports(api, stack):
+    admin = operator(api, stack)
+    days = around_today()
+    before = api.data(MARKET_REPORT, admin, **days)["marketReport"]["totals"]
+    seller, buyer = api.user(), api.user()
+    seller_id = api.data("{ currentUser { id } }", seller)["currentUser"]["id"]
+
+    ticket = api.sell(seller, "Arctic Monkeys, row F", "20")
+    api.get_ticket(ticket["id"])  # viewed, anonymously
+    order = api.order(buyer, ticket["id"])
+    assert not api.pay(buyer, order["id"]).get("errors")
+
+    report = api.until(
+        lambda: api.data(SELLER_REPORT, seller, **days)["sellerReport"],
+        lambda report: report["totals"]["sold"] == 1 and report["totals"]["views"] == 1,
+    )
+    assert report["totals"]["listed"] == 1
+    assert report["totals"]["revenue"] == "20.00"
+    assert report["totals"]["medianSecondsToSell"] > 0
+    assert report["tickets"] == [
+        {"ticketId": ticket["id"], "title": "Arctic Monkeys, row F", "views": 1}
+    ]
+    assert [d["day"] for d in report["days"]] == [
+        str(datetime.fromisoformat(days["from"]).date() + timedelta(days=n)) for n in range(3)
+    ]
+    assert sum(Decimal(d["figures"]["revenue"]) for d in report["days"]) == Decimal("20.00")
+
+    market = api.until(
+        lambda: api.data(MARKET_REPORT, admin, **days)["marketReport"],
+        lambda market: (
+            {"sellerId": seller_id, "revenue": "20.00", "sold": 1} in market["topSellers"]
+        ),
+    )
+    # Other tests of the session buy too: at least this purchase more than before it.
+    assert Decimal(market["totals"]["gmv"]) >= Decimal(before["gmv"]) + 20
+    assert market["totals"]["paidOrders"] >= before["paidOrders"] + 1
+    assert market["totals"]["orders"] >= before["orders"] + 1
+    assert market["totals"]["activeUsers"] >= 2  # the seller and the buyer at least
+
+
+def test_the_market_report_is_for_operators_and_a_report_covers_a_year_at_most(api, stack):
+    days = around_today()
+    seller = api.user()
+
+    assert api.codes(MARKET_REPORT, seller, **days) == [("FORBIDDEN", None)]
+    admin = operator(api, stack)
+    too_many = MARKET_REPORT.replace("topSellers: 100", "topSellers: 101")
+    assert api.codes(too_many, admin, **days) == [("BAD_USER_INPUT", "topSellers")]
+    assert api.codes(MARKET_REPORT, None, **days) == [("UNAUTHENTICATED", None)]
+    assert api.codes(SELLER_REPORT, None, **days) == [("UNAUTHENTICATED", None)]
+    too_long = {"from": "2025-01-01", "to": "2026-01-02"}  # 367 days
+    assert api.codes(SELLER_REPORT, seller, **too_long) == [("BAD_USER_INPUT", "to")]
+    reversed_range = {"from": days["to"], "to": days["from"]}
+    assert api.codes(SELLER_REPORT, seller, **reversed_range) == [("BAD_USER_INPUT", "to")]
+    assert api.codes(SELLER_REPORT, seller, **{"from": "2026-02-30", "to": "2026-03-01"}) == [
+        ("BAD_USER_INPUT", None)
+    ]
