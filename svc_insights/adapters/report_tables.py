@@ -21,6 +21,7 @@ from datetime import UTC
 
 import duckdb
 
+from svc_insights.adapters.duckdb_store import COLUMNS
 from svc_insights.domain.model import EventRow
 
 SCHEMA = """
@@ -250,20 +251,6 @@ def _upserts(source: str) -> list[tuple[frozenset[str], str, str | None]]:
 
 
 NEW_EVENTS = "new_events"  # a temporary table of the writer's connection: one batch's new events
-COLUMNS = (
-    "event_id",
-    "type",
-    "occurred_at",
-    "user_id",
-    "anonymous_id",
-    "ticket_id",
-    "order_id",
-    "seller_id",
-    "price",
-    "title",
-    "detail",
-    "version",
-)
 
 
 def _naive_utc(value: object) -> object:
