@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from urllib.parse import parse_qs
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.limits import send_error
 from gateway.session import COOKIE
 
 CSRF_REFUSED = "CSRF_REFUSED"
@@ -108,17 +108,4 @@ class CsrfGuard:
         ):
             await self.app(scope, receive, send)
             return
-        body = orjson.dumps(
-            {"errors": [{"message": MESSAGE, "extensions": {"code": CSRF_REFUSED}}]}
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 400, MESSAGE, CSRF_REFUSED)
