@@ -30,7 +30,10 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, not session: Playwright's sync API runs an event loop in this thread while it
+# is open (every asyncio test after it would fail with "cannot be called from a running event
+# loop"), and this stack would run beside the e2e one for the rest of the session.
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
     if not (ROOT / "web" / "dist" / "index.html").is_file():
         pytest.fail("the web app is not built: run `make web` (make test-browser does)")
@@ -48,7 +51,7 @@ def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
     servers.remove_namespace(running.namespace, amqp_url, redis_url, "")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
@@ -56,7 +59,7 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
     yield browser
