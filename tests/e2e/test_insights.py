@@ -41,6 +41,7 @@ def test_a_purchase_shows_in_insights_event_by_event(api, stack):
         "order.created": 1,
         "ticket.updated": 1,  # reserved by the order, and kept: sold
         "charge.created": 1,
+        "order.updated": 1,  # COMPLETE
     }
     counts = api.until(
         lambda: counts_about(stack, ticket["id"], order["id"]),

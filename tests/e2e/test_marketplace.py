@@ -39,7 +39,8 @@ def agreed_story(api: Api, payments_db, buyer: str, order_id: str, ticket_id: st
 
 def test_list_order_pay_complete(api, stack, payments_db, amqp_url):
     # The services' events (not the gateway's behaviour events: ticket.viewed, order.started).
-    keys = ("ticket.created", "ticket.updated", "order.created", "order.cancelled", "charge.*")
+    keys = ("ticket.created", "ticket.updated", "order.created", "order.updated", "order.cancelled")
+    keys += ("charge.*",)
     tap = EventTap(amqp_url, stack.namespace, keys)
     try:
         seller, buyer = api.user(), api.user()

@@ -35,6 +35,7 @@ def one_of_each() -> list[Message]:
         tickets_pb2.TicketUpdated(id="t-1", version=1, price="20.00", order_id="o-1"),
         orders_pb2.OrderCreated(id="o-1", user_id="buyer", ticket=order_ticket),
         orders_pb2.OrderCancelled(id="o-2", ticket=orders_pb2.OrderCancelled.Ticket(id="t-2")),
+        orders_pb2.OrderUpdated(id="o-1", version=1, user_id="buyer"),
         orders_pb2.OrderExpired(order_id="o-2"),
         payments_pb2.ChargeCreated(id="p-1", order_id="o-1", stripe_id="pi_1", amount=2000),
         payments_pb2.ChargeFailed(order_id="o-3", reason="declined"),
@@ -103,7 +104,7 @@ async def test_every_event_on_the_exchange_is_recorded_once(insights, publisher)
     ids = [str(uuid.uuid4()) for _ in sent]
 
     await publish(publisher, *zip(sent, ids, strict=True))
-    await publish(publisher, (sent[0], ids[0]), (sent[5], ids[5]))  # redelivered duplicates
+    await publish(publisher, (sent[0], ids[0]), (sent[6], ids[6]))  # redelivered duplicates
 
     expected = {events.routing_key(event): 1 for event in sent}
 
@@ -125,6 +126,7 @@ async def test_every_event_on_the_exchange_is_recorded_once(insights, publisher)
         "ticket.created": 1,
         "ticket.updated": 1,
         "order.created": 1,
+        "order.updated": 1,
         "charge.created": 1,
         "ticket.viewed": 1,
         "order.started": 1,
