@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from "react";
 import { useQuery } from "urql";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
+import { MoreItem, Paged, type PageProps, useFocusOnArrival } from "../components/Paged";
 import { ProblemMessage } from "../components/Problem";
 import { describe } from "../errors";
 import { money } from "../format";
@@ -14,13 +14,9 @@ import { useSession } from "../session";
 const PAGE_SIZE = 20;
 
 /** One page of orders; one asked for with "Show older orders" takes the focus when it arrives. */
-function OrdersChunk({ after, onMore }: { after: string | null; onMore?: (cursor: string) => void }) {
+function OrdersChunk({ after, onMore }: PageProps) {
   const [result] = useQuery({ query: OrdersQuery, variables: { first: PAGE_SIZE, after } });
-  const first = useRef<HTMLAnchorElement>(null);
-  const arrived = Boolean(result.data);
-  useEffect(() => {
-    if (arrived && after !== null) first.current?.focus();
-  }, [arrived, after]);
+  const first = useFocusOnArrival(Boolean(result.data), after);
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="your orders" />;
   const { edges, pageInfo } = result.data.orders;
@@ -44,20 +40,13 @@ function OrdersChunk({ after, onMore }: { after: string | null; onMore?: (cursor
           </li>
         );
       })}
-      {onMore && pageInfo.hasNextPage && pageInfo.endCursor && (
-        <li className="more">
-          <button type="button" onClick={() => onMore(pageInfo.endCursor!)}>
-            Show older orders
-          </button>
-        </li>
-      )}
+      <MoreItem pageInfo={pageInfo} onMore={onMore} label="Show older orders" />
     </>
   );
 }
 
 export function OrdersPage() {
   const { user } = useSession();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
   if (user === null) {
     return (
       <Page title="My orders">
@@ -71,13 +60,7 @@ export function OrdersPage() {
     <Page title="My orders">
       {user && (
         <ul className="order-list" aria-label="Your orders">
-          {cursors.map((after, index) => (
-            <OrdersChunk
-              key={after ?? "first"}
-              after={after}
-              onMore={index === cursors.length - 1 ? (cursor) => setCursors([...cursors, cursor]) : undefined}
-            />
-          ))}
+          <Paged renderPage={(page) => <OrdersChunk {...page} />} />
         </ul>
       )}
     </Page>
