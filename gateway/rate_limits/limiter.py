@@ -17,6 +17,7 @@ REFUSE (fail closed, UNAVAILABLE). After a failure the limiter does not ask Redi
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import math
 import time
@@ -63,8 +64,9 @@ class Limit:
     def enabled(self) -> bool:
         return self.amount > 0
 
-    @property
+    @functools.cached_property
     def item(self) -> RateLimitItemPerSecond:
+        # Made once per limit, not on every request it counts.
         return RateLimitItemPerSecond(self.amount, self.window_seconds, namespace=self.name)
 
 

@@ -97,8 +97,10 @@ class MongoRevocationStore:
         return [from_doc(doc) async for doc in self.collection.find(query)]
 
     async def mark_cached(self, revocations: Sequence[Revocation]) -> None:
-        for revocation in revocations:
-            await self.collection.update_one(_identity(revocation), {"$set": {"cached": True}})
+        # One round trip for the batch (the sync loop may mark a whole backlog at once).
+        if revocations:
+            identities = [_identity(revocation) for revocation in revocations]
+            await self.collection.update_many({"$or": identities}, {"$set": {"cached": True}})
 
     async def purge(self) -> int:
         """Forgets revocations whose last token has expired."""
