@@ -60,10 +60,7 @@ class User:
         """Replaces the password and ends every session opened with the old one."""
         self.password_hash = new_hash
         self.session_generation += 1
-        self.version += 1
-        self.events.append(
-            users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)
-        )
+        self._updated()
 
     def grant(self, role: str) -> bool:
         """Gives the user `role`; False if they had it already (nothing changes)."""
@@ -72,8 +69,12 @@ class User:
         if role in self.roles:
             return False
         self.roles = tuple(sorted({*self.roles, role}))
+        self._updated()
+        return True
+
+    def _updated(self) -> None:
+        """A new version of the user, announced (UserUpdated)."""
         self.version += 1
         self.events.append(
             users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)
         )
-        return True

@@ -13,6 +13,7 @@ the writer (DuckDB's MVCC: a read sees the last commit before it began).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -47,52 +48,25 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 
-COLUMNS = (
-    "event_id",
-    "type",
-    "occurred_at",
-    "user_id",
-    "anonymous_id",
-    "ticket_id",
-    "order_id",
-    "seller_id",
-    "price",
-    "title",
-    "detail",
-    "version",
-)
+# The table's columns, as EventRow's fields (one INSERT names them, in this order).
+COLUMNS = tuple(field.name for field in dataclasses.fields(EventRow))
 
 # Rows in one INSERT statement (DuckDB binds at most 65,535 parameters: 12 per row).
 MAX_BATCH_ROWS = 2000
 
 
-def _values(row: EventRow) -> list[object]:
+def row_values(row: EventRow) -> list[object]:
+    """A row's values, in COLUMNS' order, as the table holds them (occurred_at: naive UTC)."""
     occurred = row.occurred_at
     if occurred.tzinfo is not None:
-        occurred = occurred.astimezone(UTC).replace(tzinfo=None)  # the column is naive UTC
-    return [
-        row.event_id,
-        row.type,
-        occurred,
-        row.user_id,
-        row.anonymous_id,
-        row.ticket_id,
-        row.order_id,
-        row.seller_id,
-        row.price,
-        row.title,
-        row.detail,
-        row.version,
-    ]
+        occurred = occurred.astimezone(UTC).replace(tzinfo=None)
+    return [occurred if column == "occurred_at" else getattr(row, column) for column in COLUMNS]
 
 
-def _insert_sql(rows: int) -> str:
+def insert_sql(table: str, rows: int) -> str:
+    """An INSERT of `rows` rows of COLUMNS into `table`, its values bound as parameters."""
     one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    return (
-        f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES "
-        + ", ".join([one] * rows)
-        + " ON CONFLICT DO NOTHING RETURNING event_id"
-    )
+    return f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES " + ", ".join([one] * rows)
 
 
 class DerivedTables(Protocol):
@@ -244,11 +218,14 @@ class DuckDBEventStore:
             unique.setdefault(row.event_id, row)
         params: list[object] = []
         for row in unique.values():
-            params.extend(_values(row))
+            params.extend(row_values(row))
         connection = self.connection
         connection.begin()
         try:
-            inserted = connection.execute(_insert_sql(len(unique)), params).fetchall()
+            inserted = connection.execute(
+                insert_sql("events", len(unique)) + " ON CONFLICT DO NOTHING RETURNING event_id",
+                params,
+            ).fetchall()
             new_ids = {event_id for (event_id,) in inserted}
             new_rows = [row for row in unique.values() if row.event_id in new_ids]
             for tables in self._derived:

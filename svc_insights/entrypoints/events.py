@@ -48,7 +48,7 @@ def _or_none(value: str) -> str | None:
     return value or None
 
 
-def _ticket_created(event: tickets_pb2.TicketCreated) -> Columns:
+def _ticket_created(event: tickets_pb2.TicketCreated | tickets_pb2.TicketUpdated) -> Columns:
     return {
         "user_id": _or_none(event.user_id),
         "ticket_id": event.id,
@@ -61,15 +61,8 @@ def _ticket_created(event: tickets_pb2.TicketCreated) -> Columns:
 
 
 def _ticket_updated(event: tickets_pb2.TicketUpdated) -> Columns:
-    return {
-        "user_id": _or_none(event.user_id),
-        "ticket_id": event.id,
-        "order_id": event.order_id,  # '' when the ticket is for sale
-        "seller_id": _or_none(event.user_id),
-        "price": _money(event.price, "price"),
-        "title": event.title,
-        "version": event.version,
-    }
+    # As created, with the order holding the ticket ('' when it is for sale).
+    return {**_ticket_created(event), "order_id": event.order_id}
 
 
 def _order_created(event: orders_pb2.OrderCreated) -> Columns:
@@ -106,7 +99,7 @@ def _order_expired(event: orders_pb2.OrderExpired) -> Columns:
     return {"order_id": event.order_id}
 
 
-def _charge_created(event: payments_pb2.ChargeCreated) -> Columns:
+def _charge(event: payments_pb2.ChargeCreated | payments_pb2.ChargePending) -> Columns:
     return {
         "order_id": event.order_id,
         "price": from_cents(event.amount),
@@ -116,14 +109,6 @@ def _charge_created(event: payments_pb2.ChargeCreated) -> Columns:
 
 def _charge_failed(event: payments_pb2.ChargeFailed) -> Columns:
     return {"order_id": event.order_id, "detail": _or_none(event.reason)}
-
-
-def _charge_pending(event: payments_pb2.ChargePending) -> Columns:
-    return {
-        "order_id": event.order_id,
-        "price": from_cents(event.amount),
-        "detail": _or_none(event.stripe_id),
-    }
 
 
 def _user_created(event: users_pb2.UserCreated) -> Columns:
@@ -172,9 +157,9 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     orders_pb2.OrderCancelled: _order_cancelled,
     orders_pb2.OrderUpdated: _order_updated,
     orders_pb2.OrderExpired: _order_expired,
-    payments_pb2.ChargeCreated: _charge_created,
+    payments_pb2.ChargeCreated: _charge,
     payments_pb2.ChargeFailed: _charge_failed,
-    payments_pb2.ChargePending: _charge_pending,
+    payments_pb2.ChargePending: _charge,
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,
