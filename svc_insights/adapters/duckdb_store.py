@@ -66,7 +66,8 @@ COLUMNS = (
 MAX_BATCH_ROWS = 2000
 
 
-def _values(row: EventRow) -> list[object]:
+def event_values(row: EventRow) -> list[object]:
+    """A row's values in COLUMNS order, as the columns hold them."""
     occurred = row.occurred_at
     if occurred.tzinfo is not None:
         occurred = occurred.astimezone(UTC).replace(tzinfo=None)  # the column is naive UTC
@@ -244,7 +245,7 @@ class DuckDBEventStore:
             unique.setdefault(row.event_id, row)
         params: list[object] = []
         for row in unique.values():
-            params.extend(_values(row))
+            params.extend(event_values(row))
         connection = self.connection
         connection.begin()
         try:

@@ -17,11 +17,9 @@ definitions in domain/reports.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
-
 import duckdb
 
-from svc_insights.adapters.duckdb_store import COLUMNS
+from svc_insights.adapters.duckdb_store import COLUMNS, event_values
 from svc_insights.domain.model import EventRow
 
 SCHEMA = """
@@ -253,13 +251,6 @@ def _upserts(source: str) -> list[tuple[frozenset[str], str, str | None]]:
 NEW_EVENTS = "new_events"  # a temporary table of the writer's connection: one batch's new events
 
 
-def _naive_utc(value: object) -> object:
-    """occurred_at as the column holds it (naive UTC); every other value as it is."""
-    if getattr(value, "tzinfo", None) is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)  # type: ignore[attr-defined]
-    return value
-
-
 def _count(connection: duckdb.DuckDBPyConnection, query: str) -> int:
     found = connection.execute(query).fetchone()
     return found[0] if found else 0
@@ -303,9 +294,7 @@ class ReportTables:
         )
         connection.execute(f"DELETE FROM {NEW_EVENTS}")
         one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-        params: list[object] = []
-        for row in rows:
-            params.extend(_naive_utc(getattr(row, column)) for column in COLUMNS)
+        params = [value for row in rows for value in event_values(row)]
         connection.execute(
             f"INSERT INTO {NEW_EVENTS} ({', '.join(COLUMNS)}) VALUES "
             + ", ".join([one] * len(rows)),
