@@ -17,6 +17,7 @@ definitions in domain/reports.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import duckdb
 
 from svc_insights.adapters.duckdb_store import COLUMNS, event_values
