@@ -21,6 +21,17 @@ def _fraction(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+_EVERY_DAY = "Every day of the range, oldest first; a day with nothing has zeros."
+
+
+@strawberry.type
+class _DayRange:
+    """The range a report covers (its `from` and `to` fields, first in both reports)."""
+
+    from_day: date = strawberry.field(name="from")
+    to_day: date = strawberry.field(name="to")
+
+
 @strawberry.type(description="A seller's figures over a day or a range of days.")
 class SellerFigures:
     listed: int = strawberry.field(description="Tickets the seller listed.")
@@ -62,13 +73,9 @@ class TicketViews:
 
 
 @strawberry.type(description="The signed-in seller's own figures, per UTC day and in total.")
-class SellerReport:
-    from_day: date = strawberry.field(name="from")
-    to_day: date = strawberry.field(name="to")
+class SellerReport(_DayRange):
     totals: SellerFigures
-    days: list[SellerDay] = strawberry.field(
-        description="Every day of the range, oldest first; a day with nothing has zeros."
-    )
+    days: list[SellerDay] = strawberry.field(description=_EVERY_DAY)
     tickets: list[TicketViews] = strawberry.field(
         description="The seller's tickets listed by the end of the range, most viewed in it "
         "first (at most 100)."
@@ -158,13 +165,9 @@ class PriceBucket:
 
 
 @strawberry.type(description="The whole marketplace, for operators.")
-class MarketReport:
-    from_day: date = strawberry.field(name="from")
-    to_day: date = strawberry.field(name="to")
+class MarketReport(_DayRange):
     totals: MarketFigures
-    days: list[MarketDay] = strawberry.field(
-        description="Every day of the range, oldest first; a day with nothing has zeros."
-    )
+    days: list[MarketDay] = strawberry.field(description=_EVERY_DAY)
     funnel: Funnel
     expired_orders: int = strawberry.field(
         description="Orders cancelled in the range because they expired unpaid."

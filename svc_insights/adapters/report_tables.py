@@ -119,7 +119,7 @@ SELECT ticket_id,
        max(coalesce(version, -1)),
        arg_max(occurred_at, (coalesce(version, -1), occurred_at))
 FROM {source}
-WHERE type IN ('ticket.created', 'ticket.updated') AND ticket_id <> ''
+WHERE type IN ({tickets}) AND ticket_id <> ''
 GROUP BY ticket_id
 ON CONFLICT (ticket_id) DO UPDATE SET
     seller_id = coalesce(report_tickets.seller_id, excluded.seller_id),
@@ -146,7 +146,7 @@ SELECT order_id,
        min(occurred_at) FILTER (WHERE type = 'order.cancelled'),
        min(occurred_at) FILTER (WHERE type = 'order.cancelled' AND detail = 'EXPIRED')
 FROM {source}
-WHERE type IN ('order.created', 'charge.created', 'order.cancelled') AND order_id <> ''
+WHERE type IN ({orders}) AND order_id <> ''
 GROUP BY order_id
 ON CONFLICT (order_id) DO UPDATE SET
     ticket_id = coalesce(report_orders.ticket_id, excluded.ticket_id),
@@ -242,7 +242,13 @@ UPSERTS: tuple[tuple[frozenset[str], str, str | None], ...] = (
 
 def _upserts(source: str) -> list[tuple[frozenset[str], str, str | None]]:
     """The statements for `source`, each with the event types it reads and its guard."""
-    names = {"source": source, "visits": _types(VISITS), "identities": _types(IDENTITIES)}
+    names = {
+        "source": source,
+        "tickets": _types(TICKETS),
+        "orders": _types(ORDERS),
+        "visits": _types(VISITS),
+        "identities": _types(IDENTITIES),
+    }
     return [
         (types, statement.format(**names), guard and guard.format(**names))
         for types, statement, guard in UPSERTS
@@ -250,6 +256,8 @@ def _upserts(source: str) -> list[tuple[frozenset[str], str, str | None]]:
 
 
 NEW_EVENTS = "new_events"  # a temporary table of the writer's connection: one batch's new events
+# Built once: every batch the writer commits runs them.
+_APPLY_NEW = _upserts(NEW_EVENTS)
 
 
 def _count(connection: duckdb.DuckDBPyConnection, query: str) -> int:
@@ -297,7 +305,7 @@ class ReportTables:
         params = [value for row in rows for value in row_values(row)]
         connection.execute(insert_sql(NEW_EVENTS, len(rows)), params)
         types = {row.type for row in rows}
-        for reads, statement, guard in _upserts(NEW_EVENTS):
+        for reads, statement, guard in _APPLY_NEW:
             if not reads & types:  # a statement with nothing to read costs a few ms all the same
                 continue
             if guard is not None and not _count(connection, guard):

@@ -288,7 +288,7 @@ def market_report(
             anonymous=anonymous,
         )
 
-    found = [market_day(day) for day in (sales_by_day.keys() | active_by_day.keys()) if day]
+    found = {day: market_day(day) for day in sales_by_day.keys() | active_by_day.keys() if day}
     expired, ended, declined, paid = outcomes
     return MarketReport(
         range=days,

@@ -47,7 +47,7 @@ Definitions (the SQL in adapters/reports.py implements exactly these):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -249,6 +249,6 @@ def every_seller_day(
     return tuple(SellerDay(day, found.get(day, SellerFigures())) for day in range_.days())
 
 
-def every_market_day(range_: DayRange, found: Sequence[MarketDay]) -> tuple[MarketDay, ...]:
-    by_day = {row.day: row for row in found}
-    return tuple(by_day.get(day, MarketDay(day)) for day in range_.days())
+def every_market_day(range_: DayRange, found: Mapping[date, MarketDay]) -> tuple[MarketDay, ...]:
+    """One row per day of the range; a day with nothing has zeros."""
+    return tuple(found.get(day, MarketDay(day)) for day in range_.days())
