@@ -13,6 +13,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import report
 from bench.report import Row
@@ -109,6 +110,26 @@ def commit() -> str:
         return "?"
 
 
+class RunStart:
+    """When a run began, kept for the metadata its results carry."""
+
+    def __init__(self) -> None:
+        self.at, self.clock, self.load = datetime.now(UTC), time.monotonic(), os.getloadavg()
+
+    def meta(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "started": self.at.isoformat(timespec="seconds"),
+            "seconds": time.monotonic() - self.clock,
+            "commit": commit(),
+            "host": platform.node(),
+            "cpus": os.cpu_count(),
+            # The machine is shared: its load says how much of the figures is the neighbours'.
+            "load_average": {"start": self.load, "end": os.getloadavg()},
+            "python": platform.python_version(),
+            "options": options,
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     options = Options(
@@ -118,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         stripe_latency_ms=args.stripe_latency_ms,
     )
     chosen = [by_name(n) for n in args.only] if args.only else list(SCENARIOS)
-    started, clock, load_before = datetime.now(UTC), time.monotonic(), os.getloadavg()
+    start = RunStart()
     rows: list[Row] = []
     for shape, scenarios in grouped(chosen):
         if shape == OFFLINE:
@@ -144,23 +165,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stack.stop()
     rows = report.with_ratios(rows)
-    meta = {
-        "started": started.isoformat(timespec="seconds"),
-        "seconds": time.monotonic() - clock,
-        "commit": commit(),
-        "host": platform.node(),
-        "cpus": os.cpu_count(),
-        # The machine is shared: its load says how much of the figures is the neighbours'.
-        "load_average": {"start": load_before, "end": os.getloadavg()},
-        "python": platform.python_version(),
-        "options": {
+    meta = start.meta(
+        {
             "quick": options.quick,
             "idle_seconds": options.idle_seconds,
             "idle_rounds": options.idle_rounds,
             "stripe_latency_ms": options.stripe_latency_ms,
             "only": args.only or "all",
-        },
-    }
+        }
+    )
     print(report.markdown_table(rows))
     for path in report.write(rows, meta, args.results):
         print(f"[bench] wrote {path}", file=sys.stderr)

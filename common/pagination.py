@@ -23,6 +23,15 @@ def page_size(requested: int, field: str = "first") -> int:
     return requested
 
 
+def first_or_default(first: int | None, default: int = DEFAULT_PAGE_SIZE) -> int:
+    """A GraphQL `first`: null means `default`, else 1 to MAX_PAGE_SIZE."""
+    if first is None:
+        return default
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}", field="first")
+    return first
+
+
 @dataclass(frozen=True)
 class Cursor:
     created_at: datetime

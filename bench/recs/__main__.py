@@ -5,16 +5,12 @@ bench/results/recs.md and recs.json (`make bench` puts the same rows in its own 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import report
 from bench.recs.measure import measure
-from bench.run import RESULTS, commit
+from bench.run import RESULTS, RunStart
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,18 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smaller marketplace")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write recs.md")
     args = parser.parse_args(argv)
-    started, clock, load_before = datetime.now(UTC), time.monotonic(), os.getloadavg()
+    start = RunStart()
     outcome = measure(quick=args.quick)
-    meta = {
-        "started": started.isoformat(timespec="seconds"),
-        "seconds": time.monotonic() - clock,
-        "commit": commit(),
-        "host": platform.node(),
-        "cpus": os.cpu_count(),
-        "load_average": {"start": load_before, "end": os.getloadavg()},
-        "python": platform.python_version(),
-        "options": {"quick": args.quick, "only": "recs"},
-    }
+    meta = start.meta({"quick": args.quick, "only": "recs"})
     text = "\n".join([report.markdown(outcome.rows, meta), "## Evaluation", "", outcome.table, ""])
     print(text)
     args.results.mkdir(parents=True, exist_ok=True)

@@ -203,6 +203,11 @@ def score(evaluation: Evaluation, seed: int) -> dict[str, dict[str, dict[str, fl
     return out
 
 
+def _for_sale(model: Model, limit: int) -> list[str]:
+    """The first `limit` tickets the model holds for sale."""
+    return [t for t, i in model.index.items() if model.for_sale[i]][:limit]
+
+
 def serving_samples(evaluation: Evaluation, limit: int = 2000) -> dict[str, list[float]]:
     """Milliseconds per call, in this process, of the calls the service makes."""
     model = evaluation.model
@@ -212,8 +217,7 @@ def serving_samples(evaluation: Evaluation, limit: int = 2000) -> dict[str, list
         started = time.perf_counter()
         model.recommend(case.query)
         recommend.append((time.perf_counter() - started) * 1000)
-    open_tickets = [t for t, i in model.index.items() if model.for_sale[i]][:limit]
-    for ticket_id in open_tickets:
+    for ticket_id in _for_sale(model, limit):
         started = time.perf_counter()
         model.similar(ticket_id, viewer="u00001", first=TOP)
         similar.append((time.perf_counter() - started) * 1000)
@@ -249,11 +253,10 @@ async def service_samples(evaluation: Evaluation, limit: int = 1000) -> dict[str
             started = time.perf_counter()
             await recommendations.recommend(person.id, person.anonymous_id, TOP)
             recommend.append((time.perf_counter() - started) * 1000)
-        model = evaluation.model
-        for ticket_id in [t for t, i in model.index.items() if model.for_sale[i]][:limit]:
+        for ticket_id in _for_sale(evaluation.model, limit):
             started = time.perf_counter()
             await recommendations.similar(ticket_id, None, TOP)
             similar.append((time.perf_counter() - started) * 1000)
         return {"recommend": recommend, "similar": similar, "retrain_seconds": retrain_seconds}
     finally:
-        store._close_connection()
+        await store.close()

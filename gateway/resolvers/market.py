@@ -6,8 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from common.errors import InvalidInput
-from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, first_or_default
 from gateway.context import Info
 from gateway.types.market import (
     Order,
@@ -30,14 +29,6 @@ PageSize = Annotated[
 ]
 
 
-def _page_size(first: int | None) -> int:
-    if first is None:
-        return DEFAULT_PAGE_SIZE
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}", field="first")
-    return first
-
-
 def _price(value: object) -> str:
     return format(value, "f")  # Decimal("1E+3") -> "1000", never scientific notation
 
@@ -58,7 +49,7 @@ class MarketQuery:
         after: str | None = None,
         include_reserved: bool | None = False,
     ) -> TicketConnection:
-        size = _page_size(first)
+        size = first_or_default(first)
         found, next_token = await info.context.ticket_reads.page(
             size, after or "", include_reserved=bool(include_reserved)
         )
@@ -81,7 +72,9 @@ class MarketQuery:
     async def orders(
         self, info: Info, first: PageSize = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> OrderConnection:
-        request = orders_pb2.ListOrdersRequest(page_size=_page_size(first), page_token=after or "")
+        request = orders_pb2.ListOrdersRequest(
+            page_size=first_or_default(first), page_token=after or ""
+        )
         reply = await info.context.call(info.context.clients.orders.ListOrders, request)
         return OrderConnection.of(
             [Order.from_proto(o) for o in reply.orders], reply.next_page_token

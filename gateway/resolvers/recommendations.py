@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 import strawberry
 
-from common.errors import InvalidInput
-from common.pagination import MAX_PAGE_SIZE
+from common.pagination import MAX_PAGE_SIZE, first_or_default
 from gateway.context import Info
 from gateway.types.market import Ticket
 from ticketing.insights.v1 import insights_pb2
@@ -18,14 +17,6 @@ from ticketing.insights.v1 import insights_pb2
 DEFAULT_FIRST = 10
 # Asked for beyond `first`, to make up for the ones dropped here.
 SPARE = 10
-
-
-def _first(first: int | None) -> int:
-    if first is None:
-        return DEFAULT_FIRST
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}", field="first")
-    return first
 
 
 async def _for_sale(info: Info, ticket_ids: Sequence[str], caller: str, first: int) -> list[Ticket]:
@@ -48,7 +39,7 @@ class RecommendationQuery:
     async def recommended_tickets(
         self, info: Info, first: int | None = DEFAULT_FIRST
     ) -> list[Ticket]:
-        size = _first(first)
+        size = first_or_default(first, DEFAULT_FIRST)
         caller = await info.context.user_id()
         request = insights_pb2.RecommendTicketsRequest(
             user_id=caller,
@@ -67,7 +58,7 @@ class RecommendationQuery:
     async def similar_tickets(
         self, info: Info, id: strawberry.ID, first: int | None = DEFAULT_FIRST
     ) -> list[Ticket]:
-        size = _first(first)
+        size = first_or_default(first, DEFAULT_FIRST)
         caller = await info.context.user_id()
         request = insights_pb2.SimilarTicketsRequest(
             ticket_id=id, user_id=caller, first=min(size + SPARE, MAX_PAGE_SIZE)

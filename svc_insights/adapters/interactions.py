@@ -9,16 +9,16 @@ import duckdb
 
 from svc_insights.adapters.duckdb_store import COLUMNS, DuckDBEventStore
 from svc_insights.domain.model import EventRow
-from svc_insights.domain.recommender.marketplace import TYPES, Interaction, Kind, Marketplace
+from svc_insights.domain.recommender.marketplace import (
+    INTERACTION_KINDS,
+    TYPES,
+    Interaction,
+    Marketplace,
+)
 from svc_insights.service_layer.recommendations import Fresh
 
 _TYPES = ", ".join(f"'{t}'" for t in sorted(TYPES))
-_CALLER_KINDS = {
-    "ticket.viewed": Kind.VIEWED,
-    "order.started": Kind.ORDER_STARTED,
-    "order.created": Kind.ORDERED,
-}
-_CALLER_TYPES = ", ".join(f"'{t}'" for t in sorted(_CALLER_KINDS))
+_CALLER_TYPES = ", ".join(f"'{t}'" for t in sorted(INTERACTION_KINDS))
 
 MARKETPLACE_SQL = f"""
 SELECT {", ".join(COLUMNS)} FROM events WHERE type IN ({_TYPES}) ORDER BY occurred_at, event_id
@@ -67,7 +67,7 @@ class DuckDBInteractions:
             done: list[Interaction] = []
             holders: dict[str, tuple[int, str]] = {}  # ticket -> (version, order holding it)
             for type_, ticket_id, occurred_at, row_user, row_anonymous, order_id, version in rows:
-                kind = _CALLER_KINDS.get(type_)
+                kind = INTERACTION_KINDS.get(type_)
                 mine = (user_id and row_user == user_id) or (
                     anonymous_id and row_anonymous == anonymous_id
                 )

@@ -29,8 +29,14 @@ class Kind(Enum):
 
 
 TICKET_TYPES = frozenset({"ticket.created", "ticket.updated"})
+# The events that are an actor's interaction with a ticket, and which kind each is.
+INTERACTION_KINDS = {
+    "ticket.viewed": Kind.VIEWED,
+    "order.started": Kind.ORDER_STARTED,
+    "order.created": Kind.ORDERED,
+}
 # Every type the fold reads; the store can leave the rest out.
-TYPES = TICKET_TYPES | {"ticket.viewed", "order.started", "order.created", "charge.created"}
+TYPES = TICKET_TYPES | set(INTERACTION_KINDS) | {"charge.created"}
 
 
 def user_actor(user_id: str) -> str:
@@ -99,18 +105,13 @@ class Marketplace:
             self.latest = row.occurred_at
         if row.user_id and row.anonymous_id:
             self._accounts.setdefault(row.anonymous_id, row.user_id)
-        kind = row.type
-        if kind in TICKET_TYPES:
+        if row.type in TICKET_TYPES:
             self._list(row)
-        elif kind == "ticket.viewed":
-            self._interact(row, Kind.VIEWED)
-        elif kind == "order.started":
-            self._interact(row, Kind.ORDER_STARTED)
-        elif kind == "order.created":
-            if row.order_id and row.ticket_id:
+        elif (kind := INTERACTION_KINDS.get(row.type)) is not None:
+            if row.type == "order.created" and row.order_id and row.ticket_id:
                 self._order_tickets[row.order_id] = (row.ticket_id, row.user_id)
-            self._interact(row, Kind.ORDERED)
-        elif kind == "charge.created" and row.order_id:
+            self._interact(row, kind)
+        elif row.type == "charge.created" and row.order_id:
             self._paid_orders.setdefault(row.order_id, row.occurred_at)
 
     def _list(self, row: EventRow) -> None:
