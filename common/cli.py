@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from common.processes import EVENT_CONSUMERS, SERVICES
+from common.processes import EVENT_CONSUMERS, SERVICES, spec
 
 
 def _prog() -> str:
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
 
     if args.command == "serve":
-        module = next(s.module for s in SERVICES if s.name == args.service)
+        module = spec(args.service).module
         importlib.import_module(module).main()
     elif args.command == "run":
         from common.devstack import main as run_stack
