@@ -6,17 +6,27 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
-from common.processes import EVENT_CONSUMERS, SERVICES
+from common.processes import EVENT_CONSUMERS, SERVICES, spec
+
+
+def as_typed(path: str | Path) -> str:
+    """`path` as one types it from the current directory: relative when it is under it (from the
+    repository root, `.venv/bin/grpcurl`), else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
 
 
 def _prog() -> str:
     """This command as one types it from here (from the repository root:
-    `.venv/bin/ticketing`), so that the usage and examples printed run as shown."""
-    from common.devstack.infra import as_typed
-
+    `.venv/bin/ticketing`), so that the usage and examples printed run as shown. Light: every
+    `ticketing serve` builds the parser, so nothing of the dev stack is imported for it."""
     installed = Path(sys.executable).parent / "ticketing"
     return as_typed(installed) if installed.exists() else "ticketing"
 
@@ -98,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
 
     if args.command == "serve":
-        module = next(s.module for s in SERVICES if s.name == args.service)
+        module = spec(args.service).module
         importlib.import_module(module).main()
     elif args.command == "run":
         from common.devstack import main as run_stack

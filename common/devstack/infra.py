@@ -5,7 +5,6 @@ child, restarted on the same port with the same data."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
@@ -31,16 +30,6 @@ def tool(name: str) -> str | None:
     """An executable from this virtualenv first, then from PATH."""
     local = Path(sys.executable).parent / name
     return str(local) if local.exists() else shutil.which(name)
-
-
-def as_typed(path: str | Path) -> str:
-    """`path` as one types it from the current directory: relative when it is under it (from the
-    repository root, `.venv/bin/grpcurl`), else absolute."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(absolute)
 
 
 def _rabbit_answers(url: str) -> bool:

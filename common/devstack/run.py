@@ -15,10 +15,10 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from common.cli import as_typed
 from common.config import CommonSettings, ConfigError, FromEnv
 from common.devstack.children import RestartPolicy, say
 from common.devstack.infra import (
-    as_typed,
     ensure_jwt_keys,
     ensure_mongo,
     ensure_rabbitmq,

@@ -21,7 +21,7 @@ from datetime import timedelta
 from common.clock import Clock
 from common.mongo import retry_transient
 from svc_orders.service_layer.handlers import release_ticket
-from svc_orders.service_layer.metrics import cancel_reason, order_changed
+from svc_orders.service_layer.metrics import order_changed
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,6 @@ class OrderExpiry:
                 return False
             await release_ticket(uow, order)
             await uow.orders.save(order)
-            reason = cancel_reason(order)
             await uow.commit()
-            order_changed(order, reason, self.clock.now(), expired_by="sweep")
+            order_changed(order, self.clock.now(), expired_by="sweep")
             return True

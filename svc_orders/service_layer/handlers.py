@@ -17,7 +17,7 @@ from common.money import parse_price
 from common.mongo import retry_transient
 from common.pagination import Page, decode_token, page_size, paginate
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy
-from svc_orders.service_layer.metrics import cancel_reason, order_changed
+from svc_orders.service_layer.metrics import order_changed
 from svc_orders.service_layer.ports import TicketSource
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
@@ -130,7 +130,7 @@ class OrderHandlers:
             # write conflict, runs again (retry_transient) and finds the ticket held.
             await uow.tickets.save(ticket)
             await uow.commit()
-            order_changed(order, "", self.clock.now())
+            order_changed(order, self.clock.now())
             return order
 
     async def apply_ticket_edit(self, cmd: ApplyTicketEdit) -> TicketCopy:
@@ -166,9 +166,8 @@ class OrderHandlers:
             order.cancel(by=cmd.user_id)
             await release_ticket(uow, order)
             await uow.orders.save(order)
-            reason = cancel_reason(order)
             await uow.commit()
-            order_changed(order, reason, self.clock.now())
+            order_changed(order, self.clock.now())
             return order
 
     @retry_transient()  # a read: safe to run again on a fresh connection
@@ -241,10 +240,9 @@ class OrderHandlers:
                         "type": delivery.type,
                     },
                 )
-            reason = cancel_reason(order)
             await uow.commit()
             if changed:
-                order_changed(order, reason, self.clock.now(), expired_by="order_expired")
+                order_changed(order, self.clock.now(), expired_by="order_expired")
 
     def _on(self, change: Callable[[Order], bool]):
         """A handler for an event that names its order in `order_id`."""

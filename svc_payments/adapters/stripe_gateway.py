@@ -60,8 +60,13 @@ def failure_outcome(exc: BaseException) -> str:
     return "error"
 
 
+def _as_dict(obj: Any) -> dict[str, Any]:
+    """A Stripe object (or a plain mapping, as tests give) as a dict."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
 def intent_of(obj: Any) -> Intent:
-    pi: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    pi = _as_dict(obj)
     metadata = pi.get("metadata") or {}
     error = pi.get("last_payment_error") or {}
     return Intent(
@@ -92,16 +97,13 @@ def _declined_charge_id(exc: stripe.CardError) -> str:
     return charge if isinstance(charge, str) else ""
 
 
-def _raise_if_unavailable(exc: Exception) -> None:
-    if isinstance(
-        exc,
-        stripe.APIConnectionError  # unreachable, or no answer within the timeout
-        | stripe.APIError  # 5xx
-        | stripe.RateLimitError,
-    ):
+def _raise_if_unavailable(exc: Exception, outcome: str) -> None:
+    """`outcome` is failure_outcome(exc): Stripe unreachable, no answer within the timeout, a 5xx
+    or rate limited; or refusing our key."""
+    if outcome == "unavailable":
         log.warning("stripe unavailable", extra={"error": str(exc).splitlines()[0]})
         raise StripeUnavailable("The payment provider is unavailable, try again") from None
-    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+    if outcome == "rejected_credentials":
         # Our configuration, not the buyer's fault: nothing was charged; say so loudly.
         log.error("stripe rejected our credentials", extra={"error": str(exc)})
         raise StripeUnavailable("The payment provider is unavailable, try again") from None
@@ -138,8 +140,9 @@ class StripeApi:
         try:
             result = await call
         except Exception as exc:
-            _count(operation, failure_outcome(exc), started)
-            _raise_if_unavailable(exc)
+            outcome = failure_outcome(exc)
+            _count(operation, outcome, started)
+            _raise_if_unavailable(exc, outcome)
             raise
         _count(operation, outcome_of(result), started)
         return result
@@ -211,5 +214,5 @@ class StripeApi:
 
 
 def _intent_outcome(pi: Any) -> str:
-    status = (pi.to_dict() if hasattr(pi, "to_dict") else dict(pi)).get("status")
+    status = _as_dict(pi).get("status")
     return status if status in INTENT_STATUSES else "other"
