@@ -8,7 +8,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pika
@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 from common import events, tracing
 from common.bus.delivery import Delivery, Handler, PoisonMessage, is_waiting
 from common.bus.link import Link
+from common.bus.reconnect import closed_or_stopping, keep_connected
 from common.bus.topology import (
     ATTEMPTS_HEADER,
     DEFAULT_HEARTBEAT_SECONDS,
@@ -40,10 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_PREFETCH = 32
-
-
-# A broker back from an outage is used again within this (a reconnect attempt is cheap).
-RECONNECT_BACKOFF_CAP_SECONDS = 2.0
 
 
 class EventConsumer:
@@ -121,44 +118,26 @@ class EventConsumer:
     # -- the connection ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            link: Link | None = None
-            try:
-                link = await Link.open(connection_parameters(self.amqp_url, self.heartbeat_seconds))
-                await self._declare(link)
-                channel = link.channel
-                assert channel is not None
-                await link.call(channel.basic_qos, prefetch_count=self.prefetch)
-                consumer_tag = channel.basic_consume(
-                    self.queue, functools.partial(self._on_message, link)
-                )
-                self._ready.set()
-                backoff = 0.5
-                log.info("consuming", extra={"queue": self.queue, "keys": self.routing_keys})
-                await _first_of(self._stopping.wait(), link.closed.wait())
-                if self._stopping.is_set():
-                    await self._drain(link, consumer_tag)
-                else:
-                    log.warning(
-                        "event consumer lost RabbitMQ, reconnecting",
-                        extra={"error": repr(link.close_reason), "queue": self.queue},
-                    )
-            except (pika.exceptions.AMQPError, OSError, TimeoutError) as exc:
-                log.warning(
-                    "event consumer cannot reach RabbitMQ, will retry",
-                    extra={"error": repr(exc), "queue": self.queue},
-                )
-            except Exception:
-                log.exception("event consumer failed, restarting", extra={"queue": self.queue})
-            finally:
-                if link is not None:
-                    await link.close()
-            if not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(backoff):
-                        await self._stopping.wait()
-                backoff = min(RECONNECT_BACKOFF_CAP_SECONDS, backoff * 2)
+        await keep_connected(
+            connection_parameters(self.amqp_url, self.heartbeat_seconds),
+            self._stopping,
+            self._consume,
+            reader="event consumer",
+            queue=self.queue,
+            log=log,
+        )
+
+    async def _consume(self, link: Link) -> None:
+        await self._declare(link)
+        channel = link.channel
+        assert channel is not None
+        await link.call(channel.basic_qos, prefetch_count=self.prefetch)
+        consumer_tag = channel.basic_consume(self.queue, functools.partial(self._on_message, link))
+        self._ready.set()
+        log.info("consuming", extra={"queue": self.queue, "keys": self.routing_keys})
+        await closed_or_stopping(link, self._stopping)
+        if self._stopping.is_set():
+            await self._drain(link, consumer_tag)
 
     async def _declare(self, link: Link) -> None:
         channel, topology = link.channel, self.topology
@@ -397,12 +376,3 @@ def consumer_for(
         wait_budget_seconds=settings.event_wait_budget_seconds,
         heartbeat_seconds=settings.amqp_heartbeat_seconds,
     )
-
-
-async def _first_of(*waits: Awaitable[Any]) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()

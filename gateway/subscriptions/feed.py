@@ -32,13 +32,13 @@ import pika.exceptions
 
 from common import events
 from common.bus.link import Link
+from common.bus.reconnect import closed_or_stopping, keep_connected
 from common.bus.topology import connection_parameters, exchange_name, queue_name
 from common.config import CommonSettings
 from gateway.subscriptions.hub import Hub, Topic, routing_keys
 
 log = logging.getLogger(__name__)
 
-RECONNECT_BACKOFF_CAP_SECONDS = 2.0
 # Waiting for a binding: a subscription does not wait longer on a broker that does not answer
 # (its first message goes out; a reconnection makes good what it missed).
 BIND_TIMEOUT_SECONDS = 5.0
@@ -132,37 +132,23 @@ class LiveFeed:
     # -- the connection -------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            link: Link | None = None
-            try:
-                link = await Link.open(connection_parameters(self.amqp_url, self.heartbeat_seconds))
-                await self._open(link)
-                backoff = 0.5
-                await _first_of(self._stopping.wait(), link.closed.wait())
-                if not self._stopping.is_set():
-                    log.warning(
-                        "subscription feed lost RabbitMQ, reconnecting",
-                        extra={"error": repr(link.close_reason), "queue": self.queue},
-                    )
-            except (pika.exceptions.AMQPError, OSError, TimeoutError) as exc:
-                log.warning(
-                    "subscription feed cannot reach RabbitMQ, will retry",
-                    extra={"error": repr(exc), "queue": self.queue},
-                )
-            except Exception:
-                log.exception("subscription feed failed, restarting", extra={"queue": self.queue})
-            finally:
-                async with self._binding:
-                    self._link = None
-                    self._bound.clear()
-                if link is not None:
-                    await link.close()
-            if not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(backoff):
-                        await self._stopping.wait()
-                backoff = min(RECONNECT_BACKOFF_CAP_SECONDS, backoff * 2)
+        await keep_connected(
+            connection_parameters(self.amqp_url, self.heartbeat_seconds),
+            self._stopping,
+            self._serve,
+            reader="subscription feed",
+            queue=self.queue,
+            log=log,
+        )
+
+    async def _serve(self, link: Link) -> None:
+        try:
+            await self._open(link)
+            await closed_or_stopping(link, self._stopping)
+        finally:
+            async with self._binding:
+                self._link = None
+                self._bound.clear()
 
     async def _open(self, link: Link) -> None:
         channel = link.channel
@@ -192,12 +178,3 @@ class LiveFeed:
             )
             return
         self.hub.deliver(props.type or "", event)
-
-
-async def _first_of(*waits: Any) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()

@@ -57,9 +57,9 @@ async def _session(ctx: Context) -> Claims:
     return await ctx.accounts.verifier.verify(ctx.token)
 
 
-async def _wait(watch: Watch, ctx: Context, claims: Claims) -> Claims:
+async def _wait(watch: Watch, ctx: Context, claims: Claims) -> None:
     """Until the watch is woken; meanwhile the token is checked every recheck period, and the
-    wait ends with UNAUTHENTICATED the moment it expires. Returns the claims checked last."""
+    wait ends with UNAUTHENTICATED the moment it expires."""
     while not watch.changed.is_set():
         until_expiry = claims.exp - time.time()
         if until_expiry <= 0:
@@ -69,7 +69,6 @@ async def _wait(watch: Watch, ctx: Context, claims: Claims) -> Claims:
                 await watch.changed.wait()
         except TimeoutError:
             claims = await _session(ctx)
-    return claims
 
 
 async def order_updates(ctx: Context, order_id: str) -> AsyncIterator[Order]:
@@ -79,7 +78,7 @@ async def order_updates(ctx: Context, order_id: str) -> AsyncIterator[Order]:
         yield order
         pushed = order.version
         while order.status not in FINAL:
-            claims = await _wait(watch, ctx, claims)
+            await _wait(watch, ctx, claims)
             watch.take()  # the event says only that it changed: the order is read again
             claims = await _session(ctx)
             order = await _read_order(ctx, order_id)
