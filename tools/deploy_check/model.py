@@ -66,8 +66,10 @@ SINGLE_WRITER = {
 SHARED_SECRETS = {"jwt_public_key"}
 # Environment variables a container may set that are not settings fields.
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
-# Published ports a developer needs from docker compose: the gateway and the RabbitMQ UI.
-COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}}  # None: the gateway's own port
+# Published ports a developer needs from docker compose (on 127.0.0.1): the gateway, the
+# RabbitMQ UI, and localstripe, whose Stripe.js stand-in the web app loads in the browser.
+LOCALSTRIPE_PORT = 8420  # deploy/localstripe.Dockerfile
+COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}, "localstripe": {LOCALSTRIPE_PORT}}
 # The API, then the web app: its first page, its bundles and its runtime config.
 INGRESS_PATHS = ("/graphql", "/api", "/webhooks", "/", "/assets", "/config.json")
 INGRESS_CONTROLLER = {
@@ -100,6 +102,17 @@ class Process:
     settings: type[CommonSettings]
     grpc: bool
     package: str  # the Python package that holds its code
+    extra: str | None = None  # ServiceSpec.extra: the Dockerfile target and image it runs
+
+    @property
+    def image_target(self) -> str:
+        """The Dockerfile target its image is built from."""
+        return self.extra or "services"
+
+    @property
+    def image_name(self) -> str:
+        """Its image's name (CONTRACTS: `ticketing`, and `ticketing-<extra>`)."""
+        return f"ticketing-{self.extra}" if self.extra else "ticketing"
 
     @property
     def fields(self) -> dict[str, dataclasses.Field]:
@@ -190,7 +203,9 @@ def settings_class(spec: ServiceSpec) -> type[CommonSettings]:
 
 def load_processes(specs: Sequence[ServiceSpec] = SERVICES) -> list[Process]:
     return [
-        Process(s.name, settings_class(s), s.grpc_service is not None, s.module.split(".")[0])
+        Process(
+            s.name, settings_class(s), s.grpc_service is not None, s.module.split(".")[0], s.extra
+        )
         for s in specs
     ]
 
