@@ -97,13 +97,35 @@ def test_ports_published_beyond_loopback_are_reported(copy: Path) -> None:
 
 def test_insights_runs_its_own_image_and_the_others_the_services_one(copy: Path) -> None:
     compose = copy / "docker-compose.yml"
-    _edit(compose, "    image: ticketing-insights:${TICKETING_IMAGE_TAG:-dev}\n", "")
     _edit(compose, "      target: insights\n", "      target: services\n")
     report = compose_report(copy)
     assert (
-        "service insights: builds the Dockerfile target 'services', expected 'insights'" in report
-    )
+        "service insights: its image ticketing-insights:dev is built (by insights) from the "
+        "Dockerfile target 'services', expected 'insights'" in report
+    ), report
+    _edit(compose, "    image: ticketing-insights:${TICKETING_IMAGE_TAG:-dev}\n", "")
+    report = compose_report(copy)
     assert "service insights: runs the image 'ticketing', expected 'ticketing-insights'" in report
+
+
+def test_an_image_built_by_every_service_or_pulled_is_reported(copy: Path) -> None:
+    """Compose builds an image once per service with a build section: cold, the services image
+    was built seven times over, in parallel. And it asks a registry first, unless told not to."""
+    _edit(
+        copy / "docker-compose.yml",
+        "  image: ticketing:${TICKETING_IMAGE_TAG:-dev}\n",
+        "  image: ticketing:${TICKETING_IMAGE_TAG:-dev}\n  build: {context: ., target: services}\n",
+    )
+    _edit(copy / "docker-compose.yml", "    pull_policy: never # built here", "    # built here")
+    report = compose_report(copy)
+    assert (
+        "services auth, expiration, gateway, jwt-keys, orders, payments, tickets all build the "
+        "image ticketing:dev; let one build it" in report
+    ), report
+    assert (
+        "service localstripe: its image ticketing-localstripe:dev is built here; set "
+        "pull_policy: never" in report
+    ), report
 
 
 def test_a_syntax_line_a_missing_target_and_the_dev_stack_in_the_build_are_reported(

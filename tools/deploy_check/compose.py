@@ -42,10 +42,12 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
     except CheckError as exc:
         return [f"{where}: {exc}"]
     services = config.get("services") or {}
+    builders = image_builders(services)
     problems = [
         *check_health_timing(services),
         *check_one_shots(services),
         *check_card_payments(services),
+        *check_one_builder(services, builders),
     ]
     images: dict[str, set[str]] = {}
     for p in processes:
@@ -55,7 +57,7 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
             problems.append(f"{where}: no service {p.name} for the process {p.name} (SERVICES)")
             continue
         images.setdefault(p.image_target, set()).add(s.get("image"))
-        problems += check_image(p, s, here)
+        problems += check_image(p, s, builders, here)
         if s.get("command") != [p.name] or s.get("entrypoint"):
             problems.append(
                 f"{here}: runs {s.get('entrypoint')} {s.get('command')}, expected [{p.name!r}]"
@@ -146,18 +148,49 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
     return problems
 
 
-def check_image(p: Process, service: Mapping, here: str) -> list[str]:
+def check_image(p: Process, service: Mapping, builders: Mapping[str, list], here: str) -> list[str]:
     """A process runs the image of its Dockerfile target: `ticketing` for the services,
     `ticketing-<extra>` for one that needs a pyproject extra (insights)."""
-    problems = []
-    target = (service.get("build") or {}).get("target")
-    if target != p.image_target:
-        problems.append(
-            f"{here}: builds the Dockerfile target {target!r}, expected {p.image_target!r}"
-        )
-    name = str(service.get("image") or "").rsplit(":", 1)[0]
+    image = str(service.get("image") or "")
+    name = image.rsplit(":", 1)[0]
     if name != p.image_name:
-        problems.append(f"{here}: runs the image {name!r}, expected {p.image_name!r}")
+        return [f"{here}: runs the image {name!r}, expected {p.image_name!r}"]
+    built = builders.get(image)
+    if not built:
+        return [f"{here}: runs the image {image}, which no service builds"]
+    return [
+        f"{here}: its image {image} is built (by {builder}) from the Dockerfile target "
+        f"{target!r}, expected {p.image_target!r}"
+        for builder, target in built
+        if target != p.image_target
+    ]
+
+
+def image_builders(services: Mapping[str, Mapping]) -> dict[str, list[tuple[str, str | None]]]:
+    """Image -> the services that build it, each with its Dockerfile target."""
+    builders: dict[str, list[tuple[str, str | None]]] = {}
+    for name, s in services.items():
+        if s.get("build"):
+            builders.setdefault(str(s.get("image")), []).append((name, s["build"].get("target")))
+    return builders
+
+
+def check_one_builder(services: Mapping[str, Mapping], builders: Mapping[str, list]) -> list[str]:
+    """Compose builds an image once for every service with a build section (in parallel, and
+    without the cache each time when asked to), so exactly one service builds each; and no
+    service tries to pull an image built here (no registry has it)."""
+    problems = [
+        f"docker-compose.yml: services {', '.join(sorted(n for n, _ in who))} all build the "
+        f"image {image}; let one build it and the others only name it"
+        for image, who in builders.items()
+        if len(who) > 1
+    ]
+    problems += [
+        f"docker-compose.yml: service {name}: its image {s.get('image')} is built here; set "
+        "pull_policy: never, or compose asks a registry for it first"
+        for name, s in services.items()
+        if s.get("image") in builders and s.get("pull_policy") != "never"
+    ]
     return problems
 
 
