@@ -48,7 +48,10 @@ def test_every_secret_key_the_pods_read_is_made_by_the_readme(
     overlay = overlays["dev"]
     for kind in ("Deployment", "StatefulSet"):
         for workload in overlay.workloads(kind):
-            for container in [*workload.spec.get("initContainers", []), *workload.spec["containers"]]:
+            for container in [
+                *workload.spec.get("initContainers", []),
+                *workload.spec["containers"],
+            ]:
                 environment = env.container_env(workload, container, overlay, secrets, "10.1.2.3")
                 assert environment, workload.title
             docker_args.volume_plans(workload, overlay, secrets, "podcheck-test")
@@ -70,7 +73,9 @@ def test_a_readme_without_a_key_fails_the_pod_that_reads_it(
     overlays: dict[str, Overlay], tmp_path: Path
 ) -> None:
     readme = (dc.ROOT / "README.md").read_text()
-    broken = readme.replace(' \\\n    --from-literal=redis-url="redis://:$REDIS_PASSWORD@redis:6379/0"', "")
+    broken = readme.replace(
+        ' \\\n    --from-literal=redis-url="redis://:$REDIS_PASSWORD@redis:6379/0"', ""
+    )
     assert broken != readme
     (tmp_path / "README.md").write_text(broken)
     secrets = readme_secrets(tmp_path)
@@ -105,7 +110,10 @@ def test_the_gateway_runs_as_its_spec_says(overlays: dict[str, Overlay], secrets
     assert "dst=/tmp,volume-nocopy" in line
     assert "dst=/var/run/secrets/ticketing/jwt-public,volume-nocopy,readonly" in line
     assert args[-2:] == ["ticketing:dev", "gateway"]
-    assert "gateway" in gateway.aliases and "gateway.ticketing-dev.svc.cluster.local" in gateway.aliases
+    assert (
+        "gateway" in gateway.aliases
+        and "gateway.ticketing-dev.svc.cluster.local" in gateway.aliases
+    )
 
 
 def test_services_target_their_own_ports(overlays: dict[str, Overlay]) -> None:

@@ -158,7 +158,13 @@ class Check:
         """Runs `work` unless a container of the pod stops first (then PodCheckError)."""
         task = asyncio.ensure_future(work)
         death = self.deaths[pod.workload.pod_name]
-        await asyncio.wait({task, death}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({task, death}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the run is interrupted: stop starting things
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, PodCheckError):
+                await task
+            raise
         if not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, PodCheckError):
@@ -228,7 +234,7 @@ class Check:
             await asyncio.gather(
                 *(self.window(pod, s, verdict.details) for s in pod.containers.values())
             )
-            await self.still_running(pod)
+            await self.still_running(pod, verdict.details)
 
         try:
             await self.guarded(pod, run())
@@ -238,13 +244,22 @@ class Check:
         verdict.details.extend(pod.notes)
         return verdict
 
-    async def still_running(self, pod: PodRun) -> None:
+    async def still_running(self, pod: PodRun, details: list[str]) -> None:
+        """Every container still runs at the end; how much of its memory limit it uses."""
         for started in pod.containers.values():
             state = (await self.docker.inspect("container", started.docker_name))["State"]
             if not state.get("Running"):
                 raise PodCheckError(
                     f"container {started.name} {await pod.describe_exit(started.docker_name)}"
                 )
+        names = {s.docker_name: s.name for s in pod.containers.values()}
+        usage = await self.docker(
+            "stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}", *names
+        )
+        for line in usage.splitlines():
+            docker_name, _, memory = line.partition("\t")
+            if docker_name in names:
+                details.append(f"{names[docker_name]}: memory at the end {memory.strip()}")
 
     # ------------------------------------------------------------ datastores
 

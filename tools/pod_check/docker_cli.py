@@ -9,6 +9,7 @@ whatever engine DOCKER_HOST names, as `docker` itself does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shlex
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -44,6 +45,12 @@ class Docker:
             process.kill()
             await process.wait()
             raise DockerError(f"`{self.command(args)[:300]}` took over {timeout:g} s") from None
+        except asyncio.CancelledError:
+            # Interrupted: let the command finish, so that what it creates exists by the time
+            # the clean-up lists what to remove.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), timeout)
+            raise
         if check and process.returncode != 0:
             message = err.decode(errors="replace").strip()
             raise DockerError(f"`{self.command(args)[:300]}` failed: {message}")

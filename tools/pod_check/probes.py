@@ -19,6 +19,7 @@ prober workers:
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -126,7 +127,7 @@ class Prober:
         except TimeoutError:
             return f"no answer within timeoutSeconds ({probe.timeout:g} s)"
         except OSError as exc:
-            return f"{exc.strerror or exc}"
+            return os.strerror(exc.errno) if exc.errno else str(exc)
 
     async def _attempt(self, probe: Probe) -> str | None:
         if probe.action == "httpGet":
