@@ -83,7 +83,7 @@ lint-deploy: install
 # The pod specs exercised, not just validated (tools/pod_check/): every Deployment of the rendered
 # dev overlay runs in Docker as its pod would (securityContext, env from the ConfigMap and the
 # README's Secrets, volumes, limits, command), beside the overlay's datastores, and must pass its
-# startup, readiness and liveness probes; two broken copies must fail. Needs a Docker engine on
+# startup, readiness and liveness probes; three broken copies must fail. Needs a Docker engine on
 # Linux (probes go from this host to the pods' IPs); builds the images first. About a minute.
 pod-check: install
 	if $(MAKE) -n image >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \

@@ -123,9 +123,11 @@ def test_services_target_their_own_ports(overlays: dict[str, Overlay]) -> None:
 
 def test_broken_copies_join_no_service(overlays: dict[str, Overlay]) -> None:
     copies = broken_copies(overlays["dev"].workloads("Deployment"))
-    assert [c.name for c in copies] == ["gateway-no-tmp", "tickets-wrong-port"]
+    assert [c.name for c in copies] == ["gateway-no-tmp", "tickets-wrong-port", "auth-small-memory"]
     for copy in copies:
         assert copy.aliases == () and copy.expected_failure
     no_tmp = copies[0].spec
     assert all(m["mountPath"] != "/tmp" for m in no_tmp["containers"][0]["volumeMounts"])
     assert "tmp" not in {v["name"] for v in no_tmp["volumes"]}
+    small = copies[2].spec["containers"][0]["resources"]
+    assert small["limits"]["memory"] == small["requests"]["memory"] == "24Mi"

@@ -7,7 +7,7 @@ Renders the overlay (`kubectl kustomize`), makes the Secrets with the README's o
 as a pod of Docker containers on a private network, under the names its Services give it, with
 its securityContext, env, volumes, resources and command (docker_args.py, env.py), and runs its
 startup, readiness and liveness probes with the declared semantics (probes.py). Broken copies of
-two Deployments run beside them and must fail (mutants.py). Exit 1 on any failure, each named by
+three Deployments run beside them and must fail (mutants.py). Exit 1 on any failure, each named by
 workload, container and probe or reason. Everything it creates is labelled podcheck.run=<id> and
 removed at the end, however the run ends.
 

@@ -15,7 +15,7 @@ import contextlib
 import math
 import secrets as random
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -221,28 +221,32 @@ class Check:
             )
             details.extend(result.notes)
 
-    async def exercise(self, pod: PodRun) -> Verdict:
+    async def judge(self, pod: PodRun, steps: Callable[[list[str]], Awaitable[None]]) -> Verdict:
+        """Runs a pod's steps (which add details) under guard; the verdict, timed."""
         verdict = Verdict(pod.workload)
         loop = asyncio.get_running_loop()
         begin = loop.time()
         self.register(pod)
-
-        async def run() -> None:
-            await self.start(pod)
-            for started in pod.containers.values():
-                await self.startup(pod, started, verdict.details)
-            await asyncio.gather(
-                *(self.window(pod, s, verdict.details) for s in pod.containers.values())
-            )
-            await self.still_running(pod, verdict.details)
-
         try:
-            await self.guarded(pod, run())
+            await self.guarded(pod, steps(verdict.details))
         except PodCheckError as exc:
             verdict.failure = f"{pod.workload.title}: {exc}"
         verdict.seconds = loop.time() - begin
         verdict.details.extend(pod.notes)
         return verdict
+
+    async def exercise(self, pod: PodRun) -> Verdict:
+        """A Deployment: started, its startup probes passed, then its readiness and liveness
+        probes held for the window, and every container still running at the end."""
+
+        async def steps(details: list[str]) -> None:
+            await self.start(pod)
+            for started in pod.containers.values():
+                await self.startup(pod, started, details)
+            await asyncio.gather(*(self.window(pod, s, details) for s in pod.containers.values()))
+            await self.still_running(pod, details)
+
+        return await self.judge(pod, steps)
 
     async def still_running(self, pod: PodRun, details: list[str]) -> None:
         """Every container still runs at the end; how much of its memory limit it uses."""
@@ -266,29 +270,22 @@ class Check:
     async def bring_up_datastore(self, pod: PodRun) -> Verdict:
         """A StatefulSet: started from its spec and waited for until ready (its liveness is not
         run: it only has to serve the Deployments)."""
-        verdict = Verdict(pod.workload)
-        loop = asyncio.get_running_loop()
-        begin = loop.time()
-        self.register(pod)
 
-        async def run() -> None:
+        async def steps(details: list[str]) -> None:
             await self.start(pod)
+            loop = asyncio.get_running_loop()
             for started in pod.containers.values():
-                await self.startup(pod, started, verdict.details)
+                await self.startup(pod, started, details)
                 probe = probes.parse_probe("readinessProbe", started.spec, pod.where(started.spec))
-                if probe is not None:
-                    patient = replace(
-                        probe,
-                        failure_threshold=max(
-                            probe.failure_threshold,
-                            math.ceil(DATASTORE_READY_SECONDS / probe.period),
-                        ),
-                    )
-                    await probes.await_startup(
-                        patient, pod.prober(started).attempt, started.started_at
-                    )
-                    took = loop.time() - started.started_at
-                    verdict.details.append(f"{started.name}: ready after {took:.1f} s")
+                if probe is None:
+                    continue
+                budget = math.ceil(DATASTORE_READY_SECONDS / probe.period)
+                patient = replace(probe, failure_threshold=max(probe.failure_threshold, budget))
+                attempt = pod.prober(started).attempt
+                await probes.await_startup(patient, attempt, started.started_at)
+                details.append(
+                    f"{started.name}: ready after {loop.time() - started.started_at:.1f} s"
+                )
             if "mongo" in pod.standins.values():
                 main = pod.workload.spec["containers"][0]
                 port = int((main.get("ports") or [{"containerPort": 27017}])[0]["containerPort"])
@@ -297,13 +294,7 @@ class Check:
                 if note:
                     pod.notes.append(note)
 
-        try:
-            await self.guarded(pod, run())
-        except PodCheckError as exc:
-            verdict.failure = f"{pod.workload.title}: {exc}"
-        verdict.seconds = loop.time() - begin
-        verdict.details.extend(pod.notes)
-        return verdict
+        return await self.judge(pod, steps)
 
     # ------------------------------------------------------------ the whole run
 

@@ -3,7 +3,8 @@ given, or it is not checking what it claims (the way tests/deploy breaks copies 
 
 - the gateway without its /tmp volume: its read-only root filesystem leaves its process no
   writable temporary directory (its workers share metrics through files there);
-- tickets with its readiness probe on a port nothing in the pod listens on.
+- tickets with its readiness probe on a port nothing in the pod listens on;
+- auth with a memory limit its process cannot start in (it must be seen OOM-killed).
 
 A copy joins no Service (no DNS alias), so nothing sends it traffic meant for the real one.
 """
@@ -23,6 +24,18 @@ def _named(workloads: list[Workload], name: str) -> Workload:
     raise PodCheckError(f"pod-check's broken copies need Deployment/{name}; the overlay has none")
 
 
+def _copy(original: Workload, suffix: str, template: dict, expected_failure: str) -> Workload:
+    name = f"{original.name}-{suffix}"
+    return replace(
+        original,
+        name=name,
+        pod_name=f"{name}-podcheck",
+        template=template,
+        aliases=(),
+        expected_failure=expected_failure,
+    )
+
+
 def without_tmp(original: Workload) -> Workload:
     template = copy.deepcopy(dict(original.template))
     spec = template["spec"]
@@ -34,15 +47,7 @@ def without_tmp(original: Workload) -> Workload:
     if not dropped:
         raise PodCheckError(f"{original.title} mounts nothing at /tmp: no copy to break")
     spec["volumes"] = [v for v in spec.get("volumes") or [] if v["name"] not in dropped]
-    name = f"{original.name}-no-tmp"
-    return replace(
-        original,
-        name=name,
-        pod_name=f"{name}-podcheck",
-        template=template,
-        aliases=(),
-        expected_failure="exited with code",
-    )
+    return _copy(original, "no-tmp", template, "exited with code")
 
 
 def readiness_on_wrong_port(original: Workload) -> Workload:
@@ -55,19 +60,20 @@ def readiness_on_wrong_port(original: Workload) -> Workload:
     taken = {p["containerPort"] for p in container.get("ports") or []}
     port = next(p for p in range(50000, 60000) if p not in taken)
     probe[action]["port"] = port
-    name = f"{original.name}-wrong-port"
-    return replace(
-        original,
-        name=name,
-        pod_name=f"{name}-podcheck",
-        template=template,
-        aliases=(),
-        expected_failure=f"readinessProbe ({action}",
-    )
+    return _copy(original, "wrong-port", template, f"readinessProbe ({action}")
+
+
+def memory_limit_too_small(original: Workload, limit: str = "24Mi") -> Workload:
+    template = copy.deepcopy(dict(original.template))
+    resources = template["spec"]["containers"][0].setdefault("resources", {})
+    resources.setdefault("limits", {})["memory"] = limit
+    resources.setdefault("requests", {})["memory"] = limit  # a request may not exceed its limit
+    return _copy(original, "small-memory", template, "OOM-killed")
 
 
 def broken_copies(deployments: list[Workload]) -> list[Workload]:
     return [
         without_tmp(_named(deployments, "gateway")),
         readiness_on_wrong_port(_named(deployments, "tickets")),
+        memory_limit_too_small(_named(deployments, "auth")),
     ]

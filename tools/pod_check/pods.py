@@ -179,4 +179,5 @@ class PodRun:
 
 
 def _indent(text: str) -> str:
-    return "\n".join(f"    | {line}" for line in text.rstrip().splitlines()[-25:])
+    lines = text.rstrip().splitlines()[-25:] or ["(no output)"]
+    return "\n".join(f"    | {line}" for line in lines)
