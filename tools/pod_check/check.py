@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import secrets as random
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from secrets import token_hex
 
 from tools.deploy_check.k8s_objects import Manifests
 from tools.deploy_check.render import render_overlay
@@ -98,7 +98,7 @@ class Check:
         self.overlay_name = overlay
         self.rounds = rounds
         self.docker = docker or Docker()
-        self.run_id = random.token_hex(3)
+        self.run_id = token_hex(3)
         self.network = f"{PREFIX}-{self.run_id}"
         self.labels = {RUN_LABEL: self.run_id}
         self.pods: dict[str, PodRun] = {}  # Docker name of each container -> its pod

@@ -1,9 +1,10 @@
 """The Docker CLI, asynchronously: what the pod check asks of the engine.
 
 The CLI rather than the Docker SDK for Python: it adds no dependency to the locks, it is what
-`make image` and compose-smoke drive too, and every step is a command a developer can paste to
-reproduce a failure (the check prints the `docker run` of a container that failed). It talks to
-whatever engine DOCKER_HOST names, as `docker` itself does.
+`make image` and compose-smoke drive too, every step is a command a developer can read and replay
+by hand (a failed one is quoted in the error), and the translation of a pod spec is tested as the
+`docker run` flags everyone knows. It talks to whatever engine DOCKER_HOST names, as `docker`
+itself does.
 """
 
 from __future__ import annotations

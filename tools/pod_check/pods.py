@@ -24,7 +24,6 @@ class Started:
     docker_name: str
     spec: Mapping
     started_at: float
-    command: str  # the `docker run` that started it, to reproduce
     environment: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -128,7 +127,6 @@ class PodRun:
             docker_name,
             container,
             loop.time(),
-            self.docker.command(run),
             environment,
         )
 

@@ -14,6 +14,9 @@ import asyncio
 from collections.abc import Mapping
 
 from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from tools.pod_check.model import PodCheckError
 
 
 def is_standin(reference: str, image: Mapping) -> bool:
@@ -22,12 +25,16 @@ def is_standin(reference: str, image: Mapping) -> bool:
 
 
 def _mongo_user(host: str, port: int, username: str, password: str) -> None:
-    with MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=10000) as client:
-        users = client.admin.command("usersInfo", username)["users"]
-        if not users:
-            client.admin.command(
-                "createUser", username, pwd=password, roles=[{"role": "root", "db": "admin"}]
-            )
+    try:
+        with MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=10000) as c:
+            if not c.admin.command("usersInfo", username)["users"]:
+                c.admin.command(
+                    "createUser", username, pwd=password, roles=[{"role": "root", "db": "admin"}]
+                )
+    except PyMongoError as exc:
+        raise PodCheckError(
+            f"creating the user {username} on {host}:{port} failed: {exc}"
+        ) from None
 
 
 async def finish_mongo_bootstrap(
