@@ -1,5 +1,6 @@
-"""The check: the rendered overlay's datastores first, then every Deployment (and the broken
-copies of mutants.py) at once, each as a pod on one private Docker network, probed from the host.
+"""The check: the rendered overlay's datastores first, then every Deployment at once (and the
+broken copies of mutants.py once those are past their startup), each as a pod on one private
+Docker network, probed from the host.
 
 Probes come from the host to the pod's IP, as the kubelet's come from the node: that is what
 tells a server listening on 127.0.0.1 from one listening on the pod's address, and it needs no
@@ -235,18 +236,29 @@ class Check:
         verdict.details.extend(pod.notes)
         return verdict
 
-    async def exercise(self, pod: PodRun) -> Verdict:
+    async def exercise(self, pod: PodRun, started_up: asyncio.Future | None = None) -> Verdict:
         """A Deployment: started, its startup probes passed, then its readiness and liveness
-        probes held for the window, and every container still running at the end."""
+        probes held for the window, and every container still running at the end.
+        `started_up` is resolved when its startup is over, passed or not."""
 
         async def steps(details: list[str]) -> None:
             await self.start(pod)
             for started in pod.containers.values():
                 await self.startup(pod, started, details)
+            _resolve(started_up)
             await asyncio.gather(*(self.window(pod, s, details) for s in pod.containers.values()))
             await self.still_running(pod, details)
 
-        return await self.judge(pod, steps)
+        try:
+            return await self.judge(pod, steps)
+        finally:
+            _resolve(started_up)
+
+    async def exercise_after(self, pod: PodRun, others: list[asyncio.Future]) -> Verdict:
+        """A broken copy, started once the real Deployments are past their startup: on a small
+        machine, more processes starting at once would only eat into everyone's startup budget."""
+        await asyncio.gather(*others)
+        return await self.exercise(pod)
 
     async def still_running(self, pod: PodRun, details: list[str]) -> None:
         """Every container still runs at the end; how much of its memory limit it uses."""
@@ -330,7 +342,12 @@ class Check:
                 self.report(verdict)
             if not all(v.passed for v in ready):
                 return list(ready)
-            verdicts = await asyncio.gather(*(self.exercise(pod(w)) for w in chosen + copies))
+            loop = asyncio.get_running_loop()
+            started_up = [loop.create_future() for _ in chosen]
+            verdicts = await asyncio.gather(
+                *(self.exercise(pod(w), f) for w, f in zip(chosen, started_up, strict=True)),
+                *(self.exercise_after(pod(w), started_up) for w in copies),
+            )
             for verdict in verdicts:
                 self.report(verdict)
             # A datastore that stopped while the Deployments ran fails the run too.
@@ -360,3 +377,8 @@ class Check:
         print(head, flush=True)
         for line in body + verdict.details:
             print("    " + line.replace("\n", "\n    "), flush=True)
+
+
+def _resolve(future: asyncio.Future | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
