@@ -23,6 +23,7 @@ from tools.deploy_check.k8s_objects import Manifests, check_schema, pod_template
 from tools.deploy_check.k8s_overlays import (
     check_base_is_namespace_agnostic,
     check_config_maps,
+    check_images,
     check_ingress,
     check_kubernetes,
     check_network_policies,
@@ -45,6 +46,7 @@ __all__ = [
     "check_compose",
     "check_config_maps",
     "check_dockerfile",
+    "check_images",
     "check_ingress",
     "check_kubernetes",
     "check_network_policies",

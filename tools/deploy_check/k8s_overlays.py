@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.deploy_check.k8s_effective import check_effective
 from tools.deploy_check.k8s_objects import (
     Manifests,
     _name,
@@ -20,6 +21,7 @@ from tools.deploy_check.k8s_objects import (
     selector_matches,
 )
 from tools.deploy_check.k8s_processes import check_process_k8s, secret_from_k8s
+from tools.deploy_check.k8s_sources import check_yaml_sources
 from tools.deploy_check.metrics import check_metrics_not_public
 from tools.deploy_check.model import (
     DATASTORE_SETTINGS,
@@ -309,24 +311,47 @@ def check_overlay(
     problems += check_network_policies(processes, m, where)
     problems += check_ingress(processes, m, where, tls=overlay == "prod")
     problems += check_metrics_not_public(m, where)
+    problems += check_effective(processes, m, overlay)
     for d in docs:
         if d["kind"] not in ("Namespace",) and not (d.get("metadata") or {}).get("namespace"):
             problems.append(
                 f"{where}: {_name(d)} has no namespace (set `namespace:` in the overlay)"
             )
-    images = {
-        c["image"]
-        for d in m.of_kind("Deployment")
-        if d["metadata"]["name"] in {p.name for p in processes}
-        for c in pod_template(d)["spec"]["containers"]
-    }
-    if len(images) > 1:
-        problems.append(f"{where}: the processes run different images {sorted(images)}")
-    if overlay == "prod":
-        for image in images:
-            tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else None
-            if "@" not in image and tag in (None, "latest", "dev"):
-                problems.append(f"{where}: image {image} has no release tag or digest")
+    problems += check_images(processes, m, where, release=overlay == "prod")
+    return problems
+
+
+def _image_parts(image: str) -> tuple[str, str | None]:
+    """(name without registry, tag or digest) of an image reference."""
+    ref, at, digest = image.partition("@")
+    last = ref.rsplit("/", 1)[-1]
+    name, colon, tag = last.partition(":")
+    return name, (digest if at else tag if colon else None)
+
+
+def check_images(
+    processes: Sequence[Process], m: Manifests, where: str, release: bool
+) -> list[str]:
+    """Each process runs its own image (model.IMAGE_OF), all of one version."""
+    problems, versions = [], set()
+    for p in processes:
+        d = m.get("Deployment", p.name)
+        spec = pod_template(d)["spec"] if d is not None else {"containers": []}
+        c = next((c for c in spec["containers"] if c["name"] == p.name), None)
+        if c is None:
+            continue  # reported by the process checks
+        name, version = _image_parts(c["image"])
+        versions.add(version)
+        if name != p.image:
+            problems.append(
+                f"{where}: Deployment/{p.name} runs image {c['image']}, expected {p.image} "
+                "(model.IMAGE_OF; set its registry and tag in the overlay's images:)"
+            )
+        if release and version in (None, "latest", "dev"):
+            problems.append(f"{where}: image {c['image']} has no release tag or digest")
+    if len(versions) > 1:
+        shown = sorted(str(v) for v in versions)
+        problems.append(f"{where}: the processes run images of different versions {shown}")
     return problems
 
 
@@ -349,7 +374,8 @@ def check_kubernetes(
 ) -> list[str]:
     processes = load_processes() if processes is None else processes
     versions = k8s_versions()
-    problems = check_base_is_namespace_agnostic(root)
+    problems = check_yaml_sources(root)
+    problems += check_base_is_namespace_agnostic(root)
     for overlay in overlays:
         problems += check_overlay(root, overlay, processes, versions)
     return problems

@@ -60,6 +60,11 @@ SINGLE_WRITER = {
         "it, so insights scales up, not out (README, Analytics: the path to ClickHouse/BigQuery)",
     ),
 }
+# The image each process runs (CONTRACTS 1, Dockerfile targets): insights alone needs numpy, scipy
+# and DuckDB, so it has an image of its own; every other process runs IMAGE. An overlay's
+# `images:` gives both their registry and one release tag.
+IMAGE = "ticketing"
+IMAGE_OF = {"insights": "ticketing-insights"}
 # Every process needs the public key to verify tokens; secrets a service's own settings class
 # declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are
 # needed by that process and must reach no other.
@@ -137,6 +142,10 @@ class Process:
                 "cannot tell where Prometheus scrapes the process"
             )
         return field.default
+
+    @property
+    def image(self) -> str:
+        return IMAGE_OF.get(self.name, IMAGE)
 
     @property
     def uses(self) -> set[str]:
