@@ -167,11 +167,15 @@ def test_ports_that_disagree_are_reported(repo_copy: Path) -> None:
         "      port: 8000\n      targetPort: 8000",
         "      port: 80\n      targetPort: 8080",
     )
-    edit(base / "kustomization.yaml", "ORDERS_ADDR=orders:50053", "ORDERS_ADDR=orders:50056")
+    edit(
+        base / "kustomization.yaml",
+        "ORDERS_ADDR=dns:///orders:50053",
+        "ORDERS_ADDR=dns:///orders:50056",
+    )
     report = k8s_report(repo_copy)
     assert "Deployment/payments: startupProbe probes port 50099" in report, report
     assert "Service/gateway: (port, targetPort) [(80, 8080)] do not match" in report, report
-    assert "ORDERS_ADDR=orders:50056, expected orders:50053" in report, report
+    assert "ORDERS_ADDR=dns:///orders:50056, expected dns:///orders:50053" in report, report
 
 
 def test_gateway_probes_on_the_dependency_report_are_reported(repo_copy: Path) -> None:
@@ -299,7 +303,7 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     processes.append(reviews)
     report = k8s_report(repo_copy, processes)
     assert "no Deployment named reviews for the process reviews" in report, report
-    assert "REVIEWS_ADDR is not set; it must be reviews:50057" in report, report
+    assert "REVIEWS_ADDR is not set; it must be dns:///reviews:50057" in report, report
     assert "Deployment/tickets: FRAUD_API_URL is not set" in report, report
     assert (
         "FRAUD_CALLBACK is not set (StricterTicketsSettings: its default points at this" in report
