@@ -33,7 +33,7 @@ def test_sigterm_stops_every_child_and_leaves_nothing_behind(tmp_path):
     pids = stack.child_pids()
     assert {"mongo", "auth", "gateway", "redis"} <= set(pids)
     assert _children(pids["gateway"]) == []  # one gateway worker on a laptop: itself
-    assert httpx.get(f"{stack.base_url}/readyz").status_code == 200
+    assert httpx.get(f"{stack.admin_url}/readyz").status_code == 200
     assert "starting a private one" in stack.output()
 
     assert stack.stop() == 0

@@ -100,6 +100,7 @@ def gateway(env: dict[str, str], log_dir: Path) -> Iterator[httpx.Client]:
             {
                 **env,
                 "GATEWAY_PORT": str(port),
+                "GATEWAY_ADMIN_PORT": str(servers.free_port()),
                 "GATEWAY_WORKERS": "1",
                 "TICKET_CACHE_ENABLED": "false",
             }

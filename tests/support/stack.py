@@ -17,6 +17,7 @@ import httpx
 from tests.support.servers import RATE_LIMITS_OFF, free_port
 
 PORT_SETTINGS = (
+    "GATEWAY_ADMIN_PORT",
     "AUTH_PORT",
     "TICKETS_PORT",
     "ORDERS_PORT",
@@ -48,13 +49,18 @@ class RunningStack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
 
+    @property
+    def admin_url(self) -> str:
+        """The gateway's admin port: its probes and /metrics."""
+        return f"http://127.0.0.1:{self.ports['GATEWAY_ADMIN_PORT']}"
+
     def port(self, service: str) -> int:
         return self.ports[f"{service.upper()}_PORT"]
 
     def metrics_url(self, service: str) -> str:
-        """Where `service` serves its metrics (the gateway: on its own port)."""
+        """Where `service` serves its metrics (the gateway: on its admin port)."""
         if service == "gateway":
-            return f"{self.base_url}/metrics"
+            return f"{self.admin_url}/metrics"
         return f"http://127.0.0.1:{self.ports[f'{service.upper()}_METRICS_PORT']}/metrics"
 
     def child_pids(self) -> dict[str, int]:
