@@ -46,7 +46,7 @@ def test_processes_come_from_the_code() -> None:
         50056,
     ]
     metrics = {p.name: p.metrics_port for p in PROCESSES}
-    assert metrics["gateway"] == 8000  # /metrics on its own port
+    assert metrics["gateway"] == 9100  # /metrics on its admin port, with its probes
     assert sorted(metrics[p.name] for p in PROCESSES if p.grpc) == [
         9101,
         9102,
@@ -182,8 +182,8 @@ def test_gateway_probes_on_the_dependency_report_are_reported(repo_copy: Path) -
     gateway = repo_copy / "k8s" / "base" / "gateway.yaml"
     edit(
         gateway,
-        "            httpGet: {path: /readyz, port: http}",
-        "            httpGet: {path: /healthz/deps, port: http}",
+        "            httpGet: {path: /readyz, port: admin}",
+        "            httpGet: {path: /healthz/deps, port: admin}",
     )
     edit(
         gateway,
@@ -193,6 +193,13 @@ def test_gateway_probes_on_the_dependency_report_are_reported(repo_copy: Path) -
     report = k8s_report(repo_copy)
     assert "Deployment/gateway: readinessProbe asks /healthz/deps, expected /readyz" in report
     assert "Deployment/gateway: startupProbe asks /healthz/deps, expected /healthz" in report
+    # The public port answers no probe (gateway/admin.py).
+    edit(gateway, "httpGet: {path: /healthz, port: admin}", "httpGet: {path: /healthz, port: http}")
+    report = k8s_report(repo_copy)
+    assert (
+        "Deployment/gateway: livenessProbe probes port 8000, but the process answers probes on "
+        "GatewaySettings.gateway_admin_port = 9100" in report
+    ), report
 
 
 def test_gateway_workers_beyond_the_pods_cpu_or_memory_are_reported(repo_copy: Path) -> None:
@@ -312,9 +319,9 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     assert "docker-compose.yml: no service reviews" in compose, compose
     docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
     assert (
-        "EXPOSE [8000, 9101, 9102, 9103, 9104, 9105, 9106, 50051, 50052, 50053, 50054, 50055, "
-        "50056] differs from the processes' ports [8000, 9101, 9102, 9103, 9104, 9105, 9106, "
-        "9107, 50051" in docker
+        "EXPOSE [8000, 9100, 9101, 9102, 9103, 9104, 9105, 9106, 50051, 50052, 50053, 50054, "
+        "50055, 50056] differs from the processes' ports [8000, 9100, 9101, 9102, 9103, 9104, "
+        "9105, 9106, 9107, 50051" in docker
     ), docker
 
 
@@ -374,7 +381,7 @@ def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
     )
     edit(
         repo_copy / "Dockerfile",
-        "EXPOSE 8000 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106",
+        "EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106",
         "EXPOSE 8000 50051",
     )
     edit(
@@ -413,7 +420,19 @@ def test_scrape_configuration_that_disagrees_with_the_code_is_reported(repo_copy
         "      - ORDER_EXPIRATION_SECONDS=900\n",
         "      - ORDER_EXPIRATION_SECONDS=900\n      - EXPIRATION_METRICS_PORT=9200\n",
     )
-    edit(base / "ingress.yaml", "          - path: /api\n", "          - path: /\n")
+    # The gateway's Service carries its admin port too, and the Ingress routes to it.
+    edit(
+        base / "gateway.yaml",
+        "      appProtocol: http\n",
+        "      appProtocol: http\n    - {name: admin, port: 9100, targetPort: admin}\n",
+    )
+    edit(base / "ingress.yaml", "port: {number: 8000}", "port: {name: admin}")
+    # Prometheus let in on the gateway's public port instead of its admin one.
+    edit(
+        base / "gateway.yaml",
+        "      ports:\n        - {protocol: TCP, port: 9100}",
+        "      ports:\n        - {protocol: TCP, port: 8000}",
+    )
     report = k8s_report(repo_copy)
     assert (
         "Deployment/orders: pod annotation prometheus.io/port='9113', expected '9103' "
@@ -430,7 +449,12 @@ def test_scrape_configuration_that_disagrees_with_the_code_is_reported(repo_copy
         "Deployment/expiration: sets EXPIRATION_METRICS_PORT=9200, but the scrape configuration "
         "is written for ExpirationSettings.expiration_metrics_port = 9105" in report
     ), report
-    assert "Ingress/gateway routes / (Prefix), which publishes /metrics" in report, report
+    assert (
+        "Ingress/gateway routes / to Service gateway, port 9100: that is "
+        "GatewaySettings.gateway_admin_port, which publishes /metrics" in report
+    ), report
+    assert "NetworkPolicy lets prometheus reach gateway:8000; only the ingress controller" in report
+    assert "NetworkPolicy keeps prometheus from reaching gateway:9100" in report, report
 
     compose = repo_copy / "docker-compose.yml"
     edit(compose, 'expose: ["9103"]', 'expose: ["9000"]')

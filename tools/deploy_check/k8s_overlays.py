@@ -224,8 +224,7 @@ def check_network_policies(processes: Sequence[Process], m: Manifests, where: st
         c = next((c for c in pod["spec"]["containers"] if c["name"] == p.name), None)
         labels, ports = pod["metadata"].get("labels") or {}, named_ports(c or {})
         expected = (
-            # The gateway serves /metrics on its one port.
-            {"the ingress controller", "prometheus"}
+            {"the ingress controller"}  # the public port; Prometheus scrapes the admin one
             if not p.grpc
             else {q.name for q in processes if p in callees(q, processes)}
         )
@@ -275,9 +274,16 @@ def check_ingress(processes: Sequence[Process], m: Manifests, where: str, tls: b
             for path in (rule.get("http") or {}).get("paths") or []:
                 backend = path["backend"].get("service") or {}
                 routes[path["path"]] = (backend.get("name"), backend.get("port") or {})
+                if path["path"] in INGRESS_PATHS and path.get("pathType") != "Prefix":
+                    problems.append(
+                        f"{here}: routes {path['path']} as {path.get('pathType')}, not Prefix: "
+                        "every path of the gateway's public port is public"
+                    )
     service = m.get("Service", gateway.name)
     service_ports = {
-        sp.get("name"): sp["port"] for sp in (service or {"spec": {}})["spec"].get("ports") or []
+        sp.get("name"): sp["port"]
+        for sp in (service or {"spec": {}})["spec"].get("ports") or []
+        if sp["port"] == gateway.port
     }
     for path in INGRESS_PATHS:
         if path not in routes:
@@ -310,7 +316,7 @@ def check_overlay(
     problems += check_config_maps(processes, m, where)
     problems += check_network_policies(processes, m, where)
     problems += check_ingress(processes, m, where, tls=overlay == "prod")
-    problems += check_metrics_not_public(m, where)
+    problems += check_metrics_not_public(processes, m, where)
     problems += check_effective(processes, m, overlay)
     for d in docs:
         if d["kind"] not in ("Namespace",) and not (d.get("metadata") or {}).get("namespace"):

@@ -136,10 +136,10 @@ def check_probes(p: Process, c: Mapping, ports: Mapping[str, int], here: str) ->
             if kind in expected and path != expected[kind]:
                 problems.append(f"{here}: {kind} asks {path}, expected {expected[kind]}")
             probe_port = resolve_port(probe["httpGet"].get("port"), ports)
-        if probe_port != p.port:
+        if probe_port != p.probe_port:
             problems.append(
-                f"{here}: {kind} probes port {probe_port}, but the process listens on "
-                f"{p.describe(p.port_setting)} = {p.port}"
+                f"{here}: {kind} probes port {probe_port}, but the process answers probes on "
+                f"{p.describe(p.probe_port_setting)} = {p.probe_port}"
             )
     return problems
 

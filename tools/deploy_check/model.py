@@ -73,8 +73,9 @@ SHARED_SECRETS = {"jwt_public_key"}
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
 # Published ports a developer needs from docker compose: the gateway and the RabbitMQ UI.
 COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}}  # None: the gateway's own port
-# The API, then the web app: its first page, its bundles and its runtime config.
-INGRESS_PATHS = ("/graphql", "/api", "/webhooks", "/", "/assets", "/config.json")
+# Everything on the gateway's public port is public (the API, the web app): the Ingress routes `/`
+# by prefix. Its probes and /metrics are on its admin port, which no Ingress may reach.
+INGRESS_PATHS = ("/",)
 INGRESS_CONTROLLER = {
     "namespace": {"kubernetes.io/metadata.name": "ingress-nginx"},
     "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
@@ -130,8 +131,9 @@ class Process:
 
     @property
     def metrics_port_setting(self) -> str:
-        """A gRPC service serves /metrics on a port of its own; the gateway on its one port."""
-        return f"{self.name}_metrics_port" if self.grpc else self.port_setting
+        """A gRPC service serves /metrics on a port of its own; the gateway on its admin port,
+        with its probes (its public port answers neither)."""
+        return f"{self.name}_metrics_port" if self.grpc else f"{self.name}_admin_port"
 
     @property
     def metrics_port(self) -> int:
@@ -142,6 +144,16 @@ class Process:
                 "cannot tell where Prometheus scrapes the process"
             )
         return field.default
+
+    @property
+    def probe_port(self) -> int:
+        """Where the kubelet (and compose) probe it: a gRPC service's health service on its
+        gRPC port; the gateway's /healthz and /readyz on its admin port."""
+        return self.port if self.grpc else self.metrics_port
+
+    @property
+    def probe_port_setting(self) -> str:
+        return self.port_setting if self.grpc else self.metrics_port_setting
 
     @property
     def image(self) -> str:
