@@ -30,6 +30,18 @@ USES = {
     # Every event into its own DuckDB file; Redis for token revocations only.
     "insights": {"rabbitmq", "redis"},
 }
+# Datastore pods (dev) that reach each other: MongoDB's replica set members.
+DATASTORE_PEERS = {"mongo": {"mongo"}}
+# Where a datastore outside the cluster (prod) listens: the plain and the TLS port of each.
+DATASTORE_PORTS = {"mongo": (27017,), "rabbitmq": (5671, 5672), "redis": (6379, 6380)}
+# APIs outside the cluster a process calls, by the URL setting that says where, and the URL when
+# it is unset.
+EXTERNAL_APIS = {"payments": ("stripe_api_base", "https://api.stripe.com")}
+# The cluster's DNS, which every pod may ask (kube-dns in kube-system: kubeadm, kind, GKE, EKS).
+KUBE_DNS = {
+    "namespace": {"kubernetes.io/metadata.name": "kube-system"},
+    "pod": {"k8s-app": "kube-dns"},
+}
 # The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
 # gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
 # orders and payments read through what their events have not brought yet.
