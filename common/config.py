@@ -125,7 +125,7 @@ class CommonSettings(FromEnv):
     # are now, so replicas an autoscaler adds get their share within this time.
     grpc_max_connection_age_seconds: float = 30.0
     # Where each gRPC service serves its Prometheus metrics (GET /metrics): a port of its own
-    # beside its gRPC one; 0: no metrics server. The gateway serves /metrics on GATEWAY_PORT.
+    # beside its gRPC one; 0: no metrics server. The gateway serves /metrics on GATEWAY_ADMIN_PORT.
     auth_metrics_port: int = 9101
     tickets_metrics_port: int = 9102
     orders_metrics_port: int = 9103
