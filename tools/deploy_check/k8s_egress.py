@@ -11,13 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from tools.deploy_check.k8s_network import OWN_NAMESPACE, Peer, peer_matches
+from tools.deploy_check.k8s_network import OWN_NAMESPACE, Peer, peer_matches, policies_for
 from tools.deploy_check.k8s_objects import (
     EnvValue,
     Manifests,
     container_env,
     pod_template,
-    selector_matches,
 )
 from tools.deploy_check.k8s_processes import split_target
 from tools.deploy_check.model import (
@@ -97,12 +96,7 @@ def allowed_destinations(
     m: Manifests, labels: Mapping[str, str], dests: Sequence[Destination]
 ) -> set[str]:
     """What the namespace's NetworkPolicies let a pod with `labels` reach."""
-    policies = [
-        np
-        for np in m.of_kind("NetworkPolicy")
-        if selector_matches(np["spec"].get("podSelector", {}), labels)
-        and "Egress" in (np["spec"].get("policyTypes") or [])
-    ]
+    policies = policies_for(m, labels, "Egress")
     if not policies:
         return {d.name for d in dests}
     allowed = set()

@@ -48,17 +48,24 @@ def peer_matches(rule_peer: Mapping, source: Peer, own_ns: Mapping[str, str]) ->
     return selector_matches(rule_peer.get("podSelector", {}), source.pod_labels)
 
 
+def policies_for(m: Manifests, labels: Mapping[str, str], direction: str) -> list[dict]:
+    """The NetworkPolicies that select a pod with `labels` for `direction` ("Ingress" or
+    "Egress"; a policy without policyTypes is an ingress one, plus egress if it has rules)."""
+    found = []
+    for np in m.of_kind("NetworkPolicy"):
+        spec = np["spec"]
+        types = spec.get("policyTypes") or ["Ingress", *(["Egress"] if "egress" in spec else [])]
+        if direction in types and selector_matches(spec.get("podSelector", {}), labels):
+            found.append(np)
+    return found
+
+
 def allowed_sources(
     m: Manifests, labels: Mapping[str, str], port: int, ports: Mapping[str, int], peers: list[Peer]
 ) -> set[str]:
     """The peers the NetworkPolicies of the namespace let reach a pod with `labels` on `port`."""
     own_ns = OWN_NAMESPACE
-    policies = [
-        np
-        for np in m.of_kind("NetworkPolicy")
-        if selector_matches(np["spec"].get("podSelector", {}), labels)
-        and "Ingress" in (np["spec"].get("policyTypes") or ["Ingress"])
-    ]
+    policies = policies_for(m, labels, "Ingress")
     if not policies:
         return {peer.name for peer in peers}
     allowed = set()
