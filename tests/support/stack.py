@@ -33,6 +33,18 @@ PORT_SETTINGS = (
 )
 
 
+def stack_ports() -> dict[str, int]:
+    """A free port for each of the stack's port settings, no two alike (free_port picks at
+    random: 15 picks collide now and then, and `ticketing run` refuses a shared port)."""
+    ports: dict[str, int] = {}
+    for name in (*PORT_SETTINGS, "GATEWAY_PORT"):
+        port = free_port()
+        while port in ports.values():
+            port = free_port()
+        ports[name] = port
+    return ports
+
+
 @dataclass
 class RunningStack:
     proc: subprocess.Popen
@@ -83,7 +95,7 @@ class RunningStack:
 def start_stack(
     run_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
 ) -> RunningStack:
-    ports = {name: free_port() for name in (*PORT_SETTINGS, "GATEWAY_PORT")}
+    ports = stack_ports()
     env = {
         **{k: v for k, v in os.environ.items() if k != "MONGO_URL"},
         **{name: str(port) for name, port in ports.items()},
