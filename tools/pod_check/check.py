@@ -194,7 +194,9 @@ class Check:
             probe, pod.prober(started).attempt, started.started_at
         )
         took = asyncio.get_running_loop().time() - started.started_at
-        details.append(f"{started.name}: startupProbe passed after {took:.1f} s ({attempts} tries)")
+        details.append(
+            f"{started.name}: {probe.describe()} passed after {took:.1f} s ({attempts} tries)"
+        )
 
     async def window(self, pod: PodRun, started: Started, details: list[str]) -> None:
         where = pod.where(started.spec)
@@ -217,7 +219,7 @@ class Check:
                 else ""
             )
             details.append(
-                f"{started.name}: {result.probe.kind} held for {seconds:g} s "
+                f"{started.name}: {result.probe.describe()} held for {seconds:g} s "
                 f"({result.attempts} tries{ready})"
             )
             details.extend(result.notes)
