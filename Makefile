@@ -87,7 +87,7 @@ lint-deploy: install
 # Linux (probes go from this host to the pods' IPs); builds the images first. About a minute.
 pod-check: install
 	if $(MAKE) -n image >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \
-	else docker build --network host -t ticketing:dev .; fi
+	else docker build --network host -t ticketing:dev -t ticketing-insights:dev .; fi
 	$(BIN)/python -m tools.pod_check
 
 test: install gen lint web browser
