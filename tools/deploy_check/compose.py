@@ -76,10 +76,10 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
         if override and override.value != str(p.port):
             problems.append(f"{here}: sets {p.port_setting.upper()}={override.value} != {p.port}")
         test = (s.get("healthcheck") or {}).get("test") or []
-        if not test or str(p.port) not in test[-1]:
+        if not test or str(p.probe_port) not in test[-1]:
             problems.append(
-                f"{here}: healthcheck {test[-1:] or 'missing'} does not check port {p.port} "
-                f"({p.describe(p.port_setting)})"
+                f"{here}: healthcheck {test[-1:] or 'missing'} does not check port "
+                f"{p.probe_port} ({p.describe(p.probe_port_setting)})"
             )
     for target, names in images.items():
         if len(names) > 1:
@@ -153,8 +153,8 @@ def check_image(p: Process, service: Mapping, builders: Mapping[str, list], here
     `ticketing-<extra>` for one that needs a pyproject extra (insights)."""
     image = str(service.get("image") or "")
     name = image.rsplit(":", 1)[0]
-    if name != p.image_name:
-        return [f"{here}: runs the image {name!r}, expected {p.image_name!r}"]
+    if name != p.image:
+        return [f"{here}: runs the image {name!r}, expected {p.image!r}"]
     built = builders.get(image)
     if not built:
         return [f"{here}: runs the image {image}, which no service builds"]

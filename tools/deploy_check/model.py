@@ -30,6 +30,18 @@ USES = {
     # Every event into its own DuckDB file; Redis for token revocations only.
     "insights": {"rabbitmq", "redis"},
 }
+# Datastore pods (dev) that reach each other: MongoDB's replica set members.
+DATASTORE_PEERS = {"mongo": {"mongo"}}
+# Where a datastore outside the cluster (prod) listens: the plain and the TLS port of each.
+DATASTORE_PORTS = {"mongo": (27017,), "rabbitmq": (5671, 5672), "redis": (6379, 6380)}
+# APIs outside the cluster a process calls, by the URL setting that says where, and the URL when
+# it is unset.
+EXTERNAL_APIS = {"payments": ("stripe_api_base", "https://api.stripe.com")}
+# The cluster's DNS, which every pod may ask (kube-dns in kube-system: kubeadm, kind, GKE, EKS).
+KUBE_DNS = {
+    "namespace": {"kubernetes.io/metadata.name": "kube-system"},
+    "pod": {"k8s-app": "kube-dns"},
+}
 # The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
 # gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
 # orders and payments read through what their events have not brought yet.
@@ -70,8 +82,9 @@ NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
 # RabbitMQ UI, and localstripe, whose Stripe.js stand-in the web app loads in the browser.
 LOCALSTRIPE_PORT = 8420  # deploy/localstripe.Dockerfile
 COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}, "localstripe": {LOCALSTRIPE_PORT}}
-# The API, then the web app: its first page, its bundles and its runtime config.
-INGRESS_PATHS = ("/graphql", "/api", "/webhooks", "/", "/assets", "/config.json")
+# Everything on the gateway's public port is public (the API, the web app): the Ingress routes `/`
+# by prefix. Its probes and /metrics are on its admin port, which no Ingress may reach.
+INGRESS_PATHS = ("/",)
 INGRESS_CONTROLLER = {
     "namespace": {"kubernetes.io/metadata.name": "ingress-nginx"},
     "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
@@ -110,8 +123,10 @@ class Process:
         return self.extra or "services"
 
     @property
-    def image_name(self) -> str:
-        """Its image's name (CONTRACTS: `ticketing`, and `ticketing-<extra>`)."""
+    def image(self) -> str:
+        """The image it runs (CONTRACTS 1): insights alone needs numpy, SciPy and DuckDB (its
+        ServiceSpec.extra), so it has an image of its own, `ticketing-insights`; every other
+        process runs `ticketing`. An overlay's `images:` gives both their registry and tag."""
         return f"ticketing-{self.extra}" if self.extra else "ticketing"
 
     @property
@@ -138,8 +153,9 @@ class Process:
 
     @property
     def metrics_port_setting(self) -> str:
-        """A gRPC service serves /metrics on a port of its own; the gateway on its one port."""
-        return f"{self.name}_metrics_port" if self.grpc else self.port_setting
+        """A gRPC service serves /metrics on a port of its own; the gateway on its admin port,
+        with its probes (its public port answers neither)."""
+        return f"{self.name}_metrics_port" if self.grpc else f"{self.name}_admin_port"
 
     @property
     def metrics_port(self) -> int:
@@ -150,6 +166,16 @@ class Process:
                 "cannot tell where Prometheus scrapes the process"
             )
         return field.default
+
+    @property
+    def probe_port(self) -> int:
+        """Where the kubelet (and compose) probe it: a gRPC service's health service on its
+        gRPC port; the gateway's /healthz and /readyz on its admin port."""
+        return self.port if self.grpc else self.metrics_port
+
+    @property
+    def probe_port_setting(self) -> str:
+        return self.port_setting if self.grpc else self.metrics_port_setting
 
     @property
     def uses(self) -> set[str]:
