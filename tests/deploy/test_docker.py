@@ -4,12 +4,9 @@ broken copies of the files are reported by name. `make compose-smoke` runs them 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
-import pytest
-
-from tests.deploy.test_deploy import _edit
+from tests.deploy.edits import edit
 from tools import deploy_check as dc
 from tools.deploy_check.dockerfile import dockerignored
 from tools.docker_versions import MIN_COMPOSE, MIN_ENGINE, at_least, version_tuple
@@ -17,22 +14,6 @@ from tools.image_sizes import MB, Measured, base_image, verdict
 
 ROOT = dc.ROOT
 PROCESSES = dc.load_processes()
-FILES = (
-    "Dockerfile",
-    ".dockerignore",
-    "docker-compose.yml",
-    "requirements.lock",
-    "requirements-insights.lock",
-    "requirements-dev.lock",
-)
-
-
-@pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
-    for name in FILES:
-        shutil.copy(ROOT / name, tmp_path / name)
-    return tmp_path
 
 
 def compose_report(root: Path) -> str:
@@ -43,39 +24,39 @@ def docker_report(root: Path) -> str:
     return "\n".join(dc.check_dockerfile(root, PROCESSES))
 
 
-def test_up_wait_needs_every_one_shot_waited_for(copy: Path) -> None:
+def test_up_wait_needs_every_one_shot_waited_for(repo_copy: Path) -> None:
     """docker/compose#10596: a one-shot that exits 0 with nothing depending on its completion
     makes `docker compose up --wait` exit 1 on a healthy stack."""
-    _edit(
-        copy / "docker-compose.yml",
+    edit(
+        repo_copy / "docker-compose.yml",
         "      localstripe-webhook: {condition: service_completed_successfully}\n",
         "",
     )
     assert (
         "service localstripe-webhook is a one-shot (restart: on-failure) that nothing depends "
-        "on with condition service_completed_successfully" in compose_report(copy)
+        "on with condition service_completed_successfully" in compose_report(repo_copy)
     )
 
 
-def test_health_timing_an_older_engine_ignores_is_reported(copy: Path) -> None:
-    _edit(
-        copy / "docker-compose.yml",
+def test_health_timing_an_older_engine_ignores_is_reported(repo_copy: Path) -> None:
+    edit(
+        repo_copy / "docker-compose.yml",
         "  start_period: 30s\n",
         "  start_period: 30s\n  start_interval: 1s\n",
     )
-    report = compose_report(copy)
+    report = compose_report(repo_copy)
     assert "service redis: healthcheck start_interval is ignored by Docker Engine < 25" in report
 
 
-def test_the_web_app_can_take_a_card_in_compose(copy: Path) -> None:
-    compose = copy / "docker-compose.yml"
-    _edit(compose, "      STRIPE_PUBLISHABLE_KEY: pk_test_localstripe\n", "")
-    _edit(
+def test_the_web_app_can_take_a_card_in_compose(repo_copy: Path) -> None:
+    compose = repo_copy / "docker-compose.yml"
+    edit(compose, "      STRIPE_PUBLISHABLE_KEY: pk_test_localstripe\n", "")
+    edit(
         compose,
         '      - "127.0.0.1:${LOCALSTRIPE_PUBLISHED_PORT:-8420}:8420"',
         '      - "127.0.0.1:8421:8420"',
     )
-    report = compose_report(copy)
+    report = compose_report(repo_copy)
     assert "service gateway: STRIPE_PUBLISHABLE_KEY is not a publishable key" in report, report
     assert (
         "service gateway: STRIPE_JS_URL is 'http://127.0.0.1:8420/js.stripe.com/v3/', expected "
@@ -83,41 +64,43 @@ def test_the_web_app_can_take_a_card_in_compose(copy: Path) -> None:
     ), report
 
 
-def test_ports_published_beyond_loopback_are_reported(copy: Path) -> None:
-    _edit(
-        copy / "docker-compose.yml",
+def test_ports_published_beyond_loopback_are_reported(repo_copy: Path) -> None:
+    edit(
+        repo_copy / "docker-compose.yml",
         '"127.0.0.1:${GATEWAY_PUBLISHED_PORT:-8000}:8000"',
         '"${GATEWAY_PUBLISHED_PORT:-8000}:8000"',
     )
     assert (
         "service gateway: publishes port 8000 on every address; publish it on 127.0.0.1 only"
-        in compose_report(copy)
+        in compose_report(repo_copy)
     )
 
 
-def test_insights_runs_its_own_image_and_the_others_the_services_one(copy: Path) -> None:
-    compose = copy / "docker-compose.yml"
-    _edit(compose, "      target: insights\n", "      target: services\n")
-    report = compose_report(copy)
+def test_insights_runs_its_own_image_and_the_others_the_services_one(repo_copy: Path) -> None:
+    compose = repo_copy / "docker-compose.yml"
+    edit(compose, "      target: insights\n", "      target: services\n")
+    report = compose_report(repo_copy)
     assert (
         "service insights: its image ticketing-insights:dev is built (by insights) from the "
         "Dockerfile target 'services', expected 'insights'" in report
     ), report
-    _edit(compose, "    image: ticketing-insights:${TICKETING_IMAGE_TAG:-dev}\n", "")
-    report = compose_report(copy)
+    edit(compose, "    image: ticketing-insights:${TICKETING_IMAGE_TAG:-dev}\n", "")
+    report = compose_report(repo_copy)
     assert "service insights: runs the image 'ticketing', expected 'ticketing-insights'" in report
 
 
-def test_an_image_built_by_every_service_or_pulled_is_reported(copy: Path) -> None:
+def test_an_image_built_by_every_service_or_pulled_is_reported(repo_copy: Path) -> None:
     """Compose builds an image once per service with a build section: cold, the services image
     was built seven times over, in parallel. And it asks a registry first, unless told not to."""
-    _edit(
-        copy / "docker-compose.yml",
+    edit(
+        repo_copy / "docker-compose.yml",
         "  image: ticketing:${TICKETING_IMAGE_TAG:-dev}\n",
         "  image: ticketing:${TICKETING_IMAGE_TAG:-dev}\n  build: {context: ., target: services}\n",
     )
-    _edit(copy / "docker-compose.yml", "    pull_policy: never # built here", "    # built here")
-    report = compose_report(copy)
+    edit(
+        repo_copy / "docker-compose.yml", "    pull_policy: never # built here", "    # built here"
+    )
+    report = compose_report(repo_copy)
     assert (
         "services auth, expiration, gateway, jwt-keys, orders, payments, tickets all build the "
         "image ticketing:dev; let one build it" in report
@@ -129,13 +112,13 @@ def test_an_image_built_by_every_service_or_pulled_is_reported(copy: Path) -> No
 
 
 def test_a_syntax_line_a_missing_target_and_the_dev_stack_in_the_build_are_reported(
-    copy: Path,
+    repo_copy: Path,
 ) -> None:
-    dockerfile = copy / "Dockerfile"
+    dockerfile = repo_copy / "Dockerfile"
     dockerfile.write_text("# syntax=docker/dockerfile:1\n" + dockerfile.read_text())
-    _edit(dockerfile, "FROM services AS insights", "FROM services AS analytics")
-    _edit(copy / ".dockerignore", "common/devstack\n", "")
-    report = docker_report(copy)
+    edit(dockerfile, "FROM services AS insights", "FROM services AS analytics")
+    edit(repo_copy / ".dockerignore", "common/devstack\n", "")
+    report = docker_report(repo_copy)
     assert (
         "Dockerfile: a `# syntax=` line makes BuildKit fetch that frontend from a registry"
         in report
@@ -144,9 +127,9 @@ def test_a_syntax_line_a_missing_target_and_the_dev_stack_in_the_build_are_repor
     assert ".dockerignore: common/devstack is sent to the build" in report, report
 
 
-def test_the_services_target_is_held_to_what_every_process_needs(copy: Path) -> None:
-    _edit(copy / "Dockerfile", "USER 10001:10001\n", "USER root\n")
-    report = docker_report(copy)
+def test_the_services_target_is_held_to_what_every_process_needs(repo_copy: Path) -> None:
+    edit(repo_copy / "Dockerfile", "USER 10001:10001\n", "USER root\n")
+    report = docker_report(repo_copy)
     assert "Dockerfile: target services: does not switch to a non-root USER" in report, report
     # insights is built FROM services: it inherits the user, and the problem.
     assert "Dockerfile: target insights: does not switch to a non-root USER" in report, report
