@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock pod-check
+.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
 
 all: test
 
@@ -123,10 +123,46 @@ bench: install gen
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Re-pin dependencies after changing pyproject.toml (needs the registry; not part of test or run).
+# requirements.lock: the services' runtime (image ticketing); requirements-insights.lock: with the
+# `insights` extra (image ticketing-insights); requirements-dev.lock: everything (.venv). Each is
+# pinned within the one before, so a package has one version in all three.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 pyproject.toml -o requirements.lock
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
+	$(UV_COMPILE) pyproject.toml -o requirements.lock
+	$(UV_COMPILE) --extra insights -c requirements.lock pyproject.toml -o requirements-insights.lock
+	$(UV_COMPILE) --extra dev -c requirements-insights.lock pyproject.toml -o requirements-dev.lock
+
+# ---- Shipping with Docker (README: Deploying): plain `docker` and `docker compose`. More compose
+# files after docker-compose.yml go in COMPOSE_FILES (say, one that builds on another network:
+# COMPOSE_FILES="-f build-network.yml"); docker build's own flags in DOCKER_BUILD_FLAGS.
+DOCKER ?= docker
+COMPOSE ?= $(DOCKER) compose
+COMPOSE_PROJECT ?= ticketing-smoke
+COMPOSE_FILES ?=
+IMAGE_TAG ?= dev
+DOCKER_BUILD_FLAGS ?=
+SERVICES_IMAGE_MAX_MB ?= 350
+INSIGHTS_IMAGE_MAX_MB ?= 650
+
+# The Docker Engine and Compose here are at least the oldest ones the README supports.
+docker-versions: install
+	$(BIN)/python -m tools.docker_versions --docker "$(DOCKER)" --compose "$(COMPOSE)"
+
+# Both images (ticketing: gateway and services; ticketing-insights), then their sizes against
+# the targets: fails if one is over.
+image: docker-versions
+	$(DOCKER) build $(DOCKER_BUILD_FLAGS) --target services -t ticketing:$(IMAGE_TAG) .
+	$(DOCKER) build $(DOCKER_BUILD_FLAGS) --target insights -t ticketing-insights:$(IMAGE_TAG) .
+	$(BIN)/python -m tools.image_sizes --docker "$(DOCKER)" \
+		services=ticketing:$(IMAGE_TAG)=$(SERVICES_IMAGE_MAX_MB) \
+		insights=ticketing-insights:$(IMAGE_TAG)=$(INSIGHTS_IMAGE_MAX_MB)
+
+# docker-compose.yml for real, in its own project on free ports: build, `up --wait`, a purchase
+# paid by card and a subscription through the gateway, then `down -v`, always (tests/compose_smoke).
+compose-smoke: docker-versions
+	TICKETING_IMAGE_TAG=$(IMAGE_TAG) $(BIN)/python -m tests.compose_smoke --docker "$(DOCKER)" \
+		--compose "$(COMPOSE) -p $(COMPOSE_PROJECT) -f docker-compose.yml $(COMPOSE_FILES)"
 
 clean:
 	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist

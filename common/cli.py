@@ -104,15 +104,42 @@ def _events(action: str, service: str) -> int:
     return 0
 
 
+# The images hold no dev stack (.dockerignore): `ticketing run` is for a source checkout.
+NO_DEV_STACK = (
+    "ticketing run is a development command: it starts the whole marketplace (with SecantusDB "
+    "and localstripe) from a source checkout, with `make run`. This installation has no dev "
+    "stack, as in the images: run one process with `ticketing serve NAME`, or the whole stack "
+    "with `docker compose up --wait` (README: Deploying)."
+)
+
+
+def _serve(name: str) -> int | None:
+    service = spec(name)
+    try:
+        module = importlib.import_module(service.module)
+    except ModuleNotFoundError as exc:
+        if service.extra is None or (exc.name or "").startswith(("common", "svc_", "gateway")):
+            raise
+        extra = service.extra
+        return (
+            f"ticketing serve {name}: {exc}. {name} needs the `{extra}` extra: run it from the "
+            f"ticketing-{extra} image (or pip install 'ticketing[{extra}]')."
+        )
+    return module.main()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
 
     if args.command == "serve":
-        module = spec(args.service).module
-        importlib.import_module(module).main()
+        sys.exit(_serve(args.service))
     elif args.command == "run":
-        from common.devstack import main as run_stack
-
+        try:
+            from common.devstack import main as run_stack
+        except ModuleNotFoundError as exc:
+            if exc.name != "common.devstack":
+                raise
+            sys.exit(NO_DEV_STACK)
         sys.exit(run_stack())
     elif args.command == "events":
         sys.exit(_events(args.action, args.service))

@@ -13,6 +13,10 @@ class ServiceSpec:
     grpc_service: str | None  # full name of its API, None for the gateway
     # It consumes events from a queue of its name (`ticketing events dead|replay NAME`).
     consumes_events: bool = False
+    # The pyproject extra it needs beyond the services' runtime (requirements.lock), if any. It
+    # runs in an image built with it: the Dockerfile's target of that name, image
+    # `ticketing-<extra>`; every other process runs the target `services`, image `ticketing`.
+    extra: str | None = None
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -43,6 +47,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "svc_insights.__main__",
         "ticketing.insights.v1.InsightsService",
         consumes_events=True,
+        extra="insights",  # numpy, SciPy, DuckDB
     ),
     # Its ticket cache hears tickets' events.
     ServiceSpec("gateway", "gateway.__main__", None, consumes_events=True),

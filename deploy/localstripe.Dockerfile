@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # DEVELOPMENT ONLY. localstripe (GPL-3.0) fakes the Stripe API for docker-compose.yml. It is a
 # separate container, never part of the service image and never deployed to Kubernetes.
 #   docker build -f deploy/localstripe.Dockerfile -t ticketing-localstripe:dev .

@@ -14,6 +14,13 @@ from tools import deploy_check as dc
 def repo_copy(tmp_path: Path) -> Path:
     shutil.copytree(dc.ROOT / "k8s", tmp_path / "k8s")
     shutil.copytree(dc.ROOT / "deploy", tmp_path / "deploy")
-    for name in ("Dockerfile", ".dockerignore", "docker-compose.yml", "requirements-dev.lock"):
+    for name in (
+        "Dockerfile",
+        ".dockerignore",
+        "docker-compose.yml",
+        "requirements.lock",
+        "requirements-insights.lock",
+        "requirements-dev.lock",
+    ):
         shutil.copy(dc.ROOT / name, tmp_path / name)
     return tmp_path

@@ -12,6 +12,7 @@ from tools.deploy_check.k8s_processes import check_process_env
 from tools.deploy_check.metrics import check_metrics_compose
 from tools.deploy_check.model import (
     COMPOSE_PUBLISHED,
+    LOCALSTRIPE_PORT,
     ROOT,
     SHARED_SECRETS,
     CheckError,
@@ -41,15 +42,22 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
     except CheckError as exc:
         return [f"{where}: {exc}"]
     services = config.get("services") or {}
-    problems = []
-    images = set()
+    builders = image_builders(services)
+    problems = [
+        *check_health_timing(services),
+        *check_one_shots(services),
+        *check_card_payments(services),
+        *check_one_builder(services, builders),
+    ]
+    images: dict[str, set[str]] = {}
     for p in processes:
         s = services.get(p.name)
         here = f"{where}: service {p.name}"
         if s is None:
             problems.append(f"{where}: no service {p.name} for the process {p.name} (SERVICES)")
             continue
-        images.add(s.get("image"))
+        images.setdefault(p.image_target, set()).add(s.get("image"))
+        problems += check_image(p, s, builders, here)
         if s.get("command") != [p.name] or s.get("entrypoint"):
             problems.append(
                 f"{here}: runs {s.get('entrypoint')} {s.get('command')}, expected [{p.name!r}]"
@@ -73,8 +81,12 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
                 f"{here}: healthcheck {test[-1:] or 'missing'} does not check port "
                 f"{p.probe_port} ({p.describe(p.probe_port_setting)})"
             )
-    if len(images) > 1:
-        problems.append(f"{where}: the processes run different images {sorted(images)}")
+    for target, names in images.items():
+        if len(names) > 1:
+            problems.append(
+                f"{where}: the processes of the Dockerfile target {target} run different images "
+                f"{sorted(names)}"
+            )
     owners = secret_owners(processes)
     private_volumes = {}
     for name, s in services.items():
@@ -100,8 +112,13 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
                     )
             elif target not in allowed:
                 problems.append(
-                    f"{here}: publishes port {target}; only the gateway and the RabbitMQ UI "
-                    "are published"
+                    f"{here}: publishes port {target}; only the gateway, the RabbitMQ UI and "
+                    "localstripe are published"
+                )
+            if port.get("host_ip") != "127.0.0.1":
+                problems.append(
+                    f"{here}: publishes port {target} on {port.get('host_ip') or 'every address'}"
+                    "; publish it on 127.0.0.1 only (a development stack, throwaway credentials)"
                 )
         if name in {p.name for p in processes}:
             for setting, holders in owners.items():
@@ -129,6 +146,119 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
                 f"{where}: service {p.name}: MONGO_URL has no replicaSet= (transactions)"
             )
     return problems
+
+
+def check_image(p: Process, service: Mapping, builders: Mapping[str, list], here: str) -> list[str]:
+    """A process runs the image of its Dockerfile target: `ticketing` for the services,
+    `ticketing-<extra>` for one that needs a pyproject extra (insights)."""
+    image = str(service.get("image") or "")
+    name = image.rsplit(":", 1)[0]
+    if name != p.image:
+        return [f"{here}: runs the image {name!r}, expected {p.image!r}"]
+    built = builders.get(image)
+    if not built:
+        return [f"{here}: runs the image {image}, which no service builds"]
+    return [
+        f"{here}: its image {image} is built (by {builder}) from the Dockerfile target "
+        f"{target!r}, expected {p.image_target!r}"
+        for builder, target in built
+        if target != p.image_target
+    ]
+
+
+def image_builders(services: Mapping[str, Mapping]) -> dict[str, list[tuple[str, str | None]]]:
+    """Image -> the services that build it, each with its Dockerfile target."""
+    builders: dict[str, list[tuple[str, str | None]]] = {}
+    for name, s in services.items():
+        if s.get("build"):
+            builders.setdefault(str(s.get("image")), []).append((name, s["build"].get("target")))
+    return builders
+
+
+def check_one_builder(services: Mapping[str, Mapping], builders: Mapping[str, list]) -> list[str]:
+    """Compose builds an image once for every service with a build section (in parallel, and
+    without the cache each time when asked to), so exactly one service builds each; and no
+    service tries to pull an image built here (no registry has it)."""
+    problems = [
+        f"docker-compose.yml: services {', '.join(sorted(n for n, _ in who))} all build the "
+        f"image {image}; let one build it and the others only name it"
+        for image, who in builders.items()
+        if len(who) > 1
+    ]
+    problems += [
+        f"docker-compose.yml: service {name}: its image {s.get('image')} is built here; set "
+        "pull_policy: never, or compose asks a registry for it first"
+        for name, s in services.items()
+        if s.get("image") in builders and s.get("pull_policy") != "never"
+    ]
+    return problems
+
+
+def check_one_shots(services: Mapping[str, Mapping]) -> list[str]:
+    """`docker compose up --wait` fails when a container exits, even with 0, unless something
+    waits for it to complete (docker/compose#10596): every one-shot (restart "no" or
+    on-failure) must be depended on with service_completed_successfully."""
+    problems = []
+    for name, s in services.items():
+        if str(s.get("restart") or "no").split(":")[0] not in ("no", "on-failure"):
+            continue
+        waited = [
+            other
+            for other, o in services.items()
+            if ((o.get("depends_on") or {}).get(name) or {}).get("condition")
+            == "service_completed_successfully"
+        ]
+        if not waited:
+            problems.append(
+                f"docker-compose.yml: service {name} is a one-shot (restart: "
+                f"{s.get('restart') or 'no'}) that nothing depends on with condition "
+                "service_completed_successfully, so `docker compose up --wait` exits 1 when it "
+                "exits 0"
+            )
+    return problems
+
+
+def check_card_payments(services: Mapping[str, Mapping]) -> list[str]:
+    """The web app can take a card: the gateway's /config.json gives the browser a publishable
+    key and a Stripe.js it can load -- localstripe's stand-in, at the port compose publishes
+    it on the host (the browser runs there, not on the compose network)."""
+    gateway, localstripe = services.get("gateway"), services.get("localstripe")
+    if gateway is None or localstripe is None:
+        return []
+    here = "docker-compose.yml: service gateway"
+    env = gateway.get("environment") or {}
+    problems = []
+    if not str(env.get("STRIPE_PUBLISHABLE_KEY") or "").startswith("pk_"):
+        problems.append(
+            f"{here}: STRIPE_PUBLISHABLE_KEY is not a publishable key (pk_...), so the web app "
+            "says card payments are not available"
+        )
+    published = [p for p in localstripe.get("ports") or [] if int(p["target"]) == LOCALSTRIPE_PORT]
+    if not published:
+        return [
+            *problems,
+            f"docker-compose.yml: service localstripe: port {LOCALSTRIPE_PORT} is not "
+            "published, so the browser cannot load its Stripe.js stand-in",
+        ]
+    expected = f"http://127.0.0.1:{published[0]['published']}/js.stripe.com/v3/"
+    if env.get("STRIPE_JS_URL") != expected:
+        problems.append(
+            f"{here}: STRIPE_JS_URL is {env.get('STRIPE_JS_URL')!r}, expected {expected!r} "
+            "(localstripe's Stripe.js stand-in, as the host's browser reaches it)"
+        )
+    return problems
+
+
+def check_health_timing(services: Mapping[str, Mapping]) -> list[str]:
+    """Health checks behave the same on every supported engine: start_interval is ignored by
+    Docker Engine < 25 without a word (README, Deploying: the oldest supported engine)."""
+    return [
+        f"docker-compose.yml: service {name}: healthcheck start_interval is ignored by Docker "
+        "Engine < 25, so the stack would start differently on the oldest supported engine; "
+        "time health checks with interval and start_period"
+        for name, s in services.items()
+        if "start_interval" in (s.get("healthcheck") or {})
+    ]
 
 
 def compose_secret_lookup(service: Mapping, env: Mapping[str, EnvValue]):

@@ -231,7 +231,7 @@ def _image_parts(image: str) -> tuple[str, str | None]:
 def check_images(
     processes: Sequence[Process], m: Manifests, where: str, release: bool
 ) -> list[str]:
-    """Each process runs its own image (model.IMAGE_OF), all of one version."""
+    """Each process runs its own image (Process.image), all of one version."""
     problems, versions = [], set()
     for p in processes:
         d = m.get("Deployment", p.name)
@@ -244,7 +244,7 @@ def check_images(
         if name != p.image:
             problems.append(
                 f"{where}: Deployment/{p.name} runs image {c['image']}, expected {p.image} "
-                "(model.IMAGE_OF; set its registry and tag in the overlay's images:)"
+                "(Process.image; set its registry and tag in the overlay's images:)"
             )
         if release and version in (None, "latest", "dev"):
             problems.append(f"{where}: image {c['image']} has no release tag or digest")

@@ -72,19 +72,16 @@ SINGLE_WRITER = {
         "it, so insights scales up, not out (README, Analytics: the path to ClickHouse/BigQuery)",
     ),
 }
-# The image each process runs (CONTRACTS 1, Dockerfile targets): insights alone needs numpy, scipy
-# and DuckDB, so it has an image of its own; every other process runs IMAGE. An overlay's
-# `images:` gives both their registry and one release tag.
-IMAGE = "ticketing"
-IMAGE_OF = {"insights": "ticketing-insights"}
 # Every process needs the public key to verify tokens; secrets a service's own settings class
 # declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are
 # needed by that process and must reach no other.
 SHARED_SECRETS = {"jwt_public_key"}
 # Environment variables a container may set that are not settings fields.
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
-# Published ports a developer needs from docker compose: the gateway and the RabbitMQ UI.
-COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}}  # None: the gateway's own port
+# Published ports a developer needs from docker compose (on 127.0.0.1): the gateway, the
+# RabbitMQ UI, and localstripe, whose Stripe.js stand-in the web app loads in the browser.
+LOCALSTRIPE_PORT = 8420  # deploy/localstripe.Dockerfile
+COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}, "localstripe": {LOCALSTRIPE_PORT}}
 # Everything on the gateway's public port is public (the API, the web app): the Ingress routes `/`
 # by prefix. Its probes and /metrics are on its admin port, which no Ingress may reach.
 INGRESS_PATHS = ("/",)
@@ -118,6 +115,19 @@ class Process:
     settings: type[CommonSettings]
     grpc: bool
     package: str  # the Python package that holds its code
+    extra: str | None = None  # ServiceSpec.extra: the Dockerfile target and image it runs
+
+    @property
+    def image_target(self) -> str:
+        """The Dockerfile target its image is built from."""
+        return self.extra or "services"
+
+    @property
+    def image(self) -> str:
+        """The image it runs (CONTRACTS 1): insights alone needs numpy, SciPy and DuckDB (its
+        ServiceSpec.extra), so it has an image of its own, `ticketing-insights`; every other
+        process runs `ticketing`. An overlay's `images:` gives both their registry and tag."""
+        return f"ticketing-{self.extra}" if self.extra else "ticketing"
 
     @property
     def fields(self) -> dict[str, dataclasses.Field]:
@@ -166,10 +176,6 @@ class Process:
     @property
     def probe_port_setting(self) -> str:
         return self.port_setting if self.grpc else self.metrics_port_setting
-
-    @property
-    def image(self) -> str:
-        return IMAGE_OF.get(self.name, IMAGE)
 
     @property
     def uses(self) -> set[str]:
@@ -223,7 +229,9 @@ def settings_class(spec: ServiceSpec) -> type[CommonSettings]:
 
 def load_processes(specs: Sequence[ServiceSpec] = SERVICES) -> list[Process]:
     return [
-        Process(s.name, settings_class(s), s.grpc_service is not None, s.module.split(".")[0])
+        Process(
+            s.name, settings_class(s), s.grpc_service is not None, s.module.split(".")[0], s.extra
+        )
         for s in specs
     ]
 

@@ -1,0 +1,98 @@
+"""What `make compose-smoke` does against the running compose stack, from the host: what the web
+app needs to take a card, a whole purchase paid by card through localstripe with the buyer's
+subscription seeing it complete, and what the images hold."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from tests.support.market import Api
+from tests.support.subscriber import ORDER_UPDATED, Subscriber
+
+# A card localstripe accepts without asking the bank (3-D Secure).
+CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2040", "cvc": "123"}
+INSIGHTS_ONLY = ("numpy", "scipy", "duckdb")
+
+Step = Callable[[str], None]
+
+
+def card_payment_prerequisites(client: httpx.Client) -> tuple[str, str]:
+    """What the web app's card form reads from /config.json, checked as the browser would:
+    a publishable key, and a Stripe.js that loads from the host. Returns (Stripe API base as
+    that Stripe.js finds it, publishable key)."""
+    config = client.get("/config.json")
+    assert config.status_code == 200, config.text
+    stripe = config.json()["stripe"]
+    key, js_url = stripe["publishableKey"], stripe["jsUrl"]
+    assert key and key.startswith("pk_"), f"/config.json gives no publishable key: {stripe}"
+    script = httpx.get(js_url, timeout=10)
+    assert script.status_code == 200, f"Stripe.js at {js_url}: HTTP {script.status_code}"
+    assert "javascript" in script.headers.get("content-type", ""), script.headers
+    assert "Stripe" in script.text, f"{js_url} is not a Stripe.js"
+    # localstripe's stand-in calls the API beside itself (localstripe-v3.js).
+    return js_url.removesuffix("/js.stripe.com/v3/"), key
+
+
+def card_as_the_browser_sends_it(stripe_api: str, publishable_key: str) -> str:
+    """What the web app does with the card typed into localstripe's form (web/src/app/stripe.ts:
+    the stand-in tokenizes it with the publishable key; the token's card is the payment
+    method)."""
+    reply = httpx.post(
+        f"{stripe_api}/v1/tokens",
+        data={**{f"card[{k}]": v for k, v in CARD.items()}, "key": publishable_key},
+        timeout=10,
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()["card"]["id"]
+
+
+def purchase(client: httpx.Client, base_url: str, step: Step) -> str:
+    """Two sign-ups, a ticket listed, ordered and paid by card; the buyer's subscription to the
+    order sees COMPLETE pushed, and the order reads COMPLETE. Returns the order's id."""
+    api = Api(client)
+    stripe_api, key = card_payment_prerequisites(client)
+    step(f"/config.json: publishable key {key}, Stripe.js loads from {stripe_api}")
+    seller, buyer = api.user(), api.user()
+    ticket = api.sell(seller, "Compose smoke", "25")
+    order = api.order(buyer, ticket["id"])
+    step(f"signed up a seller and a buyer; ticket {ticket['id']} listed, order {order['id']}")
+    buyer_stream = Subscriber.connect(base_url, headers={"authorization": f"Bearer {buyer}"})
+    try:
+        watching = buyer_stream.acked().subscribe(ORDER_UPDATED, id=order["id"])
+        assert buyer_stream.data(watching, "orderUpdated")["status"] == "CREATED"
+        paid = api.pay(buyer, order["id"], card_as_the_browser_sends_it(stripe_api, key))
+        assert not paid.get("errors"), paid
+        payment = paid["data"]["createPayment"]
+        assert payment["status"] == "SUCCEEDED", payment
+        step(f"paid by card through localstripe: {payment['stripeId']} {payment['status']}")
+        pushed = buyer_stream.until(watching, "orderUpdated", lambda o: o["status"] != "CREATED")
+        assert pushed["status"] == "COMPLETE", pushed
+        assert pushed["payment"]["stripeId"] == payment["stripeId"], pushed
+        step("the buyer's orderUpdated subscription (graphql-transport-ws) pushed COMPLETE")
+    finally:
+        buyer_stream.close()
+    assert api.get_order(buyer, order["id"])["status"] == "COMPLETE"
+    return order["id"]
+
+
+def image_contents(docker: Sequence[str], services_image: str, insights_image: str) -> None:
+    """The services image runs without numpy, SciPy and DuckDB; the insights image has them;
+    neither has the dev stack (`ticketing run` says it is a development command)."""
+    probe = "import importlib.util as u, sys; print(*[m for m in sys.argv[1:] if u.find_spec(m)])"
+    for image, expected in ((services_image, ""), (insights_image, " ".join(INSIGHTS_ONLY))):
+        found = _run_in(docker, image, ["python", "-c", probe, *INSIGHTS_ONLY])
+        assert found.returncode == 0 and found.stdout.strip() == expected, (image, found)
+    dev = _run_in(docker, services_image, ["ticketing", "run"])
+    assert dev.returncode != 0 and "development command" in dev.stderr, dev
+
+
+def _run_in(docker: Sequence[str], image: str, argv: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*docker, "run", "--rm", "--network", "none", "--entrypoint", argv[0], image, *argv[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
