@@ -22,11 +22,15 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP)
 
-# Python stubs from proto/ (gitignored, regenerated on every build, so never stale or hand-edited).
-gen: $(PROTOS)
-	rm -rf gen && mkdir -p gen
-	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
-	find gen/ticketing -type d -exec touch {}/__init__.py \;
+# Python stubs from proto/ into gen/ (gitignored, never hand-edited): rebuilt only when a proto,
+# the grpcio-tools version or the generator changed, beside the tree in use, then swapped in with
+# one atomic rename (tools/gen.py), so a command running in this checkout never sees gen/ gone.
+GEN_STAMP := gen/.stamp
+$(GEN_STAMP): $(PROTOS) requirements-dev.lock tools/gen.py
+	$(BIN)/python -m tools.gen
+	touch $@
+
+gen: $(GEN_STAMP)
 
 # schema.graphql, the GraphQL contract: the SDL of the schema as gateway/schema.py builds it.
 # Run it after changing a GraphQL type or resolver, and commit the file.

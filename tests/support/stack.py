@@ -29,6 +29,8 @@ PORT_SETTINGS = (
     "PAYMENTS_METRICS_PORT",
     "EXPIRATION_METRICS_PORT",
     "INSIGHTS_METRICS_PORT",
+    "MONGO_PORT",
+    "STRIPE_PORT",
 )
 
 
@@ -57,8 +59,16 @@ class RunningStack:
             return f"{self.base_url}/metrics"
         return f"http://127.0.0.1:{self.ports[f'{service.upper()}_METRICS_PORT']}/metrics"
 
+    def state(self) -> dict:
+        """What `ticketing run` records in its run directory (common/run_state.py)."""
+        return json.loads((self.run_dir / "stack.json").read_text())
+
+    def setting(self, name: str) -> str:
+        """A setting as the stack's processes got it (MONGO_URL, STRIPE_API_BASE, ...)."""
+        return self.state()["settings"][name]
+
     def child_pids(self) -> dict[str, int]:
-        return json.loads((self.run_dir / "stack.json").read_text())["children"]
+        return self.state()["children"]
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -75,8 +85,13 @@ class RunningStack:
 
 
 def start_stack(
-    run_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+    run_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120,
+    *,
+    rate_limits_off: bool = True,
 ) -> RunningStack:
+    """`rate_limits_off=False`: the limits `ticketing run` itself sets."""
     ports = {name: free_port() for name in (*PORT_SETTINGS, "GATEWAY_PORT")}
     env = {
         **{k: v for k, v in os.environ.items() if k != "MONGO_URL"},
@@ -84,7 +99,7 @@ def start_stack(
         "TICKETING_NAMESPACE": f"e{uuid.uuid4().hex[:10]}",
         "TICKETING_RUN_DIR": str(run_dir),
         "LOG_LEVEL": "WARNING",
-        **RATE_LIMITS_OFF,
+        **(RATE_LIMITS_OFF if rate_limits_off else {}),
         **(extra_env or {}),
     }
     log = run_dir / "stack.log"
