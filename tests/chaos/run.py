@@ -1,6 +1,7 @@
-"""One chaos run: the stack up, the load on, each fault in turn (SIGKILL, down for a while,
-restarted on the same port, then timed until a purchase goes through end to end again), the
-load off, a bounded wait until the system is quiet, and the invariants checked."""
+"""One chaos run: the stack up, the load on (and acknowledged writes straight to the database),
+each fault in turn (SIGKILL, down for a while, restarted on the same port, then timed until a
+purchase goes through end to end again), the load off, a bounded wait until the system is
+quiet, and the invariants checked."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.chaos.load import Load, Probe
 from tests.chaos.observe import list_queues, settle, snapshot, wait_for_retries
 from tests.chaos.report import ChaosReport, FaultRun
 from tests.chaos.watch import ExpiryWatch
+from tests.chaos.writes import AcknowledgedWrites
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ FAULTS: tuple[Fault, ...] = (
         lambda s: s.redis.kill(),
         lambda s: s.redis.start(keep_data=False),
     ),
+    Fault("mongodb", lambda s: s.mongo.kill(), lambda s: s.mongo.start()),
 )
 
 
@@ -94,13 +97,20 @@ def run_chaos(
         probe = Probe(stack.base_url)
         watch = ExpiryWatch(stack)
         watch.start()
+        writes = AcknowledgedWrites(stack.mongo_url, stack.namespace, writers=2)
+        writes.start()
         try:
             runs, baseline = faults_under_load(stack, settings, load, probe, say)
+        finally:
+            writes.stop()
+        try:
             say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
             settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
         finally:
             watch.stop()
         violations = check(snapshot(stack), [*load.flows, *probe.flows])
+        violations += writes.lost()
+        say(f"{len(writes.acknowledged)} writes acknowledged straight by the database")
         violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
         return ChaosReport(
             settings=settings,
