@@ -56,6 +56,7 @@ def _redis_answers(url: str) -> bool:
 def ensure_rabbitmq(stack: Stack) -> None:
     url = stack.env.get("AMQP_URL") or CommonSettings.amqp_url
     if _rabbit_answers(url):
+        stack.env["AMQP_URL"] = url  # recorded in the state, as the private one's is
         return
     server = shutil.which("rabbitmq-server")
     if not server:
@@ -116,6 +117,7 @@ def private_rabbitmq_env(base: Path, port: int, dist_port: int, node: str) -> di
 def ensure_redis(stack: Stack) -> None:
     url = stack.env.get("REDIS_URL") or CommonSettings.redis_url
     if _redis_answers(url):
+        stack.env["REDIS_URL"] = url
         return
     server = shutil.which("redis-server")
     if not server:
