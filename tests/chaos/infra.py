@@ -147,15 +147,24 @@ class PrivateRabbit:
             self.proc = None
 
 
-class PrivateRedis:
-    """A Redis of its own, append-only (`appendfsync everysec` loses nothing to a process kill:
-    every write reaches the file before its reply). `start(keep_data=False)` deletes the files
-    first: a restart without persistence, or a failover to an empty replica."""
+class PrivateServer:
+    """A server of the run's own: a free port, its data in `data_dir`, killed with SIGKILL."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            kill_group(self.proc)
+            self.proc = None
+
+
+class PrivateRedis(PrivateServer):
+    """A Redis of its own, append-only (`appendfsync everysec` loses nothing to a process kill:
+    every write reaches the file before its reply). `start(keep_data=False)` deletes the files
+    first: a restart without persistence, or a failover to an empty replica."""
 
     @property
     def url(self) -> str:
@@ -186,21 +195,11 @@ class PrivateRedis:
                 raise RuntimeError(f"private Redis did not start on {self.port}")
             time.sleep(0.1)
 
-    def kill(self) -> None:
-        if self.proc is not None:
-            kill_group(self.proc)
-            self.proc = None
 
-
-class PrivateMongo:
+class PrivateMongo(PrivateServer):
     """SecantusDB with its data on disk in `data_dir`, started with `ticketing run`'s options
     (common/devstack/infra.py: sync-on-commit), so that a kill shows what a developer's stack
     keeps of what it acknowledged."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -219,11 +218,6 @@ class PrivateMongo:
         servers.wait_for_port(self.port, timeout, self.proc)
         with pymongo.MongoClient(self.url, serverSelectionTimeoutMS=int(timeout * 1000)) as c:
             c.admin.command("ping")
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            kill_group(self.proc)
-            self.proc = None
 
 
 class WebhookRetrier:

@@ -30,7 +30,7 @@ import pytest
 from common.run_state import SHARED_SETTINGS
 from tests.chaos.writes import AcknowledgedWrites
 from tests.support.servers import free_port
-from tests.support.stack import PORT_SETTINGS, RunningStack, graphql, pid_alive, start_stack
+from tests.support.stack import PORT_SETTINGS, RunningStack, graphql, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -141,16 +141,6 @@ def test_a_state_file_left_by_a_killed_stack_is_not_trusted(tmp_path):
     assert "left over from a `ticketing run` that no longer runs (pid 999999)" in done.stderr
 
 
-def _new_pid(stack: RunningStack, name: str, old: int, timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pid = stack.child_pids()[name]
-        if pid != old and pid_alive(pid):
-            return pid
-        time.sleep(0.1)
-    raise AssertionError(f"{name} was not restarted:\n{stack.output()}")
-
-
 def test_the_database_keeps_every_acknowledged_write_through_a_sigkill(stack):
     # Four writers flat out: without sync-on-commit a kill lost 17-19 of what they were told.
     writes = AcknowledgedWrites(stack.setting("MONGO_URL"), stack.namespace, 4, interval=0)
@@ -176,7 +166,7 @@ def test_the_database_keeps_every_acknowledged_write_through_a_sigkill(stack):
         old = stack.child_pids()["mongo"]
         killed_at = time.time()
         os.kill(old, signal.SIGKILL)
-        _new_pid(stack, "mongo", old)
+        stack.restarted("mongo", old)
         deadline = time.monotonic() + 60
         while writes.since(killed_at) < 50 and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -73,6 +73,17 @@ class RunningStack:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def restarted(self, child: str, old_pid: int, timeout: float = 30) -> int:
+        """The pid of `child` once the stack has started it again after `old_pid` died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = self.child_pids()[child]
+            if pid != old_pid and pid_alive(pid):
+                return pid
+            assert self.proc.poll() is None, self.output()
+            time.sleep(0.1)
+        raise AssertionError(f"{child} was not restarted:\n{self.output()}")
+
     def stop(self, timeout: float = 60) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
