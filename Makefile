@@ -101,8 +101,8 @@ test-browser: install gen web browser
 	$(BIN)/python -m pytest -q tests/browser
 
 # The long chaos run (a short one is part of test-e2e): more users and flows, each process,
-# RabbitMQ and Redis killed twice, 8 s down each; prints a table per fault (client errors during
-# it, time to recover, invariant violations) and fails if any invariant broke.
+# RabbitMQ, Redis and the database killed twice, 8 s down each; prints a table per fault (client
+# errors during it, time to recover, invariant violations) and fails if any invariant broke.
 chaos: install gen
 	$(BIN)/python -m tests.chaos
 
