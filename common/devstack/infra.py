@@ -142,9 +142,9 @@ def ensure_redis(stack: Stack) -> None:
 
 def secantus_argv(port: int, storage: str) -> list[str]:
     """SecantusDB as `ticketing run` (and the chaos test) starts it. `--sync-on-commit`: each
-    commit is on disk before it is acknowledged. Without it a SIGKILL during writes lost 13-49
-    acknowledged writes per kill (a ticket the stack had confirmed, events orders never got);
-    with it none, for about 20 % of the write throughput."""
+    commit is on disk before it is acknowledged. Without it a SIGKILL during writes lost 11-19
+    acknowledged writes per kill (four writers flat out; in the chaos test, a ticket its seller
+    had been shown); with it none, for about 23 % of the write throughput."""
     server = tool("secantusd-py")
     if not server:
         raise StackError(

@@ -22,7 +22,7 @@ COLLECTION = "acknowledged"
 class AcknowledgedWrites:
     """`writers` threads, each writing one document every `interval` seconds (0: as fast as the
     database answers). Without sync-on-commit a SIGKILL lost about 3 acknowledged writes per kill
-    at one writer every 10 ms, 17-19 at four writers flat out (tests/e2e/test_run_own_stack.py)."""
+    at one writer every 10 ms, 11-19 at four writers flat out (tests/e2e/test_run_own_stack.py)."""
 
     def __init__(
         self, mongo_url: str, namespace: str, writers: int = 1, interval: float = 0.01
