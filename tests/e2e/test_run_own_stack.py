@@ -142,7 +142,7 @@ def test_a_state_file_left_by_a_killed_stack_is_not_trusted(tmp_path):
 
 
 def test_the_database_keeps_every_acknowledged_write_through_a_sigkill(stack):
-    # Four writers flat out: without sync-on-commit a kill lost 17-19 of what they were told.
+    # Four writers flat out: without sync-on-commit a kill lost 11-19 of what they were told.
     writes = AcknowledgedWrites(stack.setting("MONGO_URL"), stack.namespace, 4, interval=0)
     tickets: list[str] = []
     stop = threading.Event()
