@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from svc_payments.bootstrap import charge_lease
+from svc_payments.config import PaymentsSettings
 from tests.chaos.infra import ChaosStack, chaos_stack
 from tests.chaos.invariants import Violation, check
 from tests.chaos.load import Load, Probe
@@ -57,7 +59,10 @@ class ChaosSettings:
     hold_seconds: int  # ORDER_EXPIRATION_SECONDS: unpaid orders expire during the run
     gap_seconds: float  # calm between a recovery and the next kill
     recover_timeout: float  # a part not serving again after this is a failure
-    settle_grace: float  # after the last order's expiresAt + 2 s, for the system to go quiet
+    # For the system to go quiet: after the last order's expiresAt + 2 s, or after the charge
+    # lease of a payment cut off mid-way (the database killed between its charge and its
+    # record: the webhook settles it once the lease has run out), whichever is later.
+    settle_grace: float
     drain_timeout: float  # after a recovery, for the retries it caused, before the next fault
 
 
@@ -105,7 +110,7 @@ def run_chaos(
             writes.stop()
         try:
             say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
-            settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
+            settled, busy = settle(stack, settle_within(stack, settings))
         finally:
             watch.stop()
         violations = check(snapshot(stack), [*load.flows, *probe.flows])
@@ -125,6 +130,11 @@ def run_chaos(
             lateness=watch.lateness(),
             log_dir=work_dir / "logs",
         )
+
+
+def settle_within(stack: ChaosStack, settings: ChaosSettings) -> float:
+    lease = charge_lease(PaymentsSettings.from_env(stack.services.env)).total_seconds()
+    return max(settings.hold_seconds + 2, lease) + settings.settle_grace
 
 
 def faults_under_load(
