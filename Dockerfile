@@ -82,9 +82,8 @@ COPY --from=web /src/web/dist /opt/ticketing/web
 USER 10001:10001
 WORKDIR /tmp
 
-# gateway (HTTP, /metrics too) and the gRPC services auth, tickets, orders, payments, expiration,
-# insights;
-# then those services' metrics ports (GET /metrics).
-EXPOSE 8000 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106
+# gateway (public HTTP; its admin port 9100: probes and GET /metrics) and the gRPC services auth,
+# tickets, orders, payments, expiration, insights; then those services' metrics ports.
+EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106
 
 ENTRYPOINT ["ticketing", "serve"]

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock
+.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock pod-check
 
 all: test
 
@@ -83,6 +83,16 @@ lint-deploy: install
 	$(BIN)/docker-compose -f docker-compose.yml config -q
 	$(BIN)/python -m tools.deploy_check
 	BUF=$(BIN)/buf tools/buf-breaking.sh
+
+# The pod specs exercised, not just validated (tools/pod_check/): every Deployment of the rendered
+# dev overlay runs in Docker as its pod would (securityContext, env from the ConfigMap and the
+# README's Secrets, volumes, limits, command), beside the overlay's datastores, and must pass its
+# startup, readiness and liveness probes; three broken copies must fail. Needs a Docker engine on
+# Linux (probes go from this host to the pods' IPs); builds the images first. About a minute.
+pod-check: install
+	if $(MAKE) -n image >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \
+	else docker build --network host -t ticketing:dev -t ticketing-insights:dev .; fi
+	$(BIN)/python -m tools.pod_check
 
 test: install gen lint web browser
 	$(BIN)/python -m pytest -q tests

@@ -183,6 +183,7 @@ class BenchStack:
             **shared,
             **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
             **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},
+            "GATEWAY_ADMIN_PORT": str(free_port()),
             "TICKETING_RUN_DIR": str(run_dir),
         }
         log = self.workdir / f"replica{index}.log"

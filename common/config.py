@@ -120,8 +120,12 @@ class CommonSettings(FromEnv):
     payments_addr: str | None = None
     expiration_addr: str | None = None
     insights_addr: str | None = None
+    # A gRPC server closes each client connection after this long (with a grace for the calls on
+    # it): the client resolves the service's name again and balances over the replicas there
+    # are now, so replicas an autoscaler adds get their share within this time.
+    grpc_max_connection_age_seconds: float = 30.0
     # Where each gRPC service serves its Prometheus metrics (GET /metrics): a port of its own
-    # beside its gRPC one; 0: no metrics server. The gateway serves /metrics on GATEWAY_PORT.
+    # beside its gRPC one; 0: no metrics server. The gateway serves /metrics on GATEWAY_ADMIN_PORT.
     auth_metrics_port: int = 9101
     tickets_metrics_port: int = 9102
     orders_metrics_port: int = 9103
@@ -168,6 +172,8 @@ class CommonSettings(FromEnv):
             raise ConfigError("AMQP_HEARTBEAT_SECONDS must be at least 1")
         if self.event_retention_hours <= 0:
             raise ConfigError("EVENT_RETENTION_HOURS must be positive")
+        if self.grpc_max_connection_age_seconds <= 0:
+            raise ConfigError("GRPC_MAX_CONNECTION_AGE_SECONDS must be positive")
         if self.outbox_claim_seconds <= 0:
             raise ConfigError("OUTBOX_CLAIM_SECONDS must be positive")
         for field in dataclasses.fields(self):

@@ -5,6 +5,7 @@ is UNAVAILABLE, never INTERNAL)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -20,11 +21,36 @@ R = TypeVar("R")
 # a clear UNAVAILABLE from us before its own deadline runs out.
 CALL_TIMEOUT_SECONDS = 5.0
 
-_CHANNEL_OPTIONS = [
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.http2.max_pings_without_data", 0),
-]
+# Calls are balanced per call over every address the target resolves to (a headless Service
+# gives one per ready pod; `dns:///tickets:50052`), with round_robin instead of gRPC's default
+# pick_first, which sends everything over one connection to one replica for the channel's life.
+# Servers close each connection after GRPC_MAX_CONNECTION_AGE_SECONDS (common/grpc_server.py):
+# the channel then resolves the name again and connects to replicas added since.
+LOAD_BALANCING_CONFIG = [{"round_robin": {}}]
+# How soon a channel may resolve its target again (gRPC's default: 30 s, which would hold back
+# the re-resolution a closed connection asks for); at most one DNS query a second per channel.
+DNS_MIN_MS_BETWEEN_RESOLUTIONS = 1_000
+
+
+def service_config(method_config: list[dict[str, Any]] | None = None) -> str:
+    """A channel's service config (JSON): round_robin, and per-method settings if any."""
+    config: dict[str, Any] = {"loadBalancingConfig": LOAD_BALANCING_CONFIG}
+    if method_config:
+        config["methodConfig"] = method_config
+    return json.dumps(config)
+
+
+def channel_options(
+    method_config: list[dict[str, Any]] | None = None,
+) -> list[tuple[str, int | str]]:
+    """Options of every channel from one process of this system to another."""
+    return [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.dns_min_time_between_resolutions_ms", DNS_MIN_MS_BETWEEN_RESOLUTIONS),
+        ("grpc.service_config", service_config(method_config)),
+    ]
 
 
 def forwarded_token(context: grpc.aio.ServicerContext) -> str | None:
@@ -38,14 +64,14 @@ class ServiceChannel:
     """One peer service's channel. `close()` when the service stops."""
 
     def __init__(self, addr: str, timeout: float = CALL_TIMEOUT_SECONDS) -> None:
-        self.addr = addr
+        self.addr = addr  # any gRPC target: host:port, dns:///name:port
         self.timeout = timeout
         self._channel: grpc.aio.Channel | None = None
 
     @property
     def channel(self) -> grpc.aio.Channel:
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self.addr, _CHANNEL_OPTIONS)
+            self._channel = grpc.aio.insecure_channel(self.addr, channel_options())
         return self._channel
 
     async def call(

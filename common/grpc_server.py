@@ -131,15 +131,28 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+# How long a connection closed for its age may keep its calls in flight: longer than the longest
+# deadline a caller gives (the gateway's createPayment, 45 s). New calls go to a new connection
+# at once; this only lets the old one finish.
+MAX_CONNECTION_AGE_GRACE_SECONDS = 60.0
+
+
 class GrpcServer:
-    def __init__(self, verifier: TokenVerifier | None, grace_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier | None,
+        grace_seconds: float = 10.0,
+        max_connection_age_seconds: float = 30.0,
+    ) -> None:
         self.server = grpc.aio.server(
             interceptors=[ServiceInterceptor(verifier)],
-            # Clients reconnect every few minutes, so new replicas behind a Kubernetes Service
-            # get their share of long-lived gRPC connections.
             options=[
-                ("grpc.max_connection_age_ms", 300_000),
-                ("grpc.max_connection_age_grace_ms", 30_000),
+                # A client's connection is closed (GOAWAY) after this long, give or take 10 %:
+                # its channel resolves the name again, and round_robin spreads its calls over
+                # the replicas there are now, those added since it connected too
+                # (GRPC_MAX_CONNECTION_AGE_SECONDS; common/grpc_client.py).
+                ("grpc.max_connection_age_ms", int(max_connection_age_seconds * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(MAX_CONNECTION_AGE_GRACE_SECONDS * 1000)),
                 # grpc's default (SO_REUSEPORT) lets a second server on the same port take a
                 # share of its calls; a port is one server's, and a taken one is an error.
                 ("grpc.so_reuseport", 0),

@@ -1,7 +1,8 @@
-"""`ticketing serve gateway`: the Starlette app under uvicorn, stopping gracefully on SIGTERM.
+"""`ticketing serve gateway`: the Starlette app under uvicorn, stopping gracefully on SIGTERM, on
+two ports: the public one (GATEWAY_PORT) and the admin one (GATEWAY_ADMIN_PORT: probes, /metrics).
 
 With GATEWAY_WORKERS above one (by default: one per CPU the pod may use) this process binds the
-port and supervises that many worker processes serving it (uvicorn's Multiprocess: a worker that
+ports and supervises that many worker processes serving it (uvicorn's Multiprocess: a worker that
 dies is replaced). SIGTERM reaches the supervisor, which passes it on to every worker; each lets
 its in-flight requests finish within SHUTDOWN_GRACE_SECONDS, as a single process does. The workers
 share their metrics through files in PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless
@@ -98,23 +99,27 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"gateway: configuration error: {exc}")
     configure_logging("gateway", settings.log_level)
-    # Bound here rather than by uvicorn, so a taken port is named by its setting.
+    # Bound here rather than by uvicorn, so a taken port is named by its setting. Every worker
+    # serves both sockets; the app tells them apart by port (gateway/admin.py).
     try:
-        sock = listening_socket(settings.bind_host, settings.gateway_port, "GATEWAY_PORT")
+        sockets = [
+            listening_socket(settings.bind_host, settings.gateway_port, "GATEWAY_PORT"),
+            listening_socket(settings.bind_host, settings.gateway_admin_port, "GATEWAY_ADMIN_PORT"),
+        ]
     except PortInUse as exc:
         sys.exit(f"gateway: {exc}")
     config = _server_config(settings, app, workers)
     if workers == 1:
         configure_tracing("gateway", settings)  # several: each worker configures its own
         server = uvicorn.Server(config)
-        server.run(sockets=[sock])
+        server.run(sockets=sockets)
         if not server.started:
             sys.exit(STARTUP_FAILURE)  # the app's lifespan startup failed
         return
     log.info("starting %d workers", workers)
     metrics_dir = MultiprocessDir()  # before the workers start: they inherit it
     try:
-        supervisor = Multiprocess(config, sockets=[sock])
+        supervisor = Multiprocess(config, sockets=sockets)
         supervisor.run()
     finally:
         metrics_dir.close()

@@ -14,8 +14,8 @@ Each request starts a trace of its own, whatever `traceparent` the client sent: 
 does not let a client choose our trace ids or whether we sample. A well-formed one the client
 sent is kept as a link, so a client's own trace can still be joined to ours.
 
-Probes (`/healthz`, `/readyz`, `/healthz/deps`, asked every few seconds) get no span, and their
-line is logged at DEBUG.
+Probes and scrapes (the admin port's `/healthz`, `/readyz`, `/healthz/deps` and `/metrics`, asked
+every few seconds: gateway/admin.py) get no span, and their line is logged at DEBUG.
 """
 
 from __future__ import annotations

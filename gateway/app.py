@@ -1,5 +1,6 @@
 """The gateway's Starlette application: /graphql (GraphiQL on GET; subscriptions over a WebSocket
-on the same path), the REST routes, probes, and the web app at / (gateway/web.py)."""
+on the same path), the REST routes and the web app at / (gateway/web.py) on the public port; the
+probes and /metrics on the admin port (gateway/admin.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from common.redis_client import redis_client
 from common.revocations import RevocationCache
 from gateway.access import AccessLog
 from gateway.accounts import Accounts
+from gateway.admin import ByLocalPort, admin_app, not_public
 from gateway.behaviour import BehaviourEvents, BehaviourRecorder
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
@@ -145,7 +147,7 @@ class GraphQLApp(GraphQL):
         )
 
 
-def create_app(settings: GatewaySettings) -> Starlette:
+def create_app(settings: GatewaySettings) -> ByLocalPort:
     # Nothing connects here: channels and the Redis pool connect on first use.
     redis = redis_client(settings)
     verifier = TokenVerifier(settings.public_key(), RevocationCache(redis, settings.namespace))
@@ -193,13 +195,13 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await connections.close()
 
     account_routes = rest_routes(accounts, settings.json_limits())
+    admin_routes = [*probes.routes(), metrics_route()]
     routes = [
         Route("/graphql", graphql_limited, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_limited),
-        *probes.routes(),
-        metrics_route(),
         *account_routes,
         stripe_webhook_route(clients, settings.webhook_secret()),
+        *not_public(admin_routes),
     ]
     if settings.web_app or settings.graphql_ide:
         routes.append(web.assets_route())
@@ -208,18 +210,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
     # Outermost, the client's address (from trusted proxies only); then AccessLog: every request
     # gets its span and line, a refused one too; then the body limit: an oversized body is
     # refused before any route runs.
-    access_log = Middleware(
-        AccessLog,
-        routes=[route.path for route in routes],
-        probes=[route.path for route in probes.routes()],
-    )
+    access_log = Middleware(AccessLog, routes=[route.path for route in routes], probes=())
     body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     # CORS for CORS_ALLOWED_ORIGINS, and the CSRF guard on the routes the session cookie acts on.
     cross_origin = cross_origin_middleware(
         settings.cors_allowed_origins, ["/graphql", *(r.path for r in account_routes)]
     )
-    return Starlette(
+    public = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[trusted_proxies(settings), access_log, *cross_origin, body_limit],
     )
+    return ByLocalPort(public, admin_app(admin_routes), settings.gateway_admin_port)

@@ -4,7 +4,6 @@ token in the metadata, a deadline, and failures turned back into `AppError`s."""
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ from google.protobuf import descriptor_pool
 
 from common import tracing
 from common.errors import from_rpc_error
+from common.grpc_client import channel_options
 from common.processes import GRPC_SERVICES
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
@@ -38,8 +38,8 @@ _RETRY_POLICY = {
 }
 
 
-def _service_config(service: str) -> str:
-    """A channel's service config: the retry policy for the read methods of `service`."""
+def _method_config(service: str) -> list[dict[str, Any]]:
+    """The retry policy for the read methods of `service`."""
     methods = descriptor_pool.Default().FindServiceByName(service).methods
     names = [
         {"service": service, "method": m.name}
@@ -47,14 +47,13 @@ def _service_config(service: str) -> str:
         if m.name.startswith(_IDEMPOTENT_PREFIXES)
     ]
     names.append({"service": "grpc.health.v1.Health", "method": "Check"})
-    return json.dumps({"methodConfig": [{"name": names, "retryPolicy": _RETRY_POLICY}]})
+    return [{"name": names, "retryPolicy": _RETRY_POLICY}]
 
 
 def _channel_options(service: str) -> list[tuple[str, int | str]]:
     return [
-        ("grpc.keepalive_time_ms", 30_000),
-        ("grpc.keepalive_timeout_ms", 10_000),
-        ("grpc.http2.max_pings_without_data", 0),
+        # Balanced per call (round_robin), the read methods retried: common/grpc_client.py.
+        *channel_options(_method_config(service)),
         # A service that went away is dialled again after 0.1 s, then at most every second
         # (gRPC's default starts at 1 s and grows to 120 s): one that is back gets traffic within
         # a second, and until then calls fail fast or are retried, never queued for minutes.
@@ -62,7 +61,6 @@ def _channel_options(service: str) -> list[tuple[str, int | str]]:
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1_000),
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", _service_config(service)),
     ]
 
 

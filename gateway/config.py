@@ -23,6 +23,9 @@ RATE_LIMITS = (
 @dataclass(frozen=True)
 class GatewaySettings(CommonSettings):
     gateway_port: int = 8000
+    # Probes (/healthz, /readyz, /healthz/deps) and /metrics, for the kubelet and Prometheus
+    # only: never on GATEWAY_PORT, which the Ingress publishes (gateway/admin.py).
+    gateway_admin_port: int = 9100
     cookie_secure: bool = True
     graphql_max_depth: int = QueryLimits.max_depth
     # Hostile input (gateway/limits.py, gateway/query_limits.py). A request body over this is
@@ -121,6 +124,8 @@ class GatewaySettings(CommonSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not 0 < self.gateway_admin_port < 65536 or self.gateway_admin_port == self.gateway_port:
+            raise ConfigError("GATEWAY_ADMIN_PORT must be a port other than GATEWAY_PORT")
         if self.graphql_max_depth < 2:
             raise ConfigError("GRAPHQL_MAX_DEPTH must be at least 2")
         for name in (

@@ -41,7 +41,9 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
         revocations=revocations,
         clock=infra.clock,
     )
-    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server = GrpcServer(
+        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+    )
     server.add(
         auth_pb2_grpc.add_AuthServiceServicer_to_server,
         AuthServicer(handlers),

@@ -25,7 +25,9 @@ def bootstrap(settings: ExpirationSettings, clock: Clock | None = None) -> Servi
         lease_seconds=settings.expiration_lease_seconds,
     )
     fire_loop = FireLoop(handlers, poll_seconds=settings.expiration_poll_ms / 1000)
-    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server = GrpcServer(
+        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+    )
     server.add(
         expiration_pb2_grpc.add_ExpirationServiceServicer_to_server,
         ExpirationServicer(handlers),

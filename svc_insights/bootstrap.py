@@ -29,7 +29,9 @@ def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> Service
     )
     handlers = InsightsHandlers(store)
     recommendations = Recommendations(DuckDBInteractions(store), infra.clock)
-    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server = GrpcServer(
+        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+    )
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
         InsightsServicer(handlers, recommendations, reports=ReportHandlers(DuckDBReports(store))),

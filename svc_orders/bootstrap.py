@@ -29,7 +29,9 @@ def bootstrap(settings: OrdersSettings) -> ServiceProcess:
         hold_for=timedelta(seconds=settings.order_expiration_seconds),
         tickets=GrpcTicketSource(tickets),
     )
-    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server = GrpcServer(
+        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+    )
     server.add(
         orders_pb2_grpc.add_OrdersServiceServicer_to_server,
         OrdersServicer(handlers),

@@ -41,7 +41,9 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         clock=infra.clock,
         lease_for=charge_lease(settings),
     )
-    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server = GrpcServer(
+        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+    )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
         PaymentsServicer(handlers),

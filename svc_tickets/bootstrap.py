@@ -25,7 +25,9 @@ def bootstrap(settings: TicketsSettings) -> ServiceProcess:
         clock=infra.clock,
         holds=GrpcHoldAuthority(orders),
     )
-    server = GrpcServer(infra.verifier, settings.shutdown_grace_seconds)
+    server = GrpcServer(
+        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+    )
     server.add(
         tickets_pb2_grpc.add_TicketsServiceServicer_to_server,
         TicketsServicer(handlers),

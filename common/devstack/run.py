@@ -43,7 +43,11 @@ class RunSettings(FromEnv):
     """What `ticketing run` itself reads (the services read their own settings)."""
 
     ticketing_run_dir: str = ".run"
+    # The gateway's public and admin ports, as GatewaySettings has them (the gateway reads them
+    # itself; here they are claimed before anything starts, and the readiness wait asks the
+    # admin one).
     gateway_port: int = 8000
+    gateway_admin_port: int = 9100
     # The embedded MongoDB (SecantusDB, when MONGO_URL is unset) and localstripe (when no Stripe
     # is configured). Taken ports are refused like every other, never swapped for free ones.
     mongo_port: int = 27017
@@ -106,7 +110,7 @@ class PortPlan:
 
 
 def plan_ports(settings: CommonSettings, run: RunSettings, env: dict[str, str]) -> PortPlan:
-    configured = {"GATEWAY_PORT": run.gateway_port}
+    configured = {"GATEWAY_PORT": run.gateway_port, "GATEWAY_ADMIN_PORT": run.gateway_admin_port}
     configured |= {f"{s.name.upper()}_PORT": settings.port_of(s.name) for s in GRPC_SERVICES}
     configured |= {
         f"{s.name.upper()}_METRICS_PORT": settings.metrics_port_of(s.name)
@@ -138,12 +142,12 @@ def _http_ok(url: str) -> bool:
 
 
 def owner_of(setting: str) -> str:
-    """The child that listens on a port setting's port: GATEWAY_PORT the gateway, ORDERS_PORT
-    and ORDERS_METRICS_PORT orders."""
+    """The child that listens on a port setting's port: GATEWAY_PORT and GATEWAY_ADMIN_PORT the
+    gateway, ORDERS_PORT and ORDERS_METRICS_PORT orders."""
     return setting.split("_", 1)[0].lower()
 
 
-def wait_ready(stack: Stack, plan: PortPlan, gateway_url: str, timeout: float) -> None:
+def wait_ready(stack: Stack, plan: PortPlan, admin_url: str, timeout: float) -> None:
     """Until every port of the plan is held by the child it was given to, every gRPC service's
     health check says SERVING and the gateway is ready, restarting what dies meanwhile. Each
     service is asked itself, so "ready" does not depend on what the gateway's /readyz covers;
@@ -159,7 +163,7 @@ def wait_ready(stack: Stack, plan: PortPlan, gateway_url: str, timeout: float) -
         for name, port in list(waiting.items()):
             if f"{name.upper()}_PORT" not in unowned and _serving(port):
                 del waiting[name]
-        if not waiting and not unowned and _http_ok(f"{gateway_url}/readyz"):
+        if not waiting and not unowned and _http_ok(f"{admin_url}/readyz"):
             return
         time.sleep(0.3)
     for setting, port in unowned.items():
@@ -232,7 +236,8 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         ensure_jwt_keys(stack)
         start_services(stack)
         base = f"http://127.0.0.1:{plan.configured['GATEWAY_PORT']}"
-        wait_ready(stack, plan, base, timeout=READY_TIMEOUT)
+        admin = f"http://127.0.0.1:{plan.configured['GATEWAY_ADMIN_PORT']}"
+        wait_ready(stack, plan, admin, timeout=READY_TIMEOUT)
         if localstripe is not None and plan.localstripe is not None:
             secret = stack.env["STRIPE_WEBHOOK_SECRET"]
             register_webhook(stack.env["STRIPE_API_BASE"], base, secret)
@@ -252,7 +257,8 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
             for s in GRPC_SERVICES
             if settings.metrics_port_of(s.name)
         )
-        say(f"Metrics: {base}/metrics; /metrics of {services or 'no service'}")
+        say(f"Metrics: {admin}/metrics; /metrics of {services or 'no service'}")
+        say(f"Probes:  {admin}/healthz, /readyz, /healthz/deps")
         say("Ctrl-C to stop")
         while not stopping:
             stack.supervise()

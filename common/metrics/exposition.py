@@ -1,5 +1,5 @@
 """Serving the metrics: each gRPC service on a port of its own (`<SERVICE>_METRICS_PORT`), the
-gateway on its own port at /metrics.
+gateway on its admin port (GATEWAY_ADMIN_PORT) at /metrics.
 
 The gateway with several workers (GATEWAY_WORKERS > 1) is several processes behind one port, and a
 scrape reaches one of them: prometheus-client's multiprocess mode has every worker write its

@@ -319,7 +319,7 @@ def start_all(services: ServiceSet, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{services.base_url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{services.admin_url}/readyz", timeout=2).status_code == 200:
                 return
         time.sleep(0.2)
     raise TimeoutError("services not ready: " + services.logs())

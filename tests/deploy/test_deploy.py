@@ -9,17 +9,16 @@ names what is wrong.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
 
 from common.processes import SERVICES
 from svc_tickets.config import TicketsSettings
+from tests.deploy.edits import PROCESSES, edit, k8s_report
 from tools import deploy_check as dc
 
 ROOT = dc.ROOT
-PROCESSES = dc.load_processes()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def test_processes_come_from_the_code() -> None:
         50056,
     ]
     metrics = {p.name: p.metrics_port for p in PROCESSES}
-    assert metrics["gateway"] == 8000  # /metrics on its own port
+    assert metrics["gateway"] == 9100  # /metrics on its admin port, with its probes
     assert sorted(metrics[p.name] for p in PROCESSES if p.grpc) == [
         9101,
         9102,
@@ -132,39 +131,20 @@ def test_base_is_namespace_agnostic() -> None:
 # ---------------------------------------------------------------- breaking things is caught
 
 
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "k8s", tmp_path / "k8s")
-    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
-    for name in ("Dockerfile", ".dockerignore", "docker-compose.yml", "requirements-dev.lock"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    return tmp_path
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def _k8s(root: Path, processes=PROCESSES) -> str:
-    return "\n".join(dc.check_kubernetes(root, processes, overlays=("dev",)))
-
-
 def test_broken_manifests_are_reported_by_name(repo_copy: Path) -> None:
     base = repo_copy / "k8s" / "base"
-    _edit(
+    edit(
         base / "auth.yaml",
         "  revisionHistoryLimit: 5\n",
         "  revisionHistoryLimit: 5\n  replica: 2\n",
     )
-    _edit(base / "tickets.yaml", "containerPort: 50052", "containerPort: 50059")
-    _edit(
+    edit(base / "tickets.yaml", "containerPort: 50052", "containerPort: 50059")
+    edit(
         base / "orders.yaml",
         "          readinessProbe:\n            grpc: {port: 50053}\n",
         "          unusedProbe:\n            grpc: {port: 50053}\n",
     )
-    report = _k8s(repo_copy)
+    report = k8s_report(repo_copy)
     assert (
         "Deployment/auth: not valid Kubernetes" in report and "'replica' was unexpected" in report
     ), report
@@ -177,56 +157,67 @@ def test_broken_manifests_are_reported_by_name(repo_copy: Path) -> None:
 
 def test_ports_that_disagree_are_reported(repo_copy: Path) -> None:
     base = repo_copy / "k8s" / "base"
-    _edit(
+    edit(
         base / "payments.yaml",
         "            grpc: {port: 50054}\n",
         "            grpc: {port: 50099}\n",
     )
-    _edit(
+    edit(
         base / "gateway.yaml",
         "      port: 8000\n      targetPort: 8000",
         "      port: 80\n      targetPort: 8080",
     )
-    _edit(base / "kustomization.yaml", "ORDERS_ADDR=orders:50053", "ORDERS_ADDR=orders:50056")
-    report = _k8s(repo_copy)
+    edit(
+        base / "kustomization.yaml",
+        "ORDERS_ADDR=dns:///orders:50053",
+        "ORDERS_ADDR=dns:///orders:50056",
+    )
+    report = k8s_report(repo_copy)
     assert "Deployment/payments: startupProbe probes port 50099" in report, report
     assert "Service/gateway: (port, targetPort) [(80, 8080)] do not match" in report, report
-    assert "ORDERS_ADDR=orders:50056, expected orders:50053" in report, report
+    assert "ORDERS_ADDR=dns:///orders:50056, expected dns:///orders:50053" in report, report
 
 
 def test_gateway_probes_on_the_dependency_report_are_reported(repo_copy: Path) -> None:
     gateway = repo_copy / "k8s" / "base" / "gateway.yaml"
-    _edit(
+    edit(
         gateway,
-        "            httpGet: {path: /readyz, port: http}",
-        "            httpGet: {path: /healthz/deps, port: http}",
+        "            httpGet: {path: /readyz, port: admin}",
+        "            httpGet: {path: /healthz/deps, port: admin}",
     )
-    _edit(
+    edit(
         gateway,
         "          startupProbe:\n            httpGet: {path: /healthz,",
         "          startupProbe:\n            httpGet: {path: /healthz/deps,",
     )
-    report = _k8s(repo_copy)
+    report = k8s_report(repo_copy)
     assert "Deployment/gateway: readinessProbe asks /healthz/deps, expected /readyz" in report
     assert "Deployment/gateway: startupProbe asks /healthz/deps, expected /healthz" in report
+    # The public port answers no probe (gateway/admin.py).
+    edit(gateway, "httpGet: {path: /healthz, port: admin}", "httpGet: {path: /healthz, port: http}")
+    report = k8s_report(repo_copy)
+    assert (
+        "Deployment/gateway: livenessProbe probes port 8000, but the process answers probes on "
+        "GatewaySettings.gateway_admin_port = 9100" in report
+    ), report
 
 
 def test_gateway_workers_beyond_the_pods_cpu_or_memory_are_reported(repo_copy: Path) -> None:
     gateway = repo_copy / "k8s" / "base" / "gateway.yaml"
-    _edit(
+    edit(
         gateway,
         '- name: GATEWAY_WORKERS\n              value: "0"',
         '- name: GATEWAY_WORKERS\n              value: "4"',
     )
-    report = _k8s(repo_copy)
+    report = k8s_report(repo_copy)
     assert "Deployment/gateway: GATEWAY_WORKERS=4 but limits.cpu 2 allows 2" in report, report
-    _edit(
+    edit(
         gateway,
         '- name: GATEWAY_WORKERS\n              value: "4"',
         '- name: GATEWAY_WORKERS\n              value: "0"',
     )
-    _edit(gateway, 'limits: {cpu: "2", memory: 512Mi}', 'limits: {cpu: "3", memory: 300Mi}')
-    report = _k8s(repo_copy)
+    edit(gateway, 'limits: {cpu: "2", memory: 512Mi}', 'limits: {cpu: "3", memory: 300Mi}')
+    report = k8s_report(repo_copy)
     assert (
         "Deployment/gateway: limits.memory 300Mi is too little for 3 worker(s) "
         "(GATEWAY_WORKERS=0, limits.cpu 3): 448Mi needed" in report
@@ -235,19 +226,19 @@ def test_gateway_workers_beyond_the_pods_cpu_or_memory_are_reported(repo_copy: P
 
 def test_settings_that_are_missing_or_misspelt_are_reported(repo_copy: Path) -> None:
     base = repo_copy / "k8s" / "base"
-    _edit(base / "kustomization.yaml", "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRY_SECONDS=900")
-    _edit(
+    edit(base / "kustomization.yaml", "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRY_SECONDS=900")
+    edit(
         base / "payments.yaml",
         "            - name: STRIPE_SECRET_KEY_FILE\n",
         "            - name: STRIPE_KEY_FILE\n",
     )
-    _edit(
+    edit(
         base / "expiration.yaml",
         "            - name: REDIS_URL\n              valueFrom:\n"
         "                secretKeyRef: {name: ticketing-datastores, key: redis-url}\n",
         "",
     )
-    report = _k8s(repo_copy)
+    report = k8s_report(repo_copy)
     assert (
         "ConfigMap/ticketing-config" in report and "no process reads ORDER_EXPIRY_SECONDS" in report
     )
@@ -260,14 +251,14 @@ def test_settings_that_are_missing_or_misspelt_are_reported(repo_copy: Path) -> 
 
 def test_values_the_settings_class_rejects_are_reported(repo_copy: Path) -> None:
     kustomization = repo_copy / "k8s" / "base" / "kustomization.yaml"
-    _edit(kustomization, "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRATION_SECONDS=0")
-    report = _k8s(repo_copy)
+    edit(kustomization, "ORDER_EXPIRATION_SECONDS=900", "ORDER_EXPIRATION_SECONDS=0")
+    report = k8s_report(repo_copy)
     assert (
         "Deployment/orders: OrdersSettings rejects these settings: "
         "ORDER_EXPIRATION_SECONDS must be between 1 and 86400" in report
     ), report
-    _edit(kustomization, "SHUTDOWN_GRACE_SECONDS=10", "SHUTDOWN_GRACE_SECONDS=ten")
-    report = _k8s(repo_copy)
+    edit(kustomization, "SHUTDOWN_GRACE_SECONDS=10", "SHUTDOWN_GRACE_SECONDS=ten")
+    report = k8s_report(repo_copy)
     assert "Deployment/gateway: GatewaySettings rejects these settings: " in report, report
     assert "SHUTDOWN_GRACE_SECONDS must be a number, got 'ten'" in report, report
 
@@ -286,13 +277,13 @@ def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) 
         "        - name: tmp\n",
     )
     (base / "tickets.yaml").write_text(tickets)
-    _edit(
+    edit(
         base / "orders.yaml",
         "        - podSelector:\n            matchLabels:\n"
         "              app.kubernetes.io/name: gateway",
         "        - podSelector: {}",
     )
-    report = _k8s(repo_copy)
+    report = k8s_report(repo_copy)
     assert "Deployment/tickets uses Secret jwt-private-key, which only auth may" in report, report
     assert (
         "NetworkPolicy lets" in report
@@ -317,9 +308,9 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
         for p in PROCESSES
     ]
     processes.append(reviews)
-    report = _k8s(repo_copy, processes)
+    report = k8s_report(repo_copy, processes)
     assert "no Deployment named reviews for the process reviews" in report, report
-    assert "REVIEWS_ADDR is not set; it must be reviews:50057" in report, report
+    assert "REVIEWS_ADDR is not set; it must be dns:///reviews:50057" in report, report
     assert "Deployment/tickets: FRAUD_API_URL is not set" in report, report
     assert (
         "FRAUD_CALLBACK is not set (StricterTicketsSettings: its default points at this" in report
@@ -328,9 +319,9 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     assert "docker-compose.yml: no service reviews" in compose, compose
     docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
     assert (
-        "EXPOSE [8000, 9101, 9102, 9103, 9104, 9105, 9106, 50051, 50052, 50053, 50054, 50055, "
-        "50056] differs from the processes' ports [8000, 9101, 9102, 9103, 9104, 9105, 9106, "
-        "9107, 50051" in docker
+        "EXPOSE [8000, 9100, 9101, 9102, 9103, 9104, 9105, 9106, 50051, 50052, 50053, 50054, "
+        "50055, 50056] differs from the processes' ports [8000, 9100, 9101, 9102, 9103, 9104, "
+        "9105, 9106, 9107, 50051" in docker
     ), docker
 
 
@@ -338,9 +329,9 @@ def test_the_single_writer_scaled_out_or_without_its_volume_is_reported(repo_cop
     """insights writes one DuckDB file: one replica, Recreate, no autoscaler, its file on a
     PersistentVolumeClaim. Each way of breaking that is reported with the reason."""
     insights = repo_copy / "k8s" / "base" / "insights.yaml"
-    _edit(insights, "  replicas: 1\n", "  replicas: 2\n")
-    _edit(insights, "    type: Recreate\n", "    type: RollingUpdate\n")
-    _edit(
+    edit(insights, "  replicas: 1\n", "  replicas: 2\n")
+    edit(insights, "    type: Recreate\n", "    type: RollingUpdate\n")
+    edit(
         insights,
         "          persistentVolumeClaim: {claimName: insights-data}\n",
         "          emptyDir: {}\n",
@@ -349,7 +340,7 @@ def test_the_single_writer_scaled_out_or_without_its_volume_is_reported(repo_cop
     hpa = (repo_copy / "k8s" / "base" / "expiration.yaml").read_text().split("---\n")[3]
     assert "kind: HorizontalPodAutoscaler" in hpa
     insights.write_text(text + "---\n" + hpa.replace("expiration", "insights"))
-    report = _k8s(repo_copy)
+    report = k8s_report(repo_copy)
     reason = "it must run one replica: DuckDB lets one process write its file"
     assert "Deployment/insights: spec.replicas is 2, expected 1: " + reason in report, report
     assert (
@@ -364,36 +355,36 @@ def test_the_single_writer_scaled_out_or_without_its_volume_is_reported(repo_cop
         "volume data, not a PersistentVolumeClaim" in report
     ), report
     # Every other process keeps its autoscaler rule.
-    _edit(
+    edit(
         repo_copy / "k8s" / "base" / "expiration.yaml",
         "kind: HorizontalPodAutoscaler",
         "kind: HorizontalPodAutoscalerGone",
     )
-    assert "Deployment/expiration: no HorizontalPodAutoscaler scales it" in _k8s(repo_copy)
+    assert "Deployment/expiration: no HorizontalPodAutoscaler scales it" in k8s_report(repo_copy)
 
 
 def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
-    _edit(
+    edit(
         repo_copy / "docker-compose.yml",
         'test: ["CMD", "python", "-c", *grpc-health, "50053"]',
         'test: ["CMD", "python", "-c", *grpc-health, "50063"]',
     )
-    _edit(
+    edit(
         repo_copy / "docker-compose.yml",
         '    command: ["tickets"]\n',
         '    command: ["tickets"]\n    ports: ["50052:50052"]\n',
     )
-    _edit(
+    edit(
         repo_copy / "docker-compose.yml",
         "EXPIRATION_ADDR: expiration:50055",
         "EXPIRATION_ADDR: expiration:50051",
     )
-    _edit(
+    edit(
         repo_copy / "Dockerfile",
-        "EXPOSE 8000 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106",
+        "EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 9101 9102 9103 9104 9105 9106",
         "EXPOSE 8000 50051",
     )
-    _edit(
+    edit(
         repo_copy / "Dockerfile",
         "ARG GRPCIO_TOOLS_VERSION=1.85.1",
         "ARG GRPCIO_TOOLS_VERSION=1.80.0",
@@ -405,52 +396,3 @@ def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
     docker = "\n".join(dc.check_dockerfile(repo_copy, PROCESSES))
     assert "EXPOSE [8000, 50051] differs" in docker, docker
     assert "ARG GRPCIO_TOOLS_VERSION=1.80.0, but requirements-dev.lock pins" in docker, docker
-
-
-def test_scrape_configuration_that_disagrees_with_the_code_is_reported(repo_copy: Path) -> None:
-    base = repo_copy / "k8s" / "base"
-    _edit(base / "orders.yaml", 'prometheus.io/port: "9103"', 'prometheus.io/port: "9113"')
-    _edit(base / "auth.yaml", '        prometheus.io/scrape: "true"\n', "")
-    _edit(
-        base / "tickets.yaml",
-        "            - name: metrics\n"
-        "              containerPort: 9102\n"
-        "              protocol: TCP\n",
-        "",
-    )
-    # Prometheus kept out of payments' metrics port: its rule opens the gRPC port instead.
-    _edit(
-        base / "payments.yaml",
-        "        - {protocol: TCP, port: 9104}",
-        "        - {protocol: TCP, port: 50054}",
-    )
-    _edit(
-        base / "kustomization.yaml",
-        "      - ORDER_EXPIRATION_SECONDS=900\n",
-        "      - ORDER_EXPIRATION_SECONDS=900\n      - EXPIRATION_METRICS_PORT=9200\n",
-    )
-    _edit(base / "ingress.yaml", "          - path: /api\n", "          - path: /\n")
-    report = _k8s(repo_copy)
-    assert (
-        "Deployment/orders: pod annotation prometheus.io/port='9113', expected '9103' "
-        "(metrics: OrdersSettings.orders_metrics_port = 9103, GET /metrics)" in report
-    ), report
-    assert "Deployment/auth: pod annotation prometheus.io/scrape=None, expected 'true'" in report
-    assert (
-        "Deployment/tickets: no containerPort 9102 for metrics "
-        "(TicketsSettings.tickets_metrics_port)" in report
-    ), report
-    assert "NetworkPolicy keeps prometheus from reaching payments:9104" in report, report
-    assert "NetworkPolicy lets prometheus reach payments:50054" in report, report
-    assert (
-        "Deployment/expiration: sets EXPIRATION_METRICS_PORT=9200, but the scrape configuration "
-        "is written for ExpirationSettings.expiration_metrics_port = 9105" in report
-    ), report
-    assert "Ingress/gateway routes / (Prefix), which publishes /metrics" in report, report
-
-    compose = repo_copy / "docker-compose.yml"
-    _edit(compose, 'expose: ["9103"]', 'expose: ["9000"]')
-    _edit(compose, 'ORDER_EXPIRATION_SECONDS: "900"\n', 'ORDERS_METRICS_PORT: "9000"\n')
-    report = "\n".join(dc.check_compose(repo_copy, PROCESSES))
-    assert "service orders: expose ['9000'] lacks the metrics port" in report, report
-    assert "service orders: sets ORDERS_METRICS_PORT=9000, but the scrape" in report, report

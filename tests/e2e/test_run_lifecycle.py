@@ -19,7 +19,7 @@ import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.servers import free_port
-from tests.support.stack import PORT_SETTINGS, RunningStack, pid_alive, start_stack
+from tests.support.stack import PORT_SETTINGS, RunningStack, pid_alive, stack_ports, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def test_sigterm_stops_every_child_and_leaves_nothing_behind(tmp_path):
     pids = stack.child_pids()
     assert {"mongo", "auth", "gateway", "redis"} <= set(pids)
     assert _children(pids["gateway"]) == []  # one gateway worker on a laptop: itself
-    assert httpx.get(f"{stack.base_url}/readyz").status_code == 200
+    assert httpx.get(f"{stack.admin_url}/readyz").status_code == 200
     assert "starting a private one" in stack.output()
 
     assert stack.stop() == 0
@@ -67,7 +67,7 @@ def test_missing_redis_that_cannot_be_started_is_named(tmp_path):
         "PATH": str(bin_dir),  # no redis-server to fall back on
         "TICKETING_RUN_DIR": str(tmp_path),
         # Ports checked before anything starts: free ones, whatever else runs on this machine.
-        **{setting: str(free_port()) for setting in (*PORT_SETTINGS, "GATEWAY_PORT")},
+        **{setting: str(port) for setting, port in stack_ports().items()},
     }
     result = subprocess.run(
         [str(bin_dir / "ticketing"), "run"], env=env, capture_output=True, text=True, timeout=60

@@ -74,6 +74,7 @@ def another_gateway(stack: RunningStack, tmp_path: Path, **settings: str) -> Ite
         **stack.env,
         "JWT_PUBLIC_KEY_FILE": str(stack.run_dir / "jwt" / "public.pem"),
         "GATEWAY_PORT": str(port),
+        "GATEWAY_ADMIN_PORT": str(servers.free_port()),
         "LOG_LEVEL": "INFO",
         **settings,
     }

@@ -299,12 +299,16 @@ def test_introspection_and_graphiql_are_available(client):
     assert 'src="/assets/' in page.text and "https://" not in page.text
 
 
-def test_probes(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"channels": True, "redis": True}
-    deps = client.get("/healthz/deps")
-    assert deps.status_code == 200 and deps.json()["dependencies"]["auth"]["up"] is True
+def test_probes_on_the_admin_port_only(stack, client):
+    with httpx.Client(base_url=stack.admin_url, timeout=20) as admin:
+        assert admin.get("/healthz").json() == {"status": "ok"}
+        ready = admin.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"channels": True, "redis": True}
+        deps = admin.get("/healthz/deps")
+        assert deps.status_code == 200 and deps.json()["dependencies"]["auth"]["up"] is True
+    for path in ("/healthz", "/readyz", "/healthz/deps", "/metrics"):
+        assert client.get(path).status_code == 404, path
 
 
 # --- grpcurl ----------------------------------------------------------------------------------

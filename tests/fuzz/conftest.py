@@ -40,7 +40,7 @@ def still_healthy(stack, client) -> Iterator[None]:
     assert state["children"] == before, stack.output()[-4000:]
     assert set(state["restarts"].values()) == {0}, stack.output()[-4000:]
     assert all(pid_alive(pid) for pid in before.values()), stack.output()[-4000:]
-    report = client.get("/healthz/deps")
+    report = httpx.get(f"{stack.admin_url}/healthz/deps", timeout=30)
     assert report.status_code == 200, report.text
     for spec in GRPC_SERVICES:
         with grpc.insecure_channel(f"127.0.0.1:{stack.port(spec.name)}") as channel:

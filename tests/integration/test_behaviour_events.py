@@ -89,7 +89,7 @@ class Market:
 
         class Running:
             async def __aenter__(self) -> Gateway:
-                self.lifespan = app.router.lifespan_context(app)
+                self.lifespan = app.public.router.lifespan_context(app)
                 await self.lifespan.__aenter__()
                 transport = httpx.ASGITransport(app=app)
                 self.client = httpx.AsyncClient(transport=transport, base_url="http://gateway")

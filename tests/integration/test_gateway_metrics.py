@@ -22,9 +22,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def gateway(env, tmp_path) -> Iterator[tuple[str, Path, set[int]]]:
-    """Two workers; the services are nowhere (these requests need none)."""
-    port = free_port()
+def gateway(env, tmp_path) -> Iterator[tuple[str, str, Path, set[int]]]:
+    """Two workers; the services are nowhere (these requests need none). Yields the public and
+    the admin URL (/metrics), the metrics directory and the workers' pids."""
+    port, admin_port = free_port(), free_port()
     metrics_dir = tmp_path / "metrics"
     (metrics_dir).mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"left by an earlier run")
@@ -32,6 +33,7 @@ def gateway(env, tmp_path) -> Iterator[tuple[str, Path, set[int]]]:
         **env,
         **{f"{s.name.upper()}_ADDR": f"127.0.0.1:{free_port()}" for s in GRPC_SERVICES},
         "GATEWAY_PORT": str(port),
+        "GATEWAY_ADMIN_PORT": str(admin_port),
         "GATEWAY_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
@@ -39,14 +41,14 @@ def gateway(env, tmp_path) -> Iterator[tuple[str, Path, set[int]]]:
     try:
         wait_for_port(port, 60, proc)
         workers = until(lambda: workers_of(proc.pid), lambda pids: len(pids) == 2)
-        yield f"http://127.0.0.1:{port}", metrics_dir, workers
+        yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}", metrics_dir, workers
     finally:
         stop_process(proc)
 
 
-def counted(base_url: str, operation: str) -> float:
+def counted(admin_url: str, operation: str) -> float:
     """One scrape, on a connection of its own (so any worker may answer it)."""
-    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    text = httpx.get(f"{admin_url}/metrics", timeout=10).text
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             if (
@@ -67,7 +69,7 @@ def recorded_by(metrics_dir: Path, operation: str) -> set[int]:
 
 
 def test_a_scrape_counts_the_requests_of_every_worker(gateway):
-    base_url, metrics_dir, workers = gateway
+    base_url, admin_url, metrics_dir, workers = gateway
     assert not (metrics_dir / "counter_1.db").exists()  # an earlier run's values are dropped
     operation = f"Probe{uuid.uuid4().hex[:8]}"
     query = {"query": f"query {operation} {{ __typename }}"}
@@ -83,6 +85,6 @@ def test_a_scrape_counts_the_requests_of_every_worker(gateway):
             sent += 40
     assert recorded_by(metrics_dir, operation) == workers
     # Each scrape, whichever worker answers it, counts them all.
-    assert [counted(base_url, operation) for _ in range(10)] == [sent] * 10
-    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    assert [counted(admin_url, operation) for _ in range(10)] == [sent] * 10
+    text = httpx.get(f"{admin_url}/metrics", timeout=10).text
     assert "ticketing_graphql_requests_in_flight 0.0" in text

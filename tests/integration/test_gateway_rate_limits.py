@@ -91,7 +91,14 @@ class Edge:
     @contextlib.asynccontextmanager
     async def gateway(self, **settings: str) -> AsyncIterator[Gateway]:
         port = servers.free_port()
-        env = servers.environ({**self.env, "GATEWAY_PORT": str(port), **settings})
+        env = servers.environ(
+            {
+                **self.env,
+                "GATEWAY_PORT": str(port),
+                "GATEWAY_ADMIN_PORT": str(servers.free_port()),
+                **settings,
+            }
+        )
         proc = await asyncio.to_thread(subprocess.Popen, [sys.executable, "-m", "gateway"], env=env)
         try:
             await asyncio.to_thread(servers.wait_for_port, port, 30, proc)

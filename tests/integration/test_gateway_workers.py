@@ -88,8 +88,8 @@ def silent_tickets() -> Iterator[Silent]:
 
 
 @pytest.fixture
-def gateway(env, silent_tickets) -> Iterator[tuple[subprocess.Popen, str]]:
-    port = free_port()
+def gateway(env, silent_tickets) -> Iterator[tuple[subprocess.Popen, str, str]]:
+    port, admin_port = free_port(), free_port()
     nowhere = {f"{s.name.upper()}_ADDR": f"127.0.0.1:{free_port()}" for s in GRPC_SERVICES}
     settings = {
         **env,
@@ -97,39 +97,41 @@ def gateway(env, silent_tickets) -> Iterator[tuple[subprocess.Popen, str]]:
         "TICKETS_ADDR": f"127.0.0.1:{silent_tickets.port}",
         "RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
         "GATEWAY_PORT": str(port),
+        "GATEWAY_ADMIN_PORT": str(admin_port),
         "GATEWAY_WORKERS": "2",
     }
     proc = subprocess.Popen([sys.executable, "-m", "gateway"], env=environ(settings))
     try:
         wait_for_port(port, 60, proc)
         until(lambda: workers_of(proc.pid), lambda pids: len(pids) == 2)
-        yield proc, f"http://127.0.0.1:{port}"
+        yield proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}"
     finally:
         stop_process(proc)
 
 
-def healthy(base_url: str) -> bool:
+def healthy(admin_url: str) -> bool:
+    """Its liveness probe, on the admin port (each connection to whichever worker accepts it)."""
     try:
-        return httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
+        return httpx.get(f"{admin_url}/healthz", timeout=5).status_code == 200
     except httpx.TransportError:
         return False
 
 
 def test_two_workers_serve_and_one_that_dies_is_replaced(gateway):
-    proc, base_url = gateway
+    proc, _, admin_url = gateway
     first, second = sorted(workers_of(proc.pid))
-    assert all(healthy(base_url) for _ in range(20))
+    assert all(healthy(admin_url) for _ in range(20))
 
     os.kill(first, signal.SIGKILL)
     # The other worker serves on meanwhile, and the supervisor starts a new one.
     replaced = until(lambda: workers_of(proc.pid), lambda pids: len(pids - {first}) == 2)
     assert second in replaced and first not in replaced
-    assert all(healthy(base_url) for _ in range(20))
+    assert all(healthy(admin_url) for _ in range(20))
     assert proc.poll() is None
 
 
 def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway, silent_tickets):
-    proc, base_url = gateway
+    proc, base_url, _ = gateway
     workers = workers_of(proc.pid)
     answer: dict[str, object] = {}
 
@@ -155,7 +157,7 @@ def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway
 
 def test_workers_do_not_outlive_a_killed_supervisor(gateway):
     """Else they would keep the port, and a restarted gateway could not listen on it."""
-    proc, base_url = gateway
+    proc, base_url, _ = gateway
     workers = workers_of(proc.pid)
     proc.kill()
     proc.wait()

@@ -70,6 +70,18 @@ def test_the_gateway_on_a_taken_port_exits_naming_the_setting(env):
     assert "Traceback" not in result.stderr
 
 
+def test_the_gateway_on_a_taken_admin_port_exits_naming_the_setting(env):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        taken = {"GATEWAY_ADMIN_PORT": str(port), "GATEWAY_PORT": str(free_port())}
+        result = _serve("gateway", {**env, **taken})
+    assert result.returncode != 0
+    assert f"port {port} (GATEWAY_ADMIN_PORT) is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_service_on_a_taken_metrics_port_exits_naming_the_setting(env):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

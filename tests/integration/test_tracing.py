@@ -105,7 +105,7 @@ async def test_one_trace_from_a_graphql_request_to_every_consumer_and_the_expiry
                 await process.start("127.0.0.1", port)
                 stack.push_async_callback(process.stop)
                 await process.wait_consumers_ready()
-            await stack.enter_async_context(app.router.lifespan_context(app))
+            await stack.enter_async_context(app.public.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app)
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=30)

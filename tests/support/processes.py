@@ -25,6 +25,7 @@ class ServiceSet:
             **env,
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},
+            "GATEWAY_ADMIN_PORT": str(free_port()),
             "COOKIE_SECURE": "false",
             "PYTHONUNBUFFERED": "1",
         }
@@ -34,6 +35,11 @@ class ServiceSet:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def admin_url(self) -> str:
+        """The gateway's probes and /metrics."""
+        return f"http://127.0.0.1:{self.env['GATEWAY_ADMIN_PORT']}"
 
     def start(self, name: str) -> None:
         spec = next(s for s in SERVICES if s.name == name)
@@ -59,7 +65,7 @@ class ServiceSet:
         while time.monotonic() < deadline:
             try:
                 # /readyz is the gateway's own readiness; this waits for every service too.
-                if httpx.get(f"{self.base_url}/healthz/deps", timeout=5).status_code == 200:
+                if httpx.get(f"{self.admin_url}/healthz/deps", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -17,6 +17,7 @@ import httpx
 from tests.support.servers import RATE_LIMITS_OFF, free_port
 
 PORT_SETTINGS = (
+    "GATEWAY_ADMIN_PORT",
     "AUTH_PORT",
     "TICKETS_PORT",
     "ORDERS_PORT",
@@ -32,6 +33,18 @@ PORT_SETTINGS = (
     "MONGO_PORT",
     "STRIPE_PORT",
 )
+
+
+def stack_ports() -> dict[str, int]:
+    """A free port for each of the stack's port settings, no two alike (free_port picks at
+    random: 15 picks collide now and then, and `ticketing run` refuses a shared port)."""
+    ports: dict[str, int] = {}
+    for name in (*PORT_SETTINGS, "GATEWAY_PORT"):
+        port = free_port()
+        while port in ports.values():
+            port = free_port()
+        ports[name] = port
+    return ports
 
 
 @dataclass
@@ -50,13 +63,18 @@ class RunningStack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
 
+    @property
+    def admin_url(self) -> str:
+        """The gateway's admin port: its probes and /metrics."""
+        return f"http://127.0.0.1:{self.ports['GATEWAY_ADMIN_PORT']}"
+
     def port(self, service: str) -> int:
         return self.ports[f"{service.upper()}_PORT"]
 
     def metrics_url(self, service: str) -> str:
-        """Where `service` serves its metrics (the gateway: on its own port)."""
+        """Where `service` serves its metrics (the gateway: on its admin port)."""
         if service == "gateway":
-            return f"{self.base_url}/metrics"
+            return f"{self.admin_url}/metrics"
         return f"http://127.0.0.1:{self.ports[f'{service.upper()}_METRICS_PORT']}/metrics"
 
     def state(self) -> dict:
@@ -103,7 +121,7 @@ def start_stack(
     rate_limits_off: bool = True,
 ) -> RunningStack:
     """`rate_limits_off=False`: the limits `ticketing run` itself sets."""
-    ports = {name: free_port() for name in (*PORT_SETTINGS, "GATEWAY_PORT")}
+    ports = stack_ports()
     env = {
         **{k: v for k, v in os.environ.items() if k != "MONGO_URL"},
         **{name: str(port) for name, port in ports.items()},

@@ -298,3 +298,9 @@ def test_unreadable_public_key_file_names_the_variable(tmp_path: Path) -> None:
 def test_missing_public_key() -> None:
     with pytest.raises(ConfigError, match="JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required"):
         CommonSettings.from_env({}).public_key()
+
+
+@pytest.mark.parametrize("age", ["0", "-1"])
+def test_grpc_max_connection_age_must_be_positive(age: str) -> None:
+    with pytest.raises(ConfigError, match="GRPC_MAX_CONNECTION_AGE_SECONDS must be positive"):
+        CommonSettings.from_env({"GRPC_MAX_CONNECTION_AGE_SECONDS": age})

@@ -19,13 +19,15 @@ from pathlib import Path
 from common.processes import SERVICES
 from tools.deploy_check.compose import check_compose
 from tools.deploy_check.dockerfile import check_dockerfile
+from tools.deploy_check.k8s_egress import check_egress
+from tools.deploy_check.k8s_network import check_network_policies
 from tools.deploy_check.k8s_objects import Manifests, check_schema, pod_template
 from tools.deploy_check.k8s_overlays import (
     check_base_is_namespace_agnostic,
     check_config_maps,
+    check_images,
     check_ingress,
     check_kubernetes,
-    check_network_policies,
     check_pod_hardening,
     check_secrets_stay_with_owners,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "check_compose",
     "check_config_maps",
     "check_dockerfile",
+    "check_egress",
+    "check_images",
     "check_ingress",
     "check_kubernetes",
     "check_network_policies",

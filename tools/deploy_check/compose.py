@@ -68,10 +68,10 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
         if override and override.value != str(p.port):
             problems.append(f"{here}: sets {p.port_setting.upper()}={override.value} != {p.port}")
         test = (s.get("healthcheck") or {}).get("test") or []
-        if not test or str(p.port) not in test[-1]:
+        if not test or str(p.probe_port) not in test[-1]:
             problems.append(
-                f"{here}: healthcheck {test[-1:] or 'missing'} does not check port {p.port} "
-                f"({p.describe(p.port_setting)})"
+                f"{here}: healthcheck {test[-1:] or 'missing'} does not check port "
+                f"{p.probe_port} ({p.describe(p.probe_port_setting)})"
             )
     if len(images) > 1:
         problems.append(f"{where}: the processes run different images {sorted(images)}")

@@ -3,37 +3,34 @@ ingress; and the entry to every Kubernetes check."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.deploy_check.k8s_effective import check_effective
+from tools.deploy_check.k8s_egress import check_egress
+from tools.deploy_check.k8s_network import check_network_policies
 from tools.deploy_check.k8s_objects import (
     Manifests,
     _name,
     check_schema,
     container_env,
     containers,
-    named_ports,
     pod_template,
-    resolve_port,
-    selector_matches,
 )
 from tools.deploy_check.k8s_processes import check_process_k8s, secret_from_k8s
+from tools.deploy_check.k8s_sources import check_yaml_sources
 from tools.deploy_check.metrics import check_metrics_not_public
 from tools.deploy_check.model import (
     DATASTORE_SETTINGS,
-    INGRESS_CONTROLLER,
     INGRESS_PATHS,
     NON_SETTINGS_ENV,
     OVERLAYS,
-    PROMETHEUS,
     ROOT,
     SHARED_SECRETS,
     CheckError,
     Process,
     _secret_pairs,
-    callees,
     load_processes,
     secret_owners,
 )
@@ -150,110 +147,6 @@ def check_config_maps(processes: Sequence[Process], m: Manifests, where: str) ->
     return problems
 
 
-@dataclass(frozen=True)
-class Peer:
-    """A possible source of traffic for the NetworkPolicy evaluation."""
-
-    name: str
-    pod_labels: Mapping[str, str]
-    namespace_labels: Mapping[str, str] | None  # None: the application's own namespace
-
-
-def _peer_matches(rule_peer: Mapping, source: Peer, own_ns: Mapping[str, str]) -> bool:
-    if "ipBlock" in rule_peer:
-        return source.namespace_labels is not None  # treat as "outside": never our own pods
-    ns_labels = own_ns if source.namespace_labels is None else source.namespace_labels
-    if "namespaceSelector" in rule_peer:
-        if not selector_matches(rule_peer["namespaceSelector"], ns_labels):
-            return False
-    elif source.namespace_labels is not None:
-        return False  # a bare podSelector means this namespace only
-    return selector_matches(rule_peer.get("podSelector", {}), source.pod_labels)
-
-
-def allowed_sources(
-    m: Manifests, labels: Mapping[str, str], port: int, ports: Mapping[str, int], peers: list[Peer]
-) -> set[str]:
-    """The peers the NetworkPolicies of the namespace let reach a pod with `labels` on `port`."""
-    own_ns = {"kubernetes.io/metadata.name": "ticketing"}
-    policies = [
-        np
-        for np in m.of_kind("NetworkPolicy")
-        if selector_matches(np["spec"].get("podSelector", {}), labels)
-        and "Ingress" in (np["spec"].get("policyTypes") or ["Ingress"])
-    ]
-    if not policies:
-        return {peer.name for peer in peers}
-    allowed = set()
-    for peer in peers:
-        for np in policies:
-            for rule in np["spec"].get("ingress") or []:
-                rule_ports = rule.get("ports")
-                if rule_ports and not any(
-                    resolve_port(rp.get("port"), ports) in (port, None)
-                    and rp.get("protocol", "TCP") == "TCP"
-                    for rp in rule_ports
-                ):
-                    continue
-                sources = rule.get("from")
-                if not sources or any(_peer_matches(s, peer, own_ns) for s in sources):
-                    allowed.add(peer.name)
-    return allowed
-
-
-def check_network_policies(processes: Sequence[Process], m: Manifests, where: str) -> list[str]:
-    peers = [
-        Peer(w["metadata"]["name"], pod_template(w)["metadata"].get("labels") or {}, None)
-        for w in m.workloads()
-    ]
-    peers += [
-        Peer("the ingress controller", INGRESS_CONTROLLER["pod"], INGRESS_CONTROLLER["namespace"]),
-        Peer("prometheus", PROMETHEUS["pod"], PROMETHEUS["namespace"]),
-        Peer("any pod of another namespace", {}, {"kubernetes.io/metadata.name": "elsewhere"}),
-        Peer("an unlabelled pod of the namespace", {}, None),
-    ]
-    problems = []
-    targets: list[tuple[str, dict, int, dict, set[str]]] = []
-    for p in processes:
-        d = m.get("Deployment", p.name)
-        if d is None:
-            continue
-        pod = pod_template(d)
-        c = next((c for c in pod["spec"]["containers"] if c["name"] == p.name), None)
-        labels, ports = pod["metadata"].get("labels") or {}, named_ports(c or {})
-        expected = (
-            # The gateway serves /metrics on its one port.
-            {"the ingress controller", "prometheus"}
-            if not p.grpc
-            else {q.name for q in processes if p in callees(q, processes)}
-        )
-        targets.append((p.name, labels, p.port, ports, expected))
-        if p.metrics_port != p.port:
-            targets.append((p.name, labels, p.metrics_port, ports, {"prometheus"}))
-    for store in DATASTORE_SETTINGS:
-        s = m.get("StatefulSet", store) or m.get("Deployment", store)
-        if s is None:
-            continue
-        pod = pod_template(s)
-        c = pod["spec"]["containers"][0]
-        port = (c.get("ports") or [{}])[0].get("containerPort")
-        users = {p.name for p in processes if store in p.uses}
-        targets.append((store, pod["metadata"].get("labels") or {}, port, named_ports(c), users))
-    for name, labels, port, ports, expected in targets:
-        allowed = allowed_sources(m, labels, port, ports, peers)
-        if allowed - expected:
-            problems.append(
-                f"{where}: NetworkPolicy lets {', '.join(sorted(allowed - expected))} reach "
-                f"{name}:{port}; only {', '.join(sorted(expected))} should"
-            )
-        if expected - allowed:
-            problems.append(
-                f"{where}: NetworkPolicy keeps {', '.join(sorted(expected - allowed))} from "
-                f"reaching {name}:{port}"
-            )
-    return problems
-
-
 def check_ingress(processes: Sequence[Process], m: Manifests, where: str, tls: bool) -> list[str]:
     gateway = next((p for p in processes if not p.grpc), None)
     ingresses = list(m.of_kind("Ingress"))
@@ -273,9 +166,16 @@ def check_ingress(processes: Sequence[Process], m: Manifests, where: str, tls: b
             for path in (rule.get("http") or {}).get("paths") or []:
                 backend = path["backend"].get("service") or {}
                 routes[path["path"]] = (backend.get("name"), backend.get("port") or {})
+                if path["path"] in INGRESS_PATHS and path.get("pathType") != "Prefix":
+                    problems.append(
+                        f"{here}: routes {path['path']} as {path.get('pathType')}, not Prefix: "
+                        "every path of the gateway's public port is public"
+                    )
     service = m.get("Service", gateway.name)
     service_ports = {
-        sp.get("name"): sp["port"] for sp in (service or {"spec": {}})["spec"].get("ports") or []
+        sp.get("name"): sp["port"]
+        for sp in (service or {"spec": {}})["spec"].get("ports") or []
+        if sp["port"] == gateway.port
     }
     for path in INGRESS_PATHS:
         if path not in routes:
@@ -307,26 +207,50 @@ def check_overlay(
     problems += check_secrets_stay_with_owners(processes, m, where)
     problems += check_config_maps(processes, m, where)
     problems += check_network_policies(processes, m, where)
+    problems += check_egress(processes, m, where)
     problems += check_ingress(processes, m, where, tls=overlay == "prod")
-    problems += check_metrics_not_public(m, where)
+    problems += check_metrics_not_public(processes, m, where)
+    problems += check_effective(processes, m, overlay)
     for d in docs:
         if d["kind"] not in ("Namespace",) and not (d.get("metadata") or {}).get("namespace"):
             problems.append(
                 f"{where}: {_name(d)} has no namespace (set `namespace:` in the overlay)"
             )
-    images = {
-        c["image"]
-        for d in m.of_kind("Deployment")
-        if d["metadata"]["name"] in {p.name for p in processes}
-        for c in pod_template(d)["spec"]["containers"]
-    }
-    if len(images) > 1:
-        problems.append(f"{where}: the processes run different images {sorted(images)}")
-    if overlay == "prod":
-        for image in images:
-            tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else None
-            if "@" not in image and tag in (None, "latest", "dev"):
-                problems.append(f"{where}: image {image} has no release tag or digest")
+    problems += check_images(processes, m, where, release=overlay == "prod")
+    return problems
+
+
+def _image_parts(image: str) -> tuple[str, str | None]:
+    """(name without registry, tag or digest) of an image reference."""
+    ref, at, digest = image.partition("@")
+    last = ref.rsplit("/", 1)[-1]
+    name, colon, tag = last.partition(":")
+    return name, (digest if at else tag if colon else None)
+
+
+def check_images(
+    processes: Sequence[Process], m: Manifests, where: str, release: bool
+) -> list[str]:
+    """Each process runs its own image (model.IMAGE_OF), all of one version."""
+    problems, versions = [], set()
+    for p in processes:
+        d = m.get("Deployment", p.name)
+        spec = pod_template(d)["spec"] if d is not None else {"containers": []}
+        c = next((c for c in spec["containers"] if c["name"] == p.name), None)
+        if c is None:
+            continue  # reported by the process checks
+        name, version = _image_parts(c["image"])
+        versions.add(version)
+        if name != p.image:
+            problems.append(
+                f"{where}: Deployment/{p.name} runs image {c['image']}, expected {p.image} "
+                "(model.IMAGE_OF; set its registry and tag in the overlay's images:)"
+            )
+        if release and version in (None, "latest", "dev"):
+            problems.append(f"{where}: image {c['image']} has no release tag or digest")
+    if len(versions) > 1:
+        shown = sorted(str(v) for v in versions)
+        problems.append(f"{where}: the processes run images of different versions {shown}")
     return problems
 
 
@@ -349,7 +273,8 @@ def check_kubernetes(
 ) -> list[str]:
     processes = load_processes() if processes is None else processes
     versions = k8s_versions()
-    problems = check_base_is_namespace_agnostic(root)
+    problems = check_yaml_sources(root)
+    problems += check_base_is_namespace_agnostic(root)
     for overlay in overlays:
         problems += check_overlay(root, overlay, processes, versions)
     return problems

@@ -136,10 +136,10 @@ def check_probes(p: Process, c: Mapping, ports: Mapping[str, int], here: str) ->
             if kind in expected and path != expected[kind]:
                 problems.append(f"{here}: {kind} asks {path}, expected {expected[kind]}")
             probe_port = resolve_port(probe["httpGet"].get("port"), ports)
-        if probe_port != p.port:
+        if probe_port != p.probe_port:
             problems.append(
-                f"{here}: {kind} probes port {probe_port}, but the process listens on "
-                f"{p.describe(p.port_setting)} = {p.port}"
+                f"{here}: {kind} probes port {probe_port}, but the process answers probes on "
+                f"{p.describe(p.probe_port_setting)} = {p.probe_port}"
             )
     return problems
 
@@ -154,6 +154,11 @@ def check_service(
     problems = []
     if not service_selects(service, labels):
         problems.append(f"{here}: selector {service['spec'].get('selector')} misses its pods")
+    if p.grpc and service["spec"].get("clusterIP") != "None":
+        problems.append(
+            f"{here}: not headless (clusterIP: None): its one virtual IP would give the callers' "
+            "round_robin one address, and every call of a connection would go to one pod"
+        )
     service_ports = service["spec"].get("ports") or []
     if not any(
         sp.get("port") == p.port
@@ -246,22 +251,40 @@ def check_process_env(
     return problems
 
 
+def split_target(target: str) -> tuple[str | None, str, str]:
+    """(scheme, host, port) of a gRPC target: `dns:///tickets:50052`, `dns://ns/tickets:50052`,
+    `tickets:50052` (no scheme)."""
+    scheme = None
+    if "://" in target:
+        scheme, _, rest = target.partition("://")
+        target = rest.split("/", 1)[1] if "/" in rest else rest
+    host, _, port = target.rpartition(":")
+    return scheme, host, port
+
+
 def check_addresses(
     p: Process, processes: Sequence[Process], env: Mapping[str, EnvValue], m: Manifests, here: str
 ) -> list[str]:
+    """Each service a process calls is reached by a dns:/// target naming its headless Service:
+    the channel's round_robin balances over every ready pod the name resolves to."""
     problems = []
     for callee in callees(p, processes):
         var = grpc_addr_setting(callee.name)
         value = env.get(var)
-        expected = f"{callee.name}:{callee.port}"
+        expected = f"dns:///{callee.name}:{callee.port}"
         if value is None or value.value is None:
             problems.append(
                 f"{here}: {var} is not set; it must be {expected} (Service {callee.name})"
             )
             continue
-        host, _, port = value.value.rpartition(":")
+        scheme, host, port = split_target(value.value)
         if host.split(".")[0] != callee.name or port != str(callee.port):
             problems.append(f"{here}: {var}={value.value}, expected {expected}")
+        elif scheme != "dns":
+            problems.append(
+                f"{here}: {var}={value.value} is not a dns:/// target; expected {expected} (the "
+                "channel balances over the addresses its resolver returns)"
+            )
         elif m.get("Service", callee.name) is None:
             problems.append(f"{here}: {var} points at Service {callee.name}, which does not exist")
     return problems

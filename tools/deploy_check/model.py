@@ -30,6 +30,18 @@ USES = {
     # Every event into its own DuckDB file; Redis for token revocations only.
     "insights": {"rabbitmq", "redis"},
 }
+# Datastore pods (dev) that reach each other: MongoDB's replica set members.
+DATASTORE_PEERS = {"mongo": {"mongo"}}
+# Where a datastore outside the cluster (prod) listens: the plain and the TLS port of each.
+DATASTORE_PORTS = {"mongo": (27017,), "rabbitmq": (5671, 5672), "redis": (6379, 6380)}
+# APIs outside the cluster a process calls, by the URL setting that says where, and the URL when
+# it is unset.
+EXTERNAL_APIS = {"payments": ("stripe_api_base", "https://api.stripe.com")}
+# The cluster's DNS, which every pod may ask (kube-dns in kube-system: kubeadm, kind, GKE, EKS).
+KUBE_DNS = {
+    "namespace": {"kubernetes.io/metadata.name": "kube-system"},
+    "pod": {"k8s-app": "kube-dns"},
+}
 # The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
 # gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
 # orders and payments read through what their events have not brought yet.
@@ -60,6 +72,11 @@ SINGLE_WRITER = {
         "it, so insights scales up, not out (README, Analytics: the path to ClickHouse/BigQuery)",
     ),
 }
+# The image each process runs (CONTRACTS 1, Dockerfile targets): insights alone needs numpy, scipy
+# and DuckDB, so it has an image of its own; every other process runs IMAGE. An overlay's
+# `images:` gives both their registry and one release tag.
+IMAGE = "ticketing"
+IMAGE_OF = {"insights": "ticketing-insights"}
 # Every process needs the public key to verify tokens; secrets a service's own settings class
 # declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are
 # needed by that process and must reach no other.
@@ -68,8 +85,9 @@ SHARED_SECRETS = {"jwt_public_key"}
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
 # Published ports a developer needs from docker compose: the gateway and the RabbitMQ UI.
 COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}}  # None: the gateway's own port
-# The API, then the web app: its first page, its bundles and its runtime config.
-INGRESS_PATHS = ("/graphql", "/api", "/webhooks", "/", "/assets", "/config.json")
+# Everything on the gateway's public port is public (the API, the web app): the Ingress routes `/`
+# by prefix. Its probes and /metrics are on its admin port, which no Ingress may reach.
+INGRESS_PATHS = ("/",)
 INGRESS_CONTROLLER = {
     "namespace": {"kubernetes.io/metadata.name": "ingress-nginx"},
     "pod": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
@@ -125,8 +143,9 @@ class Process:
 
     @property
     def metrics_port_setting(self) -> str:
-        """A gRPC service serves /metrics on a port of its own; the gateway on its one port."""
-        return f"{self.name}_metrics_port" if self.grpc else self.port_setting
+        """A gRPC service serves /metrics on a port of its own; the gateway on its admin port,
+        with its probes (its public port answers neither)."""
+        return f"{self.name}_metrics_port" if self.grpc else f"{self.name}_admin_port"
 
     @property
     def metrics_port(self) -> int:
@@ -137,6 +156,20 @@ class Process:
                 "cannot tell where Prometheus scrapes the process"
             )
         return field.default
+
+    @property
+    def probe_port(self) -> int:
+        """Where the kubelet (and compose) probe it: a gRPC service's health service on its
+        gRPC port; the gateway's /healthz and /readyz on its admin port."""
+        return self.port if self.grpc else self.metrics_port
+
+    @property
+    def probe_port_setting(self) -> str:
+        return self.port_setting if self.grpc else self.metrics_port_setting
+
+    @property
+    def image(self) -> str:
+        return IMAGE_OF.get(self.name, IMAGE)
 
     @property
     def uses(self) -> set[str]:
