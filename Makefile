@@ -22,11 +22,15 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP)
 
-# Python stubs from proto/ (gitignored, regenerated on every build, so never stale or hand-edited).
-gen: $(PROTOS)
-	rm -rf gen && mkdir -p gen
-	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
-	find gen/ticketing -type d -exec touch {}/__init__.py \;
+# Python stubs from proto/ into gen/ (gitignored, never hand-edited): rebuilt only when a proto,
+# the grpcio-tools version or the generator changed, beside the tree in use, then swapped in with
+# one atomic rename (tools/gen.py), so a command running in this checkout never sees gen/ gone.
+GEN_STAMP := gen/.stamp
+$(GEN_STAMP): $(PROTOS) requirements-dev.lock tools/gen.py
+	$(BIN)/python -m tools.gen
+	touch $@
+
+gen: $(GEN_STAMP)
 
 # schema.graphql, the GraphQL contract: the SDL of the schema as gateway/schema.py builds it.
 # Run it after changing a GraphQL type or resolver, and commit the file.
@@ -107,8 +111,8 @@ test-browser: install gen web browser
 	$(BIN)/python -m pytest -q tests/browser
 
 # The long chaos run (a short one is part of test-e2e): more users and flows, each process,
-# RabbitMQ and Redis killed twice, 8 s down each; prints a table per fault (client errors during
-# it, time to recover, invariant violations) and fails if any invariant broke.
+# RabbitMQ, Redis and the database killed twice, 8 s down each; prints a table per fault (client
+# errors during it, time to recover, invariant violations) and fails if any invariant broke.
 chaos: install gen
 	$(BIN)/python -m tests.chaos
 

@@ -31,10 +31,10 @@ from bench import procs
 from common import bus
 from common.config import CommonSettings
 from common.devstack.infra import DEV_WEBHOOK_SECRET, tool
-from common.devstack.stack import STATE_FILE
 from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
 from common.processes import GRPC_SERVICES, SERVICES
+from common.run_state import STATE_FILE
 from gateway.config import RATE_LIMITS
 
 REPO = Path(__file__).resolve().parent.parent

@@ -74,13 +74,13 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def _events(action: str, service: str) -> int:
+def _events(action: str, service: str, env: dict[str, str]) -> int:
     import pika.exceptions
 
     from common import bus
     from common.config import CommonSettings
 
-    settings = CommonSettings.from_env()
+    settings = CommonSettings.from_env(env)
     try:
         if action == "dead":
             letters = bus.dead_letters(settings.amqp_url, settings.namespace, service)
@@ -128,6 +128,19 @@ def _serve(name: str) -> int | None:
     return module.main()
 
 
+def _beside_the_stack(program: str) -> dict[str, str]:
+    """The environment, with what it leaves unset of the namespace and the addresses of the
+    database and broker taken from the `ticketing run` in TICKETING_RUN_DIR (.run), if one
+    runs there; exits 2 if that directory holds the state of a stack that is gone."""
+    from common.run_state import RunStateError, with_running_stack
+
+    try:
+        return with_running_stack(os.environ)
+    except RunStateError as exc:
+        print(f"{program}: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
 
@@ -142,9 +155,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(NO_DEV_STACK)
         sys.exit(run_stack())
     elif args.command == "events":
-        sys.exit(_events(args.action, args.service))
+        sys.exit(_events(args.action, args.service, _beside_the_stack("ticketing events")))
     elif args.command == "users":
         # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
-        from svc_auth.entrypoints.cli import grant_admin
+        from svc_auth.entrypoints.cli import PROGRAM, grant_admin
 
-        sys.exit(grant_admin(args.email))
+        sys.exit(grant_admin(args.email, _beside_the_stack(PROGRAM)))

@@ -11,7 +11,8 @@ with its last lines shown.
 
 State lives under TICKETING_RUN_DIR (default `.run/`): the embedded database, the private
 Redis's append-only file, the dev JWT key pair (created once when no key is configured), and
-`stack.json` with the children's pids.
+`stack.json` with the stack's namespace, addresses, ports and children's pids, which the other
+commands read (common/run_state.py).
 """
 
 from common.devstack.run import main

@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.cli import as_typed
 from common.config import CommonSettings, ConfigError, FromEnv
 from common.devstack.children import RestartPolicy, say
+from common.devstack.dev_defaults import dev_defaults, limits_banner
 from common.devstack.infra import (
     ensure_jwt_keys,
     ensure_mongo,
@@ -29,12 +30,12 @@ from common.devstack.infra import (
     stripe_is_configured,
     tool,
 )
+from common.devstack.listeners import answers, listens_on, taken_by_another
 from common.devstack.stack import Stack, StackError, lock_run_dir
-from common.ports import free_port, port_in_use_message, port_is_free
+from common.ports import port_in_use_message, port_is_free
 from common.processes import GRPC_SERVICES, SERVICES
 
 READY_TIMEOUT = 90.0
-MONGO_PORT, LOCALSTRIPE_PORT = 27017, 8420
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class RunSettings(FromEnv):
     # admin one).
     gateway_port: int = 8000
     gateway_admin_port: int = 9100
+    # The embedded MongoDB (SecantusDB, when MONGO_URL is unset) and localstripe (when no Stripe
+    # is configured). Taken ports are refused like every other, never swapped for free ones.
+    mongo_port: int = 27017
+    stripe_port: int = 8420
     # A child that exits more than this many times within the window stops the stack: a
     # crash loop (a bad setting, a taken port) shows within seconds, while a crash now and then
     # (a killed process, an out-of-memory kill) is restarted for as long as the stack runs.
@@ -54,6 +59,9 @@ class RunSettings(FromEnv):
     ticketing_run_restart_window_seconds: float = 60.0
 
     def __post_init__(self) -> None:
+        for name in ("mongo_port", "stripe_port"):
+            if not 0 < getattr(self, name) < 65536:
+                raise ConfigError(f"{name.upper()} must be a port (1-65535)")
         if self.ticketing_run_max_restarts < 0:
             raise ConfigError("TICKETING_RUN_MAX_RESTARTS must be 0 or more")
         if self.ticketing_run_restart_window_seconds <= 0:
@@ -70,23 +78,33 @@ class RunSettings(FromEnv):
 class PortPlan:
     """Every port the stack will listen on, decided before anything starts."""
 
-    configured: dict[str, int]  # setting -> port
+    configured: dict[str, int]  # the services' and the gateway's: setting -> port
     mongo: int | None  # the embedded database's, when MONGO_URL is unset
     localstripe: int | None  # when no Stripe is configured
 
+    def by_setting(self) -> dict[str, int]:
+        """Every port the stack will listen on, by the setting that chooses it."""
+        ports = dict(self.configured)
+        if self.mongo is not None:
+            ports["MONGO_PORT"] = self.mongo
+        if self.localstripe is not None:
+            ports["STRIPE_PORT"] = self.localstripe
+        return ports
+
     def problems(self, host: str) -> list[str]:
         by_port: dict[int, list[str]] = {}
-        for setting, port in self.configured.items():
+        for setting, port in self.by_setting().items():
             by_port.setdefault(port, []).append(setting)
         problems = [
             f"{' and '.join(settings)} share port {port}"
             for port, settings in by_port.items()
             if len(settings) > 1
         ]
+        # The infrastructure listens on 127.0.0.1 whatever BIND_HOST says.
         problems += [
             port_in_use_message(port, setting)
-            for setting, port in self.configured.items()
-            if not port_is_free(port, host)
+            for setting, port in self.by_setting().items()
+            if not port_is_free(port, host if setting in self.configured else "127.0.0.1")
         ]
         return problems
 
@@ -99,15 +117,8 @@ def plan_ports(settings: CommonSettings, run: RunSettings, env: dict[str, str]) 
         for s in GRPC_SERVICES
         if settings.metrics_port_of(s.name)  # 0: no metrics server
     }
-    taken = set(configured.values())
-
-    def well_known_or_free(port: int) -> int:
-        chosen = port if port not in taken and port_is_free(port) else free_port()
-        taken.add(chosen)
-        return chosen
-
-    mongo = None if env.get("MONGO_URL") else well_known_or_free(MONGO_PORT)
-    localstripe = None if stripe_is_configured(env) else well_known_or_free(LOCALSTRIPE_PORT)
+    mongo = None if env.get("MONGO_URL") else run.mongo_port
+    localstripe = None if stripe_is_configured(env) else run.stripe_port
     return PortPlan(configured, mongo, localstripe)
 
 
@@ -130,20 +141,34 @@ def _http_ok(url: str) -> bool:
         return False
 
 
+def owner_of(setting: str) -> str:
+    """The child that listens on a port setting's port: GATEWAY_PORT and GATEWAY_ADMIN_PORT the
+    gateway, ORDERS_PORT and ORDERS_METRICS_PORT orders."""
+    return setting.split("_", 1)[0].lower()
+
+
 def wait_ready(stack: Stack, plan: PortPlan, admin_url: str, timeout: float) -> None:
-    """Until every gRPC service's health check says SERVING and the gateway is ready, restarting
-    what dies meanwhile. Each service is asked itself, so "ready" does not depend on what the
-    gateway's /readyz covers."""
+    """Until every port of the plan is held by the child it was given to, every gRPC service's
+    health check says SERVING and the gateway is ready, restarting what dies meanwhile. Each
+    service is asked itself, so "ready" does not depend on what the gateway's /readyz covers;
+    and only once it holds its port, so another stack's service on that port is never asked."""
+    unowned = dict(plan.configured)
     waiting = {s.name: plan.configured[f"{s.name.upper()}_PORT"] for s in GRPC_SERVICES}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stack.supervise()
+        for setting, port in list(unowned.items()):
+            if listens_on(stack.child(owner_of(setting)), port):
+                del unowned[setting]
         for name, port in list(waiting.items()):
-            if _serving(port):
+            if f"{name.upper()}_PORT" not in unowned and _serving(port):
                 del waiting[name]
-        if not waiting and _http_ok(f"{admin_url}/readyz"):
+        if not waiting and not unowned and _http_ok(f"{admin_url}/readyz"):
             return
         time.sleep(0.3)
+    for setting, port in unowned.items():
+        if answers(port):
+            raise StackError(taken_by_another(port, setting, owner_of(setting)))
     missing = ", ".join(waiting) or "the gateway"
     raise StackError(f"the stack was not ready after {timeout:.0f}s (waiting for {missing})")
 
@@ -159,23 +184,16 @@ def start_services(stack: Stack) -> None:
 
 
 def main() -> int:
-    env = dict(os.environ)
-    env.setdefault("BIND_HOST", "127.0.0.1")
-    env.setdefault("COOKIE_SECURE", "false")  # plain http on localhost
-    # GraphiQL on http://localhost:8000/graphql, with the schema in its docs pane.
-    env.setdefault("GRAPHQL_INTROSPECTION", "true")
-    env.setdefault("GRAPHQL_IDE", "true")
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    # One gateway process: the gateway and the five services take 440-530 MiB after load, and
-    # a second gateway worker adds ~130 MiB (itself, its supervisor and multiprocessing's
-    # resource tracker), past the 600 MiB a laptop should spare. GATEWAY_WORKERS=0: one per CPU.
-    env.setdefault("GATEWAY_WORKERS", "1")
+    env = dev_defaults(os.environ)
     try:
         settings = CommonSettings.from_env(env)
         run = RunSettings.from_env(env)
     except ConfigError as exc:
         say(f"configuration error: {exc}")
         return 2
+    # Recorded in the run directory's state, where `ticketing users` and `ticketing events`
+    # find it (common/run_state.py).
+    env["TICKETING_NAMESPACE"] = settings.namespace
     run_dir = Path(run.ticketing_run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     # The insights service's DuckDB file, beside the embedded database's.
@@ -193,7 +211,8 @@ def main() -> int:
                 say(f"  {problem}")
             say("stop what listens there (another `ticketing run`?) or set them to free ports")
             return 1
-        return _run(Stack(run_dir, env, run.restart_policy()), settings, plan)
+        stack = Stack(run_dir, env, run.restart_policy(), ports=plan.by_setting())
+        return _run(stack, settings, plan)
     finally:
         os.close(lock)
 
@@ -223,9 +242,11 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
             secret = stack.env["STRIPE_WEBHOOK_SECRET"]
             register_webhook(stack.env["STRIPE_API_BASE"], base, secret)
             reregister_webhook_on_restart(localstripe, plan.localstripe, base, secret)
+        stack.mark_ready()
         say(f"ready (namespace {settings.namespace})")
         say(f"Web app: {base}/  (`make web` builds it; `make run` does)")
         say(f"GraphQL: {base}/graphql  (open it in a browser for GraphiQL)")
+        say(f"Limits:  {limits_banner(stack.env)}")
         grpcurl = tool("grpcurl")
         if grpcurl is not None:
             say(f"gRPC:    {as_typed(grpcurl)} -plaintext localhost:{settings.auth_port} list")

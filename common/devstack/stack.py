@@ -2,23 +2,24 @@
 
 The run directory is held with an exclusive lock for the stack's lifetime, so a second
 `ticketing run` on it refuses instead of overwriting (or, when it stops, deleting) the first's
-`stack.json`, database or keys.
+`stack.json`, database or keys; and so the other commands know its `stack.json` describes a
+stack that runs (common/run_state.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import run_state
 from common.devstack.children import Child, RestartPolicy, say
 
-LOCK_FILE = "lock"
-STATE_FILE = "stack.json"
+# `ticketing users` and `ticketing events` probe the lock with a shared lock of their own, for
+# an instant: a stack starting in that instant waits this long before it gives up.
+LOCK_PATIENCE_SECONDS = 1.0
 
 
 class StackError(RuntimeError):
@@ -27,16 +28,22 @@ class StackError(RuntimeError):
 
 def lock_run_dir(run_dir: Path) -> int:
     """Holds the run directory until the returned descriptor is closed (or the process ends)."""
-    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise StackError(
-            f"another `ticketing run` (pid {holder}) is using {run_dir}; nothing was started. "
-            "Stop it, or give this one its own TICKETING_RUN_DIR (and ports)."
-        ) from None
+    fd = os.open(run_dir / run_state.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + LOCK_PATIENCE_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StackError(
+                f"another `ticketing run` (pid {holder}) is using {run_dir}; nothing was "
+                "started. Stop it, or give this one its own TICKETING_RUN_DIR (and ports)."
+            ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
     return fd
@@ -47,7 +54,10 @@ class Stack:
     run_dir: Path
     env: dict[str, str]
     policy: RestartPolicy = field(default_factory=RestartPolicy)
+    # Every port the stack listens on, by setting (recorded in the state).
+    ports: dict[str, int] = field(default_factory=dict)
     children: list[Child] = field(default_factory=list)
+    ready: bool = False
     _wrote_state: bool = False
 
     def spawn(
@@ -65,21 +75,24 @@ class Stack:
         return child
 
     def write_state(self) -> None:
-        """What is running where, for operators and tests (removed when the stack stops).
-        Replaced whole, so a reader never sees half of it."""
-        state = {
-            "pid": os.getpid(),
-            "children": {child.name: child.pid for child in self.children},
-            "restarts": {child.name: child.restarts for child in self.children},
-            "mongo_url": self.env.get("MONGO_URL"),
-            "redis_url": self.env.get("REDIS_URL"),
-            "amqp_url": self.env.get("AMQP_URL"),
-            "stripe_api_base": self.env.get("STRIPE_API_BASE"),
-        }
-        partial = self.run_dir / f"{STATE_FILE}.{os.getpid()}"
-        partial.write_text(json.dumps(state))
-        partial.replace(self.run_dir / STATE_FILE)
+        """What is running where, for the other commands, operators and tests (removed when
+        the stack stops)."""
+        recorded = (*run_state.SHARED_SETTINGS, "STRIPE_API_BASE")
+        settings = {name: self.env[name] for name in recorded if self.env.get(name)}
+        settings |= {name: str(port) for name, port in self.ports.items()}
+        state = run_state.RunState(
+            pid=os.getpid(),
+            ready=self.ready,
+            settings=settings,
+            children={child.name: child.pid for child in self.children if child.pid},
+            restarts={child.name: child.restarts for child in self.children},
+        )
+        run_state.write(self.run_dir, state.to_json())
         self._wrote_state = True
+
+    def mark_ready(self) -> None:
+        self.ready = True
+        self.write_state()
 
     def supervise(self) -> None:
         """Restarts children that exited, once their delay has passed; StackError naming the
@@ -128,5 +141,4 @@ class Stack:
             child.stop()
         self.children.clear()
         if self._wrote_state:
-            with contextlib.suppress(FileNotFoundError):
-                (self.run_dir / STATE_FILE).unlink()
+            run_state.remove(self.run_dir)

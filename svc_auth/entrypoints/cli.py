@@ -1,15 +1,13 @@
 """`ticketing users grant-admin EMAIL`: run where auth's database is reachable (an auth pod:
 `kubectl exec deploy/auth -- ticketing users grant-admin ann@example.com`), or beside a
-`ticketing run`, whose embedded database it finds in TICKETING_RUN_DIR/stack.json."""
+`ticketing run`, whose namespace and database `ticketing` finds in its state
+(common/run_state.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from common.clock import SystemClock
 from common.config import CommonSettings, ConfigError
@@ -17,6 +15,7 @@ from common.errors import AppError
 from common.jwt import ADMIN
 from common.mongo import database_name, mongo_client
 from common.outages import is_outage
+from common.run_state import run_dir_of
 from svc_auth.bootstrap import NAME
 from svc_auth.service_layer.roles import grant_role
 from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
@@ -25,20 +24,12 @@ PROGRAM = "ticketing users"
 
 
 def mongo_url(settings: CommonSettings, env: Mapping[str, str]) -> str:
-    """MONGO_URL, else the database of the `ticketing run` in TICKETING_RUN_DIR (.run)."""
-    if settings.mongo_url:
-        return settings.mongo_url
-    state = Path(env.get("TICKETING_RUN_DIR") or ".run") / "stack.json"
-    try:
-        url = json.loads(state.read_text()).get("mongo_url")
-    except (OSError, ValueError):
-        url = None
-    if not url:
+    if not settings.mongo_url:
         raise ConfigError(
-            f"MONGO_URL is not set and no `ticketing run` is running here ({state}): set "
-            "MONGO_URL to auth's database"
+            f"MONGO_URL is not set and no `ticketing run` is running here ({run_dir_of(env)}): "
+            "set MONGO_URL to auth's database"
         )
-    return url
+    return settings.mongo_url
 
 
 async def _grant(url: str, namespace: str, email: str, role: str):
@@ -51,10 +42,9 @@ async def _grant(url: str, namespace: str, email: str, role: str):
         await client.close()
 
 
-def grant_admin(email: str, env: Mapping[str, str] | None = None) -> int:
+def grant_admin(email: str, env: Mapping[str, str]) -> int:
     """Prints what happened; the exit status: 0 done (or already so), 1 refused or failed,
-    2 misconfigured."""
-    env = os.environ if env is None else env
+    2 misconfigured. `env`: the settings, with those of a `ticketing run` beside it."""
     try:
         settings = CommonSettings.from_env(env)
         url = mongo_url(settings, env)

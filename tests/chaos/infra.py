@@ -1,7 +1,8 @@
-"""What the chaos run kills: a private RabbitMQ and Redis on ports of their own (never the
-machine's shared ones), and every service and the gateway as a separate process; plus the parts
-it leaves alone (SecantusDB, localstripe). Everything comes back on the same port, as a
-Kubernetes restart would."""
+"""What the chaos run kills: a private RabbitMQ, Redis and SecantusDB on ports of their own
+(never the machine's shared ones; the database started as `ticketing run` starts it, on disk),
+and every service and the gateway as a separate process; plus the part it leaves alone
+(localstripe). Everything comes back on the same port with the same data, as a Kubernetes
+restart would."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from pathlib import Path
 import httpx
 import pika
 import pika.exceptions
+import pymongo
 import redis
 
+from common.devstack.infra import private_rabbitmq_env, rabbitmq_server, secantus_argv
 from common.jwt import generate_key_pair
 from common.processes import SERVICES
 from tests.support import servers
@@ -65,9 +68,8 @@ def _tail(path: Path, chars: int = 2000) -> str:
 
 
 class PrivateRabbit:
-    """A RabbitMQ node of its own: node name, AMQP and distribution ports, config, mnesia and
-    logs in `base`. The machine's /etc/rabbitmq config pins the listener to 5672, so the node
-    gets its own config file and env file."""
+    """A RabbitMQ node of its own, as `ticketing run` starts one: node name, AMQP and
+    distribution ports, config, mnesia and logs in `base` (common/devstack/infra.py)."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
@@ -79,34 +81,12 @@ class PrivateRabbit:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
 
     def _env(self) -> dict[str, str]:
-        self.base.mkdir(parents=True, exist_ok=True)
-        (self.base / "enabled_plugins").write_text("[].\n")
-        (self.base / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
-        (self.base / "rabbitmq-env.conf").write_text("ERL_EPMD_ADDRESS=127.0.0.1\n")
-        return {
-            **os.environ,
-            "HOME": str(self.base),  # the Erlang cookie of this node only
-            "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq.conf"),
-            "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
-            "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(self.dist_port),
-            "RABBITMQ_NODENAME": f"chaos{self.port}@localhost",
-            "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(self.base / "log"),
-            "RABBITMQ_SERVER_START_ARGS": (
-                f"-kernel inet_dist_listen_min {self.dist_port} "
-                f"inet_dist_listen_max {self.dist_port}"
-            ),
-        }
+        node = f"chaos{self.port}"
+        return {**os.environ, **private_rabbitmq_env(self.base, self.port, self.dist_port, node)}
 
     def spawn(self) -> None:
         """Starts the node without waiting (it boots in ~5-15 s): `wait()` for it."""
-        # The packaged /usr/sbin wrapper switches to the rabbitmq user, who cannot read our
-        # temporary directories; the script it wraps runs as whoever starts it.
-        server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
-        if not Path(server).exists():
-            server = shutil.which("rabbitmq-server") or server
+        server = rabbitmq_server(shutil.which("rabbitmq-server") or "rabbitmq-server")
         env = self._env()
         with (self.base / "server.out").open("ab") as out:
             self.proc = subprocess.Popen(
@@ -167,15 +147,24 @@ class PrivateRabbit:
             self.proc = None
 
 
-class PrivateRedis:
-    """A Redis of its own, append-only (`appendfsync everysec` loses nothing to a process kill:
-    every write reaches the file before its reply). `start(keep_data=False)` deletes the files
-    first: a restart without persistence, or a failover to an empty replica."""
+class PrivateServer:
+    """A server of the run's own: a free port, its data in `data_dir`, killed with SIGKILL."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            kill_group(self.proc)
+            self.proc = None
+
+
+class PrivateRedis(PrivateServer):
+    """A Redis of its own, append-only (`appendfsync everysec` loses nothing to a process kill:
+    every write reaches the file before its reply). `start(keep_data=False)` deletes the files
+    first: a restart without persistence, or a failover to an empty replica."""
 
     @property
     def url(self) -> str:
@@ -206,10 +195,29 @@ class PrivateRedis:
                 raise RuntimeError(f"private Redis did not start on {self.port}")
             time.sleep(0.1)
 
-    def kill(self) -> None:
-        if self.proc is not None:
-            kill_group(self.proc)
-            self.proc = None
+
+class PrivateMongo(PrivateServer):
+    """SecantusDB with its data on disk in `data_dir`, started with `ticketing run`'s options
+    (common/devstack/infra.py: sync-on-commit), so that a kill shows what a developer's stack
+    keeps of what it acknowledged."""
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?replicaSet=secantus"
+
+    def start(self, timeout: float = 60) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir.parent / "mongo.out").open("ab") as out:
+            self.proc = subprocess.Popen(
+                secantus_argv(self.port, str(self.data_dir)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        servers.wait_for_port(self.port, timeout, self.proc)
+        with pymongo.MongoClient(self.url, serverSelectionTimeoutMS=int(timeout * 1000)) as c:
+            c.admin.command("ping")
 
 
 class WebhookRetrier:
@@ -286,7 +294,7 @@ class ChaosStack:
     namespace: str
     rabbit: PrivateRabbit
     redis: PrivateRedis
-    mongo_url: str
+    mongo: PrivateMongo
     stripe_url: str
     services: ServiceSet
     webhooks: WebhookRetrier
@@ -296,6 +304,10 @@ class ChaosStack:
     @property
     def base_url(self) -> str:
         return self.services.base_url
+
+    @property
+    def mongo_url(self) -> str:
+        return self.mongo.url
 
 
 def start_all(services: ServiceSet, timeout: float = 90) -> None:
@@ -315,16 +327,17 @@ def start_all(services: ServiceSet, timeout: float = 90) -> None:
 
 @contextlib.contextmanager
 def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
-    """Everything on free ports under `work_dir`, torn down on exit (the broker and Redis are
-    private, SecantusDB in memory: nothing to clean up elsewhere)."""
+    """Everything on free ports under `work_dir`, torn down on exit (the broker, Redis and the
+    database are private: nothing to clean up elsewhere)."""
     rabbit = PrivateRabbit(work_dir / "rabbitmq")
     store = PrivateRedis(work_dir / "redis")
+    mongo = PrivateMongo(work_dir / "mongo")
     services: ServiceSet | None = None
     with contextlib.ExitStack() as stack:
         try:
             rabbit.spawn()  # boots while the rest starts
             store.start()
-            mongo_url = stack.enter_context(servers.secantus())
+            mongo.start()
             stripe_url = stack.enter_context(servers.localstripe())
             rabbit.wait()
             private, public = generate_key_pair()
@@ -333,7 +346,7 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
             log_dir.mkdir(parents=True, exist_ok=True)
             env = {
                 "TICKETING_NAMESPACE": namespace,
-                "MONGO_URL": mongo_url,
+                "MONGO_URL": mongo.url,
                 "AMQP_URL": rabbit.url,
                 "REDIS_URL": store.url,
                 "JWT_PRIVATE_KEY": private,
@@ -351,10 +364,11 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
             stack.callback(webhooks.close)
             servers.register_stripe_webhook(stripe_url, webhooks.url, WEBHOOK_SECRET)
             yield ChaosStack(
-                namespace, rabbit, store, mongo_url, stripe_url, services, webhooks, hold_seconds
+                namespace, rabbit, store, mongo, stripe_url, services, webhooks, hold_seconds
             )
         finally:
             if services is not None:
                 services.stop_all()
+            mongo.kill()
             store.kill()
             rabbit.kill()

@@ -1,6 +1,7 @@
-"""One chaos run: the stack up, the load on, each fault in turn (SIGKILL, down for a while,
-restarted on the same port, then timed until a purchase goes through end to end again), the
-load off, a bounded wait until the system is quiet, and the invariants checked."""
+"""One chaos run: the stack up, the load on (and acknowledged writes straight to the database),
+each fault in turn (SIGKILL, down for a while, restarted on the same port, then timed until a
+purchase goes through end to end again), the load off, a bounded wait until the system is
+quiet, and the invariants checked."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from svc_payments.bootstrap import charge_lease
+from svc_payments.config import PaymentsSettings
 from tests.chaos.infra import ChaosStack, chaos_stack
 from tests.chaos.invariants import Violation, check
 from tests.chaos.load import Load, Probe
 from tests.chaos.observe import list_queues, settle, snapshot, wait_for_retries
 from tests.chaos.report import ChaosReport, FaultRun
 from tests.chaos.watch import ExpiryWatch
+from tests.chaos.writes import AcknowledgedWrites
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ FAULTS: tuple[Fault, ...] = (
         lambda s: s.redis.kill(),
         lambda s: s.redis.start(keep_data=False),
     ),
+    Fault("mongodb", lambda s: s.mongo.kill(), lambda s: s.mongo.start()),
 )
 
 
@@ -54,7 +59,10 @@ class ChaosSettings:
     hold_seconds: int  # ORDER_EXPIRATION_SECONDS: unpaid orders expire during the run
     gap_seconds: float  # calm between a recovery and the next kill
     recover_timeout: float  # a part not serving again after this is a failure
-    settle_grace: float  # after the last order's expiresAt + 2 s, for the system to go quiet
+    # For the system to go quiet: after the last order's expiresAt + 2 s, or after the charge
+    # lease of a payment cut off mid-way (the database killed between its charge and its
+    # record: the webhook settles it once the lease has run out), whichever is later.
+    settle_grace: float
     drain_timeout: float  # after a recovery, for the retries it caused, before the next fault
 
 
@@ -94,13 +102,20 @@ def run_chaos(
         probe = Probe(stack.base_url)
         watch = ExpiryWatch(stack)
         watch.start()
+        writes = AcknowledgedWrites(stack.mongo_url, stack.namespace, writers=2)
+        writes.start()
         try:
             runs, baseline = faults_under_load(stack, settings, load, probe, say)
+        finally:
+            writes.stop()
+        try:
             say(f"load stopped after {len(load.flows)} flows; waiting for the system to settle")
-            settled, busy = settle(stack, settings.hold_seconds + 2 + settings.settle_grace)
+            settled, busy = settle(stack, settle_within(stack, settings))
         finally:
             watch.stop()
         violations = check(snapshot(stack), [*load.flows, *probe.flows])
+        violations += writes.lost()
+        say(f"{len(writes.acknowledged)} writes acknowledged straight by the database")
         violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
         return ChaosReport(
             settings=settings,
@@ -115,6 +130,11 @@ def run_chaos(
             lateness=watch.lateness(),
             log_dir=work_dir / "logs",
         )
+
+
+def settle_within(stack: ChaosStack, settings: ChaosSettings) -> float:
+    lease = charge_lease(PaymentsSettings.from_env(stack.services.env)).total_seconds()
+    return max(settings.hold_seconds + 2, lease) + settings.settle_grace
 
 
 def faults_under_load(

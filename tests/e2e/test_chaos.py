@@ -1,7 +1,8 @@
 """The system under faults: purchase flows (paid, declined, left to expire) from concurrent
-users while orders, tickets, payments, expiration, auth, the gateway, RabbitMQ and Redis (with
-its data, then without) are each killed with SIGKILL and brought back on the same port. Then
-nothing may be lost or doubled: see tests/chaos/invariants.py. The short version of
+users while orders, tickets, payments, expiration, auth, the gateway, RabbitMQ, Redis (with
+its data, then without) and the database are each killed with SIGKILL and brought back on the
+same port. Then nothing may be lost or doubled, nothing acknowledged missing: see
+tests/chaos/invariants.py and tests/chaos/writes.py. The short version of
 `make chaos`; every part of it is private (broker, Redis, database, Stripe, ports)."""
 
 from __future__ import annotations

@@ -23,8 +23,7 @@ def api(client) -> Api:
 
 @pytest.fixture(scope="module")
 def payments_db(stack):
-    state = json.loads((stack.run_dir / "stack.json").read_text())
-    client = pymongo.MongoClient(state["mongo_url"])
+    client = pymongo.MongoClient(stack.setting("MONGO_URL"))
     yield client[f"{stack.namespace}_payments"]
     client.close()
 
@@ -282,9 +281,7 @@ def test_3d_secure_payment_awaits_then_settles_through_the_stripe_webhook(api, s
     buyer = api.user()
     ticket = api.sell(api.user(), price="42")
     order = api.order(buyer, ticket["id"])
-    base = stack.env.get("STRIPE_API_BASE") or json.loads(
-        (stack.run_dir / "stack.json").read_text()
-    ).get("stripe_api_base")
+    base = stack.env.get("STRIPE_API_BASE") or stack.setting("STRIPE_API_BASE")
     key = {"authorization": "Bearer sk_test_localstripe"}
     method = httpx.post(
         f"{base}/v1/payment_methods",

@@ -74,9 +74,10 @@ def test_the_examples_of_ticketing_help_run_as_printed(stack):
         "events dead payments",
         "events replay payments",
     ]
-    # `run` is what the stack fixture runs; the others, against it.
+    # `run` is what the stack fixture runs; the others beside it, finding its namespace and
+    # broker in its state (its run directory is a temporary one, `.run` for `make run`).
     for command in commands[1:]:
-        ran = typed(command, env={"TICKETING_NAMESPACE": stack.namespace})
+        ran = typed(command, env={"TICKETING_RUN_DIR": str(stack.run_dir)})
         assert ran.returncode == 0, ran.stderr
         assert "no dead-lettered events for payments" in ran.stdout + ran.stderr
 

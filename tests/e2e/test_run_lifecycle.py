@@ -4,7 +4,6 @@ ports and run directory being its own."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -90,21 +89,6 @@ def supervised(tmp_path_factory) -> Iterator[RunningStack]:
     stack.stop()
 
 
-def _state(stack: RunningStack) -> dict:
-    return json.loads((stack.run_dir / "stack.json").read_text())
-
-
-def _new_pid(stack: RunningStack, name: str, old: int, timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pid = stack.child_pids()[name]
-        if pid != old and pid_alive(pid):
-            return pid
-        assert stack.proc.poll() is None, stack.output()
-        time.sleep(0.1)
-    raise AssertionError(f"{name} was not restarted:\n{stack.output()}")
-
-
 def _serving(port: int, timeout: float = 30) -> bool:
     deadline = time.monotonic() + timeout
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -124,10 +108,10 @@ def test_a_killed_service_is_restarted_and_the_stack_keeps_running(supervised):
     before = supervised.child_pids()
     os.kill(before["orders"], signal.SIGKILL)
 
-    after = _new_pid(supervised, "orders", before["orders"])
+    after = supervised.restarted("orders", before["orders"])
     assert _serving(supervised.port("orders"))
     assert "[ticketing run] orders exited with code -9; restarting (1)" in supervised.output()
-    assert _state(supervised)["restarts"]["orders"] == 1
+    assert supervised.state()["restarts"]["orders"] == 1
     assert supervised.proc.poll() is None
     others = {name: pid for name, pid in supervised.child_pids().items() if name != "orders"}
     assert others == {name: pid for name, pid in before.items() if name != "orders"}
@@ -135,13 +119,13 @@ def test_a_killed_service_is_restarted_and_the_stack_keeps_running(supervised):
 
 
 def test_a_killed_private_redis_comes_back_with_its_data(supervised):
-    state = _state(supervised)
-    url = state["redis_url"]
+    state = supervised.state()
+    url = state["settings"]["REDIS_URL"]
     key = f"{supervised.namespace}:sentinel"
     redis.Redis.from_url(url).set(key, "kept")
     os.kill(state["children"]["redis"], signal.SIGKILL)
 
-    _new_pid(supervised, "redis", state["children"]["redis"])
+    supervised.restarted("redis", state["children"]["redis"])
     client = redis.Redis.from_url(url, socket_timeout=2, retry_on_timeout=True)
     deadline = time.monotonic() + 20
     while True:

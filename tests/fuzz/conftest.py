@@ -4,7 +4,6 @@ process healthy."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import grpc
@@ -37,7 +36,7 @@ def still_healthy(stack, client) -> Iterator[None]:
     gateway's dependency report all up, and every service's own health check SERVING."""
     before = stack.child_pids()
     yield
-    state = json.loads((stack.run_dir / "stack.json").read_text())
+    state = stack.state()
     assert state["children"] == before, stack.output()[-4000:]
     assert set(state["restarts"].values()) == {0}, stack.output()[-4000:]
     assert all(pid_alive(pid) for pid in before.values()), stack.output()[-4000:]

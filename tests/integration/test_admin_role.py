@@ -6,7 +6,8 @@ missing database is a clear message and a non-zero exit."""
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 import grpc
 import pytest
 
+from common import run_state
 from common.errors import Forbidden, Unauthenticated
 from common.jwt import TokenVerifier
 from gateway.context import Context, require_admin
@@ -36,6 +38,14 @@ async def auth(env):
     yield auth_pb2_grpc.AuthServiceStub(channel), process.infra.verifier
     await channel.close()
     await process.stop()
+
+
+@contextlib.contextmanager
+def held_lock(run_dir):
+    """The run directory's lock, held as a running `ticketing run` holds it."""
+    with (run_dir / run_state.LOCK_FILE).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ticketing_users(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -111,10 +121,22 @@ def test_without_a_database_it_says_where_to_point_it(env, tmp_path):
 
 
 def test_beside_a_ticketing_run_it_finds_the_run_s_database(env, tmp_path):
-    # What `ticketing run` leaves in its run directory, pointing at the test's database.
-    (tmp_path / "stack.json").write_text(json.dumps({"mongo_url": env["MONGO_URL"]}))
+    # What a running `ticketing run` holds and says in its run directory, pointing at the
+    # test's database.
+    settings = {"MONGO_URL": env["MONGO_URL"]}
+    state = run_state.RunState(
+        pid=os.getpid(), ready=True, settings=settings, children={}, restarts={}
+    )
+    run_state.write(tmp_path, state.to_json())
     no_database = {k: v for k, v in env.items() if k != "MONGO_URL"}
-    done = ticketing_users(
+    with held_lock(tmp_path):
+        done = ticketing_users(
+            {**no_database, "TICKETING_RUN_DIR": str(tmp_path)}, "grant-admin", "nobody@example.com"
+        )
+    assert done.returncode == 1 and "No user has the email" in done.stderr  # it got that far
+    # Once that stack is gone, its state is not used.
+    stale = ticketing_users(
         {**no_database, "TICKETING_RUN_DIR": str(tmp_path)}, "grant-admin", "nobody@example.com"
     )
-    assert done.returncode == 1 and "No user has the email" in done.stderr  # it got that far
+    assert stale.returncode == 2
+    assert "left over from a `ticketing run` that no longer runs" in stale.stderr

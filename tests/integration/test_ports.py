@@ -11,8 +11,12 @@ from concurrent import futures
 from pathlib import Path
 
 import grpc
+import psutil
 import pytest
 
+from common.devstack.children import Child
+from common.devstack.listeners import listens_on, wait_until_listening
+from common.devstack.stack import StackError
 from common.grpc_server import GrpcServer
 from common.ports import PortInUse
 from tests.support.servers import free_port
@@ -88,3 +92,56 @@ def test_a_service_on_a_taken_metrics_port_exits_naming_the_setting(env):
     assert result.returncode != 0
     assert f"port {port} (ORDERS_METRICS_PORT) is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _child(code: str) -> Child:
+    child = Child("probe", [sys.executable, "-c", code], dict(os.environ), quiet=True)
+    child.start()
+    return child
+
+
+def test_ticketing_run_takes_a_port_only_from_the_child_that_listens_there():
+    # What answers on the port is not the child started for it (a second stack's database,
+    # there first): `ticketing run` used to take the answer for its own and report ready.
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen()
+        port = foreign.getsockname()[1]
+        child = _child("import time; time.sleep(60)")
+        try:
+            with pytest.raises(StackError) as refused:
+                wait_until_listening(child, port, 2, "database", "MONGO_PORT")
+        finally:
+            child.stop()
+    assert str(refused.value).startswith(
+        f"port {port} (MONGO_PORT) answers, but not from the database this stack started"
+    )
+    assert "set MONGO_PORT to a free port" in str(refused.value)
+
+
+def test_a_child_that_dies_on_a_taken_port_is_named_as_such():
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen()
+        port = foreign.getsockname()[1]
+        child = _child(f"import socket; socket.socket().bind(('127.0.0.1', {port}))")
+        with pytest.raises(StackError, match=f"port {port} \\(STRIPE_PORT\\) answers, but not"):
+            wait_until_listening(child, port, 30, "localstripe", "STRIPE_PORT")
+
+
+def test_a_port_its_own_child_listens_on_is_accepted():
+    port = free_port()
+    # The listener is a grandchild, as RabbitMQ's script starts the Erlang VM.
+    child = _child(
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', "
+        f"\"import socket, time; s = socket.socket(); s.bind(('127.0.0.1', {port})); "
+        's.listen(); time.sleep(60)"])'
+    )
+    try:
+        wait_until_listening(child, port, 30, "server", "MONGO_PORT")
+        assert listens_on(child, port)
+    finally:
+        grandchildren = psutil.Process(child.pid).children(recursive=True)
+        child.stop()
+        for process in grandchildren:
+            process.kill()

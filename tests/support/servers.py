@@ -17,6 +17,7 @@ import redis
 
 from common import bus, devstack
 from common.devstack import free_port
+from common.devstack.infra import localstripe_argv
 from common.revocations import loaded_key
 from gateway.config import RATE_LIMITS
 
@@ -196,10 +197,11 @@ def environ(extra: dict[str, str]) -> dict[str, str]:
 
 @contextlib.contextmanager
 def localstripe() -> Iterator[str]:
-    """A localstripe server on a free port; yields its base URL (STRIPE_API_BASE)."""
+    """A localstripe server on a free port, as `ticketing run` starts it (on 127.0.0.1 only);
+    yields its base URL (STRIPE_API_BASE)."""
     port = free_port()
     proc = subprocess.Popen(
-        [venv_tool("localstripe"), "--port", str(port), "--from-scratch"],
+        localstripe_argv(port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -30,6 +30,8 @@ PORT_SETTINGS = (
     "PAYMENTS_METRICS_PORT",
     "EXPIRATION_METRICS_PORT",
     "INSIGHTS_METRICS_PORT",
+    "MONGO_PORT",
+    "STRIPE_PORT",
 )
 
 
@@ -75,11 +77,30 @@ class RunningStack:
             return f"{self.admin_url}/metrics"
         return f"http://127.0.0.1:{self.ports[f'{service.upper()}_METRICS_PORT']}/metrics"
 
+    def state(self) -> dict:
+        """What `ticketing run` records in its run directory (common/run_state.py)."""
+        return json.loads((self.run_dir / "stack.json").read_text())
+
+    def setting(self, name: str) -> str:
+        """A setting as the stack's processes got it (MONGO_URL, STRIPE_API_BASE, ...)."""
+        return self.state()["settings"][name]
+
     def child_pids(self) -> dict[str, int]:
-        return json.loads((self.run_dir / "stack.json").read_text())["children"]
+        return self.state()["children"]
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def restarted(self, child: str, old_pid: int, timeout: float = 30) -> int:
+        """The pid of `child` once the stack has started it again after `old_pid` died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = self.child_pids()[child]
+            if pid != old_pid and pid_alive(pid):
+                return pid
+            assert self.proc.poll() is None, self.output()
+            time.sleep(0.1)
+        raise AssertionError(f"{child} was not restarted:\n{self.output()}")
 
     def stop(self, timeout: float = 60) -> int:
         if self.proc.poll() is None:
@@ -93,8 +114,13 @@ class RunningStack:
 
 
 def start_stack(
-    run_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+    run_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120,
+    *,
+    rate_limits_off: bool = True,
 ) -> RunningStack:
+    """`rate_limits_off=False`: the limits `ticketing run` itself sets."""
     ports = stack_ports()
     env = {
         **{k: v for k, v in os.environ.items() if k != "MONGO_URL"},
@@ -102,7 +128,7 @@ def start_stack(
         "TICKETING_NAMESPACE": f"e{uuid.uuid4().hex[:10]}",
         "TICKETING_RUN_DIR": str(run_dir),
         "LOG_LEVEL": "WARNING",
-        **RATE_LIMITS_OFF,
+        **(RATE_LIMITS_OFF if rate_limits_off else {}),
         **(extra_env or {}),
     }
     log = run_dir / "stack.log"
