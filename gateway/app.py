@@ -30,6 +30,7 @@ from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.csrf import cross_origin_middleware
+from gateway.http_errors import GRAPHQL_PATH
 from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
@@ -197,8 +198,8 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     account_routes = rest_routes(accounts, settings.json_limits())
     admin_routes = [*probes.routes(), metrics_route()]
     routes = [
-        Route("/graphql", graphql_limited, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", graphql_limited),
+        Route(GRAPHQL_PATH, graphql_limited, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PATH, graphql_limited),
         *account_routes,
         stripe_webhook_route(clients, settings.webhook_secret()),
         *not_public(admin_routes),
@@ -214,7 +215,7 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     # CORS for CORS_ALLOWED_ORIGINS, and the CSRF guard on the routes the session cookie acts on.
     cross_origin = cross_origin_middleware(
-        settings.cors_allowed_origins, ["/graphql", *(r.path for r in account_routes)]
+        settings.cors_allowed_origins, [GRAPHQL_PATH, *(r.path for r in account_routes)]
     )
     public = Starlette(
         routes=routes,

@@ -26,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.limits import send_error
+from gateway.http_errors import GRAPHQL_PATH, send_error
 from gateway.session import COOKIE
 
 CSRF_REFUSED = "CSRF_REFUSED"
@@ -78,7 +78,7 @@ def _is_operation(scope: Scope) -> bool:
     return bool(query.get("query"))
 
 
-def forgeable(scope: Scope, graphql_path: str = "/graphql") -> bool:
+def forgeable(scope: Scope, graphql_path: str = GRAPHQL_PATH) -> bool:
     """A request a foreign page could have sent with the user's cookie and no preflight."""
     headers = Headers(scope=scope)
     if any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
@@ -95,7 +95,7 @@ def forgeable(scope: Scope, graphql_path: str = "/graphql") -> bool:
 class CsrfGuard:
     """ASGI middleware: 400 with a JSON error for a forgeable request to a guarded path."""
 
-    def __init__(self, app: ASGIApp, paths: Collection[str], graphql_path: str = "/graphql"):
+    def __init__(self, app: ASGIApp, paths: Collection[str], graphql_path: str = GRAPHQL_PATH):
         self.app = app
         self.paths = frozenset(paths)
         self.graphql_path = graphql_path
@@ -108,4 +108,4 @@ class CsrfGuard:
         ):
             await self.app(scope, receive, send)
             return
-        await send_error(send, 400, MESSAGE, CSRF_REFUSED)
+        await send_error(scope, send, 400, MESSAGE, CSRF_REFUSED)

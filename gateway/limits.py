@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.http_errors import send_error
+
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 
 
@@ -110,7 +112,7 @@ class BodyLimit:
         # The rest of the body is not read here: the server discards it, and the connection
         # stays usable for the client's next request.
         message = f"The request body is larger than {self.max_bytes} bytes"
-        await send_error(send, 413, message, PAYLOAD_TOO_LARGE)
+        await send_error(scope, send, 413, message, PAYLOAD_TOO_LARGE)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -135,19 +137,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def send_error(send: Send, status: int, message: str, code: str) -> None:
-    """Answers an ASGI request with `status` and a GraphQL-shaped error, before any route ran."""
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -1,6 +1,8 @@
 """The seed's REST routes under /api/users, kept for clients that predate GraphQL.
 
-Errors: `{"errors": [{"message": ..., "field": ...}]}`, `field` only for invalid input.
+Errors: `{"errors": [{"message": ..., "field": ..., "code": ...}]}`, `field` only for invalid
+input, `code` the one GraphQL gives the same failure (gateway/http_errors.py). The HTTP statuses
+are the seed's: 400 for a taken email and for wrong credentials too, which `code` tells apart.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from starlette.routing import Route
 
 from common.errors import AppError, ErrorCode
 from gateway.accounts import Accounts
-from gateway.errors import field_name
+from gateway.errors import INTERNAL_MESSAGE, field_name
+from gateway.http_errors import rest_error
 from gateway.limits import JsonLimits, JsonRefused, parse_json
 from gateway.rate_limits import client_address
 from gateway.session import claims_of, token_of
@@ -30,18 +33,18 @@ _STATUS = {
 }
 
 
-def error_response(message: str, status: int, field: str | None = None) -> JSONResponse:
-    error: dict[str, Any] = {"message": message}
-    if field:
-        error["field"] = field
-    return JSONResponse({"errors": [error]}, status_code=status)
+def error_response(
+    message: str, status: int, code: ErrorCode, field: str | None = None
+) -> JSONResponse:
+    return JSONResponse({"errors": [rest_error(message, code.value, field)]}, status_code=status)
 
 
 def app_error_response(exc: AppError) -> JSONResponse:
     status = _STATUS.get(exc.code, 500)
-    message = exc.message if status != 500 else "Internal server error"
+    if status == 500:
+        return error_response(INTERNAL_MESSAGE, 500, ErrorCode.INTERNAL)
     field = field_name(exc.field) if exc.code is ErrorCode.BAD_USER_INPUT else None
-    response = error_response(message, status, field)
+    response = error_response(exc.message, status, exc.code, field)
     if exc.retry_after_seconds:  # over a rate limit (429), or auth at capacity (503)
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
     return response
@@ -84,7 +87,7 @@ def rest_routes(accounts: Accounts, limits: JsonLimits) -> list[Route]:
                 email, password, response, client_address=client_address(request)
             )
         except _BadBody as exc:
-            return error_response(exc.message, 400, exc.field)
+            return error_response(exc.message, 400, ErrorCode.BAD_USER_INPUT, exc.field)
         except AppError as exc:
             return app_error_response(exc)
         return _with_body(response, _user_json(signed))
@@ -97,7 +100,7 @@ def rest_routes(accounts: Accounts, limits: JsonLimits) -> list[Route]:
                 email, password, response, client_address=client_address(request)
             )
         except _BadBody as exc:
-            return error_response(exc.message, 400, exc.field)
+            return error_response(exc.message, 400, ErrorCode.BAD_USER_INPUT, exc.field)
         except AppError as exc:
             return app_error_response(exc)
         return _with_body(response, _user_json(signed))

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from common.errors import AppError, ErrorCode
 from gateway.clients import ServiceClients
+from gateway.errors import INTERNAL_MESSAGE
 from gateway.rest import error_response
 from ticketing.payments.v1 import payments_pb2
 
@@ -101,24 +102,28 @@ def loggable(value: str) -> str:
 def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
     async def stripe_webhook(request: Request) -> Response:
         if not secret:
-            return error_response("Stripe webhooks are not configured", 503)
+            return error_response("Stripe webhooks are not configured", 503, ErrorCode.UNAVAILABLE)
         payload = await request.body()
         try:
             event = _signed_event(payload, request.headers.get("stripe-signature"), secret)
         except _Refused as refused:
-            return error_response(refused.message, 400)
+            return error_response(refused.message, 400, ErrorCode.BAD_USER_INPUT)
         kind = event.get("type")
         if not isinstance(kind, str) or kind not in SETTLING:
             return JSONResponse({"received": True, "ignored": True})
         intent_id = _intent_id(event)
         if intent_id is None:
-            return error_response("Invalid payload: no PaymentIntent id", 400)
+            return error_response(
+                "Invalid payload: no PaymentIntent id", 400, ErrorCode.BAD_USER_INPUT
+            )
         if not INTENT_ID.fullmatch(intent_id):
             log.warning(
                 "stripe webhook: malformed PaymentIntent id",
                 extra={"stripe_id": loggable(intent_id)},
             )
-            return error_response("Invalid payload: malformed PaymentIntent id", 400)
+            return error_response(
+                "Invalid payload: malformed PaymentIntent id", 400, ErrorCode.BAD_USER_INPUT
+            )
         try:
             await clients.call(
                 clients.payments.SettlePayment,
@@ -131,9 +136,11 @@ def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
                 return JSONResponse({"received": True})
             if exc.code is ErrorCode.UNAVAILABLE:
                 log.warning("stripe webhook: cannot settle yet, Stripe will retry", extra=extra)
-                return error_response("Payments are unavailable, try again", 503)
+                return error_response(
+                    "Payments are unavailable, try again", 503, ErrorCode.UNAVAILABLE
+                )
             log.error("stripe webhook: settling failed", extra={**extra, "error": exc.message})
-            return error_response("Internal server error", 500)
+            return error_response(INTERNAL_MESSAGE, 500, ErrorCode.INTERNAL)
         return JSONResponse({"received": True})
 
     return Route(PATH, stripe_webhook, methods=["POST"])

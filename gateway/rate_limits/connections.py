@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from common.errors import ErrorCode
+from gateway.http_errors import graphql_error
 from gateway.rate_limits.client_address import address_key, client_address
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class ConnectionLimits:
         slot = await self.connections.claim("address", address, self.per_address)
         if slot is None:
             message = "Too many open connections from this address."
-            error = {"message": message, "extensions": {"code": ErrorCode.RATE_LIMITED.value}}
+            error = graphql_error(message, ErrorCode.RATE_LIMITED.value)
             response = JSONResponse({"errors": [error]}, status_code=429)
             await WebSocket(scope, receive, send).send_denial_response(response)
             return

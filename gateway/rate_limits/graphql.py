@@ -27,6 +27,7 @@ from strawberry.extensions import SchemaExtension
 from common.errors import AppError, ErrorCode, RateLimited, Unauthenticated
 from common.jwt import TokenVerifier
 from gateway.config import GatewaySettings
+from gateway.http_errors import graphql_error
 from gateway.rate_limits.client_address import address_key, client_address
 from gateway.rate_limits.limiter import Counting, Limit, Limiter, OnOutage
 from gateway.session import token_of
@@ -90,9 +91,8 @@ class GraphQLLimits:
 
 
 def rate_limited_response(exc: RateLimited) -> JSONResponse:
-    error = {"message": exc.message, "extensions": {"code": ErrorCode.RATE_LIMITED.value}}
     return JSONResponse(
-        {"errors": [error]},
+        {"errors": [graphql_error(exc.message, ErrorCode.RATE_LIMITED.value)]},
         status_code=429,
         headers={"Retry-After": str(exc.retry_after_seconds)},
     )

@@ -1,7 +1,8 @@
 """The analytics reports: what each figure means, as values; computed by adapters/reports.py.
 
 Every figure is counted from the `events` table alone, in UTC days, over an inclusive range of
-days (`DayRange`, at most MAX_RANGE_DAYS). An event belongs to the day its `occurred_at` falls on.
+days (`DayRange`: at most MAX_RANGE_DAYS, each between FIRST_DAY and LAST_DAY). An event belongs
+to the day its `occurred_at` falls on.
 
 Definitions (the SQL in adapters/reports.py implements exactly these):
 
@@ -55,6 +56,10 @@ from decimal import Decimal
 from common.errors import Forbidden, InvalidInput
 
 MAX_RANGE_DAYS = 366
+# The days a report may cover: the calendar's, but for its very last (a range ends at the instant
+# after its last day, which the calendar must hold too).
+FIRST_DAY = date.min
+LAST_DAY = date.max - timedelta(days=1)
 TOP_SELLERS = 10
 MAX_TOP_SELLERS = 100
 # Lower bounds of the price buckets: [0, 10), [10, 25), ..., [1000, no upper bound).
@@ -72,6 +77,12 @@ class DayRange:
 
     @classmethod
     def of(cls, first: date, last: date) -> DayRange:
+        for day, field in ((first, "from"), (last, "to")):
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise InvalidInput(
+                    f"A report's days are between {FIRST_DAY} and {LAST_DAY} ({day} asked)",
+                    field=field,
+                )
         if last < first:
             raise InvalidInput("to must not be before from", field="to")
         span = (last - first).days + 1

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.market import Api
+from tests.support.stack import error_codes
 
 pytestmark = pytest.mark.e2e
 
@@ -123,3 +124,25 @@ def test_the_market_report_is_for_operators_and_a_report_covers_a_year_at_most(a
     assert api.codes(SELLER_REPORT, seller, **{"from": "2026-02-30", "to": "2026-03-01"}) == [
         ("BAD_USER_INPUT", None)
     ]
+
+
+def test_days_past_the_calendars_end_are_bad_input_saying_which_days(api, stack):
+    """sellerReport(to: "9999-12-31") answered INTERNAL (a date overflow) to anyone signed in."""
+    seller, admin = api.user(), operator(api, stack)
+    for days, field in [
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "to"),  # straddles the last day
+    ]:
+        for query, token in [(SELLER_REPORT, seller), (MARKET_REPORT, admin)]:
+            result = api.ask(query, token, **days)
+            assert error_codes(result) == [("BAD_USER_INPUT", field)], result
+            assert "between 0001-01-01 and 9999-12-30" in result["errors"][0]["message"]
+    first_days = {"from": "0001-01-01", "to": "0001-01-02"}
+    assert api.data(SELLER_REPORT, seller, **first_days)["sellerReport"]["totals"]["sold"] == 0
+    market = api.data(MARKET_REPORT, admin, **{"from": "9999-12-29", "to": "9999-12-30"})
+    assert market["marketReport"]["totals"]["orders"] == 0
+    # A day the calendar has not (year 0, 10000) is refused by the Date type itself.
+    for day in ("0000-12-31", "10000-01-01"):
+        assert api.codes(SELLER_REPORT, seller, **{"from": day, "to": "0001-01-01"}) == [
+            ("BAD_USER_INPUT", None)
+        ]

@@ -216,6 +216,20 @@ graphql_bodies = st.one_of(
 )
 
 
+def rest_errors_have_codes(reply: httpx.Response) -> None:
+    """A REST error answer: JSON, every error with a message and a code (GraphQL's codes, or
+    the gateway's PAYLOAD_TOO_LARGE and CSRF_REFUSED), none INTERNAL."""
+    if reply.status_code < 400:
+        return
+    assert reply.headers.get("content-type", "").startswith("application/json"), reply.text[:300]
+    errors = reply.json()["errors"]
+    assert errors, reply.text[:300]
+    for error in errors:
+        assert error["message"] and error["code"], error
+        assert error["code"] != "INTERNAL", error
+        assert "extensions" not in error, error
+
+
 def graphql_errors_have_codes(content_type: str, body: bytes) -> None:
     """A GraphQL answer in JSON: every error has a code, and none is INTERNAL (a bug)."""
     if not content_type.startswith("application/json"):

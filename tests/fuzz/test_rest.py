@@ -16,6 +16,7 @@ from tests.fuzz.strategies import (
     headers_of,
     json_bodies,
     made_up_tokens,
+    rest_errors_have_codes,
     sent,
 )
 
@@ -49,6 +50,7 @@ def test_rest_posts_never_answer_5xx(
         client, "POST", path, content=body, headers=headers_of(content_type, token, as_cookie)
     )
     assert reply.status_code < 500, (path, body[:200], reply.status_code, reply.text[:500])
+    rest_errors_have_codes(reply)
 
 
 @FUZZ
@@ -57,6 +59,7 @@ def test_current_user_never_answers_5xx(client, still_healthy, token, as_cookie)
     client.cookies.clear()
     reply = sent(client, "GET", "/api/users/currentuser", headers=headers_of("", token, as_cookie))
     assert reply.status_code < 500, (token, reply.status_code, reply.text[:500])
+    rest_errors_have_codes(reply)
 
 
 @example(body=b"null", content_type=JSON, token=None)

@@ -155,3 +155,38 @@ async def test_reports_refuse_other_sellers_non_operators_and_bad_ranges(env, st
             assert len(reply.report.days) == 366
         else:
             assert await code_of(stub.GetSellerReport(request, metadata=buyer)) == expected
+
+
+async def test_days_past_the_calendars_end_are_invalid_arguments_saying_which_days(
+    env, stub
+) -> None:
+    """9999-12-31 was INTERNAL (a date overflow); a grpcurl user reads the accepted days."""
+    seller, operator = token(env, "s"), token(env, "ops", roles=(ADMIN,))
+    for first, last, field in [
+        ("9999-12-01", "9999-12-31", "to"),
+        ("9999-12-31", "9999-12-31", "from"),
+    ]:
+        calls = [
+            stub.GetSellerReport(
+                insights_pb2.GetSellerReportRequest(from_day=first, to_day=last), metadata=seller
+            ),
+            stub.GetMarketReport(
+                insights_pb2.GetMarketReportRequest(from_day=first, to_day=last),
+                metadata=operator,
+            ),
+        ]
+        for call in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as failed:
+                await call
+            assert failed.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+            assert "between 0001-01-01 and 9999-12-30" in (failed.value.details() or "")
+            assert from_rpc_error(failed.value).field == field
+
+    # The calendar's first days and the last accepted ones are reports like any other.
+    for first, last in [("0001-01-01", "0001-01-02"), ("9999-12-29", "9999-12-30")]:
+        own = insights_pb2.GetSellerReportRequest(from_day=first, to_day=last)
+        report = (await stub.GetSellerReport(own, metadata=seller)).report
+        assert [d.day for d in report.days] == [first, last]
+        market = insights_pb2.GetMarketReportRequest(from_day=first, to_day=last)
+        report = (await stub.GetMarketReport(market, metadata=operator)).report
+        assert [d.day for d in report.days] == [first, last]

@@ -211,6 +211,7 @@ async def test_the_gateway_answers_unavailable_while_redis_is_down_and_recovers(
         assert error_codes(await graphql()) == [("UNAVAILABLE", None)]
         rest = await client.get("/api/users/currentuser")
         assert rest.status_code == 503 and rest.json()["errors"][0]["message"]
+        assert rest.json()["errors"][0]["code"] == "UNAVAILABLE"
 
         private_redis.start()  # empty: UNAVAILABLE until auth has loaded the revocations again
         await asyncio.to_thread(

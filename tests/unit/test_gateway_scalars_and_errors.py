@@ -6,21 +6,26 @@ from decimal import Decimal as PyDecimal
 
 import pytest
 import strawberry
+from graphql.error import GraphQLError
 from starlette.responses import JSONResponse
 from strawberry.schema.config import StrawberryConfig
 
 from common.errors import (
+    _CLASS_OF_CODE,
     AlreadyExists,
     AppError,
     Conflict,
+    ErrorCode,
     Forbidden,
     Internal,
     InvalidInput,
     NotFound,
+    PaymentDeclined,
+    RateLimited,
     Unauthenticated,
     Unavailable,
 )
-from gateway.errors import INTERNAL_MESSAGE, field_name
+from gateway.errors import INTERNAL_MESSAGE, ErrorCodes, field_name
 from gateway.rest import app_error_response
 from gateway.types.scalars import SCALARS, Decimal
 
@@ -154,20 +159,27 @@ def body_of(response: JSONResponse) -> dict[str, object]:
                     {
                         "message": "Password must be between 8 and 128 characters",
                         "field": "newPassword",
+                        "code": "BAD_USER_INPUT",
                     }
                 ]
             },
         ),
-        (InvalidInput("Bad request"), 400, {"errors": [{"message": "Bad request"}]}),
+        (
+            InvalidInput("Bad request"),
+            400,
+            {"errors": [{"message": "Bad request", "code": "BAD_USER_INPUT"}]},
+        ),
         (
             AlreadyExists("Email in use", field="email"),
             400,
-            {"errors": [{"message": "Email in use"}]},
+            {"errors": [{"message": "Email in use", "code": "CONFLICT"}]},
         ),
         (Conflict("Ticket is reserved", field="ticketId"), 400, None),
         (Unauthenticated("Invalid credentials"), 400, None),
         (Forbidden("Not your ticket"), 403, None),
         (NotFound("No such ticket"), 404, None),
+        (PaymentDeclined("Your card was declined"), 402, None),
+        (RateLimited("Too many sign-ins", retry_after_seconds=30), 429, None),
         (Unavailable("A service is unavailable, try again shortly"), 503, None),
     ],
 )
@@ -176,8 +188,20 @@ def test_app_error_response(error: AppError, status: int, body: dict[str, object
 
     assert response.status_code == status
     assert response.media_type == "application/json"
-    expected = body or {"errors": [{"message": error.message}]}
+    expected = body or {"errors": [{"message": error.message, "code": error.code.value}]}
     assert body_of(response) == expected
+    if error.retry_after_seconds:
+        assert response.headers["retry-after"] == str(error.retry_after_seconds)
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_a_rest_error_has_the_code_graphql_gives_the_same_failure(code: ErrorCode) -> None:
+    error = _CLASS_OF_CODE[code]("Some failure", field="ticket_id")
+    in_graphql = ErrorCodes().anonymise_error(
+        GraphQLError("Some failure", path=["ticket"], original_error=error)
+    )
+    [in_rest] = body_of(app_error_response(error))["errors"]
+    assert in_rest["code"] == in_graphql.extensions["code"] == code.value
 
 
 @pytest.mark.parametrize(
@@ -187,6 +211,6 @@ def test_internal_error_response_hides_the_message(error: AppError) -> None:
     response = app_error_response(error)
 
     assert response.status_code == 500
-    assert body_of(response) == {"errors": [{"message": INTERNAL_MESSAGE}]}
+    assert body_of(response) == {"errors": [{"message": INTERNAL_MESSAGE, "code": "INTERNAL"}]}
     assert INTERNAL_MESSAGE == "Internal server error"
     assert b"pymongo" not in bytes(response.body)

@@ -67,7 +67,8 @@ async def test_a_signed_body_that_is_not_an_event_object_is_a_400(
 ) -> None:
     reply = await post(webhook, body)
     assert reply.status_code == 400
-    assert reply.json()["errors"][0]["message"].startswith("Invalid payload")
+    [error] = reply.json()["errors"]
+    assert error["message"].startswith("Invalid payload") and error["code"] == "BAD_USER_INPUT"
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,8 @@ async def test_a_settling_event_without_a_well_formed_intent_id_is_a_400(
 ) -> None:
     reply = await post(webhook, body)
     assert reply.status_code == 400
-    assert reply.json()["errors"][0]["message"].startswith("Invalid payload")
+    [error] = reply.json()["errors"]
+    assert error["message"].startswith("Invalid payload") and error["code"] == "BAD_USER_INPUT"
 
 
 @pytest.mark.parametrize("kind", [["payment_intent.succeeded"], {"a": 1}, None, 7, "charge.x"])
@@ -137,7 +139,11 @@ async def test_a_signature_made_outside_the_tolerance_either_way_is_refused(
     reply = await post(webhook, event(), at=int(time.time()) + offset)
     assert reply.status_code == status
     if status == 400:
-        assert reply.json() == {"errors": [{"message": "Invalid Stripe signature"}]}
+        assert reply.json() == {
+            "errors": [{"message": "Invalid Stripe signature", "code": "BAD_USER_INPUT"}]
+        }
+    else:  # payments is not reachable here
+        assert reply.json()["errors"][0]["code"] == "UNAVAILABLE"
 
 
 @pytest.mark.parametrize(

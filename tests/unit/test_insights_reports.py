@@ -273,6 +273,31 @@ def test_a_range_is_at_least_a_day_and_at_most_a_year() -> None:
         DayRange.of(D2, D1)
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [
+        (date(9999, 12, 30), date(9999, 12, 31), "to"),  # INTERNAL (a date overflow) before
+        (date(9999, 12, 31), date(9999, 12, 31), "from"),
+    ],
+)
+def test_a_range_past_the_last_day_is_the_callers_mistake_naming_the_days(
+    first: date, last: date, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        DayRange.of(first, last)
+    assert refused.value.field == field
+    assert "between 0001-01-01 and 9999-12-30" in refused.value.message
+
+
+async def test_the_first_and_last_days_a_report_accepts(reports: DuckDBReports) -> None:
+    for first, last in [(date.min, date(1, 1, 2)), (date(9999, 12, 29), date(9999, 12, 30))]:
+        report = await reports.market_report(DayRange.of(first, last), TOP_SELLERS)
+        assert [d.day for d in report.days] == [first, last]
+        assert report.totals.orders == 0 and report.top_sellers == ()
+        sellers = await reports.seller_report("S1", DayRange.of(first, last))
+        assert sellers.totals == SellerFigures()
+
+
 async def test_as_many_top_sellers_as_asked(reports: DuckDBReports) -> None:
     report = await reports.market_report(MARCH, top_sellers_limit(2))
 
