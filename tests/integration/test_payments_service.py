@@ -472,7 +472,9 @@ async def test_webhook_signature_and_event_rules(env, payments, webhook):
         "/webhooks/stripe", content=body, headers=signed(body, secret="whsec_forged")
     )
     assert forged.status_code == 400
-    assert forged.json() == {"errors": [{"message": "Invalid Stripe signature"}]}
+    assert forged.json() == {
+        "errors": [{"message": "Invalid Stripe signature", "code": "BAD_USER_INPUT"}]
+    }
     unsigned = await webhook.post("/webhooks/stripe", content=body)
     assert unsigned.status_code == 400
     stale = await webhook.post(
@@ -497,7 +499,9 @@ async def test_webhook_signature_and_event_rules(env, payments, webhook):
         off = await client.post("/webhooks/stripe", content=body, headers=signed(body))
     await clients.close()
     assert off.status_code == 503
-    assert off.json() == {"errors": [{"message": "Stripe webhooks are not configured"}]}
+    assert off.json() == {
+        "errors": [{"message": "Stripe webhooks are not configured", "code": "UNAVAILABLE"}]
+    }
 
 
 async def test_the_webhook_answers_503_while_payments_is_down(env):
