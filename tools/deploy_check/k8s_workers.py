@@ -4,9 +4,9 @@ workers than whole CPUs in limits.cpu, and memory for each of them in limits.mem
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 
+from tools import k8s_quantity
 from tools.deploy_check.k8s_objects import EnvValue
 from tools.deploy_check.model import Process
 
@@ -14,32 +14,22 @@ from tools.deploy_check.model import Process
 # supervisor and multiprocessing's resource tracker beside them ~40 MiB.
 WORKER_MEMORY_MIB = 128
 SUPERVISOR_MEMORY_MIB = 64
-_MEMORY_UNITS = {
-    "Ki": 1 / 1024,
-    "Mi": 1,
-    "Gi": 1024,
-    "K": 1e3 / 2**20,
-    "M": 1e6 / 2**20,
-    "G": 1e9 / 2**20,
-}
 
 
 def cpus(quantity: object) -> float | None:
     """A Kubernetes CPU quantity ("2", "1500m", 0.5) in CPUs."""
-    text = str(quantity)
     try:
-        return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
-    except ValueError:
+        return float(k8s_quantity.parse(quantity))
+    except k8s_quantity.NotAQuantity:
         return None
 
 
 def mebibytes(quantity: object) -> float | None:
     """A Kubernetes memory quantity ("512Mi", "1Gi", "536870912") in MiB."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMG]i?)?", str(quantity))
-    if match is None:
+    try:
+        return float(k8s_quantity.parse(quantity)) / 2**20
+    except k8s_quantity.NotAQuantity:
         return None
-    number, unit = float(match[1]), match[2]
-    return number * _MEMORY_UNITS[unit] if unit else number / 2**20
 
 
 def check_workers(

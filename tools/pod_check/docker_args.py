@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tools import k8s_quantity
 from tools.pod_check.model import NotEmulated, Overlay, PodCheckError, Secrets, Workload
 
 # Where the sandbox mounts the pod's volumes (to fill them, and to keep tmpfs ones alive).
@@ -44,36 +44,13 @@ SANDBOX_VOLUMES = "/podcheck/volumes"
 
 # ---------------------------------------------------------------- quantities
 
-_SUFFIXES = {
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "P": Decimal(10**15),
-    "E": Decimal(10**18),
-}
-_QUANTITY = re.compile(
-    r"^([+-]?(?:\d+\.?\d*|\.\d+))([eE][+-]?\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
-)
-
 
 def quantity(value: str | int | float) -> Decimal:
     """A Kubernetes resource quantity ("512Mi", "500m", "2", "1e3") as a number."""
-    found = _QUANTITY.match(str(value).strip())
-    if not found:
-        raise PodCheckError(f"{value!r} is not a Kubernetes quantity")
-    number = Decimal(found[1] + (found[2] or ""))
-    return number * _SUFFIXES[found[3] or ""]
+    try:
+        return k8s_quantity.parse(value)
+    except k8s_quantity.NotAQuantity as exc:
+        raise PodCheckError(str(exc)) from None
 
 
 def memory_bytes(value: str | int) -> int:
