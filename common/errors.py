@@ -24,6 +24,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    # An idempotency key this caller used for this call within 24 h with another input.
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     UNAVAILABLE = "UNAVAILABLE"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
@@ -36,6 +38,7 @@ _STATUS = {
     ErrorCode.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.CONFLICT: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.PAYMENT_DECLINED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
     ErrorCode.RATE_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
@@ -112,6 +115,15 @@ class PaymentDeclined(AppError):
     code = ErrorCode.PAYMENT_DECLINED
 
 
+class IdempotencyKeyReused(AppError):
+    """The caller's idempotency key names an earlier request with another input; nothing done."""
+
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+    def __init__(self, message: str, field: str | None = "idempotency_key") -> None:
+        super().__init__(message, field)
+
+
 class Unavailable(AppError):
     code = ErrorCode.UNAVAILABLE
 
@@ -154,6 +166,7 @@ _CLASS_OF_CODE: dict[ErrorCode, type[AppError]] = {
         NotFound,
         Conflict,
         PaymentDeclined,
+        IdempotencyKeyReused,
         Unavailable,
         RateLimited,
         Internal,
