@@ -10,11 +10,14 @@ import grpc
 import pytest
 
 from common.errors import ErrorCode, from_rpc_error
-from tests.integration.test_tickets_orders import market, new_key  # noqa: F401 (fixture)
+from tests.integration.test_tickets_orders import market as tickets_orders_market
+from tests.integration.test_tickets_orders import new_key
 from ticketing.orders.v1 import orders_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
 pytestmark = pytest.mark.integration
+
+market = tickets_orders_market  # the fixture: both services in-process, their databases
 
 
 def ticket_request(key: str, price: str = "20", currency: str = "USD", title: str = "Concert"):
@@ -37,7 +40,7 @@ async def refusal(call) -> tuple[grpc.StatusCode, ErrorCode, str | None]:
 REUSED = (grpc.StatusCode.FAILED_PRECONDITION, ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotency_key")
 
 
-async def test_create_ticket_replays_the_same_key_and_input_and_refuses_another_input(market):  # noqa: F811
+async def test_create_ticket_replays_the_same_key_and_input_and_refuses_another_input(market):
     seller, other = market.as_user(), market.as_user()
     key = new_key()
     first = (await market.tickets.CreateTicket(ticket_request(key, "20"), metadata=seller)).ticket
@@ -58,7 +61,7 @@ async def test_create_ticket_replays_the_same_key_and_input_and_refuses_another_
     assert await market.tickets_db.tickets.count_documents({}) == 2
 
 
-async def test_bad_keys_and_currencies_are_refused_and_record_nothing(market):  # noqa: F811
+async def test_bad_keys_and_currencies_are_refused_and_record_nothing(market):
     seller = market.as_user()
     for key in ("", "has space", "x" * 65, "é"):
         assert await refusal(market.tickets.CreateTicket(ticket_request(key), metadata=seller)) == (
@@ -87,7 +90,7 @@ async def test_bad_keys_and_currencies_are_refused_and_record_nothing(market):  
     ) == (grpc.StatusCode.INVALID_ARGUMENT, ErrorCode.BAD_USER_INPUT, "idempotency_key")
 
 
-async def test_a_key_older_than_a_day_is_forgotten(market):  # noqa: F811
+async def test_a_key_older_than_a_day_is_forgotten(market):
     seller, key = market.as_user(), new_key()
     first = (await market.tickets.CreateTicket(ticket_request(key, "20"), metadata=seller)).ticket
     await market.tickets_db.idempotency_keys.update_many(
@@ -103,7 +106,7 @@ async def test_a_key_older_than_a_day_is_forgotten(market):  # noqa: F811
     assert record["object_id"] == second.id
 
 
-async def test_create_order_replays_the_order_as_it_is_now_and_refuses_another_ticket(market):  # noqa: F811
+async def test_create_order_replays_the_order_as_it_is_now_and_refuses_another_ticket(market):
     seller, buyer, key = market.as_user(), market.as_user(), new_key()
     ticket, other = await market.listed_ticket(seller), await market.listed_ticket(seller)
     order = (await market.orders.CreateOrder(order_request(ticket.id, key), metadata=buyer)).order
@@ -123,7 +126,7 @@ async def test_create_order_replays_the_order_as_it_is_now_and_refuses_another_t
     assert await market.orders_db.orders.count_documents({}) == 1
 
 
-async def test_a_refused_order_records_nothing(market):  # noqa: F811
+async def test_a_refused_order_records_nothing(market):
     seller, buyer, key = market.as_user(), market.as_user(), new_key()
     own = await market.listed_ticket(buyer)
     # The buyer's own ticket: FORBIDDEN, and the key stays free.
@@ -142,7 +145,7 @@ async def test_a_refused_order_records_nothing(market):  # noqa: F811
     assert await market.orders_db.idempotency_keys.count_documents({"user_id": {"$ne": ""}}) == 2
 
 
-async def test_twenty_concurrent_duplicates_make_one_order_and_all_get_it(market):  # noqa: F811
+async def test_twenty_concurrent_duplicates_make_one_order_and_all_get_it(market):
     """The same request sent 20 times at once (a client retrying over a flaky network): each
     either commits the order or meets the first one's claim of the key, runs again and finds
     it. No CONFLICT with its own hold."""
@@ -162,7 +165,7 @@ async def test_twenty_concurrent_duplicates_make_one_order_and_all_get_it(market
     assert await market.orders_db.idempotency_keys.count_documents({}) == 1
 
 
-async def test_ten_concurrent_duplicate_listings_make_one_ticket(market):  # noqa: F811
+async def test_ten_concurrent_duplicate_listings_make_one_ticket(market):
     seller, key = market.as_user(), new_key()
     replies = await asyncio.gather(
         *(market.tickets.CreateTicket(ticket_request(key), metadata=seller) for _ in range(10)),
