@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CURRENCY = "usd"
-
 # A PaymentIntent's statuses (Stripe's list): the outcome of a charge that Stripe answered.
 INTENT_STATUSES = frozenset(
     {
@@ -150,8 +148,9 @@ class StripeApi:
     async def charge(self, request: ChargeRequest) -> Intent:
         create = self.client.v1.payment_intents.create_async(
             params={
-                "amount": request.amount_cents,
-                "currency": CURRENCY,
+                "amount": request.amount_minor,
+                # The order's currency (Stripe takes ISO 4217 codes in lower case).
+                "currency": request.currency_code.lower(),
                 "payment_method": request.payment_method,
                 "payment_method_types": ["card"],
                 "confirm": True,

@@ -54,8 +54,16 @@ class World:
         event = orders_pb2.OrderCancelled(id=order_id, version=1, reason="EXPIRED")
         await self.handlers.order_copy.on_order_cancelled(event, delivery(event, event_id))
 
-    async def pay(self, order_id: str = "o1", method: str = "pm_card_visa", user: str = BUYER):
-        return await self.handlers.create_payment(CreatePayment(user, order_id, method, user))
+    async def pay(
+        self,
+        order_id: str = "o1",
+        method: str = "pm_card_visa",
+        user: str = BUYER,
+        key: str | None = None,
+    ):
+        """A payment with `key`; without one, a new action (a key of its own)."""
+        key = key if key is not None else uuid.uuid4().hex
+        return await self.handlers.create_payment(CreatePayment(user, order_id, method, key, user))
 
     def published(self, kind):
         return self.db.published_of(kind)
@@ -91,10 +99,16 @@ async def test_a_successful_payment_is_stored_announced_and_completes_the_order(
     assert payment.status is PaymentStatus.SUCCEEDED and payment.stripe_id == "pi_fake1"
     assert str(payment.amount) == "20.05" and payment.user_id == BUYER
     [request] = world.stripe.requests
-    assert (request.amount_cents, request.payment_method) == (2005, "pm_card_visa")
+    assert (request.amount_minor, request.currency_code, request.payment_method) == (
+        2005,
+        "USD",
+        "pm_card_visa",
+    )
     assert request.idempotency_key == "order-o1-0"
     assert world.published(payments_pb2.ChargeCreated) == [
-        payments_pb2.ChargeCreated(id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2005)
+        payments_pb2.ChargeCreated(
+            id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2005, currency_code="USD"
+        )
     ]
     assert world.db.orders["o1"].status is OrderStatus.COMPLETE
 
@@ -394,7 +408,9 @@ async def test_a_payment_needing_authentication_is_pending_until_the_webhook_set
     payment = await world.pay()
     assert payment.status is PaymentStatus.REQUIRES_ACTION and payment.client_secret
     assert world.published(payments_pb2.ChargePending) == [
-        payments_pb2.ChargePending(id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2000)
+        payments_pb2.ChargePending(
+            id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2000, currency_code="USD"
+        )
     ]
     with pytest.raises(Conflict, match="in progress"):
         await world.pay()
