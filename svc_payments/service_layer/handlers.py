@@ -182,6 +182,10 @@ class PaymentHandlers:
     @retry_transient()
     async def _claim(self, user_id: str, order_id: str, holder: str, use: KeyUse) -> ChargeLease:
         async with self.uow() as uow:
+            now = self._now()
+            # The key first: a request with it that got this far since we read it means that
+            # one's outcome is ours (LookAgain), whatever the order's state now.
+            await self.keys.claim_in(uow, use, holder, until=now + self.lease_for)
             order = await uow.orders.get(order_id)
             if order is None:
                 raise NotFound("Order not found", field="orderId")
@@ -190,10 +194,8 @@ class PaymentHandlers:
             if recorded is not None:
                 raise _already(recorded)
             lease = await uow.leases.get(order_id)
-            lease.claim(holder, self._now(), self.lease_for)
+            lease.claim(holder, now, self.lease_for)  # the key's claim runs out with it
             await uow.leases.save(lease)
-            assert lease.until is not None
-            await self.keys.claim_in(uow, use, holder, lease.until)
             await uow.commit()
             return lease
 
