@@ -74,6 +74,7 @@ def intent_of(obj: Any) -> Intent:
         client_secret=pi.get("client_secret") or "",
         order_id=metadata.get("order_id", ""),
         failure=error.get("message") or "",
+        currency=str(pi.get("currency") or "").upper(),
     )
 
 

@@ -101,6 +101,7 @@ class Intent:
     client_secret: str = ""
     order_id: str = ""  # from the metadata we set when creating it
     failure: str = ""  # last_payment_error.message, when there is one
+    currency: str = ""  # ISO 4217, upper case, as Stripe reports it
 
     @property
     def payment_status(self) -> PaymentStatus:
