@@ -19,10 +19,11 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from common.idempotency import WINDOW
 from common.money import format_money
 from common.mongo import ConcurrentUpdate, MongoRepository, UnitOfWork
 from svc_payments.domain.currency import currency_or_default
-from svc_payments.domain.idempotency import WINDOW, IdempotencyRecord, KeyState
+from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
 
 

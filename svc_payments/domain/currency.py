@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from common.errors import Conflict
+from common.money import LEGACY_CURRENCY, MINOR_DIGITS
 
 # Order events from before v1 name no currency: everything was USD then, so an event (or an order
 # read from an orders service) without one is USD.
-DEFAULT_CURRENCY = "USD"
-# The minor digits of each currency payments can charge in (ISO 4217; 2 for every v1 currency).
-MINOR_DIGITS = {"EUR": 2, "GBP": 2, "USD": 2}
+DEFAULT_CURRENCY = LEGACY_CURRENCY
 
 
 def currency_or_default(code: str | None) -> str:

@@ -12,40 +12,19 @@ and input waits for the first one's outcome (it never meets the first as a confl
 another input is refused at once, before anything is charged. The outcome replaces the pending
 record in the transaction that records the payment.
 
-(Key format and fingerprint: the tickets and orders services need the same; a shared module may
-take these two functions over.)
+The key's format, the fingerprint and the window are the shared ones (common/idempotency.py);
+payments keeps a record of its own, for what only a charge has: a decline to replay, and a claim
+held while Stripe is asked.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from common.errors import IdempotencyKeyReused, InvalidInput
-
-KEY_FIELD = "idempotency_key"
-KEY_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,64}")
-WINDOW = timedelta(hours=24)
-
-
-def check_key(key: str) -> str:
-    """The key as given; InvalidInput unless it is 1 to 64 characters of [A-Za-z0-9_-]."""
-    if not key:
-        raise InvalidInput("An idempotency key is required", field=KEY_FIELD)
-    if not KEY_FORMAT.fullmatch(key):
-        raise InvalidInput(
-            "An idempotency key is 1 to 64 characters of A-Z, a-z, 0-9, _ and -", field=KEY_FIELD
-        )
-    return key
-
-
-def fingerprint(*parts: str) -> str:
-    """A request's normalised input, as one comparable string (its parts kept apart)."""
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+from common.errors import IdempotencyKeyReused
+from common.idempotency import WINDOW
 
 
 class KeyState(StrEnum):

@@ -37,9 +37,10 @@ from common.errors import (
     PaymentDeclined,
     Unavailable,
 )
+from common.idempotency import check_key, fingerprint
 from common.mongo import retry_transient
 from svc_payments.domain.currency import check_chargeable
-from svc_payments.domain.idempotency import KeyUse, check_key, fingerprint
+from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (
     IN_PROGRESS,
     ChargeLease,

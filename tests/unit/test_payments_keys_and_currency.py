@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from common.errors import Conflict, IdempotencyKeyReused, InvalidInput, PaymentDeclined
-from svc_payments.domain.idempotency import IdempotencyRecord, KeyState, KeyUse, fingerprint
+from common.idempotency import fingerprint
+from svc_payments.domain.idempotency import IdempotencyRecord, KeyState, KeyUse
 from svc_payments.domain.model import Order, PaymentStatus
 from svc_payments.service_layer.handlers import ALREADY_PAID
 from tests.unit.payments_world import BUYER, LEASE, World, new_world
