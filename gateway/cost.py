@@ -45,12 +45,14 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     ValueNode,
     VariableNode,
     get_named_type,
@@ -218,6 +220,14 @@ def _size_of(value: Any) -> int | None:
     return None
 
 
+def _default(argument: GraphQLArgument) -> Any:
+    """An argument's default: a schema built from SDL keeps it in the AST only."""
+    if argument.default_value is not Undefined:
+        return argument.default_value
+    node = argument.ast_node
+    return value_from_ast_untyped(node.default_value) if node and node.default_value else None
+
+
 def _day(value: Any) -> date | None:
     try:
         return date.fromisoformat(value) if isinstance(value, str) else None
@@ -335,7 +345,7 @@ class DocumentCost:
             size
             for argument in declared.slicing_arguments
             if argument in definition.args
-            and (size := _size_of(definition.args[argument].default_value)) is not None
+            and (size := _size_of(_default(definition.args[argument]))) is not None
         ]
         return max(defaults) if defaults else None
 
