@@ -61,5 +61,7 @@ def test_a_payments_status_is_an_enum_of_what_the_service_reports():
         "REFUNDED",
     ]
     for reported in ("succeeded", "processing", "requires_action", "failed", "refunded"):
-        payment = Payment.from_proto(payments_pb2.Payment(id="p", status=reported, amount="1", currency_code="EUR"))
+        payment = Payment.from_proto(
+            payments_pb2.Payment(id="p", status=reported, amount="1", currency_code="EUR")
+        )
         assert payment.status.name == reported.upper()
