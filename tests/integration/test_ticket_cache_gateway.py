@@ -46,7 +46,9 @@ from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
 pytestmark = pytest.mark.integration
 
-TICKET = "query($id: ID!) { ticket(id: $id) { id title version state } }"
+TICKET = (
+    "query($id: ID!) { ticket(id: $id) { id title version state price { amount currencyCode } } }"
+)
 PAGE = (
     "query($n: Int, $all: Boolean) { tickets(first: $n, includeUnavailable: $all) "
     "{ edges { node { id title version } } } }"
@@ -210,6 +212,9 @@ async def test_the_callers_next_read_shows_its_update_with_no_event_to_help(mark
         # The cache serves what it holds: a change it was not told of does not show.
         await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind", created["version"])
         assert await gateway.titles(ticket_id) == ("Before", "Before")
+        # What it holds is the whole ticket, its currency too.
+        cached = await gateway.ticket(ticket_id)
+        assert cached["price"] == {"amount": "20.00", "currencyCode": "EUR"}
 
         # The seller knows the version behind the cache's back (they made it).
         version = created["version"] + 1
