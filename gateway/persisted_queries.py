@@ -294,9 +294,11 @@ class NotAQueryOverGet(HTTPException):
         super().__init__(405, GET_ONLY_QUERIES.format(kind=kind))
 
 
-def parses(text: str, max_tokens: int) -> bool:
+def parses(text: str | None, max_tokens: int) -> bool:
     """The text is a GraphQL document (within the token limit). A subscription's text is kept
     once it parses: it is validated when it runs, as it would be sent as text."""
+    if text is None:
+        return False
     try:
         parse(text, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
