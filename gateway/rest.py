@@ -28,6 +28,8 @@ _STATUS = {
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.PAYMENT_DECLINED: 402,
+    # No REST route takes a key today; should one, a reused key is a client error like CONFLICT.
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 409,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.RATE_LIMITED: 429,
 }

@@ -17,12 +17,17 @@ from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
-from gateway.resolvers.market import MarketMutation, MarketQuery
+from gateway.resolvers.nodes import NodeQuery
+from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.recommendations import RecommendationQuery
 from gateway.resolvers.subscriptions import Subscription
+from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
+from gateway.types.orders import Order, Payment
 from gateway.types.scalars import SCALARS
+from gateway.types.tickets import Ticket
+from gateway.types.user import User
 
 # Clients send the same few query texts again and again: each is parsed and validated once, then
 # served from these LRU caches (shared by every request of the process: Strawberry keeps them at
@@ -61,13 +66,17 @@ class DocumentValidationCache(ValidationCache):
             yield  # Strawberry validates it
 
 
-@strawberry.type
-class Query(UserQuery, MarketQuery, RecommendationQuery, AnalyticsQuery):
+@strawberry.type(description="What a client can read.")
+class Query(UserQuery, NodeQuery, TicketQuery, OrderQuery, RecommendationQuery, AnalyticsQuery):
     pass
 
 
-@strawberry.type
-class Mutation(UserMutation, MarketMutation):
+@strawberry.type(
+    description="What a client can do. Each mutation takes one input and answers a payload: its "
+    "result, or userErrors (check them first). Every one but signUp and signIn needs a signed-in "
+    "caller (top-level UNAUTHENTICATED otherwise)."
+)
+class Mutation(UserMutation, TicketMutation, OrderMutation):
     pass
 
 
@@ -100,5 +109,6 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
+        types=[User, Ticket, Order, Payment],  # every Node, reachable through node(id:)
         **kwargs,
     )

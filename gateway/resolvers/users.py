@@ -1,58 +1,166 @@
+"""The caller's account: who is signed in, and the mutations that sign up, in and out. The auth
+mutations keep the browser's `session` cookie in step (gateway/accounts.py)."""
+
 from __future__ import annotations
+
+from typing import Annotated
 
 import strawberry
 
 from common.errors import Unauthenticated
+from gateway.accounts import SignedIn
 from gateway.context import Info
 from gateway.rate_limits import client_address
-from gateway.types.user import AuthPayload, User
+from gateway.resolvers.shared import INPUT, MUTATION, user_errors_field
+from gateway.types.common import UserError
+from gateway.types.user import User
+from gateway.user_errors import expected_failures
+
+
+@strawberry.input(description="A new account.")
+class SignUpInput:
+    email: str = strawberry.field(
+        description="The address to sign in with; BAD_USER_INPUT when malformed, CONFLICT when "
+        "registered."
+    )
+    password: str = strawberry.field(description="At least 8 characters (BAD_USER_INPUT).")
+
+
+@strawberry.type(description="The account created, signed in.")
+class SignUpPayload:
+    user: User | None = strawberry.field(description="The new user; null when refused.")
+    token: str | None = strawberry.field(
+        description="A session token (also set as the `session` cookie); null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.input(description="An account's credentials.")
+class SignInInput:
+    email: str = strawberry.field(description="The account's address.")
+    password: str = strawberry.field(
+        description="Its password; INVALID_CREDENTIALS when they do not match."
+    )
+
+
+@strawberry.type(description="The user signed in.")
+class SignInPayload:
+    user: User | None = strawberry.field(description="The user; null when refused.")
+    token: str | None = strawberry.field(
+        description="A session token (also set as the `session` cookie); null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="The user signed out.")
+class SignOutPayload:
+    user: User | None = strawberry.field(description="The user whose session ended.")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.input(description="A new password for the caller's account.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(
+        description="The password now; INVALID_CREDENTIALS when wrong."
+    )
+    new_password: str = strawberry.field(description="At least 8 characters (BAD_USER_INPUT).")
+
+
+@strawberry.type(description="The password replaced; every earlier session ended.")
+class ChangePasswordPayload:
+    user: User | None = strawberry.field(description="The caller; null when refused.")
+    token: str | None = strawberry.field(
+        description="The caller's new session token (also set as the `session` cookie); every "
+        "earlier one is refused from now on. Null when refused."
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
+def _own(signed: SignedIn) -> User:
+    return User.of(signed.user.id, own_email=signed.user.email)
 
 
 @strawberry.type
 class UserQuery:
-    @strawberry.field(description="The signed-in user, or null without a valid token.")
+    @strawberry.field(
+        description="The signed-in caller (email included), or null without a valid token (no "
+        "error)."
+    )
     async def current_user(self, info: Info) -> User | None:
         claims = await info.context.user()
-        return User(id=strawberry.ID(claims.sub), email=claims.email) if claims else None
+        return User.of(claims.sub, own_email=claims.email) if claims else None
 
 
 @strawberry.type
 class UserMutation:
-    @strawberry.mutation(description="Creates an account; also sets the `session` cookie.")
-    async def signup(self, info: Info, email: str, password: str) -> AuthPayload:
+    @strawberry.mutation(
+        description="Creates an account and signs it in; also sets the `session` cookie. "
+        "userErrors: BAD_USER_INPUT, CONFLICT (email registered). Top-level RATE_LIMITED after "
+        "too many sign-ups.",
+        directives=MUTATION,
+    )
+    async def sign_up(
+        self, info: Info, input: Annotated[SignUpInput, INPUT]
+    ) -> SignUpPayload | None:
         ctx = info.context
-        signed = await ctx.accounts.sign_up(
-            email, password, ctx.response, client_address=client_address(ctx.request)
-        )
-        return AuthPayload(token=signed.token, user=User.from_proto(signed.user))
-
-    @strawberry.mutation(description="Signs in; also sets the `session` cookie.")
-    async def signin(self, info: Info, email: str, password: str) -> AuthPayload:
-        ctx = info.context
-        signed = await ctx.accounts.sign_in(
-            email, password, ctx.response, client_address=client_address(ctx.request)
-        )
-        return AuthPayload(token=signed.token, user=User.from_proto(signed.user))
-
-    @strawberry.mutation(description="Revokes the caller's token and clears the cookie.")
-    async def signout(self, info: Info) -> bool:
-        ctx = info.context
-        if not await ctx.accounts.sign_out(ctx.token, ctx.response):  # cookie cleared either way
-            raise Unauthenticated("Sign in first")
-        return True
+        with expected_failures() as outcome:
+            signed = await ctx.accounts.sign_up(
+                input.email,
+                input.password,
+                ctx.response,
+                client_address=client_address(ctx.request),
+            )
+            return SignUpPayload(user=_own(signed), token=signed.token, user_errors=[])
+        return SignUpPayload(user=None, token=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
-        description=(
-            "Replaces the caller's password and signs out every session of the account, this "
-            "one included: go on with the token returned (the `session` cookie is set to it)."
-        )
+        description="Signs in; also sets the `session` cookie. userErrors: BAD_USER_INPUT, "
+        "INVALID_CREDENTIALS. Top-level RATE_LIMITED after too many attempts.",
+        directives=MUTATION,
+    )
+    async def sign_in(
+        self, info: Info, input: Annotated[SignInInput, INPUT]
+    ) -> SignInPayload | None:
+        ctx = info.context
+        with expected_failures(invalid_credentials="password") as outcome:
+            signed = await ctx.accounts.sign_in(
+                input.email,
+                input.password,
+                ctx.response,
+                client_address=client_address(ctx.request),
+            )
+            return SignInPayload(user=_own(signed), token=signed.token, user_errors=[])
+        return SignInPayload(user=None, token=None, user_errors=outcome.user_errors)
+
+    @strawberry.mutation(
+        description="Revokes the caller's token and clears the `session` cookie. No userErrors; "
+        "top-level UNAUTHENTICATED without a valid session (a repeated signOut: take it as "
+        "done).",
+        directives=MUTATION,
+    )
+    async def sign_out(self, info: Info) -> SignOutPayload | None:
+        ctx = info.context
+        claims = await ctx.user()
+        if not await ctx.accounts.sign_out(ctx.token, ctx.response):  # cookie cleared either way
+            raise Unauthenticated("Sign in first")
+        assert claims is not None  # a session was revoked: its claims were valid
+        return SignOutPayload(user=User.of(claims.sub, own_email=claims.email), user_errors=[])
+
+    @strawberry.mutation(
+        description="Replaces the caller's password and signs out every session of the account, "
+        "this one included: go on with the token returned (the `session` cookie is set to it). "
+        "userErrors: BAD_USER_INPUT, INVALID_CREDENTIALS (current password), CONFLICT. Top-level "
+        "UNAUTHENTICATED when signed out.",
+        directives=MUTATION,
     )
     async def change_password(
-        self, info: Info, current_password: str, new_password: str
-    ) -> AuthPayload:
+        self, info: Info, input: Annotated[ChangePasswordInput, INPUT]
+    ) -> ChangePasswordPayload | None:
         ctx = info.context
         await ctx.require_user()
-        signed = await ctx.accounts.change_password(
-            ctx.token, current_password, new_password, ctx.response
-        )
-        return AuthPayload(token=signed.token, user=User.from_proto(signed.user))
+        with expected_failures(invalid_credentials="currentPassword") as outcome:
+            signed = await ctx.accounts.change_password(
+                ctx.token, input.current_password, input.new_password, ctx.response
+            )
+            return ChangePasswordPayload(user=_own(signed), token=signed.token, user_errors=[])
+        return ChangePasswordPayload(user=None, token=None, user_errors=outcome.user_errors)

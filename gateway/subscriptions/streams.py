@@ -32,7 +32,8 @@ from common.metrics.series import SUBSCRIPTION_MESSAGES, SUBSCRIPTIONS_OPEN
 from common.outages import OUTAGES
 from gateway.context import Context
 from gateway.subscriptions.hub import Hub, Topic, Watch
-from gateway.types.market import Order, OrderStatus, Ticket
+from gateway.types.orders import Order, OrderStatus
+from gateway.types.tickets import Ticket
 from ticketing.events.v1 import tickets_pb2 as ticket_events
 from ticketing.orders.v1 import orders_pb2
 from ticketing.tickets.v1 import tickets_pb2
@@ -127,6 +128,8 @@ def _from_event(event: ticket_events.TicketUpdated, created: object) -> tickets_
         price=event.price,
         user_id=event.user_id,
         order_id=event.order_id,
+        currency_code=event.currency_code,
+        withdrawn=event.withdrawn,
     )
     ticket.create_time.CopyFrom(created)  # type: ignore[arg-type]
     return ticket

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from redis.exceptions import RedisError
@@ -13,12 +14,23 @@ from redis.exceptions import RedisError
 from common.metrics.series import TICKET_CACHE_BYPASSED, TICKET_CACHE_READS
 from gateway.breaker import Breaker
 from gateway.clients import ServiceClients
+from gateway.paging import Window
 from gateway.ticket_cache.store import TicketCache
 from ticketing.tickets.v1 import tickets_pb2
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """A page of ListTickets, newest first, and whether tickets exist after and before it."""
+
+    tickets: list[tickets_pb2.Ticket]
+    has_next: bool
+    has_previous: bool
+    next_token: str = ""
 
 
 class TicketReads:
@@ -63,30 +75,39 @@ class TicketReads:
                 await self._fill(lambda cache: cache.fill(fetched))
         return [found.get(i) for i in ticket_ids]
 
-    async def page(
-        self, page_size: int, page_token: str, *, include_reserved: bool
-    ) -> tuple[list[tickets_pb2.Ticket], str]:
-        """ListTickets: (tickets, next page token). Only the first page is cached."""
-        if page_token:
-            return await self._list(page_size, page_token, include_reserved=include_reserved)
+    async def page(self, window: Window, *, include_reserved: bool) -> TicketPage:
+        """ListTickets in the window's direction. Only the first forward page (no cursor) is
+        cached; later pages and every backward page are read from the tickets service, which
+        pages both ways on its (created_at, id) index."""
+        if window.backward or window.after:
+            return await self._list(window, include_reserved=include_reserved)
         lookup = await self._read(
-            lambda cache: cache.first_page(page_size, include_reserved=include_reserved)
+            lambda cache: cache.first_page(window.size, include_reserved=include_reserved)
         )
         if lookup is not None and lookup.page is not None:
             tickets = await self.get_many(lookup.page.ticket_ids)
             if all(t is not None for t in tickets):
                 self._count("page", hits=1)
-                return [t for t in tickets if t is not None], lookup.page.next_page_token
+                found = [t for t in tickets if t is not None]
+                # The newest first: nothing is before the first page.
+                return TicketPage(
+                    found, has_next=bool(lookup.page.next_page_token), has_previous=False
+                )
         self._count("page", misses=1)
-        tickets, next_token = await self._list(page_size, "", include_reserved=include_reserved)
+        page = await self._list(window, include_reserved=include_reserved)
         if lookup is not None:
             generation = lookup.generation
+            next_token = page.next_token
             await self._fill(
                 lambda cache: cache.fill_page(
-                    page_size, generation, tickets, next_token, include_reserved=include_reserved
+                    window.size,
+                    generation,
+                    page.tickets,
+                    next_token,
+                    include_reserved=include_reserved,
                 )
             )
-        return tickets, next_token
+        return page
 
     async def wrote(self, ticket: tickets_pb2.Ticket) -> None:
         """A ticket this gateway created or changed, as the service returned it: cached, and the
@@ -104,14 +125,25 @@ class TicketReads:
         if self.cache is not None:
             await self.cache.close()
 
-    async def _list(
-        self, page_size: int, page_token: str, *, include_reserved: bool
-    ) -> tuple[list[tickets_pb2.Ticket], str]:
+    async def _list(self, window: Window, *, include_reserved: bool) -> TicketPage:
         request = tickets_pb2.ListTicketsRequest(
-            page_size=page_size, page_token=page_token, include_reserved=include_reserved
+            page_size=window.size,
+            page_token=window.after,
+            before_page_token=window.before,
+            backward=window.backward,
+            include_reserved=include_reserved,
         )
         reply = await self.clients.call(self.clients.tickets.ListTickets, request)
-        return list(reply.tickets), reply.next_page_token
+        # Forwards, a next page token says as much as has_next_page.
+        has_next = reply.has_next_page or (not window.backward and bool(reply.next_page_token))
+        # The token is kept only to cache a first page with what the service said.
+        next_token = reply.next_page_token or ("more" if has_next else "")
+        return TicketPage(
+            list(reply.tickets),
+            has_next=has_next,
+            has_previous=reply.has_previous_page,
+            next_token=next_token,
+        )
 
     async def _read(self, command: Callable[[TicketCache], Awaitable[T]]) -> T | None:
         """The command's result, or None without a cache, or when it fails (any Redis error: a

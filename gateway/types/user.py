@@ -1,21 +1,35 @@
+"""Users as the API shows them: a public profile (DOM-1), its email to its owner only (NULL-7)."""
+
 from __future__ import annotations
 
 import strawberry
 
-from ticketing.auth.v1 import auth_pb2
+from gateway import global_ids
+from gateway.context import Info
+from gateway.types.common import Node
 
 
-@strawberry.type
-class User:
-    id: strawberry.ID
-    email: str
+@strawberry.type(
+    description="A person with an account, as anyone may see them: a public profile. Whether a "
+    "ticket is the caller's own: compare `ticket.seller.id` with `currentUser.id`."
+)
+class User(Node):
+    raw_id: strawberry.Private[str]
+    # The address, when the gateway already knows this user is the caller (sign-in payloads).
+    own_email: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="The caller's own address, on their own User only; null on anyone else's "
+        "(private, not a failure: no error)."
+    )
+    async def email(self, info: Info) -> str | None:
+        if self.own_email is not None:
+            return self.own_email
+        claims = await info.context.user()
+        return claims.email if claims is not None and claims.sub == self.raw_id else None
 
     @classmethod
-    def from_proto(cls, user: auth_pb2.User) -> User:
-        return cls(id=strawberry.ID(user.id), email=user.email)
-
-
-@strawberry.type
-class AuthPayload:
-    token: str
-    user: User
+    def of(cls, raw_id: str, *, own_email: str | None = None) -> User:
+        return cls(
+            id=strawberry.ID(global_ids.encode("User", raw_id)), raw_id=raw_id, own_email=own_email
+        )

@@ -13,6 +13,7 @@ import strawberry.schema.schema
 from graphql.language.parser import Parser
 
 from common.protos import timestamp
+from gateway import global_ids
 from gateway.context import Context
 from gateway.query_limits import QueryLimits
 from gateway.schema import CACHED_QUERY_MAX_CHARS, build_schema
@@ -20,6 +21,7 @@ from gateway.ticket_cache import TicketReads
 from ticketing.tickets.v1 import tickets_pb2
 
 NOW = timestamp(datetime(2026, 11, 1, tzinfo=UTC))
+T1, T2 = global_ids.encode("Ticket", "t1"), global_ids.encode("Ticket", "t2")
 
 
 class TicketClients:
@@ -30,7 +32,9 @@ class TicketClients:
 
     async def call(self, method, request, token=None, timeout=None):
         assert method == "GetTicket"
-        ticket = tickets_pb2.Ticket(id=request.id, title="Row F", price="20.00", create_time=NOW)
+        ticket = tickets_pb2.Ticket(
+            id=request.id, title="Row F", price="20.00", currency_code="EUR", create_time=NOW
+        )
         return tickets_pb2.GetTicketResponse(ticket=ticket)
 
 
@@ -82,19 +86,24 @@ def codes(result) -> list[tuple[str, str]]:
 
 
 async def test_a_repeated_query_is_parsed_and_validated_once(work):
-    query = unique('{ ticket(id: "t1") { id title price } }')
+    query = unique(f'{{ ticket(id: "{T1}") {{ id title price {{ amount currencyCode }} }} }}')
     results = await answers(build_schema(), query)
+    price = {"amount": "20.00", "currencyCode": "EUR"}
     for result in results:
         assert result.errors is None
-        assert result.data == {"ticket": {"id": "t1", "title": "Row F", "price": "20.00"}}
+        assert result.data == {"ticket": {"id": T1, "title": "Row F", "price": price}}
     assert work == {"parse": 1, "validate": 1}
 
 
 async def test_another_text_is_parsed_on_its_own(work):
     schema = build_schema()
-    first = await schema.execute(unique('{ ticket(id: "t1") { id } }'), context_value=context())
-    second = await schema.execute(unique('{ ticket(id: "t2") { id } }'), context_value=context())
-    assert (first.data, second.data) == ({"ticket": {"id": "t1"}}, {"ticket": {"id": "t2"}})
+    first = await schema.execute(
+        unique(f'{{ ticket(id: "{T1}") {{ id }} }}'), context_value=context()
+    )
+    second = await schema.execute(
+        unique(f'{{ ticket(id: "{T2}") {{ id }} }}'), context_value=context()
+    )
+    assert (first.data, second.data) == ({"ticket": {"id": T1}}, {"ticket": {"id": T2}})
     assert work == {"parse": 2, "validate": 2}
 
 
@@ -140,6 +149,6 @@ async def test_schemas_with_different_depth_limits_do_not_share_a_verdict(work):
 
 async def test_a_long_query_is_answered_without_being_cached(work):
     padding = " " * CACHED_QUERY_MAX_CHARS
-    results = await answers(build_schema(), unique('{ ticket(id: "t1") { id } }' + padding))
-    assert [r.data for r in results] == [{"ticket": {"id": "t1"}}] * 3
+    results = await answers(build_schema(), unique(f'{{ ticket(id: "{T1}") {{ id }} }}' + padding))
+    assert [r.data for r in results] == [{"ticket": {"id": T1}}] * 3
     assert work == {"parse": 3, "validate": 3}

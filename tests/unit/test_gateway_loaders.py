@@ -1,4 +1,5 @@
-"""The gateway resolves a page of orders with a constant number of gRPC calls (DataLoaders)."""
+"""The gateway resolves a page of orders with a constant number of gRPC calls (DataLoaders): one
+per service whatever the page size, the tickets' states from orders included."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from types import SimpleNamespace
 
 from common.jwt import Claims
 from common.protos import timestamp
+from gateway import global_ids
 from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.schema import build_schema
@@ -26,7 +28,9 @@ class CountingClients:
         self.calls: Counter[str] = Counter()
         self.orders_count = orders
         self.tickets = SimpleNamespace(BatchGetTickets="BatchGetTickets")
-        self.orders = SimpleNamespace(ListOrders="ListOrders")
+        self.orders = SimpleNamespace(
+            ListOrders="ListOrders", BatchGetTicketStates="BatchGetTicketStates"
+        )
         self.payments = SimpleNamespace(BatchGetPayments="BatchGetPayments")
 
     async def call(self, method, request, token=None, timeout=None):
@@ -52,6 +56,16 @@ class CountingClients:
                 tickets=[
                     tickets_pb2.Ticket(id=i, title=f"T {i}", price="20.00", create_time=NOW)
                     for i in request.ids
+                ]
+            )
+        if method == "BatchGetTicketStates":
+            assert len(request.ticket_ids) == len(set(request.ticket_ids))
+            return orders_pb2.BatchGetTicketStatesResponse(
+                states=[
+                    orders_pb2.BatchGetTicketStatesResponse.Entry(
+                        ticket_id=i, state=orders_pb2.TICKET_STATE_HELD
+                    )
+                    for i in request.ticket_ids
                 ]
             )
         if method == "BatchGetPayments":
@@ -86,7 +100,7 @@ async def run(orders: int) -> tuple[dict, Counter[str]]:
         payments=payments_loader(clients, "token"),
     )
     result = await build_schema().execute(
-        "{ orders(first: 100) { edges { node { id ticket { title } payment { id } } } } }",
+        "{ orders(first: 100) { edges { node { id ticket { title state } payment { id } } } } }",
         context_value=context,
     )
     assert result.errors is None, result.errors
@@ -97,9 +111,15 @@ async def test_a_hundred_orders_take_three_calls():
     data, calls = await run(100)
     edges = data["orders"]["edges"]
     assert len(edges) == 100
-    assert edges[3]["node"]["ticket"] == {"title": "T t3"}
-    assert edges[2]["node"]["payment"] == {"id": "p-o2"} and edges[3]["node"]["payment"] is None
-    assert calls == {"ListOrders": 1, "BatchGetTickets": 1, "BatchGetPayments": 1}
+    assert edges[3]["node"]["ticket"] == {"title": "T t3", "state": "HELD"}
+    assert edges[2]["node"]["payment"] == {"id": global_ids.encode("Payment", "p-o2")}
+    assert edges[3]["node"]["payment"] is None
+    assert calls == {
+        "ListOrders": 1,
+        "BatchGetTickets": 1,
+        "BatchGetTicketStates": 1,
+        "BatchGetPayments": 1,
+    }
 
 
 async def test_the_number_of_calls_does_not_grow_with_the_page():

@@ -1,5 +1,5 @@
-"""What schema.graphql promises clients: one `first` on every connection, and a payment's
-status as an enum (the value the payments service reports, in GraphQL's spelling)."""
+"""What schema.graphql promises clients: the same four paging arguments on every connection, and
+a payment's status as an enum (the value the payments service reports, in GraphQL's spelling)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,26 @@ from graphql import GraphQLObjectType, get_named_type
 from common.pagination import DEFAULT_PAGE_SIZE
 from gateway.resolvers.recommendations import DEFAULT_FIRST as RECOMMENDATIONS_DEFAULT_FIRST
 from gateway.schema import build_schema
-from gateway.types.market import Payment
+from gateway.types.orders import Payment
 from ticketing.payments.v1 import payments_pb2
+
+
+def test_every_connection_takes_first_after_last_before():
+    schema = build_schema()._schema
+    paged = {
+        f"{type_.name}.{name}": {a: str(arg.type) for a, arg in field.args.items() if a != "id"}
+        for type_ in schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__")
+        for name, field in type_.fields.items()
+        if str(get_named_type(field.type)).endswith("Connection")
+    }
+    four = {"first": "Int", "after": "String", "last": "Int", "before": "String"}
+    assert paged == {
+        "Query.tickets": {**four, "includeUnavailable": "Boolean"},
+        "Query.orders": four,
+        "Query.recommendedTickets": four,
+        "Query.similarTickets": four,
+    }
 
 
 def test_every_first_argument_is_the_same_nullable_int():
@@ -27,6 +45,9 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Query.orders": ("Int", DEFAULT_PAGE_SIZE),
         "Query.recommendedTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
         "Query.similarTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
+        # Top-N lists of a report: no next page.
+        "SellerReport.mostViewedTickets": ("Int", 10),
+        "MarketReport.topSellers": ("Int", 10),
     }
 
 
@@ -40,5 +61,7 @@ def test_a_payments_status_is_an_enum_of_what_the_service_reports():
         "REFUNDED",
     ]
     for reported in ("succeeded", "processing", "requires_action", "failed", "refunded"):
-        payment = Payment.from_proto(payments_pb2.Payment(id="p", status=reported, amount="1"))
+        payment = Payment.from_proto(
+            payments_pb2.Payment(id="p", status=reported, amount="1", currency_code="EUR")
+        )
         assert payment.status.name == reported.upper()

@@ -11,6 +11,7 @@ import pytest
 
 from common.config import ConfigError
 from common.errors import Internal
+from gateway import global_ids
 from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.subscriptions.hub import Hub, Topic, routing_keys
@@ -32,6 +33,7 @@ def ticket_event(version: int, ticket_id: str = "t1", order_id: str = "") -> obj
         price="20.00",
         user_id="s",
         order_id=order_id,
+        currency_code="GBP",
     )
 
 
@@ -136,7 +138,11 @@ class TicketsService:
         assert method == "GetTicket"
         self.reads += 1
         ticket = tickets_pb2.Ticket(
-            id=request.id, version=self.version, title=f"v{self.version}", price="20.00"
+            id=request.id,
+            version=self.version,
+            title=f"v{self.version}",
+            price="20.00",
+            currency_code="GBP",
         )
         return tickets_pb2.GetTicketResponse(ticket=ticket)
 
@@ -165,11 +171,13 @@ async def test_a_ticket_stream_pushes_its_state_then_each_newer_version_once():
     hub.deliver(TICKET_UPDATED, ticket_event(1, order_id="o1"))  # the same event again
     hub.deliver(TICKET_UPDATED, ticket_event(2))
     pushed.append(await anext(stream))
-    assert [(t.version, t.order_id, t.reserved) for t in pushed] == [
-        (0, None, False),
-        (1, "o1", True),
-        (2, None, False),
+    # Each as the event has it, its currency too (the state is read from orders, not here).
+    assert [(t.version, t.title, t.price.currency_code.value) for t in pushed] == [
+        (0, "v0", "GBP"),
+        (1, "v1", "GBP"),
+        (2, "v2", "GBP"),
     ]
+    assert {t.id for t in pushed} == {global_ids.encode("Ticket", "t1")}
     assert service.reads == 1  # the events carry the whole ticket
     service.version = 5
     hub.resync()  # events were lost: the ticket is read again

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.types.market import CancelReason as GraphQLCancelReason
-from gateway.types.market import Order as GraphQLOrder
+from gateway.types.orders import CancelReason as GraphQLCancelReason
+from gateway.types.orders import Order as GraphQLOrder
 from svc_orders.adapters.repository import MongoOrderRepository
 from svc_orders.domain.model import CancelReason, Order, OrderStatus, TicketCopy
 from svc_orders.entrypoints.grpc_api import order_to_proto
