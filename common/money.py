@@ -9,6 +9,13 @@ from common.errors import InvalidInput
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("1000000")
 
+# The ISO 4217 currencies a ticket may be listed in, each with 2 minor digits (so CENT and
+# to_cents hold for all of them). A new one is added here and to the schema's CurrencyCode.
+CURRENCIES = ("EUR", "GBP", "USD")
+MINOR_DIGITS = dict.fromkeys(CURRENCIES, 2)
+# What prices stored before currencies were recorded are in: everything was charged in USD.
+LEGACY_CURRENCY = "USD"
+
 
 def parse_price(raw: str | Decimal | int, field: str = "price") -> Decimal:
     """A price a seller may ask: > 0, at most 2 decimals, at most 1,000,000."""
@@ -25,6 +32,13 @@ def parse_price(raw: str | Decimal | int, field: str = "price") -> Decimal:
     if value != value.quantize(CENT):
         raise InvalidInput("Price must have at most 2 decimals", field=field)
     return value.quantize(CENT)
+
+
+def parse_currency(raw: str, field: str = "currency_code") -> str:
+    """An ISO 4217 code we accept for a price: one of CURRENCIES, exactly as written."""
+    if raw not in MINOR_DIGITS:
+        raise InvalidInput(f"Currency must be one of {', '.join(CURRENCIES)}", field=field)
+    return raw
 
 
 def format_money(value: Decimal | str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -61,8 +62,38 @@ class Cursor:
             ]
         }
 
+    def before_filter(self) -> dict[str, Any]:
+        """Documents before (newer than) this cursor in (created_at desc, _id desc) order."""
+        return {
+            "$or": [
+                {"created_at": {"$gt": self.created_at}},
+                {"created_at": self.created_at, "_id": {"$gt": self.id}},
+            ]
+        }
+
+    def at_or_before_filter(self) -> dict[str, Any]:
+        return {
+            "$or": [
+                {"created_at": {"$gt": self.created_at}},
+                {"created_at": self.created_at, "_id": {"$gte": self.id}},
+            ]
+        }
+
+    def at_or_after_filter(self) -> dict[str, Any]:
+        return {
+            "$or": [
+                {"created_at": {"$lt": self.created_at}},
+                {"created_at": self.created_at, "_id": {"$lte": self.id}},
+            ]
+        }
+
+    @classmethod
+    def of(cls, item: Listed) -> Cursor:
+        return cls(item.created_at, item.id)
+
 
 NEWEST_FIRST = [("created_at", -1), ("_id", -1)]
+OLDEST_FIRST = [("created_at", 1), ("_id", 1)]
 
 
 def decode_token(token: str, field: str = "after") -> Cursor | None:
@@ -81,6 +112,9 @@ L = TypeVar("L", bound=Listed)
 class Page(Generic[L]):
     items: list[L]
     next_token: str  # empty on the last page
+    # Exact in both directions (PAGE-4): items exist after the last / before the first returned.
+    has_next: bool = False
+    has_previous: bool = False
 
 
 def paginate(found: list[L], limit: int) -> Page[L]:
@@ -88,3 +122,66 @@ def paginate(found: list[L], limit: int) -> Page[L]:
     items = found[:limit]
     more = len(found) > limit and items
     return Page(items, Cursor(items[-1].created_at, items[-1].id).encode() if more else "")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page of a keyset over (created_at, id), newest first: forwards after `cursor`
+    (from the newest end without), or backwards before it (from the oldest end without)."""
+
+    limit: int
+    cursor: Cursor | None
+    backward: bool
+
+
+def page_request(
+    size: int, page_token: str, before_page_token: str = "", backward: bool = False
+) -> PageRequest:
+    # Fields named as the GraphQL arguments they come from (the gateway passes them through).
+    limit = page_size(size)
+    backward = backward or bool(before_page_token)
+    if backward and page_token:
+        raise InvalidInput("A page is asked after a cursor or before one, not both", field="after")
+    if backward:
+        return PageRequest(limit, decode_token(before_page_token, "before"), True)
+    return PageRequest(limit, decode_token(page_token, "after"), False)
+
+
+Query = dict[str, Any]
+Find = Callable[[Query, Sequence[tuple[str, int]], int], Awaitable[list[L]]]
+
+
+def _both(base: Query, extra: Query) -> Query:
+    return {"$and": [base, extra]} if base else extra
+
+
+async def keyset_page(base: Query, request: PageRequest, find: Find[L]) -> Page[L]:
+    """The page `request` asks of the documents matching `base`, always newest first, with
+    exact has_next / has_previous: the page is fetched with one more than asked (whether more
+    follow in the direction walked), and one probe of a single document on the same index
+    tells whether any lie the other way. `find(query, sort, limit)` runs one query."""
+    cursor, limit = request.cursor, request.limit
+    if not request.backward:
+        query = _both(base, cursor.after_filter()) if cursor else base
+        found = await find(query, NEWEST_FIRST, limit + 1)
+        items, has_next = found[:limit], len(found) > limit
+        if items:
+            other_way: Query | None = Cursor.of(items[0]).before_filter()
+        else:  # an empty page: anything at or before the cursor
+            other_way = cursor.at_or_before_filter() if cursor else None
+        has_previous = bool(other_way) and bool(
+            await find(_both(base, other_way), OLDEST_FIRST, 1)  # type: ignore[arg-type]
+        )
+    else:
+        query = _both(base, cursor.before_filter()) if cursor else base
+        found = await find(query, OLDEST_FIRST, limit + 1)
+        items, has_previous = list(reversed(found[:limit])), len(found) > limit
+        if items:
+            other_way = Cursor.of(items[-1]).after_filter()
+        else:
+            other_way = cursor.at_or_after_filter() if cursor else None
+        has_next = bool(other_way) and bool(
+            await find(_both(base, other_way), NEWEST_FIRST, 1)  # type: ignore[arg-type]
+        )
+    next_token = Cursor.of(items[-1]).encode() if has_next and items else ""
+    return Page(items, next_token, has_next, has_previous)

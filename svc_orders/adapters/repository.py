@@ -9,9 +9,10 @@ from typing import Any, Protocol
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from common.money import format_money
+from common.idempotency_store import ensure_idempotency_indexes
+from common.money import LEGACY_CURRENCY, format_money
 from common.mongo import ConcurrentUpdate, MongoRepository
-from common.pagination import NEWEST_FIRST, Cursor
+from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus, TicketCopy
 
 
@@ -22,7 +23,11 @@ class OrderRepository(Protocol):
 
     async def save(self, order: Order) -> None: ...
 
-    async def page_of(self, user_id: str, limit: int, after: Cursor | None) -> list[Order]: ...
+    async def page_of(self, user_id: str, request: PageRequest) -> Page[Order]: ...
+
+    async def count_of(self, user_id: str) -> int: ...
+
+    async def many(self, order_ids: list[str]) -> list[Order]: ...
 
     async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]: ...
 
@@ -34,11 +39,14 @@ class TicketCopyRepository(Protocol):
 
     async def save(self, ticket: TicketCopy) -> None: ...
 
+    async def many(self, ticket_ids: list[str]) -> list[TicketCopy]: ...
+
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.orders.create_index([("user_id", 1), *NEWEST_FIRST])
     # The expiry sweep: open orders whose hold ran out, oldest due first.
     await db.orders.create_index([("status", 1), ("expires_at", 1)])
+    await ensure_idempotency_indexes(db)
 
 
 class MongoOrderRepository(MongoRepository[Order]):
@@ -55,6 +63,7 @@ class MongoOrderRepository(MongoRepository[Order]):
             "expires_at": order.expires_at,
             "created_at": order.created_at,
             "version": order.version,
+            "currency_code": order.currency_code,
         }
 
     def from_doc(self, doc: dict[str, Any]) -> Order:
@@ -69,13 +78,21 @@ class MongoOrderRepository(MongoRepository[Order]):
             version=doc["version"],
             # None for orders cancelled before the reason was kept.
             cancel_reason=CancelReason(doc["cancel_reason"]) if doc.get("cancel_reason") else None,
+            # Orders placed before currencies were recorded were all charged in USD.
+            currency_code=doc.get("currency_code", LEGACY_CURRENCY),
         )
 
-    async def page_of(self, user_id: str, limit: int, after: Cursor | None) -> list[Order]:
-        query: dict[str, Any] = {"user_id": user_id}
-        if after is not None:
-            query = {"$and": [query, after.after_filter()]}
-        return await self.find(query, sort=NEWEST_FIRST, limit=limit)
+    async def page_of(self, user_id: str, request: PageRequest) -> Page[Order]:
+        return await keyset_page({"user_id": user_id}, request, self._find)
+
+    async def _find(self, query: dict[str, Any], sort, limit: int) -> list[Order]:
+        return await self.find(query, sort=list(sort), limit=limit)
+
+    async def count_of(self, user_id: str) -> int:
+        return await self.collection.count_documents({"user_id": user_id}, session=self.uow.session)
+
+    async def many(self, order_ids: list[str]) -> list[Order]:
+        return await self.find({"_id": {"$in": order_ids}})
 
     async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]:
         """Open orders due before `due_before`, the longest overdue first."""
@@ -107,6 +124,8 @@ class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
             "price": format_money(ticket.price),
             "user_id": ticket.user_id,
             "held_by": ticket.held_by,
+            "currency_code": ticket.currency_code,
+            "withdrawn": ticket.withdrawn,
         }
 
     def from_doc(self, doc: dict[str, Any]) -> TicketCopy:
@@ -117,4 +136,10 @@ class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
             price=Decimal(doc["price"]),
             user_id=doc["user_id"],
             held_by=doc.get("held_by"),
+            # Copies stored before currencies were recorded: those tickets were in USD.
+            currency_code=doc.get("currency_code", LEGACY_CURRENCY),
+            withdrawn=doc.get("withdrawn", False),
         )
+
+    async def many(self, ticket_ids: list[str]) -> list[TicketCopy]:
+        return await self.find({"_id": {"$in": ticket_ids}})

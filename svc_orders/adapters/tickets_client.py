@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from common.errors import NotFound
 from common.grpc_client import ServiceChannel
+from common.money import LEGACY_CURRENCY
 from svc_orders.domain.model import TicketCopy
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
@@ -22,5 +23,11 @@ class GrpcTicketSource:
             return None
         ticket = reply.ticket
         return TicketCopy(
-            ticket.id, ticket.version, ticket.title, Decimal(ticket.price), ticket.user_id
+            ticket.id,
+            ticket.version,
+            ticket.title,
+            Decimal(ticket.price),
+            ticket.user_id,
+            currency_code=ticket.currency_code or LEGACY_CURRENCY,
+            withdrawn=ticket.withdrawn,
         )

@@ -15,7 +15,7 @@ from enum import StrEnum
 from google.protobuf.message import Message
 
 from common.errors import Conflict, Forbidden, NotFound, NotYet
-from common.money import format_money
+from common.money import LEGACY_CURRENCY, format_money
 from common.protos import timestamp
 from ticketing.events.v1 import orders_pb2 as events
 from ticketing.orders.v1 import orders_pb2
@@ -37,6 +37,19 @@ HOLDING = frozenset({OrderStatus.CREATED, OrderStatus.AWAITING_PAYMENT, OrderSta
 OPEN = frozenset({OrderStatus.CREATED, OrderStatus.AWAITING_PAYMENT})
 
 
+class TicketState(StrEnum):
+    """A ticket's state, decided here (the authority on holds, docs/api.md DOM-2)."""
+
+    FOR_SALE = "FOR_SALE"
+    HELD = "HELD"
+    SOLD = "SOLD"
+    WITHDRAWN = "WITHDRAWN"
+
+    @property
+    def proto(self) -> orders_pb2.TicketState:
+        return orders_pb2.TicketState.Value(f"TICKET_STATE_{self.value}")
+
+
 class CancelReason(StrEnum):
     CANCELLED_BY_USER = "CANCELLED_BY_USER"
     EXPIRED = "EXPIRED"
@@ -55,18 +68,49 @@ class TicketCopy:
     price: Decimal
     user_id: str
     held_by: str | None = None
+    # ISO 4217 code of price (the ticket's, never changed).
+    currency_code: str = LEGACY_CURRENCY
+    # The seller took it off sale (final): no order may be placed on it.
+    withdrawn: bool = False
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
-    def apply(self, version: int, title: str, price: Decimal, user_id: str) -> bool:
-        """A TicketUpdated: applied only as the next version; False for one already applied."""
+    def apply(
+        self,
+        version: int,
+        title: str,
+        price: Decimal,
+        user_id: str,
+        currency_code: str = "",
+        withdrawn: bool = False,
+    ) -> bool:
+        """A TicketUpdated: applied only as the next version; False for one already applied.
+        An event without a currency (an older producer) leaves it unchanged."""
         if version <= self.version:
             return False
         if version > self.version + 1:
             raise NotYet(f"ticket {self.id} v{version} arrived before v{self.version + 1}")
         self.version, self.title, self.price, self.user_id = version, title, price, user_id
+        self.currency_code = currency_code or self.currency_code
+        self.withdrawn = withdrawn
         return True
 
-    def edit(self, by: str, version: int, title: str, price: Decimal, holder: Order | None) -> None:
+    def state(self, holder: Order | None) -> TicketState:
+        """`holder` is the order `held_by` names, if any."""
+        if holder is not None and holder.status in OPEN:
+            return TicketState.HELD
+        if holder is not None and holder.status is OrderStatus.COMPLETE:
+            return TicketState.SOLD
+        return TicketState.WITHDRAWN if self.withdrawn else TicketState.FOR_SALE
+
+    def edit(
+        self,
+        by: str,
+        version: int,
+        title: str,
+        price: Decimal,
+        holder: Order | None,
+        withdraw: bool = False,
+    ) -> None:
         """The seller's edit, asked by the tickets service before it commits it; `holder` is
         the order `held_by` names, if any. Deciding here, in the transaction that also places
         orders, is what keeps an edit from landing under an order.
@@ -75,13 +119,19 @@ class TicketCopy:
         a release still on their way: they change neither title nor price, which only edits do,
         and edits all pass here), so the copy jumps to it and ignores those events when they
         come. A version this copy already has is the same edit asked again (the tickets service
-        failed to commit it and retries): its values are taken again."""
+        failed to commit it and retries, or gives back what it committed after losing a race
+        between two edits): its values are taken again.
+
+        `withdraw` takes the ticket off sale: from then on no order is placed on it, and a
+        later version may no longer change it."""
         if by != self.user_id:
             raise Forbidden("Only the seller can change a ticket")
         if holder is not None and holder.status in HOLDING:
             raise Conflict("Ticket is reserved and cannot be changed")
+        if self.withdrawn and not withdraw and version > self.version:
+            raise Conflict("Ticket is withdrawn and cannot be changed")
         self.version = max(self.version, version)
-        self.title, self.price = title, price
+        self.title, self.price, self.withdrawn = title, price, withdraw
 
 
 @dataclass
@@ -96,6 +146,8 @@ class Order:
     version: int = 0
     # Why it is CANCELLED, which a buyer is shown (an expired order is not one they cancelled).
     cancel_reason: CancelReason | None = None
+    # ISO 4217 code of price: the ticket's, copied when the order was placed.
+    currency_code: str = LEGACY_CURRENCY
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -111,9 +163,20 @@ class Order:
         """A new order holding `ticket`; `holder` is the order holding it now, if any."""
         if ticket.user_id == buyer:
             raise Forbidden("You cannot buy your own ticket")
+        if ticket.withdrawn:
+            raise Conflict("The seller withdrew this ticket", field="ticket_id")
         if holder is not None and holder.status in HOLDING:
             raise Conflict("Ticket is already reserved")
-        order = cls(id, buyer, ticket.id, ticket.price, OrderStatus.CREATED, now + hold_for, now)
+        order = cls(
+            id,
+            buyer,
+            ticket.id,
+            ticket.price,
+            OrderStatus.CREATED,
+            now + hold_for,
+            now,
+            currency_code=ticket.currency_code,
+        )
         ticket.held_by = id
         order.events.append(
             events.OrderCreated(
@@ -122,7 +185,11 @@ class Order:
                 status=OrderStatus.CREATED.proto,
                 user_id=buyer,
                 expires_at=timestamp(order.expires_at),
-                ticket=events.OrderCreated.Ticket(id=ticket.id, price=format_money(ticket.price)),
+                ticket=events.OrderCreated.Ticket(
+                    id=ticket.id,
+                    price=format_money(ticket.price),
+                    currency_code=ticket.currency_code,
+                ),
             )
         )
         return order

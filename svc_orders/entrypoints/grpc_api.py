@@ -30,6 +30,7 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
             if order.cancel_reason
             else orders_pb2.CANCEL_REASON_UNSPECIFIED
         ),
+        currency_code=order.currency_code,
     )
 
 
@@ -39,7 +40,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
 
     async def CreateOrder(self, request, context):
         order = await self.handlers.create_order(
-            CreateOrder(current_user().user_id, request.ticket_id)
+            CreateOrder(current_user().user_id, request.ticket_id, request.idempotency_key)
         )
         return orders_pb2.CreateOrderResponse(order=order_to_proto(order))
 
@@ -52,11 +53,21 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         return orders_pb2.GetOrderResponse(order=order_to_proto(order))
 
     async def ListOrders(self, request, context):
-        page = await self.handlers.list_orders(
-            current_user().user_id, request.page_size, request.page_token
+        listed = await self.handlers.list_orders(
+            current_user().user_id,
+            request.page_size,
+            request.page_token,
+            request.before_page_token,
+            request.backward,
+            request.include_total_count,
         )
+        page = listed.page
         return orders_pb2.ListOrdersResponse(
-            orders=[order_to_proto(o) for o in page.items], next_page_token=page.next_token
+            orders=[order_to_proto(o) for o in page.items],
+            next_page_token=page.next_token,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            total_count=listed.total_count or 0,
         )
 
     async def ApplyTicketEdit(self, request, context):
@@ -67,6 +78,17 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
                 request.version,
                 request.title,
                 request.price,
+                request.withdraw,
             )
         )
         return orders_pb2.ApplyTicketEditResponse()
+
+    async def BatchGetTicketStates(self, request, context):
+        # Public: no caller needed (a state shows on every listed ticket).
+        states = await self.handlers.ticket_states(list(request.ticket_ids))
+        return orders_pb2.BatchGetTicketStatesResponse(
+            states=[
+                orders_pb2.BatchGetTicketStatesResponse.Entry(ticket_id=t, state=s.proto)
+                for t, s in states
+            ]
+        )

@@ -13,10 +13,11 @@ from decimal import Decimal
 from common.bus import Delivery
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound, NotYet
-from common.money import parse_price
+from common.idempotency import IdempotencyRecord, check_key, fingerprint, replayed_object
+from common.money import LEGACY_CURRENCY, parse_price
 from common.mongo import retry_transient
-from common.pagination import Page, decode_token, page_size, paginate
-from svc_orders.domain.model import Order, OrderStatus, TicketCopy
+from common.pagination import Page, page_request
+from svc_orders.domain.model import Order, OrderStatus, TicketCopy, TicketState
 from svc_orders.service_layer.metrics import order_changed
 from svc_orders.service_layer.ports import TicketSource
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
@@ -24,11 +25,14 @@ from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
 
 log = logging.getLogger(__name__)
 
+MAX_STATES = 100
+
 
 @dataclass(frozen=True)
 class CreateOrder:
     buyer: str
     ticket_id: str
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ class ApplyTicketEdit:
     version: int
     title: str
     price: str
+    withdraw: bool = False
+
+
+@dataclass(frozen=True)
+class OrdersPage:
+    page: Page[Order]
+    total_count: int | None  # the caller's orders, when asked
 
 
 class _NoCopy(Exception):
@@ -79,13 +90,18 @@ class OrderHandlers:
     # -- commands -------------------------------------------------------------------------
 
     async def create_order(self, cmd: CreateOrder) -> Order:
+        """Idempotent by the buyer's key (docs/api.md §6): the same key and ticket within 24 h
+        return the order it first placed, as it is now (never CONFLICT with itself, even while
+        the first is still running); another ticket is refused (IDEMPOTENCY_KEY_REUSED)."""
         if not cmd.ticket_id:
             raise InvalidInput("ticketId is required", field="ticketId")
+        check_key(cmd.idempotency_key)
+        request = fingerprint(cmd.ticket_id)
         try:
-            return await self._place(cmd, fetched=None)
+            return await self._place(cmd, request, fetched=None)
         except _NoCopy:
             fetched = await self._read_through(cmd.ticket_id, field="ticketId")
-            return await self._place(cmd, fetched=fetched)
+            return await self._place(cmd, request, fetched=fetched)
 
     async def _read_through(self, ticket_id: str, field: str) -> TicketCopy:
         """A ticket just created (or whose events are held up, e.g. by a broker outage) is
@@ -118,14 +134,21 @@ class OrderHandlers:
         return ticket
 
     @retry_transient(attempts=30)
-    async def _place(self, cmd: CreateOrder, fetched: TicketCopy | None) -> Order:
+    async def _place(self, cmd: CreateOrder, request: str, fetched: TicketCopy | None) -> Order:
         async with self.uow() as uow:
+            now = self.clock.now()
+            record = await uow.idempotency.find(cmd.buyer, cmd.idempotency_key, now)
+            if record is not None:
+                return await self._own_order(uow, cmd.buyer, replayed_object(record, request))
             ticket = await self._copy_in(uow, cmd.ticket_id, fetched)
             holder = await uow.orders.get(ticket.held_by) if ticket.held_by else None
-            order = Order.place(
-                self.new_id(), cmd.buyer, ticket, holder, self.clock.now(), self.hold_for
-            )
+            order = Order.place(self.new_id(), cmd.buyer, ticket, holder, now, self.hold_for)
             await uow.orders.add(order)
+            # The same request running at once claims the same key: one of the two transactions
+            # fails (a duplicate key or a write conflict), runs again and finds the other's.
+            await uow.idempotency.claim(
+                IdempotencyRecord(cmd.buyer, cmd.idempotency_key, request, order.id, now)
+            )
             # Two buyers racing: both transactions write this document, one of them loses the
             # write conflict, runs again (retry_transient) and finds the ticket held.
             await uow.tickets.save(ticket)
@@ -152,7 +175,7 @@ class OrderHandlers:
         async with self.uow() as uow:
             ticket = await self._copy_in(uow, cmd.ticket_id, fetched)
             holder = await uow.orders.get(ticket.held_by) if ticket.held_by else None
-            ticket.edit(cmd.user_id, cmd.version, cmd.title, price, holder)
+            ticket.edit(cmd.user_id, cmd.version, cmd.title, price, holder, cmd.withdraw)
             # The same document an order placement writes: of an edit and an order racing, one
             # transaction loses the write conflict and runs again, seeing the other's outcome.
             await uow.tickets.save(ticket)
@@ -176,12 +199,45 @@ class OrderHandlers:
             return await self._own_order(uow, user_id, order_id)
 
     @retry_transient()  # a read: safe to run again on a fresh connection
-    async def list_orders(self, user_id: str, size: int, token: str) -> Page[Order]:
-        limit = page_size(size)
-        after = decode_token(token)
+    async def list_orders(
+        self,
+        user_id: str,
+        size: int,
+        token: str,
+        before_token: str = "",
+        backward: bool = False,
+        include_total_count: bool = False,
+    ) -> OrdersPage:
+        """The caller's orders, newest first; their count only when asked (one count on the
+        (user_id, created_at) index)."""
+        request = page_request(size, token, before_token, backward)
         async with self.uow() as uow:
-            found = await uow.orders.page_of(user_id, limit + 1, after)
-        return paginate(found, limit)
+            page = await uow.orders.page_of(user_id, request)
+            total = await uow.orders.count_of(user_id) if include_total_count else None
+        return OrdersPage(page, total)
+
+    @retry_transient()  # a read: safe to run again on a fresh connection
+    async def ticket_states(self, ticket_ids: list[str]) -> list[tuple[str, TicketState]]:
+        """Each asked ticket's state, in the order asked, from the copies and the orders
+        holding them (two queries); a ticket with no copy here yet is FOR_SALE."""
+        if len(ticket_ids) > MAX_STATES:
+            raise InvalidInput(f"At most {MAX_STATES} ids at once", field="ticket_ids")
+        wanted = list(dict.fromkeys(t for t in ticket_ids if t))
+        if not wanted:
+            return [(t, TicketState.FOR_SALE) for t in ticket_ids]
+        async with self.uow() as uow:
+            copies = {c.id: c for c in await uow.tickets.many(wanted)}
+            holding = [c.held_by for c in copies.values() if c.held_by]
+            holders = {o.id: o for o in await uow.orders.many(holding)} if holding else {}
+        states = []
+        for ticket_id in ticket_ids:
+            copy = copies.get(ticket_id)
+            if copy is None:
+                states.append((ticket_id, TicketState.FOR_SALE))
+            else:
+                held_by = holders.get(copy.held_by) if copy.held_by else None
+                states.append((ticket_id, copy.state(held_by)))
+        return states
 
     async def _own_order(self, uow: OrdersUnitOfWork, user_id: str, order_id: str) -> Order:
         order = await uow.orders.get(order_id) if order_id else None
@@ -198,7 +254,13 @@ class OrderHandlers:
                 return
             if await uow.tickets.get(event.id) is None:
                 copy = TicketCopy(
-                    event.id, event.version, event.title, Decimal(event.price), event.user_id
+                    event.id,
+                    event.version,
+                    event.title,
+                    Decimal(event.price),
+                    event.user_id,
+                    # Events from before currencies were recorded: those tickets were in USD.
+                    currency_code=event.currency_code or LEGACY_CURRENCY,
                 )
                 await uow.tickets.add(copy)
             await uow.commit()
@@ -211,7 +273,14 @@ class OrderHandlers:
             copy = await uow.tickets.get(event.id)
             if copy is None:
                 raise NotYet(f"ticket {event.id} v{event.version} arrived before its creation")
-            if copy.apply(event.version, event.title, Decimal(event.price), event.user_id):
+            if copy.apply(
+                event.version,
+                event.title,
+                Decimal(event.price),
+                event.user_id,
+                event.currency_code,
+                event.withdrawn,
+            ):
                 await uow.tickets.save(copy)
             await uow.commit()
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from common.idempotency import IdempotencyRecords
+from common.idempotency_store import MongoIdempotencyRecords
 from common.mongo import UnitOfWork
 from svc_orders.adapters.repository import (
     MongoOrderRepository,
@@ -14,6 +16,7 @@ from svc_orders.adapters.repository import (
 class OrdersUnitOfWork(Protocol):
     orders: OrderRepository
     tickets: TicketCopyRepository
+    idempotency: IdempotencyRecords
 
     async def __aenter__(self) -> OrdersUnitOfWork: ...
 
@@ -27,9 +30,11 @@ class OrdersUnitOfWork(Protocol):
 class MongoOrdersUnitOfWork(UnitOfWork):
     orders: MongoOrderRepository
     tickets: MongoTicketCopyRepository
+    idempotency: MongoIdempotencyRecords
 
     async def __aenter__(self) -> MongoOrdersUnitOfWork:
         await super().__aenter__()
         self.orders = MongoOrderRepository(self.db, self)
         self.tickets = MongoTicketCopyRepository(self.db, self)
+        self.idempotency = MongoIdempotencyRecords(self.db, self)
         return self

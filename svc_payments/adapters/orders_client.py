@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from common.errors import NotFound
 from common.grpc_client import ServiceChannel
+from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.model import Order, OrderStatus
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 
@@ -33,4 +34,6 @@ class GrpcOrderSource:
             return None
         order = reply.order
         status = _STATUS.get(order.status, OrderStatus.CREATED)
-        return Order(order.id, order.user_id, Decimal(order.price), status)
+        # An orders service from before v1 sends no currency: USD, as everything was then.
+        currency = currency_or_default(order.currency_code)
+        return Order(order.id, order.user_id, Decimal(order.price), status, currency_code=currency)

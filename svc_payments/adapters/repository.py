@@ -1,7 +1,11 @@
 """The payments service's documents in MongoDB.
 
-- `orders`: its copy of the orders ({_id, user_id, price "20.00", status, version}).
-- `payments`: one per order at most (unique `order_id`), found also by `stripe_id`.
+- `orders`: its copy of the orders ({_id, user_id, price "20.00", currency_code, status,
+  version}); a copy from before v1 has no currency_code: USD.
+- `payments`: one per order at most (unique `order_id`), found also by `stripe_id`; amount in
+  currency_code (none before v1: USD).
+- `idempotency_keys`: {_id: "<user id>/<key>", ...}: one per caller's key (unique by its _id),
+  the client's CreatePayment key (domain/idempotency.py); deleted by a TTL index a day after.
 - `charge_locks`: {_id: order id, holder, until, attempt}: the lease a request holds while it
   asks Stripe to charge the order, and the attempt number that names the idempotency key.
 """
@@ -15,8 +19,11 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from common.idempotency import WINDOW
 from common.money import format_money
 from common.mongo import ConcurrentUpdate, MongoRepository, UnitOfWork
+from svc_payments.domain.currency import currency_or_default
+from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
 
 
@@ -35,6 +42,10 @@ class PaymentRepository(Protocol):
 
     async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]: ...
 
+    async def by_ids_of_user(self, user_id: str, ids: list[str]) -> list[Payment]: ...
+
+    async def get(self, payment_id: str) -> Payment | None: ...
+
     async def add(self, payment: Payment) -> None: ...
 
     async def save(self, payment: Payment) -> None: ...
@@ -46,10 +57,25 @@ class ChargeLeaseRepository(Protocol):
     async def save(self, lease: ChargeLease) -> None: ...
 
 
+class IdempotencyRepository(Protocol):
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        """The record of the caller's key, however old (the caller decides if it is live)."""
+        ...
+
+    async def save(self, record: IdempotencyRecord) -> None: ...
+
+    async def delete(self, record: IdempotencyRecord) -> None: ...
+
+
 async def ensure_indexes(db: AsyncDatabase) -> None:
     # The database's own guard: whatever races, an order never gets a second payment document.
     await db.payments.create_index([("order_id", ASCENDING)], unique=True)
     await db.payments.create_index([("stripe_id", ASCENDING)])
+    # A key's record is gone a while after its window (the service ignores it from the end of
+    # the window on, whenever the monitor runs).
+    await db[IDEMPOTENCY_KEYS].create_index(
+        [("created_at", ASCENDING)], expireAfterSeconds=int(WINDOW.total_seconds())
+    )
 
 
 class MongoOrderRepository(MongoRepository[Order]):
@@ -60,6 +86,7 @@ class MongoOrderRepository(MongoRepository[Order]):
             "_id": order.id,
             "user_id": order.user_id,
             "price": format_money(order.price),
+            "currency_code": order.currency_code,
             "status": order.status.value,
             "version": order.version,
         }
@@ -71,6 +98,7 @@ class MongoOrderRepository(MongoRepository[Order]):
             price=Decimal(doc["price"]),
             status=OrderStatus(doc["status"]),
             version=doc["version"],
+            currency_code=currency_or_default(doc.get("currency_code")),
         )
 
     async def add(self, order: Order) -> None:
@@ -90,6 +118,7 @@ class MongoPaymentRepository(MongoRepository[Payment]):
             "order_id": payment.order_id,
             "user_id": payment.user_id,
             "amount": format_money(payment.amount),
+            "currency_code": payment.currency_code,
             "status": payment.status.value,
             "stripe_id": payment.stripe_id,
             "client_secret": payment.client_secret,
@@ -108,6 +137,7 @@ class MongoPaymentRepository(MongoRepository[Payment]):
             client_secret=doc.get("client_secret", ""),
             created_at=doc["created_at"],
             version=doc["version"],
+            currency_code=currency_or_default(doc.get("currency_code")),
         )
 
     async def get_by_stripe_id(self, stripe_id: str) -> Payment | None:
@@ -118,6 +148,9 @@ class MongoPaymentRepository(MongoRepository[Payment]):
 
     async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]:
         return await self.find({"order_id": {"$in": order_ids}, "user_id": user_id})
+
+    async def by_ids_of_user(self, user_id: str, ids: list[str]) -> list[Payment]:
+        return await self.find({"_id": {"$in": ids}, "user_id": user_id})
 
     async def add(self, payment: Payment) -> None:
         try:
@@ -151,3 +184,64 @@ class MongoChargeLeaseRepository:
             )
         except DuplicateKeyError:  # two first claims upserting at once
             raise ConcurrentUpdate(f"charge lease {lease.order_id} taken meanwhile") from None
+
+
+IDEMPOTENCY_KEYS = "idempotency_keys"
+
+
+class MongoIdempotencyRepository:
+    """Not an aggregate (no events, no version): a key's record is written whole, so two
+    requests claiming one key at once write the same document and one transaction loses."""
+
+    def __init__(self, db: AsyncDatabase, uow: UnitOfWork) -> None:
+        self.collection = db[IDEMPOTENCY_KEYS]
+        self.uow = uow
+
+    @staticmethod
+    def _id(user_id: str, key: str) -> str:
+        return f"{user_id}/{key}"  # a key has no "/": the pair is unambiguous
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        doc = await self.collection.find_one(
+            {"_id": self._id(user_id, key)}, session=self.uow.session
+        )
+        if doc is None:
+            return None
+        return IdempotencyRecord(
+            user_id=doc["user_id"],
+            key=doc["key"],
+            fingerprint=doc["fingerprint"],
+            created_at=doc["created_at"],
+            state=KeyState(doc["state"]),
+            holder=doc.get("holder"),
+            until=doc.get("until"),
+            payment_id=doc.get("payment_id", ""),
+            message=doc.get("message", ""),
+        )
+
+    async def save(self, record: IdempotencyRecord) -> None:
+        doc = {
+            "user_id": record.user_id,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "created_at": record.created_at,
+            "state": record.state.value,
+            "holder": record.holder,
+            "until": record.until,
+            "payment_id": record.payment_id,
+            "message": record.message,
+        }
+        try:
+            await self.collection.replace_one(
+                {"_id": self._id(record.user_id, record.key)},
+                doc,
+                upsert=True,
+                session=self.uow.session,
+            )
+        except DuplicateKeyError:  # two first claims of the key upserting at once
+            raise ConcurrentUpdate(f"idempotency key {record.key} claimed meanwhile") from None
+
+    async def delete(self, record: IdempotencyRecord) -> None:
+        await self.collection.delete_one(
+            {"_id": self._id(record.user_id, record.key)}, session=self.uow.session
+        )

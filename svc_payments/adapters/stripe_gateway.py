@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CURRENCY = "usd"
-
 # A PaymentIntent's statuses (Stripe's list): the outcome of a charge that Stripe answered.
 INTENT_STATUSES = frozenset(
     {
@@ -76,6 +74,7 @@ def intent_of(obj: Any) -> Intent:
         client_secret=pi.get("client_secret") or "",
         order_id=metadata.get("order_id", ""),
         failure=error.get("message") or "",
+        currency=str(pi.get("currency") or "").upper(),
     )
 
 
@@ -150,8 +149,9 @@ class StripeApi:
     async def charge(self, request: ChargeRequest) -> Intent:
         create = self.client.v1.payment_intents.create_async(
             params={
-                "amount": request.amount_cents,
-                "currency": CURRENCY,
+                "amount": request.amount_minor,
+                # The order's currency (Stripe takes ISO 4217 codes in lower case).
+                "currency": request.currency_code.lower(),
                 "payment_method": request.payment_method,
                 "payment_method_types": ["card"],
                 "confirm": True,

@@ -16,7 +16,7 @@ from enum import StrEnum
 from google.protobuf.message import Message
 
 from common.errors import Conflict, NotFound
-from common.money import from_cents, to_cents
+from svc_payments.domain.currency import DEFAULT_CURRENCY, from_minor, to_minor
 from ticketing.events.v1 import payments_pb2 as events
 
 IN_PROGRESS = "A payment for this order is in progress"
@@ -37,11 +37,14 @@ class Order:
     price: Decimal
     status: OrderStatus = OrderStatus.CREATED
     version: int = 0
+    # ISO 4217 code of price: the currency the order is charged in.
+    currency_code: str = DEFAULT_CURRENCY
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @property
-    def amount_cents(self) -> int:
-        return to_cents(self.price)
+    def amount_minor(self) -> int:
+        """What the buyer pays, in the currency's minor units (cents)."""
+        return to_minor(self.price, self.currency_code)
 
     def check_payable_by(self, user_id: str) -> None:
         if user_id != self.user_id:
@@ -94,10 +97,11 @@ class Intent:
 
     id: str
     status: str
-    amount: int  # cents
+    amount: int  # in the minor units of the currency it was created in (cents)
     client_secret: str = ""
     order_id: str = ""  # from the metadata we set when creating it
     failure: str = ""  # last_payment_error.message, when there is one
+    currency: str = ""  # ISO 4217, upper case, as Stripe reports it
 
     @property
     def payment_status(self) -> PaymentStatus:
@@ -106,6 +110,11 @@ class Intent:
     @property
     def succeeded(self) -> bool:
         return self.payment_status is PaymentStatus.SUCCEEDED
+
+
+def declined_message(intent: Intent) -> str:
+    """What the buyer is told of a failed PaymentIntent."""
+    return intent.failure or "The payment failed"
 
 
 def must_refund(order: Order, recorded: Payment | None, intent: Intent) -> bool:
@@ -132,6 +141,7 @@ class Payment:
     created_at: datetime
     client_secret: str = ""  # only while the customer must act
     version: int = 0
+    currency_code: str = DEFAULT_CURRENCY  # ISO 4217 code of amount: the order's
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -141,10 +151,11 @@ class Payment:
             id=id,
             order_id=order.id,
             user_id=order.user_id,
-            amount=from_cents(intent.amount),
+            amount=from_minor(intent.amount, order.currency_code),
             status=PaymentStatus.PROCESSING,
             stripe_id=intent.id,
             created_at=now,
+            currency_code=order.currency_code,
         )
         payment._become(intent, order)
         return payment
@@ -159,6 +170,7 @@ class Payment:
             status=PaymentStatus.FAILED,
             stripe_id=stripe_id,
             created_at=now,
+            currency_code=order.currency_code,
         )
         payment.events.append(events.ChargeFailed(order_id=order.id, reason=reason))
         return payment
@@ -171,15 +183,16 @@ class Payment:
             id=id,
             order_id=order.id,
             user_id=order.user_id,
-            amount=from_cents(intent.amount),
+            amount=from_minor(intent.amount, order.currency_code),
             status=PaymentStatus.REFUNDED,
             stripe_id=intent.id,
             created_at=now,
+            currency_code=order.currency_code,
         )
 
     @property
-    def amount_cents(self) -> int:
-        return to_cents(self.amount)
+    def amount_minor(self) -> int:
+        return to_minor(self.amount, self.currency_code)
 
     def settled_against(self, intent: Intent) -> bool:
         """Nothing Stripe reports about `intent` changes this payment any more; except money
@@ -210,11 +223,12 @@ class Payment:
                     id=self.id,
                     order_id=self.order_id,
                     stripe_id=self.stripe_id,
-                    amount=self.amount_cents,
+                    amount=self.amount_minor,
+                    currency_code=self.currency_code,
                 )
             )
         elif self.status is PaymentStatus.FAILED:
-            reason = intent.failure or "The payment failed"
+            reason = declined_message(intent)
             self.events.append(events.ChargeFailed(order_id=self.order_id, reason=reason))
         else:
             self.events.append(
@@ -222,7 +236,8 @@ class Payment:
                     id=self.id,
                     order_id=self.order_id,
                     stripe_id=self.stripe_id,
-                    amount=self.amount_cents,
+                    amount=self.amount_minor,
+                    currency_code=self.currency_code,
                 )
             )
 

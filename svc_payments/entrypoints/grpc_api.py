@@ -21,6 +21,7 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
         client_secret=payment.client_secret,
         user_id=payment.user_id,
         create_time=timestamp(payment.created_at),
+        currency_code=payment.currency_code,
     )
 
 
@@ -34,6 +35,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
                 current_user().user_id,
                 request.order_id,
                 request.payment_method,
+                request.idempotency_key,
                 token=forwarded_token(context),
             )
         )
@@ -41,7 +43,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
 
     async def BatchGetPayments(self, request, context):
         payments = await self.handlers.batch_get_payments(
-            current_user().user_id, list(request.order_ids)
+            current_user().user_id, list(request.order_ids), list(request.ids)
         )
         return payments_pb2.BatchGetPaymentsResponse(
             payments=[payment_to_proto(p) for p in payments]

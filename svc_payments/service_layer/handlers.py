@@ -11,16 +11,19 @@ How an order is never charged twice:
    refunded; the order service hears nothing that would complete the order.
 Once step 2 has started, the request runs to its end even if the caller goes away, so a charge
 is never left unrecorded because a client hit its deadline.
+
+The client's idempotency key (service_layer/idempotency.py) rides along: claimed in step 1 (a
+repeat with the key waits for the outcome, another input is refused before any charge), settled
+in step 3 with the payment or the decline; a request with no outcome lets it go.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -34,17 +37,27 @@ from common.errors import (
     PaymentDeclined,
     Unavailable,
 )
+from common.idempotency import check_key, fingerprint
 from common.mongo import retry_transient
+from svc_payments.domain.currency import check_chargeable
+from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (
     IN_PROGRESS,
     ChargeLease,
     Intent,
-    Order,
     Payment,
     PaymentStatus,
+    declined_message,
     must_refund,
 )
+from svc_payments.service_layer.idempotency import (
+    KEY_POLL_SECONDS,
+    ClientKeys,
+    KeyInFlight,
+    LookAgain,
+)
 from svc_payments.service_layer.order_copy import OrderCopy
+from svc_payments.service_layer.payment_reads import batch_get_payments
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
@@ -60,7 +73,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_BATCH = 500
 # A PaymentIntent id as Stripe makes them (object ids are at most 255 characters); anything else
 # is not looked up at Stripe (the gateway's webhook refuses it first, with the same rule).
 INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
@@ -74,6 +86,7 @@ class CreatePayment:
     user_id: str
     order_id: str
     payment_method: str
+    idempotency_key: str
     token: str | None = None  # the buyer's own, to read the order from the orders service
 
 
@@ -116,7 +129,8 @@ class PaymentHandlers:
         self.clock = clock
         self.lease_for = lease_for
         self.new_id = new_id
-        self.order_copy = OrderCopy(uow, stripe)
+        self.order_copy = OrderCopy(uow, stripe, orders)
+        self.keys = ClientKeys(uow, self._now)
 
     def _now(self) -> datetime:
         # What MongoDB keeps (milliseconds), so a payment reads back as it was returned.
@@ -131,43 +145,48 @@ class PaymentHandlers:
         payment_method = (cmd.payment_method or "").strip()
         if not payment_method:
             raise InvalidInput("paymentMethod is required", field="paymentMethod")
-        order = await self._order(cmd.order_id, cmd.token)
+        key = check_key(cmd.idempotency_key)
+        use = KeyUse(cmd.user_id, key, fingerprint(cmd.order_id, payment_method))
+        # A request charging under the key holds it for at most a lease: waiting longer means
+        # something is wrong, which the caller hears as a retryable refusal.
+        waited, patience = 0.0, self.lease_for.total_seconds()
+        while True:
+            try:
+                replayed = await self.keys.replay(use)
+                if replayed is not None:
+                    return replayed
+                return await self._pay(cmd, payment_method, use)
+            except LookAgain:
+                continue
+            except KeyInFlight:
+                if waited >= patience:
+                    raise Unavailable("A payment with this key is in progress; try again") from None
+                await asyncio.sleep(KEY_POLL_SECONDS)
+                waited += KEY_POLL_SECONDS
+
+    async def _pay(self, cmd: CreatePayment, payment_method: str, use: KeyUse) -> Payment:
+        order = await self.order_copy.read(cmd.order_id, cmd.token)
         order.check_payable_by(cmd.user_id)  # the quick answer; the claim checks again
+        check_chargeable(order.currency_code)
         holder = self.new_id()
-        lease = await self._claim(cmd.user_id, order.id, holder)
+        lease = await self._claim(cmd.user_id, order.id, holder, use)
         request = ChargeRequest(
-            order.id, order.user_id, order.amount_cents, payment_method, lease.idempotency_key
+            order.id,
+            order.user_id,
+            order.amount_minor,
+            order.currency_code,
+            payment_method,
+            lease.idempotency_key,
         )
-        return await run_to_completion(self._charge(request, holder))
-
-    async def _order(self, order_id: str, token: str | None) -> Order:
-        """Our copy of the order. A buyer may pay right after ordering, before OrderCreated has
-        reached us (or while the broker is down): the order is then read from the orders
-        service, the authority, with the buyer's own token (it shows a user only their own
-        orders), and stored as our copy; its events apply on top of it when they come."""
-        async with self.uow() as uow:
-            order = await uow.orders.get(order_id)
-        if order is not None:
-            return order
-        fetched = await self.orders.get_order(order_id, token)
-        if fetched is None:
-            raise NotFound("Order not found", field="orderId")
-        log.info("order read through from the orders service", extra={"order_id": order_id})
-        return await self._store_copy(fetched)
+        return await run_to_completion(self._charge(request, holder, use))
 
     @retry_transient()
-    async def _store_copy(self, fetched: Order) -> Order:
+    async def _claim(self, user_id: str, order_id: str, holder: str, use: KeyUse) -> ChargeLease:
         async with self.uow() as uow:
-            order = await uow.orders.get(fetched.id)
-            if order is None:  # OrderCreated may have stored it meanwhile
-                order = dataclasses.replace(fetched, events=[])
-                await uow.orders.add(order)
-                await uow.commit()
-            return order
-
-    @retry_transient()
-    async def _claim(self, user_id: str, order_id: str, holder: str) -> ChargeLease:
-        async with self.uow() as uow:
+            now = self._now()
+            # The key first: a request with it that got this far since we read it means that
+            # one's outcome is ours (LookAgain), whatever the order's state now.
+            await self.keys.claim_in(uow, use, holder, until=now + self.lease_for)
             order = await uow.orders.get(order_id)
             if order is None:
                 raise NotFound("Order not found", field="orderId")
@@ -176,68 +195,76 @@ class PaymentHandlers:
             if recorded is not None:
                 raise _already(recorded)
             lease = await uow.leases.get(order_id)
-            lease.claim(holder, self._now(), self.lease_for)
+            lease.claim(holder, now, self.lease_for)  # the key's claim runs out with it
             await uow.leases.save(lease)
             await uow.commit()
             return lease
 
-    async def _charge(self, request: ChargeRequest, holder: str) -> Payment:
+    async def _charge(self, request: ChargeRequest, holder: str, use: KeyUse) -> Payment:
         order_id = request.order_id
         try:
             intent = await self.stripe.charge(request)
         except CardDeclined as exc:
-            await self._record_decline(order_id, holder, exc)
+            await self._record_decline(order_id, holder, exc, use)
             raise PaymentDeclined(exc.message) from None
         except InvalidPaymentMethod as exc:
-            await self._release(order_id, holder, charged_nothing=True)
+            await self._release(order_id, holder, use, charged_nothing=True)
             raise InvalidInput(exc.message, field="paymentMethod") from None
         except IdempotencyMismatch:
-            await self._release(order_id, holder)
+            await self._release(order_id, holder, use)
             raise Conflict(
                 "An earlier attempt to pay this order with another payment method has an unknown"
                 " outcome; try again with that payment method"
             ) from None
         except StripeUnavailable as exc:
-            await self._release(order_id, holder)
+            await self._release(order_id, holder, use)
             raise Unavailable(exc.message) from None
         except Exception:
             # Unknown outcome: the next attempt reuses the idempotency key, which is safe.
-            await self._release(order_id, holder)
+            await self._release(order_id, holder, use)
             raise
         try:
-            payment = await self._settle_intent(order_id, intent, holder)
+            payment = await self._settle_intent(order_id, intent, holder, use)
         except StripeUnavailable:
             # The webhook for this intent settles it later (SettlePayment refunds it then).
             log.error(
                 "a charge for a cancelled order could not be refunded yet",
                 extra={"order_id": order_id, "stripe_id": intent.id},
             )
-            await self._release(order_id, holder)
+            await self._release(order_id, holder, use)
             raise Conflict(REFUND_DUE) from None
         if payment.stripe_id != intent.id:  # another request's payment was recorded first
             raise _already(payment)
         if payment.status is PaymentStatus.REFUNDED:
             raise Conflict(REFUNDED_LATE)
         if payment.status is PaymentStatus.FAILED:
-            raise PaymentDeclined(intent.failure or "The payment failed")
+            raise PaymentDeclined(declined_message(intent))
         return payment
 
     @retry_transient()
-    async def _record_decline(self, order_id: str, holder: str, declined: CardDeclined) -> None:
+    async def _record_decline(
+        self, order_id: str, holder: str, declined: CardDeclined, use: KeyUse
+    ) -> None:
         async with self.uow() as uow:
             order = await uow.orders.get(order_id)
             assert order is not None, "an order copy is never deleted"
+            payment_id = ""
             if await uow.payments.for_order(order_id) is None:
                 payment = Payment.declined(
                     self.new_id(), order, declined.stripe_id, declined.message, self._now()
                 )
                 await uow.payments.add(payment)
+                payment_id = payment.id
+            await self.keys.decline_in(uow, use, holder, payment_id, declined.message)
             await self._release_in(uow, order_id, holder)
             await uow.commit()
 
     @retry_transient()
-    async def _release(self, order_id: str, holder: str, charged_nothing: bool = False) -> None:
+    async def _release(
+        self, order_id: str, holder: str, use: KeyUse, charged_nothing: bool = False
+    ) -> None:
         async with self.uow() as uow:
+            await self.keys.release_in(uow, use, holder)
             await self._release_in(uow, order_id, holder, charged_nothing)
             await uow.commit()
 
@@ -252,14 +279,16 @@ class PaymentHandlers:
 
     # -- recording what Stripe says -------------------------------------------------------------
 
-    async def _settle_intent(self, order_id: str, intent: Intent, holder: str | None) -> Payment:
+    async def _settle_intent(
+        self, order_id: str, intent: Intent, holder: str | None, use: KeyUse | None = None
+    ) -> Payment:
         """Records `intent` as the order's payment, or refunds it when it cannot stand (the
         refund is a Stripe call, made outside the transaction; then the transaction runs again
         knowing it was made). Returns the order's payment, which is another intent's when this
         one was a stray duplicate."""
         refunded = False
         while True:
-            payment = await self._apply_intent(order_id, intent, holder, refunded)
+            payment = await self._apply_intent(order_id, intent, holder, refunded, use)
             if payment is not None:
                 return payment
             await self.stripe.refund(intent.id)
@@ -271,7 +300,12 @@ class PaymentHandlers:
 
     @retry_transient()
     async def _apply_intent(
-        self, order_id: str, intent: Intent, holder: str | None, refunded: bool
+        self,
+        order_id: str,
+        intent: Intent,
+        holder: str | None,
+        refunded: bool,
+        use: KeyUse | None,
     ) -> Payment | None:
         """None: the intent's charge must be refunded first."""
         async with self.uow() as uow:
@@ -302,6 +336,8 @@ class PaymentHandlers:
                     await uow.payments.save(recorded)
             if order.version != order_version:
                 await uow.orders.save(order)
+            if use is not None and holder is not None and recorded is not None:
+                await self.keys.settle_in(uow, use, holder, recorded, intent)
             await self._release_in(uow, order_id, holder)
             await uow.commit()
             return recorded
@@ -350,26 +386,12 @@ class PaymentHandlers:
             raise NotFound("Payment not found", field="stripeId")  # nothing charged to settle
         return order.id
 
-    # -- BatchGetPayments ----------------------------------------------------------------------
+    # -- BatchGetPayments (service_layer/payment_reads.py) --------------------------------------
 
-    @retry_transient()  # a read: safe to run again on a fresh connection
-    async def batch_get_payments(self, user_id: str, order_ids: list[str]) -> list[Payment]:
-        if len(order_ids) > MAX_BATCH:
-            raise InvalidInput(f"At most {MAX_BATCH} orderIds at once", field="orderIds")
-        wanted = list(dict.fromkeys(i for i in order_ids if i))
-        if not wanted:
-            return []
-        async with self.uow() as uow:
-            found = await uow.payments.of_user(user_id, wanted)
-        best: dict[str, Payment] = {}
-        for payment in found:  # one per order today; a success wins should that ever change
-            held = best.get(payment.order_id)
-            if held is None or (
-                payment.status is PaymentStatus.SUCCEEDED
-                and held.status is not PaymentStatus.SUCCEEDED
-            ):
-                best[payment.order_id] = payment
-        return [best[i] for i in wanted if i in best]
+    async def batch_get_payments(
+        self, user_id: str, order_ids: Sequence[str], ids: Sequence[str] = ()
+    ) -> list[Payment]:
+        return await batch_get_payments(self.uow, user_id, order_ids, ids)
 
     # -- the order copy (service_layer/order_copy.py) --------------------------------------------
 

@@ -1,17 +1,20 @@
-"""The service's copy of orders, kept current from the order events: who may pay for what, and
-which succeeded charges must be refunded because their order was cancelled meanwhile."""
+"""The service's copy of orders, kept current from the order events (or read through from the
+orders service when its OrderCreated has not come yet): who may pay for what, in which currency,
+and which succeeded charges must be refunded because their order was cancelled meanwhile."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from common.bus import Delivery
-from common.errors import NotYet
+from common.errors import NotFound, NotYet
 from common.mongo import retry_transient
+from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.model import Order, PaymentStatus
-from svc_payments.service_layer.ports import StripeGateway
+from svc_payments.service_layer.ports import OrderSource, StripeGateway
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.events.v1 import orders_pb2
 
@@ -19,9 +22,40 @@ log = logging.getLogger(__name__)
 
 
 class OrderCopy:
-    def __init__(self, uow: Callable[[], PaymentsUnitOfWork], stripe: StripeGateway) -> None:
+    def __init__(
+        self,
+        uow: Callable[[], PaymentsUnitOfWork],
+        stripe: StripeGateway,
+        orders: OrderSource,
+    ) -> None:
         self.uow = uow
         self.stripe = stripe
+        self.orders = orders
+
+    async def read(self, order_id: str, token: str | None) -> Order:
+        """Our copy of the order. A buyer may pay right after ordering, before OrderCreated has
+        reached us (or while the broker is down): the order is then read from the orders
+        service, the authority, with the buyer's own token (it shows a user only their own
+        orders), and stored as our copy; its events apply on top of it when they come."""
+        async with self.uow() as uow:
+            order = await uow.orders.get(order_id)
+        if order is not None:
+            return order
+        fetched = await self.orders.get_order(order_id, token)
+        if fetched is None:
+            raise NotFound("Order not found", field="orderId")
+        log.info("order read through from the orders service", extra={"order_id": order_id})
+        return await self._store_copy(fetched)
+
+    @retry_transient()
+    async def _store_copy(self, fetched: Order) -> Order:
+        async with self.uow() as uow:
+            order = await uow.orders.get(fetched.id)
+            if order is None:  # OrderCreated may have stored it meanwhile
+                order = dataclasses.replace(fetched, events=[])
+                await uow.orders.add(order)
+                await uow.commit()
+            return order
 
     @retry_transient()
     async def on_order_created(self, event: orders_pb2.OrderCreated, delivery: Delivery) -> None:
@@ -29,7 +63,12 @@ class OrderCopy:
             if await uow.already_processed(delivery.event_id):
                 return
             if await uow.orders.get(event.id) is None:
-                await uow.orders.add(Order(event.id, event.user_id, Decimal(event.ticket.price)))
+                # An OrderCreated from before v1 names no currency: it was USD, as all were.
+                currency = currency_or_default(event.ticket.currency_code)
+                order = Order(
+                    event.id, event.user_id, Decimal(event.ticket.price), currency_code=currency
+                )
+                await uow.orders.add(order)
             await uow.commit()
 
     @retry_transient()

@@ -14,7 +14,8 @@ from svc_payments.domain.model import Intent, Order
 class ChargeRequest:
     order_id: str
     user_id: str
-    amount_cents: int
+    amount_minor: int  # in the minor units of currency_code (cents)
+    currency_code: str  # ISO 4217, upper case
     payment_method: str
     idempotency_key: str
 

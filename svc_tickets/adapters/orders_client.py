@@ -19,5 +19,6 @@ class GrpcHoldAuthority:
             version=edit.version,
             title=edit.title,
             price=format_money(edit.price),
+            withdraw=edit.withdraw,
         )
         await self.peer.call(stub.ApplyTicketEdit, request, token=token)

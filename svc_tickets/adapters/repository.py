@@ -7,9 +7,10 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from common.money import format_money
+from common.idempotency_store import ensure_idempotency_indexes
+from common.money import LEGACY_CURRENCY, format_money
 from common.mongo import MongoRepository
-from common.pagination import NEWEST_FIRST, Cursor
+from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from svc_tickets.domain.model import Ticket
 
 
@@ -20,9 +21,7 @@ class TicketRepository(Protocol):
 
     async def save(self, ticket: Ticket) -> None: ...
 
-    async def page(
-        self, limit: int, after: Cursor | None, include_reserved: bool
-    ) -> list[Ticket]: ...
+    async def page(self, request: PageRequest, include_reserved: bool) -> Page[Ticket]: ...
 
     async def many(self, ids: list[str]) -> list[Ticket]: ...
 
@@ -36,6 +35,7 @@ class TicketRepository(Protocol):
 async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.tickets.create_index(NEWEST_FIRST)
     await db.tickets.create_index([("order_id", 1), *NEWEST_FIRST])
+    await ensure_idempotency_indexes(db)
 
 
 class MongoTicketRepository(MongoRepository[Ticket]):
@@ -50,6 +50,8 @@ class MongoTicketRepository(MongoRepository[Ticket]):
             "version": ticket.version,
             "order_id": ticket.order_id,
             "created_at": ticket.created_at,
+            "currency_code": ticket.currency_code,
+            "withdrawn": ticket.withdrawn,
         }
 
     def from_doc(self, doc: dict[str, Any]) -> Ticket:
@@ -61,13 +63,21 @@ class MongoTicketRepository(MongoRepository[Ticket]):
             created_at=doc["created_at"],
             version=doc["version"],
             order_id=doc.get("order_id"),
+            # Tickets stored before currencies were recorded were all listed and charged in
+            # USD.
+            currency_code=doc.get("currency_code", LEGACY_CURRENCY),
+            withdrawn=doc.get("withdrawn", False),
         )
 
-    async def page(self, limit: int, after: Cursor | None, include_reserved: bool) -> list[Ticket]:
-        query: dict[str, Any] = {} if include_reserved else {"order_id": None}
-        if after is not None:
-            query = {"$and": [query, after.after_filter()]}
-        return await self.find(query, sort=NEWEST_FIRST, limit=limit)
+    async def page(self, request: PageRequest, include_reserved: bool) -> Page[Ticket]:
+        # Withdrawn tickets are never listed (a field absent on older tickets: not withdrawn).
+        query: dict[str, Any] = {"withdrawn": {"$ne": True}}
+        if not include_reserved:
+            query["order_id"] = None
+        return await keyset_page(query, request, self._find)
+
+    async def _find(self, query: dict[str, Any], sort, limit: int) -> list[Ticket]:
+        return await self.find(query, sort=list(sort), limit=limit)
 
     async def many(self, ids: list[str]) -> list[Ticket]:
         return await self.find({"_id": {"$in": ids}})

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from google.protobuf.message import Message
 
-from common.errors import Forbidden, InvalidInput
-from common.money import format_money, parse_price
+from common.errors import Conflict, Forbidden, InvalidInput
+from common.money import LEGACY_CURRENCY, format_money, parse_price
 from ticketing.events.v1 import tickets_pb2
 
 MAX_TITLE = 200
@@ -37,6 +37,10 @@ class Ticket:
     created_at: datetime
     version: int = 0
     order_id: str | None = None
+    # ISO 4217 code of price, chosen when listed and never changed (common.money.CURRENCIES).
+    currency_code: str = LEGACY_CURRENCY
+    # The seller took it off sale (final).
+    withdrawn: bool = False
     events: list[Message] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -44,8 +48,19 @@ class Ticket:
         return self.order_id is not None
 
     @classmethod
-    def list(cls, id: str, title: str, price: str | Decimal, seller: str, now: datetime) -> Ticket:
-        ticket = cls(id, check_title(title), parse_price(price), seller, now)
+    def list(
+        cls,
+        id: str,
+        title: str,
+        price: str | Decimal,
+        currency_code: str,
+        seller: str,
+        now: datetime,
+    ) -> Ticket:
+        """`currency_code` is already checked (common.money.parse_currency)."""
+        ticket = cls(
+            id, check_title(title), parse_price(price), seller, now, currency_code=currency_code
+        )
         ticket.events.append(
             tickets_pb2.TicketCreated(
                 id=id,
@@ -53,17 +68,65 @@ class Ticket:
                 title=ticket.title,
                 price=format_money(ticket.price),
                 user_id=seller,
+                currency_code=currency_code,
             )
         )
         return ticket
 
-    def update(self, by: str, title: str, price: str | Decimal) -> None:
-        """The seller's edit. Whether an order holds the ticket is not decided here: the orders
-        service is the authority on holds and refuses the edit (CONFLICT) before it is
-        committed; `order_id` here only follows its events, a little late."""
+    def check_seller(self, by: str) -> None:
         if by != self.user_id:
             raise Forbidden("Only the seller can change a ticket")
-        self.title, self.price = check_title(title), parse_price(price)
+
+    def check_version(self, expected: int, asked_done: bool) -> bool:
+        """The client's `expected` version (DOM-4): True when the ticket is at it; False when it
+        already is what the request asks (`asked_done`) one version later: our own change,
+        answered again (IDEM-7). Otherwise CONFLICT on expected_version."""
+        if self.version == expected:
+            return True
+        if self.version == expected + 1 and asked_done:
+            return False
+        raise Conflict(
+            f"The ticket changed since version {expected} (it is at {self.version}); read it again",
+            field="expected_version",
+        )
+
+    def is_edited_as(self, title: str | None, price: Decimal | None) -> bool:
+        return (
+            not self.withdrawn
+            and (title is None or title == self.title)
+            and (price is None or price == self.price)
+        )
+
+    def moved_by_another_edit(self, read: Ticket) -> bool:
+        """Since `read` (an older version of this ticket), did the seller change it? Reserves
+        and releases change only the version and the hold, and a reserve the price an order
+        was placed at (see `reserve`): those are not edits."""
+        return (
+            self.title != read.title
+            or self.withdrawn != read.withdrawn
+            or (self.price != read.price and self.order_id is None)
+        )
+
+    def update(self, by: str, title: str | None, price: str | Decimal | None) -> None:
+        """The seller's edit; None leaves a field unchanged. Whether an order holds the ticket
+        is not decided here: the orders service is the authority on holds and refuses the edit
+        (CONFLICT) before it is committed; `order_id` here only follows its events, a little
+        late."""
+        self.check_seller(by)
+        if self.withdrawn:
+            raise Conflict("A withdrawn ticket cannot be changed", field="id")
+        new_title = self.title if title is None else check_title(title)
+        new_price = self.price if price is None else parse_price(price)
+        self.title, self.price = new_title, new_price
+        self._changed()
+
+    def withdraw(self, by: str) -> None:
+        """Off sale for good. Like an edit, settled first by the orders service (no order may
+        hold it)."""
+        self.check_seller(by)
+        if self.withdrawn:
+            raise Conflict("The ticket is already withdrawn", field="id")
+        self.withdrawn = True
         self._changed()
 
     def reserve(self, order_id: str, price: Decimal | None = None) -> bool:
@@ -100,5 +163,7 @@ class Ticket:
                 price=format_money(self.price),
                 user_id=self.user_id,
                 order_id=self.order_id or "",
+                currency_code=self.currency_code,
+                withdrawn=self.withdrawn,
             )
         )

@@ -14,6 +14,7 @@ class TicketEdit:
     version: int  # the ticket's version once the edit is committed
     title: str
     price: Decimal
+    withdraw: bool = False  # the seller takes it off sale (title and price unchanged)
 
 
 class HoldAuthority(Protocol):

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from common.idempotency import IdempotencyRecords
+from common.idempotency_store import MongoIdempotencyRecords
 from common.mongo import UnitOfWork
 from svc_tickets.adapters.repository import MongoTicketRepository, TicketRepository
 
 
 class TicketsUnitOfWork(Protocol):
     tickets: TicketRepository
+    idempotency: IdempotencyRecords
 
     async def __aenter__(self) -> TicketsUnitOfWork: ...
 
@@ -20,8 +23,10 @@ class TicketsUnitOfWork(Protocol):
 
 class MongoTicketsUnitOfWork(UnitOfWork):
     tickets: MongoTicketRepository
+    idempotency: MongoIdempotencyRecords
 
     async def __aenter__(self) -> MongoTicketsUnitOfWork:
         await super().__aenter__()
         self.tickets = MongoTicketRepository(self.db, self)
+        self.idempotency = MongoIdempotencyRecords(self.db, self)
         return self

@@ -90,7 +90,13 @@ async def test_orders_expire_when_the_expiration_schedule_was_lost(
         ticket_ids = []
         for _ in range(3):
             reply = await tickets.CreateTicket(
-                tickets_pb2.CreateTicketRequest(title="Concert", price="20"), metadata=seller
+                tickets_pb2.CreateTicketRequest(
+                    title="Concert",
+                    price="20",
+                    currency_code="USD",
+                    idempotency_key=uuid.uuid4().hex,
+                ),
+                metadata=seller,
             )
             ticket_ids.append(reply.ticket.id)
         for ticket_id in ticket_ids:
@@ -98,7 +104,10 @@ async def test_orders_expire_when_the_expiration_schedule_was_lost(
         order_ids = []
         for ticket_id in ticket_ids:
             reply = await orders.CreateOrder(
-                orders_pb2.CreateOrderRequest(ticket_id=ticket_id), metadata=as_user()
+                orders_pb2.CreateOrderRequest(
+                    ticket_id=ticket_id, idempotency_key=uuid.uuid4().hex
+                ),
+                metadata=as_user(),
             )
             order_ids.append(reply.order.id)
         due_key = f"{namespace}:expiration:due"
@@ -176,11 +185,13 @@ async def test_concurrent_sweeps_and_a_late_order_expired_cancel_each_order_once
 
     overdue = []
     for _ in range(20):
-        order = await handlers.create_order(CreateOrder(str(uuid.uuid4()), await list_ticket()))
+        order = await handlers.create_order(
+            CreateOrder(str(uuid.uuid4()), await list_ticket(), "k1")
+        )
         overdue.append(order.id)
     clock.advance(10)
     # Due 10 s later than the others: when they are 2.5 s overdue it is not yet past the grace.
-    within_grace = await handlers.create_order(CreateOrder("late-buyer", await list_ticket()))
+    within_grace = await handlers.create_order(CreateOrder("late-buyer", await list_ticket(), "k2"))
     clock.advance(15 * 60 - 10 + 2.5)
 
     sweeps = [OrderExpiry(uow, clock, grace=timedelta(seconds=2)) for _ in range(3)]

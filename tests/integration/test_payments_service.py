@@ -73,25 +73,28 @@ class Payments:
             events.type_name(event),
         )
 
-    async def order_created(self, buyer: str, price: str = "20.00") -> str:
+    async def order_created(self, buyer: str, price: str = "20.00", currency: str = "") -> str:
         """An OrderCreated, once our copy has it: no orders service runs here to read an order
-        through from (test_ticket_authority pays before the event arrives)."""
+        through from (test_ticket_authority pays before the event arrives). Without a currency,
+        as before v1."""
         order_id = str(uuid.uuid4())
-        self.publish(
-            order_events.OrderCreated(
-                id=order_id,
-                user_id=buyer,
-                ticket=order_events.OrderCreated.Ticket(id=str(uuid.uuid4()), price=price),
-            )
+        ticket = order_events.OrderCreated.Ticket(
+            id=str(uuid.uuid4()), price=price, currency_code=currency
         )
+        self.publish(order_events.OrderCreated(id=order_id, user_id=buyer, ticket=ticket))
         await self.order_copy(order_id, "CREATED")
         return order_id
 
     def order_cancelled(self, order_id: str) -> None:
         self.publish(order_events.OrderCancelled(id=order_id, version=1, reason="EXPIRED"))
 
-    async def pay(self, order_id: str, buyer: str, method: str = "pm_card_visa"):
-        request = payments_pb2.CreatePaymentRequest(order_id=order_id, payment_method=method)
+    async def pay(
+        self, order_id: str, buyer: str, method: str = "pm_card_visa", key: str | None = None
+    ):
+        """CreatePayment with `key`; without one, a new action (a key of its own)."""
+        request = payments_pb2.CreatePaymentRequest(
+            order_id=order_id, payment_method=method, idempotency_key=key or str(uuid.uuid4())
+        )
         reply = await self.stub.CreatePayment(request, metadata=self.as_user(buyer))
         return reply.payment
 
@@ -209,6 +212,7 @@ async def test_a_visa_payment_is_charged_in_cents_and_announced(payments, tap):
     payment = await payments.pay(order_id, buyer)
 
     assert payment.status == "succeeded" and payment.amount == "20.05"
+    assert payment.currency_code == "USD"  # an OrderCreated from before v1 names none
     assert payment.order_id == order_id and payment.user_id == buyer
     assert payment.stripe_id.startswith("pi_") and not payment.client_secret
     [intent] = payments.intents_of(order_id)
@@ -223,6 +227,7 @@ async def test_a_visa_payment_is_charged_in_cents_and_announced(payments, tap):
                 "orderId": order_id,
                 "stripeId": payment.stripe_id,
                 "amount": 2005,
+                "currencyCode": "USD",
             },
         )
     ]
@@ -363,6 +368,111 @@ async def test_a_payment_whose_order_is_cancelled_afterwards_is_refunded(payment
     assert [(p.id, p.status) for p in found.payments] == [(payment.id, "refunded")]
 
 
+# -- v1: the order's currency, the client's idempotency key, payments by id ---------------------
+
+
+@pytest.mark.parametrize(("currency", "stripe_currency"), [("EUR", "eur"), ("GBP", "gbp")])
+async def test_an_order_is_charged_in_its_currency(payments, tap, currency, stripe_currency):
+    buyer = str(uuid.uuid4())
+    order_id = await payments.order_created(buyer, price="12.34", currency=currency)
+    payment = await payments.pay(order_id, buyer)
+
+    assert (payment.status, payment.amount, payment.currency_code) == (
+        "succeeded",
+        "12.34",
+        currency,
+    )
+    [intent] = payments.intents_of(order_id)
+    assert (intent.id, intent.amount, intent.currency) == (payment.stripe_id, 1234, stripe_currency)
+    [(kind, body)] = await charge_events(tap, 1)
+    assert (kind, body["amount"], body["currencyCode"]) == ("charge.created", 1234, currency)
+
+
+async def test_a_key_repeated_with_the_same_input_returns_the_first_payment(payments, tap):
+    buyer = str(uuid.uuid4())
+    order_id = await payments.order_created(buyer)
+    first = await payments.pay(order_id, buyer, key="buy-1")
+    again = await payments.pay(order_id, buyer, key="buy-1")
+    assert again == first
+    assert len(payments.intents_of(order_id)) == 1
+    record = await payments.db.idempotency_keys.find_one({"_id": f"{buyer}/buy-1"})
+    assert (record["state"], record["payment_id"]) == ("payment", first.id)
+    # The record goes a day after (the TTL index), and is ignored from then on anyway.
+    indexes = await payments.db.idempotency_keys.index_information()
+    assert [i.get("expireAfterSeconds") for i in indexes.values() if "created_at" in str(i)] == [
+        86400
+    ]
+
+    # Another input under the key: refused, nothing done.
+    other_order = await payments.order_created(buyer)
+    code, error = await error_of(payments.pay(other_order, buyer, key="buy-1"))
+    assert (code, error.code, error.field) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        "idempotency_key",
+    )
+    assert payments.intents_of(other_order) == []
+    # Another key on the paid order: still one charge, the second a conflict.
+    code, error = await error_of(payments.pay(order_id, buyer, key="buy-2"))
+    assert (error.code, error.message) == (ErrorCode.CONFLICT, "Order already paid")
+    assert [k for k, _ in await charge_events(tap, 1)] == ["charge.created"]
+    assert await nothing_more(tap, 0.3) == []
+
+
+async def test_a_declined_charge_is_replayed_to_its_key(payments, tap):
+    buyer = str(uuid.uuid4())
+    order_id = await payments.order_created(buyer)
+    declined = "pm_card_chargeCustomerFail"
+    for _ in range(2):
+        code, error = await error_of(payments.pay(order_id, buyer, declined, key="k"))
+        assert (code, error.code, error.message) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            ErrorCode.PAYMENT_DECLINED,
+            "Your card was declined.",
+        )
+    assert len(payments.intents_of(order_id)) == 1
+    assert [k for k, _ in await charge_events(tap, 1)] == ["charge.failed"]
+    assert await nothing_more(tap, 0.3) == []
+
+
+@pytest.mark.parametrize("key", ["", "has space", "k" * 65])
+async def test_a_missing_or_malformed_key_is_bad_input(payments, key):
+    buyer = str(uuid.uuid4())
+    order_id = await payments.order_created(buyer)
+    request = payments_pb2.CreatePaymentRequest(
+        order_id=order_id, payment_method="pm_card_visa", idempotency_key=key
+    )
+    code, error = await error_of(
+        payments.stub.CreatePayment(request, metadata=payments.as_user(buyer))
+    )
+    assert (code, error.code, error.field) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorCode.BAD_USER_INPUT,
+        "idempotency_key",
+    )
+    assert payments.intents_of(order_id) == []
+
+
+async def test_concurrent_repeats_of_one_key_charge_once_and_all_get_the_payment(payments, tap):
+    buyer = str(uuid.uuid4())
+    order_id = await payments.order_created(buyer)
+    results = await asyncio.gather(*(payments.pay(order_id, buyer, key="same") for _ in range(6)))
+    assert len({p.id for p in results}) == 1 and results[0].status == "succeeded"
+    assert [pi.id for pi in payments.intents_of(order_id)] == [results[0].stripe_id]
+    assert [k for k, _ in await charge_events(tap, 1)] == ["charge.created"]
+
+
+async def test_batch_get_by_payment_ids_gives_the_callers_only(payments):
+    buyer, stranger = str(uuid.uuid4()), str(uuid.uuid4())
+    mine = await payments.pay(await payments.order_created(buyer), buyer)
+    theirs = await payments.pay(await payments.order_created(stranger), stranger)
+    found = await payments.stub.BatchGetPayments(
+        payments_pb2.BatchGetPaymentsRequest(ids=[theirs.id, "unknown", mine.id]),
+        metadata=payments.as_user(buyer),
+    )
+    assert list(found.payments) == [mine]
+
+
 # -- 3-D Secure: pending until Stripe settles it --------------------------------------------------
 
 
@@ -374,7 +484,13 @@ async def test_a_payment_needing_authentication_is_pending_then_settled(payments
     assert await charge_events(tap, 1) == [
         (
             "charge.pending",
-            {"id": payment.id, "orderId": order_id, "stripeId": payment.stripe_id, "amount": 2000},
+            {
+                "id": payment.id,
+                "orderId": order_id,
+                "stripeId": payment.stripe_id,
+                "amount": 2000,
+                "currencyCode": "USD",
+            },
         )
     ]
     settle = payments_pb2.SettlePaymentRequest(stripe_id=payment.stripe_id)
@@ -389,7 +505,13 @@ async def test_a_payment_needing_authentication_is_pending_then_settled(payments
     events_seen = await charge_events(tap, 2)
     assert events_seen[1] == (
         "charge.created",
-        {"id": payment.id, "orderId": order_id, "stripeId": payment.stripe_id, "amount": 2000},
+        {
+            "id": payment.id,
+            "orderId": order_id,
+            "stripeId": payment.stripe_id,
+            "amount": 2000,
+            "currencyCode": "USD",
+        },
     )
     assert await nothing_more(tap, 0.3) == []
 

@@ -46,16 +46,24 @@ async def standin() -> AsyncIterator[tuple[StripeStandIn, StripeApi]]:
         await serving
 
 
-def charge(method: str = "pm_card_visa", cents: int = 2000, key: str | None = None):
+def charge(
+    method: str = "pm_card_visa", cents: int = 2000, key: str | None = None, currency: str = "USD"
+):
     order_id = str(uuid.uuid4())
-    return ChargeRequest(order_id, "buyer-1", cents, method, key or f"order-{order_id}")
+    return ChargeRequest(order_id, "buyer-1", cents, currency, method, key or f"order-{order_id}")
 
 
-async def test_a_charge_succeeds_reads_back_and_refunds_once(standin):
+@pytest.mark.parametrize("currency", ["USD", "EUR", "GBP"])
+async def test_a_charge_succeeds_reads_back_and_refunds_once(standin, currency):
     fake, api = standin
-    request = charge(cents=3550)
+    request = charge(cents=3550, currency=currency)
     intent = await api.charge(request)
-    assert (intent.status, intent.amount, intent.order_id) == ("succeeded", 3550, request.order_id)
+    assert (intent.status, intent.amount, intent.currency, intent.order_id) == (
+        "succeeded",
+        3550,
+        currency,
+        request.order_id,
+    )
     assert intent.id.startswith("pi_") and intent.client_secret.startswith(intent.id)
     assert await api.retrieve(intent.id) == intent
     await api.refund(intent.id)

@@ -65,15 +65,23 @@ class Stack:
         return (("authorization", f"Bearer {token}"),)
 
     async def new_ticket(self, seller, price: str = "10") -> tickets_pb2.Ticket:
-        request = tickets_pb2.CreateTicketRequest(title="Concert", price=price)
+        request = tickets_pb2.CreateTicketRequest(
+            title="Concert", price=price, currency_code="USD", idempotency_key=uuid.uuid4().hex
+        )
         return (await self.tickets.CreateTicket(request, metadata=seller)).ticket
 
     async def order(self, ticket_id: str, buyer) -> orders_pb2.Order:
-        request = orders_pb2.CreateOrderRequest(ticket_id=ticket_id)
+        request = orders_pb2.CreateOrderRequest(
+            ticket_id=ticket_id, idempotency_key=uuid.uuid4().hex
+        )
         return (await self.orders.CreateOrder(request, metadata=buyer)).order
 
     async def update(self, ticket_id: str, seller, price: str) -> tickets_pb2.Ticket:
-        request = tickets_pb2.UpdateTicketRequest(id=ticket_id, title="Concert", price=price)
+        """At the version the seller reads now."""
+        version = (await self.ticket(ticket_id)).version
+        request = tickets_pb2.UpdateTicketRequest(
+            id=ticket_id, title="Concert", price=price, expected_version=version
+        )
         return (await self.tickets.UpdateTicket(request, metadata=seller)).ticket
 
     async def ticket(self, ticket_id: str) -> tickets_pb2.Ticket:

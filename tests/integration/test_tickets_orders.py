@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from common import events
+from common.errors import ErrorCode, from_rpc_error
 from common.jwt import TokenIssuer
 from common.mongo import database_name, mongo_client
 from svc_orders.bootstrap import bootstrap as orders_bootstrap
@@ -27,6 +28,10 @@ from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 pytestmark = pytest.mark.integration
 
 
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
 class Market:
     def __init__(self, env, tickets_port: int, orders_port: int) -> None:
         self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
@@ -40,9 +45,14 @@ class Market:
         token, _ = self.issuer.issue(user_id, f"{user_id[:8]}@example.com")
         return (("authorization", f"Bearer {token}"),)
 
-    async def listed_ticket(self, seller, price: str = "20") -> tickets_pb2.Ticket:
+    async def listed_ticket(
+        self, seller, price: str = "20", currency: str = "USD"
+    ) -> tickets_pb2.Ticket:
         reply = await self.tickets.CreateTicket(
-            tickets_pb2.CreateTicketRequest(title="Concert", price=price), metadata=seller
+            tickets_pb2.CreateTicketRequest(
+                title="Concert", price=price, currency_code=currency, idempotency_key=new_key()
+            ),
+            metadata=seller,
         )
         await self.order_copy_of(reply.ticket.id)
         return reply.ticket
@@ -97,15 +107,18 @@ async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, a
     tap = EventTap(amqp_url, namespace, ("ticket.*", "order.*"))
     seller, buyer = market.as_user(), market.as_user()
     try:
-        ticket = await market.listed_ticket(seller, "20.5")
+        ticket = await market.listed_ticket(seller, "20.5", currency="EUR")
         assert ticket.price == "20.50" and ticket.version == 0 and not ticket.order_id
+        assert ticket.currency_code == "EUR"
 
         order = (
             await market.orders.CreateOrder(
-                orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=buyer
+                orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
+                metadata=buyer,
             )
         ).order
         assert order.status == orders_pb2.ORDER_STATUS_CREATED and order.price == "20.50"
+        assert order.currency_code == "EUR"  # the ticket's, carried
         held = await market.eventually_ticket(ticket.id, lambda t: t.order_id == order.id)
         assert held.version == 1
 
@@ -128,10 +141,11 @@ async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, a
         "order.cancelled",
         "ticket.updated",
     ]
+    assert bodies[0][1]["currencyCode"] == "EUR"
     created = bodies[1][1]
-    assert created["ticket"] == {"id": ticket.id, "price": "20.50"}
+    assert created["ticket"] == {"id": ticket.id, "price": "20.50", "currencyCode": "EUR"}
     assert created["status"] == "ORDER_STATUS_CREATED" and created["expiresAt"].endswith("Z")
-    assert bodies[2][1]["orderId"] == order.id
+    assert (bodies[2][1]["orderId"], bodies[2][1]["currencyCode"]) == (order.id, "EUR")
     assert bodies[3][1] == {
         "id": order.id,
         "version": 1,
@@ -147,7 +161,8 @@ async def test_twenty_buyers_race_for_one_ticket_and_exactly_one_wins(market):
     results = await asyncio.gather(
         *(
             market.orders.CreateOrder(
-                orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=b
+                orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
+                metadata=b,
             )
             for b in buyers
         ),
@@ -170,18 +185,23 @@ async def test_order_rules(market):
         return info.value.code(), info.value.details()
 
     assert await error_of(
-        market.orders.CreateOrder(orders_pb2.CreateOrderRequest(ticket_id="nope"), metadata=buyer)
+        market.orders.CreateOrder(
+            orders_pb2.CreateOrderRequest(ticket_id="nope", idempotency_key=new_key()),
+            metadata=buyer,
+        )
     ) == (grpc.StatusCode.NOT_FOUND, "Ticket not found")
     assert (
         await error_of(
             market.orders.CreateOrder(
-                orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=seller
+                orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
+                metadata=seller,
             )
         )
     )[0] == grpc.StatusCode.PERMISSION_DENIED
     order = (
         await market.orders.CreateOrder(
-            orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=buyer
+            orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
+            metadata=buyer,
         )
     ).order
     # Another user neither sees nor cancels it.
@@ -203,7 +223,8 @@ async def test_order_rules(market):
     )[0] == grpc.StatusCode.FAILED_PRECONDITION
     # Released: someone else can buy it now.
     again = await market.orders.CreateOrder(
-        orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=other
+        orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
+        metadata=other,
     )
     assert again.order.status == orders_pb2.ORDER_STATUS_CREATED
 
@@ -244,7 +265,8 @@ async def test_ticket_updates_out_of_order_and_twice_are_applied_in_version_orde
     assert (doc["version"], doc["title"], doc["price"]) == (2, "v2", "30.00")
     # And an order takes the latest price.
     order = await market.orders.CreateOrder(
-        orders_pb2.CreateOrderRequest(ticket_id=ticket_id), metadata=market.as_user()
+        orders_pb2.CreateOrderRequest(ticket_id=ticket_id, idempotency_key=new_key()),
+        metadata=market.as_user(),
     )
     assert order.order.price == "30.00"
 
@@ -301,7 +323,9 @@ async def test_ticket_rules(market):
             await call
         return info.value.code()
 
-    update = tickets_pb2.UpdateTicketRequest(id=ticket.id, title="Changed", price="25")
+    update = tickets_pb2.UpdateTicketRequest(
+        id=ticket.id, title="Changed", price="25", expected_version=0
+    )
     assert await code_of(market.tickets.UpdateTicket(update, metadata=other)) == (
         grpc.StatusCode.PERMISSION_DENIED
     )
@@ -309,25 +333,40 @@ async def test_ticket_rules(market):
     assert (changed.title, changed.price, changed.version) == ("Changed", "25.00", 1)
     await market.order_copy_of(ticket.id, version=1)
     await market.orders.CreateOrder(
-        orders_pb2.CreateOrderRequest(ticket_id=ticket.id), metadata=other
+        orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
+        metadata=other,
     )
-    await market.eventually_ticket(ticket.id, lambda t: bool(t.order_id))
-    assert await code_of(market.tickets.UpdateTicket(update, metadata=seller)) == (
-        grpc.StatusCode.FAILED_PRECONDITION
+    held = await market.eventually_ticket(ticket.id, lambda t: bool(t.order_id))
+    # Held: CONFLICT on the ticket (the seller asks at the version they read).
+    update.expected_version, update.price = held.version, "26"
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await market.tickets.UpdateTicket(update, metadata=seller)
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (from_rpc_error(info.value).code, from_rpc_error(info.value).field) == (
+        ErrorCode.CONFLICT,
+        "id",
     )
     for bad in ("0", "-1", "1.234", "1000000.01", "abc"):
-        request = tickets_pb2.CreateTicketRequest(title="x", price=bad)
+        request = tickets_pb2.CreateTicketRequest(
+            title="x", price=bad, currency_code="USD", idempotency_key=new_key()
+        )
         assert await code_of(market.tickets.CreateTicket(request, metadata=seller)) == (
             grpc.StatusCode.INVALID_ARGUMENT
         ), bad
     for title in ("", "   ", "x" * 201):
-        request = tickets_pb2.CreateTicketRequest(title=title, price="10")
+        request = tickets_pb2.CreateTicketRequest(
+            title=title, price="10", currency_code="USD", idempotency_key=new_key()
+        )
         assert await code_of(market.tickets.CreateTicket(request, metadata=seller)) == (
             grpc.StatusCode.INVALID_ARGUMENT
         )
     assert (
         await code_of(
-            market.tickets.CreateTicket(tickets_pb2.CreateTicketRequest(title="x", price="1"))
+            market.tickets.CreateTicket(
+                tickets_pb2.CreateTicketRequest(
+                    title="x", price="1", currency_code="USD", idempotency_key=new_key()
+                )
+            )
         )
         == grpc.StatusCode.UNAUTHENTICATED
     )

@@ -16,6 +16,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from common.errors import AppError, Unavailable
+from common.idempotency import IdempotencyRecord, honoured_since
 from common.mongo import ConcurrentUpdate
 from svc_orders.domain.model import TicketCopy
 from svc_tickets.service_layer.ports import TicketEdit
@@ -59,6 +60,9 @@ class FakeRepository:
     async def save(self, aggregate: Any) -> None:
         self._write(aggregate)
 
+    async def many(self, keys: list[str]) -> list[Any]:
+        return [_detached(self.rows[k]) for k in keys if k in self.rows]
+
     def _write(self, aggregate: Any) -> None:
         self.rows[aggregate.id] = _detached(aggregate)
         self.uow.written.add((self.name, aggregate.id))
@@ -76,6 +80,29 @@ class FakeRepository:
     def _mark(self, order_id: str) -> dict[str, bool]:
         self.uow.written.add(("order_marks", order_id))
         return self.uow.view.setdefault("order_marks", {}).setdefault(order_id, {})
+
+
+class FakeIdempotencyRecords:
+    """Idempotency records, one row per (user, key): of two transactions claiming one key, the
+    second to commit fails (as with the unique index)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    @property
+    def rows(self) -> dict[str, Any]:
+        return self.uow.view.setdefault("idempotency", {})
+
+    async def find(self, user_id: str, key: str, now) -> IdempotencyRecord | None:
+        record = self.rows.get(f"{user_id}/{key}")
+        return record if record and record.created_at >= honoured_since(now) else None
+
+    async def claim(self, record: IdempotencyRecord) -> None:
+        row = f"{record.user_id}/{record.key}"
+        if await self.find(record.user_id, record.key, record.created_at) is not None:
+            raise ConcurrentUpdate(f"idempotency/{row} exists")
+        self.rows[row] = record
+        self.uow.written.add(("idempotency", row))
 
 
 class FakeUnitOfWork:
@@ -96,6 +123,7 @@ class FakeUnitOfWork:
         self.written, self._seen = set(), []
         for name in self.tables:
             setattr(self, name, FakeRepository(self, name))
+        self.idempotency = FakeIdempotencyRecords(self)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

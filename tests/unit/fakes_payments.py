@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 
 from common.errors import Unavailable
 from common.mongo import ConcurrentUpdate
+from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
 from svc_payments.service_layer.ports import (
     CardDeclined,
@@ -41,7 +42,13 @@ def _detached(row: Any) -> Any:
 @dataclass
 class FakeDatabase:
     tables: dict[str, dict[str, Any]] = field(
-        default_factory=lambda: {"orders": {}, "payments": {}, "leases": {}, "processed": {}}
+        default_factory=lambda: {
+            "orders": {},
+            "payments": {},
+            "leases": {},
+            "keys": {},
+            "processed": {},
+        }
     )
     stamps: dict[tuple[str, str], int] = field(default_factory=dict)
     published: list[Message] = field(default_factory=list)
@@ -54,6 +61,10 @@ class FakeDatabase:
     @property
     def payments(self) -> dict[str, Payment]:
         return self.tables["payments"]
+
+    @property
+    def keys(self) -> dict[str, IdempotencyRecord]:
+        return self.tables["keys"]
 
     def payment_of(self, order_id: str) -> Payment | None:
         return next((p for p in self.payments.values() if p.order_id == order_id), None)
@@ -118,6 +129,12 @@ class FakePaymentRepository(_Table):
             if p.user_id == user_id and p.order_id in order_ids
         ]
 
+    async def by_ids_of_user(self, user_id: str, ids: list[str]) -> list[Payment]:
+        return [_detached(p) for p in self.rows.values() if p.user_id == user_id and p.id in ids]
+
+    async def get(self, payment_id: str) -> Payment | None:
+        return self._found(self.rows.get(payment_id))
+
     async def add(self, payment: Payment) -> None:
         if any(p.order_id == payment.order_id for p in self.rows.values()):
             raise AssertionError(f"unique index: order {payment.order_id} has a payment")
@@ -144,6 +161,26 @@ class FakeChargeLeaseRepository(_Table):
         self.write(lease.order_id, lease)
 
 
+class FakeIdempotencyRepository(_Table):
+    """Keyed by "<user>/<key>", as the Mongo one: two transactions claiming a key at once write
+    the same row, and the second to commit fails."""
+
+    def __init__(self, uow: FakePaymentsUnitOfWork) -> None:
+        super().__init__(uow, "keys")
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        row = self.rows.get(f"{user_id}/{key}")
+        return None if row is None else _detached(row)
+
+    async def save(self, record: IdempotencyRecord) -> None:
+        self.write(f"{record.user_id}/{record.key}", record)
+
+    async def delete(self, record: IdempotencyRecord) -> None:
+        row_id = f"{record.user_id}/{record.key}"
+        self.rows.pop(row_id, None)
+        self.uow.written.add((self.name, row_id))
+
+
 class FakePaymentsUnitOfWork:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
@@ -161,6 +198,7 @@ class FakePaymentsUnitOfWork:
         self.orders = FakeOrderRepository(self)
         self.payments = FakePaymentRepository(self)
         self.leases = FakeChargeLeaseRepository(self)
+        self.keys = FakeIdempotencyRepository(self)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -190,7 +228,10 @@ class FakePaymentsUnitOfWork:
                     if other.order_id == mine.order_id and other.id != mine.id:
                         raise ConcurrentUpdate(f"order {mine.order_id} got a payment meanwhile")
         for table, key in self.written:
-            self.db.tables[table][key] = _detached(self.view[table][key])
+            if key not in self.view[table]:  # deleted
+                self.db.tables[table].pop(key, None)
+            else:
+                self.db.tables[table][key] = _detached(self.view[table][key])
             self.db.stamps[(table, key)] = self.db.stamps.get((table, key), 0) + 1
         for aggregate in self._seen:
             self.db.published.extend(aggregate.events)
@@ -247,7 +288,7 @@ class FakeStripe:
         intent = Intent(
             id=f"pi_fake{next(self._ids)}",
             status=status.get(outcome, outcome),
-            amount=request.amount_cents,
+            amount=request.amount_minor,
             client_secret="secret",
             order_id=request.order_id,
         )

@@ -166,7 +166,8 @@ class Orders:
             id=ticket_id, version=0, title="Concert", price="10.00", user_id="seller"
         )
         await self.handlers.on_ticket_created(created, delivery(created))
-        return (await self.handlers.create_order(CreateOrder("buyer", ticket_id))).id
+        placed = await self.handlers.create_order(CreateOrder("buyer", ticket_id, ticket_id))
+        return placed.id
 
 
 def delivery(event):

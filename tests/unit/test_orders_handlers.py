@@ -60,7 +60,7 @@ class World:
         )
 
     async def order(self, ticket_id: str = "t1", buyer: str = BUYER):
-        return await self.handlers.create_order(CreateOrder(buyer, ticket_id))
+        return await self.handlers.create_order(CreateOrder(buyer, ticket_id, str(uuid.uuid4())))
 
 
 def delivery(event) -> Delivery:

@@ -23,8 +23,10 @@ from ticketing.events.v1 import payments_pb2
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def order(status: OrderStatus = OrderStatus.CREATED, price: str = "20.00") -> Order:
-    return Order("o1", "buyer", Decimal(price), status)
+def order(
+    status: OrderStatus = OrderStatus.CREATED, price: str = "20.00", currency: str = "USD"
+) -> Order:
+    return Order("o1", "buyer", Decimal(price), status, currency_code=currency)
 
 
 def intent(status: str = "succeeded", amount: int = 2000, id: str = "pi_1") -> Intent:
@@ -43,16 +45,30 @@ def test_only_the_buyer_may_pay_an_order_that_is_still_open():
 
 
 @pytest.mark.parametrize(
-    ("price", "cents"),
-    [("20.05", 2005), ("20", 2000), ("0.01", 1), ("19.99", 1999), ("1000000", 100000000)],
+    ("price", "cents", "currency"),
+    [
+        ("20.05", 2005, "USD"),
+        ("20", 2000, "USD"),
+        ("0.01", 1, "EUR"),
+        ("19.99", 1999, "GBP"),
+        ("1000000", 100000000, "EUR"),
+    ],
 )
-def test_amounts_go_to_stripe_and_onto_the_bus_in_integer_cents(price, cents):
-    o = order(price=price)
-    assert o.amount_cents == cents
-    payment = Payment.of_intent("p1", o, intent(amount=o.amount_cents), NOW)
-    assert payment.amount == Decimal(price)
+def test_amounts_go_to_stripe_and_onto_the_bus_in_minor_units_of_their_currency(
+    price, cents, currency
+):
+    o = order(price=price, currency=currency)
+    assert o.amount_minor == cents
+    payment = Payment.of_intent("p1", o, intent(amount=o.amount_minor), NOW)
+    assert (payment.amount, payment.currency_code) == (Decimal(price), currency)
     [event] = payment.events
-    assert isinstance(event, payments_pb2.ChargeCreated) and event.amount == cents
+    assert isinstance(event, payments_pb2.ChargeCreated)
+    assert (event.amount, event.currency_code) == (cents, currency)
+
+
+def test_an_order_in_a_currency_payments_cannot_charge_is_refused_not_guessed():
+    with pytest.raises(Conflict, match="JPY"):
+        _ = order(currency="JPY").amount_minor
 
 
 @pytest.mark.parametrize(
@@ -75,7 +91,9 @@ def test_a_successful_payment_completes_the_order_and_announces_the_charge():
     assert payment.status is PaymentStatus.SUCCEEDED and payment.client_secret == ""
     assert o.status is OrderStatus.COMPLETE and o.version == 1
     assert payment.events == [
-        payments_pb2.ChargeCreated(id="p1", order_id="o1", stripe_id="pi_1", amount=2000)
+        payments_pb2.ChargeCreated(
+            id="p1", order_id="o1", stripe_id="pi_1", amount=2000, currency_code="USD"
+        )
     ]
 
 
@@ -85,7 +103,9 @@ def test_a_payment_awaiting_authentication_is_pending_then_settles_once():
     assert payment.status is PaymentStatus.REQUIRES_ACTION and payment.client_secret == "cs"
     assert o.status is OrderStatus.CREATED
     assert payment.events == [
-        payments_pb2.ChargePending(id="p1", order_id="o1", stripe_id="pi_1", amount=2000)
+        payments_pb2.ChargePending(
+            id="p1", order_id="o1", stripe_id="pi_1", amount=2000, currency_code="USD"
+        )
     ]
     payment.events.clear()
 

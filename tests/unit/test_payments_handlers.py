@@ -4,16 +4,10 @@ payment can go, and that no order is ever charged twice."""
 from __future__ import annotations
 
 import asyncio
-import itertools
-import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from common.bus import Delivery
-from common.clock import FrozenClock
 from common.errors import (
     Conflict,
     InvalidInput,
@@ -26,59 +20,15 @@ from svc_payments.domain.model import Intent, Order, OrderStatus, PaymentStatus
 from svc_payments.service_layer.handlers import (
     ALREADY_PAID,
     REFUNDED_LATE,
-    CreatePayment,
-    PaymentHandlers,
 )
-from tests.unit.fakes_payments import FakeDatabase, FakeOrdersService, FakeStripe, uow_factory
+from tests.unit.fakes_payments import FakeStripe
+from tests.unit.payments_world import BUYER, LEASE, World, delivery, new_world
 from ticketing.events.v1 import orders_pb2, payments_pb2
-
-BUYER = "buyer-1"
-LEASE = timedelta(seconds=45)
-
-
-@dataclass
-class World:
-    handlers: PaymentHandlers
-    db: FakeDatabase
-    stripe: FakeStripe
-    clock: FrozenClock
-    orders_service: FakeOrdersService
-
-    async def order_created(self, order_id: str = "o1", price: str = "20.00", user=BUYER):
-        event = orders_pb2.OrderCreated(
-            id=order_id, user_id=user, ticket=orders_pb2.OrderCreated.Ticket(id="t1", price=price)
-        )
-        await self.handlers.order_copy.on_order_created(event, delivery(event))
-
-    async def order_cancelled(self, order_id: str = "o1", event_id: str | None = None):
-        event = orders_pb2.OrderCancelled(id=order_id, version=1, reason="EXPIRED")
-        await self.handlers.order_copy.on_order_cancelled(event, delivery(event, event_id))
-
-    async def pay(self, order_id: str = "o1", method: str = "pm_card_visa", user: str = BUYER):
-        return await self.handlers.create_payment(CreatePayment(user, order_id, method, user))
-
-    def published(self, kind):
-        return self.db.published_of(kind)
-
-
-def delivery(event, event_id: str | None = None) -> Delivery:
-    return Delivery(event_id or str(uuid.uuid4()), event.DESCRIPTOR.full_name, "", 1, "orders")
 
 
 @pytest.fixture
 def world() -> World:
-    db, stripe, clock = FakeDatabase(), FakeStripe(), FrozenClock()
-    orders_service = FakeOrdersService()
-    ids = (f"pay-{n}" for n in itertools.count(1))
-    handlers = PaymentHandlers(
-        uow=uow_factory(db),  # type: ignore[arg-type]
-        stripe=stripe,
-        orders=orders_service,
-        clock=clock,
-        lease_for=LEASE,
-        new_id=lambda: next(ids),
-    )
-    return World(handlers, db, stripe, clock, orders_service)
+    return new_world()
 
 
 # -- success, decline, unreachable ------------------------------------------------------------
@@ -91,10 +41,16 @@ async def test_a_successful_payment_is_stored_announced_and_completes_the_order(
     assert payment.status is PaymentStatus.SUCCEEDED and payment.stripe_id == "pi_fake1"
     assert str(payment.amount) == "20.05" and payment.user_id == BUYER
     [request] = world.stripe.requests
-    assert (request.amount_cents, request.payment_method) == (2005, "pm_card_visa")
+    assert (request.amount_minor, request.currency_code, request.payment_method) == (
+        2005,
+        "USD",
+        "pm_card_visa",
+    )
     assert request.idempotency_key == "order-o1-0"
     assert world.published(payments_pb2.ChargeCreated) == [
-        payments_pb2.ChargeCreated(id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2005)
+        payments_pb2.ChargeCreated(
+            id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2005, currency_code="USD"
+        )
     ]
     assert world.db.orders["o1"].status is OrderStatus.COMPLETE
 
@@ -394,7 +350,9 @@ async def test_a_payment_needing_authentication_is_pending_until_the_webhook_set
     payment = await world.pay()
     assert payment.status is PaymentStatus.REQUIRES_ACTION and payment.client_secret
     assert world.published(payments_pb2.ChargePending) == [
-        payments_pb2.ChargePending(id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2000)
+        payments_pb2.ChargePending(
+            id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2000, currency_code="USD"
+        )
     ]
     with pytest.raises(Conflict, match="in progress"):
         await world.pay()

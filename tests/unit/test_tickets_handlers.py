@@ -35,11 +35,15 @@ class World:
         return self.store.table("tickets")["t1"]
 
     async def listed(self, price: str = "10") -> None:
-        await self.handlers.create_ticket(CreateTicket(SELLER, "Concert", price))
+        await self.handlers.create_ticket(CreateTicket(SELLER, "Concert", price, "USD", "k1"))
         self.store.published.clear()
 
-    async def update(self, price: str = "99", by: str = SELLER, title: str = "Concert"):
-        return await self.handlers.update_ticket(UpdateTicket(by, "t1", title, price, "tok"))
+    async def update(
+        self, price: str = "99", by: str = SELLER, title: str = "Concert", expected_version=0
+    ):
+        return await self.handlers.update_ticket(
+            UpdateTicket(by, "t1", title, price, expected_version, token="tok")
+        )
 
     async def order_created(self, order_id: str = "o1", price: str = "10.00") -> None:
         event = orders_pb2.OrderCreated(
@@ -95,7 +99,7 @@ async def test_a_stale_hold_here_does_not_block_an_edit_orders_allows(world):
     """`order_id` here follows orders' events a little late; orders decides."""
     await world.listed()
     await world.order_created("o1")  # its cancellation is still on its way here
-    assert (await world.update("20")).price == Decimal("20.00")
+    assert (await world.update("20", expected_version=1)).price == Decimal("20.00")
 
 
 async def test_an_order_landing_between_the_ask_and_the_commit_wins_and_shows_its_price(world):
