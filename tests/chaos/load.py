@@ -1,12 +1,15 @@
-"""The load: buyers and sellers over the gateway's GraphQL API, behaving as a real client does
-during an outage: a transport error, an HTTP 5xx or `UNAVAILABLE` is retried with backoff, and
-so is a `NOT_FOUND` for something the client has just created (its event is still on the way).
-Every such answer is logged as a client error; any other unexpected answer (`INTERNAL`, ...)
-is logged as unexpected, and is a failure of the run. Every loop is bounded in count and time.
+"""The load: buyers and sellers over the gateway's GraphQL API (v1), behaving as a real client
+does during an outage (docs/api.md IDEM-6): a transport error, an HTTP 5xx or `UNAVAILABLE` is
+retried with backoff, the identical request (the same idempotency key and input), and so is a
+`NOT_FOUND` userError for something the client has just created (its event is still on the way).
+Every such answer is logged as a client error; any other unexpected answer (`INTERNAL`, a
+`CONFLICT` of a retried createOrder with its own hold, ...) is logged as unexpected, and is a
+failure of the run. Every loop is bounded in count and time.
 """
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 import uuid
@@ -17,12 +20,28 @@ from typing import Any
 import httpx
 
 ORDER_FIELDS = "id status expiresAt"
-SIGNUP = 'mutation($e: String!) { signup(email: $e, password: "s3cret-pass") { token } }'
-CREATE_TICKET = "mutation($t: String!, $p: Decimal!) { createTicket(title: $t, price: $p) { id } }"
-CREATE_ORDER = f"mutation($id: ID!) {{ createOrder(ticketId: $id) {{ {ORDER_FIELDS} }} }}"
+USER_ERRORS = "userErrors { code field message }"
+SIGNUP = (
+    'mutation($e: String!) { signUp(input: {email: $e, password: "s3cret-pass"}) '
+    f"{{ token {USER_ERRORS} }} }}"
+)
+SIGNIN = (
+    'mutation($e: String!) { signIn(input: {email: $e, password: "s3cret-pass"}) '
+    f"{{ token {USER_ERRORS} }} }}"
+)
+CREATE_TICKET = (
+    "mutation($t: String!, $p: Decimal!, $k: String!) { createTicket(input: "
+    "{title: $t, price: {amount: $p, currencyCode: USD}, idempotencyKey: $k}) "
+    f"{{ ticket {{ id }} {USER_ERRORS} }} }}"
+)
+CREATE_ORDER = (
+    "mutation($id: ID!, $k: String!) { createOrder(input: {ticketId: $id, idempotencyKey: $k}) "
+    f"{{ order {{ {ORDER_FIELDS} }} {USER_ERRORS} }} }}"
+)
 CREATE_PAYMENT = (
-    "mutation($o: ID!, $m: String!) "
-    "{ createPayment(orderId: $o, paymentMethod: $m) { id status stripeId } }"
+    "mutation($o: ID!, $m: String!, $k: String!) { createPayment(input: "
+    "{orderId: $o, paymentMethod: $m, idempotencyKey: $k}) "
+    f"{{ payment {{ id status }} {USER_ERRORS} }} }}"
 )
 GET_ORDER = f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
 
@@ -61,9 +80,22 @@ class GaveUp(Exception):
         self.kind = kind
 
 
+def raw_id(global_id: str) -> str:
+    """The service's id inside a global id (docs/api.md ID-2): the databases the invariants read
+    know only those."""
+    padded = global_id + "=" * (-len(global_id) % 4)
+    return base64.urlsafe_b64decode(padded).decode().partition(":")[2]
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
 class Client:
-    """One user's HTTP client. `call` returns the GraphQL result once it has data, or an error
-    whose code the caller accepts; retries everything else until `budget` seconds have passed."""
+    """One user's HTTP client. `call` returns the GraphQL result once it has data and, for a
+    mutation, no userError, or an error whose code the caller accepts (top-level or a userError,
+    as `{"errors": [...]}`); retries everything else, the identical request, until `budget`
+    seconds have passed."""
 
     def __init__(self, base_url: str, errors: ErrorLog, budget: float = 60) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
@@ -122,18 +154,23 @@ class Client:
         result = reply.json()
         errors = result.get("errors")
         if not errors:
-            return result, True, ""
+            # A mutation's expected failures are userErrors in its payload (MUT-4).
+            payloads = [p for p in (result.get("data") or {}).values() if isinstance(p, dict)]
+            user_errors = [e for p in payloads for e in p.get("userErrors") or []]
+            if not user_errors:
+                return result, True, ""
+            first = user_errors[0]
+            return first["code"], False, first.get("message", "")
         first = errors[0]
         code = (first.get("extensions") or {}).get("code", "NO CODE")
         return code, code == "UNAVAILABLE", first.get("message", "")
 
     def signup(self) -> str:
         email = f"c{uuid.uuid4().hex[:12]}@example.com"
-        result = self.call("signup", SIGNUP, e=email, accept_after_retry=("CONFLICT",))
+        result = self.call("signUp", SIGNUP, e=email, accept_after_retry=("CONFLICT",))
         if result.get("errors"):  # the first try created the account; sign in instead
-            query = 'mutation($e: String!) { signin(email: $e, password: "s3cret-pass") { token } }'
-            return self.call("signin", query, e=email)["data"]["signin"]["token"]
-        return result["data"]["signup"]["token"]
+            return self.call("signIn", SIGNIN, e=email)["data"]["signIn"]["token"]
+        return result["data"]["signUp"]["token"]
 
 
 class Plan(StrEnum):
@@ -149,8 +186,10 @@ PLANS = (Plan.PAY, Plan.LEAVE, Plan.DECLINE)
 class Flow:
     plan: Plan
     started: float
+    # The services' ids (what the databases hold); the API's are `order_global_id`.
     ticket_id: str | None = None
     order_id: str | None = None
+    order_global_id: str | None = None
     expires_at: str | None = None
     # What the buyer was told: "paid", "declined", "left", "conflict", "ticket taken",
     # "gave up at <operation>".
@@ -164,21 +203,17 @@ def error_code(result: dict) -> str | None:
 
 
 def run_flow(client: Client, seller: str, buyer: str, plan: Plan, flow: Flow) -> None:
-    ticket = client.call("createTicket", CREATE_TICKET, seller, t="Chaos", p="25")
-    flow.ticket_id = ticket["data"]["createTicket"]["id"]
+    # One key per action, kept through its retries (IDEM-2, IDEM-6): a retry of a request that
+    # went through gets its result, never a second ticket or a CONFLICT with its own hold.
+    ticket = client.call("createTicket", CREATE_TICKET, seller, t="Chaos", p="25", k=new_key())
+    ticket_id = ticket["data"]["createTicket"]["ticket"]["id"]
+    flow.ticket_id = raw_id(ticket_id)
     ordered = client.call(
-        "createOrder",
-        CREATE_ORDER,
-        buyer,
-        not_yet=True,
-        accept_after_retry=("CONFLICT",),
-        id=flow.ticket_id,
+        "createOrder", CREATE_ORDER, buyer, not_yet=True, id=ticket_id, k=new_key()
     )
-    if error_code(ordered):  # an earlier try placed the order; its id never reached us
-        flow.answer = "ticket taken"
-        return
-    order = ordered["data"]["createOrder"]
-    flow.order_id, flow.expires_at = order["id"], order["expiresAt"]
+    order = ordered["data"]["createOrder"]["order"]
+    flow.order_global_id, flow.expires_at = order["id"], order["expiresAt"]
+    flow.order_id = raw_id(order["id"])
     if plan is Plan.LEAVE:
         flow.answer = "left"
         return
@@ -188,16 +223,17 @@ def run_flow(client: Client, seller: str, buyer: str, plan: Plan, flow: Flow) ->
         buyer,
         not_yet=True,
         accept=("PAYMENT_DECLINED", "CONFLICT"),
-        o=flow.order_id,
+        o=flow.order_global_id,
         m=PAYS if plan is Plan.PAY else DECLINES,
+        k=new_key(),
     )
     code = error_code(paid)
-    if code == "PAYMENT_DECLINED":
+    if code == "PAYMENT_DECLINED":  # replayed to a retry too (IDEM-4)
         flow.answer = "declined"
-    elif code == "CONFLICT":  # paid by an earlier try, or expired while we retried
+    elif code == "CONFLICT":  # expired while we retried
         flow.answer = "conflict"
     else:
-        status = paid["data"]["createPayment"]["status"]
+        status = paid["data"]["createPayment"]["payment"]["status"]
         flow.answer = "paid" if status == "SUCCEEDED" else f"payment {status}"
 
 
@@ -274,7 +310,7 @@ class Probe:
                 return False
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                seen = self.client.call("order", GET_ORDER, self.buyer, id=flow.order_id)
+                seen = self.client.call("order", GET_ORDER, self.buyer, id=flow.order_global_id)
                 if seen["data"]["order"]["status"] == "COMPLETE":
                     flow.finished = time.time()
                     return True

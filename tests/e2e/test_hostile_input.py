@@ -89,7 +89,10 @@ def test_three_hundred_create_tickets_are_refused_and_none_is_created(client):
     api = Api(client)
     seller = api.user()
     refused_title = f"refused {uuid.uuid4().hex}"
-    create = f'createTicket(title: "{refused_title}", price: "20") {{ id }}'
+    create = (
+        f'createTicket(input: {{title: "{refused_title}", idempotencyKey: "{uuid.uuid4()}", '
+        'price: {amount: "20", currencyCode: USD}}) { ticket { id } userErrors { code } }'
+    )
     assert "more than 2000 tokens" in refused(
         api.ask(f"mutation {{ {aliases(300, create)} }}", seller)
     )
@@ -98,7 +101,7 @@ def test_three_hundred_create_tickets_are_refused_and_none_is_created(client):
     # behind the sentinel in the newest-first list.
     sentinel = api.sell(seller, title=f"sentinel {uuid.uuid4().hex}")
     page = api.data(
-        "{ tickets(first: 100, includeReserved: true) { edges { node { id title } } } }"
+        "{ tickets(first: 100, includeUnavailable: true) { edges { node { id title } } } }"
     )["tickets"]["edges"]
     titles = [edge["node"]["title"] for edge in page]
     assert titles[0] == sentinel["title"]

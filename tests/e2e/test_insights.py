@@ -7,6 +7,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from tests.support.ids import raw_id
 from tests.support.market import Api
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
@@ -31,20 +32,20 @@ def test_a_purchase_shows_in_insights_event_by_event(api, stack):
     ticket = api.sell(seller, "Arctic Monkeys, row F", "20")
     api.get_ticket(ticket["id"])  # viewed, anonymously
     order = api.order(buyer, ticket["id"])
-    paid = api.pay(buyer, order["id"])
-    assert not paid.get("errors"), paid
+    api.pay(buyer, order["id"])
 
     expected = {
         "ticket.created": 1,
         "ticket.viewed": 1,
         "order.started": 1,
         "order.created": 1,
-        "ticket.updated": 1,  # reserved by the order, and kept: sold
+        "ticket.updated": 1,  # held by the order, and kept: sold
         "charge.created": 1,
         "order.updated": 1,  # COMPLETE
     }
     counts = api.until(
-        lambda: counts_about(stack, ticket["id"], order["id"]),
+        # Insights counts by the services' own ids.
+        lambda: counts_about(stack, raw_id(ticket["id"], "Ticket"), raw_id(order["id"], "Order")),
         lambda counts: counts.keys() == expected.keys(),
     )
     # Api.order asks again if orders has not heard of the ticket yet: each ask is an attempt.

@@ -56,9 +56,8 @@ def test_a_purchase_shows_in_every_process_metrics(api, stack):
     seller, buyer = api.user(), api.user()
     ticket = api.sell(seller, "Metrics row", "25")
     order = api.order(buyer, ticket["id"])
-    api.until(lambda: api.get_ticket(ticket["id"]), lambda t: t["orderId"] == order["id"])
-    paid = api.pay(buyer, order["id"])
-    assert not paid.get("errors"), paid
+    assert api.get_ticket(ticket["id"])["state"] == "HELD"
+    api.pay(buyer, order["id"])
     api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "COMPLETE")
 
     def grew(process: str, name: str, by: float = 1, **labels: str) -> Callable[[Scrape], bool]:
@@ -82,8 +81,8 @@ def test_a_purchase_shows_in_every_process_metrics(api, stack):
             operation="createPayment",
             type="mutation",
         ),
-        "signup twice": grew(
-            "gateway", "ticketing_graphql_requests_total", 2, operation="signup", status="ok"
+        "signUp twice": grew(
+            "gateway", "ticketing_graphql_requests_total", 2, operation="signUp", status="ok"
         ),
         "ticket cache reads": grew("gateway", "ticketing_ticket_cache_reads_total"),
         "gateway consumed TicketCreated": grew(

@@ -29,13 +29,20 @@ import pytest
 
 from common.run_state import SHARED_SETTINGS
 from tests.chaos.writes import AcknowledgedWrites
+from tests.support.ids import raw_id
 from tests.support.servers import free_port
 from tests.support.stack import PORT_SETTINGS, RunningStack, graphql, start_stack
 
 pytestmark = pytest.mark.e2e
 
-SIGNUP = 'mutation($e: String!) { signup(email: $e, password: "s3cret-pass") { token } }'
-CREATE_TICKET = 'mutation($t: String!) { createTicket(title: $t, price: "12") { id } }'
+SIGNUP = (
+    'mutation($e: String!) { signUp(input: {email: $e, password: "s3cret-pass"}) '
+    "{ token userErrors { code field } } }"
+)
+CREATE_TICKET = (
+    "mutation($t: String!, $k: String!) { createTicket(input: {title: $t, idempotencyKey: $k, "
+    'price: {amount: "12", currencyCode: USD}}) { ticket { id } userErrors { code field } } }'
+)
 TICKETING = str(Path(sys.executable).parent / "ticketing")
 
 
@@ -83,6 +90,8 @@ def test_one_address_signs_up_again_and_again_and_the_banner_says_the_limits(sta
     with httpx.Client(base_url=stack.base_url, timeout=30) as client:
         results = [_signup(client) for _ in range(12)]  # the production limit: 10 an hour
     assert [r.get("errors") for r in results] == [None] * 12
+    assert [r["data"]["signUp"]["userErrors"] for r in results] == [[]] * 12
+    assert all(r["data"]["signUp"]["token"] for r in results)
     banner = next(line for line in stack.output().splitlines() if "Limits:" in line)
     assert "sign-up per address off" in banner
     assert "GraphQL per address off" in banner
@@ -100,7 +109,8 @@ def test_the_cli_finds_the_stack_s_namespace_database_and_broker(stack):
     assert stack.namespace != "ticketing"
     email = f"ops{uuid.uuid4().hex[:8]}@example.com"
     with httpx.Client(base_url=stack.base_url, timeout=30) as client:
-        assert graphql(client, SIGNUP, e=email).get("errors") is None
+        signed_up = graphql(client, SIGNUP, e=email)
+        assert signed_up.get("errors") is None and signed_up["data"]["signUp"]["token"], signed_up
 
     granted = _beside(stack, "users", "grant-admin", email)
     assert granted.returncode == 0, granted.stderr
@@ -149,14 +159,15 @@ def test_the_database_keeps_every_acknowledged_write_through_a_sigkill(stack):
 
     def sell() -> None:  # tickets through the whole stack, each one the seller was told of
         with httpx.Client(base_url=stack.base_url, timeout=30) as client:
-            token = _signup(client)["data"]["signup"]["token"]
+            token = _signup(client)["data"]["signUp"]["token"]
             while not stop.is_set():
                 try:
-                    made = graphql(client, CREATE_TICKET, token, t="Kept")
+                    made = graphql(client, CREATE_TICKET, token, t="Kept", k=str(uuid.uuid4()))
                 except (AssertionError, httpx.HTTPError):
                     continue
-                if made.get("data") and made["data"]["createTicket"]:
-                    tickets.append(made["data"]["createTicket"]["id"])
+                payload = (made.get("data") or {}).get("createTicket") or {}
+                if payload.get("ticket"):
+                    tickets.append(raw_id(payload["ticket"]["id"], "Ticket"))
 
     seller = threading.Thread(target=sell)
     writes.start()

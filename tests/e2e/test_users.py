@@ -16,19 +16,44 @@ import pytest
 
 from common.clock import FrozenClock
 from common.jwt import TokenIssuer, generate_key_pair
+from tests.support.ids import global_id
 from tests.support.stack import error_codes, graphql
 
 pytestmark = pytest.mark.e2e
 
-PAYLOAD = "{ token user { id email } }"
-SIGNUP = "mutation($e: String!, $p: String!) { signup(email: $e, password: $p) " + PAYLOAD + " }"
-SIGNIN = "mutation($e: String!, $p: String!) { signin(email: $e, password: $p) " + PAYLOAD + " }"
+PAYLOAD = "{ token user { id email } userErrors { code field message } }"
+SIGNUP = (
+    "mutation($e: String!, $p: String!) { signUp(input: {email: $e, password: $p}) "
+    + PAYLOAD
+    + " }"
+)
+SIGNIN = (
+    "mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) "
+    + PAYLOAD
+    + " }"
+)
 CURRENT = "{ currentUser { id email } }"
 CHANGE = (
     "mutation($c: String!, $n: String!) "
-    "{ changePassword(currentPassword: $c, newPassword: $n) " + PAYLOAD + " }"
+    "{ changePassword(input: {currentPassword: $c, newPassword: $n}) " + PAYLOAD + " }"
 )
-SIGNOUT = "mutation { signout }"
+SIGNOUT = "mutation { signOut { user { id email } userErrors { code } } }"
+
+
+def payload(result: dict, mutation: str) -> dict:
+    """The mutation's payload, which must have succeeded (MUT-2)."""
+    assert not result.get("errors"), result
+    answer = result["data"][mutation]
+    assert answer["userErrors"] == [], answer
+    return answer
+
+
+def user_errors(result: dict, mutation: str) -> list:
+    """The (code, field) of the mutation's userErrors; its result must be null (MUT-2)."""
+    assert not result.get("errors"), result
+    answer = result["data"][mutation]
+    assert answer["user"] is None and answer.get("token") is None, answer
+    return [(e["code"], e["field"]) for e in answer["userErrors"]]
 
 
 def new_email() -> str:
@@ -162,18 +187,18 @@ def test_rest_currentuser_without_a_session_is_null(client):
 
 def test_graphql_account_lifecycle(client):
     email = new_email()
-    up = graphql(client, SIGNUP, e=email, p="s3cret-pass")["data"]["signup"]
+    up = payload(graphql(client, SIGNUP, e=email, p="s3cret-pass"), "signUp")
     assert up["user"]["email"] == email.lower()
     client.cookies.clear()
     token = up["token"]
     assert graphql(client, CURRENT, token)["data"]["currentUser"] == up["user"]
 
-    signed = graphql(client, SIGNIN, e=email.upper(), p="s3cret-pass")["data"]["signin"]
+    signed = payload(graphql(client, SIGNIN, e=email.upper(), p="s3cret-pass"), "signIn")
     assert signed["user"] == up["user"]
     client.cookies.clear()
 
     changed = graphql(client, CHANGE, signed["token"], c="s3cret-pass", n="n3w-password")
-    assert changed["data"]["changePassword"]["user"] == up["user"]
+    assert payload(changed, "changePassword")["user"] == up["user"]
     renewed = changed["data"]["changePassword"]["token"]
     assert client.cookies["session"] == renewed  # the browser carries on signed in
     client.cookies.clear()
@@ -183,22 +208,22 @@ def test_graphql_account_lifecycle(client):
         assert error_codes(graphql(client, SIGNOUT, ended)) == [("UNAUTHENTICATED", None)]
     assert graphql(client, CURRENT, renewed)["data"]["currentUser"] == up["user"]
     old = graphql(client, SIGNIN, e=email, p="s3cret-pass")
-    assert error_codes(old) == [("UNAUTHENTICATED", None)]
-    assert old["errors"][0]["message"] == "Invalid credentials"
-    later = graphql(client, SIGNIN, e=email, p="n3w-password")["data"]["signin"]["token"]
+    assert user_errors(old, "signIn") == [("INVALID_CREDENTIALS", ["input", "password"])]
+    assert old["data"]["signIn"]["userErrors"][0]["message"] == "Invalid credentials"
+    later = payload(graphql(client, SIGNIN, e=email, p="n3w-password"), "signIn")["token"]
     client.cookies.clear()
 
-    assert graphql(client, SIGNOUT, renewed)["data"] == {"signout": True}
+    assert payload(graphql(client, SIGNOUT, renewed), "signOut")["user"] == up["user"]
     assert graphql(client, CURRENT, renewed)["data"]["currentUser"] is None
     assert error_codes(graphql(client, SIGNOUT, renewed)) == [("UNAUTHENTICATED", None)]
     assert graphql(client, CURRENT, later)["data"]["currentUser"] == up["user"]  # other session
 
 
 def test_graphql_signup_sets_the_cookie_that_later_requests_use(client):
-    up = graphql(client, SIGNUP, e=new_email(), p="s3cret-pass")["data"]["signup"]
+    up = payload(graphql(client, SIGNUP, e=new_email(), p="s3cret-pass"), "signUp")
     assert client.cookies["session"] == up["token"]
     assert graphql(client, CURRENT)["data"]["currentUser"] == up["user"]
-    assert graphql(client, SIGNOUT)["data"] == {"signout": True}
+    assert payload(graphql(client, SIGNOUT), "signOut")["user"] == up["user"]
     assert "session" not in client.cookies
     assert graphql(client, CURRENT)["data"]["currentUser"] is None
 
@@ -206,32 +231,36 @@ def test_graphql_signup_sets_the_cookie_that_later_requests_use(client):
 @pytest.mark.parametrize(
     ("email", "password", "expected"),
     [
-        ("bad", "s3cret-pass", ("BAD_USER_INPUT", "email")),
-        ("ok@example.com", "short", ("BAD_USER_INPUT", "password")),
-        ("ok@example.com", "y" * 129, ("BAD_USER_INPUT", "password")),
+        ("bad", "s3cret-pass", ("BAD_USER_INPUT", ["input", "email"])),
+        ("ok@example.com", "short", ("BAD_USER_INPUT", ["input", "password"])),
+        ("ok@example.com", "y" * 129, ("BAD_USER_INPUT", ["input", "password"])),
     ],
 )
 def test_graphql_signup_validation_errors(client, email, password, expected):
     result = graphql(client, SIGNUP, e=email, p=password)
-    assert result["data"] is None
-    assert error_codes(result) == [expected]
+    assert user_errors(result, "signUp") == [expected]
+    assert "session" not in client.cookies
 
 
 def test_graphql_signup_email_in_use_is_a_conflict(client):
     email = new_email()
     graphql(client, SIGNUP, e=email, p="s3cret-pass")
     result = graphql(client, SIGNUP, e=email, p="s3cret-pass")
-    assert error_codes(result)[0][0] == "CONFLICT"
-    assert result["errors"][0]["message"] == "Email in use"
+    assert user_errors(result, "signUp") == [("CONFLICT", ["input", "email"])]
+    assert result["data"]["signUp"]["userErrors"][0]["message"] == "Email in use"
 
 
 def test_graphql_change_password_errors(client):
-    token = graphql(client, SIGNUP, e=new_email(), p="s3cret-pass")["data"]["signup"]["token"]
+    token = payload(graphql(client, SIGNUP, e=new_email(), p="s3cret-pass"), "signUp")["token"]
     client.cookies.clear()
     wrong = graphql(client, CHANGE, token, c="not-my-pass", n="n3w-password")
-    assert error_codes(wrong) == [("BAD_USER_INPUT", "currentPassword")]
+    assert user_errors(wrong, "changePassword") == [
+        ("INVALID_CREDENTIALS", ["input", "currentPassword"])
+    ]
     short = graphql(client, CHANGE, token, c="s3cret-pass", n="short")
-    assert error_codes(short) == [("BAD_USER_INPUT", "newPassword")]
+    assert user_errors(short, "changePassword") == [("BAD_USER_INPUT", ["input", "newPassword"])]
+    # Neither changed anything: the session and the password are as they were.
+    assert graphql(client, CURRENT, token)["data"]["currentUser"] is not None
     anonymous = graphql(client, CHANGE, None, c="s3cret-pass", n="n3w-password")
     assert error_codes(anonymous) == [("UNAUTHENTICATED", None)]
 
@@ -260,14 +289,17 @@ def forged_tokens(stack, token: str) -> dict[str, str]:
 
 
 def test_forged_tokens_are_refused_by_the_gateway_and_by_the_service(client, stack):
-    token = graphql(client, SIGNUP, e=new_email(), p="s3cret-pass")["data"]["signup"]["token"]
+    token = payload(graphql(client, SIGNUP, e=new_email(), p="s3cret-pass"), "signUp")["token"]
     client.cookies.clear()
-    revoked = graphql(
-        client,
-        SIGNIN,
-        e=pyjwt.decode(token, options={"verify_signature": False})["email"],
-        p="s3cret-pass",
-    )["data"]["signin"]["token"]
+    revoked = payload(
+        graphql(
+            client,
+            SIGNIN,
+            e=pyjwt.decode(token, options={"verify_signature": False})["email"],
+            p="s3cret-pass",
+        ),
+        "signIn",
+    )["token"]
     client.cookies.clear()
     graphql(client, SIGNOUT, revoked)
     client.cookies.clear()
@@ -283,7 +315,10 @@ def test_forged_tokens_are_refused_by_the_gateway_and_by_the_service(client, sta
         grpc_reply = get_user_via_grpcurl(stack, bad, user_id)
         assert grpc_reply.returncode != 0 and "Unauthenticated" in grpc_reply.stderr, name
     # The genuine token still works on both paths.
-    assert graphql(client, CURRENT, token)["data"]["currentUser"]["id"] == user_id
+    # The API names the user by its global id (ID-2); the service by its own.
+    assert graphql(client, CURRENT, token)["data"]["currentUser"]["id"] == global_id(
+        "User", user_id
+    )
     ok = get_user_via_grpcurl(stack, token, user_id)
     assert ok.returncode == 0 and json.loads(ok.stdout)["user"]["id"] == user_id
 
@@ -298,7 +333,8 @@ def test_queries_deeper_than_ten_levels_are_refused(client):
 def test_introspection_and_graphiql_are_available(client):
     result = graphql(client, "{ __schema { mutationType { fields { name } } } }")
     names = {f["name"] for f in result["data"]["__schema"]["mutationType"]["fields"]}
-    assert {"signup", "signin", "signout", "changePassword"} <= names
+    assert {"signUp", "signIn", "signOut", "changePassword"} <= names
+    assert not {"signup", "signin", "signout"} & names  # renamed in v1 (NAME-3)
     page = client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     # The build of web/ (`make web`), whose scripts the gateway serves itself: no CDN.

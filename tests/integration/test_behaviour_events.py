@@ -28,14 +28,21 @@ from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
+from tests.support.ids import raw_id
 from tests.support.tap import EventTap, Seen
 
 pytestmark = pytest.mark.integration
 
-CREATE = 'mutation($t: String!) { createTicket(title: $t, price: "20") { id } }'
+CREATE = (
+    "mutation($t: String!, $k: String!) { createTicket(input: {title: $t, idempotencyKey: $k, "
+    'price: {amount: "20", currencyCode: USD}}) { ticket { id } userErrors { code field } } }'
+)
 TICKET = "query($id: ID!) { ticket(id: $id) { id } }"
 PAGE = "query($n: Int) { tickets(first: $n) { edges { node { id } } } }"
-ORDER = "mutation($id: ID!) { createOrder(ticketId: $id) { id } }"
+ORDER = (
+    "mutation($id: ID!, $k: String!) { createOrder(input: {ticketId: $id, idempotencyKey: $k}) "
+    "{ order { id } userErrors { code field } } }"
+)
 BEHAVIOUR_KEYS = ("ticket.viewed", "tickets.browsed", "order.started")
 
 
@@ -54,7 +61,14 @@ class Gateway:
         )
         assert reply.status_code == 200, reply.text
         assert not reply.json().get("errors"), reply.json()
+        for payload in (reply.json()["data"] or {}).values():  # a mutation: it must have run
+            assert not isinstance(payload, dict) or payload.get("userErrors", []) == [], payload
         return reply
+
+    async def sell(self, token: str, title: str) -> str:
+        """The global id of a new ticket."""
+        reply = await self.ask(CREATE, token, t=title, k=str(uuid.uuid4()))
+        return reply.json()["data"]["createTicket"]["ticket"]["id"]
 
 
 class Market:
@@ -148,9 +162,7 @@ async def test_a_visit_before_and_after_sign_in_reaches_the_exchange_linked(mark
     seller_id, seller = market.user()
     buyer_id, buyer = market.user()
     async with market.gateway() as gateway:
-        ticket_id = (await gateway.ask(CREATE, seller, t="Row F")).json()["data"]["createTicket"][
-            "id"
-        ]
+        ticket_id = await gateway.sell(seller, "Row F")
         # An anonymous first visit: the gateway gives the visitor its anonymous id.
         first = await gateway.ask(TICKET, id=ticket_id)
         cookie = anon_cookie(first)
@@ -161,7 +173,8 @@ async def test_a_visit_before_and_after_sign_in_reaches_the_exchange_linked(mark
         again = await gateway.ask(PAGE, anon_id=anon_id, n=5)
         assert not [c for c in again.headers.get_list("set-cookie") if c.startswith(COOKIE)]
         await gateway.ask(TICKET, buyer, anon_id=anon_id, id=ticket_id)
-        await gateway.ask(ORDER, buyer, anon_id=anon_id, id=ticket_id)
+        await gateway.ask(ORDER, buyer, anon_id=anon_id, id=ticket_id, k=str(uuid.uuid4()))
+    ticket_id = raw_id(ticket_id, "Ticket")  # events carry the services' ids
 
     viewed = await seen(tap, 2, "ticket.viewed")
     [browsed] = await seen(tap, 1, "tickets.browsed")
@@ -209,9 +222,7 @@ def type_of(routing_key: str) -> str:
 async def test_requests_succeed_when_redis_is_down_and_the_events_are_counted_dropped(market, tap):
     _, seller = market.user()
     async with market.gateway() as gateway:
-        ticket_id = (await gateway.ask(CREATE, seller, t="Row F")).json()["data"]["createTicket"][
-            "id"
-        ]
+        ticket_id = await gateway.sell(seller, "Row F")
     views, pages = dropped("TicketViewed"), dropped("TicketsBrowsed")
     nothing = f"redis://127.0.0.1:{servers.free_port()}/0"  # nothing listens there
     async with market.gateway(REDIS_URL=nothing) as gateway:

@@ -43,7 +43,10 @@ NEW_REPLICA_WITHIN_SECONDS = CONNECTION_AGE_SECONDS * 1.1 + 1.0 + 3.0
 READS = 1_000
 
 TICKET = "query($id: ID!) { ticket(id: $id) { id title } }"
-CREATE = 'mutation($t: String!) { createTicket(title: $t, price: "20") { id } }'
+CREATE = (
+    "mutation($t: String!, $k: String!) { createTicket(input: {title: $t, idempotencyKey: $k, "
+    'price: {amount: "20", currencyCode: USD}}) { ticket { id } userErrors { code field } } }'
+)
 
 
 class Replica:
@@ -149,10 +152,11 @@ def test_replicas_behind_one_name_share_the_calls_and_a_new_one_gets_its_share(
             token = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600).issue(user, "s@example.com")[0]
             created = client.post(
                 "/graphql",
-                json={"query": CREATE, "variables": {"t": "Balanced"}},
+                json={"query": CREATE, "variables": {"t": "Balanced", "k": str(uuid.uuid4())}},
                 headers={"authorization": f"Bearer {token}"},
             ).json()
-            ticket_id = created["data"]["createTicket"]["id"]
+            assert created["data"]["createTicket"]["userErrors"] == [], created
+            ticket_id = created["data"]["createTicket"]["ticket"]["id"]
 
             before = [r.calls() for r in replicas]
             with ThreadPoolExecutor(4) as pool:

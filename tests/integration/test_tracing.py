@@ -36,8 +36,14 @@ from tests.support.tracing import parent_of, recorder
 
 pytestmark = pytest.mark.integration
 
-CREATE_TICKET = 'mutation { createTicket(title: "Traced", price: "20") { id } }'
-CREATE_ORDER = "mutation($id: ID!) { createOrder(ticketId: $id) { id } }"
+CREATE_TICKET = (
+    'mutation($k: String!) { createTicket(input: {title: "Traced", idempotencyKey: $k, '
+    'price: {amount: "20", currencyCode: USD}}) { ticket { id } userErrors { code } } }'
+)
+CREATE_ORDER = (
+    "mutation($id: ID!, $k: String!) { createOrder(input: {ticketId: $id, idempotencyKey: $k}) "
+    "{ order { id } userErrors { code } } }"
+)
 
 
 async def until_spans(
@@ -124,8 +130,12 @@ async def test_one_trace_from_a_graphql_request_to_every_consumer_and_the_expiry
 
             queue = f"{namespace}.%s"
             await eventually(lambda: consuming(amqp_url, queue % "gateway"))  # its ticket cache
-            ticket = (await ask(CREATE_TICKET, seller))["createTicket"]
-            await ask(CREATE_ORDER, buyer, id=ticket["id"])
+            created = (await ask(CREATE_TICKET, seller, k=str(uuid.uuid4())))["createTicket"]
+            assert created["userErrors"] == [], created
+            ordered = await ask(
+                CREATE_ORDER, buyer, id=created["ticket"]["id"], k=str(uuid.uuid4())
+            )
+            assert ordered["createOrder"]["userErrors"] == [], ordered
 
             [request] = [
                 s

@@ -22,6 +22,7 @@ from svc_auth.bootstrap import bootstrap as auth_bootstrap
 from svc_auth.config import AuthSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
+from tests.support.ids import global_id
 from tests.support.private_servers import CuttableProxy, PrivateRedis, PrivateSecantus
 from tests.support.processes import ServiceSet
 from tests.support.servers import wait_revocations_loaded
@@ -192,7 +193,7 @@ async def test_three_hundred_concurrent_requests_all_succeed(env, gateway):
         answers = await asyncio.gather(*(current_user() for _ in range(300)))
     failures = [a for a in answers if a.get("errors")]
     assert failures == []
-    assert {a["data"]["currentUser"]["id"] for a in answers} == {user_id}
+    assert {a["data"]["currentUser"]["id"] for a in answers} == {global_id("User", user_id)}
 
 
 async def test_the_gateway_answers_unavailable_while_redis_is_down_and_recovers(
@@ -205,7 +206,7 @@ async def test_the_gateway_answers_unavailable_while_redis_is_down_and_recovers(
         async def graphql() -> dict:
             return (await client.post("/graphql", json={"query": CURRENT_USER})).json()
 
-        assert (await graphql())["data"]["currentUser"]["id"] == user_id
+        assert (await graphql())["data"]["currentUser"]["id"] == global_id("User", user_id)
 
         private_redis.kill()
         assert error_codes(await graphql()) == [("UNAVAILABLE", None)]
@@ -217,8 +218,8 @@ async def test_the_gateway_answers_unavailable_while_redis_is_down_and_recovers(
         await asyncio.to_thread(
             wait_revocations_loaded, private_redis.url, env["TICKETING_NAMESPACE"]
         )
-        assert (await graphql())["data"]["currentUser"]["id"] == user_id
-        rest = await client.get("/api/users/currentuser")
+        assert (await graphql())["data"]["currentUser"]["id"] == global_id("User", user_id)
+        rest = await client.get("/api/users/currentuser")  # REST keeps the service's ids
         assert rest.json()["currentUser"]["id"] == user_id
 
 

@@ -15,11 +15,12 @@ PROTOCOL = "graphql-transport-ws"
 WAIT_SECONDS = 20
 
 ORDER_UPDATED = (
-    "subscription($id: ID!) { orderUpdated(id: $id) { id status version userId "
-    "ticket { id reserved orderId } payment { stripeId amount status } } }"
+    "subscription($id: ID!) { orderUpdated(id: $id) { id status version buyer { id } "
+    "ticket { id state } payment { id amount { amount currencyCode } status } } }"
 )
 TICKET_UPDATED = (
-    "subscription($id: ID!) { ticketUpdated(id: $id) { id title price version orderId reserved } }"
+    "subscription($id: ID!) { ticketUpdated(id: $id) "
+    "{ id title price { amount currencyCode } version state } }"
 )
 
 
