@@ -45,12 +45,14 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     ValueNode,
     VariableNode,
     get_named_type,
@@ -104,6 +106,9 @@ class FieldCost:
     sized_fields: tuple[str, ...] = ()
 
 
+NO_COST = FieldCost()
+
+
 def _sdl_directives(element: Any, schema: GraphQLSchema) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     nodes = [element.ast_node, *(getattr(element, "extension_ast_nodes", None) or ())]
@@ -152,12 +157,28 @@ def _field_cost(directives: Mapping[str, Mapping[str, Any]]) -> FieldCost:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """What the cost of one field of the schema needs, worked out once."""
+
+    weight: int
+    is_list: bool
+    named: GraphQLNamedType
+    slicing_arguments: tuple[str, ...]
+    default_size: int | None  # the largest default of its slicing arguments
+    assumed_size: int | None
+    sized_fields: tuple[str, ...]
+    free_fixed_items: bool  # declared in a type of @cost(weight: 0)
+    ranged: bool  # takes `from` and `to`: a report's range
+
+
 class Declarations:
     """Every type's and field's declared cost in one schema, read once."""
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.type_weights: dict[str, int] = {}
         self.fields: dict[tuple[str, str], FieldCost] = {}
+        self.infos: dict[tuple[str, str], FieldInfo | None] = {}
         for name, named in schema.type_map.items():
             if name.startswith("__"):
                 continue
@@ -166,11 +187,11 @@ class Declarations:
                 self.type_weights[name] = cost["weight"]
             for field_name, field in (getattr(named, "fields", None) or {}).items():
                 declared = _field_cost(declared_directives(field, schema))
-                if declared != FieldCost():
+                if declared != NO_COST:
                     self.fields[(name, field_name)] = declared
 
     def field(self, parent: str, name: str) -> FieldCost:
-        return self.fields.get((parent, name)) or FieldCost()
+        return self.fields.get((parent, name), NO_COST)
 
     def weight(self, parent: str, name: str, field: GraphQLField) -> int:
         own = self.field(parent, name).weight
@@ -184,6 +205,34 @@ class Declarations:
         if named.name in self.type_weights:
             return self.type_weights[named.name]
         return 1 if is_composite_type(named) else 0
+
+    def info(self, parent: GraphQLNamedType, name: str) -> FieldInfo | None:
+        """The field's FieldInfo; None for `__typename`, introspection or an unknown field."""
+        key = (parent.name, name)
+        if key not in self.infos:
+            field = (getattr(parent, "fields", None) or {}).get(name)
+            self.infos[key] = None if field is None else self._info(parent.name, name, field)
+        return self.infos[key]
+
+    def _info(self, parent: str, name: str, field: GraphQLField) -> FieldInfo:
+        declared = self.field(parent, name)
+        defaults = [
+            size
+            for argument in declared.slicing_arguments
+            if argument in field.args
+            and (size := _size_of(_default(field.args[argument]))) is not None
+        ]
+        return FieldInfo(
+            weight=self.weight(parent, name, field),
+            is_list=is_list_type(get_nullable_type(field.type)),
+            named=get_named_type(field.type),
+            slicing_arguments=declared.slicing_arguments,
+            default_size=max(defaults) if defaults else None,
+            assumed_size=declared.assumed_size,
+            sized_fields=declared.sized_fields,
+            free_fixed_items=self.type_weights.get(parent) == 0,
+            ranged="from" in field.args and "to" in field.args,
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -205,7 +254,6 @@ class Sizing:
 
 
 NO_SIZING = Sizing()
-_META_FIELDS = ("__schema", "__type")
 
 
 def _size_of(value: Any) -> int | None:
@@ -216,6 +264,14 @@ def _size_of(value: Any) -> int | None:
     if isinstance(value, list):
         return len(value)
     return None
+
+
+def _default(argument: GraphQLArgument) -> Any:
+    """An argument's default: a schema built from SDL keeps it in the AST only."""
+    if argument.default_value is not Undefined:
+        return argument.default_value
+    node = argument.ast_node
+    return value_from_ast_untyped(node.default_value) if node and node.default_value else None
 
 
 def _day(value: Any) -> date | None:
@@ -286,75 +342,61 @@ class DocumentCost:
         return self.memo[key]
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None, sizing: Sizing) -> int:
-        name = node.name.value
-        fields = getattr(parent, "fields", None) or {}
-        definition = fields.get(name)
-        if parent is None or definition is None or name in _META_FIELDS:
+        info = self.declared.info(parent, node.name.value) if parent is not None else None
+        if info is None:
             return 0  # __typename, introspection, or unknown (validation refuses it)
-        declared = self.declared.field(parent.name, name)
-        weight = self.declared.weight(parent.name, name, definition)
-        named = get_named_type(definition.type)
-        if is_list_type(get_nullable_type(definition.type)):
-            n, fixed = self.list_size(node, definition, declared, sizing)
-            item = 0 if fixed and self.declared.type_weights.get(parent.name) == 0 else 1
+        if info.is_list:
+            n, fixed = self.list_size(node, info, sizing)
+            item = 0 if fixed and info.free_fixed_items else 1
             inner = (
-                self.selections(node.selection_set, named, NO_SIZING) if node.selection_set else 0
+                self.selections(node.selection_set, info.named, NO_SIZING)
+                if node.selection_set
+                else 0
             )
-            return weight + n * (item + inner)
+            return info.weight + n * (item + inner)
         if node.selection_set is None:
-            return weight
-        return weight + self.selections(
-            node.selection_set, named, self.sizing_of(node, definition, declared)
+            return info.weight
+        return info.weight + self.selections(
+            node.selection_set, info.named, self.sizing_of(node, info)
         )
 
-    def list_size(
-        self, node: FieldNode, definition: GraphQLField, declared: FieldCost, sizing: Sizing
-    ) -> tuple[int, bool]:
+    def list_size(self, node: FieldNode, info: FieldInfo, sizing: Sizing) -> tuple[int, bool]:
         """n, and whether it is the list's fixed size (assumedSize or the default)."""
-        if node.name.value in sizing.sized_fields:
-            return sizing.n, False
-        sliced = self.sliced(node, definition, declared)
+        if sizing is not NO_SIZING:
+            if node.name.value in sizing.sized_fields:
+                return sizing.n, False
+            if node.name.value == "days" and sizing.days is not None and not info.slicing_arguments:
+                return sizing.days, False
+        sliced = self.sliced(node, info)
         if sliced is not None:
             return sliced, False
-        if node.name.value == "days" and sizing.days is not None:
-            return sizing.days, False
-        if declared.assumed_size is not None:
-            return declared.assumed_size, True
+        if info.assumed_size is not None:
+            return info.assumed_size, True
         return self.default_list_size, True
 
-    def sliced(self, node: FieldNode, definition: GraphQLField, declared: FieldCost) -> int | None:
+    def sliced(self, node: FieldNode, info: FieldInfo) -> int | None:
         """The largest slicing argument given, else the largest default; None without one."""
+        if not info.slicing_arguments:
+            return None
         given = [
             size
-            for argument in declared.slicing_arguments
+            for argument in info.slicing_arguments
             if (size := _size_of(self.argument(node, argument))) is not None
         ]
-        if given:
-            return max(given)
-        defaults = [
-            size
-            for argument in declared.slicing_arguments
-            if argument in definition.args
-            and (size := _size_of(definition.args[argument].default_value)) is not None
-        ]
-        return max(defaults) if defaults else None
+        return max(given) if given else info.default_size
 
-    def sizing_of(self, node: FieldNode, definition: GraphQLField, declared: FieldCost) -> Sizing:
+    def sizing_of(self, node: FieldNode, info: FieldInfo) -> Sizing:
         days = None
-        if "from" in definition.args and "to" in definition.args:
+        if info.ranged:
             first, last = _day(self.argument(node, "from")), _day(self.argument(node, "to"))
             span = (last - first).days + 1 if first and last else MAX_REPORT_DAYS
             days = min(max(span, 1), MAX_REPORT_DAYS)
-        if not declared.sized_fields:
-            return Sizing(days=days) if days is not None else NO_SIZING
-        n = self.sliced(node, definition, declared)
+        if not info.sized_fields:
+            return NO_SIZING if days is None else Sizing(days=days)
+        n = self.sliced(node, info)
         if n is None:
-            n = (
-                declared.assumed_size
-                if declared.assumed_size is not None
-                else self.default_list_size
-            )
-        return Sizing(n, declared.sized_fields, days)
+            n = info.assumed_size if info.assumed_size is not None else self.default_list_size
+        return Sizing(n, info.sized_fields, days)
 
     def argument(self, node: FieldNode, name: str) -> Any:
         """The argument's value in this request (a variable's value, or its default); None when

@@ -105,12 +105,12 @@ def window(
     given = _explicit(info)
     backward = last is not None or before is not None
     if backward:
+        if last is None:
+            raise InvalidInput("before goes with last, not first", field="before")
         if "first" in given and first is not None:
             raise InvalidInput("Give first or last, not both", field="first")
         if after is not None:
             raise InvalidInput("after goes with first, not last", field="after")
-        if last is None:
-            raise InvalidInput("before goes with last", field="before")
         return Window(_size(last, default, "last"), True, "", before or "")
     return Window(_size(first, default, "first"), False, after or "", "")
 

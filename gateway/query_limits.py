@@ -272,7 +272,7 @@ class CostLimit(SchemaExtension):
         cached = self.cache.get(key) if query else None
         if cached is None:
             cached, read_variables = operation_cost(
-                self.schema._schema,  # the graphql-core schema Strawberry executes
+                context.schema._schema,  # the graphql-core schema Strawberry executes
                 document,
                 context.variables,
                 operation,
