@@ -47,6 +47,12 @@ def mongo_client(url: str) -> AsyncMongoClient:
     )
 
 
+def stored_precision(moment: datetime) -> datetime:
+    """`moment` as MongoDB keeps it (to the millisecond): a new object answered with the time
+    it will be read back with, so a first answer and a later read (or replay) agree."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def database_name(namespace: str, service: str) -> str:
     return f"{namespace}_{service}"
 

@@ -15,7 +15,7 @@ from common.clock import Clock
 from common.errors import InvalidInput, NotFound, NotYet
 from common.idempotency import IdempotencyRecord, check_key, fingerprint, replayed_object
 from common.money import LEGACY_CURRENCY, parse_price
-from common.mongo import retry_transient
+from common.mongo import retry_transient, stored_precision
 from common.pagination import Page, page_request
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy, TicketState
 from svc_orders.service_layer.metrics import order_changed
@@ -136,7 +136,7 @@ class OrderHandlers:
     @retry_transient(attempts=30)
     async def _place(self, cmd: CreateOrder, request: str, fetched: TicketCopy | None) -> Order:
         async with self.uow() as uow:
-            now = self.clock.now()
+            now = stored_precision(self.clock.now())
             record = await uow.idempotency.find(cmd.buyer, cmd.idempotency_key, now)
             if record is not None:
                 return await self._own_order(uow, cmd.buyer, replayed_object(record, request))

@@ -14,7 +14,7 @@ from common.clock import Clock
 from common.errors import AppError, Conflict, InvalidInput, NotFound, NotYet
 from common.idempotency import IdempotencyRecord, check_key, fingerprint, replayed_object
 from common.money import format_money, parse_currency, parse_price
-from common.mongo import ConcurrentUpdate, retry_transient
+from common.mongo import ConcurrentUpdate, retry_transient, stored_precision
 from common.pagination import Page, page_request
 from svc_tickets.domain.model import HeldByAnotherOrder, Ticket, check_title
 from svc_tickets.service_layer.ports import HoldAuthority, TicketEdit
@@ -84,7 +84,7 @@ class TicketHandlers:
         self, seller: str, key: str, request: str, title: str, price: Decimal, currency: str
     ) -> Ticket:
         async with self.uow() as uow:
-            now = self.clock.now()
+            now = stored_precision(self.clock.now())
             record = await uow.idempotency.find(seller, key, now)
             if record is not None:
                 return await self._get(uow, replayed_object(record, request))
