@@ -74,9 +74,12 @@ proto-lint: install
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 
+# The registered clients' persisted-query manifests (persisted/clients/, docs/api.md PQ-4): ids
+# are their bodies' hashes, and every operation validates, within the limits, against schema.graphql.
 lint: install proto-lint schema-check lint-deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tools.persisted_check
 
 # Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
 # Kubernetes overlay rendered and validated against the code's processes, ports and settings

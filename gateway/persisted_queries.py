@@ -94,8 +94,8 @@ class ManifestOperation:
     body: str
 
 
-def read_manifest(path: Path) -> list[ManifestOperation]:
-    """The operations of one manifest, each id checked to be its body's SHA-256."""
+def manifest_operations(path: Path) -> list[ManifestOperation]:
+    """The operations of one manifest in Apollo's format; their ids are not checked here."""
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
@@ -117,12 +117,25 @@ def read_manifest(path: Path) -> list[ManifestOperation]:
         operation = ManifestOperation(entry["id"], entry["name"], entry["type"], entry["body"])
         if operation.type not in OPERATION_TYPES:
             raise ManifestError(f"{where}: `type` must be one of {', '.join(OPERATION_TYPES)}")
-        if operation.id != sha256_hex(operation.body):
-            raise ManifestError(
-                f"{where} ({operation.name}): `id` is not the SHA-256 of `body` "
-                f"({sha256_hex(operation.body)}); a client must send exactly the registered body"
-            )
         operations.append(operation)
+    return operations
+
+
+def id_problem(operation: ManifestOperation) -> str | None:
+    if operation.id == sha256_hex(operation.body):
+        return None
+    return (
+        f"`id` is not the SHA-256 of `body` ({sha256_hex(operation.body)}); a client must send "
+        "exactly the registered body"
+    )
+
+
+def read_manifest(path: Path) -> list[ManifestOperation]:
+    """The operations of one manifest, each id checked to be its body's SHA-256."""
+    operations = manifest_operations(path)
+    for index, operation in enumerate(operations):
+        if problem := id_problem(operation):
+            raise ManifestError(f"{path}: operations[{index}] ({operation.name}): {problem}")
     return operations
 
 
