@@ -137,23 +137,35 @@ def headers_of(content_type: str, token: str | None, as_cookie: bool) -> dict[st
 
 SELECTIONS = [
     "currentUser { id email }",
-    "tickets(first: 100) { edges { node { id title price } } pageInfo { endCursor } }",
+    "tickets(first: 100) { edges { node { id title price { amount currencyCode } state } } "
+    "pageInfo { endCursor } }",
     "tickets { edges { cursor } }",
+    "tickets(last: 100, includeUnavailable: true) { nodes { id seller { id } } }",
     'ticket(id: "t1") { id }',
-    "orders(first: 100) { edges { node { id ticket { id } payment { id } } } }",
+    'node(id: "VGlja2V0OnQx") { id ... on Ticket { title } }',
+    'nodes(ids: ["t1", "VXNlcjox", ""]) { id }',
+    "orders(first: 100) { totalCount edges { node { id ticket { id } payment { id } } } }",
     "__typename",
     "__schema { types { name fields { name } } }",
     "nosuchfield",
 ]
+USER_ERRORS = "userErrors { code field message }"
 MUTATIONS = [
-    'createTicket(title: "Row F", price: "20") { id }',
-    'createTicket(title: "Row F", price: "1e999999999") { id }',
-    'updateTicket(id: "t1", title: "Row F", price: "-1e-99999999") { id }',
-    'createOrder(ticketId: "nope") { id }',
-    'cancelOrder(id: "nope") { id }',
-    'createPayment(orderId: "nope", paymentMethod: "pm_card_visa") { id }',
-    'changePassword(currentPassword: "a", newPassword: "b")',
-    "signout",
+    'createTicket(input: {title: "Row F", price: {amount: "20", currencyCode: USD}, '
+    f'idempotencyKey: "fuzz-1"}}) {{ ticket {{ id }} {USER_ERRORS} }}',
+    'createTicket(input: {title: "Row F", price: {amount: "1e999999999", currencyCode: GBP}, '
+    f'idempotencyKey: "fuzz-2"}}) {{ ticket {{ id }} {USER_ERRORS} }}',
+    'updateTicket(input: {id: "t1", expectedVersion: 0, title: "Row F", '
+    f'price: {{amount: "-1e-99999999", currencyCode: EUR}}}}) {{ ticket {{ id }} {USER_ERRORS} }}',
+    'withdrawTicket(input: {id: "VGlja2V0OnQx", expectedVersion: 2147483647}) '
+    f"{{ ticket {{ id }} {USER_ERRORS} }}",
+    'createOrder(input: {ticketId: "nope", idempotencyKey: "fuzz-1"}) '
+    f"{{ order {{ id }} {USER_ERRORS} }}",
+    f'cancelOrder(input: {{id: "nope"}}) {{ order {{ id }} {USER_ERRORS} }}',
+    'createPayment(input: {orderId: "nope", paymentMethod: "pm_card_visa", '
+    f'idempotencyKey: "{"k" * 65}"}}) {{ payment {{ id }} {USER_ERRORS} }}',
+    f'changePassword(input: {{currentPassword: "a", newPassword: "b"}}) {{ token {USER_ERRORS} }}',
+    f"signOut {{ {USER_ERRORS} }}",
 ]
 
 

@@ -34,8 +34,8 @@ schemathesis.graphql.scalar(
 )
 
 # From the code, not from the stack: schemathesis needs the schema when the tests are collected.
-# signout is left out: it would revoke the token every later case runs with.
-SCHEMA = schemathesis.graphql.from_file(str(build_schema())).exclude(name="Mutation.signout")
+# signOut is left out: it would revoke the token every later case runs with.
+SCHEMA = schemathesis.graphql.from_file(str(build_schema())).exclude(name="Mutation.signOut")
 cases = st.one_of(
     SCHEMA.as_strategy(generation_mode=GenerationMode.POSITIVE),
     SCHEMA.as_strategy(generation_mode=GenerationMode.NEGATIVE),
@@ -44,9 +44,13 @@ cases = st.one_of(
 
 @pytest.fixture(scope="module")
 def token(client) -> str:
-    query = 'mutation($e: String!) { signup(email: $e, password: "s3cret-pass") { token } }'
+    query = (
+        'mutation($e: String!) { signUp(input: {email: $e, password: "s3cret-pass"}) '
+        "{ token userErrors { code } } }"
+    )
     result = graphql(client, query, e=f"fuzz-{uuid.uuid4().hex[:10]}@example.com")
-    return result["data"]["signup"]["token"]
+    assert result["data"]["signUp"]["userErrors"] == [], result
+    return result["data"]["signUp"]["token"]
 
 
 @settings(FUZZ, max_examples=200)

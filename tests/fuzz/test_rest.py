@@ -25,7 +25,8 @@ pytestmark = pytest.mark.e2e
 JSON = "application/json"
 PLAIN = {"content_type": JSON, "token": None, "as_cookie": False}
 PRICE_BOMB = (
-    b'{"query": "mutation { createTicket(title: \\"x\\", price: \\"1e999999999\\") { id } }"}'
+    b'{"query": "mutation { createTicket(input: {title: \\"x\\", idempotencyKey: \\"k1\\", '
+    b'price: {amount: \\"1e999999999\\", currencyCode: USD}}) { ticket { id } } }"}'
 )
 POSTS = ["/api/users/signup", "/api/users/signin", "/api/users/signout"]
 
