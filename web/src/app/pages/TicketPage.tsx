@@ -70,7 +70,7 @@ export function TicketPage({ id }: { id: string }) {
 
   return (
     <Page title={ticket.title}>
-      {search.get("listed") && mine && (
+      {search.get("listed") && mine && (ticket.state ?? "FOR_SALE") === "FOR_SALE" && (
         <div className="notice notice-success" role="status">
           <p>Your ticket is listed for sale.</p>
         </div>
