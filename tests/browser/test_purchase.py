@@ -7,6 +7,7 @@ seller's withdrawal, a currency chosen when listing, and an edit from a stale ta
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -246,3 +247,42 @@ def test_an_edit_from_a_stale_tab_is_refused_and_the_current_version_shown(peopl
     expect(seller.heading()).to_have_text(title)
     expect(seller.page.get_by_label("Price")).to_have_value("55.00")
     shots(seller.page, "stale-tab-refused")
+
+
+def test_a_lost_answer_to_buy_is_sent_again_with_its_key_and_orders_once(people, stack, shots):
+    _, ticket, title = listed_ticket(people, stack, shots, price="18")
+    person = buyer(people, stack)
+    sent_keys: list[str] = []
+    placed: list[str] = []
+
+    def lose_the_first_answer(route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        if body.get("operationName") != "CreateOrder":
+            route.fallback()  # to the context's guard (127.0.0.1 only)
+            return
+        sent_keys.append(body["variables"]["input"]["idempotencyKey"])
+        answer = route.fetch()
+        payload = (answer.json().get("data") or {}).get("createOrder")
+        if payload and payload["order"] and not placed:
+            placed.append(payload["order"]["id"])
+            route.abort("connectionreset")  # the order was placed; the buyer never hears of it
+        else:
+            route.fulfill(response=answer)
+
+    person.page.route("**/graphql", lose_the_first_answer)
+    person.open(ticket)
+    person.page.get_by_role("button", name="Buy for $18.00").click()
+    # The app sent the identical request again (same key) and got the first order back, not a
+    # CONFLICT with its own hold (IDEM-4, IDEM-6).
+    expect(person.status()).to_have_text("Reserved")
+    assert placed, "no order was placed"
+    assert person.page.url.endswith(f"/orders/{placed[0]}")
+    assert len(sent_keys) >= 2 and len(set(sent_keys)) == 1, sent_keys
+    expect(person.page.get_by_role("alert")).to_have_count(0)
+    shots(person.page, "ordered-once")
+
+    person.page.get_by_role("link", name="My orders").click()
+    expect(person.heading()).to_have_text("My orders")
+    rows = person.page.get_by_role("list", name="Your orders").get_by_role("listitem")
+    expect(rows.filter(has_text=title)).to_have_count(1)
+    expect(rows).to_have_count(1)
