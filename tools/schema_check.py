@@ -304,7 +304,9 @@ def compatibility(
         verdict.warnings.append(
             f"dangerous change against {against} ({change.type.name}): {change.description}"
         )
-    missing = [c for c in changed_coordinates(old, new) if not section.lists(c)]
+    unlisted = [c for c in changed_coordinates(old, new) if not section.lists(c)]
+    # Naming a type covers its members: say the type alone when it is unlisted too.
+    missing = [c for c in unlisted if not any(p in unlisted for p in parents(c)[1:])]
     if missing:
         verdict.errors.append(
             f"schema coordinates changed against {against} but not named in {CHANGELOG_FILE}'s "

