@@ -5,8 +5,9 @@ text instead of the text, and in production only registered operations run.
   `extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"}`. A hash alone whose text is
   not known: one error PERSISTED_QUERY_NOT_FOUND, message `PersistedQueryNotFound` (what Apollo's
   and urql's clients look for); the client sends the text with the hash, which must be the text's
-  SHA-256 (BAD_USER_INPUT otherwise), and once that text has parsed and validated it is kept in
-  Redis (`<namespace>:apq:<hash>`) for 24 h after its last use. A cache, not a fact: a client can
+  SHA-256 (BAD_USER_INPUT otherwise), and once that text has parsed and validated (a
+  subscription's: parsed; it is validated as it runs) it is kept in Redis
+  (`<namespace>:apq:<hash>`) for 24 h after its last use. A cache, not a fact: a client can
   always send the text again, so a Redis that is down makes every hash a miss, never an error.
 - **Allow-list** (`allowlist`, production): only registered operations run, sent by hash or by
   their exact text; anything else is OPERATION_NOT_REGISTERED, and nothing a request sends is
@@ -294,9 +295,11 @@ class NotAQueryOverGet(HTTPException):
         super().__init__(405, GET_ONLY_QUERIES.format(kind=kind))
 
 
-def parses(text: str, max_tokens: int) -> bool:
+def parses(text: str | None, max_tokens: int) -> bool:
     """The text is a GraphQL document (within the token limit). A subscription's text is kept
     once it parses: it is validated when it runs, as it would be sent as text."""
+    if text is None:
+        return False
     try:
         parse(text, no_location=True, max_tokens=max_tokens)
     except GraphQLError:

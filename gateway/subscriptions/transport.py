@@ -143,7 +143,7 @@ class SubscriptionsHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return
             if resolved.query is not None:
                 message = {**message, "payload": {**payload, "query": resolved.query}}
-            if resolved.query and parses(resolved.query, view.settings.graphql_max_tokens):
+            if resolved.remember_as and parses(resolved.query, view.settings.graphql_max_tokens):
                 await view.persisted.remember(resolved)
         await super().handle_subscribe(message)
 
