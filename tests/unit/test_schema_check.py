@@ -184,9 +184,7 @@ def test_every_changed_coordinate_is_named_in_the_unreleased_api_section(repo):
         "- **Added** `Ticket.venue`.", released="\n## v0.9.0\n\n### API\n\n- `Venue`\n"
     )
     (repo / "CHANGELOG.md").write_text(elsewhere.replace("`Ticket.other`", "`Query.ticket`"))
-    assert (
-        check(repo, changed).errors[0].endswith(": `Query.ticket(since:)`, `Venue`")
-    )
+    assert check(repo, changed).errors[0].endswith(": `Query.ticket(since:)`, `Venue`")
     # A parent names its children; the type's annotation after the coordinate is allowed.
     listed = changelog(
         "- **Added** `Ticket.venue: String`, the `Venue` type,",
