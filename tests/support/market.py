@@ -98,7 +98,7 @@ class Api:
         """The payload of `name`, which must have succeeded: no userErrors, a result (MUT-2)."""
         payload = self.mutate(name, token, selection, **input)
         assert payload["userErrors"] == [], payload
-        assert payload[RESULTS[name]] is not None, payload
+        assert payload.get(RESULTS[name]) is not None, payload
         return payload
 
     def refusal(self, name: str, token: str | None, **input: Any) -> list:
@@ -129,7 +129,8 @@ class Api:
         return self.sign_up()["token"]
 
     def sign_in(self, email: str, password: str = PASSWORD) -> str:
-        return self.succeed("signIn", None, "token", email=email, password=password)["token"]
+        payload = self.succeed("signIn", None, "token user { id }", email=email, password=password)
+        return payload["token"]
 
     def me(self, token: str) -> dict:
         return self.data("{ currentUser { id email } }", token)["currentUser"]
