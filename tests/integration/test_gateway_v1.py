@@ -137,3 +137,22 @@ async def test_nodes_answers_each_id_in_order_and_null_where_unknown(market):
     ]
     assert theirs["data"] == {"node": None}
     assert [e["extensions"]["code"] for e in theirs["errors"]] == ["NOT_FOUND"]
+
+
+async def test_tickets_page_back_to_the_cached_first_page(market):
+    seller = market.user()
+    async with market.gateway() as gateway:
+        await listed(gateway, seller, 5)
+
+        async def page(arguments: str) -> dict:
+            query = f"{{ tickets({arguments}) {{ edges {{ cursor node {{ id }} }} {PAGE_INFO} }} }}"
+            return (await gateway.data(query))["tickets"]
+
+        first = await page("first: 2")  # served from the cache the second time
+        assert first == await page("first: 2")
+        assert not first["pageInfo"]["hasPreviousPage"] and first["pageInfo"]["hasNextPage"]
+        second = await page(f'first: 2, after: "{first["pageInfo"]["endCursor"]}"')
+        assert second["pageInfo"]["hasPreviousPage"]
+        back = await page(f'last: 2, before: "{second["pageInfo"]["startCursor"]}"')
+        assert back["edges"] == first["edges"]
+        assert back["pageInfo"] == {**first["pageInfo"], "hasNextPage": True}
