@@ -6,9 +6,10 @@ Each manifest is Apollo's format (`apollo-persisted-query-manifest`, version 1);
 hash), its `type` is the operation's, and its body is one named operation (with the fragments it
 spreads) that validates against the committed schema.graphql, passes the gateway's document
 limits (tokens, depth, aliases, mutations, selections; no introspection, as in production) and
-costs at most the limit with every list at its largest page. The limits are the gateway's
-defaults, which the Kubernetes overlays keep (GRAPHQL_MAX_*); the measure is
-gateway/query_limits.py's validation rule, the one the gateway itself runs.
+costs at most the limit with every list at its largest page (each `Int` variable without a default
+at the largest page size, each list variable at 100 items, report ranges at 366 days). The limits
+are the gateway's defaults, which the Kubernetes overlays keep (GRAPHQL_MAX_*); the measures are
+the gateway's own: gateway/query_limits.py's validation rule and gateway/cost.py's cost.
 
 Because these operations are checked on every schema change, a change that would break a
 registered client fails here, before it ships (EVO-5).
@@ -26,6 +27,9 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
     OperationDefinitionNode,
     build_schema,
     parse,
@@ -34,6 +38,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from gateway.cost import operation_cost
 from gateway.persisted_queries import (
     ManifestError,
     ManifestOperation,
@@ -75,8 +80,38 @@ def operation_problems(
         problems.append(f"is a {definition.operation.value}, the manifest says {operation.type}")
     # The limits first, as the gateway runs them: a document over one is not validated further.
     rules = [*limit_rules(limits), *specified_rules]
-    problems += [error.message for error in validate(schema, document, rules)]
+    invalid = [error.message for error in validate(schema, document, rules)]
+    if invalid:
+        return problems + invalid
+    cost, _ = operation_cost(
+        schema,
+        document,
+        largest_variables(definition, limits.default_list_size),
+        default_list_size=limits.default_list_size,
+    )
+    if cost > limits.max_cost:
+        problems.append(
+            f"costs {cost} with every list at its largest, more than the limit of "
+            f"{limits.max_cost} (COST_LIMIT)"
+        )
     return problems
+
+
+def largest_variables(definition: OperationDefinitionNode, page: int) -> dict[str, object]:
+    """Values for the operation's variables that make every list as long as it can be: an
+    `Int` at the largest page, a list at `page` items; others unset (their defaults apply)."""
+    values: dict[str, object] = {}
+    for variable in definition.variable_definitions or ():
+        if variable.default_value is not None:
+            continue
+        kind = variable.type
+        if isinstance(kind, NonNullTypeNode):
+            kind = kind.type
+        if isinstance(kind, ListTypeNode):
+            values[variable.variable.name.value] = [None] * page
+        elif isinstance(kind, NamedTypeNode) and kind.name.value == "Int":
+            values[variable.variable.name.value] = page
+    return values
 
 
 def check(clients: Path = CLIENTS, schema_file: Path = SCHEMA) -> list[str]:
