@@ -2,6 +2,7 @@
 
 - an `AppError` (raised here or carried back from a service) keeps its message and code, and a
   BAD_USER_INPUT names the argument in `extensions.field`;
+- an operation over the cost limit is COST_LIMIT, with its `cost` and the `limit`;
 - an error with no original exception, or none raised inside a resolver, is about the request
   itself (syntax, unknown field, a variable its scalar refused, too deep): BAD_USER_INPUT;
 - a dependency that is down (a database or Redis connection error) is UNAVAILABLE;
@@ -17,6 +18,7 @@ from strawberry.extensions import MaskErrors
 
 from common.errors import AppError, ErrorCode
 from common.outages import OUTAGES, dependency_unavailable
+from gateway.query_limits import COST_LIMIT, CostLimitExceeded
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ class ErrorCodes(MaskErrors):
             )
             unavailable = dependency_unavailable()
             message, extensions = unavailable.message, {"code": unavailable.code.value}
+        elif isinstance(original, CostLimitExceeded):
+            message = error.message
+            extensions = {"code": COST_LIMIT, "cost": original.cost, "limit": original.limit}
         elif original is None or error.path is None:
             # About the request itself, before any resolver ran: syntax, validation, or a
             # variable its scalar refused (e.g. a Decimal of "ten").

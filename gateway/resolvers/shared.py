@@ -24,5 +24,7 @@ IDEMPOTENCY_KEY = (
 
 def user_errors_field() -> list[UserError]:
     return strawberry.field(  # type: ignore[no-any-return]
-        description="Why it was refused; empty when it succeeded (then the result is non-null)."
+        description="Why it was refused; empty when it succeeded (then the result is non-null).",
+        # One expected failure per refusal (gateway/user_errors.py): PAGE-7's bound, for its cost.
+        directives=[list_size(assumed_size=1)],
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry import UNSET
 
+from common.errors import InvalidInput
 from common.pagination import DEFAULT_PAGE_SIZE
 from gateway import global_ids
 from gateway.context import Info
@@ -181,6 +182,8 @@ class TicketMutation:
             if input.price is not None and input.price is not UNSET:
                 request.price = _price(input.price.amount)
                 request.currency_code = input.price.currency_code.value
+            if not (request.HasField("title") or request.HasField("price")):
+                raise InvalidInput("Give a new title or a new price")  # before any call
             reply = await ctx.call(ctx.clients.tickets.UpdateTicket, request)
             await ctx.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
             return UpdateTicketPayload(ticket=Ticket.from_proto(reply.ticket), user_errors=[])

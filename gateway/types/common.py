@@ -148,7 +148,16 @@ class UserError:
     code: UserErrorCode = strawberry.field(description="What went wrong, for programs.")
     field: list[str] | None = strawberry.field(
         description='Path to the input value it is about, from the argument: ["input", "price", '
-        '"amount"]; null when it is about no single value.'
+        '"amount"]; null when it is about no single value.',
+        # At most 3 names (PAGE-7): ["input", "price", "amount"]. `list_size` is defined below.
+        directives=[
+            ListSize(
+                assumed_size=3,
+                slicing_arguments=UNSET,  # type: ignore[arg-type]
+                sized_fields=UNSET,  # type: ignore[arg-type]
+                require_one_slicing_argument=UNSET,  # type: ignore[arg-type]
+            )
+        ],
     )
     message: str = strawberry.field(
         description="A sentence for people, in English; clients may show it or their own "

@@ -44,14 +44,17 @@ CREATE TABLE IF NOT EXISTS events (
   price        DECIMAL(18, 2),
   title        VARCHAR,
   detail       VARCHAR,
-  version      INTEGER
-)
+  version      INTEGER,
+  currency     VARCHAR
+);
+-- A store from before v1 gets the column (last, as in a new one); its rows have none: USD.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS currency VARCHAR;
 """
 
 # The table's columns, as EventRow's fields (one INSERT names them, in this order).
 COLUMNS = tuple(field.name for field in dataclasses.fields(EventRow))
 
-# Rows in one INSERT statement (DuckDB binds at most 65,535 parameters: 12 per row).
+# Rows in one INSERT statement (DuckDB binds at most 65,535 parameters: 13 per row).
 MAX_BATCH_ROWS = 2000
 
 

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS report_tickets (
   listed_price  DECIMAL(18, 2),  -- the price it was listed at
   title         VARCHAR,         -- of its latest ticket.* (highest version, then latest)
   title_version INTEGER,
-  title_at      TIMESTAMP
+  title_at      TIMESTAMP,
+  listed_currency VARCHAR        -- listed_price's (none before v1: USD)
 );
 CREATE TABLE IF NOT EXISTS report_orders (
   order_id      VARCHAR PRIMARY KEY,
@@ -41,8 +42,12 @@ CREATE TABLE IF NOT EXISTS report_orders (
   created_at    TIMESTAMP,
   paid_at       TIMESTAMP,       -- its first charge.created
   cancelled_at  TIMESTAMP,       -- its first order.cancelled, whatever the reason
-  expired_at    TIMESTAMP        -- its first order.cancelled with reason EXPIRED
+  expired_at    TIMESTAMP,       -- its first order.cancelled with reason EXPIRED
+  currency      VARCHAR          -- price's (order.created; none before v1: USD)
 );
+-- Tables from before v1 get the currency columns, last as in new ones (their rows have none).
+ALTER TABLE report_tickets ADD COLUMN IF NOT EXISTS listed_currency VARCHAR;
+ALTER TABLE report_orders ADD COLUMN IF NOT EXISTS currency VARCHAR;
 -- ticket.viewed per ticket, day and signed-in viewer ('' for every anonymous view).
 CREATE TABLE IF NOT EXISTS report_views (
   ticket_id VARCHAR,
@@ -117,7 +122,8 @@ SELECT ticket_id,
        arg_min(price, occurred_at) FILTER (WHERE type = 'ticket.created'),
        arg_max(title, (coalesce(version, -1), occurred_at)),
        max(coalesce(version, -1)),
-       arg_max(occurred_at, (coalesce(version, -1), occurred_at))
+       arg_max(occurred_at, (coalesce(version, -1), occurred_at)),
+       arg_min(currency, occurred_at) FILTER (WHERE type = 'ticket.created')
 FROM {source}
 WHERE type IN ({tickets}) AND ticket_id <> ''
 GROUP BY ticket_id
@@ -126,6 +132,9 @@ ON CONFLICT (ticket_id) DO UPDATE SET
     listed_price = CASE WHEN excluded.listed_at < report_tickets.listed_at
                           OR report_tickets.listed_at IS NULL
                         THEN excluded.listed_price ELSE report_tickets.listed_price END,
+    listed_currency = CASE WHEN excluded.listed_at < report_tickets.listed_at
+                             OR report_tickets.listed_at IS NULL
+                           THEN excluded.listed_currency ELSE report_tickets.listed_currency END,
     listed_at = least(report_tickets.listed_at, excluded.listed_at),
     title = CASE WHEN (excluded.title_version, excluded.title_at)
                       > (report_tickets.title_version, report_tickets.title_at)
@@ -144,7 +153,8 @@ SELECT order_id,
        min(occurred_at) FILTER (WHERE type = 'order.created'),
        min(occurred_at) FILTER (WHERE type = 'charge.created'),
        min(occurred_at) FILTER (WHERE type = 'order.cancelled'),
-       min(occurred_at) FILTER (WHERE type = 'order.cancelled' AND detail = 'EXPIRED')
+       min(occurred_at) FILTER (WHERE type = 'order.cancelled' AND detail = 'EXPIRED'),
+       any_value(currency) FILTER (WHERE type = 'order.created')
 FROM {source}
 WHERE type IN ({orders}) AND order_id <> ''
 GROUP BY order_id
@@ -152,6 +162,7 @@ ON CONFLICT (order_id) DO UPDATE SET
     ticket_id = coalesce(report_orders.ticket_id, excluded.ticket_id),
     buyer_id = coalesce(report_orders.buyer_id, excluded.buyer_id),
     price = coalesce(report_orders.price, excluded.price),
+    currency = coalesce(report_orders.currency, excluded.currency),
     created_at = least(report_orders.created_at, excluded.created_at),
     paid_at = least(report_orders.paid_at, excluded.paid_at),
     cancelled_at = least(report_orders.cancelled_at, excluded.cancelled_at),

@@ -22,6 +22,7 @@ import duckdb
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.domain.reports import (
     PRICE_BUCKET_BOUNDS,
+    Amount,
     DayRange,
     Funnel,
     MarketDay,
@@ -31,6 +32,7 @@ from svc_insights.domain.reports import (
     SellerReport,
     TicketViews,
     TopSeller,
+    amounts,
     every_market_day,
     every_seller_day,
     price_buckets,
@@ -106,6 +108,21 @@ FROM facts
 GROUP BY GROUPING SETS ((day), ())
 """
 
+# The currency of a row whose event named none (from before v1, when all were USD).
+ORDER_CURRENCY = "coalesce(o.currency, 'USD')"
+
+# The seller's revenue per currency, per day and over the range (NULL day).
+SELLER_REVENUE = f"""
+WITH sales AS (
+    SELECT CAST(o.paid_at AS DATE) AS day, {ORDER_CURRENCY} AS currency, o.price
+    FROM report_orders o JOIN report_tickets t ON o.ticket_id = t.ticket_id
+    WHERE t.seller_id = $seller AND {in_range("o.paid_at")} AND o.price IS NOT NULL
+)
+SELECT day, currency, sum(price)
+FROM sales
+GROUP BY GROUPING SETS ((day, currency), (currency))
+"""
+
 SELLER_TICKETS = f"""
 WITH tickets AS (
     SELECT ticket_id, coalesce(title, '') AS title
@@ -138,6 +155,18 @@ SELECT day,
        count(*) FILTER (WHERE kind = 'paid')
 FROM facts
 GROUP BY GROUPING SETS ((day), ())
+"""
+
+# GMV per currency, per day and over the range (NULL day).
+MARKET_GMV = f"""
+WITH sales AS (
+    SELECT CAST(o.paid_at AS DATE) AS day, {ORDER_CURRENCY} AS currency, o.price
+    FROM report_orders o
+    WHERE {in_range("o.paid_at")} AND o.price IS NOT NULL
+)
+SELECT day, currency, sum(price)
+FROM sales
+GROUP BY GROUPING SETS ((day, currency), (currency))
 """
 
 # Active visitors per day and over the range, and the funnel, in one statement.
@@ -179,28 +208,35 @@ SELECT count(*) FILTER (WHERE {in_range("expired_at")}),
 FROM report_orders
 """
 
+# By tickets sold; the summed revenue only breaks ties (it compares within one currency).
 TOP_SELLERS_SQL = f"""
-SELECT t.seller_id, sum(o.price) AS revenue, count(*) AS sold
-FROM report_orders o JOIN report_tickets t ON o.ticket_id = t.ticket_id
-WHERE {in_range("o.paid_at")} AND t.seller_id <> ''
-GROUP BY t.seller_id
-ORDER BY revenue DESC, sold DESC, t.seller_id
+WITH per_currency AS (
+    SELECT t.seller_id, {ORDER_CURRENCY} AS currency, sum(o.price) AS revenue, count(*) AS sold
+    FROM report_orders o JOIN report_tickets t ON o.ticket_id = t.ticket_id
+    WHERE {in_range("o.paid_at")} AND t.seller_id <> ''
+    GROUP BY ALL
+)
+SELECT seller_id, sum(revenue) AS revenue, sum(sold) AS sold,
+       list((currency, revenue) ORDER BY currency) FILTER (WHERE revenue IS NOT NULL)
+FROM per_currency
+GROUP BY seller_id
+ORDER BY sold DESC, revenue DESC NULLS LAST, seller_id
 LIMIT $top_sellers
 """
 
 PRICE_DISTRIBUTION = f"""
 WITH prices AS (
-    SELECT 'listed' AS kind, listed_price AS price
+    SELECT 'listed' AS kind, listed_price AS price, coalesce(listed_currency, 'USD') AS currency
     FROM report_tickets WHERE {in_range("listed_at")} AND listed_price IS NOT NULL
     UNION ALL
-    SELECT 'sold', price
-    FROM report_orders WHERE {in_range("paid_at")} AND price IS NOT NULL
+    SELECT 'sold', o.price, {ORDER_CURRENCY}
+    FROM report_orders o WHERE {in_range("o.paid_at")} AND o.price IS NOT NULL
 )
-SELECT {_bucket_of("price")} AS bucket,
+SELECT currency, {_bucket_of("price")} AS bucket,
        count(*) FILTER (WHERE kind = 'listed'),
        count(*) FILTER (WHERE kind = 'sold')
 FROM prices
-GROUP BY bucket
+GROUP BY currency, bucket
 """
 
 
@@ -215,6 +251,16 @@ def _run(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) ->
 
 def _money(value: Any) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _by_day_and_currency(
+    rows: list[tuple[date | None, str, Any]],
+) -> dict[date | None, tuple[Amount, ...]]:
+    """(day, currency, sum) rows as amounts per day (None: the range's)."""
+    found: dict[date | None, dict[str, Decimal]] = {}
+    for day, currency, total in rows:
+        found.setdefault(day, {})[currency] = _money(total)
+    return {day: amounts(by_currency) for day, by_currency in found.items()}
 
 
 def _seconds(value: Any) -> float | None:
@@ -238,7 +284,9 @@ def seller_report(
     params = {"seller": seller_id, **_range(days)}
     with _snapshot(cursor):
         rows = _run(cursor, SELLER_DAYS, params).fetchall()
+        revenue_rows = _run(cursor, SELLER_REVENUE, params).fetchall()
         tickets = _run(cursor, SELLER_TICKETS, params).fetchall()
+    revenue_by_day = _by_day_and_currency(revenue_rows)
     by_day: dict[date | None, SellerFigures] = {
         day: SellerFigures(
             listed=listed,
@@ -247,6 +295,7 @@ def seller_report(
             revenue=_money(revenue),
             median_seconds_to_sell=_seconds(median),
             views=views,
+            revenue_by_currency=revenue_by_day.get(day, ()),
         )
         for day, listed, sold, expired, revenue, median, views in rows
     }
@@ -266,12 +315,14 @@ def market_report(
     params = {**_range(days), "top_sellers": top_sellers}
     with _snapshot(cursor):
         sales = _run(cursor, MARKET_SALES, params).fetchall()
+        gmv_rows = _run(cursor, MARKET_GMV, params).fetchall()
         visitors = _run(cursor, MARKET_VISITORS, params).fetchall()
         outcomes = _run(cursor, MARKET_OUTCOMES, params).fetchone()
         sellers = _run(cursor, TOP_SELLERS_SQL, params).fetchall()
         buckets = _run(cursor, PRICE_DISTRIBUTION, params).fetchall()
     assert outcomes is not None  # an aggregate always returns a row
     sales_by_day = {day: (gmv, orders, paid) for day, gmv, orders, paid in sales}
+    gmv_by_day = _by_day_and_currency(gmv_rows)
     # One row per day with visitors and one for the range (NULL day), each with the funnel.
     active_by_day = {day: (users or 0, anonymous or 0) for day, users, anonymous, *_ in visitors}
     funnel = visitors[0][3:]
@@ -286,6 +337,7 @@ def market_report(
             paid_orders=paid,
             active_users=users,
             anonymous=anonymous,
+            gmv_by_currency=gmv_by_day.get(day, ()),
         )
 
     found = {day: market_day(day) for day in sales_by_day.keys() | active_by_day.keys() if day}
@@ -297,10 +349,18 @@ def market_report(
         funnel=Funnel(*funnel),
         expired=Outcomes(count=expired, of=ended),
         declined=Outcomes(count=declined, of=declined + paid),
-        top_sellers=tuple(TopSeller(s, _money(revenue), sold) for s, revenue, sold in sellers),
+        top_sellers=tuple(
+            TopSeller(
+                s,
+                _money(revenue or 0),
+                sold,
+                amounts({currency: _money(total) for currency, total in by_currency or ()}),
+            )
+            for s, revenue, sold, by_currency in sellers
+        ),
         price_distribution=price_buckets(
-            listed={bucket: listed for bucket, listed, _ in buckets},
-            sold={bucket: sold for bucket, _, sold in buckets},
+            listed={(currency, bucket): listed for currency, bucket, listed, _ in buckets},
+            sold={(currency, bucket): sold for currency, bucket, _, sold in buckets},
         ),
     )
 

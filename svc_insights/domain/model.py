@@ -37,3 +37,6 @@ class EventRow:
     detail: str | None = None
     # ticket.*, order.created, order.cancelled, user.updated: the aggregate's version.
     version: int | None = None
+    # ticket.*, order.created, charge.created and charge.pending: the ISO 4217 code of price
+    # (USD for such an event from before v1, which named none: everything was USD then).
+    currency: str | None = None

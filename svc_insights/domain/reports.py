@@ -11,7 +11,10 @@ Definitions (the SQL in adapters/reports.py implements exactly these):
   publishes one only when the order completes; a late charge for a cancelled order is refunded
   and publishes nothing). A sale belongs to the seller of the order's ticket.
 - **revenue / GMV**: the sum of paid orders' prices (the price their `order.created` carries,
-  what the buyer pays), on the day they were paid.
+  what the buyer pays), on the day they were paid, per currency (the order's; an event from
+  before v1 names none: USD). Amounts of different currencies are never added: a figure is one
+  amount per currency present, in code order. (`revenue`/`gmv` alone, the sum over every
+  currency, is kept for the clients that read it until they move to the amounts; deprecated.)
 - **expired unpaid**: an order whose `order.cancelled` says reason `EXPIRED`, on that day.
   `order.expired` alone is not counted: it is the expiration service's request, which orders
   ignores for an order already paid, and the orders service's own sweep expires overdue orders
@@ -40,10 +43,13 @@ Definitions (the SQL in adapters/reports.py implements exactly these):
 - **decline rate**: `charge.failed` in the range over the payment attempts that reached an
   outcome in the range (`charge.failed` + paid orders). A `charge.pending` is not an outcome:
   the attempt counts when it succeeds or fails.
-- **top sellers**: by revenue in the range, then by sales, then by seller id; as many as asked
-  (TOP_SELLERS unless said, at most MAX_TOP_SELLERS).
-- **price distribution**: fixed buckets (PRICE_BUCKET_BOUNDS, so ranges compare), each counting
-  tickets listed in the range at their listing price and orders paid in the range at their price.
+- **top sellers**: by tickets sold in the range, then by revenue (a tie-break only: the sum of
+  the seller's amounts, which compares within one currency), then by seller id; as many as asked
+  (TOP_SELLERS unless said, at most MAX_TOP_SELLERS); each with its revenue per currency.
+- **price distribution**: fixed buckets (PRICE_BUCKET_BOUNDS, so ranges compare) per currency,
+  each counting tickets listed in the range at their listing price in that currency and orders
+  paid in the range at their price in it. Every bucket of each currency present is listed, empty
+  ones too (of USD alone when there is none).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from common.errors import Forbidden, InvalidInput
+from common.money import LEGACY_CURRENCY  # an amount's whose event names none (before v1)
 
 MAX_RANGE_DAYS = 366
 # The days a report may cover: the calendar's, but for its very last (a range ends at the instant
@@ -139,13 +146,27 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 @dataclass(frozen=True)
+class Amount:
+    """An amount of one currency (ISO 4217 code)."""
+
+    amount: Decimal
+    currency: str
+
+
+def amounts(by_currency: Mapping[str, Decimal]) -> tuple[Amount, ...]:
+    """One amount per currency, in code order (amounts of different currencies never added)."""
+    return tuple(Amount(by_currency[code], code) for code in sorted(by_currency))
+
+
+@dataclass(frozen=True)
 class SellerFigures:
     listed: int = 0
     sold: int = 0
     expired_unpaid: int = 0
-    revenue: Decimal = Decimal("0.00")
+    revenue: Decimal = Decimal("0.00")  # deprecated: the sum over currencies
     median_seconds_to_sell: float | None = None
     views: int = 0
+    revenue_by_currency: tuple[Amount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,11 +195,12 @@ class SellerReport:
 @dataclass(frozen=True)
 class MarketDay:
     day: date
-    gmv: Decimal = Decimal("0.00")
+    gmv: Decimal = Decimal("0.00")  # deprecated: the sum over currencies
     orders: int = 0
     paid_orders: int = 0
     active_users: int = 0
     anonymous: int = 0  # of the active users, visitors never tied to a user
+    gmv_by_currency: tuple[Amount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,8 +237,9 @@ class Outcomes:
 @dataclass(frozen=True)
 class TopSeller:
     seller_id: str
-    revenue: Decimal
+    revenue: Decimal  # deprecated: the sum over currencies
     sold: int
+    revenue_by_currency: tuple[Amount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +248,7 @@ class PriceBucket:
     upper: Decimal | None  # None: no upper bound
     listed: int = 0
     sold: int = 0
+    currency: str = LEGACY_CURRENCY  # of lower and upper, and of the prices counted
 
 
 @dataclass(frozen=True)
@@ -239,16 +263,22 @@ class MarketReport:
     price_distribution: tuple[PriceBucket, ...]
 
 
-def price_buckets(listed: Mapping[int, int], sold: Mapping[int, int]) -> tuple[PriceBucket, ...]:
-    """Every bucket, empty ones too, from counts by bucket index."""
+def price_buckets(
+    listed: Mapping[tuple[str, int], int], sold: Mapping[tuple[str, int], int]
+) -> tuple[PriceBucket, ...]:
+    """Every bucket of every currency present (of USD alone when none is), empty ones too, in
+    currency code order, from counts by (currency, bucket index)."""
     bounds = PRICE_BUCKET_BOUNDS
+    currencies = sorted({currency for currency, _ in (*listed, *sold)}) or [LEGACY_CURRENCY]
     return tuple(
         PriceBucket(
             lower=lower,
             upper=bounds[n + 1] if n + 1 < len(bounds) else None,
-            listed=listed.get(n, 0),
-            sold=sold.get(n, 0),
+            listed=listed.get((currency, n), 0),
+            sold=sold.get((currency, n), 0),
+            currency=currency,
         )
+        for currency in currencies
         for n, lower in enumerate(bounds)
     )
 

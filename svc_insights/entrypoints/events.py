@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from common import events
 from common.bus import Delivery, Handler, PoisonMessage
 from common.clock import Clock
-from common.money import from_cents
+from common.money import LEGACY_CURRENCY, from_cents
 from common.protos import from_timestamp
 from svc_insights.domain.model import EventRow
 from svc_insights.service_layer.handlers import InsightsHandlers
@@ -48,6 +48,11 @@ def _or_none(value: str) -> str | None:
     return value or None
 
 
+def _currency(code: str) -> str:
+    """An amount's ISO 4217 code; an event from before v1 names none: USD, as all were then."""
+    return code.strip().upper() or LEGACY_CURRENCY
+
+
 def _ticket_created(event: tickets_pb2.TicketCreated | tickets_pb2.TicketUpdated) -> Columns:
     return {
         "user_id": _or_none(event.user_id),
@@ -55,6 +60,7 @@ def _ticket_created(event: tickets_pb2.TicketCreated | tickets_pb2.TicketUpdated
         "order_id": "",
         "seller_id": _or_none(event.user_id),
         "price": _money(event.price, "price"),
+        "currency": _currency(event.currency_code),
         "title": event.title,
         "version": event.version,
     }
@@ -71,6 +77,7 @@ def _order_created(event: orders_pb2.OrderCreated) -> Columns:
         "order_id": event.id,
         "ticket_id": _or_none(event.ticket.id),
         "price": _money(event.ticket.price, "ticket.price"),
+        "currency": _currency(event.ticket.currency_code),
         "version": event.version,
     }
 
@@ -102,7 +109,8 @@ def _order_expired(event: orders_pb2.OrderExpired) -> Columns:
 def _charge(event: payments_pb2.ChargeCreated | payments_pb2.ChargePending) -> Columns:
     return {
         "order_id": event.order_id,
-        "price": from_cents(event.amount),
+        "price": from_cents(event.amount),  # every v1 currency has 2 minor digits
+        "currency": _currency(event.currency_code),
         "detail": _or_none(event.stripe_id),
     }
 

@@ -1,5 +1,6 @@
 """Reports between the domain and insights.v1 messages: days as `YYYY-MM-DD`, money as
-decimal strings, rates as fractions (0 when there is nothing to divide)."""
+decimal strings (with a currency code in an Amount), rates as fractions (0 when there is nothing
+to divide)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from common.errors import InvalidInput
 from common.jwt import Claims
 from common.money import format_money
 from svc_insights.domain.reports import (
+    Amount,
     MarketDay,
     MarketReport,
     Reader,
@@ -38,6 +40,13 @@ def _rate(value: float | None) -> float:
     return 0.0 if value is None else value
 
 
+def _amounts(amounts: tuple[Amount, ...]) -> list[insights_pb2.Amount]:
+    return [
+        insights_pb2.Amount(amount=format_money(a.amount), currency_code=a.currency)
+        for a in amounts
+    ]
+
+
 def _seller_day(day: str, figures: SellerFigures) -> insights_pb2.SellerDay:
     return insights_pb2.SellerDay(
         day=day,
@@ -47,6 +56,7 @@ def _seller_day(day: str, figures: SellerFigures) -> insights_pb2.SellerDay:
         revenue=format_money(figures.revenue),
         median_seconds_to_sell=figures.median_seconds_to_sell,
         views=figures.views,
+        revenue_by_currency=_amounts(figures.revenue_by_currency),
     )
 
 
@@ -72,6 +82,7 @@ def _market_day(day: str, figures: MarketDay) -> insights_pb2.MarketDay:
         active_users=figures.active_users,
         paid_orders=figures.paid_orders,
         anonymous_users=figures.anonymous,
+        gmv_by_currency=_amounts(figures.gmv_by_currency),
     )
 
 
@@ -98,7 +109,10 @@ def market_report_to_proto(report: MarketReport) -> insights_pb2.MarketReport:
         charge_attempts=report.declined.of,
         top_sellers=[
             insights_pb2.SellerRanking(
-                seller_id=s.seller_id, revenue=format_money(s.revenue), sold=s.sold
+                seller_id=s.seller_id,
+                revenue=format_money(s.revenue),
+                sold=s.sold,
+                revenue_by_currency=_amounts(s.revenue_by_currency),
             )
             for s in report.top_sellers
         ],
@@ -108,6 +122,7 @@ def market_report_to_proto(report: MarketReport) -> insights_pb2.MarketReport:
                 upper=format_money(b.upper) if b.upper is not None else "",
                 count=b.listed,
                 sold=b.sold,
+                currency_code=b.currency,
             )
             for b in report.price_distribution
         ],

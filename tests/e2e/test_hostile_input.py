@@ -82,7 +82,11 @@ def test_a_thousand_aliased_pages_of_tickets_are_refused(client):
     page = "tickets(first: 100) { edges { node { id } } }"
     assert "more than 2000 tokens" in refused(graphql(client, "{ " + aliases(1000, page) + " }"))
     assert "aliases" in refused(graphql(client, "{ " + aliases(40, page) + " }"))
-    assert "costs" in refused(graphql(client, "{ " + aliases(6, page) + " }"))
+    costly = graphql(client, "{ " + aliases(6, page) + " }")  # 6 x 201: COST_LIMIT (COST-3)
+    assert costly["data"] is None
+    assert [e["extensions"] for e in costly["errors"]] == [
+        {"code": "COST_LIMIT", "cost": 1206, "limit": 1000}
+    ]
 
 
 def test_three_hundred_create_tickets_are_refused_and_none_is_created(client):

@@ -136,7 +136,7 @@ def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway
     answer: dict[str, object] = {}
 
     def read_ticket() -> None:
-        query = '{ ticket(id: "t1") { id } }'
+        query = '{ ticket(id: "VGlja2V0OnQx") { id } }'  # Ticket:t1
         reply = httpx.post(f"{base_url}/graphql", json={"query": query}, timeout=30)
         answer["at"], answer["reply"] = time.monotonic(), reply
 

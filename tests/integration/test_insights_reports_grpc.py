@@ -4,8 +4,10 @@ malformed range is the caller's mistake."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import grpc
 import pytest
@@ -119,6 +121,72 @@ async def test_an_operator_reads_the_market_and_any_seller(env, stub) -> None:
         seller_id="s", from_day="2026-03-01", to_day="2026-03-02"
     )
     assert (await stub.GetSellerReport(seller, metadata=operator)).report.totals.sold == 1
+
+
+async def test_sales_in_two_currencies_are_reported_apart(env, stub) -> None:
+    """A USD sale and a EUR sale of one seller on one day: two revenue amounts, never a sum."""
+    seller, day = f"s-{uuid.uuid4().hex[:8]}", datetime(2026, 5, 1, 10, tzinfo=UTC)
+    publisher = RabbitPublisher(env["AMQP_URL"], env["TICKETING_NAMESPACE"])
+    sales: list[Message] = []
+    for n, (price, currency) in enumerate([("20.00", "USD"), ("30.00", "EUR")]):
+        ticket, order = f"t-{seller}-{n}", f"o-{seller}-{n}"
+        sales += [
+            tickets_pb2.TicketCreated(
+                id=ticket, title="Row F", price=price, user_id=seller, currency_code=currency
+            ),
+            orders_pb2.OrderCreated(
+                id=order,
+                user_id="b",
+                ticket=orders_pb2.OrderCreated.Ticket(
+                    id=ticket, price=price, currency_code=currency
+                ),
+            ),
+            payments_pb2.ChargeCreated(
+                id=f"p-{order}",
+                order_id=order,
+                amount=int(Decimal(price) * 100),
+                currency_code=currency,
+            ),
+        ]
+    try:
+        await publisher.publish(
+            [events.message_doc(event, str(uuid.uuid4()), "test", day) for event in sales]
+        )
+    finally:
+        await publisher.close()
+    request = insights_pb2.GetSellerReportRequest(from_day="2026-05-01", to_day="2026-05-01")
+
+    async def sold() -> bool:
+        reply = await stub.GetSellerReport(request, metadata=token(env, seller))
+        return reply.report.totals.sold == 2
+
+    await eventually(sold)
+    report = (await stub.GetSellerReport(request, metadata=token(env, seller))).report
+    assert [(a.amount, a.currency_code) for a in report.totals.revenue_by_currency] == [
+        ("30.00", "EUR"),
+        ("20.00", "USD"),
+    ]
+    assert [(a.amount, a.currency_code) for a in report.days[0].revenue_by_currency] == [
+        ("30.00", "EUR"),
+        ("20.00", "USD"),
+    ]
+    operator = token(env, "ops", roles=(ADMIN,))
+    market_request = insights_pb2.GetMarketReportRequest(from_day="2026-05-01", to_day="2026-05-01")
+    market = (await stub.GetMarketReport(market_request, metadata=operator)).report
+    assert [(a.amount, a.currency_code) for a in market.totals.gmv_by_currency] == [
+        ("30.00", "EUR"),
+        ("20.00", "USD"),
+    ]
+    [top] = market.top_sellers
+    assert (top.seller_id, top.sold) == (seller, 2)
+    assert [(a.amount, a.currency_code) for a in top.revenue_by_currency] == [
+        ("30.00", "EUR"),
+        ("20.00", "USD"),
+    ]
+    sold_buckets = [
+        (b.currency_code, b.lower, b.upper, b.sold) for b in market.price_distribution if b.sold
+    ]
+    assert sold_buckets == [("EUR", "25.00", "50.00", 1), ("USD", "10.00", "25.00", 1)]
 
 
 async def code_of(call) -> str:

@@ -4,7 +4,8 @@ orders in-process over real gRPC, SecantusDB, RabbitMQ and Redis:
 - read-your-writes: after updateTicket returns, the caller's next ticket(id) and tickets(first)
   show it, with no event to help (the gateway cannot reach RabbitMQ) and a warm cache that,
   proven first, serves what it holds;
-- other callers see a change made elsewhere (a reservation) once its event has arrived;
+- a hold is HELD at once (the state is orders', never the cache's), and leaves the cached list
+  of tickets for sale once its event has arrived;
 - Redis down: reads keep being served, from tickets, and from the cache again once it is back;
 - the cache off: every read asks tickets.
 
@@ -29,6 +30,7 @@ import redis
 from common import bus
 from common.jwt import TokenIssuer
 from common.service import ServiceProcess
+from gateway import global_ids
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.loaders import tickets_loader
@@ -44,17 +46,31 @@ from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
 pytestmark = pytest.mark.integration
 
-TICKET = "query($id: ID!) { ticket(id: $id) { id title version orderId reserved } }"
+TICKET = (
+    "query($id: ID!) { ticket(id: $id) { id title version state price { amount currencyCode } } }"
+)
 PAGE = (
-    "query($n: Int, $all: Boolean) { tickets(first: $n, includeReserved: $all) "
-    "{ edges { node { id title version reserved } } } }"
+    "query($n: Int, $all: Boolean) { tickets(first: $n, includeUnavailable: $all) "
+    "{ edges { node { id title version } } } }"
 )
-CREATE = 'mutation($t: String!) { createTicket(title: $t, price: "20") { id title version } }'
+CREATE = (
+    "mutation($t: String!, $key: String!) { createTicket(input: {title: $t, "
+    'price: {amount: "20", currencyCode: EUR}, idempotencyKey: $key}) '
+    "{ ticket { id title version } userErrors { code field } } }"
+)
 UPDATE = (
-    'mutation($id: ID!, $t: String!) { updateTicket(id: $id, title: $t, price: "20") '
-    "{ id title version } }"
+    "mutation($id: ID!, $v: Int!, $t: String!) { updateTicket(input: {id: $id, "
+    "expectedVersion: $v, title: $t}) { ticket { id title version } userErrors { code field } } }"
 )
-ORDER = "mutation($id: ID!) { createOrder(ticketId: $id) { id } }"
+ORDER = (
+    "mutation($id: ID!, $key: String!) { createOrder(input: {ticketId: $id, idempotencyKey: $key}) "
+    "{ order { id } userErrors { code field } } }"
+)
+
+
+def raw_id(global_id: str) -> str:
+    """The tickets service's id inside a global id (the test talks to tickets directly too)."""
+    return global_ids.decode(global_id, "Ticket")
 
 
 class Gateway:
@@ -79,9 +95,16 @@ class Gateway:
     async def ticket(self, ticket_id: str) -> dict:
         return (await self.data(TICKET, id=ticket_id))["ticket"]
 
-    async def listed(self, ticket_id: str, *, include_reserved: bool = False) -> dict | None:
+    async def create(self, token: str, title: str) -> dict:
+        """A ticket listed through the gateway (its payload's ticket)."""
+        key = str(uuid.uuid4())
+        payload = (await self.data(CREATE, token, t=title, key=key))["createTicket"]
+        assert payload["userErrors"] == [], payload
+        return payload["ticket"]
+
+    async def listed(self, ticket_id: str, *, include_unavailable: bool = False) -> dict | None:
         """The ticket as the first page shows it, None if it is not on it."""
-        page = await self.data(PAGE, n=50, all=include_reserved)
+        page = await self.data(PAGE, n=50, all=include_unavailable)
         nodes = [e["node"] for e in page["tickets"]["edges"] if e["node"]["id"] == ticket_id]
         return nodes[0] if nodes else None
 
@@ -110,8 +133,12 @@ class Market:
         user_id = str(uuid.uuid4())
         return self.issuer.issue(user_id, f"{user_id[:8]}@example.com")[0]
 
-    async def edit_behind_the_gateways_back(self, seller: str, ticket_id: str, title: str):
-        request = tickets_pb2.UpdateTicketRequest(id=ticket_id, title=title, price="20")
+    async def edit_behind_the_gateways_back(
+        self, seller: str, ticket_id: str, title: str, expected_version: int
+    ):
+        request = tickets_pb2.UpdateTicketRequest(
+            id=raw_id(ticket_id), title=title, expected_version=expected_version
+        )
         metadata = (("authorization", f"Bearer {seller}"),)
         return (await self.tickets.UpdateTicket(request, metadata=metadata, timeout=30)).ticket
 
@@ -178,16 +205,23 @@ async def consuming(amqp_url: str, namespace: str) -> None:
 async def test_the_callers_next_read_shows_its_update_with_no_event_to_help(market):
     seller = market.user()
     async with market.gateway(AMQP_URL=no_broker()) as gateway:
-        created = (await gateway.data(CREATE, seller, t="Before"))["createTicket"]
+        created = await gateway.create(seller, "Before")
         ticket_id = created["id"]
         assert await gateway.titles(ticket_id) == ("Before", "Before")  # the cache is warm
 
         # The cache serves what it holds: a change it was not told of does not show.
-        await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind")
+        await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind", created["version"])
         assert await gateway.titles(ticket_id) == ("Before", "Before")
+        # What it holds is the whole ticket, its currency too.
+        cached = await gateway.ticket(ticket_id)
+        assert cached["price"] == {"amount": "20.00", "currencyCode": "EUR"}
 
-        updated = (await gateway.data(UPDATE, seller, id=ticket_id, t="After"))["updateTicket"]
-        assert updated["version"] == 2
+        # The seller knows the version behind the cache's back (they made it).
+        version = created["version"] + 1
+        updated = (await gateway.data(UPDATE, seller, id=ticket_id, v=version, t="After"))[
+            "updateTicket"
+        ]
+        assert updated["userErrors"] == [] and updated["ticket"]["version"] == 2
 
         assert await gateway.titles(ticket_id) == ("After", "After")
         assert (await gateway.ticket(ticket_id))["version"] == 2
@@ -196,9 +230,9 @@ async def test_the_callers_next_read_shows_its_update_with_no_event_to_help(mark
 async def test_a_created_ticket_is_on_the_callers_next_first_page(market):
     seller = market.user()
     async with market.gateway(AMQP_URL=no_broker()) as gateway:
-        first = (await gateway.data(CREATE, seller, t="First"))["createTicket"]
+        first = await gateway.create(seller, "First")
         assert await gateway.listed(first["id"])  # the first page is now cached
-        second = (await gateway.data(CREATE, seller, t="Second"))["createTicket"]
+        second = await gateway.create(seller, "Second")
         page = await gateway.data(PAGE, n=50, all=False)
         assert [e["node"]["id"] for e in page["tickets"]["edges"]] == [second["id"], first["id"]]
 
@@ -206,23 +240,27 @@ async def test_a_created_ticket_is_on_the_callers_next_first_page(market):
 # -- other callers -------------------------------------------------------------------------------
 
 
-async def test_other_callers_see_a_reservation_once_its_event_has_arrived(market, amqp_url):
+async def test_a_hold_is_held_at_once_and_leaves_the_cached_list_once_its_event_arrives(
+    market, amqp_url
+):
     seller, buyer = market.user(), market.user()
     async with market.gateway() as gateway:
         await consuming(amqp_url, market.env["TICKETING_NAMESPACE"])
-        ticket_id = (await gateway.data(CREATE, seller, t="Concert"))["createTicket"]["id"]
-        # Cached (written through, then read): without the event these would be served on.
-        assert (await gateway.ticket(ticket_id))["orderId"] is None
-        assert (await gateway.listed(ticket_id))["reserved"] is False
-        assert (await gateway.listed(ticket_id, include_reserved=True))["reserved"] is False
+        ticket_id = (await gateway.create(seller, "Concert"))["id"]
+        # Cached (written through, then read): without the event the page would be served on.
+        assert (await gateway.ticket(ticket_id))["state"] == "FOR_SALE"
+        assert await gateway.listed(ticket_id)
+        assert await gateway.listed(ticket_id, include_unavailable=True)
 
-        order_id = (await gateway.data(ORDER, buyer, id=ticket_id))["createOrder"]["id"]
+        key = str(uuid.uuid4())
+        placed = (await gateway.data(ORDER, buyer, id=ticket_id, key=key))["createOrder"]
+        assert placed["userErrors"] == [] and placed["order"]["id"]
 
-        # Tickets reserves the ticket on OrderCreated; its TicketUpdated reaches the gateway.
-        held = await until(lambda: gateway.ticket(ticket_id), lambda t: t["orderId"] == order_id)
-        assert held["reserved"] is True and held["version"] == 1
-        assert await gateway.listed(ticket_id) is None  # reserved: off the default list
-        assert (await gateway.listed(ticket_id, include_reserved=True))["reserved"] is True
+        # The state is the authority's (orders), never the cached copy's: HELD at once.
+        assert (await gateway.ticket(ticket_id))["state"] == "HELD"
+        # The listing follows through tickets' TicketUpdated, which invalidates the cache.
+        await until(lambda: gateway.listed(ticket_id), lambda listed: listed is None)
+        assert (await gateway.listed(ticket_id, include_unavailable=True))["title"] == "Concert"
 
 
 # -- Redis down ----------------------------------------------------------------------------------
@@ -241,17 +279,19 @@ async def test_reads_are_served_while_redis_is_down_and_cached_again_after(marke
     servers.mark_revocations_loaded(private_redis.url, market.env["TICKETING_NAMESPACE"])
     seller = market.user()
     async with market.gateway(REDIS_URL=private_redis.url) as gateway:
-        ticket_id = (await gateway.data(CREATE, seller, t="Concert"))["createTicket"]["id"]
+        ticket_id = (await gateway.create(seller, "Concert"))["id"]
         assert await gateway.titles(ticket_id) == ("Concert", "Concert")
 
         private_redis.kill()
         for _ in range(3):
             assert await gateway.titles(ticket_id) == ("Concert", "Concert")
-            assert (await gateway.listed(ticket_id, include_reserved=True))["title"] == "Concert"
+            assert (await gateway.listed(ticket_id, include_unavailable=True))["title"] == "Concert"
 
         private_redis.start()  # empty, on the same port
         # A sentinel only the cache can serve: an entry at a version tickets never had.
-        sentinel = await market.tickets.GetTicket(tickets_pb2.GetTicketRequest(id=ticket_id))
+        sentinel = await market.tickets.GetTicket(
+            tickets_pb2.GetTicketRequest(id=raw_id(ticket_id))
+        )
         sentinel.ticket.version, sentinel.ticket.title = 99, "Served from Redis"
         cache = ticket_cache(
             GatewaySettings.from_env({**market.env, "REDIS_URL": private_redis.url})
@@ -269,9 +309,19 @@ async def test_the_tickets_of_a_page_of_orders_are_read_while_redis_is_down(mark
     Redis for revocations and is UNAVAILABLE without it; the loader itself must not fail."""
     seller = market.user()
     metadata = (("authorization", f"Bearer {seller}"),)
-    request = tickets_pb2.CreateTicketRequest(title="Concert", price="20")
     created = [
-        (await market.tickets.CreateTicket(request, metadata=metadata)).ticket for _ in range(3)
+        (
+            await market.tickets.CreateTicket(
+                tickets_pb2.CreateTicketRequest(
+                    title="Concert",
+                    price="20",
+                    currency_code="EUR",
+                    idempotency_key=str(uuid.uuid4()),
+                ),
+                metadata=metadata,
+            )
+        ).ticket
+        for _ in range(3)
     ]
     settings = GatewaySettings.from_env(
         {**market.env, "REDIS_URL": f"redis://127.0.0.1:{servers.free_port()}/0"}
@@ -292,10 +342,11 @@ async def test_the_tickets_of_a_page_of_orders_are_read_while_redis_is_down(mark
 async def test_with_the_cache_off_every_read_asks_tickets(market, redis_url):
     seller = market.user()
     async with market.gateway(TICKET_CACHE_ENABLED="false", AMQP_URL=no_broker()) as gateway:
-        ticket_id = (await gateway.data(CREATE, seller, t="Before"))["createTicket"]["id"]
+        created = await gateway.create(seller, "Before")
+        ticket_id = created["id"]
         assert await gateway.titles(ticket_id) == ("Before", "Before")
 
-        await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind")
+        await market.edit_behind_the_gateways_back(seller, ticket_id, "Behind", created["version"])
         assert await gateway.titles(ticket_id) == ("Behind", "Behind")
 
     prefix = f"{market.env['TICKETING_NAMESPACE']}:gateway:"

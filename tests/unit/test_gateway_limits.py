@@ -186,6 +186,28 @@ async def test_a_long_query_text_is_not_held_to_the_string_limit(client):
     assert reply.json() == {"data": {"currentUser": None}}
 
 
+async def test_an_operation_over_the_cost_limit_is_answered_200_with_its_cost(client):
+    # Five pages of 100 tickets: 5 x (1 + 100 x (edge 1 + node 1)) = 1,005 (docs/api.md COST-3).
+    page = "tickets(first: 100) { edges { node { id } } }"
+    query = "query Pages { " + " ".join(f"p{i}: {page}" for i in range(5)) + " }"
+    reply = await client.post("/graphql", json={"query": query})
+    assert reply.status_code == 200
+    assert reply.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "'Pages' costs 1005, more than the limit of 1000",
+                "extensions": {"code": "COST_LIMIT", "cost": 1005, "limit": 1000},
+            }
+        ],
+    }
+    # The limit is a setting.
+    lenient = httpx.ASGITransport(app=app(graphql_max_cost=2_000), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=lenient, base_url="http://gateway") as c:
+        served = (await c.post("/graphql", json={"query": query})).json()
+    assert {e["extensions"]["code"] for e in served["errors"]} == {"UNAVAILABLE"}  # it ran
+
+
 # --- introspection and GraphiQL -----------------------------------------------------------------
 
 

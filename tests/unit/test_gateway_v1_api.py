@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from common.errors import (
+    AlreadyExists,
     AppError,
     Conflict,
     Forbidden,
@@ -742,6 +743,22 @@ async def test_update_ticket_sends_only_what_is_given_with_the_expected_version(
     assert (asked.id, asked.expected_version) == (tid(1), 1)
 
 
+async def test_an_update_with_nothing_to_change_is_refused_before_any_call():
+    services = Services()
+    result = await run(
+        services,
+        """mutation($input: UpdateTicketInput!) {
+          updateTicket(input: $input) { ticket { id } userErrors { code field } }
+        }""",
+        {"input": {"id": gid("Ticket", tid(1)), "expectedVersion": 1, "title": None}},
+    )
+    assert result.data["updateTicket"] == {
+        "ticket": None,
+        "userErrors": [{"code": "BAD_USER_INPUT", "field": None}],
+    }
+    assert services.requests == []
+
+
 async def test_a_stale_expected_version_is_a_conflict_on_it():
     services = Services()
     services.fail["WithdrawTicket"] = Conflict("The ticket changed", field="expected_version")
@@ -767,6 +784,9 @@ class Accounts:
     async def sign_in(self, *args, **kwargs):
         raise self.error
 
+    async def sign_up(self, *args, **kwargs):
+        raise self.error
+
     async def change_password(self, *args, **kwargs):
         raise self.error
 
@@ -774,6 +794,11 @@ class Accounts:
 @pytest.mark.parametrize(
     ("mutation", "error", "expected"),
     [
+        (
+            'signUp(input: {email: "a@example.com", password: "long enough"})',
+            AlreadyExists("Email in use"),
+            ("CONFLICT", ["input", "email"]),
+        ),
         (
             'signIn(input: {email: "a@example.com", password: "nope"})',
             Unauthenticated("Invalid credentials"),
@@ -791,7 +816,7 @@ class Accounts:
         ),
     ],
 )
-async def test_a_wrong_password_is_invalid_credentials_on_its_input(mutation, error, expected):
+async def test_auth_refusals_are_user_errors_on_their_input(mutation, error, expected):
     services = Services()
     reads = TicketReads(services, cache=None)
     context = SignedIn(

@@ -37,7 +37,9 @@ def delivery(event: Message, event_id: str = "e-1", published: datetime | None =
 # (event, the columns its row has besides event_id, type and occurred_at)
 CASES: list[tuple[Message, dict]] = [
     (
-        tickets_pb2.TicketCreated(id="t-1", version=0, title="Row F", price="20.00", user_id="s"),
+        tickets_pb2.TicketCreated(
+            id="t-1", version=0, title="Row F", price="20.00", user_id="s", currency_code="EUR"
+        ),
         dict(
             user_id="s",
             ticket_id="t-1",
@@ -46,6 +48,7 @@ CASES: list[tuple[Message, dict]] = [
             price=Decimal("20.00"),
             title="Row F",
             version=0,
+            currency="EUR",
         ),
     ),
     (
@@ -60,6 +63,7 @@ CASES: list[tuple[Message, dict]] = [
             price=Decimal("25.50"),
             title="Row F",
             version=1,
+            currency="USD",  # an event from before v1 names none: USD, as all were
         ),
     ),
     (
@@ -72,6 +76,7 @@ CASES: list[tuple[Message, dict]] = [
             price=Decimal("25.50"),
             title="Row F",
             version=2,
+            currency="USD",
         ),
     ),
     (
@@ -81,9 +86,16 @@ CASES: list[tuple[Message, dict]] = [
             status=orders_api.ORDER_STATUS_CREATED,
             user_id="b",
             expires_at=timestamp(PUBLISHED),
-            ticket=orders_pb2.OrderCreated.Ticket(id="t-1", price="25.50"),
+            ticket=orders_pb2.OrderCreated.Ticket(id="t-1", price="25.50", currency_code="GBP"),
         ),
-        dict(user_id="b", order_id="o-1", ticket_id="t-1", price=Decimal("25.50"), version=0),
+        dict(
+            user_id="b",
+            order_id="o-1",
+            ticket_id="t-1",
+            price=Decimal("25.50"),
+            version=0,
+            currency="GBP",
+        ),
     ),
     (
         orders_pb2.OrderCancelled(
@@ -99,8 +111,10 @@ CASES: list[tuple[Message, dict]] = [
     ),
     (orders_pb2.OrderExpired(order_id="o-1"), dict(order_id="o-1")),
     (
-        payments_pb2.ChargeCreated(id="p-1", order_id="o-1", stripe_id="pi_1", amount=2550),
-        dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1"),
+        payments_pb2.ChargeCreated(
+            id="p-1", order_id="o-1", stripe_id="pi_1", amount=2550, currency_code="EUR"
+        ),
+        dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1", currency="EUR"),
     ),
     (
         payments_pb2.ChargeFailed(order_id="o-1", reason="Your card was declined."),
@@ -108,7 +122,7 @@ CASES: list[tuple[Message, dict]] = [
     ),
     (
         payments_pb2.ChargePending(id="p-1", order_id="o-1", stripe_id="pi_1", amount=2550),
-        dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1"),
+        dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1", currency="USD"),
     ),
     (users_pb2.UserCreated(id="u-1", email="ann@example.com"), dict(user_id="u-1")),
     (

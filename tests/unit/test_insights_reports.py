@@ -30,6 +30,7 @@ from svc_insights.domain.reports import (
     MAX_RANGE_DAYS,
     MAX_TOP_SELLERS,
     TOP_SELLERS,
+    Amount,
     DayRange,
     Funnel,
     MarketDay,
@@ -46,6 +47,12 @@ from tests.support.insights_events import EventStream
 
 MARCH = DayRange.of(date(2026, 3, 1), date(2026, 3, 4))
 D1, D2, D3, D4 = MARCH.days()
+
+
+def usd(amount: str) -> tuple[Amount, ...]:
+    """One amount in USD: what every event of market_stream() is in (they name no currency, as
+    before v1)."""
+    return (Amount(Decimal(amount), "USD"),)
 
 
 def market_stream() -> EventStream:
@@ -131,15 +138,15 @@ async def test_seller_report_of_the_first_seller(reports: DuckDBReports) -> None
     # T2 sold (O5): 2026-03-01 09:00:00 -> 03-04 11:02:00 = 3 d 2 h 2 min = 266,520 s.
     assert report.days == (
         # listed T2; sold O1 at 20.00; views of T1 by anon-2, anon-9, of T2 by B1 (not S1's own)
-        SellerDay(D1, SellerFigures(1, 1, 0, Decimal("20.00"), 88_500.0, 3)),
+        SellerDay(D1, SellerFigures(1, 1, 0, Decimal("20.00"), 88_500.0, 3, usd("20.00"))),
         # O2 expired unpaid; views of T2 by anon-2 and by B2
         SellerDay(D2, SellerFigures(0, 0, 1, Decimal("0.00"), None, 2)),
         SellerDay(D3, SellerFigures(0, 0, 0, Decimal("0.00"), None, 0)),
         # sold O5 at 60.00; a view of T2 by anon-9
-        SellerDay(D4, SellerFigures(0, 1, 0, Decimal("60.00"), 266_520.0, 1)),
+        SellerDay(D4, SellerFigures(0, 1, 0, Decimal("60.00"), 266_520.0, 1, usd("60.00"))),
     )
     # The median of the range's two sales: (88,500 + 266,520) / 2, not a median of the days'.
-    assert report.totals == SellerFigures(1, 2, 1, Decimal("80.00"), 177_510.0, 6)
+    assert report.totals == SellerFigures(1, 2, 1, Decimal("80.00"), 177_510.0, 6, usd("80.00"))
     # T6 was listed after the range; the view of T1 before it and after it are not counted.
     assert report.tickets == (
         TicketViews("T2", "Arctic Monkeys, row H", 4),
@@ -155,12 +162,12 @@ async def test_seller_report_of_the_second_seller(reports: DuckDBReports) -> Non
         SellerDay(D1, SellerFigures(listed=1)),
         # listed T4; O3's payment failed (not expired), O4 sold at 150.00; B3 viewed T3 once,
         # B5 twice
-        SellerDay(D2, SellerFigures(1, 1, 0, Decimal("150.00"), 84_960.0, 3)),
+        SellerDay(D2, SellerFigures(1, 1, 0, Decimal("150.00"), 84_960.0, 3, usd("150.00"))),
         SellerDay(D3, SellerFigures()),
         # B3 viewed T4, anon-9 viewed T3 at 23:59:59.999999; O6 is still open
         SellerDay(D4, SellerFigures(views=2)),
     )
-    assert report.totals == SellerFigures(2, 1, 0, Decimal("150.00"), 84_960.0, 5)
+    assert report.totals == SellerFigures(2, 1, 0, Decimal("150.00"), 84_960.0, 5, usd("150.00"))
     assert report.tickets == (TicketViews("T3", "Cup final", 4), TicketViews("T4", "Jazz night", 1))
 
 
@@ -168,8 +175,11 @@ async def test_an_order_cancelled_by_the_buyer_is_not_expired(reports: DuckDBRep
     report = await reports.seller_report("S3", MARCH)
 
     # T5 listed on day 2; O7 cancelled by B1, then O9 paid: 03-02 13:00 -> 03-04 14:01 = 176,460 s.
-    assert report.totals == SellerFigures(1, 1, 0, Decimal("1000.00"), 176_460.0, 0)
-    assert report.days[3] == SellerDay(D4, SellerFigures(0, 1, 0, Decimal("1000.00"), 176_460.0))
+    thousand = usd("1000.00")
+    assert report.totals == SellerFigures(1, 1, 0, Decimal("1000.00"), 176_460.0, 0, thousand)
+    assert report.days[3] == SellerDay(
+        D4, SellerFigures(0, 1, 0, Decimal("1000.00"), 176_460.0, 0, thousand)
+    )
 
 
 async def test_a_seller_sees_nothing_of_anyone_else(reports: DuckDBReports) -> None:
@@ -187,19 +197,19 @@ async def test_market_report_by_day(reports: DuckDBReports) -> None:
         # orders O1; paid O1 (20.00). Active: anon-8, S1 (listed, viewed), S2 (listed), B3
         # (signed up), B2 (as anon-2, stitched), anon-9, B1: 7, of them anon-8 and anon-9
         # never signed in.
-        MarketDay(D1, Decimal("20.00"), 1, 1, 7, 2),
+        MarketDay(D1, Decimal("20.00"), 1, 1, 7, 2, usd("20.00")),
         # orders O2, O3, O4, O10; paid O4 (150.00). Active: B1 (O10), B2, B3, B5, S2 and S3
         # (listed).
-        MarketDay(D2, Decimal("150.00"), 4, 1, 6, 0),
+        MarketDay(D2, Decimal("150.00"), 4, 1, 6, 0, usd("150.00")),
         MarketDay(D3),
         # orders O5, O6, O7, O9; paid O5 (60.00) and O9 (1000.00); O6 is paid after the range.
         # Active: anon-9, B1, B3, B2, B4, and S1 (anon-s1 signed out: S1 signed in with it
         # first, B2 only later).
-        MarketDay(D4, Decimal("1060.00"), 4, 2, 6, 1),
+        MarketDay(D4, Decimal("1060.00"), 4, 2, 6, 1, usd("1060.00")),
     )
     # Active over the range, each visitor once: anon-8, anon-9, S1, S2, S3, B1, B2, B3, B4, B5.
     # O4's stray second charge on day 4 is neither a second sale nor a move of the first.
-    assert report.totals == MarketDay(D1, Decimal("1230.00"), 9, 4, 10, 2)
+    assert report.totals == MarketDay(D1, Decimal("1230.00"), 9, 4, 10, 2, usd("1230.00"))
 
 
 async def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports) -> None:
@@ -219,13 +229,14 @@ async def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports)
     # charge.pending is the same attempt as its charge.created.
     assert report.declined == Outcomes(count=2, of=6)
     assert report.declined.rate == 2 / 6
+    # By tickets sold (S1: O1 and O5), then revenue.
     assert report.top_sellers == (
-        TopSeller("S3", Decimal("1000.00"), 1),
-        TopSeller("S2", Decimal("150.00"), 1),
-        TopSeller("S1", Decimal("80.00"), 2),
+        TopSeller("S1", Decimal("80.00"), 2, usd("80.00")),
+        TopSeller("S3", Decimal("1000.00"), 1, usd("1000.00")),
+        TopSeller("S2", Decimal("150.00"), 1, usd("150.00")),
     )
     # Listed in the range: T2 60, T3 150, T4 10 (a bucket's lower bound is in it), T5 1000.
-    # Paid in the range: O1 20, O4 150, O5 60, O9 1000.
+    # Paid in the range: O1 20, O4 150, O5 60, O9 1000. All in USD: its buckets only.
     assert report.price_distribution == (
         PriceBucket(Decimal(0), Decimal(10), listed=0, sold=0),
         PriceBucket(Decimal(10), Decimal(25), listed=1, sold=1),
@@ -241,7 +252,7 @@ async def test_market_funnel_outcomes_sellers_and_prices(reports: DuckDBReports)
 async def test_one_day_of_the_range(reports: DuckDBReports) -> None:
     report = await reports.market_report(DayRange.of(D2, D2), TOP_SELLERS)
 
-    assert report.days == (MarketDay(D2, Decimal("150.00"), 4, 1, 6, 0),)
+    assert report.days == (MarketDay(D2, Decimal("150.00"), 4, 1, 6, 0, usd("150.00")),)
     # Viewed on day 2: B2 (twice, once as anon-2), B3 and B5; all ordered, B3 paid (O4).
     assert report.funnel == Funnel(viewed=3, ordered=3, paid=1)
     assert report.expired == Outcomes(count=1, of=4)  # O2 of O2, O3, O4, O10
@@ -260,6 +271,7 @@ async def test_an_empty_store_reports_zeros_and_no_rates() -> None:
     assert report.expired.rate is None and report.declined.rate is None
     assert report.top_sellers == ()
     assert all(b.listed == b.sold == 0 for b in report.price_distribution)
+    assert {b.currency for b in report.price_distribution} == {"USD"}
 
 
 def test_a_range_is_at_least_a_day_and_at_most_a_year() -> None:
@@ -301,7 +313,7 @@ async def test_the_first_and_last_days_a_report_accepts(reports: DuckDBReports) 
 async def test_as_many_top_sellers_as_asked(reports: DuckDBReports) -> None:
     report = await reports.market_report(MARCH, top_sellers_limit(2))
 
-    assert [s.seller_id for s in report.top_sellers] == ["S3", "S2"]
+    assert [s.seller_id for s in report.top_sellers] == ["S1", "S3"]
     assert top_sellers_limit(0) == TOP_SELLERS
     with pytest.raises(InvalidInput) as too_many:
         top_sellers_limit(MAX_TOP_SELLERS + 1)

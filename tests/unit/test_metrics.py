@@ -19,6 +19,7 @@ from common.clock import FrozenClock
 from common.metrics import MultiprocessDir, exposition, forget_dead_workers
 from common.metrics.exposition import MULTIPROC_DIR_VAR
 from common.metrics.series import BoundedNames, event_label, rpc_handled
+from gateway import global_ids
 from gateway.context import Context
 from gateway.schema import build_schema
 from gateway.subscriptions.hub import Hub
@@ -29,6 +30,8 @@ from svc_payments.adapters.stripe_gateway import failure_outcome
 from tests.unit.fakes_market import FakeStore, FakeTicketsService, uow_factory
 from tests.unit.test_gateway_documents import TicketClients
 from ticketing.events.v1 import orders_pb2, tickets_pb2
+
+T1 = global_ids.encode("Ticket", "t1")
 
 
 def sample(name: str, **labels: str) -> float:
@@ -73,7 +76,7 @@ async def test_a_named_operation_is_counted_and_timed_by_its_name():
     counted = requests(name, "query", "ok")
     timed = Delta("ticketing_graphql_request_duration_seconds_count", operation=name, type="query")
     result = await schema.execute(
-        f'query {name} {{ ticket(id: "t1") {{ id }} }}', context_value=context()
+        f'query {name} {{ ticket(id: "{T1}") {{ id }} }}', context_value=context()
     )
     assert result.errors is None
     assert (counted.change, timed.change) == (1, 1)
@@ -82,7 +85,7 @@ async def test_a_named_operation_is_counted_and_timed_by_its_name():
 
 async def test_an_anonymous_operation_is_named_by_its_first_root_field():
     counted = requests("ticket", "query", "ok")
-    await build_schema().execute('{ ticket(id: "t1") { id } }', context_value=context())
+    await build_schema().execute(f'{{ ticket(id: "{T1}") {{ id }} }}', context_value=context())
     assert counted.change == 1
 
 
@@ -92,8 +95,8 @@ async def test_an_error_is_counted_by_the_code_the_client_sees():
     invalid = requests("ticket", "query", "BAD_USER_INPUT")
     schema = build_schema()
     await schema.execute("{ orders(first: 1) { edges { cursor } } }", context_value=context())
-    await schema.execute('{ ticket(id: "t1") { id ', context_value=context())
-    await schema.execute('{ ticket(id: "t1") { colour } }', context_value=context())
+    await schema.execute(f'{{ ticket(id: "{T1}") {{ id ', context_value=context())
+    await schema.execute(f'{{ ticket(id: "{T1}") {{ colour }} }}', context_value=context())
     assert (unauthenticated.change, syntax.change, invalid.change) == (1, 1, 1)
 
 
@@ -280,15 +283,15 @@ async def test_a_subscription_counts_as_open_not_in_flight_and_its_pushes_are_co
         type="subscription",
     )
     stream = await build_schema().subscribe(
-        'subscription { ticketUpdated(id: "t1") { id version } }', context_value=ws
+        f'subscription {{ ticketUpdated(id: "{T1}") {{ id version }} }}', context_value=ws
     )
     first = await anext(stream)
-    assert first.data == {"ticketUpdated": {"id": "t1", "version": 0}}
+    assert first.data == {"ticketUpdated": {"id": T1, "version": 0}}
     assert (opened.change, pushed.change) == (1, 1)
     assert sample("ticketing_graphql_requests_in_flight") == in_flight  # open, not in flight
     update = tickets_pb2.TicketUpdated(id="t1", version=1, title="Row F", price="20.00")
     hub.deliver("ticketing.events.v1.TicketUpdated", update)
-    assert (await anext(stream)).data == {"ticketUpdated": {"id": "t1", "version": 1}}
+    assert (await anext(stream)).data == {"ticketUpdated": {"id": T1, "version": 1}}
     assert pushed.change == 2
     await stream.aclose()
     assert (opened.change, counted.change, timed.change) == (0, 1, 0)

@@ -13,7 +13,7 @@ import pytest
 from common.bus import Delivery
 from common.clock import FrozenClock
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
-from svc_orders.domain.model import TicketCopy
+from svc_orders.domain.model import TicketCopy, TicketState
 from svc_orders.service_layer.handlers import (
     ApplyTicketEdit,
     CancelOrder,
@@ -210,3 +210,65 @@ async def test_awaiting_payment_and_paid_are_published_as_order_updated(world):
             id=order.id, version=2, status=orders_pb2.ORDER_STATUS_COMPLETE, user_id=BUYER
         ),
     ]
+
+
+# -- v1: withdrawn tickets, ticket states, currencies -----------------------------------------
+
+
+async def test_a_withdrawn_ticket_takes_no_order_and_no_later_edit(world):
+    await world.ticket_created()
+    await world.handlers.apply_ticket_edit(
+        ApplyTicketEdit(SELLER, "t1", 1, "Concert", "10.00", withdraw=True)
+    )
+    with pytest.raises(Conflict) as info:
+        await world.order()
+    assert info.value.field == "ticket_id"
+    with pytest.raises(Conflict):
+        await world.edit(version=2)
+    assert world.store.table("orders") == {}
+    assert await world.handlers.ticket_states(["t1"]) == [("t1", TicketState.WITHDRAWN)]
+
+
+async def test_a_ticket_under_an_order_cannot_be_withdrawn(world):
+    await world.ticket_created()
+    await world.order()
+    with pytest.raises(Conflict):
+        await world.handlers.apply_ticket_edit(
+            ApplyTicketEdit(SELLER, "t1", 2, "Concert", "10.00", withdraw=True)
+        )
+    assert not world.copy().withdrawn
+
+
+async def test_ticket_states_follow_the_orders_holding_them(world):
+    for ticket_id in ("t1", "t2", "t3"):
+        await world.ticket_created(ticket_id)
+    held = await world.order("t1")
+    sold = await world.order("t2")
+    paid = payments_pb2.ChargeCreated(id="p1", order_id=sold.id, stripe_id="pi_1", amount=1000)
+    await world.handlers.event_handlers[payments_pb2.ChargeCreated](paid, delivery(paid))
+    asked = ["t2", "unknown", "t1", "t3"]
+    assert await world.handlers.ticket_states(asked) == [
+        ("t2", TicketState.SOLD),
+        ("unknown", TicketState.FOR_SALE),
+        ("t1", TicketState.HELD),
+        ("t3", TicketState.FOR_SALE),
+    ]
+    await world.handlers.cancel_order(CancelOrder(BUYER, held.id))
+    assert await world.handlers.ticket_states(["t1"]) == [("t1", TicketState.FOR_SALE)]
+    with pytest.raises(InvalidInput) as info:
+        await world.handlers.ticket_states([f"t{i}" for i in range(101)])
+    assert info.value.field == "ticket_ids"
+
+
+async def test_an_order_carries_its_tickets_currency(world):
+    event = tickets_pb2.TicketCreated(
+        id="t1", version=0, title="Concert", price="10.00", user_id=SELLER, currency_code="GBP"
+    )
+    await world.handlers.on_ticket_created(event, delivery(event))
+    order = await world.order()
+    assert order.currency_code == "GBP"
+    [created] = world.store.published_of(order_events.OrderCreated)
+    assert created.ticket.currency_code == "GBP"
+    # An event of an older producer (no currency): USD, what those tickets were in.
+    await world.ticket_created("t2")
+    assert (await world.order("t2")).currency_code == "USD"

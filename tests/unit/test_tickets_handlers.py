@@ -11,7 +11,12 @@ import pytest
 from common.bus import Delivery
 from common.clock import FrozenClock
 from common.errors import Conflict, Forbidden, InvalidInput, Unavailable
-from svc_tickets.service_layer.handlers import CreateTicket, TicketHandlers, UpdateTicket
+from svc_tickets.service_layer.handlers import (
+    CreateTicket,
+    TicketHandlers,
+    UpdateTicket,
+    WithdrawTicket,
+)
 from svc_tickets.service_layer.ports import TicketEdit
 from tests.unit.fakes_market import FakeHoldAuthority, FakeStore, uow_factory
 from ticketing.events.v1 import orders_pb2
@@ -124,3 +129,62 @@ async def test_a_reserved_ticket_takes_the_price_its_order_was_placed_at(world):
     assert (ticket.order_id, ticket.price) == ("o1", Decimal("99.00"))
     [event] = world.store.published_of(ticket_events.TicketUpdated)
     assert (event.order_id, event.price) == ("o1", "99.00")
+
+
+# -- v1: versioned edits and withdrawal --------------------------------------------------------
+
+
+async def test_of_two_tabs_editing_one_version_the_loser_is_stale_and_orders_gets_it_back(world):
+    """Both edits asked orders at version 1; the other tab committed first. The loser is
+    refused (expected_version) and the orders service is given the committed ticket again, so
+    orders placed afterwards carry the values the ticket shows."""
+    await world.listed("10")
+    world.orders_service.during = [lambda: world.update("50", title="Other tab")]
+    with pytest.raises(Conflict) as info:
+        await world.update("99")
+    assert info.value.field == "expected_version"
+    ticket = world.ticket()
+    assert (ticket.version, ticket.title, ticket.price) == (1, "Other tab", Decimal("50.00"))
+    assert [(e.version, e.title, e.price) for e, _ in world.orders_service.edits] == [
+        (1, "Concert", Decimal("99.00")),
+        (1, "Other tab", Decimal("50.00")),
+        (1, "Other tab", Decimal("50.00")),  # given back
+    ]
+    assert [e.title for e in world.store.published_of(ticket_events.TicketUpdated)] == ["Other tab"]
+
+
+async def test_a_held_ticket_is_a_conflict_on_its_id(world):
+    await world.listed()
+    world.orders_service.refusals = [Conflict("Ticket is reserved and cannot be changed")]
+    with pytest.raises(Conflict) as info:
+        await world.update("99")
+    assert info.value.field == "id"
+
+
+async def test_withdrawing_is_settled_with_orders_and_published(world):
+    await world.listed()
+    withdraw = WithdrawTicket(SELLER, "t1", expected_version=0, token="tok")
+    gone = await world.handlers.withdraw_ticket(withdraw)
+    assert (gone.withdrawn, gone.version) == (True, 1)
+    [(edit, token)] = world.orders_service.edits
+    assert (edit.withdraw, edit.version, token) == (True, 1, "tok")
+    [event] = world.store.published_of(ticket_events.TicketUpdated)
+    assert (event.withdrawn, event.version, event.currency_code) == (True, 1, "USD")
+    # Asked again at the same expected version: returned, orders not asked again.
+    assert (await world.handlers.withdraw_ticket(withdraw)).version == 1
+    assert len(world.orders_service.edits) == 1
+    with pytest.raises(Conflict) as info:
+        await world.update("5", expected_version=1)
+    assert info.value.field == "id"
+    with pytest.raises(Forbidden):
+        await world.handlers.withdraw_ticket(WithdrawTicket("someone", "t1", 1))
+
+
+async def test_a_withdrawal_orders_refuses_changes_nothing(world):
+    await world.listed()
+    world.orders_service.refusals = [Conflict("Ticket is reserved and cannot be changed")]
+    with pytest.raises(Conflict) as info:
+        await world.handlers.withdraw_ticket(WithdrawTicket(SELLER, "t1", 0))
+    assert info.value.field == "id"
+    assert (world.ticket().withdrawn, world.ticket().version) == (False, 0)
+    assert world.store.published == []
