@@ -117,13 +117,6 @@ class Page(Generic[L]):
     has_previous: bool = False
 
 
-def paginate(found: list[L], limit: int) -> Page[L]:
-    """`found` was fetched with limit + 1: the extra one only tells that another page follows."""
-    items = found[:limit]
-    more = len(found) > limit and items
-    return Page(items, Cursor(items[-1].created_at, items[-1].id).encode() if more else "")
-
-
 @dataclass(frozen=True)
 class PageRequest:
     """One page of a keyset over (created_at, id), newest first: forwards after `cursor`
@@ -155,6 +148,11 @@ def _both(base: Query, extra: Query) -> Query:
     return {"$and": [base, extra]} if base else extra
 
 
+async def _any(find: Find[L], base: Query, other_way: Query | None, sort) -> bool:
+    """The probe: one document at most, nearest the page first on the index."""
+    return other_way is not None and bool(await find(_both(base, other_way), sort, 1))
+
+
 async def keyset_page(base: Query, request: PageRequest, find: Find[L]) -> Page[L]:
     """The page `request` asks of the documents matching `base`, always newest first, with
     exact has_next / has_previous: the page is fetched with one more than asked (whether more
@@ -169,19 +167,15 @@ async def keyset_page(base: Query, request: PageRequest, find: Find[L]) -> Page[
             other_way: Query | None = Cursor.of(items[0]).before_filter()
         else:  # an empty page: anything at or before the cursor
             other_way = cursor.at_or_before_filter() if cursor else None
-        has_previous = bool(other_way) and bool(
-            await find(_both(base, other_way), OLDEST_FIRST, 1)  # type: ignore[arg-type]
-        )
+        has_previous = await _any(find, base, other_way, OLDEST_FIRST)
     else:
         query = _both(base, cursor.before_filter()) if cursor else base
         found = await find(query, OLDEST_FIRST, limit + 1)
         items, has_previous = list(reversed(found[:limit])), len(found) > limit
         if items:
             other_way = Cursor.of(items[-1]).after_filter()
-        else:
+        else:  # an empty page: anything at or after the cursor
             other_way = cursor.at_or_after_filter() if cursor else None
-        has_next = bool(other_way) and bool(
-            await find(_both(base, other_way), NEWEST_FIRST, 1)  # type: ignore[arg-type]
-        )
+        has_next = await _any(find, base, other_way, NEWEST_FIRST)
     next_token = Cursor.of(items[-1]).encode() if has_next and items else ""
     return Page(items, next_token, has_next, has_previous)

@@ -122,13 +122,14 @@ class TicketCopy:
         failed to commit it and retries, or gives back what it committed after losing a race
         between two edits): its values are taken again.
 
-        `withdraw` takes the ticket off sale: from then on no order is placed on it, and a
-        later version may no longer change it."""
+        `withdraw` takes the ticket off sale for good: from then on no order is placed on it
+        and no edit changes it (should a withdrawal lose to an edit in the tickets service,
+        that edit's values given back here are refused too; the seller withdraws again)."""
         if by != self.user_id:
             raise Forbidden("Only the seller can change a ticket")
         if holder is not None and holder.status in HOLDING:
             raise Conflict("Ticket is reserved and cannot be changed")
-        if self.withdrawn and not withdraw and version > self.version:
+        if self.withdrawn and not withdraw:
             raise Conflict("Ticket is withdrawn and cannot be changed")
         self.version = max(self.version, version)
         self.title, self.price, self.withdrawn = title, price, withdraw

@@ -124,7 +124,9 @@ class TicketHandlers:
             return ticket  # our own withdrawal, asked again
         return await self._edit(ticket, cmd.token, lambda t: t.withdraw(cmd.user_id))
 
-    async def _edit(self, read: Ticket, token: str | None, change: Callable[[Ticket], None]):
+    async def _edit(
+        self, read: Ticket, token: str | None, change: Callable[[Ticket], None]
+    ) -> Ticket:
         """Settles `change` of the ticket `read` with the orders service, then commits it.
 
         Should the ticket change between the two (an order's reserve or release), the commit

@@ -192,6 +192,12 @@ async def test_an_edit_under_an_order_is_a_conflict_and_after_its_cancellation_i
             ErrorCode.FORBIDDEN,
         )
         await stack.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
+        # The seller reads the ticket once its hold and release have reached the tickets
+        # service (each moved its version): an edit at an older version would be stale.
+        for _ in range(200):
+            if (await stack.ticket(ticket.id)).version == 2:
+                break
+            await asyncio.sleep(0.05)
         edited = await stack.update(ticket.id, seller, "12.5")
         assert edited.price == "12.50"
         again = await stack.order(ticket.id, stack.as_user())

@@ -157,10 +157,12 @@ async def test_a_held_ticket_cannot_be_withdrawn(market):
     seller, buyer = market.as_user(), market.as_user()
     ticket = await market.listed_ticket(seller, "10")
     placed = await order(market, ticket.id, buyer)
-    # Refused by orders (the authority on holds) even before the hold reached tickets.
+    # The seller reads it held (the hold moved its version) and tries: orders refuses.
+    held = await market.eventually_ticket(ticket.id, lambda t: t.order_id == placed.id)
     assert await refusal(
-        market.tickets.WithdrawTicket(withdraw(ticket.id, 0), metadata=seller)
+        market.tickets.WithdrawTicket(withdraw(ticket.id, held.version), metadata=seller)
     ) == conflict_on("id")
+    assert not (await market.ticket(ticket.id)).withdrawn
     await market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=placed.id), metadata=buyer)
     released = await market.eventually_ticket(ticket.id, lambda t: t.version == 2)
     assert not released.withdrawn
