@@ -10,7 +10,10 @@ While a request charges under a key, the key's record is PENDING, claimed in the
 takes the order's charge lease, for as long as that lease: a second request with the same key
 and input waits for the first one's outcome (it never meets the first as a conflict); one with
 another input is refused at once, before anything is charged. The outcome replaces the pending
-record in the transaction that records the payment.
+record in the transaction that records the payment. A request whose charge has an unknown
+outcome (Stripe unreachable, no answer) leaves the key UNKNOWN: a repeat runs again (the order's
+Stripe key makes Stripe answer with the first charge), and takes a payment the order got
+meanwhile (the webhook recorded that charge) as its outcome rather than as a conflict.
 
 The key's format, the fingerprint and the window are the shared ones (common/idempotency.py);
 payments keeps a record of its own, for what only a charge has: a decline to replay, and a claim
@@ -31,6 +34,7 @@ class KeyState(StrEnum):
     PENDING = "pending"  # a request is charging under the key
     PAYMENT = "payment"  # it produced a payment
     DECLINED = "declined"  # its charge was declined
+    UNKNOWN = "unknown"  # its charge's outcome is not known: a repeat runs again
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ class IdempotencyRecord:
             raise IdempotencyKeyReused(
                 "This idempotency key was used for another payment; use a new key for a new one"
             )
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return self.state is KeyState.UNKNOWN
+
+    def unknown(self) -> None:
+        """The request charging under the key ends without knowing whether it charged."""
+        self.state, self.holder, self.until = KeyState.UNKNOWN, None, None
 
     def held_by(self, holder: str) -> bool:
         return self.state is KeyState.PENDING and self.holder == holder

@@ -166,8 +166,7 @@ class PaymentHandlers:
 
     async def _pay(self, cmd: CreatePayment, payment_method: str, use: KeyUse) -> Payment:
         order = await self.order_copy.read(cmd.order_id, cmd.token)
-        order.check_payable_by(cmd.user_id)  # the quick answer; the claim checks again
-        check_chargeable(order.currency_code)
+        check_chargeable(order.currency_code)  # who may pay it, and whether: the claim says
         holder = self.new_id()
         lease = await self._claim(cmd.user_id, order.id, holder, use)
         request = ChargeRequest(
@@ -186,12 +185,22 @@ class PaymentHandlers:
             now = self._now()
             # The key first: a request with it that got this far since we read it means that
             # one's outcome is ours (LookAgain), whatever the order's state now.
-            await self.keys.claim_in(uow, use, holder, until=now + self.lease_for)
+            resumed = await self.keys.claim_in(uow, use, holder, until=now + self.lease_for)
             order = await uow.orders.get(order_id)
             if order is None:
                 raise NotFound("Order not found", field="orderId")
-            order.check_payable_by(user_id)
             recorded = await uow.payments.for_order(order_id)
+            if (
+                resumed
+                and recorded is not None
+                and recorded.user_id == user_id
+                and recorded.status is not PaymentStatus.REFUNDED
+            ):
+                # Our earlier attempt's charge, recorded since (the webhook): our outcome.
+                await self.keys.adopt_in(uow, use, holder, recorded)
+                await uow.commit()
+                raise LookAgain()
+            order.check_payable_by(user_id)
             if recorded is not None:
                 raise _already(recorded)
             lease = await uow.leases.get(order_id)
@@ -217,11 +226,11 @@ class PaymentHandlers:
                 " outcome; try again with that payment method"
             ) from None
         except StripeUnavailable as exc:
-            await self._release(order_id, holder, use)
+            await self._release(order_id, holder, use, unknown=True)
             raise Unavailable(exc.message) from None
         except Exception:
             # Unknown outcome: the next attempt reuses the idempotency key, which is safe.
-            await self._release(order_id, holder, use)
+            await self._release(order_id, holder, use, unknown=True)
             raise
         try:
             payment = await self._settle_intent(order_id, intent, holder, use)
@@ -261,10 +270,15 @@ class PaymentHandlers:
 
     @retry_transient()
     async def _release(
-        self, order_id: str, holder: str, use: KeyUse, charged_nothing: bool = False
+        self,
+        order_id: str,
+        holder: str,
+        use: KeyUse,
+        charged_nothing: bool = False,
+        unknown: bool = False,
     ) -> None:
         async with self.uow() as uow:
-            await self.keys.release_in(uow, use, holder)
+            await self.keys.release_in(uow, use, holder, unknown)
             await self._release_in(uow, order_id, holder, charged_nothing)
             await uow.commit()
 

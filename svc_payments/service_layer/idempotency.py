@@ -15,6 +15,8 @@ from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 
 # How often a request waits to look again at a key another request is charging under.
 KEY_POLL_SECONDS = 0.1
+# What a repeat is told of a failed payment it adopts (the decline's own words were not kept).
+UNKNOWN_DECLINE = "The payment failed"
 
 
 class KeyInFlight(Exception):
@@ -32,7 +34,8 @@ class ClientKeys:
 
     async def replay(self, use: KeyUse) -> Payment | None:
         """The first outcome of the key, when it has one: its payment as it is now, or its
-        PAYMENT_DECLINED raised again. None when the key is new here (or forgotten). Raises
+        PAYMENT_DECLINED raised again. None when the key is new here (or forgotten), or its
+        attempt's outcome is unknown (the request runs again). Raises
         IdempotencyKeyReused for another input, KeyInFlight while it is being charged."""
         async with self.uow() as uow:
             record = await uow.keys.get(use.user_id, use.key)
@@ -41,6 +44,8 @@ class ClientKeys:
             record.check_same_input(use)
             if record.state is KeyState.PENDING:
                 raise KeyInFlight()
+            if record.outcome_unknown:
+                return None  # run again
             payment = await uow.payments.get(record.payment_id) if record.payment_id else None
         if record.state is KeyState.DECLINED:
             raise PaymentDeclined(record.message)
@@ -49,14 +54,33 @@ class ClientKeys:
 
     async def claim_in(
         self, uow: PaymentsUnitOfWork, use: KeyUse, holder: str, until: datetime
-    ) -> None:
-        """Within the charge lease's transaction: the key is `holder`'s until `until`. Raises
-        LookAgain when it got a live record meanwhile."""
+    ) -> bool:
+        """Within the charge lease's transaction: the key is `holder`'s until `until`. True when
+        it resumes an attempt with an unknown outcome. Raises LookAgain when the key got an
+        outcome or a claim meanwhile."""
         now = self.now()
         record = await uow.keys.get(use.user_id, use.key)
+        resumed = False
         if record is not None and record.live(now):
-            raise LookAgain()
+            if not record.outcome_unknown:
+                raise LookAgain()
+            record.check_same_input(use)
+            resumed = True
         await uow.keys.save(IdempotencyRecord.claim(use, holder, now, until))
+        return resumed
+
+    async def adopt_in(
+        self, uow: PaymentsUnitOfWork, use: KeyUse, holder: str, recorded: Payment
+    ) -> None:
+        """Within the claim's transaction, resuming an attempt with an unknown outcome: the
+        order's payment, recorded meanwhile, is the key's outcome."""
+        record = await uow.keys.get(use.user_id, use.key)
+        assert record is not None and record.held_by(holder), "claimed in this transaction"
+        if recorded.status is PaymentStatus.FAILED:
+            record.declined(recorded.id, UNKNOWN_DECLINE, self.now())
+        else:
+            record.paid(recorded.id, self.now())
+        await uow.keys.save(record)
 
     async def settle_in(
         self,
@@ -92,9 +116,17 @@ class ClientKeys:
             record.declined(payment_id, message, self.now())
             await uow.keys.save(record)
 
-    async def release_in(self, uow: PaymentsUnitOfWork, use: KeyUse, holder: str) -> None:
-        """The request ends with no outcome (nothing charged, or not known): the key is let go,
-        so a repeat is judged afresh (and charges with the same Stripe key)."""
+    async def release_in(
+        self, uow: PaymentsUnitOfWork, use: KeyUse, holder: str, unknown: bool = False
+    ) -> None:
+        """The request ends with no outcome: nothing was charged (the key is let go, so a repeat
+        is judged afresh), or it is not known whether it charged (`unknown`: a repeat runs again
+        with the same Stripe key, and takes a payment recorded meanwhile as its own)."""
         record = await uow.keys.get(use.user_id, use.key)
-        if record is not None and record.held_by(holder):
+        if record is None or not record.held_by(holder):
+            return
+        if unknown:
+            record.unknown()
+            await uow.keys.save(record)
+        else:
             await uow.keys.delete(record)

@@ -87,13 +87,25 @@ async def test_a_declined_charge_is_an_outcome_a_repeat_gets_again(world):
 
 async def test_a_refusal_without_effect_records_nothing_so_the_repeat_runs(world):
     await world.order_created()
-    world.stripe.next_outcome = "unreachable"
-    with pytest.raises(Exception, match="unavailable"):
+    world.stripe.next_outcome = "invalid"
+    with pytest.raises(InvalidInput):
         await world.pay(key="k1")
     assert world.db.keys == {}
     world.stripe.next_outcome = "succeeded"
     payment = await world.pay(key="k1")
     assert payment.status is PaymentStatus.SUCCEEDED and len(world.stripe.charged) == 1
+
+
+async def test_stripe_unreachable_leaves_no_outcome_and_the_repeat_runs(world):
+    await world.order_created()
+    world.stripe.next_outcome = "unreachable"
+    with pytest.raises(Exception, match="unavailable"):
+        await world.pay(key="k1")
+    assert world.db.keys[f"{BUYER}/k1"].state is KeyState.UNKNOWN  # nothing to replay
+    world.stripe.next_outcome = "succeeded"
+    payment = await world.pay(key="k1")
+    assert payment.status is PaymentStatus.SUCCEEDED and len(world.stripe.charged) == 1
+    assert world.db.keys[f"{BUYER}/k1"].state is KeyState.PAYMENT
 
 
 async def test_a_lost_reply_is_settled_by_the_repeat_with_the_same_stripe_key(world):
@@ -105,6 +117,24 @@ async def test_a_lost_reply_is_settled_by_the_repeat_with_the_same_stripe_key(wo
     assert payment.status is PaymentStatus.SUCCEEDED
     assert len(world.stripe.charged) == 1
     assert {r.idempotency_key for r in world.stripe.requests} == {"order-o1-0"}
+
+
+async def test_a_lost_reply_settled_by_the_webhook_first_is_the_repeats_outcome(world):
+    """The charge went through but its answer was lost; Stripe's webhook recorded it before
+    the client repeated: the repeat gets that payment, not a conflict with itself."""
+    await world.order_created()
+    world.stripe.next_outcome = "lost_reply"
+    with pytest.raises(Exception, match="unavailable"):
+        await world.pay(key="k1")
+    adopted = await world.handlers.settle_payment("pi_fake1")  # the webhook
+    assert adopted.status is PaymentStatus.SUCCEEDED
+
+    assert await world.pay(key="k1") == adopted
+    assert await world.pay(key="k1") == adopted  # and from now on, from its record
+    assert len(world.stripe.requests) == 1
+    # Another key on the paid order is another action: a conflict.
+    with pytest.raises(Conflict, match=ALREADY_PAID):
+        await world.pay(key="k2")
 
 
 # -- same key, other input: refused ------------------------------------------------------------
