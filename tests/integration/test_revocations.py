@@ -214,7 +214,9 @@ class Running:
     def calls_with(self, token: str) -> list[Callable[[], Awaitable[object]]]:
         """One authenticated call to each service: every verifier must refuse alike."""
         metadata = (("authorization", f"Bearer {token}"),)
-        create = tickets_pb2.CreateTicketRequest(title="Concert", price="20")
+        create = tickets_pb2.CreateTicketRequest(
+            title="Concert", price="20", currency_code="USD", idempotency_key=uuid.uuid4().hex
+        )
         return [
             lambda: self.auth.GetUser(auth_pb2.GetUserRequest(id="x"), metadata=metadata),
             lambda: self.tickets.CreateTicket(create, metadata=metadata),

@@ -74,7 +74,9 @@ class Tickets:
         await self.process.stop()
 
     async def create(self) -> tickets_pb2.Ticket:
-        request = tickets_pb2.CreateTicketRequest(title="Concert", price="20")
+        request = tickets_pb2.CreateTicketRequest(
+            title="Concert", price="20", currency_code="USD", idempotency_key=uuid.uuid4().hex
+        )
         metadata = (("authorization", f"Bearer {self.token}"),)
         return (await self.stub.CreateTicket(request, metadata=metadata, timeout=30)).ticket
 
@@ -238,7 +240,9 @@ async def test_a_read_while_its_service_restarts_is_served_once_it_is_back(env):
     try:
         created = await clients.call(
             clients.tickets.CreateTicket,
-            tickets_pb2.CreateTicketRequest(title="Concert", price="20"),
+            tickets_pb2.CreateTicketRequest(
+                title="Concert", price="20", currency_code="USD", idempotency_key=uuid.uuid4().hex
+            ),
             token,
         )
         get = tickets_pb2.GetTicketRequest(id=created.ticket.id)
