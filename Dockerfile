@@ -87,6 +87,7 @@ LABEL org.opencontainers.image.title="ticketing" \
 
 ENV PATH=/opt/venv/bin:$PATH \
     WEB_DIST_DIR=/opt/ticketing/web \
+    PERSISTED_CLIENTS_DIR=/opt/ticketing/persisted/clients \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONFAULTHANDLER=1
@@ -102,6 +103,9 @@ RUN groupadd --system --gid 10001 ticketing \
 COPY --from=build /opt/venv /opt/venv
 # The gateway serves these (the app at /, GraphiQL when GRAPHQL_IDE is on); plain files, no Node.
 COPY --from=web /src/web/dist /opt/ticketing/web
+# The registered clients' persisted-query manifests (docs/api.md PQ-4): in allow-list mode their
+# operations run, with the web app's (persisted-operations.json of the build above).
+COPY persisted/clients /opt/ticketing/persisted/clients
 
 USER 10001:10001
 WORKDIR /tmp

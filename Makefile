@@ -42,8 +42,11 @@ schema-check: install gen
 	$(BIN)/python -m tools.schema_check
 
 # The web app and GraphiQL (web/, served by the gateway): packages from the committed lockfile,
-# then Vite's build into web/dist. Each step runs again only when what it reads has changed.
-WEB_SOURCES := $(shell find web/src web/public web/graphiql -type f ! -name graphql-env.d.ts 2>/dev/null) \
+# then Vite's build into web/dist, and last the app's persisted-query manifest
+# web/dist/persisted-operations.json (web/scripts/persisted-manifest.mjs: every operation of
+# web/src/app/operations.ts as the app sends it, docs/api.md PQ-3). Each step runs again only when
+# what it reads has changed.
+WEB_SOURCES := $(shell find web/src web/public web/graphiql web/scripts -type f ! -name graphql-env.d.ts 2>/dev/null) \
 	web/index.html web/vite.config.ts web/tsconfig.json schema.graphql
 WEB_PACKAGES := web/node_modules/.installed
 WEB_BUILT := web/dist/.built
@@ -71,9 +74,12 @@ proto-lint: install
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 
+# The registered clients' persisted-query manifests (persisted/clients/, docs/api.md PQ-4): ids
+# are their bodies' hashes, and every operation validates, within the limits, against schema.graphql.
 lint: install proto-lint schema-check lint-deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tools.persisted_check
 
 # Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
 # Kubernetes overlay rendered and validated against the code's processes, ports and settings

@@ -48,16 +48,20 @@ class Market:
         return reply.token
 
     async def create_ticket(self, token: str, title: str = "Bench", price: str = "20") -> str:
+        request = tickets_pb2.CreateTicketRequest(
+            title=title, price=price, currency_code="USD", idempotency_key=str(uuid.uuid4())
+        )
         reply = await self._tickets().CreateTicket(
-            tickets_pb2.CreateTicketRequest(title=title, price=price),
+            request,
             metadata=bearer(token),
             timeout=RPC_TIMEOUT,
         )
         return reply.ticket.id
 
-    async def create_order(self, token: str, ticket_id: str) -> orders_pb2.Order:
+    async def create_order(self, token: str, ticket_id: str, key: str) -> orders_pb2.Order:
+        """`key`: the order's idempotency key, the same on every try of one order."""
         reply = await self._orders().CreateOrder(
-            orders_pb2.CreateOrderRequest(ticket_id=ticket_id),
+            orders_pb2.CreateOrderRequest(ticket_id=ticket_id, idempotency_key=key),
             metadata=bearer(token),
             timeout=RPC_TIMEOUT,
         )
@@ -90,10 +94,11 @@ async def order_when_orderable(
     event has not been applied yet); bounded by `give_up_after`."""
     deadline = time.monotonic() + give_up_after
     not_found, errors = 0, []
+    key = str(uuid.uuid4())  # one order: a refusal records nothing, so every try keeps the key
     while time.monotonic() < deadline:
         started = time.monotonic()
         try:
-            order = await market.create_order(token, ticket_id)
+            order = await market.create_order(token, ticket_id, key)
             return Orderable(order, started, not_found, errors)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:

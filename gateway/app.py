@@ -35,6 +35,13 @@ from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
 from gateway.origins import origin_allowed
+from gateway.persisted_queries import (
+    APQ,
+    STORE_TIMEOUT_SECONDS,
+    PersistedQueries,
+    PersistedQueryView,
+    load_persisted_queries,
+)
 from gateway.probes import Probes
 from gateway.rate_limits import (
     CHECK_TIMEOUT_SECONDS,
@@ -56,7 +63,7 @@ from gateway.web import WebBuild
 from gateway.webhooks import stripe_webhook_route
 
 
-class GraphQLApp(GraphQL):
+class GraphQLApp(PersistedQueryView, GraphQL):
     websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
     graphql_transport_ws_handler_class = SubscriptionsHandler  # type: ignore[assignment]
 
@@ -69,6 +76,7 @@ class GraphQLApp(GraphQL):
         hub: Hub,
         connections: OpenConnections,
         web: WebBuild,
+        persisted: PersistedQueries,
         recorder: BehaviourRecorder | None = None,
     ) -> None:
         super().__init__(
@@ -90,6 +98,7 @@ class GraphQLApp(GraphQL):
         self.connections = connections
         self.json_limits: JsonLimits = settings.json_limits()
         self.web = web
+        self.persisted = persisted
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         # Our own build of GraphiQL (web/), not Strawberry's page, which loads from CDNs.
@@ -167,8 +176,27 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     )
     behaviour = BehaviourEvents(settings)
     web = WebBuild(settings.web_dist())
+    persisted = load_persisted_queries(
+        settings.graphql_persisted_queries,
+        settings.web_dist(),
+        settings.persisted_clients(),
+        # The APQ store: a cache, which never holds a request up (a miss instead).
+        redis_client(settings, fail_fast_seconds=STORE_TIMEOUT_SECONDS)
+        if settings.graphql_persisted_queries == APQ
+        else None,
+        settings.namespace,
+        web_manifest_required=settings.web_app,
+    )
     graphql = GraphQLApp(
-        accounts, clients, ticket_reads, settings, hub, connections, web, behaviour.recorder
+        accounts,
+        clients,
+        ticket_reads,
+        settings,
+        hub,
+        connections,
+        web,
+        persisted,
+        behaviour.recorder,
     )
     graphql_limited = GraphQLLimits(
         ConnectionLimits(graphql, connections, settings.subscription_connections_per_address),
@@ -194,6 +222,7 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
         await limits.close()
         await ticket_reads.close()
         await connections.close()
+        await persisted.close()
 
     account_routes = rest_routes(accounts, settings.json_limits())
     admin_routes = [*probes.routes(), metrics_route()]

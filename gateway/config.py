@@ -7,6 +7,7 @@ from pathlib import Path
 from common.config import CommonSettings, ConfigError, read_secret
 from gateway.limits import JsonLimits
 from gateway.origins import parse_origins
+from gateway.persisted_queries import MODES as PERSISTED_QUERY_MODES
 from gateway.query_limits import QueryLimits
 from gateway.workers import CGROUP_ROOT, available_cpus
 
@@ -50,6 +51,14 @@ class GatewaySettings(CommonSettings):
     # leaves / to nothing (GraphiQL, if on, still loads its assets from there).
     web_dist_dir: str | None = None
     web_app: bool = True
+    # Persisted queries (docs/api.md PQ-1..4, gateway/persisted_queries.py): `apq` runs any
+    # operation and keeps the texts clients register by hash in Redis (24 h after last use);
+    # `allowlist` (the prod overlay) runs only registered operations: the web app's
+    # (persisted-operations.json in WEB_DIST_DIR, written by `make web`) and those of the client
+    # manifests in this directory (<client>/<app-version>.json; unset: persisted/clients of the
+    # source tree, the image sets it). Both are read when the gateway starts.
+    graphql_persisted_queries: str = "apq"
+    persisted_clients_dir: str | None = None
     # Where the web app loads Stripe.js from, and the publishable key it gives it (/config.json);
     # `ticketing run` points both at localstripe's stand-in. No key: the app says card payments
     # are not set up instead of showing a card form that cannot work.
@@ -141,6 +150,11 @@ class GatewaySettings(CommonSettings):
         # orjson stops at 1,024 levels whatever this says.
         if not 1 <= self.json_max_depth <= 1_000:
             raise ConfigError("JSON_MAX_DEPTH must be between 1 and 1000")
+        if self.graphql_persisted_queries not in PERSISTED_QUERY_MODES:
+            raise ConfigError(
+                "GRAPHQL_PERSISTED_QUERIES must be one of "
+                f"{', '.join(PERSISTED_QUERY_MODES)}, got {self.graphql_persisted_queries!r}"
+            )
         if not self.stripe_js_url.startswith(("https://", "http://")):
             raise ConfigError(f"STRIPE_JS_URL must be an http(s) URL, got {self.stripe_js_url!r}")
         if self.ticket_cache_ttl_seconds < 1:
@@ -212,6 +226,11 @@ class GatewaySettings(CommonSettings):
         if self.web_dist_dir:
             return Path(self.web_dist_dir)
         return Path(__file__).resolve().parent.parent / "web" / "dist"
+
+    def persisted_clients(self) -> Path:
+        if self.persisted_clients_dir:
+            return Path(self.persisted_clients_dir)
+        return Path(__file__).resolve().parent.parent / "persisted" / "clients"
 
     def web_runtime_config(self) -> dict[str, object]:
         """What the web app reads from /config.json: nothing secret (a publishable key is not)."""

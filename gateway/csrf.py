@@ -9,11 +9,12 @@ must carry a non-empty `X-Apollo-Operation-Name`, `Apollo-Require-Preflight` or
 an origin that is not allowed (CORS_ALLOWED_ORIGINS, gateway/origins.py). Otherwise: 400.
 
 What is guarded: every POST to the routes given (/graphql and the REST account routes, which
-sign in, sign up and sign out with the cookie), and a GET of a /graphql operation that carries
-the `session` cookie. The GraphiQL page stays a plain GET, and so does GET /api/users/currentuser
-(a read without effects, whose answer another origin cannot read without CORS). A JSON POST
-(`fetch` with `Content-Type: application/json`) passes as it is. The Stripe webhook is not
-guarded: it carries no cookie and is signature-checked.
+sign in, sign up and sign out with the cookie), and a GET of a /graphql operation (a `query`, or
+a persisted query's hash in `extensions`) that carries the `session` cookie. The GraphiQL page
+stays a plain GET, and so does GET /api/users/currentuser (a read without effects, whose answer
+another origin cannot read without CORS). A JSON POST (`fetch` with `Content-Type:
+application/json`) passes as it is. The Stripe webhook is not guarded: it carries no cookie and
+is signature-checked.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def _has_session_cookie(headers: Headers) -> bool:
 
 def _is_operation(scope: Scope) -> bool:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return bool(query.get("query"))
+    # `extensions`: a persisted query's hash stands for its text (docs/api.md PQ-2).
+    return bool(query.get("query") or query.get("extensions"))
 
 
 def forgeable(scope: Scope, graphql_path: str = GRAPHQL_PATH) -> bool:

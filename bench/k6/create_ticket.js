@@ -2,11 +2,12 @@
 import {
   CREATE_TICKET,
   constantLoad,
-  graphql,
   mark,
   measuring,
+  mutate,
   opThresholds,
   signUp,
+  ticketInput,
   writeSummary,
 } from './lib.js';
 
@@ -24,7 +25,7 @@ export function setup() {
 export default function (state) {
   mark();
   const seller = state.sellers[(__VU - 1) % state.sellers.length];
-  graphql(CREATE_TICKET, { t: `Bench ${__VU}-${__ITER}`, p: '25.50' }, seller, 'createTicket');
+  mutate(CREATE_TICKET, ticketInput(`Bench ${__VU}-${__ITER}`, '25.50'), seller, 'createTicket', 'createTicket');
   mark();
 }
 

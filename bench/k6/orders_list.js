@@ -3,39 +3,47 @@
 // Setup makes that buyer: 20 tickets ordered and paid, then waits until all are COMPLETE.
 import { sleep } from 'k6';
 import {
+  CREATE_ORDER,
+  CREATE_PAYMENT,
   constantLoad,
   createTickets,
   failures,
   graphql,
   mark,
   measuring,
+  mutate,
+  newKey,
   opThresholds,
   signUp,
   writeSummary,
 } from './lib.js';
 
 const ORDERS = 20;
-const QUERY = `{ orders(first: 20) { edges { node {
-  id status expiresAt userId version
-  ticket { id title price userId version orderId reserved }
-  payment { id orderId stripeId amount status } } } } }`;
+const QUERY = `{ orders(first: 20) { nodes {
+  id status expiresAt version price { amount currencyCode } buyer { id }
+  ticket { id title price { amount currencyCode } seller { id } version state }
+  payment { id amount { amount currencyCode } status } } } }`;
 
 export const options = constantLoad({ thresholds: opThresholds('http_req_duration', ['orders']) });
 
 export function setup() {
   const buyer = signUp('buyer');
   for (const ticketId of createTickets(signUp('seller'), ORDERS)) {
-    const order = graphql(
-      'mutation($t: ID!) { createOrder(ticketId: $t) { id } }', { t: ticketId }, buyer, 'setup');
-    if (!order) throw new Error('createOrder failed in setup');
-    const paid = graphql(
-      'mutation($o: ID!) { createPayment(orderId: $o, paymentMethod: "pm_card_visa") { status } }',
-      { o: order.createOrder.id }, buyer, 'setup');
+    const ordered = mutate(
+      CREATE_ORDER, { ticketId, idempotencyKey: newKey() }, buyer, 'setup', 'createOrder');
+    if (!ordered) throw new Error('createOrder failed in setup');
+    const paid = mutate(
+      CREATE_PAYMENT,
+      { orderId: ordered.order.id, paymentMethod: 'pm_card_visa', idempotencyKey: newKey() },
+      buyer,
+      'setup',
+      'createPayment',
+    );
     if (!paid) throw new Error('createPayment failed in setup');
   }
   for (let i = 0; i < 600; i++) {
-    const data = graphql('{ orders(first: 20) { edges { node { status } } } }', {}, buyer, 'setup');
-    const done = data ? data.orders.edges.filter((e) => e.node.status === 'COMPLETE').length : 0;
+    const data = graphql('{ orders(first: 20) { nodes { status } } }', {}, buyer, 'setup');
+    const done = data ? data.orders.nodes.filter((o) => o && o.status === 'COMPLETE').length : 0;
     if (done === ORDERS) {
       measuring();
       return { buyer };
@@ -48,7 +56,7 @@ export function setup() {
 export default function (state) {
   mark();
   const data = graphql(QUERY, {}, state.buyer, 'orders');
-  if (data && data.orders.edges.filter((e) => e.node.payment).length < ORDERS) {
+  if (data && data.orders.nodes.filter((o) => o && o.payment).length < ORDERS) {
     failures.add(1, { op: 'orders' });
   }
   mark();

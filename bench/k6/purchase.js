@@ -1,9 +1,9 @@
 // The purchase flow through the gateway: createOrder, then createPayment (Stripe charges the
-// card at once). Each iteration buys one ticket of TICKETS_FILE (listed by Python beforehand, and
+// card at once), each with an idempotency key of its own, kept for its retries (lib.js mutate). Each iteration buys one ticket of TICKETS_FILE (listed by Python beforehand, and
 // already copied by the orders service, so no event backlog loads the run); the run ends when
 // every ticket was bought or after MAX_DURATION. Buyers sign up once, in setup.
 //
-// A paid order is printed as `PAID <orderId> <flow start ms> <payment answered ms>` (console
+// A paid order is printed as `PAID <order's global id> <flow start ms> <payment answered ms>` (console
 // output, a file Python tails): Python sees when the order reads COMPLETE in the orders
 // service's database, one batched query for all pending orders every 10 ms, so observing it
 // adds no request per flow to the system under test.
@@ -11,10 +11,13 @@ import exec from 'k6/execution';
 import { SharedArray } from 'k6/data';
 import { Counter } from 'k6/metrics';
 import {
+  CREATE_ORDER,
+  CREATE_PAYMENT,
   TREND_STATS,
   failures,
-  graphql,
   mark,
+  mutate,
+  newKey,
   measuring,
   opThresholds,
   signUp,
@@ -47,20 +50,23 @@ export function setup() {
   return { buyers };
 }
 
-const CREATE_ORDER = 'mutation($t: ID!) { createOrder(ticketId: $t) { id status } }';
-const CREATE_PAYMENT =
-  'mutation($o: ID!, $m: String!) { createPayment(orderId: $o, paymentMethod: $m) { id status } }';
-
 export default function (state) {
   const index = exec.scenario.iterationInTest;
   const buyer = state.buyers[index % state.buyers.length];
   mark();
   const started = Date.now();
-  const order = graphql(CREATE_ORDER, { t: tickets[index] }, buyer, 'createOrder');
-  if (order) {
-    const id = order.createOrder.id;
-    const payment = graphql(CREATE_PAYMENT, { o: id, m: 'pm_card_visa' }, buyer, 'createPayment');
-    if (payment && payment.createPayment.status === 'SUCCEEDED') {
+  const ordered = mutate(
+    CREATE_ORDER, { ticketId: tickets[index], idempotencyKey: newKey() }, buyer, 'createOrder', 'createOrder');
+  if (ordered) {
+    const id = ordered.order.id;
+    const payment = mutate(
+      CREATE_PAYMENT,
+      { orderId: id, paymentMethod: 'pm_card_visa', idempotencyKey: newKey() },
+      buyer,
+      'createPayment',
+      'createPayment',
+    );
+    if (payment && payment.payment.status === 'SUCCEEDED') {
       console.log(`PAID ${id} ${started} ${Date.now()}`);
       paid.add(1);
     } else if (payment) {

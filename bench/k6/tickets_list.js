@@ -13,7 +13,7 @@ import {
 } from './lib.js';
 
 const QUERY = `{ tickets(first: 20) {
-  edges { cursor node { id title price userId version orderId reserved } }
+  edges { cursor node { id title price { amount currencyCode } seller { id } version state } }
   pageInfo { hasNextPage endCursor } } }`;
 
 export const options = constantLoad({ thresholds: opThresholds('http_req_duration', ['tickets']) });

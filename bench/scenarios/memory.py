@@ -10,6 +10,7 @@ from __future__ import annotations
 from bench.k6run import run_k6
 from bench.report import Row
 from bench.scenarios.base import GATEWAY_DEFAULT, Context, Scenario
+from bench.scenarios.ids import global_id
 from bench.scenarios.ticket_read import seed_tickets
 
 OURS = ("gateway", "auth", "tickets", "orders", "payments", "expiration")
@@ -21,7 +22,7 @@ async def own_load(ctx: Context) -> str:
     seconds = ctx.load(10, 5)
     env = {
         "GATEWAY_URL": ctx.stack.replicas[0].gateway_url,
-        "TICKET_IDS": ",".join(ids),
+        "GATEWAY_TICKET_IDS": ",".join(global_id("Ticket", i) for i in ids),
         "VUS": "16",
         "DURATION": f"{seconds}s",
     }

@@ -32,6 +32,7 @@ from bench.scenarios.base import (
     DbOperations,
     Scenario,
 )
+from bench.scenarios.ids import global_id, raw_id
 from common.mongo import database_name, mongo_client
 
 PAID_LINE = re.compile(r"PAID (\S+) (\d+) (\d+)")
@@ -70,7 +71,8 @@ class CompletionWatch:
         complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits
         self._offset += len(complete)
         for match in PAID_LINE.finditer(complete.decode(errors="replace")):
-            self.pending[match.group(1)] = (float(match.group(2)), float(match.group(3)))
+            # k6 prints the API's id of the order; the orders database keys it by its own.
+            self.pending[raw_id(match.group(1))] = (float(match.group(2)), float(match.group(3)))
 
     async def _check(self) -> None:
         if not self.pending:
@@ -116,7 +118,7 @@ async def measure(ctx: Context, setup: Setup) -> list[Row]:
     ids = await list_tickets(ctx, count)
     await ctx.settle()
     tickets_file = ctx.stack.workdir / f"purchase-{setup.label}-tickets.json"
-    tickets_file.write_text(json.dumps(ids))
+    tickets_file.write_text(json.dumps([global_id("Ticket", i) for i in ids]))
     console = ctx.stack.workdir / f"purchase-{setup.label}-console.log"
     env = {
         "GATEWAY_URL": ctx.stack.replicas[0].gateway_url,

@@ -3,7 +3,7 @@ graphql-transport-ws), on two replicas of the stack (each a gateway and every se
 subscribers spread over both gateways and the changes made through the other one.
 
 Per flow: a seller's ticket (listed beforehand), watched by two `ticketUpdated` subscribers
-(one on each gateway); a buyer's `createOrder` through one gateway (the ticket is reserved);
+(one on each gateway); a buyer's `createOrder` through one gateway (the ticket is held);
 the buyer's `orderUpdated` subscriber on the other; then `createPayment` (the Stripe stand-in:
 the order is COMPLETE) or `cancelOrder` (CANCELLED, the ticket released), every other flow,
 through the gateway the order is not watched on. Each subscriber is a connection of its own.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.probe import EventProbe
 from bench.report import Latency, Row
 from bench.scenarios.base import Context, Scenario, StackShape
+from bench.scenarios.ids import raw_id
 from bench.stack import STANDIN
 
 NAME = "subscriptions"
@@ -46,9 +48,29 @@ KEYS = ("order.updated", "order.cancelled", "ticket.updated")
 ORDER_UPDATED = (
     "subscription($id: ID!) { orderUpdated(id: $id) { id status version payment { status } } }"
 )
-TICKET_UPDATED = "subscription($id: ID!) { ticketUpdated(id: $id) { id version reserved } }"
-PAY = 'mutation($id: ID!) { createPayment(orderId: $id, paymentMethod: "pm_card_visa") { id } }'
-CANCEL = "mutation($id: ID!) { cancelOrder(id: $id) { id } }"
+TICKET_UPDATED = "subscription($id: ID!) { ticketUpdated(id: $id) { id version state } }"
+USER_ERRORS = "userErrors { code field message }"
+SIGN_UP = f"mutation($input: SignUpInput!) {{ signUp(input: $input) {{ token {USER_ERRORS} }} }}"
+CREATE_TICKET = (
+    "mutation($input: CreateTicketInput!) "
+    f"{{ createTicket(input: $input) {{ ticket {{ id }} {USER_ERRORS} }} }}"
+)
+CREATE_ORDER = (
+    "mutation($input: CreateOrderInput!) "
+    f"{{ createOrder(input: $input) {{ order {{ id }} {USER_ERRORS} }} }}"
+)
+PAY = (
+    "mutation($input: CreatePaymentInput!) "
+    f"{{ createPayment(input: $input) {{ payment {{ id }} {USER_ERRORS} }} }}"
+)
+CANCEL = (
+    "mutation($input: CancelOrderInput!) "
+    f"{{ cancelOrder(input: $input) {{ order {{ id }} {USER_ERRORS} }} }}"
+)
+# A mutation answered UNAVAILABLE, RATE_LIMITED or not at all is sent again, identical (the same
+# idempotency key), after Retry-After or 0.5, 1, 2, 4 s with jitter, at most 5 tries (IDEM-6).
+BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0)
+RETRYABLE = {"UNAVAILABLE", "RATE_LIMITED"}
 
 # Two replicas, one gateway process each; the limits on connections per address and user are
 # off (every subscriber comes from 127.0.0.1, a few users hold many), as the rate limits are.
@@ -115,7 +137,8 @@ class Subscriber:
                 if not self.first.done():
                     self.first.set_result(value)
                     continue
-                self.pushes.append(Push(at, self.kind, value["id"], value["version"]))
+                # Matched with events, which carry the services' own ids.
+                self.pushes.append(Push(at, self.kind, raw_id(value["id"]), value["version"]))
 
     async def close(self) -> None:
         await self.connection.close()
@@ -128,22 +151,39 @@ class Gateway:
         self.ws_url = base_url.replace("http://", "ws://", 1) + "/graphql"
         self.http = httpx.AsyncClient(base_url=base_url, timeout=60)
 
-    async def ask(self, query: str, token: str | None = None, **variables: Any) -> dict:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        reply = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=headers
-        )
-        body = reply.json()
-        if body.get("errors"):
-            raise RuntimeError(json.dumps(body["errors"])[:300])
-        return body["data"]
+    async def mutate(self, query: str, field_name: str, token: str | None, **input: Any) -> dict:
+        """A v1 mutation's payload; a userError raises. Retried as IDEM-6 says, identical."""
+        for attempt in range(len(BACKOFF_SECONDS) + 1):
+            headers = {"authorization": f"Bearer {token}"} if token else {}
+            wait: float | None = None
+            try:
+                request = {"query": query, "variables": {"input": input}}
+                reply = await self.http.post("/graphql", json=request, headers=headers)
+            except httpx.TransportError:
+                reply = None  # no answer: the outcome is unknown, the same request is safe
+            if reply is not None:
+                body = reply.json()
+                payload = (body.get("data") or {}).get(field_name)
+                if payload is not None:
+                    if payload["userErrors"]:
+                        raise RuntimeError(json.dumps(payload["userErrors"])[:300])
+                    return payload
+                codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+                if not codes & RETRYABLE:
+                    raise RuntimeError(json.dumps(body.get("errors"))[:300])
+                after = reply.headers.get("retry-after", "")
+                wait = float(after) if after.isdigit() else None
+            if attempt == len(BACKOFF_SECONDS):
+                break
+            await asyncio.sleep(wait or BACKOFF_SECONDS[attempt] * random.uniform(0.75, 1.25))
+        raise RuntimeError(f"{field_name}: no answer after {len(BACKOFF_SECONDS) + 1} tries")
 
     async def sign_up(self) -> str:
-        query = (
-            'mutation($e: String!) { signup(email: $e, password: "bench-password-1") { token } }'
-        )
         email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-        return (await self.ask(query, e=email))["signup"]["token"]
+        payload = await self.mutate(
+            SIGN_UP, "signUp", None, email=email, password="bench-password-1"
+        )
+        return payload["token"]
 
 
 async def _paced(count: int, per_second: float, step) -> list[str]:
@@ -159,10 +199,13 @@ async def _paced(count: int, per_second: float, step) -> list[str]:
 
 
 async def _order_when_orderable(gateway: Gateway, buyer: str, ticket_id: str) -> str:
-    query = "mutation($id: ID!) { createOrder(ticketId: $id) { id } }"
+    key = str(uuid.uuid4())  # one order: the same key on every try
     for _ in range(100):  # the orders service may not have the ticket's event yet
         try:
-            return (await gateway.ask(query, buyer, id=ticket_id))["createOrder"]["id"]
+            payload = await gateway.mutate(
+                CREATE_ORDER, "createOrder", buyer, ticketId=ticket_id, idempotencyKey=key
+            )
+            return payload["order"]["id"]
         except RuntimeError as exc:
             if "NOT_FOUND" not in str(exc):
                 raise
@@ -180,9 +223,17 @@ async def run(ctx: Context) -> list[Row]:
     try:
         sellers = [await gateways[0].sign_up() for _ in range(2)]
         buyers = [await gateways[1].sign_up() for _ in range(max(1, flows // 10))]
-        create = 'mutation { createTicket(title: "Bench", price: "20") { id } }'
         tickets = [
-            (await gateways[i % 2].ask(create, sellers[i % 2]))["createTicket"]["id"]
+            (
+                await gateways[i % 2].mutate(
+                    CREATE_TICKET,
+                    "createTicket",
+                    sellers[i % 2],
+                    title="Bench",
+                    price={"amount": "20", "currencyCode": "USD"},
+                    idempotencyKey=str(uuid.uuid4()),
+                )
+            )["ticket"]["id"]
             for i in range(flows)
         ]
         await ctx.settle()
@@ -212,8 +263,18 @@ async def run(ctx: Context) -> list[Row]:
 
         async def settle(i: int) -> None:
             if orders[i] is not None:
-                query = PAY if i % 2 == 0 else CANCEL
-                await gateways[i % 2].ask(query, buyers[i % len(buyers)], id=orders[i])
+                gateway, buyer = gateways[i % 2], buyers[i % len(buyers)]
+                if i % 2 == 0:
+                    await gateway.mutate(
+                        PAY,
+                        "createPayment",
+                        buyer,
+                        orderId=orders[i],
+                        paymentMethod="pm_card_visa",
+                        idempotencyKey=str(uuid.uuid4()),
+                    )
+                else:
+                    await gateway.mutate(CANCEL, "cancelOrder", buyer, id=orders[i])
 
         failures += await _paced(flows, CHANGES_PER_SECOND, settle)
         expected = await _wait_for_pushes(probe, subscribers, measured_from, tickets, orders)
@@ -259,8 +320,9 @@ async def _wait_for_pushes(
     tickets: list[str],
     orders: list[str | None],
 ) -> Expected:
-    watchers = {("ticket", t): 2 for t in tickets}
-    watchers.update({("order", o): 1 for o in orders if o is not None})
+    # Events carry the services' own ids; the API answered global ones.
+    watchers = {("ticket", raw_id(t)): 2 for t in tickets}
+    watchers.update({("order", raw_id(o)): 1 for o in orders if o is not None})
     # Every order reserves its ticket and ends (COMPLETE or CANCELLED); a cancelled one (every
     # other) releases the ticket too.
     placed = [i for i, o in enumerate(orders) if o is not None]

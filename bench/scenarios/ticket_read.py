@@ -24,6 +24,7 @@ from bench.scenarios.base import (
     CpuUse,
     Scenario,
 )
+from bench.scenarios.ids import global_id
 
 TICKETS = 50
 VU_LEVELS = (1, 16)
@@ -62,7 +63,8 @@ async def one_run(
     env = {
         "GATEWAY_URL": replica.gateway_url,
         "GRPC_ADDR": replica.addr("tickets"),
-        "TICKET_IDS": ",".join(ids),
+        "TICKET_IDS": ",".join(ids),  # the service's own ids, for ticket_grpc.js
+        "GATEWAY_TICKET_IDS": ",".join(global_id("Ticket", i) for i in ids),  # the API's
         "VUS": str(vus),
         "DURATION": f"{seconds:g}s",
     }

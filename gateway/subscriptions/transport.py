@@ -12,6 +12,9 @@
 - Only subscriptions go over a WebSocket, and subscriptions only over a WebSocket
   (`OperationTransport`): queries and mutations keep to HTTP, where the rate limits count them
   and cookies can be set.
+- A `subscribe` may name its operation by a persisted query's hash in `payload.extensions`, and
+  in allow-list mode only registered operations run (gateway/persisted_queries.py); a refusal is
+  an `error` message for that operation.
 """
 
 from __future__ import annotations
@@ -33,13 +36,17 @@ from strawberry.http.exceptions import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.graphql import OperationType
 
 from common.errors import InvalidInput, Unauthenticated
 from common.jwt import bearer_token
 from gateway.context import Context
 from gateway.limits import JsonLimits, JsonRefused, check_json
+from gateway.persisted_queries import Refused, parses
 from gateway.rate_limits.connections import OpenConnections, Slot
 
 if TYPE_CHECKING:
@@ -121,6 +128,24 @@ class SubscriptionsHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(code=TOO_MANY_CONNECTIONS, reason=reason)
                 return
         await super().handle_connection_init(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        if self.connection_acknowledged and isinstance(payload, dict):
+            view: GraphQLApp = self.view  # type: ignore[assignment]
+            try:
+                resolved = await view.persisted.resolve(
+                    payload.get("query"), payload.get("extensions")
+                )
+            except Refused as exc:
+                error = exc.graphql_error().formatted
+                await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
+                return
+            if resolved.query is not None:
+                message = {**message, "payload": {**payload, "query": resolved.query}}
+            if resolved.remember_as and parses(resolved.query, view.settings.graphql_max_tokens):
+                await view.persisted.remember(resolved)
+        await super().handle_subscribe(message)
 
     def _user(self) -> str | None:
         """Whose slot this connection takes: the token's user when it is ours and unexpired

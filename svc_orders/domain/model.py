@@ -195,12 +195,17 @@ class Order:
         )
         return order
 
-    def cancel(self, by: str) -> None:
+    def cancel(self, by: str) -> bool:
+        """The buyer cancels: False, changing nothing, when it is already CANCELLED (for any
+        reason: the state asked for is reached, and a retried cancel is not an error, IDEM-7)."""
         if by != self.user_id:  # another's order is not even shown
             raise NotFound("Order not found", field="id")
+        if self.status is OrderStatus.CANCELLED:
+            return False
         if self.status not in OPEN:
             raise Conflict(f"A {self.status.value.lower()} order cannot be cancelled")
         self._cancel(CancelReason.CANCELLED_BY_USER)
+        return True
 
     def expire(self) -> bool:
         """Its time is up: cancelled unless paid (or already cancelled)."""

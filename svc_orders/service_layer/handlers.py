@@ -186,7 +186,8 @@ class OrderHandlers:
     async def cancel_order(self, cmd: CancelOrder) -> Order:
         async with self.uow() as uow:
             order = await self._own_order(uow, cmd.user_id, cmd.order_id)
-            order.cancel(by=cmd.user_id)
+            if not order.cancel(by=cmd.user_id):
+                return order  # already cancelled: nothing to write, no event
             await release_ticket(uow, order)
             await uow.orders.save(order)
             await uow.commit()

@@ -58,12 +58,16 @@ class Person:
         self.page.get_by_role("button", name="Create account").click()
         expect(self.page.get_by_test_id("signed-in-as")).to_have_text(address)
 
-    def sell(self, title: str, price: str) -> str:
-        """Lists a ticket; returns the path of its page."""
+    def sell(self, title: str, price: str, currency: str | None = None) -> str:
+        """Lists a ticket (in US dollars, preselected, unless `currency` names another:
+        "Euros (EUR)"); returns the path of its page."""
         self.page.get_by_role("navigation", name="Main").get_by_role("link", name="Sell").click()
         expect(self.heading()).to_have_text("Sell a ticket")
+        expect(self.page.get_by_label("Currency")).to_have_value("USD")  # in view, not hidden
         self.page.get_by_label("Title").fill(title)
-        self.page.get_by_label("Price (US dollars)").fill(price)
+        if currency:
+            self.page.get_by_label("Currency").select_option(label=currency)
+        self.page.get_by_label("Price").fill(price)
         self.page.get_by_role("button", name="List the ticket").click()
         expect(self.heading()).to_have_text(title)
         expect(self.page.get_by_role("status")).to_contain_text("Your ticket is listed for sale")

@@ -40,7 +40,7 @@ def result(page):
 
 def test_graphiql_runs_a_query_with_every_other_host_blocked(people, stack, shots):
     query = (
-        "{\n  tickets(first: 3) {\n    edges { node { title price } }\n"
+        "{\n  tickets(first: 3) {\n    nodes { title price { amount currencyCode } }\n"
         "    pageInfo { hasNextPage }\n  }\n}"
     )
     page = graphiql(people, stack, query)
@@ -54,10 +54,34 @@ def test_graphiql_runs_a_query_with_every_other_host_blocked(people, stack, shot
     # `people` asserts at teardown that no request left 127.0.0.1.
 
 
+def test_graphiql_opens_on_a_v1_document_that_runs(people, stack, shots):
+    with httpx.Client(base_url=stack.base_url, timeout=20) as client:
+        api = Api(client)
+        api.sell(api.user(), title="GraphiQL default", price="14")
+    page = people.new_page(DESKTOP)
+    page.goto(f"{stack.base_url}/graphql")
+    editor = page.locator(".graphiql-query-editor")
+    expect(editor).to_contain_text("currencyCode")
+    with page.expect_response(
+        lambda r: (
+            r.url.endswith("/graphql")
+            and r.request.method == "POST"
+            and "Tickets" in (r.request.post_data or "")
+        )
+    ) as answered:
+        run(page)
+    body = answered.value.json()  # the result pane draws only the lines in view: read the reply
+    assert "errors" not in body, body
+    assert "hasNextPage" in body["data"]["tickets"]["pageInfo"], body
+    expect(result(page)).to_contain_text('"currencyCode": "USD"')
+    shots(page, "default-document")
+
+
 def test_graphiql_signs_in_with_the_cookie_and_follows_a_subscription(people, stack, shots):
     address = f"graphiql-{uuid.uuid4().hex[:8]}@example.com"
     signup = (
-        f'mutation {{ signup(email: "{address}", password: "{PASSWORD}") {{ user {{ email }} }} }}'
+        f'mutation {{ signUp(input: {{ email: "{address}", password: "{PASSWORD}" }}) '
+        "{ user { email } userErrors { code message } } }"
     )
     page = graphiql(people, stack, signup)
     run(page)
@@ -71,9 +95,13 @@ def test_graphiql_signs_in_with_the_cookie_and_follows_a_subscription(people, st
     with httpx.Client(base_url=stack.base_url, timeout=20) as client:
         api = Api(client)
         ticket = api.sell(api.user(), title="GraphiQL live", price="12")
-    subscription = f'subscription {{ ticketUpdated(id: "{ticket["id"]}") {{ title price }} }}'
+    subscription = (
+        f'subscription {{ ticketUpdated(id: "{ticket["id"]}") '
+        "{ title price { amount currencyCode } state } }"
+    )
     open_with(page, stack, subscription)
     run(page)
     expect(result(page)).to_contain_text("GraphiQL live")
     expect(result(page)).to_contain_text('"12.00"')
+    expect(result(page)).to_contain_text('"FOR_SALE"')
     shots(page, "subscription")

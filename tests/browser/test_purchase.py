@@ -1,10 +1,13 @@
 """A purchase in the web app, as people do it: a seller lists a ticket and changes its price,
 a buyer finds it, orders it, sees the hold count down, pays by card through Stripe.js
 (localstripe's stand-in) and watches the order turn COMPLETE, or declined, or 3-D Secure
-confirmed, or EXPIRED, without reloading the page: the orderUpdated subscription brings it."""
+confirmed, or EXPIRED, without reloading the page: the orderUpdated subscription brings it.
+What v1 makes visible: the ticket's state from orders (the buyer who paid sees it Sold), the
+seller's withdrawal, a currency chosen when listing, and an edit from a stale tab refused."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -53,7 +56,7 @@ def order_updates(person: Person) -> list[str]:
 def test_a_whole_purchase_seen_live(people, stack, shots):
     seller, ticket, title = listed_ticket(people, stack, shots)
     # The seller changes the price before anyone orders.
-    seller.page.get_by_label("Price (US dollars)").fill("25.50")
+    seller.page.get_by_label("Price").fill("25.50")
     seller.page.get_by_role("button", name="Save changes").click()
     expect(seller.page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     expect(seller.page.get_by_test_id("ticket-price")).to_have_text("$25.50")
@@ -92,9 +95,19 @@ def test_a_whole_purchase_seen_live(people, stack, shots):
     expect(row).to_contain_text("$25.50")
     shots(person.page, "buyer-orders")
 
+    # The buyer who paid sees the ticket sold (its state, read from orders), not "someone is
+    # buying this ticket", and no way to buy it again.
+    person.open(ticket)
+    expect(person.page.get_by_test_id("ticket-status")).to_have_text("Sold")
+    expect(person.page.get_by_text("This ticket is sold.", exact=True)).to_be_visible()
+    expect(person.page.get_by_role("button", name=re.compile("^Buy"))).to_have_count(0)
+    expect(person.page.get_by_text("Someone is buying this ticket")).to_have_count(0)
+    shots(person.page, "buyer-sees-sold")
+
     seller.open(ticket)
-    expect(seller.page.get_by_test_id("ticket-status")).to_have_text("Reserved by a buyer")
-    expect(seller.page.get_by_text("A buyer holds this ticket")).to_be_visible()
+    expect(seller.page.get_by_test_id("ticket-status")).to_have_text("Sold")
+    expect(seller.page.get_by_text("You sold this ticket.", exact=True)).to_be_visible()
+    expect(seller.page.get_by_role("button", name="Save changes")).to_have_count(0)
 
 
 def test_a_declined_card_is_said_and_the_ticket_is_for_sale_again(people, stack, shots):
@@ -177,3 +190,99 @@ def test_an_unpaid_order_is_seen_to_expire(people, stack, shots):
 
     seller.open(ticket)
     expect(seller.page.get_by_test_id("ticket-status")).to_have_text("For sale")
+
+
+def test_a_ticket_in_euros_withdrawn_by_its_seller_leaves_the_list(people, stack, shots):
+    seller = Person(people.new_page(DESKTOP), stack.base_url)
+    seller.sign_up(email("seller"))
+    title = f"Wet Leg, balcony {uuid.uuid4().hex[:6]}"
+    ticket = seller.sell(title, "35", currency="Euros (EUR)")
+    expect(seller.page.get_by_test_id("ticket-price")).to_have_text("€35.00")
+    expect(seller.page.get_by_test_id("ticket-status")).to_have_text("For sale")
+
+    # A buyer sees it for sale, in euros, on the list and on its page.
+    person = buyer(people, stack)
+    listed = person.page.get_by_role("list", name="Tickets for sale").get_by_role("listitem")
+    expect(listed.filter(has_text=title)).to_contain_text("€35.00")
+    person.open(ticket)
+    expect(person.page.get_by_role("button", name="Buy for €35.00")).to_be_visible()
+    shots(person.page, "buyer-sees-it-in-euros")
+
+    seller.page.get_by_role("button", name="Withdraw this ticket").click()
+    expect(seller.page.get_by_test_id("ticket-status")).to_have_text("Taken off sale")
+    expect(seller.page.get_by_text("You took this ticket off sale.")).to_be_visible()
+    expect(seller.page.get_by_role("button", name="Save changes")).to_have_count(0)
+    shots(seller.page, "seller-withdrew")
+
+    # Gone from the list of tickets for sale; its page says why, and offers nothing to buy.
+    person.open("/")
+    expect(person.heading()).to_have_text("Tickets for sale")
+    expect(person.page.get_by_role("list", name="Tickets for sale")).to_be_visible()
+    expect(person.page.get_by_role("link", name=title)).to_have_count(0)
+    person.open(ticket)
+    expect(person.page.get_by_test_id("ticket-status")).to_have_text("Taken off sale")
+    expect(person.page.get_by_text("The seller has taken this ticket off sale.")).to_be_visible()
+    expect(person.page.get_by_role("button", name=re.compile("^Buy"))).to_have_count(0)
+    shots(person.page, "gone-for-the-buyer")
+
+
+def test_an_edit_from_a_stale_tab_is_refused_and_the_current_version_shown(people, stack, shots):
+    seller, ticket, title = listed_ticket(people, stack, shots, price="50")
+    # The same seller in a second tab (same cookies): it changes the price first.
+    other_tab = Person(seller.page.context.new_page(), stack.base_url)
+    other_tab.open(ticket)
+    other_tab.page.get_by_label("Price").fill("55")
+    other_tab.page.get_by_role("button", name="Save changes").click()
+    expect(other_tab.page.get_by_test_id("ticket-price")).to_have_text("$55.00")
+
+    # The first tab still shows version 0 ($50.00) and saves its own change over it: refused.
+    expect(seller.page.get_by_test_id("ticket-price")).to_have_text("$50.00")
+    seller.page.get_by_label("Title").fill(f"{title} (aisle)")
+    seller.page.get_by_role("button", name="Save changes").click()
+    expect(seller.page.get_by_role("alert")).to_contain_text(
+        "This ticket was changed somewhere else"
+    )
+    # ...and it now shows the current version, the other tab's price, its own title not saved.
+    expect(seller.page.get_by_test_id("ticket-price")).to_have_text("$55.00")
+    expect(seller.heading()).to_have_text(title)
+    expect(seller.page.get_by_label("Price")).to_have_value("55.00")
+    shots(seller.page, "stale-tab-refused")
+
+
+def test_a_lost_answer_to_buy_is_sent_again_with_its_key_and_orders_once(people, stack, shots):
+    _, ticket, title = listed_ticket(people, stack, shots, price="18")
+    person = buyer(people, stack)
+    sent_keys: list[str] = []
+    placed: list[str] = []
+
+    def lose_the_first_answer(route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        if body.get("operationName") != "CreateOrder":
+            route.fallback()  # to the context's guard (127.0.0.1 only)
+            return
+        sent_keys.append(body["variables"]["input"]["idempotencyKey"])
+        answer = route.fetch()
+        payload = (answer.json().get("data") or {}).get("createOrder")
+        if payload and payload["order"] and not placed:
+            placed.append(payload["order"]["id"])
+            route.abort("connectionreset")  # the order was placed; the buyer never hears of it
+        else:
+            route.fulfill(response=answer)
+
+    person.page.route("**/graphql", lose_the_first_answer)
+    person.open(ticket)
+    person.page.get_by_role("button", name="Buy for $18.00").click()
+    # The app sent the identical request again (same key) and got the first order back, not a
+    # CONFLICT with its own hold (IDEM-4, IDEM-6).
+    expect(person.status()).to_have_text("Reserved")
+    assert placed, "no order was placed"
+    assert person.page.url.endswith(f"/orders/{placed[0]}")
+    assert len(sent_keys) >= 2 and len(set(sent_keys)) == 1, sent_keys
+    expect(person.page.get_by_role("alert")).to_have_count(0)
+    shots(person.page, "ordered-once")
+
+    person.page.get_by_role("link", name="My orders").click()
+    expect(person.heading()).to_have_text("My orders")
+    rows = person.page.get_by_role("list", name="Your orders").get_by_role("listitem")
+    expect(rows.filter(has_text=title)).to_have_count(1)
+    expect(rows).to_have_count(1)

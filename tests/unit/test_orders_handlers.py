@@ -101,6 +101,26 @@ async def test_once_the_holding_order_is_cancelled_the_ticket_can_be_edited(worl
     assert (await world.edit(version=3, price="12.50")).price == Decimal("12.50")
 
 
+async def test_cancelling_a_cancelled_order_again_returns_it_and_publishes_nothing(world):
+    """IDEM-7: a retried cancel reaches the state asked for; a paid order stays a conflict."""
+    await world.ticket_created()
+    order = await world.order()
+    cancelled = await world.handlers.cancel_order(CancelOrder(BUYER, order.id))
+    published = len(world.store.published)  # the sentinel: nothing more goes out
+    again = await world.handlers.cancel_order(CancelOrder(BUYER, order.id))
+    assert (again.status.value, again.version, again.cancel_reason) == (
+        "CANCELLED",
+        cancelled.version,
+        cancelled.cancel_reason,
+    )
+    assert len(world.store.published) == published
+    paid = await world.order()
+    assert paid.complete()
+    world.store.table("orders")[paid.id] = paid
+    with pytest.raises(Conflict):
+        await world.handlers.cancel_order(CancelOrder(BUYER, paid.id))
+
+
 async def test_only_the_seller_may_edit(world):
     await world.ticket_created()
     with pytest.raises(Forbidden):

@@ -27,6 +27,7 @@ EFFECTIVE_SETTINGS: dict[str, dict[str, str]] = {
         "COOKIE_SECURE": "false",  # the dev ingress serves plain HTTP
         "GRAPHQL_INTROSPECTION": "true",
         "GRAPHQL_IDE": "true",
+        "GRAPHQL_PERSISTED_QUERIES": "apq",
         # The base's: every private range (the dev cluster's pod CIDR is not known here).
         "TRUSTED_PROXIES": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
         **_PRODUCTION_LIMITS,
@@ -36,6 +37,8 @@ EFFECTIVE_SETTINGS: dict[str, dict[str, str]] = {
         "COOKIE_SECURE": "true",
         "GRAPHQL_INTROSPECTION": "false",
         "GRAPHQL_IDE": "false",
+        # Only the web app's and registered clients' operations run (docs/api.md PQ-3).
+        "GRAPHQL_PERSISTED_QUERIES": "allowlist",
         # Only the ingress controller's pod network may name the client (X-Forwarded-For).
         "TRUSTED_PROXIES": "10.0.0.0/8",
         "TICKET_CACHE_ENABLED": "true",

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Provider, useMutation, useQuery } from "urql";
 import { connect, type Connection } from "./client";
 import type { RuntimeConfig } from "./config";
-import { describe, type Problem } from "./errors";
+import { codeOf, mutationProblem, type Problem } from "./errors";
 import { CurrentUserQuery, SignOutMutation } from "./operations";
 import { NotFoundPage } from "./pages/NotFound";
 import { OrderPage } from "./pages/OrderPage";
@@ -64,7 +64,7 @@ function Layout() {
         <Routes path={path} />
       </main>
       <footer className="site-footer">
-        <p>Prices in US dollars. Card payments by Stripe.</p>
+        <p>Prices in the currency each seller chose: US dollars, euros or pounds. Card payments by Stripe.</p>
       </footer>
     </>
   );
@@ -98,9 +98,10 @@ function Header({ path }: { path: string }) {
   const leave = async () => {
     setProblem(null);
     const result = await signOut({});
-    // UNAUTHENTICATED: the session was already over; the cookie is cleared either way.
-    if (result.error && result.error.graphQLErrors[0]?.extensions?.code !== "UNAUTHENTICATED") {
-      setProblem(describe(result.error, "signout"));
+    // UNAUTHENTICATED: the session was already over (IDEM-7); the cookie is cleared either way.
+    const problem = codeOf(result.error) === "UNAUTHENTICATED" ? null : mutationProblem(result, result.data?.signOut, "signout");
+    if (problem) {
+      setProblem(problem);
       return;
     }
     changed(null);

@@ -3,7 +3,14 @@
 // A new client is made whenever the signed-in user changes: the cache holds nothing of the
 // previous user, and the WebSocket reconnects with the new cookie (a cookie rides only on the
 // socket's handshake).
+//
+// Queries and mutations go as Automatic Persisted Queries (docs/api.md PQ-1): the SHA-256 of the
+// document's text first, the text with it only when the gateway answers PersistedQueryNotFound.
+// The text hashed is @urql/core's stringifyDocument of the document, the same text the build's
+// manifest (web/dist/persisted-operations.json, the allow-list of PQ-3) registers for every
+// operation exported by operations.ts, and the same text sent on a miss.
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "@urql/core";
+import { persistedExchange } from "@urql/exchange-persisted";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { CREDENTIALS, GRAPHQL_URL, GRAPHQL_WS_URL } from "./config";
 
@@ -29,6 +36,14 @@ export function connect(): Connection {
     preferGetMethod: false,
     exchanges: [
       cacheExchange,
+      persistedExchange({
+        // POST for hashed queries too: a GET carrying the session cookie needs a preflight
+        // header (CSRF guard), which a gateway on another origin would have to allow by CORS.
+        preferGetForPersistedQueries: false,
+        enableForMutation: true,
+        // Subscriptions go over graphql-ws by text (registered operations may be sent by text).
+        enableForSubscriptions: false,
+      }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {

@@ -1,8 +1,15 @@
-// What a person reads when the API says no. Every code the gateway returns (extensions.code,
-// listed in common/errors.py ErrorCode, plus PAYLOAD_TOO_LARGE from the body limit and
-// CSRF_REFUSED from the cross-site guard) has a sentence here; tests/unit/test_web_errors.py
-// keeps this table and the server's codes in step.
+// What a person reads when the API says no. Two tables, as the API has two kinds of error
+// (docs/api.md §12):
+// - GENERAL: every top-level code (errors[].extensions.code): the request could not be judged
+//   or the server failed. Includes the body limit's PAYLOAD_TOO_LARGE, the cross-site guard's
+//   CSRF_REFUSED and the persisted-query codes.
+// - USER_ERRORS: every UserErrorCode, returned in a mutation payload's userErrors (MUT-2): the
+//   input was refused or the world changed. A client reads userErrors first, always.
+// tests/unit/test_web_errors.py keeps both tables in step with the guide's catalogue, the
+// schema's UserErrorCode enum and the server's codes.
 import type { CombinedError } from "@urql/core";
+import type { ResultOf } from "./graphql";
+import type { UserErrorFields } from "./operations";
 
 export type Action =
   | "load"
@@ -11,6 +18,7 @@ export type Action =
   | "signout"
   | "sell"
   | "edit"
+  | "withdraw"
   | "buy"
   | "cancel"
   | "pay";
@@ -20,20 +28,38 @@ export type ErrorCode =
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
   | "NOT_FOUND"
-  | "CONFLICT"
-  | "PAYMENT_DECLINED"
-  | "UNAVAILABLE"
+  | "COST_LIMIT"
   | "RATE_LIMITED"
+  | "UNAVAILABLE"
+  | "PERSISTED_QUERY_NOT_FOUND"
+  | "OPERATION_NOT_REGISTERED"
   | "INTERNAL"
   | "PAYLOAD_TOO_LARGE"
   | "CSRF_REFUSED";
 
+export type UserErrorCode =
+  | "BAD_USER_INPUT"
+  | "INVALID_CREDENTIALS"
+  | "NOT_FOUND"
+  | "FORBIDDEN"
+  | "CONFLICT"
+  | "PAYMENT_DECLINED"
+  | "IDEMPOTENCY_KEY_REUSED";
+
+// The schema's own UserErrorCode (read by gql.tada) must be exactly the one above: a code added
+// to the schema without a sentence here fails the build's typecheck.
+type SchemaUserErrorCode = ResultOf<typeof UserErrorFields>["code"];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const USER_ERROR_CODES_MATCH_THE_SCHEMA: Same<SchemaUserErrorCode, UserErrorCode> = true;
+
+export type UserError = ResultOf<typeof UserErrorFields>;
+
 export interface Problem {
   /** The sentence to show. */
   message: string;
-  /** The input it is about (a GraphQL argument name such as "price"), when the API names one. */
+  /** The input it is about ("price", "email", "expectedVersion"), when the API names one. */
   field?: string;
-  code: ErrorCode | "NETWORK" | "UNKNOWN";
+  code: ErrorCode | UserErrorCode | "NETWORK" | "UNKNOWN";
   /** Offer to sign in (the session is missing or over). */
   signIn?: boolean;
 }
@@ -41,21 +67,34 @@ export interface Problem {
 const GENERAL: Record<ErrorCode, string> = {
   BAD_USER_INPUT: "Please check what you entered.",
   UNAUTHENTICATED: "You need to sign in first (or your session has ended).",
-  FORBIDDEN: "You are not allowed to do that.",
+  FORBIDDEN: "You are not allowed to see or do that.",
   NOT_FOUND: "We could not find that. It may have been removed, or the link is wrong.",
-  CONFLICT: "That cannot be done right now: something changed in the meantime. Reload and try again.",
-  PAYMENT_DECLINED: "The payment was declined. Nothing was charged.",
-  UNAVAILABLE: "Part of the marketplace is not answering right now. Please try again in a moment.",
+  COST_LIMIT: "That asks for too much at once. Please ask for fewer items and try again.",
   RATE_LIMITED: "Too many attempts in a short time. Please wait a little and try again.",
+  UNAVAILABLE: "Part of the marketplace is not answering right now. Please try again in a moment.",
+  PERSISTED_QUERY_NOT_FOUND: "The marketplace did not recognise this request. Please reload the page and try again.",
+  OPERATION_NOT_REGISTERED: "This version of the app is out of date. Please reload the page to get the current one.",
   INTERNAL: "Something went wrong on our side. Please try again; if it keeps happening, tell us.",
   PAYLOAD_TOO_LARGE: "What you sent is too large. Please shorten it and try again.",
   CSRF_REFUSED: "For your safety this request was refused, as if another site had sent it. Reload the page and try again.",
 };
 
+const USER_ERRORS: Record<UserErrorCode, string> = {
+  BAD_USER_INPUT: "Please check what you entered.",
+  INVALID_CREDENTIALS: "The email or the password is not right.",
+  NOT_FOUND: "We could not find that. It may have been removed, or the link is wrong.",
+  FORBIDDEN: "You are not allowed to do that.",
+  CONFLICT: "That cannot be done right now: something changed in the meantime. Reload and try again.",
+  PAYMENT_DECLINED: "The payment was declined. Nothing was charged.",
+  IDEMPOTENCY_KEY_REUSED: "This was already sent once with other details, so nothing was done. Reload the page and start again.",
+};
+
+// A stale expectedVersion: someone (another tab of the same seller) changed it first.
+const STALE = "This ticket was changed somewhere else (another tab or device) since you opened it. It now shows the current version: check it and try again.";
+
 // Where the same code means something more precise for one action.
-const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode, string>>>> = {
+const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCode, string>>>> = {
   signin: {
-    UNAUTHENTICATED: "The email or the password is not right.",
     RATE_LIMITED: "Too many sign-in attempts. Please wait a few minutes and try again.",
   },
   signup: {
@@ -63,17 +102,22 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode, string>>>> = 
     RATE_LIMITED: "Too many sign-ups from this network. Please try again later.",
   },
   buy: {
-    CONFLICT: "Someone else has just reserved this ticket. If they do not pay in time, it goes back on sale.",
+    CONFLICT: "This ticket is not for sale any more: someone else has ordered it, or the seller took it off sale.",
     FORBIDDEN: "This is your own ticket: you cannot buy it.",
     NOT_FOUND: "This ticket is no longer listed.",
   },
   edit: {
-    CONFLICT: "This ticket is reserved by a buyer now, so it cannot be changed.",
+    CONFLICT: "This ticket is held or sold now, so it cannot be changed.",
     FORBIDDEN: "Only the seller can change this ticket.",
     NOT_FOUND: "This ticket is no longer listed.",
   },
+  withdraw: {
+    CONFLICT: "This ticket is held or sold now, so it cannot be taken off sale.",
+    FORBIDDEN: "Only the seller can take this ticket off sale.",
+    NOT_FOUND: "This ticket is no longer listed.",
+  },
   cancel: {
-    CONFLICT: "This order can no longer be cancelled: it is already paid, cancelled or expired.",
+    CONFLICT: "This order can no longer be cancelled: it is already paid or being paid.",
     NOT_FOUND: "We could not find this order among yours.",
   },
   pay: {
@@ -88,22 +132,35 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode, string>>>> = 
   },
 };
 
-// Codes whose server message is written for the person and adds to ours.
-const KEEP_SERVER_MESSAGE = new Set<ErrorCode>(["BAD_USER_INPUT", "CONFLICT", "PAYMENT_DECLINED"]);
-
 function isCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && value in GENERAL;
 }
 
-function retryAfter(error: CombinedError): string {
+function isUserErrorCode(value: unknown): value is UserErrorCode {
+  return typeof value === "string" && value in USER_ERRORS;
+}
+
+/** Seconds the server asked to wait (Retry-After), if it said. */
+export function retryAfterSeconds(error: CombinedError): number | null {
   const response = error.response as Response | undefined;
   const seconds = Number(response?.headers?.get?.("retry-after"));
-  if (!Number.isFinite(seconds) || seconds <= 0) return "";
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+function retryAfter(error: CombinedError): string {
+  const seconds = retryAfterSeconds(error);
+  if (seconds === null) return "";
   if (seconds < 90) return ` (about ${Math.ceil(seconds)} seconds)`;
   return ` (about ${Math.ceil(seconds / 60)} minutes)`;
 }
 
-/** A sentence for a failed operation; `action` is what the person was doing. */
+/** The top-level code of a failed operation, if the server gave a known one. */
+export function codeOf(error: CombinedError | undefined): ErrorCode | null {
+  const code = error?.graphQLErrors[0]?.extensions?.code;
+  return isCode(code) ? code : null;
+}
+
+/** A sentence for an operation refused at top level; `action` is what the person was doing. */
 export function describe(error: CombinedError, action: Action): Problem {
   const [first] = error.graphQLErrors;
   if (!first) {
@@ -118,15 +175,53 @@ export function describe(error: CombinedError, action: Action): Problem {
   const code = first.extensions?.code;
   if (!isCode(code)) return { code: "UNKNOWN", message: GENERAL.INTERNAL };
   const field = typeof first.extensions?.field === "string" ? first.extensions.field : undefined;
-  const specific = FOR_ACTION[action]?.[code];
-  let message = specific ?? GENERAL[code];
+  let message = FOR_ACTION[action]?.[code] ?? GENERAL[code];
   const detail = first.message?.trim() ?? "";
-  const adds = detail !== "" && !message.toLowerCase().includes(detail.replace(/\.$/, "").toLowerCase());
-  if (code === "BAD_USER_INPUT" && field && detail) {
-    message = detail; // e.g. "Title must be at most 200 characters": about that input
-  } else if (adds && (code === "PAYMENT_DECLINED" || (!specific && KEEP_SERVER_MESSAGE.has(code)))) {
-    message = `${message} (${detail})`; // the bank's reason, or what exactly changed
-  }
+  if (code === "BAD_USER_INPUT" && field && detail) message = detail;
   if (code === "RATE_LIMITED") message = message.replace(/\.$/, `${retryAfter(error)}.`);
   return { code, message, field, signIn: code === "UNAUTHENTICATED" && action !== "signin" };
+}
+
+/** The input a userError is about: ["input", "price", "amount"] is about "price". */
+function inputName(path: readonly string[] | null | undefined): string | undefined {
+  if (!path || path.length < 2 || path[0] !== "input") return undefined;
+  return path[1];
+}
+
+/** A sentence for a mutation's userErrors (the first one: they come one per refused input). */
+export function describeUserErrors(errors: readonly UserError[], action: Action): Problem {
+  const [first] = errors;
+  if (!first || !isUserErrorCode(first.code)) {
+    return { code: "UNKNOWN", message: first?.message || GENERAL.INTERNAL };
+  }
+  const code = first.code;
+  const field = inputName(first.field);
+  const detail = first.message?.trim() ?? "";
+  if (code === "CONFLICT" && field === "expectedVersion") return { code, field, message: STALE };
+  const specific = FOR_ACTION[action]?.[code];
+  let message = specific ?? USER_ERRORS[code];
+  if (code === "BAD_USER_INPUT" && field && detail) {
+    message = detail; // e.g. "Title must be at most 200 characters": about that input
+  } else if (detail && !message.toLowerCase().includes(detail.replace(/\.$/, "").toLowerCase())) {
+    if (code === "PAYMENT_DECLINED" || (!specific && (code === "BAD_USER_INPUT" || code === "CONFLICT"))) {
+      message = `${message} (${detail})`; // the bank's reason, or what exactly changed
+    }
+  }
+  // Wrong credentials are about the pair, not the one field the API names.
+  return { code, message, field: code === "INVALID_CREDENTIALS" ? undefined : field };
+}
+
+/**
+ * What went wrong with a mutation, or null when it did what was asked: its payload's userErrors
+ * first (MUT-2: a payload with none holds the result, whatever a nested field's error says),
+ * then the top-level error that nulled the payload.
+ */
+export function mutationProblem(
+  result: { error?: CombinedError },
+  payload: { userErrors: readonly UserError[] } | null | undefined,
+  action: Action,
+): Problem | null {
+  if (payload) return payload.userErrors.length > 0 ? describeUserErrors(payload.userErrors, action) : null;
+  if (result.error) return describe(result.error, action);
+  return { code: "UNKNOWN", message: GENERAL.INTERNAL };
 }

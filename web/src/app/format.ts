@@ -1,8 +1,27 @@
-// Money stays a decimal string ("1234.50"); only its display is shaped here.
-export function money(amount: string): string {
+// Money stays a decimal string ("1234.50") with its currency; only its display is shaped here.
+// Amounts of different currencies are never added (docs/api.md DOM-5).
+export type CurrencyCode = "USD" | "EUR" | "GBP";
+
+export interface Money {
+  amount: string;
+  currencyCode: CurrencyCode | string;
+}
+
+export const CURRENCIES: { code: CurrencyCode; name: string }[] = [
+  { code: "USD", name: "US dollars (USD)" },
+  { code: "EUR", name: "Euros (EUR)" },
+  { code: "GBP", name: "Pounds sterling (GBP)" },
+];
+
+const SYMBOL: Record<string, string> = { USD: "$", EUR: "€", GBP: "£" };
+
+/** "$1,234.50", "€20.00", "£9.99"; a currency this app does not know yet: "20.00 CHF". */
+export function money({ amount, currencyCode }: Money): string {
   const [whole = "0", cents = "00"] = amount.split(".");
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `$${grouped}.${cents.padEnd(2, "0").slice(0, 2)}`;
+  const figure = `${grouped}.${cents.padEnd(2, "0").slice(0, 2)}`;
+  const symbol = SYMBOL[currencyCode];
+  return symbol ? `${symbol}${figure}` : `${figure} ${currencyCode}`;
 }
 
 /** "mm:ss" (or "h:mm:ss") until `deadline`, never below zero. */

@@ -1,16 +1,41 @@
 // Every operation the app sends, in one place: the schema's contract as this app uses it.
+// Each one is exported: `make web` writes the persisted-operations manifest (PQ-3, the
+// allow-list) from the exports of this file, so an operation defined elsewhere would be refused
+// in allow-list mode.
 import { graphql } from "./graphql";
 
-export const TicketFields = graphql(`
-  fragment TicketFields on Ticket {
-    id
-    title
-    price
-    userId
-    version
-    reserved
+export const MoneyFields = graphql(`
+  fragment MoneyFields on Money @_unmask {
+    amount
+    currencyCode
   }
 `);
+
+export const UserErrorFields = graphql(`
+  fragment UserErrorFields on UserError @_unmask {
+    code
+    field
+    message
+  }
+`);
+
+export const TicketFields = graphql(
+  `
+    fragment TicketFields on Ticket {
+      id
+      title
+      price {
+        ...MoneyFields
+      }
+      state
+      seller {
+        id
+      }
+      version
+    }
+  `,
+  [MoneyFields],
+);
 
 export const OrderFields = graphql(
   `
@@ -18,6 +43,9 @@ export const OrderFields = graphql(
       id
       status
       cancelReason
+      price {
+        ...MoneyFields
+      }
       expiresAt
       version
       ticket {
@@ -26,12 +54,14 @@ export const OrderFields = graphql(
       payment {
         id
         status
-        amount
+        amount {
+          ...MoneyFields
+        }
         clientSecret
       }
     }
   `,
-  [TicketFields],
+  [MoneyFields, TicketFields],
 );
 
 export const CurrentUserQuery = graphql(`
@@ -43,42 +73,62 @@ export const CurrentUserQuery = graphql(`
   }
 `);
 
-export const SignUpMutation = graphql(`
-  mutation SignUp($email: String!, $password: String!) {
-    signup(email: $email, password: $password) {
-      user {
-        id
-        email
+export const SignUpMutation = graphql(
+  `
+    mutation SignUp($input: SignUpInput!) {
+      signUp(input: $input) {
+        user {
+          id
+          email
+        }
+        userErrors {
+          ...UserErrorFields
+        }
       }
     }
-  }
-`);
+  `,
+  [UserErrorFields],
+);
 
-export const SignInMutation = graphql(`
-  mutation SignIn($email: String!, $password: String!) {
-    signin(email: $email, password: $password) {
-      user {
-        id
-        email
+export const SignInMutation = graphql(
+  `
+    mutation SignIn($input: SignInInput!) {
+      signIn(input: $input) {
+        user {
+          id
+          email
+        }
+        userErrors {
+          ...UserErrorFields
+        }
       }
     }
-  }
-`);
+  `,
+  [UserErrorFields],
+);
 
-export const SignOutMutation = graphql(`
-  mutation SignOut {
-    signout
-  }
-`);
+export const SignOutMutation = graphql(
+  `
+    mutation SignOut {
+      signOut {
+        user {
+          id
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [UserErrorFields],
+);
 
 export const TicketsQuery = graphql(
   `
     query Tickets($first: Int!, $after: String) {
       tickets(first: $first, after: $after) {
-        edges {
-          node {
-            ...TicketFields
-          }
+        nodes {
+          ...TicketFields
         }
         pageInfo {
           hasNextPage
@@ -103,60 +153,104 @@ export const TicketQuery = graphql(
 
 export const CreateTicketMutation = graphql(
   `
-    mutation CreateTicket($title: String!, $price: Decimal!) {
-      createTicket(title: $title, price: $price) {
-        id
-        ...TicketFields
+    mutation CreateTicket($input: CreateTicketInput!) {
+      createTicket(input: $input) {
+        ticket {
+          ...TicketFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
       }
     }
   `,
-  [TicketFields],
+  [TicketFields, UserErrorFields],
 );
 
 export const UpdateTicketMutation = graphql(
   `
-    mutation UpdateTicket($id: ID!, $title: String!, $price: Decimal!) {
-      updateTicket(id: $id, title: $title, price: $price) {
-        ...TicketFields
+    mutation UpdateTicket($input: UpdateTicketInput!) {
+      updateTicket(input: $input) {
+        ticket {
+          ...TicketFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
       }
     }
   `,
-  [TicketFields],
+  [TicketFields, UserErrorFields],
+);
+
+export const WithdrawTicketMutation = graphql(
+  `
+    mutation WithdrawTicket($input: WithdrawTicketInput!) {
+      withdrawTicket(input: $input) {
+        ticket {
+          ...TicketFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [TicketFields, UserErrorFields],
 );
 
 export const CreateOrderMutation = graphql(
   `
-    mutation CreateOrder($ticketId: ID!) {
-      createOrder(ticketId: $ticketId) {
-        id
-        ...OrderFields
+    mutation CreateOrder($input: CreateOrderInput!) {
+      createOrder(input: $input) {
+        order {
+          ...OrderFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
       }
     }
   `,
-  [OrderFields],
+  [OrderFields, UserErrorFields],
 );
 
 export const CancelOrderMutation = graphql(
   `
-    mutation CancelOrder($id: ID!) {
-      cancelOrder(id: $id) {
-        ...OrderFields
+    mutation CancelOrder($input: CancelOrderInput!) {
+      cancelOrder(input: $input) {
+        order {
+          ...OrderFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
       }
     }
   `,
-  [OrderFields],
+  [OrderFields, UserErrorFields],
 );
 
-export const CreatePaymentMutation = graphql(`
-  mutation CreatePayment($orderId: ID!, $paymentMethod: String!) {
-    createPayment(orderId: $orderId, paymentMethod: $paymentMethod) {
-      id
-      status
-      amount
-      clientSecret
+export const CreatePaymentMutation = graphql(
+  `
+    mutation CreatePayment($input: CreatePaymentInput!) {
+      createPayment(input: $input) {
+        payment {
+          id
+          status
+          amount {
+            ...MoneyFields
+          }
+          clientSecret
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
     }
-  }
-`);
+  `,
+  [MoneyFields, UserErrorFields],
+);
 
 export const OrderQuery = graphql(
   `
@@ -173,10 +267,8 @@ export const OrdersQuery = graphql(
   `
     query Orders($first: Int!, $after: String) {
       orders(first: $first, after: $after) {
-        edges {
-          node {
-            ...OrderFields
-          }
+        nodes {
+          ...OrderFields
         }
         pageInfo {
           hasNextPage

@@ -3,7 +3,8 @@ import { createContext, useContext } from "react";
 
 export interface User {
   id: string;
-  email: string;
+  /** Null only if the API did not say (it is the caller's own address, NULL-7). */
+  email: string | null;
 }
 
 export interface Session {

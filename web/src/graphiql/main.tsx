@@ -12,12 +12,19 @@ import { createRoot } from "react-dom/client";
 import "./graphiql.css";
 
 const DEFAULT_QUERY = `# The ticketing gateway. Ctrl-Enter runs the query.
-# After the signup or signin mutation, the session
+# After the signUp or signIn mutation, the session
 # cookie signs in every request from this page.
+# Ids are opaque global ids; prices are Money.
 
-{
+query Tickets {
   tickets(first: 10) {
-    edges { node { id title price reserved } }
+    nodes {
+      id
+      title
+      price { amount currencyCode }
+      state
+      seller { id }
+    }
     pageInfo { hasNextPage endCursor }
   }
 }

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { useMutation } from "urql";
-import { describe, type Problem } from "../errors";
-import { money } from "../format";
+import { mutationProblem, type Problem } from "../errors";
+import { money, type Money } from "../format";
+import { sendWithRetries, useActionKey } from "../idempotency";
 import { CreatePaymentMutation } from "../operations";
 import { useSession } from "../session";
 import { loadStripe, paymentMethodFor, type CardElement, type StripeClient } from "../stripe";
@@ -100,7 +101,7 @@ export function CardPayment({
   onOutcome,
 }: {
   orderId: string;
-  amount: string;
+  amount: Money;
   disabled: boolean;
   onOutcome(outcome: PaymentOutcome): void;
 }) {
@@ -113,6 +114,11 @@ export function CardPayment({
   const stripe = useRef<StripeClient | null>(null);
   const card = useRef<CardElement | null>(null);
   const labelId = useId();
+  // The charge's idempotency key, made when the form is shown (IDEM-2), kept until an answer.
+  const key = useActionKey();
+  // The card Stripe.js read for the attempt whose answer never came: the next click sends that
+  // identical request again (same key, same card), never the key with another card.
+  const unanswered = useRef<string | null>(null);
 
   useEffect(() => {
     if (!config.publishableKey || !config.jsUrl) {
@@ -142,19 +148,28 @@ export function CardPayment({
     if (!stripe.current || !card.current) return;
     setProblem(null);
     setStep("paying");
-    const method = await paymentMethodFor(stripe.current, card.current);
-    if (!method.id) {
-      setProblem({ code: "BAD_USER_INPUT", message: method.error?.message ?? "Please check the card details." });
+    let paymentMethod = unanswered.current;
+    if (!paymentMethod) {
+      const method = await paymentMethodFor(stripe.current, card.current);
+      if (!method.id) {
+        setProblem({ code: "BAD_USER_INPUT", message: method.error?.message ?? "Please check the card details." });
+        setStep("ready");
+        return;
+      }
+      paymentMethod = method.id;
+    }
+    const input = { orderId, paymentMethod, idempotencyKey: key.current() };
+    const result = await sendWithRetries(() => createPayment({ input }), (r) => r.data?.createPayment);
+    const payload = result.data?.createPayment;
+    unanswered.current = payload ? null : paymentMethod;
+    if (payload) key.renew(); // answered (paid, declined or refused): another try is a new charge
+    const problem = mutationProblem(result, payload, "pay");
+    const payment = payload?.payment;
+    if (problem || !payment) {
+      setProblem(problem);
       setStep("ready");
       return;
     }
-    const result = await createPayment({ orderId, paymentMethod: method.id });
-    if (result.error || !result.data) {
-      setProblem(result.error ? describe(result.error, "pay") : null);
-      setStep("ready");
-      return;
-    }
-    const payment = result.data.createPayment;
     if (payment.status === "REQUIRES_ACTION" && payment.clientSecret) {
       setStep("authenticating");
       onOutcome({ problem: null, note: "Your bank asks you to confirm this payment.", pending: true });

@@ -1,5 +1,6 @@
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import type { Problem } from "../errors";
+import { CURRENCIES, type CurrencyCode } from "../format";
 import { priceProblem, priceValue } from "../price";
 import { Field } from "./Field";
 import { ProblemMessage } from "./Problem";
@@ -7,9 +8,14 @@ import { ProblemMessage } from "./Problem";
 export interface TicketValues {
   title: string;
   price: string;
+  currencyCode: CurrencyCode;
 }
 
-/** Title and price of a ticket, checked here before the API checks them again. */
+/**
+ * Title, price and its currency of a ticket, checked here before the API checks them again.
+ * The currency is a choice the person sees (the API has no default for it); the sell page
+ * preselects US dollars, in view.
+ */
 export function TicketForm({
   initial,
   submitLabel,
@@ -21,9 +27,11 @@ export function TicketForm({
 }) {
   const [title, setTitle] = useState(initial.title);
   const [price, setPrice] = useState(initial.price);
+  const [currencyCode, setCurrencyCode] = useState<CurrencyCode>(initial.currencyCode);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [checked, setChecked] = useState<{ title?: string; price?: string }>({});
   const [busy, setBusy] = useState(false);
+  const currencyId = useId();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -36,7 +44,7 @@ export function TicketForm({
     if (mistakes.title || mistakes.price) return;
     setBusy(true);
     try {
-      setProblem(await onSubmit({ title: title.trim(), price: priceValue(price) }));
+      setProblem(await onSubmit({ title: title.trim(), price: priceValue(price), currencyCode }));
     } finally {
       setBusy(false);
     }
@@ -45,7 +53,7 @@ export function TicketForm({
   const errorFor = (name: "title" | "price") => checked[name] ?? (problem?.field === name ? problem.message : undefined);
   return (
     <form onSubmit={submit} noValidate>
-      <ProblemMessage problem={problem && !problem.field ? problem : null} />
+      <ProblemMessage problem={problem && problem.field !== "title" && problem.field !== "price" ? problem : null} />
       <Field
         label="Title"
         name="title"
@@ -56,8 +64,23 @@ export function TicketForm({
         onChange={(e) => setTitle(e.target.value)}
         error={errorFor("title")}
       />
+      <div className="field">
+        <label htmlFor={currencyId}>Currency</label>
+        <select
+          id={currencyId}
+          name="currencyCode"
+          value={currencyCode}
+          onChange={(e) => setCurrencyCode(e.target.value as CurrencyCode)}
+        >
+          {CURRENCIES.map((currency) => (
+            <option key={currency.code} value={currency.code}>
+              {currency.name}
+            </option>
+          ))}
+        </select>
+      </div>
       <Field
-        label="Price (US dollars)"
+        label="Price"
         name="price"
         inputMode="decimal"
         autoComplete="off"

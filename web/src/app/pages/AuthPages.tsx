@@ -3,7 +3,7 @@ import { useMutation } from "urql";
 import { Field } from "../components/Field";
 import { Page } from "../components/Page";
 import { ProblemMessage } from "../components/Problem";
-import { describe, type Problem } from "../errors";
+import { mutationProblem, type Problem } from "../errors";
 import { SignInMutation, SignUpMutation } from "../operations";
 import { Link, navigate, useLocation } from "../router";
 import { useSession } from "../session";
@@ -27,13 +27,12 @@ function AuthForm({ mode }: { mode: "signin" | "signup" }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setProblem(null);
-    const result = mode === "signin" ? await signIn({ email, password }) : await signUp({ email, password });
-    if (result.error) {
-      setProblem(describe(result.error, mode));
-      return;
-    }
-    const payload = result.data && ("signin" in result.data ? result.data.signin : result.data.signup);
-    if (payload) {
+    const input = { email, password };
+    const result = mode === "signin" ? await signIn({ input }) : await signUp({ input });
+    const payload = result.data && ("signIn" in result.data ? result.data.signIn : result.data.signUp);
+    const problem = mutationProblem(result, payload, mode);
+    setProblem(problem);
+    if (!problem && payload?.user) {
       changed(payload.user);
       navigate(nextPath(search), { replace: true });
     }

@@ -5,9 +5,10 @@ import { Countdown, useNow } from "../components/Countdown";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
 import { ProblemMessage } from "../components/Problem";
-import { describe, type Problem } from "../errors";
+import { mutationProblem, describe, type Problem } from "../errors";
 import { money } from "../format";
 import { readFragment, type ResultOf } from "../graphql";
+import { sendWithRetries } from "../idempotency";
 import { CancelOrderMutation, OrderFields, OrderQuery, TicketFields } from "../operations";
 import { statusText } from "../orderStatus";
 import { Link } from "../router";
@@ -52,7 +53,9 @@ export function OrderPage({ id }: { id: string }) {
 }
 
 function OrderView({ order }: { order: Order }) {
-  const ticket = readFragment(TicketFields, order.ticket);
+  // The order's ticket is read from the tickets service: null (with an error) when it did not answer.
+  const ticket = order.ticket ? readFragment(TicketFields, order.ticket) : null;
+  const title = ticket?.title ?? "a ticket";
   const status = statusText(order);
   const deadline = Date.parse(order.expiresAt);
   const now = useNow(1000, order.status === "CREATED");
@@ -72,12 +75,13 @@ function OrderView({ order }: { order: Order }) {
 
   const cancel = async () => {
     setProblem(null);
-    const done = await cancelOrder({ id: order.id });
-    if (done.error) setProblem(describe(done.error, "cancel"));
+    const input = { id: order.id };
+    const done = await sendWithRetries(() => cancelOrder({ input }), (r) => r.data?.cancelOrder);
+    setProblem(mutationProblem(done, done.data?.cancelOrder, "cancel"));
   };
 
   return (
-    <Page title={`Order for ${ticket.title}`}>
+    <Page title={`Order for ${title}`}>
       <div className={`order-status tone-${status.tone}`}>
         <p>
           <span className="status-label" data-testid="order-status">
@@ -97,10 +101,14 @@ function OrderView({ order }: { order: Order }) {
       <dl className="facts">
         <dt>Ticket</dt>
         <dd>
-          <Link to={`/tickets/${ticket.id}`}>{ticket.title}</Link>
+          {ticket ? (
+            <Link to={`/tickets/${ticket.id}`}>{ticket.title}</Link>
+          ) : (
+            "Its details are not available right now."
+          )}
         </dd>
         <dt>Price</dt>
-        <dd className="price">{money(ticket.price)}</dd>
+        <dd className="price">{money(order.price)}</dd>
         {order.payment && (
           <>
             <dt>Payment</dt>
@@ -120,7 +128,7 @@ function OrderView({ order }: { order: Order }) {
       )}
       {order.status === "CREATED" && !timeUp && order.payment?.status !== "REQUIRES_ACTION" && (
         <>
-          <CardPayment orderId={order.id} amount={ticket.price} disabled={timeUp} onOutcome={setPayment} />
+          <CardPayment orderId={order.id} amount={order.price} disabled={timeUp} onOutcome={setPayment} />
           <p>
             <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
               Cancel this order
@@ -128,7 +136,7 @@ function OrderView({ order }: { order: Order }) {
           </p>
         </>
       )}
-      {order.status === "CANCELLED" && (
+      {order.status === "CANCELLED" && ticket && (
         <p>
           <Link to={`/tickets/${ticket.id}`}>
             {order.cancelReason === "PAYMENT_FAILED" ? "Order this ticket again" : "See the ticket"}

@@ -19,23 +19,34 @@ function OrdersChunk({ after, onMore }: PageProps) {
   const first = useFocusOnArrival(Boolean(result.data), after);
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="your orders" />;
-  const { edges, pageInfo } = result.data.orders;
+  if (!result.data.orders) {
+    return <ProblemMessage problem={result.error ? describe(result.error, "load") : null} />;
+  }
+  const { nodes, pageInfo } = result.data.orders;
   return (
     <>
-      {edges.length === 0 && after === null && (
+      {nodes.length === 0 && after === null && (
         <p>
           You have no orders yet. <Link to="/">Find a ticket</Link>
         </p>
       )}
-      {edges.map((edge, index) => {
-        const order = readFragment(OrderFields, edge.node);
-        const ticket = readFragment(TicketFields, order.ticket);
+      {nodes.map((node, index) => {
+        if (!node) {
+          // This order alone could not be read (its error says why); the page stands.
+          return (
+            <li key={`missing-${index}`} className="order-row">
+              <span>This order cannot be shown right now.</span>
+            </li>
+          );
+        }
+        const order = readFragment(OrderFields, node);
+        const ticket = order.ticket ? readFragment(TicketFields, order.ticket) : null;
         return (
           <li key={order.id} className="order-row">
             <Link to={`/orders/${order.id}`} ref={index === 0 ? first : undefined}>
-              {ticket.title}
+              {ticket?.title ?? "A ticket (its details are not available right now)"}
             </Link>
-            <span className="price">{money(ticket.price)}</span>
+            <span className="price">{money(order.price)}</span>
             <span className={`badge tone-${statusText(order).tone}`}>{statusText(order).label}</span>
           </li>
         );

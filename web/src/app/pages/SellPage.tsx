@@ -1,14 +1,15 @@
 import { useMutation } from "urql";
 import { Page } from "../components/Page";
 import { TicketForm } from "../components/TicketForm";
-import { describe } from "../errors";
-import { CreateTicketMutation } from "../operations";
+import { mutationProblem } from "../errors";
+import { useActionKey, sendWithRetries } from "../idempotency";
+import { readFragment } from "../graphql";
+import { CreateTicketMutation, TicketFields } from "../operations";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 
 export function SellPage() {
   const { user } = useSession();
-  const [, createTicket] = useMutation(CreateTicketMutation);
   if (user === null) {
     return (
       <Page title="Sell a ticket">
@@ -21,17 +22,30 @@ export function SellPage() {
   }
   return (
     <Page title="Sell a ticket">
-      <TicketForm
-        initial={{ title: "", price: "" }}
-        submitLabel="List the ticket"
-        onSubmit={async (values) => {
-          const result = await createTicket(values);
-          if (result.error) return describe(result.error, "sell");
-          const id = result.data?.createTicket.id;
-          if (id) navigate(`/tickets/${id}?listed=1`);
-          return null;
-        }}
-      />
+      <ListingForm />
     </Page>
+  );
+}
+
+/** The listing form; its idempotency key is made when it is shown, and kept until it lists. */
+function ListingForm() {
+  const [, createTicket] = useMutation(CreateTicketMutation);
+  const key = useActionKey();
+  return (
+    <TicketForm
+      initial={{ title: "", price: "", currencyCode: "USD" }}
+      submitLabel="List the ticket"
+      onSubmit={async ({ title, price, currencyCode }) => {
+        const input = { title, price: { amount: price, currencyCode }, idempotencyKey: key.current() };
+        const result = await sendWithRetries(() => createTicket({ input }), (r) => r.data?.createTicket);
+        const payload = result.data?.createTicket;
+        const problem = mutationProblem(result, payload, "sell");
+        // Refused for good (userErrors): what the person sends next is a new listing.
+        if (payload) key.renew();
+        if (problem) return problem;
+        if (payload?.ticket) navigate(`/tickets/${readFragment(TicketFields, payload.ticket).id}?listed=1`);
+        return null;
+      }}
+    />
   );
 }

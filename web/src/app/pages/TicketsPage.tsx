@@ -20,8 +20,12 @@ function TicketPage({ after, onMore }: PageProps) {
   const first = useFocusOnArrival(Boolean(result.data), after);
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="tickets" />;
-  const { edges, pageInfo } = result.data.tickets;
-  const tickets = edges.map((edge) => readFragment(TicketFields, edge.node));
+  if (!result.data.tickets) {
+    return <ProblemMessage problem={result.error ? describe(result.error, "load") : null} />;
+  }
+  const { nodes, pageInfo } = result.data.tickets;
+  // An item that could not be read comes back null (with its error): the rest of the page stands.
+  const tickets = nodes.flatMap((node) => (node ? [readFragment(TicketFields, node)] : []));
   return (
     <>
       {tickets.length === 0 && after === null && (
