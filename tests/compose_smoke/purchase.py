@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from tests.support.market import Api, intent_id
+from tests.support.market import Api
 from tests.support.subscriber import ORDER_UPDATED, Subscriber
 
 # A card localstripe accepts without asking the bank (3-D Secure).
@@ -65,7 +65,7 @@ def purchase(client: httpx.Client, base_url: str, step: Step) -> str:
         assert buyer_stream.data(watching, "orderUpdated")["status"] == "CREATED"
         payment = api.pay(buyer, order["id"], card_as_the_browser_sends_it(stripe_api, key))
         assert payment["status"] == "SUCCEEDED", payment
-        step(f"paid by card through localstripe: {intent_id(payment)} {payment['status']}")
+        step(f"paid by card through localstripe: payment {payment['id']} {payment['status']}")
         pushed = buyer_stream.until(watching, "orderUpdated", lambda o: o["status"] != "CREATED")
         assert pushed["status"] == "COMPLETE", pushed
         assert pushed["payment"]["id"] == payment["id"], pushed
