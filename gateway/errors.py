@@ -48,7 +48,9 @@ class ErrorCodes(MaskErrors):
         original = error.original_error
         if isinstance(original, AppError):
             message, extensions = original.message, {"code": original.code.value}
-            if original.field:
+            # Only a refused argument names one (docs/api.md §12): a query's NOT_FOUND says
+            # nothing about which of its ids, as for `ticket(id:)`.
+            if original.field and original.code is ErrorCode.BAD_USER_INPUT:
                 extensions["field"] = field_name(original.field)
             if original.code is ErrorCode.INTERNAL:
                 message = INTERNAL_MESSAGE

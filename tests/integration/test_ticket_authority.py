@@ -248,7 +248,7 @@ async def test_an_order_whose_creation_has_not_reached_payments_can_be_paid(env,
 
         def pay(order_id: str, user):
             request = payments_pb2.CreatePaymentRequest(
-                order_id=order_id, payment_method="pm_card_visa"
+                order_id=order_id, payment_method="pm_card_visa", idempotency_key=uuid.uuid4().hex
             )
             return stack.payments.CreatePayment(request, metadata=user)
 
@@ -272,7 +272,7 @@ async def test_an_order_whose_creation_has_not_reached_payments_can_be_paid(env,
 async def test_an_unknown_order_with_orders_unreachable_is_unavailable(env, stripe_api_base):
     async with running(env, names=("payments",), stripe_api_base=stripe_api_base) as stack:
         request = payments_pb2.CreatePaymentRequest(
-            order_id=str(uuid.uuid4()), payment_method="pm_card_visa"
+            order_id=str(uuid.uuid4()), payment_method="pm_card_visa", idempotency_key="k1"
         )
         assert await refusal(stack.payments.CreatePayment(request, metadata=stack.as_user())) == (
             grpc.StatusCode.UNAVAILABLE,

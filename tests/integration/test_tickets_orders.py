@@ -215,12 +215,15 @@ async def test_order_rules(market):
             market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=other)
         )
     )[0] == grpc.StatusCode.NOT_FOUND
-    await market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
-    assert (
-        await error_of(
-            market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
-        )
-    )[0] == grpc.StatusCode.FAILED_PRECONDITION
+    cancelled = (
+        await market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
+    ).order
+    # Cancelling it again reaches the state asked for: the same order, unchanged (IDEM-7).
+    again_cancelled = (
+        await market.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
+    ).order
+    assert again_cancelled == cancelled
+    assert again_cancelled.status == orders_pb2.ORDER_STATUS_CANCELLED
     # Released: someone else can buy it now.
     again = await market.orders.CreateOrder(
         orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
