@@ -37,7 +37,7 @@ class GatewaySettings(CommonSettings):
     json_max_depth: int = 32
     json_max_string_chars: int = 10_000
     # One GraphQL document: aliases, tokens, cost (the schema's @cost/@listSize with the
-    # request's variables, gateway/cost.py) and the root fields of a mutation.
+    # request's variables, gateway/document_cost.py) and the root fields of a mutation.
     graphql_max_aliases: int = QueryLimits.max_aliases
     graphql_max_tokens: int = QueryLimits.max_tokens
     graphql_max_cost: int = QueryLimits.max_cost

@@ -10,11 +10,11 @@ for 25 lines of query). Its verdict is cached per query text, with the validatio
 - root fields of a mutation: each is a command, run one after the other (GRAPHQL_MAX_MUTATIONS);
 - selections, the work of graphql-core's OverlappingFieldsCanBeMergedRule (MAX_SELECTIONS).
 
-Those refusals are BAD_USER_INPUT. The cost (docs/api.md COST-2, gateway/cost.py: the schema's
-`@cost` and `@listSize` directives) depends on the request's variables (`first: $n` counts n), so
-`CostLimit` checks it per request, when execution starts: over GRAPHQL_MAX_COST nothing runs and
-the answer is `data: null` with one COST_LIMIT error carrying `cost` and `limit` (COST-3). A cost
-that read no variable is kept per query text, like the validation's verdict.
+Those refusals are BAD_USER_INPUT. The cost (docs/api.md COST-2, gateway/document_cost.py: the
+schema's `@cost` and `@listSize` directives) depends on the request's variables (`first: $n` counts
+n), so `CostLimit` checks it per request, when execution starts: over GRAPHQL_MAX_COST nothing runs
+and the answer is `data: null` with one COST_LIMIT error carrying `cost` and `limit` (COST-3). A
+cost that read no variable is kept per query text, like the validation's verdict.
 
 The number of tokens is bounded by the parser itself (Strawberry's MaxTokensLimiter,
 GRAPHQL_MAX_TOKENS), which also bounds the work of every other validation rule. The rule class is
@@ -53,7 +53,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from common.pagination import MAX_PAGE_SIZE
-from gateway.cost import operation_cost
+from gateway.document_cost import operation_cost
 
 
 @dataclass(frozen=True)

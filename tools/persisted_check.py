@@ -9,7 +9,7 @@ limits (tokens, depth, aliases, mutations, selections; no introspection, as in p
 costs at most the limit with every list at its largest page (each `Int` variable without a default
 at the largest page size, each list variable at 100 items, report ranges at 366 days). The limits
 are the gateway's defaults, which the Kubernetes overlays keep (GRAPHQL_MAX_*); the measures are
-the gateway's own: gateway/query_limits.py's validation rule and gateway/cost.py's cost.
+the gateway's own: gateway/query_limits.py's validation rule and gateway/document_cost.py's cost.
 
 Because these operations are checked on every schema change, a change that would break a
 registered client fails here, before it ships (EVO-5).
@@ -38,7 +38,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from gateway.cost import operation_cost
+from gateway.document_cost import operation_cost
 from gateway.persisted_queries import (
     ManifestError,
     ManifestOperation,

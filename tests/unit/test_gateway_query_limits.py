@@ -20,7 +20,8 @@ import strawberry
 from graphql import TypeInfo, ValidationContext, get_introspection_query, parse
 from graphql import build_schema as build_sdl_schema
 
-from gateway.cost import Cost, ListSize, operation_cost
+from gateway.cost import Cost, ListSize
+from gateway.document_cost import operation_cost
 from gateway.errors import ErrorCodes
 from gateway.query_limits import MAX_SELECTIONS, QueryLimits, _Measurer, limit_extensions
 from gateway.schema import build_schema
