@@ -66,6 +66,33 @@ def token_of_params(params: Mapping[str, Any]) -> str | None:
     return token.strip() if isinstance(token, str) and token.strip() else None
 
 
+_SUBSCRIBE_PAYLOAD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "query": str,
+    "operationName": str,
+    "variables": dict,
+    "extensions": dict,
+}
+
+
+def message_problem(message: object) -> str | None:
+    """Why a frame is no graphql-transport-ws message (a close reason), or None. The protocol's
+    own fields only: a `subscribe` needs a string `id` and an object `payload` whose query,
+    operationName, variables and extensions are null or of their type; other message types are
+    Strawberry's to judge (an unknown `type` is closed with 4400 there)."""
+    if not isinstance(message, dict):
+        return "Invalid message: not a JSON object"
+    if message.get("type") != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(message.get("id"), str) or not isinstance(payload, dict):
+        return "Invalid subscribe message: needs a string id and an object payload"
+    for name, kind in _SUBSCRIBE_PAYLOAD_TYPES.items():
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"Invalid subscribe message: payload.{name} has the wrong type"
+    return None
+
+
 class TextWebSocket(ASGIWebSocketAdapter):
     def __init__(self, view: GraphQLApp, request: Any, response: Any) -> None:
         super().__init__(view, request, response)
@@ -79,6 +106,12 @@ class TextWebSocket(ASGIWebSocketAdapter):
                     message = orjson.loads(text)
                 except orjson.JSONDecodeError as exc:
                     raise NonJsonMessageReceived from exc
+                if problem := message_problem(message):
+                    # Strawberry's handler trusts a message's shape: `[]` raised TypeError, a
+                    # subscribe with a numeric query an error in a worker task. The protocol's
+                    # answer to an invalid message is 4400 (issue 18).
+                    await self.close(4400, problem)
+                    return
                 try:
                     self._check(message)
                 except JsonRefused as exc:
@@ -90,9 +123,9 @@ class TextWebSocket(ASGIWebSocketAdapter):
         except WebSocketDisconnect:
             pass
 
-    def _check(self, message: object) -> None:
-        payload = message.get("payload") if isinstance(message, dict) else None
-        if isinstance(message, dict) and isinstance(payload, dict):
+    def _check(self, message: dict[str, object]) -> None:
+        payload = message.get("payload")
+        if isinstance(payload, dict):
             # A subscribe message's query text is bounded by the token limit, not the string one.
             check_json(payload, self.json_limits, long_strings_at=("query",))
             check_json({k: v for k, v in message.items() if k != "payload"}, self.json_limits)
