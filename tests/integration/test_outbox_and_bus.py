@@ -11,7 +11,7 @@ import pytest
 
 from common import bus, events
 from common.bus import EventConsumer, RabbitPublisher
-from common.mongo import OUTBOX, UnitOfWork, database_name, mongo_client
+from common.mongo import OUTBOX, UnitOfWork, database_name, mongo_client, retry_transient
 from common.outbox import OutboxRelay
 from tests.support import servers
 from tests.support.tap import EventTap, publish_raw, queue_depth
@@ -32,6 +32,7 @@ def db(mongo, namespace):
     return mongo[database_name(namespace, "probe")]
 
 
+@retry_transient()  # as every service's writer: the relay's claims may conflict with the insert
 async def commit_events(mongo, db, *evs) -> None:
     async with UnitOfWork(mongo, db, "probe") as uow:
         for event in evs:
