@@ -207,7 +207,7 @@ class TokenVerifier:
         # A token's bytes and signature never change: its signature and claims are checked once
         # (an Ed25519 verification is ~0.1-0.3 ms, a tenth of a gateway request) and remembered
         # for the next requests of the same session; expiry and revocation are checked on every
-        # use. Only tokens our key signed get in (failures are not cached), so the cache holds
+        # use. Only tokens our keys signed get in (failures are not cached), so the cache holds
         # real sessions, at most VERIFIED_TOKENS of them (~1 KiB each).
         self._signed_claims = functools.lru_cache(maxsize=VERIFIED_TOKENS)(
             self._check_signature_and_claims
