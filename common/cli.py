@@ -71,7 +71,35 @@ def parser() -> argparse.ArgumentParser:
     users = sub.add_parser("users", help="grant a user a role (operators)")
     users.add_argument("action", choices=["grant-admin"])
     users.add_argument("email")
+    keys = sub.add_parser(
+        "keys",
+        help="session-token keys: a new pair, or the key ids of PEM files (operators)",
+        description="`generate DIR` writes a new Ed25519 pair (DIR/private.pem, readable by you"
+        " only, and DIR/public.pem) and prints its key id; `ids FILE...` prints the key id (the"
+        " `kid` of the tokens it signs or verifies) of every key in each PEM file, public or"
+        " private. docs/security.md: the key rollover.",
+    )
+    keys.add_argument("action", choices=["generate", "ids"])
+    keys.add_argument("paths", nargs="+", metavar="PATH")
     return root
+
+
+def _keys(action: str, paths: list[str]) -> int:
+    from common import jwt_keys
+
+    try:
+        if action == "generate":
+            if len(paths) != 1:
+                raise ValueError("generate takes one directory")
+            print(jwt_keys.generate_into(Path(paths[0])))
+        else:
+            for path in paths:
+                for kid in jwt_keys.ids_in(Path(path).read_text()):
+                    print(f"{kid}  {path}")
+    except (OSError, ValueError) as exc:
+        print(f"ticketing keys {action}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _events(action: str, service: str, env: dict[str, str]) -> int:
@@ -161,3 +189,5 @@ def main(argv: list[str] | None = None) -> None:
         from svc_auth.entrypoints.cli import PROGRAM, grant_admin
 
         sys.exit(grant_admin(args.email, _beside_the_stack(PROGRAM)))
+    elif args.command == "keys":
+        sys.exit(_keys(args.action, args.paths))

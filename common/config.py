@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+DEFAULT_NAMESPACE = "ticketing"
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -84,7 +86,7 @@ def read_secret(value: str | None, path: str | None, name: str) -> str | None:
 class CommonSettings(FromEnv):
     """What every process of the system reads."""
 
-    ticketing_namespace: str = "ticketing"
+    ticketing_namespace: str = DEFAULT_NAMESPACE
     mongo_url: str | None = None
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -97,8 +99,15 @@ class CommonSettings(FromEnv):
     redis_pool_timeout_seconds: float = 10.0
     # Connecting, and waiting for one reply: every command of this system is a quick one.
     redis_socket_timeout_seconds: float = 2.0
+    # The public keys that verify session tokens: one PEM block, or several during a key rollover
+    # (docs/security.md, "Tokens bound to their deployment").
     jwt_public_key: str | None = None
     jwt_public_key_file: str | None = None
+    # A session token's `iss` (what issued it) and `aud` (what accepts it), signed in by auth and
+    # required by every verifier; unset: urn:ticketing:<namespace> and urn:ticketing:<namespace>:api
+    # (common.jwt.TokenBinding), so deployments in different namespaces refuse each other's tokens.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
     log_level: str = "INFO"
     # Traces (common/tracing.py) go to this OTLP/gRPC collector, e.g. http://otel-collector:4317;
     # unset: trace ids are made (logs carry them) but no span is recorded or exported.
@@ -191,7 +200,8 @@ class CommonSettings(FromEnv):
             )
         return self.mongo_url
 
-    def public_key(self) -> str:
+    def public_keys(self) -> str:
+        """The PEM text of JWT_PUBLIC_KEY(_FILE): one public key or several."""
         key = read_secret(self.jwt_public_key, self.jwt_public_key_file, "JWT_PUBLIC_KEY")
         if not key:
             raise ConfigError("JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required")

@@ -21,7 +21,7 @@ from common.bus import EventConsumer, Handler, RabbitPublisher, consumer_for
 from common.clock import Clock, SystemClock
 from common.config import CommonSettings
 from common.grpc_server import GrpcServer
-from common.jwt import TokenVerifier
+from common.jwt import TokenBinding, TokenVerifier
 from common.metrics.outbox import OUTBOX_BACKLOG
 from common.mongo import OUTBOX, UnitOfWork, database_name, ensure_outbox_indexes, mongo_client
 from common.outbox import OutboxRelay
@@ -62,7 +62,9 @@ class Infrastructure:
         clock = clock or SystemClock()
         redis = redis_client(settings)
         revocations = RevocationCache(redis, settings.namespace, clock)
-        verifier = TokenVerifier(settings.public_key(), revocations, clock)
+        verifier = TokenVerifier(
+            settings.public_keys(), revocations, clock, binding=TokenBinding.of(settings)
+        )
         publisher = RabbitPublisher(
             settings.amqp_url,
             settings.namespace,

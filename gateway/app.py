@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from common.jwt import TokenVerifier
+from common.jwt import TokenBinding, TokenVerifier
 from common.redis_client import redis_client
 from common.revocations import RevocationCache
 from gateway.access import AccessLog
@@ -160,7 +160,11 @@ class GraphQLApp(PersistedQueryView, GraphQL):
 def create_app(settings: GatewaySettings) -> ByLocalPort:
     # Nothing connects here: channels and the Redis pool connect on first use.
     redis = redis_client(settings)
-    verifier = TokenVerifier(settings.public_key(), RevocationCache(redis, settings.namespace))
+    verifier = TokenVerifier(
+        settings.public_keys(),
+        RevocationCache(redis, settings.namespace),
+        binding=TokenBinding.of(settings),
+    )
     clients = ServiceClients(settings)
     limits = limiter(settings)
     accounts = Accounts(

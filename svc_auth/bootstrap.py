@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from common.config import ConfigError
 from common.grpc_server import GrpcServer
-from common.jwt import TokenIssuer
+from common.jwt import TokenBinding, TokenIssuer
 from common.service import Infrastructure, ServiceProcess
 from svc_auth.adapters.hashing_pool import HashingPool
 from svc_auth.adapters.passwords import Argon2Passwords
@@ -34,10 +35,22 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
     assert infra.db is not None
     # Revocations: recorded in auth's database, copied to the Redis every verifier reads.
     revocations = RevocationSync(infra.revocations, MongoRevocationStore(infra.db, infra.clock))
+    issuer = TokenIssuer(
+        settings.private_key(),
+        settings.jwt_ttl_seconds,
+        infra.clock,
+        binding=TokenBinding.of(settings),
+    )
+    if issuer.key_id not in infra.verifier.key_ids:
+        # Tokens nobody would accept: a rollover's step 2 done before its step 1.
+        raise ConfigError(
+            f"JWT_PRIVATE_KEY's public key (kid {issuer.key_id}) is not among JWT_PUBLIC_KEY's:"
+            " add it to every process's JWT_PUBLIC_KEY first"
+        )
     handlers = AuthHandlers(
         uow=infra.unit_of_work(MongoAuthUnitOfWork),
         hasher=hasher or Argon2Passwords(hashing_pool(settings)),
-        issuer=TokenIssuer(settings.private_key(), settings.jwt_ttl_seconds, infra.clock),
+        issuer=issuer,
         revocations=revocations,
         clock=infra.clock,
     )

@@ -36,6 +36,7 @@ from tests.support import servers
 from tests.support.ids import raw_id
 from tests.support.market import money, mutation
 from tests.support.stack import RunningStack, start_stack
+from tests.support.tokens import issuer_for
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -126,7 +127,7 @@ async def sent_until_answered(
 def issuer(stack: RunningStack) -> TokenIssuer:
     """Tokens signed with the stack's own key: users the orders service has never seen are
     fine (it takes the caller from the token), and no sign-up costs an argon2 hash."""
-    return TokenIssuer((stack.run_dir / "jwt" / "private.pem").read_text(), 3600)
+    return issuer_for(stack.env, private_key=(stack.run_dir / "jwt" / "private.pem").read_text())
 
 
 def person(tokens: TokenIssuer) -> tuple[str, str]:

@@ -31,12 +31,12 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from common import bus
-from common.jwt import TokenIssuer
 from tests.support import servers
 from tests.support.ids import global_id, raw_id
 from tests.support.market import Api
 from tests.support.stack import RunningStack
 from tests.support.subscriber import ORDER_UPDATED, TICKET_UPDATED, Subscriber
+from tests.support.tokens import issuer_for
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
@@ -211,7 +211,7 @@ def test_a_token_that_expires_ends_the_stream_when_it_expires(api, stack):
     user = api.data("{ currentUser { id email } }", buyer)["currentUser"]
     order = api.order(buyer, api.sell(api.user())["id"])
     private_key = (stack.run_dir / "jwt" / "private.pem").read_text()
-    issuer = TokenIssuer(private_key, ttl_seconds=3)
+    issuer = issuer_for(stack.env, ttl_seconds=3, private_key=private_key)
     short_lived, _ = issuer.issue(raw_id(user["id"], "User"), user["email"])
     owner = Subscriber.connect(stack.base_url, {"token": short_lived}).acked()
     try:

@@ -15,9 +15,10 @@ import jwt as pyjwt
 import pytest
 
 from common.clock import FrozenClock
-from common.jwt import TokenIssuer, generate_key_pair
+from common.jwt import generate_key_pair
 from tests.support.ids import global_id
 from tests.support.stack import error_codes, graphql
+from tests.support.tokens import issuer_for
 
 pytestmark = pytest.mark.e2e
 
@@ -281,9 +282,17 @@ def forged_tokens(stack, token: str) -> dict[str, str]:
     past = FrozenClock(datetime(2020, 1, 1, tzinfo=UTC))
     return {
         "alg none": f"{none_header}.{token.split('.')[1]}.",
-        "wrong key": TokenIssuer(other_private, 3600).issue(claims["sub"], claims["email"])[0],
+        "wrong key": issuer_for(stack.env, private_key=other_private).issue(
+            claims["sub"], claims["email"]
+        )[0],
         "tampered": _forge(token, email="admin@example.com"),
-        "expired": TokenIssuer(private, 3600, past).issue(claims["sub"], claims["email"])[0],
+        "expired": issuer_for(stack.env, clock=past, private_key=private).issue(
+            claims["sub"], claims["email"]
+        )[0],
+        # Signed with this stack's own key, for a deployment in another namespace.
+        "another deployment": issuer_for(
+            {**stack.env, "TICKETING_NAMESPACE": "elsewhere"}, private_key=private
+        ).issue(claims["sub"], claims["email"])[0],
         "garbage": "not.a.token",
     }
 

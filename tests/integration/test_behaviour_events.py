@@ -17,7 +17,6 @@ import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
 from common.bus import RabbitPublisher
-from common.jwt import TokenIssuer
 from common.service import ServiceProcess
 from gateway.app import create_app
 from gateway.behaviour import BehaviourRecorder, BehaviourRelay, Visitor, stream_key
@@ -30,6 +29,7 @@ from svc_tickets.config import TicketsSettings
 from tests.support import servers
 from tests.support.ids import raw_id
 from tests.support.tap import EventTap, Seen
+from tests.support.tokens import issuer_for
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ class Market:
     def __init__(self, env: dict[str, str]) -> None:
         self.ports = {name: servers.free_port() for name in ("tickets", "orders")}
         self.env = {**env, **{f"{n.upper()}_PORT": str(p) for n, p in self.ports.items()}}
-        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.issuer = issuer_for(env)
         self.processes: list[ServiceProcess] = []
 
     async def start(self) -> None:

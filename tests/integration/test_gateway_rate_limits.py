@@ -20,13 +20,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from common.jwt import TokenIssuer
 from common.service import ServiceProcess
 from svc_auth.adapters.hashing_pool import HashingPool
 from svc_auth.bootstrap import bootstrap as auth_bootstrap
 from svc_auth.config import AuthSettings
 from tests.support import servers
 from tests.support.passwords import CountedPasswords
+from tests.support.tokens import issuer_for
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +88,7 @@ class Edge:
         }
         self.passwords = passwords
         self.auth: ServiceProcess = auth_bootstrap(AuthSettings.from_env(self.env), passwords)
-        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.issuer = issuer_for(env)
 
     def token(self) -> str:
         user_id = str(uuid.uuid4())

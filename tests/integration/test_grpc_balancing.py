@@ -27,9 +27,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.jwt import TokenIssuer
 from tests.support import servers
 from tests.support.name_server import NameServer
+from tests.support.tokens import issuer_for
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +149,7 @@ def test_replicas_behind_one_name_share_the_calls_and_a_new_one_gets_its_share(
         gateway_env = {**env, "TICKETS_ADDR": name_server.target(NAME, port)}
         with gateway(gateway_env, tmp_path) as client:
             user = str(uuid.uuid4())
-            token = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600).issue(user, "s@example.com")[0]
+            token = issuer_for(env).issue(user, "s@example.com")[0]
             created = client.post(
                 "/graphql",
                 json={"query": CREATE, "variables": {"t": "Balanced", "k": str(uuid.uuid4())}},

@@ -16,11 +16,12 @@ from google.protobuf.message import Message
 from common import events
 from common.bus import RabbitPublisher
 from common.errors import from_rpc_error
-from common.jwt import ADMIN, TokenIssuer
+from common.jwt import ADMIN
 from common.service import ServiceProcess
 from svc_insights.bootstrap import bootstrap
 from svc_insights.config import InsightsSettings
 from tests.support.bus_probe import eventually
+from tests.support.tokens import issuer_for
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
@@ -49,9 +50,7 @@ async def stub(insights) -> AsyncIterator[insights_pb2_grpc.InsightsServiceStub]
 
 
 def token(env, user_id: str, roles: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    issued, _ = TokenIssuer(env["JWT_PRIVATE_KEY"], 600).issue(
-        user_id, f"{user_id}@example.com", roles=roles
-    )
+    issued, _ = issuer_for(env, 600).issue(user_id, f"{user_id}@example.com", roles=roles)
     return [("authorization", f"Bearer {issued}")]
 
 

@@ -15,7 +15,6 @@ import redis.asyncio as aioredis
 
 from common.bus import Delivery
 from common.clock import FrozenClock
-from common.jwt import TokenIssuer
 from common.mongo import OUTBOX, database_name, mongo_client, retry_transient
 from svc_expiration.bootstrap import bootstrap as expiration_bootstrap
 from svc_expiration.config import ExpirationSettings
@@ -29,6 +28,7 @@ from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support.tap import EventTap
+from tests.support.tokens import issuer_for
 from tests.support.waiting import until_async as until
 from tests.unit.fakes_market import FakeTicketsService
 from ticketing.events.v1 import orders_pb2 as order_events
@@ -75,7 +75,7 @@ async def test_orders_expire_when_the_expiration_schedule_was_lost(
     stack, env, namespace, amqp_url, redis_url, mongo_url
 ):
     tickets, orders = stack
-    issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+    issuer = issuer_for(env)
 
     def as_user() -> tuple[tuple[str, str], ...]:
         user_id = str(uuid.uuid4())

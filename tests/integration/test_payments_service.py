@@ -22,7 +22,6 @@ from starlette.applications import Starlette
 
 from common import events
 from common.errors import ErrorCode, from_rpc_error
-from common.jwt import TokenIssuer
 from common.mongo import database_name, mongo_client
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
@@ -31,6 +30,7 @@ from svc_payments.bootstrap import bootstrap
 from svc_payments.config import PaymentsSettings
 from tests.support import servers
 from tests.support.tap import EventTap, publish_raw
+from tests.support.tokens import issuer_for
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
@@ -48,7 +48,7 @@ class Payments:
         self.env = env
         self.port = port
         self.api_base = stripe_api_base
-        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.issuer = issuer_for(env)
         self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         self.stub = payments_pb2_grpc.PaymentsServiceStub(self.channel)
         self.stripe = stripe.StripeClient(SECRET_KEY, base_addresses={"api": stripe_api_base})

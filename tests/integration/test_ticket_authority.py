@@ -20,7 +20,6 @@ import grpc
 import pytest
 
 from common.errors import ErrorCode, from_rpc_error
-from common.jwt import TokenIssuer
 from common.mongo import database_name, mongo_client
 from common.service import ServiceProcess
 from svc_orders.bootstrap import bootstrap as orders_bootstrap
@@ -30,6 +29,7 @@ from svc_payments.config import PaymentsSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
+from tests.support.tokens import issuer_for
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
@@ -49,7 +49,7 @@ def _bootstrap(name: str, env: dict[str, str]) -> ServiceProcess:
 
 class Stack:
     def __init__(self, env: dict[str, str], ports: dict[str, int]) -> None:
-        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.issuer = issuer_for(env)
         self.channels = {
             name: grpc.aio.insecure_channel(f"127.0.0.1:{port}") for name, port in ports.items()
         }

@@ -28,7 +28,6 @@ import pytest
 import redis
 
 from common import bus
-from common.jwt import TokenIssuer
 from common.service import ServiceProcess
 from gateway import global_ids
 from gateway.clients import ServiceClients
@@ -41,6 +40,7 @@ from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
 from tests.support.private_servers import PrivateRedis
+from tests.support.tokens import issuer_for
 from tests.support.waiting import until_async as until
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
@@ -121,7 +121,7 @@ class Market:
     def __init__(self, env: dict[str, str]) -> None:
         self.ports = {name: servers.free_port() for name in ("tickets", "orders")}
         self.env = {**env, **{f"{n.upper()}_PORT": str(p) for n, p in self.ports.items()}}
-        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.issuer = issuer_for(env)
         self.processes: list[ServiceProcess] = [
             tickets_bootstrap(TicketsSettings.from_env(self.env)),
             orders_bootstrap(OrdersSettings.from_env(self.env)),

@@ -11,7 +11,6 @@ import pytest
 
 from common import events
 from common.errors import ErrorCode, from_rpc_error
-from common.jwt import TokenIssuer
 from common.mongo import database_name, mongo_client
 from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings
@@ -20,6 +19,7 @@ from svc_tickets.config import TicketsSettings
 from tests.support import servers
 from tests.support.bus_probe import eventually
 from tests.support.tap import EventTap, publish_raw
+from tests.support.tokens import issuer_for
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.events.v1 import tickets_pb2 as ticket_events
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
@@ -34,7 +34,7 @@ def new_key() -> str:
 
 class Market:
     def __init__(self, env, tickets_port: int, orders_port: int) -> None:
-        self.issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+        self.issuer = issuer_for(env)
         self.tickets_channel = grpc.aio.insecure_channel(f"127.0.0.1:{tickets_port}")
         self.orders_channel = grpc.aio.insecure_channel(f"127.0.0.1:{orders_port}")
         self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.tickets_channel)

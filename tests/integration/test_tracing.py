@@ -21,7 +21,6 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from common import bus
-from common.jwt import TokenIssuer
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from svc_expiration.bootstrap import bootstrap as expiration_bootstrap
@@ -32,6 +31,7 @@ from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import servers
 from tests.support.bus_probe import eventually
+from tests.support.tokens import issuer_for
 from tests.support.tracing import parent_of, recorder
 
 pytestmark = pytest.mark.integration
@@ -93,7 +93,7 @@ async def test_one_trace_from_a_graphql_request_to_every_consumer_and_the_expiry
         "ORDER_EXPIRATION_SECONDS": "1",
         "EXPIRATION_POLL_MS": "50",
     }
-    issuer = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600)
+    issuer = issuer_for(env)
     seller = issuer.issue(str(uuid.uuid4()), "seller@example.com")[0]
     buyer_id = str(uuid.uuid4())
     buyer = issuer.issue(buyer_id, "buyer@example.com")[0]

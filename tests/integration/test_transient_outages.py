@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from common.devstack import free_port
-from common.jwt import TokenIssuer
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from svc_auth.bootstrap import bootstrap as auth_bootstrap
@@ -27,6 +26,7 @@ from tests.support.private_servers import CuttableProxy, PrivateRedis, PrivateSe
 from tests.support.processes import ServiceSet
 from tests.support.servers import wait_revocations_loaded
 from tests.support.stack import error_codes
+from tests.support.tokens import issuer_for
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ def private_mongo(tmp_path):
 
 def signed_in(env: dict[str, str]) -> tuple[str, str]:
     user_id = str(uuid.uuid4())
-    token, _ = TokenIssuer(env["JWT_PRIVATE_KEY"], 3600).issue(user_id, "someone@example.com")
+    token, _ = issuer_for(env).issue(user_id, "someone@example.com")
     return user_id, token
 
 

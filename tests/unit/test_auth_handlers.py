@@ -18,7 +18,14 @@ from common.errors import (
     Unauthenticated,
     Unavailable,
 )
-from common.jwt import REQUIRED_CLAIMS, TokenIssuer, TokenVerifier, generate_key_pair
+from common.jwt import (
+    BINDING_CLAIMS,
+    DEFAULT_BINDING,
+    REQUIRED_CLAIMS,
+    TokenIssuer,
+    TokenVerifier,
+    generate_key_pair,
+)
 from common.revocations import SessionsEnded, TokenRevoked
 from svc_auth.domain.model import User
 from svc_auth.service_layer.handlers import (
@@ -121,7 +128,9 @@ async def test_sign_up_token_carries_every_claim_and_lives_for_the_ttl(world: Wo
     header = pyjwt.get_unverified_header(session.token)
     payload = pyjwt.decode(session.token, options={"verify_signature": False})
     assert header["alg"] == "EdDSA"
-    assert set(payload) == {*REQUIRED_CLAIMS, "gen"}
+    assert set(payload) == {*REQUIRED_CLAIMS, *BINDING_CLAIMS, "gen"}
+    assert (payload["iss"], payload["aud"]) == (DEFAULT_BINDING.issuer, DEFAULT_BINDING.audience)
+    assert header["kid"] in world.verifier.key_ids
     assert payload["gen"] == 0  # a new account's session generation
     assert payload["sub"] == session.user.id
     assert payload["email"] == "alice@example.com"

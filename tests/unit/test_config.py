@@ -273,14 +273,14 @@ def test_addr_of_an_unknown_service_fails() -> None:
 
 def test_public_key_inline_with_escaped_newlines() -> None:
     settings = CommonSettings.from_env({"JWT_PUBLIC_KEY": "-----BEGIN-----\\nabc\\n-----END-----"})
-    assert settings.public_key() == "-----BEGIN-----\nabc\n-----END-----"
+    assert settings.public_keys() == "-----BEGIN-----\nabc\n-----END-----"
 
 
 def test_public_key_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "jwt.pub"
     path.write_text("-----BEGIN PUBLIC KEY-----\nxyz\n")
     settings = CommonSettings.from_env({"JWT_PUBLIC_KEY_FILE": str(path)})
-    assert settings.public_key() == "-----BEGIN PUBLIC KEY-----\nxyz\n"
+    assert settings.public_keys() == "-----BEGIN PUBLIC KEY-----\nxyz\n"
 
 
 def test_inline_public_key_wins_over_the_file(tmp_path: Path) -> None:
@@ -292,12 +292,12 @@ def test_inline_public_key_wins_over_the_file(tmp_path: Path) -> None:
 def test_unreadable_public_key_file_names_the_variable(tmp_path: Path) -> None:
     settings = CommonSettings.from_env({"JWT_PUBLIC_KEY_FILE": str(tmp_path / "missing")})
     with pytest.raises(ConfigError, match="JWT_PUBLIC_KEY_FILE="):
-        settings.public_key()
+        settings.public_keys()
 
 
 def test_missing_public_key() -> None:
     with pytest.raises(ConfigError, match="JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required"):
-        CommonSettings.from_env({}).public_key()
+        CommonSettings.from_env({}).public_keys()
 
 
 @pytest.mark.parametrize("age", ["0", "-1"])

@@ -14,12 +14,15 @@ from cryptography.hazmat.primitives import serialization
 from common.clock import FrozenClock
 from common.errors import Unauthenticated
 from common.jwt import (
+    BINDING_CLAIMS,
+    DEFAULT_BINDING,
     REQUIRED_CLAIMS,
     Claims,
     TokenIssuer,
     TokenVerifier,
     bearer_token,
     generate_key_pair,
+    key_id,
 )
 from common.revocations import SessionsEnded, TokenRevoked
 from tests.unit.fakes import FakeRevocations
@@ -57,8 +60,11 @@ def verifier(clock: FrozenClock, revocations: FakeRevocations) -> TokenVerifier:
 
 
 def claims_now(clock: FrozenClock, **changes: Any) -> dict[str, Any]:
+    """A session token's payload as auth signs it for the default deployment."""
     iat = int(clock.now().timestamp())
     claims: dict[str, Any] = {
+        "iss": DEFAULT_BINDING.issuer,
+        "aud": DEFAULT_BINDING.audience,
         "sub": "user-1",
         "email": "alice@example.com",
         "iat": iat,
@@ -69,9 +75,27 @@ def claims_now(clock: FrozenClock, **changes: Any) -> dict[str, Any]:
     return claims
 
 
-def sign(payload: dict[str, Any], private_pem: str = PRIVATE_KEY) -> str:
+def as_claims(payload: dict[str, Any]) -> Claims:
+    return Claims(**{name: payload[name] for name in REQUIRED_CLAIMS})
+
+
+def kid_of(private_pem: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return pyjwt.encode(payload, key, algorithm="EdDSA")  # type: ignore[arg-type]
+    return key_id(key.public_key())  # type: ignore[arg-type]
+
+
+KID = kid_of(PRIVATE_KEY)
+
+
+def sign(
+    payload: dict[str, Any], private_pem: str = PRIVATE_KEY, kid: str | object | None = ...
+) -> str:
+    """`payload` signed with `private_pem`, its header naming `kid` (default: that key's own;
+    None: no kid)."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    kid = kid_of(private_pem) if kid is ... else kid
+    headers = None if kid is None else {"kid": kid}
+    return pyjwt.encode(payload, key, algorithm="EdDSA", headers=headers)  # type: ignore[arg-type]
 
 
 async def assert_refused(verifier: TokenVerifier, token: str) -> Unauthenticated:
@@ -122,7 +146,7 @@ async def test_token_hand_signed_with_our_key_verifies(
 ) -> None:
     # Guards the refusal tests below: the same construction with our key is accepted.
     claims = await verifier.verify(sign(claims_now(clock)))
-    assert claims == Claims(**claims_now(clock))
+    assert claims == as_claims(claims_now(clock))
 
 
 # --- refused ------------------------------------------------------------------------------------
@@ -169,7 +193,7 @@ async def test_tampered_signature_is_refused(issuer: TokenIssuer, verifier: Toke
 async def test_alg_none_token_is_refused(
     verifier: TokenVerifier, clock: FrozenClock, alg: str
 ) -> None:
-    header = b64url_json({"alg": alg, "typ": "JWT"})
+    header = b64url_json({"alg": alg, "typ": "JWT", "kid": KID})
     payload = b64url_json(claims_now(clock))
     await assert_refused(verifier, f"{header}.{payload}.")
 
@@ -179,7 +203,7 @@ async def test_alg_none_keeping_a_valid_signature_is_refused(
 ) -> None:
     token, _ = issuer.issue("user-1", "alice@example.com")
     _, payload, signature = token.split(".")
-    header = b64url_json({"alg": "none", "typ": "JWT"})
+    header = b64url_json({"alg": "none", "typ": "JWT", "kid": KID})
     await assert_refused(verifier, f"{header}.{payload}.{signature}")
 
 
@@ -201,7 +225,7 @@ async def test_hmac_signed_with_the_public_key_is_refused(
 ) -> None:
     # Key confusion: the public key is no secret, so an HMAC made with it proves nothing.
     # PyJWT refuses to sign with an asymmetric key as HMAC secret, so the token is built by hand.
-    header = b64url_json({"alg": alg, "typ": "JWT"})
+    header = b64url_json({"alg": alg, "typ": "JWT", "kid": KID})
     payload = b64url_json(claims_now(clock))
     signing_input = f"{header}.{payload}".encode()
     mac = hmac.new(public_key_forms()[form], signing_input, digest).digest()
@@ -227,7 +251,7 @@ async def test_expired_token_is_refused(
     await assert_refused(verifier, token)
 
 
-@pytest.mark.parametrize("missing", REQUIRED_CLAIMS)
+@pytest.mark.parametrize("missing", [*REQUIRED_CLAIMS, *BINDING_CLAIMS])
 async def test_token_missing_a_claim_is_refused(
     verifier: TokenVerifier, clock: FrozenClock, missing: str
 ) -> None:

@@ -28,6 +28,9 @@ EFFECTIVE_SETTINGS: dict[str, dict[str, str]] = {
         "GRAPHQL_INTROSPECTION": "true",
         "GRAPHQL_IDE": "true",
         "GRAPHQL_PERSISTED_QUERIES": "apq",
+        # Session tokens bound to this deployment: another overlay's are refused (each differs).
+        "JWT_ISSUER": "urn:ticketing:dev",
+        "JWT_AUDIENCE": "urn:ticketing:dev:api",
         # The base's: every private range (the dev cluster's pod CIDR is not known here).
         "TRUSTED_PROXIES": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
         **_PRODUCTION_LIMITS,
@@ -39,6 +42,8 @@ EFFECTIVE_SETTINGS: dict[str, dict[str, str]] = {
         "GRAPHQL_IDE": "false",
         # Only the web app's and registered clients' operations run (docs/api.md PQ-3).
         "GRAPHQL_PERSISTED_QUERIES": "allowlist",
+        "JWT_ISSUER": "urn:ticketing:prod",
+        "JWT_AUDIENCE": "urn:ticketing:prod:api",
         # Only the ingress controller's pod network may name the client (X-Forwarded-For).
         "TRUSTED_PROXIES": "10.0.0.0/8",
         "TICKET_CACHE_ENABLED": "true",
