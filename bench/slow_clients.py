@@ -11,6 +11,7 @@ first before `give_up`.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import itertools
@@ -23,6 +24,8 @@ HEADERS = "headers"  # a request line and headers, a byte at a time, never finis
 BODY = "body"  # complete headers announcing a body, then the body a byte at a time
 SILENT = "silent"  # nothing at all
 BETWEEN = "between"  # a complete request, its response read, then "\r\n" a byte at a time
+# Issue 18's 300, of every kind.
+MIXED = (HEADERS,) * 120 + (BODY,) * 100 + (SILENT,) * 40 + (BETWEEN,) * 40
 
 _HEAD = (
     b"POST /graphql HTTP/1.1\r\nHost: gateway\r\nUser-Agent: slow-loris\r\n"
@@ -137,3 +140,21 @@ async def keep_attacking(
 
     clients = zip(kinds, itertools.cycle(addresses), strict=False)
     await asyncio.gather(*(one(kind, source) for kind, source in clients))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.slow_clients PORT`: 300 slow clients on 127.0.0.1:PORT, reconnecting,
+    until killed (the bench runs them in a process of their own, as an attacker would be)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("port", type=int)
+    parser.add_argument("--addresses", type=int, default=10)
+    parser.add_argument("--interval", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            keep_attacking("127.0.0.1", args.port, MIXED, sources(args.addresses), args.interval)
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from bench.slow_clients import BETWEEN, BODY, HEADERS, SILENT, attack, sources
+from bench.slow_clients import BODY, HEADERS, MIXED, SILENT, attack, sources
 from common.processes import GRPC_SERVICES
 from tests.support.servers import environ, free_port, stop_process, wait_for_port
 
@@ -134,11 +134,10 @@ async def test_300_trickling_connections_are_closed_in_time_while_others_are_ser
         HTTP_KEEPALIVE_SECONDS="1",
         CONNECTIONS_PER_ADDRESS="20",
     )
-    kinds = [HEADERS] * 120 + [BODY] * 100 + [SILENT] * 40 + [BETWEEN] * 40
     stop = asyncio.Event()
     # Each slow client sends a byte every 0.5 s: more often than any idle timeout would allow.
     slow = asyncio.create_task(
-        attack("127.0.0.1", port_of(url), kinds, sources(20), interval=0.5, give_up=30)
+        attack("127.0.0.1", port_of(url), MIXED, sources(20), interval=0.5, give_up=30)
     )
     served = asyncio.create_task(typename_requests(url, "127.0.0.99", stop))
     outcomes = await slow
