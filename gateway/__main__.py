@@ -28,6 +28,7 @@ from common.parent_death import die_with_parent
 from common.ports import PortInUse, listening_socket
 from common.tracing import configure_tracing
 from gateway.config import GatewaySettings
+from gateway.edge import EdgeWebSocketProtocol, http_protocol
 
 log = logging.getLogger("gateway")
 
@@ -39,21 +40,24 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
         workers=workers,
         host=settings.bind_host,
         port=settings.gateway_port,
-        # The C event loop and HTTP parser: less CPU per request than asyncio's and h11.
+        # The C event loop and HTTP parser (less CPU per request than asyncio's and h11), the
+        # parser's protocol with our timeouts and per-address cap (gateway/edge.py).
         loop="uvloop",
-        http="httptools",
+        http=http_protocol(settings),
+        timeout_keep_alive=settings.http_keepalive_seconds,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         # The client address is the app's to decide, from TRUSTED_PROXIES
         # (gateway/rate_limits/client_address.py), not uvicorn's FORWARDED_ALLOW_IPS.
         proxy_headers=False,
-        # Subscriptions (graphql-transport-ws on /graphql). A client message is bounded like a
-        # request body; pings keep proxies from closing a quiet connection and find dead peers;
-        # no per-message compression (messages are small, and each connection would keep its
-        # own zlib state, ~300 KiB).
-        ws="websockets-sansio",
-        ws_max_size=settings.max_request_body_bytes,
+        # Subscriptions (graphql-transport-ws on /graphql): websockets' sans-I/O protocol. A
+        # client message over SUBSCRIPTION_MAX_MESSAGE_BYTES is closed with 1009; pings keep
+        # proxies from closing a quiet connection and find dead peers; no per-message
+        # compression (messages are small, and each connection would keep its own zlib state,
+        # ~300 KiB).
+        ws=EdgeWebSocketProtocol,
+        ws_max_size=settings.subscription_max_message_bytes,
         ws_ping_interval=settings.subscription_ping_seconds,
         ws_ping_timeout=settings.subscription_ping_seconds,
         ws_per_message_deflate=False,

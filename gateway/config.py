@@ -32,6 +32,15 @@ class GatewaySettings(CommonSettings):
     # Hostile input (gateway/limits.py, gateway/query_limits.py). A request body over this is
     # refused with 413 before it is read whole.
     max_request_body_bytes: int = 1_048_576
+    # The edge (gateway/edge.py): a request's headers must be complete this long after the
+    # connection opened or the request's first byte, its body this long after its headers (408,
+    # connection closed); an idle kept-alive connection is closed after HTTP_KEEPALIVE_SECONDS.
+    # At most CONNECTIONS_PER_ADDRESS open connections per client address in each gateway
+    # process (TRUSTED_PROXIES not counted; 0: no cap); one more is closed at once.
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_keepalive_seconds: int = 5
+    connections_per_address: int = 64
     # JSON bodies (REST /api/users/*, GraphQL bodies and variables): deepest nesting, longest
     # string (a GraphQL `query` text is bounded by the body size and GRAPHQL_MAX_TOKENS instead).
     json_max_depth: int = 32
@@ -127,6 +136,9 @@ class GatewaySettings(CommonSettings):
     subscription_ping_seconds: float = 20.0
     # How long a connection may wait before its `connection_init`.
     subscription_init_timeout_seconds: float = 10.0
+    # Largest client message on a subscription WebSocket; over it the connection is closed with
+    # 1009 (message too big). Apart from MAX_REQUEST_BODY_BYTES: a subscribe message is small.
+    subscription_max_message_bytes: int = 65_536
     # A subscriber's token is checked (expiry, revocation) before every push, and at least this
     # often while nothing happens; it is ended at once when the token expires.
     subscription_token_recheck_seconds: float = 60.0
@@ -163,6 +175,7 @@ class GatewaySettings(CommonSettings):
             raise ConfigError("TICKET_CACHE_TIMEOUT_SECONDS must be positive")
         if self.behaviour_events_timeout_seconds <= 0:
             raise ConfigError("BEHAVIOUR_EVENTS_TIMEOUT_SECONDS must be positive")
+        self._check_edge()
         if self.gateway_workers < 0:
             raise ConfigError("GATEWAY_WORKERS must be 0 (one per CPU) or more")
         for name in RATE_LIMITS:
@@ -171,6 +184,17 @@ class GatewaySettings(CommonSettings):
         # Normalized once (lower case, no default port or trailing slash), as browsers send them.
         object.__setattr__(self, "cors_allowed_origins", parse_origins(self.cors_allowed_origins))
         self._check_subscriptions()
+
+    def _check_edge(self) -> None:
+        for name in ("http_header_timeout_seconds", "http_body_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.upper()} must be positive")
+        if self.http_keepalive_seconds < 1:
+            raise ConfigError("HTTP_KEEPALIVE_SECONDS must be at least 1")
+        if self.connections_per_address < 0:
+            raise ConfigError("CONNECTIONS_PER_ADDRESS must be 0 (no cap) or more")
+        if self.subscription_max_message_bytes < 1024:
+            raise ConfigError("SUBSCRIPTION_MAX_MESSAGE_BYTES must be at least 1024")
 
     def _check_subscriptions(self) -> None:
         if self.subscriptions_per_connection < 1:

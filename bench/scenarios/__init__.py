@@ -12,6 +12,7 @@ from bench.scenarios import (
     recs,
     relay,
     reports,
+    slow_loris,
     subscriptions,
     ticket_read,
 )
@@ -41,6 +42,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     recs.SCENARIO,
     # No stack: the analytics reports over a million events in DuckDB.
     reports.SCENARIO,
+    # No stack: a gateway of its own under 300 slow clients.
+    slow_loris.SCENARIO,
 )
 
 

@@ -68,6 +68,13 @@ BEHAVIOUR_EVENTS = Counter(
     "skipped after a failure within the last second; the request was answered anyway)",
     ["type", "outcome"],
 )
+CONNECTIONS_CLOSED = Counter(
+    "ticketing_gateway_connections_closed",
+    "Connections the gateway closed at its edge (gateway/edge.py), by reason: header_timeout "
+    "(request headers not complete in time), body_timeout (a request body not complete in "
+    "time), address_cap (over CONNECTIONS_PER_ADDRESS open from one client address)",
+    ["reason"],
+)
 TICKET_CACHE_BYPASSED = Counter(
     "ticketing_ticket_cache_bypassed",
     "Cache commands not done: skipped (Redis failed within the last second) or failed",

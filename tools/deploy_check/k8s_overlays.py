@@ -147,6 +147,22 @@ def check_config_maps(processes: Sequence[Process], m: Manifests, where: str) ->
     return problems
 
 
+LIMIT_CONNECTIONS = "nginx.ingress.kubernetes.io/limit-connections"
+
+
+def _connections_per_address(ingress: Any, here: str) -> list[str]:
+    """The gateway does not count the ingress controller's connections (it is a trusted proxy,
+    gateway/edge.py): the controller caps each client address itself."""
+    value = ((ingress.get("metadata") or {}).get("annotations") or {}).get(LIMIT_CONNECTIONS)
+    if value is None or not str(value).isdigit() or int(value) < 1:
+        return [
+            f"{here}: {LIMIT_CONNECTIONS} is {value!r}, not a positive number: nothing caps "
+            "the connections one client address holds (the gateway counts none of the ingress "
+            "controller's)"
+        ]
+    return []
+
+
 def check_ingress(processes: Sequence[Process], m: Manifests, where: str, tls: bool) -> list[str]:
     gateway = next((p for p in processes if not p.grpc), None)
     ingresses = list(m.of_kind("Ingress"))
@@ -162,6 +178,7 @@ def check_ingress(processes: Sequence[Process], m: Manifests, where: str, tls: b
             problems.append(f"{here}: ingressClassName is not nginx")
         if tls and not ing["spec"].get("tls"):
             problems.append(f"{here}: no TLS")
+        problems += _connections_per_address(ing, here)
         for rule in ing["spec"].get("rules") or []:
             for path in (rule.get("http") or {}).get("paths") or []:
                 backend = path["backend"].get("service") or {}
