@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -143,9 +143,9 @@ class AuthHandlers:
             await self.throttle.before_attempt(email, known)
         user = await self._check_password(user, cmd.password or "")
         await self.throttle.succeeded(known)
-        device = known or Device(user.id, self.new_id())  # renewed with the same id, or new
-        session = self._session(user)
-        return Session(user, session.token, session.claims, self.devices.issue(device))
+        # The device's token renewed with the same id, or a new device.
+        device = known or Device(user.id, str(uuid.uuid4()))
+        return replace(self._session(user), device_token=self.devices.issue(device))
 
     @retry_transient()  # a read: safe to run again on a fresh connection
     async def _user_by_email(self, email: str) -> User | None:
