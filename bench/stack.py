@@ -36,6 +36,7 @@ from common.ports import free_port, wait_for_port
 from common.processes import GRPC_SERVICES, SERVICES
 from common.run_state import STATE_FILE
 from gateway.config import RATE_LIMITS
+from svc_auth.config import SIGNIN_LIMITS
 
 REPO = Path(__file__).resolve().parent.parent
 READY_LINE = "[ticketing run] ready"
@@ -169,9 +170,10 @@ class BenchStack:
             "JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
             "JWT_PUBLIC_KEY_FILE": str(keys / "public.pem"),
             "LOG_LEVEL": "WARNING",
-            # The load comes from one address and a few users: the gateway's rate limits would
-            # turn it into 429s, so they are off (what a limit check costs is one Redis script).
-            **{f"{name.upper()}_LIMIT": "0" for name in RATE_LIMITS},
+            # The load comes from one address and a few users: the gateway's rate limits (and
+            # auth's sign-in throttling) would turn it into 429s, so they are off (what a limit
+            # check costs is one Redis script).
+            **{f"{name.upper()}_LIMIT": "0" for name in (*RATE_LIMITS, *SIGNIN_LIMITS)},
             **self.extra_env,
         }
 

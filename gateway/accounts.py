@@ -3,7 +3,7 @@ the browser's `session` cookie in step with the outcome."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.responses import Response
 
@@ -21,6 +21,7 @@ class SignedIn:
     user: auth_pb2.User
     token: str
     claims: Claims
+    device_token: str | None = None  # a sign-in's (also set as the `device` cookie)
 
 
 class Accounts:
@@ -54,13 +55,26 @@ class Accounts:
         return self._signed_in(await self.clients.call(self.clients.auth.SignUp, request), response)
 
     async def sign_in(
-        self, email: str, password: str, response: Response, *, client_address: str
+        self,
+        email: str,
+        password: str,
+        response: Response,
+        *,
+        client_address: str,
+        device_token: str | None,
     ) -> SignedIn:
-        await self.limits.before_sign_in(email, client_address)  # RateLimited: HTTP 429
-        request = auth_pb2.SignInRequest(email=email, password=password)
+        """`device_token`: the one the client sent (the input's, else the `device` cookie).
+        Auth throttles per account and per device (RateLimited: HTTP 429); this, per address."""
+        await self.limits.before_sign_in(client_address)  # RateLimited: HTTP 429
+        request = auth_pb2.SignInRequest(
+            email=email, password=password, device_token=device_token or ""
+        )
         reply = await self.clients.call(self.clients.auth.SignIn, request)
-        await self.limits.signed_in(email)
-        return self._signed_in(reply, response)
+        signed = self._signed_in(reply, response)
+        if not reply.device_token:
+            return signed
+        self.cookies.set_device(response, reply.device_token)
+        return replace(signed, device_token=reply.device_token)
 
     async def sign_out(self, token: str | None, response: Response) -> bool:
         """Clears the cookie whatever happens; revokes the token when there is a valid one."""

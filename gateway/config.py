@@ -12,8 +12,8 @@ from gateway.query_limits import QueryLimits
 from gateway.workers import CGROUP_ROOT, available_cpus
 
 # Each is set by <NAME>_LIMIT and <NAME>_WINDOW_SECONDS.
+# (Sign-ins per account and per known device are auth's to count: svc_auth.config.SIGNIN_LIMITS.)
 RATE_LIMITS = (
-    "signin_account",
     "signin_address",
     "signup_address",
     "graphql_user",
@@ -103,9 +103,6 @@ class GatewaySettings(CommonSettings):
     gateway_workers: int = 0
     # Rate limits (gateway/rate_limits/), kept in Redis and so shared by every worker and
     # replica: at most LIMIT requests within any WINDOW_SECONDS; a LIMIT of 0 turns one off.
-    # Sign-in attempts per account (the email); a successful sign-in starts it afresh.
-    signin_account_limit: int = 10
-    signin_account_window_seconds: int = 900
     # Sign-in attempts per client address, successful or not.
     signin_address_limit: int = 50
     signin_address_window_seconds: int = 300

@@ -19,7 +19,7 @@ from gateway.errors import INTERNAL_MESSAGE, field_name
 from gateway.http_errors import rest_error
 from gateway.limits import JsonLimits, JsonRefused, parse_json
 from gateway.rate_limits import client_address
-from gateway.session import claims_of, token_of
+from gateway.session import claims_of, device_token_of, token_of
 
 _STATUS = {
     ErrorCode.BAD_USER_INPUT: 400,
@@ -99,7 +99,11 @@ def rest_routes(accounts: Accounts, limits: JsonLimits) -> list[Route]:
         try:
             email, password = await _credentials(request, limits)
             signed = await accounts.sign_in(
-                email, password, response, client_address=client_address(request)
+                email,
+                password,
+                response,
+                client_address=client_address(request),
+                device_token=device_token_of(request),
             )
         except _BadBody as exc:
             return error_response(exc.message, 400, ErrorCode.BAD_USER_INPUT, exc.field)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from common.config import ConfigError
 from common.grpc_server import GrpcServer
 from common.jwt import TokenBinding, TokenIssuer
+from common.rate_limiter import limiter
 from common.service import Infrastructure, ServiceProcess
+from svc_auth.adapters.device_tokens import DeviceTokens
 from svc_auth.adapters.hashing_pool import HashingPool
 from svc_auth.adapters.passwords import Argon2Passwords
 from svc_auth.adapters.repository import ensure_indexes
@@ -16,6 +18,7 @@ from svc_auth.config import AuthSettings
 from svc_auth.entrypoints.grpc_api import AuthServicer
 from svc_auth.service_layer.handlers import AuthHandlers, PasswordHasher
 from svc_auth.service_layer.revocation_sync import RevocationSync
+from svc_auth.service_layer.signin_throttle import SignInThrottle
 from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
 
@@ -47,12 +50,25 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
             f"JWT_PRIVATE_KEY's public key (kid {issuer.key_id}) is not among JWT_PUBLIC_KEY's:"
             " add it to every process's JWT_PUBLIC_KEY first"
         )
+    # Sign-in counts: on a Redis client of their own that fails fast (common.rate_limiter).
+    counter = limiter(settings)
+    throttle = SignInThrottle(
+        counter,
+        account_limit=settings.signin_account_limit,
+        account_window_seconds=settings.signin_account_window_seconds,
+        device_limit=settings.signin_device_limit,
+        device_window_seconds=settings.signin_device_window_seconds,
+    )
     handlers = AuthHandlers(
         uow=infra.unit_of_work(MongoAuthUnitOfWork),
         hasher=hasher or Argon2Passwords(hashing_pool(settings)),
         issuer=issuer,
         revocations=revocations,
         clock=infra.clock,
+        throttle=throttle,
+        devices=DeviceTokens(
+            settings.private_key(), settings.device_token_ttl_seconds, infra.clock
+        ),
     )
     server = GrpcServer(
         infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
@@ -73,4 +89,5 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
             lambda: ensure_revocation_indexes(db),
             revocations.try_sync,
         ],
+        on_stop=[counter.close],
     )

@@ -4,8 +4,9 @@ production default).
 
 Limits: every client of a stack on a laptop is 127.0.0.1, so a limit per client address is one
 limit for everyone: ten sign-ups an hour and the developer (their browser, the tests, a script)
-is locked out. Those limits are off here; the ones per account and per user, which still tell
-clients apart, keep their production values. Each is printed in the ready banner.
+is locked out. Those limits are off here; the ones per account, device and user (auth's sign-in
+throttling among them), which still tell clients apart, keep their production values. Each is
+printed in the ready banner.
 """
 
 from __future__ import annotations
@@ -44,17 +45,21 @@ _WHAT = {"signin": "sign-in", "signup": "sign-up", "graphql": "GraphQL"}
 
 
 def limits_banner(env: Mapping[str, str]) -> str:
-    """The limits the gateway runs with, as the ready banner says them: `sign-up per address
-    off, sign-in per account 10/900s, ...`."""
+    """The limits the gateway and auth run with, as the ready banner says them: `sign-in per
+    account 10/900s, sign-in per device 10/900s, ..., sign-up per address off, ...`."""
     from gateway.config import RATE_LIMITS, GatewaySettings
+    from svc_auth.config import SIGNIN_LIMITS, AuthSettings
 
     settings = GatewaySettings.from_env(env)
+    auth = AuthSettings.from_env(env)
     parts = []
-    for name in RATE_LIMITS:
-        what, per = name.split("_", 1)
-        limit = getattr(settings, f"{name}_limit")
-        window = getattr(settings, f"{name}_window_seconds")
-        parts.append(f"{_WHAT[what]} per {per} " + (f"{limit}/{window}s" if limit else "off"))
+    for owner, names in ((auth, SIGNIN_LIMITS), (settings, RATE_LIMITS)):
+        for name in names:
+            what, per = name.split("_", 1)
+            limit = getattr(owner, f"{name}_limit")
+            window = getattr(owner, f"{name}_window_seconds")
+            rate = f"{limit}/{window}s" if limit else "off"
+            parts.append(f"{_WHAT[what]} per {per} {rate}")
     sockets = settings.subscription_connections_per_address
     parts.append(f"WebSockets per address {sockets or 'off'}")
     return ", ".join(parts) + " (every client here is 127.0.0.1; README: Limits)"

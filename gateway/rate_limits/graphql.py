@@ -26,10 +26,10 @@ from strawberry.extensions import SchemaExtension
 
 from common.errors import AppError, ErrorCode, RateLimited, Unauthenticated
 from common.jwt import TokenVerifier
+from common.rate_limiter import Counting, Limit, Limiter, OnOutage
 from gateway.config import GatewaySettings
 from gateway.http_errors import graphql_error
 from gateway.rate_limits.client_address import address_key, client_address
-from gateway.rate_limits.limiter import Counting, Limit, Limiter, OnOutage
 from gateway.session import token_of
 
 

@@ -12,6 +12,7 @@ from gateway.accounts import SignedIn
 from gateway.context import Info
 from gateway.rate_limits import client_address
 from gateway.resolvers.shared import INPUT, MUTATION, user_errors_field
+from gateway.session import device_token_of
 from gateway.types.common import UserError
 from gateway.types.user import User
 from gateway.user_errors import expected_failures
@@ -41,6 +42,13 @@ class SignInInput:
     password: str = strawberry.field(
         description="Its password; INVALID_CREDENTIALS when they do not match."
     )
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="The `deviceToken` an earlier signIn returned to this client, for clients "
+        "that keep no cookies (a browser's `device` cookie does the same). A valid one of this "
+        "account is not held up by other devices' failed attempts at it; any other value is "
+        "ignored.",
+    )
 
 
 @strawberry.type(description="The user signed in.")
@@ -48,6 +56,12 @@ class SignInPayload:
     user: User | None = strawberry.field(description="The user; null when refused.")
     token: str | None = strawberry.field(
         description="A session token (also set as the `session` cookie); null when refused."
+    )
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="Makes this client a device the account knows: give it as `deviceToken` "
+        "at the next signIn (also set as the `device` cookie). Not a session token. Null when "
+        "refused.",
     )
     user_errors: list[UserError] = user_errors_field()
 
@@ -115,8 +129,9 @@ class UserMutation:
         return SignUpPayload(user=None, token=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
-        description="Signs in; also sets the `session` cookie. userErrors: BAD_USER_INPUT, "
-        "INVALID_CREDENTIALS. Top-level RATE_LIMITED after too many attempts.",
+        description="Signs in; also sets the `session` and `device` cookies. userErrors: "
+        "BAD_USER_INPUT, INVALID_CREDENTIALS. Top-level RATE_LIMITED after too many attempts "
+        "from this address, at this account from unknown devices, or from this device.",
         directives=MUTATION,
     )
     async def sign_in(
@@ -129,8 +144,14 @@ class UserMutation:
                 input.password,
                 ctx.response,
                 client_address=client_address(ctx.request),
+                device_token=device_token_of(ctx.request, input.device_token),
             )
-            return SignInPayload(user=_own(signed), token=signed.token, user_errors=[])
+            return SignInPayload(
+                user=_own(signed),
+                token=signed.token,
+                device_token=signed.device_token,
+                user_errors=[],
+            )
         return SignInPayload(user=None, token=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(

@@ -23,8 +23,14 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.SignUpResponse(user=user_to_proto(session.user), token=session.token)
 
     async def SignIn(self, request: auth_pb2.SignInRequest, context: grpc.aio.ServicerContext):
-        session = await self.handlers.sign_in(SignIn(request.email, request.password))
-        return auth_pb2.SignInResponse(user=user_to_proto(session.user), token=session.token)
+        session = await self.handlers.sign_in(
+            SignIn(request.email, request.password, request.device_token or None)
+        )
+        return auth_pb2.SignInResponse(
+            user=user_to_proto(session.user),
+            token=session.token,
+            device_token=session.device_token or "",
+        )
 
     async def SignOut(self, request: auth_pb2.SignOutRequest, context: grpc.aio.ServicerContext):
         await self.handlers.sign_out(current_user())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -15,7 +15,9 @@ from common.jwt import Claims, TokenIssuer
 from common.mongo import retry_transient
 from common.outages import is_outage
 from common.revocations import Revocation, SessionsEnded, TokenRevoked
+from svc_auth.domain.device import Device
 from svc_auth.domain.model import User, check_password, normalise_email
+from svc_auth.service_layer.signin_throttle import SignInThrottle
 from svc_auth.service_layer.unit_of_work import AuthUnitOfWork
 
 INVALID_CREDENTIALS = "Invalid credentials"
@@ -43,6 +45,14 @@ class RevocationPublisher(Protocol):
         ...
 
 
+class DeviceTokens(Protocol):
+    def issue(self, device: Device) -> str: ...
+
+    def read(self, token: str | None) -> Device | None:
+        """The device a valid device token names; None for no token or any other string."""
+        ...
+
+
 @dataclass(frozen=True)
 class SignUp:
     email: str
@@ -53,6 +63,8 @@ class SignUp:
 class SignIn:
     email: str
     password: str
+    # The device token an earlier successful sign-in gave this client, if any.
+    device_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,8 @@ class Session:
     user: User
     token: str
     claims: Claims
+    # A sign-in's: the token that makes the client's device known to the account next time.
+    device_token: str | None = None
 
 
 class AuthHandlers:
@@ -77,9 +91,13 @@ class AuthHandlers:
         issuer: TokenIssuer,
         revocations: RevocationPublisher,
         clock: Clock,
+        throttle: SignInThrottle,
+        devices: DeviceTokens,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.uow = uow
+        self.throttle = throttle
+        self.devices = devices
         self.hasher = hasher
         self.issuer = issuer
         self.revocations = revocations
@@ -106,33 +124,57 @@ class AuthHandlers:
             await uow.commit()
             return user
 
-    @retry_transient()  # a read: safe to run again on a fresh connection
     async def sign_in(self, cmd: SignIn) -> Session:
         # Any malformed input is just as "invalid" as a wrong password: no hint of which.
         try:
             email = normalise_email(cmd.email)
         except InvalidInput:
             raise Unauthenticated(INVALID_CREDENTIALS) from None
+        # Throttled before any hashing (svc_auth/service_layer/signin_throttle.py): a refused
+        # attempt costs a signature check at most, and a look-up when it shows a device token.
+        claimed = self.devices.read(cmd.device_token)
+        if claimed is None:
+            await self.throttle.before_attempt(email, None)
+            user = await self._user_by_email(email)
+            known = None
+        else:
+            user = await self._user_by_email(email)
+            known = claimed if user is not None and claimed.user_id == user.id else None
+            await self.throttle.before_attempt(email, known)
+        user = await self._check_password(user, cmd.password or "")
+        await self.throttle.succeeded(known)
+        # The device's token renewed with the same id, or a new device.
+        device = known or Device(user.id, str(uuid.uuid4()))
+        return replace(self._session(user), device_token=self.devices.issue(device))
+
+    @retry_transient()  # a read: safe to run again on a fresh connection
+    async def _user_by_email(self, email: str) -> User | None:
         async with self.uow() as uow:
-            user = await uow.users.get_by_email(email)
+            return await uow.users.get_by_email(email)
+
+    async def _check_password(self, user: User | None, password: str) -> User:
         if user is None:
             # Hash anyway, so an unknown email takes as long as a wrong password.
             if self._decoy_hash is None:
                 self._decoy_hash = await self.hasher.hash("decoy-password")
-            await self.hasher.verify(cmd.password or "", self._decoy_hash)
+            await self.hasher.verify(password, self._decoy_hash)
             raise Unauthenticated(INVALID_CREDENTIALS)
-        if not await self.hasher.verify(cmd.password or "", user.password_hash):
+        if not await self.hasher.verify(password, user.password_hash):
             raise Unauthenticated(INVALID_CREDENTIALS)
         # The password may have been changed while it was being checked: a token issued now
         # with the old generation would be refused anyway, but not once that change is
         # forgotten (SESSIONS_ENDED_MARGIN after the last token it refuses): look again.
-        async with self.uow() as uow:
-            current = await uow.users.get(user.id)
+        current = await self._user_by_id(user.id)
         if current is None or current.session_generation != user.session_generation:
             raise Unauthenticated(INVALID_CREDENTIALS)
         if self.hasher.needs_rehash(user.password_hash):
-            await self._upgrade_hash(user, cmd.password)
-        return self._session(user)
+            await self._upgrade_hash(user, password)
+        return user
+
+    @retry_transient()  # a read: safe to run again on a fresh connection
+    async def _user_by_id(self, user_id: str) -> User | None:
+        async with self.uow() as uow:
+            return await uow.users.get(user_id)
 
     async def _upgrade_hash(self, user: User, password: str) -> None:
         """Replaces a hash of an older scheme (scrypt) with a current one, now that the password

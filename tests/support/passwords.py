@@ -37,6 +37,7 @@ class CountedPasswords(Argon2Passwords):
         self._lock = threading.Lock()
         self.running = 0
         self.most = 0
+        self.verifications = 0  # every password checked (against a hash), ever
         self.release = threading.Event()
         if not held:
             self.release.set()
@@ -56,6 +57,8 @@ class CountedPasswords(Argon2Passwords):
         return self._counted(super()._hash, password)
 
     def _verify(self, password: str, encoded: str) -> bool:
+        with self._lock:
+            self.verifications += 1
         return self._counted(super()._verify, password, encoded)
 
     async def until(self, *, running: int, waiting: int = 0) -> None:

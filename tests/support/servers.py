@@ -20,11 +20,13 @@ from common.devstack import free_port
 from common.devstack.infra import localstripe_argv
 from common.revocations import loaded_key
 from gateway.config import RATE_LIMITS
+from svc_auth.config import SIGNIN_LIMITS
 
 TEST_RETRY_DELAYS_MS = (50, 150)
 # The suites sign up, sign in and query from one address far more than people would: the
-# gateway's rate limits are off in them, except in the tests of the limits themselves.
-RATE_LIMITS_OFF = {f"{name.upper()}_LIMIT": "0" for name in RATE_LIMITS}
+# gateway's rate limits and auth's sign-in throttling are off in them, except in the tests of
+# the limits themselves.
+RATE_LIMITS_OFF = {f"{name.upper()}_LIMIT": "0" for name in (*RATE_LIMITS, *SIGNIN_LIMITS)}
 # Every consumer name a test may declare queues for; removed with the namespace.
 CONSUMERS = (
     "auth",

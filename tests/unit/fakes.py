@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
-from common.errors import AlreadyExists, Conflict
+from common.errors import AlreadyExists, Conflict, RateLimited, Unavailable
 from common.jwt import Claims
+from common.rate_limiter import Limit
 from common.revocations import Revocation, SessionsEnded, TokenRevoked
 from svc_auth.domain.model import User
 
@@ -186,3 +187,33 @@ class FakeRevocations:
 
     async def is_revoked(self, claims: Claims) -> bool:
         return claims.jti in self.revoked or claims.gen < self.floors.get(claims.sub, 0)
+
+
+class FakeCounter:
+    """common.rate_limiter.Limiter's contract without Redis or time: `hit` counts, or raises
+    RateLimited (not counting) once `limit.amount` are counted for the key; `clear` forgets the
+    key; while `reachable` is False a limit that fails closed raises Unavailable."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+        self.reachable = True
+
+    async def hit(self, limit: Limit, key: str) -> None:
+        if not limit.enabled:
+            return
+        if not self.reachable:
+            raise Unavailable("Cannot check the request rate right now, try again shortly")
+        used = self.counts.get((limit.name, key), 0)
+        if used >= limit.amount:
+            raise RateLimited(
+                f"{limit.refusal} Try again in {limit.window_seconds} seconds.",
+                retry_after_seconds=limit.window_seconds,
+            )
+        self.counts[(limit.name, key)] = used + 1
+
+    async def clear(self, limit: Limit, key: str) -> None:
+        self.counts.pop((limit.name, key), None)
+
+    def used(self, name: str) -> int:
+        """Every place taken in the counts of limit `name`, whatever the key."""
+        return sum(n for (limit, _), n in self.counts.items() if limit == name)

@@ -27,6 +27,7 @@ from common.jwt import (
     generate_key_pair,
 )
 from common.revocations import SessionsEnded, TokenRevoked
+from svc_auth.adapters.device_tokens import DeviceTokens
 from svc_auth.domain.model import User
 from svc_auth.service_layer.handlers import (
     INVALID_CREDENTIALS,
@@ -37,10 +38,18 @@ from svc_auth.service_layer.handlers import (
     SignUp,
 )
 from svc_auth.service_layer.roles import grant_role
-from tests.unit.fakes import FakeAuthUnitOfWork, FakeDatabase, FakeHasher, FakeRevocations
+from svc_auth.service_layer.signin_throttle import SignInThrottle
+from tests.unit.fakes import (
+    FakeAuthUnitOfWork,
+    FakeCounter,
+    FakeDatabase,
+    FakeHasher,
+    FakeRevocations,
+)
 from ticketing.events.v1 import users_pb2
 
 TTL = 3600
+DEVICE_TTL = 180 * 24 * 3600
 PASSWORD = "correct horse"
 NEW_PASSWORD = "battery staple"
 
@@ -56,24 +65,40 @@ class World:
     revocations: FakeRevocations
     verifier: TokenVerifier
     clock: FrozenClock
+    counter: FakeCounter
+    devices: DeviceTokens
 
 
-def make_world(hasher: FakeHasher | None = None) -> World:
+def make_world(
+    hasher: FakeHasher | None = None, *, account_limit: int = 0, device_limit: int = 0
+) -> World:
+    """Sign-in throttling off unless a limit is given (tests/unit/test_signin_throttle.py)."""
     db = FakeDatabase()
     hasher = hasher or FakeHasher()
     revocations = FakeRevocations()
     clock = FrozenClock()
     ids = (f"user-{n}" for n in itertools.count(1))
+    counter = FakeCounter()
+    devices = DeviceTokens(PRIVATE_KEY, DEVICE_TTL, clock)
+    throttle = SignInThrottle(
+        counter,
+        account_limit=account_limit,
+        account_window_seconds=900,
+        device_limit=device_limit,
+        device_window_seconds=900,
+    )
     handlers = AuthHandlers(
         uow=lambda: FakeAuthUnitOfWork(db),
         hasher=hasher,
         issuer=TokenIssuer(PRIVATE_KEY, TTL, clock),
         revocations=revocations,
         clock=clock,
+        throttle=throttle,
+        devices=devices,
         new_id=lambda: next(ids),
     )
     verifier = TokenVerifier(PUBLIC_KEY, revocations, clock)
-    return World(handlers, db, hasher, revocations, verifier, clock)
+    return World(handlers, db, hasher, revocations, verifier, clock, counter, devices)
 
 
 @pytest.fixture

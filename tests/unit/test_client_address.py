@@ -12,7 +12,6 @@ from starlette.routing import Route
 
 from common.config import ConfigError
 from gateway.config import GatewaySettings
-from gateway.rate_limits.accounts import account_key
 from gateway.rate_limits.client_address import address_key, client_address, trusted_proxies
 
 
@@ -79,16 +78,10 @@ def test_something_that_is_not_an_address_gets_a_bounded_key() -> None:
     [
         ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES must be IP addresses or CIDRs"),
         ({"TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES must be IP addresses or CIDRs, got '*'"),
-        ({"SIGNIN_ACCOUNT_LIMIT": "-1"}, "SIGNIN_ACCOUNT_LIMIT must be 0 (off) or more"),
+        ({"SIGNIN_ADDRESS_LIMIT": "-1"}, "SIGNIN_ADDRESS_LIMIT must be 0 (off) or more"),
         ({"GRAPHQL_USER_WINDOW_SECONDS": "0"}, "GRAPHQL_USER_WINDOW_SECONDS must be at least 1"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         GatewaySettings.from_env(env)
-
-
-def test_an_accounts_key_is_its_normalised_email_and_never_fails() -> None:
-    assert account_key(" Ann@Example.COM ") == account_key("ann@example.com")
-    assert account_key("ann@example.com") != account_key("bob@example.com")
-    assert len(account_key("\ud800" * 10_000)) == 32  # a lone surrogate, as JSON allows

@@ -289,7 +289,7 @@ async def test_auth_refusals_are_user_errors_on_their_input(mutation, error, exp
     services = Services()
     reads = TicketReads(services, cache=None)
     context = SignedIn(
-        request=SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers={}),
+        request=SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers={}, cookies={}),
         response=None,
         clients=services,
         accounts=Accounts(error),

@@ -16,6 +16,7 @@ from tools.deploy_check.model import Process
 # production rate limits in both (`ticketing run` is the one with developer-friendly ones).
 _PRODUCTION_LIMITS = {
     "SIGNIN_ACCOUNT_LIMIT": "10",
+    "SIGNIN_DEVICE_LIMIT": "10",
     "SIGNIN_ADDRESS_LIMIT": "50",
     "SIGNUP_ADDRESS_LIMIT": "10",
     "GRAPHQL_USER_LIMIT": "600",

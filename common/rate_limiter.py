@@ -1,5 +1,6 @@
 """Counting requests against limits in Redis, with the `limits` library (its Lua scripts make
-each check one atomic round trip, so every gateway worker and replica shares one count).
+each check one atomic round trip, so every worker and replica shares one count). The gateway's
+limits (gateway/rate_limits) and auth's sign-in throttling (svc_auth) both count with it.
 
 Two algorithms, by the size of the limit:
 - exact (`limits`' moving window): a timestamp per request in a Redis list, at most `amount` of
@@ -34,11 +35,16 @@ from limits.aio.strategies import (
 from limits.errors import StorageError
 from redis.exceptions import RedisError
 
+from common.config import CommonSettings
 from common.errors import RateLimited, Unavailable
+from common.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
 OUTAGE_PAUSE_SECONDS = 1.0
+# The longest a limit check may wait for Redis (and for a free connection) before the limit's
+# outage rule applies: a check is one short script, and a request must not wait on a dead Redis.
+CHECK_TIMEOUT_SECONDS = 0.5
 
 
 class Counting(enum.Enum):
@@ -129,3 +135,10 @@ class Limiter:
     def _outage(self, limit: Limit) -> None:
         if limit.on_outage is OnOutage.REFUSE:
             raise Unavailable("Cannot check the request rate right now, try again shortly")
+
+
+def limiter(settings: CommonSettings) -> Limiter:
+    """On a Redis client of its own that fails fast; connects to nothing yet."""
+    return Limiter(
+        redis_client(settings, fail_fast_seconds=CHECK_TIMEOUT_SECONDS), settings.namespace
+    )

@@ -1,0 +1,79 @@
+"""Device tokens: what makes a browser or app "a device that signed in to this account before"
+(svc_auth/service_layer/signin_throttle.py), kept by the client (the gateway's `device` cookie)
+and shown again at the next sign-in.
+
+An EdDSA JWT signed with auth's private key, like a session token, but never usable as one, nor
+a session token as one of these: its header says `typ: device+jwt` and its `aud` is
+`ticketing-device`, both required here; and it has no `email`, which session tokens require
+(common.jwt). It names the user (`sub`) and a random device id (`did`, what the device's failed
+attempts are counted by) and lives DEVICE_TOKEN_TTL_SECONDS; each successful sign-in from the
+device renews it with the same `did`.
+
+It grants nothing but a count of its own: no session, no data. Reading one never raises: a token
+that is not ours, altered, expired or of the wrong kind is as good as none (the device is
+unknown), so it can buy no bypass and says nothing about why it was refused.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from common.clock import Clock
+from svc_auth.domain.device import Device
+
+ALGORITHM = "EdDSA"
+TYPE = "device+jwt"
+AUDIENCE = "ticketing-device"
+# A longer string is no token of ours: not worth a signature check.
+MAX_TOKEN_CHARS = 2048
+
+
+class DeviceTokens:
+    def __init__(self, private_key_pem: str, ttl_seconds: int, clock: Clock) -> None:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("JWT private key must be an Ed25519 key")
+        self._key = key
+        self._public_key = key.public_key()
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.clock = clock
+
+    def issue(self, device: Device) -> str:
+        now = self.clock.now()
+        payload = {
+            "sub": device.user_id,
+            "did": device.device_id,
+            "aud": AUDIENCE,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.ttl).timestamp()),
+        }
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM, headers={"typ": TYPE})
+
+    def read(self, token: str | None) -> Device | None:
+        """The device a valid token of ours names; None for anything else."""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            return None
+        try:
+            if jwt.get_unverified_header(token).get("typ") != TYPE:
+                return None
+            payload = jwt.decode(
+                token,
+                self._public_key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                options={"require": ["sub", "did", "aud", "exp"], "verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        user_id, device_id, exp = payload["sub"], payload["did"], payload["exp"]
+        if not (isinstance(user_id, str) and isinstance(device_id, str) and user_id and device_id):
+            return None
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            return None
+        if exp <= self.clock.now().timestamp():  # expiry by the injected clock, as common.jwt
+            return None
+        return Device(user_id, device_id)
