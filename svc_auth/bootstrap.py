@@ -67,7 +67,11 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
         clock=infra.clock,
         throttle=throttle,
         devices=DeviceTokens(
-            settings.private_key(), settings.device_token_ttl_seconds, infra.clock
+            settings.private_key(),
+            settings.device_token_ttl_seconds,
+            infra.clock,
+            binding=TokenBinding.of(settings),
+            public_keys_pem=settings.public_keys(),
         ),
     )
     server = GrpcServer(

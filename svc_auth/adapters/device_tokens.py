@@ -3,11 +3,14 @@
 and shown again at the next sign-in.
 
 An EdDSA JWT signed with auth's private key, like a session token, but never usable as one, nor
-a session token as one of these: its header says `typ: device+jwt` and its `aud` is
-`ticketing-device`, both required here; and it has no `email`, which session tokens require
-(common.jwt). It names the user (`sub`) and a random device id (`did`, what the device's failed
-attempts are counted by) and lives DEVICE_TOKEN_TTL_SECONDS; each successful sign-in from the
-device renews it with the same `did`.
+a session token as one of these: its header says `typ: device+jwt` and its `aud` is the
+deployment's issuer followed by `:device` (not the sessions' audience), both required here; and
+it has no `email`, which session tokens require (common.jwt). Like a session token it is bound to
+its deployment (`iss`, common.jwt.TokenBinding) and names its key by `kid`: any key of
+JWT_PUBLIC_KEY verifies it, so a key rollover leaves known devices known. It names the user
+(`sub`) and a random device id (`did`, what the device's failed attempts are counted by) and
+lives DEVICE_TOKEN_TTL_SECONDS; each successful sign-in from the device renews it with the same
+`did`.
 
 It grants nothing but a count of its own: no session, no data. Reading one never raises: a token
 that is not ours, altered, expired or of the wrong kind is as good as none (the device is
@@ -23,22 +26,37 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.clock import Clock
+from common.jwt import DEFAULT_BINDING, TokenBinding, key_id, public_keys
 from svc_auth.domain.device import Device
 
 ALGORITHM = "EdDSA"
 TYPE = "device+jwt"
-AUDIENCE = "ticketing-device"
+AUDIENCE_SUFFIX = ":device"
 # A longer string is no token of ours: not worth a signature check.
 MAX_TOKEN_CHARS = 2048
 
 
 class DeviceTokens:
-    def __init__(self, private_key_pem: str, ttl_seconds: int, clock: Clock) -> None:
+    def __init__(
+        self,
+        private_key_pem: str,
+        ttl_seconds: int,
+        clock: Clock,
+        binding: TokenBinding | None = None,
+        public_keys_pem: str | None = None,
+    ) -> None:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("JWT private key must be an Ed25519 key")
         self._key = key
-        self._public_key = key.public_key()
+        self._key_id = key_id(key.public_key())
+        # The keys that verify: every public key configured (a rollover's old and new), else the
+        # private key's own.
+        self._public_keys = (
+            public_keys(public_keys_pem) if public_keys_pem else {self._key_id: key.public_key()}
+        )
+        self.binding = binding or DEFAULT_BINDING
+        self.audience = self.binding.issuer + AUDIENCE_SUFFIX
         self.ttl = timedelta(seconds=ttl_seconds)
         self.clock = clock
 
@@ -47,25 +65,33 @@ class DeviceTokens:
         payload = {
             "sub": device.user_id,
             "did": device.device_id,
-            "aud": AUDIENCE,
+            "iss": self.binding.issuer,
+            "aud": self.audience,
             "iat": int(now.timestamp()),
             "exp": int((now + self.ttl).timestamp()),
         }
-        return jwt.encode(payload, self._key, algorithm=ALGORITHM, headers={"typ": TYPE})
+        return jwt.encode(
+            payload, self._key, algorithm=ALGORITHM, headers={"typ": TYPE, "kid": self._key_id}
+        )
 
     def read(self, token: str | None) -> Device | None:
         """The device a valid token of ours names; None for anything else."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
         try:
-            if jwt.get_unverified_header(token).get("typ") != TYPE:
+            header = jwt.get_unverified_header(token)
+            if header.get("typ") != TYPE:
+                return None
+            key = self._public_keys.get(header.get("kid"))  # type: ignore[arg-type]
+            if key is None:
                 return None
             payload = jwt.decode(
                 token,
-                self._public_key,
+                key,
                 algorithms=[ALGORITHM],
-                audience=AUDIENCE,
-                options={"require": ["sub", "did", "aud", "exp"], "verify_exp": False},
+                audience=self.audience,
+                issuer=self.binding.issuer,
+                options={"require": ["sub", "did", "iss", "aud", "exp"], "verify_exp": False},
             )
         except jwt.PyJWTError:
             return None

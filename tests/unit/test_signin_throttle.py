@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from common.errors import RateLimited, Unauthenticated, Unavailable
-from common.jwt import generate_key_pair
-from svc_auth.adapters.device_tokens import AUDIENCE, TYPE, DeviceTokens
+from common.jwt import generate_key_pair, key_id
+from svc_auth.adapters.device_tokens import TYPE, DeviceTokens
 from svc_auth.domain.device import Device
 from svc_auth.service_layer.handlers import SignIn, SignUp
 from svc_auth.service_layer.signin_throttle import (
@@ -18,7 +19,14 @@ from svc_auth.service_layer.signin_throttle import (
     DEVICE_REFUSAL,
     account_key,
 )
-from tests.unit.test_auth_handlers import DEVICE_TTL, PASSWORD, PRIVATE_KEY, World, make_world
+from tests.unit.test_auth_handlers import (
+    DEVICE_TTL,
+    PASSWORD,
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    World,
+    make_world,
+)
 
 ANN = "ann@example.com"
 WRONG = "not the password"
@@ -116,19 +124,32 @@ def forged_tokens(world: World, ann_id: str, bobs: str, anns: str) -> dict[str, 
     other_key, _ = generate_key_pair()
     header, payload, signature = anns.split(".")
     now = int(world.clock.now().timestamp())
-    claims = {"sub": ann_id, "did": "d-1", "aud": AUDIENCE, "iat": now, "exp": now + 60}
+    issuer, audience = world.devices.binding.issuer, world.devices.audience
+    claims = {"sub": ann_id, "did": "d-1", "iss": issuer, "aud": audience, "iat": now}
+    claims["exp"] = now + 60
+    kid = {
+        "typ": TYPE,
+        "kid": key_id(load_pem_private_key(PRIVATE_KEY.encode(), None).public_key()),
+    }
     return {
         "another account's": bobs,
         "tampered": f"{header}.{payload}.{signature[:-4]}AAAA",
-        "signed with another key": pyjwt.encode(
-            claims, other_key, algorithm="EdDSA", headers={"typ": TYPE}
-        ),
+        "signed with another key": pyjwt.encode(claims, other_key, algorithm="EdDSA", headers=kid),
         # Signed with auth's own key, each lacking one mark of a device token.
         "of another type": pyjwt.encode(
-            claims, PRIVATE_KEY, algorithm="EdDSA", headers={"typ": "JWT"}
+            claims, PRIVATE_KEY, algorithm="EdDSA", headers={**kid, "typ": "JWT"}
         ),
         "for another audience": pyjwt.encode(
-            {**claims, "aud": "ticketing"}, PRIVATE_KEY, algorithm="EdDSA", headers={"typ": TYPE}
+            {**claims, "aud": "ticketing"}, PRIVATE_KEY, algorithm="EdDSA", headers=kid
+        ),
+        "from another deployment": pyjwt.encode(
+            {**claims, "iss": "urn:ticketing:elsewhere", "aud": "urn:ticketing:elsewhere:device"},
+            PRIVATE_KEY,
+            algorithm="EdDSA",
+            headers=kid,
+        ),
+        "without its key id": pyjwt.encode(
+            claims, PRIVATE_KEY, algorithm="EdDSA", headers={"typ": TYPE}
         ),
         "not a token": "device",
         "too long": "a" * 10_000,
@@ -172,6 +193,20 @@ def test_a_device_token_from_another_key_is_not_read():
     foreign = DeviceTokens(other_private, DEVICE_TTL, world.clock).issue(Device("user-1", "d"))
     assert world.devices.read(foreign) is None
     assert world.devices.read(world.devices.issue(Device("user-1", "d"))) == Device("user-1", "d")
+
+
+def test_a_key_rollover_leaves_known_devices_known():
+    """Auth signs with the new key once every process has both public keys (docs/security.md):
+    a device token of the old key still names its device until that key is removed."""
+    world = make_world()
+    old_token = world.devices.issue(Device("user-1", "d"))
+    new_private, new_public = generate_key_pair()
+    both = PUBLIC_KEY + new_public
+    rolled = DeviceTokens(new_private, DEVICE_TTL, world.clock, public_keys_pem=both)
+    assert rolled.read(old_token) == Device("user-1", "d")
+    assert rolled.read(rolled.issue(Device("user-1", "e"))) == Device("user-1", "e")
+    after = DeviceTokens(new_private, DEVICE_TTL, world.clock, public_keys_pem=new_public)
+    assert after.read(old_token) is None
 
 
 async def test_without_its_counts_sign_in_is_refused_as_unavailable():
