@@ -56,6 +56,7 @@ from gateway.schema import build_schema
 from gateway.session import COOKIE, Cookies, token_of
 from gateway.subscriptions.feed import LiveFeed
 from gateway.subscriptions.hub import Hub
+from gateway.subscriptions.revocations import RevocationListener
 from gateway.subscriptions.transport import SubscriptionsHandler, TextWebSocket
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
 from gateway.visitors import AnonymousIds
@@ -171,6 +172,10 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     cache_events = CacheEvents(settings, cache)
     hub = Hub()
     live_feed = LiveFeed(settings, hub)
+    # Its own client: a subscribed connection serves nothing else.
+    revocation_listener = RevocationListener(
+        redis_client(settings), settings.namespace, hub.sessions
+    )
     connections = OpenConnections(
         redis_client(settings, fail_fast_seconds=CHECK_TIMEOUT_SECONDS), settings.namespace
     )
@@ -213,7 +218,9 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
         cache_events.start()
         behaviour.start()
         live_feed.start()
+        revocation_listener.start()
         yield
+        await revocation_listener.stop()
         await live_feed.stop()
         await behaviour.stop()
         await cache_events.stop()
