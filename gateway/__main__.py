@@ -28,6 +28,7 @@ from common.parent_death import die_with_parent
 from common.ports import PortInUse, listening_socket
 from common.tracing import configure_tracing
 from gateway.config import GatewaySettings
+from gateway.websocket_protocol import WebSocketProtocol
 
 log = logging.getLogger("gateway")
 
@@ -52,7 +53,8 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
         # request body; pings keep proxies from closing a quiet connection and find dead peers;
         # no per-message compression (messages are small, and each connection would keep its
         # own zlib state, ~300 KiB).
-        ws="websockets-sansio",
+        # websockets-sansio, whose denial responses log no ERROR (gateway/websocket_protocol.py).
+        ws=WebSocketProtocol,
         ws_max_size=settings.max_request_body_bytes,
         ws_ping_interval=settings.subscription_ping_seconds,
         ws_ping_timeout=settings.subscription_ping_seconds,

@@ -26,6 +26,7 @@ from gateway.access import AccessLog
 from gateway.accounts import Accounts
 from gateway.admin import ByLocalPort, admin_app, not_public
 from gateway.behaviour import BehaviourEvents, BehaviourRecorder
+from gateway.client_mistakes import quiet_client_mistakes
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
@@ -160,6 +161,7 @@ class GraphQLApp(PersistedQueryView, GraphQL):
 
 def create_app(settings: GatewaySettings) -> ByLocalPort:
     # Nothing connects here: channels and the Redis pool connect on first use.
+    quiet_client_mistakes()  # what clients get wrong is logged at INFO/WARNING, rate-limited
     redis = redis_client(settings)
     verifier = TokenVerifier(settings.public_key(), RevocationCache(redis, settings.namespace))
     clients = ServiceClients(settings)
