@@ -13,12 +13,19 @@ tell a revoked token from a good one and refuses to decide (`Unavailable`), unti
 looks every second, has loaded the cache again. Auth writes each new revocation here as well,
 after its database, so a loaded cache stays whole.
 
+Each revocation written is also published on the channel `<ns>:revocations` (`announced`), in
+the same round trip, so that a gateway ends the subscriptions it holds open with that token at
+once rather than at its next poll. A revocation whose first write failed is published when auth's
+sync loop writes it again. Pub/sub keeps nothing for a listener that was away: a gateway that
+(re)subscribes checks every open subscription's token itself (gateway/subscriptions/revocations.py).
+
 Redis must keep these keys until they expire: run it with `maxmemory-policy noeviction` (its
 default) so that memory pressure can never drop a revocation.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -59,6 +66,11 @@ def loaded_key(namespace: str) -> str:
     return f"{namespace}:revocations:loaded"
 
 
+def channel(namespace: str) -> str:
+    """Where each revocation written is announced."""
+    return f"{namespace}:revocations"
+
+
 @dataclass(frozen=True)
 class TokenRevoked:
     """One token signed out."""
@@ -80,10 +92,52 @@ class SessionsEnded:
 Revocation = TokenRevoked | SessionsEnded
 
 
+def announcement(revocation: Revocation) -> bytes:
+    """What is published on `channel`: who it concerns, not a credential."""
+    if isinstance(revocation, TokenRevoked):
+        fields: dict[str, object] = {"user": revocation.user_id, "jti": revocation.jti}
+    else:
+        fields = {"user": revocation.user_id, "generation": revocation.generation}
+    return json.dumps(fields).encode()
+
+
+@dataclass(frozen=True)
+class Announced:
+    """A revocation as a listener reads it: the user's tokens with this `jti`, or (`jti` None)
+    every one of theirs with a `gen` below `generation`."""
+
+    user_id: str
+    jti: str | None = None
+    generation: int = 0
+
+    @classmethod
+    def parse(cls, data: bytes | str) -> Announced | None:
+        """None for anything that is not an announcement (the channel is not ours alone)."""
+        try:
+            fields = json.loads(data)
+            user = fields["user"]
+            if not isinstance(user, str):
+                return None
+            if isinstance(fields.get("jti"), str):
+                return cls(user, jti=fields["jti"])
+            generation = fields["generation"]
+            if not isinstance(generation, int) or isinstance(generation, bool):
+                return None
+            return cls(user, generation=generation)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def refuses(self, claims: Claims) -> bool:
+        if claims.sub != self.user_id:
+            return False
+        return claims.jti == self.jti if self.jti is not None else claims.gen < self.generation
+
+
 class RevocationCache:
     def __init__(self, redis: aioredis.Redis, namespace: str, clock: Clock | None = None) -> None:
         self.redis = redis
         self.clock = clock or SystemClock()
+        self.channel = channel(namespace)
         self._jti_prefix = f"{namespace}:revoked-jti:"
         self._floor_prefix = f"{namespace}:sessions-floor:"
         self.loaded_key = loaded_key(namespace)
@@ -108,9 +162,11 @@ class RevocationCache:
 
     # -- write: auth only -------------------------------------------------------------------
 
-    async def put(self, revocations: Iterable[Revocation]) -> None:
+    async def put(self, revocations: Iterable[Revocation], announced: bool = True) -> None:
         """Writes them, each expiring with the last token it refuses (expired ones are left
-        out). Raises the Redis error on an outage: the caller decides what that means."""
+        out), and publishes each on `channel` unless not `announced` (a load copies what was
+        announced before). Raises the Redis error on an outage: the caller decides what that
+        means (written or not, a revocation is announced when it is written)."""
         now = int(self.clock.now().timestamp())
         pipe = self.redis.pipeline(transaction=False)
         written = 0
@@ -123,6 +179,8 @@ class RevocationCache:
             else:
                 key = self._floor_prefix + revocation.user_id
                 await self._raise_floor(keys=[key], args=[revocation.generation, ttl], client=pipe)
+            if announced:
+                pipe.publish(self.channel, announcement(revocation))
             written += 1
         if written:
             await pipe.execute()

@@ -56,6 +56,8 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
         # proxies from closing a quiet connection and find dead peers; no per-message
         # compression (messages are small, and each connection would keep its own zlib state,
         # ~300 KiB).
+        # Denial responses log no ERROR (gateway/websocket_protocol.py); a WebSocket holds its
+        # client address's place until it ends (gateway/edge.py).
         ws=EdgeWebSocketProtocol,
         ws_max_size=settings.subscription_max_message_bytes,
         ws_ping_interval=settings.subscription_ping_seconds,

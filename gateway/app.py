@@ -26,6 +26,7 @@ from gateway.access import AccessLog
 from gateway.accounts import Accounts
 from gateway.admin import ByLocalPort, admin_app, not_public
 from gateway.behaviour import BehaviourEvents, BehaviourRecorder
+from gateway.client_mistakes import quiet_client_mistakes
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
@@ -56,6 +57,7 @@ from gateway.schema import build_schema
 from gateway.session import COOKIE, Cookies, token_of
 from gateway.subscriptions.feed import LiveFeed
 from gateway.subscriptions.hub import Hub
+from gateway.subscriptions.revocations import RevocationListener
 from gateway.subscriptions.transport import SubscriptionsHandler, TextWebSocket
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
 from gateway.visitors import AnonymousIds
@@ -159,6 +161,7 @@ class GraphQLApp(PersistedQueryView, GraphQL):
 
 def create_app(settings: GatewaySettings) -> ByLocalPort:
     # Nothing connects here: channels and the Redis pool connect on first use.
+    quiet_client_mistakes()  # what clients get wrong is logged at INFO/WARNING, rate-limited
     redis = redis_client(settings)
     verifier = TokenVerifier(
         settings.public_keys(),
@@ -175,6 +178,10 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     cache_events = CacheEvents(settings, cache)
     hub = Hub()
     live_feed = LiveFeed(settings, hub)
+    # Its own client: a subscribed connection serves nothing else.
+    revocation_listener = RevocationListener(
+        redis_client(settings), settings.namespace, hub.sessions
+    )
     connections = OpenConnections(
         redis_client(settings, fail_fast_seconds=CHECK_TIMEOUT_SECONDS), settings.namespace
     )
@@ -217,7 +224,9 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
         cache_events.start()
         behaviour.start()
         live_feed.start()
+        revocation_listener.start()
         yield
+        await revocation_listener.stop()
         await live_feed.stop()
         await behaviour.stop()
         await cache_events.stop()

@@ -17,6 +17,7 @@ RATE_LIMITS = (
     "signin_address",
     "signup_address",
     "graphql_user",
+    "graphql_visitor",
     "graphql_address",
 )
 
@@ -109,10 +110,13 @@ class GatewaySettings(CommonSettings):
     # Sign-ups per client address.
     signup_address_limit: int = 10
     signup_address_window_seconds: int = 3600
-    # /graphql requests per signed-in user, and per client address of anonymous ones.
+    # /graphql requests per signed-in user; signed out, per visitor (the anon_id cookie: one
+    # brisk person is ~60 a minute) and per client address (a shared one: 20 such visitors).
     graphql_user_limit: int = 600
     graphql_user_window_seconds: int = 60
-    graphql_address_limit: int = 300
+    graphql_visitor_limit: int = 120
+    graphql_visitor_window_seconds: int = 60
+    graphql_address_limit: int = 1200
     graphql_address_window_seconds: int = 60
     # Peers whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
     # address is the rightmost one in it that is not one of them. Anyone else's is ignored.

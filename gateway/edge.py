@@ -46,12 +46,12 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from common.metrics.series import CONNECTIONS_CLOSED
 from gateway.config import GatewaySettings
 from gateway.http_errors import GRAPHQL_PATH, graphql_error, rest_error
 from gateway.rate_limits.client_address import address_key
+from gateway.websocket_protocol import WebSocketProtocol
 
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
 
@@ -123,8 +123,9 @@ def http_protocol(settings: GatewaySettings) -> Callable[..., EdgeHttpProtocol]:
     return functools.partial(EdgeHttpProtocol, edge=EdgeLimits.from_settings(settings))
 
 
-class EdgeWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, which calls `on_lost` when its connection ends."""
+class EdgeWebSocketProtocol(WebSocketProtocol):
+    """uvicorn's sans-I/O WebSocket protocol (with its denial responses finished,
+    gateway/websocket_protocol.py), which calls `on_lost` when its connection ends."""
 
     def __init__(self, *args: Any, on_lost: Callable[[], None] | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)

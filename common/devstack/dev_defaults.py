@@ -4,9 +4,9 @@ production default).
 
 Limits: every client of a stack on a laptop is 127.0.0.1, so a limit per client address is one
 limit for everyone: ten sign-ups an hour and the developer (their browser, the tests, a script)
-is locked out. Those limits are off here; the ones per account, device and user (auth's sign-in
-throttling among them), which still tell clients apart, keep their production values. Each is
-printed in the ready banner.
+is locked out. Those limits are off here; the ones per account, device, user and visitor (auth's
+sign-in throttling among them), which still tell clients apart, keep their production values.
+Each is printed in the ready banner.
 """
 
 from __future__ import annotations

@@ -2,7 +2,12 @@
 
 `GraphQLLimits` counts every request before Strawberry reads it (a refused one costs no parsing):
 a signed-in caller's against its user (a token our key signed and not expired; revocation is
-the resolvers' business), anyone else's against its client address. Over the limit: HTTP 429,
+the resolvers' business), anyone else's against its visitor (the `anon_id` cookie,
+gateway/visitors.py, when it brings one) and then its client address. The address limit is
+sized for the visitors of a shared address (an office NAT; docs/security.md), the visitor limit
+for one person: a visitor over its limit is refused before its address counts the request, so
+it cannot use up what the address allows the others; a client that keeps no cookie, or makes up
+a new one each time, is held by the address limit alone. Over the limit: HTTP 429,
 `Retry-After`, and one error with `extensions.code` RATE_LIMITED.
 
 They fail open: without Redis the requests go through uncounted. The catalogue is served
@@ -31,6 +36,7 @@ from gateway.config import GatewaySettings
 from gateway.http_errors import graphql_error
 from gateway.rate_limits.client_address import address_key, client_address
 from gateway.session import token_of
+from gateway.visitors import visitor_id
 
 
 class GraphQLLimits:
@@ -46,6 +52,14 @@ class GraphQLLimits:
             "graphql-user",
             settings.graphql_user_limit,
             settings.graphql_user_window_seconds,
+            Counting.APPROXIMATE,
+            OnOutage.ALLOW,
+            "Too many requests.",
+        )
+        self.per_visitor = Limit(
+            "graphql-visitor",
+            settings.graphql_visitor_limit,
+            settings.graphql_visitor_window_seconds,
             Counting.APPROXIMATE,
             OnOutage.ALLOW,
             "Too many requests.",
@@ -69,6 +83,9 @@ class GraphQLLimits:
                 if user is not None:
                     await self.limiter.hit(self.per_user, user)
                 else:
+                    visitor = visitor_id(connection)
+                    if visitor is not None:
+                        await self.limiter.hit(self.per_visitor, visitor)
                     address = address_key(client_address(connection))
                     await self.limiter.hit(self.per_address, address)
             except RateLimited as exc:

@@ -22,6 +22,7 @@ from typing import Protocol
 from google.protobuf.message import Message
 
 from common import events
+from gateway.subscriptions.revocations import OpenSessions
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.events.v1 import tickets_pb2 as ticket_events
 
@@ -92,6 +93,8 @@ class Hub:
     def __init__(self) -> None:
         self._watches: dict[tuple[Topic, str], set[Watch]] = {}
         self.bindings: Bindings | None = None
+        # The tokens open subscriptions hold, woken by revocations (revocations.py).
+        self.sessions = OpenSessions()
 
     @contextlib.asynccontextmanager
     async def watch(self, topic: Topic, id: str) -> AsyncIterator[Watch]:

@@ -8,10 +8,11 @@ come twice, or late, or a resync may find nothing new).
 - `order_updates`: the caller's own order (GetOrder with the subscriber's token: another's,
   or an unknown id, is NOT_FOUND as for the `order` query); read again from orders on each of
   its events (orders stays the one authority; the read brings the ticket and the payment as
-  they are). The token is checked (signature, expiry, revocation) before every read and at
-  least every SUBSCRIPTION_TOKEN_RECHECK_SECONDS while nothing happens; the stream ends with
-  UNAUTHENTICATED once it expires or is revoked. It completes after the order reaches
-  COMPLETE or CANCELLED (an expired order is CANCELLED): nothing changes after those.
+  they are). The token is checked (signature, expiry, revocation) before every read, when a
+  revocation that may concern it is announced (gateway/subscriptions/revocations.py), and at
+  least every SUBSCRIPTION_TOKEN_RECHECK_SECONDS while nothing happens (the fallback); the
+  stream ends with UNAUTHENTICATED once it expires or is revoked. It completes after the order
+  reaches COMPLETE or CANCELLED (an expired order is CANCELLED): nothing changes after those.
 - `ticket_updates`: public; read from tickets first, then built from each TicketUpdated, which
   carries every field of a Ticket at its version (after a resync, read from tickets again).
   A ticket has no last state (sold stays reserved): the stream runs until the client ends it.
@@ -74,18 +75,20 @@ async def _wait(watch: Watch, ctx: Context, claims: Claims) -> None:
 
 async def order_updates(ctx: Context, order_id: str) -> AsyncIterator[Order]:
     claims = await _session(ctx)
-    async with _hub(ctx).watch(Topic.ORDER, order_id) as watch:
-        order = await _read_order(ctx, order_id)
-        yield order
-        pushed = order.version
-        while order.status not in FINAL:
-            await _wait(watch, ctx, claims)
-            watch.take()  # the event says only that it changed: the order is read again
-            claims = await _session(ctx)
+    hub = _hub(ctx)
+    async with hub.watch(Topic.ORDER, order_id) as watch:
+        with hub.sessions.holding(claims, watch.changed.set):  # a revocation wakes it too
             order = await _read_order(ctx, order_id)
-            if order.version > pushed:
-                pushed = order.version
-                yield order
+            yield order
+            pushed = order.version
+            while order.status not in FINAL:
+                await _wait(watch, ctx, claims)
+                watch.take()  # the event says only that it changed: the order is read again
+                claims = await _session(ctx)
+                order = await _read_order(ctx, order_id)
+                if order.version > pushed:
+                    pushed = order.version
+                    yield order
 
 
 async def _read_order(ctx: Context, order_id: str) -> Order:

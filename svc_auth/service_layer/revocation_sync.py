@@ -1,11 +1,12 @@
 """Keeps the verifiers' Redis cache of revocations (common.revocations) a whole copy of auth's
 database, the authority:
 
-- a new revocation is committed to the database first, then written to Redis (`publish`);
+- a new revocation is committed to the database first, then written to Redis (`publish`), where
+  the write announces it to the gateways holding subscriptions open;
 - every second, on every auth replica (`run`): if Redis has lost its `loaded` mark (restarted
   empty, failed over, flushed), every live revocation is copied back and the mark set again;
-  revocations whose Redis write failed are written again; once every ten minutes the expired
-  ones are deleted from the database.
+  revocations whose Redis write failed are written (and so announced) again; once every ten
+  minutes the expired ones are deleted from the database.
 
 While the mark is missing, verifiers answer UNAVAILABLE rather than guess; the loop's period is
 how long that lasts after Redis comes back (plus the copy: one write per live revocation, i.e.
@@ -80,7 +81,10 @@ class RevocationSync:
         load_id = self.new_id()
         await self.cache.begin_load(load_id)
         live = await self.store.live()
-        await self.cache.put(live)
+        # Not announced again: a gateway that missed an announcement (it had lost Redis too)
+        # checks its subscriptions when it subscribes again; those never written are written
+        # (and announced) by `sync_once` next, being still uncached.
+        await self.cache.put(live, announced=False)
         if not await self.cache.finish_load(load_id):
             log.warning("Redis lost the revocations while they were copied; copying again")
             return 0

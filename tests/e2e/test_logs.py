@@ -1,5 +1,7 @@
 """What the processes log during a whole run, read from their output: an access line per
-request, trace ids shared across processes, and no secret the run used, anywhere.
+request, trace ids shared across processes, no secret the run used, anywhere, and no ERROR line
+or traceback in any process, though hostile clients joined the run (issue 18: what a client sends
+is answered, and logged at INFO/WARNING at most).
 
 A stack of its own (`ticketing run`, every process at DEBUG) takes accounts through sign-up,
 sign-in, a wrong password, a password change and sign-out, sells a ticket, orders it and pays
@@ -20,12 +22,20 @@ import httpx
 import pytest
 
 from tests.support import servers
+from tests.support.hostile_clients import (
+    error_lines,
+    hostile_frames,
+    hostile_handshakes,
+    hostile_requests,
+)
 from tests.support.market import Api, intent_id
 from tests.support.stack import RunningStack, start_stack
 
 pytestmark = pytest.mark.e2e
 
 CARD_NEEDING_3DS = "4000002760003184"
+CONNECTIONS_PER_ADDRESS = 3  # the hostile clients go over it
+MAX_REQUEST_BYTES = 1_048_576  # the gateway's default, for bodies and WebSocket messages
 SIGNIN = (
     "mutation($e: String!, $p: String!) "
     "{ signIn(input: {email: $e, password: $p}) { token userErrors { code } } }"
@@ -46,7 +56,11 @@ def noisy_stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]
     webhook_secret = f"whsec_{secrets.token_hex(16)}"
     running = start_stack(
         tmp_path_factory.mktemp("logs"),
-        extra_env={"LOG_LEVEL": "DEBUG", "STRIPE_WEBHOOK_SECRET": webhook_secret},
+        extra_env={
+            "LOG_LEVEL": "DEBUG",
+            "STRIPE_WEBHOOK_SECRET": webhook_secret,
+            "SUBSCRIPTION_CONNECTIONS_PER_ADDRESS": str(CONNECTIONS_PER_ADDRESS),
+        },
     )
     yield running
     running.stop()
@@ -128,6 +142,11 @@ def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: Runn
         signout = client.post("/api/users/signout", headers={"x-requested-with": "test"})
         assert signout.status_code == 200
 
+    # Hostile clients, each answered (a 4xx or a close code): none of them may cost an ERROR.
+    hostile_handshakes(stack.base_url, CONNECTIONS_PER_ADDRESS)
+    hostile_frames(stack.base_url, MAX_REQUEST_BYTES)
+    hostile_requests(stack.base_url, MAX_REQUEST_BYTES)
+
     stack.stop()  # every process has written all it will
     output = stack.output()
     leaked = {what for secret, what in used.items() if secret in output}
@@ -144,3 +163,7 @@ def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: Runn
         line["service"] for line in lines if line.get("trace_id") == paying[0]["trace_id"]
     }
     assert {"gateway", "payments"} <= services_in_trace, services_in_trace
+
+    # The whole run, hostile clients included, logged no ERROR and no traceback in any process.
+    process_lines = re.findall(r"^\w+ \| (.*)$", output, re.M)
+    assert process_lines and error_lines(process_lines) == []

@@ -206,6 +206,48 @@ def test_a_token_revoked_meanwhile_ends_the_stream(api, stack):
         owner.close()
 
 
+# A revocation is pushed to the subscriptions it ends: well within the poll's 60 s.
+PUSHED_WITHIN_SECONDS = 2
+
+
+@pytest.mark.parametrize("revoke", ["sign-out", "password change"])
+def test_a_revocation_ends_an_open_stream_at_once_with_nothing_else_happening(api, stack, revoke):
+    email, password, session = signed_up(api)
+    other_session = signed_in(api, email, password)  # another device: untouched by a sign-out
+    order = api.order(session, api.sell(api.user())["id"])
+    owner = Subscriber.connect(stack.base_url, {"token": session}).acked()
+    other = Subscriber.connect(stack.base_url, {"token": other_session}).acked()
+    try:
+        watching = owner.subscribe(ORDER_UPDATED, id=order["id"])
+        assert owner.data(watching, "orderUpdated")["status"] == "CREATED"
+        watching_other = other.subscribe(ORDER_UPDATED, id=order["id"])
+        assert other.data(watching_other, "orderUpdated")["status"] == "CREATED"
+        if revoke == "sign-out":
+            api.succeed("signOut", session, "user { id }")
+        else:
+            api.succeed(
+                "changePassword",
+                other_session,
+                "token user { id }",
+                currentPassword=password,
+                newPassword="an0ther-pass",
+            )
+        # The order does not change: only the pushed revocation can end the stream this soon.
+        message = owner.next(watching, timeout=PUSHED_WITHIN_SECONDS)
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        if revoke == "sign-out":
+            # The same user's other session is not signed out: its stream runs on.
+            cancel(api, other_session, order["id"])
+            assert other.data(watching_other, "orderUpdated")["status"] == "CANCELLED"
+        else:
+            # A password change ends every session of the user, the one that made it too.
+            message = other.next(watching_other, timeout=PUSHED_WITHIN_SECONDS)
+            assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    finally:
+        owner.close()
+        other.close()
+
+
 def test_a_token_that_expires_ends_the_stream_when_it_expires(api, stack):
     buyer = api.user()
     user = api.data("{ currentUser { id email } }", buyer)["currentUser"]

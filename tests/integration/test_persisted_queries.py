@@ -113,6 +113,7 @@ def settings(redis_url: str, namespace: str, web_dist: Path, clients: Path, **ov
         ticket_cache_enabled=False,
         behaviour_events_enabled=False,
         graphql_user_limit=0,
+        graphql_visitor_limit=0,
         graphql_address_limit=0,
         web_dist_dir=str(web_dist),
         persisted_clients_dir=str(clients),
