@@ -99,12 +99,13 @@ class BrowserPolicy:
     def page_csp(self, socket_origin: str | None, graphiql: bool = False) -> str:
         """The policy of a page or script. `socket_origin`: ws(s)://host of this gateway, for
         the GraphQL WebSocket (CSP 3 browsers match it with 'self' already; older ones do not).
-        GraphiQL's page allows inline styles: the editor's libraries insert <style> elements
-        at run time (see docs/security.md); the app's does not."""
+        GraphiQL's page allows inline styles (its libraries insert <style> elements at run
+        time) and fonts in data: URLs (its stylesheet embeds them); the app's does not."""
         directives = {
             "default-src": "'self'",
             "script-src": _sources(["'self'"], self.stripe.script),
             "style-src": "'self' 'unsafe-inline'" if graphiql else "'self'",
+            "font-src": "'self' data:" if graphiql else "'self'",
             "img-src": "'self' data:",
             "connect-src": _sources(
                 ["'self'"], [socket_origin] if socket_origin else [], self.stripe.connect

@@ -81,6 +81,7 @@ async def test_the_app_page_runs_only_its_own_files_and_stripe_js(dist):
             assert page.status_code == 200
             policy = assert_page_policy(page, ["https://js.stripe.com", "https://*.js.stripe.com"])
             assert policy["style-src"] == ["'self'"]  # no inline style either
+            assert policy["font-src"] == ["'self'"]
             assert policy["connect-src"][2:] == ["https://api.stripe.com"]
             # 3-D Secure and the card field are Stripe's frames.
             assert policy["frame-src"] == [
@@ -116,6 +117,7 @@ async def test_graphiql_gets_the_page_policy_with_inline_styles_only(dist):
     policy = assert_page_policy(page, ["https://js.stripe.com", "https://*.js.stripe.com"])
     # Its editor's libraries insert <style> elements; scripts stay as strict as the app's.
     assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert policy["font-src"] == ["'self'", "data:"]  # its stylesheet embeds its fonts
 
 
 async def test_scripts_get_the_page_policy_and_other_files_run_nothing(dist):
