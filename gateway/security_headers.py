@@ -39,7 +39,6 @@ NOTHING = "default-src 'none'; frame-ancestors 'none'"
 DENIED_FEATURES = (
     "accelerometer",
     "autoplay",
-    "bluetooth",
     "browsing-topics",
     "camera",
     "display-capture",
