@@ -117,8 +117,8 @@ class BrowserPolicy:
         }
         return "; ".join(f"{name} {value}" for name, value in directives.items())
 
-    def headers(self, scope: Scope, content_type: str) -> dict[str, str]:
-        """The headers for a response of `content_type` to the request `scope`."""
+    def headers(self, scope: Scope, status: int, content_type: str) -> dict[str, str]:
+        """The headers for a response of `status` and `content_type` to the request `scope`."""
         headers = {
             "x-content-type-options": "nosniff",
             "referrer-policy": REFERRER_POLICY,
@@ -126,6 +126,9 @@ class BrowserPolicy:
         }
         if self.hsts:
             headers["strict-transport-security"] = HSTS
+        if status == 304:
+            # Typeless, and merged by the browser into the response it stored: that keeps its own.
+            return headers
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type not in _PAGE_TYPES:
             headers["content-security-policy"] = NOTHING
@@ -169,7 +172,8 @@ class SecurityHeaders:
                 content_type = next(
                     (v.decode("latin-1") for k, v in raw if k.lower() == b"content-type"), ""
                 )
-                for name, value in self.policy.headers(scope, content_type).items():
+                headers = self.policy.headers(scope, message["status"], content_type)
+                for name, value in headers.items():
                     if name.encode() not in present:
                         raw.append((name.encode(), value.encode()))
                 message = {**message, "headers": raw}

@@ -192,3 +192,16 @@ async def test_the_not_built_page_allows_its_own_style_by_hash_and_nothing_else(
                 "frame-ancestors": ["'none'"],
             }
             assert page.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_304_leaves_the_stored_policy_alone(dist):
+    # A browser merges a 304's headers into the response it stored: a 304 for a script must
+    # not replace the script's policy with the one for files that run nothing.
+    async with client(dist) as c:
+        script = await c.get("/assets/app-Ab12.js")
+        again = await c.get(
+            "/assets/app-Ab12.js", headers={"if-none-match": script.headers["etag"]}
+        )
+    assert again.status_code == 304
+    assert "content-security-policy" not in again.headers
+    assert again.headers["x-content-type-options"] == "nosniff"
