@@ -8,13 +8,15 @@ nothing was reported (test_an_injected_inline_script_is_blocked_and_reported fai
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, Contexts
+from tests.browser.conftest import CHROMIUM, DESKTOP, ROOT, Contexts
+from tests.browser.csp import PolicyViolations
 from tests.browser.market import CARD_3DS, Person, email
 
 INJECT = """() => {
@@ -83,6 +85,7 @@ def test_a_purchase_with_3d_secure_breaks_no_policy(people, stack, shots):
     ticket = seller.sell(title, "42")
 
     buyer = Person(people.new_page(), stack.base_url)
+    hashes = persisted_hashes(buyer)
     buyer.sign_up(email("buyer"))
     buyer.page.get_by_role("link", name=title).click()
     answer = buyer.page.reload()  # the page as the gateway serves it, to read its policy
@@ -103,6 +106,24 @@ def test_a_purchase_with_3d_secure_breaks_no_policy(people, stack, shots):
     seller.open(ticket)
     expect(seller.page.get_by_test_id("ticket-status")).to_have_text("Sold")
     assert people.policy.seen == []
+    # In a secure context operations still go by the hash the build's manifest registers.
+    manifest = json.loads((ROOT / "web" / "dist" / "persisted-operations.json").read_text())
+    assert hashes and set(hashes) <= {op["id"] for op in manifest["operations"]}
+
+
+def persisted_hashes(person: Person) -> list[str]:
+    """The persisted-query hashes of the GraphQL requests the page sends, as it sends them."""
+    hashes: list[str] = []
+
+    def record(request) -> None:
+        if request.url.endswith("/graphql") and request.method == "POST":
+            body = json.loads(request.post_data or "{}")
+            found = (body.get("extensions") or {}).get("persistedQuery", {}).get("sha256Hash")
+            if found:
+                hashes.append(found)
+
+    person.page.on("request", record)
+    return hashes
 
 
 def test_graphiql_runs_a_query_and_opens_its_dialogs_with_no_violation(people, stack, shots):
@@ -118,3 +139,31 @@ def test_graphiql_runs_a_query_and_opens_its_dialogs_with_no_violation(people, s
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert people.policy.seen == []
+
+
+def test_the_app_over_plain_http_on_another_host_breaks_no_policy(playwright, stack):
+    # Not a secure context (the dev overlay's ingress serves plain HTTP by name): no WebCrypto,
+    # and the persisted-query exchange's fallback evaluated code, which the policy blocks. The
+    # app sends its operations by text there instead.
+    host = "tickets.test"
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[f"--host-resolver-rules=MAP {host} 127.0.0.1"],
+    )
+    try:
+        context = browser.new_context(locale="en-US")
+        violations = PolicyViolations()
+        violations.watch(context)
+        base_url = stack.base_url.replace("127.0.0.1", host)
+        person = Person(context.new_page(), base_url)
+        hashes = persisted_hashes(person)
+        person.sign_up(email("plain-http"))
+        assert person.page.evaluate("window.isSecureContext") is False
+        expect(person.heading()).to_have_text("Tickets for sale")
+        person.page.get_by_role("navigation", name="Main").get_by_role("link", name="Sell").click()
+        expect(person.heading()).to_have_text("Sell a ticket")
+        assert violations.seen == []
+        assert hashes == []  # by text
+    finally:
+        browser.close()
