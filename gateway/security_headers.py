@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.config import ConfigError
 from gateway.http_errors import GRAPHQL_PATH
+from gateway.origins import normalized_origin
 
 # Stripe's own Stripe.js: the sources Stripe's integration security guide lists for Stripe.js
 # and Elements (its card field and 3-D Secure are frames from js.stripe.com/hooks.stripe.com;
@@ -58,8 +60,12 @@ _PAGE_TYPES = ("text/html", "text/javascript", "application/javascript")
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    """scheme://host[:port] of STRIPE_JS_URL, as a source expression (no default port)."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    origin = normalized_origin(f"{urlsplit(url).scheme}://{netloc}")
+    if origin is None or not _SANE_HOST.fullmatch(origin.split("://", 1)[1]):
+        raise ConfigError(f"STRIPE_JS_URL must be an http(s) URL with a host, got {url!r}")
+    return origin
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.config import ConfigError
+from gateway.config import GatewaySettings
+from gateway.security_headers import StripeSources
 from tests.unit.test_gateway_limits import app
 
 HTML = {"accept": "text/html"}
@@ -205,3 +208,27 @@ async def test_a_304_leaves_the_stored_policy_alone(dist):
     assert again.status_code == 304
     assert "content-security-policy" not in again.headers
     assert again.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://js.stripe.com:443/v3/", None),  # Stripe's own, its default port spelled out
+        ("HTTP://127.0.0.1:8420/js.stripe.com/v3/", "http://127.0.0.1:8420"),
+        ("https://user:secret@stripe.internal.example/v3/", "https://stripe.internal.example"),
+    ],
+)
+def test_the_stripe_source_is_the_normalized_origin_of_stripe_js_url(url, origin):
+    sources = StripeSources.of(url)
+    if origin is None:
+        assert sources.script == ("https://js.stripe.com", "https://*.js.stripe.com")
+    else:
+        assert sources.script == sources.connect == sources.frame == (origin,)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://stripe.example;script-src */v3/", "https://stripe.example 'unsafe-inline'/"]
+)
+def test_a_stripe_js_url_that_would_change_the_policy_is_refused(url):
+    with pytest.raises(ConfigError, match="STRIPE_JS_URL"):
+        GatewaySettings.from_env({"STRIPE_JS_URL": url})  # at start, as any other setting
