@@ -54,6 +54,7 @@ from gateway.rate_limits import (
 from gateway.rate_limits.connections import ConnectionLimits, OpenConnections
 from gateway.rest import rest_routes
 from gateway.schema import build_schema
+from gateway.security_headers import BrowserPolicy, SecurityHeaders
 from gateway.session import COOKIE, Cookies, token_of
 from gateway.subscriptions.feed import LiveFeed
 from gateway.subscriptions.hub import Hub
@@ -259,9 +260,19 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     cross_origin = cross_origin_middleware(
         settings.cors_allowed_origins, [GRAPHQL_PATH, *(r.path for r in account_routes)]
     )
+    # CSP, HSTS, nosniff... on every response, a refusal by the middleware below it too.
+    security_headers = Middleware(
+        SecurityHeaders, policy=BrowserPolicy(settings.stripe_js_url, hsts=settings.cookie_secure)
+    )
     public = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[trusted_proxies(settings), access_log, *cross_origin, body_limit],
+        middleware=[
+            trusted_proxies(settings),
+            security_headers,
+            access_log,
+            *cross_origin,
+            body_limit,
+        ],
     )
     return ByLocalPort(public, admin_app(admin_routes), settings.gateway_admin_port)

@@ -9,6 +9,7 @@ from gateway.limits import JsonLimits
 from gateway.origins import parse_origins
 from gateway.persisted_queries import MODES as PERSISTED_QUERY_MODES
 from gateway.query_limits import QueryLimits
+from gateway.security_headers import StripeSources
 from gateway.workers import CGROUP_ROOT, available_cpus
 
 # Each is set by <NAME>_LIMIT and <NAME>_WINDOW_SECONDS.
@@ -170,6 +171,7 @@ class GatewaySettings(CommonSettings):
             )
         if not self.stripe_js_url.startswith(("https://", "http://")):
             raise ConfigError(f"STRIPE_JS_URL must be an http(s) URL, got {self.stripe_js_url!r}")
+        StripeSources.of(self.stripe_js_url)  # an origin the pages' CSP can name, or ConfigError
         if self.ticket_cache_ttl_seconds < 1:
             raise ConfigError("TICKET_CACHE_TTL_SECONDS must be at least 1")
         if self.ticket_cache_timeout_seconds <= 0:

@@ -13,6 +13,8 @@ Without a build, the app's routes and GraphiQL answer 503 with a page that says 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 from starlette.requests import Request
@@ -23,14 +25,8 @@ from starlette.types import Scope
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-# The pages may not be framed by another site (a card form under someone's overlay), and no
-# file is taken for another type than it is served as.
-PAGE_HEADERS = {
-    "cache-control": REVALIDATE,
-    "content-security-policy": "frame-ancestors 'none'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-}
+# The security headers (CSP, nosniff...) of every response are gateway/security_headers.py's.
+PAGE_HEADERS = {"cache-control": REVALIDATE}
 # The app's and GraphiQL's pages; everything else they load is under assets/.
 APP_PAGE = "index.html"
 GRAPHIQL_PAGE = "graphiql/index.html"
@@ -38,9 +34,17 @@ GRAPHIQL_PAGE = "graphiql/index.html"
 PUBLIC_FILES = frozenset({"favicon.svg"})
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+NOT_BUILT_STYLE = "body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto }"
+# It runs nothing, and its one inline style is allowed by its hash (the pages' policy has none).
+NOT_BUILT_CSP = (
+    "default-src 'none'; style-src "
+    f"'sha256-{base64.b64encode(hashlib.sha256(NOT_BUILT_STYLE.encode()).digest()).decode()}'; "
+    "frame-ancestors 'none'"
+)
 NOT_BUILT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{what} is not built</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
+<html lang="en"><head><meta charset="utf-8"><title>{what} is not built</title>
+<style>{style}</style></head>
+<body>
 <h1>{what} is not built</h1>
 <p>The gateway serves it from <code>{dist}</code>, and there is no <code>{page}</code> there.</p>
 <p>Build it with <code>make web</code> (it runs <code>npm ci</code> and
@@ -57,7 +61,6 @@ class _Assets(StaticFiles):
         response = await super().get_response(path, scope)
         if response.status_code == 200:
             response.headers["cache-control"] = IMMUTABLE
-            response.headers["x-content-type-options"] = "nosniff"
         return response
 
 
@@ -68,8 +71,9 @@ class WebBuild:
         self.dist = dist
 
     def _not_built(self, what: str, page: str) -> HTMLResponse:
-        html = NOT_BUILT.format(what=what, dist=self.dist, page=page)
-        return HTMLResponse(html, status_code=503, headers={"cache-control": "no-store"})
+        html = NOT_BUILT.format(what=what, dist=self.dist, page=page, style=NOT_BUILT_STYLE)
+        headers = {"cache-control": "no-store", "content-security-policy": NOT_BUILT_CSP}
+        return HTMLResponse(html, status_code=503, headers=headers)
 
     def graphiql_page(self) -> Response:
         page = self.dist / GRAPHIQL_PAGE

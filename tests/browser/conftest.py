@@ -3,7 +3,8 @@ Python API, against one `ticketing run` with a short hold so an expiry is seen w
 
 Every page is allowed to reach 127.0.0.1 only (the gateway, and localstripe's Stripe.js
 stand-in); any request to another host is aborted and recorded, and each test fails if one was
-attempted. Each test's screenshots go to tests/browser/artifacts/<test>/ (printed at the end).
+attempted, or if a page broke its Content-Security-Policy (tests/browser/csp.py). Each test's
+screenshots go to tests/browser/artifacts/<test>/ (printed at the end).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.browser.csp import PolicyViolations
 from tests.browser.market import HOLD_SECONDS, Screenshots
 from tests.support import servers
 from tests.support.stack import RunningStack, start_stack
@@ -74,11 +76,13 @@ class Contexts:
         self.opened: list[BrowserContext] = []
         self.foreign: list[str] = []
         self.page_errors: list[str] = []
+        self.policy = PolicyViolations()  # CSP violations, Permissions-Policy errors
 
     def new_page(self, viewport: dict[str, int] = PHONE) -> Page:
         context = self.browser.new_context(viewport=viewport, locale="en-US")
         context.set_default_timeout(15_000)
         context.route("**/*", self._only_local)
+        self.policy.watch(context)
         self.opened.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
@@ -110,6 +114,7 @@ def people(browser: Browser) -> Iterator[Contexts]:
     contexts.close()
     assert contexts.foreign == [], "a page asked another host than 127.0.0.1"
     assert contexts.page_errors == [], "a page threw"
+    assert contexts.policy.seen == [], "a page broke its Content-Security-Policy"
 
 
 @pytest.fixture

@@ -14,6 +14,16 @@ import { persistedExchange } from "@urql/exchange-persisted";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { CREDENTIALS, GRAPHQL_URL, GRAPHQL_WS_URL } from "./config";
 
+// The document's SHA-256 by WebCrypto, which browsers give secure contexts only (https:,
+// localhost). Elsewhere (plain HTTP on another host: the dev overlay's ingress) the operation goes
+// by its text: the exchange's own fallback tries `new Function` (Node's crypto), which the pages'
+// Content-Security-Policy forbids as eval (docs/security.md).
+async function sha256(text: string): Promise<string | null> {
+  if (!globalThis.crypto?.subtle) return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 export interface Connection {
   urql: Client;
   close(): void;
@@ -43,6 +53,7 @@ export function connect(): Connection {
         enableForMutation: true,
         // Subscriptions go over graphql-ws by text (registered operations may be sent by text).
         enableForSubscriptions: false,
+        generateHash: sha256,
       }),
       fetchExchange,
       subscriptionExchange({
