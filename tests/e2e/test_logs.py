@@ -35,7 +35,8 @@ pytestmark = pytest.mark.e2e
 
 CARD_NEEDING_3DS = "4000002760003184"
 CONNECTIONS_PER_ADDRESS = 3  # the hostile clients go over it
-MAX_REQUEST_BYTES = 1_048_576  # the gateway's default, for bodies and WebSocket messages
+MAX_REQUEST_BYTES = 1_048_576  # the gateway's default for bodies (MAX_REQUEST_BODY_BYTES)
+MAX_MESSAGE_BYTES = 65_536  # and for WebSocket messages (SUBSCRIPTION_MAX_MESSAGE_BYTES)
 SIGNIN = (
     "mutation($e: String!, $p: String!) "
     "{ signIn(input: {email: $e, password: $p}) { token userErrors { code } } }"
@@ -144,7 +145,7 @@ def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: Runn
 
     # Hostile clients, each answered (a 4xx or a close code): none of them may cost an ERROR.
     hostile_handshakes(stack.base_url, CONNECTIONS_PER_ADDRESS)
-    hostile_frames(stack.base_url, MAX_REQUEST_BYTES)
+    hostile_frames(stack.base_url, MAX_MESSAGE_BYTES)
     hostile_requests(stack.base_url, MAX_REQUEST_BYTES)
 
     stack.stop()  # every process has written all it will

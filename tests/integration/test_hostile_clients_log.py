@@ -66,6 +66,7 @@ def gateway(env: dict[str, str], tmp_path: Path) -> Iterator[RunningGateway]:
             "TICKET_CACHE_ENABLED": "false",
             "BEHAVIOUR_EVENTS_ENABLED": "false",
             "MAX_REQUEST_BODY_BYTES": str(MAX_BODY),
+            "SUBSCRIPTION_MAX_MESSAGE_BYTES": str(MAX_BODY),
             "SUBSCRIPTION_CONNECTIONS_PER_ADDRESS": str(CONNECTIONS_PER_ADDRESS),
             **{f"{s}_ADDR": "127.0.0.1:9" for s in ("AUTH", "TICKETS", "ORDERS", "PAYMENTS")},
             "EXPIRATION_ADDR": "127.0.0.1:9",
