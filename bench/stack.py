@@ -35,6 +35,7 @@ from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
 from common.processes import GRPC_SERVICES, SERVICES
 from common.run_state import STATE_FILE
+from common.service_identity import generate_keys, key_settings
 from gateway.config import RATE_LIMITS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,6 +154,7 @@ class BenchStack:
         private_pem, public_pem = generate_key_pair()
         (keys / "private.pem").write_text(private_pem)
         (keys / "public.pem").write_text(public_pem)
+        generate_keys(self.workdir / "service-keys")
         # Children import this checkout's code (and its generated stubs), whatever is installed.
         pythonpath = os.pathsep.join(
             p for p in (str(REPO), str(REPO / "gen"), os.environ.get("PYTHONPATH")) if p
@@ -168,6 +170,7 @@ class BenchStack:
             "STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET,
             "JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
             "JWT_PUBLIC_KEY_FILE": str(keys / "public.pem"),
+            **key_settings(self.workdir / "service-keys"),
             "LOG_LEVEL": "WARNING",
             # The load comes from one address and a few users: the gateway's rate limits would
             # turn it into 429s, so they are off (what a limit check costs is one Redis script).
