@@ -35,7 +35,14 @@ from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
 from common.processes import GRPC_SERVICES, SERVICES
 from common.run_state import STATE_FILE
-from common.service_identity import generate_keys, key_settings
+from common.service_identity import (
+    GATEWAY,
+    AttachServiceToken,
+    ServiceTokens,
+    generate_keys,
+    key_settings,
+    load_private_key,
+)
 from gateway.config import RATE_LIMITS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -216,7 +223,16 @@ class BenchStack:
         """One channel per service and replica, made on the running event loop."""
         key = f"{service}/{replica}"
         if key not in self._channels:
-            self._channels[key] = grpc.aio.insecure_channel(self.replicas[replica].addr(service))
+            # Calls made as the gateway makes them: with its service token.
+            gateway = ServiceTokens(
+                GATEWAY,
+                load_private_key(
+                    (self.workdir / "service-keys" / "private" / "gateway.pem").read_text()
+                ),
+            )
+            self._channels[key] = grpc.aio.insecure_channel(
+                self.replicas[replica].addr(service), interceptors=[AttachServiceToken(gateway)]
+            )
         return self._channels[key]
 
     async def close_channels(self) -> None:

@@ -29,7 +29,7 @@ from common.clock import Clock, SystemClock
 from common.config import CommonSettings, ConfigError
 from common.errors import Forbidden, Unauthenticated
 from common.jwt import generate_key_pair
-from common.processes import GRPC_SERVICES, SERVICES
+from common.processes import GRPC_SERVICES, SERVICE_IDENTITIES
 
 ALGORITHM = "EdDSA"
 METADATA_KEY = "x-service-token"
@@ -43,8 +43,7 @@ VERIFIED_TOKENS = 1024
 # The processes that may hold a service identity: the gateway, the six services, and `cli`, an
 # operator's tools (`ticketing service-token`, for grpcurl).
 GATEWAY, CLI = "gateway", "cli"
-SERVICE_NAMES = tuple(spec.name for spec in SERVICES)
-IDENTITIES = (*SERVICE_NAMES, CLI)
+IDENTITIES = SERVICE_IDENTITIES
 # The callee of a method path (/ticketing.tickets.v1.TicketsService/GetTicket: tickets).
 _AUDIENCES = {f"/{spec.grpc_service}/": spec.name for spec in GRPC_SERVICES}
 

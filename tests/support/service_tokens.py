@@ -13,6 +13,7 @@ from common.service_identity import (
     GATEWAY,
     AttachServiceToken,
     ServiceTokens,
+    key_settings,
     load_private_key,
 )
 
@@ -37,3 +38,8 @@ def channel(env: Keys, target: str, caller: str = GATEWAY) -> grpc.aio.Channel:
 def metadata(env: Keys, callee: str, caller: str = GATEWAY) -> tuple[tuple[str, str], ...]:
     """The metadata of one (blocking) call from `caller` to `callee`."""
     return (tokens_of(env, caller).metadata_for(callee),)
+
+
+def of_run(run_dir: Path) -> dict[str, str]:
+    """The key settings of a `ticketing run` in `run_dir` (the set it made in service-keys)."""
+    return key_settings(run_dir / "service-keys")
