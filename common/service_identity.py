@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,17 +112,19 @@ def key_settings(directory: Path) -> dict[str, str]:
     }
 
 
-def load_public_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
-    """Each `<name>.pem` of `directory` (a mounted ConfigMap: its `..data` links are skipped)."""
-    keys: dict[str, Ed25519PublicKey] = {}
+def load_public_keys(directory: Path) -> dict[str, list[Ed25519PublicKey]]:
+    """Each caller's public keys in `directory`: `<name>.pem`, and during a key rollover
+    `<name>.<anything>.pem` beside it (both are accepted). A mounted Secret's `..data` entries
+    are skipped."""
+    keys: dict[str, list[Ed25519PublicKey]] = {}
     for path in sorted(directory.glob("*.pem")):
-        name = path.stem
+        name = path.name.split(".", 1)[0]
         if name not in IDENTITIES:
             raise ValueError(f"{path}: {name!r} is no known caller ({', '.join(IDENTITIES)})")
         key = serialization.load_pem_public_key(path.read_bytes())
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError(f"{path} is not an Ed25519 public key")
-        keys[name] = key
+        keys.setdefault(name, []).append(key)
     return keys
 
 
@@ -175,11 +177,11 @@ class ServiceTokenVerifier:
     def __init__(
         self,
         audience: str,
-        public_keys: Mapping[str, Ed25519PublicKey],
+        public_keys: Mapping[str, Sequence[Ed25519PublicKey]],
         clock: Clock | None = None,
     ) -> None:
         self.audience = audience
-        self.keys = dict(public_keys)
+        self.keys = {name: list(keys) for name, keys in public_keys.items()}
         self.clock = clock or SystemClock()
         # A caller sends the same token for minutes: its signature is checked once.
         self._checked = functools.lru_cache(maxsize=VERIFIED_TOKENS)(self._check_signature)
@@ -193,23 +195,30 @@ class ServiceTokenVerifier:
     def _check_signature(self, token: str) -> tuple[str, int]:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-            key = self.keys.get(issuer) if isinstance(issuer, str) else None
-            if key is None:
-                raise Unauthenticated("Service token from an unknown caller")
-            payload = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                # exp is checked by verify() against the injected clock.
-                options={"require": ["iss", "aud", "exp"], "verify_exp": False},
-            )
         except jwt.PyJWTError:
             raise Unauthenticated("Invalid service token") from None
-        expires = payload["exp"]
-        if not isinstance(expires, int) or isinstance(expires, bool):
-            raise Unauthenticated("Invalid service token")
-        return issuer, expires
+        keys = self.keys.get(issuer, []) if isinstance(issuer, str) else []
+        if not keys:
+            raise Unauthenticated("Service token from an unknown caller")
+        for key in keys:  # two during a rollover (load_public_keys)
+            try:
+                payload = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    audience=self.audience,
+                    # exp is checked by verify() against the injected clock.
+                    options={"require": ["iss", "aud", "exp"], "verify_exp": False},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError:
+                raise Unauthenticated("Invalid service token") from None
+            expires = payload["exp"]
+            if not isinstance(expires, int) or isinstance(expires, bool):
+                raise Unauthenticated("Invalid service token")
+            return issuer, expires
+        raise Unauthenticated("Invalid service token")
 
 
 def audience_of(path: str | bytes) -> str:

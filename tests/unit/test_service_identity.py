@@ -14,6 +14,7 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from common.clock import FrozenClock
+from common.errors import Unauthenticated
 from common.grpc_server import GrpcServer
 from common.jwt import TokenIssuer, TokenVerifier, generate_key_pair
 from common.processes import GRPC_SERVICES
@@ -268,3 +269,28 @@ def test_a_service_without_a_policy_for_an_rpc_does_not_start():
 def test_an_unknown_caller_name_is_a_mistake_in_the_table():
     with pytest.raises(ValueError, match="nobody"):
         access("nobody")
+
+
+async def test_two_keys_of_one_caller_are_accepted_during_a_rollover(keys, tmp_path):
+    """`gateway.next.pem` beside `gateway.pem`: tokens signed with either key pass, a third
+    key's do not (docs/security.md, rotating a service key)."""
+    generate_keys(tmp_path / "next", [GATEWAY])
+    generate_keys(tmp_path / "other", [GATEWAY])
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "gateway.pem").write_bytes((keys / "public" / "gateway.pem").read_bytes())
+    (public / "gateway.next.pem").write_bytes(
+        (tmp_path / "next" / "public" / "gateway.pem").read_bytes()
+    )
+    verifier = ServiceTokenVerifier("tickets", load_public_keys(public))
+    assert verifier.verify(tokens(keys, GATEWAY).token_for("tickets")) == GATEWAY
+    assert verifier.verify(tokens(tmp_path / "next", GATEWAY).token_for("tickets")) == GATEWAY
+    with pytest.raises(Unauthenticated):
+        verifier.verify(tokens(tmp_path / "other", GATEWAY).token_for("tickets"))
+
+
+def test_a_key_file_of_no_known_caller_is_a_configuration_error(tmp_path):
+    generate_keys(tmp_path, [GATEWAY])
+    (tmp_path / "public" / "gateway.pem").rename(tmp_path / "public" / "mallory.pem")
+    with pytest.raises(ValueError, match="mallory"):
+        load_public_keys(tmp_path / "public")
