@@ -14,6 +14,7 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from common.clock import FrozenClock
+from common.config import CommonSettings, ConfigError
 from common.errors import Unauthenticated
 from common.grpc_server import GrpcServer
 from common.jwt import TokenIssuer, TokenVerifier, generate_key_pair
@@ -28,6 +29,7 @@ from common.service_identity import (
     access,
     check_table,
     generate_keys,
+    key_settings,
     load_private_key,
     load_public_keys,
 )
@@ -294,3 +296,14 @@ def test_a_key_file_of_no_known_caller_is_a_configuration_error(tmp_path):
     (tmp_path / "public" / "gateway.pem").rename(tmp_path / "public" / "mallory.pem")
     with pytest.raises(ValueError, match="mallory"):
         load_public_keys(tmp_path / "public")
+
+
+def test_one_environment_gives_each_process_its_own_key(keys):
+    settings = CommonSettings.from_env(key_settings(keys))
+    for name in (GATEWAY, "orders"):
+        own = (keys / "private" / f"{name}.pem").read_text()
+        assert settings.service_private_key_of(name) == own
+    with pytest.raises(ConfigError, match="SERVICE_PRIVATE_KEY or SERVICE_PRIVATE_KEY_FILE"):
+        CommonSettings.from_env({}).service_private_key_of(GATEWAY)
+    with pytest.raises(ConfigError, match="SERVICE_PUBLIC_KEYS_DIR is required"):
+        CommonSettings.from_env({}).require_service_public_keys_dir()
