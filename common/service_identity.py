@@ -74,6 +74,14 @@ def check_table(service: object, table: Mapping[str, Access]) -> None:
     """`table` names exactly the methods of `service` (a protobuf ServiceDescriptor): an RPC
     without a policy, or a policy for no RPC, is a ValueError at start."""
     methods = {m.name for m in service.methods}  # type: ignore[attr-defined]
+    streaming = [
+        m.name
+        for m in service.methods  # type: ignore[attr-defined]
+        if m.client_streaming or m.server_streaming
+    ]
+    if streaming:
+        # common/grpc_server.py checks callers on unary calls only: a stream would pass unchecked.
+        raise ValueError(f"streaming RPCs {streaming} have no caller check; add one first")
     missing, extra = methods - table.keys(), table.keys() - methods
     if missing or extra:
         name = service.full_name  # type: ignore[attr-defined]
