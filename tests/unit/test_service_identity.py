@@ -5,6 +5,7 @@ that the caller may not call."""
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,3 +308,28 @@ def test_one_environment_gives_each_process_its_own_key(keys):
         CommonSettings.from_env({}).service_private_key_of(GATEWAY)
     with pytest.raises(ConfigError, match="SERVICE_PUBLIC_KEYS_DIR is required"):
         CommonSettings.from_env({}).require_service_public_keys_dir()
+
+
+def test_the_table_in_docs_security_is_the_access_tables():
+    """docs/security.md lists who may call each RPC; the access tables are the authority, and
+    the page must say what they say."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    section = text.split("## Services check who calls", 1)[1].split("\n## ", 1)[0]
+    documented: dict[tuple[str, str], tuple[set[str], bool]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or cells[0] in ("service", "---"):
+            continue
+        service, rpcs, callers, user = cells
+        named = re.sub(r"\([^)]*\)", "", callers)
+        for rpc in rpcs.split(","):
+            documented[(service, rpc.strip())] = (
+                {c.strip() for c in named.split(",")},
+                user.startswith("required"),
+            )
+    actual = {}
+    for spec in GRPC_SERVICES:
+        table = importlib.import_module(f"svc_{spec.name}.entrypoints.access").ACCESS
+        for rpc, rule in table.items():
+            actual[(spec.name, rpc)] = (set(rule.callers), rule.user)
+    assert documented == actual
