@@ -262,6 +262,10 @@ def ensure_service_keys(stack: Stack) -> None:
                 "neither"
             )
         return
+    if env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE"):
+        raise StackError(
+            "SERVICE_PRIVATE_KEY is set without SERVICE_PUBLIC_KEYS_DIR; set both or neither"
+        )
     keys = stack.run_dir / "service-keys"
     if not (keys / "public").is_dir():
         say(f"created development service keys in {keys}")
