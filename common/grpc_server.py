@@ -98,21 +98,23 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             outcome = "OK"
-            token = bearer_token(metadata.get("authorization"))
-            if token is not None and verifier is not None:
-                try:
-                    _caller.set(await verifier.verify(token))
-                except AppError as exc:
-                    _caller.set(exc)
             service, refused = _calling_service(services, metadata.get(METADATA_KEY))
             set_current_service(service)
             try:
+                # The calling service first: a caller it refuses costs no user-token check (a
+                # Redis read).
                 if policy is not None:
                     if refused is not None:
                         raise refused
                     policy.check(service)
-                    if policy.user:
-                        current_user()
+                token = bearer_token(metadata.get("authorization"))
+                if token is not None and verifier is not None:
+                    try:
+                        _caller.set(await verifier.verify(token))
+                    except AppError as exc:
+                        _caller.set(exc)
+                if policy is not None and policy.user:
+                    current_user()
                 return await inner(request, context)
             except AppError as exc:
                 outcome = exc.code.value
