@@ -35,6 +35,14 @@ from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
 from common.processes import GRPC_SERVICES, SERVICES
 from common.run_state import STATE_FILE
+from common.service_identity import (
+    GATEWAY,
+    AttachServiceToken,
+    ServiceTokens,
+    generate_keys,
+    key_settings,
+    load_private_key,
+)
 from gateway.config import RATE_LIMITS
 from svc_auth.config import SIGNIN_LIMITS
 
@@ -154,6 +162,7 @@ class BenchStack:
         private_pem, public_pem = generate_key_pair()
         (keys / "private.pem").write_text(private_pem)
         (keys / "public.pem").write_text(public_pem)
+        generate_keys(self.workdir / "service-keys")
         # Children import this checkout's code (and its generated stubs), whatever is installed.
         pythonpath = os.pathsep.join(
             p for p in (str(REPO), str(REPO / "gen"), os.environ.get("PYTHONPATH")) if p
@@ -169,6 +178,7 @@ class BenchStack:
             "STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET,
             "JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
             "JWT_PUBLIC_KEY_FILE": str(keys / "public.pem"),
+            **key_settings(self.workdir / "service-keys"),
             "LOG_LEVEL": "WARNING",
             # The load comes from one address and a few users: the gateway's rate limits (and
             # auth's sign-in throttling) would turn it into 429s, so they are off (what a limit
@@ -215,7 +225,16 @@ class BenchStack:
         """One channel per service and replica, made on the running event loop."""
         key = f"{service}/{replica}"
         if key not in self._channels:
-            self._channels[key] = grpc.aio.insecure_channel(self.replicas[replica].addr(service))
+            # Calls made as the gateway makes them: with its service token.
+            gateway = ServiceTokens(
+                GATEWAY,
+                load_private_key(
+                    (self.workdir / "service-keys" / "private" / "gateway.pem").read_text()
+                ),
+            )
+            self._channels[key] = grpc.aio.insecure_channel(
+                self.replicas[replica].addr(service), interceptors=[AttachServiceToken(gateway)]
+            )
         return self._channels[key]
 
     async def close_channels(self) -> None:

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from common.processes import EVENT_CONSUMERS, SERVICES, spec
+from common.processes import EVENT_CONSUMERS, SERVICE_IDENTITIES, SERVICES, spec
 
 
 def as_typed(path: str | Path) -> str:
@@ -68,6 +68,23 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("action", choices=["dead", "replay"])
     ev.add_argument("service", choices=EVENT_CONSUMERS, help="a service that consumes events")
+    token = sub.add_parser(
+        "service-token",
+        help="print a service token, for grpcurl (-H 'x-service-token: ...'; operators)",
+        description="A service token (docs/security.md, 'Services check who calls') signed with "
+        "the private key of the process named by --as: SERVICE_PRIVATE_KEY(_FILE) as that process "
+        "reads it, else the key `ticketing run` made in .run/service-keys.",
+    )
+    token.add_argument("--as", dest="caller", required=True, choices=SERVICE_IDENTITIES)
+    token.add_argument("--for", dest="callee", required=True, choices=[s.name for s in SERVICES])
+    keys = sub.add_parser(
+        "service-keys",
+        help="generate service key pairs into a directory (private/<name>.pem, public/<name>.pem)",
+    )
+    keys.add_argument("directory", type=Path)
+    keys.add_argument(
+        "--names", nargs="+", choices=SERVICE_IDENTITIES, default=list(SERVICE_IDENTITIES)
+    )
     users = sub.add_parser("users", help="grant a user a role (operators)")
     users.add_argument("action", choices=["grant-admin"])
     users.add_argument("email")
@@ -156,6 +173,24 @@ def _serve(name: str) -> int | None:
     return module.main()
 
 
+def _service_token(caller: str, callee: str) -> int:
+    from common.config import CommonSettings, ConfigError
+    from common.run_state import run_dir_of
+    from common.service_identity import ServiceTokens, load_private_key
+
+    env = dict(os.environ)
+    if not (env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE")):
+        keys = run_dir_of(env) / "service-keys" / "private" / "{service}.pem"
+        env["SERVICE_PRIVATE_KEY_FILE"] = str(keys)
+    try:
+        pem = CommonSettings.from_env(env).service_private_key_of(caller)
+        print(ServiceTokens(caller, load_private_key(pem)).token_for(callee))
+    except (ConfigError, ValueError) as exc:
+        print(f"ticketing service-token: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _beside_the_stack(program: str) -> dict[str, str]:
     """The environment, with what it leaves unset of the namespace and the addresses of the
     database and broker taken from the `ticketing run` in TICKETING_RUN_DIR (.run), if one
@@ -184,6 +219,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_stack())
     elif args.command == "events":
         sys.exit(_events(args.action, args.service, _beside_the_stack("ticketing events")))
+    elif args.command == "service-token":
+        sys.exit(_service_token(args.caller, args.callee))
+    elif args.command == "service-keys":
+        from common.service_identity import generate_keys
+
+        generate_keys(args.directory, args.names)
+        print(f"service keys of {', '.join(args.names)} in {args.directory}")
     elif args.command == "users":
         # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
         from svc_auth.entrypoints.cli import PROGRAM, grant_admin

@@ -108,6 +108,13 @@ class CommonSettings(FromEnv):
     # (common.jwt.TokenBinding), so deployments in different namespaces refuse each other's tokens.
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # Which process is calling (common/service_identity.py, docs/security.md): this process's
+    # own Ed25519 private key (`{service}` in the path is its name: gateway, tickets...), which
+    # signs the service tokens of its calls, and the directory of the public keys (`<name>.pem`)
+    # of the callers its gRPC server admits. `ticketing run` generates a set in .run/service-keys.
+    service_private_key: str | None = None
+    service_private_key_file: str | None = None
+    service_public_keys_dir: str | None = None
     log_level: str = "INFO"
     # Traces (common/tracing.py) go to this OTLP/gRPC collector, e.g. http://otel-collector:4317;
     # unset: trace ids are made (logs carry them) but no span is recorded or exported.
@@ -206,6 +213,25 @@ class CommonSettings(FromEnv):
         if not key:
             raise ConfigError("JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE is required")
         return key
+
+    def service_private_key_of(self, name: str) -> str:
+        """The PEM of process `name`'s own service key."""
+        path = (self.service_private_key_file or "").replace("{service}", name) or None
+        key = read_secret(self.service_private_key, path, "SERVICE_PRIVATE_KEY")
+        if not key:
+            raise ConfigError(
+                f"SERVICE_PRIVATE_KEY or SERVICE_PRIVATE_KEY_FILE is required ({name} calls "
+                "other services with a service token; `ticketing service-keys DIR` makes a set)"
+            )
+        return key
+
+    def require_service_public_keys_dir(self) -> str:
+        if not self.service_public_keys_dir:
+            raise ConfigError(
+                "SERVICE_PUBLIC_KEYS_DIR is required (the callers' public keys, <name>.pem; "
+                "`ticketing service-keys DIR` makes a set)"
+            )
+        return self.service_public_keys_dir
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

@@ -1,7 +1,7 @@
 """How one service calls another over gRPC: a channel opened on first use (inside the running
-event loop, which grpc.aio binds it to), the caller's own token forwarded when the call acts for
-a user, a deadline, and failures turned back into `AppError`s (a service that cannot be reached
-is UNAVAILABLE, never INTERNAL)."""
+event loop, which grpc.aio binds it to), this process's service token (common/service_identity.py)
+and the caller's own token forwarded when the call acts for a user, a deadline, and failures
+turned back into `AppError`s (a service that cannot be reached is UNAVAILABLE, never INTERNAL)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import grpc
 from common import tracing
 from common.errors import from_rpc_error
 from common.jwt import bearer_token
+from common.service_identity import ServiceTokens
 
 R = TypeVar("R")
 
@@ -63,9 +64,19 @@ def forwarded_token(context: grpc.aio.ServicerContext) -> str | None:
 class ServiceChannel:
     """One peer service's channel. `close()` when the service stops."""
 
-    def __init__(self, addr: str, timeout: float = CALL_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        addr: str,
+        timeout: float = CALL_TIMEOUT_SECONDS,
+        *,
+        identity: ServiceTokens | None = None,
+        audience: str = "",
+    ) -> None:
         self.addr = addr  # any gRPC target: host:port, dns:///name:port
         self.timeout = timeout
+        # Who we are to the service at `addr` (named `audience`); None: no service token.
+        self.identity = identity
+        self.audience = audience
         self._channel: grpc.aio.Channel | None = None
 
     @property
@@ -77,7 +88,11 @@ class ServiceChannel:
     async def call(
         self, method: Callable[..., Awaitable[R]], request: Any, token: str | None = None
     ) -> R:
-        metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ()
+        )
+        if self.identity is not None:
+            metadata = (*metadata, self.identity.metadata_for(self.audience))
         with tracing.outgoing_call(method, metadata) as metadata:
             try:
                 return await method(request, metadata=metadata, timeout=self.timeout)

@@ -1,5 +1,6 @@
 """The gRPC server every service runs: its servicers plus the standard health and reflection
-services, one interceptor that authenticates the caller, maps `AppError`s to statuses (and a
+services, one interceptor that authenticates the caller (the calling service's token against
+the RPC's access table, and the user's token), maps `AppError`s to statuses (and a
 dependency that is down to UNAVAILABLE) and logs each call, and a graceful stop (health goes
 NOT_SERVING, in-flight calls get a grace period)."""
 
@@ -8,10 +9,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -22,6 +24,13 @@ from common.jwt import Claims, TokenVerifier, bearer_token
 from common.metrics import series
 from common.outages import dependency_unavailable, is_outage
 from common.ports import PortInUse, port_is_free
+from common.service_identity import (
+    METADATA_KEY,
+    Access,
+    ServiceTokenVerifier,
+    check_table,
+    set_current_service,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +70,17 @@ _OUR_FAULTS = frozenset(
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, verifier: TokenVerifier | None) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier | None,
+        services: ServiceTokenVerifier | None = None,
+        policies: Mapping[str, Access] | None = None,
+    ) -> None:
         self.verifier = verifier
+        self.services = services
+        # Access per method path (/ticketing.tickets.v1.TicketsService/GetTicket); a method
+        # without one (a test's servicer, health, reflection) checks no calling service.
+        self.policies: Mapping[str, Access] = policies if policies is not None else {}
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
@@ -73,18 +91,30 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             return handler
         inner = handler.unary_unary
         verifier = self.verifier
+        policy = self.policies.get(method)
+        services = self.services
         metadata = dict(handler_call_details.invocation_metadata or ())
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             outcome = "OK"
-            token = bearer_token(metadata.get("authorization"))
-            if token is not None and verifier is not None:
-                try:
-                    _caller.set(await verifier.verify(token))
-                except AppError as exc:
-                    _caller.set(exc)
+            service, refused = _calling_service(services, metadata.get(METADATA_KEY))
+            set_current_service(service)
             try:
+                # The calling service first: a caller it refuses costs no user-token check (a
+                # Redis read).
+                if policy is not None:
+                    if refused is not None:
+                        raise refused
+                    policy.check(service)
+                token = bearer_token(metadata.get("authorization"))
+                if token is not None and verifier is not None:
+                    try:
+                        _caller.set(await verifier.verify(token))
+                    except AppError as exc:
+                        _caller.set(exc)
+                if policy is not None and policy.user:
+                    current_user()
                 return await inner(request, context)
             except AppError as exc:
                 outcome = exc.code.value
@@ -116,6 +146,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                         "method": method,
                         "outcome": outcome,
                         "ms": round(elapsed * 1000, 1),
+                        "caller": service,
                     },
                 )
 
@@ -131,6 +162,18 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+def _calling_service(
+    services: ServiceTokenVerifier | None, token: object
+) -> tuple[str | None, AppError | None]:
+    """The verified calling service of a call, or the reason its token was refused."""
+    if services is None or not isinstance(token, str) or not token:
+        return None, None
+    try:
+        return services.verify(token), None
+    except AppError as exc:
+        return None, exc
+
+
 # How long a connection closed for its age may keep its calls in flight: longer than the longest
 # deadline a caller gives (the gateway's createPayment, 45 s). New calls go to a new connection
 # at once; this only lets the old one finish.
@@ -143,9 +186,11 @@ class GrpcServer:
         verifier: TokenVerifier | None,
         grace_seconds: float = 10.0,
         max_connection_age_seconds: float = 30.0,
+        services: ServiceTokenVerifier | None = None,
     ) -> None:
+        self._policies: dict[str, Access] = {}
         self.server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(verifier)],
+            interceptors=[ServiceInterceptor(verifier, services, self._policies)],
             options=[
                 # A client's connection is closed (GOAWAY) after this long, give or take 10 %:
                 # its channel resolves the name again, and round_robin spreads its calls over
@@ -164,8 +209,17 @@ class GrpcServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
 
     def add(
-        self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, full_name: str
+        self,
+        register: Callable[[Any, grpc.aio.Server], None],
+        servicer: Any,
+        full_name: str,
+        access: Mapping[str, Access] | None = None,
     ) -> None:
+        """Serves `servicer`; `access` (svc_*/entrypoints/access.py) says who may call each of
+        its methods, and must name every one (checked here, at start)."""
+        if access is not None:
+            check_table(descriptor_pool.Default().FindServiceByName(full_name), access)
+            self._policies.update({f"/{full_name}/{m}": rule for m, rule in access.items()})
         register(servicer, self.server)
         self._names.append(full_name)
 

@@ -54,6 +54,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 GRPC_SERVICES = tuple(s for s in SERVICES if s.grpc_service)
+# Who may hold a service identity (common/service_identity.py): each process, and `cli`, an
+# operator's tools (`ticketing service-token`, for grpcurl).
+SERVICE_IDENTITIES = (*(s.name for s in SERVICES), "cli")
 EVENT_CONSUMERS = tuple(s.name for s in SERVICES if s.consumes_events)
 
 

@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from common.bus import EventConsumer, Handler, RabbitPublisher, consumer_for
 from common.clock import Clock, SystemClock
-from common.config import CommonSettings
+from common.config import CommonSettings, ConfigError
 from common.grpc_server import GrpcServer
 from common.jwt import TokenBinding, TokenVerifier
 from common.metrics.outbox import OUTBOX_BACKLOG
@@ -28,6 +28,12 @@ from common.outbox import OutboxRelay
 from common.redis_client import redis_client
 from common.retention import EventRetention
 from common.revocations import RevocationCache
+from common.service_identity import (
+    ServiceTokens,
+    ServiceTokenVerifier,
+    tokens_from_settings,
+    verifier_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ class Infrastructure:
     settings: CommonSettings
     redis: aioredis.Redis
     verifier: TokenVerifier
+    # The calling services' tokens this service's gRPC server checks (its access tables).
+    services: ServiceTokenVerifier
     revocations: RevocationCache
     publisher: RabbitPublisher
     clock: Clock
@@ -65,12 +73,16 @@ class Infrastructure:
         verifier = TokenVerifier(
             settings.public_keys(), revocations, clock, binding=TokenBinding.of(settings)
         )
+        try:
+            services = verifier_from(name, settings.require_service_public_keys_dir(), clock)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"SERVICE_PUBLIC_KEYS_DIR: {exc}") from None
         publisher = RabbitPublisher(
             settings.amqp_url,
             settings.namespace,
             heartbeat_seconds=settings.amqp_heartbeat_seconds,
         )
-        infra = cls(name, settings, redis, verifier, revocations, publisher, clock)
+        infra = cls(name, settings, redis, verifier, services, revocations, publisher, clock)
         if with_database:
             infra.mongo = mongo_client(settings.require_mongo_url())
             infra.db = infra.mongo[database_name(settings.namespace, name)]
@@ -84,6 +96,10 @@ class Infrastructure:
                 infra.db, timedelta(hours=settings.event_retention_hours), clock
             )
         return infra
+
+    def service_tokens(self) -> ServiceTokens:
+        """This service's tokens for the services it calls (its own private key)."""
+        return tokens_from_settings(self.name, self.settings, self.clock)
 
     def unit_of_work(self, kind: type[U]) -> Callable[[], U]:
         """Makes a fresh `kind` (a UnitOfWork subclass) per transaction, on this service's

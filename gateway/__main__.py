@@ -95,6 +95,8 @@ def worker_app() -> Any:
 def main() -> None:
     try:
         settings = GatewaySettings.from_env()
+        # Every call to a service carries the gateway's service token: its key is required.
+        settings.service_private_key_of("gateway")
         workers = settings.workers()
         # Several workers: each one makes the app (uvicorn imports it there by this string).
         app: Any = "gateway.__main__:worker_app"

@@ -1,5 +1,6 @@
 """gRPC channels to the services, and the one way the gateway calls them: with the caller's
-token in the metadata, a deadline, and failures turned back into `AppError`s."""
+token and the gateway's service token (common/service_identity.py) in the metadata, a deadline,
+and failures turned back into `AppError`s."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ from common import tracing
 from common.errors import from_rpc_error
 from common.grpc_client import channel_options
 from common.processes import GRPC_SERVICES
+from common.service_identity import (
+    GATEWAY,
+    ServiceTokens,
+    audience_of,
+    has_private_key,
+    tokens_from_settings,
+)
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc
@@ -68,7 +76,11 @@ class ServiceClients:
     """Channels are opened on first use, inside the server's event loop (grpc.aio binds a
     channel to the loop it was created in)."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, identity: ServiceTokens | None = None) -> None:
+        # The gateway's service identity: given, or from its settings (create_app requires it).
+        if identity is None and has_private_key(settings):
+            identity = tokens_from_settings(GATEWAY, settings)
+        self.identity = identity
         self.timeout = settings.rpc_timeout_seconds
         self.payment_timeout = settings.payment_rpc_timeout_seconds
         self.addresses = {spec.name: settings.addr_of(spec.name) for spec in GRPC_SERVICES}
@@ -122,7 +134,14 @@ class ServiceClients:
         token: str | None = None,
         timeout: float | None = None,
     ) -> R:
-        metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ()
+        )
+        if self.identity is not None:
+            metadata = (
+                *metadata,
+                self.identity.metadata_for(audience_of(getattr(method, "_method", b""))),
+            )
         with tracing.outgoing_call(method, metadata) as metadata:
             try:
                 return await method(request, metadata=metadata, timeout=timeout or self.timeout)

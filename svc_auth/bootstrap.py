@@ -15,6 +15,7 @@ from svc_auth.adapters.repository import ensure_indexes
 from svc_auth.adapters.revocation_store import MongoRevocationStore
 from svc_auth.adapters.revocation_store import ensure_indexes as ensure_revocation_indexes
 from svc_auth.config import AuthSettings
+from svc_auth.entrypoints.access import ACCESS
 from svc_auth.entrypoints.grpc_api import AuthServicer
 from svc_auth.service_layer.handlers import AuthHandlers, PasswordHasher
 from svc_auth.service_layer.revocation_sync import RevocationSync
@@ -75,12 +76,16 @@ def bootstrap(settings: AuthSettings, hasher: PasswordHasher | None = None) -> S
         ),
     )
     server = GrpcServer(
-        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+        infra.verifier,
+        settings.shutdown_grace_seconds,
+        settings.grpc_max_connection_age_seconds,
+        services=infra.services,
     )
     server.add(
         auth_pb2_grpc.add_AuthServiceServicer_to_server,
         AuthServicer(handlers),
         auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+        ACCESS,
     )
     db = infra.db
     return ServiceProcess(

@@ -7,6 +7,7 @@ from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_expiration.adapters.redis_schedule import Scheduler
 from svc_expiration.config import ExpirationSettings
+from svc_expiration.entrypoints.access import ACCESS
 from svc_expiration.entrypoints.events import event_handlers
 from svc_expiration.entrypoints.fire_loop import FireLoop
 from svc_expiration.entrypoints.grpc_api import ExpirationServicer
@@ -26,12 +27,16 @@ def bootstrap(settings: ExpirationSettings, clock: Clock | None = None) -> Servi
     )
     fire_loop = FireLoop(handlers, poll_seconds=settings.expiration_poll_ms / 1000)
     server = GrpcServer(
-        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+        infra.verifier,
+        settings.shutdown_grace_seconds,
+        settings.grpc_max_connection_age_seconds,
+        services=infra.services,
     )
     server.add(
         expiration_pb2_grpc.add_ExpirationServiceServicer_to_server,
         ExpirationServicer(handlers),
         expiration_pb2.DESCRIPTOR.services_by_name["ExpirationService"].full_name,
+        ACCESS,
     )
     consumer = infra.consumer(event_handlers(handlers, on_scheduled=fire_loop.wake))
     return ServiceProcess(NAME, server, infra, consumers=[consumer], loops=[fire_loop.run])

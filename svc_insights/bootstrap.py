@@ -10,6 +10,7 @@ from svc_insights.adapters.interactions import DuckDBInteractions
 from svc_insights.adapters.report_tables import ReportTables
 from svc_insights.adapters.reports import DuckDBReports
 from svc_insights.config import InsightsSettings
+from svc_insights.entrypoints.access import ACCESS
 from svc_insights.entrypoints.events import event_handlers
 from svc_insights.entrypoints.grpc_api import InsightsServicer
 from svc_insights.service_layer.handlers import InsightsHandlers
@@ -30,12 +31,16 @@ def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> Service
     handlers = InsightsHandlers(store)
     recommendations = Recommendations(DuckDBInteractions(store), infra.clock)
     server = GrpcServer(
-        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+        infra.verifier,
+        settings.shutdown_grace_seconds,
+        settings.grpc_max_connection_age_seconds,
+        services=infra.services,
     )
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
         InsightsServicer(handlers, recommendations, reports=ReportHandlers(DuckDBReports(store))),
         insights_pb2.DESCRIPTOR.services_by_name["InsightsService"].full_name,
+        ACCESS,
     )
     consumer = infra.consumer(event_handlers(handlers, infra.clock))
     return ServiceProcess(

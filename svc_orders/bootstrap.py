@@ -10,6 +10,7 @@ from common.service import Infrastructure, ServiceProcess
 from svc_orders.adapters.repository import ensure_indexes
 from svc_orders.adapters.tickets_client import GrpcTicketSource
 from svc_orders.config import OrdersSettings
+from svc_orders.entrypoints.access import ACCESS
 from svc_orders.entrypoints.expiry_sweep import ExpirySweep
 from svc_orders.entrypoints.grpc_api import OrdersServicer
 from svc_orders.service_layer.expiry import OrderExpiry
@@ -22,7 +23,9 @@ NAME = "orders"
 
 def bootstrap(settings: OrdersSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
-    tickets = ServiceChannel(settings.addr_of("tickets"))
+    tickets = ServiceChannel(
+        settings.addr_of("tickets"), identity=infra.service_tokens(), audience="tickets"
+    )
     handlers = OrderHandlers(
         uow=infra.unit_of_work(MongoOrdersUnitOfWork),
         clock=infra.clock,
@@ -30,12 +33,16 @@ def bootstrap(settings: OrdersSettings) -> ServiceProcess:
         tickets=GrpcTicketSource(tickets),
     )
     server = GrpcServer(
-        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+        infra.verifier,
+        settings.shutdown_grace_seconds,
+        settings.grpc_max_connection_age_seconds,
+        services=infra.services,
     )
     server.add(
         orders_pb2_grpc.add_OrdersServiceServicer_to_server,
         OrdersServicer(handlers),
         orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name,
+        ACCESS,
     )
     consumer = infra.consumer(handlers.event_handlers)
     expiry = OrderExpiry(

@@ -12,6 +12,7 @@ from svc_payments.adapters.orders_client import GrpcOrderSource
 from svc_payments.adapters.repository import ensure_indexes
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.config import PaymentsSettings
+from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.ports import StripeGateway
@@ -33,7 +34,9 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         stripe = StripeApi(
             settings.secret_key(), settings.stripe_api_base, settings.stripe_timeout_seconds
         )
-    orders = ServiceChannel(settings.addr_of("orders"))
+    orders = ServiceChannel(
+        settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
+    )
     handlers = PaymentHandlers(
         uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
         stripe=stripe,
@@ -42,12 +45,16 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         lease_for=charge_lease(settings),
     )
     server = GrpcServer(
-        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+        infra.verifier,
+        settings.shutdown_grace_seconds,
+        settings.grpc_max_connection_age_seconds,
+        services=infra.services,
     )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
         PaymentsServicer(handlers),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
+        ACCESS,
     )
     consumer = infra.consumer(handlers.event_handlers)
     return ServiceProcess(

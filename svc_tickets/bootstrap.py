@@ -8,6 +8,7 @@ from common.service import Infrastructure, ServiceProcess
 from svc_tickets.adapters.orders_client import GrpcHoldAuthority
 from svc_tickets.adapters.repository import ensure_indexes
 from svc_tickets.config import TicketsSettings
+from svc_tickets.entrypoints.access import ACCESS
 from svc_tickets.entrypoints.grpc_api import TicketsServicer
 from svc_tickets.service_layer.handlers import TicketHandlers
 from svc_tickets.service_layer.unit_of_work import MongoTicketsUnitOfWork
@@ -19,19 +20,25 @@ NAME = "tickets"
 
 def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
-    orders = ServiceChannel(settings.addr_of("orders"))
+    orders = ServiceChannel(
+        settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
+    )
     handlers = TicketHandlers(
         uow=infra.unit_of_work(MongoTicketsUnitOfWork),
         clock=infra.clock,
         holds=GrpcHoldAuthority(orders),
     )
     server = GrpcServer(
-        infra.verifier, settings.shutdown_grace_seconds, settings.grpc_max_connection_age_seconds
+        infra.verifier,
+        settings.shutdown_grace_seconds,
+        settings.grpc_max_connection_age_seconds,
+        services=infra.services,
     )
     server.add(
         tickets_pb2_grpc.add_TicketsServiceServicer_to_server,
         TicketsServicer(handlers),
         tickets_pb2.DESCRIPTOR.services_by_name["TicketsService"].full_name,
+        ACCESS,
     )
     consumer = infra.consumer(
         {

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from common.jwt import generate_key_pair
 from common.processes import GRPC_SERVICES
+from common.service_identity import generate_keys, key_settings
 from tests.support import servers
 from tests.support.tracing import recorder
 
@@ -46,6 +48,14 @@ def jwt_keys() -> tuple[str, str]:
     return generate_key_pair()
 
 
+@pytest.fixture(scope="session")
+def service_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A service key pair per process (and `cli`): common/service_identity.py's layout."""
+    directory = tmp_path_factory.mktemp("service-keys")
+    generate_keys(directory)
+    return directory
+
+
 @pytest.fixture
 def namespace(amqp_url: str, redis_url: str, mongo_url: str) -> Iterator[str]:
     ns = f"t{uuid.uuid4().hex[:12]}"
@@ -54,7 +64,9 @@ def namespace(amqp_url: str, redis_url: str, mongo_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys) -> dict[str, str]:
+def env(
+    namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys, service_keys: Path
+) -> dict[str, str]:
     """Settings for processes of this test, as environment variables. The namespace's revocation
     cache in Redis is marked loaded, as auth marks it on start, so that services tested without
     auth accept tokens (a Redis of a test's own needs servers.mark_revocations_loaded, or auth)."""
@@ -67,6 +79,7 @@ def env(namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys)
         "REDIS_URL": redis_url,
         "JWT_PRIVATE_KEY": private,
         "JWT_PUBLIC_KEY": public,
+        **key_settings(service_keys),
         "BIND_HOST": "127.0.0.1",
         "EVENT_MAX_ATTEMPTS": "3",
         "EVENT_RETRY_DELAYS_MS": ",".join(map(str, servers.TEST_RETRY_DELAYS_MS)),

@@ -10,7 +10,8 @@ order. A child that exits is restarted with backoff; one that keeps exiting stop
 with its last lines shown.
 
 State lives under TICKETING_RUN_DIR (default `.run/`): the embedded database, the private
-Redis's append-only file, the dev JWT key pair (created once when no key is configured), and
+Redis's append-only file, the dev JWT key pair and the service keys (`service-keys/`, each
+created once when no key is configured), and
 `stack.json` with the stack's namespace, addresses, ports and children's pids, which the other
 commands read (common/run_state.py).
 """

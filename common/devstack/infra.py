@@ -25,6 +25,7 @@ from common.devstack.listeners import wait_until_listening
 from common.devstack.stack import Stack, StackError
 from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
+from common.service_identity import generate_keys, key_settings
 
 DEV_WEBHOOK_SECRET = "whsec_ticketing_local_development"
 MONGO = "embedded MongoDB (SecantusDB)"
@@ -248,3 +249,25 @@ def ensure_jwt_keys(stack: Stack) -> None:
         public.write_text(public_pem)
         say(f"created a development JWT key pair in {keys}")
     env["JWT_PRIVATE_KEY_FILE"], env["JWT_PUBLIC_KEY_FILE"] = str(private), str(public)
+
+
+def ensure_service_keys(stack: Stack) -> None:
+    """Each process's service key pair (and `cli`'s, for `ticketing service-token`), created
+    once in .run/service-keys unless the environment names keys of its own."""
+    env = stack.env
+    if env.get("SERVICE_PUBLIC_KEYS_DIR"):
+        if not (env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE")):
+            raise StackError(
+                "SERVICE_PUBLIC_KEYS_DIR is set without SERVICE_PRIVATE_KEY_FILE; set both or "
+                "neither"
+            )
+        return
+    if env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE"):
+        raise StackError(
+            "SERVICE_PRIVATE_KEY is set without SERVICE_PUBLIC_KEYS_DIR; set both or neither"
+        )
+    keys = stack.run_dir / "service-keys"
+    if not (keys / "public").is_dir():
+        say(f"created development service keys in {keys}")
+    generate_keys(keys)
+    env.update(key_settings(keys))

@@ -24,6 +24,7 @@ from common.devstack.infra import (
     ensure_mongo,
     ensure_rabbitmq,
     ensure_redis,
+    ensure_service_keys,
     ensure_stripe,
     register_webhook,
     reregister_webhook_on_restart,
@@ -179,6 +180,10 @@ def start_services(stack: Stack) -> None:
         if spec.name != "auth":  # only auth may sign tokens
             child_env.pop("JWT_PRIVATE_KEY", None)
             child_env.pop("JWT_PRIVATE_KEY_FILE", None)
+        # Its own service key only.
+        if "SERVICE_PRIVATE_KEY_FILE" in child_env:
+            own = child_env["SERVICE_PRIVATE_KEY_FILE"].replace("{service}", spec.name)
+            child_env["SERVICE_PRIVATE_KEY_FILE"] = own
         package = spec.module.removesuffix(".__main__")
         stack.spawn(spec.name, [sys.executable, "-m", package], child_env)
 
@@ -234,6 +239,7 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         ensure_mongo(stack, plan.mongo)
         localstripe = ensure_stripe(stack, plan.localstripe)
         ensure_jwt_keys(stack)
+        ensure_service_keys(stack)
         start_services(stack)
         base = f"http://127.0.0.1:{plan.configured['GATEWAY_PORT']}"
         admin = f"http://127.0.0.1:{plan.configured['GATEWAY_ADMIN_PORT']}"

@@ -93,7 +93,10 @@ class RecommendationQuery:
             user_id=caller, anonymous_id=info.context.anonymous_id, first=MAX_RANKS
         )
         clients = info.context.clients
-        reply = await clients.call(clients.insights.RecommendTickets, request)
+        # A signed-in caller's ranking is asked for with their token (insights refuses another).
+        reply = await info.context.call(
+            clients.insights.RecommendTickets, request, authenticated=bool(caller)
+        )
         return await _page(info, reply.ticket_ids, caller, first, after, last, before)
 
     @strawberry.field(
@@ -121,6 +124,8 @@ class RecommendationQuery:
             ticket_id=raw_id, user_id=caller, first=MAX_RANKS
         )
         clients = info.context.clients
-        reply = await clients.call(clients.insights.SimilarTickets, request)
+        reply = await info.context.call(
+            clients.insights.SimilarTickets, request, authenticated=bool(caller)
+        )
         ranked = [t for t in reply.ticket_ids if t != raw_id]
         return await _page(info, ranked, caller, first, after, last, before)

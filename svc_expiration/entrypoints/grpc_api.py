@@ -1,7 +1,8 @@
 """gRPC ExpirationService: an operator's view of the schedule (e.g. with grpcurl).
 
-It asks for no token: it reveals only when an order (known by its unguessable id) expires, and
-the service is reachable inside the cluster only; the gateway does not expose it.
+It asks for no user's token: it reveals only when an order (known by its unguessable id)
+expires. Only the operators' tools may call it (`cli`'s service token, entrypoints/access.py);
+the gateway does not expose it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from common.errors import Forbidden
 from common.grpc_server import current_user
 from svc_insights.entrypoints.reports_proto import (
     day_of,
@@ -13,6 +14,15 @@ from svc_insights.service_layer.handlers import InsightsHandlers
 from svc_insights.service_layer.recommendations import Recommendations
 from svc_insights.service_layer.reports import GetMarketReport, GetSellerReport, ReportHandlers
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
+
+
+def _own(user_id: str) -> str | None:
+    """The user a ranking is for: none (an anonymous visitor), or the caller's own token's."""
+    if not user_id:
+        return None
+    if current_user().user_id != user_id:
+        raise Forbidden("Recommendations are for the signed-in user's own token only")
+    return user_id
 
 
 class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
@@ -57,7 +67,7 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
 
     async def RecommendTickets(self, request, context):
         ranked = await self.recommendations.recommend(
-            request.user_id or None, request.anonymous_id or None, request.first
+            _own(request.user_id), request.anonymous_id or None, request.first
         )
         return insights_pb2.RecommendTicketsResponse(
             ticket_ids=ranked.ticket_ids, model_version=ranked.model_version
@@ -65,7 +75,7 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
 
     async def SimilarTickets(self, request, context):
         ranked = await self.recommendations.similar(
-            request.ticket_id, request.user_id or None, request.first
+            request.ticket_id, _own(request.user_id), request.first
         )
         return insights_pb2.SimilarTicketsResponse(
             ticket_ids=ranked.ticket_ids, model_version=ranked.model_version

@@ -84,7 +84,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         return orders_pb2.ApplyTicketEditResponse()
 
     async def BatchGetTicketStates(self, request, context):
-        # Public: no caller needed (a state shows on every listed ticket).
+        # Public: no user needed (a state shows on every listed ticket); the gateway's call.
         states = await self.handlers.ticket_states(list(request.ticket_ids))
         return orders_pb2.BatchGetTicketStatesResponse(
             states=[

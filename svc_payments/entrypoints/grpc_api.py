@@ -50,7 +50,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         )
 
     async def SettlePayment(self, request, context):
-        # No caller identity: it only makes our records match what Stripe itself reports, so
-        # anyone calling it can achieve nothing else (and only the gateway can reach it).
+        # No user: it only makes our records match what Stripe itself reports, so a caller can
+        # achieve nothing else; only the gateway (its webhook) may call it (entrypoints/access.py).
         payment = await self.handlers.settle_payment(request.stripe_id)
         return payments_pb2.SettlePaymentResponse(payment=payment_to_proto(payment))

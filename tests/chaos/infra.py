@@ -30,6 +30,7 @@ import redis
 from common.devstack.infra import private_rabbitmq_env, rabbitmq_server, secantus_argv
 from common.jwt import generate_key_pair
 from common.processes import SERVICES
+from common.service_identity import generate_keys, key_settings
 from tests.support import servers
 from tests.support.processes import ServiceSet
 from tests.support.servers import free_port
@@ -344,7 +345,9 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
             namespace = f"chaos{uuid.uuid4().hex[:8]}"
             log_dir = work_dir / "logs"
             log_dir.mkdir(parents=True, exist_ok=True)
+            generate_keys(work_dir / "service-keys")
             env = {
+                **key_settings(work_dir / "service-keys"),
                 "TICKETING_NAMESPACE": namespace,
                 "MONGO_URL": mongo.url,
                 "AMQP_URL": rabbit.url,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from common.service_identity import CLI
+from tests.support import service_tokens
 from tests.support.ids import raw_id
 from tests.support.market import Api
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
@@ -22,7 +24,9 @@ def api(client) -> Api:
 def counts_about(stack, ticket_id: str, order_id: str) -> dict[str, int]:
     with grpc.insecure_channel(f"127.0.0.1:{stack.port('insights')}") as channel:
         reply = insights_pb2_grpc.InsightsServiceStub(channel).GetEventCounts(
-            insights_pb2.GetEventCountsRequest(ticket_id=ticket_id, order_id=order_id), timeout=5
+            insights_pb2.GetEventCountsRequest(ticket_id=ticket_id, order_id=order_id),
+            metadata=service_tokens.metadata(service_tokens.of_run(stack.run_dir), "insights", CLI),
+            timeout=5,
         )
     return dict(reply.counts)
 

@@ -57,7 +57,8 @@ def test_the_readmes_grpcurl_walkthrough_runs_top_to_bottom(stack):
         default = getattr(defaults, f"{service.name}_port")
         script = script.replace(f"localhost:{default}", f"localhost:{stack.port(service.name)}")
     assert "localhost:500" not in script  # every port is the test stack's
-    ran = typed(script, timeout=120)
+    # `ticketing service-token` finds the stack's keys in its run directory (.run for `make run`).
+    ran = typed(script, env={"TICKETING_RUN_DIR": str(stack.run_dir)}, timeout=120)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert '"state": "EXPIRATION_STATE_SCHEDULED"' in ran.stdout  # GetExpiration found it
     assert ran.stdout.rstrip().endswith("refused, as expected")

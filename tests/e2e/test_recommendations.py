@@ -11,6 +11,8 @@ import grpc
 import httpx
 import pytest
 
+from common.service_identity import CLI
+from tests.support import service_tokens
 from tests.support.ids import raw_id
 from tests.support.market import Api
 from tests.support.stack import graphql
@@ -76,11 +78,13 @@ def views_recorded(stack, ticket_ids: list[str], times: int) -> None:
     and the bus), so a recommendation asked next is asked after all of them."""
 
     def counts() -> list[int]:
+        as_operator = service_tokens.metadata(service_tokens.of_run(stack.run_dir), "insights", CLI)
         with grpc.insecure_channel(f"127.0.0.1:{stack.port('insights')}") as channel:
             stub = insights_pb2_grpc.InsightsServiceStub(channel)
             return [
                 stub.GetEventCounts(
                     insights_pb2.GetEventCountsRequest(ticket_id=raw_id(ticket_id, "Ticket")),
+                    metadata=as_operator,
                     timeout=5,
                 ).counts["ticket.viewed"]
                 for ticket_id in ticket_ids

@@ -31,7 +31,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from common import bus
-from tests.support import servers
+from tests.support import servers, service_tokens
 from tests.support.ids import global_id, raw_id
 from tests.support.market import Api
 from tests.support.stack import RunningStack
@@ -74,6 +74,7 @@ def another_gateway(stack: RunningStack, tmp_path: Path, **settings: str) -> Ite
     env = {
         **stack.env,
         "JWT_PUBLIC_KEY_FILE": str(stack.run_dir / "jwt" / "public.pem"),
+        **service_tokens.of_run(stack.run_dir),  # the gateway's service key
         "GATEWAY_PORT": str(port),
         "GATEWAY_ADMIN_PORT": str(servers.free_port()),
         "LOG_LEVEL": "INFO",

@@ -16,6 +16,8 @@ import pytest
 
 from common.clock import FrozenClock
 from common.jwt import generate_key_pair
+from common.service_identity import GATEWAY
+from tests.support import service_tokens
 from tests.support.ids import global_id
 from tests.support.stack import error_codes, graphql
 from tests.support.tokens import issuer_for
@@ -365,21 +367,31 @@ def test_probes_on_the_admin_port_only(stack, client):
 # --- grpcurl ----------------------------------------------------------------------------------
 
 
-def grpcurl(stack, *args: str) -> subprocess.CompletedProcess:
+def grpcurl(stack, *args: str, caller: str | None = GATEWAY) -> subprocess.CompletedProcess:
+    """grpcurl to auth, as `caller` (its service token; None: without one)."""
     tool = str(Path(sys.executable).parent / "grpcurl")
+    identity = []
+    if caller is not None:
+        [(key, token)] = service_tokens.metadata(
+            service_tokens.of_run(stack.run_dir), "auth", caller
+        )
+        identity = ["-H", f"{key}: {token}"]
     return subprocess.run(
-        [tool, "-plaintext", *args[:-1], f"127.0.0.1:{stack.port('auth')}", args[-1]],
+        [tool, "-plaintext", *identity, *args[:-1], f"127.0.0.1:{stack.port('auth')}", args[-1]],
         capture_output=True,
         text=True,
         timeout=30,
     )
 
 
-def get_user_via_grpcurl(stack, token: str, user_id: str) -> subprocess.CompletedProcess:
+def get_user_via_grpcurl(
+    stack, token: str, user_id: str, caller: str | None = GATEWAY
+) -> subprocess.CompletedProcess:
     return grpcurl(
         stack,
         *("-H", f"authorization: Bearer {token}", "-d", json.dumps({"id": user_id})),
         "ticketing.auth.v1.AuthService/GetUser",
+        caller=caller,
     )
 
 
@@ -410,3 +422,18 @@ def test_grpcurl_real_call(stack):
     assert reply.returncode == 0, reply.stderr
     body = json.loads(reply.stdout)
     assert body["user"]["email"] == email.lower() and body["token"].count(".") == 2
+
+
+def test_a_direct_call_needs_a_callers_identity_besides_the_users_token(client, stack):
+    """The user's genuine token, straight to auth: without a service token, or with one of a
+    process auth does not admit (orders), it is refused; as the gateway it is answered."""
+    token = payload(graphql(client, SIGNUP, e=new_email(), p="s3cret-pass"), "signUp")["token"]
+    client.cookies.clear()
+    user_id = pyjwt.decode(token, options={"verify_signature": False})["sub"]
+    anonymous = get_user_via_grpcurl(stack, token, user_id, caller=None)
+    assert anonymous.returncode != 0 and "Code: Unauthenticated" in anonymous.stderr
+    assert "A service token is required" in anonymous.stderr
+    as_orders = get_user_via_grpcurl(stack, token, user_id, caller="orders")
+    assert as_orders.returncode != 0 and "Code: PermissionDenied" in as_orders.stderr
+    ok = get_user_via_grpcurl(stack, token, user_id)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["user"]["id"] == user_id

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
-import grpc
 import pytest
 
 from common import run_state
@@ -22,6 +21,7 @@ from common.jwt import TokenVerifier
 from gateway.context import Context, require_admin
 from svc_auth.bootstrap import bootstrap
 from svc_auth.config import AuthSettings
+from tests.support import service_tokens
 from tests.support.passwords import cheap_passwords
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
 
@@ -34,7 +34,7 @@ PASSWORD = "s3cret-pass"
 async def auth(env):
     process = bootstrap(AuthSettings.from_env(env), hasher=cheap_passwords())
     port = await process.start("127.0.0.1", 0)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = service_tokens.channel(env, f"127.0.0.1:{port}")
     yield auth_pb2_grpc.AuthServiceStub(channel), process.infra.verifier
     await channel.close()
     await process.stop()

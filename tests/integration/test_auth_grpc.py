@@ -16,6 +16,7 @@ from common.errors import ErrorCode, from_rpc_error
 from svc_auth.adapters.passwords import LegacyScrypt
 from svc_auth.bootstrap import bootstrap
 from svc_auth.config import AuthSettings
+from tests.support import service_tokens
 from tests.support.passwords import cheap_passwords
 from tests.support.tap import EventTap
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.integration
 async def auth(env):
     process = bootstrap(AuthSettings.from_env(env), hasher=cheap_passwords())
     port = await process.start("127.0.0.1", 0)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = service_tokens.channel(env, f"127.0.0.1:{port}")
     yield channel
     await channel.close()
     await process.stop()

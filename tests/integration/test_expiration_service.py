@@ -20,10 +20,12 @@ from google.protobuf.message import Message
 from common import events
 from common.protos import from_timestamp, timestamp
 from common.service import ServiceProcess
+from common.service_identity import CLI
 from svc_expiration.adapters.redis_schedule import Scheduler
 from svc_expiration.bootstrap import bootstrap
 from svc_expiration.config import ExpirationSettings
 from svc_expiration.domain.model import expired_event_id
+from tests.support import service_tokens
 from tests.support.servers import TcpProxy, amqp_url_via
 from tests.support.tap import EventTap, Seen, publish_raw
 from ticketing.events.v1 import orders_pb2, payments_pb2
@@ -136,7 +138,9 @@ def new_id() -> str:
 async def get_expiration(
     process: ServiceProcess, order_id: str
 ) -> expiration_pb2.GetExpirationResponse:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{process.port}") as channel:
+    async with service_tokens.channel(
+        process.infra.settings, f"127.0.0.1:{process.port}", CLI
+    ) as channel:
         stub = expiration_pb2_grpc.ExpirationServiceStub(channel)
         return await stub.GetExpiration(
             expiration_pb2.GetExpirationRequest(order_id=order_id), timeout=5

@@ -20,6 +20,7 @@ from common.jwt import ADMIN
 from common.service import ServiceProcess
 from svc_insights.bootstrap import bootstrap
 from svc_insights.config import InsightsSettings
+from tests.support import service_tokens
 from tests.support.bus_probe import eventually
 from tests.support.tokens import issuer_for
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2
@@ -45,7 +46,9 @@ async def insights(env, tmp_path) -> AsyncIterator[ServiceProcess]:
 
 @pytest.fixture
 async def stub(insights) -> AsyncIterator[insights_pb2_grpc.InsightsServiceStub]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{insights.port}") as channel:
+    async with service_tokens.channel(
+        insights.infra.settings, f"127.0.0.1:{insights.port}"
+    ) as channel:
         yield insights_pb2_grpc.InsightsServiceStub(channel)
 
 

@@ -16,9 +16,11 @@ from google.protobuf.message import Message
 from common import events
 from common.bus import RabbitPublisher
 from common.service import ServiceProcess
+from common.service_identity import CLI
 from svc_insights.bootstrap import bootstrap
 from svc_insights.config import InsightsSettings
 from svc_insights.entrypoints.events import COLUMNS_OF
+from tests.support import service_tokens
 from tests.support.bus_probe import eventually
 from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
@@ -66,7 +68,9 @@ class Insights:
 
     async def call(self, method: str, request: Message) -> Message:
         assert self.process is not None
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.process.port}") as channel:
+        async with service_tokens.channel(
+            self.env, f"127.0.0.1:{self.process.port}", CLI
+        ) as channel:
             stub = insights_pb2_grpc.InsightsServiceStub(channel)
             return await getattr(stub, method)(request, timeout=5)
 
@@ -163,3 +167,25 @@ async def test_rows_are_kept_across_a_restart_and_events_sent_meanwhile_arrive(
         ).fetchall()
     assert occurred_at == RECORDED.replace(tzinfo=None)
     assert (seller, str(price)) == ("s", "20.00")
+
+
+async def test_counts_are_an_operators_only(insights) -> None:
+    """Without a service token, or with the gateway's, GetEventCounts is refused (it answered
+    anyone who could reach the port before); with the operator's `cli` token it answers."""
+    process = await insights.start()
+    target = f"127.0.0.1:{process.port}"
+    request = insights_pb2.GetEventCountsRequest(ticket_id="t1")
+    async with (
+        grpc.aio.insecure_channel(target) as plain,
+        service_tokens.channel(insights.env, target) as as_gateway,
+    ):
+        for channel, code in (
+            (plain, grpc.StatusCode.UNAUTHENTICATED),
+            (as_gateway, grpc.StatusCode.PERMISSION_DENIED),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await insights_pb2_grpc.InsightsServiceStub(channel).GetEventCounts(
+                    request, timeout=5
+                )
+            assert refused.value.code() == code
+    assert await insights.counts(ticket_id="t1") == {}

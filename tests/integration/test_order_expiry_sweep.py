@@ -9,7 +9,6 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-import grpc
 import pytest
 import redis.asyncio as aioredis
 
@@ -27,6 +26,7 @@ from svc_orders.service_layer.handlers import CreateOrder, OrderHandlers
 from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
+from tests.support import service_tokens
 from tests.support.tap import EventTap
 from tests.support.tokens import issuer_for
 from tests.support.waiting import until_async as until
@@ -60,7 +60,7 @@ async def stack(env, namespace):
     ports = [await p.start("127.0.0.1", 0) for p in processes]
     for process in processes:
         await process.wait_consumers_ready()
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports[:2]]
+    channels = [service_tokens.channel(env, f"127.0.0.1:{port}") for port in ports[:2]]
     yield (
         tickets_pb2_grpc.TicketsServiceStub(channels[0]),
         orders_pb2_grpc.OrdersServiceStub(channels[1]),

@@ -28,7 +28,7 @@ from gateway.config import GatewaySettings
 from gateway.webhooks import stripe_webhook_route
 from svc_payments.bootstrap import bootstrap
 from svc_payments.config import PaymentsSettings
-from tests.support import servers
+from tests.support import servers, service_tokens
 from tests.support.tap import EventTap, publish_raw
 from tests.support.tokens import issuer_for
 from ticketing.events.v1 import orders_pb2 as order_events
@@ -49,7 +49,7 @@ class Payments:
         self.port = port
         self.api_base = stripe_api_base
         self.issuer = issuer_for(env)
-        self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        self.channel = service_tokens.channel(env, f"127.0.0.1:{port}")
         self.stub = payments_pb2_grpc.PaymentsServiceStub(self.channel)
         self.stripe = stripe.StripeClient(SECRET_KEY, base_addresses={"api": stripe_api_base})
         self.mongo = mongo_client(env["MONGO_URL"])

@@ -32,6 +32,7 @@ from svc_auth.config import AuthSettings
 from svc_auth.service_layer.revocation_sync import RevocationSync
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
+from tests.support import service_tokens
 from tests.support.private_servers import PrivateRedis
 from tests.support.servers import TcpProxy
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -191,8 +192,8 @@ class Running:
         auth_port = await self.auth_process.start("127.0.0.1", 0)
         tickets_port = await self.tickets_process.start("127.0.0.1", 0)
         self.channels = [
-            grpc.aio.insecure_channel(f"127.0.0.1:{auth_port}"),
-            grpc.aio.insecure_channel(f"127.0.0.1:{tickets_port}"),
+            service_tokens.channel(self.auth_process.infra.settings, f"127.0.0.1:{auth_port}"),
+            service_tokens.channel(self.auth_process.infra.settings, f"127.0.0.1:{tickets_port}"),
         ]
         self.auth = auth_pb2_grpc.AuthServiceStub(self.channels[0])
         self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.channels[1])

@@ -28,7 +28,7 @@ from svc_payments.bootstrap import bootstrap as payments_bootstrap
 from svc_payments.config import PaymentsSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
-from tests.support import servers
+from tests.support import servers, service_tokens
 from tests.support.tokens import issuer_for
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -51,7 +51,7 @@ class Stack:
     def __init__(self, env: dict[str, str], ports: dict[str, int]) -> None:
         self.issuer = issuer_for(env)
         self.channels = {
-            name: grpc.aio.insecure_channel(f"127.0.0.1:{port}") for name, port in ports.items()
+            name: service_tokens.channel(env, f"127.0.0.1:{port}") for name, port in ports.items()
         }
         self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.channels["tickets"])
         self.orders = orders_pb2_grpc.OrdersServiceStub(self.channels["orders"])

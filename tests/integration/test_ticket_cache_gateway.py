@@ -21,7 +21,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 
-import grpc
 import httpx
 import pika.exceptions
 import pytest
@@ -38,7 +37,7 @@ from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
-from tests.support import servers
+from tests.support import servers, service_tokens
 from tests.support.private_servers import PrivateRedis
 from tests.support.tokens import issuer_for
 from tests.support.waiting import until_async as until
@@ -126,7 +125,7 @@ class Market:
             tickets_bootstrap(TicketsSettings.from_env(self.env)),
             orders_bootstrap(OrdersSettings.from_env(self.env)),
         ]
-        self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{self.ports['tickets']}")
+        self.channel = service_tokens.channel(self.env, f"127.0.0.1:{self.ports['tickets']}")
         self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.channel)
 
     def user(self) -> str:

@@ -16,7 +16,7 @@ from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
-from tests.support import servers
+from tests.support import servers, service_tokens
 from tests.support.bus_probe import eventually
 from tests.support.tap import EventTap, publish_raw
 from tests.support.tokens import issuer_for
@@ -35,8 +35,9 @@ def new_key() -> str:
 class Market:
     def __init__(self, env, tickets_port: int, orders_port: int) -> None:
         self.issuer = issuer_for(env)
-        self.tickets_channel = grpc.aio.insecure_channel(f"127.0.0.1:{tickets_port}")
-        self.orders_channel = grpc.aio.insecure_channel(f"127.0.0.1:{orders_port}")
+        self.tickets_target = f"127.0.0.1:{tickets_port}"
+        self.tickets_channel = service_tokens.channel(env, self.tickets_target)
+        self.orders_channel = service_tokens.channel(env, f"127.0.0.1:{orders_port}")
         self.tickets = tickets_pb2_grpc.TicketsServiceStub(self.tickets_channel)
         self.orders = orders_pb2_grpc.OrdersServiceStub(self.orders_channel)
 
@@ -373,3 +374,38 @@ async def test_ticket_rules(market):
         )
         == grpc.StatusCode.UNAUTHENTICATED
     )
+
+
+async def test_services_refuse_calls_without_the_callers_service_token(market, env):
+    """The public reads need the gateway's identity, a service's own calls its own; a token of
+    a service the RPC does not admit is PERMISSION_DENIED. (Each was answered before.)"""
+    seller = market.as_user()
+    ticket = await market.listed_ticket(seller)
+    target = market.tickets_target
+    async with grpc.aio.insecure_channel(target) as plain:
+        stub = tickets_pb2_grpc.TicketsServiceStub(plain)
+        for call, request in (
+            (stub.GetTicket, tickets_pb2.GetTicketRequest(id=ticket.id)),
+            (stub.ListTickets, tickets_pb2.ListTicketsRequest(page_size=5)),
+            (stub.BatchGetTickets, tickets_pb2.BatchGetTicketsRequest(ids=[ticket.id])),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call(request, timeout=5)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert from_rpc_error(refused.value).code == ErrorCode.UNAUTHENTICATED
+        # A seller's own command, with their token but from no known service: refused too,
+        # and nothing changed (the sentinel: the title).
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.UpdateTicket(
+                tickets_pb2.UpdateTicketRequest(id=ticket.id, title="Changed", expected_version=0),
+                metadata=seller,
+                timeout=5,
+            )
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    async with service_tokens.channel(env, target, caller="payments") as as_payments:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await tickets_pb2_grpc.TicketsServiceStub(as_payments).GetTicket(
+                tickets_pb2.GetTicketRequest(id=ticket.id), timeout=5
+            )
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert (await market.ticket(ticket.id)).title == "Concert"

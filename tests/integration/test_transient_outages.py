@@ -21,6 +21,7 @@ from svc_auth.bootstrap import bootstrap as auth_bootstrap
 from svc_auth.config import AuthSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
+from tests.support import service_tokens
 from tests.support.ids import global_id
 from tests.support.private_servers import CuttableProxy, PrivateRedis, PrivateSecantus
 from tests.support.processes import ServiceSet
@@ -65,7 +66,7 @@ class Tickets:
 
     async def __aenter__(self) -> Tickets:
         port = await self.process.start("127.0.0.1", 0)
-        self.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        self.channel = service_tokens.channel(self.process.infra.settings, f"127.0.0.1:{port}")
         self.stub = tickets_pb2_grpc.TicketsServiceStub(self.channel)
         return self
 

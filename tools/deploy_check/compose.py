@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.deploy_check.identity import check_identity_compose
 from tools.deploy_check.k8s_objects import EnvValue
 from tools.deploy_check.k8s_processes import check_process_env
 from tools.deploy_check.metrics import check_metrics_compose
@@ -48,6 +49,7 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
         *check_one_shots(services),
         *check_card_payments(services),
         *check_one_builder(services, builders),
+        *check_identity_compose(processes, services),
     ]
     images: dict[str, set[str]] = {}
     for p in processes:

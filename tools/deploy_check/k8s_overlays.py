@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.deploy_check.identity import check_access_tables, check_identity_k8s
 from tools.deploy_check.k8s_effective import check_effective
 from tools.deploy_check.k8s_egress import check_egress
 from tools.deploy_check.k8s_network import check_network_policies
@@ -222,6 +223,7 @@ def check_overlay(
         problems += check_process_k8s(p, processes, m, where)
     problems += check_pod_hardening(m, where)
     problems += check_secrets_stay_with_owners(processes, m, where)
+    problems += check_identity_k8s(processes, m, where)
     problems += check_config_maps(processes, m, where)
     problems += check_network_policies(processes, m, where)
     problems += check_egress(processes, m, where)
@@ -292,6 +294,7 @@ def check_kubernetes(
     versions = k8s_versions()
     problems = check_yaml_sources(root)
     problems += check_base_is_namespace_agnostic(root)
+    problems += check_access_tables(processes)
     for overlay in overlays:
         problems += check_overlay(root, overlay, processes, versions)
     return problems

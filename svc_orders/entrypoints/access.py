@@ -1,0 +1,16 @@
+"""Who may call each RPC of OrdersService (common/service_identity.py; docs/security.md)."""
+
+from common.service_identity import GATEWAY, Access, access
+
+ACCESS: dict[str, Access] = {
+    # A buyer's own orders, with their token; payments reads the order it charges for with the
+    # buyer's token, which the gateway forwarded to it.
+    "CreateOrder": access(GATEWAY, user=True),
+    "CancelOrder": access(GATEWAY, user=True),
+    "GetOrder": access(GATEWAY, "payments", user=True),
+    "ListOrders": access(GATEWAY, user=True),
+    # tickets asks before a seller's edit, with the seller's token.
+    "ApplyTicketEdit": access("tickets", user=True),
+    # Every listed ticket's state (public), for the gateway.
+    "BatchGetTicketStates": access(GATEWAY),
+}
