@@ -32,6 +32,7 @@ from tests.integration.test_gateway_rate_limits import (
     rate_limited,
     wrong_password,
 )
+from tests.support import service_tokens
 from tests.support.passwords import CountedPasswords, cheap_passwords
 from tests.support.servers import free_port
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -196,7 +197,7 @@ async def auth(env) -> AsyncIterator[auth_pb2_grpc.AuthServiceStub]:
     settings = AuthSettings.from_env({**env, **throttled(SIGNIN_ACCOUNT_LIMIT="3")})
     process = bootstrap(settings, hasher=cheap_passwords())
     port = await process.start("127.0.0.1", 0)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    async with service_tokens.channel(env, f"127.0.0.1:{port}") as channel:  # as the gateway
         yield auth_pb2_grpc.AuthServiceStub(channel)
     await process.stop()
 
@@ -258,7 +259,7 @@ async def test_without_redis_auth_refuses_every_sign_in_as_unavailable(env):
     process = bootstrap(settings, hasher=passwords)
     port = await process.start("127.0.0.1", 0)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with service_tokens.channel(env, f"127.0.0.1:{port}") as channel:
             stub = auth_pb2_grpc.AuthServiceStub(channel)
             ann = email()
             await stub.SignUp(auth_pb2.SignUpRequest(email=ann, password=PASSWORD))

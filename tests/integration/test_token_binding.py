@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.config import GatewaySettings
 from svc_auth.bootstrap import bootstrap
 from svc_auth.config import AuthSettings
-from tests.support import servers
+from tests.support import servers, service_tokens
 from tests.support.passwords import cheap_passwords
 from tests.support.tokens import issuer_for
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -53,7 +53,11 @@ async def deployments(env, elsewhere) -> AsyncIterator[dict]:
     app = create_app(GatewaySettings.from_env({**env, "AUTH_ADDR": f"127.0.0.1:{here_port}"}))
     lifespan = app.public.router.lifespan_context(app)
     await lifespan.__aenter__()
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{p}") for p in (here_port, there_port)]
+    # Each as its deployment's gateway calls it.
+    channels = [
+        service_tokens.channel(e, f"127.0.0.1:{p}")
+        for e, p in ((env, here_port), (elsewhere, there_port))
+    ]
     gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
     try:
         yield {
