@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import redis
@@ -32,6 +35,7 @@ from bench.slow_clients import MIXED
 from common.jwt import generate_key_pair
 from common.ports import free_port, wait_for_port
 from common.processes import GRPC_SERVICES
+from common.service_identity import GATEWAY, generate_keys, key_settings
 from gateway.config import RATE_LIMITS
 
 CLIENTS = 4
@@ -43,7 +47,12 @@ TYPENAME = {"query": "{ __typename }"}
 def _gateway(namespace: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     _, public_key = generate_key_pair()
+    # Its service identity (it calls no service here, but will not start without one); read as
+    # it starts, so the directory goes once it listens.
+    keys = Path(tempfile.mkdtemp(prefix="bench-service-keys-"))
+    generate_keys(keys, [GATEWAY])
     env = {
+        **key_settings(keys),
         **os.environ,
         "TICKETING_NAMESPACE": namespace,
         "JWT_PUBLIC_KEY": public_key,
@@ -59,9 +68,12 @@ def _gateway(namespace: str) -> tuple[subprocess.Popen, int]:
         **{f"{name.upper()}_LIMIT": "0" for name in RATE_LIMITS},
     }
     proc = subprocess.Popen([sys.executable, "-m", "gateway"], env=env)
-    if not wait_for_port(port, 60, proc):
-        proc.kill()
-        raise RuntimeError("the gateway did not start")
+    try:
+        if not wait_for_port(port, 60, proc):
+            proc.kill()
+            raise RuntimeError("the gateway did not start")
+    finally:
+        shutil.rmtree(keys, ignore_errors=True)
     return proc, port
 
 
