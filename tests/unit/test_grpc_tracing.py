@@ -3,6 +3,7 @@ which the callee's log lines are written; a failure is marked on each side as it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import grpc
@@ -44,6 +45,19 @@ async def echo_channel():
         await server.stop()
 
 
+async def client_and_server(spans) -> tuple:
+    """The call's CLIENT and SERVER spans, once both have ended. The callee ends its span after
+    it has sent the status, so the caller can hold its answer a moment before the callee's span
+    is finished: wait for it (at most 5 s) rather than read the spans too early."""
+    async with asyncio.timeout(5):
+        while True:
+            finished = spans.get_finished_spans()
+            found = {s.kind: s for s in finished if s.kind in (SpanKind.CLIENT, SpanKind.SERVER)}
+            if len(found) == 2:
+                return found[SpanKind.CLIENT], found[SpanKind.SERVER]
+            await asyncio.sleep(0.01)
+
+
 class SpanOfLines(logging.Handler):
     """The span current when each line was logged."""
 
@@ -67,9 +81,8 @@ async def test_the_callee_continues_the_callers_trace(echo_channel, spans):
     finally:
         logger.removeHandler(lines)
         logger.setLevel(level)
+    client, server = await client_and_server(spans)
     finished = spans.get_finished_spans()
-    client = next(s for s in finished if s.kind is SpanKind.CLIENT)
-    server = next(s for s in finished if s.kind is SpanKind.SERVER)
     assert client.name == server.name == ECHO
     assert parent_of(server, finished) is client
     assert server.attributes["rpc.service"] == "bench.Echo"
@@ -81,10 +94,7 @@ async def test_a_callers_mistake_is_an_error_to_the_caller_only(echo_channel, sp
     method = echo_channel.channel.unary_unary(ECHO)
     with pytest.raises(NotFound):
         await echo_channel.call(method, b"missing")
-    client, server = (
-        next(s for s in spans.get_finished_spans() if s.kind is kind)
-        for kind in (SpanKind.CLIENT, SpanKind.SERVER)
-    )
+    client, server = await client_and_server(spans)
     code = grpc.StatusCode.NOT_FOUND.value[0]
     assert server.attributes["rpc.grpc.status_code"] == code and server.status.is_ok
     assert client.attributes["rpc.grpc.status_code"] == code and not client.status.is_ok
@@ -95,5 +105,5 @@ async def test_a_bug_is_an_error_on_both_sides(echo_channel, spans):
     method = echo_channel.channel.unary_unary(ECHO)
     with pytest.raises(Exception):  # noqa: B017 (INTERNAL, as the caller sees it)
         await echo_channel.call(method, b"bug")
-    for span in spans.get_finished_spans():
+    for span in await client_and_server(spans):
         assert not span.status.is_ok, span.kind
