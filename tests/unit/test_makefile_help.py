@@ -4,20 +4,17 @@ without a `##` description fails here."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # A rule's target names before its `:` (not `:=`); file targets named by a variable
 # (`$(STAMP):`) are steps of the named ones, not commands a developer types.
-_RULE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*(?:[ \t]+[A-Za-z0-9][A-Za-z0-9_.-]*)*)[ \t]*:(?![:=])")
+_RULE = re.compile(
+    r"^([A-Za-z0-9][A-Za-z0-9_.-]*(?:[ \t]+[A-Za-z0-9][A-Za-z0-9_.-]*)*)[ \t]*:(?![:=])"
+)
 _PHONY = re.compile(r"^\.PHONY[ \t]*:(.*)$")
-
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
 
 
 def makefile_targets(text: str) -> set[str]:
