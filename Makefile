@@ -7,9 +7,14 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
 
-all: test
+all: test ## the default: same as `make test`
+
+# Every target with the description after its `##` (a target without one fails
+# tests/unit/test_makefile_help.py).
+help: ## list every target with its description
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_.-]+:[^=#]*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The venv is rebuilt when the lock or the project metadata changes.
 $(STAMP): requirements-dev.lock pyproject.toml
@@ -20,7 +25,7 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ## .venv from the pinned lock files, with the generated stubs (rebuilt when they change)
 
 # Python stubs from proto/ into gen/ (gitignored, never hand-edited): rebuilt only when a proto,
 # the grpcio-tools version or the generator changed, beside the tree in use, then swapped in with
@@ -30,15 +35,15 @@ $(GEN_STAMP): $(PROTOS) requirements-dev.lock tools/gen.py
 	$(BIN)/python -m tools.gen
 	touch $@
 
-gen: $(GEN_STAMP)
+gen: $(GEN_STAMP) ## Python stubs from proto/ into gen/ (never hand-edited)
 
 # schema.graphql, the GraphQL contract: the SDL of the schema as gateway/schema.py builds it.
 # Run it after changing a GraphQL type or resolver, and commit the file.
-schema: install gen
+schema: install gen ## rewrite schema.graphql from gateway/schema.py (commit it)
 	$(BIN)/python -m gateway.schema_file --write
 
 # schema.graphql is what the code builds, and breaks no client against the previous commit's.
-schema-check: install gen
+schema-check: install gen ## schema.graphql matches the code and breaks no client (CHANGELOG Unreleased/API)
 	$(BIN)/python -m tools.schema_check
 
 # The web app and GraphiQL (web/, served by the gateway): packages from the committed lockfile,
@@ -59,7 +64,7 @@ $(WEB_BUILT): $(WEB_PACKAGES) $(WEB_SOURCES)
 	cd web && npm run build
 	touch $@
 
-web: $(WEB_BUILT)
+web: $(WEB_BUILT) ## the web app and GraphiQL built into web/dist, with its persisted-query manifest
 
 # The browser tests drive Debian's Chromium (never a browser download of Playwright's own).
 CHROMIUM := /usr/bin/chromium
@@ -68,15 +73,15 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-browser: $(CHROMIUM)
+browser: $(CHROMIUM) ## Debian's Chromium for the browser tests (installs it as root)
 
-proto-lint: install
+proto-lint: install ## buf lint and buf format on proto/
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 
 # The registered clients' persisted-query manifests (persisted/clients/, docs/api.md PQ-4): ids
 # are their bodies' hashes, and every operation validates, within the limits, against schema.graphql.
-lint: install proto-lint schema-check lint-deploy
+lint: install proto-lint schema-check lint-deploy ## every static check: ruff, formats, proto, schema, persisted queries, deployment
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m tools.persisted_check
@@ -84,7 +89,7 @@ lint: install proto-lint schema-check lint-deploy
 # Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
 # Kubernetes overlay rendered and validated against the code's processes, ports and settings
 # (tools/deploy_check/), and the proto contract against the previous commit.
-lint-deploy: install
+lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto contract, checked statically
 	$(BIN)/hadolint Dockerfile deploy/localstripe.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q
 	$(BIN)/python -m tools.deploy_check
@@ -96,39 +101,39 @@ lint-deploy: install
 # startup, readiness and liveness probes; three broken copies must fail. Needs a Docker engine on
 # Linux (probes go from this host to the pods' IPs); builds the images first (the dev overlay
 # runs their `dev` tag). About a minute.
-pod-check: image
+pod-check: image ## every dev-overlay Deployment run in Docker as its pod would, probes passing
 	$(BIN)/python -m tools.pod_check
 
-test: install gen lint web browser
+test: install gen lint web browser ## lint, then every test (unit, integration, e2e, browser); about 15 minutes
 	$(BIN)/python -m pytest -q tests
 
-test-unit: install gen
+test-unit: install gen ## the unit tests (tests/unit)
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: install gen
+test-integration: install gen ## the integration tests (tests/integration): real servers on free ports
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: install gen web
+test-e2e: install gen web ## the end-to-end tests (tests/e2e): the whole system as `ticketing run` starts it
 	$(BIN)/python -m pytest -q tests/e2e
 
 # The web app and GraphiQL in headless Chromium against `ticketing run` (tests/browser/).
-test-browser: install gen web browser
+test-browser: install gen web browser ## the web app and GraphiQL in headless Chromium (tests/browser)
 	$(BIN)/python -m pytest -q tests/browser
 
 # The long chaos run (a short one is part of test-e2e): more users and flows, each process,
 # RabbitMQ, Redis and the database killed twice, 8 s down each; prints a table per fault (client
 # errors during it, time to recover, invariant violations) and fails if any invariant broke.
-chaos: install gen
+chaos: install gen ## the long chaos run: processes and datastores killed, invariants checked
 	$(BIN)/python -m tests.chaos
 
-run: install gen web
+run: install gen web ## the whole system on this machine (`ticketing run`)
 	$(BIN)/ticketing run
 
 # The system under load, idleness and replicas (bench/README.md): private stacks on free ports,
 # every scenario (the gateway's driven by k6, installed into .venv/bin by `install`), one table
 # printed and written to bench/results/. About 25 minutes (10 of them idle);
 # `$(BIN)/python -m bench --quick --idle-seconds 70` is a smoke run.
-bench: install gen
+bench: install gen ## every benchmark scenario (bench/README.md; BENCH_ARGS), about 25 minutes
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Re-pin dependencies after changing pyproject.toml (needs the registry; not part of test or run).
@@ -136,7 +141,7 @@ bench: install gen
 # `insights` extra (image ticketing-insights); requirements-dev.lock: everything (.venv). Each is
 # pinned within the one before, so a package has one version in all three.
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11
-lock:
+lock: ## re-pin the three requirements lock files after changing pyproject.toml
 	$(BIN)/python -m pip install --quiet uv
 	$(UV_COMPILE) pyproject.toml -o requirements.lock
 	$(UV_COMPILE) --extra insights -c requirements.lock pyproject.toml -o requirements-insights.lock
@@ -155,12 +160,12 @@ SERVICES_IMAGE_MAX_MB ?= 350
 INSIGHTS_IMAGE_MAX_MB ?= 650
 
 # The Docker Engine and Compose here are at least the oldest ones the README supports.
-docker-versions: install
+docker-versions: install ## the Docker Engine and Compose are at least the oldest supported
 	$(BIN)/python -m tools.docker_versions --docker "$(DOCKER)" --compose "$(COMPOSE)"
 
 # Both images (ticketing: gateway and services; ticketing-insights), then their sizes against
 # the targets: fails if one is over.
-image: docker-versions
+image: docker-versions ## build both images and check their sizes
 	$(DOCKER) build $(DOCKER_BUILD_FLAGS) --target services -t ticketing:$(IMAGE_TAG) .
 	$(DOCKER) build $(DOCKER_BUILD_FLAGS) --target insights -t ticketing-insights:$(IMAGE_TAG) .
 	$(BIN)/python -m tools.image_sizes --docker "$(DOCKER)" \
@@ -169,9 +174,9 @@ image: docker-versions
 
 # docker-compose.yml for real, in its own project on free ports: build, `up --wait`, a purchase
 # paid by card and a subscription through the gateway, then `down -v`, always (tests/compose_smoke).
-compose-smoke: docker-versions
+compose-smoke: docker-versions ## docker-compose.yml for real: up, a purchase and a subscription, down
 	TICKETING_IMAGE_TAG=$(IMAGE_TAG) $(BIN)/python -m tests.compose_smoke --docker "$(DOCKER)" \
 		--compose "$(COMPOSE) -p $(COMPOSE_PROJECT) -f docker-compose.yml $(COMPOSE_FILES)"
 
-clean:
+clean: ## remove .venv, gen/, .run and every build output
 	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist
