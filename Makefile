@@ -85,6 +85,7 @@ lint: install proto-lint schema-check lint-deploy ## every static check: ruff, f
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m tools.persisted_check
+	$(BIN)/python -m tools.import_cycles
 
 # Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
 # Kubernetes overlay rendered and validated against the code's processes, ports and settings

@@ -10,17 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from common.command_paths import as_typed
 from common.processes import EVENT_CONSUMERS, SERVICE_IDENTITIES, SERVICES, spec
-
-
-def as_typed(path: str | Path) -> str:
-    """`path` as one types it from the current directory: relative when it is under it (from the
-    repository root, `.venv/bin/grpcurl`), else absolute."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(absolute)
 
 
 def _prog() -> str:

@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import VariableNode
@@ -22,8 +22,8 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from common.errors import InvalidInput
 from common.pagination import MAX_PAGE_SIZE, Cursor
 
-if TYPE_CHECKING:
-    from gateway.context import Info
+# Paging reads only the document (arguments, selections), never the context: any resolver's info.
+Info = strawberry.Info[Any, Any]
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from common.cli import as_typed
+from common.command_paths import as_typed
 from common.config import CommonSettings, ConfigError, FromEnv
 from common.devstack.children import RestartPolicy, say
 from common.devstack.dev_defaults import dev_defaults, limits_banner

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -44,13 +44,11 @@ from strawberry.types.graphql import OperationType
 
 from common.errors import InvalidInput, Unauthenticated
 from common.jwt import bearer_token
+from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.limits import JsonLimits, JsonRefused, check_json
-from gateway.persisted_queries import Refused, parses
+from gateway.persisted_queries import PersistedQueries, Refused, parses
 from gateway.rate_limits.connections import OpenConnections, Slot
-
-if TYPE_CHECKING:
-    from gateway.app import GraphQLApp
 
 # A WebSocket close frame's reason is at most 123 bytes.
 MAX_CLOSE_REASON = 120
@@ -93,9 +91,19 @@ def message_problem(message: object) -> str | None:
     return None
 
 
+class SubscriptionHost(Protocol):
+    """What a WebSocket connection needs of the GraphQL app that serves it (gateway/app.py's
+    GraphQLApp, which imports this module through the schema)."""
+
+    settings: GatewaySettings
+    connections: OpenConnections
+    json_limits: JsonLimits
+    persisted: PersistedQueries
+
+
 class TextWebSocket(ASGIWebSocketAdapter):
-    def __init__(self, view: GraphQLApp, request: Any, response: Any) -> None:
-        super().__init__(view, request, response)
+    def __init__(self, view: SubscriptionHost, request: Any, response: Any) -> None:
+        super().__init__(view, request, response)  # type: ignore[arg-type]  # Strawberry: its view
         self.json_limits: JsonLimits = view.json_limits
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
@@ -149,7 +157,7 @@ class SubscriptionsHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if token := token_of_params(payload):
                 self.context.sign_in_with(token)
         if first and (user := self._user()) is not None:
-            view: GraphQLApp = self.view  # type: ignore[assignment]
+            view: SubscriptionHost = self.view  # type: ignore[assignment]
             connections: OpenConnections = view.connections
             self.user_slot = await connections.claim(
                 "user", user, view.settings.subscription_connections_per_user
@@ -165,7 +173,7 @@ class SubscriptionsHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
         if self.connection_acknowledged and isinstance(payload, dict):
-            view: GraphQLApp = self.view  # type: ignore[assignment]
+            view: SubscriptionHost = self.view  # type: ignore[assignment]
             try:
                 resolved = await view.persisted.resolve(
                     payload.get("query"), payload.get("extensions")
@@ -194,7 +202,7 @@ class SubscriptionsHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             await super().shutdown()
         finally:
-            view: GraphQLApp = self.view  # type: ignore[assignment]
+            view: SubscriptionHost = self.view  # type: ignore[assignment]
             await view.connections.release(self.user_slot)
 
 
