@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
 
 all: test ## the default: same as `make test`
 
@@ -108,18 +108,29 @@ pod-check: image ## every dev-overlay Deployment run in Docker as its pod would,
 test: install gen lint web browser ## lint, then every test (unit, integration, e2e, browser); about 15 minutes
 	$(BIN)/python -m pytest -q tests
 
-test-unit: install gen ## the unit tests (tests/unit)
-	$(BIN)/python -m pytest -q tests/unit
+# One layer of `make test` each, selected by its marker (tests/conftest.py marks a test by its
+# folder under tests/; pyproject.toml lists the markers). `make test` runs every layer once.
+test-unit: install gen ## the unit tests (tests/unit), selected by marker
+	$(BIN)/python -m pytest -q -m unit tests
 
 test-integration: install gen ## the integration tests (tests/integration): real servers on free ports
-	$(BIN)/python -m pytest -q tests/integration
+	$(BIN)/python -m pytest -q -m integration tests
 
 test-e2e: install gen web ## the end-to-end tests (tests/e2e): the whole system as `ticketing run` starts it
-	$(BIN)/python -m pytest -q tests/e2e
+	$(BIN)/python -m pytest -q -m e2e tests
 
 # The web app and GraphiQL in headless Chromium against `ticketing run` (tests/browser/).
 test-browser: install gen web browser ## the web app and GraphiQL in headless Chromium (tests/browser)
-	$(BIN)/python -m pytest -q tests/browser
+	$(BIN)/python -m pytest -q -m browser tests
+
+# Generated hostile input against `ticketing run` (tests/fuzz/).
+test-fuzz: install gen web ## generated hostile input against `ticketing run` (tests/fuzz)
+	$(BIN)/python -m pytest -q -m fuzz tests
+
+# The checkers of the shipping files, on broken copies (tests/deploy/); `make lint-deploy` runs
+# them on this repository's own.
+test-deploy: install gen ## the checkers of the shipping files, on broken copies (tests/deploy)
+	$(BIN)/python -m pytest -q -m deploy tests
 
 # The long chaos run (a short one is part of test-e2e): more users and flows, each process,
 # RabbitMQ, Redis and the database killed twice, 8 s down each; prints a table per fault (client

@@ -22,6 +22,19 @@ from common.service_identity import generate_keys, key_settings
 from tests.support import servers
 from tests.support.tracing import recorder
 
+TESTS = Path(__file__).resolve().parent
+# A test is marked by its folder under tests/, so `pytest -m <layer>` selects that folder; each
+# marker is registered, with what it needs, in pyproject.toml. (tests/chaos holds `make chaos`, no
+# tests: its short run, tests/e2e/test_chaos.py, is marked `chaos` as well as `e2e`.)
+LAYERS = ("unit", "integration", "e2e", "browser", "chaos", "fuzz", "deploy")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+        if len(parts) > 1 and parts[0] in LAYERS:
+            item.add_marker(parts[0])
+
 
 @pytest.fixture(scope="session")
 def amqp_url() -> str:

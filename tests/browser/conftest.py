@@ -22,8 +22,6 @@ from tests.browser.market import HOLD_SECONDS, Screenshots
 from tests.support import servers
 from tests.support.stack import RunningStack, start_stack
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -15,13 +15,6 @@ from tools import deploy_check as dc
 from tools.deploy_check.model import CALLS
 
 
-@pytest.mark.parametrize("overlay", dc.OVERLAYS)
-def test_each_pod_reaches_only_dns_and_what_it_calls(overlay: str) -> None:
-    m = dc.Manifests(dc.render_overlay(dc.ROOT, overlay))
-    problems = dc.check_egress(PROCESSES, m, overlay)
-    assert not problems, "\n".join(problems)
-
-
 @pytest.mark.parametrize("process", [p for p in PROCESSES if p.grpc], ids=lambda p: p.name)
 def test_the_table_of_calls_agrees_with_the_code(process: dc.Process) -> None:
     """model.CALLS says whom a service calls; its bootstrap.py says whose address it dials."""

@@ -11,7 +11,7 @@ import pytest
 
 from tests.chaos.run import FAULTS, QUICK, run_chaos
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(480)]  # e2e: by its folder
 
 
 def test_every_invariant_holds_through_each_kill(tmp_path):

@@ -18,8 +18,6 @@ from gateway.schema import build_schema
 from tests.fuzz.strategies import FUZZ, graphql_errors_have_codes
 from tests.support.stack import graphql
 
-pytestmark = pytest.mark.e2e
-
 # The contract's own scalars, as clients write them (and as they should not).
 schemathesis.graphql.scalar(
     "Decimal",

@@ -4,7 +4,6 @@ the connection is not dropped (httpx would raise), and every process is still he
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -19,8 +18,6 @@ from tests.fuzz.strategies import (
     rest_errors_have_codes,
     sent,
 )
-
-pytestmark = pytest.mark.e2e
 
 JSON = "application/json"
 PLAIN = {"content_type": JSON, "token": None, "as_cookie": False}

@@ -9,7 +9,6 @@ import hmac
 import json
 import time
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +22,6 @@ from tests.fuzz.strategies import (
     json_values,
     sent,
 )
-
-pytestmark = pytest.mark.e2e
 
 SETTLING = [
     "payment_intent.succeeded",
