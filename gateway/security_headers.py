@@ -13,7 +13,7 @@ COOKIE_SECURE says the site is served over TLS. A response whose route set its o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -95,11 +95,20 @@ class BrowserPolicy:
 
     def __init__(self, stripe_js_url: str, hsts: bool) -> None:
         self.stripe = StripeSources.of(stripe_js_url)
-        self.hsts = hsts
         payment = " ".join(f'"{o}"' for o in self.stripe.frame if "*" not in o)
         self.permissions_policy = ", ".join(
             [*(f"{feature}=()" for feature in DENIED_FEATURES), f"payment=({payment})"]
         )
+        # What does not depend on the response, made once: every JSON answer of /graphql gets
+        # these two sets as they are (read-only), not a new dict each.
+        self._every_response = {
+            "x-content-type-options": "nosniff",
+            "referrer-policy": REFERRER_POLICY,
+            "cross-origin-resource-policy": "same-origin",
+        }
+        if hsts:
+            self._every_response["strict-transport-security"] = HSTS
+        self._not_a_page = {**self._every_response, "content-security-policy": NOTHING}
 
     def page_csp(self, socket_origin: str | None, graphiql: bool = False) -> str:
         """The policy of a page or script. `socket_origin`: ws(s)://host of this gateway, for
@@ -123,22 +132,16 @@ class BrowserPolicy:
         }
         return "; ".join(f"{name} {value}" for name, value in directives.items())
 
-    def headers(self, scope: Scope, status: int, content_type: str) -> dict[str, str]:
-        """The headers for a response of `status` and `content_type` to the request `scope`."""
-        headers = {
-            "x-content-type-options": "nosniff",
-            "referrer-policy": REFERRER_POLICY,
-            "cross-origin-resource-policy": "same-origin",
-        }
-        if self.hsts:
-            headers["strict-transport-security"] = HSTS
+    def headers(self, scope: Scope, status: int, content_type: str) -> Mapping[str, str]:
+        """The headers for a response of `status` and `content_type` to the request `scope`
+        (read-only: the same mapping may serve many responses)."""
         if status == 304:
             # Typeless, and merged by the browser into the response it stored: that keeps its own.
-            return headers
+            return self._every_response
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type not in _PAGE_TYPES:
-            headers["content-security-policy"] = NOTHING
-            return headers
+            return self._not_a_page
+        headers = dict(self._every_response)
         graphiql = media_type == "text/html" and scope.get("path") == GRAPHQL_PATH
         headers["content-security-policy"] = self.page_csp(_socket_origin(scope), graphiql)
         if media_type == "text/html":
