@@ -111,6 +111,15 @@ def generate_key_pair() -> tuple[str, str]:
     return private, public
 
 
+def ed25519_private_key(pem: str, what: str = "JWT private key") -> Ed25519PrivateKey:
+    """The Ed25519 private key of a PEM (session, device and service tokens all sign with one);
+    ValueError naming `what` for a key of another kind."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{what} must be an Ed25519 key")
+    return key
+
+
 def key_id(key: Ed25519PublicKey) -> str:
     """The key's RFC 7638 JWK thumbprint (SHA-256, base64url): the `kid` of the tokens it
     verifies. Derived from the key, so no setting can disagree with it."""
@@ -155,12 +164,9 @@ class TokenIssuer:
         *,
         binding: TokenBinding = DEFAULT_BINDING,
     ) -> None:
-        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("JWT private key must be an Ed25519 key")
-        self._key = key
+        self._key = ed25519_private_key(private_key_pem)
         # The `kid` of every token issued: the thumbprint of the key that verifies them.
-        self.key_id = key_id(key.public_key())
+        self.key_id = key_id(self._key.public_key())
         self.binding = binding
         self.ttl = timedelta(seconds=ttl_seconds)
         self.clock = clock or SystemClock()

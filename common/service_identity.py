@@ -28,10 +28,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from common.clock import Clock, SystemClock
 from common.config import CommonSettings, ConfigError
 from common.errors import Forbidden, Unauthenticated
-from common.jwt import generate_key_pair
+from common.jwt import ALGORITHM, ed25519_private_key, generate_key_pair
 from common.processes import GRPC_SERVICES, SERVICE_IDENTITIES
 
-ALGORITHM = "EdDSA"
 METADATA_KEY = "x-service-token"
 # A token's life, and how long before its end a caller makes the next one.
 TOKEN_SECONDS = 300
@@ -137,10 +136,7 @@ def load_public_keys(directory: Path) -> dict[str, list[Ed25519PublicKey]]:
 
 
 def load_private_key(pem: str) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError("a service private key must be an Ed25519 key")
-    return key
+    return ed25519_private_key(pem, "a service private key")
 
 
 # ----- tokens -----

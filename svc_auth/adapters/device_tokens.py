@@ -22,14 +22,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.clock import Clock
-from common.jwt import DEFAULT_BINDING, TokenBinding, key_id, public_keys
+from common.jwt import (
+    ALGORITHM,
+    DEFAULT_BINDING,
+    TokenBinding,
+    ed25519_private_key,
+    key_id,
+    public_keys,
+)
 from svc_auth.domain.device import Device
 
-ALGORITHM = "EdDSA"
 TYPE = "device+jwt"
 AUDIENCE_SUFFIX = ":device"
 # A longer string is no token of ours: not worth a signature check.
@@ -45,9 +49,7 @@ class DeviceTokens:
         binding: TokenBinding | None = None,
         public_keys_pem: str | None = None,
     ) -> None:
-        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("JWT private key must be an Ed25519 key")
+        key = ed25519_private_key(private_key_pem)
         self._key = key
         self._key_id = key_id(key.public_key())
         # The keys that verify: every public key configured (a rollover's old and new), else the
