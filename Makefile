@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy reference proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
 
 all: test ## the default: same as `make test`
 
@@ -86,10 +86,14 @@ lint: install proto-lint schema-check lint-deploy ## every static check: ruff, f
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m tools.persisted_check
 	$(BIN)/python -m tools.import_cycles
+	$(BIN)/python -m tools.reference --check
 
 # Shipping, checked statically (no Docker engine or cluster): the Dockerfiles, docker compose, each
 # Kubernetes overlay rendered and validated against the code's processes, ports and settings
 # (tools/deploy_check/), and the proto contract against the previous commit.
+reference: install gen ## rewrite the generated reference pages in docs/reference/ (commit them)
+	$(BIN)/python -m tools.reference
+
 lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto contract, checked statically
 	$(BIN)/hadolint Dockerfile deploy/localstripe.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q
