@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy reference proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
 
 all: test ## the default: same as `make test`
 
@@ -94,6 +94,12 @@ lint: install proto-lint schema-check lint-deploy ## every static check: ruff, f
 reference: install gen ## rewrite the generated reference pages in docs/reference/ (commit them)
 	$(BIN)/python -m tools.reference
 
+# The documentation site (mkdocs.yml) from docs/ into site/ (git-ignored): strict, so a broken link
+# or anchor, a page left out of the nav or a nav entry to a missing file fails it, and so does a
+# page that loads anything from another host (tools/docs_site.py). Open site/index.html.
+docs: install ## the documentation site into site/, strict: broken links, pages out of the nav, CDNs fail
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto contract, checked statically
 	$(BIN)/hadolint Dockerfile deploy/localstripe.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q
@@ -109,7 +115,7 @@ lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto 
 pod-check: image ## every dev-overlay Deployment run in Docker as its pod would, probes passing
 	$(BIN)/python -m tools.pod_check
 
-test: install gen lint web browser ## lint, then every test (unit, integration, e2e, browser); about 15 minutes
+test: install gen lint docs web browser ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15 minutes
 	$(BIN)/python -m pytest -q tests
 
 # One layer of `make test` each, selected by its marker (tests/conftest.py marks a test by its
@@ -195,4 +201,4 @@ compose-smoke: docker-versions ## docker-compose.yml for real: up, a purchase an
 		--compose "$(COMPOSE) -p $(COMPOSE_PROJECT) -f docker-compose.yml $(COMPOSE_FILES)"
 
 clean: ## remove .venv, gen/, .run and every build output
-	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist
+	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist site
