@@ -108,7 +108,7 @@ lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto 
 
 # The pod specs exercised, not just validated (tools/pod_check/): every Deployment of the rendered
 # dev overlay runs in Docker as its pod would (securityContext, env from the ConfigMap and the
-# README's Secrets, volumes, limits, command), beside the overlay's datastores, and must pass its
+# Secrets of docs/deploying.md, volumes, limits, command), beside the overlay's datastores, and must pass its
 # startup, readiness and liveness probes; three broken copies must fail. Needs a Docker engine on
 # Linux (probes go from this host to the pods' IPs); builds the images first (the dev overlay
 # runs their `dev` tag). About a minute.
@@ -169,7 +169,7 @@ lock: ## re-pin the three requirements lock files after changing pyproject.toml
 	$(UV_COMPILE) --extra insights -c requirements.lock pyproject.toml -o requirements-insights.lock
 	$(UV_COMPILE) --extra dev -c requirements-insights.lock pyproject.toml -o requirements-dev.lock
 
-# ---- Shipping with Docker (README: Deploying): plain `docker` and `docker compose`. More compose
+# ---- Shipping with Docker (docs/deploying.md): plain `docker` and `docker compose`. More compose
 # files after docker-compose.yml go in COMPOSE_FILES (say, one that builds on another network:
 # COMPOSE_FILES="-f build-network.yml"); docker build's own flags in DOCKER_BUILD_FLAGS.
 DOCKER ?= docker
@@ -181,7 +181,7 @@ DOCKER_BUILD_FLAGS ?=
 SERVICES_IMAGE_MAX_MB ?= 350
 INSIGHTS_IMAGE_MAX_MB ?= 650
 
-# The Docker Engine and Compose here are at least the oldest ones the README supports.
+# The Docker Engine and Compose here are at least the oldest ones docs/deploying.md supports.
 docker-versions: install ## the Docker Engine and Compose are at least the oldest supported
 	$(BIN)/python -m tools.docker_versions --docker "$(DOCKER)" --compose "$(COMPOSE)"
 
