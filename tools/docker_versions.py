@@ -1,5 +1,6 @@
 """`make docker-versions`: the Docker Engine and Compose here are at least the oldest ones the
-images and docker-compose.yml are run on (docs/deploying.md, Versions). Exit 1 naming what is too old.
+images and docker-compose.yml are run on (docs/deploying.md, Versions). Exit 1 naming what is
+too old.
 
     python -m tools.docker_versions [--docker docker] [--compose "docker compose"]
 """

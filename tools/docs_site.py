@@ -20,7 +20,6 @@ loaded from another host; one fails the build, so the site reads offline (no CDN
 from __future__ import annotations
 
 import logging
-import os
 import posixpath
 import re
 from pathlib import Path

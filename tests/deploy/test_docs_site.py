@@ -27,7 +27,9 @@ def docs_copy(tmp_path: Path) -> Path:
             continue
         if entry.name in COPIED:
             if entry.is_dir():
-                shutil.copytree(entry, repo / entry.name, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    entry, repo / entry.name, ignore=shutil.ignore_patterns("__pycache__")
+                )
             else:
                 shutil.copy2(entry, repo / entry.name)
         else:

@@ -1,5 +1,6 @@
 """pod-check (tools/pod_check/) on the real rendered overlays, without Docker: what each pod
-would start with, and the Secrets the recipe of docs/deploying.md makes. `make pod-check` runs the pods."""
+would start with, and the Secrets the recipe of docs/deploying.md makes. `make pod-check` runs
+the pods."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The throwaway Secrets a check runs with, made by the documentation's own recipe.
 
-docs/deploying.md (Kubernetes, "2. The Secrets") tells an operator which Secrets to create, with `kubectl create
-secret generic NAME --from-literal=KEY=VALUE --from-file=KEY=PATH` in its bash blocks (random
+docs/deploying.md (Kubernetes, "2. The Secrets") tells an operator which Secrets to create,
+with `kubectl create secret generic NAME --from-literal=KEY=VALUE --from-file=KEY=PATH` in its
+bash blocks (random
 passwords from openssl, an Ed25519 key pair, the datastore URLs). Those blocks run here as
 written, in a scratch directory, with a `kubectl` on PATH that records each Secret instead of
 creating it (tools/pod_check/kubectl_recorder.py). So the check uses exactly the Secrets, keys
