@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy reference proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
 
 all: test ## the default: same as `make test`
 
@@ -94,6 +94,12 @@ lint: install proto-lint schema-check lint-deploy ## every static check: ruff, f
 reference: install gen ## rewrite the generated reference pages in docs/reference/ (commit them)
 	$(BIN)/python -m tools.reference
 
+# The documentation site (mkdocs.yml) from docs/ into site/ (git-ignored): strict, so a broken link
+# or anchor, a page left out of the nav or a nav entry to a missing file fails it, and so does a
+# page that loads anything from another host (tools/docs_site.py). Open site/index.html.
+docs: install ## the documentation site into site/, strict: broken links, pages out of the nav, CDNs fail
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto contract, checked statically
 	$(BIN)/hadolint Dockerfile deploy/localstripe.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q
@@ -102,14 +108,14 @@ lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto 
 
 # The pod specs exercised, not just validated (tools/pod_check/): every Deployment of the rendered
 # dev overlay runs in Docker as its pod would (securityContext, env from the ConfigMap and the
-# README's Secrets, volumes, limits, command), beside the overlay's datastores, and must pass its
+# Secrets of docs/deploying.md, volumes, limits, command), beside the overlay's datastores, and must pass its
 # startup, readiness and liveness probes; three broken copies must fail. Needs a Docker engine on
 # Linux (probes go from this host to the pods' IPs); builds the images first (the dev overlay
 # runs their `dev` tag). About a minute.
 pod-check: image ## every dev-overlay Deployment run in Docker as its pod would, probes passing
 	$(BIN)/python -m tools.pod_check
 
-test: install gen lint web browser ## lint, then every test (unit, integration, e2e, browser); about 15 minutes
+test: install gen lint docs web browser ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15 minutes
 	$(BIN)/python -m pytest -q tests
 
 # One layer of `make test` each, selected by its marker (tests/conftest.py marks a test by its
@@ -163,7 +169,7 @@ lock: ## re-pin the three requirements lock files after changing pyproject.toml
 	$(UV_COMPILE) --extra insights -c requirements.lock pyproject.toml -o requirements-insights.lock
 	$(UV_COMPILE) --extra dev -c requirements-insights.lock pyproject.toml -o requirements-dev.lock
 
-# ---- Shipping with Docker (README: Deploying): plain `docker` and `docker compose`. More compose
+# ---- Shipping with Docker (docs/deploying.md): plain `docker` and `docker compose`. More compose
 # files after docker-compose.yml go in COMPOSE_FILES (say, one that builds on another network:
 # COMPOSE_FILES="-f build-network.yml"); docker build's own flags in DOCKER_BUILD_FLAGS.
 DOCKER ?= docker
@@ -175,7 +181,7 @@ DOCKER_BUILD_FLAGS ?=
 SERVICES_IMAGE_MAX_MB ?= 350
 INSIGHTS_IMAGE_MAX_MB ?= 650
 
-# The Docker Engine and Compose here are at least the oldest ones the README supports.
+# The Docker Engine and Compose here are at least the oldest ones docs/deploying.md supports.
 docker-versions: install ## the Docker Engine and Compose are at least the oldest supported
 	$(BIN)/python -m tools.docker_versions --docker "$(DOCKER)" --compose "$(COMPOSE)"
 
@@ -195,4 +201,4 @@ compose-smoke: docker-versions ## docker-compose.yml for real: up, a purchase an
 		--compose "$(COMPOSE) -p $(COMPOSE_PROJECT) -f docker-compose.yml $(COMPOSE_FILES)"
 
 clean: ## remove .venv, gen/, .run and every build output
-	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist
+	rm -rf $(VENV) gen .run .pytest_cache .ruff_cache *.egg-info web/node_modules web/dist site

@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="run one service process (what a container runs; its settings come from the"
-        " environment, README: Settings)",
+        " environment, docs/reference/settings.md)",
     )
     serve.add_argument("service", choices=[s.name for s in SERVICES])
     sub.add_parser("run", help="run the whole marketplace locally, in the foreground")
@@ -145,7 +145,7 @@ NO_DEV_STACK = (
     "ticketing run is a development command: it starts the whole marketplace (with SecantusDB "
     "and localstripe) from a source checkout, with `make run`. This installation has no dev "
     "stack, as in the images: run one process with `ticketing serve NAME`, or the whole stack "
-    "with `docker compose up --wait` (README: Deploying)."
+    "with `docker compose up --wait` (docs/deploying.md)."
 )
 
 

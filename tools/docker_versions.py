@@ -1,5 +1,6 @@
 """`make docker-versions`: the Docker Engine and Compose here are at least the oldest ones the
-images and docker-compose.yml are run on (README, Deploying). Exit 1 naming what is too old.
+images and docker-compose.yml are run on (docs/deploying.md, Versions). Exit 1 naming what is
+too old.
 
     python -m tools.docker_versions [--docker docker] [--compose "docker compose"]
 """
@@ -12,7 +13,7 @@ import shlex
 import subprocess
 import sys
 
-# The oldest ones `make compose-smoke` has run on; README, Deploying states the same.
+# The oldest ones `make compose-smoke` has run on; docs/deploying.md states the same.
 MIN_ENGINE = "20.10"
 MIN_COMPOSE = "5.6.1"
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         if not at_least(found, minimum)
     ]
     for problem in problems:
-        print(f"docker-versions: {problem} (README, Deploying)", file=sys.stderr)
+        print(f"docker-versions: {problem} (docs/deploying.md, Versions)", file=sys.stderr)
     if not problems:
         print(
             f"docker-versions: ok -- Docker Engine {engine} (>= {MIN_ENGINE}), "

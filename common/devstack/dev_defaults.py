@@ -62,4 +62,4 @@ def limits_banner(env: Mapping[str, str]) -> str:
             parts.append(f"{_WHAT[what]} per {per} {rate}")
     sockets = settings.subscription_connections_per_address
     parts.append(f"WebSockets per address {sockets or 'off'}")
-    return ", ".join(parts) + " (every client here is 127.0.0.1; README: Limits)"
+    return ", ".join(parts) + " (every client here is 127.0.0.1; docs/limits.md)"

@@ -1,5 +1,5 @@
-"""The analytical store: DuckDB, embedded, one file, one row per event (README says why DuckDB
-and how the same table moves to ClickHouse or BigQuery).
+"""The analytical store: DuckDB, embedded, one file, one row per event (docs/analytics.md says
+why DuckDB and how the same table moves to ClickHouse or BigQuery).
 
 DuckDB lets one process write a database file at a time (it locks the file), so the insights
 service runs as one writer replica. Writes go through one thread and are grouped: the events

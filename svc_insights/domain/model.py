@@ -1,5 +1,5 @@
 """What insights keeps: one row per event, whatever its type, with the few columns the reports
-and the recommender read (the contract in README's Analytics section)."""
+and the recommender read (the contract in docs/analytics.md)."""
 
 from __future__ import annotations
 

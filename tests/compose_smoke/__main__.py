@@ -1,4 +1,4 @@
-"""`make compose-smoke`: docker-compose.yml as the README runs it -- the images built, `up
+"""`make compose-smoke`: docker-compose.yml as docs/deploying.md runs it -- the images built, `up
 --wait` (which must exit 0), then from the host a whole purchase through the gateway paid by card
 through localstripe, the buyer's subscription seeing it complete, and what the images hold --
 and always `down -v` at the end. Prints how long each step took; exits 1 on any failure.

@@ -169,8 +169,8 @@ def test_the_insights_packages_are_in_the_insights_lock_only() -> None:
 # ---------------------------------------------------------------- make docker-versions, make image
 
 
-def test_the_readme_states_the_versions_docker_versions_checks() -> None:
-    deploying = (ROOT / "README.md").read_text().split("## Deploying", 1)[1]
+def test_the_docs_state_the_versions_docker_versions_checks() -> None:
+    deploying = (ROOT / "docs" / "deploying.md").read_text()
     assert f"Docker Engine {MIN_ENGINE}" in deploying and f"Compose {MIN_COMPOSE}" in deploying
 
 

@@ -1,5 +1,6 @@
 """pod-check (tools/pod_check/) on the real rendered overlays, without Docker: what each pod
-would start with, and the Secrets the README's recipe makes. `make pod-check` runs the pods."""
+would start with, and the Secrets the recipe of docs/deploying.md makes. `make pod-check` runs
+the pods."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tools.pod_check import docker_args, env
 from tools.pod_check.check import check_service_ports, load_overlay
 from tools.pod_check.model import Overlay, Secrets
 from tools.pod_check.mutants import broken_copies
-from tools.pod_check.secrets import readme_secrets
+from tools.pod_check.secrets import documented_secrets
 
 PROCESSES = {p.name: p for p in dc.load_processes()}
 
@@ -24,7 +25,7 @@ def overlays() -> dict[str, Overlay]:
 
 @pytest.fixture(scope="module")
 def secrets() -> Secrets:
-    return readme_secrets(dc.ROOT)
+    return documented_secrets(dc.ROOT)
 
 
 def test_no_variable_the_kubelet_injects_is_a_setting(overlays: dict[str, Overlay]) -> None:
@@ -60,7 +61,7 @@ def test_every_secret_key_the_pods_read_is_made_by_the_readme(
 def test_the_dev_datastore_urls_name_the_pods_of_the_overlay(
     overlays: dict[str, Overlay], secrets: Secrets
 ) -> None:
-    """The URLs the README puts in ticketing-datastores reach the datastores' pods by the DNS
+    """The URLs docs/deploying.md puts in ticketing-datastores reach the datastores' pods by the DNS
     names the dev overlay gives them (pod-check's network aliases)."""
     aliases = {a for w in overlays["dev"].workloads("StatefulSet") for a in w.aliases}
     urls = secrets.data["ticketing-datastores"]
@@ -69,16 +70,17 @@ def test_the_dev_datastore_urls_name_the_pods_of_the_overlay(
     assert b"@redis:6379/" in urls["redis-url"] and "redis" in aliases
 
 
-def test_a_readme_without_a_key_fails_the_pod_that_reads_it(
+def test_a_recipe_without_a_key_fails_the_pod_that_reads_it(
     overlays: dict[str, Overlay], tmp_path: Path
 ) -> None:
-    readme = (dc.ROOT / "README.md").read_text()
-    broken = readme.replace(
+    page = (dc.ROOT / "docs" / "deploying.md").read_text()
+    broken = page.replace(
         ' \\\n    --from-literal=redis-url="redis://:$REDIS_PASSWORD@redis:6379/0"', ""
     )
-    assert broken != readme
-    (tmp_path / "README.md").write_text(broken)
-    secrets = readme_secrets(tmp_path)
+    assert broken != page
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "deploying.md").write_text(broken)
+    secrets = documented_secrets(tmp_path)
     overlay = overlays["dev"]
     gateway = next(w for w in overlay.workloads("Deployment") if w.name == "gateway")
     with pytest.raises(Exception, match="Secret ticketing-datastores has no key redis-url"):

@@ -1,5 +1,5 @@
 """What a newcomer types works as printed: the grpcurl line of `ticketing run`'s banner, the
-README's grpcurl walk-through (its ports swapped for the test stack's) and the examples of
+grpcurl walk-through of docs/grpcurl.md (its ports swapped for the test stack's) and the examples of
 `ticketing --help`, each run from the repository root exactly as shown."""
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ def test_the_grpcurl_line_of_the_banner_lists_the_services(stack):
     assert "grpc.health.v1.Health" in listed.stdout.split()
 
 
-def readme_walkthrough() -> str:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Debugging a service with grpcurl", 1)[1]
-    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+def grpcurl_walkthrough() -> str:
+    """The first bash block of docs/grpcurl.md, the walk-through a newcomer runs."""
+    page = (ROOT / "docs" / "grpcurl.md").read_text()
+    return page.split("```bash\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_readmes_grpcurl_walkthrough_runs_top_to_bottom(stack):
-    script = readme_walkthrough()
+def test_the_docs_grpcurl_walkthrough_runs_top_to_bottom(stack):
+    script = grpcurl_walkthrough()
     defaults = CommonSettings.from_env({})
     for service in GRPC_SERVICES:
         default = getattr(defaults, f"{service.name}_port")

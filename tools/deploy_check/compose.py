@@ -253,7 +253,7 @@ def check_card_payments(services: Mapping[str, Mapping]) -> list[str]:
 
 def check_health_timing(services: Mapping[str, Mapping]) -> list[str]:
     """Health checks behave the same on every supported engine: start_interval is ignored by
-    Docker Engine < 25 without a word (README, Deploying: the oldest supported engine)."""
+    Docker Engine < 25 without a word (docs/deploying.md, Versions: the oldest supported engine)."""
     return [
         f"docker-compose.yml: service {name}: healthcheck start_interval is ignored by Docker "
         "Engine < 25, so the stack would start differently on the oldest supported engine; "

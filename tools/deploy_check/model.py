@@ -69,7 +69,8 @@ SINGLE_WRITER = {
     "insights": SingleWriter(
         "insights_db_path",
         "DuckDB lets one process write its file (it locks it); a second replica could not open "
-        "it, so insights scales up, not out (README, Analytics: the path to ClickHouse/BigQuery)",
+        "it, so insights scales up, not out (docs/analytics.md: the path to ClickHouse or "
+        "BigQuery)",
     ),
 }
 # Every process needs the public key to verify tokens; secrets a service's own settings class

@@ -2,7 +2,7 @@
 
     python -m tools.pod_check [--overlay dev] [--rounds 3] [--only NAME ...]
 
-Renders the overlay (`kubectl kustomize`), makes the Secrets with the README's own recipe
+Renders the overlay (`kubectl kustomize`), makes the Secrets with the recipe of docs/deploying.md
 (secrets.py), starts the overlay's datastores (its StatefulSets) and then every Deployment, each
 as a pod of Docker containers on a private network, under the names its Services give it, with
 its securityContext, env, volumes, resources and command (docker_args.py, env.py), and runs its

@@ -36,7 +36,7 @@ from tools.pod_check.model import (
 )
 from tools.pod_check.mutants import broken_copies
 from tools.pod_check.pods import PodRun, Started
-from tools.pod_check.secrets import readme_secrets
+from tools.pod_check.secrets import documented_secrets
 from tools.pod_check.standins import finish_mongo_bootstrap
 
 # How long a datastore may take to become ready before the Deployments start.
@@ -315,7 +315,7 @@ class Check:
     async def run(self, only: list[str] | None = None, broken: bool = True) -> list[Verdict]:
         overlay = load_overlay(self.root, self.overlay_name)
         check_service_ports(overlay)
-        secrets: Secrets = await asyncio.to_thread(readme_secrets, self.root)
+        secrets: Secrets = await asyncio.to_thread(documented_secrets, self.root)
         datastores = overlay.workloads("StatefulSet")
         deployments = overlay.workloads("Deployment")
         chosen = [d for d in deployments if not only or d.name in only]
@@ -326,7 +326,7 @@ class Check:
         copies = broken_copies(deployments) if broken else []
         self.say(
             f"{self.overlay_name}: {len(deployments)} Deployments, {len(datastores)} StatefulSets, "
-            f"{len(copies)} broken copies; Secrets from README.md: "
+            f"{len(copies)} broken copies; Secrets from docs/deploying.md: "
             + ", ".join(sorted(secrets.data))
         )
         await self.docker("network", "create", *label_args(self.labels), self.network)

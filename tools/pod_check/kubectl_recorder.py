@@ -1,4 +1,5 @@
-"""`kubectl` while the README's Secret recipe runs for pod-check (tools/pod_check/secrets.py).
+"""`kubectl` while the Secret recipe of docs/deploying.md runs for pod-check
+(tools/pod_check/secrets.py).
 
 `kubectl [-n NS] create secret generic NAME --from-literal=KEY=VALUE --from-file=[KEY=]PATH ...`
 appends {"name": NAME, "data": {KEY: value}} to the file $PODCHECK_SECRETS (values as Latin-1 text,

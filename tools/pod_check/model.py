@@ -30,7 +30,8 @@ class Secrets:
     def value(self, name: str, key: str, where: str) -> bytes:
         if name not in self.data:
             raise PodCheckError(
-                f"{where}: Secret {name} does not exist (README, Deploying, creates: "
+                f"{where}: Secret {name} does not exist (docs/deploying.md, 2. The Secrets, "
+                "creates: "
                 f"{', '.join(sorted(self.data)) or 'none'})"
             )
         if key not in self.data[name]:

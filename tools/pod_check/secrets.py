@@ -1,11 +1,12 @@
-"""The throwaway Secrets a check runs with, made by the README's own recipe.
+"""The throwaway Secrets a check runs with, made by the documentation's own recipe.
 
-README.md's "Deploying" section tells an operator which Secrets to create, with `kubectl create
-secret generic NAME --from-literal=KEY=VALUE --from-file=KEY=PATH` in its bash blocks (random
+docs/deploying.md (Kubernetes, "2. The Secrets") tells an operator which Secrets to create,
+with `kubectl create secret generic NAME --from-literal=KEY=VALUE --from-file=KEY=PATH` in its
+bash blocks (random
 passwords from openssl, an Ed25519 key pair, the datastore URLs). Those blocks run here as
 written, in a scratch directory, with a `kubectl` on PATH that records each Secret instead of
 creating it (tools/pod_check/kubectl_recorder.py). So the check uses exactly the Secrets, keys
-and URLs the README promises, and a README that forgets a key the manifests need fails it.
+and URLs the page promises, and a page that forgets a key the manifests need fails it.
 """
 
 from __future__ import annotations
@@ -20,22 +21,24 @@ from pathlib import Path
 
 from tools.pod_check.model import PodCheckError, Secrets
 
-SECTION = "## Deploying"
-# Where tools.pod_check.kubectl_recorder is imported from (the README may be elsewhere).
+# The page of the recipe, from the repository's root.
+PAGE = "docs/deploying.md"
+SECTION = "## With Kubernetes (kustomize)"
+# Where tools.pod_check.kubectl_recorder is imported from (the page may be elsewhere).
 CODE_ROOT = Path(__file__).resolve().parents[2]
 
 
-def recipe(readme: str) -> str:
-    """The bash blocks of the README's Deploying section that create Secrets, in order."""
-    start = readme.find(f"\n{SECTION}\n")
+def recipe(page: str) -> str:
+    """The bash blocks of the page's Kubernetes section that create Secrets, in order."""
+    start = page.find(f"\n{SECTION}\n")
     if start == -1:
-        raise PodCheckError(f"README.md has no '{SECTION}' section to take the Secrets from")
-    end = readme.find("\n## ", start + len(SECTION) + 2)
-    section = readme[start : end if end != -1 else None]
+        raise PodCheckError(f"{PAGE} has no '{SECTION}' section to take the Secrets from")
+    end = page.find("\n## ", start + len(SECTION) + 2)
+    section = page[start : end if end != -1 else None]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     chosen = [b for b in blocks if "create secret generic" in b]
     if not chosen:
-        raise PodCheckError(f"README.md '{SECTION}' creates no Secret (`kubectl create secret`)")
+        raise PodCheckError(f"{PAGE} '{SECTION}' creates no Secret (`kubectl create secret`)")
     return "\n".join(chosen)
 
 
@@ -68,7 +71,7 @@ def run_recipe(script: str) -> Secrets:
         )
         if result.returncode != 0:
             raise PodCheckError(
-                "README.md's Secret recipe (Deploying) failed when run as written:\n"
+                f"{PAGE}'s Secret recipe (2. The Secrets) failed when run as written:\n"
                 + result.stderr.strip()
             )
         data: dict[str, dict[str, bytes]] = {}
@@ -78,5 +81,6 @@ def run_recipe(script: str) -> Secrets:
         return Secrets(data)
 
 
-def readme_secrets(root: Path) -> Secrets:
-    return run_recipe(recipe((root / "README.md").read_text()))
+def documented_secrets(root: Path) -> Secrets:
+    """The Secrets the recipe of `root`'s docs/deploying.md creates."""
+    return run_recipe(recipe((root / PAGE).read_text()))
