@@ -77,7 +77,15 @@ def proto_comments(root: Path | None = None) -> dict[str, str]:
     for file in fds.file:
         by_path = {tuple(loc.path): loc for loc in file.source_code_info.location}
         _collect(file.message_type, file.package, (4,), by_path, comments)
+        # What a file says of all its messages: the comments standing apart, before the first.
+        detached = [c for loc in by_path.values() for c in loc.leading_detached_comments]
+        comments[file_key(file.name)] = " ".join(_flat(c) for c in detached)
     return comments
+
+
+def file_key(proto_file: str) -> str:
+    """The key of a file's own comment in `proto_comments()` (e.g. ticketing/events/v1/x.proto)."""
+    return f"file:{proto_file}"
 
 
 def _collect(messages, prefix: str, path: tuple[int, ...], by_path: dict, comments: dict) -> None:
@@ -94,7 +102,10 @@ def _collect(messages, prefix: str, path: tuple[int, ...], by_path: dict, commen
 def _comment(location: descriptor_pb2.SourceCodeInfo.Location | None) -> str:
     if location is None:
         return ""
-    text = location.leading_comments or location.trailing_comments
+    return _flat(location.leading_comments or location.trailing_comments)
+
+
+def _flat(text: str) -> str:
     return " ".join(line.strip() for line in text.strip().splitlines())
 
 
