@@ -12,14 +12,16 @@ apart, and the document's shape stays readable where it is stored:
         "roles": Field("roles", TUPLE, missing=()),
     })
 
-Why not a library. cattrs and pydantic were tried on two aggregates (tickets' Ticket, orders'
-Order): both derive the document from the domain class's type hints, so a rename in the domain
-would silently rename a stored key, and the schema is the class plus a set of hooks rather than
-a list one can read. cattrs failed outright on Ticket (`typing.get_type_hints` evaluates
-`list[...]` in a class that has a `list` classmethod), left enums as enum objects, and had no
-per-field default for a key older documents lack; those would be one hook each, per aggregate.
-This module is those few kinds in about a hundred lines of the standard library, and it keeps the
-domain free of any codec (domain code imports only the standard library).
+Why not a library. cattrs (with rename hooks) and pydantic (a TypeAdapter on the dataclasses)
+were tried on tickets' Ticket and orders' Order. Both derive the document from the domain class's
+type hints: a rename in the domain would silently rename a stored key, and the schema would be the
+class plus hooks rather than a list one can read. Both failed on Ticket outright
+(`typing.get_type_hints` evaluates `list[...]` inside a class that has a `list` classmethod);
+pydantic failed on Order too (the recorded events' type has no schema) and renames `_id` only with
+an alias declared in the domain, which must not import it; cattrs loaded Order but dumped its
+enums as enum objects and had no per-field value for a key older documents lack (each one more
+hook, per aggregate). What the documents need is the few kinds below, about a hundred lines of the
+standard library, and the domain stays free of any codec.
 
 What stays hand-written: auth's revocations (svc_auth/adapters/revocation_store.py) are two
 domain types in one collection, told apart by which key the document has, with a computed `_id`
