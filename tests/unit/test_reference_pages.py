@@ -251,3 +251,16 @@ def test_every_table_row_has_its_headers_cell_count(pages: dict[str, str], page:
             continue
         assert len(_cells(line)) == len(header), line
     assert tables
+
+
+def test_a_metric_registered_anywhere_appears_on_the_page() -> None:
+    from prometheus_client import REGISTRY, Counter
+
+    probe = Counter("ticketing_reference_probe", "A probe | with a pipe", ["kind"])
+    try:
+        page = metrics_page.render()
+    finally:
+        REGISTRY.unregister(probe)
+    row = "| `ticketing_reference_probe_total` | counter | `kind` | A probe \\| with a pipe |"
+    assert row in page
+    assert "ticketing_reference_probe" not in metrics_page.render()
