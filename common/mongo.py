@@ -20,6 +20,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeo
 
 from common import events, tracing
 from common.clock import Clock, SystemClock
+from common.documents import Document
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,8 @@ class MongoRepository(Generic[A]):
     """
 
     collection_name: str
+    # The aggregate's stored document, declared field by field (common/documents.py).
+    document: Document[A]
 
     def __init__(self, db: AsyncDatabase, uow: UnitOfWork) -> None:
         self.collection = db[self.collection_name]
@@ -241,10 +244,10 @@ class MongoRepository(Generic[A]):
         self._loaded: dict[str, int] = {}
 
     def to_doc(self, aggregate: A) -> dict[str, Any]:
-        raise NotImplementedError
+        return self.document.to_doc(aggregate)
 
     def from_doc(self, doc: dict[str, Any]) -> A:
-        raise NotImplementedError
+        return self.document.from_doc(doc)
 
     def _seen(self, aggregate: A) -> A:
         self._loaded[aggregate.id] = aggregate.version

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from common.documents import TUPLE, Document, Field
 from common.errors import AlreadyExists
 from common.mongo import MongoRepository
 from svc_auth.domain.model import User
@@ -33,31 +34,24 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.users.create_index([("email", ASCENDING)], unique=True)
 
 
+USERS = Document(
+    User,
+    {
+        "_id": Field("id"),
+        "email": Field("email"),
+        "password_hash": Field("password_hash"),
+        "created_at": Field("created_at"),
+        "version": Field("version"),
+        # Users stored before sessions had generations are at 0, as their tokens are.
+        "session_generation": Field("session_generation", missing=0),
+        "roles": Field("roles", TUPLE, missing=()),
+    },
+)
+
+
 class MongoUserRepository(MongoRepository[User]):
     collection_name = "users"
-
-    def to_doc(self, user: User) -> dict[str, Any]:
-        return {
-            "_id": user.id,
-            "email": user.email,
-            "password_hash": user.password_hash,
-            "created_at": user.created_at,
-            "version": user.version,
-            "session_generation": user.session_generation,
-            "roles": list(user.roles),
-        }
-
-    def from_doc(self, doc: dict[str, Any]) -> User:
-        return User(
-            id=doc["_id"],
-            email=doc["email"],
-            password_hash=doc["password_hash"],
-            created_at=doc["created_at"],
-            version=doc["version"],
-            # Users stored before sessions had generations are at 0, as their tokens are.
-            session_generation=doc.get("session_generation", 0),
-            roles=tuple(doc.get("roles") or ()),
-        )
+    document = USERS
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.find_one({"email": email})

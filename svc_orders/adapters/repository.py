@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from common.documents import MONEY, Document, EnumValue, Field, OptionalEnum
 from common.idempotency_store import ensure_idempotency_indexes
-from common.money import LEGACY_CURRENCY, format_money
+from common.money import LEGACY_CURRENCY
 from common.mongo import ConcurrentUpdate, MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus, TicketCopy
@@ -49,38 +49,43 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await ensure_idempotency_indexes(db)
 
 
+ORDERS = Document(
+    Order,
+    {
+        "_id": Field("id"),
+        "user_id": Field("user_id"),
+        "ticket_id": Field("ticket_id"),
+        "price": Field("price", MONEY),
+        "status": Field("status", EnumValue(OrderStatus)),
+        # None for orders cancelled before the reason was kept.
+        "cancel_reason": Field("cancel_reason", OptionalEnum(CancelReason), missing=None),
+        "expires_at": Field("expires_at"),
+        "created_at": Field("created_at"),
+        "version": Field("version"),
+        # Orders placed before currencies were recorded were all charged in USD.
+        "currency_code": Field("currency_code", missing=LEGACY_CURRENCY),
+    },
+)
+
+TICKET_COPIES = Document(
+    TicketCopy,
+    {
+        "_id": Field("id"),
+        "version": Field("version"),
+        "title": Field("title"),
+        "price": Field("price", MONEY),
+        "user_id": Field("user_id"),
+        "held_by": Field("held_by", missing=None),
+        # Copies stored before currencies were recorded: those tickets were in USD.
+        "currency_code": Field("currency_code", missing=LEGACY_CURRENCY),
+        "withdrawn": Field("withdrawn", missing=False),
+    },
+)
+
+
 class MongoOrderRepository(MongoRepository[Order]):
     collection_name = "orders"
-
-    def to_doc(self, order: Order) -> dict[str, Any]:
-        return {
-            "_id": order.id,
-            "user_id": order.user_id,
-            "ticket_id": order.ticket_id,
-            "price": format_money(order.price),
-            "status": order.status.value,
-            "cancel_reason": order.cancel_reason.value if order.cancel_reason else None,
-            "expires_at": order.expires_at,
-            "created_at": order.created_at,
-            "version": order.version,
-            "currency_code": order.currency_code,
-        }
-
-    def from_doc(self, doc: dict[str, Any]) -> Order:
-        return Order(
-            id=doc["_id"],
-            user_id=doc["user_id"],
-            ticket_id=doc["ticket_id"],
-            price=Decimal(doc["price"]),
-            status=OrderStatus(doc["status"]),
-            expires_at=doc["expires_at"],
-            created_at=doc["created_at"],
-            version=doc["version"],
-            # None for orders cancelled before the reason was kept.
-            cancel_reason=CancelReason(doc["cancel_reason"]) if doc.get("cancel_reason") else None,
-            # Orders placed before currencies were recorded were all charged in USD.
-            currency_code=doc.get("currency_code", LEGACY_CURRENCY),
-        )
+    document = ORDERS
 
     async def page_of(self, user_id: str, request: PageRequest) -> Page[Order]:
         return await keyset_page({"user_id": user_id}, request, self._find)
@@ -108,6 +113,7 @@ class MongoOrderRepository(MongoRepository[Order]):
 
 class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
     collection_name = "tickets"
+    document = TICKET_COPIES
 
     async def add(self, ticket: TicketCopy) -> None:
         try:
@@ -115,31 +121,6 @@ class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
         except DuplicateKeyError:
             # Its TicketCreated and a read-through stored it at once: run again and see it.
             raise ConcurrentUpdate(f"ticket copy {ticket.id} stored meanwhile") from None
-
-    def to_doc(self, ticket: TicketCopy) -> dict[str, Any]:
-        return {
-            "_id": ticket.id,
-            "version": ticket.version,
-            "title": ticket.title,
-            "price": format_money(ticket.price),
-            "user_id": ticket.user_id,
-            "held_by": ticket.held_by,
-            "currency_code": ticket.currency_code,
-            "withdrawn": ticket.withdrawn,
-        }
-
-    def from_doc(self, doc: dict[str, Any]) -> TicketCopy:
-        return TicketCopy(
-            id=doc["_id"],
-            version=doc["version"],
-            title=doc["title"],
-            price=Decimal(doc["price"]),
-            user_id=doc["user_id"],
-            held_by=doc.get("held_by"),
-            # Copies stored before currencies were recorded: those tickets were in USD.
-            currency_code=doc.get("currency_code", LEGACY_CURRENCY),
-            withdrawn=doc.get("withdrawn", False),
-        )
 
     async def many(self, ticket_ids: list[str]) -> list[TicketCopy]:
         return await self.find({"_id": {"$in": ticket_ids}})

@@ -12,15 +12,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from common.documents import AS_IS, MONEY, Document, EnumValue, Field, Kind
 from common.idempotency import WINDOW
-from common.money import format_money
 from common.mongo import ConcurrentUpdate, MongoRepository, UnitOfWork
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
@@ -78,28 +77,41 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     )
 
 
+# Documents stored before currencies were recorded: DEFAULT_CURRENCY (currency_or_default).
+CURRENCY = Kind("ISO 4217 code", AS_IS.dump, currency_or_default)
+
+ORDER_COPIES = Document(
+    Order,
+    {
+        "_id": Field("id"),
+        "user_id": Field("user_id"),
+        "price": Field("price", MONEY),
+        "currency_code": Field("currency_code", CURRENCY, missing=currency_or_default(None)),
+        "status": Field("status", EnumValue(OrderStatus)),
+        "version": Field("version"),
+    },
+)
+
+PAYMENTS = Document(
+    Payment,
+    {
+        "_id": Field("id"),
+        "order_id": Field("order_id"),
+        "user_id": Field("user_id"),
+        "amount": Field("amount", MONEY),
+        "currency_code": Field("currency_code", CURRENCY, missing=currency_or_default(None)),
+        "status": Field("status", EnumValue(PaymentStatus)),
+        "stripe_id": Field("stripe_id"),
+        "client_secret": Field("client_secret", missing=""),
+        "created_at": Field("created_at"),
+        "version": Field("version"),
+    },
+)
+
+
 class MongoOrderRepository(MongoRepository[Order]):
     collection_name = "orders"
-
-    def to_doc(self, order: Order) -> dict[str, Any]:
-        return {
-            "_id": order.id,
-            "user_id": order.user_id,
-            "price": format_money(order.price),
-            "currency_code": order.currency_code,
-            "status": order.status.value,
-            "version": order.version,
-        }
-
-    def from_doc(self, doc: dict[str, Any]) -> Order:
-        return Order(
-            id=doc["_id"],
-            user_id=doc["user_id"],
-            price=Decimal(doc["price"]),
-            status=OrderStatus(doc["status"]),
-            version=doc["version"],
-            currency_code=currency_or_default(doc.get("currency_code")),
-        )
+    document = ORDER_COPIES
 
     async def add(self, order: Order) -> None:
         try:
@@ -111,34 +123,7 @@ class MongoOrderRepository(MongoRepository[Order]):
 
 class MongoPaymentRepository(MongoRepository[Payment]):
     collection_name = "payments"
-
-    def to_doc(self, payment: Payment) -> dict[str, Any]:
-        return {
-            "_id": payment.id,
-            "order_id": payment.order_id,
-            "user_id": payment.user_id,
-            "amount": format_money(payment.amount),
-            "currency_code": payment.currency_code,
-            "status": payment.status.value,
-            "stripe_id": payment.stripe_id,
-            "client_secret": payment.client_secret,
-            "created_at": payment.created_at,
-            "version": payment.version,
-        }
-
-    def from_doc(self, doc: dict[str, Any]) -> Payment:
-        return Payment(
-            id=doc["_id"],
-            order_id=doc["order_id"],
-            user_id=doc["user_id"],
-            amount=Decimal(doc["amount"]),
-            status=PaymentStatus(doc["status"]),
-            stripe_id=doc["stripe_id"],
-            client_secret=doc.get("client_secret", ""),
-            created_at=doc["created_at"],
-            version=doc["version"],
-            currency_code=currency_or_default(doc.get("currency_code")),
-        )
+    document = PAYMENTS
 
     async def get_by_stripe_id(self, stripe_id: str) -> Payment | None:
         return await self.find_one({"stripe_id": stripe_id}) if stripe_id else None

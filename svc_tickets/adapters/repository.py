@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from common.documents import MONEY, Document, Field
 from common.idempotency_store import ensure_idempotency_indexes
-from common.money import LEGACY_CURRENCY, format_money
+from common.money import LEGACY_CURRENCY
 from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from svc_tickets.domain.model import Ticket
@@ -38,36 +38,26 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await ensure_idempotency_indexes(db)
 
 
+TICKETS = Document(
+    Ticket,
+    {
+        "_id": Field("id"),
+        "title": Field("title"),
+        "price": Field("price", MONEY),
+        "user_id": Field("user_id"),
+        "version": Field("version"),
+        "order_id": Field("order_id", missing=None),
+        "created_at": Field("created_at"),
+        # Tickets stored before currencies were recorded were all listed and charged in USD.
+        "currency_code": Field("currency_code", missing=LEGACY_CURRENCY),
+        "withdrawn": Field("withdrawn", missing=False),
+    },
+)
+
+
 class MongoTicketRepository(MongoRepository[Ticket]):
     collection_name = "tickets"
-
-    def to_doc(self, ticket: Ticket) -> dict[str, Any]:
-        return {
-            "_id": ticket.id,
-            "title": ticket.title,
-            "price": format_money(ticket.price),
-            "user_id": ticket.user_id,
-            "version": ticket.version,
-            "order_id": ticket.order_id,
-            "created_at": ticket.created_at,
-            "currency_code": ticket.currency_code,
-            "withdrawn": ticket.withdrawn,
-        }
-
-    def from_doc(self, doc: dict[str, Any]) -> Ticket:
-        return Ticket(
-            id=doc["_id"],
-            title=doc["title"],
-            price=Decimal(doc["price"]),
-            user_id=doc["user_id"],
-            created_at=doc["created_at"],
-            version=doc["version"],
-            order_id=doc.get("order_id"),
-            # Tickets stored before currencies were recorded were all listed and charged in
-            # USD.
-            currency_code=doc.get("currency_code", LEGACY_CURRENCY),
-            withdrawn=doc.get("withdrawn", False),
-        )
+    document = TICKETS
 
     async def page(self, request: PageRequest, include_reserved: bool) -> Page[Ticket]:
         # Withdrawn tickets are never listed (a field absent on older tickets: not withdrawn).

@@ -1,0 +1,311 @@
+"""The stored documents of every aggregate (common/documents.py and each repository's
+declaration): a document in the exact shape the services store today, written out as a literal,
+loads into the same object and saves back to the same document; documents written before a field
+existed still load. Existing data must keep loading: change a literal here only with a migration."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from common.documents import AS_IS, MONEY, TUPLE, Document, EnumValue, Field, OptionalEnum
+from svc_auth.adapters.repository import USERS, MongoUserRepository
+from svc_auth.domain.model import User
+from svc_orders.adapters.repository import (
+    ORDERS,
+    TICKET_COPIES,
+    MongoOrderRepository,
+    MongoTicketCopyRepository,
+)
+from svc_orders.domain import model as orders
+from svc_payments.adapters.repository import (
+    ORDER_COPIES,
+    PAYMENTS,
+    MongoPaymentRepository,
+)
+from svc_payments.adapters.repository import (
+    MongoOrderRepository as MongoOrderCopyRepository,
+)
+from svc_payments.domain import model as payments
+from svc_tickets.adapters.repository import TICKETS, MongoTicketRepository
+from svc_tickets.domain.model import Ticket
+
+# As MongoDB gives dates back: UTC, naive.
+CREATED = datetime(2026, 3, 1, 12, 30, 5, 123000)
+EXPIRES = datetime(2026, 3, 1, 12, 45, 5, 123000)
+
+
+def _round_trip(document: Document, stored: dict[str, Any], expected: object) -> None:
+    loaded = document.from_doc(stored)
+    assert loaded == expected
+    saved = document.to_doc(loaded)
+    assert saved == stored
+    assert list(saved) == list(stored), "keys are written in the same order"
+    for key, value in saved.items():
+        assert type(value) is type(stored[key]), (
+            f"{key}: {type(value)} stored, not {type(stored[key])}"
+        )
+
+
+# ---------------------------------------------------------------- auth: users
+
+
+def test_a_user_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "u-1",
+        "email": "ada@example.com",
+        "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+        "created_at": CREATED,
+        "version": 3,
+        "session_generation": 2,
+        "roles": ["admin"],
+    }
+    user = User(
+        id="u-1",
+        email="ada@example.com",
+        password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+        created_at=CREATED,
+        version=3,
+        session_generation=2,
+        roles=("admin",),
+    )
+    _round_trip(USERS, stored, user)
+
+
+def test_a_user_stored_before_generations_and_roles_loads_at_zero_with_none() -> None:
+    old = {
+        "_id": "u-1",
+        "email": "a@x.io",
+        "password_hash": "h",
+        "created_at": CREATED,
+        "version": 0,
+    }
+    user = USERS.from_doc(old)
+    assert (user.session_generation, user.roles) == (0, ())
+    assert USERS.from_doc({**old, "roles": None}).roles == ()
+
+
+# ---------------------------------------------------------------- tickets
+
+
+def test_a_ticket_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "t-1",
+        "title": "Concert",
+        "price": "20.50",
+        "user_id": "u-1",
+        "version": 4,
+        "order_id": "o-1",
+        "created_at": CREATED,
+        "currency_code": "EUR",
+        "withdrawn": False,
+    }
+    ticket = Ticket(
+        id="t-1",
+        title="Concert",
+        price=Decimal("20.50"),
+        user_id="u-1",
+        created_at=CREATED,
+        version=4,
+        order_id="o-1",
+        currency_code="EUR",
+        withdrawn=False,
+    )
+    _round_trip(TICKETS, stored, ticket)
+    free = {**stored, "order_id": None, "withdrawn": True}
+    _round_trip(TICKETS, free, Ticket(**{**vars(ticket), "order_id": None, "withdrawn": True}))
+
+
+def test_a_ticket_stored_before_currencies_and_withdrawal_is_usd_and_on_sale() -> None:
+    old = {"_id": "t-1", "title": "C", "price": "20.00", "user_id": "u", "version": 0}
+    ticket = TICKETS.from_doc({**old, "created_at": CREATED})
+    assert (ticket.order_id, ticket.currency_code, ticket.withdrawn) == (None, "USD", False)
+
+
+def test_a_price_is_saved_with_two_decimals() -> None:
+    ticket = Ticket(id="t", title="C", price=Decimal("20"), user_id="u", created_at=CREATED)
+    assert TICKETS.to_doc(ticket)["price"] == "20.00"
+
+
+# ---------------------------------------------------------------- orders: orders and ticket copies
+
+
+def test_an_order_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "o-1",
+        "user_id": "u-2",
+        "ticket_id": "t-1",
+        "price": "20.50",
+        "status": "CANCELLED",
+        "cancel_reason": "EXPIRED",
+        "expires_at": EXPIRES,
+        "created_at": CREATED,
+        "version": 2,
+        "currency_code": "EUR",
+    }
+    order = orders.Order(
+        id="o-1",
+        user_id="u-2",
+        ticket_id="t-1",
+        price=Decimal("20.50"),
+        status=orders.OrderStatus.CANCELLED,
+        expires_at=EXPIRES,
+        created_at=CREATED,
+        version=2,
+        cancel_reason=orders.CancelReason.EXPIRED,
+        currency_code="EUR",
+    )
+    _round_trip(ORDERS, stored, order)
+    open_order = {**stored, "status": "CREATED", "cancel_reason": None}
+    expected = orders.Order(
+        **{**vars(order), "status": orders.OrderStatus.CREATED, "cancel_reason": None}
+    )
+    _round_trip(ORDERS, open_order, expected)
+
+
+def test_an_order_stored_before_reasons_and_currencies() -> None:
+    old = {
+        "_id": "o-1",
+        "user_id": "u",
+        "ticket_id": "t",
+        "price": "5.00",
+        "status": "CANCELLED",
+        "expires_at": EXPIRES,
+        "created_at": CREATED,
+        "version": 1,
+    }
+    order = ORDERS.from_doc(old)
+    assert (order.cancel_reason, order.currency_code) == (None, "USD")
+    assert ORDERS.from_doc({**old, "cancel_reason": ""}).cancel_reason is None
+
+
+def test_a_ticket_copy_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "t-1",
+        "version": 5,
+        "title": "Concert",
+        "price": "20.50",
+        "user_id": "u-1",
+        "held_by": "o-1",
+        "currency_code": "GBP",
+        "withdrawn": False,
+    }
+    copy = orders.TicketCopy(
+        id="t-1",
+        version=5,
+        title="Concert",
+        price=Decimal("20.50"),
+        user_id="u-1",
+        held_by="o-1",
+        currency_code="GBP",
+        withdrawn=False,
+    )
+    _round_trip(TICKET_COPIES, stored, copy)
+    old = {"_id": "t-1", "version": 0, "title": "C", "price": "1.00", "user_id": "u"}
+    loaded = TICKET_COPIES.from_doc(old)
+    assert (loaded.held_by, loaded.currency_code, loaded.withdrawn) == (None, "USD", False)
+
+
+# ---------------------------------------------------------------- payments: order copies, payments
+
+
+def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "o-1",
+        "user_id": "u-2",
+        "price": "1500.00",
+        "currency_code": "JPY",
+        "status": "COMPLETE",
+        "version": 3,
+    }
+    copy = payments.Order(
+        id="o-1",
+        user_id="u-2",
+        price=Decimal("1500.00"),
+        status=payments.OrderStatus.COMPLETE,
+        version=3,
+        currency_code="JPY",
+    )
+    _round_trip(ORDER_COPIES, stored, copy)
+    old = {"_id": "o-1", "user_id": "u", "price": "1.00", "status": "CREATED", "version": 0}
+    assert ORDER_COPIES.from_doc(old).currency_code == "USD"
+    assert ORDER_COPIES.from_doc({**old, "currency_code": " eur "}).currency_code == "EUR"
+
+
+def test_a_payment_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "p-1",
+        "order_id": "o-1",
+        "user_id": "u-2",
+        "amount": "20.50",
+        "currency_code": "EUR",
+        "status": "requires_action",
+        "stripe_id": "pi_123",
+        "client_secret": "pi_123_secret_456",
+        "created_at": CREATED,
+        "version": 1,
+    }
+    payment = payments.Payment(
+        id="p-1",
+        order_id="o-1",
+        user_id="u-2",
+        amount=Decimal("20.50"),
+        status=payments.PaymentStatus.REQUIRES_ACTION,
+        stripe_id="pi_123",
+        created_at=CREATED,
+        client_secret="pi_123_secret_456",
+        version=1,
+        currency_code="EUR",
+    )
+    _round_trip(PAYMENTS, stored, payment)
+    old = {k: v for k, v in stored.items() if k not in ("client_secret", "currency_code")}
+    loaded = PAYMENTS.from_doc(old)
+    assert (loaded.client_secret, loaded.currency_code) == ("", "USD")
+
+
+# ---------------------------------------------------------------- the repositories use them
+
+
+@pytest.mark.parametrize(
+    ("repository", "document"),
+    [
+        (MongoUserRepository, USERS),
+        (MongoTicketRepository, TICKETS),
+        (MongoOrderRepository, ORDERS),
+        (MongoTicketCopyRepository, TICKET_COPIES),
+        (MongoOrderCopyRepository, ORDER_COPIES),
+        (MongoPaymentRepository, PAYMENTS),
+    ],
+)
+def test_each_repository_stores_its_declared_document(repository, document) -> None:
+    assert repository.document is document
+    assert document.fields["_id"].attribute == "id"
+
+
+# ---------------------------------------------------------------- the codec itself
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+def test_a_required_key_missing_from_a_document_is_named() -> None:
+    document = Document(dict, {"_id": Field("id"), "name": Field("name")})
+    with pytest.raises(KeyError, match="'name'"):
+        document.from_doc({"_id": "x"})
+
+
+def test_the_kinds_store_what_they_say() -> None:
+    assert MONEY.dump(Decimal("3.1")) == "3.10"
+    assert MONEY.load("3.10") == Decimal("3.10")
+    assert TUPLE.dump(("a",)) == ["a"]
+    assert TUPLE.load(None) == ()
+    assert EnumValue(Colour).dump(Colour.RED) == "red"
+    assert EnumValue(Colour).load("red") is Colour.RED
+    assert OptionalEnum(Colour).dump(None) is None
+    assert OptionalEnum(Colour).load(None) is None
+    assert AS_IS.load(CREATED) is CREATED
