@@ -1,24 +1,22 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from common.config import CommonSettings, ConfigError, FromEnv, read_secret
+from common.config import CommonSettings, ConfigError, Flag, IntList, Settings
 
 SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights")
 
 
-@dataclass(frozen=True)
-class Sample(FromEnv):
-    """Every kind of field FromEnv converts."""
+class Sample(Settings):
+    """Every kind of field the settings classes read."""
 
     name: str
-    flag: bool = False
+    flag: Flag = False
     count: int = 1
     ratio: float = 0.5
-    delays: tuple[int, ...] = (1, 2)
+    delays: IntList = (1, 2)
     label: str | None = None
 
 
@@ -29,8 +27,8 @@ def test_defaults_from_an_empty_environment() -> None:
     settings = CommonSettings.from_env({})
 
     assert settings.namespace == settings.ticketing_namespace == "ticketing"
-    assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/%2F"
-    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.amqp_url.get_secret_value() == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    assert settings.redis_url.get_secret_value() == "redis://127.0.0.1:6379/0"
     assert settings.mongo_url is None
     assert settings.jwt_public_key is None and settings.jwt_public_key_file is None
     assert settings.log_level == "INFO"
@@ -75,8 +73,8 @@ def test_values_from_the_environment() -> None:
     )
     assert settings.namespace == "ci-42"
     assert settings.require_mongo_url() == "mongodb://db:27017"
-    assert settings.amqp_url == "amqp://mq"
-    assert settings.redis_url == "redis://cache/1"
+    assert settings.amqp_url.get_secret_value() == "amqp://mq"
+    assert settings.redis_url.get_secret_value() == "redis://cache/1"
     assert settings.orders_port == 6000 and isinstance(settings.orders_port, int)
     assert settings.event_max_attempts == 3
     assert settings.shutdown_grace_seconds == 2.5
@@ -197,7 +195,7 @@ def test_event_max_attempts_must_be_positive(attempts: str) -> None:
 
 def test_event_retry_delays_must_not_be_empty() -> None:
     with pytest.raises(ConfigError, match="EVENT_RETRY_DELAYS_MS"):
-        CommonSettings(event_retry_delays_ms=())
+        CommonSettings.from_env({}, event_retry_delays_ms=())
 
 
 def test_bus_settings_defaults() -> None:
@@ -286,13 +284,13 @@ def test_public_key_from_a_file(tmp_path: Path) -> None:
 def test_inline_public_key_wins_over_the_file(tmp_path: Path) -> None:
     path = tmp_path / "jwt.pub"
     path.write_text("from file")
-    assert read_secret("inline", str(path), "JWT_PUBLIC_KEY") == "inline"
+    env = {"JWT_PUBLIC_KEY": "inline", "JWT_PUBLIC_KEY_FILE": str(path)}
+    assert CommonSettings.from_env(env).public_keys() == "inline"
 
 
-def test_unreadable_public_key_file_names_the_variable(tmp_path: Path) -> None:
-    settings = CommonSettings.from_env({"JWT_PUBLIC_KEY_FILE": str(tmp_path / "missing")})
-    with pytest.raises(ConfigError, match="JWT_PUBLIC_KEY_FILE="):
-        settings.public_keys()
+def test_an_unreadable_file_is_refused_at_load_naming_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"JWT_PUBLIC_KEY_FILE=.*missing cannot be read"):
+        CommonSettings.from_env({"JWT_PUBLIC_KEY_FILE": str(tmp_path / "missing")})
 
 
 def test_missing_public_key() -> None:
