@@ -55,7 +55,7 @@ def mask_url(url: str) -> str:
     MASK: amqp://guest:**********@mq:5672/%2F."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return url
+        return MASK if url else url  # not a URL: nothing of it can be told harmless
     end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
     authority, tail = rest[:end], rest[end:]
     userinfo, at, hosts = authority.rpartition("@")
@@ -79,23 +79,23 @@ class SecretUrl(Secret[str]):
         return mask_url(self.get_secret_value())
 
 
-def _kinds(annotation: Any) -> list[Any]:
+def kinds_of(annotation: Any) -> list[Any]:
     """The types an annotation admits, through Annotated[...] and unions."""
     if typing.get_origin(annotation) is Annotated:
-        return _kinds(typing.get_args(annotation)[0])
+        return kinds_of(typing.get_args(annotation)[0])
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        return [k for arg in typing.get_args(annotation) for k in _kinds(arg)]
+        return [k for arg in typing.get_args(annotation) for k in kinds_of(arg)]
     return [annotation]
 
 
 def is_secret(field: FieldInfo) -> bool:
     """Whether a field holds a secret (SecretStr, SecretUrl), optional or not."""
-    kinds = _kinds(field.annotation)
+    kinds = kinds_of(field.annotation)
     return any(isinstance(k, type) and issubclass(k, (SecretStr, Secret)) for k in kinds)
 
 
 def admits_none(field: FieldInfo) -> bool:
-    return type(None) in _kinds(field.annotation)
+    return type(None) in kinds_of(field.annotation)
 
 
 # ---------------------------------------------------------------- value types and rules
@@ -169,7 +169,9 @@ def url_of(*schemes: str) -> AfterValidator:
     def check(url: SecretUrl) -> SecretUrl:
         if url.get_secret_value().partition("://")[0].lower() not in schemes:
             starts = " or ".join(f"{s}://" for s in schemes)
-            raise ValueError(f"must be a URL starting {starts}, got {str(url)!r}")
+            scheme, sep, _ = url.get_secret_value().partition("://")
+            got = f", not {scheme}://" if sep and scheme.isalnum() else ""
+            raise ValueError(f"must be a URL starting {starts}{got}")
         return url
 
     return AfterValidator(check)
@@ -309,24 +311,24 @@ def read_file(var: str, path: str) -> str:
 def _port(service: str, default: int) -> Any:
     return Field(
         default,
-        description=f"Where {service}'s gRPC server listens, and where its clients reach it "
-        f"on 127.0.0.1 unless {service.upper()}_ADDR is set.",
+        description=f"Where the {service} service's gRPC server listens, and where its clients "
+        f"reach it on 127.0.0.1 unless {service.upper()}_ADDR is set.",
     )
 
 
 def _addr(service: str) -> Any:
     return Field(
         None,
-        description=f"Where {service}'s clients reach it (host:port, or a gRPC target such as "
-        f"dns:///{service}:<port>); unset: 127.0.0.1:{service.upper()}_PORT.",
+        description=f"Where the {service} service's clients reach it (host:port, or a gRPC "
+        f"target such as dns:///{service}:<port>); unset: 127.0.0.1:{service.upper()}_PORT.",
     )
 
 
 def _metrics_port(service: str, default: int) -> Any:
     return Field(
         default,
-        description=f"Where {service} serves its Prometheus metrics (GET /metrics), a port of "
-        "its own beside its gRPC one; 0: no metrics server.",
+        description=f"Where the {service} service serves its Prometheus metrics (GET /metrics), "
+        "a port of its own beside its gRPC one; 0: no metrics server.",
     )
 
 
@@ -346,12 +348,15 @@ class CommonSettings(Settings):
         "it.",
     )
     amqp_url: Annotated[SecretUrl, url_of("amqp", "amqps")] = Field(
-        SecretUrl(DEFAULT_AMQP_URL), description="The RabbitMQ every event goes through."
+        SecretUrl(DEFAULT_AMQP_URL),
+        description="The RabbitMQ every event goes through (amqp://, amqps:// for TLS); unset: "
+        "one on this machine (127.0.0.1:5672, user guest).",
     )
     redis_url: Annotated[SecretUrl, url_of("redis", "rediss", "unix")] = Field(
         SecretUrl(DEFAULT_REDIS_URL),
         description="The Redis of token revocations, rate limits, the ticket cache and the "
-        "expiration schedule (redis://, rediss:// for TLS, or unix://).",
+        "expiration schedule (redis://, rediss:// for TLS, or unix://); unset: one on this "
+        "machine (127.0.0.1:6379, database 0).",
     )
     redis_max_connections: Annotated[int, at_least(1)] = Field(
         100,
@@ -373,7 +378,7 @@ class CommonSettings(Settings):
         None,
         description="The public keys that verify session tokens: one PEM block, or several "
         'during a key rollover (docs/security.md, "Tokens bound to their deployment"); inline '
-        "newlines may be written as \\n. Required by every process that verifies tokens.",
+        "newlines may be written as `\\n`. Required by every process that verifies tokens.",
     )
     jwt_public_key_file: str | None = Field(
         None, description="JWT_PUBLIC_KEY from this file (a mounted Secret)."

@@ -27,7 +27,7 @@ class AuthSettings(CommonSettings):
     jwt_private_key: PrivateKeyPem | None = Field(
         None,
         description="The Ed25519 private key (PEM) auth signs session tokens with; only auth "
-        "holds it. Inline newlines may be written as \\n. Required by auth.",
+        "holds it. Inline newlines may be written as `\\n`. Required by auth.",
     )
     jwt_private_key_file: str | None = Field(
         None, description="JWT_PRIVATE_KEY from this file (a mounted Secret)."

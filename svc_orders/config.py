@@ -23,5 +23,6 @@ class OrdersSettings(CommonSettings):
         float, rule(lambda v: 0 < v <= 3600, "must be above 0 and at most 3600")
     ] = Field(
         1.0,
-        description="How often it looks for them (an indexed query that normally finds nothing).",
+        description="How often the orders service looks for such overdue orders (an indexed "
+        "query that normally finds nothing).",
     )
