@@ -40,7 +40,6 @@ DEFAULT_NAMESPACE = "ticketing"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 MASK = "**********"
-SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights")
 
 
 class ConfigError(ValueError):
