@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from common.config import CommonSettings, ConfigError, Flag, IntList, Settings
+from common.config import CommonSettings, ConfigError, Flag, IntList, Settings, mask_url
 
 SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights")
 
@@ -302,3 +302,54 @@ def test_missing_public_key() -> None:
 def test_grpc_max_connection_age_must_be_positive(age: str) -> None:
     with pytest.raises(ConfigError, match="GRPC_MAX_CONNECTION_AGE_SECONDS must be positive"):
         CommonSettings.from_env({"GRPC_MAX_CONNECTION_AGE_SECONDS": age})
+
+
+# --- secrets and URLs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("amqp://guest:guest@127.0.0.1:5672/%2F", "amqp://guest:**********@127.0.0.1:5672/%2F"),
+        ("rediss://:pw@cache:6380/0", "rediss://:**********@cache:6380/0"),
+        ("redis://cache:6379/0?password=pw&db=1", "redis://cache:6379/0?password=**********&db=1"),
+        (
+            "mongodb://u:p%40ss@h1:27017,h2:27017/?replicaSet=rs",
+            "mongodb://u:**********@h1:27017,h2:27017/?replicaSet=rs",
+        ),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("user:pw@host", "**********"),
+    ],
+)
+def test_a_url_shows_everything_but_its_password(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("var", "raw", "message"),
+    [
+        (
+            "AMQP_URL",
+            "http://u:pw@mq/",
+            "AMQP_URL must be a URL starting amqp:// or amqps://, not http://",
+        ),
+        (
+            "REDIS_URL",
+            "cache:6379",
+            "REDIS_URL must be a URL starting redis:// or rediss:// or unix://",
+        ),
+        (
+            "MONGO_URL",
+            "postgres://db/x",
+            "MONGO_URL must be a URL starting mongodb:// or mongodb+srv://, not postgres://",
+        ),
+        ("SERVICE_PRIVATE_KEY", "not a key", "SERVICE_PRIVATE_KEY must be a PEM private key"),
+    ],
+)
+def test_a_url_or_key_of_the_wrong_kind_is_refused_naming_the_variable(
+    var: str, raw: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        CommonSettings.from_env({var: raw})
+    assert str(caught.value).startswith(message)
+    assert "pw" not in str(caught.value) and "not a key" not in str(caught.value)
