@@ -96,7 +96,7 @@ class BenchStack:
 
     @property
     def amqp_url(self) -> str:
-        return self.settings.amqp_url
+        return self.settings.amqp_url.get_secret_value()
 
     @property
     def workdir(self) -> Path:
@@ -359,7 +359,7 @@ class BenchStack:
             channel.exchange_delete(bus.exchange_name(ns))
             connection.close()
         with contextlib.suppress(Exception):
-            client = redis.Redis.from_url(self.settings.redis_url)
+            client = redis.Redis.from_url(self.settings.redis_url.get_secret_value())
             keys = list(client.scan_iter(f"{ns}:*"))
             if keys:
                 client.delete(*keys)

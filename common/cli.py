@@ -117,17 +117,18 @@ def _events(action: str, service: str, env: dict[str, str]) -> int:
     from common.config import CommonSettings
 
     settings = CommonSettings.from_env(env)
+    amqp_url = settings.amqp_url.get_secret_value()
     try:
         if action == "dead":
-            letters = bus.dead_letters(settings.amqp_url, settings.namespace, service)
+            letters = bus.dead_letters(amqp_url, settings.namespace, service)
             for message in letters:
                 print(json.dumps(message))
             if not letters:
                 print(f"no dead-lettered events for {service}", file=sys.stderr)
             return 0
-        moved = bus.replay_dead_letters(settings.amqp_url, settings.namespace, service)
+        moved = bus.replay_dead_letters(amqp_url, settings.namespace, service)
     except pika.exceptions.AMQPConnectionError as exc:
-        host = pika.URLParameters(settings.amqp_url).host
+        host = pika.URLParameters(amqp_url).host
         print(f"error: cannot reach RabbitMQ at {host} (AMQP_URL): {exc!r}", file=sys.stderr)
         return 1
     except bus.DeadLetterError as exc:

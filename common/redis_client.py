@@ -36,7 +36,7 @@ def redis_client(
     times: the caller then does without the cache."""
     timeout = fail_fast_seconds or settings.redis_socket_timeout_seconds
     pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         max_connections=settings.redis_max_connections,
         timeout=fail_fast_seconds or settings.redis_pool_timeout_seconds,
         socket_connect_timeout=timeout,

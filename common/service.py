@@ -78,7 +78,7 @@ class Infrastructure:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"SERVICE_PUBLIC_KEYS_DIR: {exc}") from None
         publisher = RabbitPublisher(
-            settings.amqp_url,
+            settings.amqp_url.get_secret_value(),
             settings.namespace,
             heartbeat_seconds=settings.amqp_heartbeat_seconds,
         )

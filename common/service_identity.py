@@ -280,4 +280,4 @@ def tokens_from_settings(
 
 
 def has_private_key(settings: CommonSettings) -> bool:
-    return bool(settings.service_private_key or settings.service_private_key_file)
+    return settings.service_private_key is not None or bool(settings.service_private_key_file)

@@ -1,27 +1,32 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated
 
-from common.config import CommonSettings, ConfigError
+from pydantic import Field
+
+from common.config import POSITIVE, CommonSettings, at_least, rule
+
+MemoryMb = Annotated[int, at_least(0, "must be 0 (DuckDB's default) or more")]
 
 
-@dataclass(frozen=True)
 class InsightsSettings(CommonSettings):
-    # The DuckDB file holding every event (a volume of its own in Kubernetes; `ticketing run`:
-    # under .run/insights). `:memory:` keeps nothing across restarts (tests).
-    insights_db_path: str = "/var/lib/ticketing/insights/events.duckdb"
-    # Memory DuckDB may use for its work (queries, the write buffer), in MiB; 0: DuckDB's own
-    # default (80 % of the memory it sees). Keep it well under the container's limit.
-    insights_db_memory_mb: int = 0
-    # How often the recommender is retrained from the stored events (skipped when none arrived);
-    # a caller's own views since count at once, new tickets from the next training.
-    insights_retrain_seconds: float = 60.0
+    """What the insights service reads."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.insights_db_path.strip():
-            raise ConfigError("INSIGHTS_DB_PATH must name a file (or :memory:)")
-        if self.insights_db_memory_mb < 0:
-            raise ConfigError("INSIGHTS_DB_MEMORY_MB must be 0 (DuckDB's default) or more")
-        if self.insights_retrain_seconds <= 0:
-            raise ConfigError("INSIGHTS_RETRAIN_SECONDS must be positive")
+    insights_db_path: Annotated[str, rule(str.strip, "must name a file (or :memory:)")] = Field(
+        "/var/lib/ticketing/insights/events.duckdb",
+        description="The DuckDB file holding every event (a volume of its own in Kubernetes; "
+        "`ticketing run`: under .run/insights). `:memory:` keeps nothing across restarts "
+        "(tests).",
+    )
+    insights_db_memory_mb: MemoryMb = Field(
+        0,
+        description="Memory DuckDB may use for its work (queries, the write buffer), in MiB; 0: "
+        "DuckDB's own default (80 % of the memory it sees). Keep it well under the container's "
+        "limit.",
+    )
+    insights_retrain_seconds: Annotated[float, POSITIVE] = Field(
+        60.0,
+        description="How often the recommender is retrained from the stored events (skipped "
+        "when none arrived); a caller's own views since count at once, new tickets from the "
+        "next training.",
+    )

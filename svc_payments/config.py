@@ -1,25 +1,46 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated
 
-from common.config import CommonSettings, ConfigError, read_secret
+from pydantic import Field, SecretStr
+
+from common.config import POSITIVE, CommonSettings, ConfigError, rule
 
 
-@dataclass(frozen=True)
+def _stripe_secret_key(key: SecretStr) -> bool:
+    return key.get_secret_value().strip().startswith(("sk_", "rk_"))
+
+
 class PaymentsSettings(CommonSettings):
-    stripe_secret_key: str | None = None
-    stripe_secret_key_file: str | None = None
-    # Points the Stripe SDK at a Stripe-compatible server (localstripe); unset: api.stripe.com.
-    stripe_api_base: str | None = None
-    stripe_timeout_seconds: float = 20.0
+    """What the payments service reads."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.stripe_timeout_seconds <= 0:
-            raise ConfigError("STRIPE_TIMEOUT_SECONDS must be positive")
+    stripe_secret_key: (
+        Annotated[
+            SecretStr,
+            rule(
+                _stripe_secret_key,
+                "must be a Stripe secret key (sk_...) or restricted key (rk_...)",
+            ),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="The Stripe API key payments charges with; only payments holds it. "
+        "Required by payments.",
+    )
+    stripe_secret_key_file: str | None = Field(
+        None, description="STRIPE_SECRET_KEY from this file (a mounted Secret)."
+    )
+    stripe_api_base: str | None = Field(
+        None,
+        description="Points the Stripe SDK at a Stripe-compatible server (localstripe); unset: "
+        "api.stripe.com.",
+    )
+    stripe_timeout_seconds: Annotated[float, POSITIVE] = Field(
+        20.0, description="How long a call to Stripe may take."
+    )
 
     def secret_key(self) -> str:
-        key = read_secret(self.stripe_secret_key, self.stripe_secret_key_file, "STRIPE_SECRET_KEY")
-        if not key:
+        if self.stripe_secret_key is None:
             raise ConfigError("STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_FILE is required by payments")
-        return key.strip()
+        return self.stripe_secret_key.get_secret_value().strip()

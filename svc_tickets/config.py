@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from common.config import CommonSettings
 
 
-@dataclass(frozen=True)
 class TicketsSettings(CommonSettings):
-    pass
+    """What the tickets service reads: the common settings only."""

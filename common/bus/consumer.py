@@ -365,7 +365,7 @@ def consumer_for(
 ) -> EventConsumer:
     """The consumer of `service`'s queue on the running loop, tuned by the common settings."""
     return EventConsumer(
-        settings.amqp_url,
+        settings.amqp_url.get_secret_value(),
         settings.namespace,
         service,
         handlers,

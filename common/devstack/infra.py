@@ -19,7 +19,7 @@ import pika
 import pika.exceptions
 import redis
 
-from common.config import CommonSettings
+from common.config import DEFAULT_AMQP_URL, DEFAULT_REDIS_URL
 from common.devstack.children import Child, say
 from common.devstack.listeners import wait_until_listening
 from common.devstack.stack import Stack, StackError
@@ -55,7 +55,7 @@ def _redis_answers(url: str) -> bool:
 
 
 def ensure_rabbitmq(stack: Stack) -> None:
-    url = stack.env.get("AMQP_URL") or CommonSettings.amqp_url
+    url = stack.env.get("AMQP_URL") or DEFAULT_AMQP_URL
     if _rabbit_answers(url):
         stack.env["AMQP_URL"] = url  # recorded in the state, as the private one's is
         return
@@ -116,7 +116,7 @@ def private_rabbitmq_env(base: Path, port: int, dist_port: int, node: str) -> di
 
 
 def ensure_redis(stack: Stack) -> None:
-    url = stack.env.get("REDIS_URL") or CommonSettings.redis_url
+    url = stack.env.get("REDIS_URL") or DEFAULT_REDIS_URL
     if _redis_answers(url):
         stack.env["REDIS_URL"] = url
         return

@@ -11,12 +11,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pydantic import Field
 
 from common.command_paths import as_typed
-from common.config import CommonSettings, ConfigError, FromEnv
+from common.config import POSITIVE, CommonSettings, ConfigError, Settings, at_least, between
 from common.devstack.children import RestartPolicy, say
 from common.devstack.dev_defaults import dev_defaults, limits_banner
 from common.devstack.infra import (
@@ -39,34 +41,43 @@ from common.processes import GRPC_SERVICES, SERVICES
 READY_TIMEOUT = 90.0
 
 
-@dataclass(frozen=True)
-class RunSettings(FromEnv):
+class RunSettings(Settings):
     """What `ticketing run` itself reads (the services read their own settings)."""
 
-    ticketing_run_dir: str = ".run"
-    # The gateway's public and admin ports, as GatewaySettings has them (the gateway reads them
-    # itself; here they are claimed before anything starts, and the readiness wait asks the
-    # admin one).
-    gateway_port: int = 8000
-    gateway_admin_port: int = 9100
-    # The embedded MongoDB (SecantusDB, when MONGO_URL is unset) and localstripe (when no Stripe
-    # is configured). Taken ports are refused like every other, never swapped for free ones.
-    mongo_port: int = 27017
-    stripe_port: int = 8420
-    # A child that exits more than this many times within the window stops the stack: a
-    # crash loop (a bad setting, a taken port) shows within seconds, while a crash now and then
-    # (a killed process, an out-of-memory kill) is restarted for as long as the stack runs.
-    ticketing_run_max_restarts: int = 5
-    ticketing_run_restart_window_seconds: float = 60.0
-
-    def __post_init__(self) -> None:
-        for name in ("mongo_port", "stripe_port"):
-            if not 0 < getattr(self, name) < 65536:
-                raise ConfigError(f"{name.upper()} must be a port (1-65535)")
-        if self.ticketing_run_max_restarts < 0:
-            raise ConfigError("TICKETING_RUN_MAX_RESTARTS must be 0 or more")
-        if self.ticketing_run_restart_window_seconds <= 0:
-            raise ConfigError("TICKETING_RUN_RESTART_WINDOW_SECONDS must be positive")
+    ticketing_run_dir: str = Field(
+        ".run",
+        description="Where `ticketing run` keeps its state, logs, keys and the embedded "
+        "servers' data; `ticketing users` and `ticketing events` find the running stack there.",
+    )
+    gateway_port: int = Field(
+        8000,
+        description="The gateway's public port, as GatewaySettings has it (the gateway reads it "
+        "itself; `ticketing run` claims it before anything starts).",
+    )
+    gateway_admin_port: int = Field(
+        9100,
+        description="The gateway's admin port, as GatewaySettings has it: claimed before "
+        "anything starts, and the readiness wait asks it.",
+    )
+    mongo_port: Annotated[int, between(1, 65535)] = Field(
+        27017,
+        description="The embedded MongoDB's port (SecantusDB, when MONGO_URL is unset). A taken "
+        "port is refused like every other, never swapped for a free one.",
+    )
+    stripe_port: Annotated[int, between(1, 65535)] = Field(
+        8420,
+        description="localstripe's port (when no Stripe is configured); a taken one is refused.",
+    )
+    ticketing_run_max_restarts: Annotated[int, at_least(0, "must be 0 or more")] = Field(
+        5,
+        description="A child that exits more than this many times within "
+        "TICKETING_RUN_RESTART_WINDOW_SECONDS stops the stack: a crash loop (a bad setting, a "
+        "taken port) shows within seconds, while a crash now and then (a killed process, an "
+        "out-of-memory kill) is restarted for as long as the stack runs.",
+    )
+    ticketing_run_restart_window_seconds: Annotated[float, POSITIVE] = Field(
+        60.0, description="The window of TICKETING_RUN_MAX_RESTARTS."
+    )
 
     def restart_policy(self) -> RestartPolicy:
         return RestartPolicy(

@@ -24,7 +24,7 @@ class BehaviourEvents:
         )
         self._relay_redis = redis_client(settings)
         self._publisher = RabbitPublisher(
-            settings.amqp_url,
+            settings.amqp_url.get_secret_value(),
             settings.namespace,
             heartbeat_seconds=settings.amqp_heartbeat_seconds,
         )

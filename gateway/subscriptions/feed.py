@@ -52,7 +52,7 @@ class LiveFeed:
     """Started and stopped with the app, on its event loop."""
 
     def __init__(self, settings: CommonSettings, hub: Hub) -> None:
-        self.amqp_url = settings.amqp_url
+        self.amqp_url = settings.amqp_url.get_secret_value()
         self.heartbeat_seconds = settings.amqp_heartbeat_seconds
         self.exchange = exchange_name(settings.namespace)
         self.queue = live_queue_name(settings.namespace)

@@ -29,7 +29,7 @@ def mongo_url(settings: CommonSettings, env: Mapping[str, str]) -> str:
             f"MONGO_URL is not set and no `ticketing run` is running here ({run_dir_of(env)}): "
             "set MONGO_URL to auth's database"
         )
-    return settings.mongo_url
+    return settings.mongo_url.get_secret_value()
 
 
 async def _grant(url: str, namespace: str, email: str, role: str):

@@ -9,7 +9,6 @@ with a problem that names what is wrong.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -250,15 +249,13 @@ def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) 
 
 
 def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> None:
-    @dataclasses.dataclass(frozen=True)
     class ReviewsSettings(TicketsSettings):
         reviews_port: int = 50057
         reviews_metrics_port: int = 9107
 
-    @dataclasses.dataclass(frozen=True)
     class StricterTicketsSettings(TicketsSettings):
-        fraud_api_url: str = dataclasses.field(kw_only=True)
-        fraud_callback: str = dataclasses.field(default="http://127.0.0.1:9000", kw_only=True)
+        fraud_api_url: str
+        fraud_callback: str = "http://127.0.0.1:9000"
 
     reviews = dc.Process("reviews", ReviewsSettings, True, "svc_reviews")
     processes = [

@@ -103,22 +103,20 @@ def clients_dir(tmp_path: Path) -> Path:
 
 def settings(redis_url: str, namespace: str, web_dist: Path, clients: Path, **overrides):
     _, public = generate_key_pair()
-    return GatewaySettings.from_env(
-        {},
-        jwt_public_key=public,
+    values = {
         **{f"{s}_addr": "127.0.0.1:9" for s in ("auth", "tickets", "orders", "payments")},
-        expiration_addr="127.0.0.1:9",
-        redis_url=redis_url,
-        ticketing_namespace=namespace,
-        ticket_cache_enabled=False,
-        behaviour_events_enabled=False,
-        graphql_user_limit=0,
-        graphql_visitor_limit=0,
-        graphql_address_limit=0,
-        web_dist_dir=str(web_dist),
-        persisted_clients_dir=str(clients),
-        **overrides,
-    )
+        "expiration_addr": "127.0.0.1:9",
+        "redis_url": redis_url,
+        "ticketing_namespace": namespace,
+        "ticket_cache_enabled": False,
+        "behaviour_events_enabled": False,
+        "graphql_user_limit": 0,
+        "graphql_visitor_limit": 0,
+        "graphql_address_limit": 0,
+        "web_dist_dir": str(web_dist),
+        "persisted_clients_dir": str(clients),
+    }
+    return GatewaySettings.from_env({}, jwt_public_key=public, **{**values, **overrides})
 
 
 @pytest.fixture

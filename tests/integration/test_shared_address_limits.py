@@ -10,7 +10,6 @@ requests per second, so the model (docs/security.md) is what is tested."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import math
 import time
 import uuid
@@ -51,9 +50,11 @@ async def browsers(redis_url: str, tmp_path: Path) -> AsyncIterator[Browsers]:
     namespace = f"t{uuid.uuid4().hex[:12]}"
     (tmp_path / "dist").mkdir()
     (tmp_path / "clients").mkdir()
-    base = settings(redis_url, namespace, tmp_path / "dist", tmp_path / "clients")
-    limited = dataclasses.replace(
-        base,
+    limited = settings(
+        redis_url,
+        namespace,
+        tmp_path / "dist",
+        tmp_path / "clients",
         graphql_visitor_limit=scaled("graphql_visitor"),
         graphql_visitor_window_seconds=WINDOW_SECONDS,
         graphql_address_limit=scaled("graphql_address"),

@@ -1,24 +1,22 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from common.config import CommonSettings, ConfigError, FromEnv, read_secret
+from common.config import CommonSettings, ConfigError, Flag, IntList, Settings, mask_url
 
 SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights")
 
 
-@dataclass(frozen=True)
-class Sample(FromEnv):
-    """Every kind of field FromEnv converts."""
+class Sample(Settings):
+    """Every kind of field the settings classes read."""
 
     name: str
-    flag: bool = False
+    flag: Flag = False
     count: int = 1
     ratio: float = 0.5
-    delays: tuple[int, ...] = (1, 2)
+    delays: IntList = (1, 2)
     label: str | None = None
 
 
@@ -29,8 +27,8 @@ def test_defaults_from_an_empty_environment() -> None:
     settings = CommonSettings.from_env({})
 
     assert settings.namespace == settings.ticketing_namespace == "ticketing"
-    assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/%2F"
-    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.amqp_url.get_secret_value() == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    assert settings.redis_url.get_secret_value() == "redis://127.0.0.1:6379/0"
     assert settings.mongo_url is None
     assert settings.jwt_public_key is None and settings.jwt_public_key_file is None
     assert settings.log_level == "INFO"
@@ -75,8 +73,8 @@ def test_values_from_the_environment() -> None:
     )
     assert settings.namespace == "ci-42"
     assert settings.require_mongo_url() == "mongodb://db:27017"
-    assert settings.amqp_url == "amqp://mq"
-    assert settings.redis_url == "redis://cache/1"
+    assert settings.amqp_url.get_secret_value() == "amqp://mq"
+    assert settings.redis_url.get_secret_value() == "redis://cache/1"
     assert settings.orders_port == 6000 and isinstance(settings.orders_port, int)
     assert settings.event_max_attempts == 3
     assert settings.shutdown_grace_seconds == 2.5
@@ -197,7 +195,7 @@ def test_event_max_attempts_must_be_positive(attempts: str) -> None:
 
 def test_event_retry_delays_must_not_be_empty() -> None:
     with pytest.raises(ConfigError, match="EVENT_RETRY_DELAYS_MS"):
-        CommonSettings(event_retry_delays_ms=())
+        CommonSettings.from_env({}, event_retry_delays_ms=())
 
 
 def test_bus_settings_defaults() -> None:
@@ -286,13 +284,13 @@ def test_public_key_from_a_file(tmp_path: Path) -> None:
 def test_inline_public_key_wins_over_the_file(tmp_path: Path) -> None:
     path = tmp_path / "jwt.pub"
     path.write_text("from file")
-    assert read_secret("inline", str(path), "JWT_PUBLIC_KEY") == "inline"
+    env = {"JWT_PUBLIC_KEY": "inline", "JWT_PUBLIC_KEY_FILE": str(path)}
+    assert CommonSettings.from_env(env).public_keys() == "inline"
 
 
-def test_unreadable_public_key_file_names_the_variable(tmp_path: Path) -> None:
-    settings = CommonSettings.from_env({"JWT_PUBLIC_KEY_FILE": str(tmp_path / "missing")})
-    with pytest.raises(ConfigError, match="JWT_PUBLIC_KEY_FILE="):
-        settings.public_keys()
+def test_an_unreadable_file_is_refused_at_load_naming_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"JWT_PUBLIC_KEY_FILE=.*missing cannot be read"):
+        CommonSettings.from_env({"JWT_PUBLIC_KEY_FILE": str(tmp_path / "missing")})
 
 
 def test_missing_public_key() -> None:
@@ -304,3 +302,54 @@ def test_missing_public_key() -> None:
 def test_grpc_max_connection_age_must_be_positive(age: str) -> None:
     with pytest.raises(ConfigError, match="GRPC_MAX_CONNECTION_AGE_SECONDS must be positive"):
         CommonSettings.from_env({"GRPC_MAX_CONNECTION_AGE_SECONDS": age})
+
+
+# --- secrets and URLs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("amqp://guest:guest@127.0.0.1:5672/%2F", "amqp://guest:**********@127.0.0.1:5672/%2F"),
+        ("rediss://:pw@cache:6380/0", "rediss://:**********@cache:6380/0"),
+        ("redis://cache:6379/0?password=pw&db=1", "redis://cache:6379/0?password=**********&db=1"),
+        (
+            "mongodb://u:p%40ss@h1:27017,h2:27017/?replicaSet=rs",
+            "mongodb://u:**********@h1:27017,h2:27017/?replicaSet=rs",
+        ),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("user:pw@host", "**********"),
+    ],
+)
+def test_a_url_shows_everything_but_its_password(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("var", "raw", "message"),
+    [
+        (
+            "AMQP_URL",
+            "http://u:pw@mq/",
+            "AMQP_URL must be a URL starting amqp:// or amqps://, not http://",
+        ),
+        (
+            "REDIS_URL",
+            "cache:6379",
+            "REDIS_URL must be a URL starting redis:// or rediss:// or unix://",
+        ),
+        (
+            "MONGO_URL",
+            "postgres://db/x",
+            "MONGO_URL must be a URL starting mongodb:// or mongodb+srv://, not postgres://",
+        ),
+        ("SERVICE_PRIVATE_KEY", "not a key", "SERVICE_PRIVATE_KEY must be a PEM private key"),
+    ],
+)
+def test_a_url_or_key_of_the_wrong_kind_is_refused_naming_the_variable(
+    var: str, raw: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        CommonSettings.from_env({var: raw})
+    assert str(caught.value).startswith(message)
+    assert "pw" not in str(caught.value) and "not a key" not in str(caught.value)

@@ -89,7 +89,7 @@ def test_an_explicit_count_wins_over_the_cpu_quota(tmp_path: Path) -> None:
     [
         ("two", "GATEWAY_WORKERS must be a number, got 'two'"),
         ("1.5", "GATEWAY_WORKERS must be a number, got '1.5'"),
-        ("-1", "GATEWAY_WORKERS must be 0 (one per CPU) or more"),
+        ("-1", "GATEWAY_WORKERS must be 0 (one per CPU) or more, got '-1'"),
     ],
 )
 def test_a_bad_worker_count_is_a_configuration_error(raw: str, message: str) -> None:

@@ -1,6 +1,6 @@
 """Static checks of everything that ships the system: the Dockerfile, docker-compose.yml and the
 Kubernetes overlays, held against the code's truth -- the processes in `common.processes.SERVICES`
-and the settings dataclasses each of them reads.
+and the settings classes (pydantic-settings) each of them reads.
 
     python -m tools.deploy_check            # from the repository root; exit 1 on any problem
 

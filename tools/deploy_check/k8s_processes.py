@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 
 from common.config import ConfigError
@@ -25,6 +24,7 @@ from tools.deploy_check.model import (
     NON_SETTINGS_ENV,
     PRE_STOP_MARGIN_SECONDS,
     Process,
+    _secret_pairs,
     callees,
     grpc_addr_setting,
     secret_owners,
@@ -218,7 +218,7 @@ def check_process_env(
         if var not in env:
             why = (
                 "it has no default"
-                if var.lower() in p.fields and p.fields[var.lower()].default is dataclasses.MISSING
+                if var.lower() in p.fields and p.fields[var.lower()].is_required()
                 else "its default points at this machine"
             )
             problems.append(f"{here}: {var} is not set ({p.settings.__name__}: {why})")
@@ -232,8 +232,14 @@ def check_process_env(
     if all(var in env for var in p.required):
         # The settings class's own parsing and validation, on the values written here (secrets
         # and other values only known in the cluster are left out).
-        literal = {k: v.value for k, v in env.items() if v.value is not None and k in p.env_vars}
-        required = {f.name for f in p.fields.values() if f.default is dataclasses.MISSING}
+        # A file's path is the cluster's (the class would read the file at load).
+        files = {f"{name.upper()}_FILE" for name in _secret_pairs(p.fields)}
+        literal = {
+            k: v.value
+            for k, v in env.items()
+            if v.value is not None and k in p.env_vars and k not in files
+        }
+        required = {name for name, f in p.fields.items() if f.is_required()}
         try:
             p.settings.from_env(
                 literal, **{n: "(set)" for n in required if n.upper() not in literal}

@@ -3,12 +3,13 @@ reads, who calls whom and who owns which secret."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic.fields import FieldInfo
 
 from common.config import CommonSettings
 from common.processes import SERVICES, ServiceSpec
@@ -131,8 +132,8 @@ class Process:
         return f"ticketing-{self.extra}" if self.extra else "ticketing"
 
     @property
-    def fields(self) -> dict[str, dataclasses.Field]:
-        return {f.name: f for f in dataclasses.fields(self.settings)}
+    def fields(self) -> dict[str, FieldInfo]:
+        return dict(self.settings.model_fields)
 
     @property
     def env_vars(self) -> set[str]:
@@ -187,11 +188,12 @@ class Process:
         """Settings without a default, and those whose default is this machine (fine for
         `ticketing run`, wrong in a container), the datastore URLs of what it uses among them."""
         names = set()
-        for f in self.fields.values():
-            var = f.name.upper()
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        for name, f in self.fields.items():
+            var = name.upper()
+            default = default_text(f)
+            if f.is_required():
                 names.add(var)
-            elif isinstance(f.default, str) and LOOPBACK.search(f.default):
+            elif default is not None and LOOPBACK.search(default):
                 if var not in DATASTORE_SETTINGS.values():
                     names.add(var)
         return names | {DATASTORE_SETTINGS[d] for d in self.uses}
@@ -199,11 +201,19 @@ class Process:
     @property
     def secrets(self) -> set[str]:
         """Secret settings (`x` with an `x_file` twin) this process cannot run without."""
-        own = set(self.fields) - {f.name for f in dataclasses.fields(CommonSettings)}
+        own = set(self.fields) - set(CommonSettings.model_fields)
         return {x for x in _secret_pairs(self.fields) if x in own or x in SHARED_SECRETS}
 
     def describe(self, setting: str) -> str:
         return f"{self.settings.__name__}.{setting}"
+
+
+def default_text(field: FieldInfo) -> str | None:
+    """A field's default as the text it holds (a secret URL's too), None if it is no text."""
+    default = field.default
+    if hasattr(default, "get_secret_value"):
+        default = default.get_secret_value()
+    return default if isinstance(default, str) else None
 
 
 def _secret_pairs(fields: Iterable[str]) -> set[str]:
