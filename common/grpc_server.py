@@ -19,7 +19,8 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from common import tracing
-from common.errors import AppError, Unauthenticated, to_grpc_status
+from common.errors import AppError, Unauthenticated
+from common.grpc_errors import grpc_status_of, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
 from common.metrics import series
 from common.outages import dependency_unavailable, is_outage
@@ -118,7 +119,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 return await inner(request, context)
             except AppError as exc:
                 outcome = exc.code.value
-                tracing.rpc_failed(exc.grpc_status, server_fault=exc.grpc_status in _OUR_FAULTS)
+                status = grpc_status_of(exc)
+                tracing.rpc_failed(status, server_fault=status in _OUR_FAULTS)
                 await context.abort_with_status(to_grpc_status(exc))
             except grpc.aio.AbortError:
                 outcome = "ABORTED_BY_HANDLER"

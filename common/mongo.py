@@ -69,7 +69,8 @@ async def ensure_outbox_indexes(db: AsyncDatabase) -> None:
 
 
 class Aggregate(Protocol):
-    events: list[Message]
+    # Domain events (plain objects): the unit of work maps each to its integration event.
+    events: list[Any]
 
 
 class OutboxOwner(Protocol):
@@ -81,9 +82,22 @@ class OutboxOwner(Protocol):
     def wake(self, event_ids: Sequence[str] = ()) -> None: ...
 
 
+def _already_integration(event: Any) -> Message:
+    if not isinstance(event, Message):
+        raise TypeError(f"{event!r} is no integration event; map it in the service's unit of work")
+    return event
+
+
 class UnitOfWork:
     """`async with uow:` opens a transaction; `await uow.commit()` writes the outbox and commits;
-    leaving the block without committing rolls back. One instance serves one transaction."""
+    leaving the block without committing rolls back. One instance serves one transaction.
+
+    The aggregates record domain events (plain dataclasses); a service's unit of work maps each
+    to the proto integration event its consumers receive (`to_integration`, the service's
+    `adapters/outbox_mapping.py`) as it writes the outbox: the one place where they meet."""
+
+    # Events recorded as proto messages (`record`, a test's probe) are integration events already.
+    to_integration: Callable[[Any], Message] = staticmethod(_already_integration)
 
     def __init__(
         self,
@@ -100,7 +114,7 @@ class UnitOfWork:
         self.relay = relay
         self.session: AsyncClientSession | None = None
         self._seen: list[Aggregate] = []
-        self._extra: list[Message] = []
+        self._extra: list[Any] = []
         self.committed = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -122,7 +136,7 @@ class UnitOfWork:
         if not any(a is aggregate for a in self._seen):
             self._seen.append(aggregate)
 
-    def record(self, event: Message) -> None:
+    def record(self, event: Any) -> None:
         """An event that belongs to no aggregate of this service."""
         self._extra.append(event)
 
@@ -135,7 +149,7 @@ class UnitOfWork:
         await inbox.insert_one({"_id": event_id, "at": self.clock.now()}, session=self.session)
         return False
 
-    def collect_events(self) -> list[Message]:
+    def collect_events(self) -> list[Any]:
         collected = []
         for aggregate in self._seen:
             collected.extend(aggregate.events)
@@ -146,7 +160,10 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         assert self.session is not None, "commit outside `async with`"
-        outgoing = [events.Envelope(e, app_id=self.app_id) for e in self.collect_events()]
+        outgoing = [
+            events.Envelope(self.to_integration(e), app_id=self.app_id)
+            for e in self.collect_events()
+        ]
         if outgoing:
             now = self.clock.now()
             stamp = time.time_ns()
