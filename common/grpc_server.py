@@ -23,8 +23,9 @@ from common.errors import AppError, Unauthenticated
 from common.grpc_errors import grpc_status_of, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
 from common.metrics import series
-from common.outages import dependency_unavailable, is_outage
+from common.outages import dependency_unavailable
 from common.ports import PortInUse, port_is_free
+from common.retries import is_outage
 from common.service_identity import (
     METADATA_KEY,
     Access,

@@ -3,23 +3,20 @@ changes and the events it recorded in one transaction (the transactional outbox)
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 
 from common import events, tracing
 from common.clock import Clock, SystemClock
+from common.retries import ConcurrentUpdate
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +42,6 @@ def mongo_client(url: str) -> AsyncMongoClient:
         maxIdleTimeMS=MAX_IDLE_MS,
         appname="ticketing",
     )
-
-
-def stored_precision(moment: datetime) -> datetime:
-    """`moment` as MongoDB keeps it (to the millisecond): a new object answered with the time
-    it will be read back with, so a first answer and a later read (or replay) agree."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def database_name(namespace: str, service: str) -> str:
@@ -192,49 +183,6 @@ class UnitOfWork:
             self.relay.wake([env.event_id for env in outgoing])
 
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Worth running the handler again: a write conflict, or a connection dropped under it (the
-    next attempt gets a fresh one). Not when no server could be selected: that already waited
-    serverSelectionTimeoutMS, the database is down and the caller is told UNAVAILABLE."""
-    if not isinstance(exc, PyMongoError) or isinstance(exc, ServerSelectionTimeoutError):
-        return False
-    if isinstance(exc, ConnectionFailure):
-        return True
-    if exc.has_error_label("TransientTransactionError"):
-        return True
-    if exc.has_error_label("UnknownTransactionCommitResult"):
-        return True
-    return getattr(exc, "code", None) in (112, 251)  # WriteConflict, NoSuchTransaction
-
-
-def retry_transient(
-    attempts: int = 8,
-) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
-    """Runs a whole handler again when its transaction lost a write conflict to another one or
-    its connection dropped (see `is_transient`)."""
-
-    def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            for attempt in range(1, attempts + 1):
-                try:
-                    return await fn(*args, **kwargs)
-                except PyMongoError as exc:
-                    if attempt == attempts or not is_transient(exc):
-                        raise
-                    log.debug("transient transaction error, retrying", extra={"attempt": attempt})
-                    await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
-            raise AssertionError("unreachable")
-
-        return wrapper
-
-    return decorate
-
-
 class Versioned(Aggregate, Protocol):
     id: str
     version: int
@@ -297,11 +245,3 @@ class MongoRepository(Generic[A]):
         if result.matched_count != 1:
             raise ConcurrentUpdate(f"{self.collection_name}/{aggregate.id} changed meanwhile")
         self._loaded[aggregate.id] = aggregate.version
-
-
-class ConcurrentUpdate(PyMongoError):
-    """Another transaction saved the aggregate first; the handler runs again (retry_transient)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self._error_labels = {"TransientTransactionError"}

@@ -13,7 +13,7 @@ from common.clock import SystemClock
 from common.config import CommonSettings, ConfigError
 from common.errors import AppError
 from common.mongo import database_name, mongo_client
-from common.outages import is_outage
+from common.retries import is_outage
 from common.roles import ADMIN
 from common.run_state import run_dir_of
 from svc_auth.adapters.unit_of_work import MongoAuthUnitOfWork

@@ -11,8 +11,9 @@ from pymongo.errors import DuplicateKeyError
 
 from common.idempotency_store import ensure_idempotency_indexes
 from common.money import LEGACY_CURRENCY, format_money
-from common.mongo import ConcurrentUpdate, MongoRepository
+from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
+from common.retries import ConcurrentUpdate
 from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus, TicketCopy
 
 

@@ -21,7 +21,8 @@ from pymongo.errors import DuplicateKeyError
 
 from common.idempotency import WINDOW
 from common.money import format_money
-from common.mongo import ConcurrentUpdate, MongoRepository, UnitOfWork
+from common.mongo import MongoRepository, UnitOfWork
+from common.retries import ConcurrentUpdate
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus

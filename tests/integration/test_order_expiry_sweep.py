@@ -14,7 +14,8 @@ import redis.asyncio as aioredis
 
 from common.bus import Delivery
 from common.clock import FrozenClock
-from common.mongo import OUTBOX, database_name, mongo_client, retry_transient
+from common.mongo import OUTBOX, database_name, mongo_client
+from common.retries import retry_transient
 from svc_expiration.bootstrap import bootstrap as expiration_bootstrap
 from svc_expiration.config import ExpirationSettings
 from svc_orders.adapters.repository import ensure_indexes

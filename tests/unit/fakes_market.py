@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 
 from common.errors import AppError, Unavailable
 from common.idempotency import IdempotencyRecord, honoured_since
-from common.mongo import ConcurrentUpdate
+from common.retries import ConcurrentUpdate
 from svc_orders.adapters import outbox_mapping as orders_outbox
 from svc_orders.domain import events as order_events
 from svc_orders.domain.model import TicketCopy

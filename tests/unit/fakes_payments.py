@@ -21,7 +21,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from common.errors import Unavailable
-from common.mongo import ConcurrentUpdate
+from common.retries import ConcurrentUpdate
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
