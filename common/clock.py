@@ -24,3 +24,9 @@ class FrozenClock:
 
     def advance(self, seconds: float) -> None:
         self.at += timedelta(seconds=seconds)
+
+
+def stored_precision(moment: datetime) -> datetime:
+    """`moment` as MongoDB keeps it (to the millisecond): a new object answered with the time
+    it will be read back with, so a first answer and a later read (or replay) agree."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

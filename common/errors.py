@@ -1,20 +1,15 @@
-"""Errors a caller can act on, and their one mapping to gRPC status codes and GraphQL codes.
+"""Errors a caller can act on: the types the domain and the handlers raise, and their codes.
 
-Services raise `AppError`s; the gRPC server turns them into a status with a google.rpc.ErrorInfo
-detail (reason = the GraphQL code, metadata.field = the offending argument); the gateway turns
-that back into the same `AppError`, so a code survives the hop unchanged.
+Only the standard library: domain code raises these without loading the wire. How they cross it
+lives at the edges: `common/grpc_errors.py` turns one into a gRPC status with a google.rpc
+ErrorInfo detail (reason = the code, metadata.field = the offending argument) and back, and the
+gateway shows the code as GraphQL's `extensions.code` (`gateway/errors.py`), so a code survives
+every hop unchanged. docs/reference/errors.md lists them all (`tools/reference/errors.py`).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-import grpc
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
-
-DOMAIN = "ticketing"
 
 
 class ErrorCode(StrEnum):
@@ -31,35 +26,10 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
 
 
-_STATUS = {
-    ErrorCode.BAD_USER_INPUT: grpc.StatusCode.INVALID_ARGUMENT,
-    ErrorCode.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
-    ErrorCode.FORBIDDEN: grpc.StatusCode.PERMISSION_DENIED,
-    ErrorCode.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    ErrorCode.CONFLICT: grpc.StatusCode.FAILED_PRECONDITION,
-    ErrorCode.PAYMENT_DECLINED: grpc.StatusCode.FAILED_PRECONDITION,
-    ErrorCode.IDEMPOTENCY_KEY_REUSED: grpc.StatusCode.FAILED_PRECONDITION,
-    ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
-    ErrorCode.RATE_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
-}
-# For statuses that carry no ErrorInfo (a proxy, a deadline, a server that is not ours).
-_CODE_OF_STATUS = {
-    grpc.StatusCode.INVALID_ARGUMENT: ErrorCode.BAD_USER_INPUT,
-    grpc.StatusCode.UNAUTHENTICATED: ErrorCode.UNAUTHENTICATED,
-    grpc.StatusCode.PERMISSION_DENIED: ErrorCode.FORBIDDEN,
-    grpc.StatusCode.NOT_FOUND: ErrorCode.NOT_FOUND,
-    grpc.StatusCode.ALREADY_EXISTS: ErrorCode.CONFLICT,
-    grpc.StatusCode.FAILED_PRECONDITION: ErrorCode.CONFLICT,
-    grpc.StatusCode.ABORTED: ErrorCode.CONFLICT,
-    grpc.StatusCode.UNAVAILABLE: ErrorCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED: ErrorCode.UNAVAILABLE,
-}
-
-
 class AppError(Exception):
+    """A failure the caller is told about, by its code, message and (for refused input) field."""
+
     code: ErrorCode = ErrorCode.INTERNAL
-    status: grpc.StatusCode | None = None  # a subclass may pick a more precise gRPC status
     # When trying again makes sense, and after how long: carried over gRPC as a
     # google.rpc.RetryInfo detail, shown to HTTP clients as `Retry-After`.
     retry_after_seconds: int | None = None
@@ -68,10 +38,6 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-    @property
-    def grpc_status(self) -> grpc.StatusCode:
-        return self.status or _STATUS[self.code]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AppError) and (self.code, self.message, self.field) == (
@@ -88,30 +54,42 @@ class AppError(Exception):
 
 
 class InvalidInput(AppError):
+    """A value the caller sent is refused (`field` names it): fix the request, do not retry it."""
+
     code = ErrorCode.BAD_USER_INPUT
 
 
 class Unauthenticated(AppError):
+    """No valid token: none, or expired, revoked or tampered with. Sign in (again), then retry."""
+
     code = ErrorCode.UNAUTHENTICATED
 
 
 class Forbidden(AppError):
+    """Signed in, but not allowed this (another's object, a role the caller lacks)."""
+
     code = ErrorCode.FORBIDDEN
 
 
 class NotFound(AppError):
+    """The object does not exist, or is not the caller's to see (shown as gone)."""
+
     code = ErrorCode.NOT_FOUND
 
 
 class Conflict(AppError):
+    """The object's state refuses the change (reserved, cancelled, changed since read)."""
+
     code = ErrorCode.CONFLICT
 
 
 class AlreadyExists(Conflict):
-    status = grpc.StatusCode.ALREADY_EXISTS
+    """A conflict with an object that already exists (an email in use)."""
 
 
 class PaymentDeclined(AppError):
+    """The card was declined or its authentication failed; nothing was charged."""
+
     code = ErrorCode.PAYMENT_DECLINED
 
 
@@ -125,6 +103,8 @@ class IdempotencyKeyReused(AppError):
 
 
 class Unavailable(AppError):
+    """A service or a dependency did not answer: retry with backoff."""
+
     code = ErrorCode.UNAVAILABLE
 
 
@@ -144,8 +124,6 @@ class Overloaded(Unavailable):
     """The server, not the caller, has more work than it can take (e.g. password hashing at
     capacity): UNAVAILABLE with a hint when to come back, HTTP 503."""
 
-    status = grpc.StatusCode.RESOURCE_EXHAUSTED
-
     def __init__(
         self, message: str, field: str | None = None, *, retry_after_seconds: int = 1
     ) -> None:
@@ -154,6 +132,8 @@ class Overloaded(Unavailable):
 
 
 class Internal(AppError):
+    """A bug: the caller sees "Internal server error", the details are in the server's log."""
+
     code = ErrorCode.INTERNAL
 
 
@@ -172,56 +152,6 @@ _CLASS_OF_CODE: dict[ErrorCode, type[AppError]] = {
         Internal,
     )
 }
-
-
-def to_grpc_status(error: AppError) -> grpc.Status:
-    info = error_details_pb2.ErrorInfo(reason=error.code.value, domain=DOMAIN)
-    if error.field:
-        info.metadata["field"] = error.field
-    detail = any_pb2.Any()
-    detail.Pack(info)
-    details = [detail]
-    if error.retry_after_seconds:
-        retry = error_details_pb2.RetryInfo()
-        retry.retry_delay.FromSeconds(error.retry_after_seconds)
-        details.append(any_pb2.Any())
-        details[-1].Pack(retry)
-    status = status_pb2.Status(
-        code=error.grpc_status.value[0], message=error.message, details=details
-    )
-    return rpc_status.to_status(status)
-
-
-def _retry_after(details: list[any_pb2.Any]) -> int | None:
-    for detail in details:
-        retry = error_details_pb2.RetryInfo()
-        if detail.Is(retry.DESCRIPTOR) and detail.Unpack(retry):
-            return max(1, retry.retry_delay.seconds)
-    return None
-
-
-def from_rpc_error(exc: grpc.RpcError) -> AppError:
-    """The AppError a failed call stands for; transport failures become UNAVAILABLE."""
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    if status is not None:
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Is(info.DESCRIPTOR) and detail.Unpack(info) and info.domain == DOMAIN:
-                try:
-                    cls = _CLASS_OF_CODE[ErrorCode(info.reason)]
-                except ValueError:  # a reason from a newer service: not ours to interpret
-                    return Internal("Internal server error")
-                error = cls(status.message, field=info.metadata.get("field"))
-                if (retry_after := _retry_after(list(status.details))) is not None:
-                    error.retry_after_seconds = retry_after
-                return error
-    code = exc.code()  # type: ignore[attr-defined]
-    error_code = _CODE_OF_STATUS.get(code, ErrorCode.INTERNAL)
-    if error_code is ErrorCode.UNAVAILABLE:
-        return Unavailable("A service is unavailable, try again shortly")
-    if error_code is ErrorCode.INTERNAL:
-        return Internal("Internal server error")
-    return _CLASS_OF_CODE[error_code](exc.details() or error_code.value)  # type: ignore[attr-defined]
 
 
 class NotYet(Exception):

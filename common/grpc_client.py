@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import grpc
 
 from common import tracing
-from common.errors import from_rpc_error
+from common.grpc_errors import from_rpc_error
 from common.jwt import bearer_token
 from common.service_identity import ServiceTokens
 

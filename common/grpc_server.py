@@ -19,11 +19,13 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from common import tracing
-from common.errors import AppError, Unauthenticated, to_grpc_status
+from common.errors import AppError, Unauthenticated
+from common.grpc_errors import grpc_status_of, to_grpc_status
 from common.jwt import Claims, TokenVerifier, bearer_token
 from common.metrics import series
-from common.outages import dependency_unavailable, is_outage
+from common.outages import dependency_unavailable
 from common.ports import PortInUse, port_is_free
+from common.retries import is_outage
 from common.service_identity import (
     METADATA_KEY,
     Access,
@@ -118,7 +120,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 return await inner(request, context)
             except AppError as exc:
                 outcome = exc.code.value
-                tracing.rpc_failed(exc.grpc_status, server_fault=exc.grpc_status in _OUR_FAULTS)
+                status = grpc_status_of(exc)
+                tracing.rpc_failed(status, server_fault=status in _OUR_FAULTS)
                 await context.abort_with_status(to_grpc_status(exc))
             except grpc.aio.AbortError:
                 outcome = "ABORTED_BY_HANDLER"

@@ -17,7 +17,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from common.idempotency import WINDOW, IdempotencyRecord, honoured_since
-from common.mongo import ConcurrentUpdate, UnitOfWork
+from common.mongo import UnitOfWork
+from common.retries import ConcurrentUpdate
 
 COLLECTION = "idempotency_keys"
 

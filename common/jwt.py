@@ -30,15 +30,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from common.clock import Clock, SystemClock
 from common.config import DEFAULT_NAMESPACE, CommonSettings
 from common.errors import Unauthenticated
+from common.roles import ADMIN
 
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("sub", "email", "iat", "exp", "jti")
 # Required too, and checked against the verifier's TokenBinding; not part of Claims.
 BINDING_CLAIMS = ("iss", "aud")
-# The roles a user may be granted (`ticketing users grant-admin EMAIL`); a token lists its
-# user's in its `roles` claim. `admin`: the marketplace's operators (the market reports).
-ADMIN = "admin"
-ROLES = (ADMIN,)
 VERIFIED_TOKENS = 4096
 _PUBLIC_PEM = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
 

@@ -3,24 +3,21 @@ changes and the events it recorded in one transaction (the transactional outbox)
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 
 from common import events, tracing
 from common.clock import Clock, SystemClock
 from common.documents import Document
+from common.retries import ConcurrentUpdate
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +45,6 @@ def mongo_client(url: str) -> AsyncMongoClient:
     )
 
 
-def stored_precision(moment: datetime) -> datetime:
-    """`moment` as MongoDB keeps it (to the millisecond): a new object answered with the time
-    it will be read back with, so a first answer and a later read (or replay) agree."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def database_name(namespace: str, service: str) -> str:
     return f"{namespace}_{service}"
 
@@ -70,7 +61,8 @@ async def ensure_outbox_indexes(db: AsyncDatabase) -> None:
 
 
 class Aggregate(Protocol):
-    events: list[Message]
+    # Domain events (plain objects): the unit of work maps each to its integration event.
+    events: list[Any]
 
 
 class OutboxOwner(Protocol):
@@ -82,9 +74,22 @@ class OutboxOwner(Protocol):
     def wake(self, event_ids: Sequence[str] = ()) -> None: ...
 
 
+def _already_integration(event: Any) -> Message:
+    if not isinstance(event, Message):
+        raise TypeError(f"{event!r} is no integration event; map it in the service's unit of work")
+    return event
+
+
 class UnitOfWork:
     """`async with uow:` opens a transaction; `await uow.commit()` writes the outbox and commits;
-    leaving the block without committing rolls back. One instance serves one transaction."""
+    leaving the block without committing rolls back. One instance serves one transaction.
+
+    The aggregates record domain events (plain dataclasses); a service's unit of work maps each
+    to the proto integration event its consumers receive (`to_integration`, the service's
+    `adapters/outbox_mapping.py`) as it writes the outbox: the one place where they meet."""
+
+    # Events recorded as proto messages (`record`, a test's probe) are integration events already.
+    to_integration: Callable[[Any], Message] = staticmethod(_already_integration)
 
     def __init__(
         self,
@@ -101,7 +106,7 @@ class UnitOfWork:
         self.relay = relay
         self.session: AsyncClientSession | None = None
         self._seen: list[Aggregate] = []
-        self._extra: list[Message] = []
+        self._extra: list[Any] = []
         self.committed = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -123,7 +128,7 @@ class UnitOfWork:
         if not any(a is aggregate for a in self._seen):
             self._seen.append(aggregate)
 
-    def record(self, event: Message) -> None:
+    def record(self, event: Any) -> None:
         """An event that belongs to no aggregate of this service."""
         self._extra.append(event)
 
@@ -136,7 +141,7 @@ class UnitOfWork:
         await inbox.insert_one({"_id": event_id, "at": self.clock.now()}, session=self.session)
         return False
 
-    def collect_events(self) -> list[Message]:
+    def collect_events(self) -> list[Any]:
         collected = []
         for aggregate in self._seen:
             collected.extend(aggregate.events)
@@ -147,7 +152,10 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         assert self.session is not None, "commit outside `async with`"
-        outgoing = [events.Envelope(e, app_id=self.app_id) for e in self.collect_events()]
+        outgoing = [
+            events.Envelope(self.to_integration(e), app_id=self.app_id)
+            for e in self.collect_events()
+        ]
         if outgoing:
             now = self.clock.now()
             stamp = time.time_ns()
@@ -174,49 +182,6 @@ class UnitOfWork:
         self.committed = True
         if outgoing and self.relay:
             self.relay.wake([env.event_id for env in outgoing])
-
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Worth running the handler again: a write conflict, or a connection dropped under it (the
-    next attempt gets a fresh one). Not when no server could be selected: that already waited
-    serverSelectionTimeoutMS, the database is down and the caller is told UNAVAILABLE."""
-    if not isinstance(exc, PyMongoError) or isinstance(exc, ServerSelectionTimeoutError):
-        return False
-    if isinstance(exc, ConnectionFailure):
-        return True
-    if exc.has_error_label("TransientTransactionError"):
-        return True
-    if exc.has_error_label("UnknownTransactionCommitResult"):
-        return True
-    return getattr(exc, "code", None) in (112, 251)  # WriteConflict, NoSuchTransaction
-
-
-def retry_transient(
-    attempts: int = 8,
-) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
-    """Runs a whole handler again when its transaction lost a write conflict to another one or
-    its connection dropped (see `is_transient`)."""
-
-    def decorate(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            for attempt in range(1, attempts + 1):
-                try:
-                    return await fn(*args, **kwargs)
-                except PyMongoError as exc:
-                    if attempt == attempts or not is_transient(exc):
-                        raise
-                    log.debug("transient transaction error, retrying", extra={"attempt": attempt})
-                    await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
-            raise AssertionError("unreachable")
-
-        return wrapper
-
-    return decorate
 
 
 class Versioned(Aggregate, Protocol):
@@ -283,11 +248,3 @@ class MongoRepository(Generic[A]):
         if result.matched_count != 1:
             raise ConcurrentUpdate(f"{self.collection_name}/{aggregate.id} changed meanwhile")
         self._loaded[aggregate.id] = aggregate.version
-
-
-class ConcurrentUpdate(PyMongoError):
-    """Another transaction saved the aggregate first; the handler runs again (retry_transient)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self._error_labels = {"TransientTransactionError"}

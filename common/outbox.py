@@ -31,6 +31,7 @@ from common.mongo import UNCLAIMED
 
 log = logging.getLogger(__name__)
 
+# Publishes outbox documents; returns once the broker confirmed all (common.bus.RabbitPublisher).
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 

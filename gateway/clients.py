@@ -12,8 +12,8 @@ import grpc
 from google.protobuf import descriptor_pool
 
 from common import tracing
-from common.errors import from_rpc_error
 from common.grpc_client import channel_options
+from common.grpc_errors import from_rpc_error
 from common.processes import GRPC_SERVICES
 from common.service_identity import (
     GATEWAY,

@@ -14,13 +14,13 @@ from svc_auth.adapters.passwords import Argon2Passwords
 from svc_auth.adapters.repository import ensure_indexes
 from svc_auth.adapters.revocation_store import MongoRevocationStore
 from svc_auth.adapters.revocation_store import ensure_indexes as ensure_revocation_indexes
+from svc_auth.adapters.unit_of_work import MongoAuthUnitOfWork
 from svc_auth.config import AuthSettings
 from svc_auth.entrypoints.access import ACCESS
 from svc_auth.entrypoints.grpc_api import AuthServicer
 from svc_auth.service_layer.handlers import AuthHandlers, PasswordHasher
 from svc_auth.service_layer.revocation_sync import RevocationSync
 from svc_auth.service_layer.signin_throttle import SignInThrottle
-from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
 from ticketing.auth.v1 import auth_pb2, auth_pb2_grpc
 
 NAME = "auth"

@@ -9,13 +9,13 @@ from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_orders.adapters.repository import ensure_indexes
 from svc_orders.adapters.tickets_client import GrpcTicketSource
+from svc_orders.adapters.unit_of_work import MongoOrdersUnitOfWork
 from svc_orders.config import OrdersSettings
 from svc_orders.entrypoints.access import ACCESS
 from svc_orders.entrypoints.expiry_sweep import ExpirySweep
 from svc_orders.entrypoints.grpc_api import OrdersServicer
 from svc_orders.service_layer.expiry import OrderExpiry
 from svc_orders.service_layer.handlers import OrderHandlers
-from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 
 NAME = "orders"

@@ -11,12 +11,12 @@ from common.service import Infrastructure, ServiceProcess
 from svc_payments.adapters.orders_client import GrpcOrderSource
 from svc_payments.adapters.repository import ensure_indexes
 from svc_payments.adapters.stripe_gateway import StripeApi
+from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.config import PaymentsSettings
 from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.ports import StripeGateway
-from svc_payments.service_layer.unit_of_work import MongoPaymentsUnitOfWork
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 NAME = "payments"

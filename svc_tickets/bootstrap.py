@@ -7,11 +7,11 @@ from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_tickets.adapters.orders_client import GrpcHoldAuthority
 from svc_tickets.adapters.repository import ensure_indexes
+from svc_tickets.adapters.unit_of_work import MongoTicketsUnitOfWork
 from svc_tickets.config import TicketsSettings
 from svc_tickets.entrypoints.access import ACCESS
 from svc_tickets.entrypoints.grpc_api import TicketsServicer
 from svc_tickets.service_layer.handlers import TicketHandlers
-from svc_tickets.service_layer.unit_of_work import MongoTicketsUnitOfWork
 from ticketing.events.v1 import orders_pb2
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 

@@ -15,7 +15,6 @@ import pika
 from google.protobuf.message import Message
 
 from common import events, tracing
-from common.bus.delivery import Delivery, Handler, PoisonMessage, is_waiting
 from common.bus.link import Link
 from common.bus.reconnect import closed_or_stopping, keep_connected
 from common.bus.topology import (
@@ -32,6 +31,7 @@ from common.bus.topology import (
     retry_queue_name,
     service_queues,
 )
+from common.delivery import Delivery, Handler, PoisonMessage, is_waiting
 from common.errors import NotYet
 from common.metrics.series import EventMetrics
 

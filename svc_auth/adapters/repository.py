@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -12,22 +10,6 @@ from common.documents import TUPLE, Document, Field
 from common.errors import AlreadyExists
 from common.mongo import MongoRepository
 from svc_auth.domain.model import User
-
-
-class UserRepository(Protocol):
-    async def get(self, user_id: str) -> User | None: ...
-
-    async def get_by_email(self, email: str) -> User | None: ...
-
-    async def add(self, user: User) -> None: ...
-
-    async def save(self, user: User) -> None: ...
-
-    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
-        """Swaps the hash for an equivalent one (same password, current scheme) if it is still
-        `old_hash`; the user's version and events are untouched: nothing changed for anyone
-        else. False if the password was changed meanwhile."""
-        ...
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:

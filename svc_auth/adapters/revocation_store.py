@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -21,12 +21,6 @@ from common.clock import Clock
 from common.revocations import Revocation, SessionsEnded, TokenRevoked
 
 COLLECTION = "revocations"
-
-
-class RevocationRepository(Protocol):
-    """Inside a unit of work: written in the same transaction as the change that caused it."""
-
-    async def record(self, revocation: Revocation) -> None: ...
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:

@@ -6,11 +6,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from google.protobuf.message import Message
-
 from common.errors import InvalidInput
-from common.jwt import ROLES
-from ticketing.events.v1 import users_pb2
+from common.roles import ROLES
+from svc_auth.domain import events
 
 # Deliberately permissive (RFC 5322 is larger than any regex): one @, no spaces, a dotted domain.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -48,12 +46,12 @@ class User:
     # What the user may do beyond their own data (e.g. `admin`: the marketplace's reports). Tokens
     # carry them (`roles` claim): a role granted shows in the tokens issued from then on.
     roles: tuple[str, ...] = ()
-    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def register(cls, id: str, email: str, password_hash: str, now: datetime) -> User:
         user = cls(id=id, email=email, password_hash=password_hash, created_at=now)
-        user.events.append(users_pb2.UserCreated(id=id, email=email))
+        user.events.append(events.UserCreated(id=id, email=email))
         return user
 
     def change_password(self, new_hash: str) -> None:
@@ -75,6 +73,4 @@ class User:
     def _updated(self) -> None:
         """A new version of the user, announced (UserUpdated)."""
         self.version += 1
-        self.events.append(
-            users_pb2.UserUpdated(id=self.id, email=self.email, version=self.version)
-        )
+        self.events.append(events.UserUpdated(id=self.id, email=self.email, version=self.version))

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from common.clock import SystemClock
 from common.config import CommonSettings, ConfigError
 from common.errors import AppError
-from common.jwt import ADMIN
 from common.mongo import database_name, mongo_client
-from common.outages import is_outage
+from common.retries import is_outage
+from common.roles import ADMIN
 from common.run_state import run_dir_of
+from svc_auth.adapters.unit_of_work import MongoAuthUnitOfWork
 from svc_auth.bootstrap import NAME
 from svc_auth.service_layer.roles import grant_role
-from svc_auth.service_layer.unit_of_work import MongoAuthUnitOfWork
 
 PROGRAM = "ticketing users"
 

@@ -12,8 +12,7 @@ from typing import Protocol
 from common.clock import Clock
 from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
 from common.jwt import Claims, TokenIssuer
-from common.mongo import retry_transient
-from common.outages import is_outage
+from common.retries import is_outage, retry_transient
 from common.revocations import Revocation, SessionsEnded, TokenRevoked
 from svc_auth.domain.device import Device
 from svc_auth.domain.model import User, check_password, normalise_email

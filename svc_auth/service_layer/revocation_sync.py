@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from common.outages import is_outage
+from common.retries import is_outage
 from common.revocations import Revocation, RevocationCache
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from common.errors import NotFound
-from common.mongo import retry_transient
+from common.retries import retry_transient
 from svc_auth.domain.model import User, normalise_email
 from svc_auth.service_layer.unit_of_work import AuthUnitOfWork
 

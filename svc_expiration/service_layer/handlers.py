@@ -11,9 +11,8 @@ from typing import Any
 from common import events, tracing
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound
-from common.outbox import Publish
-from svc_expiration.adapters.redis_schedule import Scheduler
 from svc_expiration.domain.model import Expiration, expired_event_id
+from svc_expiration.service_layer.ports import Publish, Schedule
 from ticketing.events.v1 import orders_pb2
 
 log = logging.getLogger(__name__)
@@ -24,7 +23,7 @@ APP_ID = "expiration"
 class ExpirationHandlers:
     def __init__(
         self,
-        scheduler: Scheduler,
+        scheduler: Schedule,
         publish: Publish,
         clock: Clock,
         lease_seconds: float,

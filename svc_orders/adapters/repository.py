@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -11,35 +11,10 @@ from pymongo.errors import DuplicateKeyError
 from common.documents import MONEY, Document, EnumValue, Field, OptionalEnum
 from common.idempotency_store import ensure_idempotency_indexes
 from common.money import LEGACY_CURRENCY
-from common.mongo import ConcurrentUpdate, MongoRepository
+from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
+from common.retries import ConcurrentUpdate
 from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus, TicketCopy
-
-
-class OrderRepository(Protocol):
-    async def get(self, order_id: str) -> Order | None: ...
-
-    async def add(self, order: Order) -> None: ...
-
-    async def save(self, order: Order) -> None: ...
-
-    async def page_of(self, user_id: str, request: PageRequest) -> Page[Order]: ...
-
-    async def count_of(self, user_id: str) -> int: ...
-
-    async def many(self, order_ids: list[str]) -> list[Order]: ...
-
-    async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]: ...
-
-
-class TicketCopyRepository(Protocol):
-    async def get(self, ticket_id: str) -> TicketCopy | None: ...
-
-    async def add(self, ticket: TicketCopy) -> None: ...
-
-    async def save(self, ticket: TicketCopy) -> None: ...
-
-    async def many(self, ticket_ids: list[str]) -> list[TicketCopy]: ...
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:

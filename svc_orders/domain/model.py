@@ -12,13 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from google.protobuf.message import Message
-
 from common.errors import Conflict, Forbidden, NotFound, NotYet
-from common.money import LEGACY_CURRENCY, format_money
-from common.protos import timestamp
-from ticketing.events.v1 import orders_pb2 as events
-from ticketing.orders.v1 import orders_pb2
+from common.money import LEGACY_CURRENCY
+from svc_orders.domain import events
 
 
 class OrderStatus(StrEnum):
@@ -26,10 +22,6 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
     AWAITING_PAYMENT = "AWAITING_PAYMENT"
     COMPLETE = "COMPLETE"
-
-    @property
-    def proto(self) -> orders_pb2.OrderStatus:
-        return orders_pb2.OrderStatus.Value(f"ORDER_STATUS_{self.value}")
 
 
 # An order in one of these holds its ticket; no other order may take it.
@@ -45,19 +37,11 @@ class TicketState(StrEnum):
     SOLD = "SOLD"
     WITHDRAWN = "WITHDRAWN"
 
-    @property
-    def proto(self) -> orders_pb2.TicketState:
-        return orders_pb2.TicketState.Value(f"TICKET_STATE_{self.value}")
-
 
 class CancelReason(StrEnum):
     CANCELLED_BY_USER = "CANCELLED_BY_USER"
     EXPIRED = "EXPIRED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
-
-    @property
-    def proto(self) -> orders_pb2.CancelReason:
-        return orders_pb2.CancelReason.Value(f"CANCEL_REASON_{self.value}")
 
 
 @dataclass
@@ -72,7 +56,7 @@ class TicketCopy:
     currency_code: str = LEGACY_CURRENCY
     # The seller took it off sale (final): no order may be placed on it.
     withdrawn: bool = False
-    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     def apply(
         self,
@@ -149,7 +133,7 @@ class Order:
     cancel_reason: CancelReason | None = None
     # ISO 4217 code of price: the ticket's, copied when the order was placed.
     currency_code: str = LEGACY_CURRENCY
-    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def place(
@@ -183,14 +167,12 @@ class Order:
             events.OrderCreated(
                 id=id,
                 version=0,
-                status=OrderStatus.CREATED.proto,
+                status=OrderStatus.CREATED,
                 user_id=buyer,
-                expires_at=timestamp(order.expires_at),
-                ticket=events.OrderCreated.Ticket(
-                    id=ticket.id,
-                    price=format_money(ticket.price),
-                    currency_code=ticket.currency_code,
-                ),
+                expires_at=order.expires_at,
+                ticket_id=ticket.id,
+                price=ticket.price,
+                currency_code=ticket.currency_code,
             )
         )
         return order
@@ -242,7 +224,7 @@ class Order:
         self.version += 1
         self.events.append(
             events.OrderUpdated(
-                id=self.id, version=self.version, status=status.proto, user_id=self.user_id
+                id=self.id, version=self.version, status=status, user_id=self.user_id
             )
         )
 
@@ -252,9 +234,6 @@ class Order:
         self.version += 1
         self.events.append(
             events.OrderCancelled(
-                id=self.id,
-                version=self.version,
-                ticket=events.OrderCancelled.Ticket(id=self.ticket_id),
-                reason=reason.value,
+                id=self.id, version=self.version, ticket_id=self.ticket_id, reason=reason
             )
         )

@@ -6,6 +6,7 @@ from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_orders.domain.model import Order
+from svc_orders.proto_enums import cancel_reason_proto, status_proto, ticket_state_proto
 from svc_orders.service_layer.handlers import (
     ApplyTicketEdit,
     CancelOrder,
@@ -18,18 +19,14 @@ from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 def order_to_proto(order: Order) -> orders_pb2.Order:
     return orders_pb2.Order(
         id=order.id,
-        status=order.status.proto,
+        status=status_proto(order.status),
         expires_at=timestamp(order.expires_at),
         user_id=order.user_id,
         version=order.version,
         ticket_id=order.ticket_id,
         price=format_money(order.price),
         create_time=timestamp(order.created_at),
-        cancel_reason=(
-            order.cancel_reason.proto
-            if order.cancel_reason
-            else orders_pb2.CANCEL_REASON_UNSPECIFIED
-        ),
+        cancel_reason=cancel_reason_proto(order.cancel_reason),
         currency_code=order.currency_code,
     )
 
@@ -88,7 +85,9 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         states = await self.handlers.ticket_states(list(request.ticket_ids))
         return orders_pb2.BatchGetTicketStatesResponse(
             states=[
-                orders_pb2.BatchGetTicketStatesResponse.Entry(ticket_id=t, state=s.proto)
+                orders_pb2.BatchGetTicketStatesResponse.Entry(
+                    ticket_id=t, state=ticket_state_proto(s)
+                )
                 for t, s in states
             ]
         )

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from common.clock import Clock
-from common.mongo import retry_transient
+from common.retries import retry_transient
 from svc_orders.service_layer.handlers import release_ticket
 from svc_orders.service_layer.metrics import order_changed
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork

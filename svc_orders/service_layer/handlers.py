@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from common.bus import Delivery
-from common.clock import Clock
+from common.clock import Clock, stored_precision
+from common.delivery import Delivery
 from common.errors import InvalidInput, NotFound, NotYet
 from common.idempotency import IdempotencyRecord, check_key, fingerprint, replayed_object
 from common.money import LEGACY_CURRENCY, parse_price
-from common.mongo import retry_transient, stored_precision
 from common.pagination import Page, page_request
+from common.retries import retry_transient
 from svc_orders.domain.model import Order, OrderStatus, TicketCopy, TicketState
 from svc_orders.service_layer.metrics import order_changed
 from svc_orders.service_layer.ports import TicketSource

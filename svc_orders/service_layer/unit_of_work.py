@@ -1,16 +1,41 @@
+"""The orders service's unit of work, as the handlers see it (a port): its repositories and one
+transaction. `svc_orders/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes
+in memory; `bootstrap.py` chooses."""
+
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from common.idempotency import IdempotencyRecords
-from common.idempotency_store import MongoIdempotencyRecords
-from common.mongo import UnitOfWork
-from svc_orders.adapters.repository import (
-    MongoOrderRepository,
-    MongoTicketCopyRepository,
-    OrderRepository,
-    TicketCopyRepository,
-)
+from common.pagination import Page, PageRequest
+from svc_orders.domain.model import Order, TicketCopy
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def add(self, order: Order) -> None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+    async def page_of(self, user_id: str, request: PageRequest) -> Page[Order]: ...
+
+    async def count_of(self, user_id: str) -> int: ...
+
+    async def many(self, order_ids: list[str]) -> list[Order]: ...
+
+    async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]: ...
+
+
+class TicketCopyRepository(Protocol):
+    async def get(self, ticket_id: str) -> TicketCopy | None: ...
+
+    async def add(self, ticket: TicketCopy) -> None: ...
+
+    async def save(self, ticket: TicketCopy) -> None: ...
+
+    async def many(self, ticket_ids: list[str]) -> list[TicketCopy]: ...
 
 
 class OrdersUnitOfWork(Protocol):
@@ -25,16 +50,3 @@ class OrdersUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def already_processed(self, event_id: str) -> bool: ...
-
-
-class MongoOrdersUnitOfWork(UnitOfWork):
-    orders: MongoOrderRepository
-    tickets: MongoTicketCopyRepository
-    idempotency: MongoIdempotencyRecords
-
-    async def __aenter__(self) -> MongoOrdersUnitOfWork:
-        await super().__aenter__()
-        self.orders = MongoOrderRepository(self.db, self)
-        self.tickets = MongoTicketCopyRepository(self.db, self)
-        self.idempotency = MongoIdempotencyRecords(self.db, self)
-        return self

@@ -12,58 +12,17 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from common.documents import AS_IS, MONEY, Document, EnumValue, Field, Kind
 from common.idempotency import WINDOW
-from common.mongo import ConcurrentUpdate, MongoRepository, UnitOfWork
+from common.mongo import MongoRepository, UnitOfWork
+from common.retries import ConcurrentUpdate
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
-
-
-class OrderRepository(Protocol):
-    async def get(self, order_id: str) -> Order | None: ...
-
-    async def add(self, order: Order) -> None: ...
-
-    async def save(self, order: Order) -> None: ...
-
-
-class PaymentRepository(Protocol):
-    async def get_by_stripe_id(self, stripe_id: str) -> Payment | None: ...
-
-    async def for_order(self, order_id: str) -> Payment | None: ...
-
-    async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]: ...
-
-    async def by_ids_of_user(self, user_id: str, ids: list[str]) -> list[Payment]: ...
-
-    async def get(self, payment_id: str) -> Payment | None: ...
-
-    async def add(self, payment: Payment) -> None: ...
-
-    async def save(self, payment: Payment) -> None: ...
-
-
-class ChargeLeaseRepository(Protocol):
-    async def get(self, order_id: str) -> ChargeLease: ...
-
-    async def save(self, lease: ChargeLease) -> None: ...
-
-
-class IdempotencyRepository(Protocol):
-    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
-        """The record of the caller's key, however old (the caller decides if it is live)."""
-        ...
-
-    async def save(self, record: IdempotencyRecord) -> None: ...
-
-    async def delete(self, record: IdempotencyRecord) -> None: ...
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:

@@ -13,11 +13,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from google.protobuf.message import Message
-
 from common.errors import Conflict, NotFound
+from svc_payments.domain import events
 from svc_payments.domain.currency import DEFAULT_CURRENCY, from_minor, to_minor
-from ticketing.events.v1 import payments_pb2 as events
 
 IN_PROGRESS = "A payment for this order is in progress"
 
@@ -39,7 +37,7 @@ class Order:
     version: int = 0
     # ISO 4217 code of price: the currency the order is charged in.
     currency_code: str = DEFAULT_CURRENCY
-    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def amount_minor(self) -> int:
@@ -142,7 +140,7 @@ class Payment:
     client_secret: str = ""  # only while the customer must act
     version: int = 0
     currency_code: str = DEFAULT_CURRENCY  # ISO 4217 code of amount: the order's
-    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def of_intent(cls, id: str, order: Order, intent: Intent, now: datetime) -> Payment:
@@ -223,7 +221,7 @@ class Payment:
                     id=self.id,
                     order_id=self.order_id,
                     stripe_id=self.stripe_id,
-                    amount=self.amount_minor,
+                    amount=self.amount,
                     currency_code=self.currency_code,
                 )
             )
@@ -236,7 +234,7 @@ class Payment:
                     id=self.id,
                     order_id=self.order_id,
                     stripe_id=self.stripe_id,
-                    amount=self.amount_minor,
+                    amount=self.amount,
                     currency_code=self.currency_code,
                 )
             )

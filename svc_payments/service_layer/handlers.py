@@ -38,7 +38,7 @@ from common.errors import (
     Unavailable,
 )
 from common.idempotency import check_key, fingerprint
-from common.mongo import retry_transient
+from common.retries import retry_transient
 from svc_payments.domain.currency import check_chargeable
 from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (

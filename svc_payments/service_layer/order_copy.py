@@ -9,9 +9,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-from common.bus import Delivery
+from common.delivery import Delivery
 from common.errors import NotFound, NotYet
-from common.mongo import retry_transient
+from common.retries import retry_transient
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.model import Order, PaymentStatus
 from svc_payments.service_layer.ports import OrderSource, StripeGateway

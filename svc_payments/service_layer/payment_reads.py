@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from common.errors import InvalidInput
-from common.mongo import retry_transient
+from common.retries import retry_transient
 from svc_payments.domain.model import Payment, PaymentStatus
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 

@@ -1,22 +1,53 @@
-"""The payments service's unit of work: order copies, payments, charge leases and idempotency
-keys in one Mongo transaction, with the events the payments recorded going to the outbox at
-commit."""
+"""The payments service's unit of work, as the handlers see it (a port): order copies, payments,
+charge leases and idempotency keys in one transaction. `svc_payments/adapters/unit_of_work.py`
+implements it on MongoDB; the unit tests' fakes in memory; `bootstrap.py` chooses."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from common.mongo import UnitOfWork
-from svc_payments.adapters.repository import (
-    ChargeLeaseRepository,
-    IdempotencyRepository,
-    MongoChargeLeaseRepository,
-    MongoIdempotencyRepository,
-    MongoOrderRepository,
-    MongoPaymentRepository,
-    OrderRepository,
-    PaymentRepository,
-)
+from svc_payments.domain.idempotency import IdempotencyRecord
+from svc_payments.domain.model import ChargeLease, Order, Payment
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def add(self, order: Order) -> None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    async def get_by_stripe_id(self, stripe_id: str) -> Payment | None: ...
+
+    async def for_order(self, order_id: str) -> Payment | None: ...
+
+    async def of_user(self, user_id: str, order_ids: list[str]) -> list[Payment]: ...
+
+    async def by_ids_of_user(self, user_id: str, ids: list[str]) -> list[Payment]: ...
+
+    async def get(self, payment_id: str) -> Payment | None: ...
+
+    async def add(self, payment: Payment) -> None: ...
+
+    async def save(self, payment: Payment) -> None: ...
+
+
+class ChargeLeaseRepository(Protocol):
+    async def get(self, order_id: str) -> ChargeLease: ...
+
+    async def save(self, lease: ChargeLease) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        """The record of the caller's key, however old (the caller decides if it is live)."""
+        ...
+
+    async def save(self, record: IdempotencyRecord) -> None: ...
+
+    async def delete(self, record: IdempotencyRecord) -> None: ...
 
 
 class PaymentsUnitOfWork(Protocol):
@@ -32,18 +63,3 @@ class PaymentsUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def already_processed(self, event_id: str) -> bool: ...
-
-
-class MongoPaymentsUnitOfWork(UnitOfWork):
-    orders: MongoOrderRepository
-    payments: MongoPaymentRepository
-    leases: MongoChargeLeaseRepository
-    keys: MongoIdempotencyRepository
-
-    async def __aenter__(self) -> MongoPaymentsUnitOfWork:
-        await super().__aenter__()
-        self.orders = MongoOrderRepository(self.db, self)
-        self.payments = MongoPaymentRepository(self.db, self)
-        self.leases = MongoChargeLeaseRepository(self.db, self)
-        self.keys = MongoIdempotencyRepository(self.db, self)
-        return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -12,24 +12,6 @@ from common.money import LEGACY_CURRENCY
 from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from svc_tickets.domain.model import Ticket
-
-
-class TicketRepository(Protocol):
-    async def get(self, ticket_id: str) -> Ticket | None: ...
-
-    async def add(self, ticket: Ticket) -> None: ...
-
-    async def save(self, ticket: Ticket) -> None: ...
-
-    async def page(self, request: PageRequest, include_reserved: bool) -> Page[Ticket]: ...
-
-    async def many(self, ids: list[str]) -> list[Ticket]: ...
-
-    async def remember_cancelled(self, order_id: str) -> None: ...
-
-    async def remember_created(self, order_id: str) -> bool:
-        """Notes that the order's creation arrived; True if it was cancelled before."""
-        ...
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:

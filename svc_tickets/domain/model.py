@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from google.protobuf.message import Message
-
 from common.errors import Conflict, Forbidden, InvalidInput
-from common.money import LEGACY_CURRENCY, format_money, parse_price
-from ticketing.events.v1 import tickets_pb2
+from common.money import LEGACY_CURRENCY, parse_price
+from svc_tickets.domain import events
 
 MAX_TITLE = 200
 
@@ -41,7 +39,7 @@ class Ticket:
     currency_code: str = LEGACY_CURRENCY
     # The seller took it off sale (final).
     withdrawn: bool = False
-    events: list[Message] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def reserved(self) -> bool:
@@ -62,11 +60,11 @@ class Ticket:
             id, check_title(title), parse_price(price), seller, now, currency_code=currency_code
         )
         ticket.events.append(
-            tickets_pb2.TicketCreated(
+            events.TicketCreated(
                 id=id,
                 version=0,
                 title=ticket.title,
-                price=format_money(ticket.price),
+                price=ticket.price,
                 user_id=seller,
                 currency_code=currency_code,
             )
@@ -156,13 +154,13 @@ class Ticket:
     def _changed(self) -> None:
         self.version += 1
         self.events.append(
-            tickets_pb2.TicketUpdated(
+            events.TicketUpdated(
                 id=self.id,
                 version=self.version,
                 title=self.title,
-                price=format_money(self.price),
+                price=self.price,
                 user_id=self.user_id,
-                order_id=self.order_id or "",
+                order_id=self.order_id,
                 currency_code=self.currency_code,
                 withdrawn=self.withdrawn,
             )

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from common.bus import Delivery
-from common.clock import Clock
+from common.clock import Clock, stored_precision
+from common.delivery import Delivery
 from common.errors import AppError, Conflict, InvalidInput, NotFound, NotYet
 from common.idempotency import IdempotencyRecord, check_key, fingerprint, replayed_object
 from common.money import format_money, parse_currency, parse_price
-from common.mongo import ConcurrentUpdate, retry_transient, stored_precision
 from common.pagination import Page, page_request
+from common.retries import ConcurrentUpdate, retry_transient
 from svc_tickets.domain.model import HeldByAnotherOrder, Ticket, check_title
 from svc_tickets.service_layer.ports import HoldAuthority, TicketEdit
 from svc_tickets.service_layer.unit_of_work import TicketsUnitOfWork

@@ -1,11 +1,32 @@
+"""The tickets service's unit of work, as the handlers see it (a port): its repositories and one
+transaction. `svc_tickets/adapters/unit_of_work.py` implements it on MongoDB; the unit tests'
+fakes in memory; `bootstrap.py` chooses."""
+
 from __future__ import annotations
 
 from typing import Protocol
 
 from common.idempotency import IdempotencyRecords
-from common.idempotency_store import MongoIdempotencyRecords
-from common.mongo import UnitOfWork
-from svc_tickets.adapters.repository import MongoTicketRepository, TicketRepository
+from common.pagination import Page, PageRequest
+from svc_tickets.domain.model import Ticket
+
+
+class TicketRepository(Protocol):
+    async def get(self, ticket_id: str) -> Ticket | None: ...
+
+    async def add(self, ticket: Ticket) -> None: ...
+
+    async def save(self, ticket: Ticket) -> None: ...
+
+    async def page(self, request: PageRequest, include_reserved: bool) -> Page[Ticket]: ...
+
+    async def many(self, ids: list[str]) -> list[Ticket]: ...
+
+    async def remember_cancelled(self, order_id: str) -> None: ...
+
+    async def remember_created(self, order_id: str) -> bool:
+        """Notes that the order's creation arrived; True if it was cancelled before."""
+        ...
 
 
 class TicketsUnitOfWork(Protocol):
@@ -19,14 +40,3 @@ class TicketsUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def already_processed(self, event_id: str) -> bool: ...
-
-
-class MongoTicketsUnitOfWork(UnitOfWork):
-    tickets: MongoTicketRepository
-    idempotency: MongoIdempotencyRecords
-
-    async def __aenter__(self) -> MongoTicketsUnitOfWork:
-        await super().__aenter__()
-        self.tickets = MongoTicketRepository(self.db, self)
-        self.idempotency = MongoIdempotencyRecords(self.db, self)
-        return self

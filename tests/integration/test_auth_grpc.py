@@ -12,7 +12,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from svc_auth.adapters.passwords import LegacyScrypt
 from svc_auth.bootstrap import bootstrap
 from svc_auth.config import AuthSettings

@@ -11,8 +11,8 @@ import pytest
 from common import bus
 from common.clock import SystemClock
 from common.mongo import database_name, mongo_client
+from svc_orders.adapters.unit_of_work import MongoOrdersUnitOfWork
 from svc_orders.service_layer.handlers import OrderHandlers
-from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from tests.support import servers
 from tests.support.bus_probe import (
     InFlight,

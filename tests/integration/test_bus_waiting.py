@@ -11,7 +11,7 @@ from pymongo.errors import AutoReconnect
 
 from common import bus
 from common.errors import NotYet
-from common.mongo import ConcurrentUpdate
+from common.retries import ConcurrentUpdate
 from tests.support.bus_probe import consumer, depth, eventually, publish_event, user_created
 from ticketing.events.v1 import users_pb2
 

@@ -7,7 +7,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from common.grpc_server import GrpcServer
-from common.mongo import ConcurrentUpdate
+from common.retries import ConcurrentUpdate
 
 pytestmark = pytest.mark.integration
 

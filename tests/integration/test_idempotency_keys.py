@@ -9,7 +9,8 @@ import asyncio
 import grpc
 import pytest
 
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from tests.integration.test_tickets_orders import market as tickets_orders_market
 from tests.integration.test_tickets_orders import new_key
 from ticketing.orders.v1 import orders_pb2

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 
 from common import events
 from common.bus import RabbitPublisher
-from common.errors import from_rpc_error
+from common.grpc_errors import from_rpc_error
 from common.jwt import ADMIN
 from common.service import ServiceProcess
 from svc_insights.bootstrap import bootstrap

@@ -14,16 +14,17 @@ import redis.asyncio as aioredis
 
 from common.bus import Delivery
 from common.clock import FrozenClock
-from common.mongo import OUTBOX, database_name, mongo_client, retry_transient
+from common.mongo import OUTBOX, database_name, mongo_client
+from common.retries import retry_transient
 from svc_expiration.bootstrap import bootstrap as expiration_bootstrap
 from svc_expiration.config import ExpirationSettings
 from svc_orders.adapters.repository import ensure_indexes
+from svc_orders.adapters.unit_of_work import MongoOrdersUnitOfWork
 from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings
 from svc_orders.domain.model import TicketCopy
 from svc_orders.service_layer.expiry import OrderExpiry
 from svc_orders.service_layer.handlers import CreateOrder, OrderHandlers
-from svc_orders.service_layer.unit_of_work import MongoOrdersUnitOfWork
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
 from svc_tickets.config import TicketsSettings
 from tests.support import service_tokens

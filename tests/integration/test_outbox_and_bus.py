@@ -11,8 +11,9 @@ import pytest
 
 from common import bus, events
 from common.bus import EventConsumer, RabbitPublisher
-from common.mongo import OUTBOX, UnitOfWork, database_name, mongo_client, retry_transient
+from common.mongo import OUTBOX, UnitOfWork, database_name, mongo_client
 from common.outbox import OutboxRelay
+from common.retries import retry_transient
 from tests.support import servers
 from tests.support.tap import EventTap, publish_raw, queue_depth
 from ticketing.events.v1 import users_pb2

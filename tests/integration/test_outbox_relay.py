@@ -15,9 +15,10 @@ import pytest
 from common import events
 from common.bus import RabbitPublisher
 from common.clock import FrozenClock
-from common.mongo import INBOX, OUTBOX, UnitOfWork, database_name, mongo_client, retry_transient
+from common.mongo import INBOX, OUTBOX, UnitOfWork, database_name, mongo_client
 from common.outbox import OutboxRelay
 from common.retention import EventRetention
+from common.retries import retry_transient
 from tests.support.tap import EventTap, publish_raw
 from ticketing.events.v1 import users_pb2
 

@@ -21,7 +21,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from common import events
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from common.mongo import database_name, mongo_client
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings

@@ -17,7 +17,8 @@ import redis.asyncio as aioredis
 
 from common.clock import FrozenClock
 from common.config import CommonSettings
-from common.errors import Unavailable, from_rpc_error
+from common.errors import Unavailable
+from common.grpc_errors import from_rpc_error
 from common.jwt import Claims
 from common.mongo import database_name, mongo_client
 from common.redis_client import redis_client

@@ -19,7 +19,8 @@ import grpc
 import httpx
 import pytest
 
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from svc_auth.adapters.hashing_pool import HashingPool
 from svc_auth.bootstrap import bootstrap
 from svc_auth.config import AuthSettings

@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator, Iterable
 import grpc
 import pytest
 
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from common.mongo import database_name, mongo_client
 from common.service import ServiceProcess
 from svc_orders.bootstrap import bootstrap as orders_bootstrap

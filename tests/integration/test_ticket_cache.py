@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from common.bus import Delivery
-from common.bus.delivery import is_waiting
+from common.delivery import is_waiting
 from common.devstack import free_port
 from common.protos import timestamp
 from gateway.config import GatewaySettings

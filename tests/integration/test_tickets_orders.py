@@ -10,7 +10,8 @@ import grpc
 import pytest
 
 from common import events
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from common.mongo import database_name, mongo_client
 from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings

@@ -11,7 +11,8 @@ from datetime import UTC
 import grpc
 import pytest
 
-from common.errors import ErrorCode, from_rpc_error
+from common.errors import ErrorCode
+from common.grpc_errors import from_rpc_error
 from common.pagination import Cursor
 from tests.integration.test_tickets_orders import market as tickets_orders_market
 from tests.integration.test_tickets_orders import new_key

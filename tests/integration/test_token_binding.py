@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from common.config import ConfigError
-from common.errors import from_rpc_error
+from common.grpc_errors import from_rpc_error
 from common.jwt import generate_key_pair
 from gateway.app import create_app
 from gateway.config import GatewaySettings

@@ -17,6 +17,7 @@ from common.errors import AlreadyExists, Conflict, RateLimited, Unavailable
 from common.jwt import Claims
 from common.rate_limiter import Limit
 from common.revocations import Revocation, SessionsEnded, TokenRevoked
+from svc_auth.adapters.outbox_mapping import to_integration
 from svc_auth.domain.model import User
 
 
@@ -119,9 +120,10 @@ class FakeAuthUnitOfWork:
             self._seen.append(aggregate)
 
     def collect_events(self) -> list[Message]:
+        """As the Mongo unit of work writes them to the outbox: integration events."""
         collected: list[Message] = []
         for aggregate in self._seen:
-            collected.extend(aggregate.events)
+            collected.extend(to_integration(e) for e in aggregate.events)
             aggregate.events = []
         return collected
 

@@ -17,9 +17,20 @@ from google.protobuf.message import Message
 
 from common.errors import AppError, Unavailable
 from common.idempotency import IdempotencyRecord, honoured_since
-from common.mongo import ConcurrentUpdate
+from common.retries import ConcurrentUpdate
+from svc_orders.adapters import outbox_mapping as orders_outbox
+from svc_orders.domain import events as order_events
 from svc_orders.domain.model import TicketCopy
+from svc_tickets.adapters import outbox_mapping as tickets_outbox
 from svc_tickets.service_layer.ports import TicketEdit
+
+
+def _integration(event: Any) -> Message:
+    """The integration event a domain event goes out as, mapped where the service's unit of work
+    maps it when it writes the outbox."""
+    if isinstance(event, order_events.Event):
+        return orders_outbox.to_integration(event)
+    return tickets_outbox.to_integration(event)
 
 
 def _detached(row: Any) -> Any:
@@ -150,7 +161,7 @@ class FakeUnitOfWork:
             self.store.table(table)[key] = _detached(self.view[table][key])
             self.store.stamps[(table, key)] = self.store.stamps.get((table, key), 0) + 1
         for aggregate in self._seen:
-            self.store.published.extend(aggregate.events)
+            self.store.published.extend(_integration(e) for e in aggregate.events)
             aggregate.events = []
 
 

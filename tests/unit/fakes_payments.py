@@ -21,7 +21,8 @@ from typing import Any
 from google.protobuf.message import Message
 
 from common.errors import Unavailable
-from common.mongo import ConcurrentUpdate
+from common.retries import ConcurrentUpdate
+from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
 from svc_payments.service_layer.ports import (
@@ -234,7 +235,8 @@ class FakePaymentsUnitOfWork:
                 self.db.tables[table][key] = _detached(self.view[table][key])
             self.db.stamps[(table, key)] = self.db.stamps.get((table, key), 0) + 1
         for aggregate in self._seen:
-            self.db.published.extend(aggregate.events)
+            # As the Mongo unit of work writes them to the outbox: integration events.
+            self.db.published.extend(to_integration(e) for e in aggregate.events)
             aggregate.events = []
         self.db.commits += 1
         self.committed = True

@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 import pytest
 
 from common.errors import InvalidInput
+from svc_auth.domain import events
 from svc_auth.domain.model import (
     MAX_EMAIL_LENGTH,
     User,
     check_password,
     normalise_email,
 )
-from ticketing.events.v1 import users_pb2
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -139,8 +139,7 @@ def test_register_records_exactly_one_user_created() -> None:
     assert user.password_hash == "hashed:x"
     assert user.created_at == NOW
     assert user.version == 0
-    assert user.events == [users_pb2.UserCreated(id="u-1", email="alice@example.com")]
-    assert type(user.events[0]) is users_pb2.UserCreated
+    assert user.events == [events.UserCreated(id="u-1", email="alice@example.com")]
 
 
 def test_change_password_bumps_version_and_records_user_updated() -> None:
@@ -151,7 +150,7 @@ def test_change_password_bumps_version_and_records_user_updated() -> None:
 
     assert user.password_hash == "hashed:new"
     assert user.version == 1
-    assert user.events == [users_pb2.UserUpdated(id="u-1", email="alice@example.com", version=1)]
+    assert user.events == [events.UserUpdated(id="u-1", email="alice@example.com", version=1)]
 
 
 def test_change_password_ends_the_sessions_of_the_old_one() -> None:
@@ -172,7 +171,7 @@ def test_each_password_change_bumps_version_by_one() -> None:
 
     assert user.version == 6
     assert [e.version for e in user.events] == [5, 6]
-    assert all(isinstance(e, users_pb2.UserUpdated) for e in user.events)
+    assert all(isinstance(e, events.UserUpdated) for e in user.events)
 
 
 def test_events_do_not_take_part_in_equality() -> None:

@@ -7,7 +7,6 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from common.errors import (
-    DOMAIN,
     AlreadyExists,
     AppError,
     Conflict,
@@ -22,9 +21,8 @@ from common.errors import (
     RateLimited,
     Unauthenticated,
     Unavailable,
-    from_rpc_error,
-    to_grpc_status,
 )
+from common.grpc_errors import DOMAIN, from_rpc_error, grpc_status_of, to_grpc_status
 
 
 class FakeRpcError(grpc.RpcError):
@@ -91,7 +89,7 @@ def test_each_error_has_its_code_and_grpc_status(
 ) -> None:
     error = cls("message")
     assert error.code is code
-    assert error.grpc_status is status
+    assert grpc_status_of(error) is status
 
 
 def test_every_app_error_subclass_is_covered() -> None:

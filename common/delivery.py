@@ -1,5 +1,8 @@
 """What a handler is given besides the event, and how its failures are told apart: a message no
-retry can help, a wait worth sitting out, or a fault with a bounded number of tries."""
+retry can help, a wait worth sitting out, or a fault with a bounded number of tries.
+
+Outside `common/bus/` (whose package loads pika) so that handlers depend on it, not on the
+broker's client: `common.bus` re-exports it for the consumer that delivers."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from datetime import datetime
 from google.protobuf.message import Message
 
 from common.errors import NotYet
-from common.outages import is_outage
+from common.retries import is_outage
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""What an order records when it changes: plain domain events, no wire format. The unit of work
+maps each to its integration event (proto/ticketing/events/v1/orders.proto) where it writes the
+outbox (`svc_orders/adapters/outbox_mapping.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from svc_orders.domain.model import CancelReason, OrderStatus
+
+
+@dataclass(frozen=True)
+class OrderCreated:
+    """A new order holding its ticket until `expires_at`, at the ticket's price."""
+
+    id: str
+    version: int
+    status: OrderStatus
+    user_id: str
+    expires_at: datetime
+    ticket_id: str
+    price: Decimal
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class OrderUpdated:
+    """The order moved on (awaiting payment, paid)."""
+
+    id: str
+    version: int
+    status: OrderStatus
+    user_id: str
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    """The order ended without a sale; its ticket is free again."""
+
+    id: str
+    version: int
+    ticket_id: str
+    reason: CancelReason
+
+
+Event = OrderCreated | OrderUpdated | OrderCancelled

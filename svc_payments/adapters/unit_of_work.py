@@ -1,0 +1,30 @@
+"""The payments service's unit of work on MongoDB: order copies, payments, charge leases and
+idempotency keys in one transaction, with the events the payments recorded written to the outbox
+as integration events (`outbox_mapping.to_integration`)."""
+
+from __future__ import annotations
+
+from common.mongo import UnitOfWork
+from svc_payments.adapters.outbox_mapping import to_integration
+from svc_payments.adapters.repository import (
+    MongoChargeLeaseRepository,
+    MongoIdempotencyRepository,
+    MongoOrderRepository,
+    MongoPaymentRepository,
+)
+
+
+class MongoPaymentsUnitOfWork(UnitOfWork):
+    orders: MongoOrderRepository
+    payments: MongoPaymentRepository
+    leases: MongoChargeLeaseRepository
+    keys: MongoIdempotencyRepository
+    to_integration = staticmethod(to_integration)
+
+    async def __aenter__(self) -> MongoPaymentsUnitOfWork:
+        await super().__aenter__()
+        self.orders = MongoOrderRepository(self.db, self)
+        self.payments = MongoPaymentRepository(self.db, self)
+        self.leases = MongoChargeLeaseRepository(self.db, self)
+        self.keys = MongoIdempotencyRepository(self.db, self)
+        return self

@@ -1,0 +1,41 @@
+"""What a payment records: plain domain events, no wire format. The unit of work maps each to
+its integration event (proto/ticketing/events/v1/payments.proto, amounts in minor units) where
+it writes the outbox (`svc_payments/adapters/outbox_mapping.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class ChargeCreated:
+    """The order is paid."""
+
+    id: str
+    order_id: str
+    stripe_id: str
+    amount: Decimal
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class ChargePending:
+    """Stripe has not decided yet (processing, or the customer must act)."""
+
+    id: str
+    order_id: str
+    stripe_id: str
+    amount: Decimal
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class ChargeFailed:
+    """The charge was declined; `reason` is what the buyer is told."""
+
+    order_id: str
+    reason: str
+
+
+Event = ChargeCreated | ChargePending | ChargeFailed

@@ -1,0 +1,35 @@
+"""What a ticket records when it changes: plain domain events, no wire format. The unit of work
+maps each to its integration event (proto/ticketing/events/v1/tickets.proto) where it writes the
+outbox (`svc_tickets/adapters/outbox_mapping.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class TicketCreated:
+    id: str
+    version: int
+    title: str
+    price: Decimal
+    user_id: str
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class TicketUpdated:
+    """The ticket as it is after any change: an edit, a withdrawal, a reserve or a release."""
+
+    id: str
+    version: int
+    title: str
+    price: Decimal
+    user_id: str
+    order_id: str | None
+    currency_code: str
+    withdrawn: bool
+
+
+Event = TicketCreated | TicketUpdated

@@ -1,0 +1,150 @@
+"""Domain events become the integration events consumers receive (proto/ticketing/events/v1)
+in one place per service (`svc_*/adapters/outbox_mapping.py`), where the unit of work writes the
+outbox. Each example is the domain event an aggregate records and the exact proto message that
+went on the bus for it before domain events existed: the wire format did not change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import ModuleType
+
+import pytest
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from svc_auth.adapters import outbox_mapping as auth_outbox
+from svc_auth.domain import events as auth_events
+from svc_orders.adapters import outbox_mapping as orders_outbox
+from svc_orders.domain import events as order_events
+from svc_orders.domain.model import CancelReason, OrderStatus
+from svc_payments.adapters import outbox_mapping as payments_outbox
+from svc_payments.domain import events as payment_events
+from svc_tickets.adapters import outbox_mapping as tickets_outbox
+from svc_tickets.domain import events as ticket_events
+from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.orders.v1 import orders_pb2 as orders_api
+
+EXPIRES = datetime(2026, 3, 1, 12, 15, 30, 250_000, tzinfo=UTC)
+
+EXAMPLES: list[tuple[ModuleType, object, Message]] = [
+    (
+        auth_outbox,
+        auth_events.UserCreated(id="u1", email="a@example.com"),
+        users_pb2.UserCreated(id="u1", email="a@example.com"),
+    ),
+    (
+        auth_outbox,
+        auth_events.UserUpdated(id="u1", email="a@example.com", version=3),
+        users_pb2.UserUpdated(id="u1", email="a@example.com", version=3),
+    ),
+    (
+        tickets_outbox,
+        ticket_events.TicketCreated("t1", 0, "Concert", Decimal("20"), "s1", "EUR"),
+        tickets_pb2.TicketCreated(
+            id="t1", version=0, title="Concert", price="20.00", user_id="s1", currency_code="EUR"
+        ),
+    ),
+    (
+        tickets_outbox,
+        ticket_events.TicketUpdated("t1", 2, "Concert", Decimal("9.5"), "s1", None, "USD", True),
+        tickets_pb2.TicketUpdated(
+            id="t1",
+            version=2,
+            title="Concert",
+            price="9.50",
+            user_id="s1",
+            order_id="",
+            currency_code="USD",
+            withdrawn=True,
+        ),
+    ),
+    (
+        tickets_outbox,
+        ticket_events.TicketUpdated("t1", 3, "Concert", Decimal("9.5"), "s1", "o1", "USD", False),
+        tickets_pb2.TicketUpdated(
+            id="t1",
+            version=3,
+            title="Concert",
+            price="9.50",
+            user_id="s1",
+            order_id="o1",
+            currency_code="USD",
+        ),
+    ),
+    (
+        orders_outbox,
+        order_events.OrderCreated(
+            "o1", 0, OrderStatus.CREATED, "b1", EXPIRES, "t1", Decimal("20"), "GBP"
+        ),
+        orders_pb2.OrderCreated(
+            id="o1",
+            version=0,
+            status=orders_api.ORDER_STATUS_CREATED,
+            user_id="b1",
+            expires_at=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
+            ticket=orders_pb2.OrderCreated.Ticket(id="t1", price="20.00", currency_code="GBP"),
+        ),
+    ),
+    (
+        orders_outbox,
+        order_events.OrderUpdated("o1", 2, OrderStatus.COMPLETE, "b1"),
+        orders_pb2.OrderUpdated(
+            id="o1", version=2, status=orders_api.ORDER_STATUS_COMPLETE, user_id="b1"
+        ),
+    ),
+    (
+        orders_outbox,
+        order_events.OrderCancelled("o1", 1, "t1", CancelReason.EXPIRED),
+        orders_pb2.OrderCancelled(
+            id="o1", version=1, ticket=orders_pb2.OrderCancelled.Ticket(id="t1"), reason="EXPIRED"
+        ),
+    ),
+    (
+        payments_outbox,
+        payment_events.ChargeCreated("p1", "o1", "pi_1", Decimal("20.05"), "USD"),
+        payments_pb2.ChargeCreated(
+            id="p1", order_id="o1", stripe_id="pi_1", amount=2005, currency_code="USD"
+        ),
+    ),
+    (
+        payments_outbox,
+        payment_events.ChargePending("p1", "o1", "pi_1", Decimal("1000000"), "EUR"),
+        payments_pb2.ChargePending(
+            id="p1", order_id="o1", stripe_id="pi_1", amount=100_000_000, currency_code="EUR"
+        ),
+    ),
+    (
+        payments_outbox,
+        payment_events.ChargeFailed(order_id="o1", reason="Your card was declined."),
+        payments_pb2.ChargeFailed(order_id="o1", reason="Your card was declined."),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "event", "integration"), EXAMPLES, ids=lambda v: type(v).__name__
+)
+def test_a_domain_event_goes_out_as_the_same_integration_event_as_before(
+    mapping: ModuleType, event: object, integration: Message
+) -> None:
+    mapped = mapping.to_integration(event)
+    assert type(mapped) is type(integration)
+    assert mapped == integration
+    assert mapped.SerializeToString(deterministic=True) == integration.SerializeToString(
+        deterministic=True
+    )
+
+
+@pytest.mark.parametrize(
+    "domain_events", [auth_events, ticket_events, order_events, payment_events]
+)
+def test_every_domain_event_has_an_example_here(domain_events: ModuleType) -> None:
+    """A new domain event fails here until it is mapped and given an example above."""
+    declared = set(domain_events.Event.__args__)
+    assert declared <= {type(event) for _, event, _ in EXAMPLES}
+
+
+def test_an_event_no_mapping_knows_is_refused_not_dropped() -> None:
+    with pytest.raises(TypeError, match="no integration event"):
+        orders_outbox.to_integration(auth_events.UserCreated(id="u1", email="a@example.com"))
