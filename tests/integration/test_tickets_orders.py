@@ -272,11 +272,10 @@ async def test_ticket_updates_out_of_order_and_twice_are_applied_in_version_orde
     # The sentinel: every one of the six handled to the end. Orders records a message's id in
     # the transaction that applies it, or finds it stale, so no straggler is left to apply.
     async def all_handled():
-        return await market.orders_db[INBOX].count_documents({"_id": {"$in": sent}})
+        handled = await market.orders_db[INBOX].count_documents({"_id": {"$in": sent}})
+        return handled == len(sent)
 
-    async with asyncio.timeout(20):
-        while await all_handled() < len(sent):
-            await asyncio.sleep(0.05)
+    await eventually(all_handled, timeout=20)
     doc = await market.orders_db.tickets.find_one({"_id": ticket_id})
     assert (doc["version"], doc["title"], doc["price"]) == (2, "v2", "30.00")
     # And an order takes the latest price.
