@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench soak clean lock pod-check docker-versions image compose-smoke
 
 all: test ## the default: same as `make test`
 
@@ -157,6 +157,14 @@ run: install gen web ## the whole system on this machine (`ticketing run`)
 # `$(BIN)/python -m bench --quick --idle-seconds 70` is a smoke run.
 bench: install gen ## every benchmark scenario (bench/README.md; BENCH_ARGS), about 25 minutes
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The whole suite RUNS times (5) on a fresh clone of this commit under `stress-ng --cpu 2`
+# (tools/loaded_runs.sh): one line per run in bench/results/soak-<stamp>.log, a failed run's
+# output kept beside it; fails if any run failed. About 25 minutes a run. SOAK_TARGET=test-unit
+# checks the script itself in a few minutes.
+RUNS ?= 5
+soak: ## the whole suite RUNS times (5) on a fresh clone under CPU load (tools/loaded_runs.sh)
+	RUNS=$(RUNS) tools/loaded_runs.sh
 
 # Re-pin dependencies after changing pyproject.toml (needs the registry; not part of test or run).
 # requirements.lock: the services' runtime (image ticketing); requirements-insights.lock: with the

@@ -1,6 +1,47 @@
 import react from "@vitejs/plugin-react";
 import { resolve } from "node:path";
-import { defineConfig, loadEnv, type ProxyOptions } from "vite";
+import { defineConfig, loadEnv, type Plugin, type ProxyOptions, type Rollup } from "vite";
+
+// What GraphiQL's page may still import lazily: graphql-ws as @graphiql/toolkit imports it when
+// given no WebSocket client (src/graphiql/main.tsx gives it one, so it never runs).
+const NEVER_IMPORTED = /\/node_modules\/graphql-ws\//;
+
+// GraphiQL's page loads everything it runs with the page (src/graphiql/main.tsx imports what its
+// editors import() as they mount): a chunk its bundle imports lazily fails the build, so a new
+// GraphiQL that imports another module on first use is seen here, not as a fetch failing late
+// under load (issue 19).
+function nothingLazyIn(entry: string): Plugin {
+  return {
+    name: "nothing-lazy-in-graphiql",
+    generateBundle(_options, bundle: Rollup.OutputBundle) {
+      const chunks = new Map<string, Rollup.OutputChunk>();
+      for (const output of Object.values(bundle)) {
+        if (output.type === "chunk") chunks.set(output.fileName, output);
+      }
+      const loaded = new Set<string>();
+      const lazy = new Set<string>();
+      const load = (chunk: Rollup.OutputChunk) => {
+        if (loaded.has(chunk.fileName)) return;
+        loaded.add(chunk.fileName);
+        chunk.dynamicImports.forEach((file) => lazy.add(file));
+        chunk.imports.forEach((file) => load(chunks.get(file)!));
+      };
+      [...chunks.values()].filter((c) => c.isEntry && c.name === entry).forEach(load);
+      const late = [...lazy].filter(
+        (file) =>
+          !loaded.has(file) &&
+          !(chunks.get(file)?.moduleIds ?? []).every((id) => NEVER_IMPORTED.test(id)),
+      );
+      if (late.length) {
+        const modules = late.flatMap((file) => chunks.get(file)?.moduleIds ?? [file]);
+        this.error(
+          `GraphiQL's page would fetch ${late.join(", ")} after loading (${modules.join(", ")}): ` +
+            "import those modules in src/graphiql/main.tsx",
+        );
+      }
+    },
+  };
+}
 
 // Two entries: the web app (index.html, served by the gateway at /) and GraphiQL
 // (graphiql/index.html, served by the gateway on GET /graphql). Both are plain files in dist/:
@@ -22,7 +63,7 @@ export default defineConfig(({ mode }) => {
     },
   };
   return {
-    plugins: [react()],
+    plugins: [react(), nothingLazyIn("graphiql")],
     build: {
       outDir: "dist",
       emptyOutDir: true,

@@ -77,6 +77,33 @@ def test_graphiql_opens_on_a_v1_document_that_runs(people, stack, shots):
     shots(page, "default-document")
 
 
+def test_graphiql_fetches_no_script_its_page_did_not_declare(people, stack):
+    """Every script GraphiQL runs on first use (its four editors, a query run) is one its page
+    declares (its module script and modulepreloads): none is fetched lazily, after the page has
+    loaded. Its editors import CodeMirror and its addons with import() as they mount; fetched
+    lazily, one (`lint-*.js`) failed mid-test under load (issue 19), and the page threw
+    "Failed to fetch dynamically imported module"."""
+    page = people.new_page(DESKTOP)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if r.resource_type == "script" else None)
+    served = page.goto(f"{stack.base_url}/graphql")
+    assert served is not None
+    declared = {
+        f"{stack.base_url}{path}"
+        for path in re.findall(
+            r'<(?:script type="module"[^>]* src|link rel="modulepreload"[^>]* href)="([^"]+)"',
+            served.text(),
+        )
+    }
+    assert declared, served.text()
+    expect(page.locator(".graphiql-query-editor")).to_contain_text("currencyCode")
+    run(page)
+    expect(result(page)).to_contain_text('"tickets"')  # its first lines (only those in view)
+    # Query, variables, headers (mounted while hidden) and the response: every editor is made.
+    expect(page.locator(".CodeMirror")).to_have_count(4)
+    assert fetched and set(fetched) <= declared, sorted(set(fetched) - declared)
+
+
 def test_graphiql_signs_in_with_the_cookie_and_follows_a_subscription(people, stack, shots):
     address = f"graphiql-{uuid.uuid4().hex[:8]}@example.com"
     signup = (

@@ -92,6 +92,13 @@ def test_a_paid_order_does_not_expire(api):
     order = api.order(buyer, ticket["id"])
     api.pay(buyer, order["id"])
     api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "COMPLETE")
-    time.sleep(HOLD_SECONDS + 1.5)
+    # The sentinel: an order held after it and left unpaid, whose expiry is due later; once it
+    # has expired, the paid order's due time has passed and its expiry has fired too.
+    other = api.order(buyer, api.sell(api.user())["id"])
+    api.until(
+        lambda: api.get_order(buyer, other["id"]),
+        lambda o: o["status"] == "CANCELLED",
+        timeout=HOLD_SECONDS + 15,
+    )
     assert api.get_order(buyer, order["id"])["status"] == "COMPLETE"
     assert api.get_ticket(ticket["id"])["state"] == "SOLD"

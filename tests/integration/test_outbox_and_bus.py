@@ -121,7 +121,17 @@ async def test_relay_survives_a_broker_outage_and_publishes_when_it_returns(
     proxy.start()
     tap = EventTap(amqp_url, namespace)
     publisher = RabbitPublisher(servers.amqp_url_via(proxy.port), namespace)
-    relay = OutboxRelay(db[OUTBOX], publisher.publish, poll_seconds=0.05, max_backoff_seconds=0.3)
+    failed_attempts = 0
+
+    async def publish(docs):
+        nonlocal failed_attempts
+        try:
+            await publisher.publish(docs)
+        except Exception:
+            failed_attempts += 1
+            raise
+
+    relay = OutboxRelay(db[OUTBOX], publish, poll_seconds=0.05, max_backoff_seconds=0.3)
     try:
         async with running(relay):
             await commit_events(
@@ -133,7 +143,13 @@ async def test_relay_survives_a_broker_outage_and_publishes_when_it_returns(
             proxy.stop()  # the broker goes away mid-flight
             await commit_events(mongo, db, users_pb2.UserCreated(id="during", email="d@ex.com"))
             relay.wake()
-            await asyncio.sleep(1.0)
+
+            # The sentinel: a second failed attempt, so the relay has handled the first failure
+            # (a relay that dropped the event would not try it again).
+            async def tried_twice():
+                return failed_attempts >= 2
+
+            await eventually(tried_twice)
             assert await db[OUTBOX].count_documents({"sent_at": None}) == 1  # kept, not lost
 
             proxy.start()  # and comes back; nobody intervenes
@@ -169,14 +185,18 @@ def _user_created(event_id: str, user_id: str = "u1") -> dict:
 
 
 async def test_duplicate_delivery_changes_nothing(mongo, db, namespace, amqp_url):
+    handled: list[str] = []  # each delivery whose handler returned (the consumer then acks it)
+
     async def count_user(event, delivery):
         async with UnitOfWork(mongo, db, "probe") as uow:
             if await uow.already_processed(delivery.event_id):
+                handled.append(event.id)
                 return
             await db.counts.update_one(
                 {"_id": event.id}, {"$inc": {"n": 1}}, upsert=True, session=uow.session
             )
             await uow.commit()
+        handled.append(event.id)
 
     consumer = _consumer(amqp_url, namespace, "probe", count_user)
     consumer.start()
@@ -187,11 +207,12 @@ async def test_duplicate_delivery_changes_nothing(mongo, db, namespace, amqp_url
             publish_raw(amqp_url, namespace, **_user_created(event_id))
         publish_raw(amqp_url, namespace, **_user_created(str(uuid.uuid4()), "u2"))
 
-        async def both_seen():
-            return await db.counts.count_documents({}) == 2
+        # The sentinel: all four deliveries handled to the end, so no duplicate is still to be
+        # applied when the counts are read.
+        async def all_four_handled():
+            return sorted(handled) == ["u1", "u1", "u1", "u2"]
 
-        await eventually(both_seen)
-        await asyncio.sleep(0.3)  # give the duplicates every chance to be applied
+        await eventually(all_four_handled)
     finally:
         await consumer.stop()
     assert await db.counts.find_one({"_id": "u1"}) == {"_id": "u1", "n": 1}

@@ -23,14 +23,14 @@ from starlette.applications import Starlette
 from common import events
 from common.errors import ErrorCode
 from common.grpc_errors import from_rpc_error
-from common.mongo import database_name, mongo_client
+from common.mongo import OUTBOX, database_name, mongo_client
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.webhooks import stripe_webhook_route
 from svc_payments.bootstrap import bootstrap
 from svc_payments.config import PaymentsSettings
 from tests.support import servers, service_tokens
-from tests.support.tap import EventTap, publish_raw
+from tests.support.tap import EventTap, Seen, publish_raw
 from tests.support.tokens import issuer_for
 from ticketing.events.v1 import orders_pb2 as order_events
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -197,11 +197,25 @@ async def charge_events(tap: EventTap, count: int, timeout: float = 10.0):
     return [(s.routing_key, json.loads(s.body)) for s in seen]
 
 
-async def nothing_more(tap: EventTap, wait: float = 1.0) -> list:
-    """Events that arrive within `wait` beyond those already seen."""
+async def nothing_more(tap: EventTap, payments: Payments) -> list:
+    """Charge events published beyond those already seen, up to a sentinel: another order paid
+    through the same service, whose charge.created its outbox relay publishes after anything
+    committed before it (a relay publishes its own events oldest first)."""
     before = len(await asyncio.to_thread(tap.drain))
-    await asyncio.sleep(wait)  # long enough for the outbox relay to have published anything
-    return (await asyncio.to_thread(tap.drain))[before:]
+    buyer = str(uuid.uuid4())
+    sentinel = await payments.pay(await payments.order_created(buyer), buyer)
+
+    def sentinel_seen() -> list[Seen]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            seen = tap.drain()[before:]
+            if any(json.loads(s.body).get("id") == sentinel.id for s in seen):
+                return seen
+            tap.connection.sleep(0.05)
+        raise AssertionError("the sentinel's charge.created was never published")
+
+    seen = [(s.routing_key, json.loads(s.body)) for s in await asyncio.to_thread(sentinel_seen)]
+    return [(key, body) for key, body in seen if body.get("id") != sentinel.id]
 
 
 # -- CreatePayment -------------------------------------------------------------------------
@@ -316,7 +330,7 @@ async def test_a_cancelled_order_cannot_be_paid(payments, tap):
     code, error = await error_of(payments.pay(order_id, buyer))
     assert (code, error.code) == (grpc.StatusCode.FAILED_PRECONDITION, ErrorCode.CONFLICT)
     assert payments.intents_of(order_id) == []
-    assert await nothing_more(tap, 0.3) == []
+    assert await nothing_more(tap, payments) == []
 
 
 async def test_stripe_unreachable_is_unavailable_publishes_nothing_and_the_order_stays_payable(
@@ -329,7 +343,10 @@ async def test_stripe_unreachable_is_unavailable_publishes_nothing_and_the_order
         code, error = await error_of(unreachable.pay(order_id, buyer))
         assert (code, error.code) == (grpc.StatusCode.UNAVAILABLE, ErrorCode.UNAVAILABLE)
         assert await unreachable.db.payments.count_documents({}) == 0
-        assert await nothing_more(tap) == []
+        # Nothing is written to be published either (the RPC has returned: its transaction is
+        # over); Stripe unreachable, no payment here can be a sentinel.
+        charges = {"routing_key": {"$regex": "^charge[.]"}}
+        assert await unreachable.db[OUTBOX].count_documents(charges) == 0
     # Stripe is back (the same database, a service that reaches it): the order can be paid.
     async with running_payments(env, stripe_api_base) as payments:
         payment = await payments.pay(order_id, buyer)
@@ -350,7 +367,7 @@ async def test_concurrent_payments_for_one_order_charge_exactly_once(payments, t
     # localstripe ignores idempotency keys: only the lease kept the others from charging.
     assert [pi.id for pi in payments.intents_of(order_id)] == [paid[0].stripe_id]
     assert [k for k, _ in await charge_events(tap, 1)] == ["charge.created"]
-    assert await nothing_more(tap, 0.5) == []
+    assert await nothing_more(tap, payments) == []
 
 
 async def test_a_payment_whose_order_is_cancelled_afterwards_is_refunded(payments, tap):
@@ -417,7 +434,7 @@ async def test_a_key_repeated_with_the_same_input_returns_the_first_payment(paym
     code, error = await error_of(payments.pay(order_id, buyer, key="buy-2"))
     assert (error.code, error.message) == (ErrorCode.CONFLICT, "Order already paid")
     assert [k for k, _ in await charge_events(tap, 1)] == ["charge.created"]
-    assert await nothing_more(tap, 0.3) == []
+    assert await nothing_more(tap, payments) == []
 
 
 async def test_a_declined_charge_is_replayed_to_its_key(payments, tap):
@@ -433,7 +450,7 @@ async def test_a_declined_charge_is_replayed_to_its_key(payments, tap):
         )
     assert len(payments.intents_of(order_id)) == 1
     assert [k for k, _ in await charge_events(tap, 1)] == ["charge.failed"]
-    assert await nothing_more(tap, 0.3) == []
+    assert await nothing_more(tap, payments) == []
 
 
 @pytest.mark.parametrize("key", ["", "has space", "k" * 65])
@@ -514,7 +531,7 @@ async def test_a_payment_needing_authentication_is_pending_then_settled(payments
             "currencyCode": "USD",
         },
     )
-    assert await nothing_more(tap, 0.3) == []
+    assert await nothing_more(tap, payments) == []
 
     code, error = await error_of(
         payments.stub.SettlePayment(payments_pb2.SettlePaymentRequest(stripe_id="pi_unknown"))

@@ -34,8 +34,6 @@ pytestmark = pytest.mark.integration
 
 # A bound for the wait, not a measurement: announcements arrive in milliseconds.
 WAIT_SECONDS = 10.0
-# Long enough that a wake-up which should not happen would have happened.
-QUIET_SECONDS = 0.5
 
 
 def claims(jti: str, sub: str = "u1", gen: int = 0) -> Claims:
@@ -50,6 +48,7 @@ class Held:
         self.sessions = sessions
         self.woken: dict[str, asyncio.Event] = {}
         self._exit = ExitStack()
+        self._sentinels = 0
 
     def hold(self, name: str, token: Claims) -> None:
         event = self.woken[name] = asyncio.Event()
@@ -59,13 +58,29 @@ class Held:
         for event in self.woken.values():
             event.clear()
 
-    async def wait_for(self, *names: str) -> set[str]:
-        """Waits until `names` are woken, then a moment more; every name woken by then."""
+    async def wait_for(self, *names: str, cache: RevocationCache) -> set[str]:
+        """Waits until `names` are woken, then until the sentinel (`settled`); every name woken
+        by then."""
         async with asyncio.timeout(WAIT_SECONDS):
             for name in names:
                 await self.woken[name].wait()
-        await asyncio.sleep(QUIET_SECONDS)
-        return {name for name, event in self.woken.items() if event.is_set()}
+        return await self.settled(cache)
+
+    async def settled(self, cache: RevocationCache) -> set[str]:
+        """Every name woken once the listener has handled all that was announced before now:
+        the sentinel is an announcement made after them on the same channel, for a session of
+        its own, which the listener (one subscriber, reading in order) wakes after them."""
+        self._sentinels += 1
+        sentinel = f"sentinel {self._sentinels}"
+        self.hold(sentinel, claims(f"j-{sentinel}", sub=f"u-{sentinel}"))
+        await cache.put([TokenRevoked(f"j-{sentinel}", f"u-{sentinel}", expires())])
+        async with asyncio.timeout(WAIT_SECONDS):
+            await self.woken[sentinel].wait()
+        return {
+            name
+            for name, event in self.woken.items()
+            if event.is_set() and not name.startswith("sentinel ")
+        }
 
     def close(self) -> None:
         self._exit.close()
@@ -108,11 +123,11 @@ async def test_an_announced_revocation_wakes_exactly_the_sessions_it_refuses(
     held.hold("another user", claims("j1", sub="u2"))  # a jti of the same value, another user
 
     await cache.put([TokenRevoked("j1", "u1", expires())])
-    assert await held.wait_for("signed out") == {"signed out"}
+    assert await held.wait_for("signed out", cache=cache) == {"signed out"}
 
     held.reset()
     await cache.put([SessionsEnded("u1", 2, expires())])
-    woken = await held.wait_for("signed out", "same user, other token")
+    woken = await held.wait_for("signed out", "same user, other token", cache=cache)
     assert woken == {"signed out", "same user, other token"}  # gen 2 is not below 2
 
 
@@ -126,11 +141,10 @@ async def test_a_load_announces_nothing_and_another_namespace_is_not_heard(
     await other.put([TokenRevoked("j1", "u1", expires())])
     await other_client.aclose()
     await cache.redis.publish(cache.channel, b"not an announcement")
-    await asyncio.sleep(QUIET_SECONDS)
-    assert not held.woken["signed out"].is_set()
-    # The sentinel: the listener still hears this namespace's announcements.
+    assert await held.settled(cache) == set()
+    # And the listener still hears this namespace's announcements.
     await cache.put([TokenRevoked("j1", "u1", expires())])
-    assert await held.wait_for("signed out") == {"signed out"}
+    assert await held.wait_for("signed out", cache=cache) == {"signed out"}
 
 
 @pytest.fixture
@@ -141,7 +155,13 @@ async def db(env: dict[str, str]) -> AsyncIterator:
 
 
 async def test_a_revocation_whose_first_write_failed_is_announced_when_the_loop_writes_it(
-    held: Held, listening: None, env: dict[str, str], db, redis_url: str, namespace: str
+    held: Held,
+    listening: None,
+    cache: RevocationCache,
+    env: dict[str, str],
+    db,
+    redis_url: str,
+    namespace: str,
 ) -> None:
     redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
     proxy = TcpProxy(redis_port)
@@ -158,12 +178,11 @@ async def test_a_revocation_whose_first_write_failed_is_announced_when_the_loop_
         proxy.stop()  # auth cannot reach Redis when the user signs out
         await MongoRevocationRepository(db, None).record(revoked)
         assert await sync.publish([revoked]) is False
-        await asyncio.sleep(QUIET_SECONDS)
-        assert not held.woken["signed out"].is_set()
+        assert await held.settled(cache) == set()
 
         proxy.start()
         await sync.sync_once()
-        assert await held.wait_for("signed out") == {"signed out"}
+        assert await held.wait_for("signed out", cache=cache) == {"signed out"}
     finally:
         proxy.stop()
         await client.aclose()
@@ -191,14 +210,15 @@ async def test_after_redis_restarts_the_listener_rechecks_every_session_and_hear
 
         private_redis.kill()  # whatever was announced now is lost to the listener
         private_redis.start()
-        assert await held.wait_for("first", "second") == {"first", "second"}
-
-        held.reset()
         writer = aioredis.Redis.from_url(private_redis.url)
+        cache = RevocationCache(writer, namespace)
         try:
-            await RevocationCache(writer, namespace).put([TokenRevoked("j1", "u1", expires())])
+            assert await held.wait_for("first", "second", cache=cache) == {"first", "second"}
+
+            held.reset()
+            await cache.put([TokenRevoked("j1", "u1", expires())])
+            assert await held.wait_for("first", cache=cache) == {"first"}
         finally:
             await writer.aclose()
-        assert await held.wait_for("first") == {"first"}
     finally:
         await listener.stop()

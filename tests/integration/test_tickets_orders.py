@@ -12,7 +12,7 @@ import pytest
 from common import events
 from common.errors import ErrorCode
 from common.grpc_errors import from_rpc_error
-from common.mongo import database_name, mongo_client
+from common.mongo import INBOX, database_name, mongo_client
 from svc_orders.bootstrap import bootstrap as orders_bootstrap
 from svc_orders.config import OrdersSettings
 from svc_tickets.bootstrap import bootstrap as tickets_bootstrap
@@ -239,13 +239,16 @@ async def test_ticket_updates_out_of_order_and_twice_are_applied_in_version_orde
 ):
     ticket_id, seller = str(uuid.uuid4()), str(uuid.uuid4())
 
+    sent: list[str] = []  # the message ids
+
     def send(event) -> None:
+        sent.append(str(uuid.uuid4()))
         publish_raw(
             amqp_url,
             namespace,
             events.routing_key(event),
             events.encode(event),
-            str(uuid.uuid4()),
+            sent[-1],
             events.type_name(event),
         )
 
@@ -265,7 +268,15 @@ async def test_ticket_updates_out_of_order_and_twice_are_applied_in_version_orde
         )
     )
     await market.order_copy_of(ticket_id, version=2, timeout=20)
-    await asyncio.sleep(0.5)  # let any straggler be (not) applied
+    send(updated(1, "25.00"))  # and a straggler certainly after v2 was applied
+
+    # The sentinel: every one of the six handled to the end. Orders records a message's id in
+    # the transaction that applies it, or finds it stale, so no straggler is left to apply.
+    async def all_handled():
+        handled = await market.orders_db[INBOX].count_documents({"_id": {"$in": sent}})
+        return handled == len(sent)
+
+    await eventually(all_handled, timeout=20)
     doc = await market.orders_db.tickets.find_one({"_id": ticket_id})
     assert (doc["version"], doc["title"], doc["price"]) == (2, "v2", "30.00")
     # And an order takes the latest price.

@@ -13,6 +13,7 @@ from common.idempotency import fingerprint
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState, KeyUse
 from svc_payments.domain.model import Order, PaymentStatus
 from svc_payments.service_layer.handlers import ALREADY_PAID
+from svc_payments.service_layer.idempotency import KeyInFlight
 from tests.unit.payments_world import BUYER, LEASE, World, new_world
 from ticketing.events.v1 import payments_pb2
 
@@ -176,13 +177,35 @@ async def test_a_key_is_forgotten_after_24_hours(world):
 # -- concurrency: the key is claimed before the charge -----------------------------------------
 
 
+def waiting_on_the_key(world: World) -> asyncio.Event:
+    """Set once a request has found its key being charged twice: it is waiting for the outcome
+    (one that does not wait would have returned or raised after its first look)."""
+    waiting = asyncio.Event()
+    looks = 0
+    replay = world.handlers.keys.replay
+
+    async def counted(use):
+        nonlocal looks
+        try:
+            return await replay(use)
+        except KeyInFlight:
+            looks += 1
+            if looks >= 2:
+                waiting.set()
+            raise
+
+    world.handlers.keys.replay = counted  # type: ignore[method-assign]
+    return waiting
+
+
 async def test_a_repeat_while_the_first_is_charging_waits_for_its_outcome(world):
     await world.order_created()
     world.stripe.gate = asyncio.Event()
     first = asyncio.create_task(world.pay(key="k1"))
     await world.stripe.in_flight.wait()
+    waiting = waiting_on_the_key(world)
     repeat = asyncio.create_task(world.pay(key="k1"))
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(waiting.wait(), 10)
     assert not repeat.done()  # not a CONFLICT with itself: it waits
     world.stripe.gate.set()
     assert await repeat == await first
@@ -220,8 +243,9 @@ async def test_a_claim_left_by_a_request_that_died_runs_out_with_its_lease(world
         await uow.leases.save(lease)
         await uow.keys.save(IdempotencyRecord.claim(use, "dead-request", now, lease.until))
         await uow.commit()
+    waiting = waiting_on_the_key(world)
     repeat = asyncio.create_task(world.pay(key="k1"))
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(waiting.wait(), 10)
     assert not repeat.done()  # it waits for an outcome that will never come...
     world.clock.advance(LEASE.total_seconds() + 1)
     payment = await repeat  # ...until the claim runs out with the lease
