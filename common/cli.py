@@ -166,9 +166,10 @@ def _serve(name: str) -> int | None:
 
 
 def _service_token(caller: str, callee: str) -> int:
-    from common.config import CommonSettings, ConfigError
+    from common.config import CommonSettings
     from common.run_state import run_dir_of
     from common.service_identity import ServiceTokens, load_private_key
+    from common.settings import ConfigError
 
     env = dict(os.environ)
     if not (env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE")):

@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from common.config import CommonSettings, ConfigError
+from common.config import CommonSettings
 from common.logging import configure_logging
 from common.metrics import MetricsServer, serve_metrics
 from common.ports import PortInUse, port_in_use_message, port_is_free
 from common.service import ServiceProcess, run_until_signalled
+from common.settings import ConfigError
 from common.tracing import configure_tracing
 
 S = TypeVar("S", bound=CommonSettings)

@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from common.bus import EventConsumer, Handler, RabbitPublisher, consumer_for
 from common.clock import Clock, SystemClock
-from common.config import CommonSettings, ConfigError
+from common.config import CommonSettings
 from common.grpc_server import GrpcServer
 from common.jwt import TokenBinding, TokenVerifier
 from common.metrics.outbox import OUTBOX_BACKLOG
@@ -34,6 +34,7 @@ from common.service_identity import (
     tokens_from_settings,
     verifier_from,
 )
+from common.settings import ConfigError
 
 log = logging.getLogger(__name__)
 

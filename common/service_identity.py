@@ -26,10 +26,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from common.clock import Clock, SystemClock
-from common.config import CommonSettings, ConfigError
+from common.config import CommonSettings
 from common.errors import Forbidden, Unauthenticated
 from common.jwt import ALGORITHM, ed25519_private_key, generate_key_pair
 from common.processes import GRPC_SERVICES, SERVICE_IDENTITIES
+from common.settings import ConfigError
 
 METADATA_KEY = "x-service-token"
 # A token's life, and how long before its end a caller makes the next one.

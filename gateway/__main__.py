@@ -21,11 +21,11 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from common.config import ConfigError
 from common.logging import configure_logging
 from common.metrics import MultiprocessDir, forget_dead_workers
 from common.parent_death import die_with_parent
 from common.ports import PortInUse, listening_socket
+from common.settings import ConfigError
 from common.tracing import configure_tracing
 from gateway.config import GatewaySettings
 from gateway.edge import EdgeWebSocketProtocol, http_protocol

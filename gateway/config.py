@@ -6,16 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from common.config import (
-    POSITIVE,
-    CommonSettings,
-    ConfigError,
-    Flag,
-    StrList,
-    at_least,
-    between,
-    rule,
-)
+from common.config import CommonSettings
+from common.settings import POSITIVE, ConfigError, Flag, StrList, at_least, between, rule
 from gateway.limits import JsonLimits
 from gateway.origins import parse_origins
 from gateway.persisted_queries import MODES as PERSISTED_QUERY_MODES

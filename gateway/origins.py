@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
-from common.config import ConfigError
+from common.settings import ConfigError
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 

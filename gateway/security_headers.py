@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from gateway.http_errors import GRAPHQL_PATH
 from gateway.origins import normalized_origin
 

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from common.config import ConfigError
 from common.grpc_server import GrpcServer
 from common.jwt import TokenBinding, TokenIssuer
 from common.rate_limiter import limiter
 from common.service import Infrastructure, ServiceProcess
+from common.settings import ConfigError
 from svc_auth.adapters.device_tokens import DeviceTokens
 from svc_auth.adapters.hashing_pool import HashingPool
 from svc_auth.adapters.passwords import Argon2Passwords

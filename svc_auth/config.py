@@ -4,14 +4,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from common.config import (
-    POSITIVE,
-    CommonSettings,
-    ConfigError,
-    PrivateKeyPem,
-    at_least,
-    between,
-)
+from common.config import CommonSettings
+from common.settings import POSITIVE, ConfigError, PrivateKeyPem, at_least, between
 
 # Sign-in throttling (svc_auth/service_layer/signin_throttle.py), each set by <NAME>_LIMIT and
 # <NAME>_WINDOW_SECONDS.

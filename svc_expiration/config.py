@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from common.config import CommonSettings, at_least, between
+from common.config import CommonSettings
+from common.settings import at_least, between
 
 
 class ExpirationSettings(CommonSettings):

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from common.config import POSITIVE, CommonSettings, at_least, rule
+from common.config import CommonSettings
+from common.settings import POSITIVE, at_least, rule
 
 MemoryMb = Annotated[int, at_least(0, "must be 0 (DuckDB's default) or more")]
 

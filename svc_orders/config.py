@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from common.config import NOT_NEGATIVE, CommonSettings, between, rule
+from common.config import CommonSettings
+from common.settings import NOT_NEGATIVE, between, rule
 
 
 class OrdersSettings(CommonSettings):

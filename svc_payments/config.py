@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr
 
-from common.config import POSITIVE, CommonSettings, ConfigError, rule
+from common.config import CommonSettings
+from common.settings import POSITIVE, ConfigError, rule
 
 
 def _stripe_secret_key(key: SecretStr) -> bool:

@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import Field
 
 from common.command_paths import as_typed
-from common.config import POSITIVE, CommonSettings, ConfigError, Settings, at_least, between
+from common.config import CommonSettings
 from common.devstack.children import RestartPolicy, say
 from common.devstack.dev_defaults import dev_defaults, limits_banner
 from common.devstack.infra import (
@@ -37,6 +37,7 @@ from common.devstack.listeners import answers, listens_on, taken_by_another
 from common.devstack.stack import Stack, StackError, lock_run_dir
 from common.ports import port_in_use_message, port_is_free
 from common.processes import GRPC_SERVICES, SERVICES
+from common.settings import POSITIVE, ConfigError, Settings, at_least, between
 
 READY_TIMEOUT = 90.0
 

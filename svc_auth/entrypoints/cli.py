@@ -10,12 +10,13 @@ import sys
 from collections.abc import Mapping
 
 from common.clock import SystemClock
-from common.config import CommonSettings, ConfigError
+from common.config import CommonSettings
 from common.errors import AppError
 from common.mongo import database_name, mongo_client
 from common.retries import is_outage
 from common.roles import ADMIN
 from common.run_state import run_dir_of
+from common.settings import ConfigError
 from svc_auth.adapters.unit_of_work import MongoAuthUnitOfWork
 from svc_auth.bootstrap import NAME
 from svc_auth.service_layer.roles import grant_role

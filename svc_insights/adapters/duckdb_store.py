@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 
 import duckdb
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from svc_insights.domain.model import EventRow
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from common.config import ConfigError
 from common.jwt import generate_key_pair
+from common.settings import ConfigError
 from gateway import global_ids
 from gateway.app import create_app
 from gateway.config import GatewaySettings

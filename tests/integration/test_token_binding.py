@@ -13,9 +13,9 @@ import grpc
 import httpx
 import pytest
 
-from common.config import ConfigError
 from common.grpc_errors import from_rpc_error
 from common.jwt import generate_key_pair
+from common.settings import ConfigError
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from svc_auth.bootstrap import bootstrap

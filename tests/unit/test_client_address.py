@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from gateway.config import GatewaySettings
 from gateway.rate_limits.client_address import address_key, client_address, trusted_proxies
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from common.config import CommonSettings, ConfigError, Flag, IntList, Settings, mask_url
+from common.config import CommonSettings
+from common.settings import ConfigError, Flag, IntList, Settings, mask_url
 
 SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from gateway.config import GatewaySettings
 from tests.unit.test_gateway_limits import app
 

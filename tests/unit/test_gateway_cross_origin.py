@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from common.config import ConfigError
 from common.jwt import generate_key_pair
+from common.settings import ConfigError
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from gateway.csrf import CSRF_REFUSED

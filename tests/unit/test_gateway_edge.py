@@ -8,7 +8,7 @@ import ipaddress
 
 import pytest
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from gateway.config import GatewaySettings
 from gateway.edge import AddressCap
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from gateway.config import GatewaySettings
 from gateway.security_headers import StripeSources
 from tests.unit.test_gateway_limits import app

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from common.config import ConfigError
 from common.errors import Internal
+from common.settings import ConfigError
 from gateway import global_ids
 from gateway.config import GatewaySettings
 from gateway.context import Context

@@ -126,7 +126,7 @@ async def test_without_a_build_the_pages_say_how_to_build_it(tmp_path):
 
 
 def test_a_stripe_js_url_must_be_http():
-    from common.config import ConfigError
+    from common.settings import ConfigError
     from gateway.config import GatewaySettings
 
     with pytest.raises(ConfigError, match="STRIPE_JS_URL"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from gateway.config import GatewaySettings
 from gateway.workers import available_cpus, cgroup_cpus, cgroup_v1_cpus, cgroup_v2_cpus
 

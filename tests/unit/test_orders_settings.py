@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from svc_orders.config import OrdersSettings
 
 

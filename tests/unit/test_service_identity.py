@@ -15,7 +15,7 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from common.clock import FrozenClock
-from common.config import CommonSettings, ConfigError
+from common.config import CommonSettings
 from common.errors import Unauthenticated
 from common.grpc_server import GrpcServer
 from common.jwt import TokenIssuer, TokenVerifier, generate_key_pair
@@ -34,6 +34,7 @@ from common.service_identity import (
     load_private_key,
     load_public_keys,
 )
+from common.settings import ConfigError
 from svc_insights.entrypoints.access import ACCESS
 from svc_insights.entrypoints.grpc_api import InsightsServicer
 from svc_insights.service_layer.recommendations import Ranked

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from common.config import ConfigError, Settings, is_secret
 from common.logging import JsonFormatter
+from common.settings import ConfigError, Settings, is_secret
 from gateway.config import GatewaySettings
 from svc_auth.config import AuthSettings
 from svc_payments.config import PaymentsSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from common.config import ConfigError
+from common.settings import ConfigError
 from tools.deploy_check.k8s_objects import (
     EnvValue,
     Manifests,

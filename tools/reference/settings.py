@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import Secret, SecretStr
 from pydantic.fields import FieldInfo
 
-from common.config import CommonSettings, Settings, is_secret, kinds_of, rules_of
+from common.config import CommonSettings
 from common.processes import SERVICES
+from common.settings import Settings, is_secret, kinds_of, rules_of
 
 PAGE = "docs/reference/settings.md"
 SOURCE = "the settings classes (common/config.py, gateway/config.py, svc_*/config.py, RunSettings)"
