@@ -1,19 +1,20 @@
 """A dependency that is down or reconnecting is not a bug: the exceptions that say so, and the
 UNAVAILABLE ("try again shortly") a client is shown for them instead of INTERNAL.
 
-`OUTAGES` lists the drivers' types eagerly, for an `except` at the edges; `common.retries.is_outage`
-judges a failure without importing them (the service layer uses it)."""
+`OUTAGES` is the drivers' types, for an `except` at the edges (the gateway, the gRPC server),
+which load the drivers anyway: the types `common.retries.outages()` names, one list, with the
+drivers loaded here. `common.retries.is_outage` judges a failure without importing them (the
+service layer uses it)."""
 
 from __future__ import annotations
 
-from pymongo.errors import ConnectionFailure
+import pymongo.errors  # noqa: F401  (outages() names its types once it is loaded)
+import redis.exceptions  # noqa: F401
 
-from common import redis_client
 from common.errors import Unavailable
+from common.retries import outages
 
-# Database: a dropped connection, a network timeout, no server to select (ServerSelectionTimeout
-# is a ConnectionFailure); Redis: a refused or dropped connection, a timeout, no free connection.
-OUTAGES: tuple[type[Exception], ...] = (ConnectionFailure, *redis_client.OUTAGES)
+OUTAGES = outages()
 
 
 def dependency_unavailable() -> Unavailable:

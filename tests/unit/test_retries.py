@@ -1,5 +1,5 @@
-"""common/retries.py judges failures without importing the drivers: the same judgement as the
-eager list the edges use (common/outages.py), and the same transient errors as before."""
+"""common/retries.py judges failures without importing the drivers; the list the edges use
+(common/outages.py) is made from it, and the transient errors are the same as before."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from common.outages import OUTAGES
 from common.retries import ConcurrentUpdate, is_outage, is_transient, outages, retry_transient
 
 
-def test_the_lazy_outages_are_the_eager_ones_once_the_drivers_are_loaded() -> None:
+def test_the_edges_list_of_outages_holds_each_drivers_down_or_reconnecting_types() -> None:
+    assert set(OUTAGES) == {
+        ConnectionFailure,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+    }
     assert set(outages()) == set(OUTAGES)
 
 
