@@ -115,7 +115,7 @@ lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto 
 pod-check: image ## every dev-overlay Deployment run in Docker as its pod would, probes passing
 	$(BIN)/python -m tools.pod_check
 
-test: install gen lint docs web browser ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15 minutes
+test: install gen lint docs web browser ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15–20 minutes (docs/tests.md)
 	$(BIN)/python -m pytest -q tests
 
 # One layer of `make test` each, selected by its marker (tests/conftest.py marks a test by its
