@@ -5,9 +5,13 @@ hold; a ticket several buyers want still goes to one of them, and the others get
 
 Before v1, 8 of 46 createOrders answered UNAVAILABLE under a burst had committed, and the
 client's retry met its own hold as CONFLICT. To make UNAVAILABLE happen for real, the stack's
-gateway here gives each gRPC call RPC_TIMEOUT_SECONDS=1: a thousand orders at once on two cores
-take several seconds, so the gateway answers UNAVAILABLE for calls the orders service is still
-running, and may still commit. The test asserts it did happen (retries > 0).
+gateway here gives each gRPC call RPC_TIMEOUT_SECONDS=1, and once the first order is answered the
+orders service is stopped (SIGSTOP) until a client has been told UNAVAILABLE, then resumed: the
+calls it was running finish and commit after their callers were told UNAVAILABLE. Counting on the
+burst alone to outlast the deadline was a bet on where the CPU goes: under `stress-ng --cpu 2` the
+gateway, not orders, was the queue, and no call ever reached its deadline (a `make soak` run,
+c009162, 2026-12-07: 1,000 answers, median 15.3 s, none UNAVAILABLE). The test asserts it did
+happen (retries > 0).
 
 800 buyers want 250 tickets (3 or 4 each); 200 of them send their request twice at once (a
 double click: the same key, concurrently, IDEM-6's "still running" case): 1,000 requests. Every
@@ -20,7 +24,9 @@ jitter) until it has an answer, so that every key's outcome is known."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 import time
 import uuid
 from collections import Counter
@@ -80,8 +86,21 @@ class Outcome:
         return [e["code"] for e in (self.payload or {}).get("userErrors", [])]
 
 
+@dataclass
+class Signals:
+    """What the burst's requests have seen so far, for the test to act on."""
+
+    answered: asyncio.Event = field(default_factory=asyncio.Event)  # some request has its answer
+    unavailable: asyncio.Event = field(default_factory=asyncio.Event)  # some was told UNAVAILABLE
+
+
 async def sent_until_answered(
-    http: httpx.AsyncClient, query: str, token: str, variables: dict, name: str
+    http: httpx.AsyncClient,
+    query: str,
+    token: str,
+    variables: dict,
+    name: str,
+    signals: Signals | None = None,
 ) -> Outcome:
     """The identical request, again and again, until it has an answer other than a retryable
     error (IDEM-6: Retry-After when given, else 0.5 s, 1 s, 2 s, 4 s..., with jitter)."""
@@ -109,12 +128,16 @@ async def sent_until_answered(
                 if not codes:
                     outcome.payload = body["data"][name]
                     outcome.seconds = time.monotonic() - started
+                    if signals is not None:
+                        signals.answered.set()
                     return outcome
                 if codes[0] not in RETRIED:
                     outcome.error = codes[0]
                     return outcome
                 reason = codes[0]
         outcome.retried[reason] += 1
+        if signals is not None and reason == "UNAVAILABLE":
+            signals.unavailable.set()
         if wait is None:
             wait = min(4.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5)
         if time.monotonic() + wait > give_up_at:
@@ -158,6 +181,20 @@ async def listed(http: httpx.AsyncClient, sellers: list[str]) -> list[str]:
     return ids
 
 
+async def orders_stopped_until_unavailable(stack: RunningStack, signals: Signals) -> None:
+    """Once orders has answered one createOrder, stop it until a client is told UNAVAILABLE (at
+    most 60 s: the test's sentinel then says it never was), then let it finish what it held."""
+    await asyncio.wait_for(signals.answered.wait(), timeout=120)
+    orders = stack.child_pids()["orders"]
+    os.kill(orders, signal.SIGSTOP)
+    try:
+        await asyncio.wait_for(signals.unavailable.wait(), timeout=60)
+    except TimeoutError:
+        pass
+    finally:
+        os.kill(orders, signal.SIGCONT)
+
+
 def test_a_thousand_concurrent_create_orders_retried_with_their_keys(stack):
     tokens = issuer(stack)
     sellers = [person(tokens)[1] for _ in range(5)]
@@ -179,12 +216,15 @@ def test_a_thousand_concurrent_create_orders_retried_with_their_keys(stack):
             assert len(requests) == 1_000
             random.shuffle(requests)
             started = time.monotonic()
-            answers = await asyncio.gather(
+            signals = Signals()
+            sending = asyncio.gather(
                 *(
-                    sent_until_answered(http, CREATE_ORDER, t, v, "createOrder")
+                    sent_until_answered(http, CREATE_ORDER, t, v, "createOrder", signals)
                     for _, t, v in requests
                 )
             )
+            await orders_stopped_until_unavailable(stack, signals)
+            answers = await sending
             by_buyer: dict[int, list[Outcome]] = {}
             for (b, _, _), outcome in zip(requests, answers, strict=True):
                 by_buyer.setdefault(b, []).append(outcome)
