@@ -213,7 +213,10 @@ class CommonSettings(Settings):
         "by us).",
     )
     shutdown_grace_seconds: float = Field(
-        10.0, description="Seconds a server lets in-flight calls finish after SIGTERM."
+        10.0,
+        description="Seconds a server lets in-flight calls finish after SIGTERM. What still runs "
+        "then is cut off: a service's caller gets UNAVAILABLE, the gateway's client a 503 "
+        "UNAVAILABLE with Retry-After, both retried with the same idempotency key.",
     )
     event_retention_hours: Annotated[float, POSITIVE] = Field(
         168.0,

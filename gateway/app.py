@@ -56,6 +56,7 @@ from gateway.rest import rest_routes
 from gateway.schema import build_schema
 from gateway.security_headers import BrowserPolicy, SecurityHeaders
 from gateway.session import COOKIE, Cookies, token_of
+from gateway.shutdown import AnswerCutOffRequests
 from gateway.subscriptions.feed import LiveFeed
 from gateway.subscriptions.hub import Hub
 from gateway.subscriptions.revocations import RevocationListener
@@ -252,7 +253,8 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     if settings.web_app:  # last: its catch-all takes only what no route above has
         routes += web.app_routes(settings.web_runtime_config())
     # Outermost, the client's address (from trusted proxies only); then AccessLog: every request
-    # gets its span and line, a refused one too; then the body limit: an oversized body is
+    # gets its span and line, a refused one too; then a request the shutdown cuts off is
+    # answered 503 UNAVAILABLE (gateway/shutdown.py); then the body limit: an oversized body is
     # refused before any route runs.
     access_log = Middleware(AccessLog, routes=[route.path for route in routes], probes=())
     body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
@@ -271,6 +273,7 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
             trusted_proxies(settings),
             security_headers,
             access_log,
+            Middleware(AnswerCutOffRequests),
             *cross_origin,
             body_limit,
         ],

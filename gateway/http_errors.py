@@ -33,9 +33,16 @@ def rest_error(message: str, code: str, field: str | None = None) -> dict[str, A
     return error
 
 
-async def send_error(scope: Scope, send: Send, status: int, message: str, code: str) -> None:
+async def send_error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Answers an ASGI request with `status` and one error, in the shape of its path, before any
-    route ran."""
+    route ran (or after one was cut off), with `headers` besides its own."""
     if scope["path"] == GRAPHQL_PATH:
         error = graphql_error(message, code)
     else:
@@ -48,6 +55,7 @@ async def send_error(scope: Scope, send: Send, status: int, message: str, code: 
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *((k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()),
             ],
         }
     )

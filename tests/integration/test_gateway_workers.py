@@ -2,21 +2,23 @@
 that dies is replaced, and SIGTERM (to the supervisor, as Kubernetes sends it) lets the requests in
 flight finish before every process exits.
 
-The gateway alone (`python -m gateway`); the tickets service is a socket that accepts connections
-and never answers, so a ticket read stays in flight until its RPC deadline."""
+The gateway alone (`python -m gateway`); the tickets service takes every call and answers none,
+so a ticket read stays in flight until its RPC deadline."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import grpc
 import httpx
 import pytest
 
@@ -30,29 +32,35 @@ pytestmark = pytest.mark.integration
 RPC_TIMEOUT_SECONDS = 3
 
 
-class Silent:
-    """A TCP server that accepts connections and never says a word; counts what it accepted."""
+class Hanging:
+    """A gRPC tickets service that takes every call and answers none until it is closed: a call
+    that stays in flight for as long as its deadline allows. (A socket that accepts and says
+    nothing cannot promise that: the gateway's channel gives up each handshake within its
+    reconnect backoff, 0.1-1 s, and fails the call UNAVAILABLE within about two seconds.)"""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.accepted = threading.Event()
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.called = threading.Event()
+        self.released = threading.Event()
+        self.server = grpc.server(ThreadPoolExecutor(max_workers=4))
+        self.server.add_generic_rpc_handlers(
+            [
+                grpc.method_handlers_generic_handler(
+                    "ticketing.tickets.v1.TicketsService",
+                    {"GetTicket": grpc.unary_unary_rpc_method_handler(self._hang)},
+                )
+            ]
+        )
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-            self.accepted.set()
+    def _hang(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        self.called.set()
+        self.released.wait(120)
+        context.abort(grpc.StatusCode.UNAVAILABLE, "closed")
 
     def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
+        self.released.set()
+        self.server.stop(None)
 
 
 def workers_of(pid: int) -> set[int]:
@@ -81,32 +89,42 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def silent_tickets() -> Iterator[Silent]:
-    server = Silent()
+def hanging_tickets() -> Iterator[Hanging]:
+    server = Hanging()
     yield server
     server.close()
 
 
-@pytest.fixture
-def gateway(env, silent_tickets) -> Iterator[tuple[subprocess.Popen, str, str]]:
+@contextlib.contextmanager
+def running_gateway(
+    env: dict[str, str], tickets_port: int, **settings: str
+) -> Iterator[tuple[subprocess.Popen, str, str]]:
+    """`python -m gateway` with two workers, every service but tickets nowhere, and `settings`."""
     port, admin_port = free_port(), free_port()
     nowhere = {f"{s.name.upper()}_ADDR": f"127.0.0.1:{free_port()}" for s in GRPC_SERVICES}
-    settings = {
+    environment = {
         **env,
         **nowhere,
-        "TICKETS_ADDR": f"127.0.0.1:{silent_tickets.port}",
+        "TICKETS_ADDR": f"127.0.0.1:{tickets_port}",
         "RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
         "GATEWAY_PORT": str(port),
         "GATEWAY_ADMIN_PORT": str(admin_port),
         "GATEWAY_WORKERS": "2",
+        **settings,
     }
-    proc = subprocess.Popen([sys.executable, "-m", "gateway"], env=environ(settings))
+    proc = subprocess.Popen([sys.executable, "-m", "gateway"], env=environ(environment))
     try:
         wait_for_port(port, 60, proc)
         until(lambda: workers_of(proc.pid), lambda pids: len(pids) == 2)
         yield proc, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}"
     finally:
         stop_process(proc)
+
+
+@pytest.fixture
+def gateway(env, hanging_tickets) -> Iterator[tuple[subprocess.Popen, str, str]]:
+    with running_gateway(env, hanging_tickets.port) as running:
+        yield running
 
 
 def healthy(admin_url: str) -> bool:
@@ -130,7 +148,7 @@ def test_two_workers_serve_and_one_that_dies_is_replaced(gateway):
     assert proc.poll() is None
 
 
-def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway, silent_tickets):
+def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway, hanging_tickets):
     proc, base_url, _ = gateway
     workers = workers_of(proc.pid)
     answer: dict[str, object] = {}
@@ -142,7 +160,7 @@ def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway
 
     reader = threading.Thread(target=read_ticket)
     reader.start()
-    assert silent_tickets.accepted.wait(30)  # the call is on its way to the silent service
+    assert hanging_tickets.called.wait(30)  # in flight until its deadline
     terminated_at = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     reader.join(30)
@@ -164,3 +182,30 @@ def test_workers_do_not_outlive_a_killed_supervisor(gateway):
     until(lambda: [pid for pid in workers if alive(pid)], lambda left: left == [])
     port = int(base_url.rsplit(":", 1)[1])
     until(lambda: port_is_free(port), bool)
+
+
+def test_a_request_the_shutdown_grace_cuts_off_is_told_to_retry_not_internal(env, hanging_tickets):
+    """The RPC outlasts SHUTDOWN_GRACE_SECONDS (as a createPayment waiting on Stripe can): the
+    server cancels the request, and its client gets 503 UNAVAILABLE with Retry-After (retry
+    it, IDEM-6), not a 500 that docs/api.md keeps for bugs."""
+    slow_rpc = {"RPC_TIMEOUT_SECONDS": "60", "SHUTDOWN_GRACE_SECONDS": "1"}
+    with running_gateway(env, hanging_tickets.port, **slow_rpc) as (proc, base_url, _):
+        answer: dict[str, object] = {}
+
+        def read_ticket() -> None:
+            query = '{ ticket(id: "VGlja2V0OnQx") { id } }'  # Ticket:t1
+            answer["reply"] = httpx.post(f"{base_url}/graphql", json={"query": query}, timeout=30)
+
+        reader = threading.Thread(target=read_ticket)
+        reader.start()
+        assert hanging_tickets.called.wait(30)  # in flight to a service that does not answer
+        proc.send_signal(signal.SIGTERM)
+        reader.join(30)
+        assert proc.wait(30) == 0
+
+    reply = answer["reply"]
+    assert isinstance(reply, httpx.Response)
+    assert reply.status_code == 503, reply.text
+    assert int(reply.headers["retry-after"]) >= 1
+    assert [e["extensions"]["code"] for e in reply.json()["errors"]] == ["UNAVAILABLE"]
+    assert reply.headers["x-content-type-options"] == "nosniff"  # the middleware above it ran
