@@ -212,7 +212,7 @@ class CommonSettings(Settings):
         description="AMQP heartbeat: a connection that misses two is closed (by the broker or "
         "by us).",
     )
-    shutdown_grace_seconds: float = Field(
+    shutdown_grace_seconds: Annotated[float, NOT_NEGATIVE] = Field(
         10.0,
         description="Seconds a server lets in-flight calls finish after SIGTERM. What still runs "
         "then is cut off: a service's caller gets UNAVAILABLE, the gateway's client a 503 "

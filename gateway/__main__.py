@@ -12,6 +12,7 @@ it is set), so /metrics, whichever worker answers it, counts the requests of all
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import sys
@@ -47,7 +48,8 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
         timeout_keep_alive=settings.http_keepalive_seconds,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        # Whole seconds for uvicorn, rounded up: 0.5 must not become 0, which cuts off at once.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
         # The client address is the app's to decide, from TRUSTED_PROXIES
         # (gateway/rate_limits/client_address.py), not uvicorn's FORWARDED_ALLOW_IPS.
         proxy_headers=False,
