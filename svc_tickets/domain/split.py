@@ -36,44 +36,50 @@ class SplitRefused(Conflict):
         super().__init__(message, field="quantity")
 
 
-def check_listed_quantity(rule: SplitRule, quantity: int) -> None:
-    """A seller lists, or edits to, `quantity` seats under `rule`."""
+def allows(rule: SplitRule, quantity: int, available: int) -> bool:
+    """Whether a hold of `quantity` of the `available` seats keeps to `rule`: the one statement
+    of the rules, which `check_hold` explains and `allowed_quantities` lists."""
+    if not 1 <= quantity <= available:
+        return False
+    if rule is SplitRule.EVEN:
+        return quantity % 2 == 0
+    if rule is SplitRule.ALL:
+        return quantity == available
+    if rule is SplitRule.NO_SINGLE:
+        return available - quantity != 1
+    return True
+
+
+def _at_least_one(quantity: int) -> None:
     if quantity < 1:
         raise InvalidInput("Quantity must be at least 1", field="quantity")
+
+
+def check_listed_quantity(rule: SplitRule, quantity: int) -> None:
+    """A seller lists, or edits to, `quantity` seats under `rule`."""
+    _at_least_one(quantity)
     if rule is SplitRule.EVEN and quantity % 2:
         raise InvalidInput("A listing sold in pairs (EVEN) has an even quantity", field="quantity")
 
 
 def check_hold(rule: SplitRule, quantity: int, available: int) -> None:
-    """A buyer asks for `quantity` of the `available` seats: SplitRefused unless the rule
-    allows it; InvalidInput for a quantity below 1."""
-    if quantity < 1:
-        raise InvalidInput("Quantity must be at least 1", field="quantity")
+    """A buyer asks for `quantity` of the `available` seats: SplitRefused, saying what the buyer
+    may choose, unless `allows` it; InvalidInput for a quantity below 1."""
+    _at_least_one(quantity)
+    if allows(rule, quantity, available):
+        return
     if quantity > available:
         left = "none are" if available == 0 else f"only {available} are"
         asked = f"{quantity} ticket{'s' if quantity != 1 else ''}"
         raise SplitRefused(f"{asked} asked, {left} for sale")
-    if rule is SplitRule.EVEN and quantity % 2:
+    if rule is SplitRule.EVEN:
         raise SplitRefused("These tickets are sold in pairs: choose an even quantity")
-    if rule is SplitRule.ALL and quantity != available:
+    if rule is SplitRule.ALL:
         raise SplitRefused(f"These tickets are sold together: all {available} at once")
-    if rule is SplitRule.NO_SINGLE and available - quantity == 1:
-        raise SplitRefused(
-            f"Taking {quantity} would leave a single ticket: "
-            f"choose {available} or at most {available - 2}"
-            if available > 2
-            else f"Taking {quantity} would leave a single ticket: choose {available}"
-        )
+    choose = f"{available} or at most {available - 2}" if available > 2 else f"{available}"
+    raise SplitRefused(f"Taking {quantity} would leave a single ticket: choose {choose}")
 
 
 def allowed_quantities(rule: SplitRule, available: int) -> list[int]:
     """Every quantity `check_hold` accepts from `available` seats, smallest first."""
-    if available < 1:
-        return []
-    if rule is SplitRule.ALL:
-        return [available]
-    if rule is SplitRule.EVEN:
-        return list(range(2, available + 1, 2))
-    if rule is SplitRule.NO_SINGLE:
-        return [q for q in range(1, available + 1) if available - q != 1]
-    return list(range(1, available + 1))
+    return [q for q in range(1, available + 1) if allows(rule, q, available)]

@@ -135,6 +135,21 @@ def healthy(admin_url: str) -> bool:
         return False
 
 
+def reading_a_ticket(base_url: str) -> tuple[threading.Thread, dict[str, object]]:
+    """A ticket read sent from a thread of its own; once joined, the dict holds its `reply` and
+    the monotonic time it came (`at`)."""
+    answer: dict[str, object] = {}
+
+    def read_ticket() -> None:
+        query = '{ ticket(id: "VGlja2V0OnQx") { id } }'  # Ticket:t1
+        reply = httpx.post(f"{base_url}/graphql", json={"query": query}, timeout=30)
+        answer["at"], answer["reply"] = time.monotonic(), reply
+
+    reader = threading.Thread(target=read_ticket)
+    reader.start()
+    return reader, answer
+
+
 def test_two_workers_serve_and_one_that_dies_is_replaced(gateway):
     proc, _, admin_url = gateway
     first, second = sorted(workers_of(proc.pid))
@@ -151,15 +166,7 @@ def test_two_workers_serve_and_one_that_dies_is_replaced(gateway):
 def test_sigterm_lets_a_request_in_flight_finish_then_every_worker_exits(gateway, hanging_tickets):
     proc, base_url, _ = gateway
     workers = workers_of(proc.pid)
-    answer: dict[str, object] = {}
-
-    def read_ticket() -> None:
-        query = '{ ticket(id: "VGlja2V0OnQx") { id } }'  # Ticket:t1
-        reply = httpx.post(f"{base_url}/graphql", json={"query": query}, timeout=30)
-        answer["at"], answer["reply"] = time.monotonic(), reply
-
-    reader = threading.Thread(target=read_ticket)
-    reader.start()
+    reader, answer = reading_a_ticket(base_url)
     assert hanging_tickets.called.wait(30)  # in flight until its deadline
     terminated_at = time.monotonic()
     proc.send_signal(signal.SIGTERM)
@@ -190,14 +197,7 @@ def test_a_request_the_shutdown_grace_cuts_off_is_told_to_retry_not_internal(env
     it, IDEM-6), not a 500 that docs/api.md keeps for bugs."""
     slow_rpc = {"RPC_TIMEOUT_SECONDS": "60", "SHUTDOWN_GRACE_SECONDS": "1"}
     with running_gateway(env, hanging_tickets.port, **slow_rpc) as (proc, base_url, _):
-        answer: dict[str, object] = {}
-
-        def read_ticket() -> None:
-            query = '{ ticket(id: "VGlja2V0OnQx") { id } }'  # Ticket:t1
-            answer["reply"] = httpx.post(f"{base_url}/graphql", json={"query": query}, timeout=30)
-
-        reader = threading.Thread(target=read_ticket)
-        reader.start()
+        reader, answer = reading_a_ticket(base_url)
         assert hanging_tickets.called.wait(30)  # in flight to a service that does not answer
         proc.send_signal(signal.SIGTERM)
         reader.join(30)
