@@ -59,6 +59,11 @@ class IdempotencyRecords(Protocol):
         the transaction run again (a transient error)."""
         ...
 
+    async def forget(self, user_id: str, key: str) -> None:
+        """Deletes the key's record, in the transaction deleting the object it names (a request
+        refused after its object was committed): the key may be used again."""
+        ...
+
 
 def honoured_since(now: datetime) -> datetime:
     """Records committed before this are forgotten."""

@@ -71,6 +71,10 @@ class MongoIdempotencyRecords:
             claimed = f"an idempotency key of {record.user_id} claimed meanwhile"
             raise ConcurrentUpdate(claimed) from None
 
+    async def forget(self, user_id: str, key: str) -> None:
+        """Deletes the key's record (in the transaction deleting what it made)."""
+        await self.collection.delete_one({"user_id": user_id, "key": key}, session=self.uow.session)
+
 
 def _record(doc: dict[str, Any]) -> IdempotencyRecord:
     return IdempotencyRecord(

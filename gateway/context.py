@@ -21,7 +21,7 @@ from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
-from gateway.loaders import payments_by_id_loader, payments_loader, ticket_states_loader
+from gateway.loaders import payments_by_id_loader, payments_loader
 from gateway.session import claims_of
 from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache.reads import TicketReads
@@ -49,8 +49,7 @@ class Context:
     hub: Hub | None = None
     token_recheck_seconds: float = 60.0
     websocket: bool = False  # the context of a WebSocket connection (subscriptions)
-    # Each ticket's state from orders; payments by their own ids (node, nodes).
-    ticket_states: DataLoader[str, int] = field(init=False)
+    # Payments by their own ids (node, nodes).
     payments_by_id: DataLoader[str, payments_pb2.Payment | None] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
@@ -58,7 +57,6 @@ class Context:
     def __post_init__(self) -> None:
         self.behaviour = RequestBehaviour(self.recorder, self.anonymous_id, self.user_id)
         cache = not self.websocket  # a subscription pushes objects as they are now
-        self.ticket_states = ticket_states_loader(self.clients, cache=cache)
         self.payments_by_id = payments_by_id_loader(self.clients, self.token, cache=cache)
 
     def sign_in_with(self, token: str) -> None:

@@ -1,4 +1,4 @@
-"""Per-request DataLoaders: the tickets, ticket states and payments a response needs, in one call
+"""Per-request DataLoaders: the tickets and payments a response needs, in one call
 each per batch."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from strawberry.dataloader import DataLoader
 
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.reads import TicketReads
-from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -33,21 +32,6 @@ def payments_loader(
         return [by_order.get(i) for i in order_ids]
 
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
-
-
-def ticket_states_loader(clients: ServiceClients, *, cache: bool = True) -> DataLoader[str, int]:
-    """Each ticket's state from orders, the authority on holds (BatchGetTicketStates, public,
-    at most 100 ids a call): never from the tickets service's copy or the ticket cache."""
-
-    async def load(ticket_ids: list[str]) -> list[int]:
-        reply = await clients.call(
-            clients.orders.BatchGetTicketStates,
-            orders_pb2.BatchGetTicketStatesRequest(ticket_ids=ticket_ids),
-        )
-        by_ticket = {s.ticket_id: s.state for s in reply.states}
-        return [by_ticket.get(i, orders_pb2.TICKET_STATE_FOR_SALE) for i in ticket_ids]
-
-    return DataLoader(load_fn=load, max_batch_size=100, cache=cache)
 
 
 def payments_by_id_loader(

@@ -8,7 +8,7 @@ from common.grpc_client import ServiceChannel
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_orders.adapters.repository import ensure_indexes
-from svc_orders.adapters.tickets_client import GrpcTicketSource
+from svc_orders.adapters.tickets_client import GrpcSeatHolder
 from svc_orders.adapters.unit_of_work import MongoOrdersUnitOfWork
 from svc_orders.config import OrdersSettings
 from svc_orders.entrypoints.access import ACCESS
@@ -30,7 +30,7 @@ def bootstrap(settings: OrdersSettings) -> ServiceProcess:
         uow=infra.unit_of_work(MongoOrdersUnitOfWork),
         clock=infra.clock,
         hold_for=timedelta(seconds=settings.order_expiration_seconds),
-        tickets=GrpcTicketSource(tickets),
+        tickets=GrpcSeatHolder(tickets),
     )
     server = GrpcServer(
         infra.verifier,

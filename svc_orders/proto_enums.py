@@ -3,16 +3,12 @@ replies (`entrypoints/grpc_api.py`) and the integration events (`adapters/outbox
 
 from __future__ import annotations
 
-from svc_orders.domain.model import CancelReason, OrderStatus, TicketState
+from svc_orders.domain.model import CancelReason, OrderStatus
 from ticketing.orders.v1 import orders_pb2
 
 
 def status_proto(status: OrderStatus) -> orders_pb2.OrderStatus:
     return orders_pb2.OrderStatus.Value(f"ORDER_STATUS_{status.value}")
-
-
-def ticket_state_proto(state: TicketState) -> orders_pb2.TicketState:
-    return orders_pb2.TicketState.Value(f"TICKET_STATE_{state.value}")
 
 
 def cancel_reason_proto(reason: CancelReason | None) -> orders_pb2.CancelReason:

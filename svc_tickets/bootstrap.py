@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from common.grpc_client import ServiceChannel
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
-from svc_tickets.adapters.orders_client import GrpcHoldAuthority
 from svc_tickets.adapters.repository import ensure_indexes
 from svc_tickets.adapters.unit_of_work import MongoTicketsUnitOfWork
 from svc_tickets.config import TicketsSettings
@@ -20,13 +18,9 @@ NAME = "tickets"
 
 def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
-    orders = ServiceChannel(
-        settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
-    )
     handlers = TicketHandlers(
         uow=infra.unit_of_work(MongoTicketsUnitOfWork),
         clock=infra.clock,
-        holds=GrpcHoldAuthority(orders),
     )
     server = GrpcServer(
         infra.verifier,
@@ -42,8 +36,8 @@ def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     )
     consumer = infra.consumer(
         {
-            orders_pb2.OrderCreated: handlers.on_order_created,
             orders_pb2.OrderCancelled: handlers.on_order_cancelled,
+            orders_pb2.OrderUpdated: handlers.on_order_updated,
         }
     )
     return ServiceProcess(
@@ -52,5 +46,4 @@ def bootstrap(settings: TicketsSettings) -> ServiceProcess:
         infra,
         consumers=[consumer],
         on_start=[lambda: ensure_indexes(infra.db)],
-        on_stop=[orders.close],
     )

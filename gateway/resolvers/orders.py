@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import strawberry
 from strawberry import UNSET
 
+from common.errors import AppError
 from common.pagination import DEFAULT_PAGE_SIZE
 from gateway import global_ids
-from gateway.context import Info
+from gateway.context import Context, Info
 from gateway.cost import Cost
 from gateway.paging import (
     After,
@@ -26,6 +28,8 @@ from gateway.types.orders import Order, OrderConnection, Payment
 from gateway.user_errors import expected_failures
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.input(description="A ticket to hold for the caller.")
@@ -136,6 +140,19 @@ class OrderQuery:
         )
 
 
+async def _refresh_held(ctx: Context, ticket_id: str) -> None:
+    """The order's seats are held now, in the tickets service; the gateway's cache hears of it
+    only from the TicketUpdated on its way. Read the ticket from tickets itself, for this answer
+    (`order { ticket { state } }` says HELD) and, written into the cache, for every read after
+    it (DOM-2). Failing that read fails nothing: the order is placed, the event will follow."""
+    try:
+        ctx.tickets.prime(ticket_id, await ctx.ticket_reads.fresh(ticket_id))
+    except AppError as exc:
+        log.warning(
+            "could not read a ticket just held", extra={"ticket_id": ticket_id, "error": exc}
+        )
+
+
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(
@@ -158,6 +175,7 @@ class OrderMutation:
                 ticket_id=ticket_id, idempotency_key=input.idempotency_key
             )
             reply = await ctx.call(ctx.clients.orders.CreateOrder, request)
+            await _refresh_held(ctx, reply.order.ticket_id)
             return CreateOrderPayload(order=Order.from_proto(reply.order), user_errors=[])
         return CreateOrderPayload(order=None, user_errors=outcome.user_errors)
 

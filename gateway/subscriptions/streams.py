@@ -133,6 +133,10 @@ def _from_event(event: ticket_events.TicketUpdated, created: object) -> tickets_
         order_id=event.order_id,
         currency_code=event.currency_code,
         withdrawn=event.withdrawn,
+        quantity=event.quantity,
+        available=event.available,
+        event_id=event.event_id,
+        state=event.state,
     )
     ticket.create_time.CopyFrom(created)  # type: ignore[arg-type]
     return ticket

@@ -60,6 +60,16 @@ class TicketReads:
         await self._fill(lambda cache: cache.fill([ticket]))
         return ticket
 
+    async def fresh(self, ticket_id: str) -> tickets_pb2.Ticket:
+        """GetTicket from the tickets service, never from the cache, for a ticket this request
+        has just changed there (an order's seats held): the cache learns of the change only
+        from the TicketUpdated on its way. What is read is cached (a newer version replaces an
+        older one), so other readers see it too."""
+        request = tickets_pb2.GetTicketRequest(id=ticket_id)
+        ticket = (await self.clients.call(self.clients.tickets.GetTicket, request)).ticket
+        await self._fill(lambda cache: cache.fill([ticket]))
+        return ticket
+
     async def get_many(self, ticket_ids: Sequence[str]) -> list[tickets_pb2.Ticket | None]:
         """BatchGetTickets for the ones not cached; None for an unknown id."""
         found = await self._read(lambda cache: cache.get_many(ticket_ids)) or {}

@@ -1,4 +1,5 @@
-"""Tickets as GraphQL types, built from the tickets service's messages; their state from orders."""
+"""Tickets as GraphQL types, built from the tickets service's messages (state included: tickets is
+the one authority on availability)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ import strawberry
 from common.pagination import Cursor
 from common.protos import from_timestamp
 from gateway import global_ids
-from gateway.context import Info
-from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo
 from gateway.types.scalars import DateTime
 from gateway.types.user import User
-from ticketing.orders.v1 import orders_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
 
 @strawberry.enum(
-    description="Where a ticket stands, as the orders service (the authority on holds) says. New "
-    "values may be added: show an unknown one as unavailable."
+    description="Where a ticket stands, as the tickets service (the authority on availability) "
+    "says. New values may be added: show an unknown one as unavailable."
 )
 class TicketState(Enum):
     FOR_SALE = strawberry.enum_value("FOR_SALE", description="Listed; no open order holds it.")
@@ -34,9 +32,9 @@ class TicketState(Enum):
 
     @classmethod
     def from_proto(cls, state: int) -> TicketState | None:
-        if state == orders_pb2.TICKET_STATE_UNSPECIFIED:
+        if state == tickets_pb2.TICKET_STATE_UNSPECIFIED:
             return None
-        return cls[orders_pb2.TicketState.Name(state).removeprefix("TICKET_STATE_")]
+        return cls[tickets_pb2.TicketState.Name(state).removeprefix("TICKET_STATE_")]
 
 
 @strawberry.type(description="A ticket listed for resale by its seller.")
@@ -53,15 +51,14 @@ class Ticket(Node):
     raw_id: strawberry.Private[str]
     seller_id: strawberry.Private[str]
     cursor: strawberry.Private[str]
+    state_value: strawberry.Private[int]
 
     @strawberry.field(
-        description="FOR_SALE, HELD, SOLD or WITHDRAWN, read from the orders service (the "
-        "authority on holds), never from a copy. Null with an UNAVAILABLE error when orders "
-        "cannot be reached.",
-        directives=[Cost(weight=1)],
+        description="FOR_SALE, HELD, SOLD or WITHDRAWN, as the tickets service (the one "
+        "authority on availability) has it with the rest of the ticket, never from a copy."
     )
-    async def state(self, info: Info) -> TicketState | None:
-        return TicketState.from_proto(await info.context.ticket_states.load(self.raw_id))
+    def state(self) -> TicketState | None:
+        return TicketState.from_proto(self.state_value)
 
     @strawberry.field(description="Who sells it (a public profile); never null today.")
     def seller(self) -> User | None:
@@ -78,6 +75,7 @@ class Ticket(Node):
             version=t.version,
             created_at=from_timestamp(t.create_time),  # type: ignore[arg-type]
             cursor=Cursor(from_timestamp(t.create_time), t.id).encode(),
+            state_value=t.state,
         )
 
 

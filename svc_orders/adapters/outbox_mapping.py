@@ -27,6 +27,7 @@ def to_integration(event: events.Event) -> Message:
                     id=event.ticket_id,
                     price=format_money(event.price),
                     currency_code=event.currency_code,
+                    quantity=event.quantity,
                 ),
             )
         case events.OrderUpdated():
@@ -42,5 +43,6 @@ def to_integration(event: events.Event) -> Message:
                 version=event.version,
                 ticket=orders_pb2.OrderCancelled.Ticket(id=event.ticket_id),
                 reason=event.reason.value,
+                never_placed=event.never_placed,
             )
     raise TypeError(f"no integration event for {event!r}")

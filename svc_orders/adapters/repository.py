@@ -1,4 +1,4 @@
-"""Orders and the service's copy of tickets, in MongoDB."""
+"""Orders in MongoDB."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from common.documents import MONEY, Document, EnumValue, Field, OptionalEnum
+from common.documents import MONEY, TUPLE, Document, EnumValue, Field, OptionalEnum
 from common.idempotency_store import ensure_idempotency_indexes
 from common.money import LEGACY_CURRENCY
 from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from common.retries import ConcurrentUpdate
-from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus, TicketCopy
+from svc_orders.domain.model import OPEN, CancelReason, Order, OrderStatus
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
@@ -39,23 +38,15 @@ ORDERS = Document(
         "version": Field("version"),
         # Orders placed before currencies were recorded were all charged in USD.
         "currency_code": Field("currency_code", missing=LEGACY_CURRENCY),
+        # Orders placed before listings of several seats: one seat, its index unknown.
+        "quantity": Field("quantity", missing=1),
+        "seats": Field("seats", TUPLE, missing=()),
+        "pending": Field("pending", missing=False),
     },
 )
 
-TICKET_COPIES = Document(
-    TicketCopy,
-    {
-        "_id": Field("id"),
-        "version": Field("version"),
-        "title": Field("title"),
-        "price": Field("price", MONEY),
-        "user_id": Field("user_id"),
-        "held_by": Field("held_by", missing=None),
-        # Copies stored before currencies were recorded: those tickets were in USD.
-        "currency_code": Field("currency_code", missing=LEGACY_CURRENCY),
-        "withdrawn": Field("withdrawn", missing=False),
-    },
-)
+# Placed orders: `pending` is absent on orders from before it existed, and false once placed.
+PLACED: dict[str, Any] = {"pending": {"$ne": True}}
 
 
 class MongoOrderRepository(MongoRepository[Order]):
@@ -63,13 +54,16 @@ class MongoOrderRepository(MongoRepository[Order]):
     document = ORDERS
 
     async def page_of(self, user_id: str, request: PageRequest) -> Page[Order]:
-        return await keyset_page({"user_id": user_id}, request, self._find)
+        # A pending order (its seats not held yet) is shown to no one.
+        return await keyset_page({"user_id": user_id, **PLACED}, request, self._find)
 
     async def _find(self, query: dict[str, Any], sort, limit: int) -> list[Order]:
         return await self.find(query, sort=list(sort), limit=limit)
 
     async def count_of(self, user_id: str) -> int:
-        return await self.collection.count_documents({"user_id": user_id}, session=self.uow.session)
+        return await self.collection.count_documents(
+            {"user_id": user_id, **PLACED}, session=self.uow.session
+        )
 
     async def many(self, order_ids: list[str]) -> list[Order]:
         return await self.find({"_id": {"$in": order_ids}})
@@ -85,17 +79,11 @@ class MongoOrderRepository(MongoRepository[Order]):
         )
         return [doc["_id"] async for doc in cursor]
 
-
-class MongoTicketCopyRepository(MongoRepository[TicketCopy]):
-    collection_name = "tickets"
-    document = TICKET_COPIES
-
-    async def add(self, ticket: TicketCopy) -> None:
-        try:
-            await super().add(ticket)
-        except DuplicateKeyError:
-            # Its TicketCreated and a read-through stored it at once: run again and see it.
-            raise ConcurrentUpdate(f"ticket copy {ticket.id} stored meanwhile") from None
-
-    async def many(self, ticket_ids: list[str]) -> list[TicketCopy]:
-        return await self.find({"_id": {"$in": ticket_ids}})
+    async def delete(self, order: Order) -> None:
+        """Deletes an order loaded through this repository, unless it changed meanwhile."""
+        loaded = self._loaded.get(order.id)
+        result = await self.collection.delete_one(
+            {"_id": order.id, "version": loaded}, session=self.uow.session
+        )
+        if result.deleted_count != 1:
+            raise ConcurrentUpdate(f"orders/{order.id} changed meanwhile")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class OrderCreated:
-    """A new order holding its ticket until `expires_at`, at the ticket's price."""
+    """An order placed: it holds `quantity` seats until `expires_at`, at `price` each."""
 
     id: str
     version: int
@@ -25,6 +25,7 @@ class OrderCreated:
     ticket_id: str
     price: Decimal
     currency_code: str
+    quantity: int = 1
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class OrderUpdated:
 
 @dataclass(frozen=True)
 class OrderCancelled:
-    """The order ended without a sale; its ticket is free again."""
+    """The order ended without a sale; its seats are for sale again. `never_placed`: it ended
+    before it was placed (no OrderCreated went out), so only the seats' holder cares."""
 
     id: str
     version: int
     ticket_id: str
     reason: CancelReason
+    never_placed: bool = False
 
 
 Event = OrderCreated | OrderUpdated | OrderCancelled

@@ -9,8 +9,7 @@ ACCESS: dict[str, Access] = {
     "CancelOrder": access(GATEWAY, user=True),
     "GetOrder": access(GATEWAY, "payments", user=True),
     "ListOrders": access(GATEWAY, user=True),
-    # tickets asks before a seller's edit, with the seller's token.
+    # Deprecated, no longer served (UNIMPLEMENTED to the callers they had during a rollout).
     "ApplyTicketEdit": access("tickets", user=True),
-    # Every listed ticket's state (public), for the gateway.
     "BatchGetTicketStates": access(GATEWAY),
 }

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import grpc
+
 from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_orders.domain.model import Order
-from svc_orders.proto_enums import cancel_reason_proto, status_proto, ticket_state_proto
-from svc_orders.service_layer.handlers import (
-    ApplyTicketEdit,
-    CancelOrder,
-    CreateOrder,
-    OrderHandlers,
-)
+from svc_orders.proto_enums import cancel_reason_proto, status_proto
+from svc_orders.service_layer.handlers import CancelOrder, CreateOrder, OrderHandlers
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 
 
@@ -28,6 +25,9 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
         create_time=timestamp(order.created_at),
         cancel_reason=cancel_reason_proto(order.cancel_reason),
         currency_code=order.currency_code,
+        quantity=order.quantity,
+        total=format_money(order.total),
+        seats=list(order.seats),
     )
 
 
@@ -37,7 +37,12 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
 
     async def CreateOrder(self, request, context):
         order = await self.handlers.create_order(
-            CreateOrder(current_user().user_id, request.ticket_id, request.idempotency_key)
+            CreateOrder(
+                current_user().user_id,
+                request.ticket_id,
+                request.idempotency_key,
+                request.quantity or 1,
+            )
         )
         return orders_pb2.CreateOrderResponse(order=order_to_proto(order))
 
@@ -68,26 +73,15 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         )
 
     async def ApplyTicketEdit(self, request, context):
-        await self.handlers.apply_ticket_edit(
-            ApplyTicketEdit(
-                current_user().user_id,
-                request.ticket_id,
-                request.version,
-                request.title,
-                request.price,
-                request.withdraw,
-            )
+        # Deprecated (issue 20): the tickets service decides a seller's edit itself.
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "No longer served: the tickets service decides its edits (TicketsService.HoldSeats)",
         )
-        return orders_pb2.ApplyTicketEditResponse()
 
     async def BatchGetTicketStates(self, request, context):
-        # Public: no user needed (a state shows on every listed ticket); the gateway's call.
-        states = await self.handlers.ticket_states(list(request.ticket_ids))
-        return orders_pb2.BatchGetTicketStatesResponse(
-            states=[
-                orders_pb2.BatchGetTicketStatesResponse.Entry(
-                    ticket_id=t, state=ticket_state_proto(s)
-                )
-                for t, s in states
-            ]
+        # Deprecated (issue 20): a ticket's state is TicketsService's Ticket.state.
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "No longer served: read Ticket.state from TicketsService",
         )

@@ -20,7 +20,6 @@ from datetime import timedelta
 
 from common.clock import Clock
 from common.retries import retry_transient
-from svc_orders.service_layer.handlers import release_ticket
 from svc_orders.service_layer.metrics import order_changed
 from svc_orders.service_layer.unit_of_work import OrdersUnitOfWork
 
@@ -72,7 +71,6 @@ class OrderExpiry:
             order = await uow.orders.get(order_id)
             if order is None or not order.expire():
                 return False
-            await release_ticket(uow, order)
             await uow.orders.save(order)
             await uow.commit()
             order_changed(order, self.clock.now(), expired_by="sweep")

@@ -3,13 +3,25 @@ unit tests use a fake."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
-from svc_orders.domain.model import TicketCopy
+
+@dataclass(frozen=True)
+class HeldSeats:
+    seats: tuple[int, ...]  # by index in the listing
+    price: Decimal  # per ticket, what the buyer pays
+    currency_code: str
 
 
-class TicketSource(Protocol):
-    async def get_ticket(self, ticket_id: str) -> TicketCopy | None:
-        """The ticket as the tickets service (its authority) has it now, as a copy held by no
-        order; None when it does not exist. Raises `Unavailable` when it cannot be asked."""
+class SeatHolder(Protocol):
+    """The tickets service: the one authority on which order holds which seats."""
+
+    async def hold_seats(
+        self, ticket_id: str, quantity: int, order_id: str, buyer: str
+    ) -> HeldSeats:
+        """The seats the order holds (the same ones when asked again). Raises the user error
+        the tickets service answers (NotFound, Forbidden, Conflict with its field) and
+        `Unavailable` when it cannot be asked."""
         ...

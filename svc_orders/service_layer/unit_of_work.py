@@ -9,7 +9,7 @@ from typing import Protocol
 
 from common.idempotency import IdempotencyRecords
 from common.pagination import Page, PageRequest
-from svc_orders.domain.model import Order, TicketCopy
+from svc_orders.domain.model import Order
 
 
 class OrderRepository(Protocol):
@@ -27,20 +27,11 @@ class OrderRepository(Protocol):
 
     async def overdue_ids(self, due_before: datetime, limit: int) -> list[str]: ...
 
-
-class TicketCopyRepository(Protocol):
-    async def get(self, ticket_id: str) -> TicketCopy | None: ...
-
-    async def add(self, ticket: TicketCopy) -> None: ...
-
-    async def save(self, ticket: TicketCopy) -> None: ...
-
-    async def many(self, ticket_ids: list[str]) -> list[TicketCopy]: ...
+    async def delete(self, order: Order) -> None: ...
 
 
 class OrdersUnitOfWork(Protocol):
     orders: OrderRepository
-    tickets: TicketCopyRepository
     idempotency: IdempotencyRecords
 
     async def __aenter__(self) -> OrdersUnitOfWork: ...

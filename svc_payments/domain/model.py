@@ -32,6 +32,7 @@ class Order:
 
     id: str
     user_id: str
+    # What the buyer pays for the order in all (price per ticket x quantity).
     price: Decimal
     status: OrderStatus = OrderStatus.CREATED
     version: int = 0

@@ -65,9 +65,10 @@ class OrderCopy:
             if await uow.orders.get(event.id) is None:
                 # An OrderCreated from before v1 names no currency: it was USD, as all were.
                 currency = currency_or_default(event.ticket.currency_code)
-                order = Order(
-                    event.id, event.user_id, Decimal(event.ticket.price), currency_code=currency
-                )
+                # What the buyer pays in all: the price per ticket times the seats (an older
+                # producer's event names no quantity: one ticket).
+                total = Decimal(event.ticket.price) * (event.ticket.quantity or 1)
+                order = Order(event.id, event.user_id, total, currency_code=currency)
                 await uow.orders.add(order)
             await uow.commit()
 
@@ -83,6 +84,9 @@ class OrderCopy:
                 if await uow.already_processed(delivery.event_id):
                     return
                 order = await uow.orders.get(event.id)
+                if order is None and event.never_placed:
+                    await uow.commit()  # never placed, never payable: nothing to cancel here
+                    return
                 if order is None:
                     raise NotYet(f"OrderCancelled for order {event.id} before its OrderCreated")
                 payment = await uow.payments.for_order(order.id)

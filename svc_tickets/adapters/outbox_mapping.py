@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from common.money import format_money
 from svc_tickets.domain import events
 from ticketing.events.v1 import tickets_pb2
+from ticketing.tickets.v1 import tickets_pb2 as tickets_v1_pb2
 
 
 def to_integration(event: events.Event) -> Message:
@@ -21,6 +22,9 @@ def to_integration(event: events.Event) -> Message:
                 price=format_money(event.price),
                 user_id=event.user_id,
                 currency_code=event.currency_code,
+                event_id=event.event_id,
+                quantity=event.quantity,
+                available=event.available,
             )
         case events.TicketUpdated():
             return tickets_pb2.TicketUpdated(
@@ -32,5 +36,9 @@ def to_integration(event: events.Event) -> Message:
                 order_id=event.order_id or "",
                 currency_code=event.currency_code,
                 withdrawn=event.withdrawn,
+                event_id=event.event_id,
+                quantity=event.quantity,
+                available=event.available,
+                state=tickets_v1_pb2.TicketState.Value(f"TICKET_STATE_{event.state}"),
             )
     raise TypeError(f"no integration event for {event!r}")

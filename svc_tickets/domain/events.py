@@ -16,11 +16,15 @@ class TicketCreated:
     price: Decimal
     user_id: str
     currency_code: str
+    event_id: str = ""
+    quantity: int = 1
+    available: int = 1
 
 
 @dataclass(frozen=True)
 class TicketUpdated:
-    """The ticket as it is after any change: an edit, a withdrawal, a reserve or a release."""
+    """The listing as it is after any change: an edit, a withdrawal, a hold, a release or a
+    sale. `order_id` is the holder of a one-seat listing (a v1 ticket), None otherwise."""
 
     id: str
     version: int
@@ -30,6 +34,10 @@ class TicketUpdated:
     order_id: str | None
     currency_code: str
     withdrawn: bool
+    event_id: str = ""
+    quantity: int = 1
+    available: int = 0
+    state: str = "FOR_SALE"  # a TicketState value
 
 
 Event = TicketCreated | TicketUpdated

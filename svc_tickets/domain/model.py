@@ -1,14 +1,22 @@
-"""Tickets: what a seller may list and change, and how orders hold and release them."""
+"""Tickets (listings): what a seller may list and change, and which order holds which seats.
+
+This service is the one authority on availability (issue 20; docs/design/marketplace.md,
+decision 1): a listing of `quantity` seats, each for sale, held by one order, sold to it, or
+withdrawn, decided in one transaction on the listing's document. A v1 ticket is a listing of
+one seat with no event.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from common.errors import Conflict, Forbidden, InvalidInput
 from common.money import LEGACY_CURRENCY, parse_price
 from svc_tickets.domain import events
+from svc_tickets.domain.split import SplitRule, check_hold, check_listed_quantity
 
 MAX_TITLE = 200
 
@@ -22,8 +30,31 @@ def check_title(raw: str) -> str:
     return title
 
 
-class HeldByAnotherOrder(Exception):
-    """An order asked to reserve a ticket another order still holds."""
+class TicketState(StrEnum):
+    """Where a listing stands, for a buyer."""
+
+    FOR_SALE = "FOR_SALE"  # seats are for sale
+    HELD = "HELD"  # none for sale; an open order holds some
+    SOLD = "SOLD"  # none for sale; every seat not withdrawn is sold
+    WITHDRAWN = "WITHDRAWN"  # the seller took it off sale and no order holds or bought a seat
+
+
+@dataclass
+class SeatHold:
+    """Seats (indexes 0..quantity-1 of the listing) an order holds, at the price per ticket of
+    the moment it took them; `sold` once the order is paid (final)."""
+
+    order_id: str
+    seats: tuple[int, ...]
+    price: Decimal
+    sold: bool = False
+
+
+class OrderEnded(Conflict):
+    """HoldSeats for an order whose cancellation already reached this service."""
+
+    def __init__(self) -> None:
+        super().__init__("The order has already ended", field="order_id")
 
 
 @dataclass
@@ -34,16 +65,48 @@ class Ticket:
     user_id: str
     created_at: datetime
     version: int = 0
-    order_id: str | None = None
     # ISO 4217 code of price, chosen when listed and never changed (common.money.CURRENCIES).
     currency_code: str = LEGACY_CURRENCY
-    # The seller took it off sale (final).
+    # The seller took it off sale (final): seats not held or sold are no longer for sale.
     withdrawn: bool = False
+    quantity: int = 1
+    split_rule: SplitRule = SplitRule.ANY
+    # The catalogue event it is for; empty for a v1 ticket.
+    event_id: str = ""
+    holds: list[SeatHold] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
+    def taken(self) -> int:
+        """Seats held or sold."""
+        return sum(len(h.seats) for h in self.holds)
+
+    @property
+    def available(self) -> int:
+        """Seats for sale now."""
+        return 0 if self.withdrawn else self.quantity - self.taken
+
+    @property
+    def order_id(self) -> str | None:
+        """The order holding (or that bought) a one-seat listing: the v1 ticket's holder."""
+        return self.holds[0].order_id if self.quantity == 1 and self.holds else None
+
+    @property
     def reserved(self) -> bool:
-        return self.order_id is not None
+        return self.available == 0 and bool(self.holds)
+
+    @property
+    def state(self) -> TicketState:
+        if self.available > 0:
+            return TicketState.FOR_SALE
+        if any(not h.sold for h in self.holds):
+            return TicketState.HELD
+        if self.holds:
+            return TicketState.SOLD
+        return TicketState.WITHDRAWN
+
+    def hold_of(self, order_id: str) -> SeatHold | None:
+        return next((h for h in self.holds if h.order_id == order_id), None)
 
     @classmethod
     def list(
@@ -54,10 +117,20 @@ class Ticket:
         currency_code: str,
         seller: str,
         now: datetime,
+        quantity: int = 1,
+        split_rule: SplitRule = SplitRule.ANY,
     ) -> Ticket:
         """`currency_code` is already checked (common.money.parse_currency)."""
+        check_listed_quantity(split_rule, quantity)
         ticket = cls(
-            id, check_title(title), parse_price(price), seller, now, currency_code=currency_code
+            id,
+            check_title(title),
+            parse_price(price),
+            seller,
+            now,
+            currency_code=currency_code,
+            quantity=quantity,
+            split_rule=split_rule,
         )
         ticket.events.append(
             events.TicketCreated(
@@ -67,6 +140,9 @@ class Ticket:
                 price=ticket.price,
                 user_id=seller,
                 currency_code=currency_code,
+                event_id=ticket.event_id,
+                quantity=ticket.quantity,
+                available=ticket.available,
             )
         )
         return ticket
@@ -95,59 +171,68 @@ class Ticket:
             and (price is None or price == self.price)
         )
 
-    def moved_by_another_edit(self, read: Ticket) -> bool:
-        """Since `read` (an older version of this ticket), did the seller change it? Reserves
-        and releases change only the version and the hold, and a reserve the price an order
-        was placed at (see `reserve`): those are not edits."""
-        return (
-            self.title != read.title
-            or self.withdrawn != read.withdrawn
-            or (self.price != read.price and self.order_id is None)
-        )
-
     def update(self, by: str, title: str | None, price: str | Decimal | None) -> None:
-        """The seller's edit; None leaves a field unchanged. Whether an order holds the ticket
-        is not decided here: the orders service is the authority on holds and refuses the edit
-        (CONFLICT) before it is committed; `order_id` here only follows its events, a little
-        late."""
+        """The seller's edit; None leaves a field unchanged. Seats already held keep the price
+        their order took them at; a listing with nothing left for sale cannot be edited."""
         self.check_seller(by)
         if self.withdrawn:
             raise Conflict("A withdrawn ticket cannot be changed", field="id")
+        self._check_something_for_sale()
         new_title = self.title if title is None else check_title(title)
         new_price = self.price if price is None else parse_price(price)
         self.title, self.price = new_title, new_price
         self._changed()
 
     def withdraw(self, by: str) -> None:
-        """Off sale for good. Like an edit, settled first by the orders service (no order may
-        hold it)."""
+        """The seats for sale are off sale for good; those held or sold are not affected."""
         self.check_seller(by)
         if self.withdrawn:
             raise Conflict("The ticket is already withdrawn", field="id")
+        self._check_something_for_sale()
         self.withdrawn = True
         self._changed()
 
-    def reserve(self, order_id: str, price: Decimal | None = None) -> bool:
-        """Held by `order_id` from now on; False if it already was (a redelivered event).
+    def _check_something_for_sale(self) -> None:
+        if self.available == 0:
+            raise Conflict("Ticket is reserved and cannot be changed", field="id")
 
-        `price` is what the order's buyer pays. It differs from ours only when an edit reached
-        the orders service but was never committed here (we stopped in between): the sold
-        ticket then shows the price that was paid."""
-        if self.order_id == order_id:
+    def hold(self, order_id: str, quantity: int, buyer: str) -> tuple[SeatHold, bool]:
+        """`quantity` seats held by `order_id`, the lowest-numbered free ones, at today's
+        price; the same hold again (and False) when the order already has one (a retry)."""
+        existing = self.hold_of(order_id)
+        if existing is not None:
+            return existing, False
+        if buyer == self.user_id:
+            raise Forbidden("You cannot buy your own ticket")
+        if self.withdrawn:
+            raise Conflict("The seller withdrew this ticket", field="ticket_id")
+        if self.quantity == 1 and self.available == 0 and quantity == 1:
+            raise Conflict("Ticket is already reserved", field="ticket_id")
+        check_hold(self.split_rule, quantity, self.available)
+        taken = {seat for h in self.holds for seat in h.seats}
+        seats = tuple(s for s in range(self.quantity) if s not in taken)[:quantity]
+        hold = SeatHold(order_id, seats, self.price)
+        self.holds.append(hold)
+        self._changed()
+        return hold, True
+
+    def release(self, order_id: str) -> bool:
+        """The order ended unpaid: its seats are for sale again (unless withdrawn). False when
+        it holds nothing here (never held, already released) or its seats are sold."""
+        hold = self.hold_of(order_id)
+        if hold is None or hold.sold:
             return False
-        if self.order_id is not None:
-            raise HeldByAnotherOrder(f"ticket {self.id} is held by order {self.order_id}")
-        self.order_id = order_id
-        if price is not None:
-            self.price = price
+        self.holds.remove(hold)
         self._changed()
         return True
 
-    def release(self, order_id: str) -> bool:
-        """Free again, if `order_id` was the order holding it."""
-        if self.order_id != order_id:
+    def sell(self, order_id: str) -> bool:
+        """The order is paid: its seats are sold (final). False when already sold or it holds
+        nothing here."""
+        hold = self.hold_of(order_id)
+        if hold is None or hold.sold:
             return False
-        self.order_id = None
+        hold.sold = True
         self._changed()
         return True
 
@@ -163,5 +248,9 @@ class Ticket:
                 order_id=self.order_id,
                 currency_code=self.currency_code,
                 withdrawn=self.withdrawn,
+                event_id=self.event_id,
+                quantity=self.quantity,
+                available=self.available,
+                state=self.state.value,
             )
         )

@@ -7,9 +7,11 @@ ACCESS: dict[str, Access] = {
     "CreateTicket": access(GATEWAY, user=True),
     "UpdateTicket": access(GATEWAY, user=True),
     "WithdrawTicket": access(GATEWAY, user=True),
-    # Public reads (the listing anyone may browse), for the gateway; GetTicket also for
-    # orders, which reads a ticket it has no copy of yet when an order is placed.
-    "GetTicket": access(GATEWAY, "orders"),
+    # Public reads (the listing anyone may browse), for the gateway.
+    "GetTicket": access(GATEWAY),
     "ListTickets": access(GATEWAY),
     "BatchGetTickets": access(GATEWAY),
+    # Seats for an order: only the orders service, as it places the order (the buyer is named
+    # in the request, which only orders may make).
+    "HoldSeats": access("orders"),
 }

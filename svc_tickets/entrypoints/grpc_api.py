@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_tickets.domain.model import Ticket
+from svc_tickets.domain.split import SplitRule
 from svc_tickets.service_layer.handlers import (
     CreateTicket,
+    HoldSeats,
     TicketHandlers,
     UpdateTicket,
     WithdrawTicket,
@@ -27,7 +28,18 @@ def ticket_to_proto(ticket: Ticket) -> tickets_pb2.Ticket:
         create_time=timestamp(ticket.created_at),
         currency_code=ticket.currency_code,
         withdrawn=ticket.withdrawn,
+        quantity=ticket.quantity,
+        available=ticket.available,
+        split_rule=tickets_pb2.SplitRule.Value(f"SPLIT_RULE_{ticket.split_rule.value}"),
+        event_id=ticket.event_id,
+        state=tickets_pb2.TicketState.Value(f"TICKET_STATE_{ticket.state.value}"),
     )
+
+
+def split_rule_of(value: int) -> SplitRule:
+    if value == tickets_pb2.SPLIT_RULE_UNSPECIFIED:
+        return SplitRule.ANY
+    return SplitRule(tickets_pb2.SplitRule.Name(value).removeprefix("SPLIT_RULE_"))
 
 
 def _given(request, name: str) -> str | None:
@@ -46,6 +58,8 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
                 request.price,
                 request.currency_code,
                 request.idempotency_key,
+                quantity=request.quantity or 1,
+                split_rule=split_rule_of(request.split_rule),
             )
         )
         return tickets_pb2.CreateTicketResponse(ticket=ticket_to_proto(ticket))
@@ -59,7 +73,6 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
                 _given(request, "price"),
                 request.expected_version,
                 _given(request, "currency_code"),
-                token=forwarded_token(context),
             )
         )
         return tickets_pb2.UpdateTicketResponse(ticket=ticket_to_proto(ticket))
@@ -70,7 +83,6 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
                 current_user().user_id,
                 request.id,
                 request.expected_version,
-                token=forwarded_token(context),
             )
         )
         return tickets_pb2.WithdrawTicketResponse(ticket=ticket_to_proto(ticket))
@@ -97,3 +109,11 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
     async def BatchGetTickets(self, request, context):
         tickets = await self.handlers.batch_get(list(request.ids))
         return tickets_pb2.BatchGetTicketsResponse(tickets=[ticket_to_proto(t) for t in tickets])
+
+    async def HoldSeats(self, request, context):
+        ticket, hold = await self.handlers.hold_seats(
+            HoldSeats(request.ticket_id, request.quantity, request.order_id, request.buyer_user_id)
+        )
+        return tickets_pb2.HoldSeatsResponse(
+            ticket=ticket_to_proto(ticket), seats=list(hold.seats), price=format_money(hold.price)
+        )

@@ -22,10 +22,16 @@ class TicketRepository(Protocol):
 
     async def many(self, ids: list[str]) -> list[Ticket]: ...
 
-    async def remember_cancelled(self, order_id: str) -> None: ...
+    async def holding(self, order_id: str) -> Ticket | None:
+        """The listing the order holds (or bought) seats of."""
+        ...
 
-    async def remember_created(self, order_id: str) -> bool:
-        """Notes that the order's creation arrived; True if it was cancelled before."""
+    async def remember_ended(self, order_id: str) -> None:
+        """Notes that the order ended (its OrderCancelled arrived): no hold for it from now."""
+        ...
+
+    async def remember_hold(self, order_id: str) -> bool:
+        """Notes that the order asks for seats; True if it has already ended."""
         ...
 
 

@@ -28,7 +28,6 @@ CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration")
 @dataclass
 class Snapshot:
     orders: dict[str, dict]
-    order_tickets: dict[str, dict]  # orders' copy of the tickets
     tickets: dict[str, dict]
     payment_orders: dict[str, dict]  # payments' copy of the orders
     payments: list[dict]
@@ -52,7 +51,6 @@ def read_databases(stack: ChaosStack) -> dict[str, Any]:
 
         return {
             "orders": _by_id(db("orders").orders.find()),
-            "order_tickets": _by_id(db("orders").tickets.find()),
             "tickets": _by_id(db("tickets").tickets.find()),
             "payment_orders": _by_id(db("payments").orders.find()),
             "payments": list(db("payments").payments.find()),

@@ -117,8 +117,8 @@ def test_a_purchase_shows_in_every_process_metrics(api, stack):
         "OrderCreated published": grew(
             "orders", "ticketing_events_published_total", service="orders", type="OrderCreated"
         ),
-        "OrderCreated consumed in tickets": grew(
-            "tickets", "ticketing_events_consumed_total", service="tickets", type="OrderCreated"
+        "OrderUpdated consumed in tickets (the seat sold)": grew(
+            "tickets", "ticketing_events_consumed_total", service="tickets", type="OrderUpdated"
         ),
         "OrderCreated consumed in payments": grew(
             "payments", "ticketing_events_consumed_total", service="payments", type="OrderCreated"
@@ -138,7 +138,7 @@ def test_a_purchase_shows_in_every_process_metrics(api, stack):
         "ChargeCreated consumed in orders": grew(
             "orders", "ticketing_events_consumed_total", service="orders", type="ChargeCreated"
         ),
-        "tickets handled OrderCreated, timed": grew(
+        "tickets handled OrderUpdated, timed": grew(
             "tickets", "ticketing_event_handling_seconds_count", service="tickets"
         ),
         # Stripe, and the funnel.

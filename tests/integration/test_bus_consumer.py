@@ -1,18 +1,18 @@
 """Consumers under real concurrency, long handlers, shutdown and a dropped connection, against
-the real RabbitMQ (and SecantusDB for the orders service's handlers)."""
+the real RabbitMQ (and SecantusDB for the tickets service's handlers)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 
 from common import bus
 from common.clock import SystemClock
 from common.mongo import database_name, mongo_client
-from svc_orders.adapters.unit_of_work import MongoOrdersUnitOfWork
-from svc_orders.service_layer.handlers import OrderHandlers
+from svc_tickets.adapters.repository import ensure_indexes
+from svc_tickets.adapters.unit_of_work import MongoTicketsUnitOfWork
+from svc_tickets.service_layer.handlers import CreateTicket, HoldSeats, TicketHandlers
 from tests.support import servers
 from tests.support.bus_probe import (
     InFlight,
@@ -22,8 +22,9 @@ from tests.support.bus_probe import (
     publish_event,
     user_created,
 )
-from tests.unit.fakes_market import FakeTicketsService
-from ticketing.events.v1 import tickets_pb2, users_pb2
+from ticketing.events.v1 import orders_pb2 as order_events
+from ticketing.events.v1 import users_pb2
+from ticketing.orders.v1 import orders_pb2
 
 pytestmark = pytest.mark.integration
 
@@ -62,19 +63,25 @@ async def test_a_consumer_handles_up_to_prefetch_messages_at_once(namespace, amq
     assert await depth(amqp_url, bus.queue_name(namespace, "probe")) == 0
 
 
-async def test_out_of_order_versions_of_one_ticket_handled_concurrently_end_in_the_last_one(
+async def test_releases_and_sales_of_one_listing_handled_concurrently_all_land(
     namespace, amqp_url, mongo_url
 ):
-    """The orders service's ticket copies under real concurrency: every update of one ticket is
-    published newest first, before the ticket's creation, and handled 32 at a time."""
+    """The tickets service's order consumers under real concurrency: twenty orders hold a seat
+    each of one listing; ten are cancelled and ten paid, their events handled 32 at a time, all
+    writing the one listing document. Every write conflict is run again: ten seats end for sale,
+    ten sold, none lost and nothing dead-lettered."""
     mongo = mongo_client(mongo_url)
-    db = mongo[database_name(namespace, "orders")]
-    handlers = OrderHandlers(
-        uow=lambda: MongoOrdersUnitOfWork(mongo, db, "orders"),
-        clock=SystemClock(),
-        hold_for=timedelta(minutes=15),
-        tickets=FakeTicketsService(),
+    db = mongo[database_name(namespace, "tickets")]
+    await ensure_indexes(db)
+    handlers = TicketHandlers(
+        uow=lambda: MongoTicketsUnitOfWork(mongo, db, "tickets"), clock=SystemClock()
     )
+    listing = await handlers.create_ticket(
+        CreateTicket("seller", "Concert", "10", "USD", "k1", quantity=20)
+    )
+    order_ids = [f"o{i}" for i in range(20)]
+    for order_id in order_ids:
+        await handlers.hold_seats(HoldSeats(listing.id, 1, order_id, "buyer"))
     in_flight = InFlight()
 
     def counted(handler):
@@ -84,47 +91,43 @@ async def test_out_of_order_versions_of_one_ticket_handled_concurrently_end_in_t
 
         return run
 
-    orders = consumer(
+    tickets = consumer(
         amqp_url,
         namespace,
-        "orders",
-        {kind: counted(fn) for kind, fn in handlers.event_handlers.items()},
+        "tickets",
+        {
+            order_events.OrderCancelled: counted(handlers.on_order_cancelled),
+            order_events.OrderUpdated: counted(handlers.on_order_updated),
+        },
         prefetch=32,
     )
-    orders.start()
-    last = 20
+    tickets.start()
     try:
-        await orders.wait_ready()
-        for version in range(last, 0, -1):
-            publish_event(
-                amqp_url,
-                namespace,
-                tickets_pb2.TicketUpdated(
-                    id="t1",
-                    version=version,
-                    title=f"v{version}",
-                    price=f"{version}.00",
-                    user_id="s",
-                ),
-            )
-        publish_event(
-            amqp_url,
-            namespace,
-            tickets_pb2.TicketCreated(id="t1", version=0, title="v0", price="1.00", user_id="s"),
-        )
+        await tickets.wait_ready()
+        for i, order_id in enumerate(order_ids):
+            if i % 2:
+                event = order_events.OrderUpdated(
+                    id=order_id, version=1, status=orders_pb2.ORDER_STATUS_COMPLETE
+                )
+            else:
+                event = order_events.OrderCancelled(
+                    id=order_id, version=1, ticket=order_events.OrderCancelled.Ticket(id="x")
+                )
+            publish_event(amqp_url, namespace, event)
 
-        async def at_last_version():
-            copy = await db.tickets.find_one({"_id": "t1"})
-            return copy is not None and copy["version"] == last
+        async def all_landed():
+            doc = await db.tickets.find_one({"_id": listing.id})
+            return len(doc["holds"]) == 10 and all(h["sold"] for h in doc["holds"])
 
-        await eventually(at_last_version, timeout=60)
+        await eventually(all_landed, timeout=60)
     finally:
-        await orders.stop()
-    copy = await db.tickets.find_one({"_id": "t1"})
+        await tickets.stop()
+    doc = await db.tickets.find_one({"_id": listing.id})
     await mongo.close()
-    assert (copy["title"], copy["price"]) == (f"v{last}", f"{last}.00")
+    assert sorted(h["order_id"] for h in doc["holds"]) == sorted(order_ids[1::2])
+    assert doc["available"] == 10
     assert in_flight.most > 1  # really concurrent
-    assert await depth(amqp_url, bus.dead_queue_name(namespace, "orders")) == 0
+    assert await depth(amqp_url, bus.dead_queue_name(namespace, "tickets")) == 0
 
 
 async def test_heartbeats_flow_while_a_handler_runs(namespace, amqp_url):

@@ -1,10 +1,12 @@
 """One authority per fact, over real gRPC, SecantusDB, RabbitMQ and localstripe, the services
 in-process on ports chosen up front (so that each can reach the others, as in a deployment):
 
-- the orders service decides holds, so a seller's edit racing a buyer's order either fails with
-  CONFLICT or comes first and the order carries it; the sold ticket shows the price paid;
-- something that exists but whose event has not arrived yet is read through from its authority
-  (tickets for a ticket, orders for an order), never NOT_FOUND.
+- the tickets service decides availability (issue 20: which order holds which seats), so a
+  seller's edit racing a buyer's order either fails with CONFLICT or comes first and the order
+  carries it; the held ticket shows the price the order took it at;
+- orders needs no ticket event at all to place an order (it keeps no copy of tickets);
+- an order whose event has not arrived yet is read through from its authority (orders), never
+  NOT_FOUND.
 
 Events are withheld by starting a service without its event consumer (its queue is never bound,
 so it hears nothing), as when the broker is down."""
@@ -88,14 +90,6 @@ class Stack:
     async def ticket(self, ticket_id: str) -> tickets_pb2.Ticket:
         return (await self.tickets.GetTicket(tickets_pb2.GetTicketRequest(id=ticket_id))).ticket
 
-    async def orders_copy(self, ticket_id: str, timeout: float = 10) -> None:
-        """Until the orders service has its copy of the ticket (from TicketCreated)."""
-        for _ in range(int(timeout / 0.05)):
-            if await self.orders_db.tickets.find_one({"_id": ticket_id}) is not None:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"orders never heard of ticket {ticket_id}")
-
     async def held_ticket(self, ticket_id: str, order_id: str, timeout: float = 10):
         """The ticket once the tickets service has applied the order's hold."""
         for _ in range(int(timeout / 0.05)):
@@ -157,8 +151,6 @@ async def test_an_edit_racing_an_order_is_refused_or_carried_by_the_order(env):
     async with running(env, names=("tickets", "orders")) as stack:
         seller = stack.as_user()
         tickets = [await stack.new_ticket(seller, "10") for _ in range(20)]
-        for ticket in tickets:
-            await stack.orders_copy(ticket.id)
 
         async def race(ticket_id: str):
             edit = stack.update(ticket_id, seller, "99")
@@ -182,7 +174,7 @@ async def test_an_edit_under_an_order_is_a_conflict_and_after_its_cancellation_i
         seller, buyer = stack.as_user(), stack.as_user()
         ticket = await stack.new_ticket(seller, "10")
         order = await stack.order(ticket.id, buyer)
-        # Refused by orders even before the hold has reached the tickets service.
+        # Refused by the listing itself: the hold is already there.
         assert await refusal(stack.update(ticket.id, seller, "99")) == (
             grpc.StatusCode.FAILED_PRECONDITION,
             ErrorCode.CONFLICT,
@@ -193,8 +185,8 @@ async def test_an_edit_under_an_order_is_a_conflict_and_after_its_cancellation_i
             ErrorCode.FORBIDDEN,
         )
         await stack.orders.CancelOrder(orders_pb2.CancelOrderRequest(id=order.id), metadata=buyer)
-        # The seller reads the ticket once its hold and release have reached the tickets
-        # service (each moved its version): an edit at an older version would be stale.
+        # The seller reads the ticket once the release (OrderCancelled) has reached the tickets
+        # service (the hold and the release each moved its version).
         for _ in range(200):
             if (await stack.ticket(ticket.id)).version == 2:
                 break
@@ -205,40 +197,49 @@ async def test_an_edit_under_an_order_is_a_conflict_and_after_its_cancellation_i
         assert again.price == "12.50"
 
 
-# -- read through what has not arrived yet -----------------------------------------------------
+# -- orders keeps no copy of tickets; what has not arrived yet is read through -----------------
 
 
-async def test_a_ticket_whose_creation_has_not_reached_orders_can_be_ordered_and_edited(env):
+async def test_orders_hearing_no_ticket_event_places_orders_as_the_listing_decides(env):
+    """Orders deaf (its queue never bound, as in a broker outage) changes nothing: it places
+    orders on tickets it never heard of, at the price the listing has now, and the listing
+    refuses what it must."""
     async with running(env, names=("tickets", "orders"), deaf=("orders",)) as stack:
         seller, buyer = stack.as_user(), stack.as_user()
         ticket = await stack.new_ticket(seller, "15")
         order = await stack.order(ticket.id, buyer)
         assert (order.status, order.price) == (orders_pb2.ORDER_STATUS_CREATED, "15.00")
         assert (await stack.held_ticket(ticket.id, order.id)).price == "15.00"
-        # Taken: the copy read through holds it like any other.
         assert await refusal(stack.order(ticket.id, stack.as_user())) == (
             grpc.StatusCode.FAILED_PRECONDITION,
             ErrorCode.CONFLICT,
         )
-
-        # An edit of a ticket orders has not heard of is settled on a copy read through too.
         other = await stack.new_ticket(seller, "15")
         edited = await stack.update(other.id, seller, "30")
         assert (edited.version, edited.price) == (1, "30.00")
         assert (await stack.order(other.id, buyer)).price == "30.00"
-
         assert await refusal(stack.order(str(uuid.uuid4()), buyer)) == (
             grpc.StatusCode.NOT_FOUND,
             ErrorCode.NOT_FOUND,
         )
+        # Orders has no collection of tickets any more.
+        assert "tickets" not in await stack.orders_db.list_collection_names()
 
 
-async def test_an_unknown_ticket_with_tickets_unreachable_is_unavailable(env):
+async def test_an_order_with_tickets_unreachable_is_unavailable_and_shown_to_no_one(env):
+    """The order was committed before its seats were asked for: it stays pending (the expiry
+    sweep ends it, or a retry with the same key carries on), never listed."""
     async with running(env, names=("orders",)) as stack:
-        assert await refusal(stack.order(str(uuid.uuid4()), stack.as_user())) == (
+        buyer = stack.as_user()
+        assert await refusal(stack.order(str(uuid.uuid4()), buyer)) == (
             grpc.StatusCode.UNAVAILABLE,
             ErrorCode.UNAVAILABLE,
         )
+        listed = await stack.orders.ListOrders(
+            orders_pb2.ListOrdersRequest(include_total_count=True), metadata=buyer
+        )
+        assert (list(listed.orders), listed.total_count) == ([], 0)
+        assert await stack.orders_db.orders.count_documents({"pending": True}) == 1
 
 
 async def test_an_order_whose_creation_has_not_reached_payments_can_be_paid(env, stripe_api_base):

@@ -67,6 +67,12 @@ ORDER = (
 )
 
 
+ORDER_WITH_TICKET = (
+    "mutation($id: ID!, $key: String!) { createOrder(input: {ticketId: $id, idempotencyKey: $key}) "
+    "{ order { id ticket { state } } userErrors { code field } } }"
+)
+
+
 def raw_id(global_id: str) -> str:
     """The tickets service's id inside a global id (the test talks to tickets directly too)."""
     return global_ids.decode(global_id, "Ticket")
@@ -255,11 +261,31 @@ async def test_a_hold_is_held_at_once_and_leaves_the_cached_list_once_its_event_
         placed = (await gateway.data(ORDER, buyer, id=ticket_id, key=key))["createOrder"]
         assert placed["userErrors"] == [] and placed["order"]["id"]
 
-        # The state is the authority's (orders), never the cached copy's: HELD at once.
+        # The state is the authority's (tickets): HELD at once, the hold read from tickets.
         assert (await gateway.ticket(ticket_id))["state"] == "HELD"
         # The listing follows through tickets' TicketUpdated, which invalidates the cache.
         await until(lambda: gateway.listed(ticket_id), lambda listed: listed is None)
         assert (await gateway.listed(ticket_id, include_unavailable=True))["title"] == "Concert"
+
+
+async def test_a_buyers_order_shows_the_ticket_held_with_no_event_to_help(market):
+    """The gateway hears no events at all: the cache would serve the ticket FOR_SALE on. The
+    order placed through it holds the seat in tickets, and the gateway reads it back from there
+    into its answer and its cache, so every read after it says HELD."""
+    seller, buyer = market.user(), market.user()
+    async with market.gateway(AMQP_URL=no_broker()) as gateway:
+        ticket_id = (await gateway.create(seller, "Concert"))["id"]
+        assert (await gateway.ticket(ticket_id))["state"] == "FOR_SALE"  # the cache is warm
+        held = (
+            await gateway.data(ORDER_WITH_TICKET, buyer, id=ticket_id, key=str(uuid.uuid4()))
+        )["createOrder"]
+        assert held["userErrors"] == [] and held["order"]["ticket"]["state"] == "HELD"
+        assert (await gateway.ticket(ticket_id))["state"] == "HELD"
+        other = market.user()
+        second = (await gateway.data(ORDER, other, id=ticket_id, key=str(uuid.uuid4())))[
+            "createOrder"
+        ]
+        assert [e["code"] for e in second["userErrors"]] == ["CONFLICT"]
 
 
 # -- Redis down ----------------------------------------------------------------------------------

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from google.protobuf.message import Message
 
-from common.errors import AppError, Unavailable
+from common.errors import Unavailable
 from common.idempotency import IdempotencyRecord, honoured_since
 from common.retries import ConcurrentUpdate
 from svc_orders.adapters import outbox_mapping as orders_outbox
 from svc_orders.domain import events as order_events
-from svc_orders.domain.model import TicketCopy
+from svc_orders.service_layer.ports import HeldSeats
 from svc_tickets.adapters import outbox_mapping as tickets_outbox
-from svc_tickets.service_layer.ports import TicketEdit
+from svc_tickets.service_layer.handlers import HoldSeats, TicketHandlers
 
 
 def _integration(event: Any) -> Message:
@@ -74,18 +75,29 @@ class FakeRepository:
     async def many(self, keys: list[str]) -> list[Any]:
         return [_detached(self.rows[k]) for k in keys if k in self.rows]
 
+    async def delete(self, aggregate: Any) -> None:
+        del self.rows[aggregate.id]
+        self.uow.written.add((self.name, aggregate.id))
+
+    async def holding(self, order_id: str) -> Any:
+        """The tickets service's listing that `order_id` holds seats of."""
+        for row in self.rows.values():
+            if any(h.order_id == order_id for h in row.holds):
+                return self.uow.tracked(_detached(row))
+        return None
+
     def _write(self, aggregate: Any) -> None:
         self.rows[aggregate.id] = _detached(aggregate)
         self.uow.written.add((self.name, aggregate.id))
         self.uow.tracked(aggregate)
 
-    # The tickets service's marks of the orders whose events arrived, one document per order.
-    async def remember_cancelled(self, order_id: str) -> None:
+    # The tickets service's marks of orders, one document per order (held, ended).
+    async def remember_ended(self, order_id: str) -> None:
         self._mark(order_id)["cancelled"] = True
 
-    async def remember_created(self, order_id: str) -> bool:
+    async def remember_hold(self, order_id: str) -> bool:
         mark = self._mark(order_id)
-        mark["created"] = True
+        mark["held"] = True
         return bool(mark.get("cancelled"))
 
     def _mark(self, order_id: str) -> dict[str, bool]:
@@ -113,6 +125,11 @@ class FakeIdempotencyRecords:
         if await self.find(record.user_id, record.key, record.created_at) is not None:
             raise ConcurrentUpdate(f"idempotency/{row} exists")
         self.rows[row] = record
+        self.uow.written.add(("idempotency", row))
+
+    async def forget(self, user_id: str, key: str) -> None:
+        row = f"{user_id}/{key}"
+        self.rows.pop(row, None)
         self.uow.written.add(("idempotency", row))
 
 
@@ -158,7 +175,10 @@ class FakeUnitOfWork:
             if self.store.stamps.get(key, 0) != self._stamps.get(key, 0):
                 raise ConcurrentUpdate(f"{key} was written by another transaction")
         for table, key in self.written:
-            self.store.table(table)[key] = _detached(self.view[table][key])
+            if key in self.view.get(table, {}):
+                self.store.table(table)[key] = _detached(self.view[table][key])
+            else:  # deleted
+                self.store.table(table).pop(key, None)
             self.store.stamps[(table, key)] = self.store.stamps.get((table, key), 0) + 1
         for aggregate in self._seen:
             self.store.published.extend(_integration(e) for e in aggregate.events)
@@ -169,35 +189,31 @@ def uow_factory(store: FakeStore, *tables: str):
     return lambda: FakeUnitOfWork(store, *tables)
 
 
-class FakeTicketsService:
-    """The tickets service as orders reads a ticket through from it."""
+class InProcessSeatHolder:
+    """The tickets service as orders asks it for seats: its own handlers, in process, over
+    their own store; `reachable = False` makes the call fail as an outage would."""
 
-    def __init__(self) -> None:
-        self.tickets: dict[str, TicketCopy] = {}
+    def __init__(self, tickets: TicketHandlers) -> None:
+        self.tickets = tickets
         self.reachable = True
-        self.asked: list[str] = []
+        self.asked: list[tuple[str, int, str]] = []
 
-    async def get_ticket(self, ticket_id: str) -> TicketCopy | None:
-        self.asked.append(ticket_id)
+    async def hold_seats(self, ticket_id: str, quantity: int, order_id: str, buyer: str):
+        self.asked.append((ticket_id, quantity, order_id))
         if not self.reachable:
             raise Unavailable("A service is unavailable, try again shortly")
-        found = self.tickets.get(ticket_id)
-        return None if found is None else _detached(found)
+        ticket, hold = await self.tickets.hold_seats(
+            HoldSeats(ticket_id, quantity, order_id, buyer)
+        )
+        return HeldSeats(hold.seats, hold.price, ticket.currency_code)
 
 
-class FakeHoldAuthority:
-    """The orders service as tickets asks it to settle an edit: it refuses with `refusals` (one
-    per call, in order; None lets the call through), after running `during` (what happens
-    elsewhere while the call is under way)."""
+class AlwaysHolds:
+    """A tickets service that gives every order its seats at `price`, for tests about what
+    orders does after (metrics, the bus)."""
 
-    def __init__(self) -> None:
-        self.edits: list[tuple[TicketEdit, str | None]] = []
-        self.refusals: list[AppError | None] = []
-        self.during: list[Any] = []
+    def __init__(self, price: str = "10.00", currency_code: str = "USD") -> None:
+        self.price, self.currency_code = price, currency_code
 
-    async def apply_edit(self, edit: TicketEdit, token: str | None) -> None:
-        self.edits.append((edit, token))
-        if self.during:
-            await self.during.pop(0)()
-        if self.refusals and (refusal := self.refusals.pop(0)) is not None:
-            raise refusal
+    async def hold_seats(self, ticket_id: str, quantity: int, order_id: str, buyer: str):
+        return HeldSeats(tuple(range(quantity)), Decimal(self.price), self.currency_code)

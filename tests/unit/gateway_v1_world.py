@@ -72,6 +72,7 @@ class Services:
                 user_id=SELLER,
                 version=1,
                 create_time=timestamp(START - timedelta(minutes=i)),
+                state=tickets_pb2.TICKET_STATE_HELD,
             )
             for i in range(tickets)
         }
@@ -115,7 +116,6 @@ class Services:
                 "ListOrders",
                 "CreateOrder",
                 "CancelOrder",
-                "BatchGetTicketStates",
             ],
             "payments": ["BatchGetPayments", "CreatePayment"],
             "insights": [],
@@ -203,12 +203,6 @@ class Services:
 
     def CancelOrder(self, r):
         return orders_pb2.CancelOrderResponse(order=self.orders_list[0])
-
-    def BatchGetTicketStates(self, r):
-        Entry = orders_pb2.BatchGetTicketStatesResponse.Entry
-        return orders_pb2.BatchGetTicketStatesResponse(
-            states=[Entry(ticket_id=i, state=orders_pb2.TICKET_STATE_HELD) for i in r.ticket_ids]
-        )
 
     # -- payments
     def BatchGetPayments(self, r):

@@ -17,9 +17,7 @@ from svc_auth.adapters.repository import USERS, MongoUserRepository
 from svc_auth.domain.model import User
 from svc_orders.adapters.repository import (
     ORDERS,
-    TICKET_COPIES,
     MongoOrderRepository,
-    MongoTicketCopyRepository,
 )
 from svc_orders.domain import model as orders
 from svc_payments.adapters.repository import (
@@ -32,7 +30,8 @@ from svc_payments.adapters.repository import (
 )
 from svc_payments.domain import model as payments
 from svc_tickets.adapters.repository import TICKETS, MongoTicketRepository
-from svc_tickets.domain.model import Ticket
+from svc_tickets.domain.model import SeatHold, Ticket
+from svc_tickets.domain.split import SplitRule
 
 # As MongoDB gives dates back: UTC, naive.
 CREATED = datetime(2026, 3, 1, 12, 30, 5, 123000)
@@ -92,17 +91,23 @@ def test_a_user_stored_before_generations_and_roles_loads_at_zero_with_none() ->
 # ---------------------------------------------------------------- tickets
 
 
-def test_a_ticket_document_loads_and_saves_unchanged() -> None:
+def test_a_listing_document_loads_and_saves_unchanged() -> None:
     stored = {
         "_id": "t-1",
         "title": "Concert",
         "price": "20.50",
         "user_id": "u-1",
         "version": 4,
-        "order_id": "o-1",
         "created_at": CREATED,
         "currency_code": "EUR",
         "withdrawn": False,
+        "quantity": 4,
+        "split_rule": "NO_SINGLE",
+        "event_id": "e-1",
+        "holds": [
+            {"order_id": "o-1", "seats": [0, 1], "price": "18.00", "sold": True},
+            {"order_id": "o-2", "seats": [2], "price": "20.50", "sold": False},
+        ],
     }
     ticket = Ticket(
         id="t-1",
@@ -111,19 +116,42 @@ def test_a_ticket_document_loads_and_saves_unchanged() -> None:
         user_id="u-1",
         created_at=CREATED,
         version=4,
-        order_id="o-1",
         currency_code="EUR",
         withdrawn=False,
+        quantity=4,
+        split_rule=SplitRule.NO_SINGLE,
+        event_id="e-1",
+        holds=[
+            SeatHold("o-1", (0, 1), Decimal("18.00"), sold=True),
+            SeatHold("o-2", (2,), Decimal("20.50")),
+        ],
     )
-    _round_trip(TICKETS, stored, ticket)
-    free = {**stored, "order_id": None, "withdrawn": True}
-    _round_trip(TICKETS, free, Ticket(**{**vars(ticket), "order_id": None, "withdrawn": True}))
+    # `available` is stored for ListTickets to filter on, derived, never read back.
+    assert TICKETS.to_doc(ticket) == {**stored, "available": 1}
+    assert TICKETS.from_doc(stored) == ticket
 
 
-def test_a_ticket_stored_before_currencies_and_withdrawal_is_usd_and_on_sale() -> None:
+def test_a_ticket_stored_before_currencies_withdrawal_and_listings_is_one_usd_seat() -> None:
     old = {"_id": "t-1", "title": "C", "price": "20.00", "user_id": "u", "version": 0}
     ticket = TICKETS.from_doc({**old, "created_at": CREATED})
     assert (ticket.order_id, ticket.currency_code, ticket.withdrawn) == (None, "USD", False)
+    assert (ticket.quantity, ticket.split_rule, ticket.holds, ticket.available) == (
+        1,
+        SplitRule.ANY,
+        [],
+        1,
+    )
+
+
+def test_a_ticket_held_before_listings_loads_as_its_order_holding_its_one_seat() -> None:
+    old = {"_id": "t-1", "title": "C", "price": "20.00", "user_id": "u", "version": 3}
+    ticket = TICKETS.from_doc({**old, "created_at": CREATED, "order_id": "o-9"})
+    assert ticket.holds == [SeatHold("o-9", (0,), Decimal("20.00"))]
+    assert (ticket.available, ticket.state.value, ticket.order_id) == (0, "HELD", "o-9")
+    # Saved, it is a listing like any other: the holder in `holds`, no `order_id` any more.
+    saved = TICKETS.to_doc(ticket)
+    assert "order_id" not in saved and saved["holds"][0]["order_id"] == "o-9"
+    assert TICKETS.from_doc({**old, "created_at": CREATED, "order_id": None}).holds == []
 
 
 def test_a_price_is_saved_with_two_decimals() -> None:
@@ -146,6 +174,9 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         "created_at": CREATED,
         "version": 2,
         "currency_code": "EUR",
+        "quantity": 2,
+        "seats": [3, 4],
+        "pending": False,
     }
     order = orders.Order(
         id="o-1",
@@ -158,6 +189,8 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         version=2,
         cancel_reason=orders.CancelReason.EXPIRED,
         currency_code="EUR",
+        quantity=2,
+        seats=(3, 4),
     )
     _round_trip(ORDERS, stored, order)
     open_order = {**stored, "status": "CREATED", "cancel_reason": None}
@@ -180,34 +213,8 @@ def test_an_order_stored_before_reasons_and_currencies() -> None:
     }
     order = ORDERS.from_doc(old)
     assert (order.cancel_reason, order.currency_code) == (None, "USD")
+    assert (order.quantity, order.seats, order.pending) == (1, (), False)
     assert ORDERS.from_doc({**old, "cancel_reason": ""}).cancel_reason is None
-
-
-def test_a_ticket_copy_document_loads_and_saves_unchanged() -> None:
-    stored = {
-        "_id": "t-1",
-        "version": 5,
-        "title": "Concert",
-        "price": "20.50",
-        "user_id": "u-1",
-        "held_by": "o-1",
-        "currency_code": "GBP",
-        "withdrawn": False,
-    }
-    copy = orders.TicketCopy(
-        id="t-1",
-        version=5,
-        title="Concert",
-        price=Decimal("20.50"),
-        user_id="u-1",
-        held_by="o-1",
-        currency_code="GBP",
-        withdrawn=False,
-    )
-    _round_trip(TICKET_COPIES, stored, copy)
-    old = {"_id": "t-1", "version": 0, "title": "C", "price": "1.00", "user_id": "u"}
-    loaded = TICKET_COPIES.from_doc(old)
-    assert (loaded.held_by, loaded.currency_code, loaded.withdrawn) == (None, "USD", False)
 
 
 # ---------------------------------------------------------------- payments: order copies, payments
@@ -276,7 +283,6 @@ def test_a_payment_document_loads_and_saves_unchanged() -> None:
         (MongoUserRepository, USERS),
         (MongoTicketRepository, TICKETS),
         (MongoOrderRepository, ORDERS),
-        (MongoTicketCopyRepository, TICKET_COPIES),
         (MongoOrderCopyRepository, ORDER_COPIES),
         (MongoPaymentRepository, PAYMENTS),
     ],

@@ -1,5 +1,5 @@
 """The gateway resolves a page of orders with a constant number of gRPC calls (DataLoaders): one
-per service whatever the page size, the tickets' states from orders included."""
+per service whatever the page size, the tickets' states coming with the tickets."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class CountingClients:
         self.orders_count = orders
         self.tickets = SimpleNamespace(BatchGetTickets="BatchGetTickets")
         self.orders = SimpleNamespace(
-            ListOrders="ListOrders", BatchGetTicketStates="BatchGetTicketStates"
+            ListOrders="ListOrders"
         )
         self.payments = SimpleNamespace(BatchGetPayments="BatchGetPayments")
 
@@ -54,18 +54,14 @@ class CountingClients:
             assert len(request.ids) == len(set(request.ids))
             return tickets_pb2.BatchGetTicketsResponse(
                 tickets=[
-                    tickets_pb2.Ticket(id=i, title=f"T {i}", price="20.00", create_time=NOW)
-                    for i in request.ids
-                ]
-            )
-        if method == "BatchGetTicketStates":
-            assert len(request.ticket_ids) == len(set(request.ticket_ids))
-            return orders_pb2.BatchGetTicketStatesResponse(
-                states=[
-                    orders_pb2.BatchGetTicketStatesResponse.Entry(
-                        ticket_id=i, state=orders_pb2.TICKET_STATE_HELD
+                    tickets_pb2.Ticket(
+                        id=i,
+                        title=f"T {i}",
+                        price="20.00",
+                        create_time=NOW,
+                        state=tickets_pb2.TICKET_STATE_HELD,
                     )
-                    for i in request.ticket_ids
+                    for i in request.ids
                 ]
             )
         if method == "BatchGetPayments":
@@ -107,7 +103,7 @@ async def run(orders: int) -> tuple[dict, Counter[str]]:
     return result.data, clients.calls
 
 
-async def test_a_hundred_orders_take_three_calls():
+async def test_a_hundred_orders_take_three_calls_their_tickets_states_included():
     data, calls = await run(100)
     edges = data["orders"]["edges"]
     assert len(edges) == 100
@@ -116,8 +112,7 @@ async def test_a_hundred_orders_take_three_calls():
     assert edges[3]["node"]["payment"] is None
     assert calls == {
         "ListOrders": 1,
-        "BatchGetTickets": 1,
-        "BatchGetTicketStates": 1,
+        "BatchGetTickets": 1,  # the tickets' states come with them
         "BatchGetPayments": 1,
     }
 

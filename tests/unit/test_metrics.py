@@ -27,7 +27,7 @@ from gateway.ticket_cache import TicketReads
 from svc_orders.service_layer.expiry import OrderExpiry
 from svc_orders.service_layer.handlers import CancelOrder, CreateOrder, OrderHandlers
 from svc_payments.adapters.stripe_gateway import failure_outcome
-from tests.unit.fakes_market import FakeStore, FakeTicketsService, uow_factory
+from tests.unit.fakes_market import AlwaysHolds, FakeStore, uow_factory
 from tests.unit.test_gateway_documents import TicketClients
 from ticketing.events.v1 import orders_pb2, tickets_pb2
 
@@ -154,21 +154,17 @@ class Orders:
     def __init__(self) -> None:
         self.store = FakeStore()
         self.clock = FrozenClock()
-        uow = uow_factory(self.store, "orders", "tickets")
+        uow = uow_factory(self.store, "orders")
         self.handlers = OrderHandlers(
             uow=uow,  # type: ignore[arg-type]
             clock=self.clock,
             hold_for=timedelta(minutes=15),
-            tickets=FakeTicketsService(),
+            tickets=AlwaysHolds(),
         )
         self.expiry = OrderExpiry(uow, self.clock, grace=timedelta(seconds=2))  # type: ignore[arg-type]
 
     async def place(self) -> str:
         ticket_id = uuid.uuid4().hex
-        created = tickets_pb2.TicketCreated(
-            id=ticket_id, version=0, title="Concert", price="10.00", user_id="seller"
-        )
-        await self.handlers.on_ticket_created(created, delivery(created))
         placed = await self.handlers.create_order(CreateOrder("buyer", ticket_id, ticket_id))
         return placed.id
 

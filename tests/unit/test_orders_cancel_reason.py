@@ -12,15 +12,16 @@ import pytest
 from gateway.types.orders import CancelReason as GraphQLCancelReason
 from gateway.types.orders import Order as GraphQLOrder
 from svc_orders.adapters.repository import MongoOrderRepository
-from svc_orders.domain.model import CancelReason, Order, OrderStatus, TicketCopy
+from svc_orders.domain.model import CancelReason, Order, OrderStatus
 from svc_orders.entrypoints.grpc_api import order_to_proto
 
 NOW = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
 
 
 def placed() -> Order:
-    ticket = TicketCopy("t1", 0, "Concert", Decimal("20.00"), "seller")
-    return Order.place("o1", "buyer", ticket, None, NOW, timedelta(minutes=15))
+    order = Order.open("o1", "buyer", "t1", 1, NOW, timedelta(minutes=15))
+    order.placed((0,), Decimal("20.00"), "USD")
+    return order
 
 
 def shown(order: Order) -> GraphQLOrder:

@@ -24,6 +24,7 @@ from svc_tickets.adapters import outbox_mapping as tickets_outbox
 from svc_tickets.domain import events as ticket_events
 from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2, users_pb2
 from ticketing.orders.v1 import orders_pb2 as orders_api
+from ticketing.tickets.v1 import tickets_pb2 as tickets_api
 
 EXPIRES = datetime(2026, 3, 1, 12, 15, 30, 250_000, tzinfo=UTC)
 
@@ -40,14 +41,24 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
     ),
     (
         tickets_outbox,
-        ticket_events.TicketCreated("t1", 0, "Concert", Decimal("20"), "s1", "EUR"),
+        ticket_events.TicketCreated("t1", 0, "Concert", Decimal("20"), "s1", "EUR", "e1", 4, 4),
         tickets_pb2.TicketCreated(
-            id="t1", version=0, title="Concert", price="20.00", user_id="s1", currency_code="EUR"
+            id="t1",
+            version=0,
+            title="Concert",
+            price="20.00",
+            user_id="s1",
+            currency_code="EUR",
+            event_id="e1",
+            quantity=4,
+            available=4,
         ),
     ),
     (
         tickets_outbox,
-        ticket_events.TicketUpdated("t1", 2, "Concert", Decimal("9.5"), "s1", None, "USD", True),
+        ticket_events.TicketUpdated(
+            "t1", 2, "Concert", Decimal("9.5"), "s1", None, "USD", True, "", 1, 0, "WITHDRAWN"
+        ),
         tickets_pb2.TicketUpdated(
             id="t1",
             version=2,
@@ -57,11 +68,16 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
             order_id="",
             currency_code="USD",
             withdrawn=True,
+            quantity=1,
+            available=0,
+            state=tickets_api.TICKET_STATE_WITHDRAWN,
         ),
     ),
     (
         tickets_outbox,
-        ticket_events.TicketUpdated("t1", 3, "Concert", Decimal("9.5"), "s1", "o1", "USD", False),
+        ticket_events.TicketUpdated(
+            "t1", 3, "Concert", Decimal("9.5"), "s1", "o1", "USD", False, "e1", 1, 0, "SOLD"
+        ),
         tickets_pb2.TicketUpdated(
             id="t1",
             version=3,
@@ -70,12 +86,15 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
             user_id="s1",
             order_id="o1",
             currency_code="USD",
+            event_id="e1",
+            quantity=1,
+            state=tickets_api.TICKET_STATE_SOLD,
         ),
     ),
     (
         orders_outbox,
         order_events.OrderCreated(
-            "o1", 0, OrderStatus.CREATED, "b1", EXPIRES, "t1", Decimal("20"), "GBP"
+            "o1", 0, OrderStatus.CREATED, "b1", EXPIRES, "t1", Decimal("20"), "GBP", 2
         ),
         orders_pb2.OrderCreated(
             id="o1",
@@ -83,7 +102,9 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
             status=orders_api.ORDER_STATUS_CREATED,
             user_id="b1",
             expires_at=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
-            ticket=orders_pb2.OrderCreated.Ticket(id="t1", price="20.00", currency_code="GBP"),
+            ticket=orders_pb2.OrderCreated.Ticket(
+                id="t1", price="20.00", currency_code="GBP", quantity=2
+            ),
         ),
     ),
     (
