@@ -17,15 +17,10 @@ from common.errors import InvalidInput
 FOLDED = "folded"
 
 # A query word longer than this is cut to it: a prefix of a long word still finds the word, and
-# no regex of user-sized length is compiled.
+# no automaton of user-sized length is built.
 MAX_WORD_CHARS = 64
 # More query words than this are refused: each is a required clause over four fields.
 MAX_WORDS = 32
-
-# The characters regex-syntax (tantivy's regex queries) treats as syntax; each is escaped with a
-# backslash (regex_syntax::escape's set). The analyzer leaves only letters and digits, so this is
-# a second guard, not the first.
-_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
 
 
 def folded_analyzer() -> tantivy.TextAnalyzer:
@@ -63,9 +58,3 @@ def city_key(city: str) -> str:
     """What the city filter compares: "Zürich", "zurich" and "ZURICH" are one city, and so are
     "São Paulo" and "sao-paulo"."""
     return " ".join(fold(city))
-
-
-def prefix_regex(word: str) -> str:
-    """A regex matching every term that starts with `word`, taken literally."""
-    escaped = "".join("\\" + c if c in _REGEX_META else c for c in word)
-    return escaped + ".*"

@@ -30,7 +30,6 @@ from svc_catalogue.adapters.search_text import (
     FOLDED,
     city_key,
     folded_analyzer,
-    prefix_regex,
     query_words,
 )
 from svc_catalogue.domain.search import (
@@ -216,10 +215,15 @@ class TantivyEventIndex:
     def _word(self, word: str) -> Query:
         """Required: `word` starts a word of some text field. Scored as the module says."""
         schema = self._schema
+        # A prefix query is a fuzzy term query at distance 0 with `prefix`: the word is taken
+        # literally (no pattern to escape), and its automaton is built as the search runs, where
+        # a regex query compiles its pattern when made (~0.2 ms a field and word).
         prefix_in = [
             (
                 Occur.Should,
-                Query.const_score_query(Query.regex_query(schema, f, prefix_regex(word)), weight),
+                Query.const_score_query(
+                    Query.fuzzy_term_query(schema, f, word, distance=0, prefix=True), weight
+                ),
             )
             for f, weight in TEXT_FIELDS.items()
         ]
