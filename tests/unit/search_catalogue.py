@@ -9,7 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from svc_catalogue.domain.search import SearchDocument
+from svc_catalogue.domain.search import (
+    EventSearchIndex,
+    SearchDocument,
+    SearchFilter,
+    SearchQuery,
+    SearchResult,
+)
 
 BASE = datetime(2027, 1, 1, 20, 0, tzinfo=UTC)
 
@@ -76,3 +82,17 @@ EVENTS: list[SearchDocument] = [document(row) for row in _ROWS]
 BY_ID = {event.event_id: event for event in EVENTS}
 # Every event a search shows by default: all but the cancelled one.
 LISTED = [event for event in EVENTS if event.status != "CANCELLED"]
+
+
+def find(index: EventSearchIndex, text: str = "", **options) -> SearchResult:
+    """A search of up to 100 events; `where={...}` holds the filter's fields."""
+    where = options.pop("where", {})
+    return index.search(SearchQuery(text=text, filter=SearchFilter(**where), limit=100, **options))
+
+
+def ids(index: EventSearchIndex, text: str = "", **options) -> list[str]:
+    return find(index, text, **options).event_ids
+
+
+def by_date(events: list[SearchDocument]) -> list[str]:
+    return [e.event_id for e in sorted(events, key=lambda e: (e.starts_at, e.event_id))]

@@ -1,25 +1,17 @@
 """The event search read model (svc_catalogue/adapters/tantivy_index.py) as the catalogue's
-handlers use it: what a search finds, in which order, with which counts, and how writes show."""
+handlers use it: what a search finds, in which order, with which counts and pages (writes:
+test_search_index_writes.py)."""
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 from decimal import Decimal
 
 import pytest
 
 from common.errors import InvalidInput
 from svc_catalogue.adapters.tantivy_index import TantivyEventIndex
-from svc_catalogue.domain.search import (
-    EventSort,
-    FacetCount,
-    SearchDocument,
-    SearchFilter,
-    SearchQuery,
-    SearchResult,
-)
-from tests.unit.search_catalogue import BY_ID, EVENTS, LISTED, day
+from svc_catalogue.domain.search import EventSort, FacetCount, SearchQuery, SearchResult
+from tests.unit.search_catalogue import BY_ID, EVENTS, LISTED, by_date, day, find, ids
 
 
 @pytest.fixture(scope="module")
@@ -29,28 +21,6 @@ def catalogue() -> TantivyEventIndex:
     index.upsert(EVENTS)
     index.refresh()
     return index
-
-
-@pytest.fixture
-def fresh() -> TantivyEventIndex:
-    """The fixed catalogue in an index of its own, for the tests that write."""
-    index = TantivyEventIndex()
-    index.upsert(EVENTS)
-    index.refresh()
-    return index
-
-
-def find(index: TantivyEventIndex, text: str = "", **options) -> SearchResult:
-    where = options.pop("where", {})
-    return index.search(SearchQuery(text=text, filter=SearchFilter(**where), limit=100, **options))
-
-
-def ids(index: TantivyEventIndex, text: str = "", **options) -> list[str]:
-    return find(index, text, **options).event_ids
-
-
-def by_date(events: list[SearchDocument]) -> list[str]:
-    return [e.event_id for e in sorted(events, key=lambda e: (e.starts_at, e.event_id))]
 
 
 # -- words -----------------------------------------------------------------------------------
@@ -276,13 +246,6 @@ def test_facets_follow_the_filters(catalogue) -> None:
     ]
 
 
-def test_a_city_spelt_two_ways_is_one_facet_shown_as_most_often_written(fresh) -> None:
-    fresh.upsert([dataclasses.replace(BY_ID["e30"], city="ZURICH")])
-    fresh.refresh()
-    assert find(fresh).cities[0] == FacetCount("Zürich", 7)
-    assert "e30" in ids(fresh, where={"city": "Zürich"})
-
-
 def test_no_match_has_no_facets(catalogue) -> None:
     assert catalogue.search(SearchQuery(text="zzzz")) == SearchResult([], 0, [], [])
 
@@ -332,97 +295,3 @@ def test_cancelled_events_are_left_out_unless_asked_for(catalogue) -> None:
     assert find(catalogue, include_cancelled=True).total == len(EVENTS)
     assert ids(catalogue, where={"city": "amsterdam"}) == ["e21", "e20"]
     assert ids(catalogue, "celine") == ["e25"]  # postponed is still listed
-
-
-# -- writes ----------------------------------------------------------------------------------
-
-
-def test_upsert_replaces_the_event_a_repriced_event_moves(fresh) -> None:
-    assert ids(fresh, sort=EventSort.PRICE)[0] == "e12"
-    fresh.upsert([dataclasses.replace(BY_ID["e12"], lowest_price=Decimal("500.00"))])
-    assert ids(fresh, sort=EventSort.PRICE)[0] == "e12"  # not before refresh
-    fresh.refresh()
-    by_price = ids(fresh, sort=EventSort.PRICE)
-    assert by_price[0] == "e29"
-    assert by_price.index("e12") == by_price.index("e03") + 1  # after 250.00, before unpriced
-    assert ids(fresh, "monkey business") == ["e12"]  # one document, not two
-    assert len(fresh) == len(EVENTS)
-
-
-def test_upsert_of_new_text_finds_the_new_and_not_the_old(fresh) -> None:
-    fresh.upsert([dataclasses.replace(BY_ID["e11"], name="Macbeth")])
-    fresh.refresh()
-    assert ids(fresh, "hamlet") == []
-    assert ids(fresh, "macb") == ["e11"]
-
-
-def test_upsert_adds_a_new_event(fresh) -> None:
-    new = dataclasses.replace(BY_ID["e01"], event_id="e99", city="Genève", starts_at=day(1))
-    fresh.upsert([new])
-    fresh.refresh()
-    assert len(fresh) == len(EVENTS) + 1
-    assert ids(fresh, "geneve") == ["e99"]
-    assert ids(fresh, "arctic monkeys")[0] == "e99"
-
-
-def test_an_event_upserted_twice_in_one_batch_is_its_last_version(fresh) -> None:
-    first = dataclasses.replace(BY_ID["e07"], name="Sigur Rós Early")
-    last = dataclasses.replace(BY_ID["e07"], name="Sigur Rós Late")
-    fresh.upsert([first, last])
-    fresh.refresh()
-    assert len(fresh) == len(EVENTS)
-    assert ids(fresh, "early") == [] and ids(fresh, "late") == ["e07"]
-
-
-def test_cancelling_an_event_by_upsert_hides_it(fresh) -> None:
-    fresh.upsert([dataclasses.replace(BY_ID["e03"], status="CANCELLED")])
-    fresh.refresh()
-    assert ids(fresh, "beyonce") == []
-    assert ids(fresh, "beyonce", include_cancelled=True) == ["e03"]
-
-
-def test_remove_drops_events(fresh) -> None:
-    fresh.remove(["e03", "e09", "nobody"])
-    assert ids(fresh, "beyonce") == ["e03"]  # not before refresh
-    fresh.refresh()
-    assert ids(fresh, "beyonce") == []
-    assert set(ids(fresh, "bjork")) == {"e08", "e17"}
-    assert len(fresh) == len(EVENTS) - 2
-    assert find(fresh).total == len(LISTED) - 2
-
-
-def test_an_empty_index_finds_nothing() -> None:
-    index = TantivyEventIndex()
-    assert len(index) == 0
-    assert index.search(SearchQuery(text="anything")) == SearchResult([], 0, [], [])
-    index.refresh()
-    assert index.search(SearchQuery()) == SearchResult([], 0, [], [])
-
-
-def test_searches_from_other_threads_while_one_writes(fresh) -> None:
-    """Each search sees the catalogue before or after a write, never a broken one."""
-    stop = threading.Event()
-    seen: list[int] = []
-    failures: list[BaseException] = []
-
-    def reader() -> None:
-        while not stop.is_set():
-            try:
-                seen.append(fresh.search(SearchQuery(text="arct mon")).total)
-            except BaseException as exc:  # reported below
-                failures.append(exc)
-                return
-
-    readers = [threading.Thread(target=reader) for _ in range(3)]
-    for thread in readers:
-        thread.start()
-    for n in range(30):
-        extra = dataclasses.replace(BY_ID["e01"], event_id=f"x{n % 3}", starts_at=day(n))
-        fresh.upsert([extra])
-        fresh.refresh()
-    stop.set()
-    for thread in readers:
-        thread.join()
-    assert not failures
-    assert seen and set(seen) <= {4, 5, 6, 7}
-    assert find(fresh, "arct mon").total == 7
