@@ -52,11 +52,15 @@ CANCELLED = "CANCELLED"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
-# The PRICE order in one u64: cents in the high 30 bits (no price: the largest, so last), the
-# start in seconds in the low 34 (so equal prices go soonest first).
+# The sort orders, each one u64 fast field so tantivy's top-k sorts by it alone:
+# DATE: the start in seconds in the high 34 bits, the event's doc_key in the low 30 (so events
+# starting together keep one order from page to page, whatever tantivy merges between);
+# PRICE: cents in the high 30 bits (no price: the largest, so last), the start in seconds in the
+# low 34 (so equal prices go soonest first).
 _SECONDS_BITS = 34
-_CENTS_NONE = (1 << 30) - 1
 _SECONDS_MAX = (1 << _SECONDS_BITS) - 1
+_KEY_MASK = (1 << 30) - 1
+_CENTS_NONE = (1 << 30) - 1
 
 # Terms aggregations report at most this many values; exact while a facet has fewer.
 _FACET_SIZE = 65_000
@@ -78,6 +82,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_integer_field("starts_us", indexed=True, fast=True)
     builder.add_integer_field("price_milli", indexed=True, fast=True)  # absent: nothing for sale
     builder.add_unsigned_field("tickets", indexed=True, fast=True)
+    builder.add_unsigned_field("date_order", fast=True)
     builder.add_unsigned_field("price_order", fast=True)
     return builder.build()
 
@@ -93,13 +98,20 @@ def milli(amount: Decimal, rounding: str = ROUND_HALF_UP) -> int:
     return int((amount * 1000).to_integral_value(rounding))
 
 
+def start_seconds(document: SearchDocument) -> int:
+    return min(max(micros(document.starts_at) // 1_000_000, 0), _SECONDS_MAX)
+
+
+def date_order(document: SearchDocument, doc_key: int) -> int:
+    return (start_seconds(document) << 30) | (doc_key & _KEY_MASK)
+
+
 def price_order(document: SearchDocument) -> int:
     if document.lowest_price is None:
         cents = _CENTS_NONE
     else:
         cents = min(max(milli(document.lowest_price) // 10, 0), _CENTS_NONE - 1)
-    seconds = min(max(micros(document.starts_at) // 1_000_000, 0), _SECONDS_MAX)
-    return (cents << _SECONDS_BITS) | seconds
+    return (cents << _SECONDS_BITS) | start_seconds(document)
 
 
 class TantivyEventIndex:
@@ -151,8 +163,9 @@ class TantivyEventIndex:
 
     def _to_tantivy(self, document: SearchDocument) -> tantivy.Document:
         doc = tantivy.Document()
+        doc_key = self._key(document.event_id)
         doc.add_text("event_id", document.event_id)
-        doc.add_unsigned("doc_key", self._key(document.event_id))
+        doc.add_unsigned("doc_key", doc_key)
         doc.add_text("name", document.name)
         for performer in document.performers:
             doc.add_text("performers", performer)
@@ -166,6 +179,7 @@ class TantivyEventIndex:
         if document.lowest_price is not None:
             doc.add_integer("price_milli", milli(document.lowest_price))
         doc.add_unsigned("tickets", max(document.tickets_for_sale, 0))
+        doc.add_unsigned("date_order", date_order(document, doc_key))
         doc.add_unsigned("price_order", price_order(document))
         return doc
 
@@ -189,7 +203,7 @@ class TantivyEventIndex:
         if sort is EventSort.RELEVANCE:
             total, keys = self._by_relevance(searcher, matches, offset, limit)
         else:
-            field = "starts_us" if sort is EventSort.DATE else "price_order"
+            field = "date_order" if sort is EventSort.DATE else "price_order"
             found = searcher.search(
                 matches, max(limit, 1), offset=offset, order_by_field=field, order=Order.Asc
             )

@@ -123,3 +123,19 @@ def test_a_city_spelt_two_ways_is_one_facet_shown_as_most_often_written(fresh) -
     fresh.refresh()
     assert find(fresh).cities[0] == FacetCount("Zürich", 7)
     assert "e30" in ids(fresh, where={"city": "Zürich"})
+
+
+def test_events_starting_together_keep_their_order_when_one_is_updated(fresh) -> None:
+    """Paging by date stays stable: an update does not move an event among its equals."""
+    together = [
+        dataclasses.replace(BY_ID["e13"], event_id=f"same-{n}", starts_at=day(200))
+        for n in range(5)
+    ]
+    fresh.upsert(together)
+    fresh.refresh()
+    where = {"starts_from": day(200)}
+    before = ids(fresh, where=where, sort=EventSort.DATE)
+    assert sorted(before) == [f"same-{n}" for n in range(5)]
+    fresh.upsert([dataclasses.replace(together[0], lowest_price=Decimal("1.00"))])
+    fresh.refresh()
+    assert ids(fresh, where=where, sort=EventSort.DATE) == before
