@@ -12,6 +12,7 @@ from bench.scenarios import (
     recs,
     relay,
     reports,
+    search,
     slow_loris,
     subscriptions,
     ticket_read,
@@ -42,6 +43,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     recs.SCENARIO,
     # No stack: the analytics reports over a million events in DuckDB.
     reports.SCENARIO,
+    # No stack: the event search index over 10,000 events in the bench's process.
+    search.SCENARIO,
     # No stack: a gateway of its own under 300 slow clients.
     slow_loris.SCENARIO,
 )

@@ -1,0 +1,110 @@
+"""The words the search catalogue is made of: 40 cities (many spelt with accents), people's
+names from a dozen languages, band and team names, venues, plays. Only data and small makers."""
+
+from __future__ import annotations
+
+import random
+
+CITIES: tuple[tuple[str, str], ...] = (
+    ("Zürich", "CH"), ("Genève", "CH"), ("Montréal", "CA"), ("Québec", "CA"), ("Toronto", "CA"),
+    ("São Paulo", "BR"), ("Bogotá", "CO"), ("Ciudad de México", "MX"), ("Reykjavík", "IS"),
+    ("Kraków", "PL"), ("Łódź", "PL"), ("Malmö", "SE"), ("Göteborg", "SE"), ("København", "DK"),
+    ("Düsseldorf", "DE"), ("Köln", "DE"), ("München", "DE"), ("Berlin", "DE"), ("Wien", "AT"),
+    ("Paris", "FR"), ("Lyon", "FR"), ("Nîmes", "FR"), ("Marseille", "FR"), ("London", "GB"),
+    ("Manchester", "GB"), ("Dublin", "IE"), ("Amsterdam", "NL"), ("Rotterdam", "NL"),
+    ("Liège", "BE"), ("Lisboa", "PT"), ("Porto", "PT"), ("Madrid", "ES"), ("Barcelona", "ES"),
+    ("Málaga", "ES"), ("Milano", "IT"), ("Napoli", "IT"), ("Praha", "CZ"), ("Plzeň", "CZ"),
+    ("New York", "US"), ("Chicago", "US"),
+)  # fmt: skip
+
+CATEGORY_SHARES = (
+    ("CONCERT", 0.5),
+    ("SPORTS", 0.15),
+    ("THEATRE", 0.15),
+    ("COMEDY", 0.1),
+    ("FESTIVAL", 0.1),
+)
+
+FIRST_NAMES = (
+    "José", "Zoë", "Renée", "Björn", "Søren", "Łukasz", "Chloé", "Inès", "Maëlle", "Jürgen",
+    "Ágnes", "Noémie", "Raphaël", "Françoise", "Mía", "Sinéad", "Niamh", "Ólafur", "Dvořák",
+    "Anna", "Marco", "Laura", "David", "Sofia", "Lucas", "Emma", "Liam", "Olivia", "Noah",
+    "Amélie", "Joël", "Beyoncé", "Rosalía", "Céline", "André", "Jörg", "Ève", "Ségolène",
+    "Tomás", "Sebastián", "Miłosz", "Agnieszka", "Kateřina", "Håkon", "Åsa", "Maja", "Luca",
+)  # fmt: skip
+
+LAST_NAMES = (
+    "Müller", "García", "Núñez", "Dubois", "Lefèvre", "Kowalski", "Nowák", "Svensson",
+    "Jørgensen", "Hernández", "O'Brien", "Smith", "Rossi", "Bianchi", "Ferreira", "Gonçalves",
+    "Pérez", "Martín", "Åberg", "Łęcki", "Øster", "Schäfer", "Brontë", "Dvořáková", "Novak",
+    "Kuznetsov", "Hansen", "Johansson", "Becker", "Moreau", "Girard", "Fernández", "Costa",
+    "Santos", "Murphy", "Kelly", "Walsh", "Byrne", "Mendes", "Lindqvist", "Sánchez",
+)  # fmt: skip
+
+BAND_ADJECTIVES = (
+    "Arctic", "Electric", "Velvet", "Neon", "Silver", "Crimson", "Wild", "Midnight", "Golden",
+    "Hollow", "Frozen", "Burning", "Lunar", "Solar", "Quiet", "Loud", "Little", "Big", "Royal",
+    "Savage", "Brave", "Broken", "Cosmic", "Desert", "Northern", "Southern", "Blue", "Black",
+)  # fmt: skip
+
+BAND_NOUNS = (
+    "Monkeys", "Foxes", "Wolves", "Tigers", "Ravens", "Kings", "Queens", "Ghosts", "Pilots",
+    "Sailors", "Dreamers", "Strangers", "Rivers", "Mountains", "Machines", "Lights", "Hearts",
+    "Keys", "Waves", "Engines", "Satellites", "Drifters", "Orchestra", "Collective", "Quartet",
+)  # fmt: skip
+
+TEAM_MASCOTS = (
+    "United", "City", "Rovers", "Lions", "Eagles", "Bears", "Sharks", "Rangers", "Athletic",
+    "Dragons", "Falcons", "Warriors", "Titans", "Giants", "Wanderers",
+)  # fmt: skip
+
+VENUE_PATTERNS = (
+    "{city} Arena", "Palais des Sports {city}", "Théâtre du {word}", "Hallenstadion {city}",
+    "Stade {last}", "Olympia {city}", "Opéra de {city}", "{word} Hall", "Club {word}",
+    "Estadio {last}", "Teatro {last}", "{city} Music Hall", "Salle {last}", "Forum {city}",
+    "Konzerthaus {city}", "{word} Ballroom",
+)  # fmt: skip
+
+VENUE_WORDS = (
+    "Châtelet", "Rivoli", "Lumière", "Phénix", "Mirabeau", "Paradiso", "Fabrik", "Kulturhaus",
+    "Bataclan", "Cigale", "Élysée", "Orpheum", "Apollo", "Roxy", "Fillmore", "Trianon",
+)  # fmt: skip
+
+PLAYS = (
+    "Hamlet", "Les Misérables", "Cyrano de Bergerac", "Le Malade imaginaire", "Don Giovanni",
+    "La Traviata", "Carmen", "Swan Lake", "The Nutcracker", "Macbeth", "Faust", "Tosca",
+    "A Midsummer Night's Dream", "Die Zauberflöte", "Peer Gynt", "Romeo and Juliet", "Cats",
+    "Les Liaisons dangereuses", "Chicago", "Wicked", "The Phantom of the Opera", "Mamma Mia!",
+    "Hair", "Ubu Roi",
+)  # fmt: skip
+
+COMEDY_SHOWS = (
+    "Live", "Unfiltered", "Stand-up Special", "Late Show", "Work in Progress", "Encore",
+    "World Tour", "One Night Only", "Improv Night",
+)  # fmt: skip
+
+FESTIVAL_WORDS = ("Jazz", "Rock", "Summer", "Winter", "Open Air", "Électro", "Folk", "Indie")
+
+TOUR_WORDS = (
+    "Renaissance", "Eras", "World", "Farewell", "Reunion", "Homecoming", "Midnight", "Mañana",
+    "Éclat", "Nordlys", "Sommar", "Acoustic", "Unplugged",
+)  # fmt: skip
+
+
+def band_name(rng: random.Random) -> str:
+    return f"{rng.choice(('The ', '', ''))}{rng.choice(BAND_ADJECTIVES)} {rng.choice(BAND_NOUNS)}"
+
+
+def team_name(rng: random.Random, city: str) -> str:
+    return f"FC {city}" if rng.random() < 0.3 else f"{city} {rng.choice(TEAM_MASCOTS)}"
+
+
+def venue_names(rng: random.Random, city: str, count: int) -> list[str]:
+    names: list[str] = []
+    while len(names) < count:
+        name = rng.choice(VENUE_PATTERNS).format(
+            city=city, word=rng.choice(VENUE_WORDS), last=rng.choice(LAST_NAMES)
+        )
+        if name not in names:
+            names.append(name)
+    return names
