@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 
 from common.errors import Conflict, InvalidInput
 from svc_catalogue.domain import events
+from svc_catalogue.domain.listings import ListingSummary
+from svc_catalogue.domain.search import SearchDocument
 from svc_catalogue.domain.values import (
     Category,
     EventDetails,
@@ -34,16 +35,6 @@ TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
     ),
     EventStatus.CANCELLED: frozenset(),
 }
-
-
-@dataclass(frozen=True)
-class ListingSummary:
-    """What search and the event page show of an event's listings: the cheapest price for sale
-    (None when nothing is) in `currency_code`, and how many listings have seats for sale."""
-
-    lowest_price: Decimal | None = None
-    currency_code: str = ""
-    tickets_for_sale: int = 0
 
 
 @dataclass
@@ -158,6 +149,23 @@ class Event:
 
     def with_summary(self, summary: ListingSummary) -> Event:
         return replace(self, summary=summary, events=[])
+
+    def search_document(self) -> SearchDocument:
+        """The event as search sees it, with its listings' summary."""
+        return SearchDocument(
+            event_id=self.id,
+            name=self.name,
+            performers=tuple(p.name for p in self.performers),
+            venue_name=self.venue.name,
+            city=self.venue.city,
+            country=self.venue.country,
+            category=self.category.value,
+            starts_at=self.starts_at,
+            status=self.status.value,
+            lowest_price=self.summary.lowest_price,
+            currency_code=self.summary.currency_code,
+            tickets_for_sale=self.summary.tickets_for_sale,
+        )
 
     def _record_changed(self) -> None:
         self.events.append(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from common.clock import stored_precision
 from common.errors import InvalidInput
 
 MAX_NAME = 200
@@ -150,9 +151,38 @@ def check_times(starts_at: datetime | None, ends_at: datetime | None) -> tuple[d
         raise InvalidInput("The end time is required", field="ends_at")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("Times must say their zone or offset", field="starts_at")
+    starts_at, ends_at = (stored_precision(t.astimezone(UTC)) for t in (starts_at, ends_at))
     if ends_at <= starts_at:
         raise InvalidInput("The event must end after it starts", field="ends_at")
     return starts_at, ends_at
+
+
+def parse_local_time(raw: str | None, time_zone: str | None, field: str) -> datetime:
+    """ISO 8601 with an offset ("2027-06-01T20:00+01:00"), or a local time read in the venue's
+    `time_zone` ("2027-06-01T20:00"); a local time that the zone skips (clocks going forward)
+    is refused rather than guessed."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidInput("A date and time is required", field=field)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not an ISO 8601 date and time (e.g. 2027-06-01T20:00)", field=field
+        ) from None
+    if value.tzinfo is not None:
+        return value
+    try:
+        zone = ZoneInfo(check_time_zone(time_zone))
+    except InvalidInput:
+        raise InvalidInput(
+            f"{text!r} has no offset, and the venue's time zone is not valid to read it in",
+            field=field,
+        ) from None
+    local = value.replace(tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
+        raise InvalidInput(f"{text} does not exist in {zone.key} (the clocks skip it)", field=field)
+    return local
 
 
 def check_details(
