@@ -117,9 +117,21 @@ def check_time_zone(raw: str | None) -> str:
     return name
 
 
+def check_id(given: str | None, kind: str, derived_from: str, field: str) -> str:
+    """A given slug id ("venue:o2-arena-london") must have that form; none: derived."""
+    if not given:
+        return f"{kind}:{slug(derived_from)}"
+    if not re.fullmatch(rf"{kind}:[a-z0-9]+(-[a-z0-9]+)*", given) or len(given) > MAX_NAME:
+        raise InvalidInput(
+            f"{given!r} is not a {kind} id ({kind}: then lower-case words joined by hyphens)",
+            field=field,
+        )
+    return given
+
+
 def check_performer(name: str | None, id: str | None = None) -> Performer:
     checked = check_text(name, "performers", "A performer's name")
-    return Performer(id or f"performer:{slug(checked)}", checked)
+    return Performer(check_id(id, "performer", checked, "performers"), checked)
 
 
 def check_venue(
@@ -140,7 +152,7 @@ def check_venue(
     if problems:
         raise InvalidDetails(problems)
     venue_name, venue_city, venue_country, zone = values
-    venue_id = id or f"venue:{slug(f'{venue_name} {venue_city}')}"
+    venue_id = check_id(id, "venue", f"{venue_name} {venue_city}", "venue_id")
     return Venue(venue_id, venue_name, venue_city, venue_country, zone)
 
 

@@ -14,6 +14,7 @@ from svc_catalogue.domain.values import (
     Category,
     EventStatus,
     InvalidDetails,
+    Performer,
     check_details,
     check_venue,
     slug,
@@ -178,3 +179,13 @@ def test_version_check_accepts_our_own_change_asked_again():
     with pytest.raises(Conflict) as stale:
         event.check_version(0, asked_done=False)
     assert stale.value.field == "expected_version"
+
+
+def test_given_ids_must_be_slugs_of_their_kind():
+    assert check_venue("O2", "London", "GB", "Europe/London", "venue:the-o2").id == "venue:the-o2"
+    with pytest.raises(InvalidInput) as refused:
+        check_venue("O2", "London", "GB", "Europe/London", "performer:the-o2")
+    assert refused.value.field == "venue_id"
+    with pytest.raises(InvalidInput) as bad_performer:
+        details(performers=[Performer("performer:Bad Id", "Muse")])
+    assert bad_performer.value.field == "performers"
