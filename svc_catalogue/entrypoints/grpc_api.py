@@ -81,6 +81,7 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServiceServicer):
                 request.page_size,
                 request.page_token,
                 request.include_cancelled,
+                request.offset,
             )
         )
         return pb.SearchEventsResponse(

@@ -88,6 +88,7 @@ class SearchEvents:
     page_size: int = 0
     page_token: str = ""
     include_cancelled: bool = False
+    offset: int = 0  # without page_token: where the page starts
 
 
 @dataclass(frozen=True)

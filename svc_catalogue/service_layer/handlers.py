@@ -33,6 +33,7 @@ from svc_catalogue.service_layer.unit_of_work import CatalogueUnitOfWork
 MAX_BATCH = 500
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+MAX_OFFSET = 10_000  # deeper than anyone pages a search
 
 
 def require_admin(by: Operator) -> None:
@@ -138,7 +139,9 @@ class CatalogueHandlers:
             sort = EventSort(cmd.sort or EventSort.RELEVANCE)
         except ValueError:
             raise InvalidInput("Unknown sort", field="sort") from None
-        offset = decode_page_token(cmd.page_token)
+        offset = decode_page_token(cmd.page_token) if cmd.page_token else cmd.offset
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InvalidInput(f"offset must be 0 to {MAX_OFFSET}", field="offset")
         query = SearchQuery(cmd.text.strip(), cmd.filter, sort, offset, size, cmd.include_cancelled)
         result = self.index.search(query)
         events = await self._in_order(result.event_ids)
@@ -175,7 +178,7 @@ def decode_page_token(token: str) -> int:
         text = base64.urlsafe_b64decode(token.encode()).decode()
         if text.startswith(_TOKEN_PREFIX):
             offset = int(text.removeprefix(_TOKEN_PREFIX))
-            if 0 <= offset <= 1_000_000:
+            if 0 <= offset <= MAX_OFFSET:
                 return offset
     except (ValueError, binascii.Error, UnicodeDecodeError):
         pass

@@ -254,3 +254,17 @@ async def test_import_reports_every_bad_field_of_every_row(store):
     assert "does not exist in Europe/London" in results[2].errors[0].message
     assert [e.field for e in results[3].errors] == ["performers", "category"]
     assert len(store.events) == 1
+
+
+async def test_a_page_may_start_at_an_offset_instead_of_a_token(handlers, store, index):
+    for i in range(3):
+        starts = STARTS + timedelta(days=i)
+        await handlers.create_event(
+            CreateEvent(ADMIN, event_input(f"E{i}", starts=starts), f"k{i}")
+        )
+    await _sync(store, index)
+    events, result, token = await handlers.search(SearchEvents(page_size=1, offset=1))
+    assert ([e.name for e in events], result.total, bool(token)) == (["E1"], 3, True)
+    with pytest.raises(InvalidInput) as refused:
+        await handlers.search(SearchEvents(offset=-1))
+    assert refused.value.field == "offset"
