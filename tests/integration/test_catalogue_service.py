@@ -182,3 +182,20 @@ async def test_the_feed_pages_every_change_in_sequence_order(env, stub, catalogu
     assert [(d.event_id, d.name) for d in changed.documents] == [(first.id, "One again")]
     everything = await feed.since(0, 10)
     assert [d.event_id for d in everything.documents] == [second.id, first.id]
+
+
+async def test_a_replica_serves_only_once_its_index_holds_what_mongodb_has(env, catalogue, stub):
+    """A second replica started on the same database answers its first search with every event:
+    it built its index before its gRPC server (and health) came up."""
+    await create(stub, env, "Arctic Monkeys")
+    await create(stub, env, "Muse")
+    second = bootstrap(CatalogueSettings.from_env({**env, "SEARCH_POLL_SECONDS": "60"}))
+    await second.start("127.0.0.1", 0)
+    try:
+        settings = second.infra.settings
+        async with service_tokens.channel(settings, f"127.0.0.1:{second.port}") as channel:
+            fresh = catalogue_pb2_grpc.CatalogueServiceStub(channel)
+            found = await fresh.SearchEvents(pb.SearchEventsRequest())
+        assert found.total_count == 2
+    finally:
+        await second.stop()

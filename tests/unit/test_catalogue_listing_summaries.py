@@ -4,6 +4,7 @@ visible to search through the feed."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -133,3 +134,19 @@ def test_the_lowest_price_is_of_the_most_common_currency():
         ]
     )
     assert summary == ListingSummary(Decimal("30.00"), "EUR", 3)
+
+
+async def test_the_index_is_built_page_by_page_and_follows_new_changes(store):
+    for i in range(2, 6):
+        store.events[f"e{i}"] = dataclasses.replace(store.events["e1"], id=f"e{i}", events=[])
+        store.seq += 1
+        store.seqs[f"e{i}"] = store.seq
+    index = MemoryEventIndex()
+    sync = SearchSync(FakeFeed(store), index, poll_seconds=0.01, page_size=2)
+    await sync.build()
+    assert (len(index), sync.last_seq, sync.built.is_set()) == (5, 5, True)
+    assert await sync.catch_up() == 0
+    handlers = ListingSummaryHandlers(lambda: FakeCatalogueUnitOfWork(store))
+    await handlers.on_ticket_created(created(event_id="e3"), delivery("m1"))
+    assert await sync.catch_up() == 1
+    assert index.search(SearchQuery(filter=SearchFilter(has_tickets=True))).event_ids == ["e3"]
