@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from common.clock import stored_precision
 from common.errors import Conflict, InvalidInput
 from svc_catalogue.domain import events
 from svc_catalogue.domain.listings import ListingSummary
@@ -115,7 +116,10 @@ class Event:
         if status is not self.status:
             return False
         if status is EventStatus.RESCHEDULED:
-            return (starts_at, ends_at) == (self.starts_at, self.ends_at)
+            if starts_at is None or ends_at is None:
+                return False
+            asked = (stored_precision(starts_at), stored_precision(ends_at))
+            return asked == (self.starts_at, self.ends_at)
         return True
 
     def change_status(

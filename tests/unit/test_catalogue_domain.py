@@ -189,3 +189,11 @@ def test_given_ids_must_be_slugs_of_their_kind():
     with pytest.raises(InvalidInput) as bad_performer:
         details(performers=[Performer("performer:Bad Id", "Muse")])
     assert bad_performer.value.field == "performers"
+
+
+def test_a_reschedule_asked_again_is_recognised_to_the_millisecond():
+    event = new_event()
+    later = STARTS + timedelta(days=3, microseconds=1500)
+    event.change_status(EventStatus.RESCHEDULED, later, later + timedelta(hours=2))
+    assert event.is_status(EventStatus.RESCHEDULED, later, later + timedelta(hours=2))
+    assert not event.is_status(EventStatus.RESCHEDULED, later + timedelta(hours=1), ENDS)
