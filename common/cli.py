@@ -76,6 +76,17 @@ def parser() -> argparse.ArgumentParser:
     keys.add_argument(
         "--names", nargs="+", choices=SERVICE_IDENTITIES, default=list(SERVICE_IDENTITIES)
     )
+    catalogue = sub.add_parser(
+        "catalogue",
+        help="import events into the catalogue from a JSON or CSV file (operators)",
+        description="`import FILE`: a JSON array of objects or a CSV file with a header (columns"
+        " external_ref, name, performers (;-separated), venue_name, city, country, time_zone,"
+        " starts_at, ends_at, category), upserted by external_ref through the catalogue service"
+        " (CATALOGUE_ADDR), signed with the `cli` service key. Prints each refused row and a"
+        " summary; importing the same file again changes nothing.",
+    )
+    catalogue.add_argument("action", choices=["import"])
+    catalogue.add_argument("file", type=Path)
     users = sub.add_parser("users", help="grant a user a role (operators)")
     users.add_argument("action", choices=["grant-admin"])
     users.add_argument("email")
@@ -165,16 +176,23 @@ def _serve(name: str) -> int | None:
     return module.main()
 
 
+def _with_run_service_keys(env: dict[str, str]) -> dict[str, str]:
+    """`env`, with the service keys a `ticketing run` made (.run/service-keys) when it names
+    none."""
+    from common.run_state import run_dir_of
+
+    if not (env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE")):
+        keys = run_dir_of(env) / "service-keys" / "private" / "{service}.pem"
+        env = {**env, "SERVICE_PRIVATE_KEY_FILE": str(keys)}
+    return env
+
+
 def _service_token(caller: str, callee: str) -> int:
     from common.config import CommonSettings
-    from common.run_state import run_dir_of
     from common.service_identity import ServiceTokens, load_private_key
     from common.settings import ConfigError
 
-    env = dict(os.environ)
-    if not (env.get("SERVICE_PRIVATE_KEY") or env.get("SERVICE_PRIVATE_KEY_FILE")):
-        keys = run_dir_of(env) / "service-keys" / "private" / "{service}.pem"
-        env["SERVICE_PRIVATE_KEY_FILE"] = str(keys)
+    env = _with_run_service_keys(dict(os.environ))
     try:
         pem = CommonSettings.from_env(env).service_private_key_of(caller)
         print(ServiceTokens(caller, load_private_key(pem)).token_for(callee))
@@ -219,6 +237,12 @@ def main(argv: list[str] | None = None) -> None:
 
         generate_keys(args.directory, args.names)
         print(f"service keys of {', '.join(args.names)} in {args.directory}")
+    elif args.command == "catalogue":
+        from svc_catalogue.entrypoints.cli import PROGRAM as IMPORT
+        from svc_catalogue.entrypoints.cli import import_file
+
+        env = _with_run_service_keys(_beside_the_stack(IMPORT))
+        sys.exit(import_file(args.file, env))
     elif args.command == "users":
         # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
         from svc_auth.entrypoints.cli import PROGRAM, grant_admin

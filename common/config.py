@@ -167,12 +167,14 @@ class CommonSettings(Settings):
     payments_port: int = _port("payments", 50054)
     expiration_port: int = _port("expiration", 50055)
     insights_port: int = _port("insights", 50056)
+    catalogue_port: int = _port("catalogue", 50057)
     auth_addr: str | None = _addr("auth")
     tickets_addr: str | None = _addr("tickets")
     orders_addr: str | None = _addr("orders")
     payments_addr: str | None = _addr("payments")
     expiration_addr: str | None = _addr("expiration")
     insights_addr: str | None = _addr("insights")
+    catalogue_addr: str | None = _addr("catalogue")
     grpc_max_connection_age_seconds: Annotated[float, POSITIVE] = Field(
         30.0,
         description="A gRPC server closes each client connection after this long (with a grace "
@@ -186,6 +188,7 @@ class CommonSettings(Settings):
     payments_metrics_port: MetricsPort = _metrics_port("payments", 9104)
     expiration_metrics_port: MetricsPort = _metrics_port("expiration", 9105)
     insights_metrics_port: MetricsPort = _metrics_port("insights", 9106)
+    catalogue_metrics_port: MetricsPort = _metrics_port("catalogue", 9107)
     event_max_attempts: Annotated[int, at_least(1)] = Field(
         5,
         description="How often an event consumer tries a failing message before it is "

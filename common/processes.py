@@ -49,6 +49,13 @@ SERVICES: tuple[ServiceSpec, ...] = (
         consumes_events=True,
         extra="insights",  # numpy, SciPy, DuckDB
     ),
+    # Events (concerts, games) and their search; its listing summaries hear tickets' events.
+    ServiceSpec(
+        "catalogue",
+        "svc_catalogue.__main__",
+        "ticketing.catalogue.v1.CatalogueService",
+        consumes_events=True,
+    ),
     # Its ticket cache hears tickets' events.
     ServiceSpec("gateway", "gateway.__main__", None, consumes_events=True),
 )

@@ -24,6 +24,7 @@ from common.service_identity import (
 )
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
+from ticketing.catalogue.v1 import catalogue_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc
 from ticketing.insights.v1 import insights_pb2_grpc
 from ticketing.orders.v1 import orders_pb2_grpc
@@ -118,6 +119,10 @@ class ServiceClients:
     @functools.cached_property
     def payments(self) -> payments_pb2_grpc.PaymentsServiceStub:
         return payments_pb2_grpc.PaymentsServiceStub(self.channel("payments"))
+
+    @functools.cached_property
+    def catalogue(self) -> catalogue_pb2_grpc.CatalogueServiceStub:
+        return catalogue_pb2_grpc.CatalogueServiceStub(self.channel("catalogue"))
 
     @functools.cached_property
     def expiration(self) -> expiration_pb2_grpc.ExpirationServiceStub:

@@ -17,6 +17,7 @@ from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.events import EventMutation, EventQuery
 from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.recommendations import RecommendationQuery
@@ -24,6 +25,7 @@ from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
+from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
 from gateway.types.scalars import SCALARS
 from gateway.types.tickets import Ticket
@@ -67,7 +69,15 @@ class DocumentValidationCache(ValidationCache):
 
 
 @strawberry.type(description="What a client can read.")
-class Query(UserQuery, NodeQuery, TicketQuery, OrderQuery, RecommendationQuery, AnalyticsQuery):
+class Query(
+    UserQuery,
+    NodeQuery,
+    TicketQuery,
+    OrderQuery,
+    RecommendationQuery,
+    AnalyticsQuery,
+    EventQuery,
+):
     pass
 
 
@@ -76,7 +86,7 @@ class Query(UserQuery, NodeQuery, TicketQuery, OrderQuery, RecommendationQuery, 
     "result, or userErrors (check them first). Every one but signUp and signIn needs a signed-in "
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
-class Mutation(UserMutation, TicketMutation, OrderMutation):
+class Mutation(UserMutation, TicketMutation, OrderMutation, EventMutation):
     pass
 
 
@@ -109,6 +119,6 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
-        types=[User, Ticket, Order, Payment],  # every Node, reachable through node(id:)
+        types=[User, Ticket, Order, Payment, Event],  # every Node, reachable through node(id:)
         **kwargs,
     )

@@ -30,6 +30,7 @@ PROJECT_PACKAGES = (
     "common",
     "gateway",
     "svc_auth",
+    "svc_catalogue",
     "svc_expiration",
     "svc_insights",
     "svc_orders",

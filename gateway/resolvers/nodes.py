@@ -3,6 +3,7 @@
 The id's type says which service to ask. What the caller may not see is NOT_FOUND, exactly like
 an unknown id or one that does not decode (ID-3: no oracle):
 - Ticket: public (through the ticket cache);
+- Event: public (the catalogue's GetEvent);
 - Order: the caller's own (orders' GetOrder with the caller's token);
 - Payment: the caller's own (payments' BatchGetPayments by id, which leaves out anyone else's);
 - User: the caller's own profile only. Auth's GetUser answers for the caller's own account and
@@ -23,10 +24,12 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node, list_size
+from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
 from ticketing.auth.v1 import auth_pb2
+from ticketing.catalogue.v1 import catalogue_pb2
 from ticketing.orders.v1 import orders_pb2
 
 MAX_IDS = 100
@@ -43,6 +46,10 @@ async def resolve_node(info: Info, global_id: str) -> Node:
     if type_name == "Order":
         reply = await ctx.call(ctx.clients.orders.GetOrder, orders_pb2.GetOrderRequest(id=raw_id))
         return Order.from_proto(reply.order)
+    if type_name == "Event":  # public
+        request = catalogue_pb2.GetEventRequest(id=raw_id)
+        reply = await ctx.call(ctx.clients.catalogue.GetEvent, request, authenticated=False)
+        return Event.from_proto(reply.event)
     if type_name == "Payment":
         await ctx.require_user()
         payment = await ctx.payments_by_id.load(raw_id)
@@ -60,9 +67,9 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(
-        description="Any object by its id (User, Ticket, Order, Payment); null with a NOT_FOUND "
-        "error for an unknown one, one the caller may not see (another's order or payment, "
-        "another user) or an id that does not decode.",
+        description="Any object by its id (User, Ticket, Order, Payment, Event); null with a "
+        "NOT_FOUND error for an unknown one, one the caller may not see (another's order or "
+        "payment, another user) or an id that does not decode.",
         directives=[Cost(weight=1)],
     )
     async def node(

@@ -15,7 +15,7 @@ from gateway.types.scalars import Decimal
 
 @strawberry.interface(
     description="An object a client may refetch by its id with `node(id:)` (Relay's Global "
-    "Object Identification): User, Ticket, Order, Payment."
+    "Object Identification): User, Ticket, Order, Payment, Event."
 )
 class Node:
     id: strawberry.ID = strawberry.field(

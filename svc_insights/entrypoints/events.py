@@ -23,7 +23,14 @@ from common.money import LEGACY_CURRENCY, from_cents
 from common.protos import from_timestamp
 from svc_insights.domain.model import EventRow
 from svc_insights.service_layer.handlers import InsightsHandlers
-from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.events.v1 import (
+    behaviour_pb2,
+    catalogue_pb2,
+    orders_pb2,
+    payments_pb2,
+    tickets_pb2,
+    users_pb2,
+)
 from ticketing.orders.v1 import orders_pb2 as order_status_pb2
 
 log = logging.getLogger(__name__)
@@ -158,6 +165,15 @@ def _order_started(event: behaviour_pb2.OrderStarted) -> Columns:
     }
 
 
+def _catalogue_event(
+    event: catalogue_pb2.EventChanged | catalogue_pb2.EventStatusChanged,
+) -> Columns:
+    """A catalogue event's id and status, in `detail`, until insights ranks events (issue 20,
+    step 6)."""
+    detail = {"eventId": event.id, "status": event.status, "version": event.version}
+    return {"detail": json.dumps(detail, sort_keys=True, separators=(",", ":"))}
+
+
 COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     tickets_pb2.TicketCreated: _ticket_created,
     tickets_pb2.TicketUpdated: _ticket_updated,
@@ -173,6 +189,8 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     behaviour_pb2.TicketViewed: _ticket_viewed,
     behaviour_pb2.TicketsBrowsed: _tickets_browsed,
     behaviour_pb2.OrderStarted: _order_started,
+    catalogue_pb2.EventChanged: _catalogue_event,
+    catalogue_pb2.EventStatusChanged: _catalogue_event,
 }
 
 

@@ -102,8 +102,8 @@ def test_an_image_built_by_every_service_or_pulled_is_reported(repo_copy: Path) 
     )
     report = compose_report(repo_copy)
     assert (
-        "services auth, expiration, gateway, jwt-keys, orders, payments, service-keys, tickets "
-        "all build the image ticketing:dev; let one build it" in report
+        "services auth, catalogue, expiration, gateway, jwt-keys, orders, payments, service-keys, "
+        "tickets all build the image ticketing:dev; let one build it" in report
     ), report
     assert (
         "service localstripe: its image ticketing-localstripe:dev is built here; set "

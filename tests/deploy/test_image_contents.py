@@ -24,6 +24,7 @@ SERVICES_IMAGE_PACKAGES = (
     "svc_orders",
     "svc_payments",
     "svc_expiration",
+    "svc_catalogue",
 )
 
 

@@ -35,6 +35,7 @@ CONSUMERS = (
     "payments",
     "expiration",
     "insights",
+    "catalogue",
     "gateway",
     "probe",
     "flaky",

@@ -24,12 +24,14 @@ PORT_SETTINGS = (
     "PAYMENTS_PORT",
     "EXPIRATION_PORT",
     "INSIGHTS_PORT",
+    "CATALOGUE_PORT",
     "AUTH_METRICS_PORT",
     "TICKETS_METRICS_PORT",
     "ORDERS_METRICS_PORT",
     "PAYMENTS_METRICS_PORT",
     "EXPIRATION_METRICS_PORT",
     "INSIGHTS_METRICS_PORT",
+    "CATALOGUE_METRICS_PORT",
     "MONGO_PORT",
     "STRIPE_PORT",
 )
@@ -37,7 +39,7 @@ PORT_SETTINGS = (
 
 def stack_ports() -> dict[str, int]:
     """A free port for each of the stack's port settings, no two alike (free_port picks at
-    random: 15 picks collide now and then, and `ticketing run` refuses a shared port)."""
+    random: 17 picks collide now and then, and `ticketing run` refuses a shared port)."""
     ports: dict[str, int] = {}
     for name in (*PORT_SETTINGS, "GATEWAY_PORT"):
         port = free_port()

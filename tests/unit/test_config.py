@@ -7,7 +7,7 @@ import pytest
 from common.config import CommonSettings
 from common.settings import ConfigError, Flag, IntList, Settings, mask_url
 
-SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights")
+SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights", "catalogue")
 
 
 class Sample(Settings):
@@ -39,7 +39,15 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.shutdown_grace_seconds == 10.0
     assert settings.event_retention_hours == 168.0
     assert settings.outbox_claim_seconds == 10.0
-    assert [settings.port_of(s) for s in SERVICES] == [50051, 50052, 50053, 50054, 50055, 50056]
+    assert [settings.port_of(s) for s in SERVICES] == [
+        50051,
+        50052,
+        50053,
+        50054,
+        50055,
+        50056,
+        50057,
+    ]
 
 
 def test_from_env_does_not_read_the_process_environment_when_given_a_mapping(
@@ -243,7 +251,7 @@ def test_event_retention_and_outbox_claim_must_be_positive(var: str, raw: str) -
 # --- addresses ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("service", "port"), list(zip(SERVICES, range(50051, 50057), strict=True)))
+@pytest.mark.parametrize(("service", "port"), list(zip(SERVICES, range(50051, 50058), strict=True)))
 def test_addr_of_defaults_to_loopback_and_the_port(service: str, port: int) -> None:
     assert CommonSettings.from_env({}).addr_of(service) == f"127.0.0.1:{port}"
 

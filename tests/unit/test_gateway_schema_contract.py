@@ -27,6 +27,7 @@ def test_every_connection_takes_first_after_last_before():
         "Query.orders": four,
         "Query.recommendedTickets": four,
         "Query.similarTickets": four,
+        "Query.events": {**four, "query": "String", "filter": "EventFilter", "sort": "EventSort"},
     }
 
 
@@ -45,6 +46,7 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Query.orders": ("Int", DEFAULT_PAGE_SIZE),
         "Query.recommendedTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
         "Query.similarTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
+        "Query.events": ("Int", DEFAULT_PAGE_SIZE),
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),

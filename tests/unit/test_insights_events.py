@@ -19,7 +19,14 @@ from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.domain.model import EventRow
 from svc_insights.entrypoints.events import COLUMNS_OF, event_handlers, row_of
 from svc_insights.service_layer.handlers import InsightsHandlers
-from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.events.v1 import (
+    behaviour_pb2,
+    catalogue_pb2,
+    orders_pb2,
+    payments_pb2,
+    tickets_pb2,
+    users_pb2,
+)
 from ticketing.orders.v1 import orders_pb2 as order_status_pb2
 from ticketing.orders.v1 import orders_pb2 as orders_api
 
@@ -153,6 +160,16 @@ CASES: list[tuple[Message, dict]] = [
     (
         behaviour_pb2.OrderStarted(ticket_id="t-1", anonymous_id="a-1"),
         dict(anonymous_id="a-1", ticket_id="t-1"),
+    ),
+    (
+        catalogue_pb2.EventChanged(id="e-1", version=2, name="Arctic Monkeys", status="SCHEDULED"),
+        dict(detail='{"eventId":"e-1","status":"SCHEDULED","version":2}'),
+    ),
+    (
+        catalogue_pb2.EventStatusChanged(
+            id="e-1", version=3, status="CANCELLED", previous_status="SCHEDULED"
+        ),
+        dict(detail='{"eventId":"e-1","status":"CANCELLED","version":3}'),
     ),
 ]
 

@@ -15,6 +15,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from svc_auth.adapters import outbox_mapping as auth_outbox
 from svc_auth.domain import events as auth_events
+from svc_catalogue.adapters import outbox_mapping as catalogue_outbox
+from svc_catalogue.domain import events as catalogue_events
+from svc_catalogue.domain.values import Category, EventStatus, Performer, Venue
 from svc_orders.adapters import outbox_mapping as orders_outbox
 from svc_orders.domain import events as order_events
 from svc_orders.domain.model import CancelReason, OrderStatus
@@ -22,7 +25,7 @@ from svc_payments.adapters import outbox_mapping as payments_outbox
 from svc_payments.domain import events as payment_events
 from svc_tickets.adapters import outbox_mapping as tickets_outbox
 from svc_tickets.domain import events as ticket_events
-from ticketing.events.v1 import orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.events.v1 import catalogue_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
 from ticketing.orders.v1 import orders_pb2 as orders_api
 from ticketing.tickets.v1 import tickets_pb2 as tickets_api
 
@@ -140,6 +143,62 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
         payment_events.ChargeFailed(order_id="o1", reason="Your card was declined."),
         payments_pb2.ChargeFailed(order_id="o1", reason="Your card was declined."),
     ),
+    (
+        catalogue_outbox,
+        catalogue_events.EventChanged(
+            "e1",
+            2,
+            "Arctic Monkeys live",
+            (Performer("performer:arctic-monkeys", "Arctic Monkeys"),),
+            Venue("venue:o2-arena-london", "O2 Arena", "London", "GB", "Europe/London"),
+            EXPIRES,
+            EXPIRES.replace(hour=15),
+            Category.CONCERT,
+            EventStatus.POSTPONED,
+            "ext-1",
+        ),
+        catalogue_pb2.EventChanged(
+            id="e1",
+            version=2,
+            name="Arctic Monkeys live",
+            performers=[
+                catalogue_pb2.CataloguePerformer(
+                    id="performer:arctic-monkeys", name="Arctic Monkeys"
+                )
+            ],
+            venue=catalogue_pb2.CatalogueVenue(
+                id="venue:o2-arena-london",
+                name="O2 Arena",
+                city="London",
+                country="GB",
+                time_zone="Europe/London",
+            ),
+            starts_at=Timestamp(seconds=1772367330, nanos=250_000_000),
+            ends_at=Timestamp(seconds=1772378130, nanos=250_000_000),
+            category="CONCERT",
+            status="POSTPONED",
+            external_ref="ext-1",
+        ),
+    ),
+    (
+        catalogue_outbox,
+        catalogue_events.EventStatusChanged(
+            "e1",
+            3,
+            EventStatus.CANCELLED,
+            EventStatus.POSTPONED,
+            EXPIRES,
+            EXPIRES.replace(hour=15),
+        ),
+        catalogue_pb2.EventStatusChanged(
+            id="e1",
+            version=3,
+            status="CANCELLED",
+            previous_status="POSTPONED",
+            starts_at=Timestamp(seconds=1772367330, nanos=250_000_000),
+            ends_at=Timestamp(seconds=1772378130, nanos=250_000_000),
+        ),
+    ),
 ]
 
 
@@ -158,7 +217,7 @@ def test_a_domain_event_goes_out_as_the_same_integration_event_as_before(
 
 
 @pytest.mark.parametrize(
-    "domain_events", [auth_events, ticket_events, order_events, payment_events]
+    "domain_events", [auth_events, ticket_events, order_events, payment_events, catalogue_events]
 )
 def test_every_domain_event_has_an_example_here(domain_events: ModuleType) -> None:
     """A new domain event fails here until it is mapped and given an example above."""

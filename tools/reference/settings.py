@@ -22,7 +22,17 @@ PAGE = "docs/reference/settings.md"
 SOURCE = "the settings classes (common/config.py, gateway/config.py, svc_*/config.py, RunSettings)"
 RUN = "ticketing run"
 # The order the page names the processes in.
-ORDER = ("gateway", "auth", "tickets", "orders", "payments", "expiration", "insights", RUN)
+ORDER = (
+    "gateway",
+    "auth",
+    "tickets",
+    "orders",
+    "payments",
+    "expiration",
+    "insights",
+    "catalogue",
+    RUN,
+)
 
 
 def readers() -> dict[str, type[Settings]]:

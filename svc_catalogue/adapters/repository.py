@@ -1,0 +1,147 @@
+"""Catalogue events and the listings they summarise, in MongoDB.
+
+Every write to an event document (the event itself, or its listings' summary) sets its `seq`
+from one counter incremented in the same transaction. Two transactions incrementing it conflict
+(MongoDB's write conflict; the loser runs again after the winner commits), so sequence numbers
+are committed in the order they are taken and a reader of `seq > n` never misses one committed
+before it read (`adapters/search_feed.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from common.documents import MONEY, Document, EnumValue, Field
+from common.idempotency_store import ensure_idempotency_indexes
+from common.mongo import MongoRepository
+from common.retries import ConcurrentUpdate
+from svc_catalogue.adapters.documents import SUMMARY, VENUE, performers_kind
+from svc_catalogue.domain.listings import Listing, ListingSummary
+from svc_catalogue.domain.model import Event
+from svc_catalogue.domain.values import Category, EventStatus
+
+COUNTERS = "counters"
+SEQ_COUNTER = "events_seq"
+EXTERNAL_REFS = "external_refs"
+LISTINGS = "listing_summaries"
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    # The search feed's range (`seq > n`, in order).
+    await db.events.create_index([("seq", ASCENDING)], unique=True)
+    await db[LISTINGS].create_index([("event_id", ASCENDING)])
+    await ensure_idempotency_indexes(db)
+
+
+EVENTS = Document(
+    Event,
+    {
+        "_id": Field("id"),
+        "name": Field("name"),
+        "performers": Field("performers", performers_kind()),
+        "venue": Field("venue", VENUE),
+        "starts_at": Field("starts_at"),
+        "ends_at": Field("ends_at"),
+        "category": Field("category", EnumValue(Category)),
+        "created_at": Field("created_at"),
+        "status": Field("status", EnumValue(EventStatus)),
+        "version": Field("version"),
+        "external_ref": Field("external_ref", missing=""),
+        # Written only by `set_summary`, never by `save` (see `_fields`).
+        "summary": Field("summary", SUMMARY, missing=ListingSummary()),
+    },
+)
+_OWN_FIELDS = [key for key in EVENTS.fields if key not in ("_id", "summary")]
+
+
+async def next_seq(db: AsyncDatabase, session: Any) -> int:
+    counter = await db[COUNTERS].find_one_and_update(
+        {"_id": SEQ_COUNTER},
+        {"$inc": {"value": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return int(counter["value"])
+
+
+class MongoEventRepository(MongoRepository[Event]):
+    collection_name = "events"
+    document = EVENTS
+
+    async def by_external_ref(self, external_ref: str) -> Event | None:
+        return await self.find_one({"external_ref": external_ref})
+
+    async def many(self, ids: list[str]) -> list[Event]:
+        return await self.find({"_id": {"$in": ids}})
+
+    async def add(self, event: Event) -> None:
+        db = self.collection.database
+        if event.external_ref:
+            try:
+                await db[EXTERNAL_REFS].insert_one(
+                    {"_id": event.external_ref, "event_id": event.id}, session=self.uow.session
+                )
+            except DuplicateKeyError:
+                raise ConcurrentUpdate(f"external_ref {event.external_ref} taken") from None
+        doc = {**self.to_doc(event), "seq": await next_seq(db, self.uow.session)}
+        await self.collection.insert_one(doc, session=self.uow.session)
+        self._seen(event)
+
+    async def save(self, event: Event) -> None:
+        loaded = self._loaded.get(event.id)
+        if loaded is None:
+            raise RuntimeError(f"{event.id} was not loaded through this repository")
+        doc = self.to_doc(event)
+        own = {key: doc[key] for key in _OWN_FIELDS}
+        own["seq"] = await next_seq(self.collection.database, self.uow.session)
+        result = await self.collection.update_one(
+            {"_id": event.id, "version": loaded}, {"$set": own}, session=self.uow.session
+        )
+        if result.matched_count != 1:
+            raise ConcurrentUpdate(f"events/{event.id} changed meanwhile")
+        self._loaded[event.id] = event.version
+
+    async def set_summary(self, event_id: str, summary: ListingSummary) -> bool:
+        seq = await next_seq(self.collection.database, self.uow.session)
+        result = await self.collection.update_one(
+            {"_id": event_id},
+            {"$set": {"summary": SUMMARY.dump(summary), "seq": seq}},
+            session=self.uow.session,
+        )
+        return result.matched_count == 1
+
+
+LISTING_DOC = Document(
+    Listing,
+    {
+        "_id": Field("id"),
+        "event_id": Field("event_id"),
+        "price": Field("price", MONEY),
+        "currency_code": Field("currency_code"),
+        "available": Field("available"),
+        "version": Field("version"),
+    },
+)
+
+
+class MongoListingRepository:
+    def __init__(self, db: AsyncDatabase, uow: Any) -> None:
+        self.collection = db[LISTINGS]
+        self.uow = uow
+
+    async def get(self, listing_id: str) -> Listing | None:
+        doc = await self.collection.find_one({"_id": listing_id}, session=self.uow.session)
+        return None if doc is None else LISTING_DOC.from_doc(doc)
+
+    async def put(self, listing: Listing) -> None:
+        await self.collection.replace_one(
+            {"_id": listing.id}, LISTING_DOC.to_doc(listing), upsert=True, session=self.uow.session
+        )
+
+    async def of_event(self, event_id: str) -> list[Listing]:
+        cursor = self.collection.find({"event_id": event_id}, session=self.uow.session)
+        return [LISTING_DOC.from_doc(doc) async for doc in cursor]
