@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
-from svc_catalogue.adapters.memory_index import MemoryEventIndex
 from svc_catalogue.adapters.repository import ensure_indexes
 from svc_catalogue.adapters.search_feed import MongoSearchFeed
+from svc_catalogue.adapters.tantivy_index import TantivyEventIndex
 from svc_catalogue.adapters.unit_of_work import MongoCatalogueUnitOfWork
 from svc_catalogue.config import CatalogueSettings
 from svc_catalogue.domain.search import EventSearchIndex
@@ -22,8 +22,8 @@ NAME = "catalogue"
 
 
 def search_index() -> EventSearchIndex:
-    """The replica's search index: in memory for now; the tantivy one replaces it here."""
-    return MemoryEventIndex()
+    """The replica's search index: tantivy, in RAM (docs/design/marketplace.md, decision 4)."""
+    return TantivyEventIndex()
 
 
 def bootstrap(settings: CatalogueSettings) -> ServiceProcess:

@@ -59,8 +59,7 @@ async def stack(env, namespace):
         expiration_bootstrap(ExpirationSettings.from_env(env)),
     ]
     ports = [
-        await p.start("127.0.0.1", tickets_port if i == 0 else 0)
-        for i, p in enumerate(processes)
+        await p.start("127.0.0.1", tickets_port if i == 0 else 0) for i, p in enumerate(processes)
     ]
     for process in processes:
         await process.wait_consumers_ready()

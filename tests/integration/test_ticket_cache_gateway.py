@@ -276,9 +276,9 @@ async def test_a_buyers_order_shows_the_ticket_held_with_no_event_to_help(market
     async with market.gateway(AMQP_URL=no_broker()) as gateway:
         ticket_id = (await gateway.create(seller, "Concert"))["id"]
         assert (await gateway.ticket(ticket_id))["state"] == "FOR_SALE"  # the cache is warm
-        held = (
-            await gateway.data(ORDER_WITH_TICKET, buyer, id=ticket_id, key=str(uuid.uuid4()))
-        )["createOrder"]
+        held = (await gateway.data(ORDER_WITH_TICKET, buyer, id=ticket_id, key=str(uuid.uuid4())))[
+            "createOrder"
+        ]
         assert held["userErrors"] == [] and held["order"]["ticket"]["state"] == "HELD"
         assert (await gateway.ticket(ticket_id))["state"] == "HELD"
         other = market.user()

@@ -60,9 +60,7 @@ async def order(market, ticket_id: str, buyer) -> orders_pb2.Order:
 
 async def states(market, *ticket_ids: str) -> list[int | None]:
     """Each asked ticket's state as tickets (public reads) has it; None for an unknown id."""
-    reply = await market.tickets.BatchGetTickets(
-        tickets_pb2.BatchGetTicketsRequest(ids=ticket_ids)
-    )
+    reply = await market.tickets.BatchGetTickets(tickets_pb2.BatchGetTicketsRequest(ids=ticket_ids))
     by_id = {t.id: t.state for t in reply.tickets}
     return [by_id.get(i) for i in ticket_ids]
 

@@ -10,7 +10,7 @@ import pytest
 
 from common.clock import FrozenClock
 from common.errors import Conflict, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
-from svc_catalogue.adapters.memory_index import MemoryEventIndex
+from svc_catalogue.adapters.tantivy_index import TantivyEventIndex
 from svc_catalogue.domain.search import SearchFilter
 from svc_catalogue.domain.values import EventStatus, Performer
 from svc_catalogue.service_layer.commands import (
@@ -55,8 +55,8 @@ def store() -> CatalogueStore:
 
 
 @pytest.fixture
-def index() -> MemoryEventIndex:
-    return MemoryEventIndex()
+def index() -> TantivyEventIndex:
+    return TantivyEventIndex()
 
 
 @pytest.fixture

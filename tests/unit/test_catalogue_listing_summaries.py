@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from common.delivery import Delivery
-from svc_catalogue.adapters.memory_index import MemoryEventIndex
+from svc_catalogue.adapters.tantivy_index import TantivyEventIndex
 from svc_catalogue.domain.listings import Listing, ListingSummary, summarise
 from svc_catalogue.domain.model import Event
 from svc_catalogue.domain.search import SearchFilter, SearchQuery
@@ -109,7 +109,7 @@ async def test_a_ticket_without_an_event_is_ignored(handlers, store):
 
 
 async def test_a_summary_change_reaches_search_through_the_feed(handlers, store):
-    index = MemoryEventIndex()
+    index = TantivyEventIndex()
     sync = SearchSync(FakeFeed(store), index, poll_seconds=0.01)
     await sync.build()
     with_tickets = SearchQuery(filter=SearchFilter(has_tickets=True))
@@ -141,7 +141,7 @@ async def test_the_index_is_built_page_by_page_and_follows_new_changes(store):
         store.events[f"e{i}"] = dataclasses.replace(store.events["e1"], id=f"e{i}", events=[])
         store.seq += 1
         store.seqs[f"e{i}"] = store.seq
-    index = MemoryEventIndex()
+    index = TantivyEventIndex()
     sync = SearchSync(FakeFeed(store), index, poll_seconds=0.01, page_size=2)
     await sync.build()
     assert (len(index), sync.last_seq, sync.built.is_set()) == (5, 5, True)

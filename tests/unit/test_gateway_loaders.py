@@ -28,9 +28,7 @@ class CountingClients:
         self.calls: Counter[str] = Counter()
         self.orders_count = orders
         self.tickets = SimpleNamespace(BatchGetTickets="BatchGetTickets")
-        self.orders = SimpleNamespace(
-            ListOrders="ListOrders"
-        )
+        self.orders = SimpleNamespace(ListOrders="ListOrders")
         self.payments = SimpleNamespace(BatchGetPayments="BatchGetPayments")
 
     async def call(self, method, request, token=None, timeout=None):
