@@ -22,7 +22,14 @@ from svc_insights.config import InsightsSettings
 from svc_insights.entrypoints.events import COLUMNS_OF
 from tests.support import service_tokens
 from tests.support.bus_probe import eventually
-from ticketing.events.v1 import behaviour_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.events.v1 import (
+    behaviour_pb2,
+    catalogue_pb2,
+    orders_pb2,
+    payments_pb2,
+    tickets_pb2,
+    users_pb2,
+)
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
 
 pytestmark = pytest.mark.integration
@@ -47,6 +54,10 @@ def one_of_each() -> list[Message]:
         behaviour_pb2.TicketViewed(ticket_id="t-1", anonymous_id="anon"),
         behaviour_pb2.TicketsBrowsed(anonymous_id="anon", first=10, ticket_ids=["t-1"]),
         behaviour_pb2.OrderStarted(ticket_id="t-1", user_id="buyer", anonymous_id="anon"),
+        catalogue_pb2.EventChanged(id="e-1", version=0, name="Arctic Monkeys", status="SCHEDULED"),
+        catalogue_pb2.EventStatusChanged(
+            id="e-1", version=1, status="CANCELLED", previous_status="SCHEDULED"
+        ),
     ]
 
 

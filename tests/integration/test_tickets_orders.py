@@ -287,12 +287,12 @@ async def test_order_rules(market):
     ).order
     assert again_cancelled == cancelled
     assert again_cancelled.status == orders_pb2.ORDER_STATUS_CANCELLED
-    # Released: someone else can buy it now.
-    again = await market.orders.CreateOrder(
-        orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
-        metadata=other,
+    # Released once the cancellation has reached tickets (its event): someone else buys it.
+    await market.eventually_ticket(
+        ticket.id, lambda t: t.state == tickets_pb2.TICKET_STATE_FOR_SALE
     )
-    assert again.order.status == orders_pb2.ORDER_STATUS_CREATED
+    again = await market.order(other, ticket.id)
+    assert again.status == orders_pb2.ORDER_STATUS_CREATED
 
 
 async def test_a_hold_asked_after_its_orders_cancellation_arrived_is_refused(

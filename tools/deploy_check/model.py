@@ -48,7 +48,6 @@ KUBE_DNS = {
 # orders and payments read through what their events have not brought yet.
 CALLS = {
     "gateway": "all",
-    "tickets": ("orders",),
     "orders": ("tickets",),
     "payments": ("orders",),
 }
