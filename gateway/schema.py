@@ -18,6 +18,7 @@ from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
 from gateway.resolvers.events import EventMutation, EventQuery
+from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.recommendations import RecommendationQuery
@@ -77,6 +78,7 @@ class Query(
     RecommendationQuery,
     AnalyticsQuery,
     EventQuery,
+    ListingQuery,
 ):
     pass
 
@@ -86,7 +88,7 @@ class Query(
     "result, or userErrors (check them first). Every one but signUp and signIn needs a signed-in "
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
-class Mutation(UserMutation, TicketMutation, OrderMutation, EventMutation):
+class Mutation(UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation):
     pass
 
 

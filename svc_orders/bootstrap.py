@@ -14,8 +14,10 @@ from svc_orders.config import OrdersSettings
 from svc_orders.entrypoints.access import ACCESS
 from svc_orders.entrypoints.expiry_sweep import ExpirySweep
 from svc_orders.entrypoints.grpc_api import OrdersServicer
+from svc_orders.service_layer.called_off import EventCallOff
 from svc_orders.service_layer.expiry import OrderExpiry
 from svc_orders.service_layer.handlers import OrderHandlers
+from ticketing.events.v1 import catalogue_pb2
 from ticketing.orders.v1 import orders_pb2, orders_pb2_grpc
 
 NAME = "orders"
@@ -44,7 +46,13 @@ def bootstrap(settings: OrdersSettings) -> ServiceProcess:
         orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name,
         ACCESS,
     )
-    consumer = infra.consumer(handlers.event_handlers)
+    call_off = EventCallOff(infra.unit_of_work(MongoOrdersUnitOfWork), infra.clock)
+    consumer = infra.consumer(
+        {
+            **handlers.event_handlers,
+            catalogue_pb2.EventStatusChanged: call_off.on_event_status_changed,
+        }
+    )
     expiry = OrderExpiry(
         uow=infra.unit_of_work(MongoOrdersUnitOfWork),
         clock=infra.clock,

@@ -10,7 +10,8 @@ from svc_tickets.config import TicketsSettings
 from svc_tickets.entrypoints.access import ACCESS
 from svc_tickets.entrypoints.grpc_api import TicketsServicer
 from svc_tickets.service_layer.handlers import TicketHandlers
-from ticketing.events.v1 import orders_pb2
+from svc_tickets.service_layer.sales_windows import SalesWindowHandlers
+from ticketing.events.v1 import catalogue_pb2, orders_pb2
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
 NAME = "tickets"
@@ -18,10 +19,9 @@ NAME = "tickets"
 
 def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
-    handlers = TicketHandlers(
-        uow=infra.unit_of_work(MongoTicketsUnitOfWork),
-        clock=infra.clock,
-    )
+    uow = infra.unit_of_work(MongoTicketsUnitOfWork)
+    handlers = TicketHandlers(uow=uow, clock=infra.clock)
+    windows = SalesWindowHandlers(uow)
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -38,6 +38,8 @@ def bootstrap(settings: TicketsSettings) -> ServiceProcess:
         {
             orders_pb2.OrderCancelled: handlers.on_order_cancelled,
             orders_pb2.OrderUpdated: handlers.on_order_updated,
+            catalogue_pb2.EventChanged: windows.on_event_changed,
+            catalogue_pb2.EventStatusChanged: windows.on_event_status_changed,
         }
     )
     return ServiceProcess(

@@ -19,15 +19,8 @@ from gateway.cost import Cost
 from gateway.paging import After, Before, Last, Window, first_argument, window
 from gateway.resolvers.shared import IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
 from gateway.types.common import PageInfo, UserError, list_size
-from gateway.types.events import (
-    Event,
-    EventCategory,
-    EventEdge,
-    EventFacets,
-    EventSearchConnection,
-    EventSort,
-    EventStatus,
-)
+from gateway.types.event_search import EventEdge, EventFacets, EventSearchConnection, EventSort
+from gateway.types.events import Event, EventCategory, EventStatus
 from gateway.types.scalars import DateTime, Decimal
 from gateway.user_errors import expected_failures
 from ticketing.catalogue.v1 import catalogue_pb2 as pb

@@ -24,7 +24,7 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node, list_size
-from gateway.types.events import Event
+from gateway.types.events import Event, Listing
 from gateway.types.orders import Order, Payment
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -43,6 +43,8 @@ async def resolve_node(info: Info, global_id: str) -> Node:
     ctx = info.context
     if type_name == "Ticket":
         return Ticket.from_proto(await ctx.ticket_reads.get(raw_id))
+    if type_name == "Listing":
+        return Listing.from_proto(await ctx.ticket_reads.get(raw_id))
     if type_name == "Order":
         reply = await ctx.call(ctx.clients.orders.GetOrder, orders_pb2.GetOrderRequest(id=raw_id))
         return Order.from_proto(reply.order)
@@ -67,8 +69,8 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(
-        description="Any object by its id (User, Ticket, Order, Payment, Event); null with a "
-        "NOT_FOUND error for an unknown one, one the caller may not see (another's order or "
+        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing); null "
+        "with a NOT_FOUND error for an unknown one, one the caller may not see (another's order or "
         "payment, another user) or an id that does not decode.",
         directives=[Cost(weight=1)],
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry import UNSET
 
-from common.errors import AppError
+from common.errors import AppError, InvalidInput
 from common.pagination import DEFAULT_PAGE_SIZE
 from gateway import global_ids
 from gateway.context import Context, Info
@@ -32,11 +32,24 @@ from ticketing.payments.v1 import payments_pb2
 log = logging.getLogger(__name__)
 
 
-@strawberry.input(description="A ticket to hold for the caller.")
+@strawberry.input(
+    description="Seats to hold for the caller: a listing and how many (or a v1 ticket). Exactly "
+    "one of listingId and ticketId (BAD_USER_INPUT otherwise)."
+)
 class CreateOrderInput:
-    ticket_id: strawberry.ID = strawberry.field(
-        description="The ticket's id; NOT_FOUND when unknown, FORBIDDEN when the caller's own, "
-        "CONFLICT when not FOR_SALE."
+    ticket_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A v1 ticket's id (one seat); NOT_FOUND when unknown, FORBIDDEN when the "
+        "caller's own, CONFLICT when not FOR_SALE.",
+    )
+    listing_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The listing's id; NOT_FOUND when unknown, FORBIDDEN when the caller's own, "
+        "CONFLICT when not enough seats are for sale, the split rule refuses the quantity "
+        "(field quantity: see Listing.allowedQuantities) or the event is not on sale.",
+    )
+    quantity: int = strawberry.field(
+        default=1, description="Seats, 1 to 100 (with listingId; a v1 ticket is one)."
     )
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
@@ -140,6 +153,19 @@ class OrderQuery:
         )
 
 
+def _ordered(input: CreateOrderInput) -> str:
+    """The raw id of what is ordered: a listing's, or a v1 ticket's (the same record)."""
+    if bool(input.ticket_id) == bool(input.listing_id):
+        raise InvalidInput("Give a listingId or a ticketId", field="listingId")
+    if input.ticket_id:
+        if input.quantity != 1:
+            raise InvalidInput("A ticket is one seat: order a listing for more", field="quantity")
+        return global_ids.decode(input.ticket_id, "Ticket", field="ticketId")
+    if not 1 <= input.quantity <= 100:
+        raise InvalidInput("Quantity must be 1 to 100", field="quantity")
+    return global_ids.decode(input.listing_id, "Listing", field="listingId")
+
+
 async def _refresh_held(ctx: Context, ticket_id: str) -> None:
     """The order's seats are held now, in the tickets service; the gateway's cache hears of it
     only from the TicketUpdated on its way. Read the ticket from tickets itself, for this answer
@@ -166,13 +192,16 @@ class OrderMutation:
     ) -> CreateOrderPayload | None:
         ctx = info.context
         await ctx.require_user()
-        with expected_failures(subject="ticketId") as outcome:
-            ticket_id = global_ids.decode(input.ticket_id, "Ticket", field="ticketId")
+        subject = "listingId" if input.listing_id else "ticketId"
+        with expected_failures(subject=subject) as outcome:
+            ticket_id = _ordered(input)
             # Recorded before its outcome: the funnel counts the attempt, the orders service's
             # OrderCreated the success.
             await ctx.behaviour.order_started(ticket_id)
             request = orders_pb2.CreateOrderRequest(
-                ticket_id=ticket_id, idempotency_key=input.idempotency_key
+                ticket_id=ticket_id,
+                idempotency_key=input.idempotency_key,
+                quantity=input.quantity,
             )
             reply = await ctx.call(ctx.clients.orders.CreateOrder, request)
             await _refresh_held(ctx, reply.order.ticket_id)

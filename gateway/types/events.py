@@ -1,20 +1,29 @@
-"""Catalogue events (concerts, games) as GraphQL types, built from the catalogue service's
-messages; search results as a connection with facet counts."""
+"""Catalogue events (concerts, games) and the listings of seats for them as GraphQL types, built
+from the catalogue's and the tickets service's messages (one module: each refers to the other).
+Search results: gateway/types/event_search.py."""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 import strawberry
+from strawberry import UNSET
 
+from common.errors import InvalidInput
+from common.pagination import Cursor
 from common.protos import from_timestamp
 from gateway import global_ids
+from gateway.context import Info
+from gateway.cost import Cost
+from gateway.paging import After, Before, Last, first_argument, window
 from gateway.types.common import Money, Node, PageInfo, list_size
 from gateway.types.scalars import DateTime
+from gateway.types.tickets import TicketState
+from gateway.types.user import User
 from ticketing.catalogue.v1 import catalogue_pb2 as pb
+from ticketing.tickets.v1 import tickets_pb2
 
-# A facet lists its most frequent values, at most this many (PAGE-7).
-MAX_FACET_VALUES = 50
 MAX_PERFORMERS = 50  # the catalogue's bound on an event's performers
 
 
@@ -59,20 +68,6 @@ class EventStatus(Enum):
 
     def to_proto(self) -> int:
         return pb.EventStatus.Value(f"EVENT_STATUS_{self.value}")
-
-
-@strawberry.enum(description="The order of a search's results.")
-class EventSort(Enum):
-    RELEVANCE = strawberry.enum_value(
-        "RELEVANCE", description="Best match first; without a query, soonest first."
-    )
-    DATE = strawberry.enum_value("DATE", description="Soonest first.")
-    PRICE = strawberry.enum_value(
-        "PRICE", description="Cheapest ticket for sale first; events with none last."
-    )
-
-    def to_proto(self) -> int:
-        return pb.EventSort.Value(f"EVENT_SORT_{self.value}")
 
 
 @strawberry.type(description="Where an event takes place (part of the event, not a Node).")
@@ -121,11 +116,46 @@ class Event(Node):
     ticket_count: int = strawberry.field(
         description="Tickets (seats) for sale over all its listings; a summary, as lowestPrice."
     )
+    raw_id: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="Its listings with seats for sale, cheapest first (then by id), as the "
+        "tickets service (the one authority on availability) has them now. first 1-100, default "
+        "20; forwards only (last/before: BAD_USER_INPUT).",
+        directives=[
+            Cost(weight=1),
+            list_size(slicing_arguments=["first", "last"], sized_fields=["edges", "nodes"]),
+        ],
+    )
+    async def listings(
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(20)] = 20,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
+    ) -> ListingConnection:
+        asked = window(info, first, after, last, before, default=20)
+        if asked.backward:
+            raise InvalidInput("An event's listings page forwards only", field="last")
+        ctx = info.context
+        request = tickets_pb2.ListTicketsOfEventRequest(
+            event_id=self.raw_id, page_size=asked.size, page_token=asked.after
+        )
+        reply = await ctx.call(ctx.clients.tickets.ListTicketsOfEvent, request, authenticated=False)
+        listings = [
+            Listing.from_proto(t, cursor=c)
+            for t, c in zip(reply.tickets, reply.page_tokens, strict=True)
+        ]
+        return ListingConnection.of(
+            listings, has_next=bool(reply.next_page_token), has_previous=bool(asked.after)
+        )
 
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
         return cls(
             id=strawberry.ID(global_ids.encode("Event", e.id)),
+            raw_id=e.id,
             name=e.name,
             performers=[Performer(slug=p.id, name=p.name) for p in e.performers],
             venue=Venue(
@@ -146,53 +176,157 @@ class Event(Node):
         )
 
 
-@strawberry.type(description="How many of a search's matches have one value.")
-class FacetCount:
-    value: str = strawberry.field(
-        description="The value: a category's name (CONCERT) or a city as written."
+# Seats of a listing: typically a few (the cost of their lists); at most 100.
+TYPICAL_SEATS = 10
+
+
+@strawberry.enum(description="How the seats of a listing may be split between orders.")
+class SplitRule(Enum):
+    ANY = strawberry.enum_value("ANY", description="Any quantity.")
+    EVEN = strawberry.enum_value("EVEN", description="Even quantities only (pairs).")
+    ALL = strawberry.enum_value("ALL", description="All the seats for sale, in one order.")
+    NO_SINGLE = strawberry.enum_value(
+        "NO_SINGLE", description="Any quantity that does not leave exactly one seat."
     )
-    count: int = strawberry.field(description="Matches with it.")
-
-
-def _facet_field(what: str) -> list[FacetCount]:
-    return strawberry.field(  # type: ignore[no-any-return]
-        description=f"Matches per {what}, most first (then by value); the "
-        f"{MAX_FACET_VALUES} most frequent.",
-        directives=[list_size(assumed_size=MAX_FACET_VALUES)],
-    )
-
-
-@strawberry.type(description="Counts over all of a search's matches, not just the page.")
-class EventFacets:
-    categories: list[FacetCount] = _facet_field("category")
-    cities: list[FacetCount] = _facet_field("city")
 
     @classmethod
-    def from_proto(cls, reply: pb.SearchEventsResponse) -> EventFacets:
-        def counts(facets) -> list[FacetCount]:
-            return [FacetCount(value=f.value, count=f.count) for f in facets][:MAX_FACET_VALUES]
+    def from_proto(cls, value: int) -> SplitRule:
+        if value == tickets_pb2.SPLIT_RULE_UNSPECIFIED:
+            return cls.ANY
+        return cls[tickets_pb2.SplitRule.Name(value).removeprefix("SPLIT_RULE_")]
 
-        return cls(categories=counts(reply.categories), cities=counts(reply.cities))
+    def to_proto(self) -> int:
+        return tickets_pb2.SplitRule.Value(f"SPLIT_RULE_{self.value}")
 
 
-@strawberry.type(description="An event of a search's page, and where it is in the ranking.")
-class EventEdge:
+@strawberry.enum(description="How the seats reach the buyer.")
+class DeliveryMethod(Enum):
+    E_TICKET = strawberry.enum_value("E_TICKET", description="A PDF or wallet pass.")
+    BARCODE = strawberry.enum_value("BARCODE", description="The barcode values.")
+    MOBILE_TRANSFER = strawberry.enum_value(
+        "MOBILE_TRANSFER", description="Moved in the venue's own app."
+    )
+
+    @classmethod
+    def from_proto(cls, value: int) -> DeliveryMethod:
+        if value == tickets_pb2.DELIVERY_METHOD_UNSPECIFIED:
+            return cls.E_TICKET
+        return cls[tickets_pb2.DeliveryMethod.Name(value).removeprefix("DELIVERY_METHOD_")]
+
+    def to_proto(self) -> int:
+        return tickets_pb2.DeliveryMethod.Value(f"DELIVERY_METHOD_{self.value}")
+
+
+@strawberry.type(description="A seller's seats for an event, for sale together under one price.")
+class Listing(Node):
+    quantity: int = strawberry.field(description="Seats listed.")
+    available: int = strawberry.field(
+        description="Seats for sale now (neither held by an order, nor sold, nor withdrawn)."
+    )
+    section: str | None = strawberry.field(description="Where the seats are; null when not said.")
+    row: str | None = strawberry.field(description="Their row; null when not said.")
+    seats: list[str] = strawberry.field(
+        description="The seats' numbers, one per seat; empty when not numbered.",
+        directives=[list_size(assumed_size=TYPICAL_SEATS)],
+    )
+    price: Money = strawberry.field(description="What a buyer pays per ticket.")
+    face_value: Money | None = strawberry.field(
+        description="What a ticket cost at the box office; null when not said."
+    )
+    split_rule: SplitRule = strawberry.field(description="How its seats may be split.")
+    delivery_method: DeliveryMethod = strawberry.field(description="How the seats are delivered.")
+    notes: str | None = strawberry.field(description="The seller's notes; null when none.")
+    state: TicketState | None = strawberry.field(
+        description="FOR_SALE while seats are for sale; HELD, SOLD or WITHDRAWN otherwise."
+    )
+    version: int = strawberry.field(
+        description="Grows by one on every change (holds too); what updateListing and "
+        "withdrawListing take as expectedVersion."
+    )
+    created_at: DateTime = strawberry.field(description="When it was listed.")
+    raw_id: strawberry.Private[str]
+    event_id: strawberry.Private[str]
+    seller_id: strawberry.Private[str]
+    allowed: strawberry.Private[list[int]]
+    cursor: strawberry.Private[str]
+
+    @strawberry.field(
+        description="The quantities a buyer may order now, smallest first: what the split rule "
+        "allows of the seats for sale (the tickets service's answer). Empty when none is for "
+        "sale.",
+        directives=[list_size(assumed_size=TYPICAL_SEATS)],
+    )
+    def allowed_quantities(self) -> list[int]:
+        return self.allowed
+
+    @strawberry.field(description="Who sells it (a public profile).")
+    def seller(self) -> User | None:
+        return User.of(self.seller_id)
+
+    @strawberry.field(
+        description="The event it is for; null for a ticket listed without one (v1).",
+        directives=[Cost(weight=1)],
+    )
+    async def event(self, info: Info) -> Event | None:
+        if not self.event_id:
+            return None
+        request = pb.GetEventRequest(id=self.event_id)
+        ctx = info.context
+        reply = await ctx.call(ctx.clients.catalogue.GetEvent, request, authenticated=False)
+        return Event.from_proto(reply.event)
+
+    @classmethod
+    def from_proto(cls, t: tickets_pb2.Ticket, cursor: str = "") -> Listing:
+        created = from_timestamp(t.create_time)
+        return cls(
+            id=strawberry.ID(global_ids.encode("Listing", t.id)),
+            raw_id=t.id,
+            event_id=t.event_id,
+            seller_id=t.user_id,
+            quantity=t.quantity or 1,
+            available=t.available,
+            section=t.section or None,
+            row=t.row or None,
+            seats=list(t.seat_labels),
+            price=Money.of(t.price, t.currency_code),
+            face_value=Money.of(t.face_value, t.currency_code) if t.face_value else None,
+            split_rule=SplitRule.from_proto(t.split_rule),
+            allowed=list(t.allowed_quantities),
+            delivery_method=DeliveryMethod.from_proto(t.delivery_method),
+            notes=t.notes or None,
+            state=TicketState.from_proto(t.state),
+            version=t.version,
+            created_at=created,  # type: ignore[arg-type]
+            cursor=cursor or Cursor(created, t.id).encode(),
+        )
+
+
+@strawberry.type(description="A listing of a page, and where it is in the connection.")
+class ListingEdge:
     cursor: str = strawberry.field(
-        description="Opaque; pass it as after to events (with the same arguments)."
+        description="Opaque; pass it as after to the connection (with the same arguments)."
     )
-    node: Event | None = strawberry.field(description="The event.")
+    node: Listing | None = strawberry.field(description="The listing.")
 
 
-@strawberry.type(description="A page of a search's events (a Relay connection), with counts.")
-class EventSearchConnection:
-    edges: list[EventEdge | None] = strawberry.field(
-        description="The page's events with their cursors, in the search's order."
+@strawberry.type(description="A page of listings (a Relay connection).")
+class ListingConnection:
+    edges: list[ListingEdge | None] = strawberry.field(
+        description="The page's listings with their cursors, in the connection's order."
     )
-    nodes: list[Event | None] = strawberry.field(
-        description="The page's events, as in edges, without cursors."
+    nodes: list[Listing | None] = strawberry.field(
+        description="The page's listings, as in edges, without cursors."
     )
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(
-        description="Matches in all (counted by the search index with the page, at no cost)."
-    )
-    facets: EventFacets = strawberry.field(description="Counts over all matches.")
+
+    @classmethod
+    def of(
+        cls, listings: list[Listing], *, has_next: bool, has_previous: bool
+    ) -> ListingConnection:
+        return cls(
+            edges=[ListingEdge(cursor=x.cursor, node=x) for x in listings],
+            nodes=list(listings),
+            page_info=PageInfo.of(
+                [x.cursor for x in listings], has_next=has_next, has_previous=has_previous
+            ),
+        )

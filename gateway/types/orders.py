@@ -12,7 +12,8 @@ from common.protos import from_timestamp
 from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
-from gateway.types.common import Money, Node, PageInfo
+from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.events import Listing
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -43,6 +44,9 @@ class CancelReason(Enum):
     EXPIRED = strawberry.enum_value("EXPIRED", description="It was not paid in time.")
     PAYMENT_FAILED = strawberry.enum_value(
         "PAYMENT_FAILED", description="The payment was declined or failed."
+    )
+    EVENT_CALLED_OFF = strawberry.enum_value(
+        "EVENT_CALLED_OFF", description="Its event was cancelled or postponed before it was paid."
     )
 
     @classmethod
@@ -108,7 +112,13 @@ class Order(Node):
         "before reasons were recorded)."
     )
     price: Money = strawberry.field(
-        description="What the buyer pays: the ticket's price when the order was placed."
+        description="What the buyer pays per ticket: the listing's price when the order was placed."
+    )
+    quantity: int = strawberry.field(description="Tickets ordered (1 for a v1 order).")
+    total: Money = strawberry.field(description="What the buyer pays in all: price x quantity.")
+    seats: list[str] = strawberry.field(
+        description="The seats' numbers, when the listing's seats are numbered; else empty.",
+        directives=[list_size(assumed_size=10)],
     )
     expires_at: DateTime = strawberry.field(
         description="When it is cancelled (EXPIRED) unless paid by then."
@@ -136,6 +146,17 @@ class Order(Node):
         return Ticket.from_proto(found)
 
     @strawberry.field(
+        description="The listing its seats are of, as it is now (the same record as ticket). "
+        "Null with an UNAVAILABLE error when tickets cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def listing(self, info: Info) -> Listing | None:
+        found = await info.context.tickets.load(self.ticket_id)
+        if found is None:
+            raise Internal(f"listing {self.ticket_id} of order {self.raw_id} not found")
+        return Listing.from_proto(found)
+
+    @strawberry.field(
         description="Its payment; null when none was made yet (or with an error when payments "
         "cannot be reached).",
         directives=[Cost(weight=1)],
@@ -152,6 +173,9 @@ class Order(Node):
             status=OrderStatus.from_proto(o.status),
             cancel_reason=CancelReason.from_proto(o.cancel_reason),
             price=Money.of(o.price, o.currency_code),
+            quantity=o.quantity or 1,
+            total=Money.of(o.total or o.price, o.currency_code),
+            seats=list(o.seat_labels),
             expires_at=from_timestamp(o.expires_at),  # type: ignore[arg-type]
             created_at=from_timestamp(o.create_time),  # type: ignore[arg-type]
             buyer_id=o.user_id,

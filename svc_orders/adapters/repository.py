@@ -20,6 +20,8 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.orders.create_index([("user_id", 1), *NEWEST_FIRST])
     # The expiry sweep: open orders whose hold ran out, oldest due first.
     await db.orders.create_index([("status", 1), ("expires_at", 1)])
+    # The open orders of a catalogue event that is called off.
+    await db.orders.create_index([("event_id", 1), ("status", 1)])
     await ensure_idempotency_indexes(db)
 
 
@@ -42,6 +44,8 @@ ORDERS = Document(
         "quantity": Field("quantity", missing=1),
         "seats": Field("seats", TUPLE, missing=()),
         "pending": Field("pending", missing=False),
+        "seat_labels": Field("seat_labels", TUPLE, missing=()),
+        "event_id": Field("event_id", missing=""),
     },
 )
 
@@ -75,6 +79,17 @@ class MongoOrderRepository(MongoRepository[Order]):
             {"_id": 1},
             session=self.uow.session,
             sort=[("expires_at", 1)],
+            limit=limit,
+        )
+        return [doc["_id"] async for doc in cursor]
+
+    async def open_ids_of_event(self, event_id: str, limit: int) -> list[str]:
+        """Placed open orders of the listings of `event_id` (a pending one has no event yet:
+        its hold is refused, the event being called off)."""
+        cursor = self.collection.find(
+            {"event_id": event_id, "status": {"$in": [s.value for s in OPEN]}},
+            {"_id": 1},
+            session=self.uow.session,
             limit=limit,
         )
         return [doc["_id"] async for doc in cursor]

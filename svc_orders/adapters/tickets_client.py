@@ -26,4 +26,6 @@ class GrpcSeatHolder:
             tuple(reply.seats),
             Decimal(reply.price),
             reply.ticket.currency_code or LEGACY_CURRENCY,
+            tuple(reply.seat_labels),
+            reply.ticket.event_id,
         )

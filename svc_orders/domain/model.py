@@ -31,6 +31,7 @@ class CancelReason(StrEnum):
     CANCELLED_BY_USER = "CANCELLED_BY_USER"
     EXPIRED = "EXPIRED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
+    EVENT_CALLED_OFF = "EVENT_CALLED_OFF"
 
 
 @dataclass
@@ -52,6 +53,10 @@ class Order:
     seats: tuple[int, ...] = ()
     # Committed, but its seats not yet held: not shown to anyone, not payable, no OrderCreated.
     pending: bool = False
+    # The seats' labels when they are numbered, and the listing's catalogue event (empty for a
+    # v1 ticket), as HoldSeats answered them.
+    seat_labels: tuple[str, ...] = ()
+    event_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -83,13 +88,21 @@ class Order:
             pending=True,
         )
 
-    def placed(self, seats: tuple[int, ...], price: Decimal, currency_code: str) -> bool:
+    def placed(
+        self,
+        seats: tuple[int, ...],
+        price: Decimal,
+        currency_code: str,
+        seat_labels: tuple[str, ...] = (),
+        event_id: str = "",
+    ) -> bool:
         """Its seats are held, at `price` per ticket: the order is placed (OrderCreated). False
         when it already was, or ended meanwhile (the sweep expired it)."""
         if not self.pending or self.status is not OrderStatus.CREATED:
             return False
         self.pending = False
         self.seats, self.price, self.currency_code = seats, price, currency_code
+        self.seat_labels, self.event_id = seat_labels, event_id
         self.events.append(
             events.OrderCreated(
                 id=self.id,
@@ -122,6 +135,14 @@ class Order:
         if self.status not in OPEN:
             return False
         self._cancel(CancelReason.EXPIRED)
+        return True
+
+    def event_called_off(self) -> bool:
+        """Its event was cancelled or postponed: an unpaid order ends (a paid one is refunded,
+        which is the payments side's)."""
+        if self.status not in OPEN:
+            return False
+        self._cancel(CancelReason.EVENT_CALLED_OFF)
         return True
 
     def payment_failed(self) -> bool:

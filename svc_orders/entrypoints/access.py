@@ -10,6 +10,6 @@ ACCESS: dict[str, Access] = {
     "GetOrder": access(GATEWAY, "payments", user=True),
     "ListOrders": access(GATEWAY, user=True),
     # Deprecated, no longer served (UNIMPLEMENTED to the callers they had during a rollout).
-    "ApplyTicketEdit": access("tickets", user=True),
+    "ApplyTicketEdit": access(GATEWAY, user=True),  # not called: answers UNIMPLEMENTED
     "BatchGetTicketStates": access(GATEWAY),
 }

@@ -28,6 +28,8 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
         quantity=order.quantity,
         total=format_money(order.total),
         seats=list(order.seats),
+        seat_labels=list(order.seat_labels),
+        event_id=order.event_id,
     )
 
 

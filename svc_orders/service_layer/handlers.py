@@ -135,7 +135,9 @@ class OrderHandlers:
             order = await uow.orders.get(order_id)
             if order is None:
                 raise NotFound("Order not found", field="id")
-            if order.placed(held.seats, held.price, held.currency_code):
+            if order.placed(
+                held.seats, held.price, held.currency_code, held.seat_labels, held.event_id
+            ):
                 await uow.orders.save(order)
                 await uow.commit()
                 order_changed(order, self.clock.now())

@@ -13,6 +13,8 @@ class HeldSeats:
     seats: tuple[int, ...]  # by index in the listing
     price: Decimal  # per ticket, what the buyer pays
     currency_code: str
+    seat_labels: tuple[str, ...] = ()  # when the listing's seats are numbered
+    event_id: str = ""  # the listing's catalogue event; empty for a v1 ticket
 
 
 class SeatHolder(Protocol):

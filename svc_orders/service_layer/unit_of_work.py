@@ -29,6 +29,8 @@ class OrderRepository(Protocol):
 
     async def delete(self, order: Order) -> None: ...
 
+    async def open_ids_of_event(self, event_id: str, limit: int) -> list[str]: ...
+
 
 class OrdersUnitOfWork(Protocol):
     orders: OrderRepository

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from common.documents import MONEY, Document, EnumValue, Field, Kind
 from common.idempotency_store import ensure_idempotency_indexes
-from common.money import LEGACY_CURRENCY
 from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
-from svc_tickets.domain.model import SeatHold, Ticket
-from svc_tickets.domain.split import SplitRule
+from svc_tickets.adapters.documents import TICKETS
+from svc_tickets.domain.model import Ticket
+from svc_tickets.domain.sales_window import SalesWindow
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
@@ -21,6 +19,9 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.tickets.create_index([("available", 1), *NEWEST_FIRST])
     # Which listing an order holds seats of: order.cancelled / order.updated name only the order.
     await db.tickets.create_index("holds.order_id")
+    # An event's listings for sale, cheapest first; a seller's own, newest first.
+    await db.tickets.create_index([("event_id", 1), ("price_minor", 1), ("_id", 1)])
+    await db.tickets.create_index([("user_id", 1), *NEWEST_FIRST])
     await ensure_idempotency_indexes(db)
     await _upgrade_legacy(db)
 
@@ -37,71 +38,6 @@ async def _upgrade_legacy(db: AsyncDatabase) -> None:
             {"_id": doc["_id"], "holds": {"$exists": False}},
             {"$set": upgraded, "$unset": {"order_id": ""}},
         )
-
-
-def _dump_holds(holds: list[SeatHold]) -> list[dict[str, Any]]:
-    return [
-        {
-            "order_id": h.order_id,
-            "seats": list(h.seats),
-            "price": MONEY.dump(h.price),
-            "sold": h.sold,
-        }
-        for h in holds
-    ]
-
-
-def _load_holds(stored: list[dict[str, Any]] | None) -> list[SeatHold]:
-    return [
-        SeatHold(h["order_id"], tuple(h["seats"]), MONEY.load(h["price"]), h.get("sold", False))
-        for h in stored or ()
-    ]
-
-
-HOLDS = Kind("seat holds", _dump_holds, _load_holds)
-
-
-class TicketDocument(Document[Ticket]):
-    """Also stores what ListTickets filters on, derived and never read back: `available`, the
-    seats for sale.
-
-    A ticket stored before listings of several seats names its holder in `order_id` and has no
-    `holds`: it loads as that order holding its one seat at the ticket's price, so an order in
-    flight across the upgrade is released or sold by its events as any other. (Whether such an
-    order was already paid is the orders service's to know: its seat reads HELD, not SOLD,
-    until a migration marks it; it is not for sale either way.)"""
-
-    def to_doc(self, obj: Ticket) -> dict[str, Any]:
-        doc = super().to_doc(obj)
-        doc["available"] = obj.available
-        return doc
-
-    def from_doc(self, doc: Mapping[str, Any]) -> Ticket:
-        if "holds" not in doc and doc.get("order_id"):
-            legacy = SeatHold(doc["order_id"], (0,), MONEY.load(doc["price"]))
-            doc = {**doc, "holds": _dump_holds([legacy])}
-        return super().from_doc(doc)
-
-
-TICKETS = TicketDocument(
-    Ticket,
-    {
-        "_id": Field("id"),
-        "title": Field("title"),
-        "price": Field("price", MONEY),
-        "user_id": Field("user_id"),
-        "version": Field("version"),
-        "created_at": Field("created_at"),
-        # Tickets stored before currencies were recorded were all listed and charged in USD.
-        "currency_code": Field("currency_code", missing=LEGACY_CURRENCY),
-        "withdrawn": Field("withdrawn", missing=False),
-        # Tickets stored before listings of several seats: one seat, any split.
-        "quantity": Field("quantity", missing=1),
-        "split_rule": Field("split_rule", EnumValue(SplitRule), missing=SplitRule.ANY),
-        "event_id": Field("event_id", missing=""),
-        "holds": Field("holds", HOLDS, missing=[]),
-    },
-)
 
 
 class MongoTicketRepository(MongoRepository[Ticket]):
@@ -143,3 +79,49 @@ class MongoTicketRepository(MongoRepository[Ticket]):
             {"_id": order_id}, {"$set": {"held": True}}, upsert=True, session=self.uow.session
         )
         return before is not None and bool(before.get("cancelled"))
+
+    async def of_event(
+        self, event_id: str, limit: int, after: tuple[int, str] | None
+    ) -> list[Ticket]:
+        """The event's listings with seats for sale, cheapest first (then by id), after the
+        (price in minor units, id) of the last one a client has."""
+        query: dict[str, Any] = {
+            "event_id": event_id,
+            "available": {"$gt": 0},
+            "withdrawn": {"$ne": True},
+        }
+        if after is not None:
+            price, ticket_id = after
+            query["$or"] = [
+                {"price_minor": {"$gt": price}},
+                {"price_minor": price, "_id": {"$gt": ticket_id}},
+            ]
+        return await self.find(query, sort=[("price_minor", 1), ("_id", 1)], limit=limit)
+
+    async def page_of_seller(self, seller: str, request: PageRequest) -> Page[Ticket]:
+        """A seller's own listings, withdrawn and sold ones too, newest first."""
+        return await keyset_page({"user_id": seller}, request, self._find)
+
+    # The catalogue's events as tickets needs them (SalesWindow), one document each.
+
+    async def window_of(self, event_id: str) -> SalesWindow | None:
+        doc = await self.collection.database.sales_windows.find_one(
+            {"_id": event_id}, session=self.uow.session
+        )
+        if doc is None:
+            return None
+        return SalesWindow(doc["_id"], doc["starts_at"], doc["status"], doc["version"])
+
+    async def save_window(self, window: SalesWindow) -> None:
+        await self.collection.database.sales_windows.update_one(
+            {"_id": window.event_id},
+            {
+                "$set": {
+                    "starts_at": window.starts_at,
+                    "status": window.status,
+                    "version": window.version,
+                }
+            },
+            upsert=True,
+            session=self.uow.session,
+        )

@@ -16,6 +16,7 @@ from enum import StrEnum
 from common.errors import Conflict, Forbidden, InvalidInput
 from common.money import LEGACY_CURRENCY, parse_price
 from svc_tickets.domain import events
+from svc_tickets.domain.listing import ListingDetails
 from svc_tickets.domain.split import SplitRule, check_hold, check_listed_quantity
 
 MAX_TITLE = 200
@@ -73,6 +74,7 @@ class Ticket:
     split_rule: SplitRule = SplitRule.ANY
     # The catalogue event it is for; empty for a v1 ticket.
     event_id: str = ""
+    details: ListingDetails = field(default_factory=ListingDetails)
     holds: list[SeatHold] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
@@ -119,9 +121,16 @@ class Ticket:
         now: datetime,
         quantity: int = 1,
         split_rule: SplitRule = SplitRule.ANY,
+        event_id: str = "",
+        details: ListingDetails | None = None,
     ) -> Ticket:
-        """`currency_code` is already checked (common.money.parse_currency)."""
+        """`currency_code` is already checked (common.money.parse_currency); `details` too, and
+        that `event_id`, if given, may sell now (SalesWindow.check_open). A listing for an
+        event is named by where its seats are unless the seller gives a title."""
         check_listed_quantity(split_rule, quantity)
+        details = details or ListingDetails()
+        if event_id and not (title or "").strip():
+            title = details.title()
         ticket = cls(
             id,
             check_title(title),
@@ -131,6 +140,8 @@ class Ticket:
             currency_code=currency_code,
             quantity=quantity,
             split_rule=split_rule,
+            event_id=event_id,
+            details=details,
         )
         ticket.events.append(
             events.TicketCreated(
@@ -164,24 +175,53 @@ class Ticket:
             field="expected_version",
         )
 
-    def is_edited_as(self, title: str | None, price: Decimal | None) -> bool:
+    def is_edited_as(
+        self, title: str | None, price: Decimal | None, quantity: int | None = None
+    ) -> bool:
         return (
             not self.withdrawn
             and (title is None or title == self.title)
             and (price is None or price == self.price)
+            and (quantity is None or quantity == self.quantity)
         )
 
-    def update(self, by: str, title: str | None, price: str | Decimal | None) -> None:
+    def update(
+        self,
+        by: str,
+        title: str | None,
+        price: str | Decimal | None,
+        quantity: int | None = None,
+    ) -> None:
         """The seller's edit; None leaves a field unchanged. Seats already held keep the price
-        their order took them at; a listing with nothing left for sale cannot be edited."""
+        their order took them at; a listing with nothing left for sale cannot be edited. The
+        quantity may grow, or shrink to what is held or sold, under the split rule; numbered
+        seats are listed once, so their quantity stays."""
         self.check_seller(by)
         if self.withdrawn:
             raise Conflict("A withdrawn ticket cannot be changed", field="id")
         self._check_something_for_sale()
         new_title = self.title if title is None else check_title(title)
         new_price = self.price if price is None else parse_price(price)
+        if quantity is not None and quantity != self.quantity:
+            self._check_new_quantity(quantity)
+            self.quantity = quantity
         self.title, self.price = new_title, new_price
         self._changed()
+
+    def _check_new_quantity(self, quantity: int) -> None:
+        check_listed_quantity(self.split_rule, quantity)
+        if self.details.seat_labels:
+            raise InvalidInput(
+                "The seats of this listing are numbered: list others in a new listing",
+                field="quantity",
+            )
+        highest_taken = max((s for h in self.holds for s in h.seats), default=-1)
+        if quantity <= highest_taken:
+            raise Conflict(
+                f"{self.taken} of these tickets are held or sold: the quantity cannot go below "
+                f"{highest_taken + 1}",
+                field="quantity",
+            )
 
     def withdraw(self, by: str) -> None:
         """The seats for sale are off sale for good; those held or sold are not affected."""

@@ -14,4 +14,7 @@ ACCESS: dict[str, Access] = {
     # Seats for an order: only the orders service, as it places the order (the buyer is named
     # in the request, which only orders may make).
     "HoldSeats": access("orders"),
+    # An event's listings (public), for the gateway; a seller's own, with their token.
+    "ListTicketsOfEvent": access(GATEWAY),
+    "ListMyTickets": access(GATEWAY, user=True),
 }

@@ -15,7 +15,9 @@ from common.idempotency import IdempotencyRecord, check_key, fingerprint, replay
 from common.money import format_money, parse_currency, parse_price
 from common.pagination import Page, page_request
 from common.retries import retry_transient
+from svc_tickets.domain.listing import ListingDetails
 from svc_tickets.domain.model import OrderEnded, SeatHold, Ticket, check_title
+from svc_tickets.domain.sales_window import SalesWindow
 from svc_tickets.domain.split import SplitRule, check_listed_quantity
 from svc_tickets.service_layer.unit_of_work import TicketsUnitOfWork
 from ticketing.events.v1 import orders_pb2
@@ -35,6 +37,8 @@ class CreateTicket:
     idempotency_key: str
     quantity: int = 1
     split_rule: SplitRule = SplitRule.ANY
+    event_id: str = ""  # a listing for a catalogue event; empty: a v1 ticket
+    details: ListingDetails | None = None  # checked (ListingDetails.of)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class UpdateTicket:
     price: str | None  # None: unchanged
     expected_version: int
     currency_code: str | None = None  # with price: must be the ticket's
+    quantity: int | None = None  # None: unchanged
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,13 @@ class WithdrawTicket:
     user_id: str
     ticket_id: str
     expected_version: int
+
+
+async def _window(uow: TicketsUnitOfWork, event_id: str) -> SalesWindow:
+    window = await uow.tickets.window_of(event_id)
+    if window is None:  # unknown to the catalogue, or its EventChanged not here yet
+        raise NotFound("Event not found", field="event_id")
+    return window
 
 
 class TicketHandlers:
@@ -77,17 +89,28 @@ class TicketHandlers:
         """Idempotent by the seller's key (docs/api.md §6): the same key and input within 24 h
         return the ticket it first created, as it is now; another input is refused."""
         key = check_key(cmd.idempotency_key)
-        title, price = check_title(cmd.title), parse_price(cmd.price)
+        # A listing for an event may leave its title to its seats' place (ListingDetails.title).
+        title = cmd.title.strip() if cmd.event_id and not cmd.title.strip() else cmd.title
+        title = title if cmd.event_id and not title else check_title(title)
+        price = parse_price(cmd.price)
         currency = parse_currency(cmd.currency_code)
         check_listed_quantity(cmd.split_rule, cmd.quantity)
-        # A one-seat listing's fingerprint is the v1 ticket's, so keys recorded before listings
-        # of several seats still match their requests.
+        # A one-seat listing's fingerprint is the v1 ticket's, so keys recorded before still match
+        # their requests.
+        v1 = (cmd.quantity, cmd.split_rule, cmd.event_id, cmd.details) == (
+            1,
+            SplitRule.ANY,
+            "",
+            None,
+        )
         listing = (
             ()
-            if (cmd.quantity, cmd.split_rule) == (1, SplitRule.ANY)
+            if v1
             else (
                 str(cmd.quantity),
                 cmd.split_rule.value,
+                cmd.event_id,
+                repr(cmd.details),
             )
         )
         request = fingerprint(title, format_money(price), currency, *listing)
@@ -103,8 +126,19 @@ class TicketHandlers:
             record = await uow.idempotency.find(seller, key, now)
             if record is not None:
                 return await self._get(uow, replayed_object(record, request))
+            if cmd.event_id:
+                (await _window(uow, cmd.event_id)).check_open(now)
             ticket = Ticket.list(
-                self.new_id(), title, price, currency, seller, now, cmd.quantity, cmd.split_rule
+                self.new_id(),
+                title,
+                price,
+                currency,
+                seller,
+                now,
+                cmd.quantity,
+                cmd.split_rule,
+                cmd.event_id,
+                cmd.details,
             )
             await uow.tickets.add(ticket)
             # A duplicate running at once claims the same key: one of the two transactions
@@ -116,8 +150,8 @@ class TicketHandlers:
     async def update_ticket(self, cmd: UpdateTicket) -> Ticket:
         """The seller's edit, decided here in one transaction on the listing, which holds are
         also written in: seats already held keep the price their order took them at."""
-        if cmd.title is None and cmd.price is None:
-            raise InvalidInput("Give a new title, a new price or both", field="title")
+        if cmd.title is None and cmd.price is None and cmd.quantity is None:
+            raise InvalidInput("Give a new title, price or quantity", field="title")
         title = None if cmd.title is None else check_title(cmd.title)
         price = None if cmd.price is None else parse_price(cmd.price)
 
@@ -127,9 +161,10 @@ class TicketHandlers:
                     f"The ticket is priced in {ticket.currency_code}; its currency never changes",
                     field="currency_code",
                 )
-            if not ticket.check_version(cmd.expected_version, ticket.is_edited_as(title, price)):
+            done = ticket.is_edited_as(title, price, cmd.quantity)
+            if not ticket.check_version(cmd.expected_version, done):
                 return False  # our own edit, asked again
-            ticket.update(cmd.user_id, title, price)
+            ticket.update(cmd.user_id, title, price, cmd.quantity)
             return True
 
         return await self._change(cmd.user_id, cmd.ticket_id, edit)
@@ -179,6 +214,8 @@ class TicketHandlers:
                 return ticket, existing
             if await uow.tickets.remember_hold(cmd.order_id):
                 raise OrderEnded()
+            if ticket.event_id:  # stops selling at the event's start, or when it is called off
+                (await _window(uow, ticket.event_id)).check_open(self.clock.now())
             hold, _ = ticket.hold(cmd.order_id, cmd.quantity, cmd.buyer)
             await uow.tickets.save(ticket)
             await uow.commit()
@@ -211,6 +248,26 @@ class TicketHandlers:
             return []
         async with self.uow() as uow:
             return await uow.tickets.many(list(dict.fromkeys(ids)))
+
+    @retry_transient()  # a read: safe to run again on a fresh connection
+    async def listings_of_event(
+        self, event_id: str, size: int, after: tuple[int, str] | None
+    ) -> list[Ticket]:
+        """An event's listings with seats for sale, cheapest first; `size` + 1 of them, so that
+        the caller knows whether more follow."""
+        if not event_id:
+            raise InvalidInput("event_id is required", field="event_id")
+        async with self.uow() as uow:
+            return await uow.tickets.of_event(event_id, size + 1, after)
+
+    @retry_transient()  # a read: safe to run again on a fresh connection
+    async def listings_of_seller(
+        self, seller: str, size: int, token: str, before_token: str = "", backward: bool = False
+    ) -> Page[Ticket]:
+        """The caller's own listings, withdrawn and sold ones too, newest first."""
+        request = page_request(size, token, before_token, backward)
+        async with self.uow() as uow:
+            return await uow.tickets.page_of_seller(seller, request)
 
     async def _get(self, uow: TicketsUnitOfWork, ticket_id: str) -> Ticket:
         ticket = await uow.tickets.get(ticket_id) if ticket_id else None

@@ -9,6 +9,7 @@ from typing import Protocol
 from common.idempotency import IdempotencyRecords
 from common.pagination import Page, PageRequest
 from svc_tickets.domain.model import Ticket
+from svc_tickets.domain.sales_window import SalesWindow
 
 
 class TicketRepository(Protocol):
@@ -21,6 +22,16 @@ class TicketRepository(Protocol):
     async def page(self, request: PageRequest, include_reserved: bool) -> Page[Ticket]: ...
 
     async def many(self, ids: list[str]) -> list[Ticket]: ...
+
+    async def of_event(
+        self, event_id: str, limit: int, after: tuple[int, str] | None
+    ) -> list[Ticket]: ...
+
+    async def page_of_seller(self, seller: str, request: PageRequest) -> Page[Ticket]: ...
+
+    async def window_of(self, event_id: str) -> SalesWindow | None: ...
+
+    async def save_window(self, window: SalesWindow) -> None: ...
 
     async def holding(self, order_id: str) -> Ticket | None:
         """The listing the order holds (or bought) seats of."""

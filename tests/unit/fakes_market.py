@@ -91,6 +91,23 @@ class FakeRepository:
         self.uow.written.add((self.name, aggregate.id))
         self.uow.tracked(aggregate)
 
+    # The tickets service's sales windows (the catalogue's events), one row per event.
+    async def window_of(self, event_id: str) -> Any:
+        row = self.uow.view.setdefault("sales_windows", {}).get(event_id)
+        return None if row is None else dataclasses.replace(row)
+
+    async def save_window(self, window: Any) -> None:
+        self.uow.view.setdefault("sales_windows", {})[window.event_id] = dataclasses.replace(window)
+        self.uow.written.add(("sales_windows", window.event_id))
+
+    async def open_ids_of_event(self, event_id: str, limit: int) -> list[str]:
+        """The orders service's placed open orders of an event."""
+        return [
+            o.id
+            for o in self.rows.values()
+            if o.event_id == event_id and o.status.value in ("CREATED", "AWAITING_PAYMENT")
+        ][:limit]
+
     # The tickets service's marks of orders, one document per order (held, ended).
     async def remember_ended(self, order_id: str) -> None:
         self._mark(order_id)["cancelled"] = True
@@ -205,7 +222,8 @@ class InProcessSeatHolder:
         ticket, hold = await self.tickets.hold_seats(
             HoldSeats(ticket_id, quantity, order_id, buyer)
         )
-        return HeldSeats(hold.seats, hold.price, ticket.currency_code)
+        labels = ticket.details.seats_of(hold.seats)
+        return HeldSeats(hold.seats, hold.price, ticket.currency_code, labels, ticket.event_id)
 
 
 class AlwaysHolds:

@@ -29,7 +29,9 @@ from svc_payments.adapters.repository import (
     MongoOrderRepository as MongoOrderCopyRepository,
 )
 from svc_payments.domain import model as payments
-from svc_tickets.adapters.repository import TICKETS, MongoTicketRepository
+from svc_tickets.adapters.documents import TICKETS
+from svc_tickets.adapters.repository import MongoTicketRepository
+from svc_tickets.domain.listing import DeliveryMethod, ListingDetails
 from svc_tickets.domain.model import SeatHold, Ticket
 from svc_tickets.domain.split import SplitRule
 
@@ -104,6 +106,14 @@ def test_a_listing_document_loads_and_saves_unchanged() -> None:
         "quantity": 4,
         "split_rule": "NO_SINGLE",
         "event_id": "e-1",
+        "details": {
+            "section": "112",
+            "row": "F",
+            "seat_labels": ["1", "2", "3", "4"],
+            "face_value": "15.00",
+            "delivery_method": "MOBILE_TRANSFER",
+            "notes": "Aisle",
+        },
         "holds": [
             {"order_id": "o-1", "seats": [0, 1], "price": "18.00", "sold": True},
             {"order_id": "o-2", "seats": [2], "price": "20.50", "sold": False},
@@ -121,13 +131,21 @@ def test_a_listing_document_loads_and_saves_unchanged() -> None:
         quantity=4,
         split_rule=SplitRule.NO_SINGLE,
         event_id="e-1",
+        details=ListingDetails(
+            "112",
+            "F",
+            ("1", "2", "3", "4"),
+            Decimal("15.00"),
+            DeliveryMethod.MOBILE_TRANSFER,
+            "Aisle",
+        ),
         holds=[
             SeatHold("o-1", (0, 1), Decimal("18.00"), sold=True),
             SeatHold("o-2", (2,), Decimal("20.50")),
         ],
     )
-    # `available` is stored for ListTickets to filter on, derived, never read back.
-    assert TICKETS.to_doc(ticket) == {**stored, "available": 1}
+    # `available` and `price_minor` are stored for queries, derived, never read back.
+    assert TICKETS.to_doc(ticket) == {**stored, "available": 1, "price_minor": 2050}
     assert TICKETS.from_doc(stored) == ticket
 
 
@@ -141,6 +159,7 @@ def test_a_ticket_stored_before_currencies_withdrawal_and_listings_is_one_usd_se
         [],
         1,
     )
+    assert ticket.details == ListingDetails()
 
 
 def test_a_ticket_held_before_listings_loads_as_its_order_holding_its_one_seat() -> None:
@@ -177,6 +196,8 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         "quantity": 2,
         "seats": [3, 4],
         "pending": False,
+        "seat_labels": ["14", "15"],
+        "event_id": "e-1",
     }
     order = orders.Order(
         id="o-1",
@@ -191,6 +212,8 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         currency_code="EUR",
         quantity=2,
         seats=(3, 4),
+        seat_labels=("14", "15"),
+        event_id="e-1",
     )
     _round_trip(ORDERS, stored, order)
     open_order = {**stored, "status": "CREATED", "cancel_reason": None}
@@ -214,6 +237,7 @@ def test_an_order_stored_before_reasons_and_currencies() -> None:
     order = ORDERS.from_doc(old)
     assert (order.cancel_reason, order.currency_code) == (None, "USD")
     assert (order.quantity, order.seats, order.pending) == (1, (), False)
+    assert (order.seat_labels, order.event_id) == ((), "")
     assert ORDERS.from_doc({**old, "cancel_reason": ""}).cancel_reason is None
 
 
