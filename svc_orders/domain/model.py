@@ -32,6 +32,8 @@ class CancelReason(StrEnum):
     EXPIRED = "EXPIRED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     EVENT_CALLED_OFF = "EVENT_CALLED_OFF"
+    # Never placed: tickets refused its seats (never shown to anyone).
+    SEATS_REFUSED = "SEATS_REFUSED"
 
 
 @dataclass
@@ -135,6 +137,13 @@ class Order:
         if self.status not in OPEN:
             return False
         self._cancel(CancelReason.EXPIRED)
+        return True
+
+    def refused(self) -> bool:
+        """Tickets refused its seats: a pending order ends, never placed."""
+        if not self.pending or self.status is not OrderStatus.CREATED:
+            return False
+        self._cancel(CancelReason.SEATS_REFUSED)
         return True
 
     def event_called_off(self) -> bool:

@@ -145,12 +145,15 @@ class OrderHandlers:
 
     @retry_transient()
     async def _refused(self, cmd: CreateOrder, order_id: str) -> None:
-        """The seats were refused: the pending order and the key that made it are deleted (no
-        one was shown it), so the key may be used again, for this or another request."""
+        """The seats were refused: the pending order ends unplaced (no one was shown it) and
+        the key that made it is forgotten, so it may be used again, for this or another
+        request. Ended rather than deleted: its OrderCancelled (never placed) reaches tickets,
+        which then refuses, or releases, a hold for it that a concurrent request with the same
+        key may still be asking for."""
         async with self.uow() as uow:
             order = await uow.orders.get(order_id)
-            if order is not None and order.pending:
-                await uow.orders.delete(order)
+            if order is not None and order.pending and order.refused():
+                await uow.orders.save(order)
                 await uow.idempotency.forget(cmd.buyer, cmd.idempotency_key)
                 await uow.commit()
 

@@ -77,6 +77,10 @@ class Market:
     def orders_of(self) -> dict:
         return self.orders_store.table("orders")
 
+    def shown_orders(self) -> list:
+        """The orders a buyer can see: placed ones (a pending one is shown to no one)."""
+        return [o for o in self.orders_of().values() if not o.pending]
+
     async def pump(self) -> None:
         """Delivers the order events orders published since the last pump to tickets."""
         published = self.orders_store.published[self.pumped :]
@@ -135,8 +139,11 @@ async def test_a_quantity_the_split_rule_refuses_leaves_no_order_and_frees_the_k
     with pytest.raises(Conflict) as info:
         await market.order(listing, quantity=asked, key="k1")
     assert info.value.field == "quantity" and message in info.value.message
-    assert market.orders_of() == {}
-    assert market.orders_store.published == []
+    assert market.shown_orders() == []
+    # Ended unplaced: only tickets hears of it (payments and expiration never heard of it).
+    assert [(e.reason, e.never_placed) for e in market.orders_store.published] == [
+        ("SEATS_REFUSED", True)
+    ]
     assert market.listing(listing).version == before
     # The key was not spent on the refusal: the buyer asks again with it, for what is allowed.
     allowed = listed if rule is SplitRule.ALL else 2
@@ -153,7 +160,7 @@ async def test_the_sellers_own_listing_and_an_unknown_one_are_refused_and_leave_
     with pytest.raises(InvalidInput) as info:
         await market.order(listing, quantity=0)
     assert info.value.field == "quantity"
-    assert market.orders_of() == {} and market.seats.asked[-1][0] == "no-such-listing"
+    assert market.shown_orders() == [] and market.seats.asked[-1][0] == "no-such-listing"
 
 
 async def test_a_held_one_seat_ticket_is_already_reserved(market):
@@ -162,7 +169,21 @@ async def test_a_held_one_seat_ticket_is_already_reserved(market):
     with pytest.raises(Conflict) as info:
         await market.order(listing, buyer="buyer-2")
     assert "already reserved" in info.value.message
-    assert len(market.orders_of()) == 1
+    assert len(market.shown_orders()) == 1
+
+
+async def test_a_refused_order_takes_no_seat_later(market):
+    """A request with the same key still on its way to tickets when the first was refused
+    (seats freed meanwhile) must not leave seats held by an order that will never be placed:
+    the refused order's OrderCancelled makes tickets refuse it."""
+    listing = await market.list(quantity=2)
+    with pytest.raises(Conflict):
+        await market.order(listing, quantity=3, key="k1")
+    [refused] = market.orders_of().values()
+    await market.pump()
+    with pytest.raises(OrderEnded):
+        await market.tickets.hold_seats(HoldSeats(listing, 1, refused.id, BUYER))
+    assert market.listing(listing).available == 2
 
 
 async def test_the_same_key_asked_again_answers_the_same_order_and_seats(market):
