@@ -130,7 +130,7 @@ class ListingQuery:
         after: After = UNSET,
         last: Last = UNSET,
         before: Before = UNSET,
-    ) -> ListingConnection:
+    ) -> ListingConnection | None:
         asked = window(info, first, after, last, before, default=DEFAULT_PAGE_SIZE)
         if asked.backward:
             raise InvalidInput("My listings page forwards only: use first/after", field="last")

@@ -134,7 +134,7 @@ class Event(Node):
         after: After = UNSET,
         last: Last = UNSET,
         before: Before = UNSET,
-    ) -> ListingConnection:
+    ) -> ListingConnection | None:
         asked = window(info, first, after, last, before, default=20)
         if asked.backward:
             raise InvalidInput("An event's listings page forwards only", field="last")

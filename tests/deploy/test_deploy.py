@@ -246,7 +246,7 @@ def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) 
     assert "Deployment/tickets uses Secret jwt-private-key, which only auth may" in report, report
     assert (
         "NetworkPolicy lets" in report
-        and "reach orders:50053; only gateway, payments, tickets should" in report
+        and "reach orders:50053; only gateway, payments should" in report
     )
 
 

@@ -12,7 +12,7 @@ from tools.deploy_check import identity
 
 
 def test_the_repository_gives_every_process_its_identity() -> None:
-    assert identity.callers(PROCESSES) == {"gateway", "tickets", "orders", "payments"}
+    assert identity.callers(PROCESSES) == {"gateway", "orders", "payments"}
     assert identity.check_access_tables(PROCESSES) == []
 
 
@@ -47,7 +47,7 @@ def test_a_caller_without_its_key_or_with_anothers_is_reported(repo_copy: Path) 
 
 def test_compose_without_a_callers_key_or_sharing_one_is_reported(repo_copy: Path) -> None:
     compose_file = repo_copy / "docker-compose.yml"
-    edit(compose_file, "      - service-key-tickets:/run/service-key:ro\n", "")
+    edit(compose_file, "      - service-key-gateway:/run/service-key:ro\n", "")
     edit(
         compose_file,
         "      - service-key-orders:/run/service-key:ro\n",
@@ -55,7 +55,7 @@ def test_compose_without_a_callers_key_or_sharing_one_is_reported(repo_copy: Pat
         "      - service-key-payments:/run/payments-key:ro\n",
     )
     compose = "\n".join(dc.check_compose(repo_copy, PROCESSES))
-    assert "service tickets: tickets calls other services and needs its own service key" in compose
+    assert "service gateway: gateway calls other services and needs its own service key" in compose
     assert (
         "service orders mounts volume service-key-payments, the service key of payments" in compose
     )

@@ -28,6 +28,8 @@ def test_every_connection_takes_first_after_last_before():
         "Query.recommendedTickets": four,
         "Query.similarTickets": four,
         "Query.events": {**four, "query": "String", "filter": "EventFilter", "sort": "EventSort"},
+        "Query.myListings": four,
+        "Event.listings": four,
     }
 
 
@@ -47,6 +49,8 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Query.recommendedTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
         "Query.similarTickets": ("Int", RECOMMENDATIONS_DEFAULT_FIRST),
         "Query.events": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.myListings": ("Int", DEFAULT_PAGE_SIZE),
+        "Event.listings": ("Int", DEFAULT_PAGE_SIZE),
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),
