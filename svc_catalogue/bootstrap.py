@@ -33,7 +33,7 @@ def bootstrap(settings: CatalogueSettings) -> ServiceProcess:
     uow = infra.unit_of_work(MongoCatalogueUnitOfWork)
     index = search_index()
     sync = SearchSync(MongoSearchFeed(db), index, settings.search_poll_seconds)
-    handlers = CatalogueHandlers(uow=uow, clock=infra.clock, index=index)
+    handlers = CatalogueHandlers(uow=uow, clock=infra.clock, index=index, copies=sync.copies)
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,

@@ -13,6 +13,7 @@ from bench.scenarios import (
     relay,
     reports,
     search,
+    search_gateway,
     slow_loris,
     subscriptions,
     ticket_read,
@@ -37,6 +38,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     gateway_load.ORDERS_SCENARIO,
     purchase.STANDIN_SCENARIO,
     gateway_load.CREATE_TICKET_SCENARIO,
+    # Search through the gateway over 10,000 events and 100,000 listings loaded into the stack.
+    search_gateway.SCENARIO,
     # Last on its stack: memory after everything above loaded it.
     memory.SCENARIO,
     # No stack: the recommender's offline evaluation (bench/recs/).

@@ -21,8 +21,10 @@ class MongoSearchFeed:
     async def since(self, seq: int, limit: int) -> FeedPage:
         cursor = self.events.find({"seq": {"$gt": seq}}, sort=[("seq", ASCENDING)], limit=limit)
         docs: list[dict[str, Any]] = [doc async for doc in cursor]
+        events = [EVENTS.from_doc(doc) for doc in docs]
         return FeedPage(
-            documents=[EVENTS.from_doc(doc).search_document() for doc in docs],
+            documents=[event.search_document() for event in events],
             removed=[],
             last_seq=int(docs[-1]["seq"]) if docs else seq,
+            events=events,
         )

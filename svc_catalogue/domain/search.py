@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # the model builds SearchDocuments: imported for the annotation only
+    from svc_catalogue.domain.model import Event
 
 
 class EventSort(StrEnum):
@@ -98,11 +101,14 @@ class EventSearchIndex(Protocol):
 @dataclass(frozen=True)
 class FeedPage:
     """Changes after a sequence number: the documents to upsert (an event or its listings'
-    summary changed) and the ids to remove, and the sequence number reached."""
+    summary changed) and the ids to remove, and the sequence number reached; `events`, the
+    changed events themselves (the documents' source), for the replica's copy search pages are
+    answered from."""
 
     documents: list[SearchDocument]
     removed: list[str]
     last_seq: int
+    events: list[Event] = field(default_factory=list)
 
 
 class SearchFeed(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from common.clock import Clock, stored_precision
 from common.errors import Forbidden, InvalidInput, NotFound
@@ -59,11 +59,14 @@ class CatalogueHandlers:
         clock: Clock,
         index: EventSearchIndex,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        copies: Mapping[str, Event] | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.index = index
         self.new_id = new_id
+        # The replica's copy of every event, kept by the search sync with the index.
+        self.copies: Mapping[str, Event] = copies if copies is not None else {}
 
     async def create_event(self, cmd: CreateEvent) -> Event:
         """Idempotent by the operator's key (docs/api.md §6), as tickets' CreateTicket."""
@@ -128,10 +131,11 @@ class CatalogueHandlers:
             return await uow.events.many(list(dict.fromkeys(ids)))
 
     async def search(self, cmd: SearchEvents) -> tuple[list[Event], SearchResult, str]:
-        """The index ranks and counts; the page's events are then read from MongoDB (the
-        authority) in one query and answered in the index's order. An event the index still
-        has but MongoDB does not is left out. Returns the events, the result (total, facets)
-        and the next page's token ("" on the last page)."""
+        """The index ranks and counts; the page's events come from the replica's copy, which
+        the search sync keeps from the same feed as the index (so a page is as fresh as its
+        ranking); those the copy lacks are read from MongoDB (the authority) in one query. All
+        are answered in the index's order; an event neither has is left out. Returns the
+        events, the result (total, facets) and the next page's token ("" on the last page)."""
         size = cmd.page_size or DEFAULT_PAGE
         if not 1 <= size <= MAX_PAGE:
             raise InvalidInput(f"page_size must be 1 to {MAX_PAGE}", field="page_size")
@@ -144,7 +148,10 @@ class CatalogueHandlers:
             raise InvalidInput(f"offset must be 0 to {MAX_OFFSET}", field="offset")
         query = SearchQuery(cmd.text.strip(), cmd.filter, sort, offset, size, cmd.include_cancelled)
         result = self.index.search(query)
-        events = await self._in_order(result.event_ids)
+        copied = {i: self.copies[i] for i in result.event_ids if i in self.copies}
+        missing = [i for i in result.event_ids if i not in copied]
+        read = {event.id: event for event in await self._in_order(missing)}
+        events = [e for i in result.event_ids if (e := copied.get(i) or read.get(i))]
         more = offset + len(result.event_ids) < result.total
         return events, result, encode_page_token(offset + size) if more else ""
 

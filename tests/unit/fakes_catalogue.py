@@ -167,8 +167,10 @@ class FakeFeed:
         changed = sorted((s, event_id) for event_id, s in self.store.seqs.items() if s > seq)[
             :limit
         ]
+        events = [self.store.events[i] for _, i in changed]
         return FeedPage(
-            documents=[self.store.events[i].search_document() for _, i in changed],
+            documents=[event.search_document() for event in events],
             removed=[],
             last_seq=changed[-1][0] if changed else seq,
+            events=events,
         )

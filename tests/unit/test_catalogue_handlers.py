@@ -168,6 +168,32 @@ async def test_search_answers_events_in_the_index_order_with_facets_and_pages(
     assert [e.name for e in events] == ["Arcade Fire"]
 
 
+async def test_a_search_page_comes_from_the_replicas_copy_as_fresh_as_its_ranking(store, index):
+    sync = SearchSync(FakeFeed(store), index, poll_seconds=0.01)
+    writer = CatalogueHandlers(
+        lambda: FakeCatalogueUnitOfWork(store),
+        FrozenClock(datetime(2027, 1, 1, tzinfo=UTC)),
+        index,
+        new_id=lambda: "e1",
+    )
+
+    def no_database() -> FakeCatalogueUnitOfWork:
+        raise AssertionError("a search read the database")
+
+    reader = CatalogueHandlers(
+        no_database, FrozenClock(datetime(2027, 1, 1)), index, copies=sync.copies
+    )
+    created = await writer.create_event(CreateEvent(ADMIN, event_input(), "k1"))
+    await sync.build()
+    renamed = event_input(name="Arctic Monkeys: encore")
+    await writer.update_event(UpdateEvent(ADMIN, created.id, renamed, 0))
+    found, _, _ = await reader.search(SearchEvents("arctic"))
+    assert [(e.name, e.version) for e in found] == [("Arctic Monkeys live", 0)]  # not synced yet
+    await sync.catch_up()
+    found, _, _ = await reader.search(SearchEvents("encore"))
+    assert [(e.name, e.version) for e in found] == [("Arctic Monkeys: encore", 1)]
+
+
 async def test_cancelled_events_are_hidden_unless_asked(handlers, store, index):
     created = await handlers.create_event(CreateEvent(ADMIN, event_input(), "k1"))
     await handlers.change_status(ChangeEventStatus(ADMIN, created.id, EventStatus.CANCELLED, 0))
