@@ -48,8 +48,22 @@ export const OrderFields = graphql(
       }
       expiresAt
       version
+      quantity
+      total {
+        ...MoneyFields
+      }
+      seats
       ticket {
         ...TicketFields
+      }
+      listing {
+        id
+        section
+        row
+        event {
+          id
+          name
+        }
       }
       payment {
         id
@@ -289,4 +303,160 @@ export const OrderUpdatedSubscription = graphql(
     }
   `,
   [OrderFields],
+);
+
+// The marketplace of events (issue 20): events found by words, an event's listings, a seller's own.
+export const EventSummaryFields = graphql(
+  `
+    fragment EventSummaryFields on Event @_unmask {
+      id
+      name
+      startsAt
+      status
+      category
+      venue {
+        name
+        city
+        timeZone
+      }
+      lowestPrice {
+        ...MoneyFields
+      }
+      ticketCount
+    }
+  `,
+  [MoneyFields],
+);
+
+export const ListingFields = graphql(
+  `
+    fragment ListingFields on Listing @_unmask {
+      id
+      quantity
+      available
+      section
+      row
+      seats
+      price {
+        ...MoneyFields
+      }
+      faceValue {
+        ...MoneyFields
+      }
+      splitRule
+      allowedQuantities
+      deliveryMethod
+      notes
+      state
+      version
+      seller {
+        id
+      }
+    }
+  `,
+  [MoneyFields],
+);
+
+export const EventsQuery = graphql(
+  `
+    query Events($query: String, $filter: EventFilter, $sort: EventSort, $first: Int!, $after: String) {
+      events(query: $query, filter: $filter, sort: $sort, first: $first, after: $after) {
+        totalCount
+        facets {
+          categories {
+            value
+            count
+          }
+          cities {
+            value
+            count
+          }
+        }
+        nodes {
+          ...EventSummaryFields
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  `,
+  [EventSummaryFields],
+);
+
+export const EventQuery = graphql(
+  `
+    query Event($id: ID!, $first: Int!, $after: String) {
+      event(id: $id) {
+        ...EventSummaryFields
+        endsAt
+        performers {
+          name
+        }
+        listings(first: $first, after: $after) {
+          nodes {
+            ...ListingFields
+          }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+        }
+      }
+    }
+  `,
+  [EventSummaryFields, ListingFields],
+);
+
+export const MyListingsQuery = graphql(
+  `
+    query MyListings($first: Int!, $after: String) {
+      myListings(first: $first, after: $after) {
+        nodes {
+          ...ListingFields
+          event {
+            ...EventSummaryFields
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  `,
+  [ListingFields, EventSummaryFields],
+);
+
+export const CreateListingMutation = graphql(
+  `
+    mutation CreateListing($input: CreateListingInput!) {
+      createListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
+);
+
+export const WithdrawListingMutation = graphql(
+  `
+    mutation WithdrawListing($input: WithdrawListingInput!) {
+      withdrawListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
 );

@@ -14,6 +14,7 @@ import { statusText } from "../orderStatus";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { useLiveOrder } from "../liveOrder";
+import { whereSeated } from "../listing";
 
 type Order = ResultOf<typeof OrderFields>;
 
@@ -55,7 +56,10 @@ export function OrderPage({ id }: { id: string }) {
 function OrderView({ order }: { order: Order }) {
   // The order's ticket is read from the tickets service: null (with an error) when it did not answer.
   const ticket = order.ticket ? readFragment(TicketFields, order.ticket) : null;
-  const title = ticket?.title ?? "a ticket";
+  // An order of a listing of an event is named by its event; a v1 ticket's by its title.
+  const event = order.listing?.event ?? null;
+  const title = event?.name ?? ticket?.title ?? "a ticket";
+  const seated = order.listing ? whereSeated({ ...order.listing, seats: order.seats }) : null;
   const status = statusText(order);
   const deadline = Date.parse(order.expiresAt);
   const now = useNow(1000, order.status === "CREATED");
@@ -99,6 +103,17 @@ function OrderView({ order }: { order: Order }) {
         {announced}
       </div>
       <dl className="facts">
+        {event ? (
+          <>
+            <dt>Event</dt>
+            <dd>
+              <Link to={`/events/${event.id}`}>{event.name}</Link>
+            </dd>
+            <dt>Seats</dt>
+            <dd data-testid="order-seats">{seated}</dd>
+          </>
+        ) : (
+          <>
         <dt>Ticket</dt>
         <dd>
           {ticket ? (
@@ -107,8 +122,18 @@ function OrderView({ order }: { order: Order }) {
             "Its details are not available right now."
           )}
         </dd>
+          </>
+        )}
+        <dt>Quantity</dt>
+        <dd data-testid="order-quantity">
+          {order.quantity} {order.quantity === 1 ? "ticket" : "tickets"}
+        </dd>
         <dt>Price</dt>
-        <dd className="price">{money(order.price)}</dd>
+        <dd className="price">{money(order.price)}{order.quantity > 1 && " each"}</dd>
+        <dt>Total</dt>
+        <dd className="price" data-testid="order-total">
+          {money(order.total)}
+        </dd>
         {order.payment && (
           <>
             <dt>Payment</dt>
@@ -128,7 +153,7 @@ function OrderView({ order }: { order: Order }) {
       )}
       {order.status === "CREATED" && !timeUp && order.payment?.status !== "REQUIRES_ACTION" && (
         <>
-          <CardPayment orderId={order.id} amount={order.price} disabled={timeUp} onOutcome={setPayment} />
+          <CardPayment orderId={order.id} amount={order.total} disabled={timeUp} onOutcome={setPayment} />
           <p>
             <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
               Cancel this order
@@ -136,12 +161,17 @@ function OrderView({ order }: { order: Order }) {
           </p>
         </>
       )}
-      {order.status === "CANCELLED" && ticket && (
+      {order.status === "CANCELLED" && event && (
+        <p>
+          <Link to={`/events/${event.id}`}>See the event's tickets</Link> · <Link to="/">Other events</Link>
+        </p>
+      )}
+      {order.status === "CANCELLED" && !event && ticket && (
         <p>
           <Link to={`/tickets/${ticket.id}`}>
             {order.cancelReason === "PAYMENT_FAILED" ? "Order this ticket again" : "See the ticket"}
           </Link>{" "}
-          · <Link to="/">Other tickets</Link>
+          · <Link to="/tickets">Other tickets</Link>
         </p>
       )}
       {order.status === "COMPLETE" && (
