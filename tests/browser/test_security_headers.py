@@ -44,7 +44,7 @@ def test_an_injected_inline_script_is_blocked_and_reported(browser, stack):
     contexts = Contexts(browser)  # not `people`: this page must break its policy
     try:
         page = contexts.new_page()
-        page.goto(stack.base_url + "/")
+        page.goto(stack.base_url + "/tickets")
         expect(page.get_by_role("heading", level=1)).to_have_text("Tickets for sale")
         assert contexts.policy.seen == []
         page.evaluate(INJECT)

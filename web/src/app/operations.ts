@@ -52,18 +52,8 @@ export const OrderFields = graphql(
       total {
         ...MoneyFields
       }
-      seats
       ticket {
         ...TicketFields
-      }
-      listing {
-        id
-        section
-        row
-        event {
-          id
-          name
-        }
       }
       payment {
         id
@@ -77,6 +67,22 @@ export const OrderFields = graphql(
   `,
   [MoneyFields, TicketFields],
 );
+
+// What an order of seats of an event adds (issue 20); the order page's, not the list's (its cost).
+export const OrderSeatsFields = graphql(`
+  fragment OrderSeatsFields on Order {
+    seats
+    listing {
+      id
+      section
+      row
+      event {
+        id
+        name
+      }
+    }
+  }
+`);
 
 export const CurrentUserQuery = graphql(`
   query CurrentUser {
@@ -271,10 +277,11 @@ export const OrderQuery = graphql(
     query Order($id: ID!) {
       order(id: $id) {
         ...OrderFields
+        ...OrderSeatsFields
       }
     }
   `,
-  [OrderFields],
+  [OrderFields, OrderSeatsFields],
 );
 
 export const OrdersQuery = graphql(
@@ -387,14 +394,14 @@ export const EventsQuery = graphql(
 
 export const EventQuery = graphql(
   `
-    query Event($id: ID!, $first: Int!, $after: String) {
+    query Event($id: ID!, $after: String) {
       event(id: $id) {
         ...EventSummaryFields
         endsAt
         performers {
           name
         }
-        listings(first: $first, after: $after) {
+        listings(first: 20, after: $after) {
           nodes {
             ...ListingFields
           }
@@ -411,8 +418,8 @@ export const EventQuery = graphql(
 
 export const MyListingsQuery = graphql(
   `
-    query MyListings($first: Int!, $after: String) {
-      myListings(first: $first, after: $after) {
+    query MyListings($after: String) {
+      myListings(first: 20, after: $after) {
         nodes {
           ...ListingFields
           event {

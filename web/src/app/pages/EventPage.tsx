@@ -12,8 +12,6 @@ import { CreateOrderMutation, EventQuery, OrderFields } from "../operations";
 import { Link, navigate, useLocation } from "../router";
 import { useSession } from "../session";
 
-const LISTINGS = 50;
-
 const STATUS: Record<string, string> = {
   SCHEDULED: "On sale",
   POSTPONED: "Postponed: new times not known yet",
@@ -23,7 +21,7 @@ const STATUS: Record<string, string> = {
 
 export function EventPage({ id }: { id: string }) {
   const { search } = useLocation();
-  const [result, refetch] = useQuery({ query: EventQuery, variables: { id, first: LISTINGS } });
+  const [result, refetch] = useQuery({ query: EventQuery, variables: { id } });
   const [problem, setProblem] = useState<Problem | null>(null);
   const event = result.data?.event;
   if (result.error && !event) {

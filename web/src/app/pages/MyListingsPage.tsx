@@ -13,8 +13,6 @@ import { MyListingsQuery, WithdrawListingMutation } from "../operations";
 import { Link } from "../router";
 import { useSession } from "../session";
 
-const PAGE_SIZE = 20;
-
 export function MyListingsPage() {
   const { user } = useSession();
   if (user === null) {
@@ -40,7 +38,7 @@ export function MyListingsPage() {
 }
 
 function ListingsPage({ after, onMore }: PageProps) {
-  const [result, refetch] = useQuery({ query: MyListingsQuery, variables: { first: PAGE_SIZE, after } });
+  const [result, refetch] = useQuery({ query: MyListingsQuery, variables: { after } });
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="your listings" />;
   const { nodes, pageInfo } = result.data.myListings;

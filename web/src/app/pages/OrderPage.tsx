@@ -9,7 +9,7 @@ import { mutationProblem, describe, type Problem } from "../errors";
 import { money } from "../format";
 import { readFragment, type ResultOf } from "../graphql";
 import { sendWithRetries } from "../idempotency";
-import { CancelOrderMutation, OrderFields, OrderQuery, TicketFields } from "../operations";
+import { CancelOrderMutation, OrderFields, OrderQuery, OrderSeatsFields, TicketFields } from "../operations";
 import { statusText } from "../orderStatus";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -50,16 +50,19 @@ export function OrderPage({ id }: { id: string }) {
       </Page>
     );
   }
-  return <OrderView order={order} />;
+  const seated = result.data?.order ? readFragment(OrderSeatsFields, result.data.order) : null;
+  return <OrderView order={order} seated={seated} />;
 }
 
-function OrderView({ order }: { order: Order }) {
+type Seated = ResultOf<typeof OrderSeatsFields>;
+
+function OrderView({ order, seated: detail }: { order: Order; seated: Seated | null }) {
   // The order's ticket is read from the tickets service: null (with an error) when it did not answer.
   const ticket = order.ticket ? readFragment(TicketFields, order.ticket) : null;
   // An order of a listing of an event is named by its event; a v1 ticket's by its title.
-  const event = order.listing?.event ?? null;
+  const event = detail?.listing?.event ?? null;
   const title = event?.name ?? ticket?.title ?? "a ticket";
-  const seated = order.listing ? whereSeated({ ...order.listing, seats: order.seats }) : null;
+  const seated = detail?.listing ? whereSeated({ ...detail.listing, seats: detail.seats }) : null;
   const status = statusText(order);
   const deadline = Date.parse(order.expiresAt);
   const now = useNow(1000, order.status === "CREATED");

@@ -20,7 +20,7 @@ type DeliveryMethod = NonNullable<Input["deliveryMethod"]>;
 
 export function SellListingPage({ eventId }: { eventId: string }) {
   const { user } = useSession();
-  const [result] = useQuery({ query: EventQuery, variables: { id: eventId, first: 1 } });
+  const [result] = useQuery({ query: EventQuery, variables: { id: eventId } });
   const event = result.data?.event;
   if (user === null) {
     const here = encodeURIComponent(`/events/${eventId}/sell`);
