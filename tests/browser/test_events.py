@@ -27,7 +27,10 @@ mutation($input: CreateEventInput!) {
 }"""
 CREATE_LISTING = """
 mutation($input: CreateListingInput!) {
-  createListing(input: $input) { listing { id allowedQuantities } userErrors { code field message } }
+  createListing(input: $input) {
+    listing { id allowedQuantities }
+    userErrors { code field message }
+  }
 }"""
 SEARCH = "query($q: String!) { events(query: $q, first: 5) { nodes { id ticketCount } } }"
 
@@ -150,7 +153,9 @@ def test_search_an_event_buy_two_seats_and_pay(people, stack, shots, api):
     expect(person.status()).to_have_text("Reserved")
     expect(person.heading()).to_have_text(f"Order for {name}")
     expect(person.page.get_by_test_id("order-quantity")).to_have_text("2 tickets")
-    expect(person.page.get_by_test_id("order-seats")).to_have_text("Section A2 · Row 7 · Seats 11, 12")
+    expect(person.page.get_by_test_id("order-seats")).to_have_text(
+        "Section A2 · Row 7 · Seats 11, 12"
+    )
     expect(person.page.get_by_test_id("order-total")).to_have_text("$160.00")
     person.fill_card(CARD_OK)
     person.page.get_by_role("button", name="Pay $160.00").click()
@@ -194,7 +199,9 @@ def test_a_seller_lists_seats_from_the_event_and_withdraws_them(people, stack, s
     expect(mine).to_contain_text("Your listing")
     expect(mine.get_by_role("button", name=re.compile("^Buy"))).to_have_count(0)
 
-    seller.page.get_by_role("navigation", name="Main").get_by_role("link", name="My listings").click()
+    seller.page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="My listings"
+    ).click()
     expect(seller.heading()).to_have_text("My listings")
     row = seller.page.get_by_test_id("my-listing").filter(has_text=name)
     expect(row).to_have_count(1)
