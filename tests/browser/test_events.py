@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP
 from tests.browser.market import CARD_OK, Person, email
+from tests.browser.market import PASSWORD as UI_PASSWORD
 from tests.support.market import PASSWORD, Api, new_key
 
 CREATE_EVENT = """
@@ -32,6 +33,11 @@ mutation($input: CreateListingInput!) {
     userErrors { code field message }
   }
 }"""
+ORDER = """
+mutation($input: CreateOrderInput!) {
+  createOrder(input: $input) { order { id } userErrors { code field message } }
+}"""
+MY_LISTINGS = "{ myListings(first: 10) { nodes { id state } } }"
 SEARCH = "query($q: String!) { events(query: $q, first: 5) { nodes { id ticketCount } } }"
 
 
@@ -81,9 +87,10 @@ def new_event(api: Api, stack, name: str) -> str:
     return made["event"]["id"]
 
 
-def list_seats(api: Api, event_id: str, **listing) -> dict:
-    """A new seller lists seats of the event through the API (once tickets knows the event)."""
-    seller = api.user()
+def list_seats(api: Api, event_id: str, seller: str | None = None, **listing) -> dict:
+    """A seller (a new one unless given) lists seats of the event through the API (once tickets
+    knows the event)."""
+    seller = seller or api.user()
     key = new_key()
     created = api.until(
         lambda: api.data(
@@ -177,7 +184,29 @@ def test_a_seller_lists_seats_from_the_event_and_withdraws_them(people, stack, s
     list_seats(api, event_id, quantity=2, price={"amount": "50", "currencyCode": "USD"})
 
     seller = Person(people.new_page(DESKTOP), stack.base_url)
-    seller.sign_up(email("seller"))
+    address = email("seller")
+    seller.sign_up(address)
+    # The same seller's pair in the stalls, listed through the API and bought and paid by a buyer.
+    own = api.sign_in(address, UI_PASSWORD)
+    stalls = list_seats(
+        api,
+        event_id,
+        own,
+        quantity=2,
+        section="Stalls",
+        price={"amount": "60", "currencyCode": "USD"},
+    )
+    buyer = api.user()
+    order = api.data(
+        ORDER, buyer, input={"listingId": stalls["id"], "quantity": 2, "idempotencyKey": new_key()}
+    )["createOrder"]
+    assert order["userErrors"] == [], order
+    api.pay(buyer, order["order"]["id"])
+    api.until(
+        lambda: api.data(MY_LISTINGS, own)["myListings"]["nodes"],
+        lambda nodes: {"id": stalls["id"], "state": "SOLD"} in nodes,
+    )
+
     seller.open(f"/events/{event_id}")
     expect(seller.heading()).to_have_text(name)
     seller.page.get_by_role("link", name="Sell tickets").click()
@@ -204,10 +233,15 @@ def test_a_seller_lists_seats_from_the_event_and_withdraws_them(people, stack, s
     ).click()
     expect(seller.heading()).to_have_text("My listings")
     row = seller.page.get_by_test_id("my-listing").filter(has_text=name)
-    expect(row).to_have_count(1)
+    expect(row).to_have_count(2)
+    row = row.filter(has_text="Section Balcony")
     expect(row.get_by_test_id("listing-quantity")).to_have_text("3 listed")
     expect(row.get_by_test_id("listing-available")).to_have_text("3 available")
     expect(row.get_by_test_id("listing-state")).to_have_text("For sale")
+    sold = seller.page.get_by_test_id("my-listing").filter(has_text="Section Stalls")
+    expect(sold.get_by_test_id("listing-state")).to_have_text("Sold")
+    expect(sold.get_by_test_id("listing-available")).to_have_text("0 available")
+    expect(sold.get_by_role("button", name="Withdraw")).to_have_count(0)
     shots(seller.page, "my-listings")
     row.get_by_role("button", name="Withdraw").click()
     expect(row.get_by_test_id("listing-state")).to_have_text("Withdrawn")
