@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useQuery } from "urql";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
@@ -132,6 +132,7 @@ export function EventsPage() {
   const search = searchOf(params);
   const [from] = useState(() => new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString());
   const [words, setWords] = useState(search.query);
+  useEffect(() => setWords(search.query), [search.query]); // back and forward show their words
   const submit = (event: FormEvent) => {
     event.preventDefault();
     navigate(pathOf({ ...search, query: words.trim() }));
