@@ -4,9 +4,13 @@ import { connect, type Connection } from "./client";
 import type { RuntimeConfig } from "./config";
 import { codeOf, mutationProblem, type Problem } from "./errors";
 import { CurrentUserQuery, SignOutMutation } from "./operations";
+import { EventPage } from "./pages/EventPage";
+import { EventsPage } from "./pages/EventsPage";
+import { MyListingsPage } from "./pages/MyListingsPage";
 import { NotFoundPage } from "./pages/NotFound";
 import { OrderPage } from "./pages/OrderPage";
 import { OrdersPage } from "./pages/OrdersPage";
+import { SellListingPage } from "./pages/SellListingPage";
 import { SellPage } from "./pages/SellPage";
 import { SignInPage, SignUpPage } from "./pages/AuthPages";
 import { TicketPage } from "./pages/TicketPage";
@@ -72,7 +76,11 @@ function Layout() {
 
 function Routes({ path }: { path: string }) {
   let params: Record<string, string> | null;
-  if (match("/", path)) return <TicketsPage />;
+  if (match("/", path)) return <EventsPage />;
+  if ((params = match("/events/:id", path))) return <EventPage key={params.id} id={params.id!} />;
+  if ((params = match("/events/:id/sell", path))) return <SellListingPage key={params.id} eventId={params.id!} />;
+  if (match("/listings", path)) return <MyListingsPage />;
+  if (match("/tickets", path)) return <TicketsPage />;
   if ((params = match("/tickets/:id", path))) return <TicketPage key={params.id} id={params.id!} />;
   if (match("/sell", path)) return <SellPage />;
   if (match("/orders", path)) return <OrdersPage />;
@@ -83,7 +91,7 @@ function Routes({ path }: { path: string }) {
 }
 
 function NavLink({ to, path, children }: { to: string; path: string; children: string }) {
-  const active = to === "/" ? path === "/" || path.startsWith("/tickets") : path.startsWith(to);
+  const active = to === "/" ? path === "/" || path.startsWith("/events") : path.startsWith(to);
   return (
     <Link to={to} aria-current={active ? "page" : undefined}>
       {children}
@@ -116,7 +124,12 @@ function Header({ path }: { path: string }) {
         <ul>
           <li>
             <NavLink to="/" path={path}>
-              Buy
+              Events
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to="/tickets" path={path}>
+              Tickets
             </NavLink>
           </li>
           <li>
@@ -124,6 +137,13 @@ function Header({ path }: { path: string }) {
               Sell
             </NavLink>
           </li>
+          {user && (
+            <li>
+              <NavLink to="/listings" path={path}>
+                My listings
+              </NavLink>
+            </li>
+          )}
           {user && (
             <li>
               <NavLink to="/orders" path={path}>

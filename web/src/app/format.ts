@@ -42,3 +42,29 @@ export function spokenDuration(deadline: number, now: number): string {
   if (seconds || !minutes) parts.push(`${seconds} second${seconds === 1 ? "" : "s"}`);
   return parts.join(" ");
 }
+
+/**
+ * An event's start in its venue's time zone (IANA, e.g. "Europe/London"), as people there read
+ * it: "Sat, Jan 9, 2027, 8:00 PM GMT". A time zone this browser does not know: the UTC time.
+ */
+export function eventTime(iso: string, timeZone: string): string {
+  const options: Intl.DateTimeFormatOptions = {
+    weekday: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZoneName: "short",
+  };
+  try {
+    return new Intl.DateTimeFormat("en-US", { ...options, timeZone }).format(new Date(iso));
+  } catch {
+    return new Intl.DateTimeFormat("en-US", { ...options, timeZone: "UTC" }).format(new Date(iso));
+  }
+}
+
+/** "CONCERT" → "Concert". */
+export function category(value: string): string {
+  return value.charAt(0) + value.slice(1).toLowerCase();
+}

@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { loadRuntimeConfig } from "./config";
 import "./styles.css";
+import "./events.css";
 
 async function start(root: HTMLElement) {
   const config = await loadRuntimeConfig();

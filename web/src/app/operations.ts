@@ -48,6 +48,10 @@ export const OrderFields = graphql(
       }
       expiresAt
       version
+      quantity
+      total {
+        ...MoneyFields
+      }
       ticket {
         ...TicketFields
       }
@@ -63,6 +67,22 @@ export const OrderFields = graphql(
   `,
   [MoneyFields, TicketFields],
 );
+
+// What an order of seats of an event adds (issue 20); the order page's, not the list's (its cost).
+export const OrderSeatsFields = graphql(`
+  fragment OrderSeatsFields on Order {
+    seats
+    listing {
+      id
+      section
+      row
+      event {
+        id
+        name
+      }
+    }
+  }
+`);
 
 export const CurrentUserQuery = graphql(`
   query CurrentUser {
@@ -257,10 +277,11 @@ export const OrderQuery = graphql(
     query Order($id: ID!) {
       order(id: $id) {
         ...OrderFields
+        ...OrderSeatsFields
       }
     }
   `,
-  [OrderFields],
+  [OrderFields, OrderSeatsFields],
 );
 
 export const OrdersQuery = graphql(
@@ -289,4 +310,160 @@ export const OrderUpdatedSubscription = graphql(
     }
   `,
   [OrderFields],
+);
+
+// The marketplace of events (issue 20): events found by words, an event's listings, a seller's own.
+export const EventSummaryFields = graphql(
+  `
+    fragment EventSummaryFields on Event @_unmask {
+      id
+      name
+      startsAt
+      status
+      category
+      venue {
+        name
+        city
+        timeZone
+      }
+      lowestPrice {
+        ...MoneyFields
+      }
+      ticketCount
+    }
+  `,
+  [MoneyFields],
+);
+
+export const ListingFields = graphql(
+  `
+    fragment ListingFields on Listing @_unmask {
+      id
+      quantity
+      available
+      section
+      row
+      seats
+      price {
+        ...MoneyFields
+      }
+      faceValue {
+        ...MoneyFields
+      }
+      splitRule
+      allowedQuantities
+      deliveryMethod
+      notes
+      state
+      version
+      seller {
+        id
+      }
+    }
+  `,
+  [MoneyFields],
+);
+
+export const EventsQuery = graphql(
+  `
+    query Events($query: String, $filter: EventFilter, $sort: EventSort, $first: Int!, $after: String) {
+      events(query: $query, filter: $filter, sort: $sort, first: $first, after: $after) {
+        totalCount
+        facets {
+          categories {
+            value
+            count
+          }
+          cities {
+            value
+            count
+          }
+        }
+        nodes {
+          ...EventSummaryFields
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  `,
+  [EventSummaryFields],
+);
+
+export const EventQuery = graphql(
+  `
+    query Event($id: ID!, $after: String) {
+      event(id: $id) {
+        ...EventSummaryFields
+        endsAt
+        performers {
+          name
+        }
+        listings(first: 20, after: $after) {
+          nodes {
+            ...ListingFields
+          }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+        }
+      }
+    }
+  `,
+  [EventSummaryFields, ListingFields],
+);
+
+export const MyListingsQuery = graphql(
+  `
+    query MyListings($after: String) {
+      myListings(first: 20, after: $after) {
+        nodes {
+          ...ListingFields
+          event {
+            ...EventSummaryFields
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  `,
+  [ListingFields, EventSummaryFields],
+);
+
+export const CreateListingMutation = graphql(
+  `
+    mutation CreateListing($input: CreateListingInput!) {
+      createListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
+);
+
+export const WithdrawListingMutation = graphql(
+  `
+    mutation WithdrawListing($input: WithdrawListingInput!) {
+      withdrawListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
 );

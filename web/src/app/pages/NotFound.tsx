@@ -6,7 +6,7 @@ export function NotFoundPage() {
     <Page title="Page not found">
       <p>There is no page at this address.</p>
       <p>
-        <Link to="/">See the tickets for sale</Link>
+        <Link to="/">Find events</Link> · <Link to="/tickets">See the tickets for sale</Link>
       </p>
     </Page>
   );

@@ -9,11 +9,12 @@ import { mutationProblem, describe, type Problem } from "../errors";
 import { money } from "../format";
 import { readFragment, type ResultOf } from "../graphql";
 import { sendWithRetries } from "../idempotency";
-import { CancelOrderMutation, OrderFields, OrderQuery, TicketFields } from "../operations";
+import { CancelOrderMutation, OrderFields, OrderQuery, OrderSeatsFields, TicketFields } from "../operations";
 import { statusText } from "../orderStatus";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { useLiveOrder } from "../liveOrder";
+import { whereSeated } from "../listing";
 
 type Order = ResultOf<typeof OrderFields>;
 
@@ -49,13 +50,19 @@ export function OrderPage({ id }: { id: string }) {
       </Page>
     );
   }
-  return <OrderView order={order} />;
+  const seated = result.data?.order ? readFragment(OrderSeatsFields, result.data.order) : null;
+  return <OrderView order={order} seated={seated} />;
 }
 
-function OrderView({ order }: { order: Order }) {
+type Seated = ResultOf<typeof OrderSeatsFields>;
+
+function OrderView({ order, seated: detail }: { order: Order; seated: Seated | null }) {
   // The order's ticket is read from the tickets service: null (with an error) when it did not answer.
   const ticket = order.ticket ? readFragment(TicketFields, order.ticket) : null;
-  const title = ticket?.title ?? "a ticket";
+  // An order of a listing of an event is named by its event; a v1 ticket's by its title.
+  const event = detail?.listing?.event ?? null;
+  const title = event?.name ?? ticket?.title ?? "a ticket";
+  const seated = detail?.listing ? whereSeated({ ...detail.listing, seats: detail.seats }) : null;
   const status = statusText(order);
   const deadline = Date.parse(order.expiresAt);
   const now = useNow(1000, order.status === "CREATED");
@@ -99,6 +106,17 @@ function OrderView({ order }: { order: Order }) {
         {announced}
       </div>
       <dl className="facts">
+        {event ? (
+          <>
+            <dt>Event</dt>
+            <dd>
+              <Link to={`/events/${event.id}`}>{event.name}</Link>
+            </dd>
+            <dt>Seats</dt>
+            <dd data-testid="order-seats">{seated}</dd>
+          </>
+        ) : (
+          <>
         <dt>Ticket</dt>
         <dd>
           {ticket ? (
@@ -107,8 +125,18 @@ function OrderView({ order }: { order: Order }) {
             "Its details are not available right now."
           )}
         </dd>
+          </>
+        )}
+        <dt>Quantity</dt>
+        <dd data-testid="order-quantity">
+          {order.quantity} {order.quantity === 1 ? "ticket" : "tickets"}
+        </dd>
         <dt>Price</dt>
-        <dd className="price">{money(order.price)}</dd>
+        <dd className="price">{money(order.price)}{order.quantity > 1 && " each"}</dd>
+        <dt>Total</dt>
+        <dd className="price" data-testid="order-total">
+          {money(order.total)}
+        </dd>
         {order.payment && (
           <>
             <dt>Payment</dt>
@@ -128,7 +156,7 @@ function OrderView({ order }: { order: Order }) {
       )}
       {order.status === "CREATED" && !timeUp && order.payment?.status !== "REQUIRES_ACTION" && (
         <>
-          <CardPayment orderId={order.id} amount={order.price} disabled={timeUp} onOutcome={setPayment} />
+          <CardPayment orderId={order.id} amount={order.total} disabled={timeUp} onOutcome={setPayment} />
           <p>
             <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
               Cancel this order
@@ -136,12 +164,17 @@ function OrderView({ order }: { order: Order }) {
           </p>
         </>
       )}
-      {order.status === "CANCELLED" && ticket && (
+      {order.status === "CANCELLED" && event && (
+        <p>
+          <Link to={`/events/${event.id}`}>See the event's tickets</Link> · <Link to="/">Other events</Link>
+        </p>
+      )}
+      {order.status === "CANCELLED" && !event && ticket && (
         <p>
           <Link to={`/tickets/${ticket.id}`}>
             {order.cancelReason === "PAYMENT_FAILED" ? "Order this ticket again" : "See the ticket"}
           </Link>{" "}
-          · <Link to="/">Other tickets</Link>
+          · <Link to="/tickets">Other tickets</Link>
         </p>
       )}
       {order.status === "COMPLETE" && (

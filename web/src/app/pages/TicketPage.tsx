@@ -51,7 +51,7 @@ export function TicketPage({ id }: { id: string }) {
       <Page title="Ticket">
         <ProblemMessage problem={describe(result.error, "load")} />
         <p>
-          <Link to="/">See the tickets for sale</Link>
+          <Link to="/tickets">See the tickets for sale</Link>
         </p>
       </Page>
     );
