@@ -63,7 +63,8 @@ class DemoPlan:
         if not counts:
             return ""
         performer = max(counts, key=lambda name: (counts[name], name))
-        return " ".join(plain(word)[:4] for word in performer.split()[:2])
+        words = [word for word in performer.split() if word.lower() != "the"]
+        return " ".join(plain(word)[:4] for word in words[:2])
 
 
 def week_start(today: date) -> date:

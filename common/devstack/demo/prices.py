@@ -85,8 +85,8 @@ def currency_of(country: str) -> str:
 
 
 def face_value(category: str, country: str, section: Section) -> Decimal:
-    """The box-office price: category × the country's level × the section, in whole units of
-    the country's currency."""
+    """The box-office price: the category's, times the country's level and the section's
+    factor, in whole units of the country's currency."""
     eur = FACE_VALUE[category] * PRICE_LEVEL.get(country, 1.0) * section.factor
     return whole(eur * PER_EUR[currency_of(country)])
 
