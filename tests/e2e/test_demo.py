@@ -21,8 +21,8 @@ EVENTS = 12
 SEED = 4242  # a seed of its own: the demo's events are told from other tests' by their refs
 SEARCH = """
 query($q: String, $filter: EventFilter) {
-  events(query: $q, filter: $filter, first: 100) {
-    totalCount nodes { id name startsAt venue { city } performers { name } }
+  events(query: $q, filter: $filter, first: 50) {
+    totalCount nodes { id name startsAt venue { city } }
   }
 }"""
 EVENT = """
@@ -63,16 +63,15 @@ def test_the_demo_fills_the_marketplace_once(stack, client) -> None:
     assert f"{EVENTS} created" in first.stdout
     assert f"listings: {len(plan.listings)} created, 0 already there" in first.stdout
     assert "seller1@demo.ticketing.test" in first.stdout and "/  (search for" in first.stdout
-    names = {row["name"] for row in plan.rows}
 
     # By a prefix of each of a performer's words, typed without accents.
     performer = plan.events[0].performers[0]
     typed = " ".join(plain(word)[:4] for word in performer.split())
-    found = api.until(
+    billed = {row["name"] for row in plan.rows if performer in row["performers"]}
+    api.until(
         lambda: api.data(SEARCH, q=typed)["events"]["nodes"],
-        lambda nodes: any(performer in [p["name"] for p in n["performers"]] for n in nodes),
+        lambda nodes: billed <= {n["name"] for n in nodes},
     )
-    assert {n["name"] for n in found} & names
 
     # By city, and by a date range around the first event's start.
     event = plan.events[0]
