@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run bench soak clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run demo bench soak clean lock pod-check docker-versions image compose-smoke
 
 all: test ## the default: same as `make test`
 
@@ -150,6 +150,13 @@ chaos: install gen ## the long chaos run: processes and datastores killed, invar
 
 run: install gen web ## the whole system on this machine (`ticketing run`)
 	$(BIN)/ticketing run
+
+# A marketplace to look at (docs/demo.md): a few hundred events through the catalogue's import,
+# six sellers and their listings through the GraphQL API, into the stack `make run` started
+# (in another terminal). Deterministic; running it again creates nothing twice. DEMO_ARGS: say
+# `--events 50` or `--seed 2`.
+demo: install gen ## fill the stack `make run` started with events, sellers and listings (DEMO_ARGS)
+	$(BIN)/ticketing demo $(DEMO_ARGS)
 
 # The system under load, idleness and replicas (bench/README.md): private stacks on free ports,
 # every scenario (the gateway's driven by k6, installed into .venv/bin by `install`), one table

@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from common.command_paths import as_typed
@@ -26,6 +27,7 @@ def _examples(prog: str) -> str:
     consumer = "payments"
     examples = [
         (f"{prog} run", "the whole marketplace (what `make run` does)"),
+        (f"{prog} demo", "fills it with events, sellers and listings (`make demo`)"),
         (f"{prog} events dead {consumer}", f"{consumer}' dead-lettered events, as JSON lines"),
         (f"{prog} events replay {consumer}", f"moves them back to {consumer}' queue"),
     ]
@@ -87,6 +89,24 @@ def parser() -> argparse.ArgumentParser:
     )
     catalogue.add_argument("action", choices=["import"])
     catalogue.add_argument("file", type=Path)
+    demo = sub.add_parser(
+        "demo",
+        help="fill the running `ticketing run` with a demo marketplace (what `make demo` does)",
+        description="Imports a few hundred events (performers, venues in 40 cities, over the "
+        "next five months) through the catalogue's import, signs up six sellers "
+        "(seller1@demo.ticketing.test ... seller6@, password demo-seller-password) and lists "
+        "seats for most events through the GraphQL API. Deterministic: the same --events, --seed "
+        "and week give the same marketplace, and running it again creates nothing twice. Needs "
+        "a `ticketing run` in TICKETING_RUN_DIR (.run). docs/demo.md.",
+    )
+    demo.add_argument("--events", type=_positive, default=300, help="how many events (300)")
+    demo.add_argument("--seed", type=int, default=1, help="another seed, another marketplace (1)")
+    demo.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help="YYYY-MM-DD: events start from two weeks after the week of this day (today)",
+    )
     users = sub.add_parser("users", help="grant a user a role (operators)")
     users.add_argument("action", choices=["grant-admin"])
     users.add_argument("email")
@@ -101,6 +121,32 @@ def parser() -> argparse.ArgumentParser:
     keys.add_argument("action", choices=["generate", "ids"])
     keys.add_argument("paths", nargs="+", metavar="PATH")
     return root
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _demo(events: int, seed: int, start: date | None) -> int:
+    try:
+        from common.devstack.demo import command, plan
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("common.devstack"):
+            raise
+        print(NO_DEV_STACK.replace("ticketing run is", "ticketing demo needs"), file=sys.stderr)
+        return 2
+    from common.run_state import RunStateError
+
+    try:
+        addresses = command.stack_addresses(_with_run_service_keys(dict(os.environ)))
+    except RunStateError as exc:
+        print(f"{command.PROGRAM}: {exc}", file=sys.stderr)
+        return 2
+    week = plan.week_start(start or command.today())
+    return command.run_demo(addresses, events, seed, week)
 
 
 def _keys(action: str, paths: list[str]) -> int:
@@ -243,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
 
         env = _with_run_service_keys(_beside_the_stack(IMPORT))
         sys.exit(import_file(args.file, env))
+    elif args.command == "demo":
+        sys.exit(_demo(args.events, args.seed, args.start))
     elif args.command == "users":
         # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
         from svc_auth.entrypoints.cli import PROGRAM, grant_admin

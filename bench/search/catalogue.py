@@ -1,6 +1,7 @@
 """A deterministic, realistic catalogue for search: events (performers, venues in 40 cities,
-many with accents, five categories, dates over a year) and listings, summarised per event into
-the `SearchDocument`s the index takes (the cheapest active listing's price, the tickets for sale).
+many with accents, five categories, dates over a year; made by common/devstack/demo/catalogue.py,
+which `ticketing demo` shares) and listings, summarised per event into the `SearchDocument`s the
+index takes (the cheapest active listing's price, the tickets for sale).
 
 `generate(spec)` returns the raw events and listings (for a gateway-level benchmark that seeds
 the catalogue and tickets services) and `documents(catalogue)` the search documents (for the
@@ -11,32 +12,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import accumulate
 
-from bench.search.names import (
-    CATEGORY_SHARES,
-    CITIES,
-    COMEDY_SHOWS,
-    FESTIVAL_WORDS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    PLAYS,
-    TOUR_WORDS,
-    band_name,
-    team_name,
-    venue_names,
-)
+from common.devstack.demo.catalogue import RawEvent, Venue, generate_events
 from svc_catalogue.domain.search import SearchDocument
 
 BASE_PRICE = {"CONCERT": 55, "SPORTS": 45, "THEATRE": 40, "COMEDY": 30, "FESTIVAL": 120}
-STATUS_SHARES = (
-    ("SCHEDULED", 0.95),
-    ("POSTPONED", 0.02),
-    ("RESCHEDULED", 0.01),
-    ("CANCELLED", 0.02),
-)
 
 
 @dataclass(frozen=True)
@@ -48,24 +30,6 @@ class CatalogueSpec:
     # The first day events start on; they spread over the `days` after it.
     start: datetime = datetime(2027, 1, 1, tzinfo=UTC)
     days: int = 365
-
-
-@dataclass(frozen=True)
-class Venue:
-    name: str
-    city: str
-    country: str
-
-
-@dataclass(frozen=True)
-class RawEvent:
-    event_id: str
-    name: str
-    performers: tuple[str, ...]
-    venue: Venue
-    category: str
-    starts_at: datetime
-    status: str
 
 
 @dataclass(frozen=True)
@@ -91,72 +55,11 @@ class Catalogue:
 def generate(spec: CatalogueSpec | None = None) -> Catalogue:
     spec = spec or CatalogueSpec()
     rng = random.Random(spec.seed)
-    venues = [
-        Venue(name, city, country)
-        for city, country in CITIES
-        for name in venue_names(rng, city, rng.randint(3, 6))
-    ]
-    performers = _performers(rng, spec.performers)
-    # Popularity: a few performers and venues get most events (Zipf-like weights).
-    performer_weights = list(accumulate(1 / (rank + 1) ** 0.8 for rank in range(len(performers))))
-    venue_weights = list(accumulate(1 / (rank + 1) ** 0.5 for rank in range(len(venues))))
-    rng.shuffle(venues)
-    categories = [c for c, _ in CATEGORY_SHARES]
-    category_weights = [w for _, w in CATEGORY_SHARES]
-    statuses = [s for s, _ in STATUS_SHARES]
-    status_weights = [w for _, w in STATUS_SHARES]
-    events = []
-    for n in range(spec.events):
-        venue = rng.choices(venues, cum_weights=venue_weights)[0]
-        category = rng.choices(categories, category_weights)[0]
-        name, acts = _billing(rng, category, venue, performers, performer_weights)
-        starts_at = spec.start + timedelta(
-            days=rng.randrange(spec.days), hours=rng.choice((14, 18, 19, 19, 20, 20, 21))
-        )
-        status = rng.choices(statuses, status_weights)[0]
-        events.append(RawEvent(f"evt-{n:05d}", name, acts, venue, category, starts_at, status))
-    return Catalogue(spec, events, _listings(rng, spec, events), venues, performers)
-
-
-def _performers(rng: random.Random, count: int) -> list[str]:
-    names: list[str] = []
-    seen: set[str] = set()
-    while len(names) < count:
-        if rng.random() < 0.5:
-            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        else:
-            name = band_name(rng)
-        if name not in seen:
-            seen.add(name)
-            names.append(name)
-    return names
-
-
-def _billing(
-    rng: random.Random,
-    category: str,
-    venue: Venue,
-    performers: list[str],
-    weights: list[float],  # cumulative
-) -> tuple[str, tuple[str, ...]]:
-    """The event's name and its performers, as its category bills them."""
-    if category == "SPORTS":
-        home, away = team_name(rng, venue.city), team_name(rng, rng.choice(CITIES)[0])
-        return f"{home} vs {away}", (home, away)
-    if category == "FESTIVAL":
-        billed = rng.choices(performers, cum_weights=weights, k=rng.randint(3, 8))
-        acts = tuple(dict.fromkeys(billed))
-        return f"{venue.city} {rng.choice(FESTIVAL_WORDS)} Festival", acts
-    if category == "THEATRE":
-        company = rng.choices(performers, cum_weights=weights)[0]
-        return rng.choice(PLAYS), (company,)
-    act = rng.choices(performers, cum_weights=weights)[0]
-    if category == "COMEDY":
-        return f"{act}: {rng.choice(COMEDY_SHOWS)}", (act,)
-    if rng.random() < 0.4:
-        return f"{act}: {rng.choice(TOUR_WORDS)} Tour", (act,)
-    support = rng.choices(performers, cum_weights=weights)[0]
-    return act, (act, support) if support != act and rng.random() < 0.3 else (act,)
+    made = generate_events(
+        rng, events=spec.events, performers=spec.performers, start=spec.start, days=spec.days
+    )
+    listings = _listings(rng, spec, made.events)
+    return Catalogue(spec, made.events, listings, made.venues, made.performers)
 
 
 def _listings(rng: random.Random, spec: CatalogueSpec, events: list[RawEvent]) -> list[RawListing]:

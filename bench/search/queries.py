@@ -10,7 +10,7 @@ import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 
-from bench.search.names import CATEGORY_SHARES, CITIES
+from common.devstack.demo.names import CATEGORY_SHARES, CITIES
 from svc_catalogue.domain.search import EventSort, SearchDocument, SearchFilter, SearchQuery
 
 _WORD = re.compile(r"\w+")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -53,21 +54,31 @@ def _to_proto(file_row: FileRow) -> pb.ImportRow:
     )
 
 
-def import_file(path: Path, env: Mapping[str, str], out: TextIO = sys.stdout) -> int:
-    err = sys.stderr
-    try:
-        settings = CommonSettings.from_env(env)
-        tokens = ServiceTokens(CLI, load_private_key(settings.service_private_key_of(CLI)))
-    except (ConfigError, ValueError) as exc:
-        print(f"{PROGRAM}: configuration error: {exc}", file=err)
-        return 2
-    try:
-        rows = read_rows(path)
-    except ImportFileError as exc:
-        print(f"{PROGRAM}: {path}: {exc}", file=err)
-        return 2
+@dataclass
+class ImportReport:
+    """What the catalogue answered for each row."""
+
+    rows: int
+    counts: Counter[str] = field(default_factory=Counter)  # outcome -> rows
+    event_ids: dict[str, str] = field(default_factory=dict)  # external_ref -> event id
+    failures: list[str] = field(default_factory=list)  # "row 3: field: message", one per error
+
+    def summary(self) -> str:
+        outcomes = ", ".join(f"{self.counts[name]} {name}" for name in _OUTCOMES.values())
+        return f"{self.rows} rows: {outcomes}"
+
+
+class ImportCallError(RuntimeError):
+    """The catalogue could not be asked, or refused a batch as a whole."""
+
+
+def import_rows(rows: list[FileRow], settings: CommonSettings) -> ImportReport:
+    """`rows` sent to the catalogue in batches, signed as the `cli` identity: ImportCallError
+    (saying how many rows were imported before) when a batch gets no answer. ConfigError or
+    ValueError when the `cli` key cannot be read."""
+    tokens = ServiceTokens(CLI, load_private_key(settings.service_private_key_of(CLI)))
     addr = settings.addr_of(NAME)
-    counts: Counter[str] = Counter()
+    report = ImportReport(len(rows))
     with grpc.insecure_channel(addr) as channel:
         stub = catalogue_pb2_grpc.CatalogueServiceStub(channel)
         for start in range(0, len(rows), BATCH):
@@ -80,21 +91,39 @@ def import_file(path: Path, env: Mapping[str, str], out: TextIO = sys.stdout) ->
                     timeout=CALL_TIMEOUT_SECONDS,
                 )
             except grpc.RpcError as exc:
-                done = sum(counts.values())
-                print(
-                    f"{PROGRAM}: the catalogue at {addr} answered {exc.code().name}: "
-                    f"{exc.details()} ({done} of {len(rows)} rows were imported before)",
-                    file=err,
-                )
-                return 1
+                raise ImportCallError(
+                    f"the catalogue at {addr} answered {exc.code().name}: {exc.details()} "
+                    f"({sum(report.counts.values())} of {len(rows)} rows were imported before)"
+                ) from None
             for result in reply.results:
                 outcome = _OUTCOMES.get(result.outcome, "failed")
-                counts[outcome] += 1
-                if outcome == "failed":
-                    where = batch[result.index].where
-                    ref = f' (external_ref "{result.external_ref}")' if result.external_ref else ""
-                    for error in result.errors:
-                        print(f"{where}{ref}: {error.field}: {error.message}", file=out)
-    summary = ", ".join(f"{counts[name]} {name}" for name in _OUTCOMES.values())
-    print(f"{len(rows)} rows: {summary}", file=out)
-    return 1 if counts["failed"] else 0
+                report.counts[outcome] += 1
+                if outcome != "failed":
+                    report.event_ids[result.external_ref] = result.event_id
+                    continue
+                where = batch[result.index].where
+                ref = f' (external_ref "{result.external_ref}")' if result.external_ref else ""
+                for error in result.errors:
+                    report.failures.append(f"{where}{ref}: {error.field}: {error.message}")
+    return report
+
+
+def import_file(path: Path, env: Mapping[str, str], out: TextIO = sys.stdout) -> int:
+    err = sys.stderr
+    try:
+        rows = read_rows(path)
+    except ImportFileError as exc:
+        print(f"{PROGRAM}: {path}: {exc}", file=err)
+        return 2
+    try:
+        report = import_rows(rows, CommonSettings.from_env(env))
+    except (ConfigError, ValueError) as exc:
+        print(f"{PROGRAM}: configuration error: {exc}", file=err)
+        return 2
+    except ImportCallError as exc:
+        print(f"{PROGRAM}: {exc}", file=err)
+        return 1
+    for failure in report.failures:
+        print(failure, file=out)
+    print(report.summary(), file=out)
+    return 1 if report.counts["failed"] else 0

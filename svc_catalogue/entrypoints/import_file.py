@@ -76,6 +76,13 @@ def _json_rows(content: str) -> list[FileRow]:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise ImportFileError("a JSON array of objects was expected")
+    return object_rows(data)
+
+
+def object_rows(data: list[object]) -> list[FileRow]:
+    """Rows given as objects with the columns (a JSON file's, or a program's own)."""
     rows = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):

@@ -1,5 +1,6 @@
-"""The words the search catalogue is made of: 40 cities (many spelt with accents), people's
-names from a dozen languages, band and team names, venues, plays. Only data and small makers."""
+"""The words a generated catalogue is made of (`ticketing demo`'s and the search benchmark's): 40
+cities (many spelt with accents) with their time zones, people's names from a dozen languages,
+band and team names, venues, plays. Only data and small makers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,24 @@ CITIES: tuple[tuple[str, str], ...] = (
     ("Málaga", "ES"), ("Milano", "IT"), ("Napoli", "IT"), ("Praha", "CZ"), ("Plzeň", "CZ"),
     ("New York", "US"), ("Chicago", "US"),
 )  # fmt: skip
+
+# Each city's IANA time zone: an event's local times are in its venue's.
+TIME_ZONES: dict[str, str] = {
+    "Zürich": "Europe/Zurich", "Genève": "Europe/Zurich", "Montréal": "America/Toronto",
+    "Québec": "America/Toronto", "Toronto": "America/Toronto", "São Paulo": "America/Sao_Paulo",
+    "Bogotá": "America/Bogota", "Ciudad de México": "America/Mexico_City",
+    "Reykjavík": "Atlantic/Reykjavik", "Kraków": "Europe/Warsaw", "Łódź": "Europe/Warsaw",
+    "Malmö": "Europe/Stockholm", "Göteborg": "Europe/Stockholm", "København": "Europe/Copenhagen",
+    "Düsseldorf": "Europe/Berlin", "Köln": "Europe/Berlin", "München": "Europe/Berlin",
+    "Berlin": "Europe/Berlin", "Wien": "Europe/Vienna", "Paris": "Europe/Paris",
+    "Lyon": "Europe/Paris", "Nîmes": "Europe/Paris", "Marseille": "Europe/Paris",
+    "London": "Europe/London", "Manchester": "Europe/London", "Dublin": "Europe/Dublin",
+    "Amsterdam": "Europe/Amsterdam", "Rotterdam": "Europe/Amsterdam", "Liège": "Europe/Brussels",
+    "Lisboa": "Europe/Lisbon", "Porto": "Europe/Lisbon", "Madrid": "Europe/Madrid",
+    "Barcelona": "Europe/Madrid", "Málaga": "Europe/Madrid", "Milano": "Europe/Rome",
+    "Napoli": "Europe/Rome", "Praha": "Europe/Prague", "Plzeň": "Europe/Prague",
+    "New York": "America/New_York", "Chicago": "America/Chicago",
+}  # fmt: skip
 
 CATEGORY_SHARES = (
     ("CONCERT", 0.5),

@@ -1,0 +1,1 @@
+"""`ticketing demo`: a running stack filled with a deterministic, realistic marketplace."""
