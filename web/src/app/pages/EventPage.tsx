@@ -41,7 +41,8 @@ export function EventPage({ id }: { id: string }) {
       </Page>
     );
   }
-  const listings = event.listings.nodes.flatMap((node) => (node ? [node] : []));
+  // Null only with an error of its own (tickets unreachable): the event shows, without listings.
+  const listings = (event.listings?.nodes ?? []).flatMap((node) => (node ? [node] : []));
   const reload = () => refetch({ requestPolicy: "network-only" });
   const onSale = event.status === "SCHEDULED" || event.status === "RESCHEDULED";
   return (

@@ -41,7 +41,10 @@ function ListingsPage({ after, onMore }: PageProps) {
   const [result, refetch] = useQuery({ query: MyListingsQuery, variables: { after } });
   if (result.error && !result.data) return <ProblemMessage problem={describe(result.error, "load")} />;
   if (!result.data) return <Loading what="your listings" />;
-  const { nodes, pageInfo } = result.data.myListings;
+  const page = result.data.myListings;
+  // Null only with an error of its own (tickets unreachable).
+  if (!page) return result.error ? <ProblemMessage problem={describe(result.error, "load")} /> : <Loading what="your listings" />;
+  const { nodes, pageInfo } = page;
   const listings = nodes.flatMap((node) => (node ? [node] : []));
   const reload = () => refetch({ requestPolicy: "network-only" });
   return (
@@ -59,7 +62,7 @@ function ListingsPage({ after, onMore }: PageProps) {
   );
 }
 
-type Mine = NonNullable<ResultOf<typeof MyListingsQuery>["myListings"]["nodes"][number]>;
+type Mine = NonNullable<NonNullable<ResultOf<typeof MyListingsQuery>["myListings"]>["nodes"][number]>;
 
 /** One of the seller's listings: its event, seats, how many are left, its state; Withdraw while seats are for sale. */
 function MyListing({ listing, reload }: { listing: Mine; reload(): void }) {
