@@ -1,4 +1,4 @@
-// A seller's listings of an event's seats (issue 20): their own, and create and withdraw.
+// A seller's listings of an event's seats (issue 20): their own, and create, edit and withdraw.
 import { graphql } from "../graphql";
 import { EventSummaryFields, ListingFields, UserErrorFields } from "./fragments";
 
@@ -42,6 +42,22 @@ export const WithdrawListingMutation = graphql(
   `
     mutation WithdrawListing($input: WithdrawListingInput!) {
       withdrawListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
+);
+
+export const UpdateListingMutation = graphql(
+  `
+    mutation UpdateListing($input: UpdateListingInput!) {
+      updateListing(input: $input) {
         listing {
           ...ListingFields
         }
