@@ -49,7 +49,7 @@ schema-check: install gen ## schema.graphql matches the code and breaks no clien
 # The web app and GraphiQL (web/, served by the gateway): packages from the committed lockfile,
 # then Vite's build into web/dist, and last the app's persisted-query manifest
 # web/dist/persisted-operations.json (web/scripts/persisted-manifest.mjs: every operation of
-# web/src/app/operations.ts as the app sends it, docs/api.md PQ-3). Each step runs again only when
+# web/src/app/operations/ as the app sends it, docs/api.md PQ-3). Each step runs again only when
 # what it reads has changed.
 WEB_SOURCES := $(shell find web/src web/public web/graphiql web/scripts -type f ! -name graphql-env.d.ts 2>/dev/null) \
 	web/index.html web/vite.config.ts web/tsconfig.json schema.graphql

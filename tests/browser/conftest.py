@@ -14,12 +14,14 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.browser.csp import PolicyViolations
 from tests.browser.market import HOLD_SECONDS, Screenshots
 from tests.support import servers
+from tests.support.market import Api
 from tests.support.stack import RunningStack, start_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,6 +51,13 @@ def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
     yield running
     running.stop()
     servers.remove_namespace(running.namespace, amqp_url, redis_url, "")
+
+
+@pytest.fixture
+def api(stack) -> Iterator[Api]:
+    """The GraphQL API of the stack, for what a test sets up without the browser."""
+    with httpx.Client(base_url=stack.base_url, timeout=20) as client:
+        yield Api(client)
 
 
 @pytest.fixture(scope="package")

@@ -1,8 +1,8 @@
 """The web app's persisted-query manifest as `make web` writes it (web/dist/
-persisted-operations.json, docs/api.md PQ-3): every operation web/src/app/operations.ts exports,
-each id its body's SHA-256, each body valid against schema.graphql within the production limits
-(tools/persisted_check.py's checks, as for a registered client); and the gateway of `ticketing
-run` (WEB_DIST_DIR = web/dist) runs them by hash alone, with no text ever sent.
+persisted-operations.json, docs/api.md PQ-3): every operation a module of web/src/app/operations/
+exports, each id its body's SHA-256, each body valid against schema.graphql within the production
+limits (tools/persisted_check.py's checks, as for a registered client); and the gateway of
+`ticketing run` (WEB_DIST_DIR = web/dist) runs them by hash alone, with no text ever sent.
 
 How the bodies match what urql sends (cacheExchange's `__typename`s, stringifyDocument) is the
 script's business (web/scripts/persisted-manifest.ts dispatches each operation through urql's own
@@ -21,17 +21,24 @@ from gateway.persisted_queries import MANIFEST_FORMAT, WEB_MANIFEST, read_manife
 from tools.persisted_check import operation_problems
 
 ROOT = Path(__file__).resolve().parents[2]
-OPERATIONS_TS = ROOT / "web" / "src" / "app" / "operations.ts"
+OPERATIONS = ROOT / "web" / "src" / "app" / "operations"
 BUILT = ROOT / "web" / "dist" / WEB_MANIFEST
 
 
 def exported_operations() -> dict[str, str]:
-    """Operation name -> type of every `export const X = graphql(` `<type> <Name>` in the source:
-    read from the TypeScript here, not from the script's output."""
+    """Operation name -> type of every `export const X = graphql(` `<type> <Name>` in every module
+    of the folder: read from the TypeScript here, not from the script's output."""
     pattern = re.compile(
         r"export const \w+ = graphql\(\s*`\s*(query|mutation|subscription)\s+(\w+)", re.S
     )
-    return {name: kind for kind, name in pattern.findall(OPERATIONS_TS.read_text())}
+    found = [
+        (name, kind)
+        for module in sorted(OPERATIONS.glob("*.ts"))
+        for kind, name in pattern.findall(module.read_text())
+    ]
+    names = [name for name, _ in found]
+    assert len(names) == len(set(names)), f"an operation name is used twice: {sorted(names)}"
+    return dict(found)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 // The web app's persisted-query manifest (docs/api.md PQ-3, PQ-4): every operation exported by
-// src/app/operations.ts, with the exact text the app sends for it and that text's SHA-256, in
-// Apollo's manifest format. The gateway's allow-list mode runs these (and registered clients')
-// and nothing else, so a body here must be byte for byte what the client hashes and sends.
+// a module of src/app/operations/ (scripts/persisted-manifest.mjs hands each module in), with the
+// exact text the app sends for it and that text's SHA-256, in Apollo's manifest format. The
+// gateway's allow-list mode runs these (and registered clients') and nothing else, so a body here
+// must be byte for byte what the client hashes and sends.
 //
 // That text is not the source's: it is what urql makes of the document on its way to the
 // network. The app's client (src/app/client.ts) puts urql's cacheExchange first, which adds
@@ -23,7 +24,6 @@ import {
   type OperationType,
 } from "@urql/core";
 import { createHash } from "node:crypto";
-import * as exported from "../src/app/operations";
 
 export interface ManifestOperation {
   id: string;
@@ -59,7 +59,8 @@ function operationOf(exportName: string, definitions: Definition[]) {
   return { name: operation.name.value, type: operation.operation };
 }
 
-export async function manifest(): Promise<Manifest> {
+/** The manifest of every operation the modules export: module file name -> its exports. */
+export async function manifest(modules: Record<string, Record<string, unknown>>): Promise<Manifest> {
   const sent: string[] = [];
   const client = new Client({
     url: "http://gateway.invalid/graphql", // nothing is fetched: no exchange sends anything
@@ -73,7 +74,10 @@ export async function manifest(): Promise<Manifest> {
     ],
   });
   const operations: ManifestOperation[] = [];
-  for (const [exportName, document] of Object.entries(exported)) {
+  const exports = Object.entries(modules).flatMap(([file, module]) =>
+    Object.entries(module).map(([name, value]) => [`${file}: ${name}`, value] as const),
+  );
+  for (const [exportName, document] of exports) {
     if (!isDocument(document)) continue;
     const operation = operationOf(exportName, document.definitions);
     if (!operation) continue;

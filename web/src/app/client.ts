@@ -8,7 +8,7 @@
 // document's text first, the text with it only when the gateway answers PersistedQueryNotFound.
 // The text hashed is @urql/core's stringifyDocument of the document, the same text the build's
 // manifest (web/dist/persisted-operations.json, the allow-list of PQ-3) registers for every
-// operation exported by operations.ts, and the same text sent on a miss.
+// operation exported by a module of operations/, and the same text sent on a miss.
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "@urql/core";
 import { persistedExchange } from "@urql/exchange-persisted";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";

@@ -18,6 +18,7 @@ export type Action =
   | "signout"
   | "sell"
   | "edit"
+  | "editListing"
   | "withdraw"
   | "buy"
   | "cancel"
@@ -111,6 +112,10 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCod
     FORBIDDEN: "Only the seller can change this ticket.",
     NOT_FOUND: "This ticket is no longer listed.",
   },
+  editListing: {
+    FORBIDDEN: "Only the seller can change this listing.",
+    NOT_FOUND: "This listing is no longer listed.",
+  },
   withdraw: {
     CONFLICT: "This ticket is held or sold now, so it cannot be taken off sale.",
     FORBIDDEN: "Only the seller can take this ticket off sale.",
@@ -202,6 +207,8 @@ export function describeUserErrors(errors: readonly UserError[], action: Action)
   let message = specific ?? USER_ERRORS[code];
   if (code === "BAD_USER_INPUT" && field && detail) {
     message = detail; // e.g. "Title must be at most 200 characters": about that input
+  } else if (code === "CONFLICT" && action === "editListing" && field === "quantity" && detail) {
+    message = detail; // "2 of these tickets are held or sold: the quantity cannot go below 2"
   } else if (detail && !message.toLowerCase().includes(detail.replace(/\.$/, "").toLowerCase())) {
     if (code === "PAYMENT_DECLINED" || (!specific && (code === "BAD_USER_INPUT" || code === "CONFLICT"))) {
       message = `${message} (${detail})`; // the bank's reason, or what exactly changed

@@ -2,6 +2,7 @@ import { useId, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
+import { MoreItem, Paged, type PageProps } from "../components/Paged";
 import { ProblemMessage } from "../components/Problem";
 import { describe, mutationProblem, type Problem } from "../errors";
 import { category, eventTime, money } from "../format";
@@ -9,6 +10,7 @@ import { readFragment } from "../graphql";
 import { sendWithRetries, useActionKey } from "../idempotency";
 import { deliveryWords, times, whereSeated, type Listing } from "../listing";
 import { CreateOrderMutation, EventQuery, OrderFields } from "../operations";
+import type { ResultOf } from "../graphql";
 import { Link, navigate, useLocation } from "../router";
 import { useSession } from "../session";
 
@@ -21,7 +23,7 @@ const STATUS: Record<string, string> = {
 
 export function EventPage({ id }: { id: string }) {
   const { search } = useLocation();
-  const [result, refetch] = useQuery({ query: EventQuery, variables: { id } });
+  const [result, refetch] = useQuery({ query: EventQuery, variables: { id, after: null } });
   const [problem, setProblem] = useState<Problem | null>(null);
   const event = result.data?.event;
   if (result.error && !event) {
@@ -43,6 +45,7 @@ export function EventPage({ id }: { id: string }) {
   }
   // Null only with an error of its own (tickets unreachable): the event shows, without listings.
   const listings = (event.listings?.nodes ?? []).flatMap((node) => (node ? [node] : []));
+  const firstPageInfo = event.listings?.pageInfo ?? { hasNextPage: false, endCursor: null };
   const reload = () => refetch({ requestPolicy: "network-only" });
   const onSale = event.status === "SCHEDULED" || event.status === "RESCHEDULED";
   return (
@@ -87,13 +90,68 @@ export function EventPage({ id }: { id: string }) {
         <p>No tickets for this event are for sale right now.</p>
       ) : (
         <ul className="listings" aria-labelledby="listings-heading">
-          {listings.map((listing) => (
-            <ListingItem key={listing.id} listing={listing} onProblem={setProblem} reload={reload} />
-          ))}
+          <Paged
+            renderPage={(page) =>
+              page.after === null ? (
+                <ListingItems listings={listings} pageInfo={firstPageInfo} onMore={page.onMore} onProblem={setProblem} reload={reload} />
+              ) : (
+                <MoreListings {...page} id={event.id} onProblem={setProblem} />
+              )
+            }
+          />
         </ul>
       )}
     </Page>
   );
+}
+
+type EventListings = NonNullable<NonNullable<ResultOf<typeof EventQuery>["event"]>["listings"]>;
+
+/** One page of the event's listings, and on the last page the button that asks for the next. */
+function ListingItems({
+  listings,
+  pageInfo,
+  onMore,
+  onProblem,
+  reload,
+}: {
+  listings: Listing[];
+  pageInfo: EventListings["pageInfo"];
+  onMore?: (cursor: string) => void;
+  onProblem(problem: Problem | null): void;
+  reload(): void;
+}) {
+  return (
+    <>
+      {listings.map((listing) => (
+        <ListingItem key={listing.id} listing={listing} onProblem={onProblem} reload={reload} />
+      ))}
+      <MoreItem pageInfo={pageInfo} onMore={onMore} label="Show more tickets" />
+    </>
+  );
+}
+
+/** A page of the event's listings after the first ("Show more tickets"): the event's query from a cursor. */
+function MoreListings({ id, after, onMore, onProblem }: PageProps & { id: string; onProblem(problem: Problem | null): void }) {
+  const [result, refetch] = useQuery({ query: EventQuery, variables: { id, after } });
+  const page = result.data?.event?.listings;
+  if (result.error && !page) {
+    return (
+      <li>
+        <ProblemMessage problem={describe(result.error, "load")} />
+      </li>
+    );
+  }
+  if (!page) {
+    return (
+      <li>
+        <Loading what="more tickets" />
+      </li>
+    );
+  }
+  const listings = page.nodes.flatMap((node) => (node ? [node] : []));
+  const reload = () => refetch({ requestPolicy: "network-only" });
+  return <ListingItems listings={listings} pageInfo={page.pageInfo} onMore={onMore} onProblem={onProblem} reload={reload} />;
 }
 
 /** One listing: where, the price per ticket, how many; and a quantity picker offering exactly allowedQuantities. */

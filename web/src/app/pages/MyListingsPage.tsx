@@ -1,5 +1,6 @@
-import { useState } from "react";
+import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
+import { Field } from "../components/Field";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
 import { MoreItem, Paged, type PageProps } from "../components/Paged";
@@ -9,7 +10,8 @@ import { eventTime, money } from "../format";
 import { sendWithRetries } from "../idempotency";
 import type { ResultOf } from "../graphql";
 import { listingStateWords, whereSeated } from "../listing";
-import { MyListingsQuery, WithdrawListingMutation } from "../operations";
+import { MyListingsQuery, UpdateListingMutation, WithdrawListingMutation } from "../operations";
+import { priceProblem, priceValue } from "../price";
 import { Link } from "../router";
 import { useSession } from "../session";
 
@@ -64,11 +66,16 @@ function ListingsPage({ after, onMore }: PageProps) {
 
 type Mine = NonNullable<NonNullable<ResultOf<typeof MyListingsQuery>["myListings"]>["nodes"][number]>;
 
-/** One of the seller's listings: its event, seats, how many are left, its state; Withdraw while seats are for sale. */
+/**
+ * One of the seller's listings: its event, seats, how many are left, its state; Edit (price and
+ * quantity) and Withdraw while seats are for sale.
+ */
 function MyListing({ listing, reload }: { listing: Mine; reload(): void }) {
   const [withdrawing, withdrawListing] = useMutation(WithdrawListingMutation);
   const [problem, setProblem] = useState<Problem | null>(null);
+  const [editing, setEditing] = useState(false);
   const event = listing.event;
+  const forSale = listing.available > 0 && listing.state === "FOR_SALE";
 
   const withdraw = async () => {
     setProblem(null);
@@ -98,11 +105,91 @@ function MyListing({ listing, reload }: { listing: Mine; reload(): void }) {
         <strong data-testid="listing-state">{listingStateWords(listing)}</strong>
       </p>
       <ProblemMessage problem={problem} />
-      {listing.available > 0 && listing.state === "FOR_SALE" && (
-        <button type="button" onClick={withdraw} disabled={withdrawing.fetching} aria-busy={withdrawing.fetching}>
-          Withdraw
-        </button>
+      {forSale && editing && <EditListing listing={listing} reload={reload} onDone={() => setEditing(false)} />}
+      {forSale && !editing && (
+        <p className="actions">
+          <button type="button" onClick={() => setEditing(true)}>
+            Edit
+          </button>{" "}
+          <button type="button" onClick={withdraw} disabled={withdrawing.fetching} aria-busy={withdrawing.fetching}>
+            Withdraw
+          </button>
+        </p>
       )}
     </li>
+  );
+}
+
+type EditMistakes = Partial<Record<"price" | "quantity", string>>;
+
+/**
+ * The listing's price per ticket and quantity, changed by updateListing (only what changed is
+ * sent); a refusal about one of them (a price out of range, a quantity below the seats held or
+ * sold) shows beside it, any other above the form.
+ */
+function EditListing({ listing, reload, onDone }: { listing: Mine; reload(): void; onDone(): void }) {
+  const [updating, updateListing] = useMutation(UpdateListingMutation);
+  const [price, setPrice] = useState(listing.price.amount);
+  const [quantity, setQuantity] = useState(String(listing.quantity));
+  const [checked, setChecked] = useState<EditMistakes>({});
+  const [problem, setProblem] = useState<Problem | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const count = Number(quantity);
+    const mistakes: EditMistakes = {
+      price: priceProblem(price),
+      quantity: Number.isInteger(count) && count >= 1 && count <= 100 ? undefined : "Enter how many tickets, 1 to 100.",
+    };
+    setChecked(mistakes);
+    setProblem(null);
+    if (Object.values(mistakes).some(Boolean)) return;
+    const newPrice = priceValue(price);
+    const input = {
+      id: listing.id,
+      expectedVersion: listing.version,
+      price: Number(newPrice) !== Number(listing.price.amount) ? { amount: newPrice, currencyCode: listing.price.currencyCode } : null,
+      quantity: count !== listing.quantity ? count : null,
+    };
+    if (input.price === null && input.quantity === null) return onDone(); // nothing changed
+    const done = await sendWithRetries(() => updateListing({ input }), (r) => r.data?.updateListing);
+    const refused = mutationProblem(done, done.data?.updateListing, "editListing");
+    if (!refused) return onDone();
+    setProblem(refused);
+    if (refused.code === "CONFLICT" && refused.field === "expectedVersion") reload(); // moved on: show it as it is now
+  };
+
+  const errorFor = (name: keyof EditMistakes) => checked[name] ?? (problem?.field === name ? problem.message : undefined);
+  const own = problem && problem.field !== "price" && problem.field !== "quantity" ? problem : null;
+  return (
+    <form className="edit-listing" onSubmit={submit} noValidate aria-label="Edit the listing">
+      <ProblemMessage problem={own} />
+      <Field
+        label={`Price per ticket (${listing.price.currencyCode})`}
+        name="price"
+        inputMode="decimal"
+        autoComplete="off"
+        value={price}
+        onChange={(e) => setPrice(e.target.value)}
+        error={errorFor("price")}
+      />
+      <Field
+        label="Quantity"
+        name="quantity"
+        inputMode="numeric"
+        hint="Seats listed in all, those held or sold included"
+        value={quantity}
+        onChange={(e) => setQuantity(e.target.value)}
+        error={errorFor("quantity")}
+      />
+      <p className="actions">
+        <button type="submit" className="primary" disabled={updating.fetching} aria-busy={updating.fetching}>
+          Save
+        </button>{" "}
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </p>
+    </form>
   );
 }

@@ -1,0 +1,62 @@
+// Signing up, in and out, and who is signed in.
+import { graphql } from "../graphql";
+import { UserErrorFields } from "./fragments";
+
+export const CurrentUserQuery = graphql(`
+  query CurrentUser {
+    currentUser {
+      id
+      email
+    }
+  }
+`);
+
+export const SignUpMutation = graphql(
+  `
+    mutation SignUp($input: SignUpInput!) {
+      signUp(input: $input) {
+        user {
+          id
+          email
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [UserErrorFields],
+);
+
+export const SignInMutation = graphql(
+  `
+    mutation SignIn($input: SignInInput!) {
+      signIn(input: $input) {
+        user {
+          id
+          email
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [UserErrorFields],
+);
+
+export const SignOutMutation = graphql(
+  `
+    mutation SignOut {
+      signOut {
+        user {
+          id
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [UserErrorFields],
+);

@@ -1,0 +1,71 @@
+// A seller's listings of an event's seats (issue 20): their own, and create, edit and withdraw.
+import { graphql } from "../graphql";
+import { EventSummaryFields, ListingFields, UserErrorFields } from "./fragments";
+
+export const MyListingsQuery = graphql(
+  `
+    query MyListings($after: String) {
+      myListings(first: 20, after: $after) {
+        nodes {
+          ...ListingFields
+          event {
+            ...EventSummaryFields
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  `,
+  [ListingFields, EventSummaryFields],
+);
+
+export const CreateListingMutation = graphql(
+  `
+    mutation CreateListing($input: CreateListingInput!) {
+      createListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
+);
+
+export const WithdrawListingMutation = graphql(
+  `
+    mutation WithdrawListing($input: WithdrawListingInput!) {
+      withdrawListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
+);
+
+export const UpdateListingMutation = graphql(
+  `
+    mutation UpdateListing($input: UpdateListingInput!) {
+      updateListing(input: $input) {
+        listing {
+          ...ListingFields
+        }
+        userErrors {
+          ...UserErrorFields
+        }
+      }
+    }
+  `,
+  [ListingFields, UserErrorFields],
+);
