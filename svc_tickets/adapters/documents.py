@@ -113,7 +113,7 @@ def _not_migrated(ticket_id: str) -> None:
     _warned.add(ticket_id)
     log.warning(
         "a ticket is stored as before listings of several seats: read as a one-seat listing "
-        "and left as it is; run `ticketing migrate` (docs/operations.md, Upgrading)",
+        "and left as it is; run `ticketing migrate` (docs/deploying.md, Upgrading)",
         extra={"ticket_id": ticket_id},
     )
 

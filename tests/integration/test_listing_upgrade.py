@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -79,18 +80,31 @@ async def orders(env) -> AsyncIterator[ServiceProcess]:
     await process.stop()
 
 
-def ticketing_migrate(env, orders_addr: str, *args: str) -> subprocess.CompletedProcess:
+def ticketing_migrate(
+    env, orders_addr: str, *args: str, key_on_stdin: bool = False
+) -> subprocess.CompletedProcess:
+    """The command in a process of its own, signed with the `cli` key of the test's set; given
+    on its standard input (SERVICE_PRIVATE_KEY_FILE=/dev/stdin) as docs/deploying.md runs it."""
+    env = {**os.environ, **env, "ORDERS_ADDR": orders_addr}
+    key = None
+    if key_on_stdin:
+        key = Path(env["SERVICE_PRIVATE_KEY_FILE"].replace("{service}", "cli")).read_text()
+        env["SERVICE_PRIVATE_KEY_FILE"] = "/dev/stdin"
     return subprocess.run(
         [sys.executable, "-c", "from common.cli import main; main()", "migrate", *args],
-        env={**os.environ, **env, "ORDERS_ADDR": orders_addr},
+        env=env,
+        input=key,
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
-async def migrate(env, orders: ServiceProcess, *args: str) -> subprocess.CompletedProcess:
-    done = await asyncio.to_thread(ticketing_migrate, env, f"127.0.0.1:{orders.port}", *args)
+async def migrate(
+    env, orders: ServiceProcess, *args: str, key_on_stdin: bool = False
+) -> subprocess.CompletedProcess:
+    addr = f"127.0.0.1:{orders.port}"
+    done = await asyncio.to_thread(ticketing_migrate, env, addr, *args, key_on_stdin=key_on_stdin)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -126,7 +140,7 @@ async def test_migrate_rewrites_legacy_tickets_sells_paid_orders_seats_and_runs_
     )
     try:
         before = await stored(db)
-        dry = await migrate(env, orders, "--dry-run")
+        dry = await migrate(env, orders, "--dry-run", key_on_stdin=True)
         assert dry.stdout.splitlines() == [
             "ticket cancelled: would rewrite as a one-seat listing",
             "ticket free: would rewrite as a one-seat listing",
