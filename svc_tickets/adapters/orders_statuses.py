@@ -19,5 +19,7 @@ class GrpcOrderStatuses:
 
     async def statuses_of(self, order_ids: list[str]) -> dict[str, str]:
         stub = orders_pb2_grpc.OrdersServiceStub(self.peer.channel)
-        reply = await self.peer.call(stub.BatchGetOrders, orders_pb2.BatchGetOrdersRequest(ids=order_ids))
+        reply = await self.peer.call(
+            stub.BatchGetOrders, orders_pb2.BatchGetOrdersRequest(ids=order_ids)
+        )
         return {order.id: _NAMES.get(order.status, "UNSPECIFIED") for order in reply.orders}

@@ -63,7 +63,9 @@ def run_migration(env: Mapping[str, str], dry_run: bool, out: TextIO = sys.stdou
         print(f"{PROGRAM}: configuration error: {exc}", file=err)
         return 2
     except AppError as exc:  # the orders service refused or could not be reached
-        print(f"{PROGRAM}: the orders service at {settings.addr_of(ORDERS)}: {exc.message}", file=err)
+        print(
+            f"{PROGRAM}: the orders service at {settings.addr_of(ORDERS)}: {exc.message}", file=err
+        )
         return 1
     except Exception as exc:
         if not is_outage(exc):

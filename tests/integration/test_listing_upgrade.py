@@ -163,9 +163,10 @@ async def test_migrate_rewrites_legacy_tickets_sells_paid_orders_seats_and_runs_
             "marked sold, 1 holds of cancelled orders released; left: 1 holds of open orders, "
             "1 holds of orders unknown to the orders service"
         )
-        states = {t.id: (t.state, t.available) for t in await handlers.batch_get(
-            ["free", "held", "paid", "cancelled", "lost"]
-        )}
+        states = {
+            t.id: (t.state, t.available)
+            for t in await handlers.batch_get(["free", "held", "paid", "cancelled", "lost"])
+        }
         assert states == {
             "free": (TicketState.FOR_SALE, 1),
             "held": (TicketState.HELD, 0),
