@@ -7,6 +7,7 @@ reads one it meets before the migration as a one-seat listing, without writing i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import subprocess
@@ -177,6 +178,11 @@ async def test_migrate_rewrites_legacy_tickets_sells_paid_orders_seats_and_runs_
         for_sale = await handlers.list_tickets(20, "", include_reserved=False)
         assert [t.id for t in for_sale.items] == ["cancelled", "free"]
         assert all("order_id" not in doc and "holds" in doc for doc in await stored(db))
+        # The seats sold and released are told as any change (the running service's relay
+        # sends them); the rewrite alone changes no ticket as anyone reads it: no event.
+        told = [doc async for doc in db.outbox.find({}, {"type": 1, "body": 1})]
+        assert sorted(json.loads(doc["body"])["id"] for doc in told) == ["cancelled", "paid"]
+        assert {doc["type"] for doc in told} == {"ticketing.events.v1.TicketUpdated"}
 
         # The sentinel: every document as the first run left it, so that a second run that
         # wrote anything (a new version, a field) shows.
