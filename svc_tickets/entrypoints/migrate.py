@@ -34,12 +34,10 @@ ORDERS = "orders"
 
 
 async def _migrate(settings: CommonSettings, dry_run: bool) -> MigrationReport:
-    client = mongo_client(settings.require_mongo_url())
-    orders = ServiceChannel(
-        settings.addr_of(ORDERS),
-        identity=tokens_from_settings(CLI, settings),
-        audience=ORDERS,
-    )
+    # Both settings read (ConfigError) before anything is opened.
+    identity, url = tokens_from_settings(CLI, settings), settings.require_mongo_url()
+    client = mongo_client(url)
+    orders = ServiceChannel(settings.addr_of(ORDERS), identity=identity, audience=ORDERS)
     try:
         db = client[database_name(settings.namespace, NAME)]
         clock = SystemClock()

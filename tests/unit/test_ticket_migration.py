@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from svc_orders.domain.model import OrderStatus
 from svc_tickets.domain.model import TicketState
+from svc_tickets.entrypoints.migrate import run_migration
 from svc_tickets.service_layer.migration import migrate
 from tests.unit.fakes_market import uow_factory
 from tests.unit.test_market_holds import Market
@@ -86,3 +87,13 @@ async def test_paid_orders_seats_are_sold_cancelled_ones_released_and_again_noth
     # The paid order's OrderUpdated arriving late finds its seats sold already: no change.
     await market.pump()
     assert market.listing(listing).version == 5
+
+
+def test_the_command_without_the_cli_key_says_so_and_exits_2(capsys, tmp_path):
+    missing = tmp_path / "cli.pem"
+    env = {"MONGO_URL": "mongodb://127.0.0.1:1", "SERVICE_PRIVATE_KEY_FILE": str(missing)}
+    assert run_migration(env, dry_run=True) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"ticketing migrate: configuration error: SERVICE_PRIVATE_KEY_FILE={missing}"
+    )
