@@ -107,6 +107,19 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="YYYY-MM-DD: events start from two weeks after the week of this day (today)",
     )
+    migrate = sub.add_parser(
+        "migrate",
+        help="bring stored data up to date after an upgrade, once (operators; docs/operations.md)",
+        description="Rewrites the tickets stored before listings of several seats as one-seat "
+        "listings, and settles the holds of orders the orders service says were paid (sold) "
+        "or cancelled (released). Reads the tickets database (MONGO_URL, TICKETING_NAMESPACE) "
+        "and asks the orders service (ORDERS_ADDR), signed with the `cli` service key; beside "
+        "a `ticketing run`, takes what is unset from it. Prints each change and a summary; "
+        "running it again changes nothing.",
+    )
+    migrate.add_argument(
+        "--dry-run", action="store_true", help="print what it would change, and change nothing"
+    )
     users = sub.add_parser("users", help="grant a user a role (operators)")
     users.add_argument("action", choices=["grant-admin"])
     users.add_argument("email")
@@ -291,6 +304,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(import_file(args.file, env))
     elif args.command == "demo":
         sys.exit(_demo(args.events, args.seed, args.start))
+    elif args.command == "migrate":
+        from svc_tickets.entrypoints.migrate import PROGRAM as MIGRATE
+        from svc_tickets.entrypoints.migrate import run_migration
+
+        sys.exit(run_migration(_with_run_service_keys(_beside_the_stack(MIGRATE)), args.dry_run))
     elif args.command == "users":
         # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
         from svc_auth.entrypoints.cli import PROGRAM, grant_admin

@@ -74,6 +74,10 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             total_count=listed.total_count or 0,
         )
 
+    async def BatchGetOrders(self, request, context):
+        orders = await self.handlers.batch_get(list(request.ids))
+        return orders_pb2.BatchGetOrdersResponse(orders=[order_to_proto(o) for o in orders])
+
     async def ApplyTicketEdit(self, request, context):
         # Deprecated (issue 20): the tickets service decides a seller's edit itself.
         await context.abort(

@@ -3,6 +3,7 @@ its seat holds and its details; what older documents lack, and what is stored fo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ from common.money import LEGACY_CURRENCY, to_cents
 from svc_tickets.domain.listing import DeliveryMethod, ListingDetails
 from svc_tickets.domain.model import SeatHold, Ticket
 from svc_tickets.domain.split import SplitRule
+
+log = logging.getLogger(__name__)
 
 
 def _dump_holds(holds: list[SeatHold]) -> list[dict[str, Any]]:
@@ -69,10 +72,11 @@ class TicketDocument(Document[Ticket]):
     listings, cheapest first).
 
     A ticket stored before listings of several seats names its holder in `order_id` and has no
-    `holds`: it loads as that order holding its one seat at the ticket's price, so an order in
-    flight across the upgrade is released or sold by its events as any other. (Whether such an
-    order was already paid is the orders service's to know: its seat reads HELD, not SOLD,
-    until a migration marks it; it is not for sale either way.)"""
+    `holds`: `ticketing migrate` rewrites it as that order holding its one seat at the ticket's
+    price (`as_listing`), so an order in flight across the upgrade is released or sold by its
+    events as any other. Until then the service reads it so, without writing it, and logs that
+    the migration is due: it shows and sells as before, but the queries on the stored fields
+    (`available`, `holds.order_id`) do not find it."""
 
     def to_doc(self, obj: Ticket) -> dict[str, Any]:
         doc = super().to_doc(obj)
@@ -81,10 +85,37 @@ class TicketDocument(Document[Ticket]):
         return doc
 
     def from_doc(self, doc: Mapping[str, Any]) -> Ticket:
-        if "holds" not in doc and doc.get("order_id"):
-            legacy = SeatHold(doc["order_id"], (0,), MONEY.load(doc["price"]))
-            doc = {**doc, "holds": _dump_holds([legacy])}
+        if "holds" not in doc:
+            _not_migrated(doc["_id"])
+            doc = as_listing(doc)
         return super().from_doc(doc)
+
+
+def as_listing(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A legacy ticket's document as a one-seat listing's: its holder (`order_id`) holds the
+    seat. (Whether that order was paid is the orders service's to know: `ticketing migrate`
+    asks it and marks the seat sold.)"""
+    if "holds" in doc:
+        return doc
+    order_id = doc.get("order_id")
+    legacy = [SeatHold(order_id, (0,), MONEY.load(doc["price"]))] if order_id else []
+    return {**doc, "holds": _dump_holds(legacy)}
+
+
+_WARNED_MAX = 1000
+_warned: set[str] = set()
+
+
+def _not_migrated(ticket_id: str) -> None:
+    """Tells the operator, once per ticket (for the first _WARNED_MAX), to run the migration."""
+    if ticket_id in _warned or len(_warned) >= _WARNED_MAX:
+        return
+    _warned.add(ticket_id)
+    log.warning(
+        "a ticket is stored as before listings of several seats: read as a one-seat listing "
+        "and left as it is; run `ticketing migrate` (docs/deploying.md, Upgrading)",
+        extra={"ticket_id": ticket_id},
+    )
 
 
 TICKETS = TicketDocument(

@@ -23,21 +23,9 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.tickets.create_index([("event_id", 1), ("price_minor", 1), ("_id", 1)])
     await db.tickets.create_index([("user_id", 1), *NEWEST_FIRST])
     await ensure_idempotency_indexes(db)
-    await _upgrade_legacy(db)
-
-
-async def _upgrade_legacy(db: AsyncDatabase) -> None:
-    """Tickets stored before listings of several seats (no `holds`) are rewritten as listings of
-    one seat, their holder (`order_id`) as its hold (TicketDocument says how), so that queries
-    (ListTickets on `available`, the order consumers on `holds.order_id`) find them. One
-    conditional update each, so replicas starting at once do each ticket once; a no-op after."""
-    async for doc in db.tickets.find({"holds": {"$exists": False}}):
-        upgraded = TICKETS.to_doc(TICKETS.from_doc(doc))
-        del upgraded["_id"]  # immutable: a real MongoDB refuses it in $set
-        await db.tickets.update_one(
-            {"_id": doc["_id"], "holds": {"$exists": False}},
-            {"$set": upgraded, "$unset": {"order_id": ""}},
-        )
+    # No upgrade of legacy tickets here: it scanned the collection on every start. They are
+    # rewritten once by `ticketing migrate` (svc_tickets/service_layer/migration.py) and read
+    # as one-seat listings until then (TicketDocument).
 
 
 class MongoTicketRepository(MongoRepository[Ticket]):

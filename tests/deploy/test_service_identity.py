@@ -71,3 +71,33 @@ def test_an_access_table_admitting_a_process_that_does_not_call_is_reported(monk
         "svc_expiration/entrypoints/access.py admits orders, which does not call expiration "
         "(tools/deploy_check/model.py CALLS)"
     ]
+
+
+def test_a_key_given_to_a_process_that_calls_no_service_is_reported(repo_copy: Path) -> None:
+    """Tickets called orders before it became the authority on seats; it calls none now, and a
+    private key it does not use is one more to leak."""
+    edit(
+        repo_copy / "k8s" / "base" / "tickets.yaml",
+        "            - name: JWT_PUBLIC_KEY_FILE\n",
+        "            - name: SERVICE_PRIVATE_KEY_FILE\n"
+        "              value: /var/run/secrets/ticketing/service-public/tickets.pem\n"
+        "            - name: JWT_PUBLIC_KEY_FILE\n",
+    )
+    compose_file = repo_copy / "docker-compose.yml"
+    edit(
+        compose_file,
+        "      <<: *mongo-service-env\n    volumes:\n      # It calls no service",
+        "      <<: *mongo-service-env\n"
+        "      SERVICE_PRIVATE_KEY_FILE: /run/service-key/private.pem\n"
+        "    volumes:\n      # It calls no service",
+    )
+    report = k8s_report(repo_copy)
+    assert (
+        "Deployment/tickets: tickets calls no service (no access table admits it): drop "
+        "SERVICE_PRIVATE_KEY_FILE and the Secret of its key" in report
+    ), report
+    compose = "\n".join(dc.check_compose(repo_copy, PROCESSES))
+    assert (
+        "service tickets: tickets calls no service (no access table admits it): drop "
+        "SERVICE_PRIVATE_KEY_FILE and the volume of its key" in compose
+    ), compose

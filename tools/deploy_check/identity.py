@@ -1,6 +1,7 @@
 """Every process gets its service identity (docs/security.md, "Services check who calls"): each
 process an access table admits as a caller (svc_*/entrypoints/access.py) signs its calls with a
-private key of its own, which no other process gets; every gRPC service reads the callers' public
+private key of its own, which no other process gets, and a process that calls no service holds
+no key (a key it does not use is one more to leak); every gRPC service reads the callers' public
 keys. And the access tables agree with model.CALLS (the addresses and NetworkPolicies)."""
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from tools.deploy_check.k8s_objects import (
 from tools.deploy_check.model import Process, callees
 
 PRIVATE_KEY, PUBLIC_KEYS = "SERVICE_PRIVATE_KEY_FILE", "SERVICE_PUBLIC_KEYS_DIR"
+NOT_A_CALLER = (
+    "{name} calls no service (no access table admits it): drop " + PRIVATE_KEY + " and the "
+    "{where} of its key"
+)
 
 
 def access_table(p: Process) -> Mapping[str, Access] | None:
@@ -88,6 +93,8 @@ def check_identity_k8s(processes: Sequence[Process], m: Manifests, where: str) -
                 )
             else:
                 key_secrets[found[0]] = p.name
+        elif PRIVATE_KEY in env:
+            problems.append(f"{here}: {NOT_A_CALLER.format(name=p.name, where='Secret')}")
         if p.grpc:
             directory = env.get(PUBLIC_KEYS, EnvValue("other")).value
             mounts = {mount["mountPath"].rstrip("/") for mount in c.get("volumeMounts") or []}
@@ -132,6 +139,8 @@ def check_identity_compose(
                 )
             else:
                 key_volumes[holder[0]["source"]] = p.name
+        elif PRIVATE_KEY in env:
+            problems.append(f"{here}: {NOT_A_CALLER.format(name=p.name, where='volume')}")
         if p.grpc:
             directory = (env.get(PUBLIC_KEYS) or "").rstrip("/")
             if not directory or directory not in {v["target"].rstrip("/") for v in volumes}:

@@ -44,8 +44,8 @@ KUBE_DNS = {
     "pod": {"k8s-app": "kube-dns"},
 }
 # The gRPC services a process calls (its `<service>_ADDR` settings must reach them): the
-# gateway all of them; tickets asks orders (the authority on holds) before committing an edit;
-# orders and payments read through what their events have not brought yet.
+# gateway all of them; orders asks tickets (the authority on seats) to hold an order's seats;
+# payments reads the order it charges. Tickets calls none.
 CALLS = {
     "gateway": "all",
     "orders": ("tickets",),
