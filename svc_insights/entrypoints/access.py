@@ -10,6 +10,8 @@ ACCESS: dict[str, Access] = {
     # refuses a user_id that is not the token's), an anonymous visitor's without.
     "RecommendTickets": access(GATEWAY),
     "SimilarTickets": access(GATEWAY),
+    "RecommendEvents": access(GATEWAY),
+    "SimilarEvents": access(GATEWAY),
     # An operator's view of what was recorded (grpcurl, `ticketing service-token --as cli`).
     "GetEventCounts": access(CLI),
 }

@@ -10,6 +10,7 @@ from svc_insights.entrypoints.reports_proto import (
     reader_of,
     seller_report_to_proto,
 )
+from svc_insights.service_layer.event_recommendations import EventRecommendations
 from svc_insights.service_layer.handlers import InsightsHandlers
 from svc_insights.service_layer.recommendations import Recommendations
 from svc_insights.service_layer.reports import GetMarketReport, GetSellerReport, ReportHandlers
@@ -32,10 +33,12 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
         recommendations: Recommendations,
         *,
         reports: ReportHandlers,
+        event_recommendations: EventRecommendations,
     ) -> None:
         self.handlers = handlers
         self.recommendations = recommendations
         self.reports = reports
+        self.event_recommendations = event_recommendations
 
     async def GetEventCounts(self, request, context):
         counts = await self.handlers.event_counts(
@@ -79,4 +82,18 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
         )
         return insights_pb2.SimilarTicketsResponse(
             ticket_ids=ranked.ticket_ids, model_version=ranked.model_version
+        )
+
+    async def RecommendEvents(self, request, context):
+        ranked = await self.event_recommendations.recommend(
+            _own(request.user_id), request.anonymous_id or None, request.first
+        )
+        return insights_pb2.RecommendEventsResponse(
+            event_ids=ranked.event_ids, model_version=ranked.model_version
+        )
+
+    async def SimilarEvents(self, request, context):
+        ranked = await self.event_recommendations.similar(request.event_id, request.first)
+        return insights_pb2.SimilarEventsResponse(
+            event_ids=ranked.event_ids, model_version=ranked.model_version
         )
