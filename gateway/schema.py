@@ -17,6 +17,7 @@ from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.events import EventMutation, EventQuery
 from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
@@ -76,6 +77,7 @@ class Query(
     TicketQuery,
     OrderQuery,
     RecommendationQuery,
+    EventRecommendationQuery,
     AnalyticsQuery,
     EventQuery,
     ListingQuery,

@@ -171,7 +171,8 @@ def events_table(scores: dict) -> str:
     for question in EVENT_QUESTIONS:
         lines.append(f"### Events: {question}")
         lines.append("")
-        lines.append(evaluation_table(scores[question]))
+        new = f"new ({evaluate_events.FRESH_EVENTS} fresh events)"
+        lines.append(evaluation_table(scores[question], new))
         lift = event_lift(scores, question)
         if lift is not None:
             lines.append(f"Blend over popularity, returning users: x{lift:.2f} hit rate@10.")
@@ -179,10 +180,12 @@ def events_table(scores: dict) -> str:
     return "\n".join(lines)
 
 
-def evaluation_table(scores: dict[str, dict[str, dict[str, float]]]) -> str:
+def evaluation_table(
+    scores: dict[str, dict[str, dict[str, float]]], new: str = "new (3 fresh views)"
+) -> str:
     head = (
         "| method | returning: hit rate@10 | NDCG@10 | taste precision@10 "
-        "| new (3 fresh views): hit rate@10 | NDCG@10 | taste precision@10 |"
+        f"| {new}: hit rate@10 | NDCG@10 | taste precision@10 |"
     )
     lines = [head, "|" + " --- |" * 7]
     for method, by_people in scores.items():
