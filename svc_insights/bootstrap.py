@@ -7,6 +7,7 @@ from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_insights.adapters.duckdb_store import DuckDBEventStore
 from svc_insights.adapters.event_interactions import DuckDBEventInteractions
+from svc_insights.adapters.event_reports import DuckDBEventReports
 from svc_insights.adapters.interactions import DuckDBInteractions
 from svc_insights.adapters.report_tables import ReportTables
 from svc_insights.adapters.reports import DuckDBReports
@@ -15,6 +16,7 @@ from svc_insights.entrypoints.access import ACCESS
 from svc_insights.entrypoints.events import event_handlers
 from svc_insights.entrypoints.grpc_api import InsightsServicer
 from svc_insights.service_layer.event_recommendations import EventRecommendations
+from svc_insights.service_layer.event_reports import EventReportHandlers
 from svc_insights.service_layer.handlers import InsightsHandlers
 from svc_insights.service_layer.recommendations import Recommendations
 from svc_insights.service_layer.reports import ReportHandlers
@@ -46,6 +48,7 @@ def bootstrap(settings: InsightsSettings, clock: Clock | None = None) -> Service
             recommendations,
             reports=ReportHandlers(DuckDBReports(store)),
             event_recommendations=event_recommendations,
+            event_reports=EventReportHandlers(DuckDBEventReports(store)),
         ),
         insights_pb2.DESCRIPTOR.services_by_name["InsightsService"].full_name,
         ACCESS,

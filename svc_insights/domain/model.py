@@ -45,3 +45,6 @@ class EventRow:
     # ticket.* and event.viewed: the catalogue event the listing is for, or that was viewed
     # (None for a ticket from before events, or a row from before this column).
     catalogue_event_id: str | None = None
+    # order.created: the seats ordered (None from a producer before quantities: 1); ticket.*: the
+    # seats listed.
+    quantity: int | None = None

@@ -71,6 +71,7 @@ def _ticket_created(event: tickets_pb2.TicketCreated | tickets_pb2.TicketUpdated
         "title": event.title,
         "version": event.version,
         "catalogue_event_id": _or_none(event.event_id),
+        "quantity": event.quantity or None,
     }
 
 
@@ -87,6 +88,7 @@ def _order_created(event: orders_pb2.OrderCreated) -> Columns:
         "price": _money(event.ticket.price, "ticket.price"),
         "currency": _currency(event.ticket.currency_code),
         "version": event.version,
+        "quantity": event.ticket.quantity or None,
     }
 
 

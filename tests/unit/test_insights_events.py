@@ -52,6 +52,7 @@ CASES: list[tuple[Message, dict]] = [
             user_id="s",
             currency_code="EUR",
             event_id="ev-1",
+            quantity=4,
         ),
         dict(
             user_id="s",
@@ -63,6 +64,7 @@ CASES: list[tuple[Message, dict]] = [
             version=0,
             currency="EUR",
             catalogue_event_id="ev-1",
+            quantity=4,
         ),
     ),
     (
@@ -100,7 +102,9 @@ CASES: list[tuple[Message, dict]] = [
             status=orders_api.ORDER_STATUS_CREATED,
             user_id="b",
             expires_at=timestamp(PUBLISHED),
-            ticket=orders_pb2.OrderCreated.Ticket(id="t-1", price="25.50", currency_code="GBP"),
+            ticket=orders_pb2.OrderCreated.Ticket(
+                id="t-1", price="25.50", currency_code="GBP", quantity=3
+            ),
         ),
         dict(
             user_id="b",
@@ -109,6 +113,7 @@ CASES: list[tuple[Message, dict]] = [
             price=Decimal("25.50"),
             version=0,
             currency="GBP",
+            quantity=3,
         ),
     ),
     (

@@ -116,6 +116,7 @@ async def insights(keys):
         recorded,  # type: ignore[arg-type]
         reports=None,  # type: ignore[arg-type]
         event_recommendations=recorded.events,  # type: ignore[arg-type]
+        event_reports=None,  # type: ignore[arg-type]
     )
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
