@@ -18,6 +18,7 @@ from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
+from gateway.resolvers.event_reports import EventReportQuery
 from gateway.resolvers.events import EventMutation, EventQuery
 from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
@@ -79,6 +80,7 @@ class Query(
     RecommendationQuery,
     EventRecommendationQuery,
     AnalyticsQuery,
+    EventReportQuery,
     EventQuery,
     ListingQuery,
 ):

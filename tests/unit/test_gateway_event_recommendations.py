@@ -1,6 +1,7 @@
 """recommendedEvents / similarEvents in the gateway: insights ranks catalogue event ids, the
 catalogue says what each event is now (a cancelled or missing one is dropped), paged by rank
-offset; and reading an event records an event.viewed for the visitor."""
+offset; reading an event records an event.viewed for the visitor; and eventReport is insights'
+report of an event, for operators only."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ class Clients:
         self.requests: list[object] = []
         self.catalogue = SimpleNamespace(BatchGetEvents="BatchGetEvents", GetEvent="GetEvent")
         self.insights = SimpleNamespace(
-            RecommendEvents="RecommendEvents", SimilarEvents="SimilarEvents"
+            RecommendEvents="RecommendEvents",
+            SimilarEvents="SimilarEvents",
+            GetEventReport="GetEventReport",
         )
 
     async def call(self, method, request, token=None, timeout=None):
@@ -56,6 +59,8 @@ class Clients:
             return pb.BatchGetEventsResponse(events=[EVENTS[i] for i in request.ids if i in EVENTS])
         if method == "GetEvent":
             return pb.GetEventResponse(event=EVENTS[request.id])
+        if method == "GetEventReport":
+            return insights_pb2.GetEventReportResponse(report=REPORT)
         ranked = [f"ev{i}" for i in range(1, request.first + 1)]
         if method == "RecommendEvents":
             return insights_pb2.RecommendEventsResponse(event_ids=ranked, model_version="v1")
@@ -81,15 +86,20 @@ class SignedIn(Context):
         return Claims(sub="caller", email="c@example.com", iat=0, exp=2**31, jti="j")
 
 
+class Operator(Context):
+    async def user(self):
+        return Claims(sub="op", email="o@example.com", iat=0, exp=2**31, jti="j", roles=("admin",))
+
+
 class Anonymous(Context):
     async def user(self):
         return None
 
 
-async def run(query: str, *, signed_in: bool, recorder: BehaviourRecorder | None = None):
+async def run(query: str, *, signed_in: bool | str, recorder: BehaviourRecorder | None = None):
     clients = Clients()
     reads = TicketReads(clients, cache=None)
-    kind = SignedIn if signed_in else Anonymous
+    kind = Operator if signed_in == "operator" else SignedIn if signed_in else Anonymous
     context = kind(
         request=None,
         response=None,
@@ -153,3 +163,56 @@ async def test_reading_an_event_records_that_the_visitor_viewed_it():
     [viewed] = recorder.recorded
     assert isinstance(viewed, behaviour_pb2.EventViewed)
     assert (viewed.event_id, viewed.user_id, viewed.anonymous_id) == ("ev5", "caller", "cookie-1")
+
+
+REPORT = insights_pb2.EventReport(
+    event_id="ev5",
+    from_day="2026-05-04",
+    to_day="2026-05-04",
+    event_views=5,
+    listing_views=3,
+    orders_placed=3,
+    orders_paid=2,
+    seats_sold=3,
+    revenue=[insights_pb2.Amount(amount="150.00", currency_code="EUR")],
+    funnel=insights_pb2.EventFunnel(viewed_event=4, viewed_listing=3, ordered=3, paid=2),
+    listings=[
+        insights_pb2.EventListingFigures(
+            ticket_id="t-a",
+            seller_id="s1",
+            views=2,
+            orders_placed=2,
+            orders_paid=2,
+            seats_sold=3,
+            revenue=[insights_pb2.Amount(amount="150.00", currency_code="EUR")],
+        )
+    ],
+)
+REPORT_QUERY = """{ eventReport(id: "%s", from: "2026-05-04", to: "2026-05-04") {
+  from eventViews seatsSold revenue { amount currencyCode }
+  funnel { viewedEvent paid paidPerViewedEvent }
+  listings { listingId seatsSold seller { id } } } }"""
+
+
+async def test_an_events_report_is_insights_figures_for_operators_only():
+    [ev5] = events(5)
+
+    result, clients = await run(REPORT_QUERY % ev5, signed_in="operator")
+    refused, untouched = await run(REPORT_QUERY % ev5, signed_in=True)
+
+    assert result.errors is None, result.errors
+    report = result.data["eventReport"]
+    assert (report["from"], report["eventViews"], report["seatsSold"]) == ("2026-05-04", 5, 3)
+    assert report["revenue"] == [{"amount": "150.00", "currencyCode": "EUR"}]
+    assert report["funnel"] == {"viewedEvent": 4, "paid": 2, "paidPerViewedEvent": 0.5}
+    [listing] = report["listings"]
+    assert listing["listingId"] == global_ids.encode("Listing", "t-a")
+    assert listing["seatsSold"] == 3
+    assert clients.requests == [
+        insights_pb2.GetEventReportRequest(
+            event_id="ev5", from_day="2026-05-04", to_day="2026-05-04"
+        )
+    ]
+    assert refused.data["eventReport"] is None
+    assert refused.errors[0].extensions["code"] == "FORBIDDEN"
+    assert untouched.requests == []
