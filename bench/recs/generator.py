@@ -8,6 +8,11 @@ few tickets of one of its concerts that are for sale at that moment (nearer home
 person's budget more likely), and now and then orders one and pays, or lets the order expire or
 cancels it (the ticket is for sale again). Everything is drawn from one seeded generator: the
 same spec gives the same rows.
+
+Concerts are catalogue events: an `event.changed` row when one goes on sale (its performers,
+category, city and start in `detail`), every ticket row names its concert's event
+(`catalogue_event_id`), and a session records an `event.viewed` of a concert before looking at its
+tickets. These rows draw nothing from the generator, so the tickets' log is the one it was before.
 """
 
 from __future__ import annotations
