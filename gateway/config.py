@@ -202,8 +202,9 @@ class GatewaySettings(CommonSettings):
     )
     behaviour_events_enabled: Flag = Field(
         True,
-        description="Behaviour events (gateway/behaviour/): ticket viewed, tickets browsed, "
-        "order started, accepted into a Redis stream during the request and relayed to RabbitMQ.",
+        description="Behaviour events (gateway/behaviour/): ticket viewed, event viewed, tickets "
+        "browsed, order started, accepted into a Redis stream during the request and relayed to "
+        "RabbitMQ.",
     )
     behaviour_events_timeout_seconds: Seconds = Field(
         0.25,

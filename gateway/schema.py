@@ -17,6 +17,8 @@ from gateway.metrics import OperationMetrics
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.event_recommendations import EventRecommendationQuery
+from gateway.resolvers.event_reports import EventReportQuery
 from gateway.resolvers.events import EventMutation, EventQuery
 from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
@@ -76,7 +78,9 @@ class Query(
     TicketQuery,
     OrderQuery,
     RecommendationQuery,
+    EventRecommendationQuery,
     AnalyticsQuery,
+    EventReportQuery,
     EventQuery,
     ListingQuery,
 ):

@@ -21,7 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     start = RunStart()
     outcome = measure(quick=args.quick)
     meta = start.meta({"quick": args.quick, "only": "recs"})
-    text = "\n".join([report.markdown(outcome.rows, meta), "## Evaluation", "", outcome.table, ""])
+    text = "\n".join(
+        [
+            report.markdown(outcome.rows, meta),
+            "## Evaluation",
+            "",
+            outcome.table,
+            "",
+            "## Evaluation of the event recommender",
+            "",
+            outcome.events_table,
+        ]
+    )
     print(text)
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "recs.md").write_text(text)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -54,13 +54,20 @@ class Scores:
     ndcg: list[float] = field(default_factory=list)
     taste: list[float] = field(default_factory=list)
 
-    def add(self, ranked: Sequence[str], case: Case, groups_of: dict[str, int]) -> None:
-        gains = [1.0 if t in case.targets else 0.0 for t in ranked[:TOP]]
+    def add(
+        self,
+        ranked: Sequence[str],
+        targets: Collection[str],
+        taste: Collection[int],
+        groups_of: dict[str, int],
+    ) -> None:
+        """One person's ranking: their targets, their taste groups, each item's group."""
+        gains = [1.0 if t in targets else 0.0 for t in ranked[:TOP]]
         self.hits.append(1.0 if any(gains) else 0.0)
         dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
-        ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(case.targets), TOP)))
+        ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(targets), TOP)))
         self.ndcg.append(dcg / ideal)
-        tasteful = [groups_of[t] in case.person.groups for t in ranked[:TOP]]
+        tasteful = [groups_of[t] in taste for t in ranked[:TOP]]
         self.taste.append(sum(tasteful) / len(tasteful) if tasteful else 0.0)
 
     def summary(self) -> dict[str, float]:
@@ -198,7 +205,7 @@ def score(evaluation: Evaluation, seed: int) -> dict[str, dict[str, dict[str, fl
         for label, cases in (("returning", evaluation.returning), ("new", evaluation.new)):
             scores = Scores()
             for case in cases:
-                scores.add(recommend(case.query), case, groups_of)
+                scores.add(recommend(case.query), case.targets, case.person.groups, groups_of)
             out[name][label] = scores.summary()
     return out
 

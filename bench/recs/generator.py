@@ -8,18 +8,24 @@ few tickets of one of its concerts that are for sale at that moment (nearer home
 person's budget more likely), and now and then orders one and pays, or lets the order expire or
 cancels it (the ticket is for sale again). Everything is drawn from one seeded generator: the
 same spec gives the same rows.
+
+Concerts are catalogue events: an `event.changed` row when one goes on sale (its performers,
+category, city and start in `detail`), every ticket row names its concert's event
+(`catalogue_event_id`), and a session records an `event.viewed` of a concert before looking at its
+tickets. These rows draw nothing from the generator, so the tickets' log is the one it was before.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 
-from bench.recs.world import Person, Ticket, World, WorldSpec, build
+from bench.recs.world import Concert, Person, Ticket, World, WorldSpec, build
 from svc_insights.domain.model import EventRow
 
 START = datetime(2026, 1, 1)
@@ -85,7 +91,22 @@ class Simulation:
             price=Decimal(f"{ticket.price:.2f}"),
             title=ticket.title,
             version=version,
+            catalogue_event_id=self.world.concerts[ticket.concert].event_id,
         )
+
+    def event_row(self, at: float, concert: Concert) -> None:
+        """The catalogue's event.changed, as insights keeps it."""
+        world = self.world
+        detail = {
+            "eventId": concert.event_id,
+            "version": 0,
+            "status": "SCHEDULED",
+            "performers": [f"performer:{world.artists[a].number}" for a in concert.performers],
+            "category": world.category_of(concert),
+            "city": concert.city,
+            "startsAt": (START + timedelta(days=concert.starts_day)).isoformat() + "Z",
+        }
+        self.emit(at, "event.changed", detail=json.dumps(detail, sort_keys=True))
 
     # -- the clock ------------------------------------------------------------------------------
     def schedule(self, at: float, action: str, payload: object) -> None:
@@ -94,6 +115,8 @@ class Simulation:
 
     def run(self) -> list[EventRow]:
         spec = self.world.spec
+        for concert in self.world.concerts:
+            self.schedule(concert.on_sale_day * DAY, "catalogue", concert)
         for ticket in self.world.tickets:
             self.schedule(ticket.listed_day * DAY, "list", ticket)
         for person in self.world.people:
@@ -104,7 +127,10 @@ class Simulation:
                 self.schedule(float(start) * DAY, "session", person)
         while self.queue:
             at, _, action, payload = heapq.heappop(self.queue)
-            if action == "list":
+            if action == "catalogue":
+                assert isinstance(payload, Concert)
+                self.event_row(at, payload)
+            elif action == "list":
                 assert isinstance(payload, Ticket)
                 self.ticket_row(at, "ticket.created", payload, "")
                 self.for_sale[payload.concert].add(payload.id)
@@ -157,6 +183,8 @@ class Simulation:
             concert = self.concert_for(person)
             if concert is None:
                 continue
+            event_id = self.world.concerts[concert].event_id
+            self.emit(at + 1.0, "event.viewed", **who, catalogue_event_id=event_id)
             choices = sorted(self.for_sale[concert] - {*viewed})
             if not choices:
                 continue

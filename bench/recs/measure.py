@@ -8,12 +8,15 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bench.recs import evaluate
-from bench.recs.generator import generate
+from bench.recs import evaluate, evaluate_events
+from bench.recs.generator import Generated, generate
 from bench.recs.world import WorldSpec
 from bench.report import Latency, Row
 
 TARGET_LIFT = 1.5  # hit rate@10 of the recommender over popularity's, returning users
+# The event recommender's questions, and which of them the target applies to.
+EVENT_QUESTIONS = ("for you", "similar events")
+EVENT_TARGETED = ("for you",)
 QUICK_USERS = 1200
 
 
@@ -21,6 +24,7 @@ QUICK_USERS = 1200
 class Outcome:
     rows: list[Row]
     table: str  # the evaluation as a Markdown table (methods x people)
+    events_table: str = ""  # the event recommender's, per question
 
 
 def spec_for(*, quick: bool) -> WorldSpec:
@@ -60,6 +64,8 @@ def measure(*, quick: bool) -> Outcome:
                     extra=dict(figures),
                 )
             )
+    by_event, events_scores = event_rows(generated, spec.seed)
+    rows += by_event
     for call, samples in evaluate.serving_samples(prepared).items():
         rows.append(
             Row(
@@ -100,13 +106,86 @@ def measure(*, quick: bool) -> Outcome:
             extra={"train_seconds": prepared.train_seconds},
         )
     )
-    return Outcome(rows, evaluation_table(scores))
+    return Outcome(rows, evaluation_table(scores), events_table(events_scores))
 
 
-def evaluation_table(scores: dict[str, dict[str, dict[str, float]]]) -> str:
+def event_lift(scores: dict, question: str) -> float | None:
+    """The event recommender's hit rate@10 over popularity's, returning users."""
+    popularity = scores[question]["popularity"]["returning"]["hit_rate"]
+    blend = scores[question]["recommender (blend)"]["returning"]["hit_rate"]
+    return blend / popularity if popularity else None
+
+
+def event_rows(generated: Generated, seed: int) -> tuple[list[Row], dict]:
+    """The event recommender's evaluation (evaluate_events.py) as rows of the table, and its
+    scores."""
+    started = time.perf_counter()
+    prepared = evaluate_events.prepare(generated)
+    scores = evaluate_events.score(prepared, seed=seed)
+    seconds = time.perf_counter() - started
+    version = prepared.model.version
+    load = (
+        f"{version.tickets:,} events ({version.for_sale:,} open), {version.actors:,} actors, "
+        f"{version.interactions:,} interactions; seed {seed}"
+    )
+    rows = []
+    for question in EVENT_QUESTIONS:
+        lift = event_lift(scores, question)
+        for method, by_people in scores[question].items():
+            figures = by_people["returning"]
+            is_subject = method == "recommender (blend)" and question in EVENT_TARGETED
+            rows.append(
+                Row(
+                    scenario=f"recs events: {question}, {method}, returning users",
+                    load=load,
+                    count=int(figures["users"]),
+                    target=f"hit rate@10 ≥ {TARGET_LIFT:g} x popularity's" if is_subject else "",
+                    met=(lift is not None and lift >= TARGET_LIFT) if is_subject else None,
+                    notes=(
+                        f"hit rate@10 {figures['hit_rate']:.3f}, NDCG@10 {figures['ndcg']:.3f}, "
+                        f"taste precision@10 {figures['taste_precision']:.2f}"
+                        + (
+                            f"; x{lift:.2f} popularity's hit rate"
+                            if method == "recommender (blend)" and lift is not None
+                            else ""
+                        )
+                    ),
+                    extra=dict(figures),
+                )
+            )
+    rows.append(
+        Row(
+            scenario="recs events: train and evaluate",
+            load=load,
+            count=version.interactions,
+            notes=f"{prepared.train_seconds:.2f} s training; {seconds:.1f} s in all",
+            extra={"train_seconds": prepared.train_seconds},
+        )
+    )
+    return rows, scores
+
+
+def events_table(scores: dict) -> str:
+    """The event recommender's evaluation: per question, methods x people."""
+    lines = []
+    for question in EVENT_QUESTIONS:
+        lines.append(f"### Events: {question}")
+        lines.append("")
+        new = f"new ({evaluate_events.FRESH_EVENTS} fresh events)"
+        lines.append(evaluation_table(scores[question], new))
+        lift = event_lift(scores, question)
+        if lift is not None:
+            lines.append(f"Blend over popularity, returning users: x{lift:.2f} hit rate@10.")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def evaluation_table(
+    scores: dict[str, dict[str, dict[str, float]]], new: str = "new (3 fresh views)"
+) -> str:
     head = (
         "| method | returning: hit rate@10 | NDCG@10 | taste precision@10 "
-        "| new (3 fresh views): hit rate@10 | NDCG@10 | taste precision@10 |"
+        f"| {new}: hit rate@10 | NDCG@10 | taste precision@10 |"
     )
     lines = [head, "|" + " --- |" * 7]
     for method, by_people in scores.items():

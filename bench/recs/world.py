@@ -66,6 +66,8 @@ LAST_NAMES = (
     "Serra", "Kowalski", "Duarte", "Fischer", "Byrne", "Rossi", "Haas", "Petrov", "Laine",
     "Aalto", "Costa",
 )  # fmt: skip
+# The catalogue category of a group's events.
+CATEGORIES = ("CONCERT", "FESTIVAL", "COMEDY", "THEATRE")
 # Price bands of the groups (low, high), in the marketplace's currency.
 BANDS = ((15.0, 45.0), (40.0, 110.0), (90.0, 300.0))
 
@@ -104,12 +106,25 @@ class Artist:
 
 @dataclass(frozen=True)
 class Concert:
+    """An event of the catalogue: an artist (and now and then a support act of the same group)
+    at a venue, on sale from `on_sale_day`, starting after the span."""
+
     number: int
     artist: int
     venue: str
     city: str
     price: float
     on_sale_day: float
+    support: int | None = None
+    starts_day: float = 0.0
+
+    @property
+    def event_id(self) -> str:
+        return f"ev{self.number:04d}"
+
+    @property
+    def performers(self) -> tuple[int, ...]:
+        return (self.artist,) if self.support is None else (self.artist, self.support)
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,12 @@ class World:
     tickets: list[Ticket] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     sellers: list[str] = field(default_factory=list)
+
+    def category_of(self, concert: Concert) -> str:
+        return CATEGORIES[self.artists[concert.artist].group % len(CATEGORIES)]
+
+    def group_of_event(self, event_id: str) -> int:
+        return self.artists[self.concerts[int(event_id[2:])].artist].group
 
     def group_of_ticket(self, ticket_id: str) -> int:
         return self._ticket_groups()[ticket_id]
@@ -223,6 +244,8 @@ def build(spec: WorldSpec) -> World:
                 Concert(len(world.concerts), artist.number, venue, city, price, on_sale)
             )
 
+    _add_support_acts(world, np.random.default_rng(spec.seed + 100))
+
     people_ids = [f"u{n:05d}" for n in range(spec.users)]
     sellers = [p for p in people_ids if rng.random() < spec.seller_share]
     world.sellers = sellers
@@ -277,3 +300,24 @@ def build(spec: WorldSpec) -> World:
             )
         )
     return world
+
+
+def _add_support_acts(world: World, rng: np.random.Generator) -> None:
+    """A third of the concerts get a support act of the artist's group, and every concert a
+    start after the span; drawn from a generator of their own, so the rest of the world is the
+    one it was before concerts were catalogue events."""
+    for i, concert in enumerate(world.concerts):
+        group = world.groups[world.artists[concert.artist].group]
+        others = [a for a in group.artists if a != concert.artist]
+        support = int(rng.choice(others)) if others and rng.random() < 0.35 else None
+        starts = world.spec.days + float(rng.uniform(5.0, 120.0))
+        world.concerts[i] = Concert(
+            concert.number,
+            concert.artist,
+            concert.venue,
+            concert.city,
+            concert.price,
+            concert.on_sale_day,
+            support,
+            starts,
+        )

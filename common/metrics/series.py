@@ -63,9 +63,9 @@ TICKET_CACHE_READS = Counter(
 )
 BEHAVIOUR_EVENTS = Counter(
     "ticketing_behaviour_events",
-    "Behaviour events (ticket viewed, tickets browsed, order started) by type and outcome: "
-    "accepted (in the gateway's Redis stream, to be relayed) or dropped (Redis failed or was "
-    "skipped after a failure within the last second; the request was answered anyway)",
+    "Behaviour events (ticket viewed, event viewed, tickets browsed, order started) by type and "
+    "outcome: accepted (in the gateway's Redis stream, to be relayed) or dropped (Redis failed "
+    "or was skipped after a failure within the last second; the request was answered anyway)",
     ["type", "outcome"],
 )
 CONNECTIONS_CLOSED = Counter(

@@ -66,6 +66,16 @@ class BehaviourRecorder:
             )
         )
 
+    async def event_viewed(self, visitor: Visitor, event_id: str) -> None:
+        await self.record(
+            behaviour_pb2.EventViewed(
+                event_id=event_id,
+                user_id=visitor.user_id,
+                anonymous_id=visitor.anonymous_id,
+                occurred_at=timestamp(self.clock.now()),
+            )
+        )
+
     async def tickets_browsed(
         self,
         visitor: Visitor,
@@ -148,6 +158,10 @@ class RequestBehaviour:
     async def ticket_viewed(self, ticket_id: str) -> None:
         if self.recorder is not None:
             await self.recorder.ticket_viewed(await self._visitor(), ticket_id)
+
+    async def event_viewed(self, event_id: str) -> None:
+        if self.recorder is not None:
+            await self.recorder.event_viewed(await self._visitor(), event_id)
 
     async def tickets_browsed(
         self, *, first: int, after: str, include_reserved: bool, ticket_ids: Sequence[str]

@@ -199,6 +199,7 @@ class EventQuery:
         ctx = info.context
         request = pb.GetEventRequest(id=global_ids.decode(id, "Event"))
         reply = await ctx.call(ctx.clients.catalogue.GetEvent, request, authenticated=False)
+        await ctx.behaviour.event_viewed(reply.event.id)
         return Event.from_proto(reply.event)
 
     @strawberry.field(

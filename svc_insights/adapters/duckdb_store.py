@@ -45,16 +45,24 @@ CREATE TABLE IF NOT EXISTS events (
   title        VARCHAR,
   detail       VARCHAR,
   version      INTEGER,
-  currency     VARCHAR
+  currency     VARCHAR,
+  catalogue_event_id VARCHAR,
+  quantity     INTEGER
 );
 -- A store from before v1 gets the column (last, as in a new one); its rows have none: USD.
 ALTER TABLE events ADD COLUMN IF NOT EXISTS currency VARCHAR;
+-- A store from before events gets the column too; its rows have none.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS catalogue_event_id VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS quantity INTEGER;
 """
 
 # The table's columns, as EventRow's fields (one INSERT names them, in this order).
 COLUMNS = tuple(field.name for field in dataclasses.fields(EventRow))
 
-# Rows in one INSERT statement (DuckDB binds at most 65,535 parameters: 13 per row).
+# How many events are stored and the latest one's time: a recommender retrains when it changed.
+VERSION_SQL = "SELECT count(*), max(occurred_at) FROM events"
+
+# Rows in one INSERT statement (DuckDB binds at most 65,535 parameters: 15 per row).
 MAX_BATCH_ROWS = 2000
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from svc_insights.adapters.duckdb_store import COLUMNS, DuckDBEventStore
+from svc_insights.adapters.duckdb_store import COLUMNS, VERSION_SQL, DuckDBEventStore
 from svc_insights.domain.model import EventRow
 from svc_insights.domain.recommender.marketplace import (
     INTERACTION_KINDS,
@@ -32,7 +32,6 @@ WHERE occurred_at > ?
   AND ((type IN ({_CALLER_TYPES}) AND (user_id = ? OR anonymous_id = ?))
        OR type = 'ticket.updated')
 """
-VERSION_SQL = "SELECT count(*), max(occurred_at) FROM events"
 
 
 class DuckDBInteractions:

@@ -33,10 +33,18 @@ class EventRow:
     # ticket.*: the title.
     title: str | None = None
     # order.cancelled and charge.failed: the reason; charge.created and charge.pending: the
-    # Stripe id; tickets.browsed: the query and the tickets shown, as JSON.
+    # Stripe id; tickets.browsed: the query and the tickets shown, as JSON; event.changed and
+    # event.status_changed: the event's id, version and status (event.changed: its performers'
+    # ids, category, city and start too), as JSON.
     detail: str | None = None
     # ticket.*, order.created, order.cancelled, user.updated: the aggregate's version.
     version: int | None = None
     # ticket.*, order.created, charge.created and charge.pending: the ISO 4217 code of price
     # (USD for such an event from before v1, which named none: everything was USD then).
     currency: str | None = None
+    # ticket.* and event.viewed: the catalogue event the listing is for, or that was viewed
+    # (None for a ticket from before events, or a row from before this column).
+    catalogue_event_id: str | None = None
+    # order.created: the seats ordered (None from a producer before quantities: 1); ticket.*: the
+    # seats listed.
+    quantity: int | None = None

@@ -70,6 +70,8 @@ def _ticket_created(event: tickets_pb2.TicketCreated | tickets_pb2.TicketUpdated
         "currency": _currency(event.currency_code),
         "title": event.title,
         "version": event.version,
+        "catalogue_event_id": _or_none(event.event_id),
+        "quantity": event.quantity or None,
     }
 
 
@@ -86,6 +88,7 @@ def _order_created(event: orders_pb2.OrderCreated) -> Columns:
         "price": _money(event.ticket.price, "ticket.price"),
         "currency": _currency(event.ticket.currency_code),
         "version": event.version,
+        "quantity": event.ticket.quantity or None,
     }
 
 
@@ -143,6 +146,14 @@ def _ticket_viewed(event: behaviour_pb2.TicketViewed) -> Columns:
     }
 
 
+def _event_viewed(event: behaviour_pb2.EventViewed) -> Columns:
+    return {
+        "user_id": _or_none(event.user_id),
+        "anonymous_id": _or_none(event.anonymous_id),
+        "catalogue_event_id": _or_none(event.event_id),
+    }
+
+
 def _tickets_browsed(event: behaviour_pb2.TicketsBrowsed) -> Columns:
     query = {
         "first": event.first,
@@ -168,10 +179,19 @@ def _order_started(event: behaviour_pb2.OrderStarted) -> Columns:
 def _catalogue_event(
     event: catalogue_pb2.EventChanged | catalogue_pb2.EventStatusChanged,
 ) -> Columns:
-    """A catalogue event's id and status, in `detail`, until insights ranks events (issue 20,
-    step 6)."""
-    detail = {"eventId": event.id, "status": event.status, "version": event.version}
-    return {"detail": json.dumps(detail, sort_keys=True, separators=(",", ":"))}
+    """A catalogue event's id, version, status and start in `detail`; event.changed adds what
+    the event recommender compares events by (its performers' ids, category and city)."""
+    detail: dict[str, Any] = {"eventId": event.id, "status": event.status, "version": event.version}
+    if event.HasField("starts_at"):
+        detail["startsAt"] = from_timestamp(event.starts_at).isoformat()
+    if isinstance(event, catalogue_pb2.EventChanged):
+        detail["performers"] = [p.id for p in event.performers]
+        detail["category"] = event.category
+        detail["city"] = event.venue.city
+    return {
+        "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")),
+        "catalogue_event_id": event.id,
+    }
 
 
 COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
@@ -187,6 +207,7 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,
+    behaviour_pb2.EventViewed: _event_viewed,
     behaviour_pb2.TicketsBrowsed: _tickets_browsed,
     behaviour_pb2.OrderStarted: _order_started,
     catalogue_pb2.EventChanged: _catalogue_event,

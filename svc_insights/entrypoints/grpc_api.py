@@ -6,10 +6,13 @@ from common.errors import Forbidden
 from common.grpc_server import current_user
 from svc_insights.entrypoints.reports_proto import (
     day_of,
+    event_report_to_proto,
     market_report_to_proto,
     reader_of,
     seller_report_to_proto,
 )
+from svc_insights.service_layer.event_recommendations import EventRecommendations
+from svc_insights.service_layer.event_reports import EventReportHandlers, GetEventReport
 from svc_insights.service_layer.handlers import InsightsHandlers
 from svc_insights.service_layer.recommendations import Recommendations
 from svc_insights.service_layer.reports import GetMarketReport, GetSellerReport, ReportHandlers
@@ -32,10 +35,14 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
         recommendations: Recommendations,
         *,
         reports: ReportHandlers,
+        event_recommendations: EventRecommendations,
+        event_reports: EventReportHandlers,
     ) -> None:
         self.handlers = handlers
         self.recommendations = recommendations
         self.reports = reports
+        self.event_recommendations = event_recommendations
+        self.event_reports = event_reports
 
     async def GetEventCounts(self, request, context):
         counts = await self.handlers.event_counts(
@@ -80,3 +87,28 @@ class InsightsServicer(insights_pb2_grpc.InsightsServiceServicer):
         return insights_pb2.SimilarTicketsResponse(
             ticket_ids=ranked.ticket_ids, model_version=ranked.model_version
         )
+
+    async def RecommendEvents(self, request, context):
+        ranked = await self.event_recommendations.recommend(
+            _own(request.user_id), request.anonymous_id or None, request.first
+        )
+        return insights_pb2.RecommendEventsResponse(
+            event_ids=ranked.event_ids, model_version=ranked.model_version
+        )
+
+    async def SimilarEvents(self, request, context):
+        ranked = await self.event_recommendations.similar(request.event_id, request.first)
+        return insights_pb2.SimilarEventsResponse(
+            event_ids=ranked.event_ids, model_version=ranked.model_version
+        )
+
+    async def GetEventReport(self, request, context):
+        report = await self.event_reports.event_report(
+            GetEventReport(
+                reader_of(current_user()),
+                request.event_id,
+                day_of(request.from_day, "from_day"),
+                day_of(request.to_day, "to_day"),
+            )
+        )
+        return insights_pb2.GetEventReportResponse(report=event_report_to_proto(report))

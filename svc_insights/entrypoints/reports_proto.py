@@ -10,6 +10,7 @@ from datetime import date
 from common.errors import InvalidInput
 from common.jwt import Claims
 from common.money import format_money
+from svc_insights.domain.event_reports import EventReport
 from svc_insights.domain.reports import (
     Amount,
     MarketDay,
@@ -125,5 +126,38 @@ def market_report_to_proto(report: MarketReport) -> insights_pb2.MarketReport:
                 currency_code=b.currency,
             )
             for b in report.price_distribution
+        ],
+    )
+
+
+def event_report_to_proto(report: EventReport) -> insights_pb2.EventReport:
+    funnel = report.funnel
+    return insights_pb2.EventReport(
+        event_id=report.event_id,
+        from_day=report.days.first.isoformat(),
+        to_day=report.days.last.isoformat(),
+        event_views=report.event_views,
+        listing_views=report.listing_views,
+        orders_placed=report.orders_placed,
+        orders_paid=report.orders_paid,
+        seats_sold=report.seats_sold,
+        revenue=_amounts(report.revenue_by_currency),
+        funnel=insights_pb2.EventFunnel(
+            viewed_event=funnel.viewed_event,
+            viewed_listing=funnel.viewed_listing,
+            ordered=funnel.ordered,
+            paid=funnel.paid,
+        ),
+        listings=[
+            insights_pb2.EventListingFigures(
+                ticket_id=listing.ticket_id,
+                seller_id=listing.seller_id,
+                views=listing.views,
+                orders_placed=listing.orders_placed,
+                orders_paid=listing.orders_paid,
+                seats_sold=listing.seats_sold,
+                revenue=_amounts(listing.revenue_by_currency),
+            )
+            for listing in report.listings
         ],
     )

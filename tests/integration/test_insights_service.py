@@ -58,6 +58,7 @@ def one_of_each() -> list[Message]:
         catalogue_pb2.EventStatusChanged(
             id="e-1", version=1, status="CANCELLED", previous_status="SCHEDULED"
         ),
+        behaviour_pb2.EventViewed(event_id="e-1", anonymous_id="anon"),
     ]
 
 

@@ -45,7 +45,14 @@ def delivery(event: Message, event_id: str = "e-1", published: datetime | None =
 CASES: list[tuple[Message, dict]] = [
     (
         tickets_pb2.TicketCreated(
-            id="t-1", version=0, title="Row F", price="20.00", user_id="s", currency_code="EUR"
+            id="t-1",
+            version=0,
+            title="Row F",
+            price="20.00",
+            user_id="s",
+            currency_code="EUR",
+            event_id="ev-1",
+            quantity=4,
         ),
         dict(
             user_id="s",
@@ -56,6 +63,8 @@ CASES: list[tuple[Message, dict]] = [
             title="Row F",
             version=0,
             currency="EUR",
+            catalogue_event_id="ev-1",
+            quantity=4,
         ),
     ),
     (
@@ -93,7 +102,9 @@ CASES: list[tuple[Message, dict]] = [
             status=orders_api.ORDER_STATUS_CREATED,
             user_id="b",
             expires_at=timestamp(PUBLISHED),
-            ticket=orders_pb2.OrderCreated.Ticket(id="t-1", price="25.50", currency_code="GBP"),
+            ticket=orders_pb2.OrderCreated.Ticket(
+                id="t-1", price="25.50", currency_code="GBP", quantity=3
+            ),
         ),
         dict(
             user_id="b",
@@ -102,6 +113,7 @@ CASES: list[tuple[Message, dict]] = [
             price=Decimal("25.50"),
             version=0,
             currency="GBP",
+            quantity=3,
         ),
     ),
     (
@@ -162,14 +174,41 @@ CASES: list[tuple[Message, dict]] = [
         dict(anonymous_id="a-1", ticket_id="t-1"),
     ),
     (
-        catalogue_pb2.EventChanged(id="e-1", version=2, name="Arctic Monkeys", status="SCHEDULED"),
-        dict(detail='{"eventId":"e-1","status":"SCHEDULED","version":2}'),
+        behaviour_pb2.EventViewed(event_id="ev-1", user_id="u-1", anonymous_id="a-1"),
+        dict(user_id="u-1", anonymous_id="a-1", catalogue_event_id="ev-1"),
+    ),
+    (
+        catalogue_pb2.EventChanged(
+            id="e-1",
+            version=2,
+            name="Arctic Monkeys",
+            status="SCHEDULED",
+            performers=[catalogue_pb2.CataloguePerformer(id="performer:am", name="AM")],
+            venue=catalogue_pb2.CatalogueVenue(id="venue:o2", city="London"),
+            category="CONCERT",
+            starts_at=timestamp(datetime(2026, 6, 1, 19, 30, tzinfo=UTC)),
+        ),
+        dict(
+            detail=json.dumps(
+                {
+                    "category": "CONCERT",
+                    "city": "London",
+                    "eventId": "e-1",
+                    "performers": ["performer:am"],
+                    "startsAt": "2026-06-01T19:30:00+00:00",
+                    "status": "SCHEDULED",
+                    "version": 2,
+                },
+                separators=(",", ":"),
+            ),
+            catalogue_event_id="e-1",
+        ),
     ),
     (
         catalogue_pb2.EventStatusChanged(
             id="e-1", version=3, status="CANCELLED", previous_status="SCHEDULED"
         ),
-        dict(detail='{"eventId":"e-1","status":"CANCELLED","version":3}'),
+        dict(detail='{"eventId":"e-1","status":"CANCELLED","version":3}', catalogue_event_id="e-1"),
     ),
 ]
 

@@ -37,6 +37,7 @@ from common.service_identity import (
 from common.settings import ConfigError
 from svc_insights.entrypoints.access import ACCESS
 from svc_insights.entrypoints.grpc_api import InsightsServicer
+from svc_insights.service_layer.event_recommendations import RankedEvents
 from svc_insights.service_layer.recommendations import Ranked
 from tests.unit.fakes import FakeRevocations
 from ticketing.insights.v1 import insights_pb2, insights_pb2_grpc
@@ -47,6 +48,7 @@ class Recorded:
     """What reached the handlers (the sentinel: a refused call leaves nothing here)."""
 
     calls: list[tuple[str, object]] = field(default_factory=list)
+    events: RecordedEvents = field(default_factory=lambda: RecordedEvents())
 
     async def event_counts(self, ticket_id, order_id):
         self.calls.append(("counts", ticket_id))
@@ -59,6 +61,21 @@ class Recorded:
     async def similar(self, ticket_id, user_id, first):
         self.calls.append(("similar", user_id))
         return Ranked(["t2"], "m1")
+
+
+@dataclass
+class RecordedEvents:
+    """The event recommender's calls that reached it."""
+
+    calls: list[tuple[str, object]] = field(default_factory=list)
+
+    async def recommend(self, user_id, anonymous_id, first):
+        self.calls.append(("recommend events", user_id))
+        return RankedEvents(["ev1"], "m1")
+
+    async def similar(self, event_id, first):
+        self.calls.append(("similar events", event_id))
+        return RankedEvents(["ev2"], "m1")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +111,13 @@ async def insights(keys):
         grace_seconds=0,
         services=ServiceTokenVerifier("insights", load_public_keys(keys / "public"), clock),
     )
-    servicer = InsightsServicer(recorded, recorded, reports=None)  # type: ignore[arg-type]
+    servicer = InsightsServicer(
+        recorded,  # type: ignore[arg-type]
+        recorded,  # type: ignore[arg-type]
+        reports=None,  # type: ignore[arg-type]
+        event_recommendations=recorded.events,  # type: ignore[arg-type]
+        event_reports=None,  # type: ignore[arg-type]
+    )
     server.add(
         insights_pb2_grpc.add_InsightsServiceServicer_to_server,
         servicer,
@@ -203,6 +226,29 @@ async def test_a_users_recommendations_need_that_users_token(insights, keys):
     anonymous = insights_pb2.RecommendTicketsRequest(anonymous_id="a1", first=10)
     assert (await insights.stub.RecommendTickets(anonymous, metadata=(gateway,))).ticket_ids
     assert insights.recorded.calls == [("recommend", "alice"), ("recommend", None)]
+
+
+async def test_a_users_event_recommendations_need_that_users_token(insights, keys):
+    gateway = tokens(keys, GATEWAY).metadata_for("insights")
+    alice, _ = insights.issuer.issue("alice", "alice@example.com")
+    as_alice = (gateway, ("authorization", f"Bearer {alice}"))
+    for_bob = insights_pb2.RecommendEventsRequest(user_id="bob", first=10)
+    assert await refused(insights.stub.RecommendEvents, for_bob, as_alice) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert await refused(insights.stub.SimilarEvents, insights_pb2.SimilarEventsRequest()) == (
+        grpc.StatusCode.UNAUTHENTICATED
+    )
+    assert insights.recorded.events.calls == []
+    for_alice = insights_pb2.RecommendEventsRequest(user_id="alice", first=10)
+    mine = await insights.stub.RecommendEvents(for_alice, metadata=as_alice)
+    similar = insights_pb2.SimilarEventsRequest(event_id="ev1", first=10)
+    like = await insights.stub.SimilarEvents(similar, metadata=(gateway,))
+    assert (list(mine.event_ids), list(like.event_ids)) == (["ev1"], ["ev2"])
+    assert insights.recorded.events.calls == [
+        ("recommend events", "alice"),
+        ("similar events", "ev1"),
+    ]
 
 
 async def test_an_anonymous_ranking_still_needs_the_gateways_token(insights):

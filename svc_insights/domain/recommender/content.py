@@ -72,10 +72,10 @@ class TitleVectors:
             shape=(len(docs), len(vocabulary)),
             dtype=np.float32,
         )
-        return cls(vocabulary, idf, _normalised(matrix))
+        return cls(vocabulary, idf, normalised_rows(matrix))
 
 
-def _normalised(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+def normalised_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix, dtype=np.float32)

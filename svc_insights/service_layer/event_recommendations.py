@@ -1,0 +1,119 @@
+"""Event recommendations ("for you" and "similar events"): an event model trained from the stored
+events, swapped in whole when a newer one is ready, and asked with what the caller did since its
+data ended; the same life as the tickets' model (recommendations.py), one level up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from common.clock import Clock
+from common.errors import InvalidInput
+from svc_insights.domain.recommender.catalogue_events import EventInteraction, EventMarketplace
+from svc_insights.domain.recommender.event_model import (
+    EVENT_PARAMS,
+    EventModel,
+    EventQuery,
+    train_events,
+)
+from svc_insights.domain.recommender.marketplace import actors_of
+from svc_insights.domain.recommender.model import ModelVersion, Params
+from svc_insights.service_layer.recommendations import FRESH_OVERLAP, _first
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RankedEvents:
+    event_ids: list[str]
+    model_version: str  # empty: no model trained yet
+
+
+class EventInteractionSource(Protocol):
+    async def event_marketplace(self) -> EventMarketplace:
+        """Everything the event recommender learns from, folded from the stored events."""
+        ...
+
+    async def data_version(self) -> tuple[int, datetime | None]:
+        """How many events are stored and the latest one's time: unchanged, no retraining."""
+        ...
+
+    async def event_interactions_since(
+        self, after: datetime | None, user_id: str | None, anonymous_id: str | None
+    ) -> list[EventInteraction]:
+        """The caller's interactions with events after `after`."""
+        ...
+
+
+class EventRecommendations:
+    def __init__(
+        self, source: EventInteractionSource, clock: Clock, params: Params | None = None
+    ) -> None:
+        self.source = source
+        self.clock = clock
+        self.params = params or EVENT_PARAMS
+        self._model: EventModel | None = None
+        self._trained_on: tuple[int, datetime | None] | None = None
+
+    @property
+    def version(self) -> ModelVersion | None:
+        model = self._model
+        return model.version if model is not None else None
+
+    async def retrain(self) -> ModelVersion | None:
+        """Trains from the store unless nothing arrived since the last training."""
+        data = await self.source.data_version()
+        if self._model is not None and data == self._trained_on:
+            return self._model.version
+        market = await self.source.event_marketplace()
+        now = self.clock.now().astimezone(UTC).replace(tzinfo=None)  # the store's naive UTC
+        model = await asyncio.to_thread(train_events, market, now, self.params)
+        self._model, self._trained_on = model, data
+        version = model.version
+        log.info(
+            "event recommender trained",
+            extra={
+                "model_version": version.id,
+                "events": version.tickets,
+                "open_events": version.for_sale,
+                "actors": version.actors,
+                "interactions": version.interactions,
+            },
+        )
+        return version
+
+    async def run(self, every_seconds: float) -> None:
+        """Retrains on a schedule until cancelled; a failed training keeps the model served."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.retrain()
+            except Exception:
+                log.exception("event recommender training failed; serving the previous model")
+
+    async def recommend(
+        self, user_id: str | None, anonymous_id: str | None, first: int
+    ) -> RankedEvents:
+        first = _first(first)
+        model = self._model
+        if model is None:
+            return RankedEvents([], "")
+        until = model.version.data_until
+        fresh = await self.source.event_interactions_since(
+            until - FRESH_OVERLAP if until is not None else None, user_id, anonymous_id
+        )
+        query = EventQuery(actors=actors_of(user_id, anonymous_id), fresh=fresh, first=first)
+        return RankedEvents(model.recommend(query), model.version.id)
+
+    async def similar(self, event_id: str, first: int) -> RankedEvents:
+        first = _first(first)
+        if not event_id:
+            raise InvalidInput("An event id is required", field="event_id")
+        model = self._model
+        if model is None:
+            return RankedEvents([], "")
+        return RankedEvents(model.similar(event_id, first=first), model.version.id)
