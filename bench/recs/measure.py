@@ -40,7 +40,7 @@ def measure(*, quick: bool) -> Outcome:
     scores = evaluate.score(prepared, seed=spec.seed)
     version = prepared.model.version
     load = (
-        f"{len(generated.rows):,} events, {version.tickets:,} tickets ({version.for_sale:,} for "
+        f"{len(generated.rows):,} events, {version.items:,} tickets ({version.open_items:,} for "
         f"sale), {version.actors:,} actors; seed {spec.seed}"
     )
     popularity = scores["popularity"]["returning"]["hit_rate"]
@@ -125,7 +125,7 @@ def event_rows(generated: Generated, seed: int) -> tuple[list[Row], dict]:
     seconds = time.perf_counter() - started
     version = prepared.model.version
     load = (
-        f"{version.tickets:,} events ({version.for_sale:,} open), {version.actors:,} actors, "
+        f"{version.items:,} events ({version.open_items:,} open), {version.actors:,} actors, "
         f"{version.interactions:,} interactions; seed {seed}"
     )
     rows = []

@@ -12,7 +12,7 @@ from gateway import global_ids
 from gateway.context import Info, require_admin
 from gateway.cost import Cost
 from gateway.resolvers.analytics import From, To
-from gateway.types.analytics import FREE, _day, _fraction
+from gateway.types.analytics import FREE, fraction_of, report_day
 from gateway.types.common import Money, list_size, money_list
 from gateway.types.user import User
 from ticketing.insights.v1 import insights_pb2
@@ -79,8 +79,8 @@ class EventReport:
     def from_proto(cls, r: insights_pb2.EventReport) -> EventReport:
         f = r.funnel
         return cls(
-            from_day=_day(r.from_day),
-            to_day=_day(r.to_day),
+            from_day=report_day(r.from_day),
+            to_day=report_day(r.to_day),
             event_views=r.event_views,
             listing_views=r.listing_views,
             orders_placed=r.orders_placed,
@@ -92,7 +92,7 @@ class EventReport:
                 viewed_listing=f.viewed_listing,
                 ordered=f.ordered,
                 paid=f.paid,
-                paid_per_viewed_event=_fraction(f.paid, f.viewed_event),
+                paid_per_viewed_event=fraction_of(f.paid, f.viewed_event),
             ),
             listings=[
                 EventListingFigures(

@@ -26,11 +26,11 @@ FREE = [Cost(weight=0)]
 DEFAULT_TOP = 10
 
 
-def _day(text: str) -> date:
+def report_day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _fraction(part: int, whole: int) -> float | None:
+def fraction_of(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
@@ -129,10 +129,13 @@ class SellerReport:
     @classmethod
     def from_proto(cls, r: insights_pb2.SellerReport) -> SellerReport:
         return cls(
-            from_day=_day(r.from_day),
-            to_day=_day(r.to_day),
+            from_day=report_day(r.from_day),
+            to_day=report_day(r.to_day),
             totals=SellerFigures.from_proto(r.totals),
-            days=[SellerDay(day=_day(d.day), figures=SellerFigures.from_proto(d)) for d in r.days],
+            days=[
+                SellerDay(day=report_day(d.day), figures=SellerFigures.from_proto(d))
+                for d in r.days
+            ],
             ticket_views=[
                 TicketViews(ticket_id=t.ticket_id, views=t.views) for t in r.ticket_views
             ],
@@ -197,9 +200,9 @@ class Funnel:
             viewed=f.viewed,
             ordered=f.ordered,
             paid=f.paid,
-            view_to_order=_fraction(f.ordered, f.viewed),
-            order_to_paid=_fraction(f.paid, f.ordered),
-            view_to_paid=_fraction(f.paid, f.viewed),
+            view_to_order=fraction_of(f.ordered, f.viewed),
+            order_to_paid=fraction_of(f.paid, f.ordered),
+            view_to_paid=fraction_of(f.paid, f.viewed),
         )
 
 
@@ -273,17 +276,20 @@ class MarketReport:
     @classmethod
     def from_proto(cls, r: insights_pb2.MarketReport) -> MarketReport:
         return cls(
-            from_day=_day(r.from_day),
-            to_day=_day(r.to_day),
+            from_day=report_day(r.from_day),
+            to_day=report_day(r.to_day),
             totals=MarketFigures.from_proto(r.totals),
-            days=[MarketDay(day=_day(d.day), figures=MarketFigures.from_proto(d)) for d in r.days],
+            days=[
+                MarketDay(day=report_day(d.day), figures=MarketFigures.from_proto(d))
+                for d in r.days
+            ],
             funnel=Funnel.from_proto(r.funnel),
             expired_orders=r.expired_orders,
             ended_orders=r.ended_orders,
-            expiry_rate=_fraction(r.expired_orders, r.ended_orders),
+            expiry_rate=fraction_of(r.expired_orders, r.ended_orders),
             declined_charges=r.declined_charges,
             charge_attempts=r.charge_attempts,
-            decline_rate=_fraction(r.declined_charges, r.charge_attempts),
+            decline_rate=fraction_of(r.declined_charges, r.charge_attempts),
             sellers=[
                 TopSeller(
                     seller_id=s.seller_id, revenue=money_list(s.revenue_by_currency), sold=s.sold

@@ -78,8 +78,8 @@ class EventRecommendations:
             "event recommender trained",
             extra={
                 "model_version": version.id,
-                "events": version.tickets,
-                "open_events": version.for_sale,
+                "events": version.items,
+                "open_events": version.open_items,
                 "actors": version.actors,
                 "interactions": version.interactions,
             },

@@ -103,8 +103,8 @@ class Recommendations:
             "recommender trained",
             extra={
                 "model_version": version.id,
-                "tickets": version.tickets,
-                "for_sale": version.for_sale,
+                "tickets": version.items,
+                "for_sale": version.open_items,
                 "actors": version.actors,
                 "interactions": version.interactions,
             },

@@ -147,7 +147,7 @@ async def test_the_service_ranks_events_from_the_store_with_a_visitors_views_sin
             DuckDBEventInteractions(store), FrozenClock(trained_at.replace(tzinfo=UTC))
         )
         version = await recommendations.retrain()
-        assert version is not None and version.tickets == 6  # events known
+        assert version is not None and version.items == 6  # events known
         before = await recommendations.recommend(None, "newcomer", TOP)
         # After the training: the newcomer views A's London event, then a listing of A's
         # Paris event (a ticket.viewed, counted for its event).

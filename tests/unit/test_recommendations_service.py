@@ -170,7 +170,7 @@ async def test_a_new_model_is_trained_only_when_events_arrived_and_then_served(s
     assert "brand-new" not in before.ticket_ids  # listed after the model was trained
     second = await service.recommendations.retrain()
 
-    assert second.id != first.id and second.tickets == first.tickets + 1
+    assert second.id != first.id and second.items == first.items + 1
     similar = await service.recommendations.similar(like.ticket_id, None, 20)
     assert similar.model_version == second.id
     assert "brand-new" in similar.ticket_ids

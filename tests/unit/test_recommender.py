@@ -172,7 +172,7 @@ def test_cold_start_shows_the_most_popular_tickets_for_sale():
 def test_a_model_says_what_it_was_trained_on(trained):
     version = trained.model.version
     assert version.trained_at == trained.end
-    assert version.tickets == len(trained.market.listings)
-    assert version.for_sale == sum(x.for_sale for x in trained.market.listings.values())
+    assert version.items == len(trained.market.listings)
+    assert version.open_items == sum(x.for_sale for x in trained.market.listings.values())
     assert version.interactions == len(trained.market.interactions())
     assert version.id == train(trained.market, trained.end).version.id  # same data, same id

@@ -62,8 +62,8 @@ class ModelVersion:
     trained_at: datetime
     data_until: datetime | None  # the latest event the model saw: fresh events are after it
     actors: int
-    tickets: int
-    for_sale: int
+    items: int  # what the model ranks: tickets, or events for the event model
+    open_items: int  # of those, the ones it may recommend now
     interactions: int
 
 
