@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
 from gateway.metrics import OperationMetrics
+from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
@@ -126,5 +127,6 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
         types=[User, Ticket, Order, Payment, Event],  # every Node, reachable through node(id:)
+        execution_context_class=PlainFieldsExecutor,
         **kwargs,
     )

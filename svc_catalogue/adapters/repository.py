@@ -1,16 +1,16 @@
 """Catalogue events and the listings they summarise, in MongoDB.
 
 Every write to an event document (the event itself, or its listings' summary) sets its `seq`
-from one counter incremented in the same transaction. Two transactions incrementing it conflict
-(MongoDB's write conflict; the loser runs again after the winner commits), so sequence numbers
-are committed in the order they are taken and a reader of `seq > n` never misses one committed
-before it read (`adapters/search_feed.py`)."""
+from one counter incremented in the same transaction (once, by as many documents as it writes).
+Two transactions incrementing it conflict (MongoDB's write conflict; the loser runs again after
+the winner commits), so sequence numbers are committed in the order they are taken and a reader
+of `seq > n` never misses one committed before it read (`adapters/search_feed.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -53,22 +53,24 @@ EVENTS = Document(
         "status": Field("status", EnumValue(EventStatus)),
         "version": Field("version"),
         "external_ref": Field("external_ref", missing=""),
-        # Written only by `set_summary`, never by `save` (see `_fields`).
+        # Written only by `set_summaries`, never by `save` (see `_fields`).
         "summary": Field("summary", SUMMARY, missing=ListingSummary()),
     },
 )
 _OWN_FIELDS = [key for key in EVENTS.fields if key not in ("_id", "summary")]
 
 
-async def next_seq(db: AsyncDatabase, session: Any) -> int:
+async def next_seq(db: AsyncDatabase, session: Any, count: int = 1) -> int:
+    """Takes `count` numbers at once (one increment, so one conflict per transaction however
+    many documents it writes): the first of them; the others follow it."""
     counter = await db[COUNTERS].find_one_and_update(
         {"_id": SEQ_COUNTER},
-        {"$inc": {"value": 1}},
+        {"$inc": {"value": count}},
         upsert=True,
         return_document=ReturnDocument.AFTER,
         session=session,
     )
-    return int(counter["value"])
+    return int(counter["value"]) - count + 1
 
 
 class MongoEventRepository(MongoRepository[Event]):
@@ -108,14 +110,28 @@ class MongoEventRepository(MongoRepository[Event]):
             raise ConcurrentUpdate(f"events/{event.id} changed meanwhile")
         self._loaded[event.id] = event.version
 
-    async def set_summary(self, event_id: str, summary: ListingSummary) -> bool:
-        seq = await next_seq(self.collection.database, self.uow.session)
-        result = await self.collection.update_one(
-            {"_id": event_id},
-            {"$set": {"summary": SUMMARY.dump(summary), "seq": seq}},
-            session=self.uow.session,
-        )
-        return result.matched_count == 1
+    async def set_summaries(self, summaries: dict[str, ListingSummary]) -> set[str]:
+        if not summaries:
+            return set()
+        session = self.uow.session
+        ids = sorted(summaries)
+        cursor = self.collection.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)
+        stored = {doc["_id"] async for doc in cursor}
+        found = [event_id for event_id in ids if event_id in stored]
+        if found:
+            first = await next_seq(self.collection.database, session, len(found))
+            await self.collection.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": event_id},
+                        {"$set": {"summary": SUMMARY.dump(summaries[event_id]), "seq": first + i}},
+                    )
+                    for i, event_id in enumerate(found)
+                ],
+                ordered=True,
+                session=session,
+            )
+        return set(ids) - stored
 
 
 LISTING_DOC = Document(
@@ -136,15 +152,23 @@ class MongoListingRepository:
         self.collection = db[LISTINGS]
         self.uow = uow
 
-    async def get(self, listing_id: str) -> Listing | None:
-        doc = await self.collection.find_one({"_id": listing_id}, session=self.uow.session)
-        return None if doc is None else LISTING_DOC.from_doc(doc)
+    async def many(self, listing_ids: list[str]) -> dict[str, Listing]:
+        cursor = self.collection.find({"_id": {"$in": listing_ids}}, session=self.uow.session)
+        return {doc["_id"]: LISTING_DOC.from_doc(doc) async for doc in cursor}
 
-    async def put(self, listing: Listing) -> None:
-        await self.collection.replace_one(
-            {"_id": listing.id}, LISTING_DOC.to_doc(listing), upsert=True, session=self.uow.session
-        )
+    async def put_many(self, listings: list[Listing]) -> None:
+        if listings:
+            await self.collection.bulk_write(
+                [
+                    ReplaceOne({"_id": listing.id}, LISTING_DOC.to_doc(listing), upsert=True)
+                    for listing in listings
+                ],
+                session=self.uow.session,
+            )
 
-    async def of_event(self, event_id: str) -> list[Listing]:
-        cursor = self.collection.find({"event_id": event_id}, session=self.uow.session)
-        return [LISTING_DOC.from_doc(doc) async for doc in cursor]
+    async def of_events(self, event_ids: list[str]) -> dict[str, list[Listing]]:
+        cursor = self.collection.find({"event_id": {"$in": event_ids}}, session=self.uow.session)
+        found: dict[str, list[Listing]] = {event_id: [] for event_id in event_ids}
+        async for doc in cursor:
+            found[doc["event_id"]].append(LISTING_DOC.from_doc(doc))
+        return found

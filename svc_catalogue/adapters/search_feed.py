@@ -1,6 +1,6 @@
 """The search feed on MongoDB (`svc_catalogue.domain.search.SearchFeed`): event documents with
 `seq` above a number, in `seq` order, on the index on `seq`; each joined with its listings'
-summary, which the document carries (`repository.set_summary`). Outside any transaction: a
+summary, which the document carries (`repository.set_summaries`). Outside any transaction: a
 document's seq is committed in the order it was taken (see `adapters/repository.py`)."""
 
 from __future__ import annotations

@@ -42,3 +42,15 @@ def summarise(listings: list[Listing]) -> ListingSummary:
     currency = min(counts, key=lambda code: (-counts[code], code))
     lowest = min(listing.price for listing in for_sale if listing.currency_code == currency)
     return ListingSummary(lowest, currency, sum(listing.available for listing in for_sale))
+
+
+def newest_changes(changes: list[Listing], stored: dict[str, Listing]) -> list[Listing]:
+    """Of changes to listings (in any order, a listing's possibly several times), the newest of
+    each listing when it is newer than the stored one (an older change arriving late is skipped:
+    the newer one stands)."""
+    newest: dict[str, Listing] = {}
+    for change in changes:
+        best = newest.get(change.id) or stored.get(change.id)
+        if best is None or change.version > best.version:
+            newest[change.id] = change
+    return [newest[listing_id] for listing_id in sorted(newest)]

@@ -3,34 +3,51 @@
 then the event's lowest price and tickets for sale recomputed on its document (which takes a
 new sequence number there, so search follows). A listing with no event (a v1 ticket) is ignored.
 
-One replica applies them one at a time: every apply takes the next number of the one sequence
-counter, so concurrent applies only conflict there and run again (with the consumer's 32
-messages at once, the bench's seeding applied 4 listing events a second); across replicas the
-conflict and its retry remain.
+The listing events the consumer holds at once (up to EVENT_PREFETCH) are applied together, in
+one transaction: every event they touch summarised once, its sequence numbers taken in one
+increment of the one counter. Taking the next number per listing event made the counter the
+bottleneck: applied one at a time, the bench's seeding reached 11-18 a second (each apply one
+transaction of seven statements); concurrent applies only conflicted there and ran again. A batch
+starts as soon as the one before it committed, with whatever arrived meanwhile, so a lone change
+waits for nobody. Across replicas batches still conflict on the counter and run again.
 
 Idempotent like every consumer: a redelivered event id changes nothing, and an event not newer
-than the listing's stored version (one that overtook it was applied first) is skipped."""
+than the listing's stored version (one that overtook it was applied first) is skipped. A batch
+that fails for another reason than a lost conflict or an outage is applied again one event at a
+time, so only the event at fault fails (and is retried or dead-lettered by the consumer)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from common.delivery import Delivery
-from common.retries import retry_transient
-from svc_catalogue.domain.listings import Listing, summarise
+from common.retries import is_outage, is_transient, retry_transient
+from svc_catalogue.domain.listings import Listing, newest_changes, summarise
 from svc_catalogue.service_layer.unit_of_work import CatalogueUnitOfWork
 from ticketing.events.v1 import tickets_pb2
 
 log = logging.getLogger(__name__)
 
+MAX_BATCH = 256
+
+
+@dataclass
+class _Pending:
+    event_id: str  # the message's, for idempotency
+    listing: Listing
+    done: asyncio.Future[None]
+
 
 class ListingSummaryHandlers:
-    def __init__(self, uow: Callable[[], CatalogueUnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], CatalogueUnitOfWork], max_batch: int = MAX_BATCH) -> None:
         self.uow = uow
-        self._one_at_a_time = asyncio.Lock()
+        self.max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._applying: asyncio.Task[None] | None = None
 
     async def on_ticket_created(self, event: tickets_pb2.TicketCreated, delivery: Delivery) -> None:
         await self._apply(
@@ -45,12 +62,7 @@ class ListingSummaryHandlers:
             event.version, delivery=delivery,
         )  # fmt: skip
 
-    async def _apply(self, *change, delivery: Delivery) -> None:
-        async with self._one_at_a_time:
-            await self._apply_alone(*change, delivery=delivery)
-
-    @retry_transient()
-    async def _apply_alone(
+    async def _apply(
         self,
         listing_id: str,
         event_id: str,
@@ -60,28 +72,57 @@ class ListingSummaryHandlers:
         version: int,
         delivery: Delivery,
     ) -> None:
+        """Returns once the change is committed (with the batch it joined)."""
         if not event_id:
             return  # a v1 ticket: no catalogue event to summarise
+        listing = Listing(
+            listing_id, event_id, Decimal(price or "0"), currency_code, max(available, 0), version
+        )
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(delivery.event_id, listing, done))
+        if self._applying is None or self._applying.done():
+            self._applying = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            try:
+                await self._apply_batch(batch)
+            except Exception as exc:
+                if len(batch) == 1 or is_transient(exc) or is_outage(exc):
+                    _settle(batch, exc)
+                    continue
+                log.warning("a batch of listing events failed: applying them one at a time")
+                for one in batch:
+                    try:
+                        await self._apply_batch([one])
+                    except Exception as alone:
+                        _settle([one], alone)
+                    else:
+                        _settle([one])
+            else:
+                _settle(batch)
+
+    @retry_transient()
+    async def _apply_batch(self, batch: list[_Pending]) -> None:
         async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            stored = await uow.listings.get(listing_id)
-            if stored is not None and stored.version >= version:
-                await uow.commit()  # an older change, arrived late: the newer one stands
-                return
-            listing = Listing(
-                listing_id, event_id, Decimal(price or "0"), currency_code, max(available, 0),
-                version,
-            )  # fmt: skip
-            await uow.listings.put(listing)
-            touched = {event_id} | ({stored.event_id} if stored else set())
-            for summarised in sorted(touched):
-                summary = summarise(await uow.listings.of_event(summarised))
-                if not await uow.events.set_summary(summarised, summary):
-                    log.warning(
-                        "a listing names an event the catalogue does not have",
-                        extra={"listing_id": listing_id, "event_id": summarised},
-                    )
+            seen = await uow.processed_before([p.event_id for p in batch])
+            changes = [p.listing for p in batch if p.event_id not in seen]
+            stored = await uow.listings.many(sorted({c.id for c in changes}))
+            newer = newest_changes(changes, stored)
+            await uow.listings.put_many(newer)
+            touched = {c.event_id for c in newer} | {
+                stored[c.id].event_id for c in newer if c.id in stored
+            }
+            listings = await uow.listings.of_events(sorted(touched))
+            summaries = {event_id: summarise(rows) for event_id, rows in listings.items()}
+            for missing in sorted(await uow.events.set_summaries(summaries)):
+                log.warning(
+                    "a listing names an event the catalogue does not have",
+                    extra={"event_id": missing},
+                )
             await uow.commit()
 
     @property
@@ -90,3 +131,13 @@ class ListingSummaryHandlers:
             tickets_pb2.TicketCreated: self.on_ticket_created,
             tickets_pb2.TicketUpdated: self.on_ticket_updated,
         }
+
+
+def _settle(batch: list[_Pending], error: BaseException | None = None) -> None:
+    for pending in batch:
+        if pending.done.done():
+            continue  # its handler was cancelled (the consumer stopping): redelivered later
+        if error is None:
+            pending.done.set_result(None)
+        else:
+            pending.done.set_exception(error)

@@ -69,12 +69,15 @@ class FakeEvents:
     async def save(self, event: Event) -> None:
         self._write(event)
 
-    async def set_summary(self, event_id: str, summary: ListingSummary) -> bool:
-        stored = self.uow.view.events.get(event_id)
-        if stored is None:
-            return False
-        self._write(stored, summary, track=False)
-        return True
+    async def set_summaries(self, summaries: dict[str, ListingSummary]) -> set[str]:
+        missing = set()
+        for event_id in sorted(summaries):
+            stored = self.uow.view.events.get(event_id)
+            if stored is None:
+                missing.add(event_id)
+            else:
+                self._write(stored, summaries[event_id], track=False)
+        return missing
 
     def _write(self, event: Event, summary: ListingSummary | None = None, track=True) -> None:
         """As the repository: the event's own fields, its summary kept unless given."""
@@ -93,14 +96,17 @@ class FakeListings:
     def __init__(self, uow: FakeCatalogueUnitOfWork) -> None:
         self.uow = uow
 
-    async def get(self, listing_id: str) -> Listing | None:
-        return self.uow.view.listings.get(listing_id)
+    async def many(self, listing_ids: list[str]) -> dict[str, Listing]:
+        stored = self.uow.view.listings
+        return {i: stored[i] for i in listing_ids if i in stored}
 
-    async def put(self, listing: Listing) -> None:
-        self.uow.view.listings[listing.id] = listing
+    async def put_many(self, listings: list[Listing]) -> None:
+        for listing in listings:
+            self.uow.view.listings[listing.id] = listing
 
-    async def of_event(self, event_id: str) -> list[Listing]:
-        return [row for row in self.uow.view.listings.values() if row.event_id == event_id]
+    async def of_events(self, event_ids: list[str]) -> dict[str, list[Listing]]:
+        rows = self.uow.view.listings.values()
+        return {i: [row for row in rows if row.event_id == i] for i in event_ids}
 
 
 class FakeIdempotency:
@@ -145,6 +151,11 @@ class FakeCatalogueUnitOfWork:
             return True
         self.view.processed.add(event_id)
         return False
+
+    async def processed_before(self, event_ids: list[str]) -> set[str]:
+        seen = set(event_ids) & self.view.processed
+        self.view.processed.update(event_ids)
+        return seen
 
     async def commit(self) -> None:
         outgoing = [to_integration(e) for t in self._tracked for e in t.events]

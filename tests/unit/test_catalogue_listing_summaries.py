@@ -4,6 +4,7 @@ visible to search through the feed."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +19,12 @@ from svc_catalogue.domain.search import SearchFilter, SearchQuery
 from svc_catalogue.domain.values import check_details, check_venue
 from svc_catalogue.service_layer.listing_summaries import ListingSummaryHandlers
 from svc_catalogue.service_layer.search_sync import SearchSync
-from tests.unit.fakes_catalogue import CatalogueStore, FakeCatalogueUnitOfWork, FakeFeed
+from tests.unit.fakes_catalogue import (
+    CatalogueStore,
+    FakeCatalogueUnitOfWork,
+    FakeFeed,
+    FakeListings,
+)
 from ticketing.events.v1 import tickets_pb2
 
 STARTS = datetime(2027, 6, 1, 19, tzinfo=UTC)
@@ -150,3 +156,42 @@ async def test_the_index_is_built_page_by_page_and_follows_new_changes(store):
     await handlers.on_ticket_created(created(event_id="e3"), delivery("m1"))
     assert await sync.catch_up() == 1
     assert index.search(SearchQuery(filter=SearchFilter(has_tickets=True))).event_ids == ["e3"]
+
+
+async def test_listing_events_held_at_once_are_applied_in_one_transaction(handlers, store):
+    """The consumer's messages in hand commit together: each event touched is summarised once,
+    taking one sequence number, however many of its listings changed."""
+    store.events["e2"] = dataclasses.replace(store.events["e1"], id="e2", events=[])
+    store.seq += 1
+    store.seqs["e2"] = store.seq
+    commits, seq = store.commits, store.seq
+    await asyncio.gather(
+        handlers.on_ticket_created(created("l1", "50.00", 2), delivery("m1")),
+        handlers.on_ticket_created(created("l2", "35.00", 4), delivery("m2")),
+        handlers.on_ticket_created(created("l3", "70.00", 1, event_id="e2"), delivery("m3")),
+        handlers.on_ticket_updated(updated(1, "l2", "30.00", 3), delivery("m4")),
+        handlers.on_ticket_created(created("l2", "35.00", 4), delivery("m2")),  # redelivered
+    )
+    assert (store.commits, store.seq) == (commits + 1, seq + 2)
+    assert store.events["e1"].summary == ListingSummary(Decimal("30.00"), "GBP", 5)
+    assert store.events["e2"].summary == ListingSummary(Decimal("70.00"), "GBP", 1)
+
+
+async def test_a_change_that_fails_fails_alone(handlers, store, monkeypatch):
+    put_many = FakeListings.put_many
+
+    async def refusing(self, listings):
+        if any(listing.id == "bad" for listing in listings):
+            raise ValueError("cannot store it")
+        await put_many(self, listings)
+
+    monkeypatch.setattr(FakeListings, "put_many", refusing)
+    outcomes = await asyncio.gather(
+        handlers.on_ticket_created(created("l1", "50.00", 2), delivery("m1")),
+        handlers.on_ticket_created(created("bad", "1.00", 2), delivery("m2")),
+        handlers.on_ticket_created(created("l3", "40.00", 1), delivery("m3")),
+        return_exceptions=True,
+    )
+    assert [type(outcome) for outcome in outcomes] == [type(None), ValueError, type(None)]
+    assert store.events["e1"].summary == ListingSummary(Decimal("40.00"), "GBP", 3)
+    assert "m2" not in store.processed  # so its redelivery is applied
