@@ -16,7 +16,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, check_keyset_cursor, first_argument, window
 from gateway.resolvers.shared import CONNECTION, IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
-from gateway.types.common import MoneyInput, UserError
+from gateway.types.common import MoneyInput, UserError, plain_amount
 from gateway.types.events import DeliveryMethod, Listing, ListingConnection, SplitRule
 from gateway.user_errors import expected_failures
 from ticketing.tickets.v1 import tickets_pb2
@@ -26,10 +26,6 @@ _EXPECTED_VERSION = (
     "The `version` last read; CONFLICT when the listing has moved on (unless it already is what "
     "this input asks, at expectedVersion + 1: then it is returned)."
 )
-
-
-def _amount(value: object) -> str:
-    return format(value, "f")
 
 
 @strawberry.input(description="Seats to sell for an event.")
@@ -164,7 +160,7 @@ class ListingMutation:
                 raise InvalidInput("The face value is in the price's currency", field="faceValue")
             request = tickets_pb2.CreateTicketRequest(
                 title="",
-                price=_amount(input.price.amount),
+                price=plain_amount(input.price.amount),
                 currency_code=currency,
                 idempotency_key=input.idempotency_key,
                 quantity=input.quantity,
@@ -173,7 +169,7 @@ class ListingMutation:
                 section=input.section or "",
                 row=input.row or "",
                 seat_labels=input.seats or [],
-                face_value=_amount(input.face_value.amount) if input.face_value else "",
+                face_value=plain_amount(input.face_value.amount) if input.face_value else "",
                 delivery_method=input.delivery_method.to_proto(),
                 notes=input.notes or "",
             )
@@ -202,7 +198,7 @@ class ListingMutation:
                 expected_version=input.expected_version,
             )
             if input.price is not None and input.price is not UNSET:
-                request.price = _amount(input.price.amount)
+                request.price = plain_amount(input.price.amount)
                 request.currency_code = input.price.currency_code.value
             if input.quantity is not None and input.quantity is not UNSET:
                 request.quantity = input.quantity

@@ -14,7 +14,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, check_keyset_cursor, first_argument, window
 from gateway.resolvers.shared import CONNECTION, IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
-from gateway.types.common import MoneyInput, UserError
+from gateway.types.common import MoneyInput, UserError, plain_amount
 from gateway.types.tickets import Ticket, TicketConnection
 from gateway.user_errors import expected_failures
 from ticketing.tickets.v1 import tickets_pb2
@@ -24,10 +24,6 @@ _EXPECTED_VERSION = (
     "The `version` last read; CONFLICT when the ticket has moved on (unless it already is what "
     "this input asks, at expectedVersion + 1: then it is returned)."
 )
-
-
-def _price(value: object) -> str:
-    return format(value, "f")  # Decimal("1E+3") -> "1000", never scientific notation
 
 
 @strawberry.input(description="A ticket to list for sale.")
@@ -149,7 +145,7 @@ class TicketMutation:
         await ctx.require_user()
         request = tickets_pb2.CreateTicketRequest(
             title=input.title,
-            price=_price(input.price.amount),
+            price=plain_amount(input.price.amount),
             currency_code=input.price.currency_code.value,
             idempotency_key=input.idempotency_key,
         )
@@ -180,7 +176,7 @@ class TicketMutation:
             if input.title is not None and input.title is not UNSET:
                 request.title = input.title
             if input.price is not None and input.price is not UNSET:
-                request.price = _price(input.price.amount)
+                request.price = plain_amount(input.price.amount)
                 request.currency_code = input.price.currency_code.value
             if not (request.HasField("title") or request.HasField("price")):
                 raise InvalidInput("Give a new title or a new price")  # before any call
