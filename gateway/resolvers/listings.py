@@ -15,7 +15,14 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, check_keyset_cursor, first_argument, window
-from gateway.resolvers.shared import CONNECTION, IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
+from gateway.resolvers.shared import (
+    CONNECTION,
+    IDEMPOTENCY_KEY,
+    INPUT,
+    MUTATION,
+    user_errors_field,
+    write_ticket,
+)
 from gateway.types.common import MoneyInput, UserError, plain_amount
 from gateway.types.events import DeliveryMethod, Listing, ListingConnection, SplitRule
 from gateway.user_errors import expected_failures
@@ -175,9 +182,8 @@ class ListingMutation:
             )
             if not 1 <= input.quantity <= 100:
                 raise InvalidInput("Quantity must be 1 to 100", field="quantity")
-            reply = await ctx.call(ctx.clients.tickets.CreateTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
-            return CreateListingPayload(listing=Listing.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.CreateTicket, request)
+            return CreateListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return CreateListingPayload(listing=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
@@ -204,9 +210,8 @@ class ListingMutation:
                 request.quantity = input.quantity
             if not (request.HasField("price") or request.HasField("quantity")):
                 raise InvalidInput("Give a new price or a new quantity", field="price")
-            reply = await ctx.call(ctx.clients.tickets.UpdateTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)
-            return UpdateListingPayload(listing=Listing.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.UpdateTicket, request)
+            return UpdateListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return UpdateListingPayload(listing=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
@@ -225,7 +230,6 @@ class ListingMutation:
                 id=global_ids.decode(input.id, "Listing", field="id"),
                 expected_version=input.expected_version,
             )
-            reply = await ctx.call(ctx.clients.tickets.WithdrawTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)
-            return WithdrawListingPayload(listing=Listing.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.WithdrawTicket, request)
+            return WithdrawListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return WithdrawListingPayload(listing=None, user_errors=outcome.user_errors)
