@@ -21,10 +21,11 @@ from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
-from gateway.loaders import payments_by_id_loader, payments_loader
+from gateway.loaders import events_loader, payments_by_id_loader, payments_loader
 from gateway.session import claims_of
 from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache.reads import TicketReads
+from ticketing.catalogue.v1 import catalogue_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -51,6 +52,8 @@ class Context:
     websocket: bool = False  # the context of a WebSocket connection (subscriptions)
     # Payments by their own ids (node, nodes).
     payments_by_id: DataLoader[str, payments_pb2.Payment | None] = field(init=False)
+    # Catalogue events by id (Listing.event): public, the same whoever asks.
+    events: DataLoader[str, catalogue_pb2.Event | None] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
 
@@ -58,6 +61,7 @@ class Context:
         self.behaviour = RequestBehaviour(self.recorder, self.anonymous_id, self.user_id)
         cache = not self.websocket  # a subscription pushes objects as they are now
         self.payments_by_id = payments_by_id_loader(self.clients, self.token, cache=cache)
+        self.events = events_loader(self.clients, cache=cache)
 
     def sign_in_with(self, token: str) -> None:
         """The token a WebSocket client gave in `connection_init`, in place of the handshake's."""

@@ -1,5 +1,5 @@
-"""Per-request DataLoaders: the tickets and payments a response needs, in one call
-each per batch."""
+"""Per-request DataLoaders: the tickets, payments and catalogue events a response needs, in one
+call each per batch."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.reads import TicketReads
+from ticketing.catalogue.v1 import catalogue_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -47,5 +48,23 @@ def payments_by_id_loader(
         )
         by_id = {p.id: p for p in reply.payments}
         return [by_id.get(i) for i in payment_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+def events_loader(
+    clients: ServiceClients, *, cache: bool = True
+) -> DataLoader[str, catalogue_pb2.Event | None]:
+    """Catalogue events by id (public: no token), in one BatchGetEvents per batch; None for an
+    unknown one. A page of listings asks for its events once, not once per listing."""
+
+    async def load(event_ids: list[str]) -> list[catalogue_pb2.Event | None]:
+        reply = await clients.call(
+            clients.catalogue.BatchGetEvents,
+            catalogue_pb2.BatchGetEventsRequest(ids=event_ids),
+            None,
+        )
+        by_id = {e.id: e for e in reply.events}
+        return [by_id.get(i) for i in event_ids]
 
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)

@@ -18,7 +18,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, Window, first_argument, window
 from gateway.resolvers.shared import IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
-from gateway.types.common import PageInfo, UserError, list_size
+from gateway.types.common import PageInfo, UserError, list_size, plain_amount
 from gateway.types.event_search import EventEdge, EventFacets, EventSearchConnection, EventSort
 from gateway.types.events import Event, EventCategory, EventStatus
 from gateway.types.scalars import DateTime, Decimal
@@ -57,10 +57,6 @@ def _rank_after(cursor: str, field: str) -> int:
     return offset
 
 
-def _amount(value: object) -> str:
-    return format(value, "f")
-
-
 @strawberry.input(description="What a search keeps; every field optional (null: any).")
 class EventFilter:
     city: str | None = strawberry.field(
@@ -93,9 +89,9 @@ class EventFilter:
         if self.starts_to is not None:
             message.starts_to.CopyFrom(timestamp(self.starts_to))
         if self.price_min is not None:
-            message.price_min = _amount(self.price_min)
+            message.price_min = plain_amount(self.price_min)
         if self.price_max is not None:
-            message.price_max = _amount(self.price_max)
+            message.price_max = plain_amount(self.price_max)
         if self.has_tickets is not None:
             message.has_tickets = self.has_tickets
         return message

@@ -15,8 +15,15 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, check_keyset_cursor, first_argument, window
-from gateway.resolvers.shared import CONNECTION, IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
-from gateway.types.common import MoneyInput, UserError
+from gateway.resolvers.shared import (
+    CONNECTION,
+    IDEMPOTENCY_KEY,
+    INPUT,
+    MUTATION,
+    user_errors_field,
+    write_ticket,
+)
+from gateway.types.common import MoneyInput, UserError, plain_amount
 from gateway.types.events import DeliveryMethod, Listing, ListingConnection, SplitRule
 from gateway.user_errors import expected_failures
 from ticketing.tickets.v1 import tickets_pb2
@@ -26,10 +33,6 @@ _EXPECTED_VERSION = (
     "The `version` last read; CONFLICT when the listing has moved on (unless it already is what "
     "this input asks, at expectedVersion + 1: then it is returned)."
 )
-
-
-def _amount(value: object) -> str:
-    return format(value, "f")
 
 
 @strawberry.input(description="Seats to sell for an event.")
@@ -164,7 +167,7 @@ class ListingMutation:
                 raise InvalidInput("The face value is in the price's currency", field="faceValue")
             request = tickets_pb2.CreateTicketRequest(
                 title="",
-                price=_amount(input.price.amount),
+                price=plain_amount(input.price.amount),
                 currency_code=currency,
                 idempotency_key=input.idempotency_key,
                 quantity=input.quantity,
@@ -173,15 +176,14 @@ class ListingMutation:
                 section=input.section or "",
                 row=input.row or "",
                 seat_labels=input.seats or [],
-                face_value=_amount(input.face_value.amount) if input.face_value else "",
+                face_value=plain_amount(input.face_value.amount) if input.face_value else "",
                 delivery_method=input.delivery_method.to_proto(),
                 notes=input.notes or "",
             )
             if not 1 <= input.quantity <= 100:
                 raise InvalidInput("Quantity must be 1 to 100", field="quantity")
-            reply = await ctx.call(ctx.clients.tickets.CreateTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
-            return CreateListingPayload(listing=Listing.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.CreateTicket, request)
+            return CreateListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return CreateListingPayload(listing=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
@@ -202,15 +204,14 @@ class ListingMutation:
                 expected_version=input.expected_version,
             )
             if input.price is not None and input.price is not UNSET:
-                request.price = _amount(input.price.amount)
+                request.price = plain_amount(input.price.amount)
                 request.currency_code = input.price.currency_code.value
             if input.quantity is not None and input.quantity is not UNSET:
                 request.quantity = input.quantity
             if not (request.HasField("price") or request.HasField("quantity")):
                 raise InvalidInput("Give a new price or a new quantity", field="price")
-            reply = await ctx.call(ctx.clients.tickets.UpdateTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)
-            return UpdateListingPayload(listing=Listing.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.UpdateTicket, request)
+            return UpdateListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return UpdateListingPayload(listing=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
@@ -229,7 +230,6 @@ class ListingMutation:
                 id=global_ids.decode(input.id, "Listing", field="id"),
                 expected_version=input.expected_version,
             )
-            reply = await ctx.call(ctx.clients.tickets.WithdrawTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)
-            return WithdrawListingPayload(listing=Listing.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.WithdrawTicket, request)
+            return WithdrawListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return WithdrawListingPayload(listing=None, user_errors=outcome.user_errors)

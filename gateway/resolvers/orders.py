@@ -166,11 +166,17 @@ def _ordered(input: CreateOrderInput) -> str:
     return global_ids.decode(input.listing_id, "Listing", field="listingId")
 
 
-async def _refresh_held(ctx: Context, ticket_id: str) -> None:
+async def _refresh_held(ctx: Context, reply: orders_pb2.CreateOrderResponse) -> None:
     """The order's seats are held now, in the tickets service; the gateway's cache hears of it
-    only from the TicketUpdated on its way. Read the ticket from tickets itself, for this answer
-    (`order { ticket { state } }` says HELD) and, written into the cache, for every read after
-    it (DOM-2). Failing that read fails nothing: the order is placed, the event will follow."""
+    only from the TicketUpdated on its way. The ticket as tickets answered the hold (relayed by
+    orders), or else read from tickets itself, goes into this answer (`order { ticket { state }
+    }` says HELD) and, written into the cache, into every read after it (DOM-2). Failing that
+    read fails nothing: the order is placed, the event will follow."""
+    ticket_id = reply.order.ticket_id
+    if reply.HasField("held_ticket"):
+        await ctx.ticket_reads.heard(reply.held_ticket)
+        ctx.tickets.prime(ticket_id, reply.held_ticket)
+        return
     try:
         ctx.tickets.prime(ticket_id, await ctx.ticket_reads.fresh(ticket_id))
     except AppError as exc:
@@ -204,7 +210,7 @@ class OrderMutation:
                 quantity=input.quantity,
             )
             reply = await ctx.call(ctx.clients.orders.CreateOrder, request)
-            await _refresh_held(ctx, reply.order.ticket_id)
+            await _refresh_held(ctx, reply)
             return CreateOrderPayload(order=Order.from_proto(reply.order), user_errors=[])
         return CreateOrderPayload(order=None, user_errors=outcome.user_errors)
 

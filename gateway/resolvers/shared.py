@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
+from gateway.context import Context
 from gateway.cost import Cost
 from gateway.types.common import UserError, list_size
+from ticketing.tickets.v1 import tickets_pb2
 
 # Each mutation root field: a command, a write and its events (COST-1).
 MUTATION = [Cost(weight=10)]
@@ -28,3 +32,12 @@ def user_errors_field() -> list[UserError]:
         # One expected failure per refusal (gateway/user_errors.py): PAGE-7's bound, for its cost.
         directives=[list_size(assumed_size=1)],
     )
+
+
+async def write_ticket(ctx: Context, method: Any, request: Any) -> tickets_pb2.Ticket:
+    """A write of the tickets service on the caller's behalf (CreateTicket, UpdateTicket,
+    WithdrawTicket: a ticket's or a listing's, the same record), and the ticket it answers
+    cached, so the caller's next read shows it as written."""
+    reply = await ctx.call(method, request)
+    await ctx.ticket_reads.wrote(reply.ticket)
+    return reply.ticket  # type: ignore[no-any-return]

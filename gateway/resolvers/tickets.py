@@ -13,8 +13,15 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, check_keyset_cursor, first_argument, window
-from gateway.resolvers.shared import CONNECTION, IDEMPOTENCY_KEY, INPUT, MUTATION, user_errors_field
-from gateway.types.common import MoneyInput, UserError
+from gateway.resolvers.shared import (
+    CONNECTION,
+    IDEMPOTENCY_KEY,
+    INPUT,
+    MUTATION,
+    user_errors_field,
+    write_ticket,
+)
+from gateway.types.common import MoneyInput, UserError, plain_amount
 from gateway.types.tickets import Ticket, TicketConnection
 from gateway.user_errors import expected_failures
 from ticketing.tickets.v1 import tickets_pb2
@@ -24,10 +31,6 @@ _EXPECTED_VERSION = (
     "The `version` last read; CONFLICT when the ticket has moved on (unless it already is what "
     "this input asks, at expectedVersion + 1: then it is returned)."
 )
-
-
-def _price(value: object) -> str:
-    return format(value, "f")  # Decimal("1E+3") -> "1000", never scientific notation
 
 
 @strawberry.input(description="A ticket to list for sale.")
@@ -149,14 +152,13 @@ class TicketMutation:
         await ctx.require_user()
         request = tickets_pb2.CreateTicketRequest(
             title=input.title,
-            price=_price(input.price.amount),
+            price=plain_amount(input.price.amount),
             currency_code=input.price.currency_code.value,
             idempotency_key=input.idempotency_key,
         )
         with expected_failures() as outcome:
-            reply = await ctx.call(ctx.clients.tickets.CreateTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
-            return CreateTicketPayload(ticket=Ticket.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.CreateTicket, request)
+            return CreateTicketPayload(ticket=Ticket.from_proto(ticket), user_errors=[])
         return CreateTicketPayload(ticket=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
@@ -180,13 +182,12 @@ class TicketMutation:
             if input.title is not None and input.title is not UNSET:
                 request.title = input.title
             if input.price is not None and input.price is not UNSET:
-                request.price = _price(input.price.amount)
+                request.price = plain_amount(input.price.amount)
                 request.currency_code = input.price.currency_code.value
             if not (request.HasField("title") or request.HasField("price")):
                 raise InvalidInput("Give a new title or a new price")  # before any call
-            reply = await ctx.call(ctx.clients.tickets.UpdateTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
-            return UpdateTicketPayload(ticket=Ticket.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.UpdateTicket, request)
+            return UpdateTicketPayload(ticket=Ticket.from_proto(ticket), user_errors=[])
         return UpdateTicketPayload(ticket=None, user_errors=outcome.user_errors)
 
     @strawberry.mutation(
@@ -205,7 +206,6 @@ class TicketMutation:
                 id=global_ids.decode(input.id, "Ticket", field="id"),
                 expected_version=input.expected_version,
             )
-            reply = await ctx.call(ctx.clients.tickets.WithdrawTicket, request)
-            await ctx.ticket_reads.wrote(reply.ticket)  # the caller's next read shows it
-            return WithdrawTicketPayload(ticket=Ticket.from_proto(reply.ticket), user_errors=[])
+            ticket = await write_ticket(ctx, ctx.clients.tickets.WithdrawTicket, request)
+            return WithdrawTicketPayload(ticket=Ticket.from_proto(ticket), user_errors=[])
         return WithdrawTicketPayload(ticket=None, user_errors=outcome.user_errors)

@@ -67,8 +67,14 @@ class TicketReads:
         older one), so other readers see it too."""
         request = tickets_pb2.GetTicketRequest(id=ticket_id)
         ticket = (await self.clients.call(self.clients.tickets.GetTicket, request)).ticket
-        await self._fill(lambda cache: cache.fill([ticket]))
+        await self.heard(ticket)
         return ticket
+
+    async def heard(self, ticket: tickets_pb2.Ticket) -> None:
+        """A ticket as the tickets service answered it just now, to this gateway or to a service
+        that relayed it (an order's seats held: orders' CreateOrder relays HoldSeats' answer):
+        cached as a read of it would be (a newer version replaces an older one)."""
+        await self._fill(lambda cache: cache.fill([ticket]))
 
     async def get_many(self, ticket_ids: Sequence[str]) -> list[tickets_pb2.Ticket | None]:
         """BatchGetTickets for the ones not cached; None for an unknown id."""

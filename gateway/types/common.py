@@ -58,6 +58,12 @@ def money_list(amounts: object) -> list[Money]:
     return [Money.of(a.amount, a.currency_code) for a in amounts]  # type: ignore[attr-defined]
 
 
+def plain_amount(value: PyDecimal) -> str:
+    """An amount as the services take it: a decimal string in plain notation, never scientific
+    (Decimal("1E+3") -> "1000")."""
+    return format(value, "f")
+
+
 @strawberry.input(description="An amount to set, in one currency.")
 class MoneyInput:
     amount: Decimal = strawberry.field(

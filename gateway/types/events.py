@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 from strawberry import UNSET
 
-from common.errors import InvalidInput
+from common.errors import InvalidInput, NotFound
 from common.pagination import Cursor
 from common.protos import from_timestamp
 from gateway import global_ids
@@ -270,10 +270,11 @@ class Listing(Node):
     async def event(self, info: Info) -> Event | None:
         if not self.event_id:
             return None
-        request = pb.GetEventRequest(id=self.event_id)
-        ctx = info.context
-        reply = await ctx.call(ctx.clients.catalogue.GetEvent, request, authenticated=False)
-        return Event.from_proto(reply.event)
+        # Batched: a page of listings asks the catalogue once (BatchGetEvents) for their events.
+        event = await info.context.events.load(self.event_id)
+        if event is None:
+            raise NotFound("Event not found")  # as GetEvent answered before it was batched
+        return Event.from_proto(event)
 
     @classmethod
     def from_proto(cls, t: tickets_pb2.Ticket, cursor: str = "") -> Listing:

@@ -28,4 +28,5 @@ class GrpcSeatHolder:
             reply.ticket.currency_code or LEGACY_CURRENCY,
             tuple(reply.seat_labels),
             reply.ticket.event_id,
+            reply.ticket.SerializeToString(),
         )

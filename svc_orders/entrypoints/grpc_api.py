@@ -38,7 +38,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         self.handlers = handlers
 
     async def CreateOrder(self, request, context):
-        order = await self.handlers.create_order(
+        placed = await self.handlers.create_order(
             CreateOrder(
                 current_user().user_id,
                 request.ticket_id,
@@ -46,7 +46,10 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
                 request.quantity or 1,
             )
         )
-        return orders_pb2.CreateOrderResponse(order=order_to_proto(order))
+        response = orders_pb2.CreateOrderResponse(order=order_to_proto(placed.order))
+        if placed.held_listing:
+            response.held_ticket.ParseFromString(placed.held_listing)
+        return response
 
     async def CancelOrder(self, request, context):
         order = await self.handlers.cancel_order(CancelOrder(current_user().user_id, request.id))

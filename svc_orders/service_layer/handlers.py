@@ -39,6 +39,14 @@ class CreateOrder:
 
 
 @dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    # The listing after this request's hold, serialized as the tickets service answered it
+    # (HeldSeats.listing); empty when this request held nothing (an order placed before).
+    held_listing: bytes = b""
+
+
+@dataclass(frozen=True)
 class CancelOrder:
     user_id: str
     order_id: str
@@ -67,7 +75,7 @@ class OrderHandlers:
 
     # -- commands -------------------------------------------------------------------------
 
-    async def create_order(self, cmd: CreateOrder) -> Order:
+    async def create_order(self, cmd: CreateOrder) -> PlacedOrder:
         """Idempotent by the buyer's key (docs/api.md §6): the same key and input within 24 h
         return the order it first placed, as it is now (never CONFLICT with itself, even while
         the first is still running); another input is refused (IDEMPOTENCY_KEY_REUSED).
@@ -88,7 +96,7 @@ class OrderHandlers:
         request = fingerprint(cmd.ticket_id, *extra)
         order = await self._open(cmd, request)
         if not order.pending:
-            return order
+            return PlacedOrder(order)
         try:
             held = await self.tickets.hold_seats(
                 order.ticket_id, order.quantity, order.id, cmd.buyer
@@ -100,7 +108,7 @@ class OrderHandlers:
             if isinstance(exc, NotFound):
                 raise NotFound("Ticket not found", field="ticketId") from None
             raise
-        return await self._place(order.id, held)
+        return PlacedOrder(await self._place(order.id, held), held.listing)
 
     @retry_transient(attempts=30)
     async def _open(self, cmd: CreateOrder, request: str) -> Order:

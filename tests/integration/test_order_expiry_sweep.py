@@ -179,13 +179,15 @@ async def test_concurrent_sweeps_and_a_late_order_expired_cancel_each_order_once
 
     overdue = []
     for _ in range(20):
-        order = await handlers.create_order(
+        placed = await handlers.create_order(
             CreateOrder(str(uuid.uuid4()), await list_ticket(), "k1")
         )
-        overdue.append(order.id)
+        overdue.append(placed.order.id)
     clock.advance(10)
     # Due 10 s later than the others: when they are 2.5 s overdue it is not yet past the grace.
-    within_grace = await handlers.create_order(CreateOrder("late-buyer", await list_ticket(), "k2"))
+    within_grace = (
+        await handlers.create_order(CreateOrder("late-buyer", await list_ticket(), "k2"))
+    ).order
     clock.advance(15 * 60 - 10 + 2.5)
 
     sweeps = [OrderExpiry(uow, clock, grace=timedelta(seconds=2)) for _ in range(3)]

@@ -25,6 +25,7 @@ import httpx
 import pika.exceptions
 import pytest
 import redis
+from prometheus_client import REGISTRY
 
 from common import bus
 from common.service import ServiceProcess
@@ -268,19 +269,37 @@ async def test_a_hold_is_held_at_once_and_leaves_the_cached_list_once_its_event_
         assert (await gateway.listed(ticket_id, include_unavailable=True))["title"] == "Concert"
 
 
+def get_ticket_calls() -> float:
+    """GetTicket calls the tickets service of this process has answered, whatever their code."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "grpc_server_handled"
+        for sample in metric.samples
+        if sample.name == "grpc_server_handled_total"
+        and sample.labels["grpc_service"] == "ticketing.tickets.v1.TicketsService"
+        and sample.labels["grpc_method"] == "GetTicket"
+    )
+
+
 async def test_a_buyers_order_shows_the_ticket_held_with_no_event_to_help(market):
     """The gateway hears no events at all: the cache would serve the ticket FOR_SALE on. The
-    order placed through it holds the seat in tickets, and the gateway reads it back from there
-    into its answer and its cache, so every read after it says HELD."""
+    order placed through it holds the seat in tickets, which orders relays as tickets answered
+    the hold: the gateway puts that into its answer and its cache, with no GetTicket, so every
+    read after it says HELD. The same request again (a retry with its key) holds nothing: then
+    the gateway reads the ticket back from tickets."""
     seller, buyer = market.user(), market.user()
     async with market.gateway(AMQP_URL=no_broker()) as gateway:
         ticket_id = (await gateway.create(seller, "Concert"))["id"]
         assert (await gateway.ticket(ticket_id))["state"] == "FOR_SALE"  # the cache is warm
-        held = (await gateway.data(ORDER_WITH_TICKET, buyer, id=ticket_id, key=str(uuid.uuid4())))[
-            "createOrder"
-        ]
+        key, reads = str(uuid.uuid4()), get_ticket_calls()
+        held = (await gateway.data(ORDER_WITH_TICKET, buyer, id=ticket_id, key=key))["createOrder"]
         assert held["userErrors"] == [] and held["order"]["ticket"]["state"] == "HELD"
+        assert get_ticket_calls() == reads
         assert (await gateway.ticket(ticket_id))["state"] == "HELD"
+        reads = get_ticket_calls()
+        again = (await gateway.data(ORDER_WITH_TICKET, buyer, id=ticket_id, key=key))["createOrder"]
+        assert again == held and get_ticket_calls() == reads + 1
         other = market.user()
         second = (await gateway.data(ORDER, other, id=ticket_id, key=str(uuid.uuid4())))[
             "createOrder"

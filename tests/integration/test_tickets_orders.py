@@ -120,12 +120,9 @@ async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, a
         assert ticket.price == "20.50" and ticket.version == 0 and not ticket.order_id
         assert ticket.currency_code == "EUR"
 
-        order = (
-            await market.orders.CreateOrder(
-                orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key()),
-                metadata=buyer,
-            )
-        ).order
+        ordering = orders_pb2.CreateOrderRequest(ticket_id=ticket.id, idempotency_key=new_key())
+        placed = await market.orders.CreateOrder(ordering, metadata=buyer)
+        order = placed.order
         assert order.status == orders_pb2.ORDER_STATUS_CREATED and order.price == "20.50"
         assert order.currency_code == "EUR"  # the ticket's, carried
         # Held at once, by the authority itself: no event had to travel for it.
@@ -135,6 +132,10 @@ async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, a
             1,
             tickets_pb2.TICKET_STATE_HELD,
         )
+        assert placed.held_ticket == held  # the hold as tickets answered it, relayed by orders
+        # The same request again holds nothing, so it has no held ticket to relay.
+        again = await market.orders.CreateOrder(ordering, metadata=buyer)
+        assert again.order.id == order.id and not again.HasField("held_ticket")
 
         cancelled = (
             await market.orders.CancelOrder(

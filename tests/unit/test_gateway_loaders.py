@@ -1,5 +1,6 @@
-"""The gateway resolves a page of orders with a constant number of gRPC calls (DataLoaders): one
-per service whatever the page size, the tickets' states coming with the tickets."""
+"""The gateway resolves a page of orders, or of listings, with a constant number of gRPC calls
+(DataLoaders): one per service whatever the page size, the tickets' states coming with the
+tickets, the listings' events in one BatchGetEvents."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+from common.errors import NotFound
 from common.jwt import Claims
 from common.protos import timestamp
 from gateway import global_ids
@@ -14,6 +16,7 @@ from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.schema import build_schema
 from gateway.ticket_cache import TicketReads
+from ticketing.catalogue.v1 import catalogue_pb2
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
@@ -119,3 +122,90 @@ async def test_the_number_of_calls_does_not_grow_with_the_page():
     _, few = await run(3)
     _, many = await run(100)
     assert few == many
+
+
+class ListingClients:
+    """Stands in for ServiceClients: the caller's `listings` listings, of `events` different
+    events (one the catalogue does not know, when `unknown_event`), and the catalogue's events
+    by id, one at a time or in a batch; every call counted, with the ids each batch asked."""
+
+    def __init__(self, listings: int, events: int, *, unknown_event: bool = False) -> None:
+        self.calls: Counter[str] = Counter()
+        self.batches: list[list[str]] = []
+        self.listings, self.events = listings, events
+        self.known = {f"e{i}" for i in range(events - 1 if unknown_event else events)}
+        self.tickets = SimpleNamespace(ListMyTickets="ListMyTickets")
+        self.catalogue = SimpleNamespace(GetEvent="GetEvent", BatchGetEvents="BatchGetEvents")
+
+    async def call(self, method, request, token=None, timeout=None):
+        self.calls[method] += 1
+        if method == "ListMyTickets":
+            return tickets_pb2.ListMyTicketsResponse(
+                tickets=[
+                    tickets_pb2.Ticket(
+                        id=f"l{i}",
+                        price="20.00",
+                        currency_code="EUR",
+                        create_time=NOW,
+                        user_id="buyer",
+                        quantity=2,
+                        event_id=f"e{i % self.events}",
+                    )
+                    for i in range(self.listings)
+                ]
+            )
+        if method == "BatchGetEvents":
+            self.batches.append(list(request.ids))
+            return catalogue_pb2.BatchGetEventsResponse(
+                events=[event(i) for i in request.ids if i in self.known]
+            )
+        if method == "GetEvent":
+            if request.id not in self.known:
+                raise NotFound("Event not found", field="id")
+            return catalogue_pb2.GetEventResponse(event=event(request.id))
+        raise AssertionError(f"unexpected call {method}")
+
+
+def event(event_id: str) -> catalogue_pb2.Event:
+    return catalogue_pb2.Event(id=event_id, name=f"Show {event_id}", start_time=NOW, end_time=NOW)
+
+
+async def my_listings(clients: ListingClients) -> tuple[dict, list]:
+    reads = TicketReads(clients, cache=None)
+    context = SignedInContext(
+        request=None,
+        response=None,
+        clients=clients,
+        accounts=None,
+        token="token",
+        ticket_reads=reads,
+        tickets=tickets_loader(reads),
+        payments=payments_loader(clients, "token"),
+    )
+    result = await build_schema().execute(
+        "{ myListings(first: 100) { edges { node { id event { id name } } } } }",
+        context_value=context,
+    )
+    return result.data, result.errors or []
+
+
+async def test_a_page_of_listings_asks_the_catalogue_once_for_all_their_events():
+    clients = ListingClients(listings=30, events=10)
+    data, errors = await my_listings(clients)
+    assert errors == []
+    nodes = [e["node"] for e in data["myListings"]["edges"]]
+    assert len(nodes) == 30
+    assert nodes[13]["event"] == {"id": global_ids.encode("Event", "e3"), "name": "Show e3"}
+    assert clients.calls == {"ListMyTickets": 1, "BatchGetEvents": 1}  # never GetEvent
+    assert sorted(clients.batches[0]) == sorted(f"e{i}" for i in range(10))  # each event once
+
+
+async def test_a_listing_of_an_event_the_catalogue_does_not_know_has_no_event():
+    clients = ListingClients(listings=4, events=4, unknown_event=True)
+    data, errors = await my_listings(clients)
+    events = [e["node"]["event"] for e in data["myListings"]["edges"]]
+    assert [e and e["name"] for e in events] == ["Show e0", "Show e1", "Show e2", None]
+    assert [(e.path, e.extensions["code"]) for e in errors] == [
+        (["myListings", "edges", 3, "node", "event"], "NOT_FOUND")
+    ]
+    assert clients.calls == {"ListMyTickets": 1, "BatchGetEvents": 1}

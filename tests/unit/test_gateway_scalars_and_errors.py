@@ -27,6 +27,7 @@ from common.errors import (
 )
 from gateway.errors import INTERNAL_MESSAGE, ErrorCodes, field_name
 from gateway.rest import app_error_response
+from gateway.types.common import plain_amount
 from gateway.types.scalars import SCALARS, Decimal
 
 DECIMAL = SCALARS[Decimal]  # what the schema registers for the scalar
@@ -120,6 +121,19 @@ def test_decimal_scalar_in_a_schema() -> None:
     bad = schema.execute_sync(query, variable_values={"a": "ten"})
     assert bad.data is None
     assert bad.errors and "'ten' is not a decimal number" in bad.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (parse_decimal("1E+3"), "1000"),  # never scientific notation towards a service
+        (parse_decimal("1e-2"), "0.01"),
+        (parse_decimal("20.5"), "20.5"),
+        (parse_decimal(20), "20"),
+    ],
+)
+def test_an_amount_goes_to_the_services_in_plain_notation(value: PyDecimal, expected: str) -> None:
+    assert plain_amount(value) == expected
 
 
 # --- gateway.errors.field_name ------------------------------------------------------------------

@@ -69,7 +69,8 @@ class Market:
 
     async def order(self, ticket_id: str, quantity: int = 1, buyer=BUYER, key=None):
         key = key or str(uuid.uuid4())
-        return await self.orders.create_order(CreateOrder(buyer, ticket_id, key, quantity))
+        placed = await self.orders.create_order(CreateOrder(buyer, ticket_id, key, quantity))
+        return placed.order
 
     def listing(self, ticket_id: str):
         return self.tickets_store.table("tickets")[ticket_id]

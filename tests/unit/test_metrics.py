@@ -166,7 +166,7 @@ class Orders:
     async def place(self) -> str:
         ticket_id = uuid.uuid4().hex
         placed = await self.handlers.create_order(CreateOrder("buyer", ticket_id, ticket_id))
-        return placed.id
+        return placed.order.id
 
 
 def delivery(event):
