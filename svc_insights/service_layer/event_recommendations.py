@@ -5,10 +5,9 @@ data ended; the same life as the tickets' model (recommendations.py), one level 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from common.clock import Clock
@@ -21,8 +20,9 @@ from svc_insights.domain.recommender.event_model import (
     train_events,
 )
 from svc_insights.domain.recommender.marketplace import actors_of
-from svc_insights.domain.recommender.model import ModelVersion, Params
-from svc_insights.service_layer.recommendations import FRESH_OVERLAP, _first
+from svc_insights.domain.recommender.model import Params
+from svc_insights.service_layer.recommendations import FRESH_OVERLAP
+from svc_insights.service_layer.retraining import Retrained, checked_first
 
 log = logging.getLogger(__name__)
 
@@ -49,57 +49,26 @@ class EventInteractionSource(Protocol):
         ...
 
 
-class EventRecommendations:
+class EventRecommendations(Retrained[EventMarketplace, EventModel]):
     def __init__(
         self, source: EventInteractionSource, clock: Clock, params: Params | None = None
     ) -> None:
-        self.source = source
-        self.clock = clock
-        self.params = params or EVENT_PARAMS
-        self._model: EventModel | None = None
-        self._trained_on: tuple[int, datetime | None] | None = None
-
-    @property
-    def version(self) -> ModelVersion | None:
-        model = self._model
-        return model.version if model is not None else None
-
-    async def retrain(self) -> ModelVersion | None:
-        """Trains from the store unless nothing arrived since the last training."""
-        data = await self.source.data_version()
-        if self._model is not None and data == self._trained_on:
-            return self._model.version
-        market = await self.source.event_marketplace()
-        now = self.clock.now().astimezone(UTC).replace(tzinfo=None)  # the store's naive UTC
-        model = await asyncio.to_thread(train_events, market, now, self.params)
-        self._model, self._trained_on = model, data
-        version = model.version
-        log.info(
-            "event recommender trained",
-            extra={
-                "model_version": version.id,
-                "events": version.items,
-                "open_events": version.open_items,
-                "actors": version.actors,
-                "interactions": version.interactions,
-            },
+        super().__init__(
+            "event recommender",
+            source.data_version,
+            source.event_marketplace,
+            train_events,
+            clock,
+            params or EVENT_PARAMS,
+            counts=("events", "open_events"),
         )
-        return version
-
-    async def run(self, every_seconds: float) -> None:
-        """Retrains on a schedule until cancelled; a failed training keeps the model served."""
-        while True:
-            await asyncio.sleep(every_seconds)
-            try:
-                await self.retrain()
-            except Exception:
-                log.exception("event recommender training failed; serving the previous model")
+        self.source = source
 
     async def recommend(
         self, user_id: str | None, anonymous_id: str | None, first: int
     ) -> RankedEvents:
-        first = _first(first)
-        model = self._model
+        first = checked_first(first)
+        model = self.model
         if model is None:
             return RankedEvents([], "")
         until = model.version.data_until
@@ -110,10 +79,10 @@ class EventRecommendations:
         return RankedEvents(model.recommend(query), model.version.id)
 
     async def similar(self, event_id: str, first: int) -> RankedEvents:
-        first = _first(first)
+        first = checked_first(first)
         if not event_id:
             raise InvalidInput("An event id is required", field="event_id")
-        model = self._model
+        model = self.model
         if model is None:
             return RankedEvents([], "")
         return RankedEvents(model.similar(event_id, first=first), model.version.id)

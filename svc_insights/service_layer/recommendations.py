@@ -1,29 +1,26 @@
 """Recommendations: a model trained from the stored events, swapped in whole when a newer one is
 ready, and asked with what the caller did since its data ended.
 
-Training reads and folds every event the recommender uses, then trains on a worker thread; the
-model being served is replaced by one assignment, so a query sees the old model or the new,
-never half of each. `run` retrains every `every_seconds` when events arrived since the last
-training. A query adds the caller's interactions after the model's last event (so a visitor who
-just viewed a few tickets is answered from them) and leaves out tickets orders took since.
+Training and swapping are retraining.py's. A query adds the caller's interactions after the
+model's last event (so a visitor who just viewed a few tickets is answered from them) and leaves
+out tickets orders took since.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from common.clock import Clock
 from common.errors import InvalidInput
 from svc_insights.domain.recommender.marketplace import Interaction, Marketplace, actors_of
-from svc_insights.domain.recommender.model import Model, ModelVersion, Params, Query, train
+from svc_insights.domain.recommender.model import Model, Params, Query, train
+from svc_insights.service_layer.retraining import Retrained, checked_first
 
 log = logging.getLogger(__name__)
 
-MAX_FIRST = 100
 # Events are stored in about the order they happened, not exactly: one that happened just before
 # the last event a model saw may be stored after it was trained (a view through the gateway's
 # stream, an event retried). A query reads the caller's events from this long before the
@@ -62,67 +59,29 @@ class Ranked:
     model_version: str  # empty: no model trained yet
 
 
-def _first(first: int) -> int:
-    if not 1 <= first <= MAX_FIRST:
-        raise InvalidInput(f"first must be between 1 and {MAX_FIRST}", field="first")
-    return first
-
-
 def _overlapping(model: Model) -> datetime | None:
     until = model.version.data_until
     return until - FRESH_OVERLAP if until is not None else None
 
 
-class Recommendations:
+class Recommendations(Retrained[Marketplace, Model]):
     def __init__(
         self, source: InteractionSource, clock: Clock, params: Params | None = None
     ) -> None:
-        self.source = source
-        self.clock = clock
-        self.params = params or Params()
-        self._model: Model | None = None
-        self._trained_on: tuple[int, datetime | None] | None = None
-
-    @property
-    def version(self) -> ModelVersion | None:
-        model = self._model
-        return model.version if model is not None else None
-
-    async def retrain(self) -> ModelVersion | None:
-        """Trains from the store unless nothing arrived since the last training; the version
-        being served afterwards."""
-        data = await self.source.data_version()
-        if self._model is not None and data == self._trained_on:
-            return self._model.version
-        market = await self.source.marketplace()
-        now = self.clock.now().astimezone(UTC).replace(tzinfo=None)  # the store's naive UTC
-        model = await asyncio.to_thread(train, market, now, self.params)
-        self._model, self._trained_on = model, data
-        version = model.version
-        log.info(
-            "recommender trained",
-            extra={
-                "model_version": version.id,
-                "tickets": version.items,
-                "for_sale": version.open_items,
-                "actors": version.actors,
-                "interactions": version.interactions,
-            },
+        super().__init__(
+            "recommender",
+            source.data_version,
+            source.marketplace,
+            train,
+            clock,
+            params or Params(),
+            counts=("tickets", "for_sale"),
         )
-        return version
-
-    async def run(self, every_seconds: float) -> None:
-        """Retrains on a schedule until cancelled; a failed training keeps the model served."""
-        while True:
-            await asyncio.sleep(every_seconds)
-            try:
-                await self.retrain()
-            except Exception:
-                log.exception("recommender training failed; serving the previous model")
+        self.source = source
 
     async def recommend(self, user_id: str | None, anonymous_id: str | None, first: int) -> Ranked:
-        first = _first(first)
-        model = self._model
+        first = checked_first(first)
+        model = self.model
         if model is None:
             return Ranked([], "")
         fresh = await self.source.since(_overlapping(model), user_id, anonymous_id)
@@ -136,10 +95,10 @@ class Recommendations:
         return Ranked(model.recommend(query), model.version.id)
 
     async def similar(self, ticket_id: str, user_id: str | None, first: int) -> Ranked:
-        first = _first(first)
+        first = checked_first(first)
         if not ticket_id:
             raise InvalidInput("A ticket id is required", field="ticket_id")
-        model = self._model
+        model = self.model
         if model is None:
             return Ranked([], "")
         fresh = await self.source.since(_overlapping(model), None, None)
