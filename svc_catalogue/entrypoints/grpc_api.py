@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from common.grpc_server import current_user
 from svc_catalogue.entrypoints.proto_mapping import (
+    EventMessages,
     event_input,
     event_to_proto,
     facets_to_proto,
@@ -36,6 +37,7 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServiceServicer):
     def __init__(self, handlers: CatalogueHandlers, imports: ImportHandlers) -> None:
         self.handlers = handlers
         self.imports = imports
+        self.search_pages = EventMessages()
 
     async def CreateEvent(self, request, context):
         event = await self.handlers.create_event(
@@ -85,7 +87,7 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServiceServicer):
             )
         )
         return pb.SearchEventsResponse(
-            events=[event_to_proto(e) for e in events],
+            events=[self.search_pages.of(e) for e in events],
             total_count=result.total,
             categories=facets_to_proto(result.categories),
             cities=facets_to_proto(result.cities),
