@@ -52,6 +52,7 @@ class Catalogue(Services):
         super().__init__()
         names = [
             "GetEvent",
+            "BatchGetEvents",
             "SearchEvents",
             "CreateEvent",
             "UpdateEvent",
@@ -65,6 +66,9 @@ class Catalogue(Services):
             if e.id == r.id:
                 return pb.GetEventResponse(event=e)
         raise NotFound("Event not found", field="id")
+
+    def BatchGetEvents(self, r):
+        return pb.BatchGetEventsResponse(events=[e for e in self.events if e.id in r.ids])
 
     def SearchEvents(self, r):
         page = self.events[r.offset : r.offset + r.page_size]

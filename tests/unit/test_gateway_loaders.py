@@ -209,3 +209,33 @@ async def test_a_listing_of_an_event_the_catalogue_does_not_know_has_no_event():
         (["myListings", "edges", 3, "node", "event"], "NOT_FOUND")
     ]
     assert clients.calls == {"ListMyTickets": 1, "BatchGetEvents": 1}
+
+
+async def test_nodes_of_several_events_ask_the_catalogue_once_and_an_unknown_one_is_null():
+    clients = ListingClients(listings=0, events=4, unknown_event=True)  # e3 is unknown
+    ids = [global_ids.encode("Event", f"e{i}") for i in (0, 3, 1, 0)]
+    reads = TicketReads(clients, cache=None)
+    context = SignedInContext(
+        request=None,
+        response=None,
+        clients=clients,
+        accounts=None,
+        token="token",
+        ticket_reads=reads,
+        tickets=tickets_loader(reads),
+        payments=payments_loader(clients, "token"),
+    )
+    result = await build_schema().execute(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Event { name } } }",
+        variable_values={"ids": ids},
+        context_value=context,
+    )
+    assert [n and n["name"] for n in result.data["nodes"]] == [
+        "Show e0",
+        None,
+        "Show e1",
+        "Show e0",
+    ]
+    assert [(e.path, e.extensions["code"]) for e in result.errors] == [(["nodes", 1], "NOT_FOUND")]
+    assert clients.calls == {"BatchGetEvents": 1}  # never GetEvent, whatever the number of ids
+    assert sorted(clients.batches[0]) == ["e0", "e1", "e3"]
