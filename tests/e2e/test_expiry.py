@@ -58,7 +58,9 @@ def test_an_unpaid_order_expires_and_the_ticket_is_for_sale_again(api, env):
         timeout=HOLD_SECONDS + 10,
     )
     assert (expired["version"], expired["cancelReason"]) == (1, "EXPIRED")
-    assert api.get_ticket(ticket["id"])["state"] == "FOR_SALE"  # at once: orders says so
+    # Tickets, the one authority on seats, frees the seat once the order's OrderCancelled has
+    # reached it: a moment after orders says CANCELLED, never at once.
+    api.until(lambda: api.get_ticket(ticket["id"]), lambda t: t["state"] == "FOR_SALE")
     # Payments' copy tells the same story.
     with pymongo.MongoClient(env["MONGO_URL"]) as mongo:
         copies = mongo[f"{env['TICKETING_NAMESPACE']}_payments"].orders
