@@ -116,7 +116,7 @@ pod-check: image ## every dev-overlay Deployment run in Docker as its pod would,
 	$(BIN)/python -m tools.pod_check
 
 test: install gen lint docs web browser ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15–20 minutes (docs/tests.md)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=30 tests
 
 # One layer of `make test` each, selected by its marker (tests/conftest.py marks a test by its
 # folder under tests/; pyproject.toml lists the markers). `make test` runs every layer once.
