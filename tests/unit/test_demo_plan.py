@@ -118,3 +118,19 @@ def test_an_asking_price_stays_within_half_and_four_times_the_face_value() -> No
     assert Decimal("80") < median(asked) < Decimal("110")  # mostly above face, not wildly
     assert all(price == price.to_integral_value() for price in asked)  # whole amounts over 20
     assert asking_price(Decimal("10.00"), rng) % Decimal("0.5") == 0
+
+
+# Words of a venue's name that belong to one language (the demo once had "Palais des Sports
+# Chicago" and "Hallenstadion New York").
+FOREIGN_TO_ENGLISH = ("Palais", "Théâtre", "Stade", "Opéra", "Salle", "Hallenstadion",
+                      "Konzerthaus", "Estadio", "Teatro", "Palacio", "Stadio", "Concertgebouw")  # fmt: skip
+FOREIGN_TO_FRENCH = ("Hallenstadion", "Konzerthaus", "Estadio", "Teatro", "Music Hall", "Stadium")
+
+
+def test_a_venue_is_named_in_the_language_of_its_city() -> None:
+    rows = make_plan(3000, 1, MONDAY).rows
+    english = {r["venue_name"] for r in rows if r["country"] in ("US", "GB", "IE")}
+    french = {r["venue_name"] for r in rows if r["country"] == "FR"}
+    assert len(english) >= 10 and len(french) >= 10
+    assert not [v for v in english if any(word in v for word in FOREIGN_TO_ENGLISH)]
+    assert not [v for v in french if any(word in v for word in FOREIGN_TO_FRENCH)]

@@ -76,7 +76,7 @@ def generate_events(
     venues = [
         Venue(name, city, country)
         for city, country in CITIES
-        for name in venue_names(rng, city, rng.randint(3, 6))
+        for name in venue_names(rng, city, country, rng.randint(3, 6))
     ]
     acts = _performers(rng, performers)
     # Popularity: a few performers and venues get most events (Zipf-like weights).

@@ -77,12 +77,33 @@ TEAM_MASCOTS = (
     "Dragons", "Falcons", "Warriors", "Titans", "Giants", "Wanderers",
 )  # fmt: skip
 
-VENUE_PATTERNS = (
-    "{city} Arena", "Palais des Sports {city}", "Théâtre du {word}", "Hallenstadion {city}",
-    "Stade {last}", "Olympia {city}", "Opéra de {city}", "{word} Hall", "Club {word}",
-    "Estadio {last}", "Teatro {last}", "{city} Music Hall", "Salle {last}", "Forum {city}",
-    "Konzerthaus {city}", "{word} Ballroom",
+# Venue names in the language of their country (no "Palais des Sports Chicago"), and a few that
+# every country has.
+VENUE_PATTERNS_EVERYWHERE = (
+    "{city} Arena", "{word} Hall", "Club {word}", "Olympia {city}", "Forum {city}",
 )  # fmt: skip
+VENUE_PATTERNS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": ("{city} Music Hall", "{word} Ballroom", "{last} Stadium", "{last} Theatre"),
+    "fr": ("Palais des Sports de {city}", "Théâtre du {word}", "Stade {last}", "Opéra de {city}",
+           "Salle {last}"),
+    "de": ("Hallenstadion {city}", "Konzerthaus {city}", "Stadion {last}", "{last}-Halle",
+           "Oper {city}"),
+    "es": ("Estadio {last}", "Teatro {last}", "Palacio de los Deportes de {city}",
+           "Sala {word}"),
+    "it": ("Teatro {last}", "Stadio {last}", "Palazzo dello Sport {city}"),
+    "pt": ("Estádio {last}", "Teatro {last}", "Coliseu de {city}"),
+    "nl": ("Concertgebouw {city}", "Stadion {last}", "Theater {last}"),
+    "nordic": ("{city} Konserthus", "{last} Arena", "Teater {last}"),
+    "cs": ("Divadlo {last}", "Stadion {last}", "Sportovní hala {city}"),
+    "pl": ("Hala {last}", "Teatr {last}", "Stadion {last}"),
+}  # fmt: skip
+LANGUAGE_OF_COUNTRY = {
+    "CH": "de", "CA": "en", "BR": "pt", "CO": "es", "MX": "es", "IS": "nordic", "PL": "pl",
+    "SE": "nordic", "DK": "nordic", "DE": "de", "AT": "de", "FR": "fr", "GB": "en", "IE": "en",
+    "NL": "nl", "BE": "fr", "PT": "pt", "ES": "es", "IT": "it", "CZ": "cs", "US": "en",
+}  # fmt: skip
+# Cities whose language is not their country's first.
+LANGUAGE_OF_CITY = {"Genève": "fr", "Montréal": "fr", "Québec": "fr"}
 
 VENUE_WORDS = (
     "Châtelet", "Rivoli", "Lumière", "Phénix", "Mirabeau", "Paradiso", "Fabrik", "Kulturhaus",
@@ -118,10 +139,12 @@ def team_name(rng: random.Random, city: str) -> str:
     return f"FC {city}" if rng.random() < 0.3 else f"{city} {rng.choice(TEAM_MASCOTS)}"
 
 
-def venue_names(rng: random.Random, city: str, count: int) -> list[str]:
+def venue_names(rng: random.Random, city: str, country: str, count: int) -> list[str]:
+    language = LANGUAGE_OF_CITY.get(city) or LANGUAGE_OF_COUNTRY.get(country, "en")
+    patterns = (*VENUE_PATTERNS_EVERYWHERE, *VENUE_PATTERNS_BY_LANGUAGE[language])
     names: list[str] = []
     while len(names) < count:
-        name = rng.choice(VENUE_PATTERNS).format(
+        name = rng.choice(patterns).format(
             city=city, word=rng.choice(VENUE_WORDS), last=rng.choice(LAST_NAMES)
         )
         if name not in names:
