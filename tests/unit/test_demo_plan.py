@@ -122,8 +122,10 @@ def test_an_asking_price_stays_within_half_and_four_times_the_face_value() -> No
 
 # Words of a venue's name that belong to one language (the demo once had "Palais des Sports
 # Chicago" and "Hallenstadion New York").
-FOREIGN_TO_ENGLISH = ("Palais", "Théâtre", "Stade", "Opéra", "Salle", "Hallenstadion",
-                      "Konzerthaus", "Estadio", "Teatro", "Palacio", "Stadio", "Concertgebouw")  # fmt: skip
+FOREIGN_TO_ENGLISH = (
+    "Palais", "Théâtre", "Stade", "Opéra", "Salle", "Hallenstadion", "Konzerthaus", "Estadio",
+    "Teatro", "Palacio", "Stadio", "Concertgebouw",
+)  # fmt: skip
 FOREIGN_TO_FRENCH = ("Hallenstadion", "Konzerthaus", "Estadio", "Teatro", "Music Hall", "Stadium")
 
 
