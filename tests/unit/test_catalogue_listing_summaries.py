@@ -199,9 +199,7 @@ async def test_a_change_that_fails_fails_alone(handlers, store, monkeypatch):
     assert store.events["e1"].summary == ListingSummary(Decimal("1.00"), "GBP", 5)
 
 
-async def test_a_message_twice_and_an_older_one_late_leave_the_newest_counted_once(
-    handlers, store
-):
+async def test_a_message_twice_and_an_older_one_late_leave_the_newest_counted_once(handlers, store):
     """Idempotent by the listing's version alone: the same message again (alone, or in the same
     batch) and an older one after a newer one change nothing, write nothing."""
     await handlers.on_ticket_created(created("l1", "50.00", 2), delivery("m1"))
