@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from common.documents import MONEY, Document, EnumValue, Field
 from common.idempotency_store import ensure_idempotency_indexes
@@ -95,6 +95,54 @@ class MongoEventRepository(MongoRepository[Event]):
         doc = {**self.to_doc(event), "seq": await next_seq(db, self.uow.session)}
         await self.collection.insert_one(doc, session=self.uow.session)
         self._seen(event)
+
+    async def by_external_refs(self, external_refs: list[str]) -> dict[str, Event]:
+        cursor = self.collection.find(
+            {"external_ref": {"$in": external_refs}}, session=self.uow.session
+        )
+        return {doc["external_ref"]: self._seen(self.from_doc(doc)) async for doc in cursor}
+
+    async def add_many(self, events: list[Event]) -> None:
+        """`add` for many, in one statement per collection and one increment of the counter."""
+        if not events:
+            return
+        db, session = self.collection.database, self.uow.session
+        refs = [{"_id": e.external_ref, "event_id": e.id} for e in events if e.external_ref]
+        if refs:
+            try:
+                await db[EXTERNAL_REFS].insert_many(refs, ordered=True, session=session)
+            except BulkWriteError as exc:
+                if all(e.get("code") == 11000 for e in exc.details.get("writeErrors", [])):
+                    raise ConcurrentUpdate("an external_ref of the batch was taken") from None
+                raise
+        first = await next_seq(db, session, len(events))
+        await self.collection.insert_many(
+            [{**self.to_doc(e), "seq": first + i} for i, e in enumerate(events)],
+            ordered=True,
+            session=session,
+        )
+        for event in events:
+            self._seen(event)
+
+    async def save_many(self, events: list[Event]) -> None:
+        """`save` for many, in one statement and one increment of the counter."""
+        if not events:
+            return
+        session = self.uow.session
+        first = await next_seq(self.collection.database, session, len(events))
+        updates = []
+        for i, event in enumerate(events):
+            loaded = self._loaded.get(event.id)
+            if loaded is None:
+                raise RuntimeError(f"{event.id} was not loaded through this repository")
+            doc = self.to_doc(event)
+            own = {key: doc[key] for key in _OWN_FIELDS} | {"seq": first + i}
+            updates.append(UpdateOne({"_id": event.id, "version": loaded}, {"$set": own}))
+        result = await self.collection.bulk_write(updates, ordered=True, session=session)
+        if result.matched_count != len(updates):
+            raise ConcurrentUpdate("an event of the batch changed meanwhile")
+        for event in events:
+            self._loaded[event.id] = event.version
 
     async def save(self, event: Event) -> None:
         loaded = self._loaded.get(event.id)

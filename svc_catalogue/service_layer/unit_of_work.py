@@ -24,6 +24,18 @@ class EventRepository(Protocol):
 
     async def save(self, event: Event) -> None: ...
 
+    async def by_external_refs(self, external_refs: list[str]) -> dict[str, Event]:
+        """The stored ones among them, by external_ref."""
+        ...
+
+    async def add_many(self, events: list[Event]) -> None:
+        """`add` for each (ConcurrentUpdate if another event holds one's external_ref)."""
+        ...
+
+    async def save_many(self, events: list[Event]) -> None:
+        """`save` for each (ConcurrentUpdate if one changed since it was loaded)."""
+        ...
+
     async def set_summaries(self, summaries: dict[str, ListingSummary]) -> set[str]:
         """Each event's new summary, every event written taking the next sequence number; the
         ids of those not stored (their listings' summary waits for them)."""

@@ -1,6 +1,7 @@
 """`ticketing catalogue import FILE` (the real command, in a process of its own) against a
 catalogue service on a free port: JSON and CSV files, every refused row named with its field, a
-summary, and a second run that changes nothing."""
+summary, and a second run that changes nothing (writes no event, takes no sequence number and
+publishes nothing, however many batches the file spans)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from common.mongo import OUTBOX
 from common.service import ServiceProcess
+from svc_catalogue.adapters.repository import COUNTERS
 from svc_catalogue.bootstrap import bootstrap
 from svc_catalogue.config import CatalogueSettings
 from tests.support import service_tokens
@@ -166,3 +169,40 @@ async def test_a_file_without_the_columns_is_refused_whole(env, catalogue, tmp_p
     assert done.returncode == 2
     assert "the CSV header lacks performers, venue_name" in done.stderr
     assert await all_events(catalogue) == []
+
+
+async def written(catalogue) -> tuple[list[dict], list[dict], int]:
+    """What an import writes: the events (with their sequence numbers), the sequence counter,
+    and the outbox's messages."""
+    db = catalogue.infra.db
+    events = [doc async for doc in db.events.find({}, sort=[("_id", 1)])]
+    counters = [doc async for doc in db[COUNTERS].find({})]
+    return events, counters, await db[OUTBOX].count_documents({})
+
+
+async def test_a_file_of_many_batches_imported_again_writes_and_publishes_nothing(
+    env, catalogue, tmp_path: Path
+):
+    rows = [
+        {**ROWS[0], "external_ref": f"tour-{i}", "name": f"Arctic Monkeys, night {i}"}
+        for i in range(1, 1_201)
+    ] + [ROWS[2]]
+    path = tmp_path / "tour.json"
+    path.write_text(json.dumps(rows))
+
+    first = await run(env, catalogue, "import", str(path))
+    assert first.stdout.splitlines()[-1] == (
+        "1201 rows: 1200 created, 0 updated, 0 unchanged, 1 failed"
+    ), first.stderr
+    assert first.stdout.startswith('row 1201 (external_ref "broken"): name: ')
+    events, counters, published = await written(catalogue)
+    assert len(events) == 1_200
+    assert sorted(doc["seq"] for doc in events) == list(range(1, 1_201))
+    assert published == 1_200  # an EventChanged per event
+
+    again = await run(env, catalogue, "import", str(path))
+
+    assert again.stdout.splitlines()[-1] == (
+        "1201 rows: 0 created, 0 updated, 1200 unchanged, 1 failed"
+    )
+    assert await written(catalogue) == (events, counters, published)

@@ -58,6 +58,22 @@ class FakeEvents:
     async def many(self, ids: list[str]) -> list[Event]:
         return [_detached(self.uow.view.events[i]) for i in ids if i in self.uow.view.events]
 
+    async def by_external_refs(self, external_refs: list[str]) -> dict[str, Event]:
+        wanted = set(external_refs)
+        return {
+            e.external_ref: self.uow.track(_detached(e))
+            for e in self.uow.view.events.values()
+            if e.external_ref in wanted
+        }
+
+    async def add_many(self, events: list[Event]) -> None:
+        for event in events:
+            await self.add(event)
+
+    async def save_many(self, events: list[Event]) -> None:
+        for event in events:
+            await self.save(event)
+
     async def add(self, event: Event) -> None:
         if event.id in self.uow.view.events or (
             event.external_ref

@@ -194,4 +194,34 @@ async def test_a_change_that_fails_fails_alone(handlers, store, monkeypatch):
     )
     assert [type(outcome) for outcome in outcomes] == [type(None), ValueError, type(None)]
     assert store.events["e1"].summary == ListingSummary(Decimal("40.00"), "GBP", 3)
-    assert "m2" not in store.processed  # so its redelivery is applied
+    monkeypatch.undo()
+    await handlers.on_ticket_created(created("bad", "1.00", 2), delivery("m2"))  # redelivered
+    assert store.events["e1"].summary == ListingSummary(Decimal("1.00"), "GBP", 5)
+
+
+async def test_a_message_twice_and_an_older_one_late_leave_the_newest_counted_once(handlers, store):
+    """Idempotent by the listing's version alone: the same message again (alone, or in the same
+    batch) and an older one after a newer one change nothing, write nothing."""
+    await handlers.on_ticket_created(created("l1", "50.00", 2), delivery("m1"))
+    await handlers.on_ticket_updated(updated(2, "l1", "45.00", 1), delivery("m3"))
+    newest = ListingSummary(Decimal("45.00"), "GBP", 1)
+    assert store.events["e1"].summary == newest
+    commits, seq = store.commits, store.seq
+
+    await handlers.on_ticket_updated(updated(2, "l1", "45.00", 1), delivery("m3"))  # again
+    await handlers.on_ticket_updated(updated(1, "l1", "60.00", 2), delivery("m2"))  # older, late
+    await asyncio.gather(
+        handlers.on_ticket_created(created("l1", "50.00", 2), delivery("m1")),
+        handlers.on_ticket_updated(updated(2, "l1", "45.00", 1), delivery("m3")),
+        handlers.on_ticket_updated(updated(2, "l1", "45.00", 1), delivery("m3")),
+    )
+
+    assert store.events["e1"].summary == newest
+    assert store.listings["l1"].version == 2
+    assert (store.commits, store.seq) == (commits, seq)
+    # The withdrawal is the next version: applied once, and then it stands.
+    await handlers.on_ticket_updated(updated(3, "l1", withdrawn=True), delivery("m4"))
+    await handlers.on_ticket_updated(updated(2, "l1", "45.00", 1), delivery("m3"))
+    await handlers.on_ticket_updated(updated(3, "l1", withdrawn=True), delivery("m4"))
+    assert store.events["e1"].summary == ListingSummary()
+    assert (store.commits, store.seq) == (commits + 1, seq + 1)
