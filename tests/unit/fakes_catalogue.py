@@ -3,7 +3,7 @@
 They keep the contracts the Mongo adapters keep: nothing a unit of work writes is visible to
 others until it commits (its own reads see it); every write to an event (itself or its listings'
 summary) takes the next sequence number; events go to `published` (as integration events) only
-on commit; an event id is processed once; an external_ref is unique."""
+on commit; an external_ref is unique."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ class CatalogueStore:
     seq: int = 0
     listings: dict[str, Listing] = field(default_factory=dict)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
-    processed: set[str] = field(default_factory=set)
     published: list[Message] = field(default_factory=list)
     commits: int = 0
 
@@ -162,23 +161,12 @@ class FakeCatalogueUnitOfWork:
             self._tracked.append(event)
         return event
 
-    async def already_processed(self, event_id: str) -> bool:
-        if event_id in self.view.processed:
-            return True
-        self.view.processed.add(event_id)
-        return False
-
-    async def processed_before(self, event_ids: list[str]) -> set[str]:
-        seen = set(event_ids) & self.view.processed
-        self.view.processed.update(event_ids)
-        return seen
-
     async def commit(self) -> None:
         outgoing = [to_integration(e) for t in self._tracked for e in t.events]
         for tracked in self._tracked:
             tracked.events = []
         published = self.store.published
-        for name in ("events", "seqs", "seq", "listings", "idempotency", "processed"):
+        for name in ("events", "seqs", "seq", "listings", "idempotency"):
             setattr(self.store, name, getattr(self.view, name))
         self.store.published = published + outgoing
         self.store.commits += 1
