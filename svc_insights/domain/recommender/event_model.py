@@ -31,6 +31,7 @@ from svc_insights.domain.recommender.catalogue_events import (
 )
 from svc_insights.domain.recommender.content import normalised_rows
 from svc_insights.domain.recommender.model import ModelVersion, Params, item_neighbours
+from svc_insights.domain.recommender.ranking import rank
 
 # A feature's share of an event's description: the performers say the most.
 PERFORMER_WEIGHT, CITY_WEIGHT, CATEGORY_WEIGHT = 1.0, 0.5, 0.3
@@ -130,25 +131,15 @@ class EventModel:
         return profile
 
     def _rank(self, profile: dict[int, float], excluded: np.ndarray, first: int) -> list[str]:
-        if first <= 0:
-            return []
-        params = self.params
-        score = params.popularity * self.popularity
-        if profile and (params.collaborative or params.content):
-            cols = np.fromiter(profile, dtype=np.int64, count=len(profile))
-            weights = np.log1p(np.fromiter(profile.values(), dtype=np.float32, count=len(cols)))
-            weights /= weights.sum()
-            if params.collaborative:
-                score = score + params.collaborative * (self.neighbours[cols].T @ weights)
-            if params.content:
-                taste = self.content[cols].T @ weights
-                score = score + params.content * (self.content @ taste)
-        score = np.where(excluded, -np.inf, score)
-        take = min(first, int((~excluded).sum()))
-        if take == 0:
-            return []
-        top = np.argpartition(-score, take - 1)[:take] if take < score.size else np.arange(take)
-        top = top[np.lexsort((top, -score[top]))]
+        top = rank(
+            popularity=self.popularity,
+            neighbours=self.neighbours,
+            content=self.content,
+            params=self.params,
+            profile=profile,
+            excluded=excluded,
+            first=first,
+        )
         return [self.event_ids[i] for i in top]
 
 
