@@ -24,23 +24,19 @@ class SignalWeights(Protocol):
     def popularity(self) -> float: ...
 
 
-def rank(
+def scores(
     *,
     popularity: np.ndarray,
     neighbours: sparse.csr_matrix,
     content: sparse.csr_matrix,
     params: SignalWeights,
     profile: Mapping[int, float],
-    excluded: np.ndarray,
-    first: int,
 ) -> np.ndarray:
-    """The indices of the `first` best items not `excluded`, best first (ties: lower index).
+    """Every item's score for a profile (item -> how much it counts): the three signals blended.
 
     popularity: [0, 1] per item; neighbours: items x items, collaborative similarity; content:
     items x features, L2-normalised rows. A profile item's weight is log-damped and the weights
     normalised to sum 1, so the similarities are averages over what the caller did."""
-    if first <= 0:
-        return np.empty(0, dtype=np.int64)
     score = params.popularity * popularity
     if profile and (params.collaborative or params.content):
         cols = np.fromiter(profile, dtype=np.int64, count=len(profile))
@@ -51,9 +47,39 @@ def rank(
         if params.content:
             taste = content[cols].T @ weights
             score = score + params.content * (content @ taste)
+    return np.asarray(score)
+
+
+def best(score: np.ndarray, excluded: np.ndarray, first: int) -> np.ndarray:
+    """The indices of the `first` highest scores not `excluded`, best first (ties: lower index)."""
+    if first <= 0:
+        return np.empty(0, dtype=np.int64)
     score = np.where(excluded, -np.inf, score)
     take = min(first, int((~excluded).sum()))
     if take == 0:
         return np.empty(0, dtype=np.int64)
     top = np.argpartition(-score, take - 1)[:take] if take < score.size else np.arange(take)
     return top[np.lexsort((top, -score[top]))]
+
+
+def rank(
+    *,
+    popularity: np.ndarray,
+    neighbours: sparse.csr_matrix,
+    content: sparse.csr_matrix,
+    params: SignalWeights,
+    profile: Mapping[int, float],
+    excluded: np.ndarray,
+    first: int,
+) -> np.ndarray:
+    """The indices of the `first` best items for a profile, not `excluded`, best first."""
+    if first <= 0:
+        return np.empty(0, dtype=np.int64)
+    signals = scores(
+        popularity=popularity,
+        neighbours=neighbours,
+        content=content,
+        params=params,
+        profile=profile,
+    )
+    return best(signals, excluded, first)
