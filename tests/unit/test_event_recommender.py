@@ -164,6 +164,25 @@ def test_similar_events_put_the_seeds_headliner_and_the_more_wanted_of_two_like_
     assert similar.index("ev-b1") < similar.index("ev-d1")  # as like, and more wanted
 
 
+def test_similar_events_rank_events_nobody_looked_at_yet_by_their_likeness():
+    rows = [
+        catalogued("ev-a1", ["performer:a"], "London"),
+        catalogued("ev-b1", ["performer:b"], "London"),
+        catalogued("ev-new-berlin", ["performer:n"], "Berlin"),
+        catalogued("ev-new-london", ["performer:m"], "London"),
+    ]
+    rows += [listed(f"t-{e}", e) for e in ("ev-a1", "ev-b1", "ev-new-berlin", "ev-new-london")]
+    at = START + timedelta(hours=1)
+    rows += [viewed(n, f"fan-{n}", e, at) for n, e in enumerate(["ev-a1", "ev-b1"] * 3)]
+    model = train_events(EventMarketplace.of(rows), START + timedelta(days=1))
+
+    similar = model.similar("ev-a1", first=TOP)
+
+    # Neither new event has a viewer, nor a performer anyone knows: the one in the seed's city
+    # is the more like.
+    assert similar.index("ev-new-london") < similar.index("ev-new-berlin")
+
+
 async def test_the_service_ranks_events_from_the_store_with_a_visitors_views_since_training():
     rows = small_market()
     store = DuckDBEventStore(":memory:")

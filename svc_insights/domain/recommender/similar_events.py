@@ -16,7 +16,8 @@ events whose headliners draw the most interest overall.
 
 An event's expected interest is its headliner's: the faded feedback on all the events they
 headline, spread over those open now (what each can expect); an event without performers has its
-own.
+own. An event nobody showed interest in yet (a new performer's) is expected to draw a tenth of
+an open event's mean, so that its likeness still counts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class SimilarParams:
     interest_power: float = 0.5  # how much a like event's expected interest counts
     same_headliner: float = 2.0  # the factor for another event of the seed's headliner
     popular_share: float = 0.4  # the popular events' share beside the like ones'
+    # What an event nobody showed interest in yet is expected to draw, as a part of the open
+    # events' mean, so that its likeness still counts.
+    unknown_interest: float = 0.1
 
 
 # Tuned on the bench's seed 7 (bench/recs/evaluate_events.py), the full world and the quick one.
@@ -86,7 +90,9 @@ def similar_scores(
 ) -> np.ndarray:
     """Every event's score as similar to `seed` (the mixture above): `like` is the seed's likeness
     to every event, `expected` what expected_interest gave."""
+    candidates = expected[~excluded]
+    floor = params.unknown_interest * float(candidates.mean()) if candidates.size else 0.0
     same_headliner = np.asarray((headliners @ headliners[seed].T).todense()).ravel() > 0
     boost = np.where(same_headliner, params.same_headliner, 1.0)
-    liked = np.maximum(like, 0.0) * expected**params.interest_power * boost
+    liked = np.maximum(like, 0.0) * np.maximum(expected, floor) ** params.interest_power * boost
     return shares(liked, excluded) + params.popular_share * shares(expected, excluded)
