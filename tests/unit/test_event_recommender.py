@@ -136,6 +136,53 @@ def test_an_event_nobody_viewed_has_similar_events_of_its_performers_and_cancell
     assert all("ev-gone" not in ranked for ranked in (similar_to_new, similar_to_a1, popular))
 
 
+def test_similar_events_put_the_seeds_headliner_and_the_more_wanted_of_two_like_events_first():
+    rows = [
+        catalogued("ev-a1", ["performer:a"], "London"),
+        catalogued("ev-a2", ["performer:a", "performer:x"], "Paris"),
+        catalogued("ev-x1", ["performer:x", "performer:a"], "London"),  # A only supports here
+        catalogued("ev-b1", ["performer:b"], "London"),
+        catalogued("ev-d1", ["performer:d"], "London"),
+    ]
+    rows += [listed(f"t-{e}", e) for e in ("ev-a1", "ev-a2", "ev-x1", "ev-b1", "ev-d1")]
+    at = START + timedelta(hours=1)
+    n = 0
+    # A's fans look at A's events and at B's and D's alike; ten more visitors want B's.
+    for visitor in range(3):
+        for event_id in ("ev-a1", "ev-a2", "ev-x1", "ev-b1", "ev-d1"):
+            n += 1
+            rows.append(viewed(n, f"fan-{visitor}", event_id, at))
+    for visitor in range(10):
+        n += 1
+        rows.append(viewed(n, f"b-fan-{visitor}", "ev-b1", at))
+    model = train_events(EventMarketplace.of(rows), START + timedelta(days=1))
+
+    similar = model.similar("ev-a1", first=TOP)
+
+    # A headlines ev-a2 (in another city) and only supports at ev-x1 (in the seed's city).
+    assert similar.index("ev-a2") < similar.index("ev-x1")
+    assert similar.index("ev-b1") < similar.index("ev-d1")  # as like, and more wanted
+
+
+def test_similar_events_rank_events_nobody_looked_at_yet_by_their_likeness():
+    rows = [
+        catalogued("ev-a1", ["performer:a"], "London"),
+        catalogued("ev-b1", ["performer:b"], "London"),
+        catalogued("ev-new-berlin", ["performer:n"], "Berlin"),
+        catalogued("ev-new-london", ["performer:m"], "London"),
+    ]
+    rows += [listed(f"t-{e}", e) for e in ("ev-a1", "ev-b1", "ev-new-berlin", "ev-new-london")]
+    at = START + timedelta(hours=1)
+    rows += [viewed(n, f"fan-{n}", e, at) for n, e in enumerate(["ev-a1", "ev-b1"] * 3)]
+    model = train_events(EventMarketplace.of(rows), START + timedelta(days=1))
+
+    similar = model.similar("ev-a1", first=TOP)
+
+    # Neither new event has a viewer, nor a performer anyone knows: the one in the seed's city
+    # is the more like.
+    assert similar.index("ev-new-london") < similar.index("ev-new-berlin")
+
+
 async def test_the_service_ranks_events_from_the_store_with_a_visitors_views_since_training():
     rows = small_market()
     store = DuckDBEventStore(":memory:")

@@ -9,6 +9,7 @@ An event's score blends the same three signals, each in [0, 1]:
 - content: what the catalogue says of the event (its performers, category and city), cosine of
   those features, which is what knows an event nobody has looked at yet;
 - popularity, all a caller with no history gets.
+"Similar events" ranks by a mixture of the like events and the popular ones (similar_events.py).
 Only events open at training are returned (not cancelled, not started, a listing for sale),
 never the event asked about, and (for you) none the caller already interacted with.
 """
@@ -31,6 +32,14 @@ from svc_insights.domain.recommender.catalogue_events import (
 )
 from svc_insights.domain.recommender.content import normalised_rows
 from svc_insights.domain.recommender.model import ModelVersion, Params, item_neighbours
+from svc_insights.domain.recommender.ranking import best, rank
+from svc_insights.domain.recommender.similar_events import (
+    SIMILAR_PARAMS,
+    SimilarParams,
+    expected_interest,
+    performer_matrix,
+    similar_scores,
+)
 
 # A feature's share of an event's description: the performers say the most.
 PERFORMER_WEIGHT, CITY_WEIGHT, CATEGORY_WEIGHT = 1.0, 0.5, 0.3
@@ -86,6 +95,9 @@ class EventModel:
     neighbours: sparse.csr_matrix  # events x events, cosine, top `neighbours` per row
     content: sparse.csr_matrix  # events x features, L2-normalised
     popularity: np.ndarray  # [0, 1] per event
+    headliners: sparse.csr_matrix  # events x performers, 1 for the event's first-billed one
+    expected: np.ndarray  # per event, what its headliner's open events each can expect
+    similar_params: SimilarParams | None  # None: similar events rank by `params`' blend
 
     def recommend(self, query: EventQuery) -> list[str]:
         """For you: the open events nearest to what the caller did, none they already saw."""
@@ -97,20 +109,35 @@ class EventModel:
         return self._rank(profile, excluded, query.first)
 
     def similar(self, event_id: str, first: int = 10) -> list[str]:
-        """The open events most like `event_id`: seen by the same people, or of the same
-        performers, city and category; the popular ones for an event the model does not know."""
+        """The open events likeliest to interest whoever looked at `event_id`: like it (seen by
+        the same people, of the same performers, city and category), weighed by how much their
+        headliners draw, and the most wanted ones (similar_events.py); the popular ones for an
+        event the model does not know."""
         at = self.index.get(event_id)
         excluded = ~self.open
-        profile: dict[int, float] = {}
-        if at is not None:
-            profile = {at: 1.0}
-            excluded = excluded.copy()
-            excluded[at] = True
-        return self._rank(profile, excluded, first)
+        if at is None:
+            return self._rank({}, excluded, first)
+        excluded = excluded.copy()
+        excluded[at] = True
+        mix = self.similar_params
+        if mix is None:
+            return self._rank({at: 1.0}, excluded, first)
+        like = mix.collaborative * self.neighbours[at].toarray().ravel()
+        like = like + mix.content * (self.content @ self.content[at].T).toarray().ravel()
+        score = similar_scores(
+            seed=at,
+            like=like,
+            headliners=self.headliners,
+            expected=self.expected,
+            excluded=excluded,
+            params=mix,
+        )
+        return [self.event_ids[i] for i in best(score, excluded, first)]
 
     def with_params(self, params: Params) -> EventModel:
-        """The same trained model, ranking with other weights (the evaluation's ablations)."""
-        return replace(self, params=params)
+        """The same trained model, ranking with other weights (the evaluation's ablations):
+        similar events by those weights' blend alone."""
+        return replace(self, params=params, similar_params=None)
 
     def _profile(self, query: EventQuery) -> dict[int, float]:
         profile: dict[int, float] = {}
@@ -130,25 +157,15 @@ class EventModel:
         return profile
 
     def _rank(self, profile: dict[int, float], excluded: np.ndarray, first: int) -> list[str]:
-        if first <= 0:
-            return []
-        params = self.params
-        score = params.popularity * self.popularity
-        if profile and (params.collaborative or params.content):
-            cols = np.fromiter(profile, dtype=np.int64, count=len(profile))
-            weights = np.log1p(np.fromiter(profile.values(), dtype=np.float32, count=len(cols)))
-            weights /= weights.sum()
-            if params.collaborative:
-                score = score + params.collaborative * (self.neighbours[cols].T @ weights)
-            if params.content:
-                taste = self.content[cols].T @ weights
-                score = score + params.content * (self.content @ taste)
-        score = np.where(excluded, -np.inf, score)
-        take = min(first, int((~excluded).sum()))
-        if take == 0:
-            return []
-        top = np.argpartition(-score, take - 1)[:take] if take < score.size else np.arange(take)
-        top = top[np.lexsort((top, -score[top]))]
+        top = rank(
+            popularity=self.popularity,
+            neighbours=self.neighbours,
+            content=self.content,
+            params=self.params,
+            profile=profile,
+            excluded=excluded,
+            first=first,
+        )
         return [self.event_ids[i] for i in top]
 
 
@@ -157,6 +174,7 @@ def train_events(
     now: datetime,
     params: Params | None = None,
     version_id: str | None = None,
+    similar: SimilarParams | None = SIMILAR_PARAMS,
 ) -> EventModel:
     """A model of every event in `market` as of `now` (interactions after it are left out)."""
     params = params or EVENT_PARAMS
@@ -176,11 +194,13 @@ def train_events(
     feedback = sparse.csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.float32)
     feedback.sum_duplicates()
 
-    popularity = np.log1p(np.asarray(feedback.sum(axis=0)).ravel())
+    interest = np.asarray(feedback.sum(axis=0)).ravel()
+    popularity = np.log1p(interest)
     if popularity.size and popularity.max() > 0:
         popularity = popularity / popularity.max()
     for_sale = market.events_for_sale(now)
     open_ = np.fromiter((e in for_sale for e in event_ids), dtype=bool, count=len(event_ids))
+    headliners = performer_matrix([event.performers[:1] for event in events])
     data_until = min(market.latest, now) if market.latest is not None else None
     counts = (len(actor_rows), len(event_ids), int(open_.sum()), len(interactions))
     if version_id is None:
@@ -197,4 +217,7 @@ def train_events(
         neighbours=item_neighbours(feedback, params.neighbours, params.shrink),
         content=content_matrix(events),
         popularity=popularity.astype(np.float32),
+        headliners=headliners,
+        expected=expected_interest(headliners, interest, open_),
+        similar_params=similar,
     )

@@ -27,6 +27,7 @@ from scipy import sparse
 
 from svc_insights.domain.recommender.content import TitleVectors
 from svc_insights.domain.recommender.marketplace import Interaction, Kind, Marketplace
+from svc_insights.domain.recommender.ranking import rank
 
 DAY_SECONDS = 86_400.0
 
@@ -135,26 +136,15 @@ class Model:
         return excluded
 
     def _rank(self, profile: dict[int, float], excluded: np.ndarray, first: int) -> list[str]:
-        if first <= 0:
-            return []
-        params = self.params
-        score = params.popularity * self.popularity
-        if profile and (params.collaborative or params.content):
-            cols = np.fromiter(profile, dtype=np.int64, count=len(profile))
-            weights = np.log1p(np.fromiter(profile.values(), dtype=np.float32, count=len(cols)))
-            weights /= weights.sum()
-            if params.collaborative:
-                score = score + params.collaborative * (self.neighbours[cols].T @ weights)
-            if params.content:
-                taste = self.titles[cols].T @ weights
-                score = score + params.content * (self.titles @ taste)
-        score = np.where(excluded, -np.inf, score)
-        candidates = int((~excluded).sum())
-        take = min(first, candidates)
-        if take == 0:
-            return []
-        top = np.argpartition(-score, take - 1)[:take] if take < score.size else np.arange(take)
-        top = top[np.lexsort((top, -score[top]))]
+        top = rank(
+            popularity=self.popularity,
+            neighbours=self.neighbours,
+            content=self.titles,
+            params=self.params,
+            profile=profile,
+            excluded=excluded,
+            first=first,
+        )
         return [self.ticket_ids[i] for i in top]
 
 
