@@ -121,8 +121,9 @@ class EventRecommendationQuery:
 
     @strawberry.field(
         description="Events like the given one (looked at and bought by the same people, or "
-        "with its performers, in its city, of its category), best first; never the event "
-        "itself. Only events not cancelled, not started and with a listing for sale. Ranked, "
+        "with its performers, in its city, of its category), weighed by how many people their "
+        "headliner draws, with a few of the most wanted events besides; best first; never the "
+        "event itself. Only events not cancelled, not started and with a listing for sale. Ranked, "
         f"cut at 100: first/last 1-100, default {DEFAULT_FIRST}; BAD_USER_INPUT for a size out "
         "of range, a mix of directions or a bad cursor; NOT_FOUND for an id that does not "
         "decode.",
