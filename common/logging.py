@@ -72,14 +72,34 @@ def redact(text: str) -> str:
     return text
 
 
+# One encoder for every line: json.dumps given `default` builds a new one each time.
+_ENCODER = json.JSONEncoder(default=str)
+
+
 class JsonFormatter(logging.Formatter):
+    """Every gRPC call served writes a line (common/grpc_server.py): what each line costs is
+    paid per call, so the time's date part is made once a second and one encoder is kept."""
+
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+        self._second: tuple[int, str] = (-1, "")  # a second and its "YYYY-MM-DDTHH:MM:SS"
+
+    def timestamp(self, created: float) -> str:
+        """`created` in UTC to the millisecond: 2026-12-07T21:02:13.826+00:00."""
+        second = int(created)
+        micros = round((created - second) * 1_000_000)  # as datetime.fromtimestamp rounds
+        if micros >= 1_000_000:
+            second, micros = second + 1, micros - 1_000_000
+        kept, text = self._second
+        if second != kept:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, text)
+        return f"{text}.{micros // 1000:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self.timestamp(record.created),
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
@@ -97,7 +117,7 @@ class JsonFormatter(logging.Formatter):
                 line[key] = REDACTED if _secret_field(key) else value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(line, default=str))
+        return redact(_ENCODER.encode(line))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -72,3 +74,18 @@ def test_a_traceback_is_redacted_too():
         logged = line("failed", exc_info=sys.exc_info())
     assert "ValueError" in logged["exc"] and JWT not in logged["exc"]
     assert REDACTED in logged["exc"]
+
+
+def test_each_line_has_its_own_time_to_the_millisecond_across_seconds():
+    formatter = JsonFormatter("catalogue")
+    # Within a second, the next one, a second boundary rounded up, another day.
+    moments = (1796677333.0, 1796677333.8265, 1796677334.001, 1796677333.9999996, 1796763733.25)
+    for created in moments:
+        record = logging.LogRecord("t", logging.INFO, __file__, 1, "rpc", None, None)
+        record.created = created
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(formatter.format(record))["ts"] == expected
+
+
+def test_a_value_json_cannot_hold_is_written_as_its_text():
+    assert line(amount=Decimal("12.50"), when=datetime(2027, 1, 1, tzinfo=UTC))["amount"] == "12.50"

@@ -135,6 +135,24 @@ def test_an_rpc_is_labelled_by_service_method_and_code():
     assert handled.change == 1
 
 
+def test_each_rpc_counts_in_its_own_series_after_the_first():
+    method = "/ticketing.catalogue.v1.CatalogueService/SearchEvents"
+    labels = {"grpc_service": "ticketing.catalogue.v1.CatalogueService"}
+    ok = Delta("grpc_server_handled_total", **labels, grpc_method="SearchEvents", grpc_code="OK")
+    bad = Delta(
+        "grpc_server_handled_total",
+        **labels,
+        grpc_method="SearchEvents",
+        grpc_code="INVALID_ARGUMENT",
+    )
+    other = Delta("grpc_server_handled_total", **labels, grpc_method="GetEvent", grpc_code="OK")
+    timed = Delta("grpc_server_handling_seconds_count", **labels, grpc_method="SearchEvents")
+    for code in ("OK", "OK", "INVALID_ARGUMENT", "OK"):
+        rpc_handled(method, code, 0.002)
+    rpc_handled("/ticketing.catalogue.v1.CatalogueService/GetEvent", "OK", 0.001)
+    assert (ok.change, bad.change, other.change, timed.change) == (3, 1, 1, 4)
+
+
 def test_stripe_failures_are_named_by_kind():
     import stripe
 

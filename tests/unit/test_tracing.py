@@ -7,9 +7,10 @@ from __future__ import annotations
 from concurrent import futures
 
 import grpc
+from opentelemetry import trace
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from common import tracing
 from common.config import CommonSettings
@@ -79,6 +80,35 @@ def test_a_carrier_survives_redis_and_garbage_is_no_context():
     assert tracing.serialize_carrier({}) == ""
     for garbage in ("", None, "not json", "[1]", '{"traceparent": 5}'):
         assert tracing.parse_carrier(garbage) == {}
+
+
+def test_a_served_calls_span_continues_the_caller_is_current_inside_and_ends_after(spans):
+    with tracing.tracer.start_as_current_span("caller") as caller:
+        carrier = tracing.current_carrier()
+    outside = trace.get_current_span()
+    method = "/ticketing.catalogue.v1.CatalogueService/SearchEvents"
+    with tracing.incoming_call(method, carrier):
+        inside = trace.get_current_span()
+        assert inside.get_span_context().trace_id == caller.get_span_context().trace_id
+    assert trace.get_current_span() is outside
+    (served,) = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert served.context.span_id == inside.get_span_context().span_id
+    assert served.parent.span_id == caller.get_span_context().span_id
+    assert served.attributes["rpc.method"] == "SearchEvents"
+
+
+def test_a_served_call_that_raises_still_ends_its_span_and_restores_the_context(spans):
+    outside = trace.get_current_span()
+    try:
+        with tracing.incoming_call("/a.B/C", {}):
+            raise ValueError("boom")
+    except ValueError:
+        pass
+    assert trace.get_current_span() is outside
+    (served,) = spans.get_finished_spans()
+    assert served.parent is None  # no traceparent: a trace of its own
+    assert served.status.status_code is StatusCode.UNSET  # rpc_failed says what failed
+    assert not served.events  # the exception is not recorded
 
 
 def test_without_an_endpoint_nothing_is_recorded_but_ids_exist():
