@@ -4,10 +4,13 @@ Search results: gateway/types/event_search.py."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import cached_property
 from typing import Annotated
 
 import strawberry
+from google.protobuf.timestamp_pb2 import Timestamp
 from strawberry import UNSET
 
 from common.errors import InvalidInput, NotFound
@@ -153,27 +156,84 @@ class Event(Node):
 
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
-        return cls(
-            id=strawberry.ID(global_ids.encode("Event", e.id)),
-            raw_id=e.id,
-            name=e.name,
-            performers=[Performer(slug=p.id, name=p.name) for p in e.performers],
-            venue=Venue(
-                slug=e.venue.id,
-                name=e.venue.name,
-                city=e.venue.city,
-                country=e.venue.country,
-                time_zone=e.venue.time_zone,
-            ),
-            starts_at=from_timestamp(e.start_time),  # type: ignore[arg-type]
-            ends_at=from_timestamp(e.end_time),  # type: ignore[arg-type]
-            time_zone=e.venue.time_zone,
-            category=EventCategory.from_proto(e.category),
-            status=EventStatus.from_proto(e.status),
-            version=e.version,
-            lowest_price=Money.of(e.lowest_price, e.currency_code) if e.lowest_price else None,
-            ticket_count=e.tickets_for_sale,
-        )
+        """The event of a catalogue message, each field read from it when first asked: a search
+        page selects a few fields of 20 events, and building them all was a third of the
+        gateway's own work per search (bench/README.md, "Gateway cost per search")."""
+        return _EventOfMessage(e)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CATEGORIES = {v: EventCategory.from_proto(v) for v in pb.EventCategory.values()}
+_STATUSES = {v: EventStatus.from_proto(v) for v in pb.EventStatus.values()}
+
+
+def _moment(stamp: Timestamp) -> datetime:
+    """`from_timestamp`'s value (UTC, nanoseconds cut to microseconds), without its cost."""
+    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+
+
+class _EventOfMessage(Event):
+    """An `Event` whose fields are computed from its message on first read, then kept. Not a
+    dataclass of its own: `Event`'s fields are overridden by the properties below."""
+
+    def __init__(self, message: pb.Event) -> None:  # pylint: disable=super-init-not-called
+        self._message = message
+
+    @cached_property
+    def id(self) -> strawberry.ID:  # type: ignore[override]
+        return strawberry.ID(global_ids.encode("Event", self._message.id))
+
+    @cached_property
+    def raw_id(self) -> str:  # type: ignore[override]
+        return self._message.id
+
+    @cached_property
+    def name(self) -> str:  # type: ignore[override]
+        return self._message.name
+
+    @cached_property
+    def performers(self) -> list[Performer]:  # type: ignore[override]
+        return [Performer(slug=p.id, name=p.name) for p in self._message.performers]
+
+    @cached_property
+    def venue(self) -> Venue:  # type: ignore[override]
+        v = self._message.venue
+        return Venue(slug=v.id, name=v.name, city=v.city, country=v.country, time_zone=v.time_zone)
+
+    @cached_property
+    def starts_at(self) -> datetime:  # type: ignore[override]
+        return _moment(self._message.start_time)
+
+    @cached_property
+    def ends_at(self) -> datetime:  # type: ignore[override]
+        return _moment(self._message.end_time)
+
+    @cached_property
+    def time_zone(self) -> str:  # type: ignore[override]
+        return self._message.venue.time_zone
+
+    @cached_property
+    def category(self) -> EventCategory:  # type: ignore[override]
+        value = self._message.category
+        return _CATEGORIES.get(value) or EventCategory.from_proto(value)
+
+    @cached_property
+    def status(self) -> EventStatus:  # type: ignore[override]
+        value = self._message.status
+        return _STATUSES.get(value) or EventStatus.from_proto(value)
+
+    @cached_property
+    def version(self) -> int:  # type: ignore[override]
+        return self._message.version
+
+    @cached_property
+    def lowest_price(self) -> Money | None:  # type: ignore[override]
+        e = self._message
+        return Money.of(e.lowest_price, e.currency_code) if e.lowest_price else None
+
+    @cached_property
+    def ticket_count(self) -> int:  # type: ignore[override]
+        return self._message.tickets_for_sale
 
 
 # Seats of a listing: typically a few (the cost of their lists); at most 100.
