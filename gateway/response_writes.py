@@ -18,7 +18,7 @@ from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 
 class HeadWithBody:
-    __slots__ = ("_transport", "_cycle", "_held", "_past_head")
+    __slots__ = ("_cycle", "_held", "_past_head", "_transport")
 
     def __init__(self, transport: Transport, cycle: RequestResponseCycle) -> None:
         self._transport = transport
