@@ -4,13 +4,11 @@ Search results: gateway/types/event_search.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import Enum
-from functools import cached_property
 from typing import Annotated
 
 import strawberry
-from google.protobuf.timestamp_pb2 import Timestamp
 from strawberry import UNSET
 
 from common.errors import InvalidInput, NotFound
@@ -21,6 +19,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, first_argument, window
 from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.message_fields import moment, read_once
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import TicketState
 from gateway.types.user import User
@@ -162,14 +161,8 @@ class Event(Node):
         return _EventOfMessage(e)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CATEGORIES = {v: EventCategory.from_proto(v) for v in pb.EventCategory.values()}
 _STATUSES = {v: EventStatus.from_proto(v) for v in pb.EventStatus.values()}
-
-
-def _moment(stamp: Timestamp) -> datetime:
-    """`from_timestamp`'s value (UTC, nanoseconds cut to microseconds), without its cost."""
-    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 class _EventOfMessage(Event):
@@ -179,59 +172,59 @@ class _EventOfMessage(Event):
     def __init__(self, message: pb.Event) -> None:  # pylint: disable=super-init-not-called
         self._message = message
 
-    @cached_property
+    @read_once
     def id(self) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(global_ids.encode("Event", self._message.id))
 
-    @cached_property
+    @read_once
     def raw_id(self) -> str:  # type: ignore[override]
         return self._message.id
 
-    @cached_property
+    @read_once
     def name(self) -> str:  # type: ignore[override]
         return self._message.name
 
-    @cached_property
+    @read_once
     def performers(self) -> list[Performer]:  # type: ignore[override]
         return [Performer(slug=p.id, name=p.name) for p in self._message.performers]
 
-    @cached_property
+    @read_once
     def venue(self) -> Venue:  # type: ignore[override]
         v = self._message.venue
         return Venue(slug=v.id, name=v.name, city=v.city, country=v.country, time_zone=v.time_zone)
 
-    @cached_property
+    @read_once
     def starts_at(self) -> datetime:  # type: ignore[override]
-        return _moment(self._message.start_time)
+        return moment(self._message.start_time)
 
-    @cached_property
+    @read_once
     def ends_at(self) -> datetime:  # type: ignore[override]
-        return _moment(self._message.end_time)
+        return moment(self._message.end_time)
 
-    @cached_property
+    @read_once
     def time_zone(self) -> str:  # type: ignore[override]
         return self._message.venue.time_zone
 
-    @cached_property
+    @read_once
     def category(self) -> EventCategory:  # type: ignore[override]
         value = self._message.category
         return _CATEGORIES.get(value) or EventCategory.from_proto(value)
 
-    @cached_property
+    @read_once
     def status(self) -> EventStatus:  # type: ignore[override]
         value = self._message.status
         return _STATUSES.get(value) or EventStatus.from_proto(value)
 
-    @cached_property
+    @read_once
     def version(self) -> int:  # type: ignore[override]
         return self._message.version
 
-    @cached_property
+    @read_once
     def lowest_price(self) -> Money | None:  # type: ignore[override]
         e = self._message
         return Money.of(e.lowest_price, e.currency_code) if e.lowest_price else None
 
-    @cached_property
+    @read_once
     def ticket_count(self) -> int:  # type: ignore[override]
         return self._message.tickets_for_sale
 
