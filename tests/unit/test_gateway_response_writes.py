@@ -16,6 +16,7 @@ import uvicorn
 
 from gateway.edge import AddressCap, EdgeHttpProtocol, EdgeLimits
 from tests.support.servers import free_port
+from tests.support.waiting import until_async
 
 BODY = b'{"data":{"events":' + b"x" * 5000 + b"}}"
 
@@ -91,8 +92,11 @@ async def server() -> AsyncIterator[tuple[int, Writes]]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+
+    async def started() -> bool:
+        return server.started
+
+    await until_async(started, bool, timeout=10)
     try:
         yield port, writes
     finally:
