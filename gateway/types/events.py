@@ -156,8 +156,8 @@ class Event(Node):
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
         """The event of a catalogue message, each field read from it when first asked: a search
-        page selects a few fields of 20 events, and building them all was a third of the
-        gateway's own work per search (bench/README.md, "Gateway cost per search")."""
+        page selects 8 of the 14 fields of 20 events, and building them all was a tenth of the
+        gateway's CPU per search (bench/README.md, "Gateway cost per search")."""
         return _EventOfMessage(e)
 
 
