@@ -51,6 +51,7 @@ from common.metrics.series import CONNECTIONS_CLOSED
 from gateway.config import GatewaySettings
 from gateway.http_errors import GRAPHQL_PATH, graphql_error, rest_error
 from gateway.rate_limits.client_address import address_key
+from gateway.response_writes import HeadWithBody
 from gateway.websocket_protocol import WebSocketProtocol
 
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
@@ -191,7 +192,10 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         self._request_begun = False
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:  # a request's cycle, just made
+            self.cycle.transport = HeadWithBody(self.transport, self.cycle)  # type: ignore[assignment]
         if self.parser.should_upgrade() and self._should_upgrade():
             self._waiting = _NOTHING  # a WebSocket: its own limits apply
             return

@@ -18,23 +18,31 @@ executed by graphql-core as before; their results' plain fields take the shortcu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     Undefined,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import DeferUsage, FieldDetailsList, GroupedFieldSet
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
 Complete = Callable[[Any], Any]
 SHARED_PLANS = 1024  # plans kept across requests (a few per distinct query text)
-# (response name, the field's resolver or None for __typename, how its value is completed)
-Plan = list[tuple[str, Callable[..., Any] | None, Complete]]
+# (response name, how the field's value is read from the object or None for __typename, how it
+# is completed)
+Plan = list[tuple[str, Callable[[Any], Any] | None, Complete]]
+_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1  # GraphQL's Int
 
 
 class NotPlain(Exception):
@@ -155,7 +163,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if field is None or not _is_plain_resolver(field):
             return None
         complete = self._completer(field.type, details)
-        return None if complete is None else (field.resolve, complete)
+        return None if complete is None else (_reader(field), complete)
 
     def _completer(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Complete | None:
         if isinstance(type_, GraphQLNonNull):
@@ -176,7 +184,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             return lambda value: None if value is None else _each(item, value)
         if is_leaf_type(type_):
             coerce = type_.coerce_output_value  # type: ignore[union-attr]
-            return lambda value: None if value is None else _leaf(coerce, value)
+            return _leaf_completer(type_, coerce)
         if isinstance(type_, GraphQLObjectType):
             grouped, defer_usages, _ = self.collect_subfields(type_, details)
             if defer_usages:
@@ -186,6 +194,42 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 return None
             return lambda value: None if value is None else _complete_object(plan, type_, value)
         return None  # interfaces and unions: graphql-core resolves their type
+
+
+def _reader(field: Any) -> Callable[[Any], Any]:
+    """How a plain field's value is read: the attribute itself, as Strawberry's basic resolver
+    reads it (`StrawberryField.get_result` with getattr, the schema's default resolver), without
+    its two calls per field; any other resolver is called as graphql-core would."""
+    definition = field.extensions["strawberry-definition"]
+    if (
+        type(definition).get_result is StrawberryField.get_result
+        and definition.base_resolver is None
+        and definition.default_resolver is getattr
+    ):
+        return attrgetter(definition.python_name)
+    resolve = field.resolve
+    return lambda value: resolve(value, None)
+
+
+def _leaf_completer(type_: Any, coerce: Callable[[Any], Any]) -> Complete:
+    """A leaf's completion; the built-in scalars' usual values as graphql-core's coercion
+    returns them (a str as a String or ID, a bool as a Boolean, an int in range as an Int),
+    anything else through that coercion."""
+    if type_ is GraphQLString or type_ is GraphQLID:
+        return lambda value: value if type(value) is str else _leaf_or_null(coerce, value)
+    if type_ is GraphQLBoolean:
+        return lambda value: value if type(value) is bool else _leaf_or_null(coerce, value)
+    if type_ is GraphQLInt:
+        return lambda value: (
+            value
+            if type(value) is int and _MIN_INT <= value <= _MAX_INT
+            else _leaf_or_null(coerce, value)
+        )
+    return lambda value: _leaf_or_null(coerce, value)
+
+
+def _leaf_or_null(coerce: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else _leaf(coerce, value)
 
 
 def _leaf(coerce: Callable[[Any], Any], value: Any) -> Any:
@@ -204,7 +248,4 @@ def _each(item: Complete, value: Any) -> list[Any]:
 def _complete_object(plan: Plan, type_: GraphQLObjectType, value: Any) -> dict[str, Any]:
     if type_.is_type_of is not None and type_.is_type_of(value, None) is not True:
         raise NotPlain
-    return {
-        name: complete(value if resolve is None else resolve(value, None))
-        for name, resolve, complete in plan
-    }
+    return {name: complete(value if read is None else read(value)) for name, read, complete in plan}

@@ -218,6 +218,77 @@ async def test_an_event_by_id_and_through_node(services):
     assert {e.extensions["code"] for e in unknown.errors} == {"NOT_FOUND"}
 
 
+EVERY_FIELD = """
+query ($id: ID!) {
+  events(first: 2) { nodes { ...all } edges { node { id name } } }
+  event(id: $id) { ...all }
+  node(id: $id) { id ... on Event { name startsAt } }
+}
+fragment all on Event {
+  __typename id name performers { slug name } venue { slug name city country timeZone }
+  startsAt endsAt timeZone category status version lowestPrice { amount currencyCode }
+  ticketCount
+}
+"""
+
+
+async def test_every_field_of_an_event_from_its_message(services):
+    """Searched, by id and through node alike: every field as the catalogue's message says it
+    (microseconds of its times, the price's decimals, no price when none is for sale)."""
+    starts = timestamp(STARTS)
+    starts.nanos = 123_456_789
+    services.events[0] = event(
+        1,
+        start_time=starts,
+        category=pb.EVENT_CATEGORY_FESTIVAL,
+        status=pb.EVENT_STATUS_POSTPONED,
+        version=4,
+        lowest_price="20.50",
+        currency_code="EUR",
+        tickets_for_sale=7,
+        performers=[
+            pb.Performer(id="performer:a", name="A"),
+            pb.Performer(id="performer:b", name="B"),
+        ],
+    )
+    result = await run(services, EVERY_FIELD, {"id": gid("Event", services.events[0].id)})
+    assert result.errors is None
+    first = {
+        "__typename": "Event",
+        "id": gid("Event", services.events[0].id),
+        "name": "Show 1",
+        "performers": [{"slug": "performer:a", "name": "A"}, {"slug": "performer:b", "name": "B"}],
+        "venue": {
+            "slug": "venue:arena-london",
+            "name": "Arena",
+            "city": "London",
+            "country": "GB",
+            "timeZone": "Europe/London",
+        },
+        "startsAt": "2027-06-01T19:00:00.123456Z",
+        "endsAt": "2027-06-02T22:00:00Z",
+        "timeZone": "Europe/London",
+        "category": "FESTIVAL",
+        "status": "POSTPONED",
+        "version": 4,
+        "lowestPrice": {"amount": "20.50", "currencyCode": "EUR"},
+        "ticketCount": 7,
+    }
+    second = result.data["events"]["nodes"][1]
+    assert result.data["events"]["nodes"][0] == result.data["event"] == first
+    assert (second["lowestPrice"], second["ticketCount"], second["category"]) == (
+        None,
+        0,
+        "CONCERT",
+    )
+    assert result.data["events"]["edges"][0]["node"] == {"id": first["id"], "name": "Show 1"}
+    assert result.data["node"] == {
+        "id": first["id"],
+        "name": "Show 1",
+        "startsAt": "2027-06-01T19:00:00.123456Z",
+    }
+
+
 CREATE = """
 mutation ($tz: String!) {
   createEvent(input: {name: "Muse", performers: ["Muse"], venueName: "Arena", city: "London",

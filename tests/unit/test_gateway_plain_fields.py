@@ -81,3 +81,41 @@ async def test_a_null_in_a_non_null_field_is_graphql_cores_error_with_its_path()
     result = await schema.execute("{ things { name note } }")
     assert result.data is None
     assert [error.path for error in result.errors or []] == [["things", 1, "name"]]
+
+
+@strawberry.type
+class Leaves:
+    count: int | None
+    flag: bool | None
+    label: str | None
+
+
+@strawberry.type
+class LeavesQuery:
+    @strawberry.field
+    def leaves(self) -> list[Leaves]:
+        return [
+            Leaves(count=7, flag=True, label="a"),
+            Leaves(count=None, flag=None, label=None),
+            Leaves(count=1.0, flag=1, label=12),  # type: ignore[arg-type]
+            Leaves(count=2**31, flag=False, label="b"),
+        ]
+
+
+async def test_leaves_are_coerced_as_graphql_core_coerces_them():
+    """Values of the built-in scalars' own Python types pass as they are; others are coerced
+    (1.0 as 1, 1 as true, 12 as "12") or refused (an Int out of range) by graphql-core, with
+    its error and path."""
+    answers = []
+    for executor in (PlainFieldsExecutor, StrawberryGraphQLCoreExecutionContext):
+        schema = strawberry.Schema(query=LeavesQuery, execution_context_class=executor)
+        answers.append(await schema.execute("{ leaves { count flag label } }"))
+    fast, core = answers
+    assert fast.data == core.data
+    assert fast.data["leaves"][:3] == [
+        {"count": 7, "flag": True, "label": "a"},
+        {"count": None, "flag": None, "label": None},
+        {"count": 1, "flag": True, "label": "12"},
+    ]
+    assert [e.path for e in fast.errors or []] == [["leaves", 3, "count"]]
+    assert [e.message for e in fast.errors or []] == [e.message for e in core.errors or []]
