@@ -29,7 +29,7 @@ NAME = "search-gateway"
 TARGET_P99_MS = 50.0
 TARGET_RATE = 300.0
 TARGET_EVENTS, TARGET_LISTINGS = 10_000, 100_000
-VU_LEVELS = (1, 8, 16, 32)
+VU_LEVELS = (1, 4, 8, 16, 32)
 # How many listings go through the catalogue's consumer (as ticket.created), and how long it
 # gets to apply them before the rest is purged; then every listing is written into the read
 # model directly (bench/search/stack_seed.py: at ~50 a second on a shared 2-core machine,
