@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from gateway.access import OperationNames
@@ -64,12 +67,46 @@ class DocumentParserCache(ParserCache):
         yield  # a document not set here is parsed by Strawberry
 
 
-class DocumentValidationCache(ValidationCache):
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    document: Any  # held, so that its id stays its own
+    schema: Any
+    errors: list[GraphQLError]
+
+
+class DocumentValidationCache(SchemaExtension):
+    """A document's verdict, kept for the next request of the same text. The parser cache hands
+    every request of a text the same document object, so the verdict is found by the document's
+    identity (with the schema's and the rules'): Strawberry's ValidationCache keys its LRU by the
+    document itself, whose hash walks every node of the AST on every request (~3 % of a search's
+    gateway CPU). Each entry holds its document, so an id is never another's while it is kept."""
+
+    _verdicts: OrderedDict[tuple[int, int, tuple[type, ...]], _Verdict] = OrderedDict()
+
+    def __init__(self, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
     def on_validate(self) -> Iterator[None]:
-        if _cacheable(self.execution_context):
-            yield from super().on_validate()
-        else:
-            yield  # Strawberry validates it
+        context = self.execution_context
+        if _cacheable(context):
+            context.pre_execution_errors = self._verdict(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+        yield  # a document not validated here is validated by Strawberry
+
+    def _verdict(self, schema: Any, document: Any, rules: tuple[type, ...]) -> list[GraphQLError]:
+        verdicts = self._verdicts
+        key = (id(document), id(schema), rules)
+        kept = verdicts.get(key)
+        if kept is not None and kept.document is document and kept.schema is schema:
+            verdicts.move_to_end(key)
+            return kept.errors
+        errors = validate_document(schema, document, rules)
+        verdicts[key] = _Verdict(document, schema, errors)
+        while len(verdicts) > self.maxsize:
+            verdicts.popitem(last=False)
+        return errors
 
 
 @strawberry.type(description="What a client can read.")
@@ -120,7 +157,7 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             OperationNames,  # reads the error codes ErrorCodes gives
             *limit_extensions(limits or QueryLimits()),
             lambda: DocumentParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-            lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            DocumentValidationCache,
             OperationTransport,  # before ErrorCodes: its refusal gets a code like any error
             ErrorCodes,
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked

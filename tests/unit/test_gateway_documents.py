@@ -16,7 +16,7 @@ from common.protos import timestamp
 from gateway import global_ids
 from gateway.context import Context
 from gateway.query_limits import QueryLimits
-from gateway.schema import CACHED_QUERY_MAX_CHARS, build_schema
+from gateway.schema import CACHED_QUERY_MAX_CHARS, DOCUMENT_CACHE_SIZE, build_schema
 from gateway.ticket_cache import TicketReads
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -152,3 +152,14 @@ async def test_a_long_query_is_answered_without_being_cached(work):
     results = await answers(build_schema(), unique(f'{{ ticket(id: "{T1}") {{ id }} }}' + padding))
     assert [r.data for r in results] == [{"ticket": {"id": T1}}] * 3
     assert work == {"parse": 3, "validate": 3}
+
+
+async def test_the_verdicts_kept_are_bounded_and_an_evicted_text_is_validated_again(work):
+    schema = build_schema()
+    first = unique(f'{{ ticket(id: "{T1}") {{ id }} }}')
+    await schema.execute(first, context_value=context())
+    for _ in range(DOCUMENT_CACHE_SIZE):
+        await schema.execute(unique(f'{{ ticket(id: "{T2}") {{ id }} }}'), context_value=context())
+    again = await schema.execute(first, context_value=context())
+    assert again.data == {"ticket": {"id": T1}}
+    assert work == {"parse": DOCUMENT_CACHE_SIZE + 2, "validate": DOCUMENT_CACHE_SIZE + 2}
