@@ -3,12 +3,14 @@ the cgroup's CPU quota (a pod's CPU limit) first."""
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
 
 from common.settings import ConfigError
+from gateway.__main__ import freeze_startup_heap
 from gateway.config import GatewaySettings
 from gateway.workers import available_cpus, cgroup_cpus, cgroup_v1_cpus, cgroup_v2_cpus
 
@@ -96,3 +98,15 @@ def test_a_bad_worker_count_is_a_configuration_error(raw: str, message: str) -> 
     with pytest.raises(ConfigError) as caught:
         GatewaySettings.from_env({"GATEWAY_WORKERS": raw})
     assert str(caught.value) == message
+
+
+def test_a_worker_leaves_its_startup_heap_out_of_full_collections() -> None:
+    held_at_start = [object() for _ in range(1_000)]
+    try:
+        freeze_startup_heap()
+        tracked = {id(o) for o in gc.get_objects()}
+        assert id(held_at_start) not in tracked  # what start-up made is not walked again
+        made_later = [object()]
+        assert id(made_later) in {id(o) for o in gc.get_objects()}
+    finally:
+        gc.unfreeze()
