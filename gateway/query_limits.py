@@ -16,7 +16,7 @@ n), so `CostLimit` checks it per request, when execution starts: over GRAPHQL_MA
 and the answer is `data: null` with one COST_LIMIT error carrying `cost` and `limit` (COST-3). A
 cost that read no variable is kept per query text, like the validation's verdict.
 
-The number of tokens is bounded by the parser itself (Strawberry's MaxTokensLimiter,
+The number of tokens is bounded by the parser itself (a parse option `DocumentLimits` sets,
 GRAPHQL_MAX_TOKENS), which also bounds the work of every other validation rule. The rule class is
 made once per schema: the rules are part of the validation cache's key.
 """
@@ -49,7 +49,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from graphql.validation.validate import ValidationAbortedError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from common.pagination import MAX_PAGE_SIZE
@@ -302,13 +302,29 @@ def _operation_name(document: DocumentNode) -> str:
     return "anonymous"
 
 
+class DocumentLimits(SchemaExtension):
+    """Sets the token limit (a parse option: the parser stops past it) and adds the limits'
+    validation rules as the operation starts: what Strawberry's MaxTokensLimiter and
+    AddValidationRules did, in one hook instead of two (each an extension and a context manager
+    entered and left on every request)."""
+
+    def __init__(self, *, max_tokens: int, rules: tuple[type[ValidationRule], ...]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        context.validation_rules = context.validation_rules + self.rules
+        yield
+
+
 def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]:
     """The schema's extensions that bound a document, as factories (one per request)."""
     rules: list[type[ValidationRule]] = [query_limits_rule(limits)]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return [
-        functools.partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        functools.partial(AddValidationRules, rules),
+        functools.partial(DocumentLimits, max_tokens=limits.max_tokens, rules=tuple(rules)),
         functools.partial(CostLimit, limits=limits, cache=CostCache()),
     ]
