@@ -10,12 +10,14 @@ from typing import Any
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from gateway.access import OperationNames
 from gateway.errors import ErrorCodes
+from gateway.extension_hooks import CachedHooksRunner
 from gateway.metrics import OperationMetrics
 from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
@@ -140,6 +142,11 @@ class TicketingSchema(strawberry.Schema):
     ) -> None:
         # ErrorCodes has already logged what deserves a log line; client mistakes are not ours.
         return None
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry.Schema:
