@@ -71,10 +71,10 @@ def _server_config(settings: GatewaySettings, app: Any, workers: int) -> uvicorn
 
 def freeze_startup_heap() -> None:
     """Leaves what the process holds once its app is made out of the cyclic garbage collector
-    from then on: the modules, the schema, the generated messages (~120,000 objects, nearly all
-    of the heap) live as long as the process, yet every full collection walked them all again:
-    a pause of every request in flight. Reference counting still frees them; only cycles among
-    them would now outlive their use."""
+    from then on: the modules, the schema, the generated messages (nearly all of the heap) live
+    as long as the process, yet every full collection walked them all again: a pause of every
+    request in flight (bench/README.md, "Gateway cost per search": p99 of a search). Reference
+    counting still frees them; only cycles among them would now outlive their use."""
     gc.collect()  # the garbage of start-up, not to be frozen with the rest
     gc.freeze()
 
