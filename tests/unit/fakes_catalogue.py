@@ -20,6 +20,7 @@ from svc_catalogue.adapters.outbox_mapping import to_integration
 from svc_catalogue.domain.listings import Listing, ListingSummary
 from svc_catalogue.domain.model import Event
 from svc_catalogue.domain.search import FeedPage
+from svc_catalogue.service_layer.commands import ImportRow
 
 
 @dataclass
@@ -189,3 +190,21 @@ class FakeFeed:
             last_seq=changed[-1][0] if changed else seq,
             events=events,
         )
+
+
+def import_row(ref: str = "ext-1", **changes) -> ImportRow:
+    """A valid row of `ticketing catalogue import` (London, June 2027), with `changes`."""
+    given = {
+        "external_ref": ref,
+        "name": f"Concert {ref}",
+        "performers": ["Arctic Monkeys", "The Hives"],
+        "venue_name": "O2 Arena",
+        "city": "London",
+        "country": "GB",
+        "time_zone": "Europe/London",
+        "starts_at": "2027-06-01T20:00",
+        "ends_at": "2027-06-01T23:00",
+        "category": "concert",
+    }
+    given.update(changes)
+    return ImportRow(**given)

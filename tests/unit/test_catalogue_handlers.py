@@ -17,7 +17,6 @@ from svc_catalogue.service_layer.commands import (
     ChangeEventStatus,
     CreateEvent,
     EventInput,
-    ImportRow,
     Operator,
     SearchEvents,
     UpdateEvent,
@@ -25,7 +24,12 @@ from svc_catalogue.service_layer.commands import (
 from svc_catalogue.service_layer.handlers import CatalogueHandlers
 from svc_catalogue.service_layer.imports import ImportHandlers, Outcome
 from svc_catalogue.service_layer.search_sync import SearchSync
-from tests.unit.fakes_catalogue import CatalogueStore, FakeCatalogueUnitOfWork, FakeFeed
+from tests.unit.fakes_catalogue import (
+    CatalogueStore,
+    FakeCatalogueUnitOfWork,
+    FakeFeed,
+    import_row,
+)
 from ticketing.events.v1 import catalogue_pb2
 
 ADMIN = Operator("op", is_admin=True)
@@ -217,23 +221,6 @@ async def test_a_bad_search_request_names_its_field(handlers, cmd, field):
     assert refused.value.field == field
 
 
-def row(ref="ext-1", **changes) -> ImportRow:
-    given = {
-        "external_ref": ref,
-        "name": "Arctic Monkeys live",
-        "performers": ["Arctic Monkeys", "The Hives"],
-        "venue_name": "O2 Arena",
-        "city": "London",
-        "country": "GB",
-        "time_zone": "Europe/London",
-        "starts_at": "2027-06-01T20:00",
-        "ends_at": "2027-06-01T23:00",
-        "category": "concert",
-    }
-    given.update(changes)
-    return ImportRow(**given)
-
-
 async def test_import_upserts_by_external_ref_and_a_second_run_changes_nothing(store):
     ids = count(1)
     imports = ImportHandlers(
@@ -242,8 +229,10 @@ async def test_import_upserts_by_external_ref_and_a_second_run_changes_nothing(s
         new_id=lambda: f"e{next(ids)}",
     )
     rows = [
-        row("a"),
-        row("b", name="Muse", starts_at="2027-07-01T20:00+02:00", ends_at="2027-07-01T23:00"),
+        import_row("a"),
+        import_row(
+            "b", name="Muse", starts_at="2027-07-01T20:00+02:00", ends_at="2027-07-01T23:00"
+        ),
     ]
     first = await imports.import_events(rows)
     assert [r.outcome for r in first] == [Outcome.CREATED, Outcome.CREATED]
@@ -254,7 +243,7 @@ async def test_import_upserts_by_external_ref_and_a_second_run_changes_nothing(s
     second = await imports.import_events(rows)
     assert [r.outcome for r in second] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
     assert len(store.published) == published
-    third = await imports.import_events([row("a", name="Arctic Monkeys: encore")])
+    third = await imports.import_events([import_row("a", name="Arctic Monkeys: encore")])
     assert [(r.outcome, r.event_id) for r in third] == [(Outcome.UPDATED, "e1")]
     assert store.events["e1"].version == 1
 
@@ -263,10 +252,10 @@ async def test_import_reports_every_bad_field_of_every_row(store):
     imports = ImportHandlers(lambda: FakeCatalogueUnitOfWork(store), FrozenClock())
     results = await imports.import_events(
         [
-            row("ok"),
-            row("", country="GBR", starts_at="tomorrow"),
-            row("gap", starts_at="2027-03-28T01:30", ends_at="2027-03-28T03:00"),
-            row("cat", category="opera", performers=[]),
+            import_row("ok"),
+            import_row("", country="GBR", starts_at="tomorrow"),
+            import_row("gap", starts_at="2027-03-28T01:30", ends_at="2027-03-28T03:00"),
+            import_row("cat", category="opera", performers=[]),
         ]
     )
     assert [r.outcome for r in results] == [

@@ -9,27 +9,9 @@ from itertools import count
 
 from common.clock import FrozenClock
 from svc_catalogue.domain.values import EventStatus
-from svc_catalogue.service_layer.commands import ImportRow
 from svc_catalogue.service_layer.imports import ImportHandlers, Outcome
-from tests.unit.fakes_catalogue import CatalogueStore, FakeCatalogueUnitOfWork
+from tests.unit.fakes_catalogue import CatalogueStore, FakeCatalogueUnitOfWork, import_row
 from ticketing.events.v1 import catalogue_pb2
-
-
-def row(ref: str, **changes) -> ImportRow:
-    given = {
-        "external_ref": ref,
-        "name": f"Concert {ref}",
-        "performers": ["Arctic Monkeys"],
-        "venue_name": "O2 Arena",
-        "city": "London",
-        "country": "GB",
-        "time_zone": "Europe/London",
-        "starts_at": "2027-06-01T20:00",
-        "ends_at": "2027-06-01T23:00",
-        "category": "concert",
-    }
-    given.update(changes)
-    return ImportRow(**given)
 
 
 def importer(store: CatalogueStore, write_batch: int = 3, uow=FakeCatalogueUnitOfWork):
@@ -47,7 +29,7 @@ def snapshot(store: CatalogueStore) -> tuple:
 
 async def test_valid_rows_are_written_a_batch_per_transaction_each_with_its_events():
     store = CatalogueStore()
-    rows = [row(f"r{i}") for i in range(7)] + [row("bad", country="Neverland")]
+    rows = [import_row(f"r{i}") for i in range(7)] + [import_row("bad", country="Neverland")]
     results = await importer(store, write_batch=3).import_events(rows)
 
     assert [r.outcome for r in results] == [Outcome.CREATED] * 7 + [Outcome.FAILED]
@@ -61,7 +43,7 @@ async def test_valid_rows_are_written_a_batch_per_transaction_each_with_its_even
 async def test_importing_the_same_rows_again_writes_and_publishes_nothing():
     store = CatalogueStore()
     imports = importer(store)
-    rows = [row(f"r{i}") for i in range(5)] + [row("", name="")]
+    rows = [import_row(f"r{i}") for i in range(5)] + [import_row("", name="")]
     await imports.import_events(rows)
     before = snapshot(store)
 
@@ -74,17 +56,17 @@ async def test_importing_the_same_rows_again_writes_and_publishes_nothing():
 async def test_a_batch_creates_updates_and_leaves_rows_as_sequential_rows_would():
     store = CatalogueStore()
     imports = importer(store, write_batch=10)
-    first = await imports.import_events([row("a"), row("b"), row("gone")])
+    first = await imports.import_events([import_row("a"), import_row("b"), import_row("gone")])
     gone = first[2].event_id
     store.events[gone] = dataclasses.replace(store.events[gone], status=EventStatus.CANCELLED)
 
     results = await imports.import_events(
         [
-            row("a"),  # as stored
-            row("b", name="Concert b (late show)"),
-            row("gone", name="Back again"),  # cancelled: cannot change
-            row("c"),
-            row("c", name="Concert c, renamed"),  # the same ref again in the same batch
+            import_row("a"),  # as stored
+            import_row("b", name="Concert b (late show)"),
+            import_row("gone", name="Back again"),  # cancelled: cannot change
+            import_row("c"),
+            import_row("c", name="Concert c, renamed"),  # the same ref again in the same batch
         ]
     )
 
@@ -122,7 +104,7 @@ async def test_a_failing_batch_is_written_row_by_row_so_only_its_bad_row_fails()
     store = CatalogueStore()
     imports = importer(store, write_batch=10, uow=RefusingUnitOfWork)
 
-    results = await imports.import_events([row("a"), row("poison"), row("b")])
+    results = await imports.import_events([import_row("a"), import_row("poison"), import_row("b")])
 
     assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.FAILED, Outcome.CREATED]
     assert [(e.field, e.message) for e in results[1].errors] == [
