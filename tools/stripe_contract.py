@@ -113,6 +113,12 @@ FIELDS: dict[str, list[str]] = {
 }
 
 
+# Fields Stripe sends only when they apply (an error's `code` and `param`); every other field
+# listed above is one the project reads, so the stand-in must always send it, even where the
+# spec leaves it optional (an account's `charges_enabled`).
+SOMETIMES_ABSENT = {("error", "error.code"), ("error", "error.param")}
+
+
 def escape(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
@@ -150,7 +156,9 @@ def expectation(schemas: dict[str, Any], name: str, path: str) -> dict[str, Any]
     return found
 
 
-def contract(spec: dict[str, Any], commit: str) -> dict[str, Any]:
+def contract(
+    spec: dict[str, Any], commit: str, fields: dict[str, list[str]] = FIELDS
+) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     return {
         "source": {
@@ -162,9 +170,15 @@ def contract(spec: dict[str, Any], commit: str) -> dict[str, Any]:
         "objects": {
             name: {
                 "pointer": f"#/components/schemas/{escape(name)}",
-                "fields": {path: expectation(schemas, name, path) for path in paths},
+                "fields": {
+                    path: {
+                        **expectation(schemas, name, path),
+                        "always_sent": (name, path) not in SOMETIMES_ABSENT,
+                    }
+                    for path in paths
+                },
             }
-            for name, paths in FIELDS.items()
+            for name, paths in fields.items()
         },
     }
 
