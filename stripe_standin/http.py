@@ -30,9 +30,8 @@ def invalid(message: str, param: str | None = None, **fields: Any) -> StripeErro
 
 
 def missing(kind: str, object_id: str, param: str) -> StripeError:
-    """Stripe's answer for an id it does not hold: `resource_missing` (404 on a path, 400 when
-    the id came as a parameter is also Stripe's habit; we answer 404 for paths and 400 for
-    parameters)."""
+    """Stripe's answer for an id it does not hold: `resource_missing`, 404 when the id is the
+    path's (`param` "id"), 400 when it came as a parameter (`destination`, `charge`, ...)."""
     status = 404 if param == "id" else 400
     return StripeError(
         status,
