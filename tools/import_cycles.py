@@ -29,6 +29,7 @@ PROJECT_PACKAGES = (
     "bench",
     "common",
     "gateway",
+    "stripe_standin",
     "svc_auth",
     "svc_catalogue",
     "svc_expiration",
