@@ -199,20 +199,24 @@ def environ(extra: dict[str, str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def localstripe() -> Iterator[str]:
-    """A localstripe server on a free port, as `ticketing run` starts it (on 127.0.0.1 only);
-    yields its base URL (STRIPE_API_BASE)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        localstripe_argv(port),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def serving(argv: list[str], port: int) -> Iterator[str]:
+    """A local HTTP server started by `argv` to listen on `port` of 127.0.0.1, stopped after;
+    yields its base URL."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, 30, proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_process(proc)
+
+
+@contextlib.contextmanager
+def localstripe() -> Iterator[str]:
+    """A localstripe server on a free port, as `ticketing run` starts it (on 127.0.0.1 only);
+    yields its base URL (STRIPE_API_BASE)."""
+    port = free_port()
+    with serving(localstripe_argv(port), port) as url:
+        yield url
 
 
 def register_stripe_webhook(api_base: str, url: str, secret: str, name: str = "gateway") -> None:

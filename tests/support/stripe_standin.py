@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import stripe
 
-from tests.support.servers import free_port, stop_process, wait_for_port
+from tests.support.servers import free_port, serving
 
 CONTRACT = json.loads(
     (Path(__file__).resolve().parents[1] / "contract" / "stripe_contract.json").read_text()
@@ -33,16 +32,8 @@ JSON_TYPES: dict[str, tuple[type, ...]] = {
 def running() -> Iterator[str]:
     """`python -m stripe_standin` on a free port; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stripe_standin", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, 30, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
+    with serving([sys.executable, "-m", "stripe_standin", "--port", str(port)], port) as url:
+        yield url
 
 
 def client(api_base: str, key: str = "sk_test_standin") -> stripe.StripeClient:
