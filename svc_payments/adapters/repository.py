@@ -8,6 +8,9 @@
   the client's CreatePayment key (domain/idempotency.py); deleted by a TTL index a day after.
 - `charge_locks`: {_id: order id, holder, until, attempt}: the lease a request holds while it
   asks Stripe to charge the order, and the attempt number that names the idempotency key.
+- `seller_accounts`: {_id: the seller's user id, stripe_account_id (unique), payouts_enabled,
+  details_submitted, requirements_due, disabled_reason, created_at, version}: the seller's
+  Stripe Connect account (domain/seller_accounts.py).
 """
 
 from __future__ import annotations
@@ -16,19 +19,22 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from common.documents import AS_IS, MONEY, Document, EnumValue, Field, Kind
+from common.documents import AS_IS, MONEY, TUPLE, Document, EnumValue, Field, Kind
 from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
+from svc_payments.domain.seller_accounts import SellerAccount
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
     # The database's own guard: whatever races, an order never gets a second payment document.
     await db.payments.create_index([("order_id", ASCENDING)], unique=True)
     await db.payments.create_index([("stripe_id", ASCENDING)])
+    # One seller per connected account: an account.updated webhook finds its seller by it.
+    await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(
@@ -66,6 +72,36 @@ PAYMENTS = Document(
         "version": Field("version"),
     },
 )
+
+
+SELLER_ACCOUNTS = Document(
+    SellerAccount,
+    {
+        "_id": Field("id"),
+        "stripe_account_id": Field("stripe_account_id"),
+        "created_at": Field("created_at"),
+        "payouts_enabled": Field("payouts_enabled"),
+        "details_submitted": Field("details_submitted"),
+        "requirements_due": Field("requirements_due", TUPLE, missing=()),
+        "disabled_reason": Field("disabled_reason", missing=""),
+        "version": Field("version"),
+    },
+)
+
+
+class MongoSellerAccountRepository(MongoRepository[SellerAccount]):
+    collection_name = "seller_accounts"
+    document = SELLER_ACCOUNTS
+
+    async def by_stripe_account(self, stripe_account_id: str) -> SellerAccount | None:
+        return await self.find_one({"stripe_account_id": stripe_account_id})
+
+    async def add(self, seller: SellerAccount) -> None:
+        try:
+            await super().add(seller)
+        except DuplicateKeyError:
+            # Two first onboardings of one seller at once: run again and see the other's.
+            raise ConcurrentUpdate(f"seller account {seller.id} opened meanwhile") from None
 
 
 class MongoOrderRepository(MongoRepository[Order]):

@@ -1,6 +1,6 @@
-"""The payments service's unit of work on MongoDB: order copies, payments, charge leases and
-idempotency keys in one transaction, with the events the payments recorded written to the outbox
-as integration events (`outbox_mapping.to_integration`)."""
+"""The payments service's unit of work on MongoDB: order copies, payments, charge leases,
+idempotency keys and seller accounts in one transaction, with the events the payments recorded
+written to the outbox as integration events (`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from svc_payments.adapters.repository import (
     MongoIdempotencyRepository,
     MongoOrderRepository,
     MongoPaymentRepository,
+    MongoSellerAccountRepository,
 )
 
 
@@ -19,6 +20,7 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     payments: MongoPaymentRepository
     leases: MongoChargeLeaseRepository
     keys: MongoIdempotencyRepository
+    seller_accounts: MongoSellerAccountRepository
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -27,4 +29,5 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.payments = MongoPaymentRepository(self.db, self)
         self.leases = MongoChargeLeaseRepository(self.db, self)
         self.keys = MongoIdempotencyRepository(self.db, self)
+        self.seller_accounts = MongoSellerAccountRepository(self.db, self)
         return self

@@ -1,6 +1,7 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
-charge leases and idempotency keys in one transaction. `svc_payments/adapters/unit_of_work.py`
-implements it on MongoDB; the unit tests' fakes in memory; `bootstrap.py` chooses."""
+charge leases, idempotency keys and seller accounts in one transaction.
+`svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
+memory; `bootstrap.py` chooses."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Protocol
 
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Order, Payment
+from svc_payments.domain.seller_accounts import SellerAccount
 
 
 class OrderRepository(Protocol):
@@ -50,11 +52,22 @@ class IdempotencyRepository(Protocol):
     async def delete(self, record: IdempotencyRecord) -> None: ...
 
 
+class SellerAccountRepository(Protocol):
+    async def get(self, user_id: str) -> SellerAccount | None: ...
+
+    async def by_stripe_account(self, stripe_account_id: str) -> SellerAccount | None: ...
+
+    async def add(self, seller: SellerAccount) -> None: ...
+
+    async def save(self, seller: SellerAccount) -> None: ...
+
+
 class PaymentsUnitOfWork(Protocol):
     orders: OrderRepository
     payments: PaymentRepository
     leases: ChargeLeaseRepository
     keys: IdempotencyRepository
+    seller_accounts: SellerAccountRepository
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 
