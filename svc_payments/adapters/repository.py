@@ -11,6 +11,7 @@
 - `seller_accounts`: {_id: the seller's user id, stripe_account_id (unique), payouts_enabled,
   details_submitted, requirements_due, disabled_reason, created_at, version}: the seller's
   Stripe Connect account (domain/seller_accounts.py).
+- `ledger_entries`: the ledger's journal (adapters/ledger_store.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from common.documents import AS_IS, MONEY, TUPLE, Document, EnumValue, Field, Ki
 from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
+from svc_payments.adapters.ledger_store import ensure_ledger_indexes
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
@@ -35,6 +37,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.payments.create_index([("stripe_id", ASCENDING)])
     # One seller per connected account: an account.updated webhook finds its seller by it.
     await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
+    await ensure_ledger_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(

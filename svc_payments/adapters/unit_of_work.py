@@ -1,10 +1,11 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
-idempotency keys and seller accounts in one transaction, with the events the payments recorded
+idempotency keys, seller accounts and the ledger's entries in one transaction, with the events the payments recorded
 written to the outbox as integration events (`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
 from common.mongo import UnitOfWork
+from svc_payments.adapters.ledger_store import MongoLedger
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.adapters.repository import (
     MongoChargeLeaseRepository,
@@ -21,6 +22,7 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     leases: MongoChargeLeaseRepository
     keys: MongoIdempotencyRepository
     seller_accounts: MongoSellerAccountRepository
+    ledger: MongoLedger
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -30,4 +32,5 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.leases = MongoChargeLeaseRepository(self.db, self)
         self.keys = MongoIdempotencyRepository(self.db, self)
         self.seller_accounts = MongoSellerAccountRepository(self.db, self)
+        self.ledger = MongoLedger(self.db, self)
         return self

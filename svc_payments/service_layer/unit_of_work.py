@@ -1,5 +1,5 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
-charge leases, idempotency keys and seller accounts in one transaction.
+charge leases, idempotency keys, seller accounts and the ledger in one transaction.
 `svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
 memory; `bootstrap.py` chooses."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from svc_payments.domain.idempotency import IdempotencyRecord
+from svc_payments.domain.ledger import JournalEntry
 from svc_payments.domain.model import ChargeLease, Order, Payment
 from svc_payments.domain.seller_accounts import SellerAccount
 
@@ -62,12 +63,23 @@ class SellerAccountRepository(Protocol):
     async def save(self, seller: SellerAccount) -> None: ...
 
 
+class Ledger(Protocol):
+    async def post(self, entry: JournalEntry) -> bool:
+        """Adds `entry` in the transaction; False when it was posted before."""
+        ...
+
+    async def of_order(self, order_id: str) -> list[JournalEntry]: ...
+
+    async def get(self, entry_id: str) -> JournalEntry | None: ...
+
+
 class PaymentsUnitOfWork(Protocol):
     orders: OrderRepository
     payments: PaymentRepository
     leases: ChargeLeaseRepository
     keys: IdempotencyRepository
     seller_accounts: SellerAccountRepository
+    ledger: Ledger
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 
