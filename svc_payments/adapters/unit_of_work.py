@@ -1,6 +1,7 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
-idempotency keys, seller accounts and the ledger's entries in one transaction, with the events the payments recorded
-written to the outbox as integration events (`outbox_mapping.to_integration`)."""
+idempotency keys, seller accounts and the ledger's entries in one transaction, with the events
+the payments recorded written to the outbox as integration events
+(`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
