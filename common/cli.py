@@ -120,6 +120,17 @@ def parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--dry-run", action="store_true", help="print what it would change, and change nothing"
     )
+    reconcile = sub.add_parser(
+        "reconcile",
+        help="reconcile payments' ledger with Stripe now and print the report (operators)",
+        description="Asks the payments service (PAYMENTS_ADDR), signed with the `cli` service "
+        "key, to reconcile its ledger with Stripe's balance transactions over the window after "
+        "the last report's, and prints the report it wrote: what matched, each difference with "
+        "both sides' figures, Stripe's fees. Changes nothing but the reconciliation's own "
+        "report and cursor. Exit status 0: no difference, 1: differences, 2: no report. "
+        "docs/operations.md, 'Reconciling the ledger with Stripe'.",
+    )
+    reconcile.add_argument("--json", action="store_true", help="the report as JSON")
     users = sub.add_parser("users", help="grant a user a role (operators)")
     users.add_argument("action", choices=["grant-admin"])
     users.add_argument("email")
@@ -309,6 +320,11 @@ def main(argv: list[str] | None = None) -> None:
         from svc_tickets.entrypoints.migrate import run_migration
 
         sys.exit(run_migration(_with_run_service_keys(_beside_the_stack(MIGRATE)), args.dry_run))
+    elif args.command == "reconcile":
+        from svc_payments.entrypoints.cli import PROGRAM as RECONCILE
+        from svc_payments.entrypoints.cli import reconcile
+
+        sys.exit(reconcile(_with_run_service_keys(_beside_the_stack(RECONCILE)), args.json))
     elif args.command == "users":
         # Through auth's own code, against its database (svc_auth/entrypoints/cli.py).
         from svc_auth.entrypoints.cli import PROGRAM, grant_admin

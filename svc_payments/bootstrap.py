@@ -10,6 +10,7 @@ from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_payments.adapters.orders_client import GrpcOrderSource
 from svc_payments.adapters.repository import ensure_indexes
+from svc_payments.adapters.stripe_balance import StripeBalanceTransactions
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.config import PaymentsSettings
@@ -17,6 +18,7 @@ from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.ports import StripeGateway
+from svc_payments.service_layer.reconciliation import BalanceTransactions, LedgerReconciliation
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 NAME = "payments"
@@ -28,12 +30,23 @@ def charge_lease(settings: PaymentsSettings) -> timedelta:
     return timedelta(seconds=2 * settings.stripe_timeout_seconds + 5)
 
 
-def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -> ServiceProcess:
+def bootstrap(
+    settings: PaymentsSettings,
+    stripe: StripeGateway | None = None,
+    balance: BalanceTransactions | None = None,
+) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
-    if stripe is None:
-        stripe = StripeApi(
+
+    def stripe_api() -> StripeApi:
+        return StripeApi(
             settings.secret_key(), settings.stripe_api_base, settings.stripe_timeout_seconds
         )
+
+    if stripe is None:
+        stripe = stripe_api()
+    if balance is None:
+        sdk = stripe if isinstance(stripe, StripeApi) else stripe_api()
+        balance = StripeBalanceTransactions(sdk.client)
     orders = ServiceChannel(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
@@ -44,6 +57,13 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         clock=infra.clock,
         lease_for=charge_lease(settings),
     )
+    reconciliation = LedgerReconciliation(
+        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
+        stripe=balance,
+        clock=infra.clock,
+        policy=settings.reconciliation_policy(),
+    )
+    interval = settings.reconciliation_interval_seconds
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -52,7 +72,7 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
-        PaymentsServicer(handlers),
+        PaymentsServicer(handlers, reconciliation),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,
     )
@@ -62,6 +82,7 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         server,
         infra,
         consumers=[consumer],
+        loops=[lambda: reconciliation.run_every(interval)] if interval else [],
         on_start=[lambda: ensure_indexes(infra.db)],
         on_stop=[orders.close],
     )

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import Field, SecretStr
 
 from common.config import CommonSettings
-from common.settings import POSITIVE, ConfigError, rule
+from common.settings import NOT_NEGATIVE, POSITIVE, ConfigError, rule
+from svc_payments.domain.reconciliation import ReconciliationPolicy
 
 
 def _stripe_secret_key(key: SecretStr) -> bool:
@@ -40,6 +42,31 @@ class PaymentsSettings(CommonSettings):
     stripe_timeout_seconds: Annotated[float, POSITIVE] = Field(
         20.0, description="How long a call to Stripe may take."
     )
+
+    reconciliation_interval_seconds: Annotated[float, NOT_NEGATIVE] = Field(
+        3600.0,
+        description="How often payments reconciles its ledger with Stripe's balance "
+        "transactions (a report in reconciliation_reports; docs/operations.md), the first run "
+        "one interval after start; 0: never on its own (ReconcileLedger and `ticketing "
+        "reconcile` still run it).",
+    )
+    reconciliation_grace_seconds: Annotated[float, NOT_NEGATIVE] = Field(
+        900.0,
+        description="Reconciliation judges nothing younger than this: a movement's other side "
+        "may be on its way (a webhook retried, an entry not committed yet).",
+    )
+    reconciliation_overlap_seconds: Annotated[float, NOT_NEGATIVE] = Field(
+        900.0,
+        description="Each reconciliation window starts this long before the last one ended, "
+        "so what appears late, dated before that end, is still judged (nothing is reported "
+        "twice).",
+    )
+
+    def reconciliation_policy(self) -> ReconciliationPolicy:
+        return ReconciliationPolicy(
+            grace=timedelta(seconds=self.reconciliation_grace_seconds),
+            overlap=timedelta(seconds=self.reconciliation_overlap_seconds),
+        )
 
     def secret_key(self) -> str:
         if self.stripe_secret_key is None:

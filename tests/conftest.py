@@ -101,6 +101,8 @@ def env(
         # scrape them give them free ports.
         **{f"{s.name.upper()}_METRICS_PORT": "0" for s in GRPC_SERVICES},
         **servers.RATE_LIMITS_OFF,
+        # Payments reconciles its ledger with Stripe only when a test asks it to.
+        "RECONCILIATION_INTERVAL_SECONDS": "0",
     }
 
 

@@ -151,7 +151,8 @@ ORDER_EXPIRY_LATENESS = Histogram(
 )
 STRIPE_REQUESTS = Counter(
     "ticketing_stripe_requests",
-    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund) and outcome",
+    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund; "
+    "balance_transactions: one listing, every page) and outcome",
     ["operation", "outcome"],
 )
 STRIPE_DURATION = Histogram(
@@ -159,6 +160,21 @@ STRIPE_DURATION = Histogram(
     "Time a call to Stripe took, whatever its outcome",
     ["operation"],
     buckets=REQUEST_BUCKETS,
+)
+
+RECONCILIATION_RUNS = Counter(
+    "ticketing_payments_reconciliation_runs",
+    "Runs of the ledger's reconciliation with Stripe, by trigger (schedule: payments' own, "
+    "on_demand: ReconcileLedger) and outcome (reported: a report was written; failed: Stripe or "
+    "the database failed, no report, the cursor not moved)",
+    ["trigger", "outcome"],
+)
+RECONCILIATION_DIFFERENCES = Gauge(
+    "ticketing_payments_reconciliation_differences",
+    "Differences between the ledger and Stripe's balance transactions the last report found, "
+    "by kind (MISSING_IN_LEDGER, MISSING_AT_STRIPE, AMOUNT_MISMATCH, CURRENCY_MISMATCH, "
+    "FEE_MISMATCH); each report judges only what is new since the one before",
+    ["kind"],
 )
 
 # ---------------------------------------------------------------- label values

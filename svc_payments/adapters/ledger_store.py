@@ -9,6 +9,7 @@ transaction), so a handler run again after a lost commit posts each movement onc
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -74,3 +75,27 @@ class MongoLedger:
     async def get(self, entry_id: str) -> JournalEntry | None:
         doc = await self.collection.find_one({"_id": entry_id}, session=self.uow.session)
         return None if doc is None else from_doc(doc)
+
+    async def by_ids(self, entry_ids: list[str]) -> list[JournalEntry]:
+        """The entries of these ids that exist (reconciliation: those of Stripe's balance
+        transactions); unknown ids are left out."""
+        if not entry_ids:
+            return []
+        cursor = self.collection.find({"_id": {"$in": entry_ids}}, session=self.uow.session)
+        return [from_doc(doc) async for doc in cursor]
+
+    async def created_between(self, start: datetime, end: datetime) -> list[JournalEntry]:
+        """The entries created from `start` (included) to `end` (excluded), oldest first."""
+        cursor = self.collection.find(
+            {"created_at": {"$gte": start, "$lt": end}},
+            session=self.uow.session,
+            sort=[("created_at", ASCENDING)],
+        )
+        return [from_doc(doc) async for doc in cursor]
+
+    async def first_created(self) -> datetime | None:
+        """When the oldest entry was created; None for an empty ledger."""
+        doc = await self.collection.find_one(
+            {}, {"created_at": 1}, session=self.uow.session, sort=[("created_at", ASCENDING)]
+        )
+        return None if doc is None else doc["created_at"]

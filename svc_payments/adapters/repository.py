@@ -25,6 +25,7 @@ from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
+from svc_payments.adapters.reconciliation_store import ensure_reconciliation_indexes
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
@@ -38,6 +39,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     # One seller per connected account: an account.updated webhook finds its seller by it.
     await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
     await ensure_ledger_indexes(db)
+    await ensure_reconciliation_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(

@@ -1,6 +1,6 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
-idempotency keys, seller accounts and the ledger's entries in one transaction, with the events
-the payments recorded written to the outbox as integration events
+idempotency keys, seller accounts, the ledger's entries and reconciliation's reports in one
+transaction, with the events the payments recorded written to the outbox as integration events
 (`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from common.mongo import UnitOfWork
 from svc_payments.adapters.ledger_store import MongoLedger
 from svc_payments.adapters.outbox_mapping import to_integration
+from svc_payments.adapters.reconciliation_store import MongoReconciliationReports
 from svc_payments.adapters.repository import (
     MongoChargeLeaseRepository,
     MongoIdempotencyRepository,
@@ -24,6 +25,7 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     keys: MongoIdempotencyRepository
     seller_accounts: MongoSellerAccountRepository
     ledger: MongoLedger
+    reconciliations: MongoReconciliationReports
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -34,4 +36,5 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.keys = MongoIdempotencyRepository(self.db, self)
         self.seller_accounts = MongoSellerAccountRepository(self.db, self)
         self.ledger = MongoLedger(self.db, self)
+        self.reconciliations = MongoReconciliationReports(self.db, self)
         return self

@@ -194,6 +194,21 @@ class Reconciliation:
         )
 
 
+class CursorMoved(Exception):
+    """Another run wrote its report since this one read the cursor: this one's window is
+    stale, and writing it would report pairs twice."""
+
+
+@dataclass(frozen=True)
+class ReconciliationReport:
+    """One run's findings as written to `reconciliation_reports` and answered on demand."""
+
+    id: str
+    created_at: datetime
+    trigger: str  # schedule (the payments process's own runs) or on_demand (ReconcileLedger)
+    result: Reconciliation
+
+
 def unmatched_entries(
     window: Window,
     transactions: Iterable[BalanceTransaction],

@@ -1,6 +1,6 @@
 """Who may call each RPC of PaymentsService (common/service_identity.py; docs/security.md)."""
 
-from common.service_identity import GATEWAY, Access, access
+from common.service_identity import CLI, GATEWAY, Access, access
 
 ACCESS: dict[str, Access] = {
     # A buyer's own payments, with their token.
@@ -8,4 +8,6 @@ ACCESS: dict[str, Access] = {
     "BatchGetPayments": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (its signature checked there): no user.
     "SettlePayment": access(GATEWAY),
+    # An operator's `ticketing reconcile`: reads the ledger and Stripe, writes a report.
+    "ReconcileLedger": access(CLI),
 }

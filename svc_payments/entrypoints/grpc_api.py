@@ -7,7 +7,9 @@ from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_payments.domain.model import Payment
+from svc_payments.entrypoints.reconciliation_api import report_to_proto
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
+from svc_payments.service_layer.reconciliation import ON_DEMAND, LedgerReconciliation
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 
@@ -26,8 +28,9 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
 
 
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
-    def __init__(self, handlers: PaymentHandlers) -> None:
+    def __init__(self, handlers: PaymentHandlers, reconciliation: LedgerReconciliation) -> None:
         self.handlers = handlers
+        self.reconciliation = reconciliation
 
     async def CreatePayment(self, request, context):
         payment = await self.handlers.create_payment(
@@ -54,3 +57,8 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         # achieve nothing else; only the gateway (its webhook) may call it (entrypoints/access.py).
         payment = await self.handlers.settle_payment(request.stripe_id)
         return payments_pb2.SettlePaymentResponse(payment=payment_to_proto(payment))
+
+    async def ReconcileLedger(self, request, context):
+        # Operators only (entrypoints/access.py): it reads and reports, and changes nothing else.
+        report = await self.reconciliation.run(ON_DEMAND)
+        return payments_pb2.ReconcileLedgerResponse(report=report_to_proto(report))

@@ -1,15 +1,17 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
-charge leases, idempotency keys, seller accounts and the ledger in one transaction.
-`svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
-memory; `bootstrap.py` chooses."""
+charge leases, idempotency keys, seller accounts, the ledger and reconciliation's reports in one
+transaction. `svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests'
+fakes in memory; `bootstrap.py` chooses."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.ledger import JournalEntry
 from svc_payments.domain.model import ChargeLease, Order, Payment
+from svc_payments.domain.reconciliation import Cursor, ReconciliationReport
 from svc_payments.domain.seller_accounts import SellerAccount
 
 
@@ -72,6 +74,27 @@ class Ledger(Protocol):
 
     async def get(self, entry_id: str) -> JournalEntry | None: ...
 
+    async def by_ids(self, entry_ids: list[str]) -> list[JournalEntry]:
+        """Those of these ids that exist."""
+        ...
+
+    async def created_between(self, start: datetime, end: datetime) -> list[JournalEntry]:
+        """Created from `start` (included) to `end` (excluded), oldest first."""
+        ...
+
+    async def first_created(self) -> datetime | None: ...
+
+
+class ReconciliationReports(Protocol):
+    async def cursor(self) -> Cursor | None:
+        """Where the last report ended; None before the first."""
+        ...
+
+    async def add(self, report: ReconciliationReport, cursor: Cursor) -> None:
+        """Writes `report` and moves the cursor to `cursor`, in the transaction; CursorMoved
+        when another run moved it since `cursor.version - 1` was read."""
+        ...
+
 
 class PaymentsUnitOfWork(Protocol):
     orders: OrderRepository
@@ -80,6 +103,7 @@ class PaymentsUnitOfWork(Protocol):
     keys: IdempotencyRepository
     seller_accounts: SellerAccountRepository
     ledger: Ledger
+    reconciliations: ReconciliationReports
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 

@@ -227,7 +227,10 @@ def test_a_metric_recorded_in_one_service_is_exported_by_that_service_only(
     by_name = {family[0]: recorded[id(c)] for c in collected for family in metrics_page.families(c)}
     stripe = by_name["ticketing_stripe_requests_total"]
     assert stripe.processes == {"payments"}
-    assert stripe.modules == {"svc_payments.adapters.stripe_gateway"}
+    assert stripe.modules == {
+        "svc_payments.adapters.stripe_gateway",
+        "svc_payments.adapters.stripe_balance",
+    }
     assert by_name["ticketing_graphql_requests_total"].processes == {"gateway"}
 
 
