@@ -87,7 +87,7 @@ class LedgerReconciliation:
             try:
                 return await self._run_once(trigger, now or self.clock.now())
             except CursorMoved as moved:
-                log.info("reconciliation: the cursor moved, again", extra={"reason": str(moved)})
+                log.info("reconciliation: another run reported first", extra={"reason": str(moved)})
             except StripeUnavailable as exc:
                 raise Unavailable("Stripe cannot be asked for its balance transactions") from exc
         raise Conflict("Other reconciliation runs kept writing their reports first; try again")

@@ -17,8 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from common.clock import SystemClock
+from common.errors import Unavailable
 from common.mongo import database_name, mongo_client
 from stripe_standin.payments import card_fee
 from svc_payments.adapters.reconciliation_store import CURSOR, REPORTS
@@ -33,6 +35,7 @@ from svc_payments.domain.ledger import EntryKind, JournalEntry
 from svc_payments.domain.reconciliation import Difference, DifferenceKind, ReconciliationPolicy
 from svc_payments.service_layer.reconciliation import LedgerReconciliation
 from tests.support import stripe_standin
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +109,11 @@ def transfer_entry(source: str, cents: int) -> JournalEntry:
         credit=ledger.STRIPE_BALANCE,
         created_at=datetime.now(UTC),
     )
+
+
+def runs(trigger: str, outcome: str) -> float:
+    labels = {"trigger": trigger, "outcome": outcome}
+    return REGISTRY.get_sample_value("ticketing_payments_reconciliation_runs_total", labels) or 0
 
 
 async def post(mongo, db, *entries: JournalEntry) -> None:
@@ -285,3 +293,50 @@ async def test_payments_reconciles_on_its_own_when_its_interval_is_set(env, api_
             await asyncio.sleep(0.1)
     finally:
         await process.stop()
+
+
+async def test_when_stripe_cannot_be_asked_no_report_is_written_and_the_cursor_stays(
+    mongo, db, job
+):
+    closed = f"http://127.0.0.1:{free_port()}"
+    unreachable = LedgerReconciliation(
+        uow=lambda: MongoPaymentsUnitOfWork(mongo, db, "payments"),
+        stripe=StripeBalanceTransactions(StripeApi(SECRET_KEY, closed, timeout=2).client),
+        clock=SystemClock(),
+        policy=POLICY,
+    )
+    failed_before = runs("on_demand", "failed")
+    with pytest.raises(Unavailable):
+        await unreachable.run(now=datetime.now(UTC))
+    assert runs("on_demand", "failed") == failed_before + 1
+    assert await db[REPORTS].count_documents({}) == 0
+    assert await db[CURSOR].count_documents({}) == 0
+    # The window is judged by the next run that can ask Stripe.
+    await post(mongo, db, transfer_entry("tr_never_made", 300))
+    report = (await job.run(now=a_moment_later())).result
+    assert [d.entry_id for d in report.differences] == ["transfer:tr_never_made"]
+    assert (
+        REGISTRY.get_sample_value(
+            "ticketing_payments_reconciliation_differences", {"kind": "MISSING_AT_STRIPE"}
+        )
+        == 1
+    )
+
+
+async def test_runs_at_once_in_two_processes_report_each_difference_once(mongo, db, api_base):
+    charged(stripe_standin.client(api_base), 1200, "usd")
+    await post(mongo, db, transfer_entry("tr_never_made", 300))
+    now = a_moment_later()
+
+    def replica() -> LedgerReconciliation:
+        return LedgerReconciliation(
+            uow=lambda: MongoPaymentsUnitOfWork(mongo, db, "payments"),
+            stripe=StripeBalanceTransactions(StripeApi(SECRET_KEY, api_base).client),
+            clock=SystemClock(),
+            policy=POLICY,
+        )
+
+    reports = await asyncio.gather(replica().run(now=now), replica().run(now=now))
+    reported = [d.entry_id for r in reports for d in r.result.differences]
+    assert sorted(reported) == sorted({*reported}) and len(reported) == 2
+    assert (await db[CURSOR].find_one({}))["version"] == 2
