@@ -300,39 +300,39 @@ def reconcile(
     )
 
 
+def _disagreement(
+    txns: Sequence[BalanceTransaction], entry: JournalEntry | None
+) -> DifferenceKind | None:
+    if entry is None:
+        return DifferenceKind.MISSING_IN_LEDGER
+    if not txns:
+        return DifferenceKind.MISSING_AT_STRIPE
+    if any(t.currency != entry.currency_code for t in txns):
+        return DifferenceKind.CURRENCY_MISMATCH
+    if sum(t.amount for t in txns) != balance_movement(entry):
+        return DifferenceKind.AMOUNT_MISMATCH
+    fee = recorded_fee(entry)
+    if fee and fee != sum(t.fee for t in txns):
+        return DifferenceKind.FEE_MISMATCH
+    return None
+
+
 def _compare(
     entry_id: str, txns: Sequence[BalanceTransaction], entry: JournalEntry | None
 ) -> Difference | None:
-    source = entry_id.split(":", 1)[1]
-    stripe_side: dict[str, object] = {}
-    if txns:
-        currencies = sorted({t.currency for t in txns})
-        stripe_side = {
-            "transaction_ids": tuple(sorted(t.id for t in txns)),
-            "stripe_amount": sum(t.amount for t in txns),
-            "stripe_fee": sum(t.fee for t in txns),
-            "stripe_currency": ",".join(currencies),
-        }
-    ledger_side: dict[str, object] = {}
-    if entry is not None:
-        ledger_side = {
-            "order_id": entry.order_id,
-            "ledger_amount": balance_movement(entry),
-            "ledger_fee": recorded_fee(entry),
-            "ledger_currency": entry.currency_code,
-        }
-
-    def difference(kind: DifferenceKind) -> Difference:
-        return Difference(kind, entry_id, source, **stripe_side, **ledger_side)  # type: ignore[arg-type]
-
-    if entry is None:
-        return difference(DifferenceKind.MISSING_IN_LEDGER)
-    if not txns:
-        return difference(DifferenceKind.MISSING_AT_STRIPE)
-    if stripe_side["stripe_currency"] != entry.currency_code:
-        return difference(DifferenceKind.CURRENCY_MISMATCH)
-    if stripe_side["stripe_amount"] != ledger_side["ledger_amount"]:
-        return difference(DifferenceKind.AMOUNT_MISMATCH)
-    if ledger_side["ledger_fee"] and ledger_side["ledger_fee"] != stripe_side["stripe_fee"]:
-        return difference(DifferenceKind.FEE_MISMATCH)
-    return None
+    kind = _disagreement(txns, entry)
+    if kind is None:
+        return None
+    return Difference(
+        kind,
+        entry_id,
+        source=entry_id.split(":", 1)[1],
+        order_id=entry.order_id if entry else "",
+        transaction_ids=tuple(sorted(t.id for t in txns)),
+        stripe_amount=sum(t.amount for t in txns) if txns else None,
+        stripe_fee=sum(t.fee for t in txns) if txns else None,
+        stripe_currency=",".join(sorted({t.currency for t in txns})),
+        ledger_amount=balance_movement(entry) if entry else None,
+        ledger_fee=recorded_fee(entry) if entry else None,
+        ledger_currency=entry.currency_code if entry else "",
+    )
