@@ -19,10 +19,11 @@ What must agree is the money on the platform's balance: the entry's postings to
 balance transaction's `amount`, sign included (a transfer is negative at Stripe and a credit of
 `stripe_balance` here). Stripe's fee (`fee`) is Stripe's own business unless the entry recorded
 one: then that posting must equal `fee`. Fees the ledger did not record are summed per currency
-in the report, not reported as differences. A `stripe_fee` balance transaction (a fee Stripe
-charged on its own) counts there too; any other type (a `payout` to the platform's bank, ...) is
-counted by type, not compared: the ledger does not model it. An entry that moves nothing on
-`stripe_balance` (money moved between our own accounts) has nothing at Stripe to match.
+in the report, not reported as differences. A `stripe_fee`, `stripe_fx_fee` or `tax_fee`
+balance transaction (a fee Stripe charged on its own) counts there too; any other type (a
+`payout` to the platform's bank, a `refund_failure`, ...) is counted by type, not compared: the
+ledger does not model it. An entry that moves nothing on `stripe_balance` (money moved between
+our own accounts) has nothing at Stripe to match.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ KIND_OF_TYPE: Mapping[str, EntryKind] = {
     "transfer_failure": EntryKind.TRANSFER_REVERSAL,
 }
 DISPUTE_ADJUSTMENT = "adjustment"
-STRIPE_FEE = "stripe_fee"
+# Fees Stripe charges as transactions of their own (not a movement's `fee`).
+STRIPE_FEE_TYPES = frozenset({"stripe_fee", "stripe_fx_fee", "tax_fee"})
 
 
 class DifferenceKind(StrEnum):
@@ -258,7 +260,7 @@ def reconcile(
             by_pair[pair].append(txn)
             if window.holds(txn.created) and pair not in skip:
                 judged.add(pair)
-        elif window.holds(txn.created) and txn.type == STRIPE_FEE:
+        elif window.holds(txn.created) and txn.type in STRIPE_FEE_TYPES:
             fees[txn.currency] += txn.fee - txn.amount
             unrecorded[txn.currency] += txn.fee - txn.amount
         elif window.holds(txn.created):

@@ -101,6 +101,7 @@ def judge(transactions, entries, by_id=None, already=()):
         ("adjustment", 100, "dispute_won:src"),
         ("payout", -100, None),
         ("stripe_fee", -100, None),
+        ("refund_failure", 100, None),
     ],
 )
 def test_each_balance_transaction_type_names_the_entry_that_records_it(type_, amount, expected):
@@ -244,11 +245,16 @@ def test_a_fee_the_ledger_recorded_must_be_the_fee_stripe_took():
 
 def test_payouts_and_stripes_own_fees_are_counted_not_compared():
     report = judge(
-        [txn("payout", "po_1", -10000), txn("stripe_fee", "sf_1", -200, currency="USD")], []
+        [
+            txn("payout", "po_1", -10000),
+            txn("stripe_fee", "sf_1", -200, currency="USD"),
+            txn("tax_fee", "tf_1", -50, currency="USD"),
+        ],
+        [],
     )
     assert report.differences == ()
     assert report.not_compared == {"payout": 1}
-    assert report.stripe_fees == {"USD": 200}
+    assert report.stripe_fees == report.unrecorded_stripe_fees == {"USD": 250}
 
 
 def test_an_entry_that_moves_nothing_at_stripe_has_nothing_to_match():
