@@ -4,8 +4,9 @@ and the next cursor in one transaction. It changes nothing else.
 
 It runs every RECONCILIATION_INTERVAL_SECONDS in the payments process (`run_every`) and on
 demand (ReconcileLedger; `ticketing reconcile`). Everything it depends on is given to it (the
-unit of work, Stripe, the clock, the policy), and `run(now=...)` judges the window that ends
-`grace` before `now`: a test, or the chaos test after each fault, runs it when it likes.
+unit of work, Stripe, the clock, the policy): `run(now=...)` judges the window that ends `grace`
+before `now`, and `judge(window)` any window without touching the cursor or writing a report,
+which a test (the chaos test, after each fault) asks as often as it likes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -23,8 +24,10 @@ from common.metrics.series import RECONCILIATION_DIFFERENCES, RECONCILIATION_RUN
 from svc_payments.domain.reconciliation import (
     BalanceTransaction,
     CursorMoved,
+    Reconciliation,
     ReconciliationPolicy,
     ReconciliationReport,
+    Window,
     entry_id_of,
     next_window,
     reconcile,
@@ -92,12 +95,13 @@ class LedgerReconciliation:
                 raise Unavailable("Stripe cannot be asked for its balance transactions") from exc
         raise Conflict("Other reconciliation runs kept writing their reports first; try again")
 
-    async def _run_once(self, trigger: str, now: datetime) -> ReconciliationReport:
-        async with self.uow() as uow:
-            cursor = await uow.reconciliations.cursor()
-            first_entry = None if cursor else await uow.ledger.first_created()
-        window = next_window(cursor, now, self.policy, first_entry)
-        already = dict(cursor.recent) if cursor else {}
+    async def judge(self, window: Window) -> Reconciliation:
+        """Every pair with a side created in `window`, judged as a run would, with no cursor
+        read or moved and no report written: what a test asks after each fault ("does the
+        ledger agree with Stripe over all this?"), as often as it likes."""
+        return await self._judge(window, {})
+
+    async def _judge(self, window: Window, already: Mapping[str, datetime]) -> Reconciliation:
         listed = await self.stripe.created_since(window.start)
         async with self.uow() as uow:
             window_entries = await uow.ledger.created_between(window.start, window.end)
@@ -107,7 +111,14 @@ class LedgerReconciliation:
         # looked up by its source before it is called missing at Stripe: rare, one call each.
         for entry in unmatched_entries(window, listed, window_entries, already):
             listed += await self.stripe.of_source(entry.source)
-        result = reconcile(window, listed, window_entries, by_id, already)
+        return reconcile(window, listed, window_entries, by_id, already)
+
+    async def _run_once(self, trigger: str, now: datetime) -> ReconciliationReport:
+        async with self.uow() as uow:
+            cursor = await uow.reconciliations.cursor()
+            first_entry = None if cursor else await uow.ledger.first_created()
+        window = next_window(cursor, now, self.policy, first_entry)
+        result = await self._judge(window, cursor.recent if cursor else {})
         report = ReconciliationReport(self.new_id(), now, trigger, result)
         async with self.uow() as uow:
             await uow.reconciliations.add(report, result.cursor_after(cursor, self.policy))

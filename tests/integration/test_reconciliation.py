@@ -32,7 +32,12 @@ from svc_payments.bootstrap import bootstrap
 from svc_payments.config import PaymentsSettings
 from svc_payments.domain import ledger
 from svc_payments.domain.ledger import EntryKind, JournalEntry
-from svc_payments.domain.reconciliation import Difference, DifferenceKind, ReconciliationPolicy
+from svc_payments.domain.reconciliation import (
+    Difference,
+    DifferenceKind,
+    ReconciliationPolicy,
+    Window,
+)
 from svc_payments.service_layer.reconciliation import LedgerReconciliation
 from tests.support import stripe_standin
 from tests.support.servers import free_port
@@ -204,6 +209,15 @@ async def test_stripe_and_the_ledger_agree_then_differ_by_exactly_what_was_done(
     cursor = await db[CURSOR].find_one({})
     assert cursor["version"] == 3
     assert cursor["judged_until"] == reports[2]["window"]["end"]
+
+    # Judging a window of one's choosing (as the chaos test will) neither reads nor moves the
+    # cursor, writes no report, and finds the same however often it is asked.
+    everything = Window(first.window.start, third.window.end)
+    for _ in range(2):
+        judged = await job.judge(everything)
+        assert judged.matched == 2
+        assert judged.differences == second.differences
+    assert await db[REPORTS].count_documents({}) == 3
 
 
 async def test_an_entry_whose_balance_transaction_is_before_the_window_is_found_by_source(
