@@ -17,6 +17,7 @@ from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.ports import StripeGateway
+from svc_payments.service_layer.seller_onboarding import OnboardingPages, SellerOnboarding
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 NAME = "payments"
@@ -37,12 +38,19 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     orders = ServiceChannel(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
+    uow = infra.unit_of_work(MongoPaymentsUnitOfWork)
     handlers = PaymentHandlers(
-        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
+        uow=uow,
         stripe=stripe,
         orders=GrpcOrderSource(orders),
         clock=infra.clock,
         lease_for=charge_lease(settings),
+    )
+    onboarding = SellerOnboarding(
+        uow,
+        stripe,
+        infra.clock,
+        OnboardingPages(settings.seller_onboarding_url, settings.stripe_connect_country),
     )
     server = GrpcServer(
         infra.verifier,
@@ -52,7 +60,7 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
-        PaymentsServicer(handlers),
+        PaymentsServicer(handlers, onboarding),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,
     )

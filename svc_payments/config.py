@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
@@ -10,6 +11,11 @@ from common.settings import POSITIVE, ConfigError, rule
 
 def _stripe_secret_key(key: SecretStr) -> bool:
     return key.get_secret_value().strip().startswith(("sk_", "rk_"))
+
+
+def _web_page_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query
 
 
 class PaymentsSettings(CommonSettings):
@@ -39,6 +45,25 @@ class PaymentsSettings(CommonSettings):
     )
     stripe_timeout_seconds: Annotated[float, POSITIVE] = Field(
         20.0, description="How long a call to Stripe may take."
+    )
+
+    seller_onboarding_url: Annotated[
+        str,
+        rule(_web_page_url, "must be an http:// or https:// URL of a web page, with no query"),
+    ] = Field(
+        "http://localhost:8000/payouts",
+        description="The web app's seller page, where Stripe sends a seller back after its "
+        "hosted onboarding (`?onboarding=return`) or when the link expired "
+        "(`?onboarding=refresh`: the page asks for a fresh one). A seller's return path "
+        "replaces its path, never its host.",
+    )
+    stripe_connect_country: Annotated[
+        str,
+        rule(lambda c: len(c) == 2 and c.isascii() and c.isupper(), "must be an ISO 3166-1 code"),
+    ] = Field(
+        "US",
+        description="The country (ISO 3166-1 alpha-2, e.g. US, GB) of the Stripe Express "
+        "accounts opened for sellers.",
     )
 
     def secret_key(self) -> str:

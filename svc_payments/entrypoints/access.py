@@ -8,4 +8,9 @@ ACCESS: dict[str, Access] = {
     "BatchGetPayments": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (its signature checked there): no user.
     "SettlePayment": access(GATEWAY),
+    # A seller's own account at Stripe, with their token.
+    "StartSellerOnboarding": access(GATEWAY, user=True),
+    "GetSellerAccount": access(GATEWAY, user=True),
+    # The gateway's Stripe webhook (account.updated): no user.
+    "SyncSellerAccount": access(GATEWAY),
 }
