@@ -165,3 +165,34 @@ async def test_a_body_that_is_not_utf8_is_a_400(webhook: httpx.AsyncClient) -> N
         PATH, content=body, headers={"stripe-signature": f"t={at},v1={digest}"}
     )
     assert reply.status_code == 400
+
+
+# -- account.updated: a seller's connected account (SyncSellerAccount) -----------------------
+
+
+async def test_an_account_update_with_an_account_id_reaches_payments(
+    webhook: httpx.AsyncClient,
+) -> None:
+    reply = await post(webhook, event("acct_1Nv0FGQ9RKHgCVdK", kind="account.updated"))
+    assert reply.status_code == 503  # the sentinel: it went on to payments, which is down
+
+
+@pytest.mark.parametrize(
+    "account_id",
+    [None, "", "pi_123", "acct_", "acct_../../v1/accounts", "acct_" + "a" * 251, {"id": "acct_1"}],
+)
+async def test_an_account_update_without_a_well_formed_account_id_is_a_400(
+    webhook: httpx.AsyncClient, account_id: object
+) -> None:
+    reply = await post(webhook, event(account_id, kind="account.updated"))
+    assert reply.status_code == 400
+    [error] = reply.json()["errors"]
+    assert error["message"].startswith("Invalid payload") and "account id" in error["message"]
+
+
+async def test_a_payment_intent_event_naming_an_account_is_a_400(
+    webhook: httpx.AsyncClient,
+) -> None:
+    reply = await post(webhook, event("acct_1", kind="payment_intent.succeeded"))
+    assert reply.status_code == 400
+    assert "PaymentIntent id" in reply.json()["errors"][0]["message"]
