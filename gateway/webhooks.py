@@ -2,12 +2,13 @@
 connected account changed.
 
 The body is trusted for nothing but which object to look at, and only once its
-`Stripe-Signature` checks out against STRIPE_WEBHOOK_SECRET and was made within Stripe's
-tolerance (300 s) of now, before or after; the payments service then reads the object from Stripe
-itself: the PaymentIntent of a `payment_intent.*` event (SettlePayment), the account of an
-`account.updated` one (SyncSellerAccount). The status code tells Stripe whether to deliver the
-event again: 2xx for done or not ours, 503 while payments or Stripe cannot act on it yet, 400 for
-a body that is not a Stripe event (not JSON, not an object, no well-formed id of its object).
+`Stripe-Signature` checks out against one of STRIPE_WEBHOOK_SECRET's secrets (the platform
+endpoint's, the Connect endpoint's) and was made within Stripe's tolerance (300 s) of now, before
+or after; the payments service then reads the object from Stripe itself: the PaymentIntent of a
+`payment_intent.*` event (SettlePayment), the account of an `account.updated` one
+(SyncSellerAccount). The status code tells Stripe whether to deliver the event again: 2xx for done
+or not ours, 503 while payments or Stripe cannot act on it yet, 400 for a body that is not a Stripe
+event (not JSON, not an object, no well-formed id of its object).
 """
 
 from __future__ import annotations
@@ -93,12 +94,21 @@ class _Refused(Exception):
         self.message = message
 
 
-def _signed_event(payload: bytes, header: str | None, secret: str) -> dict[str, Any]:
+def _verify(payload: bytes, header: str | None, secrets: tuple[str, ...]) -> None:
+    """The signature is one of `secrets`' (one per Stripe endpoint delivering here)."""
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
+            return
+        except stripe.SignatureVerificationError:
+            continue
+    raise _Refused("Invalid Stripe signature")
+
+
+def _signed_event(payload: bytes, header: str | None, secrets: tuple[str, ...]) -> dict[str, Any]:
     """The event, once its signature checks out and was made within the tolerance."""
     try:
-        stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError:
-        raise _Refused("Invalid Stripe signature") from None
+        _verify(payload, header, secrets)
     except ValueError:  # not UTF-8
         raise _Refused("Invalid payload") from None
     assert header is not None  # verify_header refuses a missing one
@@ -138,12 +148,15 @@ def loggable(value: str) -> str:
 
 
 def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
+    """`secret`: STRIPE_WEBHOOK_SECRET, one signing secret or several separated by commas."""
+    secrets = tuple(part.strip() for part in (secret or "").split(",") if part.strip())
+
     async def stripe_webhook(request: Request) -> Response:
-        if not secret:
+        if not secrets:
             return error_response("Stripe webhooks are not configured", 503, ErrorCode.UNAVAILABLE)
         payload = await request.body()
         try:
-            event = _signed_event(payload, request.headers.get("stripe-signature"), secret)
+            event = _signed_event(payload, request.headers.get("stripe-signature"), secrets)
         except _Refused as refused:
             return error_response(refused.message, 400, ErrorCode.BAD_USER_INPUT)
         kind = event.get("type")
