@@ -170,15 +170,21 @@ class GatewaySettings(CommonSettings):
         Annotated[
             SecretStr,
             rule(
-                lambda s: s.get_secret_value().strip().startswith("whsec_"),
-                "must be a Stripe webhook signing secret (whsec_...)",
+                lambda s: all(
+                    part.strip().startswith("whsec_")
+                    for part in s.get_secret_value().strip().split(",")
+                ),
+                "must be Stripe webhook signing secrets (whsec_...), separated by commas",
             ),
         ]
         | None
     ) = Field(
         None,
         description="Verifies `Stripe-Signature` on POST /webhooks/stripe; unset: the route "
-        "answers 503.",
+        "answers 503. Several, separated by commas, when several Stripe endpoints deliver "
+        "there: the platform's (payment_intent.*) and the Connect endpoint's (account.updated "
+        "of sellers' accounts), each with its own secret; or an old and a new one while "
+        "rolling a secret.",
     )
     stripe_webhook_secret_file: str | None = Field(
         None, description="STRIPE_WEBHOOK_SECRET from this file (a mounted Secret)."

@@ -30,6 +30,7 @@ from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.recommendations import RecommendationQuery
+from gateway.resolvers.sellers import SellerMutation
 from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
@@ -132,7 +133,9 @@ class Query(
     "result, or userErrors (check them first). Every one but signUp and signIn needs a signed-in "
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
-class Mutation(UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation):
+class Mutation(
+    UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation, SellerMutation
+):
     pass
 
 

@@ -4,18 +4,35 @@ idempotent replay around every call."""
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from stripe_standin.connect import Connect
 from stripe_standin.http import StripeError, form_of, invalid, listing
 from stripe_standin.payments import Payments
+
+# An account link's page: its button posts to /complete beside it.
+ONBOARDING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Stripe stand-in: onboarding</title></head>
+<body><h1>Onboarding for {account}</h1>
+<p>The Stripe stand-in's hosted onboarding: no form, one button.</p>
+<form method="post" action="/_standin/onboarding/{account}/complete">
+<button type="submit">Complete onboarding</button></form>
+</body></html>
+"""
 
 Handler = Callable[[Request, dict[str, Any]], dict[str, Any]]
 
@@ -79,6 +96,8 @@ class StripeStandIn:
                     self.complete_onboarding,
                     methods=["POST"],
                 ),
+                Route("/_standin/onboarding/{id}", self.onboarding_page, methods=["GET"]),
+                Route("/_standin/onboarding/{id}/complete", self.onboarded, methods=["POST"]),
             ]
         )
 
@@ -92,6 +111,21 @@ class StripeStandIn:
             return JSONResponse(self.connect.complete_onboarding(request.path_params["id"]))
         except StripeError as failure:
             return failure.response()
+
+    async def onboarding_page(self, request: Request) -> Response:
+        """An account link's URL: Stripe's hosted onboarding, reduced to one button."""
+        account_id = request.path_params["id"]
+        if account_id not in self.connect.links:
+            return PlainTextResponse("No such account link", 404)
+        page = ONBOARDING_PAGE.format(account=html.escape(account_id))
+        return HTMLResponse(page)
+
+    async def onboarded(self, request: Request) -> Response:
+        try:
+            back = self.connect.onboarded_to(request.path_params["id"])
+        except StripeError as failure:
+            return failure.response()
+        return RedirectResponse(back, 303)
 
     async def _answer(self, request: Request, handle: Handler) -> JSONResponse:
         """Authentication, the fixed latency, and idempotent replay around one call."""

@@ -27,6 +27,8 @@ class Connect:
     payments: Payments
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The latest account link of each account (its onboarding page follows it back).
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def create_account(self, form: dict[str, Any]) -> dict[str, Any]:
         kind = form.get("type", "")
@@ -81,12 +83,25 @@ class Connect:
             if not form.get(name):
                 raise invalid(f"Missing required param: {name}.", name, code="parameter_missing")
         now = int(time.time())
-        return {
+        link = {
             "object": "account_link",
             "created": now,
             "expires_at": now + LINK_SECONDS,
             "url": f"{base_url}/_standin/onboarding/{account['id']}",
         }
+        self.links[account["id"]] = {**link, **{k: form[k] for k in ("refresh_url", "return_url")}}
+        return link
+
+    def onboarded_to(self, account_id: str) -> str:
+        """The onboarding page's button: the seller finished, back to the link's return_url
+        (its refresh_url once the link expired, as Stripe does, onboarding left undone)."""
+        link = self.links.get(account_id)
+        if link is None:
+            raise missing("account link of", account_id, "id")
+        if time.time() > link["expires_at"]:
+            return link["refresh_url"]
+        self.complete_onboarding(account_id)
+        return link["return_url"]
 
     def create_transfer(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:
         amount = integer(form, "amount")

@@ -19,6 +19,7 @@ from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.ports import StripeGateway
 from svc_payments.service_layer.reconciliation import BalanceTransactions, LedgerReconciliation
+from svc_payments.service_layer.seller_onboarding import OnboardingPages, SellerOnboarding
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 NAME = "payments"
@@ -50,8 +51,9 @@ def bootstrap(
     orders = ServiceChannel(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
+    uow = infra.unit_of_work(MongoPaymentsUnitOfWork)
     handlers = PaymentHandlers(
-        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
+        uow=uow,
         stripe=stripe,
         orders=GrpcOrderSource(orders),
         clock=infra.clock,
@@ -64,6 +66,12 @@ def bootstrap(
         policy=settings.reconciliation_policy(),
     )
     interval = settings.reconciliation_interval_seconds
+    onboarding = SellerOnboarding(
+        uow,
+        stripe,
+        infra.clock,
+        OnboardingPages(settings.seller_onboarding_url, settings.stripe_connect_country),
+    )
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -72,7 +80,7 @@ def bootstrap(
     )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
-        PaymentsServicer(handlers, reconciliation),
+        PaymentsServicer(handlers, reconciliation=reconciliation, onboarding=onboarding),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,
     )

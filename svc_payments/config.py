@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
@@ -12,6 +13,11 @@ from svc_payments.domain.reconciliation import ReconciliationPolicy
 
 def _stripe_secret_key(key: SecretStr) -> bool:
     return key.get_secret_value().strip().startswith(("sk_", "rk_"))
+
+
+def _web_page_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query
 
 
 class PaymentsSettings(CommonSettings):
@@ -67,6 +73,25 @@ class PaymentsSettings(CommonSettings):
             grace=timedelta(seconds=self.reconciliation_grace_seconds),
             overlap=timedelta(seconds=self.reconciliation_overlap_seconds),
         )
+
+    seller_onboarding_url: Annotated[
+        str,
+        rule(_web_page_url, "must be an http:// or https:// URL of a web page, with no query"),
+    ] = Field(
+        "http://localhost:8000/payouts",
+        description="The web app's seller page, where Stripe sends a seller back after its "
+        "hosted onboarding (`?onboarding=return`) or when the link expired "
+        "(`?onboarding=refresh`: the page asks for a fresh one). A seller's return path "
+        "replaces its path, never its host.",
+    )
+    stripe_connect_country: Annotated[
+        str,
+        rule(lambda c: len(c) == 2 and c.isascii() and c.isupper(), "must be an ISO 3166-1 code"),
+    ] = Field(
+        "US",
+        description="The country (ISO 3166-1 alpha-2, e.g. US, GB) of the Stripe Express "
+        "accounts opened for sellers.",
+    )
 
     def secret_key(self) -> str:
         if self.stripe_secret_key is None:

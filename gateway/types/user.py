@@ -6,7 +6,10 @@ import strawberry
 
 from gateway import global_ids
 from gateway.context import Info
+from gateway.cost import Cost
 from gateway.types.common import Node
+from gateway.types.sellers import SellerAccount
+from ticketing.payments.v1 import payments_pb2
 
 
 @strawberry.type(
@@ -27,6 +30,22 @@ class User(Node):
             return self.own_email
         claims = await info.context.user()
         return claims.email if claims is not None and claims.sub == self.raw_id else None
+
+    @strawberry.field(
+        description="The caller's payout set-up as a seller, on their own User only; null on "
+        "anyone else's (private, not a failure: no error), or with an UNAVAILABLE error when "
+        "payments cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def seller_account(self, info: Info) -> SellerAccount | None:
+        ctx = info.context
+        claims = await ctx.user()
+        if claims is None or claims.sub != self.raw_id:
+            return None
+        reply = await ctx.call(
+            ctx.clients.payments.GetSellerAccount, payments_pb2.GetSellerAccountRequest()
+        )
+        return SellerAccount.from_proto(reply.seller_account)
 
     @classmethod
     def of(cls, raw_id: str, *, own_email: str | None = None) -> User:

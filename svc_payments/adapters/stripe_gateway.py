@@ -1,4 +1,5 @@
-"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds), or over a Stripe-compatible
+"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds, Connect accounts and their
+onboarding links), or over a Stripe-compatible
 server such as localstripe when an API base is given.
 
 The SDK's async methods over its httpx client: a charge waiting on Stripe (~300 ms) holds no
@@ -17,11 +18,13 @@ import stripe
 
 from common.metrics.series import STRIPE_DURATION, STRIPE_REQUESTS
 from svc_payments.domain.model import Intent
+from svc_payments.domain.seller_accounts import ConnectedAccount
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
     IdempotencyMismatch,
     InvalidPaymentMethod,
+    NewConnectedAccount,
     StripeUnavailable,
 )
 
@@ -78,6 +81,21 @@ def intent_of(obj: Any) -> Intent:
     )
 
 
+def connected_account_of(obj: Any) -> ConnectedAccount:
+    """A Connect account as the domain keeps it: what is due is what is past due, then what is
+    currently due (Stripe lists the past due ones in both)."""
+    account = _as_dict(obj)
+    requirements = account.get("requirements") or {}
+    due = [*(requirements.get("past_due") or []), *(requirements.get("currently_due") or [])]
+    return ConnectedAccount(
+        id=account["id"],
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        details_submitted=bool(account.get("details_submitted")),
+        requirements_due=tuple(dict.fromkeys(str(d) for d in due)),
+        disabled_reason=requirements.get("disabled_reason") or "",
+    )
+
+
 def _declined_error(exc: stripe.CardError) -> dict[str, Any]:
     body = exc.json_body if isinstance(exc.json_body, dict) else {}
     error = body.get("error")
@@ -117,7 +135,7 @@ class StripeApi:
     def __init__(self, secret_key: str, api_base: str | None = None, timeout: float = 20.0) -> None:
         self.client = stripe.StripeClient(
             secret_key,
-            base_addresses={"api": api_base} if api_base else None,
+            base_addresses={"api": api_base, "connect": api_base} if api_base else None,
             # A retry is the caller's, with the same idempotency key; none hidden in here.
             max_network_retries=0,
             http_client=stripe.HTTPXClient(timeout=timeout),
@@ -125,7 +143,8 @@ class StripeApi:
         # The SDK imports its services and object classes on first use (~0.1 s): here, at
         # start, rather than on the first buyer's time.
         _ = (self.client.v1.payment_intents, self.client.v1.refunds, self.client.v1.charges)
-        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge)
+        _ = (self.client.v1.accounts, self.client.v1.account_links)
+        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge, stripe.Account, stripe.AccountLink)
 
     async def _run(
         self,
@@ -211,6 +230,49 @@ class StripeApi:
             if exc.code != "charge_already_refunded":
                 raise
         log.info("refunded", extra={"stripe_id": stripe_id})
+
+    # -- Connect: a seller's Express account -------------------------------------------------
+
+    async def create_account(self, request: NewConnectedAccount) -> ConnectedAccount:
+        params: dict[str, Any] = {
+            "type": "express",
+            "country": request.country,
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": {"user_id": request.user_id},
+        }
+        if request.email:
+            params["email"] = request.email
+        create = self.client.v1.accounts.create_async(
+            params=params, options={"idempotency_key": request.idempotency_key}
+        )
+        try:
+            account = await self._run("create_account", create)
+        except stripe.IdempotencyError as exc:
+            raise IdempotencyMismatch(exc.user_message or str(exc)) from None
+        log.info("seller account opened", extra={"user_id": request.user_id})
+        return connected_account_of(account)
+
+    async def create_account_link(self, account_id: str, refresh_url: str, return_url: str) -> str:
+        create = self.client.v1.account_links.create_async(
+            params={
+                "account": account_id,
+                "type": "account_onboarding",
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+            }
+        )
+        link = await self._run("create_account_link", create)
+        return str(_as_dict(link)["url"])
+
+    async def retrieve_account(self, account_id: str) -> ConnectedAccount | None:
+        try:
+            read = self.client.v1.accounts.retrieve_async(account_id)
+            account = await self._run("retrieve_account", read)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        return connected_account_of(account)
 
 
 def _intent_outcome(pi: Any) -> str:

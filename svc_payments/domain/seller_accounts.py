@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,30 @@ class ConnectedAccount:
     # and past_due, e.g. "individual.verification.document"), in Stripe's own words.
     requirements_due: tuple[str, ...] = ()
     disabled_reason: str = ""  # requirements.disabled_reason, when Stripe gives one
+
+
+class SellerStatus(Enum):
+    """Where a seller stands, as the app shows them."""
+
+    NOT_ONBOARDED = "NOT_ONBOARDED"  # no Stripe account yet
+    PENDING = "PENDING"  # opened; Stripe still needs details or is checking them
+    PAYABLE = "PAYABLE"  # Stripe pays out to the account
+    RESTRICTED = "RESTRICTED"  # Stripe disabled it for a reason more details do not fix
+
+
+# Stripe's disabled_reason values that onboarding itself clears: the seller still has details to
+# give (requirements.past_due), or Stripe is checking them (requirements.pending_verification).
+ONBOARDING_REASONS = "requirements."
+
+
+def status_of(seller: SellerAccount | None) -> SellerStatus:
+    if seller is None:
+        return SellerStatus.NOT_ONBOARDED
+    if seller.payouts_enabled:
+        return SellerStatus.PAYABLE
+    if seller.disabled_reason and not seller.disabled_reason.startswith(ONBOARDING_REASONS):
+        return SellerStatus.RESTRICTED  # rejected, under review, listed, platform paused, ...
+    return SellerStatus.PENDING
 
 
 @dataclass(frozen=True)

@@ -10,4 +10,9 @@ ACCESS: dict[str, Access] = {
     "SettlePayment": access(GATEWAY),
     # An operator's `ticketing reconcile`: reads the ledger and Stripe, writes a report.
     "ReconcileLedger": access(CLI),
+    # A seller's own account at Stripe, with their token.
+    "StartSellerOnboarding": access(GATEWAY, user=True),
+    "GetSellerAccount": access(GATEWAY, user=True),
+    # The gateway's Stripe webhook (account.updated): no user.
+    "SyncSellerAccount": access(GATEWAY),
 }

@@ -7,9 +7,11 @@ from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_payments.domain.model import Payment
+from svc_payments.domain.seller_accounts import SellerAccount, status_of
 from svc_payments.entrypoints.reconciliation_api import report_to_proto
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
 from svc_payments.service_layer.reconciliation import ON_DEMAND, LedgerReconciliation
+from svc_payments.service_layer.seller_onboarding import SellerOnboarding, StartSellerOnboarding
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 
@@ -27,10 +29,33 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
     )
 
 
+def seller_to_proto(user_id: str, seller: SellerAccount | None) -> payments_pb2.SellerAccount:
+    name = f"SELLER_ACCOUNT_STATUS_{status_of(seller).value}"
+    status = payments_pb2.SellerAccountStatus.Value(name)
+    if seller is None:
+        return payments_pb2.SellerAccount(user_id=user_id, status=status)
+    return payments_pb2.SellerAccount(
+        user_id=seller.user_id,
+        status=status,
+        payouts_enabled=seller.payouts_enabled,
+        requirements_due=list(seller.requirements_due),
+        disabled_reason=seller.disabled_reason,
+        details_submitted=seller.details_submitted,
+        create_time=timestamp(seller.created_at),
+    )
+
+
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
-    def __init__(self, handlers: PaymentHandlers, reconciliation: LedgerReconciliation) -> None:
+    def __init__(
+        self,
+        handlers: PaymentHandlers,
+        *,
+        reconciliation: LedgerReconciliation,
+        onboarding: SellerOnboarding,
+    ) -> None:
         self.handlers = handlers
         self.reconciliation = reconciliation
+        self.onboarding = onboarding
 
     async def CreatePayment(self, request, context):
         payment = await self.handlers.create_payment(
@@ -62,3 +87,30 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         # Operators only (entrypoints/access.py): it reads and reports, and changes nothing else.
         report = await self.reconciliation.run(ON_DEMAND)
         return payments_pb2.ReconcileLedgerResponse(report=report_to_proto(report))
+
+    async def StartSellerOnboarding(self, request, context):
+        caller = current_user()
+        started = await self.onboarding.start(
+            StartSellerOnboarding(caller.user_id, caller.email, request.return_path)
+        )
+        return payments_pb2.StartSellerOnboardingResponse(
+            seller_account=seller_to_proto(caller.user_id, started.seller),
+            onboarding_url=started.url,
+        )
+
+    async def GetSellerAccount(self, request, context):
+        user_id = current_user().user_id
+        seller = await self.onboarding.get(user_id)
+        return payments_pb2.GetSellerAccountResponse(
+            seller_account=seller_to_proto(user_id, seller)
+        )
+
+    async def SyncSellerAccount(self, request, context):
+        # No user: it only makes our record match what Stripe itself reports; only the gateway
+        # (its webhook) may call it (entrypoints/access.py).
+        seller = await self.onboarding.sync(request.stripe_account_id)
+        if seller is None:
+            return payments_pb2.SyncSellerAccountResponse()
+        return payments_pb2.SyncSellerAccountResponse(
+            seller_account=seller_to_proto(seller.user_id, seller)
+        )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from svc_payments.domain.model import Intent, Order
+from svc_payments.domain.seller_accounts import ConnectedAccount
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,17 @@ class ChargeRequest:
     amount_minor: int  # in the minor units of currency_code (cents)
     currency_code: str  # ISO 4217, upper case
     payment_method: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class NewConnectedAccount:
+    """An Express account for a seller, opened once: `idempotency_key` is the seller's own, so
+    a retry after a lost answer gets the account the first request opened."""
+
+    user_id: str
+    email: str
+    country: str  # ISO 3166-1 alpha-2
     idempotency_key: str
 
 
@@ -59,6 +71,19 @@ class StripeGateway(Protocol):
 
     async def refund(self, stripe_id: str) -> None:
         """Refunds a succeeded PaymentIntent in full; refunding it again changes nothing."""
+        ...
+
+    async def create_account(self, request: NewConnectedAccount) -> ConnectedAccount:
+        """Opens an Express account with the transfers capability requested (IdempotencyMismatch
+        when the key was used with other details)."""
+        ...
+
+    async def create_account_link(self, account_id: str, refresh_url: str, return_url: str) -> str:
+        """The URL of Stripe's hosted onboarding for the account (an account_onboarding link)."""
+        ...
+
+    async def retrieve_account(self, account_id: str) -> ConnectedAccount | None:
+        """What Stripe reports about the account now; None when Stripe knows no such account."""
         ...
 
 

@@ -6,7 +6,9 @@ They keep the contracts the real adapters keep:
   error (as Mongo's write conflict does), so `retry_transient` runs it again;
 - at most one payment per order (the unique index);
 - events are published only on commit;
-- FakeStripe answers a repeated idempotency key with the first answer, as Stripe does.
+- at most one seller account per connected account (the unique index);
+- FakeStripe answers a repeated idempotency key with the first answer, as Stripe does (charges
+  and accounts alike).
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ from common.retries import ConcurrentUpdate
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
+from svc_payments.domain.seller_accounts import ConnectedAccount, SellerAccount
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
+    IdempotencyMismatch,
     InvalidPaymentMethod,
+    NewConnectedAccount,
     StripeUnavailable,
 )
 
 
 def _detached(row: Any) -> Any:
     """A copy, as a document read back from the database would be (no pending events)."""
-    if isinstance(row, Order | Payment):
+    if isinstance(row, Order | Payment | SellerAccount):
         return dataclasses.replace(row, events=[])
     return dataclasses.replace(row) if dataclasses.is_dataclass(row) else row
 
@@ -48,6 +53,7 @@ class FakeDatabase:
             "payments": {},
             "leases": {},
             "keys": {},
+            "seller_accounts": {},
             "processed": {},
         }
     )
@@ -66,6 +72,10 @@ class FakeDatabase:
     @property
     def keys(self) -> dict[str, IdempotencyRecord]:
         return self.tables["keys"]
+
+    @property
+    def seller_accounts(self) -> dict[str, SellerAccount]:
+        return self.tables["seller_accounts"]
 
     def payment_of(self, order_id: str) -> Payment | None:
         return next((p for p in self.payments.values() if p.order_id == order_id), None)
@@ -182,13 +192,45 @@ class FakeIdempotencyRepository(_Table):
         self.uow.written.add((self.name, row_id))
 
 
+class FakeSellerAccountRepository(_Table):
+    """Keyed by the seller's user id, unique by the Stripe account, as the Mongo one."""
+
+    def __init__(self, uow: FakePaymentsUnitOfWork) -> None:
+        super().__init__(uow, "seller_accounts")
+
+    def _found(self, row: SellerAccount | None) -> SellerAccount | None:
+        return None if row is None else self.uow.tracked(_detached(row))
+
+    async def get(self, user_id: str) -> SellerAccount | None:
+        return self._found(self.rows.get(user_id))
+
+    async def by_stripe_account(self, stripe_account_id: str) -> SellerAccount | None:
+        found = (s for s in self.rows.values() if s.stripe_account_id == stripe_account_id)
+        return self._found(next(found, None))
+
+    async def add(self, seller: SellerAccount) -> None:
+        if seller.id in self.rows:
+            raise ConcurrentUpdate(f"seller account {seller.id} opened meanwhile")
+        if any(s.stripe_account_id == seller.stripe_account_id for s in self.rows.values()):
+            raise AssertionError(f"unique index: {seller.stripe_account_id} has a seller")
+        self.write(seller.id, seller)
+        self.uow.tracked(seller)
+
+    async def save(self, seller: SellerAccount) -> None:
+        stored = self.rows.get(seller.id)
+        if stored is None or stored.version != seller.version - 1:
+            raise ConcurrentUpdate(f"seller_accounts/{seller.id} changed meanwhile")
+        self.write(seller.id, seller)
+        self.uow.tracked(seller)
+
+
 class FakePaymentsUnitOfWork:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
         self.view: dict[str, dict[str, Any]] = {}
         self.written: set[tuple[str, str]] = set()
         self._stamps: dict[tuple[str, str], int] = {}
-        self._seen: list[Order | Payment] = []
+        self._seen: list[Order | Payment | SellerAccount] = []
         self.committed = False
 
     async def __aenter__(self) -> FakePaymentsUnitOfWork:
@@ -200,6 +242,7 @@ class FakePaymentsUnitOfWork:
         self.payments = FakePaymentRepository(self)
         self.leases = FakeChargeLeaseRepository(self)
         self.keys = FakeIdempotencyRepository(self)
+        self.seller_accounts = FakeSellerAccountRepository(self)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -258,6 +301,12 @@ class FakeStripe:
         self.gate: asyncio.Event | None = None
         self.in_flight = asyncio.Event()
         self._ids = itertools.count(1)
+        self.accounts: dict[str, ConnectedAccount] = {}
+        self.accounts_by_key: dict[str, tuple[NewConnectedAccount, str]] = {}
+        self.account_requests: list[NewConnectedAccount] = []
+        self.account_reads: list[str] = []
+        self.links: list[tuple[str, str, str]] = []
+        self.account_outcome = "ok"
 
     @property
     def charged(self) -> list[Intent]:
@@ -311,6 +360,57 @@ class FakeStripe:
         assert self.intents[stripe_id].status == "succeeded", "refunding an unpaid intent"
         if stripe_id not in self.refunds:
             self.refunds.append(stripe_id)
+
+    # -- Connect --------------------------------------------------------------------------------
+    # `accounts` is what Stripe reports of each; `account_outcome` what the next call about an
+    # account does: "ok", "unreachable" (nothing happens) or "lost_reply" (the account is
+    # opened but the reply never arrives).
+
+    def _account_call(self) -> None:
+        if self.account_outcome == "unreachable":
+            raise StripeUnavailable("The payment provider is unavailable, try again")
+
+    async def create_account(self, request: NewConnectedAccount) -> ConnectedAccount:
+        self.account_requests.append(request)
+        self._account_call()
+        first = self.accounts_by_key.get(request.idempotency_key)
+        if first is not None:
+            if first[0] != request:
+                raise IdempotencyMismatch("Keys for idempotent requests: other parameters")
+            return self.accounts[first[1]]
+        account = ConnectedAccount(
+            id=f"acct_fake{next(self._ids)}",
+            payouts_enabled=False,
+            details_submitted=False,
+            requirements_due=("external_account", "tos_acceptance.date"),
+            disabled_reason="requirements.past_due",
+        )
+        self.accounts[account.id] = account
+        self.accounts_by_key[request.idempotency_key] = (request, account.id)
+        if self.account_outcome == "lost_reply":
+            raise StripeUnavailable("The payment provider is unavailable, try again")
+        return account
+
+    async def create_account_link(self, account_id: str, refresh_url: str, return_url: str) -> str:
+        self._account_call()
+        assert account_id in self.accounts, f"no such account {account_id}"
+        self.links.append((account_id, refresh_url, return_url))
+        return f"https://connect.stripe.test/setup/{account_id}/{len(self.links)}"
+
+    async def retrieve_account(self, account_id: str) -> ConnectedAccount | None:
+        self.account_reads.append(account_id)
+        self._account_call()
+        return self.accounts.get(account_id)
+
+    def complete_onboarding(self, account_id: str) -> None:
+        """The seller finished Stripe's hosted onboarding."""
+        self.accounts[account_id] = dataclasses.replace(
+            self.accounts[account_id],
+            payouts_enabled=True,
+            details_submitted=True,
+            requirements_due=(),
+            disabled_reason="",
+        )
 
 
 def uow_factory(db: FakeDatabase) -> Callable[[], FakePaymentsUnitOfWork]:

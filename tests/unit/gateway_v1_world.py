@@ -117,7 +117,12 @@ class Services:
                 "CreateOrder",
                 "CancelOrder",
             ],
-            "payments": ["BatchGetPayments", "CreatePayment"],
+            "payments": [
+                "BatchGetPayments",
+                "CreatePayment",
+                "StartSellerOnboarding",
+                "GetSellerAccount",
+            ],
             "insights": [],
         }
         for service, methods in names.items():
@@ -211,6 +216,26 @@ class Services:
 
     def CreatePayment(self, r):
         return payments_pb2.CreatePaymentResponse(payment=self.payments_list[0])
+
+    # The caller's seller account, as payments answers it (NOT_ONBOARDED until started).
+    seller_account = payments_pb2.SellerAccount(
+        user_id=CALLER, status=payments_pb2.SELLER_ACCOUNT_STATUS_NOT_ONBOARDED
+    )
+
+    def StartSellerOnboarding(self, r):
+        self.seller_account = payments_pb2.SellerAccount(
+            user_id=CALLER,
+            status=payments_pb2.SELLER_ACCOUNT_STATUS_PENDING,
+            requirements_due=["external_account"],
+            disabled_reason="requirements.past_due",
+        )
+        return payments_pb2.StartSellerOnboardingResponse(
+            seller_account=self.seller_account,
+            onboarding_url="https://connect.stripe.test/setup/acct_1",
+        )
+
+    def GetSellerAccount(self, r):
+        return payments_pb2.GetSellerAccountResponse(seller_account=self.seller_account)
 
     # -- auth
     def GetUser(self, r):

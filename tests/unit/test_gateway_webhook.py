@@ -17,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from common.devstack import free_port
+from common.settings import ConfigError
 from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.webhooks import TOLERANCE_SECONDS, stripe_webhook_route
@@ -165,3 +166,78 @@ async def test_a_body_that_is_not_utf8_is_a_400(webhook: httpx.AsyncClient) -> N
         PATH, content=body, headers={"stripe-signature": f"t={at},v1={digest}"}
     )
     assert reply.status_code == 400
+
+
+# -- account.updated: a seller's connected account (SyncSellerAccount) -----------------------
+
+
+async def test_an_account_update_with_an_account_id_reaches_payments(
+    webhook: httpx.AsyncClient,
+) -> None:
+    reply = await post(webhook, event("acct_1Nv0FGQ9RKHgCVdK", kind="account.updated"))
+    assert reply.status_code == 503  # the sentinel: it went on to payments, which is down
+
+
+@pytest.mark.parametrize(
+    "account_id",
+    [None, "", "pi_123", "acct_", "acct_../../v1/accounts", "acct_" + "a" * 251, {"id": "acct_1"}],
+)
+async def test_an_account_update_without_a_well_formed_account_id_is_a_400(
+    webhook: httpx.AsyncClient, account_id: object
+) -> None:
+    reply = await post(webhook, event(account_id, kind="account.updated"))
+    assert reply.status_code == 400
+    [error] = reply.json()["errors"]
+    assert error["message"].startswith("Invalid payload") and "account id" in error["message"]
+
+
+async def test_a_payment_intent_event_naming_an_account_is_a_400(
+    webhook: httpx.AsyncClient,
+) -> None:
+    reply = await post(webhook, event("acct_1", kind="payment_intent.succeeded"))
+    assert reply.status_code == 400
+    assert "PaymentIntent id" in reply.json()["errors"][0]["message"]
+
+
+# -- several signing secrets: the platform's endpoint and the Connect endpoint ---------------
+
+
+CONNECT_SECRET = "whsec_unit_test_connect"
+
+
+def signed_with(secret: str, payload: str) -> dict[str, str]:
+    at = int(time.time())
+    digest = hmac.new(secret.encode(), f"{at}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return {"stripe-signature": f"t={at},v1={digest}", "content-type": "application/json"}
+
+
+async def test_an_event_signed_with_any_of_the_secrets_is_taken_and_another_is_refused() -> None:
+    settings = GatewaySettings.from_env(
+        {
+            "PAYMENTS_ADDR": f"127.0.0.1:{free_port()}",
+            "STRIPE_WEBHOOK_SECRET": f"{SECRET}, {CONNECT_SECRET}",
+        }
+    )
+    clients = ServiceClients(settings)
+    app = Starlette(routes=[stripe_webhook_route(clients, settings.webhook_secret())])
+    transport = httpx.ASGITransport(app=app)
+    account = event("acct_1", kind="account.updated")
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        platform = await client.post(PATH, content=event(), headers=signed_with(SECRET, event()))
+        connect = await client.post(
+            PATH, content=account, headers=signed_with(CONNECT_SECRET, account)
+        )
+        other = await client.post(
+            PATH, content=account, headers=signed_with("whsec_someone_else", account)
+        )
+    await clients.close()
+    assert (platform.status_code, connect.status_code) == (503, 503)  # on to payments (down)
+    assert other.status_code == 400
+    assert other.json()["errors"][0]["message"] == "Invalid Stripe signature"
+
+
+def test_every_one_of_several_secrets_must_be_a_signing_secret() -> None:
+    with pytest.raises(ConfigError) as refused:
+        GatewaySettings.from_env({"STRIPE_WEBHOOK_SECRET": f"{SECRET},sk_test_oops"})
+    assert "STRIPE_WEBHOOK_SECRET" in str(refused.value)
+    assert "sk_test_oops" not in str(refused.value)  # a secret is never shown

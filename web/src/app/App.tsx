@@ -10,6 +10,7 @@ import { MyListingsPage } from "./pages/MyListingsPage";
 import { NotFoundPage } from "./pages/NotFound";
 import { OrderPage } from "./pages/OrderPage";
 import { OrdersPage } from "./pages/OrdersPage";
+import { PayoutsPage } from "./pages/PayoutsPage";
 import { SellListingPage } from "./pages/SellListingPage";
 import { SellPage } from "./pages/SellPage";
 import { SignInPage, SignUpPage } from "./pages/AuthPages";
@@ -84,6 +85,7 @@ function Routes({ path }: { path: string }) {
   if ((params = match("/tickets/:id", path))) return <TicketPage key={params.id} id={params.id!} />;
   if (match("/sell", path)) return <SellPage />;
   if (match("/orders", path)) return <OrdersPage />;
+  if (match("/payouts", path)) return <PayoutsPage />;
   if ((params = match("/orders/:id", path))) return <OrderPage key={params.id} id={params.id!} />;
   if (match("/signin", path)) return <SignInPage />;
   if (match("/signup", path)) return <SignUpPage />;
@@ -148,6 +150,13 @@ function Header({ path }: { path: string }) {
             <li>
               <NavLink to="/orders" path={path}>
                 My orders
+              </NavLink>
+            </li>
+          )}
+          {user && (
+            <li>
+              <NavLink to="/payouts" path={path}>
+                Payouts
               </NavLink>
             </li>
           )}

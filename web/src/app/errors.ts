@@ -22,7 +22,8 @@ export type Action =
   | "withdraw"
   | "buy"
   | "cancel"
-  | "pay";
+  | "pay"
+  | "payouts";
 
 export type ErrorCode =
   | "BAD_USER_INPUT"
@@ -131,6 +132,11 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCod
     CONFLICT: "This order cannot be paid any more.",
     NOT_FOUND: "We could not find this order among yours.",
     UNAVAILABLE: "The payment service is not answering right now. Your card was not charged; please try again in a moment.",
+  },
+  payouts: {
+    CONFLICT:
+      "An earlier attempt to set up your payouts, with another email address, has not finished. Please try again tomorrow.",
+    UNAVAILABLE: "Stripe is not answering right now. Nothing was lost; please try again in a moment.",
   },
   load: {
     NOT_FOUND: "We could not find that. It may have been removed, or the link is wrong.",

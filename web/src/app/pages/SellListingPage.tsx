@@ -3,6 +3,7 @@ import { useMutation, useQuery } from "urql";
 import { Field } from "../components/Field";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
+import { PayoutsNotice } from "../components/PayoutsNotice";
 import { ProblemMessage } from "../components/Problem";
 import { describe, mutationProblem, type Problem } from "../errors";
 import { CURRENCIES, eventTime, type CurrencyCode } from "../format";
@@ -52,6 +53,7 @@ export function SellListingPage({ eventId }: { eventId: string }) {
       <p>
         {event.venue.name}, {event.venue.city} · {eventTime(event.startsAt, event.venue.timeZone)}
       </p>
+      <PayoutsNotice />
       <ListingForm eventId={event.id} />
     </Page>
   );

@@ -1,5 +1,6 @@
 import { useMutation } from "urql";
 import { Page } from "../components/Page";
+import { PayoutsNotice } from "../components/PayoutsNotice";
 import { TicketForm } from "../components/TicketForm";
 import { mutationProblem } from "../errors";
 import { useActionKey, sendWithRetries } from "../idempotency";
@@ -22,6 +23,7 @@ export function SellPage() {
   }
   return (
     <Page title="Sell a ticket">
+      <PayoutsNotice />
       <ListingForm />
     </Page>
   );
