@@ -43,6 +43,7 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         orders=GrpcOrderSource(orders),
         clock=infra.clock,
         lease_for=charge_lease(settings),
+        fees=settings.fee_schedule(),
     )
     server = GrpcServer(
         infra.verifier,

@@ -6,6 +6,8 @@ from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
+from svc_payments.domain.currency import from_minor
+from svc_payments.domain.fees import FeeQuote, QuoteLine
 from svc_payments.domain.model import Payment
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -22,6 +24,27 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
         user_id=payment.user_id,
         create_time=timestamp(payment.created_at),
         currency_code=payment.currency_code,
+    )
+
+
+def quote_to_proto(quote: FeeQuote) -> payments_pb2.FeeQuote:
+    def amount(minor: int) -> str:
+        return str(from_minor(minor, quote.currency_code))
+
+    return payments_pb2.FeeQuote(
+        currency_code=quote.currency_code,
+        quantity=quote.quantity,
+        unit_price=amount(quote.unit_price),
+        unit_buyer_fee=amount(quote.unit_buyer_fee),
+        unit_all_in=amount(quote.unit_all_in),
+        unit_commission=amount(quote.unit_commission),
+        unit_proceeds=amount(quote.unit_proceeds),
+        subtotal=amount(quote.subtotal),
+        buyer_fees=amount(quote.buyer_fees),
+        total=amount(quote.total),
+        commission=amount(quote.commission),
+        proceeds=amount(quote.proceeds),
+        platform_fee=amount(quote.platform_fee),
     )
 
 
@@ -54,3 +77,19 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         # achieve nothing else; only the gateway (its webhook) may call it (entrypoints/access.py).
         payment = await self.handlers.settle_payment(request.stripe_id)
         return payments_pb2.SettlePaymentResponse(payment=payment_to_proto(payment))
+
+    async def QuoteFees(self, request, context):
+        lines = [QuoteLine(x.price, x.currency_code, x.quantity) for x in request.lines]
+        quotes = self.handlers.quote_fees(lines)
+        return payments_pb2.QuoteFeesResponse(quotes=[quote_to_proto(q) for q in quotes])
+
+    async def BatchGetOrderCharges(self, request, context):
+        orders = await self.handlers.order_charges(
+            current_user().user_id, list(request.order_ids), forwarded_token(context)
+        )
+        return payments_pb2.BatchGetOrderChargesResponse(
+            charges=[
+                payments_pb2.OrderCharges(order_id=o.id, quote=quote_to_proto(o.charges))
+                for o in orders
+            ]
+        )
