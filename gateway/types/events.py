@@ -122,6 +122,17 @@ class Event(Node):
     raw_id: strawberry.Private[str] = ""
 
     @strawberry.field(
+        description='lowestPrice with the buyer\'s fee, as payments quotes it now: the "from" '
+        "price to show. Null when none is for sale, or with an UNAVAILABLE error when payments "
+        "cannot be reached (lowestPrice stands).",
+        directives=[Cost(weight=1)],
+    )
+    async def lowest_all_in_price(self, info: Info) -> Money | None:
+        if self.lowest_price is None:
+            return None
+        return await all_in_price(info, self.lowest_price)
+
+    @strawberry.field(
         description="Its listings with seats for sale, cheapest first (then by id), as the "
         "tickets service (the one authority on availability) has them now. first 1-100, default "
         "20; forwards only (last/before: BAD_USER_INPUT).",
