@@ -43,7 +43,13 @@ class OrderCopy:
         order in a currency payments cannot charge keeps none: paying it is refused."""
         if order.currency_code not in MINOR_DIGITS:
             return dataclasses.replace(order, events=[])
-        quote = self.fees.quote(order.unit_price, order.currency_code, order.quantity)
+        try:
+            quote = self.fees.quote(order.unit_price, order.currency_code, order.quantity)
+        except ValueError:
+            # A price the currency cannot charge exactly (tickets lists none): kept, and paying
+            # it charges its prices as they round; never a message retried for ever.
+            log.error("an order's fees cannot be computed", extra={"order_id": order.id})
+            return dataclasses.replace(order, events=[])
         return dataclasses.replace(order, fees=quote, events=[])
 
     async def read(self, order_id: str, token: str | None) -> Order:

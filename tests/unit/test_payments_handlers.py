@@ -533,3 +533,9 @@ async def test_order_charges_are_the_callers_orders_fixed_breakdowns():
     assert world.orders_service.asked == [("o3", BUYER), ("nope", BUYER)]
     with pytest.raises(InvalidInput, match="At most 500"):
         await world.handlers.order_charges(BUYER, ["o1"] * 501, BUYER)
+
+
+async def test_an_order_whose_fees_cannot_be_computed_is_stored_not_retried_for_ever():
+    world = new_world(EXAMPLE_FEES)
+    await world.order_created(price="20.005")  # no listing has such a price; a producer's bug
+    assert world.db.orders["o1"].fees is None
