@@ -12,7 +12,22 @@ MAX_PRICE = Decimal("1000000")
 # The ISO 4217 currencies a ticket may be listed in, each with 2 minor digits (so CENT and
 # to_cents hold for all of them). A new one is added here and to the schema's CurrencyCode.
 CURRENCIES = ("EUR", "GBP", "USD")
-MINOR_DIGITS = dict.fromkeys(CURRENCIES, 2)
+
+# The one table of minor digits: how many decimals an amount of each currency has, as Stripe
+# counts its minor units (https://docs.stripe.com/currencies). It covers more currencies than a
+# seller may list (CURRENCIES), so that fees and charges are exact for any of them; a new
+# currency is one entry. Stripe's zero-decimal currencies take whole units (JPY 1500 is 1500);
+# its three-decimal ones take minor units in multiples of 10 (CHARGE_STEP).
+_ZERO_DECIMAL = "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF"
+_THREE_DECIMAL = "BHD JOD KWD OMR TND"
+_TWO_DECIMAL = "AUD BRL CAD CHF CZK DKK EUR GBP HKD INR MXN NOK NZD PLN SEK SGD USD ZAR"
+MINOR_DIGITS: dict[str, int] = {
+    **dict.fromkeys(_TWO_DECIMAL.split(), 2),
+    **dict.fromkeys(_ZERO_DECIMAL.split(), 0),
+    **dict.fromkeys(_THREE_DECIMAL.split(), 3),
+}
+# Stripe takes a three-decimal currency's amounts as multiples of 10 minor units.
+THREE_DECIMAL_STEP = 10
 # What prices stored before currencies were recorded are in: everything was charged in USD.
 LEGACY_CURRENCY = "USD"
 
@@ -36,9 +51,15 @@ def parse_price(raw: str | Decimal | int, field: str = "price") -> Decimal:
 
 def parse_currency(raw: str, field: str = "currency_code") -> str:
     """An ISO 4217 code we accept for a price: one of CURRENCIES, exactly as written."""
-    if raw not in MINOR_DIGITS:
+    if raw not in CURRENCIES:
         raise InvalidInput(f"Currency must be one of {', '.join(CURRENCIES)}", field=field)
     return raw
+
+
+def charge_step(currency: str) -> int:
+    """The smallest amount Stripe charges in `currency`, in its minor units (10 for the
+    three-decimal currencies, 1 for the others). KeyError for a currency not in MINOR_DIGITS."""
+    return THREE_DECIMAL_STEP if MINOR_DIGITS[currency] == 3 else 1
 
 
 def format_money(value: Decimal | str) -> str:

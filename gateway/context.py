@@ -21,7 +21,14 @@ from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
-from gateway.loaders import events_loader, payments_by_id_loader, payments_loader
+from gateway.loaders import (
+    QuoteKey,
+    events_loader,
+    fee_quotes_loader,
+    order_charges_loader,
+    payments_by_id_loader,
+    payments_loader,
+)
 from gateway.session import claims_of
 from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache.reads import TicketReads
@@ -54,6 +61,10 @@ class Context:
     payments_by_id: DataLoader[str, payments_pb2.Payment | None] = field(init=False)
     # Catalogue events by id (Listing.event): public, the same whoever asks.
     events: DataLoader[str, catalogue_pb2.Event | None] = field(init=False)
+    # Fee quotes (all-in prices, a seller's proceeds): public, the same whoever asks.
+    fee_quotes: DataLoader[QuoteKey, payments_pb2.FeeQuote] = field(init=False)
+    # Orders' fixed fee breakdowns (Order.charges), the caller's only.
+    order_charges: DataLoader[str, payments_pb2.FeeQuote | None] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
 
@@ -62,6 +73,8 @@ class Context:
         cache = not self.websocket  # a subscription pushes objects as they are now
         self.payments_by_id = payments_by_id_loader(self.clients, self.token, cache=cache)
         self.events = events_loader(self.clients, cache=cache)
+        self.fee_quotes = fee_quotes_loader(self.clients, cache=cache)
+        self.order_charges = order_charges_loader(self.clients, self.token, cache=cache)
 
     def sign_in_with(self, token: str) -> None:
         """The token a WebSocket client gave in `connection_init`, in place of the handshake's."""
@@ -69,6 +82,7 @@ class Context:
         self._claims, self._checked = None, False
         self.payments = payments_loader(self.clients, token, cache=False)
         self.payments_by_id = payments_by_id_loader(self.clients, token, cache=False)
+        self.order_charges = order_charges_loader(self.clients, token, cache=False)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""

@@ -68,3 +68,45 @@ def events_loader(
         return [by_id.get(i) for i in event_ids]
 
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+# A quote's line: the price per ticket (a decimal string), its currency and a quantity.
+QuoteKey = tuple[str, str, int]
+
+
+def fee_quotes_loader(
+    clients: ServiceClients, *, cache: bool = True
+) -> DataLoader[QuoteKey, payments_pb2.FeeQuote]:
+    """Fee quotes from payments (public: no token), one QuoteFees per batch: a page of listings
+    asks once for all its all-in prices, the same price only once. The gateway computes no fee
+    itself: payments is the one place they are computed."""
+
+    async def load(lines: list[QuoteKey]) -> list[payments_pb2.FeeQuote]:
+        request = payments_pb2.QuoteFeesRequest(
+            lines=[
+                payments_pb2.QuoteLine(price=price, currency_code=currency, quantity=quantity)
+                for price, currency, quantity in lines
+            ]
+        )
+        reply = await clients.call(clients.payments.QuoteFees, request, None)
+        return list(reply.quotes)
+
+    return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+def order_charges_loader(
+    clients: ServiceClients, token: str | None, *, cache: bool = True
+) -> DataLoader[str, payments_pb2.FeeQuote | None]:
+    """Orders' fixed fee breakdowns (the caller's only; None for another's or an unknown one),
+    in one BatchGetOrderCharges per batch."""
+
+    async def load(order_ids: list[str]) -> list[payments_pb2.FeeQuote | None]:
+        reply = await clients.call(
+            clients.payments.BatchGetOrderCharges,
+            payments_pb2.BatchGetOrderChargesRequest(order_ids=order_ids),
+            token,
+        )
+        by_order = {c.order_id: c.quote for c in reply.charges}
+        return [by_order.get(i) for i in order_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=500, cache=cache)

@@ -58,6 +58,7 @@ def bootstrap(
         orders=GrpcOrderSource(orders),
         clock=infra.clock,
         lease_for=charge_lease(settings),
+        fees=settings.fee_schedule(),
     )
     reconciliation = LedgerReconciliation(
         uow=infra.unit_of_work(MongoPaymentsUnitOfWork),

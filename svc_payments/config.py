@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from common.config import CommonSettings
-from common.settings import NOT_NEGATIVE, POSITIVE, ConfigError, rule
+from common.settings import NOT_NEGATIVE, POSITIVE, ConfigError, StrList, between, rule
+from svc_payments.domain.fees import FeeSchedule, parse_fixed_fees
 from svc_payments.domain.reconciliation import ReconciliationPolicy
 
 
@@ -92,6 +94,37 @@ class PaymentsSettings(CommonSettings):
         description="The country (ISO 3166-1 alpha-2, e.g. US, GB) of the Stripe Express "
         "accounts opened for sellers.",
     )
+
+    buyer_fee_percent: Annotated[Decimal, between(0, 1000)] = Field(
+        Decimal(0),
+        description="The buyer's fee per ticket, in percent of the ticket's price (e.g. 10), "
+        "added to BUYER_FEE_FIXED; rounded half up to the currency's minor unit once per "
+        "ticket (svc_payments/domain/fees.py). Fixed for an order when payments first stores it.",
+    )
+    buyer_fee_fixed: StrList = Field(
+        (),
+        description="The buyer's fixed fee per ticket, per currency: comma-separated CODE:AMOUNT "
+        "(e.g. USD:0.50,EUR:0.50,GBP:0.40,JPY:50), each exact in the currency's minor unit; "
+        "a currency not named has none.",
+    )
+    seller_commission_percent: Annotated[Decimal, between(0, 100)] = Field(
+        Decimal(0),
+        description="What the platform keeps of the seller's price, in percent (e.g. 5); "
+        "rounded half up once per ticket. The seller's proceeds are the price less it.",
+    )
+
+    @field_validator("buyer_fee_fixed")
+    @classmethod
+    def _buyer_fee_fixed(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        parse_fixed_fees(entries)
+        return entries
+
+    def fee_schedule(self) -> FeeSchedule:
+        return FeeSchedule(
+            buyer_fee_percent=self.buyer_fee_percent,
+            buyer_fee_fixed=parse_fixed_fees(self.buyer_fee_fixed),
+            seller_commission_percent=self.seller_commission_percent,
+        )
 
     def secret_key(self) -> str:
         if self.stripe_secret_key is None:

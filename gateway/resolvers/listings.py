@@ -23,8 +23,9 @@ from gateway.resolvers.shared import (
     user_errors_field,
     write_ticket,
 )
-from gateway.types.common import MoneyInput, UserError, plain_amount
+from gateway.types.common import Money, MoneyInput, UserError, plain_amount
 from gateway.types.events import DeliveryMethod, Listing, ListingConnection, SplitRule
+from gateway.types.fees import FeeQuote, quote
 from gateway.user_errors import expected_failures
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -145,6 +146,27 @@ class ListingQuery:
         return ListingConnection.of(
             listings, has_next=reply.has_next_page, has_previous=bool(asked.after)
         )
+
+    @strawberry.field(
+        description="What tickets at a price would cost a buyer and pay their seller under the "
+        "fees now: the sell form's \"you receive\" (sellerProceeds), a buyer's all-in price. "
+        "Public. A price out of range or with too many decimals is BAD_USER_INPUT on "
+        '"price.amount", a quantity out of 1 to 1000 on "quantity". Null with UNAVAILABLE '
+        "when payments cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def fee_quote(
+        self,
+        info: Info,
+        price: Annotated[
+            MoneyInput, strawberry.argument(description="The seller's price per ticket.")
+        ],
+        quantity: Annotated[
+            int, strawberry.argument(description="How many tickets at that price (1 to 1000).")
+        ] = 1,
+    ) -> FeeQuote | None:
+        amount = Money(amount=price.amount, currency_code=price.currency_code)
+        return await quote(info, amount, quantity)
 
 
 @strawberry.type

@@ -19,6 +19,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, first_argument, window
 from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.fees import all_in_price
 from gateway.types.message_fields import moment, read_once
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import TicketState
@@ -119,6 +120,17 @@ class Event(Node):
         description="Tickets (seats) for sale over all its listings; a summary, as lowestPrice."
     )
     raw_id: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description='lowestPrice with the buyer\'s fee, as payments quotes it now: the "from" '
+        "price to show. Null when none is for sale, or with an UNAVAILABLE error when payments "
+        "cannot be reached (lowestPrice stands).",
+        directives=[Cost(weight=1)],
+    )
+    async def lowest_all_in_price(self, info: Info) -> Money | None:
+        if self.lowest_price is None:
+            return None
+        return await all_in_price(info, self.lowest_price)
 
     @strawberry.field(
         description="Its listings with seats for sale, cheapest first (then by id), as the "
@@ -315,6 +327,15 @@ class Listing(Node):
     @strawberry.field(description="Who sells it (a public profile).")
     def seller(self) -> User | None:
         return User.of(self.seller_id)
+
+    @strawberry.field(
+        description="What a buyer pays per ticket, fees included (price + the buyer's fee, as "
+        "payments quotes it now): the price to show before ordering. Null with an UNAVAILABLE "
+        "error when payments cannot be reached (price stands).",
+        directives=[Cost(weight=1)],
+    )
+    async def all_in_price(self, info: Info) -> Money | None:
+        return await all_in_price(info, self.price)
 
     @strawberry.field(
         description="The event it is for; null for a ticket listed without one (v1).",

@@ -14,6 +14,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo, list_size
 from gateway.types.events import Listing
+from gateway.types.fees import OrderCharges
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -72,7 +73,9 @@ class PaymentStatus(Enum):
 @strawberry.type(description="A charge of an order, by card.")
 class Payment(Node):
     status: PaymentStatus = strawberry.field(description="Where the charge stands.")
-    amount: Money = strawberry.field(description="What is charged: the order's price.")
+    amount: Money = strawberry.field(
+        description="What is charged: the order's total, fees included (Order.charges.total)."
+    )
     client_secret: str | None = strawberry.field(
         description="While status is REQUIRES_ACTION: what Stripe.js needs to authenticate; "
         "null otherwise."
@@ -115,7 +118,11 @@ class Order(Node):
         description="What the buyer pays per ticket: the listing's price when the order was placed."
     )
     quantity: int = strawberry.field(description="Tickets ordered (1 for a v1 order).")
-    total: Money = strawberry.field(description="What the buyer pays in all: price x quantity.")
+    total: Money = strawberry.field(
+        description="The tickets' prices together (price x quantity), before fees.",
+        deprecation_reason="Use `charges.subtotal` (the same amount) or `charges.total` (what "
+        "the buyer is charged, fees included).",
+    )
     seats: list[str] = strawberry.field(
         description="The seats' numbers, when the listing's seats are numbered; else empty.",
         directives=[list_size(assumed_size=10)],
@@ -155,6 +162,17 @@ class Order(Node):
         if found is None:
             raise Internal(f"listing {self.ticket_id} of order {self.raw_id} not found")
         return Listing.from_proto(found)
+
+    @strawberry.field(
+        description="What it charges: subtotal, the buyer's fees and the total, fixed when it "
+        "was placed. Null with an UNAVAILABLE error when payments cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def charges(self, info: Info) -> OrderCharges | None:
+        found = await info.context.order_charges.load(self.raw_id)
+        if found is None:
+            raise Internal(f"payments knows no charges of order {self.raw_id}")
+        return OrderCharges.from_proto(found)
 
     @strawberry.field(
         description="Its payment; null when none was made yet (or with an error when payments "

@@ -10,7 +10,10 @@ import strawberry
 from common.pagination import Cursor
 from common.protos import from_timestamp
 from gateway import global_ids
+from gateway.context import Info
+from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo
+from gateway.types.fees import all_in_price
 from gateway.types.scalars import DateTime
 from gateway.types.user import User
 from ticketing.tickets.v1 import tickets_pb2
@@ -63,6 +66,15 @@ class Ticket(Node):
     @strawberry.field(description="Who sells it (a public profile); never null today.")
     def seller(self) -> User | None:
         return User.of(self.seller_id)
+
+    @strawberry.field(
+        description="What a buyer pays, fees included (price + the buyer's fee, as payments "
+        "quotes it now): the price to show before ordering. Null with an UNAVAILABLE error "
+        "when payments cannot be reached (price stands).",
+        directives=[Cost(weight=1)],
+    )
+    async def all_in_price(self, info: Info) -> Money | None:
+        return await all_in_price(info, self.price)
 
     @classmethod
     def from_proto(cls, t: tickets_pb2.Ticket) -> Ticket:

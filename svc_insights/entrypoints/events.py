@@ -117,9 +117,13 @@ def _order_expired(event: orders_pb2.OrderExpired) -> Columns:
 
 
 def _charge(event: payments_pb2.ChargeCreated | payments_pb2.ChargePending) -> Columns:
+    # What the tickets sold for: the order's prices, not the buyer's fees on top (a charge's
+    # breakdown, since fees; before, the amount charged was the prices).
+    has_charges = isinstance(event, payments_pb2.ChargeCreated) and event.HasField("charges")
+    sold_for = event.charges.subtotal if has_charges else event.amount
     return {
         "order_id": event.order_id,
-        "price": from_cents(event.amount),  # every v1 currency has 2 minor digits
+        "price": from_cents(sold_for),  # every v1 currency has 2 minor digits
         "currency": _currency(event.currency_code),
         "detail": _or_none(event.stripe_id),
     }

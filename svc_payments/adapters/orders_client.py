@@ -36,4 +36,9 @@ class GrpcOrderSource:
         status = _STATUS.get(order.status, OrderStatus.CREATED)
         # An orders service from before v1 sends no currency: USD, as everything was then.
         currency = currency_or_default(order.currency_code)
-        return Order(order.id, order.user_id, Decimal(order.price), status, currency_code=currency)
+        # price is per ticket (an orders service from before issue 20 sends no quantity: one).
+        quantity = order.quantity or 1
+        subtotal = Decimal(order.price) * quantity
+        return Order(
+            order.id, order.user_id, subtotal, status, currency_code=currency, quantity=quantity
+        )

@@ -9,19 +9,34 @@ from google.protobuf.message import Message
 
 from svc_payments.domain import events
 from svc_payments.domain.currency import to_minor
+from svc_payments.domain.fees import FeeQuote
 from ticketing.events.v1 import payments_pb2
+
+
+def charges_to_proto(quote: FeeQuote) -> payments_pb2.OrderCharges:
+    return payments_pb2.OrderCharges(
+        quantity=quote.quantity,
+        subtotal=quote.subtotal,
+        buyer_fees=quote.buyer_fees,
+        total=quote.total,
+        commission=quote.commission,
+        proceeds=quote.proceeds,
+    )
 
 
 def to_integration(event: events.Event) -> Message:
     match event:
         case events.ChargeCreated():
-            return payments_pb2.ChargeCreated(
+            created = payments_pb2.ChargeCreated(
                 id=event.id,
                 order_id=event.order_id,
                 stripe_id=event.stripe_id,
                 amount=to_minor(event.amount, event.currency_code),
                 currency_code=event.currency_code,
             )
+            if event.charges is not None:
+                created.charges.CopyFrom(charges_to_proto(event.charges))
+            return created
         case events.ChargePending():
             return payments_pb2.ChargePending(
                 id=event.id,

@@ -1,7 +1,11 @@
 """The payments service's documents in MongoDB.
 
-- `orders`: its copy of the orders ({_id, user_id, price "20.00", currency_code, status,
-  version}); a copy from before v1 has no currency_code: USD.
+- `orders`: its copy of the orders ({_id, user_id, price "20.00" (the tickets' prices
+  together), currency_code, quantity, fees, status, version}); a copy from before v1 has no
+  currency_code: USD; one from before fees has no quantity (1) and no fees (none charged).
+  `fees` is the order's breakdown, fixed when the copy was first stored, in integer minor units:
+  {currency_code, quantity, unit_price, unit_buyer_fee, unit_commission, and, for readers of
+  the database, subtotal, buyer_fees, total, commission, proceeds}.
 - `payments`: one per order at most (unique `order_id`), found also by `stripe_id`; amount in
   currency_code (none before v1: USD).
 - `idempotency_keys`: {_id: "<user id>/<key>", ...}: one per caller's key (unique by its _id),
@@ -27,6 +31,7 @@ from common.retries import ConcurrentUpdate
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
 from svc_payments.adapters.reconciliation_store import ensure_reconciliation_indexes
 from svc_payments.domain.currency import currency_or_default
+from svc_payments.domain.fees import FeeQuote
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
 from svc_payments.domain.seller_accounts import SellerAccount
@@ -50,6 +55,38 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
 # Documents stored before currencies were recorded: DEFAULT_CURRENCY (currency_or_default).
 CURRENCY = Kind("ISO 4217 code", AS_IS.dump, currency_or_default)
 
+
+def _dump_fees(quote: FeeQuote | None) -> dict | None:
+    if quote is None:
+        return None
+    return {
+        "currency_code": quote.currency_code,
+        "quantity": quote.quantity,
+        "unit_price": quote.unit_price,
+        "unit_buyer_fee": quote.unit_buyer_fee,
+        "unit_commission": quote.unit_commission,
+        "subtotal": quote.subtotal,
+        "buyer_fees": quote.buyer_fees,
+        "total": quote.total,
+        "commission": quote.commission,
+        "proceeds": quote.proceeds,
+    }
+
+
+def _load_fees(stored: dict | None) -> FeeQuote | None:
+    if not stored:
+        return None
+    return FeeQuote(
+        stored["currency_code"],
+        stored["quantity"],
+        stored["unit_price"],
+        stored["unit_buyer_fee"],
+        stored["unit_commission"],
+    )
+
+
+FEES = Kind("fee breakdown in minor units", _dump_fees, _load_fees)
+
 ORDER_COPIES = Document(
     Order,
     {
@@ -57,6 +94,8 @@ ORDER_COPIES = Document(
         "user_id": Field("user_id"),
         "price": Field("price", MONEY),
         "currency_code": Field("currency_code", CURRENCY, missing=currency_or_default(None)),
+        "quantity": Field("quantity", missing=1),
+        "fees": Field("fees", FEES, missing=None),
         "status": Field("status", EnumValue(OrderStatus)),
         "version": Field("version"),
     },
@@ -112,6 +151,9 @@ class MongoSellerAccountRepository(MongoRepository[SellerAccount]):
 class MongoOrderRepository(MongoRepository[Order]):
     collection_name = "orders"
     document = ORDER_COPIES
+
+    async def get_many(self, order_ids: list[str]) -> list[Order]:
+        return await self.find({"_id": {"$in": order_ids}})
 
     async def add(self, order: Order) -> None:
         try:

@@ -7,16 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from svc_payments.domain.fees import FeeQuote
+
 
 @dataclass(frozen=True)
 class ChargeCreated:
-    """The order is paid."""
+    """The order is paid: `amount` is what was charged; `charges` the order's breakdown
+    (subtotal, fees, commission, the seller's proceeds) fixed when it was placed."""
 
     id: str
     order_id: str
     stripe_id: str
     amount: Decimal
     currency_code: str
+    charges: FeeQuote | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from common.errors import Conflict, NotFound
 from svc_payments.domain import events
 from svc_payments.domain.currency import DEFAULT_CURRENCY, from_minor, to_minor
+from svc_payments.domain.fees import FeeQuote
 
 IN_PROGRESS = "A payment for this order is in progress"
 
@@ -32,18 +33,39 @@ class Order:
 
     id: str
     user_id: str
-    # What the buyer pays for the order in all (price per ticket x quantity).
+    # The tickets' prices together (price per ticket x quantity), before fees.
     price: Decimal
     status: OrderStatus = OrderStatus.CREATED
     version: int = 0
     # ISO 4217 code of price: the currency the order is charged in.
     currency_code: str = DEFAULT_CURRENCY
+    quantity: int = 1
+    # The order's fees, fixed when this copy was first stored (domain/fees.py), so a later
+    # change of the fee settings never changes an order already placed. None for a copy stored
+    # before fees existed: charged its prices, nothing kept (`charges`).
+    fees: FeeQuote | None = None
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
+    def unit_price(self) -> Decimal:
+        """The price per ticket."""
+        return self.price / self.quantity
+
+    @property
+    def charges(self) -> FeeQuote:
+        """What the order charges and pays out: its fixed fees, or none for an older copy."""
+        if self.fees is not None:
+            return self.fees
+        subtotal = to_minor(self.price, self.currency_code)
+        unit, rest = divmod(subtotal, self.quantity)
+        if rest:  # not n equal prices: one line of the whole
+            return FeeQuote.without_fees(subtotal, self.currency_code, 1)
+        return FeeQuote.without_fees(unit, self.currency_code, self.quantity)
+
+    @property
     def amount_minor(self) -> int:
-        """What the buyer pays, in the currency's minor units (cents)."""
-        return to_minor(self.price, self.currency_code)
+        """What the buyer is charged, fees included, in the currency's minor units (cents)."""
+        return self.charges.total
 
     def check_payable_by(self, user_id: str) -> None:
         if user_id != self.user_id:
@@ -165,7 +187,7 @@ class Payment:
             id=id,
             order_id=order.id,
             user_id=order.user_id,
-            amount=order.price,
+            amount=from_minor(order.amount_minor, order.currency_code),
             status=PaymentStatus.FAILED,
             stripe_id=stripe_id,
             created_at=now,
@@ -224,6 +246,7 @@ class Payment:
                     stripe_id=self.stripe_id,
                     amount=self.amount,
                     currency_code=self.currency_code,
+                    charges=order.charges,
                 )
             )
         elif self.status is PaymentStatus.FAILED:

@@ -6,6 +6,8 @@ from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
+from svc_payments.domain.currency import from_minor
+from svc_payments.domain.fees import FeeQuote, QuoteLine
 from svc_payments.domain.model import Payment
 from svc_payments.domain.seller_accounts import SellerAccount, status_of
 from svc_payments.entrypoints.reconciliation_api import report_to_proto
@@ -42,6 +44,27 @@ def seller_to_proto(user_id: str, seller: SellerAccount | None) -> payments_pb2.
         disabled_reason=seller.disabled_reason,
         details_submitted=seller.details_submitted,
         create_time=timestamp(seller.created_at),
+    )
+
+
+def quote_to_proto(quote: FeeQuote) -> payments_pb2.FeeQuote:
+    def amount(minor: int) -> str:
+        return str(from_minor(minor, quote.currency_code))
+
+    return payments_pb2.FeeQuote(
+        currency_code=quote.currency_code,
+        quantity=quote.quantity,
+        unit_price=amount(quote.unit_price),
+        unit_buyer_fee=amount(quote.unit_buyer_fee),
+        unit_all_in=amount(quote.unit_all_in),
+        unit_commission=amount(quote.unit_commission),
+        unit_proceeds=amount(quote.unit_proceeds),
+        subtotal=amount(quote.subtotal),
+        buyer_fees=amount(quote.buyer_fees),
+        total=amount(quote.total),
+        commission=amount(quote.commission),
+        proceeds=amount(quote.proceeds),
+        platform_fee=amount(quote.platform_fee),
     )
 
 
@@ -113,4 +136,20 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             return payments_pb2.SyncSellerAccountResponse()
         return payments_pb2.SyncSellerAccountResponse(
             seller_account=seller_to_proto(seller.user_id, seller)
+        )
+
+    async def QuoteFees(self, request, context):
+        lines = [QuoteLine(x.price, x.currency_code, x.quantity) for x in request.lines]
+        quotes = self.handlers.quote_fees(lines)
+        return payments_pb2.QuoteFeesResponse(quotes=[quote_to_proto(q) for q in quotes])
+
+    async def BatchGetOrderCharges(self, request, context):
+        orders = await self.handlers.order_charges(
+            current_user().user_id, list(request.order_ids), forwarded_token(context)
+        )
+        return payments_pb2.BatchGetOrderChargesResponse(
+            charges=[
+                payments_pb2.OrderCharges(order_id=o.id, quote=quote_to_proto(o.charges))
+                for o in orders
+            ]
         )

@@ -40,16 +40,19 @@ from common.errors import (
 from common.idempotency import check_key, fingerprint
 from common.retries import retry_transient
 from svc_payments.domain.currency import check_chargeable
+from svc_payments.domain.fees import FeeQuote, FeeSchedule, QuoteLine
 from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (
     IN_PROGRESS,
     ChargeLease,
     Intent,
+    Order,
     Payment,
     PaymentStatus,
     declined_message,
     must_refund,
 )
+from svc_payments.service_layer.fee_quotes import order_charges, quote_fees
 from svc_payments.service_layer.idempotency import (
     KEY_POLL_SECONDS,
     ClientKeys,
@@ -122,6 +125,7 @@ class PaymentHandlers:
         clock: Clock,
         lease_for: timedelta,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        fees: FeeSchedule | None = None,
     ) -> None:
         self.uow = uow
         self.stripe = stripe
@@ -129,7 +133,8 @@ class PaymentHandlers:
         self.clock = clock
         self.lease_for = lease_for
         self.new_id = new_id
-        self.order_copy = OrderCopy(uow, stripe, orders)
+        self.fees = fees or FeeSchedule()  # none: no fees
+        self.order_copy = OrderCopy(uow, stripe, orders, self.fees)
         self.keys = ClientKeys(uow, self._now)
 
     def _now(self) -> datetime:
@@ -406,6 +411,16 @@ class PaymentHandlers:
         self, user_id: str, order_ids: Sequence[str], ids: Sequence[str] = ()
     ) -> list[Payment]:
         return await batch_get_payments(self.uow, user_id, order_ids, ids)
+
+    # -- QuoteFees and BatchGetOrderCharges (service_layer/fee_quotes.py) ------------------------
+
+    def quote_fees(self, lines: Sequence[QuoteLine]) -> list[FeeQuote]:
+        return quote_fees(self.fees, lines)
+
+    async def order_charges(
+        self, user_id: str, order_ids: Sequence[str], token: str | None
+    ) -> list[Order]:
+        return await order_charges(self.order_copy, user_id, order_ids, token)
 
     # -- the order copy (service_layer/order_copy.py) --------------------------------------------
 

@@ -1,6 +1,8 @@
 """The service's copy of orders, kept current from the order events (or read through from the
 orders service when its OrderCreated has not come yet): who may pay for what, in which currency,
-and which succeeded charges must be refunded because their order was cancelled meanwhile."""
+with which fees (fixed here, when the copy is first stored, under the fee settings of that
+moment), and which succeeded charges must be refunded because their order was cancelled
+meanwhile."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from decimal import Decimal
 
 from common.delivery import Delivery
 from common.errors import NotFound, NotYet
+from common.money import MINOR_DIGITS
 from common.retries import retry_transient
 from svc_payments.domain.currency import currency_or_default
+from svc_payments.domain.fees import FeeSchedule
 from svc_payments.domain.model import Order, PaymentStatus
 from svc_payments.service_layer.ports import OrderSource, StripeGateway
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
@@ -27,10 +31,26 @@ class OrderCopy:
         uow: Callable[[], PaymentsUnitOfWork],
         stripe: StripeGateway,
         orders: OrderSource,
+        fees: FeeSchedule,
     ) -> None:
         self.uow = uow
         self.stripe = stripe
         self.orders = orders
+        self.fees = fees
+
+    def _with_fees(self, order: Order) -> Order:
+        """`order` (its prices, quantity and currency as placed) with its fees fixed now. An
+        order in a currency payments cannot charge keeps none: paying it is refused."""
+        if order.currency_code not in MINOR_DIGITS:
+            return dataclasses.replace(order, events=[])
+        try:
+            quote = self.fees.quote(order.unit_price, order.currency_code, order.quantity)
+        except ValueError:
+            # A price the currency cannot charge exactly (tickets lists none): kept, and paying
+            # it charges its prices as they round; never a message retried for ever.
+            log.error("an order's fees cannot be computed", extra={"order_id": order.id})
+            return dataclasses.replace(order, events=[])
+        return dataclasses.replace(order, fees=quote, events=[])
 
     async def read(self, order_id: str, token: str | None) -> Order:
         """Our copy of the order. A buyer may pay right after ordering, before OrderCreated has
@@ -39,11 +59,23 @@ class OrderCopy:
         orders), and stored as our copy; its events apply on top of it when they come."""
         async with self.uow() as uow:
             order = await uow.orders.get(order_id)
-        if order is not None:
-            return order
+        if order is None:
+            order = await self.read_through(order_id, token)
+        if order is None:
+            raise NotFound("Order not found", field="orderId")
+        return order
+
+    async def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        """Our copies of those orders there are, by id."""
+        async with self.uow() as uow:
+            return {o.id: o for o in await uow.orders.get_many(order_ids)}
+
+    async def read_through(self, order_id: str, token: str | None) -> Order | None:
+        """The order read from the orders service with the caller's token and stored as our
+        copy (its fees fixed now); None when it is not the token's user's or does not exist."""
         fetched = await self.orders.get_order(order_id, token)
         if fetched is None:
-            raise NotFound("Order not found", field="orderId")
+            return None
         log.info("order read through from the orders service", extra={"order_id": order_id})
         return await self._store_copy(fetched)
 
@@ -52,7 +84,7 @@ class OrderCopy:
         async with self.uow() as uow:
             order = await uow.orders.get(fetched.id)
             if order is None:  # OrderCreated may have stored it meanwhile
-                order = dataclasses.replace(fetched, events=[])
+                order = self._with_fees(fetched)
                 await uow.orders.add(order)
                 await uow.commit()
             return order
@@ -65,11 +97,14 @@ class OrderCopy:
             if await uow.orders.get(event.id) is None:
                 # An OrderCreated from before v1 names no currency: it was USD, as all were.
                 currency = currency_or_default(event.ticket.currency_code)
-                # What the buyer pays in all: the price per ticket times the seats (an older
-                # producer's event names no quantity: one ticket).
-                total = Decimal(event.ticket.price) * (event.ticket.quantity or 1)
-                order = Order(event.id, event.user_id, total, currency_code=currency)
-                await uow.orders.add(order)
+                # The price per ticket times the seats (an older producer's event names no
+                # quantity: one ticket), and the fees on them.
+                quantity = event.ticket.quantity or 1
+                subtotal = Decimal(event.ticket.price) * quantity
+                placed = Order(
+                    event.id, event.user_id, subtotal, currency_code=currency, quantity=quantity
+                )
+                await uow.orders.add(self._with_fees(placed))
             await uow.commit()
 
     @retry_transient()

@@ -35,6 +35,13 @@ DESKTOP = {"width": 1280, "height": 860}
 # Package-scoped, not session: Playwright's sync API runs an event loop in this thread while it
 # is open (every asyncio test after it would fail with "cannot be called from a running event
 # loop"), and this stack would run beside the e2e one for the rest of the session.
+BROWSER_FEES = {
+    "BUYER_FEE_PERCENT": "10",
+    "BUYER_FEE_FIXED": "USD:0.50,EUR:0.50,GBP:0.40",
+    "SELLER_COMMISSION_PERCENT": "5",
+}
+
+
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
     if not (ROOT / "web" / "dist" / "index.html").is_file():
@@ -46,6 +53,9 @@ def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
             # The orders service's own sweep is the expiry's backstop; let the expiration
             # service's path (what production takes) be the one seen here.
             "ORDER_EXPIRY_GRACE_SECONDS": "60",
+            # Fees as a marketplace charges them (docs/design/money.md §3): buyers see and pay
+            # prices with 10 % + 0.50 per ticket; sellers are told what they receive (95 %).
+            **BROWSER_FEES,
         },
     )
     yield running

@@ -48,7 +48,7 @@ def test_price_dates_and_tickets_for_sale_narrow_the_events(people, stack, shots
     person.page.get_by_role("button", name="Search").click()
     expect(results).to_have_count(1)
     expect(results.first).to_contain_text(f"Fontaines {token} soon")
-    expect(results.first).to_contain_text("From $30.00")
+    expect(results.first).to_contain_text("From $33.50")
     shots(person.page, "filtered-by-price")
 
     # The filters come back with the address (a reload keeps them), and go in one press.

@@ -56,7 +56,7 @@ def test_search_an_event_buy_two_seats_and_pay(people, stack, shots, api):
     found = results.first
     expect(found).to_contain_text("The O2, London")
     expect(found).to_contain_text("7:30 PM GMT")  # the venue's time, in its time zone
-    expect(found).to_contain_text("From $80.00 · 4 tickets")
+    expect(found).to_contain_text("From $88.50 incl. fees · 4 tickets")
     # The facet chips count the matches: one concert, in London.
     expect(person.page.get_by_role("list", name="Categories")).to_contain_text("Concert (1)")
     expect(person.page.get_by_role("list", name="Cities")).to_contain_text("London (1)")
@@ -69,13 +69,13 @@ def test_search_an_event_buy_two_seats_and_pay(people, stack, shots, api):
     offer = person.page.get_by_test_id("listing")
     expect(offer).to_have_count(1)
     expect(offer).to_contain_text("Section A2 · Row 7 · Seats 11, 12, 13, 14")
-    expect(offer).to_contain_text("$80.00 per ticket · 4 available")
+    expect(offer).to_contain_text("$88.50 per ticket incl. fees ($80.00 + fees) · 4 available")
     picker = offer.get_by_label("Quantity")
     # Exactly what the split rule allows: never 3 (it would leave a single seat).
     expect(picker.locator("option")).to_have_text(["1", "2", "4"])
     picker.select_option("2")
     shots(person.page, "event")
-    offer.get_by_role("button", name="Buy 2 for $160.00").click()
+    offer.get_by_role("button", name="Buy 2 for $177.00").click()
 
     expect(person.status()).to_have_text("Reserved")
     expect(person.heading()).to_have_text(f"Order for {name}")
@@ -83,11 +83,15 @@ def test_search_an_event_buy_two_seats_and_pay(people, stack, shots, api):
     expect(person.page.get_by_test_id("order-seats")).to_have_text(
         "Section A2 · Row 7 · Seats 11, 12"
     )
-    expect(person.page.get_by_test_id("order-total")).to_have_text("$160.00")
+    # Before paying, the breakdown: 2 x $80.00, 2 x ($8.00 + $0.50) of fees, and the total.
+    expect(person.page.get_by_test_id("order-subtotal")).to_have_text("$160.00")
+    expect(person.page.get_by_test_id("order-fees")).to_have_text("$17.00")
+    expect(person.page.get_by_test_id("order-total")).to_have_text("$177.00")
     person.fill_card(CARD_OK)
-    person.page.get_by_role("button", name="Pay $160.00").click()
+    person.page.get_by_role("button", name="Pay $177.00").click()
     expect(person.status()).to_have_text("Complete")
-    expect(person.page.get_by_test_id("order-total")).to_have_text("$160.00")
+    expect(person.page.get_by_text("Total paid", exact=True)).to_be_visible()
+    expect(person.page.get_by_test_id("order-total")).to_have_text("$177.00")
     shots(person.page, "order-paid")
 
     # Two seats are left: the event page offers 1 or 2 of them (never leaving one is 2 or none).
@@ -133,6 +137,10 @@ def test_a_seller_lists_seats_from_the_event_and_withdraws_them(people, stack, s
     expect(seller.heading()).to_have_text(f"Sell tickets for {name}")
     seller.page.get_by_label("Quantity").fill("3")
     seller.page.get_by_label("Price per ticket").fill("42.50")
+    # What the seller receives (42.50 less 5 %, 2.125 rounded half up) and buyers pay.
+    expect(seller.page.get_by_test_id("seller-proceeds")).to_have_text(
+        "You receive $40.37 per ticket (after our $2.13 fee); buyers pay $47.25 with their fees."
+    )
     seller.page.get_by_label("Face value (optional)").fill("40")
     seller.page.get_by_label("Section (optional)").fill("Balcony")
     seller.page.get_by_label("Row (optional)").fill("C")
@@ -144,7 +152,9 @@ def test_a_seller_lists_seats_from_the_event_and_withdraws_them(people, stack, s
     expect(seller.heading()).to_have_text(name)
     expect(seller.page.get_by_role("status")).to_contain_text("Your tickets are listed for sale")
     mine = seller.page.get_by_test_id("listing").filter(has_text="Section Balcony · Row C")
-    expect(mine).to_contain_text("$42.50 per ticket · 3 available · face value $40.00")
+    expect(mine).to_contain_text(
+        "$47.25 per ticket incl. fees ($42.50 + fees) · 3 available · face value $40.00"
+    )
     expect(mine).to_contain_text("Your listing")
     expect(mine.get_by_role("button", name=re.compile("^Buy"))).to_have_count(0)
 
@@ -172,4 +182,6 @@ def test_a_seller_lists_seats_from_the_event_and_withdraws_them(people, stack, s
     # Gone from the event's page for buyers; the other seller's pair stays.
     seller.open(f"/events/{event_id}")
     expect(seller.page.get_by_test_id("listing")).to_have_count(1)
-    expect(seller.page.get_by_test_id("listing")).to_contain_text("$50.00 per ticket")
+    expect(seller.page.get_by_test_id("listing")).to_contain_text(
+        "$55.50 per ticket incl. fees ($50.00 + fees)"
+    )

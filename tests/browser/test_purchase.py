@@ -70,16 +70,21 @@ def test_a_whole_purchase_seen_live(people, stack, shots):
     person.page.get_by_role("link", name=title).click()
     expect(person.heading()).to_have_text(title)
     expect(person.page.get_by_test_id("ticket-price")).to_have_text("$25.50")
+    expect(person.page.get_by_test_id("ticket-all-in")).to_have_text("$28.55 incl. fees")
     shots(person.page, "buyer-found-the-ticket")
-    person.page.get_by_role("button", name="Buy for $25.50").click()
+    person.page.get_by_role("button", name="Buy for $28.55").click()
     expect(person.status()).to_have_text("Reserved")
+    # The order's breakdown before paying: the price, 10 % + $0.50 of fees, the total.
+    expect(person.page.get_by_test_id("order-subtotal")).to_have_text("$25.50")
+    expect(person.page.get_by_test_id("order-fees")).to_have_text("$3.05")
+    expect(person.page.get_by_test_id("order-total")).to_have_text("$28.55")
     countdown = person.page.get_by_role("timer")
     expect(countdown).to_have_text(re.compile(r"^0:[0-2]\d$"))  # the hold, in m:ss
     expect(countdown).to_have_attribute("aria-label", re.compile(r"seconds? left to pay$"))
     person.fill_card(CARD_OK)
     shots(person.page, "buyer-card-typed")
     person.mark_page()
-    person.page.get_by_role("button", name="Pay $25.50").click()
+    person.page.get_by_role("button", name="Pay $28.55").click()
 
     expect(person.status()).to_have_text("Complete")
     expect(person.page.get_by_text("Paid. The ticket is yours.", exact=True)).to_be_visible()
@@ -93,7 +98,7 @@ def test_a_whole_purchase_seen_live(people, stack, shots):
     expect(person.heading()).to_have_text("My orders")
     row = person.page.get_by_role("listitem").filter(has_text=title)
     expect(row).to_contain_text("Complete")
-    expect(row).to_contain_text("$25.50")
+    expect(row).to_contain_text("$28.55")
     shots(person.page, "buyer-orders")
 
     # The buyer who paid sees the ticket sold (its state, read from orders), not "someone is
@@ -114,10 +119,10 @@ def test_a_whole_purchase_seen_live(people, stack, shots):
 def test_a_declined_card_is_said_and_the_ticket_is_for_sale_again(people, stack, shots):
     _, ticket, _ = listed_ticket(people, stack, shots, price="30")
     person = buyer(people, stack)
-    person.buy(ticket, "$30.00")
+    person.buy(ticket, "$33.50")
     person.fill_card(CARD_DECLINED)
     person.mark_page()
-    person.page.get_by_role("button", name="Pay $30.00").click()
+    person.page.get_by_role("button", name="Pay $33.50").click()
 
     alert = person.page.get_by_role("alert")
     expect(alert).to_contain_text("Your card was declined, so nothing was charged.")
@@ -130,7 +135,7 @@ def test_a_declined_card_is_said_and_the_ticket_is_for_sale_again(people, stack,
     # The ticket is for sale again: the same buyer may order it again (with another card).
     person.page.get_by_role("link", name="Order this ticket again").click()
     expect(person.page.get_by_test_id("ticket-status")).to_have_text("For sale")
-    person.page.get_by_role("button", name="Buy for $30.00").click()
+    person.page.get_by_role("button", name="Buy for $33.50").click()
     expect(person.status()).to_have_text("Reserved")
     shots(person.page, "ordered-again")
 
@@ -138,10 +143,10 @@ def test_a_declined_card_is_said_and_the_ticket_is_for_sale_again(people, stack,
 def test_3d_secure_is_confirmed_in_the_page(people, stack, shots):
     _, ticket, _ = listed_ticket(people, stack, shots, price="40")
     person = buyer(people, stack)
-    person.buy(ticket, "$40.00")
+    person.buy(ticket, "$44.50")
     person.fill_card(CARD_3DS)
     person.mark_page()
-    person.page.get_by_role("button", name="Pay $40.00").click()
+    person.page.get_by_role("button", name="Pay $44.50").click()
     # localstripe's Stripe.js stand-in asks as a bank would (Stripe.js shows the bank's page).
     confirm = person.page.get_by_role("button", name="Complete authentication")
     expect(confirm).to_be_visible()
@@ -156,9 +161,9 @@ def test_3d_secure_is_confirmed_in_the_page(people, stack, shots):
 def test_3d_secure_asked_again_after_a_reload(people, stack, shots):
     _, ticket, _ = listed_ticket(people, stack, shots, price="45")
     person = buyer(people, stack)
-    order = person.buy(ticket, "$45.00")
+    order = person.buy(ticket, "$50.00")
     person.fill_card(CARD_3DS)
-    person.page.get_by_role("button", name="Pay $45.00").click()
+    person.page.get_by_role("button", name="Pay $50.00").click()
     expect(person.page.get_by_role("button", name="Complete authentication")).to_be_visible()
     # The buyer leaves before answering their bank, and comes back to the order.
     person.open(order)
@@ -175,7 +180,7 @@ def test_an_unpaid_order_is_seen_to_expire(people, stack, shots):
     seller, ticket, _ = listed_ticket(people, stack, shots, price="15")
     person = buyer(people, stack)
     updates = order_updates(person)
-    person.buy(ticket, "$15.00")
+    person.buy(ticket, "$17.00")
     expect(person.page.get_by_role("timer")).to_be_visible()
     shots(person.page, "reserved")
     person.mark_page()
@@ -204,9 +209,9 @@ def test_a_ticket_in_euros_withdrawn_by_its_seller_leaves_the_list(people, stack
     # A buyer sees it for sale, in euros, on the list and on its page.
     person = buyer(people, stack)
     listed = person.page.get_by_role("list", name="Tickets for sale").get_by_role("listitem")
-    expect(listed.filter(has_text=title)).to_contain_text("€35.00")
+    expect(listed.filter(has_text=title)).to_contain_text("€39.00 incl. fees")
     person.open(ticket)
-    expect(person.page.get_by_role("button", name="Buy for €35.00")).to_be_visible()
+    expect(person.page.get_by_role("button", name="Buy for €39.00")).to_be_visible()
     shots(person.page, "buyer-sees-it-in-euros")
 
     seller.page.get_by_role("button", name="Withdraw this ticket").click()
@@ -272,7 +277,7 @@ def test_a_lost_answer_to_buy_is_sent_again_with_its_key_and_orders_once(people,
 
     person.page.route("**/graphql", lose_the_first_answer)
     person.open(ticket)
-    person.page.get_by_role("button", name="Buy for $18.00").click()
+    person.page.get_by_role("button", name="Buy for $20.30").click()
     # The app sent the identical request again (same key) and got the first order back, not a
     # CONFLICT with its own hold (IDEM-4, IDEM-6).
     expect(person.status()).to_have_text("Reserved")

@@ -95,10 +95,10 @@ def test_a_purchase_with_3d_secure_breaks_no_policy(people, stack, shots):
     policy = answer.headers["content-security-policy"]
     stripe_origin = re.search(r"script-src 'self' (\S+);", policy)
     assert stripe_origin and stripe_origin[1].startswith("http://127.0.0.1:"), policy
-    buyer.page.get_by_role("button", name="Buy for $42.00").click()
+    buyer.page.get_by_role("button", name="Buy for $46.70").click()
     expect(buyer.status()).to_have_text("Reserved")
     buyer.fill_card(CARD_3DS)  # Stripe.js (localstripe's) loaded from that origin
-    buyer.page.get_by_role("button", name="Pay $42.00").click()
+    buyer.page.get_by_role("button", name="Pay $46.70").click()
     confirm = buyer.page.get_by_role("button", name="Complete authentication")
     expect(confirm).to_be_visible()
     shots(buyer.page, "bank-asks")

@@ -74,13 +74,15 @@ class Payments:
             events.type_name(event),
         )
 
-    async def order_created(self, buyer: str, price: str = "20.00", currency: str = "") -> str:
+    async def order_created(
+        self, buyer: str, price: str = "20.00", currency: str = "", quantity: int = 0
+    ) -> str:
         """An OrderCreated, once our copy has it: no orders service runs here to read an order
-        through from (test_ticket_authority pays before the event arrives). Without a currency,
-        as before v1."""
+        through from (test_ticket_authority pays before the event arrives). Without a currency
+        (or a quantity), as before v1."""
         order_id = str(uuid.uuid4())
         ticket = order_events.OrderCreated.Ticket(
-            id=str(uuid.uuid4()), price=price, currency_code=currency
+            id=str(uuid.uuid4()), price=price, currency_code=currency, quantity=quantity
         )
         self.publish(order_events.OrderCreated(id=order_id, user_id=buyer, ticket=ticket))
         await self.order_copy(order_id, "CREATED")
@@ -243,6 +245,13 @@ async def test_a_visa_payment_is_charged_in_cents_and_announced(payments, tap):
                 "stripeId": payment.stripe_id,
                 "amount": 2005,
                 "currencyCode": "USD",
+                # No fees configured: all of it is the seller's (int64s are JSON strings).
+                "charges": {
+                    "quantity": 1,
+                    "subtotal": "2005",
+                    "total": "2005",
+                    "proceeds": "2005",
+                },
             },
         )
     ]
@@ -406,6 +415,92 @@ async def test_an_order_is_charged_in_its_currency(payments, tap, currency, stri
     assert (kind, body["amount"], body["currencyCode"]) == ("charge.created", 1234, currency)
 
 
+# -- fees (svc_payments/domain/fees.py) ----------------------------------------------------------
+
+FEES = {
+    "BUYER_FEE_PERCENT": "10",
+    "BUYER_FEE_FIXED": "USD:0.50,EUR:0.50,GBP:0.40,JPY:50",
+    "SELLER_COMMISSION_PERCENT": "5",
+}
+
+
+async def test_stripe_is_asked_for_the_all_in_total_and_the_breakdown_is_announced(
+    env, stripe_api_base, tap
+):
+    async with running_payments(env, stripe_api_base, **FEES) as payments:
+        buyer = str(uuid.uuid4())
+        order_id = await payments.order_created(buyer, price="20.05", currency="EUR", quantity=2)
+        # The order's fees were fixed when its copy was stored: 2 x (20.05 + 2.51). (An order
+        # not copied yet would be read from orders, which does not run here.)
+        [charges] = (
+            await payments.stub.BatchGetOrderCharges(
+                payments_pb2.BatchGetOrderChargesRequest(order_ids=[order_id]),
+                metadata=payments.as_user(buyer),
+            )
+        ).charges
+        assert (charges.order_id, charges.quote.total, charges.quote.buyer_fees) == (
+            order_id,
+            "45.12",
+            "5.02",
+        )
+        assert (charges.quote.proceeds, charges.quote.unit_all_in) == ("38.10", "22.56")
+        others = await payments.stub.BatchGetOrderCharges(
+            payments_pb2.BatchGetOrderChargesRequest(order_ids=[order_id]),
+            metadata=payments.as_user(str(uuid.uuid4())),
+        )
+        assert list(others.charges) == []
+
+        payment = await payments.pay(order_id, buyer)
+        assert (payment.status, payment.amount, payment.currency_code) == (
+            "succeeded",
+            "45.12",
+            "EUR",
+        )
+        # What Stripe itself holds: the all-in total, in cents.
+        [intent] = payments.intents_of(order_id)
+        assert (intent.id, intent.amount, intent.currency) == (payment.stripe_id, 4512, "eur")
+        [(kind, body)] = await charge_events(tap, 1)
+        assert (kind, body["amount"], body["charges"]) == (
+            "charge.created",
+            4512,
+            {
+                "quantity": 2,
+                "subtotal": "4010",
+                "buyerFees": "502",
+                "total": "4512",
+                "commission": "200",
+                "proceeds": "3810",
+            },
+        )
+
+
+async def test_quote_fees_answers_each_line_and_names_a_bad_one(env, stripe_api_base):
+    async with running_payments(env, stripe_api_base, **FEES) as payments:
+        lines = [
+            payments_pb2.QuoteLine(price="20.00", currency_code="USD", quantity=1),
+            payments_pb2.QuoteLine(price="1500", currency_code="JPY", quantity=2),
+        ]
+        # No user: a visitor sees all-in prices too.
+        reply = await payments.stub.QuoteFees(payments_pb2.QuoteFeesRequest(lines=lines))
+        usd, jpy = reply.quotes
+        assert (usd.unit_all_in, usd.unit_proceeds, usd.currency_code) == ("22.50", "19.00", "USD")
+        assert (jpy.unit_all_in, jpy.total, jpy.proceeds, jpy.platform_fee) == (
+            "1700",
+            "3400",
+            "2850",
+            "550",
+        )
+        bad = payments_pb2.QuoteLine(price="20.001", currency_code="USD", quantity=1)
+        code, error = await error_of(
+            payments.stub.QuoteFees(payments_pb2.QuoteFeesRequest(lines=[lines[0], bad]))
+        )
+        assert (code, error.code, error.field) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            ErrorCode.BAD_USER_INPUT,
+            "lines[1].price",
+        )
+
+
 async def test_a_key_repeated_with_the_same_input_returns_the_first_payment(payments, tap):
     buyer = str(uuid.uuid4())
     order_id = await payments.order_created(buyer)
@@ -529,6 +624,7 @@ async def test_a_payment_needing_authentication_is_pending_then_settled(payments
             "stripeId": payment.stripe_id,
             "amount": 2000,
             "currencyCode": "USD",
+            "charges": {"quantity": 1, "subtotal": "2000", "total": "2000", "proceeds": "2000"},
         },
     )
     assert await nothing_more(tap, payments) == []

@@ -106,6 +106,9 @@ class FakeOrderRepository(_Table):
         row = self.rows.get(order_id)
         return None if row is None else self.uow.tracked(_detached(row))
 
+    async def get_many(self, order_ids: list[str]) -> list[Order]:
+        return [_detached(self.rows[i]) for i in order_ids if i in self.rows]
+
     async def add(self, order: Order) -> None:
         assert order.id not in self.rows, "duplicate _id"
         self.write(order.id, order)

@@ -6,6 +6,7 @@ or anonymous caller."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 from common.errors import (
@@ -21,6 +22,9 @@ from gateway.context import Context
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.schema import build_schema
 from gateway.ticket_cache import TicketReads
+from svc_payments.domain.fees import FeeSchedule, QuoteLine
+from svc_payments.entrypoints.grpc_api import quote_to_proto
+from svc_payments.service_layer.fee_quotes import quote_fees
 from ticketing.auth.v1 import auth_pb2
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
@@ -122,12 +126,20 @@ class Services:
                 "CreatePayment",
                 "StartSellerOnboarding",
                 "GetSellerAccount",
+                "QuoteFees",
+                "BatchGetOrderCharges",
             ],
             "insights": [],
         }
         for service, methods in names.items():
             setattr(self, service, SimpleNamespace(**{m: f"{service}.{m}" for m in methods}))
         self.payment_timeout = 1
+        # The fees payments charges: 10 % + 0.50 per ticket, 5 % commission.
+        self.fees = FeeSchedule(
+            buyer_fee_percent=Decimal(10),
+            buyer_fee_fixed={"EUR": Decimal("0.50"), "USD": Decimal("0.50")},
+            seller_commission_percent=Decimal(5),
+        )
 
     def asked(self, method: str) -> list[object]:
         return [r for m, r in self.requests if m == method]
@@ -236,6 +248,25 @@ class Services:
 
     def GetSellerAccount(self, r):
         return payments_pb2.GetSellerAccountResponse(seller_account=self.seller_account)
+
+    def QuoteFees(self, r):
+        # payments' own arithmetic (svc_payments/domain/fees.py), as the service answers it.
+        lines = [QuoteLine(x.price, x.currency_code, x.quantity) for x in r.lines]
+        quotes = quote_fees(self.fees, lines)
+        return payments_pb2.QuoteFeesResponse(quotes=[quote_to_proto(q) for q in quotes])
+
+    def BatchGetOrderCharges(self, r):
+        charges = [
+            payments_pb2.OrderCharges(
+                order_id=o.id,
+                quote=quote_to_proto(
+                    self.fees.quote(Decimal(o.price), o.currency_code, o.quantity or 1)
+                ),
+            )
+            for o in self.orders_list
+            if o.id in r.order_ids and o.user_id == CALLER
+        ]
+        return payments_pb2.BatchGetOrderChargesResponse(charges=charges)
 
     # -- auth
     def GetUser(self, r):

@@ -6,9 +6,11 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from common.bus import Delivery
 from common.clock import FrozenClock
+from svc_payments.domain.fees import FeeSchedule
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
 from tests.unit.fakes_payments import FakeDatabase, FakeOrdersService, FakeStripe, uow_factory
 from ticketing.events.v1 import orders_pb2
@@ -26,10 +28,17 @@ class World:
     orders_service: FakeOrdersService
 
     async def order_created(
-        self, order_id: str = "o1", price: str = "20.00", user=BUYER, currency: str = ""
+        self,
+        order_id: str = "o1",
+        price: str = "20.00",
+        user=BUYER,
+        currency: str = "",
+        quantity: int = 0,
     ):
-        """An OrderCreated; without a currency, as before v1."""
-        ticket = orders_pb2.OrderCreated.Ticket(id="t1", price=price, currency_code=currency)
+        """An OrderCreated; without a currency (or a quantity), as before v1."""
+        ticket = orders_pb2.OrderCreated.Ticket(
+            id="t1", price=price, currency_code=currency, quantity=quantity
+        )
         event = orders_pb2.OrderCreated(id=order_id, user_id=user, ticket=ticket)
         await self.handlers.order_copy.on_order_created(event, delivery(event))
 
@@ -56,7 +65,15 @@ def delivery(event, event_id: str | None = None) -> Delivery:
     return Delivery(event_id or str(uuid.uuid4()), event.DESCRIPTOR.full_name, "", 1, "orders")
 
 
-def new_world() -> World:
+# The fees of the examples (docs/design/money.md §3): 10 % + 0.50 USD per ticket, 5 % commission.
+EXAMPLE_FEES = FeeSchedule(
+    buyer_fee_percent=Decimal(10),
+    buyer_fee_fixed={"USD": Decimal("0.50"), "EUR": Decimal("0.50"), "JPY": Decimal(50)},
+    seller_commission_percent=Decimal(5),
+)
+
+
+def new_world(fees: FeeSchedule | None = None) -> World:
     db, stripe, clock = FakeDatabase(), FakeStripe(), FrozenClock()
     orders_service = FakeOrdersService()
     ids = (f"pay-{n}" for n in itertools.count(1))
@@ -67,5 +84,6 @@ def new_world() -> World:
         clock=clock,
         lease_for=LEASE,
         new_id=lambda: next(ids),
+        fees=fees,
     )
     return World(handlers, db, stripe, clock, orders_service)

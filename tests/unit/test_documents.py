@@ -29,6 +29,7 @@ from svc_payments.adapters.repository import (
     MongoOrderRepository as MongoOrderCopyRepository,
 )
 from svc_payments.domain import model as payments
+from svc_payments.domain.fees import FeeQuote
 from svc_tickets.adapters.documents import TICKETS
 from svc_tickets.adapters.repository import MongoTicketRepository
 from svc_tickets.domain.listing import DeliveryMethod, ListingDetails
@@ -248,22 +249,41 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
     stored = {
         "_id": "o-1",
         "user_id": "u-2",
-        "price": "1500.00",
+        "price": "3000.00",
         "currency_code": "JPY",
+        "quantity": 2,
+        "fees": {
+            "currency_code": "JPY",
+            "quantity": 2,
+            "unit_price": 1500,
+            "unit_buyer_fee": 200,
+            "unit_commission": 75,
+            "subtotal": 3000,
+            "buyer_fees": 400,
+            "total": 3400,
+            "commission": 150,
+            "proceeds": 2850,
+        },
         "status": "COMPLETE",
         "version": 3,
     }
     copy = payments.Order(
         id="o-1",
         user_id="u-2",
-        price=Decimal("1500.00"),
+        price=Decimal("3000.00"),
         status=payments.OrderStatus.COMPLETE,
         version=3,
         currency_code="JPY",
+        quantity=2,
+        fees=FeeQuote("JPY", 2, 1500, 200, 75),
     )
     _round_trip(ORDER_COPIES, stored, copy)
     old = {"_id": "o-1", "user_id": "u", "price": "1.00", "status": "CREATED", "version": 0}
     assert ORDER_COPIES.from_doc(old).currency_code == "USD"
+    # A copy stored before fees: one ticket, charged its price, nothing kept.
+    before_fees = ORDER_COPIES.from_doc(old)
+    assert (before_fees.quantity, before_fees.fees) == (1, None)
+    assert (before_fees.charges.total, before_fees.charges.proceeds) == (100, 100)
     assert ORDER_COPIES.from_doc({**old, "currency_code": " eur "}).currency_code == "EUR"
 
 

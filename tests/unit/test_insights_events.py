@@ -136,6 +136,20 @@ CASES: list[tuple[Message, dict]] = [
         dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1", currency="EUR"),
     ),
     (
+        # With fees: the tickets sold for the subtotal; the buyer's fees are not a seller's sale.
+        payments_pb2.ChargeCreated(
+            id="p-1",
+            order_id="o-1",
+            stripe_id="pi_1",
+            amount=2855,
+            currency_code="USD",
+            charges=payments_pb2.OrderCharges(
+                quantity=1, subtotal=2550, buyer_fees=305, total=2855, commission=128, proceeds=2422
+            ),
+        ),
+        dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1", currency="USD"),
+    ),
+    (
         payments_pb2.ChargeFailed(order_id="o-1", reason="Your card was declined."),
         dict(order_id="o-1", detail="Your card was declined."),
     ),

@@ -16,13 +16,21 @@ from common.errors import (
     PaymentDeclined,
     Unavailable,
 )
+from svc_payments.domain.fees import FeeQuote, FeeSchedule
 from svc_payments.domain.model import Intent, Order, OrderStatus, PaymentStatus
 from svc_payments.service_layer.handlers import (
     ALREADY_PAID,
     REFUNDED_LATE,
 )
 from tests.unit.fakes_payments import FakeStripe
-from tests.unit.payments_world import BUYER, LEASE, World, delivery, new_world
+from tests.unit.payments_world import (
+    BUYER,
+    EXAMPLE_FEES,
+    LEASE,
+    World,
+    delivery,
+    new_world,
+)
 from ticketing.events.v1 import orders_pb2, payments_pb2
 
 
@@ -47,12 +55,57 @@ async def test_a_successful_payment_is_stored_announced_and_completes_the_order(
         "pm_card_visa",
     )
     assert request.idempotency_key == "order-o1-0"
+    # No fees configured: the price is charged, and all of it is the seller's.
+    charges = payments_pb2.OrderCharges(quantity=1, subtotal=2005, total=2005, proceeds=2005)
     assert world.published(payments_pb2.ChargeCreated) == [
         payments_pb2.ChargeCreated(
-            id=payment.id, order_id="o1", stripe_id="pi_fake1", amount=2005, currency_code="USD"
+            id=payment.id,
+            order_id="o1",
+            stripe_id="pi_fake1",
+            amount=2005,
+            currency_code="USD",
+            charges=charges,
         )
     ]
     assert world.db.orders["o1"].status is OrderStatus.COMPLETE
+
+
+async def test_the_all_in_total_is_charged_and_the_breakdown_announced():
+    world = new_world(EXAMPLE_FEES)
+    await world.order_created(price="20.05", quantity=2)
+    payment = await world.pay()
+
+    # Per ticket: 20.05 + (10 % of 20.05 = 2.005, + 0.50 = 2.505, rounded half up: 2.51).
+    [request] = world.stripe.requests
+    assert (request.amount_minor, request.currency_code) == (2 * (2005 + 251), "USD")
+    assert str(payment.amount) == "45.12"
+    # Commission: 5 % of 20.05 = 1.0025, rounded: 1.00 per ticket.
+    [created] = world.published(payments_pb2.ChargeCreated)
+    assert (created.amount, created.charges) == (
+        4512,
+        payments_pb2.OrderCharges(
+            quantity=2, subtotal=4010, buyer_fees=502, total=4512, commission=200, proceeds=3810
+        ),
+    )
+
+
+async def test_an_orders_fees_are_fixed_when_its_copy_is_first_stored():
+    world = new_world(EXAMPLE_FEES)
+    await world.order_created(price="10.00")
+    # The fee settings change (a restart with other values) after the order was placed.
+    world.handlers.order_copy.fees = FeeSchedule(buyer_fee_percent=Decimal(50))
+    world.handlers.fees = world.handlers.order_copy.fees
+    await world.pay()
+    assert world.stripe.requests[0].amount_minor == 1000 + 150  # 10 % + 0.50, as placed
+
+
+async def test_an_order_read_through_is_charged_for_all_its_tickets_with_fees():
+    world = new_world(EXAMPLE_FEES)
+    world.orders_service.place(Order("o7", BUYER, Decimal("30.00"), quantity=3))
+    payment = await world.pay("o7")
+    # 3 x (10.00 + 1.00 + 0.50): the read-through fixes the fees as OrderCreated would.
+    assert world.stripe.requests[0].amount_minor == 3450 and str(payment.amount) == "34.50"
+    assert world.db.orders["o7"].fees == FeeQuote("USD", 3, 1000, 150, 50)
 
 
 async def test_a_declined_card_announces_the_failure_and_answers_payment_declined(world):
@@ -461,3 +514,28 @@ async def test_batch_get_returns_the_callers_payments_of_the_given_orders(world)
     with pytest.raises(InvalidInput) as info:
         await world.handlers.batch_get_payments(BUYER, [f"o{n}" for n in range(501)])
     assert info.value.field == "orderIds"
+
+
+async def test_order_charges_are_the_callers_orders_fixed_breakdowns():
+    world = new_world(EXAMPLE_FEES)
+    await world.order_created("o1", price="20.00", quantity=2)
+    await world.order_created("o2", price="5.00", user="someone-else")
+    world.orders_service.place(Order("o3", BUYER, Decimal("10.00"), currency_code="EUR"))
+
+    found = await world.handlers.order_charges(BUYER, ["o3", "o2", "o1", "o1", "nope"], BUYER)
+    # o3 was read through (its OrderCreated not here yet) and its fees fixed then; o2 is another
+    # buyer's and "nope" unknown: left out.
+    assert [(o.id, o.charges.total, o.charges.currency_code) for o in found] == [
+        ("o3", 1150, "EUR"),
+        ("o1", 2 * 2250, "USD"),
+    ]
+    assert world.db.orders["o3"].fees == FeeQuote("EUR", 1, 1000, 150, 50)
+    assert world.orders_service.asked == [("o3", BUYER), ("nope", BUYER)]
+    with pytest.raises(InvalidInput, match="At most 500"):
+        await world.handlers.order_charges(BUYER, ["o1"] * 501, BUYER)
+
+
+async def test_an_order_whose_fees_cannot_be_computed_is_stored_not_retried_for_ever():
+    world = new_world(EXAMPLE_FEES)
+    await world.order_created(price="20.005")  # no listing has such a price; a producer's bug
+    assert world.db.orders["o1"].fees is None

@@ -101,7 +101,7 @@ export function CardPayment({
   onOutcome,
 }: {
   orderId: string;
-  amount: Money;
+  amount: Money | null; // null: the total could not be read right now
   disabled: boolean;
   onOutcome(outcome: PaymentOutcome): void;
 }) {
@@ -203,7 +203,7 @@ export function CardPayment({
             {step === "loading" && <p className="loading">Loading the card form…</p>}
           </div>
           <button type="submit" className="primary" disabled={disabled || step !== "ready"} aria-busy={busy}>
-            {busy ? "Paying…" : `Pay ${money(amount)}`}
+            {busy ? "Paying…" : amount ? `Pay ${money(amount)}` : "Pay"}
           </button>
         </>
       )}

@@ -1,4 +1,5 @@
 import { useId, useState, type FormEvent } from "react";
+import { SellerProceeds } from "./SellerProceeds";
 import type { Problem } from "../errors";
 import { CURRENCIES, type CurrencyCode } from "../format";
 import { priceProblem, priceValue } from "../price";
@@ -89,6 +90,7 @@ export function TicketForm({
         onChange={(e) => setPrice(e.target.value)}
         error={errorFor("price")}
       />
+      <SellerProceeds price={price} currencyCode={currencyCode} />
       <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
         {submitLabel}
       </button>

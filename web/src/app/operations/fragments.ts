@@ -33,6 +33,9 @@ export const EventSummaryFields = graphql(
       lowestPrice {
         ...MoneyFields
       }
+      lowestAllInPrice {
+        ...MoneyFields
+      }
       ticketCount
     }
   `,
@@ -49,6 +52,9 @@ export const ListingFields = graphql(
       row
       seats
       price {
+        ...MoneyFields
+      }
+      allInPrice {
         ...MoneyFields
       }
       faceValue {

@@ -1,6 +1,6 @@
 // A seller's listings of an event's seats (issue 20): their own, and create, edit and withdraw.
 import { graphql } from "../graphql";
-import { EventSummaryFields, ListingFields, UserErrorFields } from "./fragments";
+import { EventSummaryFields, ListingFields, MoneyFields, UserErrorFields } from "./fragments";
 
 export const MyListingsQuery = graphql(
   `
@@ -68,4 +68,24 @@ export const UpdateListingMutation = graphql(
     }
   `,
   [ListingFields, UserErrorFields],
+);
+
+// The sell form's "you receive": payments' quote for a price (the app computes no fee itself).
+export const FeeQuoteQuery = graphql(
+  `
+    query FeeQuote($price: MoneyInput!) {
+      feeQuote(price: $price) {
+        allInPrice {
+          ...MoneyFields
+        }
+        sellerCommission {
+          ...MoneyFields
+        }
+        sellerProceeds {
+          ...MoneyFields
+        }
+      }
+    }
+  `,
+  [MoneyFields],
 );

@@ -15,8 +15,16 @@ export const OrderFields = graphql(
       expiresAt
       version
       quantity
-      total {
-        ...MoneyFields
+      charges {
+        subtotal {
+          ...MoneyFields
+        }
+        buyerFees {
+          ...MoneyFields
+        }
+        total {
+          ...MoneyFields
+        }
       }
       ticket {
         ...TicketFields

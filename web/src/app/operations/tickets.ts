@@ -10,6 +10,9 @@ export const TicketFields = graphql(
       price {
         ...MoneyFields
       }
+      allInPrice {
+        ...MoneyFields
+      }
       state
       seller {
         id

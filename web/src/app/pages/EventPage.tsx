@@ -171,7 +171,15 @@ function ListingItem({
     <li className="listing" data-testid="listing">
       <h3>{whereSeated(listing)}</h3>
       <p>
-        <span className="price">{money(listing.price)}</span> per ticket · {listing.available} available
+        {/* The all-in price first (fees included, as the buyer will pay it), then the seller's. */}
+        <span className="price" data-testid="listing-all-in">
+          {money(listing.allInPrice ?? listing.price)}
+        </span>{" "}
+        per ticket{listing.allInPrice ? " incl. fees" : ""}
+        {listing.allInPrice && listing.allInPrice.amount !== listing.price.amount && (
+          <> ({money(listing.price)} + fees)</>
+        )}{" "}
+        · {listing.available} available
         {listing.faceValue && <> · face value {money(listing.faceValue)}</>}
       </p>
       <p className="hint">
@@ -209,7 +217,10 @@ function BuyListing({
   const key = useActionKey();
   const pickerId = useId();
   const busy = order.fetching || retrying;
-  const total = { amount: times(listing.price.amount, quantity), currencyCode: listing.price.currencyCode };
+  // What the order will charge: the all-in price per ticket times the quantity (payments
+  // rounds fees per ticket, so this is its total exactly).
+  const each = listing.allInPrice ?? listing.price;
+  const total = { amount: times(each.amount, quantity), currencyCode: each.currencyCode };
 
   const buy = async () => {
     onProblem(null);

@@ -129,7 +129,8 @@ function EventResults({ search, now, after, onMore }: PageProps & { search: Sear
           <p className="offer">
             {event.lowestPrice && event.ticketCount > 0 ? (
               <>
-                From <span className="price">{money(event.lowestPrice)}</span> · {event.ticketCount}{" "}
+                From <span className="price">{money(event.lowestAllInPrice ?? event.lowestPrice)}</span>
+                {event.lowestAllInPrice && " incl. fees"} · {event.ticketCount}{" "}
                 {event.ticketCount === 1 ? "ticket" : "tickets"}
               </>
             ) : (

@@ -5,8 +5,9 @@ import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
 import { MoreItem, Paged, type PageProps } from "../components/Paged";
 import { ProblemMessage } from "../components/Problem";
+import { SellerProceeds } from "../components/SellerProceeds";
 import { describe, mutationProblem, type Problem } from "../errors";
-import { eventTime, money } from "../format";
+import { eventTime, money, type CurrencyCode } from "../format";
 import { sendWithRetries } from "../idempotency";
 import type { ResultOf } from "../graphql";
 import { listingStateWords, whereSeated } from "../listing";
@@ -173,6 +174,7 @@ function EditListing({ listing, reload, onDone }: { listing: Mine; reload(): voi
         onChange={(e) => setPrice(e.target.value)}
         error={errorFor("price")}
       />
+      <SellerProceeds price={price} currencyCode={listing.price.currencyCode as CurrencyCode} />
       <Field
         label="Quantity"
         name="quantity"

@@ -64,6 +64,8 @@ function OrderView({ order, seated: detail }: { order: Order; seated: Seated | n
   const title = event?.name ?? ticket?.title ?? "a ticket";
   const seated = detail?.listing ? whereSeated({ ...detail.listing, seats: detail.seats }) : null;
   const status = statusText(order);
+  // After paying, the total is what was charged (the payment's amount, fees included).
+  const paid = order.payment?.status === "SUCCEEDED";
   const deadline = Date.parse(order.expiresAt);
   const now = useNow(1000, order.status === "CREATED");
   const timeUp = order.status === "CREATED" && now >= deadline;
@@ -133,10 +135,29 @@ function OrderView({ order, seated: detail }: { order: Order; seated: Seated | n
         </dd>
         <dt>Price</dt>
         <dd className="price">{money(order.price)}{order.quantity > 1 && " each"}</dd>
-        <dt>Total</dt>
-        <dd className="price" data-testid="order-total">
-          {money(order.total)}
-        </dd>
+        {order.charges ? (
+          <>
+            <dt>Subtotal</dt>
+            <dd className="price" data-testid="order-subtotal">
+              {money(order.charges.subtotal)}
+            </dd>
+            <dt>Fees</dt>
+            <dd className="price" data-testid="order-fees">
+              {money(order.charges.buyerFees)}
+            </dd>
+            <dt>{paid ? "Total paid" : "Total"}</dt>
+            <dd className="price" data-testid="order-total">
+              {money(paid ? order.payment!.amount : order.charges.total)}
+            </dd>
+          </>
+        ) : (
+          <>
+            <dt>{paid ? "Total paid" : "Total"}</dt>
+            <dd className="price" data-testid="order-total">
+              {paid ? money(order.payment!.amount) : "Not available right now"}
+            </dd>
+          </>
+        )}
         {order.payment && (
           <>
             <dt>Payment</dt>
@@ -156,7 +177,7 @@ function OrderView({ order, seated: detail }: { order: Order; seated: Seated | n
       )}
       {order.status === "CREATED" && !timeUp && order.payment?.status !== "REQUIRES_ACTION" && (
         <>
-          <CardPayment orderId={order.id} amount={order.total} disabled={timeUp} onOutcome={setPayment} />
+          <CardPayment orderId={order.id} amount={order.charges?.total ?? null} disabled={timeUp} onOutcome={setPayment} />
           <p>
             <button type="button" className="link-button" onClick={cancel} disabled={cancelling.fetching}>
               Cancel this order

@@ -46,7 +46,8 @@ function OrdersChunk({ after, onMore }: PageProps) {
             <Link to={`/orders/${order.id}`} ref={index === 0 ? first : undefined}>
               {ticket?.title ?? "A ticket (its details are not available right now)"}
             </Link>
-            <span className="price">{money(order.price)}</span>
+            {/* What the buyer pays in all, fees included (the price alone if it cannot be read now). */}
+            <span className="price">{money(order.charges?.total ?? order.price)}</span>
             <span className={`badge tone-${statusText(order).tone}`}>{statusText(order).label}</span>
           </li>
         );

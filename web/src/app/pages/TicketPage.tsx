@@ -80,6 +80,10 @@ export function TicketPage({ id }: { id: string }) {
         <dd className="price" data-testid="ticket-price">
           {money(ticket.price)}
         </dd>
+        <dt>With fees</dt>
+        <dd className="price" data-testid="ticket-all-in">
+          {ticket.allInPrice ? `${money(ticket.allInPrice)} incl. fees` : "Fees are shown before you pay"}
+        </dd>
         <dt>Status</dt>
         <dd data-testid="ticket-status">{stateWords(ticket.state)}</dd>
       </dl>
@@ -145,7 +149,7 @@ function BuyButton({
         <p>We cannot tell right now whether this ticket is still for sale; you may try to buy it.</p>
       )}
       <button type="button" className="primary" onClick={buy} disabled={busy} aria-busy={busy}>
-        Buy for {money(ticket.price)}
+        Buy for {money(ticket.allInPrice ?? ticket.price)}
       </button>
     </>
   );

@@ -40,7 +40,10 @@ function TicketPage({ after, onMore }: PageProps) {
               {ticket.title}
             </Link>
           </h2>
-          <p className="price">{money(ticket.price)}</p>
+          <p className="price">
+            {money(ticket.allInPrice ?? ticket.price)}
+            {ticket.allInPrice && <span className="hint"> incl. fees</span>}
+          </p>
         </li>
       ))}
       <MoreItem pageInfo={pageInfo} onMore={onMore} label="Show more tickets" />
