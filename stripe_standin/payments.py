@@ -243,6 +243,17 @@ class Payments:
             raise missing("payment_intent", intent_id, "id")
         return self.intents[intent_id]
 
+    def list_intents(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        return paged(list(reversed(self.intents.values())), query, "payment_intent")
+
+    def list_refunds(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """Newest first; `charge`, `payment_intent`, and the list's paging."""
+        entries = list(reversed(self.refunds.values()))
+        for name in ("charge", "payment_intent"):
+            if query.get(name):
+                entries = [r for r in entries if r[name] == query[name]]
+        return paged(entries, query, "refund")
+
     def intent_for(
         self, intent_id: str, query: dict[str, Any], publishable: bool
     ) -> dict[str, Any]:

@@ -68,6 +68,12 @@ def endpoints(standin: StripeStandIn) -> list[Endpoint]:
             lambda r, f: payments.create_intent(f),
         ),
         Endpoint(
+            "/v1/payment_intents",
+            "GET",
+            PAGING,
+            listed("/v1/payment_intents", payments.list_intents),
+        ),
+        Endpoint(
             "/v1/payment_intents/{id}",
             "GET",
             ("client_secret",),
@@ -90,6 +96,12 @@ def endpoints(standin: StripeStandIn) -> list[Endpoint]:
             "POST",
             ("charge", "payment_intent", "amount", "reason", "metadata"),
             lambda r, f: payments.create_refund(f),
+        ),
+        Endpoint(
+            "/v1/refunds",
+            "GET",
+            (*PAGING, "charge", "payment_intent"),
+            listed("/v1/refunds", payments.list_refunds),
         ),
         Endpoint("/v1/refunds/{id}", "GET", (), lambda r, q: payments.refund(at(r))),
         Endpoint(

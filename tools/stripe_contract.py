@@ -164,11 +164,13 @@ FIELDS: dict[str, list[str]] = {
 # requires. tests/contract checks that the stand-in takes no parameter Stripe would refuse.
 REQUESTS: list[tuple[str, str]] = [
     ("/v1/payment_intents", "post"),
+    ("/v1/payment_intents", "get"),
     ("/v1/payment_intents/{intent}", "get"),
     ("/v1/payment_methods", "post"),
     ("/v1/payment_methods/{payment_method}", "get"),
     ("/v1/charges/{charge}", "get"),
     ("/v1/refunds", "post"),
+    ("/v1/refunds", "get"),
     ("/v1/refunds/{refund}", "get"),
     ("/v1/accounts", "post"),
     ("/v1/accounts/{account}", "get"),
