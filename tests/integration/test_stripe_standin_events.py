@@ -5,6 +5,7 @@ events read back by id and by list; the 3-D Secure step and onboarding emit thei
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -50,8 +51,12 @@ def test_an_endpoint_gets_the_events_it_asked_for_signed_with_its_secret(sdk):
             sdk.v1.webhook_endpoints.delete(endpoint.id)
     assert (event.type, event.data.object.id) == ("payment_intent.succeeded", intent.id)
     assert event.data.object.status == "succeeded"
-    # Signed with that endpoint's secret and no other: another secret is refused.
+    # The payload as delivered is an event of Stripe's shape around a payment intent of its shape.
     body, signature = receiver.deliveries[0]
+    delivered = json.loads(body)
+    assert violations("event", delivered) == []
+    assert violations("payment_intent", delivered["data"]["object"]) == []
+    # Signed with that endpoint's secret and no other: another secret is refused.
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body, signature, "whsec_someone_else")
     # The same event, read back by id and listed.
