@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_standin.http import integer, invalid, listing, missing, new_id
+from stripe_standin.http import integer, invalid, listing, missing, new_id, required
 from stripe_standin.payments import Payments
 
 # What Stripe asks an Express account for before it can be paid (a US individual's, abridged).
@@ -21,6 +21,7 @@ ONBOARDING_DUE = [
 ]
 # What Stripe still asks for when the seller's onboarding is not enough (the withholding test).
 STILL_DUE = ["individual.verification.document"]
+LINK_TYPES = ("account_onboarding", "account_update")
 LINK_SECONDS = 300  # an account link expires five minutes after it is made, as Stripe's do
 
 
@@ -105,10 +106,11 @@ class Connect:
         }
 
     def create_account_link(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:
-        account = self.account(form.get("account", ""), param="account")
-        for name in ("refresh_url", "return_url"):
-            if not form.get(name):
-                raise invalid(f"Missing required param: {name}.", name, code="parameter_missing")
+        for name in ("account", "type", "refresh_url", "return_url"):
+            required(form, name)
+        if form["type"] not in LINK_TYPES:
+            raise invalid(f"Invalid type: must be one of {', '.join(LINK_TYPES)}", "type")
+        account = self.account(form["account"], param="account")
         now = int(time.time())
         return {
             "object": "account_link",
@@ -118,11 +120,9 @@ class Connect:
         }
 
     def create_transfer(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:
+        currency = required(form, "currency").lower()
+        destination = self.account(required(form, "destination"), param="destination")
         amount = integer(form, "amount")
-        currency = str(form.get("currency", "")).lower()
-        if not currency:
-            raise invalid("Missing required param: currency.", "currency", code="parameter_missing")
-        destination = self.account(form.get("destination", ""), param="destination")
         if destination["capabilities"]["transfers"] != "active":
             raise invalid(
                 "Your destination account needs to have at least one of the following"

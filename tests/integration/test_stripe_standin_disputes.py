@@ -12,8 +12,10 @@ import httpx
 import pytest
 import stripe
 
+from stripe_standin import StripeStandIn
+from stripe_standin.routes import endpoints
 from tests.support import stripe_standin
-from tests.support.stripe_standin import answer, violations
+from tests.support.stripe_standin import CONTRACT, answer, violations
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +154,25 @@ def test_an_unknown_or_missing_parameter_is_refused_naming_it(sdk):
     with pytest.raises(stripe.InvalidRequestError) as listing:
         sdk.v1.disputes.list({"colour": "blue"})
     assert listing.value.param == "colour"
+
+
+def test_every_parameter_stripe_requires_is_required(api_base):
+    """Each POST the stand-in answers, sent with nothing: refused as Stripe refuses it, naming
+    one of the parameters Stripe's description requires there (the contract's `requests`)."""
+    routes = {(e.verb, e.path) for e in endpoints(StripeStandIn())}
+    checked = []
+    for key, expected in CONTRACT["requests"].items():
+        verb, spec_path = key.split(" ", 1)
+        if verb != "POST" or not expected["required"]:
+            continue
+        path = "/".join("{id}" if p.startswith("{") else p for p in spec_path.split("/"))
+        assert (verb, path) in routes, key
+        reply = httpx.post(
+            api_base + path.replace("{id}", "x_1"),
+            headers={"authorization": "Bearer sk_test_standin"},
+        )
+        error = reply.json()["error"]
+        assert (reply.status_code, error["code"]) == (400, "parameter_missing"), (key, error)
+        assert error["param"] in expected["required"], (key, error, expected["pointer"])
+        checked.append(key)
+    assert len(checked) >= 4, checked  # payment intents, account links, transfers, webhooks
