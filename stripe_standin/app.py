@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from stripe_standin import onboarding
 from stripe_standin.connect import Connect
 from stripe_standin.disputes import Disputes
 from stripe_standin.events import EVERY_EVENT
@@ -86,6 +87,8 @@ class StripeStandIn:
                     Route(f"/_standin/{path}", test_only(act), methods=["POST"])
                     for path, act in tests.items()
                 ),
+                Route("/_standin/onboarding/{token}", self.onboarding_page, methods=["GET"]),
+                Route("/_standin/onboarding/{token}", self.onboarding_answer, methods=["POST"]),
                 Route("/js.stripe.com/v3/", self.stripe_js, methods=["GET"]),
                 Route("/v3/", self.stripe_js, methods=["GET"]),
             ],
@@ -99,6 +102,12 @@ class StripeStandIn:
                 )
             ],
         )
+
+    async def onboarding_page(self, request: Request) -> Response:
+        return onboarding.page(self.connect, request.path_params["token"])
+
+    async def onboarding_answer(self, request: Request) -> Response:
+        return await onboarding.answer(self.connect, request)
 
     async def stripe_js(self, request: Request) -> Response:
         return Response(

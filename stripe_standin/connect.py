@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,8 @@ class Connect:
     payments: Payments
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # account links by the token in their URL: account, refresh_url, return_url, expires_at
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def create_account(self, form: dict[str, Any]) -> dict[str, Any]:
         kind = form.get("type", "")
@@ -112,11 +115,18 @@ class Connect:
             raise invalid(f"Invalid type: must be one of {', '.join(LINK_TYPES)}", "type")
         account = self.account(form["account"], param="account")
         now = int(time.time())
+        token = secrets.token_urlsafe(16)
+        self.links[token] = {
+            "account": account["id"],
+            "refresh_url": form["refresh_url"],
+            "return_url": form["return_url"],
+            "expires_at": now + LINK_SECONDS,
+        }
         return {
             "object": "account_link",
             "created": now,
             "expires_at": now + LINK_SECONDS,
-            "url": f"{base_url}/_standin/onboarding/{account['id']}",
+            "url": f"{base_url}/_standin/onboarding/{token}",
         }
 
     def create_transfer(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:

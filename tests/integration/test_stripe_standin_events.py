@@ -1,7 +1,8 @@
 """The Stripe stand-in's Events and webhooks, through the official SDK: an endpoint registered
 with `stripe.WebhookEndpoint.create` (or `--webhook` at start) gets every event it asked for,
 signed so that `stripe.Webhook.construct_event` accepts it, again after a failed delivery; the
-events read back by id and by list; the 3-D Secure step and onboarding emit theirs."""
+events read back by id and by list; the 3-D Secure step and onboarding emit theirs; an account
+link's hosted onboarding sends the seller back to the platform."""
 
 from __future__ import annotations
 
@@ -152,3 +153,35 @@ def test_a_webhook_given_at_start_is_delivered_with_the_secret_given():
             intent = pay(stripe_standin.client(url))
             events = receiver.events(SECRET, count=3)
     assert ("payment_intent.succeeded", intent.id) in {(e.type, e.data.object.id) for e in events}
+
+
+def test_an_account_link_opens_the_hosted_onboarding_and_returns_to_the_platform(sdk):
+    def link_for(account_id: str) -> str:
+        return sdk.v1.account_links.create(
+            {
+                "account": account_id,
+                "type": "account_onboarding",
+                "refresh_url": "https://t.example/refresh",
+                "return_url": "https://t.example/return",
+            }
+        ).url
+
+    complete = sdk.v1.accounts.create({"type": "express"})
+    withheld = sdk.v1.accounts.create({"type": "express"})
+    with httpx.Client(follow_redirects=False) as browser:
+        url = link_for(complete.id)
+        shown = browser.get(url)
+        assert shown.status_code == 200 and complete.id in shown.text
+        assert "Complete onboarding" in shown.text
+        back = browser.post(url, data={"outcome": "complete"})
+        assert (back.status_code, back.headers["location"]) == (303, "https://t.example/return")
+        # Used once: the same link now says so (a platform makes a new one).
+        assert browser.post(url, data={"outcome": "complete"}).status_code == 404
+        other = link_for(withheld.id)
+        assert browser.post(other, data={"outcome": "withhold"}).status_code == 303
+    assert sdk.v1.accounts.retrieve(complete.id).payouts_enabled is True
+    left = sdk.v1.accounts.retrieve(withheld.id)
+    assert (left.payouts_enabled, left.requirements.currently_due) == (
+        False,
+        ["individual.verification.document"],
+    )
