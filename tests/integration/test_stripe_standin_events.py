@@ -7,6 +7,7 @@ link's hosted onboarding sends the seller back to the platform."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ import pytest
 import stripe
 
 from tests.support import stripe_standin
+from tests.support.servers import free_port, serving
 from tests.support.stripe_standin import Receiver, answer, violations
 
 pytestmark = pytest.mark.integration
@@ -146,13 +148,22 @@ def test_onboarding_emits_account_updated_and_withholding_leaves_requirements_du
     assert updates[0].data.previous_attributes.payouts_enabled is False
 
 
-def test_a_webhook_given_at_start_is_delivered_with_the_secret_given():
+def test_a_webhook_given_at_start_is_delivered_again_after_a_restart():
+    """As `ticketing run` restarts a stand-in that died: the same command on the same port, its
+    memory gone, and nobody registering the webhook again."""
+    port = free_port()
+    argv = [sys.executable, "-m", "stripe_standin", "--port", str(port)]
+    argv += ["--webhook", "", "--webhook-secret", SECRET]
+    paid = []
     with Receiver() as receiver:
-        options = ("--webhook", receiver.url, "--webhook-secret", SECRET)
-        with stripe_standin.running(*options) as url:
-            intent = pay(stripe_standin.client(url))
-            events = receiver.events(SECRET, count=3)
-    assert ("payment_intent.succeeded", intent.id) in {(e.type, e.data.object.id) for e in events}
+        argv[argv.index("--webhook") + 1] = receiver.url
+        for _ in range(2):
+            with serving(argv, port) as url:
+                paid.append(pay(stripe_standin.client(url)).id)
+                receiver.events(SECRET, count=3 * len(paid))
+        events = receiver.events(SECRET)
+    succeeded = [e.data.object.id for e in events if e.type == "payment_intent.succeeded"]
+    assert succeeded == paid
 
 
 def test_an_account_link_opens_the_hosted_onboarding_and_returns_to_the_platform(sdk):
