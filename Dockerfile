@@ -4,7 +4,8 @@
 #   docker build --target insights -t ticketing-insights:dev .  insights: the same, plus numpy,
 #   docker run ticketing-insights:dev insights                   SciPy and DuckDB (its own layer)
 # `make image` builds both and checks their sizes. Only the runtime locks are installed: no dev
-# tools, no SecantusDB or localstripe (GPL dev tools), no dev stack (common/devstack), no tests.
+# tools, no SecantusDB (a GPL dev tool) or Stripe stand-in (stripe_standin/, not packaged), no
+# dev stack (common/devstack), no tests.
 # No `# syntax=` line: BuildKit would look that frontend up on a registry; the built-in one
 # reads this file, and so does the legacy builder.
 

@@ -1,4 +1,5 @@
-"""The system under test: SecantusDB, a Stripe (localstripe, or the benchmarks' stand-in) and N
+"""The system under test: SecantusDB, a Stripe (the project's stand-in, at once or after a fixed
+latency) and N
 replicas of every service and the gateway, each replica a `ticketing run` of its own on free
 ports, all sharing one private namespace, one database and one key pair (so N replicas compete
 exactly as pods of one Deployment would).
@@ -50,7 +51,8 @@ REPO = Path(__file__).resolve().parent.parent
 READY_LINE = "[ticketing run] ready"
 # What a namespace may have declared on the shared broker (consumers, their retry and dead queues).
 CONSUMERS = (*(s.name for s in GRPC_SERVICES), "gateway")
-LOCALSTRIPE, STANDIN = "localstripe", "stripe stand-in"
+# The Stripe stand-in answering at once, or after `stripe_latency_ms` (Stripe's typical time).
+INSTANT, STANDIN = "stripe stand-in, no latency", "stripe stand-in"
 
 
 class StackFailed(RuntimeError):
@@ -82,7 +84,7 @@ class Replica:
 class BenchStack:
     replicas_wanted: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
-    stripe: str = LOCALSTRIPE  # or STANDIN, answering after `stripe_latency_ms`
+    stripe: str = INSTANT  # or STANDIN, answering after `stripe_latency_ms`
     stripe_latency_ms: float = 300.0
     namespace: str = field(default_factory=lambda: f"bench{uuid.uuid4().hex[:8]}")
     replicas: list[Replica] = field(default_factory=list)
@@ -129,17 +131,11 @@ class BenchStack:
 
     def _start_stripe(self, pythonpath: str) -> str:
         port = free_port()
-        if self.stripe == STANDIN:
-            argv = [sys.executable, "-m", "bench.stripe_standin", "--port", str(port)]
-            argv += ["--latency-ms", str(self.stripe_latency_ms)]
-            env = {**os.environ, "PYTHONPATH": pythonpath}
-            self._spawn_infra(argv, port, STANDIN, cwd=REPO, env=env)
-        else:
-            localstripe = tool("localstripe")
-            if not localstripe:
-                raise StackFailed("localstripe is needed: run `make install`")
-            argv = [localstripe, "--port", str(port), "--from-scratch"]
-            self._spawn_infra(argv, port, LOCALSTRIPE)
+        latency = self.stripe_latency_ms if self.stripe == STANDIN else 0.0
+        argv = [sys.executable, "-m", "bench.stripe_standin", "--port", str(port)]
+        argv += ["--latency-ms", str(latency)]
+        env = {**os.environ, "PYTHONPATH": pythonpath}
+        self._spawn_infra(argv, port, self.stripe, cwd=REPO, env=env)
         return f"http://127.0.0.1:{port}"
 
     def _shared_env(self) -> dict[str, str]:
@@ -174,7 +170,7 @@ class BenchStack:
             "TICKETING_NAMESPACE": self.namespace,
             "MONGO_URL": self.mongo_url,
             "STRIPE_API_BASE": stripe_api_base,
-            "STRIPE_SECRET_KEY": "sk_test_localstripe",
+            "STRIPE_SECRET_KEY": "sk_test_standin",
             "STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET,
             "JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
             "JWT_PUBLIC_KEY_FILE": str(keys / "public.pem"),

@@ -1,7 +1,6 @@
 """The benchmarks' Stripe stand-in: the project's one stand-in (`stripe_standin/`), started with a
 fixed latency (default 300 ms, Stripe's typical) so the purchase figure measures our services
-rather than localstripe (which rewrites its whole store on every write and slows as charges
-accumulate). Tests keep localstripe for now.
+under a realistic Stripe.
 
     python -m bench.stripe_standin --port 8420 --latency-ms 300
 """

@@ -225,8 +225,8 @@ def _events(action: str, service: str, env: dict[str, str]) -> int:
 # The images hold no dev stack (.dockerignore): `ticketing run` is for a source checkout.
 NO_DEV_STACK = (
     "ticketing run is a development command: it starts the whole marketplace (with SecantusDB "
-    "and localstripe) from a source checkout, with `make run`. This installation has no dev "
-    "stack, as in the images: run one process with `ticketing serve NAME`, or the whole stack "
+    "and the Stripe stand-in) from a source checkout, with `make run`. This installation has no "
+    "dev stack, as in the images: run one process with `ticketing serve NAME`, or the whole stack "
     "with `docker compose up --wait` (docs/deploying.md)."
 )
 

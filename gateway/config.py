@@ -147,7 +147,7 @@ class GatewaySettings(CommonSettings):
     stripe_js_url: str = Field(
         "https://js.stripe.com/v3/",
         description="Where the web app loads Stripe.js from; `ticketing run` points it at "
-        "localstripe's stand-in. Its origin goes into the pages' Content-Security-Policy.",
+        "the Stripe stand-in's. Its origin goes into the pages' Content-Security-Policy.",
     )
     stripe_publishable_key: str | None = Field(
         None,

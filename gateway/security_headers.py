@@ -78,8 +78,8 @@ class StripeSources:
 
     @classmethod
     def of(cls, stripe_js_url: str) -> StripeSources:
-        """Stripe's documented set for Stripe's own Stripe.js; for any other (localstripe's
-        stand-in under `ticketing run`), its origin, which serves its API and any frame too."""
+        """Stripe's documented set for Stripe's own Stripe.js; for any other (the Stripe
+        stand-in's under `ticketing run`), its origin, which serves its API and any frame too."""
         origin = _origin(stripe_js_url)
         if origin == STRIPE_JS_ORIGIN:
             return cls(STRIPE_SCRIPTS, STRIPE_CONNECT, STRIPE_FRAMES)

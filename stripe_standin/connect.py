@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_standin.http import integer, invalid, listing, missing, new_id
+from stripe_standin.http import integer, invalid, listing, missing, new_id, required
 from stripe_standin.payments import Payments
 
 # What Stripe asks an Express account for before it can be paid (a US individual's, abridged).
@@ -19,6 +20,9 @@ ONBOARDING_DUE = [
     "tos_acceptance.date",
     "tos_acceptance.ip",
 ]
+# What Stripe still asks for when the seller's onboarding is not enough (the withholding test).
+STILL_DUE = ["individual.verification.document"]
+LINK_TYPES = ("account_onboarding", "account_update")
 LINK_SECONDS = 300  # an account link expires five minutes after it is made, as Stripe's do
 
 
@@ -27,7 +31,7 @@ class Connect:
     payments: Payments
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # The latest account link of each account (its onboarding page follows it back).
+    # account links by the token in their URL: account, refresh_url, return_url, expires_at
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def create_account(self, form: dict[str, Any]) -> dict[str, Any]:
@@ -70,45 +74,65 @@ class Connect:
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         """The test endpoint's work: the seller finished Stripe's hosted onboarding."""
         account = self.account(account_id)
+        previous = self._previous(account)
         account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True)
         account["capabilities"] = {"card_payments": "active", "transfers": "active"}
         account["requirements"].update(
             currently_due=[], eventually_due=[], past_due=[], disabled_reason=None
         )
+        self.payments.events.emit("account.updated", account, previous)
         return account
 
+    def withhold_onboarding(self, account_id: str) -> dict[str, Any]:
+        """The test endpoint's work: the seller went through onboarding, but Stripe still needs
+        something (an identity document) before the account can be paid."""
+        account = self.account(account_id)
+        previous = self._previous(account)
+        account.update(charges_enabled=False, payouts_enabled=False, details_submitted=True)
+        account["capabilities"] = {"card_payments": "inactive", "transfers": "inactive"}
+        account["requirements"].update(
+            currently_due=list(STILL_DUE),
+            eventually_due=list(STILL_DUE),
+            past_due=list(STILL_DUE),
+            disabled_reason="requirements.past_due",
+        )
+        self.payments.events.emit("account.updated", account, previous)
+        return account
+
+    @staticmethod
+    def _previous(account: dict[str, Any]) -> dict[str, Any]:
+        """What an `account.updated` event's `previous_attributes` holds."""
+        names = ("charges_enabled", "payouts_enabled", "details_submitted")
+        return {
+            **{name: account[name] for name in names},
+            "requirements": dict(account["requirements"]),
+        }
+
     def create_account_link(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:
-        account = self.account(form.get("account", ""), param="account")
-        for name in ("refresh_url", "return_url"):
-            if not form.get(name):
-                raise invalid(f"Missing required param: {name}.", name, code="parameter_missing")
+        for name in ("account", "type", "refresh_url", "return_url"):
+            required(form, name)
+        if form["type"] not in LINK_TYPES:
+            raise invalid(f"Invalid type: must be one of {', '.join(LINK_TYPES)}", "type")
+        account = self.account(form["account"], param="account")
         now = int(time.time())
-        link = {
+        token = secrets.token_urlsafe(16)
+        self.links[token] = {
+            "account": account["id"],
+            "refresh_url": form["refresh_url"],
+            "return_url": form["return_url"],
+            "expires_at": now + LINK_SECONDS,
+        }
+        return {
             "object": "account_link",
             "created": now,
             "expires_at": now + LINK_SECONDS,
-            "url": f"{base_url}/_standin/onboarding/{account['id']}",
+            "url": f"{base_url}/_standin/onboarding/{token}",
         }
-        self.links[account["id"]] = {**link, **{k: form[k] for k in ("refresh_url", "return_url")}}
-        return link
-
-    def onboarded_to(self, account_id: str) -> str:
-        """The onboarding page's button: the seller finished, back to the link's return_url
-        (its refresh_url once the link expired, as Stripe does, onboarding left undone)."""
-        link = self.links.get(account_id)
-        if link is None:
-            raise missing("account link of", account_id, "id")
-        if time.time() > link["expires_at"]:
-            return link["refresh_url"]
-        self.complete_onboarding(account_id)
-        return link["return_url"]
 
     def create_transfer(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:
+        currency = required(form, "currency").lower()
+        destination = self.account(required(form, "destination"), param="destination")
         amount = integer(form, "amount")
-        currency = str(form.get("currency", "")).lower()
-        if not currency:
-            raise invalid("Missing required param: currency.", "currency", code="parameter_missing")
-        destination = self.account(form.get("destination", ""), param="destination")
         if destination["capabilities"]["transfers"] != "active":
             raise invalid(
                 "Your destination account needs to have at least one of the following"
@@ -155,6 +179,7 @@ class Connect:
             "balance_transaction": self.payments.record("transfer", -amount, currency, transfer_id),
         }
         self.transfers[transfer_id] = transfer
+        self.payments.events.emit("transfer.created", transfer)
         return transfer
 
     def left_of(self, charge: dict[str, Any]) -> int:
@@ -207,4 +232,5 @@ class Connect:
         reversals = transfer["reversals"]
         reversals["data"].insert(0, reversal)
         reversals["total_count"] = len(reversals["data"])
+        self.payments.events.emit("transfer.reversed", transfer)
         return reversal

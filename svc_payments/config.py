@@ -44,8 +44,8 @@ class PaymentsSettings(CommonSettings):
     )
     stripe_api_base: str | None = Field(
         None,
-        description="Points the Stripe SDK at a Stripe-compatible server (localstripe); unset: "
-        "api.stripe.com.",
+        description="Points the Stripe SDK at a Stripe-compatible server (the project's stand-in, "
+        "stripe_standin/); unset: api.stripe.com.",
     )
     stripe_timeout_seconds: Annotated[float, POSITIVE] = Field(
         20.0, description="How long a call to Stripe may take."

@@ -108,7 +108,7 @@ def env(
 
 @pytest.fixture(scope="session")
 def stripe_api_base() -> Iterator[str]:
-    with servers.localstripe() as url:
+    with servers.stripe_standin() as url:
         yield url
 
 

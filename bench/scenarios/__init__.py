@@ -29,9 +29,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     exactly_once.SCENARIO,
     # Two replicas: subscribers on both gateways.
     subscriptions.SCENARIO,
-    # The gateway with its ticket cache off; localstripe.
+    # The gateway with its ticket cache off; the Stripe stand-in without latency.
     ticket_read.UNCACHED_SCENARIO,
-    purchase.LOCALSTRIPE_SCENARIO,
     # The gateway as shipped (cache on); the Stripe stand-in.
     ticket_read.CACHED_SCENARIO,
     gateway_load.TICKETS_SCENARIO,

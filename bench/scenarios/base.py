@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bench.report import Row
-from bench.stack import LOCALSTRIPE, STANDIN, BenchStack
+from bench.stack import INSTANT, STANDIN, BenchStack
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class StackShape:
 
     replicas: int = 1
     env: tuple[tuple[str, str], ...] = ()
-    stripe: str = LOCALSTRIPE  # or STANDIN: the benchmarks' Stripe with a fixed latency
+    stripe: str = INSTANT  # or STANDIN: the Stripe stand-in with a fixed latency
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,8 @@ THREE_REPLICAS = StackShape(
 )
 
 # The gateway scenarios (k6). The read cache is on by default in the gateway; a stack with it off
-# measures the uncached path. The default stack pays with the stand-in (bench/stripe_standin.py)
-# so the purchase figure is ours; the localstripe purchase runs on the uncached stack.
+# measures the uncached path. The default stack's Stripe stand-in answers after Stripe's typical
+# latency (bench/stripe_standin.py), so the purchase figure is ours under a realistic Stripe.
 # The gateway runs as it does in a pod with a 2-CPU limit: two workers (`ticketing run` keeps one).
 GATEWAY_WORKERS = ("GATEWAY_WORKERS", "2")
 GATEWAY_UNCACHED = StackShape(env=(("TICKET_CACHE_ENABLED", "false"), GATEWAY_WORKERS))

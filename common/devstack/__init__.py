@@ -3,10 +3,10 @@
 Claims its run directory (an exclusive lock) and checks every port it will listen on before
 starting anything; then starts what is missing of the infrastructure (SecantusDB when MONGO_URL
 is unset; a private RabbitMQ or Redis only if the configured one does not answer and the server
-is installed; localstripe when no Stripe is configured), every service and the gateway as child
-processes, waits until each gRPC service's health check says SERVING and the gateway's /readyz
-is 200, and then supervises until Ctrl-C or SIGTERM, when it stops the children in reverse
-order. A child that exits is restarted with backoff; one that keeps exiting stops the stack,
+is installed; the Stripe stand-in when no Stripe is configured), every service and the gateway
+as child processes, waits until each gRPC service's health check says SERVING and the gateway's
+/readyz is 200, and then supervises until Ctrl-C or SIGTERM, when it stops the children in
+reverse order. A child that exits is restarted with backoff; one that keeps exiting stops the stack,
 with its last lines shown.
 
 State lives under TICKETING_RUN_DIR (default `.run/`): the embedded database, the private

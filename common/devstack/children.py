@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -53,8 +52,6 @@ class Child:
     env: dict[str, str]
     # Kept for an error report but not printed (servers that narrate their own start-up).
     quiet: bool = False
-    # Runs in the main thread after each restart (e.g. localstripe forgets its webhook).
-    on_restart: Callable[[Child], None] | None = None
     process: subprocess.Popen | None = None
     restarts: int = 0
     restart_at: float | None = None  # monotonic time of a restart that is due

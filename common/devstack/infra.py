@@ -1,18 +1,15 @@
 """What `ticketing run` starts when it is missing: a private RabbitMQ or Redis (only if the
-configured one does not answer), SecantusDB (when MONGO_URL is unset), localstripe (when no
-Stripe is configured), and a development JWT key pair. Each server it starts is a supervised
-child, listens on 127.0.0.1 only, is accepted once it holds its port itself (listeners.py), and
-is restarted on the same port with the same data."""
+configured one does not answer), SecantusDB (when MONGO_URL is unset), the project's Stripe
+stand-in (`stripe_standin/`, when no Stripe is configured), and a development JWT key pair.
+Each server it starts is a supervised child, listens on 127.0.0.1 only, is accepted once it
+holds its port itself (listeners.py), and is restarted on the same port with the same data."""
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import shutil
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pika
@@ -24,10 +21,11 @@ from common.devstack.children import Child, say
 from common.devstack.listeners import wait_until_listening
 from common.devstack.stack import Stack, StackError
 from common.jwt import generate_key_pair
-from common.ports import free_port, wait_for_port
+from common.ports import free_port
 from common.service_identity import generate_keys, key_settings
 
 DEV_WEBHOOK_SECRET = "whsec_ticketing_local_development"
+CHECKOUT = Path(__file__).resolve().parents[2]  # the source checkout `ticketing run` runs from
 MONGO = "embedded MongoDB (SecantusDB)"
 
 
@@ -175,62 +173,51 @@ def stripe_is_configured(env: dict[str, str]) -> bool:
     return any(env.get(key) for key in keys)
 
 
-def localstripe_argv(port: int) -> list[str]:
-    """localstripe on 127.0.0.1 (its own command listens on every interface), from scratch."""
-    if importlib.util.find_spec("localstripe") is None:
+def stripe_standin_argv(port: int, webhook_url: str, webhook_secret: str) -> list[str]:
+    """The Stripe stand-in on 127.0.0.1:`port`, delivering every event to `webhook_url` signed
+    with `webhook_secret`: given at start, so a restarted stand-in delivers there again. Run
+    from the checkout (CHECKOUT on its PYTHONPATH): the package is not part of the installed
+    distribution, so no service image ever holds it."""
+    if not (CHECKOUT / "stripe_standin" / "__main__.py").is_file():
         raise StackError(
-            "No Stripe is configured and localstripe (dev extra) is not installed: run "
-            "`make run`, or set STRIPE_SECRET_KEY (and STRIPE_API_BASE for a Stripe-compatible "
-            "server)."
+            "No Stripe is configured and the Stripe stand-in (stripe_standin/ of a source "
+            "checkout) is not here: run `make run` from the checkout, or set STRIPE_SECRET_KEY "
+            "(and STRIPE_API_BASE for a Stripe-compatible server)."
         )
-    return [sys.executable, "-m", "common.devstack.localstripe_server", "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "stripe_standin",
+        "--port",
+        str(port),
+        "--webhook",
+        webhook_url,
+        "--webhook-secret",
+        webhook_secret,
+    ]
 
 
-def ensure_stripe(stack: Stack, port: int | None) -> Child | None:
-    """localstripe on `port` (STRIPE_PORT), unless a Stripe account or a Stripe-compatible
-    server is configured. Returns the localstripe child started, if any."""
+def ensure_stripe(stack: Stack, port: int | None, gateway_url: str) -> Child | None:
+    """The Stripe stand-in on `port` (STRIPE_PORT), unless a Stripe account or a
+    Stripe-compatible server is configured; its events go to the gateway's webhook at
+    `gateway_url`. Returns the stand-in's child, if one was started."""
     env = stack.env
     if stripe_is_configured(env) or port is None:
         return None
-    argv = localstripe_argv(port)
-    say(f"starting localstripe (a local Stripe) on port {port}")
-    child = stack.spawn("localstripe", argv, quiet=True)
-    wait_until_listening(child, port, 30, "localstripe", "STRIPE_PORT")
-    env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
-    env["STRIPE_SECRET_KEY"] = "sk_test_localstripe"
     env.setdefault("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
-    # The web app's card form: localstripe's stand-in for Stripe.js, and a publishable key it
-    # takes (any pk_ one).
+    argv = stripe_standin_argv(port, f"{gateway_url}/webhooks/stripe", env["STRIPE_WEBHOOK_SECRET"])
+    say(f"starting the Stripe stand-in on port {port}")
+    path = os.pathsep.join(p for p in (str(CHECKOUT), env.get("PYTHONPATH")) if p)
+    child = stack.spawn("stripe-standin", argv, {**env, "PYTHONPATH": path}, quiet=True)
+    wait_until_listening(child, port, 30, "the Stripe stand-in", "STRIPE_PORT")
+    env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    env["STRIPE_SECRET_KEY"] = "sk_test_standin"
+    # The web app's card form: the stand-in's Stripe.js, and a publishable key it takes (any
+    # pk_ one).
     env.setdefault("STRIPE_JS_URL", f"http://127.0.0.1:{port}/js.stripe.com/v3/")
-    env.setdefault("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
+    env.setdefault("STRIPE_PUBLISHABLE_KEY", "pk_test_standin")
     stack.write_state()
     return child
-
-
-def register_webhook(stripe_base: str, gateway_url: str, secret: str) -> None:
-    """Tells localstripe to deliver signed events to the gateway's webhook."""
-    data = urllib.parse.urlencode({"url": f"{gateway_url}/webhooks/stripe", "secret": secret})
-    request = urllib.request.Request(
-        f"{stripe_base}/_config/webhooks/gateway", data=data.encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
-def reregister_webhook_on_restart(
-    localstripe: Child, port: int, gateway_url: str, secret: str
-) -> None:
-    """localstripe starts from scratch, so a restarted one must be told the webhook again."""
-
-    def reregister(child: Child) -> None:
-        if not wait_for_port(port, 30, child.process):
-            return  # it died again; the supervisor deals with that
-        try:
-            register_webhook(f"http://127.0.0.1:{port}", gateway_url, secret)
-        except (urllib.error.URLError, OSError) as exc:
-            say(f"could not register the webhook with the restarted localstripe: {exc}")
-
-    localstripe.on_restart = reregister
 
 
 def ensure_jwt_keys(stack: Stack) -> None:

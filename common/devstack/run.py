@@ -28,8 +28,6 @@ from common.devstack.infra import (
     ensure_redis,
     ensure_service_keys,
     ensure_stripe,
-    register_webhook,
-    reregister_webhook_on_restart,
     stripe_is_configured,
     tool,
 )
@@ -67,7 +65,8 @@ class RunSettings(Settings):
     )
     stripe_port: Annotated[int, between(1, 65535)] = Field(
         8420,
-        description="localstripe's port (when no Stripe is configured); a taken one is refused.",
+        description="The Stripe stand-in's port (when no Stripe is configured); a taken one is "
+        "refused.",
     )
     ticketing_run_max_restarts: Annotated[int, at_least(0, "must be 0 or more")] = Field(
         5,
@@ -93,15 +92,15 @@ class PortPlan:
 
     configured: dict[str, int]  # the services' and the gateway's: setting -> port
     mongo: int | None  # the embedded database's, when MONGO_URL is unset
-    localstripe: int | None  # when no Stripe is configured
+    stripe_standin: int | None  # when no Stripe is configured
 
     def by_setting(self) -> dict[str, int]:
         """Every port the stack will listen on, by the setting that chooses it."""
         ports = dict(self.configured)
         if self.mongo is not None:
             ports["MONGO_PORT"] = self.mongo
-        if self.localstripe is not None:
-            ports["STRIPE_PORT"] = self.localstripe
+        if self.stripe_standin is not None:
+            ports["STRIPE_PORT"] = self.stripe_standin
         return ports
 
     def problems(self, host: str) -> list[str]:
@@ -131,8 +130,8 @@ def plan_ports(settings: CommonSettings, run: RunSettings, env: dict[str, str]) 
         if settings.metrics_port_of(s.name)  # 0: no metrics server
     }
     mongo = None if env.get("MONGO_URL") else run.mongo_port
-    localstripe = None if stripe_is_configured(env) else run.stripe_port
-    return PortPlan(configured, mongo, localstripe)
+    stripe_standin = None if stripe_is_configured(env) else run.stripe_port
+    return PortPlan(configured, mongo, stripe_standin)
 
 
 def _serving(port: int) -> bool:
@@ -249,17 +248,15 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         ensure_rabbitmq(stack)
         ensure_redis(stack)
         ensure_mongo(stack, plan.mongo)
-        localstripe = ensure_stripe(stack, plan.localstripe)
+        base = f"http://127.0.0.1:{plan.configured['GATEWAY_PORT']}"
+        # Stripe sends a seller back from its onboarding to this stack's own web app.
+        stack.env.setdefault("SELLER_ONBOARDING_URL", f"{base}/payouts")
+        ensure_stripe(stack, plan.stripe_standin, base)
         ensure_jwt_keys(stack)
         ensure_service_keys(stack)
         start_services(stack)
-        base = f"http://127.0.0.1:{plan.configured['GATEWAY_PORT']}"
         admin = f"http://127.0.0.1:{plan.configured['GATEWAY_ADMIN_PORT']}"
         wait_ready(stack, plan, admin, timeout=READY_TIMEOUT)
-        if localstripe is not None and plan.localstripe is not None:
-            secret = stack.env["STRIPE_WEBHOOK_SECRET"]
-            register_webhook(stack.env["STRIPE_API_BASE"], base, secret)
-            reregister_webhook_on_restart(localstripe, plan.localstripe, base, secret)
         stack.mark_ready()
         say(f"ready (namespace {settings.namespace})")
         say(f"Web app: {base}/  (`make web` builds it; `make run` does)")

@@ -122,8 +122,6 @@ class Stack:
         child.restarts += 1
         child.start()
         self.write_state()
-        if child.on_restart is not None:
-            child.on_restart(child)
 
     def _keeps_dying(self, child: Child, code: int, recent: int) -> str:
         window = self.policy.window_seconds

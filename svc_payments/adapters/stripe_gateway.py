@@ -1,6 +1,6 @@
 """The Stripe port over the Stripe SDK (PaymentIntents, Refunds, Connect accounts and their
-onboarding links), or over a Stripe-compatible
-server such as localstripe when an API base is given.
+onboarding links), or over a Stripe-compatible server such as the project's stand-in
+(stripe_standin/) when an API base is given.
 
 The SDK's async methods over its httpx client: a charge waiting on Stripe (~300 ms) holds no
 thread, so the service takes as many at once as buyers pay (up to httpx's pool of 100
@@ -103,13 +103,14 @@ def _declined_error(exc: stripe.CardError) -> dict[str, Any]:
 
 
 def _declined_intent_id(exc: stripe.CardError) -> str:
-    """Stripe names the PaymentIntent a declined confirmation belongs to (localstripe does not)."""
+    """Stripe names the PaymentIntent a declined confirmation belongs to (not every
+    Stripe-compatible server does)."""
     intent = _declined_error(exc).get("payment_intent") or {}
     return intent.get("id", "") if isinstance(intent, dict) else ""
 
 
 def _declined_charge_id(exc: stripe.CardError) -> str:
-    """The declined charge, which Stripe and localstripe both name."""
+    """The declined charge, which Stripe names."""
     charge = _declined_error(exc).get("charge")
     return charge if isinstance(charge, str) else ""
 
@@ -193,7 +194,8 @@ class StripeApi:
 
     async def _intent_of_charge(self, declined: stripe.CardError) -> str:
         """The PaymentIntent of a declined charge, read from the charge when the error does not
-        name it (localstripe's does not); "" when that cannot be read (the decline stands)."""
+        name it (some Stripe-compatible servers' do not); "" when that cannot be read (the
+        decline stands)."""
         charge_id = _declined_charge_id(declined)
         if not charge_id:
             return ""

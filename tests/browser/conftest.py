@@ -1,8 +1,8 @@
 """The browser tests: Debian's Chromium (`make browser`), headless, driven by Playwright's
 Python API, against one `ticketing run` with a short hold so an expiry is seen within the test.
 
-Every page is allowed to reach 127.0.0.1 only (the gateway, and localstripe's Stripe.js
-stand-in); any request to another host is aborted and recorded, and each test fails if one was
+Every page is allowed to reach 127.0.0.1 only (the gateway, and the Stripe stand-in's
+Stripe.js); any request to another host is aborted and recorded, and each test fails if one was
 attempted, or if a page broke its Content-Security-Policy (tests/browser/csp.py). Each test's
 screenshots go to tests/browser/artifacts/<test>/ (printed at the end).
 """

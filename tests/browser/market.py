@@ -11,12 +11,10 @@ from playwright.sync_api import Page, expect
 # the purchase tests, short enough to watch an order expire.
 HOLD_SECONDS = 25
 PASSWORD = "correct-horse-battery"
-# Card numbers of Stripe's test cards, as localstripe answers them.
+# Card numbers of Stripe's test cards, as Stripe and the project's stand-in answer them.
 CARD_OK = "4242424242424242"
 CARD_3DS = "4000002760003184"  # the bank asks the buyer to confirm (3-D Secure)
-# Declined when charged. Stripe's generic decline card 4000000000000002 is declined by
-# localstripe only when attached to a customer, not when charged; 0341 is its charge decline.
-CARD_DECLINED = "4000000000000341"
+CARD_DECLINED = "4000000000000341"  # declined when charged
 
 
 class Screenshots:
@@ -84,13 +82,13 @@ class Person:
         return self.page.get_by_test_id("order-status")
 
     def fill_card(self, number: str) -> None:
-        """The card form as localstripe's Stripe.js stand-in draws it (labelled by the app)."""
+        """The card form as the Stripe stand-in's Stripe.js draws it (labelled inputs; no postal
+        code: the app asks for none)."""
         group = self.page.get_by_role("group", name="Card details")
         group.get_by_label("Card number").fill(number)
         group.get_by_label("Expiry month (MM)").fill("12")
         group.get_by_label("Expiry year (YY)").fill("34")
         group.get_by_label("Security code (CVC)").fill("123")
-        group.get_by_label("Postal code").fill("10001")
 
     def mark_page(self) -> None:
         """A sentinel on the window: still there later means the page was never reloaded."""

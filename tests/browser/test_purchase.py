@@ -1,6 +1,6 @@
 """A purchase in the web app, as people do it: a seller lists a ticket and changes its price,
 a buyer finds it, orders it, sees the hold count down, pays by card through Stripe.js
-(localstripe's stand-in) and watches the order turn COMPLETE, or declined, or 3-D Secure
+(the Stripe stand-in's) and watches the order turn COMPLETE, or declined, or 3-D Secure
 confirmed, or EXPIRED, without reloading the page: the orderUpdated subscription brings it.
 What v1 makes visible: the ticket's state from orders (the buyer who paid sees it Sold), the
 seller's withdrawal, a currency chosen when listing, and an edit from a stale tab refused."""
@@ -147,7 +147,7 @@ def test_3d_secure_is_confirmed_in_the_page(people, stack, shots):
     person.fill_card(CARD_3DS)
     person.mark_page()
     person.page.get_by_role("button", name="Pay $44.50").click()
-    # localstripe's Stripe.js stand-in asks as a bank would (Stripe.js shows the bank's page).
+    # The stand-in's Stripe.js asks as a bank would (Stripe.js shows the bank's page).
     confirm = person.page.get_by_role("button", name="Complete authentication")
     expect(confirm).to_be_visible()
     expect(person.page.get_by_role("status").filter(has_text="Your bank asks")).to_be_visible()

@@ -97,7 +97,7 @@ def test_a_purchase_with_3d_secure_breaks_no_policy(people, stack, shots):
     assert stripe_origin and stripe_origin[1].startswith("http://127.0.0.1:"), policy
     buyer.page.get_by_role("button", name="Buy for $46.70").click()
     expect(buyer.status()).to_have_text("Reserved")
-    buyer.fill_card(CARD_3DS)  # Stripe.js (localstripe's) loaded from that origin
+    buyer.fill_card(CARD_3DS)  # Stripe.js (the stand-in's) loaded from that origin
     buyer.page.get_by_role("button", name="Pay $46.70").click()
     confirm = buyer.page.get_by_role("button", name="Complete authentication")
     expect(confirm).to_be_visible()

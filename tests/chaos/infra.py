@@ -1,7 +1,7 @@
 """What the chaos run kills: a private RabbitMQ, Redis and SecantusDB on ports of their own
 (never the machine's shared ones; the database started as `ticketing run` starts it, on disk),
-and every service and the gateway as a separate process; plus the part it leaves alone
-(localstripe). Everything comes back on the same port with the same data, as a Kubernetes
+and every service and the gateway as a separate process; plus the part it leaves alone (the
+Stripe stand-in). Everything comes back on the same port with the same data, as a Kubernetes
 restart would."""
 
 from __future__ import annotations
@@ -222,13 +222,14 @@ class PrivateMongo(PrivateServer):
 
 
 class WebhookRetrier:
-    """Stands between localstripe and the gateway's webhook, as Stripe's own delivery does:
-    Stripe retries a webhook the endpoint did not accept (for days, with backoff); localstripe
-    sends each once, 1 s after the event. Takes each delivery at once and forwards it until the
-    gateway answers 2xx, for at most `give_up_after` seconds."""
+    """Stands between the Stripe stand-in and the gateway's webhook, as Stripe's own delivery
+    does: Stripe retries a webhook the endpoint did not accept for days, with backoff; the
+    stand-in for about a minute, shorter than a chaos run keeps the gateway down. Takes each
+    delivery at once and forwards it to `target` (set once the gateway's address is known) until
+    the gateway answers 2xx, for at most `give_up_after` seconds."""
 
-    def __init__(self, target: str, give_up_after: float = 120) -> None:
-        self.target = target
+    def __init__(self, give_up_after: float = 120) -> None:
+        self.target = ""
         self.give_up_after = give_up_after
         self.failed: list[str] = []
         self._pending = 0
@@ -339,7 +340,10 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
             rabbit.spawn()  # boots while the rest starts
             store.start()
             mongo.start()
-            stripe_url = stack.enter_context(servers.localstripe())
+            webhooks = WebhookRetrier()
+            stack.callback(webhooks.close)
+            delivery = ("--webhook", webhooks.url, "--webhook-secret", WEBHOOK_SECRET)
+            stripe_url = stack.enter_context(servers.stripe_standin(*delivery))
             rabbit.wait()
             private, public = generate_key_pair()
             namespace = f"chaos{uuid.uuid4().hex[:8]}"
@@ -363,9 +367,7 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
             }
             services = ServiceSet(env, log_dir)
             start_all(services)
-            webhooks = WebhookRetrier(f"{services.base_url}/webhooks/stripe")
-            stack.callback(webhooks.close)
-            servers.register_stripe_webhook(stripe_url, webhooks.url, WEBHOOK_SECRET)
+            webhooks.target = f"{services.base_url}/webhooks/stripe"
             yield ChaosStack(
                 namespace, rabbit, store, mongo, stripe_url, services, webhooks, hold_seconds
             )

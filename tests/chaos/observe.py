@@ -1,6 +1,6 @@
 """Reading the system's state where each fact lives: the services' own databases
-(`<namespace>_<service>`), Stripe (localstripe) and the broker's queues; and waiting, bounded,
-until it is quiet."""
+(`<namespace>_<service>`), Stripe (the project's stand-in) and the broker's queues; and
+waiting, bounded, until it is quiet."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Snapshot:
     payment_orders: dict[str, dict]  # payments' copy of the orders
     payments: list[dict]
     unsent: dict[str, int]  # service -> outbox documents not yet sent
-    intents: list[dict]  # localstripe PaymentIntents
+    intents: list[dict]  # the Stripe stand-in's PaymentIntents
     refunds: list[dict]
     queued: dict[str, int]  # queue -> messages in it, every queue but the dead ones
     dead: dict[str, list[dict]]  # dead queue -> its dead letters (peeked, left in place)

@@ -1,12 +1,12 @@
 """`make compose-smoke`: docker-compose.yml as docs/deploying.md runs it -- the images built, `up
 --wait` (which must exit 0), then from the host a whole purchase through the gateway paid by card
-through localstripe, the buyer's subscription seeing it complete, and what the images hold --
-and always `down -v` at the end. Prints how long each step took; exits 1 on any failure.
+through the Stripe stand-in, the buyer's subscription seeing it complete, and what the images
+hold -- and always `down -v` at the end. Prints how long each step took; exits 1 on any failure.
 
     python -m tests.compose_smoke [--compose "docker compose -p NAME -f docker-compose.yml ..."]
 
 The published ports are free ones unless GATEWAY_PUBLISHED_PORT, RABBITMQ_UI_PUBLISHED_PORT or
-LOCALSTRIPE_PUBLISHED_PORT are set; TICKETING_IMAGE_TAG names the images' tag (default dev).
+STRIPE_STANDIN_PUBLISHED_PORT are set; TICKETING_IMAGE_TAG names the images' tag (default dev).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PORTS = (
     "GATEWAY_PUBLISHED_PORT",
     "RABBITMQ_UI_PUBLISHED_PORT",
-    "LOCALSTRIPE_PUBLISHED_PORT",
+    "STRIPE_STANDIN_PUBLISHED_PORT",
 )
 UP_TIMEOUT_SECONDS = 300
 RABBITMQ_UI_USER = ("ticketing", "ticketing")  # docker-compose.yml's throwaway

@@ -1,6 +1,6 @@
 """What `make compose-smoke` does against the running compose stack, from the host: what the web
-app needs to take a card, a whole purchase paid by card through localstripe with the buyer's
-subscription seeing it complete, and what the images hold."""
+app needs to take a card, a whole purchase paid by card through the Stripe stand-in with the
+buyer's subscription seeing it complete, and what the images hold."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 from tests.support.market import Api
 from tests.support.subscriber import ORDER_UPDATED, Subscriber
 
-# A card localstripe accepts without asking the bank (3-D Secure).
+# A card Stripe (and the stand-in) accepts without asking the bank (3-D Secure).
 CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2040", "cvc": "123"}
 INSIGHTS_ONLY = ("numpy", "scipy", "duckdb")
 
@@ -32,21 +32,21 @@ def card_payment_prerequisites(client: httpx.Client) -> tuple[str, str]:
     assert script.status_code == 200, f"Stripe.js at {js_url}: HTTP {script.status_code}"
     assert "javascript" in script.headers.get("content-type", ""), script.headers
     assert "Stripe" in script.text, f"{js_url} is not a Stripe.js"
-    # localstripe's stand-in calls the API beside itself (localstripe-v3.js).
+    # The stand-in's Stripe.js calls the API beside itself (stripe_standin/stripe.js).
     return js_url.removesuffix("/js.stripe.com/v3/"), key
 
 
 def card_as_the_browser_sends_it(stripe_api: str, publishable_key: str) -> str:
-    """What the web app does with the card typed into localstripe's form (web/src/app/stripe.ts:
-    the stand-in tokenizes it with the publishable key; the token's card is the payment
-    method)."""
+    """What the web app does with the card typed into the stand-in's form (web/src/app/stripe.ts:
+    Stripe.js's createPaymentMethod, with the publishable key); the PaymentMethod's id."""
     reply = httpx.post(
-        f"{stripe_api}/v1/tokens",
-        data={**{f"card[{k}]": v for k, v in CARD.items()}, "key": publishable_key},
+        f"{stripe_api}/v1/payment_methods",
+        data={"type": "card", **{f"card[{k}]": v for k, v in CARD.items()}},
+        headers={"authorization": f"Bearer {publishable_key}"},
         timeout=10,
     )
     assert reply.status_code == 200, reply.text
-    return reply.json()["card"]["id"]
+    return reply.json()["id"]
 
 
 def purchase(client: httpx.Client, base_url: str, step: Step) -> str:
@@ -65,7 +65,7 @@ def purchase(client: httpx.Client, base_url: str, step: Step) -> str:
         assert buyer_stream.data(watching, "orderUpdated")["status"] == "CREATED"
         payment = api.pay(buyer, order["id"], card_as_the_browser_sends_it(stripe_api, key))
         assert payment["status"] == "SUCCEEDED", payment
-        step(f"paid by card through localstripe: payment {payment['id']} {payment['status']}")
+        step(f"paid by card through the stand-in: payment {payment['id']} {payment['status']}")
         pushed = buyer_stream.until(watching, "orderUpdated", lambda o: o["status"] != "CREATED")
         assert pushed["status"] == "COMPLETE", pushed
         assert pushed["payment"]["id"] == payment["id"], pushed
@@ -83,10 +83,11 @@ def purchase(client: httpx.Client, base_url: str, step: Step) -> str:
 
 def image_contents(docker: Sequence[str], services_image: str, insights_image: str) -> None:
     """The services image runs without numpy, SciPy and DuckDB; the insights image has them;
-    neither has the dev stack (`ticketing run` says it is a development command)."""
+    neither has the dev stack (`ticketing run` says it is a development command) nor the Stripe
+    stand-in."""
     probe = "import importlib.util as u, sys; print(*[m for m in sys.argv[1:] if u.find_spec(m)])"
     for image, expected in ((services_image, ""), (insights_image, " ".join(INSIGHTS_ONLY))):
-        found = _run_in(docker, image, ["python", "-c", probe, *INSIGHTS_ONLY])
+        found = _run_in(docker, image, ["python", "-c", probe, *INSIGHTS_ONLY, "stripe_standin"])
         assert found.returncode == 0 and found.stdout.strip() == expected, (image, found)
     dev = _run_in(docker, services_image, ["ticketing", "run"])
     assert dev.returncode != 0 and "development command" in dev.stderr, dev

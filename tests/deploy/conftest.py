@@ -21,6 +21,7 @@ def repo_copy(tmp_path: Path) -> Path:
         "requirements.lock",
         "requirements-insights.lock",
         "requirements-dev.lock",
+        "pyproject.toml",
     ):
         shutil.copy(dc.ROOT / name, tmp_path / name)
     return tmp_path

@@ -29,11 +29,11 @@ def test_up_wait_needs_every_one_shot_waited_for(repo_copy: Path) -> None:
     makes `docker compose up --wait` exit 1 on a healthy stack."""
     edit(
         repo_copy / "docker-compose.yml",
-        "      localstripe-webhook: {condition: service_completed_successfully}\n",
+        "  service-keys: {condition: service_completed_successfully}\n",
         "",
     )
     assert (
-        "service localstripe-webhook is a one-shot (restart: on-failure) that nothing depends "
+        "service service-keys is a one-shot (restart: no) that nothing depends "
         "on with condition service_completed_successfully" in compose_report(repo_copy)
     )
 
@@ -50,10 +50,10 @@ def test_health_timing_an_older_engine_ignores_is_reported(repo_copy: Path) -> N
 
 def test_the_web_app_can_take_a_card_in_compose(repo_copy: Path) -> None:
     compose = repo_copy / "docker-compose.yml"
-    edit(compose, "      STRIPE_PUBLISHABLE_KEY: pk_test_localstripe\n", "")
+    edit(compose, "      STRIPE_PUBLISHABLE_KEY: pk_test_standin\n", "")
     edit(
         compose,
-        '      - "127.0.0.1:${LOCALSTRIPE_PUBLISHED_PORT:-8420}:8420"',
+        '      - "127.0.0.1:${STRIPE_STANDIN_PUBLISHED_PORT:-8420}:8420"',
         '      - "127.0.0.1:8421:8420"',
     )
     report = compose_report(repo_copy)
@@ -61,6 +61,31 @@ def test_the_web_app_can_take_a_card_in_compose(repo_copy: Path) -> None:
     assert (
         "service gateway: STRIPE_JS_URL is 'http://127.0.0.1:8420/js.stripe.com/v3/', expected "
         "'http://127.0.0.1:8421/js.stripe.com/v3/'" in report
+    ), report
+
+
+def test_the_stripe_stand_in_stays_out_of_the_service_image_and_its_pins_match(
+    repo_copy: Path,
+) -> None:
+    assert docker_report(repo_copy) == ""
+    edit(
+        repo_copy / "pyproject.toml",
+        'include = ["common*", "gateway*", "svc_*", "ticketing*"]',
+        'include = ["common*", "gateway*", "svc_*", "ticketing*", "stripe*"]',
+    )
+    edit(
+        repo_copy / "deploy" / "stripe-standin.Dockerfile",
+        "ARG UVICORN_VERSION=",
+        "ARG UVICORN_VERSION=0.1.0\nARG OLD_UVICORN_VERSION=",
+    )
+    report = docker_report(repo_copy)
+    assert (
+        "pyproject.toml: [tool.setuptools.packages.find] include 'stripe*' packages "
+        "stripe_standin, a development-only package, into the service images" in report
+    ), report
+    assert (
+        "deploy/stripe-standin.Dockerfile: ARG UVICORN_VERSION=0.1.0, but requirements-dev.lock "
+        "pins uvicorn==" in report
     ), report
 
 
@@ -106,7 +131,7 @@ def test_an_image_built_by_every_service_or_pulled_is_reported(repo_copy: Path) 
         "tickets all build the image ticketing:dev; let one build it" in report
     ), report
     assert (
-        "service localstripe: its image ticketing-localstripe:dev is built here; set "
+        "service stripe-standin: its image ticketing-stripe-standin:dev is built here; set "
         "pull_policy: never" in report
     ), report
 

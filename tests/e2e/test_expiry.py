@@ -1,5 +1,5 @@
 """Unpaid orders expire: with a 3-second hold, the services as separate processes (so one can
-be killed), real SecantusDB, RabbitMQ, Redis and localstripe."""
+be killed), real SecantusDB, RabbitMQ, Redis and the Stripe stand-in."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: Runn
     stack = noisy_stack
     used: dict[str, str] = {}  # what must not be logged -> what it is
     stripe_base = stack.setting("STRIPE_API_BASE")
-    stripe_key = "sk_test_localstripe"  # what `ticketing run` gives payments for localstripe
+    stripe_key = "sk_test_standin"  # what `ticketing run` gives payments for the stand-in
     used[stripe_key] = "the Stripe secret key"
     used[stack.env["STRIPE_WEBHOOK_SECRET"]] = "the webhook secret"
 
@@ -128,8 +128,7 @@ def test_a_whole_run_logs_its_requests_and_none_of_its_secrets(noisy_stack: Runn
         payment = api.pay(buyer, order["id"], method["id"])
         used[payment["clientSecret"]] = "a client secret"
         httpx.post(
-            f"{stripe_base}/v1/payment_intents/{intent_id(payment)}/_authenticate",
-            headers=key,
+            f"{stripe_base}/_standin/payment_intents/{intent_id(payment)}/authenticate",
             data={"client_secret": payment["clientSecret"], "success": "true"},
         ).raise_for_status()
         api.until(lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "COMPLETE")

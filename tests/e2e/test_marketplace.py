@@ -1,5 +1,5 @@
 """The purchase flow end to end through GraphQL (v1, docs/api.md): real services, SecantusDB,
-RabbitMQ, Redis and localstripe, all started by `ticketing run`."""
+RabbitMQ, Redis and the Stripe stand-in, all started by `ticketing run`."""
 
 from __future__ import annotations
 
@@ -422,7 +422,7 @@ def test_3d_secure_payment_awaits_then_settles_through_the_stripe_webhook(api, s
     ticket = api.sell(api.user(), price="42")
     order = api.order(buyer, ticket["id"])
     base = stack.env.get("STRIPE_API_BASE") or stack.setting("STRIPE_API_BASE")
-    key = {"authorization": "Bearer sk_test_localstripe"}
+    key = {"authorization": "Bearer sk_test_standin"}
     method = httpx.post(
         f"{base}/v1/payment_methods",
         headers=key,
@@ -439,10 +439,9 @@ def test_3d_secure_payment_awaits_then_settles_through_the_stripe_webhook(api, s
     api.until(
         lambda: api.get_order(buyer, order["id"]), lambda o: o["status"] == "AWAITING_PAYMENT"
     )
-    # The customer authenticates with their bank (localstripe's stand-in for Stripe.js)...
+    # The customer authenticates with their bank (the stand-in's test endpoint, as its Stripe.js)...
     httpx.post(
-        f"{base}/v1/payment_intents/{intent_id(payment)}/_authenticate",
-        headers=key,
+        f"{base}/_standin/payment_intents/{intent_id(payment)}/authenticate",
         data={"client_secret": payment["clientSecret"], "success": "true"},
     ).raise_for_status()
     # ...and Stripe's signed webhook settles the order.

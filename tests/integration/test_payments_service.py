@@ -1,6 +1,6 @@
-"""The payments service over real gRPC with SecantusDB, RabbitMQ, Redis and localstripe; order
-events are fed in as the orders service would publish them. The Stripe webhook is exercised
-through the gateway's route, signed by us and delivered by localstripe."""
+"""The payments service over real gRPC with SecantusDB, RabbitMQ, Redis and the project's Stripe
+stand-in; order events are fed in as the orders service would publish them. The Stripe webhook
+is exercised through the gateway's route, signed by us and delivered by the stand-in."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ class Payments:
         raise AssertionError(f"order {order_id} never became {status}")
 
     def intents_of(self, order_id: str) -> list[stripe.PaymentIntent]:
-        """Every PaymentIntent localstripe holds for the order (localstripe is shared by the
+        """Every PaymentIntent the Stripe stand-in holds for the order (it is shared by the
         session, so they are told apart by the order id in their metadata)."""
         found, after = [], None
         while True:
@@ -124,7 +124,7 @@ class Payments:
 
     def refunded_cents(self, intent_id: str) -> int:
         charge = self.stripe.v1.payment_intents.retrieve(intent_id).latest_charge
-        if isinstance(charge, str):  # Stripe gives its id; localstripe the charge itself
+        if isinstance(charge, str):  # Stripe gives its id (the charge itself when expanded)
             charge = self.stripe.v1.charges.retrieve(charge)
         return charge.amount_refunded
 
@@ -143,12 +143,11 @@ class Payments:
         return method.id
 
     async def authenticate(self, payment: payments_pb2.Payment, success: bool = True) -> None:
-        """What the customer does in Stripe.js (localstripe's stand-in for the 3-D Secure page)."""
+        """What the customer does in Stripe.js's 3-D Secure page (the stand-in's test endpoint)."""
         async with httpx.AsyncClient() as client:
             reply = await client.post(
-                f"{self.api_base}/v1/payment_intents/{payment.stripe_id}/_authenticate",
+                f"{self.api_base}/_standin/payment_intents/{payment.stripe_id}/authenticate",
                 data={"client_secret": payment.client_secret, "success": str(success).lower()},
-                headers={"authorization": f"Bearer {SECRET_KEY}"},
             )
         reply.raise_for_status()
 
@@ -285,7 +284,7 @@ async def test_a_declined_card_is_payment_declined_and_announced_as_failed(payme
     assert await charge_events(tap, 1) == [
         ("charge.failed", {"orderId": order_id, "reason": "Your card was declined."})
     ]
-    # The failed payment names its PaymentIntent (localstripe's decline names only the charge).
+    # The failed payment names its PaymentIntent (Stripe's decline names it).
     [intent] = payments.intents_of(order_id)
     found = await payments.stub.BatchGetPayments(
         payments_pb2.BatchGetPaymentsRequest(order_ids=[order_id]),
@@ -373,7 +372,7 @@ async def test_concurrent_payments_for_one_order_charge_exactly_once(payments, t
     refused = [from_rpc_error(r) for r in results if isinstance(r, grpc.aio.AioRpcError)]
     assert len(paid) == 1 and len(refused) == 5
     assert {e.code for e in refused} == {ErrorCode.CONFLICT}
-    # localstripe ignores idempotency keys: only the lease kept the others from charging.
+    # Each attempt has its own idempotency key: only the lease kept the others from charging.
     assert [pi.id for pi in payments.intents_of(order_id)] == [paid[0].stripe_id]
     assert [k for k, _ in await charge_events(tap, 1)] == ["charge.created"]
     assert await nothing_more(tap, payments) == []
@@ -750,34 +749,25 @@ async def test_the_webhook_answers_503_while_payments_is_down(env):
     assert reply.status_code == 503  # Stripe delivers it again later
 
 
-async def mute_webhook(api_base: str, name: str, url: str) -> None:
-    """localstripe cannot forget a webhook; this one is left listening for no event at all."""
-    async with httpx.AsyncClient() as client:
-        await client.post(
-            f"{api_base}/_config/webhooks/{name}",
-            data={"url": url, "secret": WEBHOOK_SECRET, "events[]": "ticketing.tests.none"},
-        )
-
-
-async def test_localstripe_delivers_the_webhook_that_settles_a_3d_secure_payment(
+async def test_the_stripe_stand_in_delivers_the_webhook_that_settles_a_3d_secure_payment(
     env, payments, stripe_api_base, tap
 ):
-    app, clients = webhook_app(env, payments.port, WEBHOOK_SECRET)
     port = servers.free_port()
+    url = f"http://127.0.0.1:{port}/webhooks/stripe"
+    # Registered as a Stripe account holder does; the gateway is given the secret it answers.
+    endpoint_id, secret = await asyncio.to_thread(
+        servers.register_stripe_webhook, stripe_api_base, url, ["payment_intent.succeeded"]
+    )
+    app, clients = webhook_app(env, payments.port, secret)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     serving = asyncio.create_task(server.serve())
-    name = f"payments-test-{uuid.uuid4().hex[:8]}"
-    url = f"http://127.0.0.1:{port}/webhooks/stripe"
     try:
         for _ in range(250):
             if server.started:
                 break
             await asyncio.sleep(0.02)
-        await asyncio.to_thread(
-            servers.register_stripe_webhook, stripe_api_base, url, WEBHOOK_SECRET, name
-        )
         buyer = str(uuid.uuid4())
         order_id = await payments.order_created(buyer)
         payment = await payments.pay(order_id, buyer, payments.three_d_secure_card())
@@ -787,6 +777,6 @@ async def test_localstripe_delivers_the_webhook_that_settles_a_3d_secure_payment
         server.should_exit = True
         await serving
         await clients.close()
-        await mute_webhook(stripe_api_base, name, url)
+        await asyncio.to_thread(servers.remove_stripe_webhook, stripe_api_base, endpoint_id)
     assert [k for k, _ in seen] == ["charge.pending", "charge.created"]
     assert seen[1][1]["stripeId"] == payment.stripe_id

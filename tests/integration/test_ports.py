@@ -126,7 +126,7 @@ def test_a_child_that_dies_on_a_taken_port_is_named_as_such():
         port = foreign.getsockname()[1]
         child = _child(f"import socket; socket.socket().bind(('127.0.0.1', {port}))")
         with pytest.raises(StackError, match=f"port {port} \\(STRIPE_PORT\\) answers, but not"):
-            wait_until_listening(child, port, 30, "localstripe", "STRIPE_PORT")
+            wait_until_listening(child, port, 30, "the Stripe stand-in", "STRIPE_PORT")
 
 
 def test_a_port_its_own_child_listens_on_is_accepted():

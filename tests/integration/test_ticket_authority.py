@@ -1,5 +1,6 @@
-"""One authority per fact, over real gRPC, SecantusDB, RabbitMQ and localstripe, the services
-in-process on ports chosen up front (so that each can reach the others, as in a deployment):
+"""One authority per fact, over real gRPC, SecantusDB, RabbitMQ and the Stripe stand-in, the
+services in-process on ports chosen up front (so that each can reach the others, as in a
+deployment):
 
 - the tickets service decides availability (issue 20: which order holds which seats), so a
   seller's edit racing a buyer's order either fails with CONFLICT or comes first and the order

@@ -64,7 +64,7 @@ def user_errors(payload: dict) -> list[tuple[str, list[str] | None]]:
 
 def intent_id(payment: dict) -> str:
     """The Stripe PaymentIntent a payment's client secret belongs to (`pi_..._secret_...`): what
-    Stripe.js would confirm, and localstripe's 3-D Secure stand-in needs."""
+    Stripe.js would confirm, and the stand-in's 3-D Secure test endpoint needs."""
     return payment["clientSecret"].split("_secret_")[0]
 
 

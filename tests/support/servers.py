@@ -17,7 +17,6 @@ import redis
 
 from common import bus, devstack
 from common.devstack import free_port
-from common.devstack.infra import localstripe_argv
 from common.revocations import loaded_key
 from gateway.config import RATE_LIMITS
 from svc_auth.config import SIGNIN_LIMITS
@@ -211,17 +210,37 @@ def serving(argv: list[str], port: int) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def localstripe() -> Iterator[str]:
-    """A localstripe server on a free port, as `ticketing run` starts it (on 127.0.0.1 only);
-    yields its base URL (STRIPE_API_BASE)."""
+def stripe_standin(*options: str) -> Iterator[str]:
+    """The project's Stripe stand-in on a free port of 127.0.0.1, as `ticketing run` starts it
+    (`options`: `--webhook URL --webhook-secret S`...); yields its base URL (STRIPE_API_BASE)."""
     port = free_port()
-    with serving(localstripe_argv(port), port) as url:
+    argv = [sys.executable, "-m", "stripe_standin", "--port", str(port), *options]
+    with serving(argv, port) as url:
         yield url
 
 
-def register_stripe_webhook(api_base: str, url: str, secret: str, name: str = "gateway") -> None:
-    """localstripe's own endpoint for where to deliver signed webhook events."""
+def register_stripe_webhook(
+    api_base: str, url: str, events: list[str] | None = None
+) -> tuple[str, str]:
+    """A webhook endpoint registered through the SDK, as a Stripe account holder registers one
+    (`stripe.WebhookEndpoint.create`); its id and the secret it signs with."""
+    import stripe
+
+    client = stripe.StripeClient(
+        "sk_test_standin",
+        base_addresses={"api": api_base},
+        http_client=stripe.HTTPXClient(timeout=10, allow_sync_methods=True),
+        max_network_retries=0,
+    )
+    endpoint = client.v1.webhook_endpoints.create({"url": url, "enabled_events": events or ["*"]})
+    return endpoint.id, endpoint.secret
+
+
+def remove_stripe_webhook(api_base: str, endpoint_id: str) -> None:
     import httpx
 
-    reply = httpx.post(f"{api_base}/_config/webhooks/{name}", data={"url": url, "secret": secret})
+    reply = httpx.delete(
+        f"{api_base}/v1/webhook_endpoints/{endpoint_id}",
+        headers={"authorization": "Bearer sk_test_standin"},
+    )
     reply.raise_for_status()

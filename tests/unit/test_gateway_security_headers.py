@@ -105,7 +105,7 @@ async def test_the_app_page_runs_only_its_own_files_and_stripe_js(dist):
 async def test_the_stripe_origin_follows_stripe_js_url(dist):
     async with client(dist, stripe_js_url=LOCALSTRIPE_JS) as c:
         page = await c.get("/", headers=HTML)
-    # localstripe's stand-in serves its API and draws its 3-D Secure from the same origin.
+    # The Stripe stand-in serves its API and its Stripe.js from the same origin.
     policy = assert_page_policy(page, ["http://127.0.0.1:8420"])
     assert policy["connect-src"][2:] == ["http://127.0.0.1:8420"]
     assert policy["frame-src"] == ["http://127.0.0.1:8420"]

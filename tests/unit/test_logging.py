@@ -48,7 +48,7 @@ def test_secrets_are_redacted_wherever_they_appear():
     leaks = {
         "a JWT": f"token was {JWT}",
         "a bearer header": "authorization: Bearer abcdefgh12345678",
-        "a Stripe secret key": "Invalid API Key provided: sk_test_localstripe",
+        "a Stripe secret key": "Invalid API Key provided: sk_test_standin",
         "a live key": "key sk_live_51HxYzAbCdEf",
         "a webhook secret": "secret whsec_ticketing_local_development",
         "a client secret": "pi_3Nabc123_secret_XyZ987",

@@ -13,9 +13,10 @@ from tools.deploy_check.k8s_processes import check_process_env
 from tools.deploy_check.metrics import check_metrics_compose
 from tools.deploy_check.model import (
     COMPOSE_PUBLISHED,
-    LOCALSTRIPE_PORT,
     ROOT,
     SHARED_SECRETS,
+    STRIPE_STANDIN,
+    STRIPE_STANDIN_PORT,
     CheckError,
     Process,
     callees,
@@ -115,7 +116,7 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
             elif target not in allowed:
                 problems.append(
                     f"{here}: publishes port {target}; only the gateway, the RabbitMQ UI and "
-                    "localstripe are published"
+                    "the Stripe stand-in are published"
                 )
             if port.get("host_ip") != "127.0.0.1":
                 problems.append(
@@ -222,10 +223,10 @@ def check_one_shots(services: Mapping[str, Mapping]) -> list[str]:
 
 def check_card_payments(services: Mapping[str, Mapping]) -> list[str]:
     """The web app can take a card: the gateway's /config.json gives the browser a publishable
-    key and a Stripe.js it can load -- localstripe's stand-in, at the port compose publishes
-    it on the host (the browser runs there, not on the compose network)."""
-    gateway, localstripe = services.get("gateway"), services.get("localstripe")
-    if gateway is None or localstripe is None:
+    key and a Stripe.js it can load -- the Stripe stand-in's, at the port compose publishes it
+    on the host (the browser runs there, not on the compose network)."""
+    gateway, standin = services.get("gateway"), services.get(STRIPE_STANDIN)
+    if gateway is None or standin is None:
         return []
     here = "docker-compose.yml: service gateway"
     env = gateway.get("environment") or {}
@@ -235,18 +236,18 @@ def check_card_payments(services: Mapping[str, Mapping]) -> list[str]:
             f"{here}: STRIPE_PUBLISHABLE_KEY is not a publishable key (pk_...), so the web app "
             "says card payments are not available"
         )
-    published = [p for p in localstripe.get("ports") or [] if int(p["target"]) == LOCALSTRIPE_PORT]
+    published = [p for p in standin.get("ports") or [] if int(p["target"]) == STRIPE_STANDIN_PORT]
     if not published:
         return [
             *problems,
-            f"docker-compose.yml: service localstripe: port {LOCALSTRIPE_PORT} is not "
-            "published, so the browser cannot load its Stripe.js stand-in",
+            f"docker-compose.yml: service {STRIPE_STANDIN}: port {STRIPE_STANDIN_PORT} is not "
+            "published, so the browser cannot load its Stripe.js",
         ]
     expected = f"http://127.0.0.1:{published[0]['published']}/js.stripe.com/v3/"
     if env.get("STRIPE_JS_URL") != expected:
         problems.append(
             f"{here}: STRIPE_JS_URL is {env.get('STRIPE_JS_URL')!r}, expected {expected!r} "
-            "(localstripe's Stripe.js stand-in, as the host's browser reaches it)"
+            "(the Stripe stand-in's Stripe.js, as the host's browser reaches it)"
         )
     return problems
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,13 @@ def lock_pin(root: Path, package: str) -> str | None:
 
 
 # What never enters an image (.dockerignore): the dev stack (`ticketing run` starts SecantusDB,
-# localstripe and every process from a checkout), the tests and the tooling.
+# the Stripe stand-in and every process from a checkout), the tests and the tooling.
 KEPT_OUT = (".git", ".venv", "gen", ".run", "tests", "tools", "bench", "common/devstack")
+# Development-only packages of the checkout that the build context holds for their own
+# dev-only image (deploy/stripe-standin.Dockerfile) but the services' distribution never
+# packages (pyproject.toml's [tool.setuptools.packages.find] include), so `pip install .` in the
+# service image leaves them out.
+DEV_ONLY_PACKAGES = ("stripe_standin",)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,14 @@ def check_dockerfile(root: Path = ROOT, processes: Sequence[Process] | None = No
     stages: dict[str, Stage] = {}
     for name, pins in (
         ("Dockerfile", {"GRPCIO_TOOLS_VERSION": "grpcio-tools"}),
-        ("deploy/localstripe.Dockerfile", {"LOCALSTRIPE_VERSION": "localstripe"}),
+        (
+            "deploy/stripe-standin.Dockerfile",
+            {
+                "STARLETTE_VERSION": "starlette",
+                "UVICORN_VERSION": "uvicorn",
+                "HTTPX_VERSION": "httpx",
+            },
+        ),
     ):
         path = root / name
         if not path.exists():
@@ -137,7 +150,21 @@ def check_dockerfile(root: Path = ROOT, processes: Sequence[Process] | None = No
         for package in ["common", *(p.package for p in processes)]:
             if dockerignored(ignore.read_text(), package):
                 problems.append(f".dockerignore: the package {package} is kept out of the image")
+    problems += check_dev_packages_unpackaged(root)
     return problems
+
+
+def check_dev_packages_unpackaged(root: Path = ROOT) -> list[str]:
+    """No dev-only package is part of the distribution the service images install."""
+    found = tomllib.loads((root / "pyproject.toml").read_text())
+    include = found["tool"]["setuptools"]["packages"]["find"].get("include", ["*"])
+    return [
+        f"pyproject.toml: [tool.setuptools.packages.find] include {pattern!r} packages "
+        f"{package}, a development-only package, into the service images"
+        for package in DEV_ONLY_PACKAGES
+        for pattern in include
+        if fnmatch.fnmatch(package, pattern)
+    ]
 
 
 def _runs(target: str, processes: Sequence[Process]) -> str:
@@ -165,7 +192,7 @@ def _check_target(
         problems.append(f"{where}: does not switch to a non-root USER")
     if "PYTHONUNBUFFERED=1" not in final_text:
         problems.append(f"{where}: does not set PYTHONUNBUFFERED=1")
-    for dev in ("requirements-dev.lock", "grpcio-tools", "secantus", "localstripe"):
+    for dev in ("requirements-dev.lock", "grpcio-tools", "secantus", *DEV_ONLY_PACKAGES):
         if dev in final_text:
             problems.append(f"{where}: mentions {dev}; dev tools stay out")
     return problems

@@ -80,9 +80,10 @@ SHARED_SECRETS = {"jwt_public_key"}
 # Environment variables a container may set that are not settings fields.
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
 # Published ports a developer needs from docker compose (on 127.0.0.1): the gateway, the
-# RabbitMQ UI, and localstripe, whose Stripe.js stand-in the web app loads in the browser.
-LOCALSTRIPE_PORT = 8420  # deploy/localstripe.Dockerfile
-COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}, "localstripe": {LOCALSTRIPE_PORT}}
+# RabbitMQ UI, and the Stripe stand-in, whose Stripe.js the web app loads in the browser.
+STRIPE_STANDIN = "stripe-standin"  # the compose service of the project's Stripe stand-in
+STRIPE_STANDIN_PORT = 8420  # deploy/stripe-standin.Dockerfile
+COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}, STRIPE_STANDIN: {STRIPE_STANDIN_PORT}}
 # Everything on the gateway's public port is public (the API, the web app): the Ingress routes `/`
 # by prefix. Its probes and /metrics are on its admin port, which no Ingress may reach.
 INGRESS_PATHS = ("/",)

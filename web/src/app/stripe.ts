@@ -1,5 +1,6 @@
 // Stripe.js, loaded from where the gateway says (/config.json): Stripe's own script in
-// production, localstripe's stand-in under `ticketing run`. Only what this app calls is typed.
+// production, the project's Stripe stand-in's under `ticketing run`. Only what this app calls
+// is typed.
 
 export interface StripeError {
   message?: string;
@@ -22,8 +23,7 @@ export interface StripeClient {
   createPaymentMethod(data: {
     type: "card";
     card: CardElement;
-  }): Promise<{ paymentMethod?: { id: string }; error?: StripeError }> | undefined;
-  createToken(card: CardElement): Promise<{ token?: { card?: { id: string } }; error?: StripeError }>;
+  }): Promise<{ paymentMethod?: { id: string }; error?: StripeError }>;
   confirmCardPayment(
     clientSecret: string,
   ): Promise<{ paymentIntent?: { status: string }; error?: StripeError }>;
@@ -63,20 +63,11 @@ export async function loadStripe(jsUrl: string, publishableKey: string): Promise
   return window.Stripe(publishableKey);
 }
 
-/**
- * The id createPayment takes for the card typed into `card`: a PaymentMethod (pm_...) from
- * Stripe.js. localstripe's stand-in leaves createPaymentMethod empty, so there the card is
- * tokenized and the token's card (card_..., which PaymentIntents accept too) is used.
- */
+/** The id createPayment takes for the card typed into `card`: a PaymentMethod (pm_...). */
 export async function paymentMethodFor(
   stripe: StripeClient,
   card: CardElement,
 ): Promise<{ id?: string; error?: StripeError }> {
   const created = await stripe.createPaymentMethod({ type: "card", card });
-  if (created) {
-    return created.paymentMethod ? { id: created.paymentMethod.id } : { error: created.error };
-  }
-  const tokenized = await stripe.createToken(card);
-  const id = tokenized.token?.card?.id;
-  return id ? { id } : { error: tokenized.error ?? { message: "The card could not be read." } };
+  return created.paymentMethod ? { id: created.paymentMethod.id } : { error: created.error };
 }

@@ -9,26 +9,6 @@ import { loadStripe, paymentMethodFor, type CardElement, type StripeClient } fro
 
 type Step = "loading" | "ready" | "paying" | "authenticating" | "sent" | "unavailable";
 
-// localstripe's stand-in draws bare inputs named only by their placeholder; Stripe's own card
-// field (an iframe) labels itself. Name the stand-in's for screen readers too.
-const STAND_IN_LABELS: Record<string, string> = {
-  number: "Card number",
-  exp_month: "Expiry month (MM)",
-  exp_year: "Expiry year (YY)",
-  cvc: "Security code (CVC)",
-  postal_code: "Postal code",
-};
-
-function labelStandInInputs(container: HTMLElement) {
-  for (const input of container.querySelectorAll("input")) {
-    const name = input.getAttribute("placeholder") ?? "";
-    if (!input.getAttribute("aria-label") && STAND_IN_LABELS[name]) {
-      input.setAttribute("aria-label", STAND_IN_LABELS[name]);
-      input.setAttribute("inputmode", "numeric");
-    }
-  }
-}
-
 // Stripe.js reads the card (its numbers never reach our servers), createPayment charges it,
 // and when the bank wants the buyer to confirm (3-D Secure) Stripe.js asks them. The order's
 // status (shown above the form, live) tells how it ended.
@@ -132,7 +112,6 @@ export function CardPayment({
         stripe.current = client;
         card.current = client.elements().create("card", { hidePostalCode: true });
         card.current.mount(mount.current);
-        labelStandInInputs(mount.current);
         setStep("ready");
       })
       .catch(() => !gone && setStep("unavailable"));
