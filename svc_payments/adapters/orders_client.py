@@ -36,4 +36,14 @@ class GrpcOrderSource:
         status = _STATUS.get(order.status, OrderStatus.CREATED)
         # An orders service from before v1 sends no currency: USD, as everything was then.
         currency = currency_or_default(order.currency_code)
-        return Order(order.id, order.user_id, Decimal(order.price), status, currency_code=currency)
+        # What the buyer pays in all (an orders service from before quantities sends no total:
+        # its price is the order's).
+        return Order(
+            order.id,
+            order.user_id,
+            Decimal(order.total or order.price),
+            status,
+            currency_code=currency,
+            seller_id=order.seller_id,
+            event_id=order.event_id,
+        )

@@ -1,7 +1,8 @@
 """The payments service's documents in MongoDB.
 
 - `orders`: its copy of the orders ({_id, user_id, price "20.00", currency_code, status,
-  version}); a copy from before v1 has no currency_code: USD.
+  version, seller_id, event_id}); a copy from before v1 has no currency_code: USD; one from
+  before sellers were recorded no seller_id and event_id ("").
 - `payments`: one per order at most (unique `order_id`), found also by `stripe_id`; amount in
   currency_code (none before v1: USD).
 - `idempotency_keys`: {_id: "<user id>/<key>", ...}: one per caller's key (unique by its _id),
@@ -12,6 +13,7 @@
   details_submitted, requirements_due, disabled_reason, created_at, version}: the seller's
   Stripe Connect account (domain/seller_accounts.py).
 - `ledger_entries`: the ledger's journal (adapters/ledger_store.py).
+- `payouts`, `event_schedules`: sellers' payouts, events' ends (adapters/payout_store.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
+from svc_payments.adapters.payout_store import ensure_payout_indexes
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
@@ -38,6 +41,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     # One seller per connected account: an account.updated webhook finds its seller by it.
     await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
     await ensure_ledger_indexes(db)
+    await ensure_payout_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(
@@ -57,6 +61,8 @@ ORDER_COPIES = Document(
         "currency_code": Field("currency_code", CURRENCY, missing=currency_or_default(None)),
         "status": Field("status", EnumValue(OrderStatus)),
         "version": Field("version"),
+        "seller_id": Field("seller_id", missing=""),
+        "event_id": Field("event_id", missing=""),
     },
 )
 

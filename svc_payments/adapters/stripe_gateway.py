@@ -75,7 +75,17 @@ def intent_of(obj: Any) -> Intent:
         order_id=metadata.get("order_id", ""),
         failure=error.get("message") or "",
         currency=str(pi.get("currency") or "").upper(),
+        charge_id=_id_of(pi.get("latest_charge")),
     )
+
+
+def _id_of(reference: Any) -> str:
+    """A Stripe reference to another object: its id, or the object itself when expanded."""
+    if isinstance(reference, str):
+        return reference
+    if isinstance(reference, dict):
+        return str(reference.get("id") or "")
+    return ""
 
 
 def _declined_error(exc: stripe.CardError) -> dict[str, Any]:

@@ -38,6 +38,10 @@ class Order:
     version: int = 0
     # ISO 4217 code of price: the currency the order is charged in.
     currency_code: str = DEFAULT_CURRENCY
+    # The listing's seller (a user id), paid the proceeds, and its catalogue event, whose end
+    # makes the payout due; empty for an order copied before they were recorded.
+    seller_id: str = ""
+    event_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -101,6 +105,7 @@ class Intent:
     order_id: str = ""  # from the metadata we set when creating it
     failure: str = ""  # last_payment_error.message, when there is one
     currency: str = ""  # ISO 4217, upper case, as Stripe reports it
+    charge_id: str = ""  # latest_charge: the charge a success made (ch_...), when Stripe names it
 
     @property
     def payment_status(self) -> PaymentStatus:

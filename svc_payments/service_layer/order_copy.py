@@ -68,7 +68,15 @@ class OrderCopy:
                 # What the buyer pays in all: the price per ticket times the seats (an older
                 # producer's event names no quantity: one ticket).
                 total = Decimal(event.ticket.price) * (event.ticket.quantity or 1)
-                order = Order(event.id, event.user_id, total, currency_code=currency)
+                # An older producer's names no seller or event: "" (no payout is scheduled).
+                order = Order(
+                    event.id,
+                    event.user_id,
+                    total,
+                    currency_code=currency,
+                    seller_id=event.ticket.seller_id,
+                    event_id=event.ticket.event_id,
+                )
                 await uow.orders.add(order)
             await uow.commit()
 
