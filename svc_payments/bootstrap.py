@@ -15,7 +15,9 @@ from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.config import PaymentsSettings
 from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
+from svc_payments.entrypoints.payout_sweep import PayoutSweepTimer
 from svc_payments.service_layer.handlers import PaymentHandlers
+from svc_payments.service_layer.payouts import PayoutSweep, PayoutTerms
 from svc_payments.service_layer.ports import StripeGateway
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
@@ -37,13 +39,20 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     orders = ServiceChannel(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
+    uow = infra.unit_of_work(MongoPaymentsUnitOfWork)
+    terms = PayoutTerms(
+        settings.payout_policy, timedelta(seconds=settings.payout_delay_after_event_seconds)
+    )
     handlers = PaymentHandlers(
-        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
+        uow=uow,
         stripe=stripe,
         orders=GrpcOrderSource(orders),
         clock=infra.clock,
         lease_for=charge_lease(settings),
+        payout_terms=terms,
     )
+    # A claim outlasts a transfer's call to Stripe timing out, as a charge's lease does.
+    sweep = PayoutSweep(uow, stripe, infra.clock, claim_for=charge_lease(settings))
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -62,6 +71,7 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
         server,
         infra,
         consumers=[consumer],
+        loops=[PayoutSweepTimer(sweep, settings.payout_sweep_seconds).run],
         on_start=[lambda: ensure_indexes(infra.db)],
         on_stop=[orders.close],
     )

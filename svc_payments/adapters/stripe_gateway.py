@@ -23,6 +23,8 @@ from svc_payments.service_layer.ports import (
     IdempotencyMismatch,
     InvalidPaymentMethod,
     StripeUnavailable,
+    TransferRefused,
+    TransferRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -134,8 +136,9 @@ class StripeApi:
         )
         # The SDK imports its services and object classes on first use (~0.1 s): here, at
         # start, rather than on the first buyer's time.
-        _ = (self.client.v1.payment_intents, self.client.v1.refunds, self.client.v1.charges)
-        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge)
+        v1 = self.client.v1
+        _ = (v1.payment_intents, v1.refunds, v1.charges, v1.transfers)
+        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge, stripe.Transfer)
 
     async def _run(
         self,
@@ -221,6 +224,31 @@ class StripeApi:
             if exc.code != "charge_already_refunded":
                 raise
         log.info("refunded", extra={"stripe_id": stripe_id})
+
+    async def transfer(self, request: TransferRequest) -> str:
+        params: dict[str, Any] = {
+            "amount": request.amount_minor,
+            "currency": request.currency_code.lower(),
+            "destination": request.destination,
+            "transfer_group": request.transfer_group,
+            "metadata": {
+                "payout_id": request.payout_id,
+                "order_id": request.order_id,
+                "seller_id": request.seller_id,
+            },
+        }
+        if request.source_transaction:
+            params["source_transaction"] = request.source_transaction
+        create = self.client.v1.transfers.create_async(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            transfer = await self._run("transfer", create)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            # Stripe's refusal stands however often it is asked: the payout fails with it.
+            raise TransferRefused(exc.user_message or str(exc).splitlines()[0]) from None
+        return str(_as_dict(transfer)["id"])
 
 
 def _intent_outcome(pi: Any) -> str:

@@ -250,13 +250,17 @@ class Payout:
         return True
 
     def paid(self, transfer_id: str, now: datetime) -> bool:
-        """Stripe made the transfer; False when it was recorded before (the same transfer)."""
+        """Stripe made the transfer; False when it was recorded before (the same transfer). A
+        transfer made is a fact: recorded even if the payout was held meanwhile (a dispute
+        opened while Stripe answered), which then reverses it."""
         if self.status is PayoutStatus.PAID and self.transfer_id == transfer_id:
             return False
-        if self.status is not PayoutStatus.SCHEDULED:
-            raise Conflict(f"payout {self.id} is {self.status.value}, not to be paid")
+        if self.status in (PayoutStatus.PAID, PayoutStatus.REVERSED):
+            raise Conflict(f"payout {self.id} is {self.status.value}: {transfer_id} is not its")
+        if self.status is not PayoutStatus.HELD:  # a hold's reason stays: it is reversed next
+            self.reason = ""
         self.status, self.transfer_id, self.paid_at = PayoutStatus.PAID, transfer_id, now
-        self.next_try_at, self.attempts, self.reason = None, 0, ""
+        self.next_try_at, self.attempts, self.held_from = None, 0, None
         self._unclaim()
         self.version += 1
         self.events.append(

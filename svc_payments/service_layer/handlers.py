@@ -40,6 +40,7 @@ from common.errors import (
 from common.idempotency import check_key, fingerprint
 from common.retries import retry_transient
 from svc_payments.domain.currency import check_chargeable
+from svc_payments.domain.events import ChargeCreated
 from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (
     IN_PROGRESS,
@@ -50,6 +51,7 @@ from svc_payments.domain.model import (
     declined_message,
     must_refund,
 )
+from svc_payments.service_layer.event_copy import EventCopy
 from svc_payments.service_layer.idempotency import (
     KEY_POLL_SECONDS,
     ClientKeys,
@@ -58,6 +60,7 @@ from svc_payments.service_layer.idempotency import (
 )
 from svc_payments.service_layer.order_copy import OrderCopy
 from svc_payments.service_layer.payment_reads import batch_get_payments
+from svc_payments.service_layer.payouts import DEFAULT_TERMS, PayoutTerms, schedule_payout
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
@@ -122,6 +125,7 @@ class PaymentHandlers:
         clock: Clock,
         lease_for: timedelta,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        payout_terms: PayoutTerms = DEFAULT_TERMS,
     ) -> None:
         self.uow = uow
         self.stripe = stripe
@@ -129,7 +133,9 @@ class PaymentHandlers:
         self.clock = clock
         self.lease_for = lease_for
         self.new_id = new_id
-        self.order_copy = OrderCopy(uow, stripe, orders)
+        self.payout_terms = payout_terms
+        self.order_copy = OrderCopy(uow, stripe, orders, clock)
+        self.event_copy = EventCopy(uow, clock, payout_terms)
         self.keys = ClientKeys(uow, self._now)
 
     def _now(self) -> datetime:
@@ -348,6 +354,10 @@ class PaymentHandlers:
             else:
                 if recorded.stripe_id == intent.id and recorded.settle(intent, order):
                     await uow.payments.save(recorded)
+            if recorded is not None and any(isinstance(e, ChargeCreated) for e in recorded.events):
+                # Paid just now: the seller's payout and the ledger's charge, in this transaction.
+                terms, now = self.payout_terms, self._now()
+                await schedule_payout(uow, order, intent, terms, now, self.new_id)
             if order.version != order_version:
                 await uow.orders.save(order)
             if use is not None and holder is not None and recorded is not None:
@@ -411,4 +421,4 @@ class PaymentHandlers:
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
-        return self.order_copy.event_handlers
+        return {**self.order_copy.event_handlers, **self.event_copy.event_handlers}

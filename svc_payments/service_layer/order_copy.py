@@ -9,11 +9,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from common.clock import Clock, SystemClock, stored_precision
 from common.delivery import Delivery
 from common.errors import NotFound, NotYet
 from common.retries import retry_transient
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.model import Order, PaymentStatus
+from svc_payments.service_layer.payouts import cancel_payout
 from svc_payments.service_layer.ports import OrderSource, StripeGateway
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.events.v1 import orders_pb2
@@ -27,10 +29,12 @@ class OrderCopy:
         uow: Callable[[], PaymentsUnitOfWork],
         stripe: StripeGateway,
         orders: OrderSource,
+        clock: Clock | None = None,
     ) -> None:
         self.uow = uow
         self.stripe = stripe
         self.orders = orders
+        self.clock = clock or SystemClock()
 
     async def read(self, order_id: str, token: str | None) -> Order:
         """Our copy of the order. A buyer may pay right after ordering, before OrderCreated has
@@ -107,6 +111,8 @@ class OrderCopy:
                     if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
                         payment.refund()
                         await uow.payments.save(payment)
+                        now = stored_precision(self.clock.now())
+                        await cancel_payout(uow, order.id, payment.stripe_id, now)
                     if order.cancel():
                         await uow.orders.save(order)
                     await uow.commit()

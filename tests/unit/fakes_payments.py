@@ -25,17 +25,20 @@ from common.retries import ConcurrentUpdate
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
+from svc_payments.domain.payouts import Payout
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
     InvalidPaymentMethod,
     StripeUnavailable,
+    TransferRequest,
 )
+from tests.unit.fakes_payouts import TABLES, FakeTransfers, attach
 
 
 def _detached(row: Any) -> Any:
     """A copy, as a document read back from the database would be (no pending events)."""
-    if isinstance(row, Order | Payment):
+    if isinstance(row, Order | Payment | Payout):
         return dataclasses.replace(row, events=[])
     return dataclasses.replace(row) if dataclasses.is_dataclass(row) else row
 
@@ -49,6 +52,7 @@ class FakeDatabase:
             "leases": {},
             "keys": {},
             "processed": {},
+            **{name: {} for name in TABLES},
         }
     )
     stamps: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -200,6 +204,7 @@ class FakePaymentsUnitOfWork:
         self.payments = FakePaymentRepository(self)
         self.leases = FakeChargeLeaseRepository(self)
         self.keys = FakeIdempotencyRepository(self)
+        attach(self)  # payouts, event schedules, seller accounts, the ledger
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -258,6 +263,7 @@ class FakeStripe:
         self.gate: asyncio.Event | None = None
         self.in_flight = asyncio.Event()
         self._ids = itertools.count(1)
+        self.transfers = FakeTransfers()
 
     @property
     def charged(self) -> list[Intent]:
@@ -293,6 +299,7 @@ class FakeStripe:
             amount=request.amount_minor,
             client_secret="secret",
             order_id=request.order_id,
+            charge_id=f"ch_fake{next(self._ids)}",
         )
         self.intents[intent.id] = intent
         self.by_key[request.idempotency_key] = intent
@@ -311,6 +318,9 @@ class FakeStripe:
         assert self.intents[stripe_id].status == "succeeded", "refunding an unpaid intent"
         if stripe_id not in self.refunds:
             self.refunds.append(stripe_id)
+
+    async def transfer(self, request: TransferRequest) -> str:
+        return await self.transfers.transfer(request)
 
 
 def uow_factory(db: FakeDatabase) -> Callable[[], FakePaymentsUnitOfWork]:

@@ -92,6 +92,14 @@ def test_paid_once_with_its_event_and_the_same_transfer_again_changes_nothing():
         p.paid("tr_2", NOW)
 
 
+def test_a_transfer_made_while_a_dispute_held_it_is_recorded_and_keeps_the_reason():
+    p = payout()
+    p.claim("sweep-a", NOW, timedelta(seconds=30))
+    p.hold()  # the dispute came while Stripe answered
+    assert p.paid("tr_1", NOW)
+    assert (p.status, p.reason) == (PayoutStatus.PAID, "disputed")
+
+
 def test_a_claim_keeps_another_sweep_out_until_it_runs_out():
     p = payout()
     p.claim("sweep-a", NOW, timedelta(seconds=30))
