@@ -46,4 +46,5 @@ class GrpcOrderSource:
             currency_code=currency,
             seller_id=order.seller_id,
             event_id=order.event_id,
+            ticket_id=order.ticket_id,
         )

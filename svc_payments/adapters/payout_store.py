@@ -1,8 +1,9 @@
 """Payouts and payments' copy of catalogue events in MongoDB.
 
 - `payouts`: one per paid order (unique `order_id`): {_id, order_id, seller_id, event_id,
-  amount_minor, currency_code, charge_id, created_at, status, due_at, next_try_at, paid_at,
-  transfer_id, reason, attempts, claimed_by, claimed_until, held_from, reversed_minor, version}
+  amount_minor, currency_code, charge_id, created_at, ticket_id, status, due_at, next_try_at,
+  paid_at, transfer_id, reason, attempts, claimed_by, claimed_until, held_from, reversed_minor,
+  version}
   (domain/payouts.py). The sweep's due index is (next_try_at, status): a payout it has nothing
   to do with has no next_try_at.
 - `event_schedules`: {_id: catalogue event id, version, status, ends_at}: what payments knows of
@@ -51,6 +52,7 @@ PAYOUTS = Document(
         "currency_code": Field("currency_code"),
         "charge_id": Field("charge_id"),
         "created_at": Field("created_at"),
+        "ticket_id": Field("ticket_id", missing=""),
         "status": Field("status", EnumValue(PayoutStatus)),
         "due_at": Field("due_at"),
         "next_try_at": Field("next_try_at"),
@@ -126,6 +128,9 @@ class MongoPayoutRepository(MongoRepository[Payout]):
         if status is not None:
             base["status"] = status.value
         return await keyset_page(base, request, self._find)
+
+    async def many(self, payout_ids: list[str]) -> list[Payout]:
+        return await self.find({"_id": {"$in": payout_ids}})
 
     async def _find(self, query: dict[str, Any], sort, limit: int) -> list[Payout]:
         return await self.find(query, sort=list(sort), limit=limit)

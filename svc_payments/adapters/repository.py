@@ -1,8 +1,8 @@
 """The payments service's documents in MongoDB.
 
 - `orders`: its copy of the orders ({_id, user_id, price "20.00", currency_code, status,
-  version, seller_id, event_id}); a copy from before v1 has no currency_code: USD; one from
-  before sellers were recorded no seller_id and event_id ("").
+  version, seller_id, event_id, ticket_id}); a copy from before v1 has no currency_code: USD;
+  one from before sellers were recorded no seller_id, event_id and ticket_id ("").
 - `payments`: one per order at most (unique `order_id`), found also by `stripe_id`; amount in
   currency_code (none before v1: USD).
 - `idempotency_keys`: {_id: "<user id>/<key>", ...}: one per caller's key (unique by its _id),
@@ -63,6 +63,7 @@ ORDER_COPIES = Document(
         "version": Field("version"),
         "seller_id": Field("seller_id", missing=""),
         "event_id": Field("event_id", missing=""),
+        "ticket_id": Field("ticket_id", missing=""),
     },
 )
 

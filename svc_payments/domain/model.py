@@ -42,6 +42,7 @@ class Order:
     # makes the payout due; empty for an order copied before they were recorded.
     seller_id: str = ""
     event_id: str = ""
+    ticket_id: str = ""  # the listing (or v1 ticket) it holds seats of
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property

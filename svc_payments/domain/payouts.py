@@ -141,6 +141,7 @@ class Payout:
     # id when Stripe did not name the charge.
     charge_id: str
     created_at: datetime
+    ticket_id: str = ""  # the listing sold (what the seller recognises the payout by)
     status: PayoutStatus = PayoutStatus.SCHEDULED
     due_at: datetime | None = None  # None: its event's end is not known (or holds no date)
     # The sweep's index: when it looks at the payout next; None when it has nothing to do.
@@ -174,6 +175,7 @@ class Payout:
             order_id=order.id,
             seller_id=order.seller_id,
             event_id=order.event_id,
+            ticket_id=order.ticket_id,
             amount_minor=amount_minor,
             currency_code=order.currency_code,
             charge_id=charge_id,

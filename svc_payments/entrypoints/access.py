@@ -6,6 +6,9 @@ ACCESS: dict[str, Access] = {
     # A buyer's own payments, with their token.
     "CreatePayment": access(GATEWAY, user=True),
     "BatchGetPayments": access(GATEWAY, user=True),
+    # A seller's own payouts (an operator's: anyone's), with their token.
+    "ListPayouts": access(GATEWAY, user=True),
+    "BatchGetPayouts": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (its signature checked there): no user.
     "SettlePayment": access(GATEWAY),
 }

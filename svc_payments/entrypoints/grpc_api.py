@@ -5,9 +5,18 @@ from __future__ import annotations
 from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
+from common.pagination import page_request
 from common.protos import timestamp
+from svc_payments.domain.currency import from_minor
 from svc_payments.domain.model import Payment
+from svc_payments.domain.payouts import Payout
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
+from svc_payments.service_layer.payout_reads import (
+    PayoutReader,
+    batch_get_payouts,
+    list_payouts,
+    status_filter,
+)
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 
@@ -23,6 +32,30 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
         create_time=timestamp(payment.created_at),
         currency_code=payment.currency_code,
     )
+
+
+def payout_to_proto(payout: Payout) -> payments_pb2.Payout:
+    message = payments_pb2.Payout(
+        id=payout.id,
+        order_id=payout.order_id,
+        seller_id=payout.seller_id,
+        amount=format_money(from_minor(payout.payable_minor, payout.currency_code)),
+        currency_code=payout.currency_code,
+        status=payout.status.value,
+        reason=payout.reason,
+        create_time=timestamp(payout.created_at),
+        ticket_id=payout.ticket_id,
+    )
+    if payout.due_at is not None:
+        message.due_time.CopyFrom(timestamp(payout.due_at))
+    if payout.paid_at is not None:
+        message.paid_time.CopyFrom(timestamp(payout.paid_at))
+    return message
+
+
+def _reader() -> PayoutReader:
+    claims = current_user()
+    return PayoutReader(claims.user_id, claims.is_admin)
 
 
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
@@ -54,3 +87,27 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         # achieve nothing else; only the gateway (its webhook) may call it (entrypoints/access.py).
         payment = await self.handlers.settle_payment(request.stripe_id)
         return payments_pb2.SettlePaymentResponse(payment=payment_to_proto(payment))
+
+    async def ListPayouts(self, request, context):
+        page = await list_payouts(
+            self.handlers.uow,
+            _reader(),
+            page_request(
+                request.page_size,
+                request.page_token,
+                request.before_page_token,
+                request.backward,
+            ),
+            all_sellers=request.all_sellers,
+            status=status_filter(request.status),
+        )
+        return payments_pb2.ListPayoutsResponse(
+            payouts=[payout_to_proto(p) for p in page.items],
+            next_page_token=page.next_token,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+        )
+
+    async def BatchGetPayouts(self, request, context):
+        payouts = await batch_get_payouts(self.handlers.uow, _reader(), list(request.ids))
+        return payments_pb2.BatchGetPayoutsResponse(payouts=[payout_to_proto(p) for p in payouts])

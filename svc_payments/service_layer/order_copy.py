@@ -80,6 +80,7 @@ class OrderCopy:
                     currency_code=currency,
                     seller_id=event.ticket.seller_id,
                     event_id=event.ticket.event_id,
+                    ticket_id=event.ticket.id,
                 )
                 await uow.orders.add(order)
             await uow.commit()

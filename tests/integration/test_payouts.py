@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import httpx
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -28,6 +29,7 @@ from tests.integration.test_payments_service import SECRET_KEY, Payments, runnin
 from tests.support import stripe_standin
 from ticketing.events.v1 import catalogue_pb2
 from ticketing.events.v1 import orders_pb2 as order_events
+from ticketing.payments.v1 import payments_pb2
 
 pytestmark = pytest.mark.integration
 
@@ -215,6 +217,22 @@ async def test_a_due_payout_is_transferred_once_drawing_on_the_orders_charge(mar
 
     await market.sweep().pay_due()
     assert len(market.transfers_to(account_id)) == 1
+
+    # The seller reads it (ListPayouts); another user sees none of it, nor everyone's.
+    stub = market.payments.stub
+    mine = await stub.ListPayouts(
+        payments_pb2.ListPayoutsRequest(page_size=10), metadata=market.payments.as_user(seller_id)
+    )
+    assert [(p.id, p.status, p.amount, p.currency_code) for p in mine.payouts] == [
+        (payout.id, "PAID", "50.00", "EUR")
+    ]
+    assert mine.payouts[0].paid_time.ToDatetime(tzinfo=UTC) == payout.paid_at
+    stranger = market.payments.as_user(str(uuid.uuid4()))
+    theirs = await stub.ListPayouts(payments_pb2.ListPayoutsRequest(), metadata=stranger)
+    assert list(theirs.payouts) == []
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListPayouts(payments_pb2.ListPayoutsRequest(all_sellers=True), metadata=stranger)
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_a_crash_between_stripes_answer_and_the_commit_makes_no_second_transfer(market):

@@ -103,6 +103,9 @@ class FakePayoutRepository(_Rows):
             if p.event_id == event_id and p.status in PENDING
         ][:limit]
 
+    async def many(self, payout_ids: list[str]) -> list[Payout]:
+        return [detached(p) for p in self.rows.values() if p.id in payout_ids]
+
     async def page(self, request: PageRequest, seller_id, status) -> Page[Payout]:
         """Forwards only (what the handlers' tests walk)."""
         rows = sorted(self.rows.values(), key=lambda p: (p.created_at, p.id), reverse=True)

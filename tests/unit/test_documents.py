@@ -263,6 +263,7 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
         "version": 3,
         "seller_id": "s-1",
         "event_id": "e-1",
+        "ticket_id": "t-1",
     }
     copy = payments.Order(
         id="o-1",
@@ -273,6 +274,7 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
         currency_code="JPY",
         seller_id="s-1",
         event_id="e-1",
+        ticket_id="t-1",
     )
     _round_trip(ORDER_COPIES, stored, copy)
     old = {"_id": "o-1", "user_id": "u", "price": "1.00", "status": "CREATED", "version": 0}
@@ -323,6 +325,7 @@ def test_a_payout_document_loads_and_saves_unchanged() -> None:
         "currency_code": "EUR",
         "charge_id": "ch_1",
         "created_at": CREATED,
+        "ticket_id": "t-1",
         "status": "HELD",
         "due_at": EXPIRES,
         "next_try_at": None,
@@ -345,6 +348,7 @@ def test_a_payout_document_loads_and_saves_unchanged() -> None:
         currency_code="EUR",
         charge_id="ch_1",
         created_at=CREATED,
+        ticket_id="t-1",
         status=PayoutStatus.HELD,
         due_at=EXPIRES,
         reason="disputed",
