@@ -217,6 +217,9 @@ class Payout:
         if self.claimed(now) and self.claimed_by != holder:
             raise Conflict(f"payout {self.id} is being paid")
         self.claimed_by, self.claimed_until = holder, now + lease_for
+        # Out of the due index while claimed; back in it when the claim runs out (its holder
+        # stopped before recording the outcome): the next sweep asks Stripe again, same key.
+        self.next_try_at = self.claimed_until
         self.version += 1
 
     def _unclaim(self) -> None:

@@ -20,14 +20,14 @@ class PayoutSweepTimer:
     async def run(self) -> None:
         while True:
             try:
-                looked_at = await self.sweep.pay_due()
+                settled = await self.sweep.pay_due()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                looked_at = 0
+                settled = 0
                 log.warning(
                     "could not sweep due payouts, will retry",
                     extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_s": self.period},
                 )
-            if looked_at < self.sweep.batch_size:
+            if settled < self.sweep.batch_size:
                 await asyncio.sleep(self.period)

@@ -87,6 +87,14 @@ async def schedule_payout(
         return existing
     source = intent.charge_id or intent.id
     proceeds = proceeds_minor(order)
+    if not 0 <= proceeds <= intent.amount:
+        # The charge is a fact to record whatever is wrong here: the seller is owed no more
+        # than was charged, and the difference is logged for an operator.
+        log.error(
+            "a seller's proceeds exceed the charge",
+            extra={"order_id": order.id, "proceeds": proceeds, "charged": intent.amount},
+        )
+        proceeds = max(0, min(proceeds, intent.amount))
     seller = order.seller_id or UNKNOWN_SELLER
     await uow.ledger.post(
         ledger.charge(source, order.id, order.currency_code, seller, intent.amount, proceeds, now)
@@ -180,16 +188,19 @@ class PayoutSweep:
 
     async def pay_due(self) -> int:
         """Looks at the payouts due, at most `batch_size`, one at a time (Stripe's rate limits
-        are shared with the buyers' charges); returns how many it looked at. One that fails
-        unexpectedly is logged and left to its claim running out."""
+        are shared with the buyers' charges); returns how many it settled one way or another
+        (paid, waiting, retried later, failed): fewer than the batch, and the timer waits for
+        its next period. One that fails unexpectedly is logged and left to its claim running
+        out."""
         async with self.uow() as uow:
             payout_ids = await uow.payouts.due_ids(self._now(), self.batch_size)
+        settled = 0
         for payout_id in payout_ids:
             try:
-                await self.pay(payout_id)
+                settled += await self.pay(payout_id) is not None
             except Exception:
                 log.exception("a payout could not be paid", extra={"payout_id": payout_id})
-        return len(payout_ids)
+        return settled
 
     async def pay(self, payout_id: str) -> PayoutStatus | None:
         """Pays one payout if it is due; returns its status after, None when it was not ours to

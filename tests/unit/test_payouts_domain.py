@@ -105,6 +105,8 @@ def test_a_claim_keeps_another_sweep_out_until_it_runs_out():
     p.claim("sweep-a", NOW, timedelta(seconds=30))
     with pytest.raises(Conflict):
         p.claim("sweep-b", NOW + timedelta(seconds=29), timedelta(seconds=30))
+    assert not p.is_due(NOW + timedelta(seconds=29)), "out of the due index while claimed"
+    assert p.is_due(NOW + timedelta(seconds=30)), "back in it once the claim ran out"
     p.claim("sweep-b", NOW + timedelta(seconds=30), timedelta(seconds=30))
     assert p.claimed_by == "sweep-b"
 

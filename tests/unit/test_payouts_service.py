@@ -88,6 +88,7 @@ async def test_a_paid_order_owes_its_seller_the_proceeds_due_after_the_event(wor
         ("stripe_balance", "EUR"): 4000,
         (f"seller_payable:{SELLER}", "EUR"): -4000,
     }
+    assert sum((await ledger_of(world)).values()) == 0, "the order's entries sum to zero"
     # Not due before its time: the sweep transfers nothing.
     world.clock.advance((3 * 3600) + DELAY.total_seconds() - 1)
     await sweep_of(world).pay_due()
@@ -225,7 +226,7 @@ async def test_a_payout_claimed_by_one_sweep_is_left_alone_by_another(world):
     payout_id = (await payout_of(world)).id
     first, second = sweep_of(world), sweep_of(world)
     assert await first._claim(payout_id) is not None  # first is between its claim and Stripe
-    assert await second.pay_due() == 1
+    assert await second.pay_due() == 0, "a claimed payout is out of the due index"
     assert await second.pay(payout_id) is None
     assert world.stripe.transfers.asked == []
     # The first's claim ran out (it stopped): the second pays it.
