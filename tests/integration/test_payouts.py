@@ -67,6 +67,19 @@ class CrashingOnPaid(MongoPaymentsUnitOfWork):
         await super().commit()
 
 
+class AskedTransfers:
+    """The Stripe gateway, counting the transfers the sweeps ask for (the stand-in answers a
+    repeated idempotency key with the first transfer, so its own count cannot tell)."""
+
+    def __init__(self, stripe: StripeApi) -> None:
+        self.stripe = stripe
+        self.asked: list[str] = []
+
+    async def transfer(self, request):
+        self.asked.append(request.payout_id)
+        return await self.stripe.transfer(request)
+
+
 class Market:
     """What a test does around the payments service: sellers at the stand-in, events, orders."""
 
@@ -75,13 +88,13 @@ class Market:
         self.standin = standin
         self.sdk = stripe_standin.client(standin, SECRET_KEY)
         self.clock = FrozenClock(datetime.now(UTC))
+        self.stripe = AskedTransfers(StripeApi(SECRET_KEY, standin, timeout=5))
 
     def uow(self) -> MongoPaymentsUnitOfWork:
         return CrashingOnPaid(self.payments.mongo, self.payments.db, "payouts-test")
 
     def sweep(self) -> PayoutSweep:
-        stripe = StripeApi(SECRET_KEY, self.standin, timeout=5)
-        return PayoutSweep(self.uow, stripe, self.clock, CLAIM)
+        return PayoutSweep(self.uow, self.stripe, self.clock, CLAIM)
 
     def express_account(self) -> str:
         return self.sdk.v1.accounts.create({"type": "express", "email": "s@example.com"}).id
@@ -267,3 +280,20 @@ async def test_an_unonboarded_seller_waits_and_is_paid_once_onboarded(market):
 
     assert (await market.payout(order_id)).status is PayoutStatus.PAID
     assert len(market.transfers_to(account_id)) == 1
+
+
+async def test_sweeps_of_three_replicas_at_once_pay_each_payout_once(market):
+    seller_id, account_id = await market.seller()
+    event_id = await market.event_ended()
+    order_ids = [(await market.paid_order(seller_id, event_id))[0] for _ in range(4)]
+
+    sweeps = [market.sweep() for _ in range(3)]
+    await asyncio.gather(*(sweep.pay_due() for sweep in sweeps))
+
+    payouts = [await market.payout(order_id) for order_id in order_ids]
+    assert {p.status for p in payouts} == {PayoutStatus.PAID}
+    transfers = market.transfers_to(account_id)
+    assert sorted(t.metadata["payout_id"] for t in transfers) == sorted(p.id for p in payouts)
+    assert {t.id for t in transfers} == {p.transfer_id for p in payouts}
+    # Each was asked of Stripe once: a sweep that found one claimed left it alone.
+    assert sorted(market.stripe.asked) == sorted(p.id for p in payouts)
