@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from common.clock import Clock, stored_precision
+from common.clock import Clock, SystemClock, stored_precision
 from common.errors import Conflict
 from common.metrics import series
 from common.retries import retry_transient
@@ -115,10 +115,14 @@ async def schedule_payout(
     return payout
 
 
-async def release_waiting_payouts(uow: PaymentsUnitOfWork, seller_id: str, now: datetime) -> int:
+async def release_waiting_payouts(
+    uow: PaymentsUnitOfWork, seller_id: str, now: datetime | None = None
+) -> int:
     """In the transaction that records the seller becoming payable (the onboarding's
-    SyncSellerAccount): their payouts waiting for it are scheduled again, due at once if their
-    time has come. Returns how many."""
+    SyncSellerAccount, when `SellerAccount.refresh` says `became_payable`): their payouts waiting
+    for it are scheduled again, due at once if their time has come (`now`: the clock's, else the
+    system's). Returns how many; past RELEASE_BATCH the sweep's own re-check releases the rest."""
+    now = stored_precision(now or SystemClock().now())
     released = 0
     for payout in await uow.payouts.waiting_of_seller(seller_id, RELEASE_BATCH):
         if payout.release_waiting(now):
