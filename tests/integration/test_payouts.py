@@ -18,7 +18,7 @@ import httpx
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from common.clock import FrozenClock
+from common.clock import FrozenClock, stored_precision
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.domain import ledger
@@ -297,3 +297,30 @@ async def test_sweeps_of_three_replicas_at_once_pay_each_payout_once(market):
     assert {t.id for t in transfers} == {p.transfer_id for p in payouts}
     # Each was asked of Stripe once: a sweep that found one claimed left it alone.
     assert sorted(market.stripe.asked) == sorted(p.id for p in payouts)
+
+
+async def test_a_rescheduled_event_moves_its_payouts_due_time(market):
+    seller_id, account_id = await market.seller()
+    event_id = await market.event_ended(hours_ago=-1)  # ends in an hour
+    order_id, _ = await market.paid_order(seller_id, event_id)
+    first_due = (await market.payout(order_id)).due_at
+    assert first_due is not None
+
+    later = Timestamp()
+    later.FromDatetime(market.clock.now() + timedelta(days=7))
+    market.payments.publish(
+        catalogue_pb2.EventStatusChanged(
+            id=event_id, version=1, status="RESCHEDULED", previous_status="SCHEDULED", ends_at=later
+        )
+    )
+
+    async def moved():
+        due = (await market.payout(order_id)).due_at
+        return due if due != first_due else None
+
+    due = await market.until(moved)
+    ends = stored_precision(market.clock.now() + timedelta(days=7))  # as MongoDB keeps it
+    assert due == ends + timedelta(seconds=1)  # the new end, and the delay (1 s)
+    market.clock.advance(2 * 3600)  # past the first end: not due any more
+    await market.sweep().pay_due()
+    assert market.transfers_to(account_id) == []
