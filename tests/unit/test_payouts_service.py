@@ -243,3 +243,21 @@ def test_a_payout_policy_that_cannot_be_honoured_is_refused_at_start():
         PayoutPolicy.AFTER_EVENT,
         5.0,
     )
+
+
+async def test_a_payment_settled_by_the_webhook_schedules_its_payout_once(world):
+    await onboarded(world)
+    await sold(world, event_id="")
+    world.stripe.next_outcome = "requires_action"
+    await world.pay()
+    assert await payout_of(world) is None, "nothing is owed while the buyer authenticates"
+    assert await ledger_of(world) == {}
+
+    world.stripe.set_status("pi_fake1", "succeeded")
+    await world.handlers.settle_payment("pi_fake1")
+    await world.handlers.settle_payment("pi_fake1")  # the webhook delivered twice
+
+    payout = await payout_of(world)
+    assert (payout.status, payout.amount_minor) == (PayoutStatus.SCHEDULED, 4000)
+    async with world.handlers.uow() as uow:
+        assert len(await uow.ledger.of_order("o1")) == 1, "one charge entry"
