@@ -29,6 +29,7 @@ from gateway.resolvers.events import EventMutation, EventQuery
 from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
+from gateway.resolvers.payouts import PayoutQuery
 from gateway.resolvers.recommendations import RecommendationQuery
 from gateway.resolvers.sellers import SellerMutation
 from gateway.resolvers.subscriptions import Subscription
@@ -37,6 +38,7 @@ from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
 from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
+from gateway.types.payouts import Payout
 from gateway.types.scalars import SCALARS
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -118,6 +120,7 @@ class Query(
     NodeQuery,
     TicketQuery,
     OrderQuery,
+    PayoutQuery,
     RecommendationQuery,
     EventRecommendationQuery,
     AnalyticsQuery,
@@ -173,7 +176,14 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
-        types=[User, Ticket, Order, Payment, Event],  # every Node, reachable through node(id:)
+        types=[
+            User,
+            Ticket,
+            Order,
+            Payment,
+            Event,
+            Payout,
+        ],  # every Node, reachable through node(id:)
         execution_context_class=PlainFieldsExecutor,
         **kwargs,
     )

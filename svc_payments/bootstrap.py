@@ -14,12 +14,16 @@ from svc_payments.adapters.stripe_balance import StripeBalanceTransactions
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.config import PaymentsSettings
+from svc_payments.domain.seller_accounts import SellerAccount
 from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
+from svc_payments.entrypoints.payout_sweep import PayoutSweepTimer
 from svc_payments.service_layer.handlers import PaymentHandlers
+from svc_payments.service_layer.payouts import PayoutSweep, PayoutTerms, release_waiting_payouts
 from svc_payments.service_layer.ports import StripeGateway
 from svc_payments.service_layer.reconciliation import BalanceTransactions, LedgerReconciliation
 from svc_payments.service_layer.seller_onboarding import OnboardingPages, SellerOnboarding
+from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 NAME = "payments"
@@ -52,6 +56,9 @@ def bootstrap(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
     uow = infra.unit_of_work(MongoPaymentsUnitOfWork)
+    terms = PayoutTerms(
+        settings.payout_policy, timedelta(seconds=settings.payout_delay_after_event_seconds)
+    )
     handlers = PaymentHandlers(
         uow=uow,
         stripe=stripe,
@@ -59,20 +66,30 @@ def bootstrap(
         clock=infra.clock,
         lease_for=charge_lease(settings),
         fees=settings.fee_schedule(),
+        payout_terms=terms,
     )
     reconciliation = LedgerReconciliation(
-        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
+        uow=uow,
         stripe=balance,
         clock=infra.clock,
         policy=settings.reconciliation_policy(),
     )
     interval = settings.reconciliation_interval_seconds
+
+    async def release_payouts_of(tx: PaymentsUnitOfWork, seller: SellerAccount) -> None:
+        # In the transaction that records the seller becoming payable.
+        await release_waiting_payouts(tx, seller.user_id, infra.clock.now())
+
     onboarding = SellerOnboarding(
         uow,
         stripe,
         infra.clock,
         OnboardingPages(settings.seller_onboarding_url, settings.stripe_connect_country),
+        when_payable=release_payouts_of,
     )
+    # A claim outlasts a transfer's call to Stripe timing out, as a charge's lease does.
+    sweep = PayoutSweep(uow, stripe, infra.clock, claim_for=charge_lease(settings))
+
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -91,7 +108,10 @@ def bootstrap(
         server,
         infra,
         consumers=[consumer],
-        loops=[lambda: reconciliation.run_every(interval)] if interval else [],
+        loops=[
+            PayoutSweepTimer(sweep, settings.payout_sweep_seconds).run,
+            *([lambda: reconciliation.run_every(interval)] if interval else []),
+        ],
         on_start=[lambda: ensure_indexes(infra.db)],
         on_stop=[orders.close],
     )

@@ -10,7 +10,15 @@ from pydantic import Field, SecretStr, field_validator
 from common.config import CommonSettings
 from common.settings import NOT_NEGATIVE, POSITIVE, ConfigError, StrList, between, rule
 from svc_payments.domain.fees import FeeSchedule, parse_fixed_fees
+from svc_payments.domain.payouts import SUPPORTED_POLICIES, PayoutPolicy
 from svc_payments.domain.reconciliation import ReconciliationPolicy
+
+_POLICIES = ", ".join(p.value for p in PayoutPolicy)
+_SUPPORTED = ", ".join(p.value for p in SUPPORTED_POLICIES)
+
+
+def _supported_policy(policy: PayoutPolicy) -> bool:
+    return policy in SUPPORTED_POLICIES
 
 
 def _stripe_secret_key(key: SecretStr) -> bool:
@@ -125,6 +133,31 @@ class PaymentsSettings(CommonSettings):
             buyer_fee_fixed=parse_fixed_fees(self.buyer_fee_fixed),
             seller_commission_percent=self.seller_commission_percent,
         )
+
+    payout_policy: Annotated[
+        PayoutPolicy,
+        rule(
+            _supported_policy,
+            f"must be {_SUPPORTED}: after_delivery needs the tickets' delivery to be recorded,"
+            " which it is not yet",
+        ),
+    ] = Field(
+        PayoutPolicy.AFTER_EVENT,
+        description=f"When a seller is paid an order's proceeds ({_POLICIES}): after_event pays "
+        "PAYOUT_DELAY_AFTER_EVENT_SECONDS after the order's event ends.",
+    )
+    payout_delay_after_event_seconds: Annotated[float, NOT_NEGATIVE] = Field(
+        48 * 3600.0,
+        description="How long after an order's event ends its seller's payout falls due (time "
+        "for a buyer to report a problem); a rescheduled event moves it.",
+    )
+    payout_sweep_seconds: Annotated[
+        float, rule(lambda v: 0 < v <= 3600, "must be above 0 and at most 3600")
+    ] = Field(
+        30.0,
+        description="How often payments looks for payouts due (an indexed query that normally "
+        "finds nothing); a full batch is followed by the next at once.",
+    )
 
     def secret_key(self) -> str:
         if self.stripe_secret_key is None:

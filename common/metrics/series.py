@@ -149,11 +149,24 @@ ORDER_EXPIRY_LATENESS = Histogram(
     ["path"],
     buckets=LATENESS_BUCKETS,
 )
+PAYOUT_OUTCOMES = Counter(
+    "ticketing_payout_outcomes",
+    "What the payout sweep did with a due payout: paid, waiting_for_onboarding (the seller "
+    "cannot be paid yet), retry (Stripe unreachable), failed (Stripe refused for good), or "
+    "unrecorded (Stripe answered, recording it failed; replayed with its idempotency key)",
+    ["outcome"],
+)
+PAYOUT_LATENESS = Histogram(
+    "ticketing_payout_lateness_seconds",
+    "How long after its due time a payout was paid (the sweep's interval, retries, a seller's "
+    "onboarding)",
+    buckets=(1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0),
+)
 STRIPE_REQUESTS = Counter(
     "ticketing_stripe_requests",
-    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund, create_account, "
-    "create_account_link, retrieve_account; balance_transactions: one listing, every page) "
-    "and outcome",
+    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund, transfer, "
+    "create_account, create_account_link, retrieve_account; balance_transactions: one listing, "
+    "every page) and outcome",
     ["operation", "outcome"],
 )
 STRIPE_DURATION = Histogram(
@@ -254,6 +267,14 @@ def order_status_changed(status: str, reason: str = "") -> None:
 
 def order_expired_late(path: str, seconds: float) -> None:
     ORDER_EXPIRY_LATENESS.labels(path).observe(max(0.0, seconds))
+
+
+def payout_outcome(outcome: str) -> None:
+    PAYOUT_OUTCOMES.labels(outcome).inc()
+
+
+def payout_paid_late(seconds: float) -> None:
+    PAYOUT_LATENESS.observe(max(0.0, seconds))
 
 
 class EventMetrics:

@@ -133,6 +133,17 @@ def _charge_failed(event: payments_pb2.ChargeFailed) -> Columns:
     return {"order_id": event.order_id, "detail": _or_none(event.reason)}
 
 
+def _payout_paid(event: payments_pb2.PayoutPaid) -> Columns:
+    # The seller paid (user_id), what and the transfer (detail).
+    return {
+        "user_id": _or_none(event.seller_id),
+        "order_id": event.order_id,
+        "price": from_cents(event.amount),  # every v1 currency has 2 minor digits
+        "currency": _currency(event.currency_code),
+        "detail": _or_none(event.transfer_id),
+    }
+
+
 def _user_created(event: users_pb2.UserCreated) -> Columns:
     # The email is personal data the reports do not need: not kept.
     return {"user_id": event.id}
@@ -208,6 +219,7 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     payments_pb2.ChargeCreated: _charge,
     payments_pb2.ChargeFailed: _charge_failed,
     payments_pb2.ChargePending: _charge,
+    payments_pb2.PayoutPaid: _payout_paid,
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,

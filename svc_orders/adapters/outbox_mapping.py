@@ -28,6 +28,8 @@ def to_integration(event: events.Event) -> Message:
                     price=format_money(event.price),
                     currency_code=event.currency_code,
                     quantity=event.quantity,
+                    seller_id=event.seller_id,
+                    event_id=event.event_id,
                 ),
             )
         case events.OrderUpdated():

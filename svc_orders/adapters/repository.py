@@ -46,6 +46,8 @@ ORDERS = Document(
         "pending": Field("pending", missing=False),
         "seat_labels": Field("seat_labels", TUPLE, missing=()),
         "event_id": Field("event_id", missing=""),
+        # Orders placed before the seller was recorded name none.
+        "seller_id": Field("seller_id", missing=""),
     },
 )
 

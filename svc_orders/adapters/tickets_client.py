@@ -28,5 +28,6 @@ class GrpcSeatHolder:
             reply.ticket.currency_code or LEGACY_CURRENCY,
             tuple(reply.seat_labels),
             reply.ticket.event_id,
-            reply.ticket.SerializeToString(),
+            listing=reply.ticket.SerializeToString(),
+            seller_id=reply.ticket.user_id,
         )

@@ -26,6 +26,8 @@ class OrderCreated:
     price: Decimal
     currency_code: str
     quantity: int = 1
+    seller_id: str = ""  # the listing's seller, paid the proceeds
+    event_id: str = ""  # the listing's catalogue event (empty for a v1 ticket)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class Order:
     # v1 ticket), as HoldSeats answered them.
     seat_labels: tuple[str, ...] = ()
     event_id: str = ""
+    # The listing's seller, who is paid the proceeds (empty for an order placed before it was
+    # recorded), as HoldSeats answered it.
+    seller_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -97,6 +100,7 @@ class Order:
         currency_code: str,
         seat_labels: tuple[str, ...] = (),
         event_id: str = "",
+        seller_id: str = "",
     ) -> bool:
         """Its seats are held, at `price` per ticket: the order is placed (OrderCreated). False
         when it already was, or ended meanwhile (the sweep expired it)."""
@@ -104,7 +108,7 @@ class Order:
             return False
         self.pending = False
         self.seats, self.price, self.currency_code = seats, price, currency_code
-        self.seat_labels, self.event_id = seat_labels, event_id
+        self.seat_labels, self.event_id, self.seller_id = seat_labels, event_id, seller_id
         self.events.append(
             events.OrderCreated(
                 id=self.id,
@@ -116,6 +120,8 @@ class Order:
                 price=price,
                 currency_code=currency_code,
                 quantity=self.quantity,
+                seller_id=seller_id,
+                event_id=event_id,
             )
         )
         return True

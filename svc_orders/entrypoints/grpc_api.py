@@ -30,6 +30,7 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
         seats=list(order.seats),
         seat_labels=list(order.seat_labels),
         event_id=order.event_id,
+        seller_id=order.seller_id,
     )
 
 

@@ -145,7 +145,12 @@ class OrderHandlers:
             if order is None:
                 raise NotFound("Order not found", field="id")
             if order.placed(
-                held.seats, held.price, held.currency_code, held.seat_labels, held.event_id
+                held.seats,
+                held.price,
+                held.currency_code,
+                held.seat_labels,
+                held.event_id,
+                held.seller_id,
             ):
                 await uow.orders.save(order)
                 await uow.commit()

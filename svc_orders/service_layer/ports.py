@@ -15,6 +15,7 @@ class HeldSeats:
     currency_code: str
     seat_labels: tuple[str, ...] = ()  # when the listing's seats are numbered
     event_id: str = ""  # the listing's catalogue event; empty for a v1 ticket
+    seller_id: str = ""  # the listing's seller (its user id)
     # The listing after the hold as the tickets service answered it, serialized: relayed to
     # the order's caller as it is, never read here.
     listing: bytes = b""

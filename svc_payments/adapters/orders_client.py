@@ -40,5 +40,13 @@ class GrpcOrderSource:
         quantity = order.quantity or 1
         subtotal = Decimal(order.price) * quantity
         return Order(
-            order.id, order.user_id, subtotal, status, currency_code=currency, quantity=quantity
+            order.id,
+            order.user_id,
+            subtotal,
+            status,
+            currency_code=currency,
+            quantity=quantity,
+            seller_id=order.seller_id,
+            event_id=order.event_id,
+            ticket_id=order.ticket_id,
         )

@@ -47,4 +47,13 @@ def to_integration(event: events.Event) -> Message:
             )
         case events.ChargeFailed():
             return payments_pb2.ChargeFailed(order_id=event.order_id, reason=event.reason)
+        case events.PayoutPaid():
+            return payments_pb2.PayoutPaid(
+                id=event.id,
+                order_id=event.order_id,
+                seller_id=event.seller_id,
+                transfer_id=event.transfer_id,
+                amount=event.amount_minor,
+                currency_code=event.currency_code,
+            )
     raise TypeError(f"no integration event for {event!r}")

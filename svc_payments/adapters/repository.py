@@ -1,11 +1,12 @@
 """The payments service's documents in MongoDB.
 
 - `orders`: its copy of the orders ({_id, user_id, price "20.00" (the tickets' prices
-  together), currency_code, quantity, fees, status, version}); a copy from before v1 has no
-  currency_code: USD; one from before fees has no quantity (1) and no fees (none charged).
-  `fees` is the order's breakdown, fixed when the copy was first stored, in integer minor units:
-  {currency_code, quantity, unit_price, unit_buyer_fee, unit_commission, and, for readers of
-  the database, subtotal, buyer_fees, total, commission, proceeds}.
+  together), currency_code, quantity, fees, status, version, seller_id, event_id, ticket_id});
+  a copy from before v1 has no currency_code: USD; one from before fees has no quantity (1) and
+  no fees (none charged); one from before sellers were recorded no seller_id, event_id and
+  ticket_id (""). `fees` is the order's breakdown, fixed when the copy was first stored, in
+  integer minor units: {currency_code, quantity, unit_price, unit_buyer_fee, unit_commission,
+  and, for readers of the database, subtotal, buyer_fees, total, commission, proceeds}.
 - `payments`: one per order at most (unique `order_id`), found also by `stripe_id`; amount in
   currency_code (none before v1: USD).
 - `idempotency_keys`: {_id: "<user id>/<key>", ...}: one per caller's key (unique by its _id),
@@ -16,6 +17,7 @@
   details_submitted, requirements_due, disabled_reason, created_at, version}: the seller's
   Stripe Connect account (domain/seller_accounts.py).
 - `ledger_entries`: the ledger's journal (adapters/ledger_store.py).
+- `payouts`, `event_schedules`: sellers' payouts, events' ends (adapters/payout_store.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
+from svc_payments.adapters.payout_store import ensure_payout_indexes
 from svc_payments.adapters.reconciliation_store import ensure_reconciliation_indexes
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.fees import FeeQuote
@@ -45,6 +48,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
     await ensure_ledger_indexes(db)
     await ensure_reconciliation_indexes(db)
+    await ensure_payout_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(
@@ -98,6 +102,9 @@ ORDER_COPIES = Document(
         "fees": Field("fees", FEES, missing=None),
         "status": Field("status", EnumValue(OrderStatus)),
         "version": Field("version"),
+        "seller_id": Field("seller_id", missing=""),
+        "event_id": Field("event_id", missing=""),
+        "ticket_id": Field("ticket_id", missing=""),
     },
 )
 

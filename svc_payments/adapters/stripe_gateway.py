@@ -26,6 +26,8 @@ from svc_payments.service_layer.ports import (
     InvalidPaymentMethod,
     NewConnectedAccount,
     StripeUnavailable,
+    TransferRefused,
+    TransferRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def intent_of(obj: Any) -> Intent:
         order_id=metadata.get("order_id", ""),
         failure=error.get("message") or "",
         currency=str(pi.get("currency") or "").upper(),
+        charge_id=_id_of(pi.get("latest_charge")),
     )
 
 
@@ -94,6 +97,15 @@ def connected_account_of(obj: Any) -> ConnectedAccount:
         requirements_due=tuple(dict.fromkeys(str(d) for d in due)),
         disabled_reason=requirements.get("disabled_reason") or "",
     )
+
+
+def _id_of(reference: Any) -> str:
+    """A Stripe reference to another object: its id, or the object itself when expanded."""
+    if isinstance(reference, str):
+        return reference
+    if isinstance(reference, dict):
+        return str(reference.get("id") or "")
+    return ""
 
 
 def _declined_error(exc: stripe.CardError) -> dict[str, Any]:
@@ -143,9 +155,17 @@ class StripeApi:
         )
         # The SDK imports its services and object classes on first use (~0.1 s): here, at
         # start, rather than on the first buyer's time.
-        _ = (self.client.v1.payment_intents, self.client.v1.refunds, self.client.v1.charges)
-        _ = (self.client.v1.accounts, self.client.v1.account_links)
-        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge, stripe.Account, stripe.AccountLink)
+        v1 = self.client.v1
+        _ = (
+            v1.payment_intents,
+            v1.refunds,
+            v1.charges,
+            v1.transfers,
+            v1.accounts,
+            v1.account_links,
+        )
+        _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge, stripe.Transfer)
+        _ = (stripe.Account, stripe.AccountLink)
 
     async def _run(
         self,
@@ -275,6 +295,31 @@ class StripeApi:
                 return None
             raise
         return connected_account_of(account)
+
+    async def transfer(self, request: TransferRequest) -> str:
+        params: dict[str, Any] = {
+            "amount": request.amount_minor,
+            "currency": request.currency_code.lower(),
+            "destination": request.destination,
+            "transfer_group": request.transfer_group,
+            "metadata": {
+                "payout_id": request.payout_id,
+                "order_id": request.order_id,
+                "seller_id": request.seller_id,
+            },
+        }
+        if request.source_transaction:
+            params["source_transaction"] = request.source_transaction
+        create = self.client.v1.transfers.create_async(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            transfer = await self._run("transfer", create)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            # Stripe's refusal stands however often it is asked: the payout fails with it.
+            raise TransferRefused(exc.user_message or str(exc).splitlines()[0]) from None
+        return str(_as_dict(transfer)["id"])
 
 
 def _intent_outcome(pi: Any) -> str:

@@ -1,13 +1,17 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
-idempotency keys, seller accounts, the ledger's entries and reconciliation's reports in one
-transaction, with the events the payments recorded written to the outbox as integration events
-(`outbox_mapping.to_integration`)."""
+idempotency keys, seller accounts, the ledger's entries, reconciliation's reports, payouts and
+event schedules in one transaction, with the events the payments and payouts recorded written to
+the outbox as integration events (`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
 from common.mongo import UnitOfWork
 from svc_payments.adapters.ledger_store import MongoLedger
 from svc_payments.adapters.outbox_mapping import to_integration
+from svc_payments.adapters.payout_store import (
+    MongoEventScheduleRepository,
+    MongoPayoutRepository,
+)
 from svc_payments.adapters.reconciliation_store import MongoReconciliationReports
 from svc_payments.adapters.repository import (
     MongoChargeLeaseRepository,
@@ -26,6 +30,8 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     seller_accounts: MongoSellerAccountRepository
     ledger: MongoLedger
     reconciliations: MongoReconciliationReports
+    payouts: MongoPayoutRepository
+    event_schedules: MongoEventScheduleRepository
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -37,4 +43,6 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.seller_accounts = MongoSellerAccountRepository(self.db, self)
         self.ledger = MongoLedger(self.db, self)
         self.reconciliations = MongoReconciliationReports(self.db, self)
+        self.payouts = MongoPayoutRepository(self.db, self)
+        self.event_schedules = MongoEventScheduleRepository(self.db, self)
         return self

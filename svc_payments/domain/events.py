@@ -42,4 +42,16 @@ class ChargeFailed:
     reason: str
 
 
-Event = ChargeCreated | ChargePending | ChargeFailed
+@dataclass(frozen=True)
+class PayoutPaid:
+    """The seller's proceeds of an order were transferred to their connected account."""
+
+    id: str
+    order_id: str
+    seller_id: str
+    transfer_id: str
+    amount_minor: int
+    currency_code: str
+
+
+Event = ChargeCreated | ChargePending | ChargeFailed | PayoutPaid

@@ -44,6 +44,11 @@ class Order:
     # change of the fee settings never changes an order already placed. None for a copy stored
     # before fees existed: charged its prices, nothing kept (`charges`).
     fees: FeeQuote | None = None
+    # The listing's seller (a user id), paid the proceeds, and its catalogue event, whose end
+    # makes the payout due; empty for an order copied before they were recorded.
+    seller_id: str = ""
+    event_id: str = ""
+    ticket_id: str = ""  # the listing (or v1 ticket) it holds seats of
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -123,6 +128,7 @@ class Intent:
     order_id: str = ""  # from the metadata we set when creating it
     failure: str = ""  # last_payment_error.message, when there is one
     currency: str = ""  # ISO 4217, upper case, as Stripe reports it
+    charge_id: str = ""  # latest_charge: the charge a success made (ch_...), when Stripe names it
 
     @property
     def payment_status(self) -> PaymentStatus:

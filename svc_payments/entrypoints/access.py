@@ -9,6 +9,9 @@ ACCESS: dict[str, Access] = {
     "BatchGetOrderCharges": access(GATEWAY, user=True),
     # Prices anyone may see (the all-in price, a seller's proceeds): no user needed.
     "QuoteFees": access(GATEWAY),
+    # A seller's own payouts (an operator's: anyone's), with their token.
+    "ListPayouts": access(GATEWAY, user=True),
+    "BatchGetPayouts": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (its signature checked there): no user.
     "SettlePayment": access(GATEWAY),
     # An operator's `ticketing reconcile`: reads the ledger and Stripe, writes a report.

@@ -5,13 +5,21 @@ from __future__ import annotations
 from common.grpc_client import forwarded_token
 from common.grpc_server import current_user
 from common.money import format_money
+from common.pagination import page_request
 from common.protos import timestamp
 from svc_payments.domain.currency import from_minor
 from svc_payments.domain.fees import FeeQuote, QuoteLine
 from svc_payments.domain.model import Payment
+from svc_payments.domain.payouts import Payout
 from svc_payments.domain.seller_accounts import SellerAccount, status_of
 from svc_payments.entrypoints.reconciliation_api import report_to_proto
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
+from svc_payments.service_layer.payout_reads import (
+    PayoutReader,
+    batch_get_payouts,
+    list_payouts,
+    status_filter,
+)
 from svc_payments.service_layer.reconciliation import ON_DEMAND, LedgerReconciliation
 from svc_payments.service_layer.seller_onboarding import SellerOnboarding, StartSellerOnboarding
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -66,6 +74,30 @@ def quote_to_proto(quote: FeeQuote) -> payments_pb2.FeeQuote:
         proceeds=amount(quote.proceeds),
         platform_fee=amount(quote.platform_fee),
     )
+
+
+def payout_to_proto(payout: Payout) -> payments_pb2.Payout:
+    message = payments_pb2.Payout(
+        id=payout.id,
+        order_id=payout.order_id,
+        seller_id=payout.seller_id,
+        amount=format_money(from_minor(payout.payable_minor, payout.currency_code)),
+        currency_code=payout.currency_code,
+        status=payout.status.value,
+        reason=payout.reason,
+        create_time=timestamp(payout.created_at),
+        ticket_id=payout.ticket_id,
+    )
+    if payout.due_at is not None:
+        message.due_time.CopyFrom(timestamp(payout.due_at))
+    if payout.paid_at is not None:
+        message.paid_time.CopyFrom(timestamp(payout.paid_at))
+    return message
+
+
+def _reader() -> PayoutReader:
+    claims = current_user()
+    return PayoutReader(claims.user_id, claims.is_admin)
 
 
 class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
@@ -153,3 +185,27 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
                 for o in orders
             ]
         )
+
+    async def ListPayouts(self, request, context):
+        page = await list_payouts(
+            self.handlers.uow,
+            _reader(),
+            page_request(
+                request.page_size,
+                request.page_token,
+                request.before_page_token,
+                request.backward,
+            ),
+            all_sellers=request.all_sellers,
+            status=status_filter(request.status),
+        )
+        return payments_pb2.ListPayoutsResponse(
+            payouts=[payout_to_proto(p) for p in page.items],
+            next_page_token=page.next_token,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+        )
+
+    async def BatchGetPayouts(self, request, context):
+        payouts = await batch_get_payouts(self.handlers.uow, _reader(), list(request.ids))
+        return payments_pb2.BatchGetPayoutsResponse(payouts=[payout_to_proto(p) for p in payouts])

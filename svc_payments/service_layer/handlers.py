@@ -40,6 +40,7 @@ from common.errors import (
 from common.idempotency import check_key, fingerprint
 from common.retries import retry_transient
 from svc_payments.domain.currency import check_chargeable
+from svc_payments.domain.events import ChargeCreated
 from svc_payments.domain.fees import FeeQuote, FeeSchedule, QuoteLine
 from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (
@@ -52,6 +53,7 @@ from svc_payments.domain.model import (
     declined_message,
     must_refund,
 )
+from svc_payments.service_layer.event_copy import EventCopy
 from svc_payments.service_layer.fee_quotes import order_charges, quote_fees
 from svc_payments.service_layer.idempotency import (
     KEY_POLL_SECONDS,
@@ -61,6 +63,7 @@ from svc_payments.service_layer.idempotency import (
 )
 from svc_payments.service_layer.order_copy import OrderCopy
 from svc_payments.service_layer.payment_reads import batch_get_payments
+from svc_payments.service_layer.payouts import DEFAULT_TERMS, PayoutTerms, schedule_payout
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
@@ -126,6 +129,7 @@ class PaymentHandlers:
         lease_for: timedelta,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         fees: FeeSchedule | None = None,
+        payout_terms: PayoutTerms = DEFAULT_TERMS,
     ) -> None:
         self.uow = uow
         self.stripe = stripe
@@ -134,7 +138,9 @@ class PaymentHandlers:
         self.lease_for = lease_for
         self.new_id = new_id
         self.fees = fees or FeeSchedule()  # none: no fees
-        self.order_copy = OrderCopy(uow, stripe, orders, self.fees)
+        self.payout_terms = payout_terms
+        self.order_copy = OrderCopy(uow, stripe, orders, self.fees, clock)
+        self.event_copy = EventCopy(uow, clock, payout_terms)
         self.keys = ClientKeys(uow, self._now)
 
     def _now(self) -> datetime:
@@ -353,6 +359,10 @@ class PaymentHandlers:
             else:
                 if recorded.stripe_id == intent.id and recorded.settle(intent, order):
                     await uow.payments.save(recorded)
+            if recorded is not None and any(isinstance(e, ChargeCreated) for e in recorded.events):
+                # Paid just now: the seller's payout and the ledger's charge, in this transaction.
+                terms, now = self.payout_terms, self._now()
+                await schedule_payout(uow, order, intent, terms, now, self.new_id)
             if order.version != order_version:
                 await uow.orders.save(order)
             if use is not None and holder is not None and recorded is not None:
@@ -426,4 +436,4 @@ class PaymentHandlers:
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
-        return self.order_copy.event_handlers
+        return {**self.order_copy.event_handlers, **self.event_copy.event_handlers}

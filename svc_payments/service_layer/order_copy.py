@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from common.clock import Clock, SystemClock, stored_precision
 from common.delivery import Delivery
 from common.errors import NotFound, NotYet
 from common.money import MINOR_DIGITS
@@ -18,6 +19,7 @@ from common.retries import retry_transient
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.fees import FeeSchedule
 from svc_payments.domain.model import Order, PaymentStatus
+from svc_payments.service_layer.payouts import cancel_payout
 from svc_payments.service_layer.ports import OrderSource, StripeGateway
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.events.v1 import orders_pb2
@@ -32,11 +34,13 @@ class OrderCopy:
         stripe: StripeGateway,
         orders: OrderSource,
         fees: FeeSchedule,
+        clock: Clock | None = None,
     ) -> None:
         self.uow = uow
         self.stripe = stripe
         self.orders = orders
         self.fees = fees
+        self.clock = clock or SystemClock()
 
     def _with_fees(self, order: Order) -> Order:
         """`order` (its prices, quantity and currency as placed) with its fees fixed now. An
@@ -98,11 +102,19 @@ class OrderCopy:
                 # An OrderCreated from before v1 names no currency: it was USD, as all were.
                 currency = currency_or_default(event.ticket.currency_code)
                 # The price per ticket times the seats (an older producer's event names no
-                # quantity: one ticket), and the fees on them.
+                # quantity: one ticket), and the fees on them. An older producer's names no
+                # seller or event either: "" (no payout is scheduled).
                 quantity = event.ticket.quantity or 1
                 subtotal = Decimal(event.ticket.price) * quantity
                 placed = Order(
-                    event.id, event.user_id, subtotal, currency_code=currency, quantity=quantity
+                    event.id,
+                    event.user_id,
+                    subtotal,
+                    currency_code=currency,
+                    quantity=quantity,
+                    seller_id=event.ticket.seller_id,
+                    event_id=event.ticket.event_id,
+                    ticket_id=event.ticket.id,
                 )
                 await uow.orders.add(self._with_fees(placed))
             await uow.commit()
@@ -134,6 +146,8 @@ class OrderCopy:
                     if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
                         payment.refund()
                         await uow.payments.save(payment)
+                        now = stored_precision(self.clock.now())
+                        await cancel_payout(uow, order.id, payment.stripe_id, now)
                     if order.cancel():
                         await uow.orders.save(order)
                     await uow.commit()

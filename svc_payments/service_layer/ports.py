@@ -32,6 +32,21 @@ class NewConnectedAccount:
     idempotency_key: str
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    """A payout's transfer to the seller's connected account, drawing on the order's charge."""
+
+    payout_id: str
+    order_id: str
+    seller_id: str
+    amount_minor: int
+    currency_code: str  # ISO 4217, upper case
+    destination: str  # acct_...
+    transfer_group: str  # order_<order id>
+    source_transaction: str  # ch_...: funds go out once the charge's have settled; "" for none
+    idempotency_key: str  # payout_<id>: the same transfer whenever it is asked again
+
+
 class StripeFailure(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -60,6 +75,11 @@ class StripeUnavailable(StripeFailure):
     idempotency key is safe."""
 
 
+class TransferRefused(StripeFailure):
+    """Stripe refused the transfer for good (the account cannot receive it, the charge has
+    nothing left...): asking again changes nothing."""
+
+
 class StripeGateway(Protocol):
     async def charge(self, request: ChargeRequest) -> Intent:
         """Creates and confirms a PaymentIntent at once."""
@@ -84,6 +104,12 @@ class StripeGateway(Protocol):
 
     async def retrieve_account(self, account_id: str) -> ConnectedAccount | None:
         """What Stripe reports about the account now; None when Stripe knows no such account."""
+        ...
+
+    async def transfer(self, request: TransferRequest) -> str:
+        """Makes the transfer (or answers the one made before under its idempotency key);
+        returns its id (tr_...). Raises StripeUnavailable (unknown outcome: ask again) or
+        TransferRefused."""
         ...
 
 

@@ -1,16 +1,19 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
-charge leases, idempotency keys, seller accounts, the ledger and reconciliation's reports in one
-transaction. `svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests'
-fakes in memory; `bootstrap.py` chooses."""
+charge leases, idempotency keys, seller accounts, the ledger, reconciliation's reports, payouts
+and the copy of catalogue events' schedules in one transaction.
+`svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
+memory; `bootstrap.py` chooses."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
 
+from common.pagination import Page, PageRequest
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.ledger import JournalEntry
 from svc_payments.domain.model import ChargeLease, Order, Payment
+from svc_payments.domain.payouts import EventSchedule, Payout, PayoutStatus
 from svc_payments.domain.reconciliation import Cursor, ReconciliationReport
 from svc_payments.domain.seller_accounts import SellerAccount
 
@@ -69,6 +72,41 @@ class SellerAccountRepository(Protocol):
     async def save(self, seller: SellerAccount) -> None: ...
 
 
+class PayoutRepository(Protocol):
+    async def get(self, payout_id: str) -> Payout | None: ...
+
+    async def for_order(self, order_id: str) -> Payout | None: ...
+
+    async def due_ids(self, now: datetime, limit: int) -> list[str]:
+        """Payouts the sweep should look at now (SCHEDULED or WAITING_FOR_ONBOARDING, their
+        next_try_at come), the longest due first."""
+        ...
+
+    async def waiting_of_seller(self, seller_id: str, limit: int) -> list[Payout]: ...
+
+    async def pending_of_event(self, event_id: str, limit: int) -> list[Payout]:
+        """The event's payouts not yet paid (SCHEDULED or WAITING_FOR_ONBOARDING)."""
+        ...
+
+    async def page(
+        self, request: PageRequest, seller_id: str | None, status: PayoutStatus | None
+    ) -> Page[Payout]: ...
+
+    async def many(self, payout_ids: list[str]) -> list[Payout]: ...
+
+    async def add(self, payout: Payout) -> None: ...
+
+    async def save(self, payout: Payout) -> None: ...
+
+
+class EventScheduleRepository(Protocol):
+    async def get(self, event_id: str) -> EventSchedule | None: ...
+
+    async def add(self, event: EventSchedule) -> None: ...
+
+    async def save(self, event: EventSchedule) -> None: ...
+
+
 class Ledger(Protocol):
     async def post(self, entry: JournalEntry) -> bool:
         """Adds `entry` in the transaction; False when it was posted before."""
@@ -108,6 +146,8 @@ class PaymentsUnitOfWork(Protocol):
     seller_accounts: SellerAccountRepository
     ledger: Ledger
     reconciliations: ReconciliationReports
+    payouts: PayoutRepository
+    event_schedules: EventScheduleRepository
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 

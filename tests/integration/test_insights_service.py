@@ -59,6 +59,9 @@ def one_of_each() -> list[Message]:
             id="e-1", version=1, status="CANCELLED", previous_status="SCHEDULED"
         ),
         behaviour_pb2.EventViewed(event_id="e-1", anonymous_id="anon"),
+        payments_pb2.PayoutPaid(
+            id="po-1", order_id="o-5", seller_id="seller", transfer_id="tr_1", amount=2000
+        ),
     ]
 
 

@@ -163,11 +163,13 @@ async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, a
     (_, listed), (_, holding), (_, free) = by_service["ticket"]
     (_, created), (_, ended) = by_service["order"]
     assert (listed["currencyCode"], listed["quantity"], listed["available"]) == ("EUR", 1, 1)
+    # Who is paid for it: the listing's seller (a v1 ticket names no event).
     assert created["ticket"] == {
         "id": ticket.id,
         "price": "20.50",
         "currencyCode": "EUR",
         "quantity": 1,
+        "sellerId": ticket.user_id,
     }
     assert created["status"] == "ORDER_STATUS_CREATED" and created["expiresAt"].endswith("Z")
     assert (holding["orderId"], holding["currencyCode"], holding["state"]) == (

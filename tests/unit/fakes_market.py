@@ -223,7 +223,14 @@ class InProcessSeatHolder:
             HoldSeats(ticket_id, quantity, order_id, buyer)
         )
         labels = ticket.details.seats_of(hold.seats)
-        return HeldSeats(hold.seats, hold.price, ticket.currency_code, labels, ticket.event_id)
+        return HeldSeats(
+            hold.seats,
+            hold.price,
+            ticket.currency_code,
+            labels,
+            ticket.event_id,
+            seller_id=ticket.user_id,
+        )
 
 
 class AlwaysHolds:

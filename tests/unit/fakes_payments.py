@@ -27,6 +27,7 @@ from common.retries import ConcurrentUpdate
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.model import ChargeLease, Intent, Order, Payment
+from svc_payments.domain.payouts import Payout
 from svc_payments.domain.seller_accounts import ConnectedAccount, SellerAccount
 from svc_payments.service_layer.ports import (
     CardDeclined,
@@ -35,12 +36,14 @@ from svc_payments.service_layer.ports import (
     InvalidPaymentMethod,
     NewConnectedAccount,
     StripeUnavailable,
+    TransferRequest,
 )
+from tests.unit.fakes_payouts import TABLES, FakeTransfers, attach
 
 
 def _detached(row: Any) -> Any:
     """A copy, as a document read back from the database would be (no pending events)."""
-    if isinstance(row, Order | Payment | SellerAccount):
+    if isinstance(row, Order | Payment | SellerAccount | Payout):
         return dataclasses.replace(row, events=[])
     return dataclasses.replace(row) if dataclasses.is_dataclass(row) else row
 
@@ -55,6 +58,7 @@ class FakeDatabase:
             "keys": {},
             "seller_accounts": {},
             "processed": {},
+            **{name: {} for name in TABLES},
         }
     )
     stamps: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -245,6 +249,7 @@ class FakePaymentsUnitOfWork:
         self.payments = FakePaymentRepository(self)
         self.leases = FakeChargeLeaseRepository(self)
         self.keys = FakeIdempotencyRepository(self)
+        attach(self)  # payouts, event schedules, the ledger
         self.seller_accounts = FakeSellerAccountRepository(self)
         return self
 
@@ -310,6 +315,7 @@ class FakeStripe:
         self.account_reads: list[str] = []
         self.links: list[tuple[str, str, str]] = []
         self.account_outcome = "ok"
+        self.transfers = FakeTransfers()
 
     @property
     def charged(self) -> list[Intent]:
@@ -345,6 +351,7 @@ class FakeStripe:
             amount=request.amount_minor,
             client_secret="secret",
             order_id=request.order_id,
+            charge_id=f"ch_fake{next(self._ids)}",
         )
         self.intents[intent.id] = intent
         self.by_key[request.idempotency_key] = intent
@@ -414,6 +421,9 @@ class FakeStripe:
             requirements_due=(),
             disabled_reason="",
         )
+
+    async def transfer(self, request: TransferRequest) -> str:
+        return await self.transfers.transfer(request)
 
 
 def uow_factory(db: FakeDatabase) -> Callable[[], FakePaymentsUnitOfWork]:

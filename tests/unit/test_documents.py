@@ -20,6 +20,12 @@ from svc_orders.adapters.repository import (
     MongoOrderRepository,
 )
 from svc_orders.domain import model as orders
+from svc_payments.adapters.payout_store import (
+    EVENT_SCHEDULES,
+    PAYOUTS,
+    MongoEventScheduleRepository,
+    MongoPayoutRepository,
+)
 from svc_payments.adapters.repository import (
     ORDER_COPIES,
     PAYMENTS,
@@ -30,6 +36,7 @@ from svc_payments.adapters.repository import (
 )
 from svc_payments.domain import model as payments
 from svc_payments.domain.fees import FeeQuote
+from svc_payments.domain.payouts import Payout, PayoutStatus
 from svc_tickets.adapters.documents import TICKETS
 from svc_tickets.adapters.repository import MongoTicketRepository
 from svc_tickets.domain.listing import DeliveryMethod, ListingDetails
@@ -199,6 +206,7 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         "pending": False,
         "seat_labels": ["14", "15"],
         "event_id": "e-1",
+        "seller_id": "s-1",
     }
     order = orders.Order(
         id="o-1",
@@ -215,6 +223,7 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         seats=(3, 4),
         seat_labels=("14", "15"),
         event_id="e-1",
+        seller_id="s-1",
     )
     _round_trip(ORDERS, stored, order)
     open_order = {**stored, "status": "CREATED", "cancel_reason": None}
@@ -238,7 +247,7 @@ def test_an_order_stored_before_reasons_and_currencies() -> None:
     order = ORDERS.from_doc(old)
     assert (order.cancel_reason, order.currency_code) == (None, "USD")
     assert (order.quantity, order.seats, order.pending) == (1, (), False)
-    assert (order.seat_labels, order.event_id) == ((), "")
+    assert (order.seat_labels, order.event_id, order.seller_id) == ((), "", "")
     assert ORDERS.from_doc({**old, "cancel_reason": ""}).cancel_reason is None
 
 
@@ -266,6 +275,9 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
         },
         "status": "COMPLETE",
         "version": 3,
+        "seller_id": "s-1",
+        "event_id": "e-1",
+        "ticket_id": "t-1",
     }
     copy = payments.Order(
         id="o-1",
@@ -276,6 +288,9 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
         currency_code="JPY",
         quantity=2,
         fees=FeeQuote("JPY", 2, 1500, 200, 75),
+        seller_id="s-1",
+        event_id="e-1",
+        ticket_id="t-1",
     )
     _round_trip(ORDER_COPIES, stored, copy)
     old = {"_id": "o-1", "user_id": "u", "price": "1.00", "status": "CREATED", "version": 0}
@@ -284,6 +299,8 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
     before_fees = ORDER_COPIES.from_doc(old)
     assert (before_fees.quantity, before_fees.fees) == (1, None)
     assert (before_fees.charges.total, before_fees.charges.proceeds) == (100, 100)
+    # A copy from before sellers were recorded: no seller, no event.
+    assert (ORDER_COPIES.from_doc(old).seller_id, ORDER_COPIES.from_doc(old).event_id) == ("", "")
     assert ORDER_COPIES.from_doc({**old, "currency_code": " eur "}).currency_code == "EUR"
 
 
@@ -318,6 +335,51 @@ def test_a_payment_document_loads_and_saves_unchanged() -> None:
     assert (loaded.client_secret, loaded.currency_code) == ("", "USD")
 
 
+def test_a_payout_document_loads_and_saves_unchanged() -> None:
+    stored = {
+        "_id": "po-1",
+        "order_id": "o-1",
+        "seller_id": "s-1",
+        "event_id": "e-1",
+        "amount_minor": 4550,
+        "currency_code": "EUR",
+        "charge_id": "ch_1",
+        "created_at": CREATED,
+        "ticket_id": "t-1",
+        "status": "HELD",
+        "due_at": EXPIRES,
+        "next_try_at": None,
+        "paid_at": None,
+        "transfer_id": "",
+        "reason": "disputed",
+        "attempts": 2,
+        "claimed_by": None,
+        "claimed_until": None,
+        "held_from": "SCHEDULED",
+        "reversed_minor": 550,
+        "version": 4,
+    }
+    payout = Payout(
+        id="po-1",
+        order_id="o-1",
+        seller_id="s-1",
+        event_id="e-1",
+        amount_minor=4550,
+        currency_code="EUR",
+        charge_id="ch_1",
+        created_at=CREATED,
+        ticket_id="t-1",
+        status=PayoutStatus.HELD,
+        due_at=EXPIRES,
+        reason="disputed",
+        attempts=2,
+        held_from=PayoutStatus.SCHEDULED,
+        reversed_minor=550,
+        version=4,
+    )
+    _round_trip(PAYOUTS, stored, payout)
+
+
 # ---------------------------------------------------------------- the repositories use them
 
 
@@ -329,6 +391,8 @@ def test_a_payment_document_loads_and_saves_unchanged() -> None:
         (MongoOrderRepository, ORDERS),
         (MongoOrderCopyRepository, ORDER_COPIES),
         (MongoPaymentRepository, PAYMENTS),
+        (MongoPayoutRepository, PAYOUTS),
+        (MongoEventScheduleRepository, EVENT_SCHEDULES),
     ],
 )
 def test_each_repository_stores_its_declared_document(repository, document) -> None:

@@ -21,6 +21,7 @@ from svc_tickets.service_layer.handlers import CreateTicket, UpdateTicket
 from svc_tickets.service_layer.sales_windows import SalesWindowHandlers
 from tests.unit.test_market_holds import SELLER, Market, delivery
 from ticketing.events.v1 import catalogue_pb2
+from ticketing.events.v1 import orders_pb2 as order_events
 
 STARTS = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # the fake clock starts 2026-01-01
 
@@ -88,6 +89,10 @@ async def test_a_listing_for_an_event_is_named_by_its_seats_and_sells_them(marke
     assert ticket.details.face_value == Decimal("35.00")
     order = await market.order(listing, quantity=1)
     assert order.seat_labels == ("14",) and order.event_id == "e1"
+    # Who is paid the proceeds, and after which event: the order and its OrderCreated say.
+    assert order.seller_id == SELLER
+    placed = market.orders_store.published_of(order_events.OrderCreated)[-1]
+    assert (placed.ticket.seller_id, placed.ticket.event_id) == (SELLER, "e1")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """What schema.graphql promises clients: the same four paging arguments on every connection, and
-a payment's status as an enum (the value the payments service reports, in GraphQL's spelling)."""
+a payment's and a payout's status as an enum (the value the payments service reports, in GraphQL's
+spelling)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from common.pagination import DEFAULT_PAGE_SIZE
 from gateway.resolvers.recommendations import DEFAULT_FIRST as RECOMMENDATIONS_DEFAULT_FIRST
 from gateway.schema import build_schema
 from gateway.types.orders import Payment
+from svc_payments.domain.payouts import PayoutStatus
 from ticketing.payments.v1 import payments_pb2
 
 
@@ -32,6 +34,8 @@ def test_every_connection_takes_first_after_last_before():
         "Query.events": {**four, "query": "String", "filter": "EventFilter", "sort": "EventSort"},
         "Query.myListings": four,
         "Event.listings": four,
+        "Query.payouts": four,
+        "Query.allPayouts": {**four, "status": "PayoutStatus"},
     }
 
 
@@ -55,6 +59,8 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Query.events": ("Int", DEFAULT_PAGE_SIZE),
         "Query.myListings": ("Int", DEFAULT_PAGE_SIZE),
         "Event.listings": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.payouts": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.allPayouts": ("Int", DEFAULT_PAGE_SIZE),
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),
@@ -75,3 +81,8 @@ def test_a_payments_status_is_an_enum_of_what_the_service_reports():
             payments_pb2.Payment(id="p", status=reported, amount="1", currency_code="EUR")
         )
         assert payment.status.name == reported.upper()
+
+
+def test_a_payouts_status_is_every_status_the_payments_service_has():
+    status = get_named_type(build_schema()._schema.type_map["Payout"].fields["status"].type)
+    assert list(status.values) == [s.value for s in PayoutStatus]

@@ -157,6 +157,17 @@ CASES: list[tuple[Message, dict]] = [
         payments_pb2.ChargePending(id="p-1", order_id="o-1", stripe_id="pi_1", amount=2550),
         dict(order_id="o-1", price=Decimal("25.50"), detail="pi_1", currency="USD"),
     ),
+    (
+        payments_pb2.PayoutPaid(
+            id="po-1",
+            order_id="o-1",
+            seller_id="s-1",
+            transfer_id="tr_1",
+            amount=4550,
+            currency_code="GBP",
+        ),
+        dict(user_id="s-1", order_id="o-1", price=Decimal("45.50"), currency="GBP", detail="tr_1"),
+    ),
     (users_pb2.UserCreated(id="u-1", email="ann@example.com"), dict(user_id="u-1")),
     (
         users_pb2.UserUpdated(id="u-1", email="ann@example.com", version=2),

@@ -97,7 +97,7 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
     (
         orders_outbox,
         order_events.OrderCreated(
-            "o1", 0, OrderStatus.CREATED, "b1", EXPIRES, "t1", Decimal("20"), "GBP", 2
+            "o1", 0, OrderStatus.CREATED, "b1", EXPIRES, "t1", Decimal("20"), "GBP", 2, "s1", "e1"
         ),
         orders_pb2.OrderCreated(
             id="o1",
@@ -106,7 +106,12 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
             user_id="b1",
             expires_at=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
             ticket=orders_pb2.OrderCreated.Ticket(
-                id="t1", price="20.00", currency_code="GBP", quantity=2
+                id="t1",
+                price="20.00",
+                currency_code="GBP",
+                quantity=2,
+                seller_id="s1",
+                event_id="e1",
             ),
         ),
     ),
@@ -122,6 +127,18 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
         order_events.OrderCancelled("o1", 1, "t1", CancelReason.EXPIRED),
         orders_pb2.OrderCancelled(
             id="o1", version=1, ticket=orders_pb2.OrderCancelled.Ticket(id="t1"), reason="EXPIRED"
+        ),
+    ),
+    (
+        payments_outbox,
+        payment_events.PayoutPaid("po1", "o1", "s1", "tr_1", 4550, "EUR"),
+        payments_pb2.PayoutPaid(
+            id="po1",
+            order_id="o1",
+            seller_id="s1",
+            transfer_id="tr_1",
+            amount=4550,
+            currency_code="EUR",
         ),
     ),
     (

@@ -9,4 +9,5 @@ export * from "./fragments";
 export * from "./listings";
 export * from "./orders";
 export * from "./sellers";
+export * from "./payouts";
 export * from "./tickets";

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { Field } from "../components/Field";
 import { Loading } from "../components/Loading";
+import { SellerPayouts } from "../components/SellerPayouts";
 import { Page } from "../components/Page";
 import { MoreItem, Paged, type PageProps } from "../components/Paged";
 import { ProblemMessage } from "../components/Problem";
@@ -32,9 +33,12 @@ export function MyListingsPage() {
       {user === undefined ? (
         <Loading what="your listings" />
       ) : (
-        <ul className="my-listings" aria-label="Your listings">
-          <Paged renderPage={(page) => <ListingsPage {...page} />} />
-        </ul>
+        <>
+          <ul className="my-listings" aria-label="Your listings">
+            <Paged renderPage={(page) => <ListingsPage {...page} />} />
+          </ul>
+          <SellerPayouts />
+        </>
       )}
     </Page>
   );

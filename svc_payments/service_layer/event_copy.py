@@ -1,0 +1,87 @@
+"""Payments' copy of the catalogue's events, as far as paying sellers goes: when each ends and
+whether it still takes place (EventChanged, EventStatusChanged). A change moves the due time of
+the event's payouts not yet paid, in the same transaction: rescheduled, they fall due the delay
+after the new end; postponed or cancelled, they have no due time until the catalogue says more
+(a cancelled event's orders are refunded, which reverses their payouts)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from common.clock import Clock, stored_precision
+from common.delivery import Delivery
+from common.protos import from_timestamp
+from common.retries import retry_transient
+from svc_payments.domain.payouts import EventSchedule, due_time
+from svc_payments.service_layer.payouts import PayoutTerms
+from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
+from ticketing.events.v1 import catalogue_pb2
+
+log = logging.getLogger(__name__)
+
+# An event's unpaid payouts moved in one transaction: every order of a large event. Past it the
+# rest keep their old due time (logged); an event has far fewer paid orders than this.
+MOVED_PER_CHANGE = 5000
+
+
+class EventCopy:
+    def __init__(
+        self, uow: Callable[[], PaymentsUnitOfWork], clock: Clock, terms: PayoutTerms
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.terms = terms
+
+    async def on_event_changed(self, event: catalogue_pb2.EventChanged, delivery: Delivery) -> None:
+        ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
+        await self._apply(event.id, event.version, event.status, ends_at, delivery)
+
+    async def on_event_status_changed(
+        self, event: catalogue_pb2.EventStatusChanged, delivery: Delivery
+    ) -> None:
+        ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
+        await self._apply(event.id, event.version, event.status, ends_at, delivery)
+
+    @retry_transient()
+    async def _apply(
+        self,
+        event_id: str,
+        version: int,
+        status: str,
+        ends_at: datetime | None,
+        delivery: Delivery,
+    ) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            ends_at = None if ends_at is None else stored_precision(ends_at)
+            schedule = await uow.event_schedules.get(event_id)
+            if schedule is None:
+                schedule = EventSchedule(event_id, version, status, ends_at)
+                await uow.event_schedules.add(schedule)
+            elif schedule.apply(version, status, ends_at):
+                await uow.event_schedules.save(schedule)
+            else:
+                await uow.commit()  # an older or repeated version: nothing moves
+                return
+            due_at = due_time(schedule, self.terms.delay_after_event)
+            now = stored_precision(self.clock.now())
+            payouts = await uow.payouts.pending_of_event(event_id, MOVED_PER_CHANGE)
+            for payout in payouts:
+                if payout.reschedule(due_at, now):
+                    await uow.payouts.save(payout)
+            if len(payouts) == MOVED_PER_CHANGE:
+                log.error(
+                    "an event's payouts were moved in part",
+                    extra={"event_id": event_id, "moved": len(payouts)},
+                )
+            await uow.commit()
+
+    @property
+    def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
+        return {
+            catalogue_pb2.EventChanged: self.on_event_changed,
+            catalogue_pb2.EventStatusChanged: self.on_event_status_changed,
+        }
