@@ -48,17 +48,42 @@ def new_id(prefix: str) -> str:
 
 def form_of(encoded: str) -> dict[str, Any]:
     """Stripe's form encoding: `metadata[k]=v` into a dict, `types[0]=card` into a list,
-    `created[gte]=1` into `{"created": {"gte": "1"}}`. Deeper nesting is kept under its raw key."""
+    `created[gte]=1` into `{"created": {"gte": "1"}}`, and deeper, as the SDK sends
+    `capabilities[transfers][requested]=true` (`{"capabilities": {"transfers": {"requested":
+    "true"}}}`). A key that is not of that shape is kept as it is."""
     form: dict[str, Any] = {}
     for key, value in parse_qsl(encoded, keep_blank_values=True):
-        nested = re.fullmatch(r"(\w+)\[(\w*)\]", key)
-        if nested is None:
+        shape = re.fullmatch(r"(\w+)((?:\[\w*\])+)", key)
+        if shape is None:
             form[key] = value
-        elif nested.group(2).isdigit() or not nested.group(2):
-            form.setdefault(nested.group(1), []).append(value)
-        else:
-            form.setdefault(nested.group(1), {})[nested.group(2)] = value
+            continue
+        name, path = shape.group(1), re.findall(r"\[(\w*)\]", shape.group(2))
+        into: Any = form
+        for segment, deeper in zip([name, *path], [*path, None], strict=True):
+            if deeper is None:
+                _put(into, segment, value)
+            elif deeper.isdigit() or not deeper:  # a list: its items in the order sent
+                into = _child(into, segment, list)
+            else:
+                into = _child(into, segment, dict)
     return form
+
+
+def _child(into: Any, segment: str, kind: type) -> Any:
+    if isinstance(into, list):
+        into.append(kind())
+        return into[-1]
+    found = into.get(segment)
+    if not isinstance(found, kind):
+        found = into[segment] = kind()
+    return found
+
+
+def _put(into: Any, segment: str, value: str) -> None:
+    if isinstance(into, list):
+        into.append(value)
+    else:
+        into[segment] = value
 
 
 def integer(form: dict[str, Any], name: str, default: int | None = None) -> int:
