@@ -125,7 +125,7 @@ export const OrderQuery = graphql(
 
 export const OrdersQuery = graphql(
   `
-    query Orders($first: Int!, $after: String) {
+    query Orders($first: Int! = 20, $after: String) {
       orders(first: $first, after: $after) {
         nodes {
           ...OrderFields
