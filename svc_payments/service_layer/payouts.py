@@ -136,7 +136,9 @@ async def cancel_payout(
 ) -> None:
     """In the transaction recording a paid order's charge refunded in full because the order was
     cancelled before it completed: its payout is reversed (never paid) and the ledger gives the
-    charge back (the seller is owed nothing, the platform keeps nothing)."""
+    charge back (the seller is owed nothing, the platform keeps nothing) in the entry
+    `refund:<refund_source>`, the Stripe refund's id (re_...) that its balance transaction
+    names."""
     charge = next(
         (e for e in await uow.ledger.of_order(order_id) if e.kind is EntryKind.CHARGE), None
     )
