@@ -241,17 +241,26 @@ class StripeApi:
             raise
         return intent_of(pi)
 
-    async def refund(self, stripe_id: str) -> None:
+    async def refund(self, stripe_id: str) -> str:
         create = self.client.v1.refunds.create_async(
             params={"payment_intent": stripe_id},
             options={"idempotency_key": f"refund-{stripe_id}"},
         )
         try:
-            await self._run("refund", create)
+            refund = await self._run("refund", create)
         except stripe.InvalidRequestError as exc:
             if exc.code != "charge_already_refunded":
                 raise
-        log.info("refunded", extra={"stripe_id": stripe_id})
+            # Refunded before (its key forgotten since): the refund that was made.
+            listed = self.client.v1.refunds.list_async(
+                params={"payment_intent": stripe_id, "limit": 1}
+            )
+            page = await self._run("refund", listed)
+            if not page.data:
+                raise
+            refund = page.data[0]
+        log.info("refunded", extra={"stripe_id": stripe_id, "refund_id": refund.id})
+        return refund.id
 
     # -- Connect: a seller's Express account -------------------------------------------------
 

@@ -13,7 +13,9 @@ Accounts (a name, with the party after a colon where there is one):
 - `platform_fees`: what the platform keeps (the buyer's fee and the seller's commission);
 - `seller_payable:<user id>`: proceeds owed to a seller, not yet transferred;
 - `seller_paid:<user id>`: proceeds transferred to the seller's connected account;
-- `refunds:<user id>`: what was given back to a buyer;
+- `refunds:<user id>`: what is owed back to a buyer: a charge that cannot stand (its order was
+  cancelled, or paid by another charge, before it was recorded) credits it, its refund debits
+  it back to zero;
 - `stripe_fees`: what Stripe took (e.g. a dispute's fee);
 - `dispute_hold`: money a dispute took out of the balance until it is decided.
 """
@@ -133,6 +135,51 @@ def charge(
     return JournalEntry(
         EntryKind.CHARGE, source, order_id, currency_code, tuple(postings), created_at
     )
+
+
+def refused_charge(
+    source: str,
+    refund_source: str,
+    order_id: str,
+    currency_code: str,
+    user_id: str,
+    amount: int,
+    created_at: datetime,
+) -> tuple[JournalEntry, JournalEntry]:
+    """A charge that could not stand, refunded in full before it was ever the order's payment:
+    the charge reached the platform's balance owed back to the buyer, and the refund gave it
+    back. Two entries, each the pair of one of Stripe's balance transactions."""
+    memo = "a charge that could not stand, refunded"
+    owed = refunds(user_id)
+    return (
+        JournalEntry.moving(
+            EntryKind.CHARGE,
+            source,
+            order_id,
+            currency_code,
+            amount,
+            debit=STRIPE_BALANCE,
+            credit=owed,
+            created_at=created_at,
+            memo=memo,
+        ),
+        JournalEntry.moving(
+            EntryKind.REFUND,
+            refund_source,
+            order_id,
+            currency_code,
+            amount,
+            debit=owed,
+            credit=STRIPE_BALANCE,
+            created_at=created_at,
+            memo=memo,
+        ),
+    )
+
+
+def owes_seller(entry: JournalEntry) -> bool:
+    """Whether `entry` credits a seller's proceeds (the charge of an order's payment)."""
+    return any(p.account.startswith("seller_payable:") and p.amount < 0 for p in entry.postings)
 
 
 def balances(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], int]:

@@ -63,7 +63,12 @@ from svc_payments.service_layer.idempotency import (
 )
 from svc_payments.service_layer.order_copy import OrderCopy
 from svc_payments.service_layer.payment_reads import batch_get_payments
-from svc_payments.service_layer.payouts import DEFAULT_TERMS, PayoutTerms, schedule_payout
+from svc_payments.service_layer.payouts import (
+    DEFAULT_TERMS,
+    PayoutTerms,
+    book_refused_charge,
+    schedule_payout,
+)
 from svc_payments.service_layer.ports import (
     CardDeclined,
     ChargeRequest,
@@ -311,13 +316,12 @@ class PaymentHandlers:
         refund is a Stripe call, made outside the transaction; then the transaction runs again
         knowing it was made). Returns the order's payment, which is another intent's when this
         one was a stray duplicate."""
-        refunded = False
+        refund_id = ""  # Stripe's refund (re_...), once made
         while True:
-            payment = await self._apply_intent(order_id, intent, holder, refunded, use)
+            payment = await self._apply_intent(order_id, intent, holder, refund_id, use)
             if payment is not None:
                 return payment
-            await self.stripe.refund(intent.id)
-            refunded = True
+            refund_id = await self.stripe.refund(intent.id)
             log.warning(
                 "refunded a charge that cannot stand",
                 extra={"order_id": order_id, "stripe_id": intent.id},
@@ -329,10 +333,10 @@ class PaymentHandlers:
         order_id: str,
         intent: Intent,
         holder: str | None,
-        refunded: bool,
+        refund_id: str,
         use: KeyUse | None,
     ) -> Payment | None:
-        """None: the intent's charge must be refunded first."""
+        """None: the intent's charge must be refunded first (`refund_id`: the refund made)."""
         async with self.uow() as uow:
             order = await uow.orders.get(order_id)
             assert order is not None, "an order copy is never deleted"
@@ -345,8 +349,9 @@ class PaymentHandlers:
             ):
                 pass  # settled before (a webhook delivered again, or late): nothing changes
             elif must_refund(order, recorded, intent):
-                if not refunded:
+                if not refund_id:
                     return None
+                await book_refused_charge(uow, order, intent, refund_id, self._now())
                 if recorded is None:
                     recorded = Payment.refunded(self.new_id(), order, intent, self._now())
                     await uow.payments.add(recorded)

@@ -125,7 +125,7 @@ class OrderCopy:
     ) -> None:
         """The order will never complete: a charge that succeeded for it is refunded (the order
         service cancels only orders it has not completed, and then ignores ChargeCreated)."""
-        refunded: set[str] = set()
+        refunded: dict[str, str] = {}  # PaymentIntent -> its refund (re_...)
         while True:
             async with self.uow() as uow:
                 if await uow.already_processed(delivery.event_id):
@@ -147,14 +147,15 @@ class OrderCopy:
                         payment.refund()
                         await uow.payments.save(payment)
                         now = stored_precision(self.clock.now())
-                        await cancel_payout(uow, order.id, payment.stripe_id, now)
+                        refund_id = refunded[payment.stripe_id]
+                        await cancel_payout(uow, order.id, refund_id, now)
                     if order.cancel():
                         await uow.orders.save(order)
                     await uow.commit()
                     return
             assert payment is not None
-            await self.stripe.refund(payment.stripe_id)  # unavailable: the event is retried
-            refunded.add(payment.stripe_id)
+            # Unavailable: the event is retried (and Stripe answers the same refund).
+            refunded[payment.stripe_id] = await self.stripe.refund(payment.stripe_id)
             log.warning(
                 "refunded the payment of an order cancelled before it completed",
                 extra={"order_id": order.id, "stripe_id": payment.stripe_id},

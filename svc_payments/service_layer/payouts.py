@@ -136,9 +136,16 @@ async def cancel_payout(
 ) -> None:
     """In the transaction recording a paid order's charge refunded in full because the order was
     cancelled before it completed: its payout is reversed (never paid) and the ledger gives the
-    charge back (the seller is owed nothing, the platform keeps nothing)."""
+    charge back (the seller is owed nothing, the platform keeps nothing) in the entry
+    `refund:<refund_source>`, the Stripe refund's id (re_...) that its balance transaction
+    names."""
     charge = next(
-        (e for e in await uow.ledger.of_order(order_id) if e.kind is EntryKind.CHARGE), None
+        (
+            e
+            for e in await uow.ledger.of_order(order_id)
+            if e.kind is EntryKind.CHARGE and ledger.owes_seller(e)
+        ),
+        None,
     )
     if charge is not None:
         await uow.ledger.post(
@@ -162,6 +169,24 @@ async def cancel_payout(
             "a payout was transferred for an order cancelled since; its transfer must be reversed",
             extra={"payout_id": payout.id, "transfer_id": reversal.transfer_id},
         )
+
+
+async def book_refused_charge(
+    uow: PaymentsUnitOfWork, order: Order, intent: Intent, refund_source: str, now: datetime
+) -> None:
+    """In the transaction recording `intent`'s charge as one that could not stand (its order
+    cancelled, or paid by another charge) and refunded (`refund_source`: Stripe's refund,
+    re_...): both movements in the ledger, once. A charge booked as the order's payment before
+    is given back as a cancelled order's is (`cancel_payout`)."""
+    source = intent.charge_id or intent.id
+    if await uow.ledger.get(f"{EntryKind.CHARGE.value}:{source}") is not None:
+        await cancel_payout(uow, order.id, refund_source, now)
+        return
+    currency = intent.currency or order.currency_code
+    for entry in ledger.refused_charge(
+        source, refund_source, order.id, currency, order.user_id, intent.amount, now
+    ):
+        await uow.ledger.post(entry)
 
 
 @dataclass(frozen=True)

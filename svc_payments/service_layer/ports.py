@@ -89,8 +89,10 @@ class StripeGateway(Protocol):
         """None when Stripe knows no such PaymentIntent."""
         ...
 
-    async def refund(self, stripe_id: str) -> None:
-        """Refunds a succeeded PaymentIntent in full; refunding it again changes nothing."""
+    async def refund(self, stripe_id: str) -> str:
+        """Refunds a succeeded PaymentIntent in full; refunding it again changes nothing.
+        Returns the refund's id (re_...): what the ledger's refund entry is named by, and what
+        Stripe's balance transaction for it names as its source."""
         ...
 
     async def create_account(self, request: NewConnectedAccount) -> ConnectedAccount:

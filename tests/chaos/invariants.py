@@ -8,44 +8,46 @@
   and what each buyer was told stands;
 - every successful charge belongs to a COMPLETE order (and is its recorded payment) or was
   refunded; every COMPLETE order has one kept charge;
-- every dead-letter queue is empty.
+- every dead-letter queue is empty;
+- payments' ledger (`ledger_entries`) and its payouts hold what Stripe did:
+  - every entry's postings sum to zero (two postings at least, none of nothing), so per order
+    the entries sum to zero;
+  - a COMPLETE order's kept charge has exactly one `charge:` entry, whose `stripe_balance`
+    posting is the amount Stripe charged;
+  - per order and currency, what the entries moved on `stripe_balance` is what Stripe kept of
+    the order's money: its succeeded charges less their refunds, less the transfers of its
+    payout (a charge refunded because its order was cancelled has its entry reversed);
+  - per seller and currency, `seller_payable` is never debited past what was credited (no
+    seller transferred more than they are owed);
+  - a payout only for a COMPLETE order unless it is REVERSED, of the proceeds its charge entry
+    owes the seller; a PAID one has its `transfer:` entry of its amount, and its transfer
+    exists at Stripe with that amount and currency;
+  - the reconciliation job, judging the whole run once it is quiet, finds no difference
+    between the ledger and Stripe's balance transactions.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 
+from tests.chaos.ledger_checks import check_ledger
 from tests.chaos.load import Flow
 from tests.chaos.observe import OPEN, Snapshot
+from tests.chaos.violations import Violation, due
 
 HOLDING = (*OPEN, "COMPLETE")  # an order in one of these holds its seats
 EXPIRY_SLACK = timedelta(seconds=2)
 
-
-@dataclass(frozen=True)
-class Violation:
-    invariant: str
-    detail: str
-    at: float | None = None  # wall time of what it concerns (an order's expiresAt), if known
-
-    def __str__(self) -> str:
-        return f"{self.invariant}: {self.detail}"
-
-
-def _due(order: dict | None) -> float | None:
-    if order is None or order.get("expires_at") is None:
-        return None
-    return order["expires_at"].timestamp()
+__all__ = ["Violation", "check"]
 
 
 def check(snap: Snapshot, flows: Iterable[Flow]) -> list[Violation]:
     found: list[Violation] = []
 
     def violation(invariant: str, detail: str, order: dict | None = None) -> None:
-        found.append(Violation(invariant, detail, _due(order)))
+        found.append(Violation(invariant, detail, due(order)))
 
     orders = snap.orders
     # No order open past its due time.
@@ -129,6 +131,7 @@ def check(snap: Snapshot, flows: Iterable[Flow]) -> list[Violation]:
             violation("event lost", f"{count} outbox documents of {service} never sent")
 
     found.extend(_check_charges(snap))
+    found.extend(check_ledger(snap))
     found.extend(_check_flows(snap, flows))
 
     for queue, letters in snap.dead.items():
@@ -169,7 +172,7 @@ def _check_charges(snap: Snapshot) -> list[Violation]:
                     "charge kept for an order not COMPLETE",
                     f"{intent['id']} ({intent.get('amount')} cents) for order {order_id} "
                     f"({state}), not refunded",
-                    _due(order),
+                    due(order),
                 )
             )
         elif recorded.get(intent["id"], {}).get("status") != "succeeded":
@@ -179,7 +182,7 @@ def _check_charges(snap: Snapshot) -> list[Violation]:
                     "charge without its record",
                     f"{intent['id']} for order {order_id}: payments has "
                     f"{payment['status'] if payment else 'no payment'} for it",
-                    _due(order),
+                    due(order),
                 )
             )
     for order in orders.values():
@@ -188,7 +191,7 @@ def _check_charges(snap: Snapshot) -> list[Violation]:
                 Violation(
                     "complete order without exactly one kept charge",
                     f"order {order['_id']}: kept charges {kept.get(order['_id'], [])}",
-                    _due(order),
+                    due(order),
                 )
             )
     for payment in snap.payments:
@@ -199,7 +202,7 @@ def _check_charges(snap: Snapshot) -> list[Violation]:
                     "payment succeeded for an order not COMPLETE",
                     f"payment {payment['_id']} ({payment['stripe_id']}) for order "
                     f"{payment['order_id']} ({order['status'] if order else 'no such order'})",
-                    _due(order),
+                    due(order),
                 )
             )
     return found
@@ -229,7 +232,7 @@ def _check_flows(snap: Snapshot, flows: Iterable[Flow]) -> list[Violation]:
                 Violation(
                     "buyer told otherwise",
                     f"order {flow.order_id}: the buyer was told {flow.answer!r}, it is {status}",
-                    _due(order),
+                    due(order),
                 )
             )
     return found

@@ -1,14 +1,16 @@
 """Reading the system's state where each fact lives: the services' own databases
 (`<namespace>_<service>`), Stripe (the project's stand-in) and the broker's queues; and
-waiting, bounded, until it is quiet."""
+waiting, bounded, until it is quiet. Payments' ledger is also judged against Stripe's balance
+transactions by the reconciliation job's own `judge` (nothing written, no cursor moved)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,7 +20,18 @@ import pymongo
 
 from common import bus
 from common.bus.dead_letters import peek
-from common.mongo import database_name
+from common.clock import SystemClock
+from common.mongo import database_name, mongo_client
+from svc_payments.adapters.stripe_balance import StripeBalanceTransactions
+from svc_payments.adapters.stripe_gateway import StripeApi
+from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
+from svc_payments.domain.reconciliation import (
+    Difference,
+    Reconciliation,
+    ReconciliationPolicy,
+    Window,
+)
+from svc_payments.service_layer.reconciliation import LedgerReconciliation
 from tests.chaos.infra import STRIPE_KEY, ChaosStack, quiet_pika
 
 OPEN = ("CREATED", "AWAITING_PAYMENT")
@@ -37,6 +50,15 @@ class Snapshot:
     queued: dict[str, int]  # queue -> messages in it, every queue but the dead ones
     dead: dict[str, list[dict]]  # dead queue -> its dead letters (peeked, left in place)
     taken_at: datetime
+    # Payments' money: its ledger's entries (`ledger_entries`, as stored), its payouts, and the
+    # transfers Stripe holds for the paid ones (by the payouts' transfer ids).
+    ledger_entries: list[dict] = field(default_factory=list)
+    payouts: list[dict] = field(default_factory=list)
+    transfers: dict[str, dict] = field(default_factory=dict)  # tr_... -> Stripe's transfer
+    # The reconciliation of the whole run (`reconcile_run`): every difference, and how many
+    # pairs of an entry and Stripe's balance transactions agreed.
+    ledger_differences: list[Difference] = field(default_factory=list)
+    reconciled: int = 0
 
 
 def _by_id(docs: Iterable[dict]) -> dict[str, dict]:
@@ -54,6 +76,8 @@ def read_databases(stack: ChaosStack) -> dict[str, Any]:
             "tickets": _by_id(db("tickets").tickets.find()),
             "payment_orders": _by_id(db("payments").orders.find()),
             "payments": list(db("payments").payments.find()),
+            "ledger_entries": list(db("payments").ledger_entries.find()),
+            "payouts": list(db("payments").payouts.find()),
             "unsent": {s: db(s).outbox.count_documents({"sent_at": None}) for s in CONSUMERS},
         }
 
@@ -71,6 +95,49 @@ def _stripe_list(stack: ChaosStack, resource: str) -> list[dict]:
             break
         params["starting_after"] = page["data"][-1]["id"]
     return items
+
+
+def _stripe_get(stack: ChaosStack, path: str) -> dict | None:
+    headers = {"authorization": f"Bearer {STRIPE_KEY}"}
+    reply = httpx.get(f"{stack.stripe_url}/v1/{path}", headers=headers)
+    if reply.status_code == 404:
+        return None
+    reply.raise_for_status()
+    return reply.json()
+
+
+def read_transfers(stack: ChaosStack, payouts: Iterable[dict]) -> dict[str, dict]:
+    """Stripe's transfers that the payouts name (the stand-in lists none: each is asked)."""
+    ids = sorted({p["transfer_id"] for p in payouts if p.get("transfer_id")})
+    found = {i: _stripe_get(stack, f"transfers/{i}") for i in ids}
+    return {i: t for i, t in found.items() if t is not None}
+
+
+# The stand-in and the database are the run's own: everything in them is the run's. A window
+# from a day back to a moment ahead holds all of it (Stripe dates to the whole second).
+RUN_WINDOW_BACK, RUN_WINDOW_AHEAD = timedelta(days=1), timedelta(seconds=2)
+
+
+def reconcile_run(stack: ChaosStack, now: datetime) -> Reconciliation:
+    """The reconciliation job, built as payments builds it (its unit of work over payments'
+    database, Stripe's balance transactions through the SDK), judging the whole run: run once
+    the system is quiet, so nothing is on its way (no grace)."""
+
+    async def judge() -> Reconciliation:
+        client = mongo_client(stack.mongo_url)
+        try:
+            db = client[database_name(stack.namespace, "payments")]
+            job = LedgerReconciliation(
+                uow=lambda: MongoPaymentsUnitOfWork(client, db, "payments"),
+                stripe=StripeBalanceTransactions(StripeApi(STRIPE_KEY, stack.stripe_url).client),
+                clock=SystemClock(),
+                policy=ReconciliationPolicy(grace=timedelta(0), overlap=timedelta(0)),
+            )
+            return await job.judge(Window(now - RUN_WINDOW_BACK, now + RUN_WINDOW_AHEAD))
+        finally:
+            await client.close()
+
+    return asyncio.run(judge())
 
 
 def _connect(stack: ChaosStack) -> pika.BlockingConnection:
@@ -148,13 +215,18 @@ def wait_for_retries(stack: ChaosStack, timeout: float) -> bool:
 def snapshot(stack: ChaosStack) -> Snapshot:
     taken_at = datetime.now(UTC)
     queued, dead = read_broker(stack, thorough=True)
+    state = read_databases(stack)
+    reconciliation = reconcile_run(stack, taken_at)
     return Snapshot(
-        **read_databases(stack),
+        **state,
         intents=_stripe_list(stack, "payment_intents"),
         refunds=_stripe_list(stack, "refunds"),
+        transfers=read_transfers(stack, state["payouts"]),
         queued=queued,
         dead=dead,
         taken_at=taken_at,
+        ledger_differences=list(reconciliation.differences),
+        reconciled=reconciliation.matched,
     )
 
 

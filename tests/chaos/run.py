@@ -6,6 +6,7 @@ quiet, and the invariants checked."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from svc_payments.config import PaymentsSettings
 from tests.chaos.infra import ChaosStack, chaos_stack
 from tests.chaos.invariants import Violation, check
 from tests.chaos.load import Load, Probe
-from tests.chaos.observe import list_queues, settle, snapshot, wait_for_retries
+from tests.chaos.observe import Snapshot, list_queues, settle, snapshot, wait_for_retries
 from tests.chaos.report import ChaosReport, FaultRun
 from tests.chaos.watch import ExpiryWatch
 from tests.chaos.writes import AcknowledgedWrites
@@ -113,7 +114,9 @@ def run_chaos(
             settled, busy = settle(stack, settle_within(stack, settings))
         finally:
             watch.stop()
-        violations = check(snapshot(stack), [*load.flows, *probe.flows])
+        snap = snapshot(stack)
+        violations = check(snap, [*load.flows, *probe.flows])
+        say(money_checked(snap))
         violations += writes.lost()
         say(f"{len(writes.acknowledged)} writes acknowledged straight by the database")
         violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
@@ -130,6 +133,19 @@ def run_chaos(
             lateness=watch.lateness(),
             log_dir=work_dir / "logs",
         )
+
+
+def money_checked(snap: Snapshot) -> str:
+    """What the money invariants had to check, for the run's output."""
+    kinds = Counter(e["kind"] for e in snap.ledger_entries)
+    payouts = Counter(p["status"] for p in snap.payouts)
+    charged = sum(i.get("status") == "succeeded" for i in snap.intents)
+    return (
+        f"money: {charged} successful charges, {len(snap.refunds)} refunds at Stripe; "
+        f"{len(snap.ledger_entries)} ledger entries ({dict(sorted(kinds.items()))}); "
+        f"payouts {dict(sorted(payouts.items()))}; reconciliation: {snap.reconciled} pairs "
+        f"agree, {len(snap.ledger_differences)} differences"
+    )
 
 
 def settle_within(stack: ChaosStack, settings: ChaosSettings) -> float:

@@ -66,9 +66,20 @@ async def test_a_charge_succeeds_reads_back_and_refunds_once(standin, currency):
     )
     assert intent.id.startswith("pi_") and intent.client_secret.startswith(intent.id)
     assert await api.retrieve(intent.id) == intent
-    await api.refund(intent.id)
-    await api.refund(intent.id)  # refunding again changes nothing, and is no error
+    refund_id = await api.refund(intent.id)
+    assert refund_id.startswith("re_")
+    # Refunding again changes nothing, and is no error: the same refund.
+    assert await api.refund(intent.id) == refund_id
     assert fake.refunded == {intent.id}
+
+
+async def test_a_charge_refunded_elsewhere_answers_that_refund(standin):
+    """Refunded under another key (or after Stripe forgot ours): Stripe refuses a second refund,
+    and the refund that was made is answered, for the ledger to name its entry by."""
+    _, api = standin
+    intent = await api.charge(charge())
+    made = await api.client.v1.refunds.create_async(params={"payment_intent": intent.id})
+    assert await api.refund(intent.id) == made.id
 
 
 async def test_the_same_idempotency_key_replays_the_first_charge(standin):

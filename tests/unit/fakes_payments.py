@@ -48,6 +48,11 @@ def _detached(row: Any) -> Any:
     return dataclasses.replace(row) if dataclasses.is_dataclass(row) else row
 
 
+def refund_id_of(stripe_id: str) -> str:
+    """The id the fake gives the refund of a PaymentIntent (one refund each, in full)."""
+    return stripe_id.replace("pi_", "re_", 1)
+
+
 @dataclass
 class FakeDatabase:
     tables: dict[str, dict[str, Any]] = field(
@@ -364,12 +369,13 @@ class FakeStripe:
     async def retrieve(self, stripe_id: str) -> Intent | None:
         return self.intents.get(stripe_id)
 
-    async def refund(self, stripe_id: str) -> None:
+    async def refund(self, stripe_id: str) -> str:
         if self.refunds_unreachable:
             raise StripeUnavailable("The payment provider is unavailable, try again")
         assert self.intents[stripe_id].status == "succeeded", "refunding an unpaid intent"
         if stripe_id not in self.refunds:
             self.refunds.append(stripe_id)
+        return refund_id_of(stripe_id)
 
     # -- Connect --------------------------------------------------------------------------------
     # `accounts` is what Stripe reports of each; `account_outcome` what the next call about an

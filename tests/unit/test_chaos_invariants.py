@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from svc_payments.domain.reconciliation import Difference, DifferenceKind
 from tests.chaos.invariants import check
 from tests.chaos.load import Flow, Plan
 from tests.chaos.observe import Snapshot
@@ -29,23 +30,72 @@ def hold(order_id: str, seats=(0,), sold: bool = False) -> dict:
     return {"order_id": order_id, "seats": list(seats), "price": "20.00", "sold": sold}
 
 
-def intent(id: str, status: str, order_id: str) -> dict:
+def intent(id: str, status: str, order_id: str, amount: int = 2200) -> dict:
     charge = id.replace("pi_", "ch_")
     metadata = {"order_id": order_id}
-    return {"id": id, "status": status, "latest_charge": charge, "metadata": metadata}
+    return {
+        "id": id,
+        "status": status,
+        "amount": amount,
+        "latest_charge": charge,
+        "metadata": metadata,
+    }
+
+
+def entry(kind: str, source: str, order_id: str, *postings: tuple[str, int]) -> dict:
+    """A ledger entry as payments stores it (svc_payments/adapters/ledger_store.py)."""
+    return {
+        "_id": f"{kind}:{source}",
+        "kind": kind,
+        "source": source,
+        "order_id": order_id,
+        "currency_code": "USD",
+        "postings": [{"account": a, "amount": n} for a, n in postings],
+        "created_at": NOW,
+        "memo": "",
+    }
+
+
+# o1's charge of 22.00: the seller s1 is owed 18.00, the platform keeps 4.00 of fees.
+CHARGE_1 = (("stripe_balance", 2200), ("seller_payable:s1", -1800), ("platform_fees", -400))
+
+
+def payout(order_id: str, status: str, amount: int = 1800, transfer_id: str = "") -> dict:
+    return {
+        "_id": f"po-{order_id}",
+        "order_id": order_id,
+        "seller_id": "s1",
+        "amount_minor": amount,
+        "reversed_minor": 0,
+        "currency_code": "USD",
+        "status": status,
+        "transfer_id": transfer_id,
+    }
 
 
 def consistent() -> Snapshot:
     """t1 sold to o1 (paid, charge kept), t2 released by o2 (expired), t3 held by o3 (not yet
     due); o4 paid late for t4 after it expired and was refunded. The seats as tickets holds
-    them: one hold per order, sold once paid."""
+    them: one hold per order, sold once paid. o1's charge is in the ledger and its payout
+    scheduled; o8, paid then cancelled, had its charge refunded, its entry reversed and its
+    payout reversed; o9's payout was transferred (tr_9)."""
     orders = [
         order("o1", "t1", "COMPLETE"),
         order("o2", "t2", "CANCELLED"),
         order("o3", "t3", "CREATED", due_in=5),
         order("o4", "t4", "CANCELLED"),
+        order("o8", "t8", "CANCELLED"),
+        order("o9", "t9", "COMPLETE"),
     ]
-    holds = {"t1": [hold("o1", sold=True)], "t2": [], "t3": [hold("o3")], "t4": []}
+    holds = {
+        "t1": [hold("o1", sold=True)],
+        "t2": [],
+        "t3": [hold("o3")],
+        "t4": [],
+        "t8": [],
+        "t9": [hold("o9", sold=True)],
+    }
+    reversed_8 = tuple((a, -n) for a, n in CHARGE_1)
     return Snapshot(
         orders={o["_id"]: o for o in orders},
         tickets={t: {"_id": t, "holds": h} for t, h in holds.items()},
@@ -53,23 +103,44 @@ def consistent() -> Snapshot:
         payments=[
             {"_id": "p1", "order_id": "o1", "stripe_id": "pi_1", "status": "succeeded"},
             {"_id": "p4", "order_id": "o4", "stripe_id": "pi_4", "status": "refunded"},
+            {"_id": "p8", "order_id": "o8", "stripe_id": "pi_8", "status": "refunded"},
+            {"_id": "p9", "order_id": "o9", "stripe_id": "pi_9", "status": "succeeded"},
         ],
         unsent={"orders": 0, "tickets": 0},
         intents=[
             intent("pi_1", "succeeded", "o1"),
             intent("pi_4", "succeeded", "o4"),
             intent("pi_2", "requires_payment_method", "o2"),
+            intent("pi_8", "succeeded", "o8"),
+            intent("pi_9", "succeeded", "o9"),
         ],
-        refunds=[{"id": "re_4", "charge": "ch_4", "payment_intent": "pi_4"}],
+        refunds=[
+            {"id": "re_4", "charge": "ch_4", "payment_intent": "pi_4", "amount": 2200},
+            {"id": "re_8", "charge": "ch_8", "payment_intent": "pi_8", "amount": 2200},
+        ],
         queued={},
         dead={"orders": [], "payments": []},
         taken_at=NOW,
+        ledger_entries=[
+            entry("charge", "ch_1", "o1", *CHARGE_1),
+            entry("charge", "ch_8", "o8", *CHARGE_1),
+            entry("refund", "re_8", "o8", *reversed_8),
+            entry("charge", "ch_9", "o9", *CHARGE_1),
+            entry("transfer", "tr_9", "o9", ("seller_payable:s1", 1800), ("stripe_balance", -1800)),
+        ],
+        payouts=[
+            payout("o1", "SCHEDULED"),
+            payout("o8", "REVERSED"),
+            payout("o9", "PAID", transfer_id="tr_9"),
+        ],
+        transfers={"tr_9": {"id": "tr_9", "amount": 1800, "currency": "usd"}},
     )
 
 
 def flows() -> list[Flow]:
     told = [("t1", "o1", Plan.PAY, "paid"), ("t2", "o2", Plan.LEAVE, "left")]
     told.append(("t4", "o4", Plan.PAY, "paid"))  # refunded: allowed
+    told.append(("t9", "o9", Plan.PAY, "paid"))
     return [Flow(plan, 0, ticket_id=t, order_id=o, answer=a) for t, o, plan, a in told]
 
 
@@ -144,6 +215,76 @@ def _expired_order_completed(s):
     s.tickets["t2"]["holds"].append(hold("o2", sold=True))
 
 
+def _entry_unbalanced(s):
+    s.ledger_entries[0]["postings"][2]["amount"] = -300  # the fees short by 1.00
+
+
+def _entry_of_one_posting(s):
+    s.ledger_entries.append(entry("charge", "ch_x", "o3", ("stripe_balance", 0)))
+
+
+def _charge_not_in_ledger(s):
+    del s.ledger_entries[0]
+
+
+def _charge_booked_twice(s):
+    s.ledger_entries.append(entry("charge", "pi_1", "o1", *CHARGE_1))
+
+
+def _charge_booked_short(s):
+    s.intents[0]["amount"] = 2500  # Stripe charged 25.00; the entry says 22.00
+
+
+def _refund_not_in_ledger(s):
+    del s.ledger_entries[2]  # o8's charge refunded at Stripe, its entry never reversed
+
+
+def _late_charge_refunded_unbooked_is_no_violation(s):
+    """o4's charge, refunded as it came late, was never the order's payment: nothing in the
+    ledger, nothing kept at Stripe (the reconciliation judges the pair of movements)."""
+
+
+def _seller_overpaid(s):
+    s.ledger_entries.append(
+        entry("transfer", "tr_x", "o1", ("seller_payable:s1", 4000), ("stripe_balance", -4000))
+    )
+    s.transfers["tr_x"] = {"id": "tr_x", "amount": 4000, "currency": "usd"}
+    s.payouts[0].update(status="PAID", transfer_id="tr_x")
+
+
+def _payout_of_cancelled_order(s):
+    s.payouts[1]["status"] = "SCHEDULED"
+
+
+def _payout_of_other_amount(s):
+    s.payouts[0]["amount_minor"] = 2000
+
+
+def _paid_payout_without_entry(s):
+    del s.ledger_entries[4]
+
+
+def _paid_payout_without_transfer(s):
+    s.transfers.clear()
+
+
+def _transfer_of_other_amount(s):
+    s.transfers["tr_9"]["amount"] = 1700
+
+
+def _reconciliation_difference(s):
+    s.ledger_differences.append(
+        Difference(
+            DifferenceKind.MISSING_IN_LEDGER,
+            "refund:re_4",
+            "re_4",
+            transaction_ids=("txn_4",),
+            stripe_amount=-2200,
+            stripe_currency="USD",
+        )
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -159,9 +300,44 @@ def _expired_order_completed(s):
         (_cancel_lost_at_payments, ["event lost"]),
         (_sale_lost_at_tickets, ["event lost"]),
         (_outbox_stuck, ["event lost"]),
-        (_charge_kept_for_cancelled, ["charge kept for an order not COMPLETE"]),
+        (
+            _charge_kept_for_cancelled,
+            ["charge kept for an order not COMPLETE", "ledger disagrees with Stripe"],
+        ),
         (_charge_unrecorded, ["charge without its record"]),
         (_dead_letter, ["dead letter"]),
+        (_entry_unbalanced, ["ledger entry unbalanced"]),
+        (
+            _entry_of_one_posting,
+            ["ledger entry unbalanced"],
+        ),
+        (
+            _charge_not_in_ledger,
+            ["kept charge not in the ledger", "ledger disagrees with Stripe", "payout disagrees"],
+        ),
+        (
+            _charge_booked_twice,
+            ["kept charge not in the ledger", "ledger disagrees with Stripe", "payout disagrees"],
+        ),
+        (_charge_booked_short, ["kept charge not in the ledger", "ledger disagrees with Stripe"]),
+        (_refund_not_in_ledger, ["ledger disagrees with Stripe"]),
+        (_late_charge_refunded_unbooked_is_no_violation, []),
+        (_seller_overpaid, ["paid payout without its transfer", "seller paid more than owed"]),
+        (_payout_of_cancelled_order, ["payout disagrees"]),
+        (_payout_of_other_amount, ["payout disagrees"]),
+        (
+            _paid_payout_without_entry,
+            ["ledger disagrees with Stripe", "paid payout without its transfer"],
+        ),
+        (
+            _paid_payout_without_transfer,
+            ["ledger disagrees with Stripe", "paid payout without its transfer"],
+        ),
+        (
+            _transfer_of_other_amount,
+            ["ledger disagrees with Stripe", "paid payout without its transfer"],
+        ),
+        (_reconciliation_difference, ["reconciliation difference"]),
         (
             _expired_order_completed,
             ["buyer told otherwise", "complete order without exactly one kept charge"],

@@ -73,3 +73,18 @@ def test_an_entry_that_does_not_balance_is_refused(postings):
 def test_proceeds_above_the_total_are_refused():
     with pytest.raises(UnbalancedEntry):
         ledger.charge("ch_1", "o", "USD", "s", total=100, proceeds=101, created_at=NOW)
+
+
+def test_a_refused_charge_is_owed_back_to_the_buyer_until_its_refund_gives_it_back():
+    charged, refunded = ledger.refused_charge(
+        "ch_2", "re_2", "order-1", "EUR", "buyer-1", 4200, created_at=NOW
+    )
+    assert (charged.id, refunded.id) == ("charge:ch_2", "refund:re_2")
+    assert ledger.balances([charged]) == {
+        ("stripe_balance", "EUR"): 4200,
+        ("refunds:buyer-1", "EUR"): -4200,
+    }
+    assert ledger.balances([charged, refunded]) == {}
+    # Only the charge of an order's payment owes a seller (what a cancellation gives back).
+    sale = ledger.charge("ch_1", "order-1", "EUR", "s", total=4200, proceeds=4000, created_at=NOW)
+    assert [ledger.owes_seller(e) for e in (sale, charged, refunded)] == [True, False, False]

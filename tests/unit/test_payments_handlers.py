@@ -16,6 +16,7 @@ from common.errors import (
     PaymentDeclined,
     Unavailable,
 )
+from svc_payments.domain import ledger
 from svc_payments.domain.fees import FeeQuote, FeeSchedule
 from svc_payments.domain.model import Intent, Order, OrderStatus, PaymentStatus
 from svc_payments.service_layer.handlers import (
@@ -365,6 +366,14 @@ async def test_a_charge_that_succeeds_after_the_order_was_cancelled_is_refunded(
     assert world.published(payments_pb2.ChargeCreated) == []
     assert world.db.payment_of("o1").status is PaymentStatus.REFUNDED
     assert world.db.orders["o1"].status is OrderStatus.CANCELLED
+    # Both movements are in the ledger, named as Stripe's balance transactions name them, and
+    # nothing is owed to anyone after them.
+    async with world.handlers.uow() as uow:
+        entries = await uow.ledger.of_order("o1")
+    charge = world.stripe.intents["pi_fake1"].charge_id or "pi_fake1"
+    assert sorted(e.id for e in entries) == [f"charge:{charge}", "refund:re_fake1"]
+    assert ledger.balances(entries) == {}
+    assert {p.account for e in entries for p in e.postings} == {"stripe_balance", "refunds:buyer-1"}
 
 
 async def test_a_payment_whose_order_is_cancelled_afterwards_is_refunded(world):

@@ -15,6 +15,7 @@ from svc_payments.domain import ledger
 from svc_payments.domain.payouts import PayoutPolicy, PayoutStatus
 from svc_payments.domain.seller_accounts import ConnectedAccount, SellerAccount
 from svc_payments.service_layer.payouts import PayoutSweep, release_waiting_payouts
+from tests.unit.fakes_payments import refund_id_of
 from tests.unit.payments_world import World, delivery, new_world
 from ticketing.events.v1 import catalogue_pb2, payments_pb2
 from ticketing.events.v1 import orders_pb2 as order_events
@@ -206,6 +207,12 @@ async def test_an_order_cancelled_after_its_charge_reverses_the_payout_and_the_l
     payout = await payout_of(world)
     assert payout.status is PayoutStatus.REVERSED
     assert await ledger_of(world) == {}
+    # The charge given back is named by Stripe's refund (its balance transaction's source), so
+    # reconciliation pairs the two.
+    async with world.handlers.uow() as uow:
+        entries = await uow.ledger.of_order("o1")
+    (refund,) = world.stripe.refunds
+    assert [e.id for e in entries][1:] == [f"refund:{refund_id_of(refund)}"]
     world.clock.advance(DELAY.total_seconds())
     await sweep_of(world).pay_due()
     assert world.stripe.transfers.asked == []
