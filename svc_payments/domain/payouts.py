@@ -82,6 +82,8 @@ class EventSchedule:
     version: int
     status: str
     ends_at: datetime | None
+    # When it starts (a buyer may ask for a refund before that); None when not known.
+    starts_at: datetime | None = None
     events: list[object] = field(default_factory=list, repr=False, compare=False)
 
     @property
