@@ -15,8 +15,11 @@ from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.config import PaymentsSettings
 from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
+from svc_payments.entrypoints.refund_worker import walk_refund_runs
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.ports import StripeGateway
+from svc_payments.service_layer.refund_runs import RefundRuns
+from svc_payments.service_layer.refunds import RefundHandlers
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 NAME = "payments"
@@ -37,12 +40,21 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     orders = ServiceChannel(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
+    uow = infra.unit_of_work(MongoPaymentsUnitOfWork)
     handlers = PaymentHandlers(
-        uow=infra.unit_of_work(MongoPaymentsUnitOfWork),
+        uow=uow,
         stripe=stripe,
         orders=GrpcOrderSource(orders),
         clock=infra.clock,
         lease_for=charge_lease(settings),
+    )
+    refunds = RefundHandlers(uow, stripe, infra.clock, lease_for=charge_lease(settings))
+    refund_runs = RefundRuns(
+        uow,
+        refunds,
+        infra.clock,
+        rate_per_second=settings.refund_rate_per_second,
+        batch=settings.refund_run_batch,
     )
     server = GrpcServer(
         infra.verifier,
@@ -52,16 +64,17 @@ def bootstrap(settings: PaymentsSettings, stripe: StripeGateway | None = None) -
     )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
-        PaymentsServicer(handlers),
+        PaymentsServicer(handlers, refunds, refund_runs),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,
     )
-    consumer = infra.consumer(handlers.event_handlers)
+    consumer = infra.consumer({**handlers.event_handlers, **refund_runs.event_handlers})
     return ServiceProcess(
         NAME,
         server,
         infra,
         consumers=[consumer],
+        loops=[lambda: walk_refund_runs(refund_runs, settings.refund_run_poll_seconds)],
         on_start=[lambda: ensure_indexes(infra.db)],
         on_stop=[orders.close],
     )

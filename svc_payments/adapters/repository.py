@@ -13,6 +13,7 @@
   details_submitted, requirements_due, disabled_reason, created_at, version}: the seller's
   Stripe Connect account (domain/seller_accounts.py).
 - `ledger_entries`: the ledger's journal (adapters/ledger_store.py).
+- `refunds`, `refund_runs`: adapters/refund_store.py.
 - `payouts`, `event_schedules`: sellers' payouts, events' ends (adapters/payout_store.py).
 """
 
@@ -28,6 +29,7 @@ from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
 from svc_payments.adapters.payout_store import ensure_payout_indexes
+from svc_payments.adapters.refund_store import ensure_refund_indexes
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
 from svc_payments.domain.model import ChargeLease, Order, OrderStatus, Payment, PaymentStatus
@@ -42,6 +44,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
     await ensure_ledger_indexes(db)
     await ensure_payout_indexes(db)
+    await ensure_refund_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(

@@ -1,5 +1,5 @@
-"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds), or over a Stripe-compatible
-server such as localstripe when an API base is given.
+"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds, Transfer Reversals), or over a
+Stripe-compatible server (the stand-in, localstripe) when an API base is given.
 
 The SDK's async methods over its httpx client: a charge waiting on Stripe (~300 ms) holds no
 thread, so the service takes as many at once as buyers pay (up to httpx's pool of 100
@@ -22,6 +22,9 @@ from svc_payments.service_layer.ports import (
     ChargeRequest,
     IdempotencyMismatch,
     InvalidPaymentMethod,
+    RefundRequest,
+    ReversalRequest,
+    StripeRefused,
     StripeUnavailable,
 )
 
@@ -135,6 +138,7 @@ class StripeApi:
         # The SDK imports its services and object classes on first use (~0.1 s): here, at
         # start, rather than on the first buyer's time.
         _ = (self.client.v1.payment_intents, self.client.v1.refunds, self.client.v1.charges)
+        _ = self.client.v1.transfers.reversals
         _ = (stripe.PaymentIntent, stripe.Refund, stripe.Charge)
 
     async def _run(
@@ -221,6 +225,36 @@ class StripeApi:
             if exc.code != "charge_already_refunded":
                 raise
         log.info("refunded", extra={"stripe_id": stripe_id})
+
+    async def refund_part(self, request: RefundRequest) -> str:
+        params: dict[str, Any] = {
+            "payment_intent": request.payment_intent,
+            "amount": request.amount_minor,
+            "metadata": request.metadata,
+        }
+        if request.reason:
+            params["reason"] = request.reason
+        create = self.client.v1.refunds.create_async(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            refund = await self._run("refund_part", create)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            raise StripeRefused(exc.user_message or str(exc)) from None
+        return refund.id
+
+    async def reverse_transfer(self, request: ReversalRequest) -> str:
+        create = self.client.v1.transfers.reversals.create_async(
+            request.transfer_id,
+            params={"amount": request.amount_minor, "metadata": request.metadata},
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            reversal = await self._run("transfer_reversal", create)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            raise StripeRefused(exc.user_message or str(exc)) from None
+        return reversal.id
 
 
 def _intent_outcome(pi: Any) -> str:

@@ -14,6 +14,7 @@ already), `failed` those Stripe refused for good (each refund says why).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -24,10 +25,15 @@ class RunState(StrEnum):
     DONE = "DONE"
 
 
+# Names the refunds event runs make (uuid5 of the order and the event).
+RUN_REFUNDS = uuid.UUID("6f1c1d52-3a5e-4d0b-9a57-0c1f6b7d9e21")
+
+
 def run_refund_id(order_id: str, event_id: str) -> str:
-    """The refund an event's run makes for one of its orders: the same id (and so the same
-    Stripe idempotency key, `refund_<order>_event_<event>`) whenever the run passes it again."""
-    return f"{order_id}_event_{event_id}"
+    """The refund an event's run makes for one of its orders: the same id whenever the run
+    passes the order again (and the same Stripe idempotency key,
+    `refund_<order>_event_<event>`: Refund.idempotency_key)."""
+    return str(uuid.uuid5(RUN_REFUNDS, f"{order_id}/{event_id}"))
 
 
 @dataclass

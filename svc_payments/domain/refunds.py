@@ -153,6 +153,9 @@ class Refund:
 
     @property
     def idempotency_key(self) -> str:
+        """`refund_<id>`; an event run's `refund_<order>_event_<event>`."""
+        if self.origin is RefundOrigin.EVENT_CANCELLED:
+            return f"refund_{self.order_id}_event_{self.event_id}"
         return f"refund_{self.id}"
 
     @property

@@ -20,6 +20,26 @@ class ChargeRequest:
     idempotency_key: str
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """A refund of (part of) a PaymentIntent's charge, with the Stripe idempotency key that makes
+    asking again the same refund."""
+
+    payment_intent: str
+    amount_minor: int
+    reason: str | None  # Stripe's: requested_by_customer, duplicate, fraudulent, or None
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ReversalRequest:
+    transfer_id: str
+    amount_minor: int
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
 class StripeFailure(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -48,6 +68,11 @@ class StripeUnavailable(StripeFailure):
     idempotency key is safe."""
 
 
+class StripeRefused(StripeFailure):
+    """Stripe refused a refund or a transfer reversal for good (nothing left of the charge, the
+    transfer reversed already...): asking again changes nothing."""
+
+
 class StripeGateway(Protocol):
     async def charge(self, request: ChargeRequest) -> Intent:
         """Creates and confirms a PaymentIntent at once."""
@@ -59,6 +84,16 @@ class StripeGateway(Protocol):
 
     async def refund(self, stripe_id: str) -> None:
         """Refunds a succeeded PaymentIntent in full; refunding it again changes nothing."""
+        ...
+
+    async def refund_part(self, request: RefundRequest) -> str:
+        """Makes the refund (or answers the one made before under its idempotency key); returns
+        its id (re_...). Raises StripeUnavailable (unknown outcome: ask again) or StripeRefused."""
+        ...
+
+    async def reverse_transfer(self, request: ReversalRequest) -> str:
+        """Reverses that much of the transfer (the same one again under its key); returns the
+        reversal's id (trr_...). Raises StripeUnavailable or StripeRefused."""
         ...
 
 
