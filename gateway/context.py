@@ -21,7 +21,12 @@ from common.jwt import Claims
 from gateway.accounts import Accounts
 from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
-from gateway.loaders import events_loader, payments_by_id_loader, payments_loader
+from gateway.loaders import (
+    events_loader,
+    payments_by_id_loader,
+    payments_loader,
+    refunds_loader,
+)
 from gateway.session import claims_of
 from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache.reads import TicketReads
@@ -52,6 +57,8 @@ class Context:
     websocket: bool = False  # the context of a WebSocket connection (subscriptions)
     # Payments by their own ids (node, nodes).
     payments_by_id: DataLoader[str, payments_pb2.Payment | None] = field(init=False)
+    # The refunds of the caller's orders, by order id (Order.refunds).
+    refunds: DataLoader[str, list[payments_pb2.Refund]] = field(init=False)
     # Catalogue events by id (Listing.event): public, the same whoever asks.
     events: DataLoader[str, catalogue_pb2.Event | None] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
@@ -61,6 +68,7 @@ class Context:
         self.behaviour = RequestBehaviour(self.recorder, self.anonymous_id, self.user_id)
         cache = not self.websocket  # a subscription pushes objects as they are now
         self.payments_by_id = payments_by_id_loader(self.clients, self.token, cache=cache)
+        self.refunds = refunds_loader(self.clients, self.token, cache=cache)
         self.events = events_loader(self.clients, cache=cache)
 
     def sign_in_with(self, token: str) -> None:
@@ -69,6 +77,7 @@ class Context:
         self._claims, self._checked = None, False
         self.payments = payments_loader(self.clients, token, cache=False)
         self.payments_by_id = payments_by_id_loader(self.clients, token, cache=False)
+        self.refunds = refunds_loader(self.clients, token, cache=False)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""

@@ -30,12 +30,14 @@ from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.recommendations import RecommendationQuery
+from gateway.resolvers.refunds import RefundMutation, RefundQuery
 from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
 from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
+from gateway.types.refunds import Refund
 from gateway.types.scalars import SCALARS
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -123,6 +125,7 @@ class Query(
     EventReportQuery,
     EventQuery,
     ListingQuery,
+    RefundQuery,
 ):
     pass
 
@@ -132,7 +135,9 @@ class Query(
     "result, or userErrors (check them first). Every one but signUp and signIn needs a signed-in "
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
-class Mutation(UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation):
+class Mutation(
+    UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation, RefundMutation
+):
     pass
 
 
@@ -170,7 +175,14 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
-        types=[User, Ticket, Order, Payment, Event],  # every Node, reachable through node(id:)
+        types=[
+            User,
+            Ticket,
+            Order,
+            Payment,
+            Event,
+            Refund,
+        ],  # every Node, reachable through node(id:)
         execution_context_class=PlainFieldsExecutor,
         **kwargs,
     )
