@@ -8,4 +8,5 @@ export * from "./events";
 export * from "./fragments";
 export * from "./listings";
 export * from "./orders";
+export * from "./refunds";
 export * from "./tickets";
