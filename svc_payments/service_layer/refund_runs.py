@@ -70,12 +70,22 @@ class RefundRuns:
 
     # -- the cancellation ----------------------------------------------------------------------
 
-    @retry_transient()
+    async def on_event_changed(self, event: catalogue_pb2.EventChanged, delivery: Delivery) -> None:
+        await self._apply(event, delivery)
+
     async def on_event_status_changed(
         self, event: catalogue_pb2.EventStatusChanged, delivery: Delivery
     ) -> None:
-        """Payments' copy of the event takes the new status; a cancellation opens the event's
-        refund run in the same transaction."""
+        await self._apply(event, delivery)
+
+    @retry_transient()
+    async def _apply(
+        self,
+        event: catalogue_pb2.EventChanged | catalogue_pb2.EventStatusChanged,
+        delivery: Delivery,
+    ) -> None:
+        """Payments' copy of the event takes its dates and status (the later version only); a
+        cancellation opens the event's refund run in the same transaction."""
         ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
         starts_at = from_timestamp(event.starts_at) if event.HasField("starts_at") else None
         async with self.uow() as uow:
@@ -99,7 +109,12 @@ class RefundRuns:
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
-        return {catalogue_pb2.EventStatusChanged: self.on_event_status_changed}
+        """Payments' copy of catalogue events until the payouts' event copy (which moves payouts'
+        due times) takes over: that one then keeps starts_at and calls `open_run_in`."""
+        return {
+            catalogue_pb2.EventChanged: self.on_event_changed,
+            catalogue_pb2.EventStatusChanged: self.on_event_status_changed,
+        }
 
     # -- the worker ---------------------------------------------------------------------------
 

@@ -200,6 +200,20 @@ class Payments:
             )
             await uow.commit()
 
+    async def event_published(self, event_id: str, starts_in: timedelta) -> None:
+        """The catalogue's EventChanged for the event, once payments' copy has it."""
+        starts = self.process.infra.clock.now() + starts_in
+        self.publish(
+            catalogue_pb2.EventChanged(
+                id=event_id,
+                version=1,
+                status="SCHEDULED",
+                starts_at=timestamp(starts),
+                ends_at=timestamp(starts + timedelta(hours=3)),
+            )
+        )
+        await self.eventually(lambda: self.db.event_schedules.find_one({"_id": event_id}))
+
     async def refund_order(self, order_id: str, amount: int = 0, key: str = "", reason="seat"):
         request = payments_pb2.RefundOrderRequest(
             order_id=order_id,
@@ -431,7 +445,7 @@ async def test_only_an_admin_refunds_or_decides(payments):
 
 async def test_a_buyers_request_before_the_event_is_approved_and_made(payments):
     paid = await payments.paid_order()
-    await payments.event_known(paid.event_id, starts_in=timedelta(days=3))
+    await payments.event_published(paid.event_id, starts_in=timedelta(days=3))
     ask = payments_pb2.RequestRefundRequest(order_id=paid.order_id, reason="Cannot come")
     # Another user's order is not found.
     code, error = await error_of(
