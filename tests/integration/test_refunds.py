@@ -1,9 +1,10 @@
 """Refunds over real gRPC with SecantusDB, RabbitMQ and the Stripe stand-in: an admin's full and
-partial refunds before the seller is paid (the payout reduced, then REVERSED, no transfer), a
-refund after the payout was transferred (a transfer reversal at Stripe), a buyer's request
-approved (and refused by policy), a refund retried after its answer was lost (one refund at
-Stripe), and a cancelled event's refund run, stopped mid-run and resumed, refunding each paid
-order once and skipping one refunded already. Every order's ledger ends at zero.
+partial refunds before the seller is paid (the payout reduced, then REVERSED, no transfer),
+partial and full refunds after the payout was transferred (transfer reversals at Stripe), a
+buyer's request approved (and refused by policy), a refund retried after its answer was lost
+(one refund at Stripe), and a cancelled event's refund run, stopped mid-run and resumed,
+refunding each paid order once and skipping one refunded already. Every order's ledger ends at
+zero.
 
 What the payout sweep and the payment's success record (h/payouts: the charge's ledger entry,
 the payout, its transfer) is set up here directly through the unit of work, as they write it."""
@@ -382,26 +383,37 @@ async def test_partial_refunds_take_the_sellers_proceeds_first_and_never_more_th
     assert [r.id for r in listed.refunds] == [rest.id, first.id]
 
 
-async def test_a_refund_after_the_seller_was_paid_reverses_their_transfer(payments):
+async def test_refunds_after_the_seller_was_paid_reverse_their_transfer(payments):
     paid = await payments.paid_order()
     transfer_id = await payments.pay_seller(paid)
-    refund = await payments.refund_order(paid.order_id, reason="Fake ticket")
-    assert refund.state == "SUCCEEDED"
+    part = await payments.refund_order(paid.order_id, amount=1000, reason="Obstructed view")
+    assert (part.state, part.seller_amount, part.platform_amount) == ("SUCCEEDED", 1000, 0)
+    transfer = payments.sdk.v1.transfers.retrieve(transfer_id)
+    assert (transfer.amount_reversed, transfer.reversed) == (1000, False)
+    payout = await payments.payout(paid.order_id)
+    assert (payout["status"], payout["reversed_minor"]) == ("PAID", 1000)
 
+    rest = await payments.refund_order(paid.order_id, reason="Fake ticket")
+    assert (rest.amount, rest.seller_amount, rest.platform_amount) == (4500, 3800, 700)
     transfer = payments.sdk.v1.transfers.retrieve(transfer_id)
     assert (transfer.amount_reversed, transfer.reversed) == (PROCEEDS, True)
-    [reversal] = transfer.reversals.data
-    assert reversal.metadata.to_dict() == {"refund_id": refund.id, "order_id": paid.order_id}
+    last, first = transfer.reversals.data
+    assert (first.amount, last.amount) == (1000, 3800)
+    assert last.metadata.to_dict() == {"refund_id": rest.id, "order_id": paid.order_id}
     payout = await payments.payout(paid.order_id)
     assert (payout["status"], payout["reversed_minor"]) == ("REVERSED", PROCEEDS)
     entries = await payments.ledger_of(paid.order_id)
-    assert [e.kind for e in entries] == [
-        EntryKind.CHARGE,
-        EntryKind.TRANSFER,
-        EntryKind.TRANSFER_REVERSAL,
-        EntryKind.REFUND,
-    ]
-    assert entries[2].source == reversal.id
+    # Each refund's two entries are posted in one transaction, at the same moment.
+    assert sorted(e.id for e in entries) == sorted(
+        [
+            f"{EntryKind.CHARGE}:{paid.charge_id}",
+            f"{EntryKind.TRANSFER}:{transfer_id}",
+            f"{EntryKind.TRANSFER_REVERSAL}:{first.id}",
+            f"{EntryKind.REFUND}:{part.stripe_refund_id}",
+            f"{EntryKind.TRANSFER_REVERSAL}:{last.id}",
+            f"{EntryKind.REFUND}:{rest.stripe_refund_id}",
+        ]
+    )
     assert at_zero(entries)
 
 
