@@ -1,4 +1,7 @@
-"""`python -m stripe_standin --port N [--latency-ms M]`: the stand-in on 127.0.0.1:N."""
+"""`python -m stripe_standin --port N [--latency-ms M] [--webhook URL --webhook-secret S]`: the
+stand-in on 127.0.0.1:N. `--webhook` registers an endpoint for every event at start, signed with
+`--webhook-secret` (what the receiver has as its STRIPE_WEBHOOK_SECRET), so a restarted stand-in
+delivers there again without being told."""
 
 from __future__ import annotations
 
@@ -20,8 +23,15 @@ def main(
     parser.add_argument(
         "--latency-ms", type=float, default=default_latency_ms, help="every answer's delay"
     )
+    parser.add_argument("--webhook", help="deliver every event, signed, to this URL")
+    parser.add_argument(
+        "--webhook-secret", help="the whsec_ secret --webhook's deliveries are signed with"
+    )
     args = parser.parse_args(argv)
-    app = StripeStandIn(latency_seconds=args.latency_ms / 1000).app()
+    if bool(args.webhook) != bool(args.webhook_secret):
+        parser.error("--webhook and --webhook-secret go together")
+    webhooks = [(args.webhook, args.webhook_secret)] if args.webhook else []
+    app = StripeStandIn(latency_seconds=args.latency_ms / 1000, webhooks=webhooks).app()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

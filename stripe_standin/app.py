@@ -1,36 +1,48 @@
-"""The stand-in's HTTP face: routes, the `sk_` key check, the optional fixed latency, and
-idempotent replay around every call."""
+"""The stand-in's HTTP face: the routes (routes.py), the key check (`sk_`, or `pk_` where Stripe.js
+may call), unknown parameters refused, the optional fixed latency, idempotent replay around
+every call, the test endpoints (`/_standin/...`, not Stripe's), and the Stripe.js stand-in."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stripe_standin.connect import Connect
-from stripe_standin.http import StripeError, form_of, invalid, listing
+from stripe_standin.disputes import Disputes
+from stripe_standin.events import EVERY_EVENT
+from stripe_standin.http import StripeError, form_of, invalid
 from stripe_standin.payments import Payments
-
-Handler = Callable[[Request, dict[str, Any]], dict[str, Any]]
+from stripe_standin.routes import Endpoint, endpoints
+from stripe_standin.stripe_js import script
 
 
 @dataclass
 class StripeStandIn:
     latency_seconds: float = 0.0
+    # (url, secret) of webhook endpoints registered at start, for every event (`--webhook`)
+    webhooks: list[tuple[str, str]] = field(default_factory=list)
     payments: Payments = field(default_factory=Payments)
     connect: Connect = field(init=False)
+    disputes: Disputes = field(init=False)
     replies: dict[str, tuple[bytes, JSONResponse]] = field(default_factory=dict)
     in_flight: int = 0
     most_in_flight: int = 0  # the most requests held at once (tests read it)
 
     def __post_init__(self) -> None:
         self.connect = Connect(self.payments)
+        self.disputes = Disputes(self.payments)
+        for url, secret in self.webhooks:
+            self.payments.events.create_endpoint(
+                {"url": url, "enabled_events": [EVERY_EVENT]}, secret=secret
+            )
 
     @property
     def intents(self) -> dict[str, dict[str, Any]]:
@@ -42,68 +54,84 @@ class StripeStandIn:
         return {c["payment_intent"] for c in self.payments.charges.values() if c["refunded"]}
 
     def app(self) -> Starlette:
-        payments, connect = self.payments, self.connect
+        def stripe(endpoint: Endpoint):
+            async def answer(request: Request) -> JSONResponse:
+                return await self._answer(request, endpoint)
 
-        def stripe(handle: Handler):
-            async def endpoint(request: Request) -> JSONResponse:
-                return await self._answer(request, handle)
+            return answer
 
-            return endpoint
+        def test_only(act):
+            async def answer(request: Request) -> JSONResponse:
+                try:
+                    form = form_of((await request.body()).decode())
+                    return JSONResponse(act(request.path_params["id"], form))
+                except StripeError as failure:
+                    return failure.response()
+                except UnicodeDecodeError:
+                    return invalid("The request body is not form-encoded text.").response()
 
-        def base(request: Request) -> str:
-            return str(request.base_url).rstrip("/")
+            return answer
 
-        routes = [
-            ("/v1/payment_intents", "POST", lambda r, f: payments.create_intent(f)),
-            ("/v1/payment_intents/{id}", "GET", lambda r, f: payments.intent(r.path_params["id"])),
-            ("/v1/charges/{id}", "GET", lambda r, f: payments.charge(r.path_params["id"])),
-            ("/v1/refunds", "POST", lambda r, f: payments.create_refund(f)),
-            ("/v1/refunds/{id}", "GET", lambda r, f: payments.refund(r.path_params["id"])),
-            ("/v1/accounts", "POST", lambda r, f: connect.create_account(f)),
-            ("/v1/accounts/{id}", "GET", lambda r, f: connect.account(r.path_params["id"])),
-            ("/v1/account_links", "POST", lambda r, f: connect.create_account_link(f, base(r))),
-            ("/v1/transfers", "POST", lambda r, f: connect.create_transfer(f, base(r))),
-            ("/v1/transfers/{id}", "GET", lambda r, f: connect.transfer(r.path_params["id"])),
-            (
-                "/v1/transfers/{id}/reversals",
-                "POST",
-                lambda r, f: connect.create_reversal(r.path_params["id"], f),
-            ),
-            ("/v1/balance_transactions", "GET", self._balance_transactions),
-        ]
+        connect, payments, disputes = self.connect, self.payments, self.disputes
+        tests = {
+            "accounts/{id}/complete_onboarding": lambda i, f: connect.complete_onboarding(i),
+            "accounts/{id}/withhold_onboarding": lambda i, f: connect.withhold_onboarding(i),
+            "payment_intents/{id}/authenticate": payments.authenticate,
+            "disputes/{id}/decide": lambda i, f: disputes.decide(i, f.get("status", "")),
+        }
         return Starlette(
             routes=[
-                *(Route(path, stripe(handle), methods=[verb]) for path, verb, handle in routes),
-                Route(
-                    "/_standin/accounts/{id}/complete_onboarding",
-                    self.complete_onboarding,
-                    methods=["POST"],
+                *(Route(e.path, stripe(e), methods=[e.verb]) for e in endpoints(self)),
+                *(
+                    Route(f"/_standin/{path}", test_only(act), methods=["POST"])
+                    for path, act in tests.items()
                 ),
-            ]
+                Route("/js.stripe.com/v3/", self.stripe_js, methods=["GET"]),
+                Route("/v3/", self.stripe_js, methods=["GET"]),
+            ],
+            # Stripe.js runs in the web app's pages (another origin) and calls the API from there.
+            middleware=[
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=["*"],
+                    allow_methods=["GET", "POST"],
+                    allow_headers=["authorization", "content-type"],
+                )
+            ],
         )
 
-    def _balance_transactions(self, request: Request, query: dict[str, Any]) -> dict[str, Any]:
-        entries, has_more = self.payments.balance_transactions(query)
-        return listing("/v1/balance_transactions", entries, has_more)
+    async def stripe_js(self, request: Request) -> Response:
+        return Response(
+            script(str(request.base_url).rstrip("/")),
+            media_type="text/javascript",
+            headers={"cache-control": "no-cache"},
+        )
 
-    async def complete_onboarding(self, request: Request) -> JSONResponse:
-        """Test only, not Stripe's: the account's seller finished onboarding."""
-        try:
-            return JSONResponse(self.connect.complete_onboarding(request.path_params["id"]))
-        except StripeError as failure:
-            return failure.response()
+    def _refusal(self, request: Request, endpoint: Endpoint) -> StripeError | None:
+        """Stripe's answer to a key this endpoint does not take, if so."""
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        request.state.publishable = key.startswith("pk_")
+        if key.startswith("sk_") or (endpoint.publishable and request.state.publishable):
+            return None
+        if request.state.publishable:
+            return StripeError(
+                401,
+                "invalid_request_error",
+                "This API call cannot be made with a publishable API key. Please use a secret"
+                " API key.",
+            )
+        return StripeError(401, "invalid_request_error", "Invalid API Key provided")
 
-    async def _answer(self, request: Request, handle: Handler) -> JSONResponse:
+    async def _answer(self, request: Request, endpoint: Endpoint) -> JSONResponse:
         """Authentication, the fixed latency, and idempotent replay around one call."""
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             if self.latency_seconds:
                 await asyncio.sleep(self.latency_seconds)
-            if not request.headers.get("authorization", "").startswith("Bearer sk_"):
-                return StripeError(
-                    401, "invalid_request_error", "Invalid API Key provided"
-                ).response()
+            refused = self._refusal(request, endpoint)
+            if refused is not None:
+                return refused.response()
             body = await request.body()
             key = request.headers.get("idempotency-key") if request.method == "POST" else None
             replay_key = f"{request.url.path} {key}"
@@ -117,9 +145,13 @@ class StripeStandIn:
                         " they were first used with.",
                     ).response()
                 return reply
-            encoded = body.decode() if request.method == "POST" else request.url.query
             try:
-                reply = JSONResponse(handle(request, form_of(encoded)))
+                encoded = body.decode() if request.method == "POST" else request.url.query
+                form = form_of(encoded)
+                unknown = sorted(set(form) - endpoint.known)
+                if unknown:
+                    raise invalid(f"Received unknown parameter: {unknown[0]}", unknown[0])
+                reply = JSONResponse(endpoint.handle(request, form))
             except StripeError as failure:
                 reply = failure.response()
             except UnicodeDecodeError:

@@ -19,6 +19,8 @@ ONBOARDING_DUE = [
     "tos_acceptance.date",
     "tos_acceptance.ip",
 ]
+# What Stripe still asks for when the seller's onboarding is not enough (the withholding test).
+STILL_DUE = ["individual.verification.document"]
 LINK_SECONDS = 300  # an account link expires five minutes after it is made, as Stripe's do
 
 
@@ -68,12 +70,39 @@ class Connect:
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         """The test endpoint's work: the seller finished Stripe's hosted onboarding."""
         account = self.account(account_id)
+        previous = self._previous(account)
         account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True)
         account["capabilities"] = {"card_payments": "active", "transfers": "active"}
         account["requirements"].update(
             currently_due=[], eventually_due=[], past_due=[], disabled_reason=None
         )
+        self.payments.events.emit("account.updated", account, previous)
         return account
+
+    def withhold_onboarding(self, account_id: str) -> dict[str, Any]:
+        """The test endpoint's work: the seller went through onboarding, but Stripe still needs
+        something (an identity document) before the account can be paid."""
+        account = self.account(account_id)
+        previous = self._previous(account)
+        account.update(charges_enabled=False, payouts_enabled=False, details_submitted=True)
+        account["capabilities"] = {"card_payments": "inactive", "transfers": "inactive"}
+        account["requirements"].update(
+            currently_due=list(STILL_DUE),
+            eventually_due=list(STILL_DUE),
+            past_due=list(STILL_DUE),
+            disabled_reason="requirements.past_due",
+        )
+        self.payments.events.emit("account.updated", account, previous)
+        return account
+
+    @staticmethod
+    def _previous(account: dict[str, Any]) -> dict[str, Any]:
+        """What an `account.updated` event's `previous_attributes` holds."""
+        names = ("charges_enabled", "payouts_enabled", "details_submitted")
+        return {
+            **{name: account[name] for name in names},
+            "requirements": dict(account["requirements"]),
+        }
 
     def create_account_link(self, form: dict[str, Any], base_url: str) -> dict[str, Any]:
         account = self.account(form.get("account", ""), param="account")
@@ -140,6 +169,7 @@ class Connect:
             "balance_transaction": self.payments.record("transfer", -amount, currency, transfer_id),
         }
         self.transfers[transfer_id] = transfer
+        self.payments.events.emit("transfer.created", transfer)
         return transfer
 
     def left_of(self, charge: dict[str, Any]) -> int:
@@ -192,4 +222,5 @@ class Connect:
         reversals = transfer["reversals"]
         reversals["data"].insert(0, reversal)
         reversals["total_count"] = len(reversals["data"])
+        self.payments.events.emit("transfer.reversed", transfer)
         return reversal

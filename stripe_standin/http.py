@@ -80,3 +80,45 @@ def integer(form: dict[str, Any], name: str, default: int | None = None) -> int:
 def listing(url: str, items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
     """Stripe's list envelope."""
     return {"object": "list", "data": items, "has_more": has_more, "url": url}
+
+
+def required(form: dict[str, Any], name: str) -> str:
+    """A required string parameter, or Stripe's 400 `parameter_missing` naming it."""
+    value = form.get(name)
+    if not isinstance(value, str) or not value:
+        raise invalid(f"Missing required param: {name}.", name, code="parameter_missing")
+    return value
+
+
+def paged(
+    entries: list[dict[str, Any]], query: dict[str, Any], kind: str
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of `entries` (newest first, as Stripe lists): `created` (an exact time, or
+    `created[gte|gt|lte|lt]`), `starting_after`, `ending_before`, `limit` (1 to 100, default
+    10); the page and whether more follow."""
+    limit = integer(query, "limit", default=10)
+    if not 1 <= limit <= 100:
+        raise invalid("Invalid limit: must be between 1 and 100", "limit")
+    created = query.get("created")
+    if isinstance(created, dict):
+        tests = {"gte": int.__ge__, "gt": int.__gt__, "lte": int.__le__, "lt": int.__lt__}
+        for op in created:
+            if op not in tests:
+                raise invalid(f"Received unknown parameter: created[{op}]", f"created[{op}]")
+        bounds = {op: integer(created, op) for op in created}
+        entries = [
+            e for e in entries if all(tests[op](e["created"], b) for op, b in bounds.items())
+        ]
+    elif created is not None:
+        entries = [e for e in entries if e["created"] == integer(query, "created")]
+    ids = [e["id"] for e in entries]
+    after, before = query.get("starting_after"), query.get("ending_before")
+    if after:
+        if after not in ids:
+            raise missing(kind, after, "starting_after")
+        entries = entries[ids.index(after) + 1 :]
+    elif before:
+        if before not in ids:
+            raise missing(kind, before, "ending_before")
+        entries = entries[: ids.index(before)][-limit:]
+    return entries[:limit], len(entries) > limit

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_standin.http import StripeError, integer, invalid, missing, new_id
+from stripe_standin.events import Events
+from stripe_standin.http import StripeError, integer, invalid, missing, new_id, paged, required
+from stripe_standin.methods import (
+    DECLINED,
+    DISPUTED,
+    INSUFFICIENT_FUNDS,
+    NEEDS_3DS,
+    Methods,
+)
 
-DECLINED = ("pm_card_chargeCustomerFail", "pm_card_visa_chargeDeclined", "pm_card_chargeDeclined")
-NEEDS_ACTION = ("pm_card_threeDSecure2Required", "pm_card_authenticationRequired")
 DECLINE_MESSAGE = "Your card was declined."
+AUTHENTICATION_FAILED = (
+    "We are unable to authenticate your payment method. Please choose a different payment"
+    " method and try again."
+)
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 # Stripe's standard card pricing (US): 2.9 % + 30 cents per successful charge.
 FEE_PERCENT_TENTHS = 29
@@ -32,8 +43,20 @@ class Payments:
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     balance: list[dict[str, Any]] = field(default_factory=list)  # oldest first
+    events: Events = field(default_factory=Events)
+    methods: Methods = field(default_factory=Methods)
+    # Opens the dispute a `pm_card_createDispute` charge gets (disputes.py sets it).
+    on_disputed: Callable[[dict[str, Any]], None] | None = None
 
-    def record(self, kind: str, amount: int, currency: str, source: str, fee: int = 0) -> str:
+    def record(
+        self,
+        kind: str,
+        amount: int,
+        currency: str,
+        source: str,
+        fee: int = 0,
+        category: str | None = None,
+    ) -> str:
         """One balance transaction (`type`, `amount`, `fee`, `net`, `source`); its id."""
         now = int(time.time())
         entry = {
@@ -50,7 +73,9 @@ class Payments:
                         "currency": currency,
                         "type": "stripe_fee",
                         "application": None,
-                        "description": "Stripe processing fees",
+                        "description": (
+                            "Dispute fee" if category == "dispute" else "Stripe processing fees"
+                        ),
                     }
                 ]
                 if fee
@@ -63,17 +88,21 @@ class Payments:
             "created": now,
             "description": None,
             "exchange_rate": None,
-            "reporting_category": kind,
+            "reporting_category": category or kind,
         }
         self.balance.append(entry)
         return entry["id"]
 
+    def entry(self, transaction_id: str) -> dict[str, Any]:
+        """The balance transaction with this id."""
+        return next(e for e in self.balance if e["id"] == transaction_id)
+
     def create_intent(self, form: dict[str, Any]) -> dict[str, Any]:
-        method = form.get("payment_method", "")
-        if not method.startswith("pm_"):
-            raise missing("PaymentMethod", method, "payment_method")
         amount = integer(form, "amount")
-        currency = str(form.get("currency", "usd")).lower()
+        currency = required(form, "currency").lower()
+        method = form.get("payment_method") or None
+        if method is not None:
+            self.methods.method(method, "payment_method")
         intent_id = new_id("pi")
         intent = {
             "id": intent_id,
@@ -81,7 +110,7 @@ class Payments:
             "amount": amount,
             "amount_received": 0,
             "currency": currency,
-            "status": "requires_confirmation",
+            "status": "requires_confirmation" if method else "requires_payment_method",
             "client_secret": f"{intent_id}_secret_{uuid.uuid4().hex[:24]}",
             "confirmation_method": "automatic",
             "capture_method": "automatic",
@@ -89,6 +118,7 @@ class Payments:
             "payment_method_types": form.get("payment_method_types") or ["card"],
             "metadata": form.get("metadata") or {},
             "transfer_group": form.get("transfer_group"),
+            "description": form.get("description"),
             "created": int(time.time()),
             "livemode": False,
             "last_payment_error": None,
@@ -96,51 +126,113 @@ class Payments:
             "latest_charge": None,
         }
         self.intents[intent_id] = intent
+        self.events.emit("payment_intent.created", intent)
         if form.get("confirm") != "true":
             return intent
-        if method.startswith(DECLINED):
-            intent["status"] = "requires_payment_method"
-            failure = {"type": "card_error", "code": "card_declined", "message": DECLINE_MESSAGE}
-            intent["last_payment_error"] = failure
+        if method is None:
+            raise invalid(
+                "You cannot confirm this PaymentIntent because it's missing a payment method.",
+                "payment_method",
+                code="payment_intent_unexpected_state",
+            )
+        behaviour = self.methods.behaviour(method)
+        if behaviour in (DECLINED, INSUFFICIENT_FUNDS):
+            code = "insufficient_funds" if behaviour == INSUFFICIENT_FUNDS else "generic_decline"
+            self._fail(intent, {"code": "card_declined", "decline_code": code})
             raise StripeError(
                 402,
                 "card_error",
                 DECLINE_MESSAGE,
                 code="card_declined",
-                decline_code="generic_decline",
+                decline_code=code,
+                charge=intent["latest_charge"],
                 payment_intent=intent,
             )
-        if method.startswith(NEEDS_ACTION):
+        if behaviour == NEEDS_3DS:
             intent["status"] = "requires_action"
             intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
+            self.events.emit("payment_intent.requires_action", intent)
             return intent
-        charge = self._charge(intent)
-        intent.update(status="succeeded", amount_received=amount, latest_charge=charge["id"])
+        self._succeed(intent)
         return intent
 
-    def _charge(self, intent: dict[str, Any]) -> dict[str, Any]:
+    def _succeed(self, intent: dict[str, Any]) -> None:
+        charge = self._charge(intent, "succeeded")
+        intent.update(
+            status="succeeded",
+            amount_received=intent["amount"],
+            latest_charge=charge["id"],
+            next_action=None,
+            last_payment_error=None,
+        )
+        self.events.emit("charge.succeeded", charge)
+        self.events.emit("payment_intent.succeeded", intent)
+        if self.methods.behaviours.get(intent["payment_method"]) == DISPUTED and self.on_disputed:
+            self.on_disputed(charge)
+
+    def _fail(self, intent: dict[str, Any], error: dict[str, Any]) -> None:
+        """The charge failed (declined) or the buyer failed 3-D Secure: the intent asks for
+        another payment method."""
+        failure = {"type": "card_error", "message": DECLINE_MESSAGE, **error}
+        if error["code"] == "card_declined":
+            charge = self._charge(intent, "failed")
+            intent["latest_charge"] = charge["id"]
+            failure["charge"] = charge["id"]
+            self.events.emit("charge.failed", charge)
+        else:
+            failure["message"] = AUTHENTICATION_FAILED
+        failure["payment_method"] = self.methods.method(intent["payment_method"])
+        intent.update(
+            status="requires_payment_method", last_payment_error=failure, next_action=None
+        )
+        self.events.emit("payment_intent.payment_failed", intent)
+
+    def authenticate(self, intent_id: str, form: dict[str, Any]) -> dict[str, Any]:
+        """Test only, not Stripe's: the buyer answered their bank's 3-D Secure page (what
+        Stripe.js shows): `success` true completes the charge, false fails it."""
+        intent = self.intent(intent_id)
+        if form.get("client_secret") != intent["client_secret"]:
+            raise invalid("The client_secret does not match this PaymentIntent.", "client_secret")
+        if intent["status"] != "requires_action":
+            raise invalid(
+                f"This PaymentIntent's status is {intent['status']}, not requires_action.",
+                code="payment_intent_unexpected_state",
+            )
+        if form.get("success", "true") == "true":
+            self._succeed(intent)
+        else:
+            self._fail(intent, {"code": "payment_intent_authentication_failure"})
+        return intent
+
+    def _charge(self, intent: dict[str, Any], status: str) -> dict[str, Any]:
         charge_id = new_id("ch")
         amount, currency = intent["amount"], intent["currency"]
+        paid = status == "succeeded"
         charge = {
             "id": charge_id,
             "object": "charge",
             "amount": amount,
-            "amount_captured": amount,
+            "amount_captured": amount if paid else 0,
             "amount_refunded": 0,
             "refunded": False,
-            "captured": True,
-            "paid": True,
-            "status": "succeeded",
+            "captured": paid,
+            "paid": paid,
+            "status": status,
             "currency": currency,
             "payment_intent": intent["id"],
             "payment_method": intent["payment_method"],
             "transfer_group": intent["transfer_group"],
             "metadata": dict(intent["metadata"]),
-            "created": intent["created"],
+            "created": int(time.time()),
             "livemode": False,
             "disputed": False,
-            "balance_transaction": self.record(
-                "charge", amount, currency, charge_id, card_fee(amount)
+            "dispute": None,
+            "failure_code": None if paid else "card_declined",
+            "failure_message": None if paid else DECLINE_MESSAGE,
+            "balance_transaction": (
+                self.record("charge", amount, currency, charge_id, card_fee(amount))
+                if paid
+                else None
             ),
         }
         self.charges[charge_id] = charge
@@ -150,6 +242,18 @@ class Payments:
         if intent_id not in self.intents:
             raise missing("payment_intent", intent_id, "id")
         return self.intents[intent_id]
+
+    def intent_for(
+        self, intent_id: str, query: dict[str, Any], publishable: bool
+    ) -> dict[str, Any]:
+        """An intent as `GET` answers it: a publishable key (Stripe.js) must also give the
+        intent's `client_secret`, and sees it without its metadata, as Stripe shows it."""
+        intent = self.intent(intent_id)
+        if not publishable:
+            return intent
+        if query.get("client_secret") != intent["client_secret"]:
+            raise missing("payment_intent", intent_id, "id")
+        return {k: v for k, v in intent.items() if k not in ("metadata", "transfer_group")}
 
     def charge(self, charge_id: str, param: str = "id") -> dict[str, Any]:
         if charge_id not in self.charges:
@@ -171,6 +275,8 @@ class Payments:
                     "This PaymentIntent has no successful charge to refund.", "payment_intent"
                 )
             charge = self.charges[intent["latest_charge"]]
+        if not charge["paid"]:
+            raise invalid(f"Charge {charge['id']} failed, so it cannot be refunded.", "charge")
         left = charge["amount"] - charge["amount_refunded"]
         if left == 0:
             raise invalid(
@@ -206,33 +312,14 @@ class Payments:
             "balance_transaction": self.record("refund", -amount, charge["currency"], refund_id),
         }
         self.refunds[refund_id] = refund
+        self.events.emit("charge.refunded", charge)
+        self.events.emit("refund.created", refund)
         return refund
 
     def balance_transactions(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-        """Newest first, as Stripe lists; `created[gte|gt|lte|lt]`, `type`, `source`,
-        `starting_after`, `limit` (1 to 100, default 10)."""
-        limit = integer(query, "limit", default=10)
-        if not 1 <= limit <= 100:
-            raise invalid("Invalid limit: must be between 1 and 100", "limit")
+        """Newest first, as Stripe lists; `type`, `source`, `currency`, and the list's paging."""
         entries = list(reversed(self.balance))
-        created = query.get("created")
-        if isinstance(created, dict):
-            bounds = {op: integer(created, op) for op in created}
-            tests = {"gte": int.__ge__, "gt": int.__gt__, "lte": int.__le__, "lt": int.__lt__}
-            entries = [
-                e
-                for e in entries
-                if all(tests[op](e["created"], b) for op, b in bounds.items() if op in tests)
-            ]
-        elif created is not None:
-            entries = [e for e in entries if e["created"] == integer(query, "created")]
         for name in ("type", "source", "currency"):
             if query.get(name):
                 entries = [e for e in entries if e[name] == query[name]]
-        after = query.get("starting_after")
-        if after:
-            ids = [e["id"] for e in entries]
-            if after not in ids:
-                raise missing("balance_transaction", after, "starting_after")
-            entries = entries[ids.index(after) + 1 :]
-        return entries[:limit], len(entries) > limit
+        return paged(entries, query, "balance_transaction")

@@ -109,9 +109,86 @@ FIELDS: dict[str, list[str]] = {
         "available_on",
         "fee_details",
     ],
+    "charge": [
+        "id",
+        "object",
+        "amount",
+        "amount_refunded",
+        "refunded",
+        "paid",
+        "status",
+        "currency",
+        "payment_intent",
+        "disputed",
+        "balance_transaction",
+        "metadata",
+        "created",
+    ],
+    "payment_method": ["id", "object", "type", "card.brand", "card.last4", "created", "metadata"],
+    "dispute": [
+        "id",
+        "object",
+        "amount",
+        "currency",
+        "charge",
+        "payment_intent",
+        "reason",
+        "status",
+        "evidence.customer_name",
+        "evidence.uncategorized_text",
+        "evidence_details.due_by",
+        "evidence_details.has_evidence",
+        "evidence_details.submission_count",
+        "balance_transactions",
+        "is_charge_refundable",
+        "metadata",
+        "created",
+        "livemode",
+    ],
+    "event": [
+        "id",
+        "object",
+        "type",
+        "api_version",
+        "created",
+        "data",
+        "livemode",
+        "pending_webhooks",
+    ],
+    "webhook_endpoint": ["id", "object", "url", "enabled_events", "status", "created", "livemode"],
     "error": ["error", "error.type", "error.message", "error.code", "error.param"],
 }
 
+# The endpoints the stand-in answers (stripe_standin/routes.py), as the spec names their paths:
+# for each, the parameters Stripe takes (a POST's form body, a GET's query) and those it
+# requires. tests/contract checks that the stand-in takes no parameter Stripe would refuse.
+REQUESTS: list[tuple[str, str]] = [
+    ("/v1/payment_intents", "post"),
+    ("/v1/payment_intents/{intent}", "get"),
+    ("/v1/payment_methods", "post"),
+    ("/v1/payment_methods/{payment_method}", "get"),
+    ("/v1/charges/{charge}", "get"),
+    ("/v1/refunds", "post"),
+    ("/v1/refunds/{refund}", "get"),
+    ("/v1/accounts", "post"),
+    ("/v1/accounts/{account}", "get"),
+    ("/v1/account_links", "post"),
+    ("/v1/transfers", "post"),
+    ("/v1/transfers/{transfer}", "get"),
+    ("/v1/transfers/{id}/reversals", "post"),
+    ("/v1/balance_transactions", "get"),
+    ("/v1/disputes", "get"),
+    ("/v1/disputes/{dispute}", "get"),
+    ("/v1/disputes/{dispute}", "post"),
+    ("/v1/disputes/{dispute}/close", "post"),
+    ("/v1/events", "get"),
+    ("/v1/events/{id}", "get"),
+    ("/v1/webhook_endpoints", "post"),
+    ("/v1/webhook_endpoints", "get"),
+    ("/v1/webhook_endpoints/{webhook_endpoint}", "get"),
+    ("/v1/webhook_endpoints/{webhook_endpoint}", "post"),
+    ("/v1/webhook_endpoints/{webhook_endpoint}", "delete"),
+]
 
 # Fields Stripe sends only when they apply (an error's `code` and `param`); every other field
 # listed above is one the project reads, so the stand-in must always send it, even where the
@@ -156,8 +233,34 @@ def expectation(schemas: dict[str, Any], name: str, path: str) -> dict[str, Any]
     return found
 
 
+def parameters(spec: dict[str, Any], path: str, verb: str) -> dict[str, Any]:
+    """What Stripe takes at one endpoint: each parameter's pointer, and which are required."""
+    pointer = f"#/paths/{escape(path)}/{verb}"
+    operation = spec["paths"][path][verb]
+    if verb == "post" and "requestBody" in operation:
+        body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]
+        schema = body["schema"]
+        at = f"{pointer}/requestBody/content/application~1x-www-form-urlencoded/schema/properties"
+        return {
+            "pointer": pointer,
+            "params": {name: f"{at}/{escape(name)}" for name in schema.get("properties", {})},
+            "required": schema.get("required", []),
+        }
+    query = [
+        (i, p) for i, p in enumerate(operation.get("parameters", [])) if p.get("in") == "query"
+    ]
+    return {
+        "pointer": pointer,
+        "params": {p["name"]: f"{pointer}/parameters/{i}" for i, p in query},
+        "required": [p["name"] for _, p in query if p.get("required")],
+    }
+
+
 def contract(
-    spec: dict[str, Any], commit: str, fields: dict[str, list[str]] = FIELDS
+    spec: dict[str, Any],
+    commit: str,
+    fields: dict[str, list[str]] = FIELDS,
+    requests: list[tuple[str, str]] = REQUESTS,
 ) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     return {
@@ -179,6 +282,9 @@ def contract(
                 },
             }
             for name, paths in fields.items()
+        },
+        "requests": {
+            f"{verb.upper()} {path}": parameters(spec, path, verb) for path, verb in requests
         },
     }
 

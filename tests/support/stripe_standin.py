@@ -5,8 +5,11 @@ at it as the payments service points its own, and the contract its answers are c
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,11 +32,59 @@ JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 @contextlib.contextmanager
-def running() -> Iterator[str]:
-    """`python -m stripe_standin` on a free port; yields its base URL."""
+def running(*options: str) -> Iterator[str]:
+    """`python -m stripe_standin [options]` on a free port; yields its base URL."""
     port = free_port()
-    with serving([sys.executable, "-m", "stripe_standin", "--port", str(port)], port) as url:
+    argv = [sys.executable, "-m", "stripe_standin", "--port", str(port), *options]
+    with serving(argv, port) as url:
         yield url
+
+
+class Receiver:
+    """A webhook receiver on a free port of 127.0.0.1: keeps each delivery (its body and
+    `Stripe-Signature`), and answers 500 to the first `failures` of them."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.deliveries: list[tuple[bytes, str]] = []
+        self.answered: list[int] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                status = 500 if len(receiver.answered) < receiver.failures else 200
+                receiver.deliveries.append((body, self.headers.get("stripe-signature", "")))
+                receiver.answered.append(status)
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self, secret: str, timeout: float = 10.0, count: int = 1) -> list[Any]:
+        """The events delivered (at least `count`, waited for), each checked by the SDK's
+        `stripe.Webhook.construct_event` against `secret`."""
+        deadline = time.monotonic() + timeout
+        while len(self.deliveries) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [
+            stripe.Webhook.construct_event(body, signature, secret)
+            for body, signature in list(self.deliveries)
+        ]
 
 
 def client(api_base: str, key: str = "sk_test_standin") -> stripe.StripeClient:
