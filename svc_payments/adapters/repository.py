@@ -26,6 +26,7 @@ from common.documents import AS_IS, MONEY, TUPLE, Document, EnumValue, Field, Ki
 from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
+from svc_payments.adapters.dispute_store import ensure_dispute_indexes
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
 from svc_payments.adapters.payout_store import ensure_payout_indexes
 from svc_payments.domain.currency import currency_or_default
@@ -42,6 +43,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.seller_accounts.create_index([("stripe_account_id", ASCENDING)], unique=True)
     await ensure_ledger_indexes(db)
     await ensure_payout_indexes(db)
+    await ensure_dispute_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(

@@ -1,11 +1,12 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
-idempotency keys, seller accounts, the ledger's entries, payouts and event schedules in one
-transaction, with the events the payments and payouts recorded written to the outbox as
-integration events (`outbox_mapping.to_integration`)."""
+idempotency keys, seller accounts, the ledger's entries, payouts, event schedules and disputes
+in one transaction, with the events the payments, payouts and disputes recorded written to the
+outbox as integration events (`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
 from common.mongo import UnitOfWork
+from svc_payments.adapters.dispute_store import MongoDisputeRepository
 from svc_payments.adapters.ledger_store import MongoLedger
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.adapters.payout_store import (
@@ -30,6 +31,7 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     ledger: MongoLedger
     payouts: MongoPayoutRepository
     event_schedules: MongoEventScheduleRepository
+    disputes: MongoDisputeRepository
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -42,4 +44,5 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.ledger = MongoLedger(self.db, self)
         self.payouts = MongoPayoutRepository(self.db, self)
         self.event_schedules = MongoEventScheduleRepository(self.db, self)
+        self.disputes = MongoDisputeRepository(self.db, self)
         return self

@@ -8,4 +8,8 @@ ACCESS: dict[str, Access] = {
     "BatchGetPayments": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (its signature checked there): no user.
     "SettlePayment": access(GATEWAY),
+    "SyncDispute": access(GATEWAY),
+    # Admins', with their token (the handler refuses a user without the admin role).
+    "ListDisputes": access(GATEWAY, user=True),
+    "SubmitDisputeEvidence": access(GATEWAY, user=True),
 }

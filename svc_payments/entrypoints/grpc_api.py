@@ -7,11 +7,13 @@ from common.grpc_server import current_user
 from common.money import format_money
 from common.protos import timestamp
 from svc_payments.domain.model import Payment
+from svc_payments.entrypoints.disputes_api import DisputesRpcs
+from svc_payments.service_layer.disputes import DisputeHandlers
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 
-def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
+def payment_to_proto(payment: Payment, dispute_status: str = "") -> payments_pb2.Payment:
     return payments_pb2.Payment(
         id=payment.id,
         order_id=payment.order_id,
@@ -22,12 +24,14 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
         user_id=payment.user_id,
         create_time=timestamp(payment.created_at),
         currency_code=payment.currency_code,
+        dispute_status=dispute_status,
     )
 
 
-class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
-    def __init__(self, handlers: PaymentHandlers) -> None:
+class PaymentsServicer(DisputesRpcs, payments_pb2_grpc.PaymentsServiceServicer):
+    def __init__(self, handlers: PaymentHandlers, disputes: DisputeHandlers) -> None:
         self.handlers = handlers
+        self.disputes = disputes
 
     async def CreatePayment(self, request, context):
         payment = await self.handlers.create_payment(
@@ -45,8 +49,9 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         payments = await self.handlers.batch_get_payments(
             current_user().user_id, list(request.order_ids), list(request.ids)
         )
+        disputed = await self.disputes.dispute_statuses([p.order_id for p in payments])
         return payments_pb2.BatchGetPaymentsResponse(
-            payments=[payment_to_proto(p) for p in payments]
+            payments=[payment_to_proto(p, disputed.get(p.order_id, "")) for p in payments]
         )
 
     async def SettlePayment(self, request, context):

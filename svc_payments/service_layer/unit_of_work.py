@@ -1,6 +1,6 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
-charge leases, idempotency keys, seller accounts, the ledger, payouts and the copy of catalogue
-events' schedules in one transaction.
+charge leases, idempotency keys, seller accounts, the ledger, payouts, the copy of catalogue
+events' schedules and disputes in one transaction.
 `svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
 memory; `bootstrap.py` chooses."""
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from common.pagination import Page, PageRequest
+from svc_payments.domain.disputes import Dispute, DisputeStatus
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.ledger import JournalEntry
 from svc_payments.domain.model import ChargeLease, Order, Payment
@@ -100,6 +101,20 @@ class EventScheduleRepository(Protocol):
     async def save(self, event: EventSchedule) -> None: ...
 
 
+class DisputeRepository(Protocol):
+    async def get(self, dispute_id: str) -> Dispute | None: ...
+
+    async def statuses_of_orders(self, order_ids: list[str]) -> dict[str, DisputeStatus]:
+        """The status of each order's latest dispute (orders without one left out)."""
+        ...
+
+    async def page(self, request: PageRequest, status: DisputeStatus | None) -> Page[Dispute]: ...
+
+    async def add(self, dispute: Dispute) -> None: ...
+
+    async def save(self, dispute: Dispute) -> None: ...
+
+
 class Ledger(Protocol):
     async def post(self, entry: JournalEntry) -> bool:
         """Adds `entry` in the transaction; False when it was posted before."""
@@ -119,6 +134,7 @@ class PaymentsUnitOfWork(Protocol):
     ledger: Ledger
     payouts: PayoutRepository
     event_schedules: EventScheduleRepository
+    disputes: DisputeRepository
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 
