@@ -1,11 +1,12 @@
-"""POST /webhooks/stripe: Stripe's word that a PaymentIntent moved on.
+"""POST /webhooks/stripe: Stripe's word that a PaymentIntent moved on, or that a dispute did.
 
-The body is trusted for nothing but which PaymentIntent to look at, and only once its
-`Stripe-Signature` checks out against STRIPE_WEBHOOK_SECRET and was made within Stripe's
+The body is trusted for nothing but which PaymentIntent (or dispute) to look at, and only once
+its `Stripe-Signature` checks out against STRIPE_WEBHOOK_SECRET and was made within Stripe's
 tolerance (300 s) of now, before or after; the payments service then reads the intent from Stripe
-itself (SettlePayment). The status code tells Stripe whether to deliver the event again: 2xx for
-done or not ours, 503 while payments or Stripe cannot settle it yet, 400 for a body that is not a
-Stripe event (not JSON, not an object, no well-formed PaymentIntent id).
+itself (SettlePayment), or the dispute (SyncDispute, for `charge.dispute.*`). The status code
+tells Stripe whether to deliver the event again: 2xx for done or not ours, 503 while payments or
+Stripe cannot settle it yet, 400 for a body that is not a Stripe event (not JSON, not an object,
+no well-formed PaymentIntent or dispute id).
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ SETTLING = frozenset(
         "payment_intent.processing",
     }
 )
+# Everything that can change how a dispute of a payment of ours stands.
+DISPUTING = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+# A dispute id as Stripe makes them (du_, or dp_ for some payment methods).
+DISPUTE_ID = re.compile(r"(du|dp)_[A-Za-z0-9_]{1,252}")
 # Answers that another delivery would not change: acknowledge, so Stripe stops retrying.
 _SETTLED_ENOUGH = frozenset({ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.BAD_USER_INPUT})
 # How far a signature's timestamp may be from now, either way: Stripe's default. The SDK checks
@@ -109,6 +122,8 @@ def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
         except _Refused as refused:
             return error_response(refused.message, 400, ErrorCode.BAD_USER_INPUT)
         kind = event.get("type")
+        if isinstance(kind, str) and kind in DISPUTING:
+            return await _sync_dispute(clients, kind, event)
         if not isinstance(kind, str) or kind not in SETTLING:
             return JSONResponse({"received": True, "ignored": True})
         intent_id = _intent_id(event)
@@ -144,3 +159,35 @@ def stripe_webhook_route(clients: ServiceClients, secret: str | None) -> Route:
         return JSONResponse({"received": True})
 
     return Route(PATH, stripe_webhook, methods=["POST"])
+
+
+async def _sync_dispute(clients: ServiceClients, kind: str, event: dict[str, Any]) -> Response:
+    """`charge.dispute.*`: payments reads the dispute from Stripe (SyncDispute), as it reads a
+    PaymentIntent; the same answers to Stripe as for a PaymentIntent's events."""
+    dispute_id = _intent_id(event)  # the event's object's id: here, the dispute's
+    if dispute_id is None:
+        return error_response("Invalid payload: no dispute id", 400, ErrorCode.BAD_USER_INPUT)
+    if not DISPUTE_ID.fullmatch(dispute_id):
+        log.warning(
+            "stripe webhook: malformed dispute id", extra={"dispute_id": loggable(dispute_id)}
+        )
+        return error_response(
+            "Invalid payload: malformed dispute id", 400, ErrorCode.BAD_USER_INPUT
+        )
+    try:
+        await clients.call(
+            clients.payments.SyncDispute, payments_pb2.SyncDisputeRequest(dispute_id=dispute_id)
+        )
+    except AppError as exc:
+        extra = {"type": kind, "dispute_id": dispute_id, "code": exc.code.value}
+        if exc.code in _SETTLED_ENOUGH:
+            log.info("stripe webhook: no dispute of ours", extra={**extra, "error": exc.message})
+            return JSONResponse({"received": True})
+        if exc.code is ErrorCode.UNAVAILABLE:
+            log.warning(
+                "stripe webhook: cannot sync the dispute yet, Stripe will retry", extra=extra
+            )
+            return error_response("Payments are unavailable, try again", 503, ErrorCode.UNAVAILABLE)
+        log.error("stripe webhook: syncing a dispute failed", extra={**extra, "error": exc.message})
+        return error_response(INTERNAL_MESSAGE, 500, ErrorCode.INTERNAL)
+    return JSONResponse({"received": True})
