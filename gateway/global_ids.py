@@ -19,7 +19,7 @@ from common.errors import NotFound
 _RAW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 # The types that implement Node.
-NODE_TYPES = frozenset({"User", "Ticket", "Order", "Payment", "Event", "Listing"})
+NODE_TYPES = frozenset({"User", "Ticket", "Order", "Payment", "Event", "Listing", "Dispute"})
 
 
 def encode(type_name: str, raw_id: str) -> str:

@@ -23,6 +23,7 @@ from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
 from gateway.resolvers.events import EventMutation, EventQuery
@@ -34,6 +35,7 @@ from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
+from gateway.types.disputes import Dispute
 from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
 from gateway.types.scalars import SCALARS
@@ -123,6 +125,7 @@ class Query(
     EventReportQuery,
     EventQuery,
     ListingQuery,
+    DisputeQuery,
 ):
     pass
 
@@ -132,7 +135,9 @@ class Query(
     "result, or userErrors (check them first). Every one but signUp and signIn needs a signed-in "
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
-class Mutation(UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation):
+class Mutation(
+    UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation, DisputeMutation
+):
     pass
 
 
@@ -170,7 +175,8 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             RetryAfterHeader,  # after ErrorCodes: it reads the errors before they are masked
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
-        types=[User, Ticket, Order, Payment, Event],  # every Node, reachable through node(id:)
+        # every Node, reachable through node(id:)
+        types=[User, Ticket, Order, Payment, Event, Dispute],
         execution_context_class=PlainFieldsExecutor,
         **kwargs,
     )

@@ -6,6 +6,7 @@ an unknown id or one that does not decode (ID-3: no oracle):
 - Event: public (the catalogue's BatchGetEvents, one call for every event of a request);
 - Order: the caller's own (orders' GetOrder with the caller's token);
 - Payment: the caller's own (payments' BatchGetPayments by id, which leaves out anyone else's);
+- Dispute: operators only (payments' GetDispute); anyone else: NOT_FOUND;
 - User: the caller's own profile only. Auth's GetUser answers for the caller's own account and
   nothing else, and the gateway holds no other authority on which accounts exist, so another
   user's id is NOT_FOUND rather than a profile made up from any well-formed id. (Other users are
@@ -24,12 +25,14 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node, list_size
+from gateway.types.disputes import Dispute
 from gateway.types.events import Event, Listing
 from gateway.types.orders import Order, Payment
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
 from ticketing.auth.v1 import auth_pb2
 from ticketing.orders.v1 import orders_pb2
+from ticketing.payments.v1 import payments_pb2
 
 MAX_IDS = 100
 
@@ -58,6 +61,14 @@ async def resolve_node(info: Info, global_id: str) -> Node:
         if payment is None:
             raise NotFound("No such payment")
         return Payment.from_proto(payment)
+    if type_name == "Dispute":
+        claims = await ctx.user()
+        if claims is None or not claims.is_admin:
+            raise NotFound("No such object")
+        request = payments_pb2.GetDisputeRequest(dispute_id=raw_id)
+        return Dispute.from_proto(
+            (await ctx.call(ctx.clients.payments.GetDispute, request)).dispute
+        )
     # User
     claims = await ctx.user()
     if claims is None or claims.sub != raw_id:
@@ -69,9 +80,10 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(
-        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing); null "
-        "with a NOT_FOUND error for an unknown one, one the caller may not see (another's order or "
-        "payment, another user) or an id that does not decode.",
+        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Dispute); "
+        "null with a NOT_FOUND error for an unknown one, one the caller may not see (another's "
+        "order or payment, another user, a dispute unless an operator) or an id that does not "
+        "decode.",
         directives=[Cost(weight=1)],
     )
     async def node(

@@ -11,5 +11,6 @@ ACCESS: dict[str, Access] = {
     "SyncDispute": access(GATEWAY),
     # Admins', with their token (the handler refuses a user without the admin role).
     "ListDisputes": access(GATEWAY, user=True),
+    "GetDispute": access(GATEWAY, user=True),
     "SubmitDisputeEvidence": access(GATEWAY, user=True),
 }

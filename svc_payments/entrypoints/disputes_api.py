@@ -61,11 +61,23 @@ class DisputesRpcs:
     async def ListDisputes(self, request, context):
         _require_admin()
         page = await self.disputes.list_disputes(
-            request.status, request.page_size, request.page_token
+            request.status,
+            request.page_size,
+            request.page_token,
+            request.before_page_token,
+            request.backward,
         )
         return payments_pb2.ListDisputesResponse(
-            disputes=[dispute_to_proto(v) for v in page.items], next_page_token=page.next_token
+            disputes=[dispute_to_proto(v) for v in page.items],
+            next_page_token=page.next_token,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
         )
+
+    async def GetDispute(self, request, context):
+        _require_admin()
+        view = await self.disputes.get(request.dispute_id)
+        return payments_pb2.GetDisputeResponse(dispute=dispute_to_proto(view))
 
     async def SubmitDisputeEvidence(self, request, context):
         _require_admin()

@@ -205,7 +205,12 @@ class DisputeHandlers:
 
     @retry_transient()
     async def list_disputes(
-        self, status: str, page_size: int, page_token: str
+        self,
+        status: str,
+        page_size: int,
+        page_token: str,
+        before_token: str = "",
+        backward: bool = False,
     ) -> Page[DisputeView]:
         try:
             wanted = DisputeStatus(status) if status else None
@@ -213,7 +218,8 @@ class DisputeHandlers:
             raise InvalidInput(f"Unknown dispute status {status!r}", field="status") from None
         if not 0 <= page_size <= MAX_PAGE:
             raise InvalidInput(f"pageSize is at most {MAX_PAGE}", field="pageSize")
-        request = PageRequest(page_size or DEFAULT_PAGE, decode_token(page_token), False)
+        cursor = decode_token(before_token, "before") if backward else decode_token(page_token)
+        request = PageRequest(page_size or DEFAULT_PAGE, cursor, backward)
         async with self.uow() as uow:
             page = await uow.disputes.page(request, wanted)
             views = []
