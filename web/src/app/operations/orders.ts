@@ -28,6 +28,7 @@ export const OrderFields = graphql(
           ...MoneyFields
         }
         clientSecret
+        disputeStatus
       }
     }
   `,
