@@ -151,7 +151,8 @@ ORDER_EXPIRY_LATENESS = Histogram(
 )
 STRIPE_REQUESTS = Counter(
     "ticketing_stripe_requests",
-    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund) and outcome",
+    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund, retrieve_dispute, "
+    "update_dispute, reverse_transfer) and outcome",
     ["operation", "outcome"],
 )
 STRIPE_DURATION = Histogram(

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from common.clock import Clock
 from common.errors import InvalidInput, NotFound, Unavailable
@@ -59,7 +60,11 @@ def _check_id(dispute_id: str) -> str:
     return dispute_id
 
 
-async def _stripe(call):
+T = TypeVar("T")
+
+
+async def _stripe(call: Awaitable[T]) -> T:
+    """A Stripe call; Stripe unreachable (the outcome unknown) is UNAVAILABLE: try again."""
     try:
         return await call
     except StripeUnavailable as exc:

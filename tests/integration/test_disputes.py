@@ -387,3 +387,26 @@ async def settled(payments: Payments, dispute_id: str, status: str, timeout: flo
             return doc
         await asyncio.sleep(0.05)
     raise AssertionError(f"dispute {dispute_id} never became {status} here")
+
+
+async def test_stripe_unreachable_is_unavailable_and_records_nothing(env, market):
+    _, _, dispute_id = await market.disputed_order()
+    closed = f"http://127.0.0.1:{servers.free_port()}"
+    async with running_payments(env, closed) as unreachable:
+        code, error = await error_of(
+            unreachable.stub.SyncDispute(payments_pb2.SyncDisputeRequest(dispute_id=dispute_id))
+        )
+        assert (code, error.code) == (grpc.StatusCode.UNAVAILABLE, ErrorCode.UNAVAILABLE)
+    async with market.uow() as uow:
+        assert await uow.disputes.get(dispute_id) is None
+    # Stripe is back (the same database): the next delivery records it.
+    assert (await market.sync(dispute_id)).status == "needs_response"
+
+
+async def test_the_admins_list_refuses_an_unknown_status(market):
+    code, error = await error_of(
+        market.payments.stub.ListDisputes(
+            payments_pb2.ListDisputesRequest(status="decided"), metadata=market.admin
+        )
+    )
+    assert (code, error.field) == (grpc.StatusCode.INVALID_ARGUMENT, "status")
