@@ -307,6 +307,11 @@ async def test_a_paid_sellers_transfer_is_reversed_at_stripe_once(market, sdk):
         )
         await uow.commit()
 
+    # A crash right after Stripe's answer, before payments recorded it: the reversal was made
+    # at Stripe under the dispute's key, and the next delivery asks again with that key.
+    sdk.v1.transfers.reversals.create(
+        transfer.id, {"amount": SELLER_PART}, {"idempotency_key": f"dispute_{dispute_id}"}
+    )
     for _ in range(2):  # the second changes nothing: the same reversal, no second entry
         dispute = await market.sync(dispute_id)
         assert dispute.payout_status == "REVERSED"
