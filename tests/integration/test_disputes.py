@@ -9,9 +9,7 @@ work: this branch schedules no payout at the payment's success yet (h/payouts do
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -20,7 +18,6 @@ import grpc
 import httpx
 import pytest
 import stripe
-import uvicorn
 
 from common.errors import ErrorCode
 from common.mongo import OUTBOX
@@ -28,11 +25,9 @@ from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.domain import ledger
 from svc_payments.domain.payouts import Payout
 from tests.integration.test_payments_service import (
-    WEBHOOK_SECRET,
     Payments,
     error_of,
     running_payments,
-    webhook_app,
 )
 from tests.support import servers, stripe_standin
 from ticketing.events.v1 import orders_pb2 as order_events
@@ -355,43 +350,6 @@ async def test_a_dispute_stripe_does_not_know_or_not_ours_is_not_found(market, s
     assert (code, error.code) == (grpc.StatusCode.NOT_FOUND, ErrorCode.NOT_FOUND)
     async with market.uow() as uow:
         assert await uow.disputes.get(stranger.id) is None
-
-
-async def test_the_dispute_webhooks_reach_payments_through_the_gateway(env):
-    """The stand-in delivers `charge.dispute.*`, signed, to the gateway's webhook route, which
-    has payments sync the dispute: nobody calls SyncDispute but the webhook here."""
-    port = servers.free_port()
-    url = f"http://127.0.0.1:{port}/webhooks/stripe"
-    with stripe_standin.running("--webhook", url, "--webhook-secret", WEBHOOK_SECRET) as api_base:
-        async with running_payments(env, api_base) as payments:
-            app, clients = webhook_app(env, payments.port, WEBHOOK_SECRET)
-            server = uvicorn.Server(
-                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-            )
-            serving = asyncio.create_task(server.serve())
-            try:
-                market = Market(payments, stripe_standin.client(api_base), api_base)
-                order_id, _, dispute_id = await market.disputed_order()
-                stored = await settled(payments, dispute_id, "needs_response")
-                assert stored["order_id"] == order_id
-                market.decide(dispute_id, "won")
-                await settled(payments, dispute_id, "won")
-                entries = await market.entries(order_id)
-                assert {f"dispute:{dispute_id}", f"dispute_won:{dispute_id}"} <= entries.keys()
-            finally:
-                server.should_exit = True
-                await serving
-                await clients.close()
-
-
-async def settled(payments: Payments, dispute_id: str, status: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        doc = await payments.db.disputes.find_one({"_id": dispute_id})
-        if doc is not None and doc["status"] == status:
-            return doc
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"dispute {dispute_id} never became {status} here")
 
 
 async def test_stripe_unreachable_is_unavailable_and_records_nothing(env, market):

@@ -1,7 +1,8 @@
 """Disputes through the real gateway (`python -m gateway`, its own process), the real payments
 service (SecantusDB, RabbitMQ) and the Stripe stand-in: an operator lists the open disputes with
 their staged evidence, reads one by id, edits and submits its evidence; a member may do none of
-it; the buyer's payment shows that it is disputed."""
+it; the buyer's payment shows that it is disputed. And the stand-in's signed dispute webhooks
+reach payments through the gateway's route."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import uvicorn
 
 from gateway import global_ids
 from tests.integration.test_catalogue_gateway import token
 from tests.integration.test_disputes import Market, api_base, payments, sdk  # noqa: F401
+from tests.integration.test_payments_service import (
+    WEBHOOK_SECRET,
+    Payments,
+    running_payments,
+    webhook_app,
+)
 from tests.integration.test_ticket_cache_gateway import Gateway
-from tests.support import servers
+from tests.support import servers, stripe_standin
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +157,40 @@ async def test_an_operator_reviews_and_submits_a_disputes_evidence(env, payments
             "submitDisputeEvidence"
         ]
         assert [e["code"] for e in closed["userErrors"]] == ["CONFLICT"]
+
+
+async def test_the_dispute_webhooks_reach_payments_through_the_gateway(env):
+    """The stand-in delivers `charge.dispute.*`, signed, to the gateway's webhook route, which
+    has payments sync the dispute: nobody calls SyncDispute but the webhook here."""
+    port = servers.free_port()
+    url = f"http://127.0.0.1:{port}/webhooks/stripe"
+    with stripe_standin.running("--webhook", url, "--webhook-secret", WEBHOOK_SECRET) as standin:
+        async with running_payments(env, standin) as running:
+            app, clients = webhook_app(env, running.port, WEBHOOK_SECRET)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+            )
+            serving = asyncio.create_task(server.serve())
+            try:
+                market = Market(running, stripe_standin.client(standin), standin)
+                order_id, _, dispute_id = await market.disputed_order()
+                stored = await settled(running, dispute_id, "needs_response")
+                assert stored["order_id"] == order_id
+                market.decide(dispute_id, "won")
+                await settled(running, dispute_id, "won")
+                entries = await market.entries(order_id)
+                assert {f"dispute:{dispute_id}", f"dispute_won:{dispute_id}"} <= entries.keys()
+            finally:
+                server.should_exit = True
+                await serving
+                await clients.close()
+
+
+async def settled(running: Payments, dispute_id: str, status: str, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        doc = await running.db.disputes.find_one({"_id": dispute_id})
+        if doc is not None and doc["status"] == status:
+            return doc
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"dispute {dispute_id} never became {status} here")
