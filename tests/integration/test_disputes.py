@@ -59,6 +59,15 @@ async def payments(env, api_base) -> AsyncIterator[Payments]:
         yield running
 
 
+def held_invariants(entries) -> bool:
+    """The order's ledger as it must always be: each entry sums to zero, and no seller is owed
+    less than nothing (a seller's payable account, credit-side, never has a debit balance)."""
+    sellers = {
+        k: v for k, v in ledger.balances(entries).items() if k[0].startswith("seller_payable:")
+    }
+    return all(e.total == 0 for e in entries) and all(v <= 0 for v in sellers.values())
+
+
 class Market:
     """Orders of a seller, paid, with their payout, and what a test asks of payments."""
 
@@ -139,7 +148,9 @@ class Market:
 
     async def entries(self, order_id: str) -> dict[str, ledger.JournalEntry]:
         async with self.uow() as uow:
-            return {e.id: e for e in await uow.ledger.of_order(order_id)}
+            entries = await uow.ledger.of_order(order_id)
+        assert held_invariants(entries), entries
+        return {e.id: e for e in entries}
 
     async def published(self, routing_key: str, dispute_id: str) -> list[dict]:
         docs = self.payments.db[OUTBOX].find({"routing_key": routing_key})
