@@ -23,6 +23,7 @@ from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
 from gateway.resolvers.events import EventMutation, EventQuery
@@ -31,14 +32,17 @@ from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.payouts import PayoutQuery
 from gateway.resolvers.recommendations import RecommendationQuery
+from gateway.resolvers.refunds import RefundMutation, RefundQuery
 from gateway.resolvers.sellers import SellerMutation
 from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
+from gateway.types.disputes import Dispute
 from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
 from gateway.types.payouts import Payout
+from gateway.types.refunds import Refund
 from gateway.types.scalars import SCALARS
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -127,6 +131,8 @@ class Query(
     EventReportQuery,
     EventQuery,
     ListingQuery,
+    RefundQuery,
+    DisputeQuery,
 ):
     pass
 
@@ -137,7 +143,14 @@ class Query(
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
 class Mutation(
-    UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation, SellerMutation
+    UserMutation,
+    TicketMutation,
+    OrderMutation,
+    EventMutation,
+    ListingMutation,
+    SellerMutation,
+    RefundMutation,
+    DisputeMutation,
 ):
     pass
 
@@ -183,6 +196,8 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             Payment,
             Event,
             Payout,
+            Refund,
+            Dispute,
         ],  # every Node, reachable through node(id:)
         execution_context_class=PlainFieldsExecutor,
         **kwargs,

@@ -7,6 +7,7 @@ an unknown id or one that does not decode (ID-3: no oracle):
 - Order: the caller's own (orders' GetOrder with the caller's token);
 - Payment: the caller's own (payments' BatchGetPayments by id, which leaves out anyone else's);
 - Payout: the caller's own as a seller, an operator's anyone's (payments' BatchGetPayouts);
+- Dispute: operators only (payments' GetDispute); anyone else: NOT_FOUND;
 - User: the caller's own profile only. Auth's GetUser answers for the caller's own account and
   nothing else, and the gateway holds no other authority on which accounts exist, so another
   user's id is NOT_FOUND rather than a profile made up from any well-formed id. (Other users are
@@ -25,9 +26,11 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node, list_size
+from gateway.types.disputes import Dispute
 from gateway.types.events import Event, Listing
 from gateway.types.orders import Order, Payment
 from gateway.types.payouts import Payout
+from gateway.types.refunds import Refund
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
 from ticketing.auth.v1 import auth_pb2
@@ -55,6 +58,14 @@ async def resolve_node(info: Info, global_id: str) -> Node:
         if event is None:
             raise NotFound("Event not found")  # as GetEvent answers
         return Event.from_proto(event)
+    if type_name == "Refund":  # the caller's own orders', or any for an admin (payments says)
+        await ctx.require_user()
+        reply = await ctx.call(
+            ctx.clients.payments.ListRefunds, payments_pb2.ListRefundsRequest(ids=[raw_id])
+        )
+        if not reply.refunds:
+            raise NotFound("No such refund")
+        return Refund.from_proto(reply.refunds[0])
     if type_name == "Payment":
         await ctx.require_user()
         payment = await ctx.payments_by_id.load(raw_id)
@@ -68,6 +79,14 @@ async def resolve_node(info: Info, global_id: str) -> Node:
         if not reply.payouts:
             raise NotFound("No such payout")
         return Payout.from_proto(reply.payouts[0])
+    if type_name == "Dispute":
+        claims = await ctx.user()
+        if claims is None or not claims.is_admin:
+            raise NotFound("No such object")
+        request = payments_pb2.GetDisputeRequest(dispute_id=raw_id)
+        return Dispute.from_proto(
+            (await ctx.call(ctx.clients.payments.GetDispute, request)).dispute
+        )
     # User
     claims = await ctx.user()
     if claims is None or claims.sub != raw_id:
@@ -79,9 +98,11 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(
-        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Payout); "
-        "null with a NOT_FOUND error for an unknown one, one the caller may not see (another's "
-        "order, payment or payout, another user) or an id that does not decode.",
+        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Payout, "
+        "Refund, Dispute); null with a NOT_FOUND error for an unknown one, one the caller may "
+        "not see (another's order, payment, payout or refund, another user, a dispute unless an "
+        "operator) or an id that does not "
+        "decode.",
         directives=[Cost(weight=1)],
     )
     async def node(

@@ -13,8 +13,10 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.disputes import DisputeStatus, dispute_status
 from gateway.types.events import Listing
 from gateway.types.fees import OrderCharges
+from gateway.types.refunds import Refund
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -81,6 +83,10 @@ class Payment(Node):
         "null otherwise."
     )
     created_at: DateTime = strawberry.field(description="When the charge was made.")
+    dispute_status: DisputeStatus | None = strawberry.field(
+        description="Where the cardholder's dispute of this charge stands (a chargeback: the "
+        "order is disputed); null when it is not disputed."
+    )
     raw_id: strawberry.Private[str]
     order_id: strawberry.Private[str]
 
@@ -104,6 +110,7 @@ class Payment(Node):
             status=PaymentStatus(p.status),
             client_secret=p.client_secret or None,
             created_at=from_timestamp(p.create_time),  # type: ignore[arg-type]
+            dispute_status=dispute_status(p.dispute_status),
         )
 
 
@@ -182,6 +189,18 @@ class Order(Node):
     async def payment(self, info: Info) -> Payment | None:
         found = await info.context.payments.load(self.raw_id)
         return Payment.from_proto(found) if found is not None else None
+
+    @strawberry.field(
+        description="Its refunds (asked for, made, declined or failed), oldest first; empty "
+        "when none. From payments, which holds them: the order's status stays COMPLETE. Null "
+        "with an error when payments cannot be reached.",
+        directives=[Cost(weight=1), list_size(assumed_size=2)],
+    )
+    async def refunds(self, info: Info) -> list[Refund] | None:
+        found = await info.context.refunds.load(self.raw_id)
+        return [
+            Refund.from_proto(r) for r in sorted(found, key=lambda r: r.create_time.ToDatetime())
+        ]
 
     @classmethod
     def from_proto(cls, o: orders_pb2.Order) -> Order:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from svc_payments.domain.disputes import DisputeFacts
 from svc_payments.domain.model import Intent, Order
 from svc_payments.domain.seller_accounts import ConnectedAccount
 
@@ -33,6 +34,18 @@ class NewConnectedAccount:
 
 
 @dataclass(frozen=True)
+class RefundRequest:
+    """A refund of (part of) a PaymentIntent's charge, with the Stripe idempotency key that makes
+    asking again the same refund."""
+
+    payment_intent: str
+    amount_minor: int
+    reason: str | None  # Stripe's: requested_by_customer, duplicate, fraudulent, or None
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class TransferRequest:
     """A payout's transfer to the seller's connected account, drawing on the order's charge."""
 
@@ -45,6 +58,14 @@ class TransferRequest:
     transfer_group: str  # order_<order id>
     source_transaction: str  # ch_...: funds go out once the charge's have settled; "" for none
     idempotency_key: str  # payout_<id>: the same transfer whenever it is asked again
+
+
+@dataclass(frozen=True)
+class ReversalRequest:
+    transfer_id: str
+    amount_minor: int
+    metadata: dict[str, str]
+    idempotency_key: str
 
 
 class StripeFailure(Exception):
@@ -80,6 +101,11 @@ class TransferRefused(StripeFailure):
     nothing left...): asking again changes nothing."""
 
 
+class StripeRefused(StripeFailure):
+    """Stripe refused a refund or a transfer reversal for good (nothing left of the charge, the
+    transfer reversed already...): asking again changes nothing."""
+
+
 class StripeGateway(Protocol):
     async def charge(self, request: ChargeRequest) -> Intent:
         """Creates and confirms a PaymentIntent at once."""
@@ -112,6 +138,40 @@ class StripeGateway(Protocol):
         """Makes the transfer (or answers the one made before under its idempotency key);
         returns its id (tr_...). Raises StripeUnavailable (unknown outcome: ask again) or
         TransferRefused."""
+        ...
+
+    async def refund_part(self, request: RefundRequest) -> str:
+        """Makes the refund (or answers the one made before under its idempotency key); returns
+        its id (re_...). Raises StripeUnavailable (unknown outcome: ask again) or StripeRefused."""
+        ...
+
+    async def reverse_transfer(self, request: ReversalRequest) -> str:
+        """Reverses that much of the transfer (the same one again under its key); returns the
+        reversal's id (trr_...). Raises StripeUnavailable or StripeRefused."""
+        ...
+
+
+class EvidenceRefused(StripeFailure):
+    """Stripe refused the evidence (a field it does not take, a closed dispute): the admin's to
+    change."""
+
+
+class StripeDisputes(Protocol):
+    """Disputes at Stripe (adapters/stripe_disputes.py)."""
+
+    async def retrieve_dispute(self, dispute_id: str) -> DisputeFacts | None:
+        """None when Stripe knows no such dispute."""
+        ...
+
+    async def update_dispute(
+        self, dispute_id: str, evidence: dict[str, str], submit: bool
+    ) -> DisputeFacts:
+        """Saves `evidence` on the dispute (and submits it); EvidenceRefused, StripeUnavailable."""
+        ...
+
+    async def reverse_transfer(self, transfer_id: str, amount: int, idempotency_key: str) -> str:
+        """Takes `amount` of a transfer back from the connected account; the reversal's id
+        (trr_...). The same key answers the same reversal."""
         ...
 
 

@@ -45,7 +45,7 @@ def test_a_seller_sees_a_paid_sales_payout_waiting_for_them_to_set_up_payouts(
     seller.page.reload()
     payout = payouts.get_by_test_id("payout")
     expect(payout).to_have_count(1)
-    # Two seats at 30.00 less the seller's 5 % commission (the browser stack's fees).
+    # The seller's proceeds: 2 tickets at 30.00 less the stack's 5 % commission (BROWSER_FEES).
     expect(payout).to_contain_text("$57.00")
     expect(payout).to_contain_text(name)
     expect(payout.get_by_test_id("payout-status")).to_have_text("Waiting for you to set up payouts")

@@ -4,10 +4,12 @@
 // allow-list) from the exports of every module of this folder (web/scripts/persisted-manifest.mjs),
 // so an operation defined elsewhere would be refused in allow-list mode.
 export * from "./accounts";
+export * from "./disputes";
 export * from "./events";
 export * from "./fragments";
 export * from "./listings";
 export * from "./orders";
 export * from "./sellers";
 export * from "./payouts";
+export * from "./refunds";
 export * from "./tickets";
