@@ -1,6 +1,6 @@
 """A seller sees what a sale pays them on My listings: once a buyer has paid for their seats, the
-payout is listed with its amount, its event and, the seller having no Stripe account yet, "Waiting
-for you to set up payouts"."""
+payout is listed with its amount (the price less the commission), its event and, the seller
+having no Stripe account yet, "Waiting for you to set up payouts"."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_a_seller_sees_a_paid_sales_payout_waiting_for_them_to_set_up_payouts(
     seller.page.reload()
     payout = payouts.get_by_test_id("payout")
     expect(payout).to_have_count(1)
-    expect(payout).to_contain_text("$60.00")
+    expect(payout).to_contain_text("$57.00")  # 2 x $30 less the 5 % commission (BROWSER_FEES)
     expect(payout).to_contain_text(name)
     expect(payout.get_by_test_id("payout-status")).to_have_text("Waiting for you to set up payouts")
     shots(seller.page, "payout-waiting")
