@@ -1,0 +1,139 @@
+"""Issue 21's money, as people see it in the web app, on a stack of this module's own whose
+payouts fall due PAYOUT_DELAY seconds after payment (a v1 ticket has no event) and whose sweep
+looks every second: a seller sets up payouts, lists a ticket, a buyer pays its all-in price by
+card, and the seller's payout is seen scheduled, then paid; at Stripe (the stand-in) the transfer
+went to the seller's connected account, for the price less the 5 % commission."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Locator, expect
+
+from tests.browser.conftest import DESKTOP, browser_stack
+from tests.browser.market import CARD_OK, PASSWORD, Person, email
+from tests.support.ids import raw_id
+from tests.support.stack import RunningStack
+
+# Long enough for the seller to see the payout scheduled first; short enough to watch it paid.
+PAYOUT_DELAY = 20
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
+    yield from browser_stack(
+        tmp_path_factory,
+        amqp_url,
+        redis_url,
+        {"PAYOUT_DELAY_AFTER_EVENT_SECONDS": str(PAYOUT_DELAY), "PAYOUT_SWEEP_SECONDS": "1"},
+    )
+
+
+@pytest.fixture
+def stripe(stack) -> Iterator[httpx.Client]:
+    """Stripe's API as the stack's payments service sees it (the stand-in), with a secret key."""
+    with httpx.Client(
+        base_url=stack.setting("STRIPE_API_BASE"),
+        headers={"authorization": "Bearer sk_test_standin"},
+        timeout=10,
+    ) as client:
+        yield client
+
+
+def reload_until(person: Person, locator: Locator, text: re.Pattern[str], timeout: float) -> None:
+    """What a person does waiting for a page that does not update itself: reload it now and
+    then until `locator` reads `text`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            expect(locator).to_have_text(text, timeout=2_000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        person.page.reload()
+
+
+def transfers_of(stripe: httpx.Client, order_id: str) -> list[dict]:
+    """The transfers Stripe made for an order (its transfer group), from its transfer.created
+    events (the stand-in, like Stripe, lists events; it does not list transfers)."""
+    answer = stripe.get("/v1/events", params={"type": "transfer.created", "limit": 100})
+    answer.raise_for_status()
+    made = [event["data"]["object"] for event in answer.json()["data"]]
+    return [t for t in made if t.get("transfer_group") == f"order_{order_id}"]
+
+
+def test_a_seller_set_up_for_payouts_is_paid_the_price_less_commission(
+    people, stack, shots, api, stripe
+):
+    seller = Person(people.new_page(DESKTOP), stack.base_url)
+    address = email("seller")
+    seller.sign_up(address)
+    seller.set_up_payouts()
+    shots(seller.page, "seller-payable")
+
+    # The seller lists a ticket, told what they will receive and what buyers pay.
+    title = f"Fontaines D.C., row C {uuid.uuid4().hex[:6]}"
+    page = seller.page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sell").click()
+    expect(seller.heading()).to_have_text("Sell a ticket")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Price").fill("40")
+    expect(page.get_by_test_id("seller-proceeds")).to_have_text(
+        "You receive $38.00 per ticket (after our $2.00 fee); buyers pay $44.50 with their fees."
+    )
+    page.get_by_role("button", name="List the ticket").click()
+    expect(seller.heading()).to_have_text(title)
+    ticket = page.url.removeprefix(stack.base_url).split("?")[0]
+    shots(page, "seller-listed")
+
+    # A buyer sees the all-in price (40 + 10 % + 0.50), and pays it by card.
+    buyer = Person(people.new_page(), stack.base_url)
+    buyer.sign_up(email("buyer"))
+    buyer.open("/tickets")
+    listed = buyer.page.get_by_role("list", name="Tickets for sale").get_by_role("listitem")
+    expect(listed.filter(has_text=title)).to_contain_text("$44.50 incl. fees")
+    buyer.open(ticket)
+    expect(buyer.page.get_by_test_id("ticket-all-in")).to_have_text("$44.50 incl. fees")
+    order = buyer.buy(ticket, "$44.50")
+    buyer.fill_card(CARD_OK)
+    buyer.page.get_by_role("button", name="Pay $44.50").click()
+    expect(buyer.status()).to_have_text("Complete")
+    expect(buyer.page.get_by_text("Total paid", exact=True)).to_be_visible()
+    expect(buyer.page.get_by_test_id("order-total")).to_have_text("$44.50")
+    shots(buyer.page, "buyer-paid")
+    paid_at = time.monotonic()
+
+    # The seller's payout: the proceeds, scheduled (the delay runs from the payment)...
+    seller.open("/listings")
+    payout = seller.page.get_by_role("list", name="Your payouts").get_by_test_id("payout")
+    expect(payout).to_have_count(1)
+    expect(payout).to_contain_text("$38.00")
+    expect(payout).to_contain_text("A ticket sold")
+    status = payout.get_by_test_id("payout-status")
+    expect(status).to_have_text(re.compile(r"^Scheduled for \w{3}, \w{3} \d{1,2}, \d{4}$"))
+    assert time.monotonic() - paid_at < PAYOUT_DELAY, "too slow to see it scheduled"
+    shots(seller.page, "payout-scheduled")
+    assert transfers_of(stripe, raw_id(order.removeprefix("/orders/"), "Order")) == []
+
+    # ...then paid, once due, by the sweep's transfer.
+    reload_until(seller, status, re.compile(r"^Paid on \w{3}, \w{3} \d{1,2}, \d{4}$"), 60)
+    expect(payout).to_contain_text("$38.00")
+    shots(seller.page, "payout-paid")
+
+    # At Stripe: one transfer for the order, of the proceeds, out of the buyer's charge, to the
+    # connected account opened for this seller.
+    (made,) = transfers_of(stripe, raw_id(order.removeprefix("/orders/"), "Order"))
+    transfer = stripe.get(f"/v1/transfers/{made['id']}").json()
+    assert (transfer["amount"], transfer["currency"], transfer["reversed"]) == (3800, "usd", False)
+    charge = stripe.get(f"/v1/charges/{transfer['source_transaction']}").json()
+    assert (charge["amount"], charge["currency"]) == (4450, "usd")
+    account = stripe.get(f"/v1/accounts/{transfer['destination']}").json()
+    seller_id = raw_id(api.me(api.sign_in(address, PASSWORD))["id"], "User")
+    assert account["metadata"]["user_id"] == seller_id
+    assert account["payouts_enabled"] is True
