@@ -19,7 +19,9 @@ from common.errors import NotFound
 _RAW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 # The types that implement Node.
-NODE_TYPES = frozenset({"User", "Ticket", "Order", "Payment", "Event", "Listing", "Payout"})
+NODE_TYPES = frozenset(
+    {"User", "Ticket", "Order", "Payment", "Event", "Listing", "Payout", "Refund"}
+)
 
 
 def encode(type_name: str, raw_id: str) -> str:

@@ -52,6 +52,26 @@ def payments_by_id_loader(
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
 
 
+def refunds_loader(
+    clients: ServiceClients, token: str | None, *, cache: bool = True
+) -> DataLoader[str, list[payments_pb2.Refund]]:
+    """The refunds of the caller's orders, by order id (none for another's), in one ListRefunds
+    per batch (the caller's own, as payments shows them: an admin's too)."""
+
+    async def load(order_ids: list[str]) -> list[list[payments_pb2.Refund]]:
+        reply = await clients.call(
+            clients.payments.ListRefunds,
+            payments_pb2.ListRefundsRequest(order_ids=order_ids, limit=200),
+            token,
+        )
+        by_order: dict[str, list[payments_pb2.Refund]] = {i: [] for i in order_ids}
+        for refund in reply.refunds:
+            by_order.setdefault(refund.order_id, []).append(refund)
+        return [by_order[i] for i in order_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=200, cache=cache)
+
+
 def events_loader(
     clients: ServiceClients, *, cache: bool = True
 ) -> DataLoader[str, catalogue_pb2.Event | None]:

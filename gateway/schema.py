@@ -31,6 +31,7 @@ from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
 from gateway.resolvers.payouts import PayoutQuery
 from gateway.resolvers.recommendations import RecommendationQuery
+from gateway.resolvers.refunds import RefundMutation, RefundQuery
 from gateway.resolvers.sellers import SellerMutation
 from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
@@ -39,6 +40,7 @@ from gateway.subscriptions.transport import OperationTransport
 from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
 from gateway.types.payouts import Payout
+from gateway.types.refunds import Refund
 from gateway.types.scalars import SCALARS
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -127,6 +129,7 @@ class Query(
     EventReportQuery,
     EventQuery,
     ListingQuery,
+    RefundQuery,
 ):
     pass
 
@@ -137,7 +140,13 @@ class Query(
     "caller (top-level UNAUTHENTICATED otherwise)."
 )
 class Mutation(
-    UserMutation, TicketMutation, OrderMutation, EventMutation, ListingMutation, SellerMutation
+    UserMutation,
+    TicketMutation,
+    OrderMutation,
+    EventMutation,
+    ListingMutation,
+    SellerMutation,
+    RefundMutation,
 ):
     pass
 
@@ -183,6 +192,7 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             Payment,
             Event,
             Payout,
+            Refund,
         ],  # every Node, reachable through node(id:)
         execution_context_class=PlainFieldsExecutor,
         **kwargs,

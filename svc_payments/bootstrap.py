@@ -18,10 +18,13 @@ from svc_payments.domain.seller_accounts import SellerAccount
 from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.entrypoints.payout_sweep import PayoutSweepTimer
+from svc_payments.entrypoints.refund_worker import walk_refund_runs
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.payouts import PayoutSweep, PayoutTerms, release_waiting_payouts
 from svc_payments.service_layer.ports import StripeGateway
 from svc_payments.service_layer.reconciliation import BalanceTransactions, LedgerReconciliation
+from svc_payments.service_layer.refund_runs import RefundRuns
+from svc_payments.service_layer.refunds import RefundHandlers
 from svc_payments.service_layer.seller_onboarding import OnboardingPages, SellerOnboarding
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
@@ -90,6 +93,15 @@ def bootstrap(
     # A claim outlasts a transfer's call to Stripe timing out, as a charge's lease does.
     sweep = PayoutSweep(uow, stripe, infra.clock, claim_for=charge_lease(settings))
 
+    refunds = RefundHandlers(uow, stripe, infra.clock, lease_for=charge_lease(settings))
+    refund_runs = RefundRuns(
+        uow,
+        refunds,
+        infra.clock,
+        rate_per_second=settings.refund_rate_per_second,
+        batch=settings.refund_run_batch,
+    )
+
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -98,7 +110,13 @@ def bootstrap(
     )
     server.add(
         payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
-        PaymentsServicer(handlers, reconciliation=reconciliation, onboarding=onboarding),
+        PaymentsServicer(
+            handlers,
+            reconciliation=reconciliation,
+            onboarding=onboarding,
+            refunds=refunds,
+            refund_runs=refund_runs,
+        ),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,
     )
@@ -111,6 +129,7 @@ def bootstrap(
         loops=[
             PayoutSweepTimer(sweep, settings.payout_sweep_seconds).run,
             *([lambda: reconciliation.run_every(interval)] if interval else []),
+            lambda: walk_refund_runs(refund_runs, settings.refund_run_poll_seconds),
         ],
         on_start=[lambda: ensure_indexes(infra.db)],
         on_stop=[orders.close],

@@ -158,6 +158,20 @@ class PaymentsSettings(CommonSettings):
         description="How often payments looks for payouts due (an indexed query that normally "
         "finds nothing); a full batch is followed by the next at once.",
     )
+    refund_rate_per_second: Annotated[float, POSITIVE] = Field(
+        20.0,
+        description="How many refunds a second a cancelled event's refund run makes at most "
+        "(a token bucket; below Stripe's rate limit of 25 requests a second in test mode and "
+        "100 in live mode, leaving room for charges and transfers).",
+    )
+    refund_run_batch: Annotated[int, POSITIVE] = Field(
+        10,
+        description="Orders a refund run walks between two commits of its cursor (a crash "
+        "replays at most one batch, with the same refunds).",
+    )
+    refund_run_poll_seconds: Annotated[float, POSITIVE] = Field(
+        5.0, description="How often the refund worker looks for refund runs to walk."
+    )
 
     def secret_key(self) -> str:
         if self.stripe_secret_key is None:

@@ -164,9 +164,9 @@ PAYOUT_LATENESS = Histogram(
 )
 STRIPE_REQUESTS = Counter(
     "ticketing_stripe_requests",
-    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund, transfer, "
-    "create_account, create_account_link, retrieve_account; balance_transactions: one listing, "
-    "every page) and outcome",
+    "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund, refund_part, "
+    "transfer_reversal, transfer, create_account, create_account_link, retrieve_account; "
+    "balance_transactions: one listing, every page) and outcome",
     ["operation", "outcome"],
 )
 STRIPE_DURATION = Histogram(

@@ -28,6 +28,7 @@ from gateway.types.common import Node, list_size
 from gateway.types.events import Event, Listing
 from gateway.types.orders import Order, Payment
 from gateway.types.payouts import Payout
+from gateway.types.refunds import Refund
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
 from ticketing.auth.v1 import auth_pb2
@@ -55,6 +56,14 @@ async def resolve_node(info: Info, global_id: str) -> Node:
         if event is None:
             raise NotFound("Event not found")  # as GetEvent answers
         return Event.from_proto(event)
+    if type_name == "Refund":  # the caller's own orders', or any for an admin (payments says)
+        await ctx.require_user()
+        reply = await ctx.call(
+            ctx.clients.payments.ListRefunds, payments_pb2.ListRefundsRequest(ids=[raw_id])
+        )
+        if not reply.refunds:
+            raise NotFound("No such refund")
+        return Refund.from_proto(reply.refunds[0])
     if type_name == "Payment":
         await ctx.require_user()
         payment = await ctx.payments_by_id.load(raw_id)
@@ -79,9 +88,10 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(
-        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Payout); "
-        "null with a NOT_FOUND error for an unknown one, one the caller may not see (another's "
-        "order, payment or payout, another user) or an id that does not decode.",
+        description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Payout, "
+        "Refund); null with a NOT_FOUND error for an unknown one, one the caller may not see "
+        "(another's order, payment, payout or refund, another user) or an id that does not "
+        "decode.",
         directives=[Cost(weight=1)],
     )
     async def node(

@@ -15,6 +15,7 @@ from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo, list_size
 from gateway.types.events import Listing
 from gateway.types.fees import OrderCharges
+from gateway.types.refunds import Refund
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
@@ -182,6 +183,18 @@ class Order(Node):
     async def payment(self, info: Info) -> Payment | None:
         found = await info.context.payments.load(self.raw_id)
         return Payment.from_proto(found) if found is not None else None
+
+    @strawberry.field(
+        description="Its refunds (asked for, made, declined or failed), oldest first; empty "
+        "when none. From payments, which holds them: the order's status stays COMPLETE. Null "
+        "with an error when payments cannot be reached.",
+        directives=[Cost(weight=1), list_size(assumed_size=2)],
+    )
+    async def refunds(self, info: Info) -> list[Refund] | None:
+        found = await info.context.refunds.load(self.raw_id)
+        return [
+            Refund.from_proto(r) for r in sorted(found, key=lambda r: r.create_time.ToDatetime())
+        ]
 
     @classmethod
     def from_proto(cls, o: orders_pb2.Order) -> Order:

@@ -144,6 +144,17 @@ def _payout_paid(event: payments_pb2.PayoutPaid) -> Columns:
     }
 
 
+def _refund_issued(event: payments_pb2.RefundIssued) -> Columns:
+    # The buyer refunded (user_id), what was given back and the Stripe refund (detail).
+    return {
+        "user_id": _or_none(event.buyer_id),
+        "order_id": event.order_id,
+        "price": from_cents(event.amount),  # every v1 currency has 2 minor digits
+        "currency": _currency(event.currency_code),
+        "detail": _or_none(event.stripe_refund_id),
+    }
+
+
 def _user_created(event: users_pb2.UserCreated) -> Columns:
     # The email is personal data the reports do not need: not kept.
     return {"user_id": event.id}
@@ -220,6 +231,7 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     payments_pb2.ChargeFailed: _charge_failed,
     payments_pb2.ChargePending: _charge,
     payments_pb2.PayoutPaid: _payout_paid,
+    payments_pb2.RefundIssued: _refund_issued,
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,

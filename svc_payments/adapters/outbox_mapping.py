@@ -56,4 +56,17 @@ def to_integration(event: events.Event) -> Message:
                 amount=event.amount_minor,
                 currency_code=event.currency_code,
             )
+        case events.RefundIssued():
+            return payments_pb2.RefundIssued(
+                id=event.id,
+                order_id=event.order_id,
+                buyer_id=event.buyer_id,
+                stripe_refund_id=event.stripe_refund_id,
+                amount=event.amount_minor,
+                currency_code=event.currency_code,
+                reason=event.reason,
+                origin=event.origin,
+                seller_amount=event.seller_minor,
+                platform_amount=event.platform_minor,
+            )
     raise TypeError(f"no integration event for {event!r}")

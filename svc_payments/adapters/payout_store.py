@@ -6,8 +6,8 @@
   version}
   (domain/payouts.py). The sweep's due index is (next_try_at, status): a payout it has nothing
   to do with has no next_try_at.
-- `event_schedules`: {_id: catalogue event id, version, status, ends_at}: what payments knows of
-  an event's end (domain/payouts.EventSchedule).
+- `event_schedules`: {_id: catalogue event id, version, status, ends_at, starts_at}: what
+  payments knows of an event's dates (domain/payouts.EventSchedule).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ EVENT_SCHEDULES = Document(
         "version": Field("version"),
         "status": Field("status"),
         "ends_at": Field("ends_at"),
+        "starts_at": Field("starts_at", missing=None),
     },
 )
 

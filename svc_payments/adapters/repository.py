@@ -17,6 +17,7 @@
   details_submitted, requirements_due, disabled_reason, created_at, version}: the seller's
   Stripe Connect account (domain/seller_accounts.py).
 - `ledger_entries`: the ledger's journal (adapters/ledger_store.py).
+- `refunds`, `refund_runs`: adapters/refund_store.py.
 - `payouts`, `event_schedules`: sellers' payouts, events' ends (adapters/payout_store.py).
 """
 
@@ -33,6 +34,7 @@ from common.retries import ConcurrentUpdate
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
 from svc_payments.adapters.payout_store import ensure_payout_indexes
 from svc_payments.adapters.reconciliation_store import ensure_reconciliation_indexes
+from svc_payments.adapters.refund_store import ensure_refund_indexes
 from svc_payments.domain.currency import currency_or_default
 from svc_payments.domain.fees import FeeQuote
 from svc_payments.domain.idempotency import IdempotencyRecord, KeyState
@@ -49,6 +51,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await ensure_ledger_indexes(db)
     await ensure_reconciliation_indexes(db)
     await ensure_payout_indexes(db)
+    await ensure_refund_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(

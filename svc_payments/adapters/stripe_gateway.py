@@ -1,6 +1,6 @@
-"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds, Connect accounts and their
-onboarding links), or over a Stripe-compatible server such as the project's stand-in
-(stripe_standin/) when an API base is given.
+"""The Stripe port over the Stripe SDK (PaymentIntents, Refunds, Transfer Reversals, Connect
+accounts and their onboarding links), or over a Stripe-compatible server such as the project's
+stand-in (stripe_standin/) when an API base is given.
 
 The SDK's async methods over its httpx client: a charge waiting on Stripe (~300 ms) holds no
 thread, so the service takes as many at once as buyers pay (up to httpx's pool of 100
@@ -25,6 +25,9 @@ from svc_payments.service_layer.ports import (
     IdempotencyMismatch,
     InvalidPaymentMethod,
     NewConnectedAccount,
+    RefundRequest,
+    ReversalRequest,
+    StripeRefused,
     StripeUnavailable,
     TransferRefused,
     TransferRequest,
@@ -161,6 +164,7 @@ class StripeApi:
             v1.refunds,
             v1.charges,
             v1.transfers,
+            v1.transfers.reversals,
             v1.accounts,
             v1.account_links,
         )
@@ -320,6 +324,36 @@ class StripeApi:
             # Stripe's refusal stands however often it is asked: the payout fails with it.
             raise TransferRefused(exc.user_message or str(exc).splitlines()[0]) from None
         return str(_as_dict(transfer)["id"])
+
+    async def refund_part(self, request: RefundRequest) -> str:
+        params: dict[str, Any] = {
+            "payment_intent": request.payment_intent,
+            "amount": request.amount_minor,
+            "metadata": request.metadata,
+        }
+        if request.reason:
+            params["reason"] = request.reason
+        create = self.client.v1.refunds.create_async(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            refund = await self._run("refund_part", create)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            raise StripeRefused(exc.user_message or str(exc)) from None
+        return refund.id
+
+    async def reverse_transfer(self, request: ReversalRequest) -> str:
+        create = self.client.v1.transfers.reversals.create_async(
+            request.transfer_id,
+            params={"amount": request.amount_minor, "metadata": request.metadata},
+            options={"idempotency_key": request.idempotency_key},
+        )
+        try:
+            reversal = await self._run("transfer_reversal", create)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            raise StripeRefused(exc.user_message or str(exc)) from None
+        return reversal.id
 
 
 def _intent_outcome(pi: Any) -> str:

@@ -1,7 +1,7 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
-idempotency keys, seller accounts, the ledger's entries, reconciliation's reports, payouts and
-event schedules in one transaction, with the events the payments and payouts recorded written to
-the outbox as integration events (`outbox_mapping.to_integration`)."""
+idempotency keys, seller accounts, the ledger's entries, reconciliation's reports, payouts,
+event schedules, refunds and refund runs in one transaction, with the events the aggregates
+recorded written to the outbox as integration events (`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from svc_payments.adapters.payout_store import (
     MongoPayoutRepository,
 )
 from svc_payments.adapters.reconciliation_store import MongoReconciliationReports
+from svc_payments.adapters.refund_store import MongoRefundRepository, MongoRefundRunRepository
 from svc_payments.adapters.repository import (
     MongoChargeLeaseRepository,
     MongoIdempotencyRepository,
@@ -32,6 +33,8 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     reconciliations: MongoReconciliationReports
     payouts: MongoPayoutRepository
     event_schedules: MongoEventScheduleRepository
+    refunds: MongoRefundRepository
+    refund_runs: MongoRefundRunRepository
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -45,4 +48,6 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.reconciliations = MongoReconciliationReports(self.db, self)
         self.payouts = MongoPayoutRepository(self.db, self)
         self.event_schedules = MongoEventScheduleRepository(self.db, self)
+        self.refunds = MongoRefundRepository(self.db, self)
+        self.refund_runs = MongoRefundRunRepository(self.db, self)
         return self

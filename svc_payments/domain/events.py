@@ -54,4 +54,21 @@ class PayoutPaid:
     currency_code: str
 
 
-Event = ChargeCreated | ChargePending | ChargeFailed | PayoutPaid
+@dataclass(frozen=True)
+class RefundIssued:
+    """Money was given back to the buyer of an order (in full or in part): who bore it says
+    `seller_minor` (out of the seller's proceeds) and `platform_minor` (out of the fees)."""
+
+    id: str
+    order_id: str
+    buyer_id: str
+    stripe_refund_id: str
+    amount_minor: int
+    currency_code: str
+    reason: str
+    origin: str
+    seller_minor: int
+    platform_minor: int
+
+
+Event = ChargeCreated | ChargePending | ChargeFailed | PayoutPaid | RefundIssued

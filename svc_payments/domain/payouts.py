@@ -82,6 +82,8 @@ class EventSchedule:
     version: int
     status: str
     ends_at: datetime | None
+    # When it starts (a buyer may ask for a refund before that); None when not known.
+    starts_at: datetime | None = None
     events: list[object] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -92,11 +94,18 @@ class EventSchedule:
             return None
         return self.ends_at
 
-    def apply(self, version: int, status: str, ends_at: datetime | None) -> bool:
+    def apply(
+        self,
+        version: int,
+        status: str,
+        ends_at: datetime | None,
+        starts_at: datetime | None = None,
+    ) -> bool:
         """The catalogue's later word; False for an older or repeated one."""
         if version <= self.version:
             return False
-        self.version, self.status, self.ends_at = version, status, ends_at
+        self.version, self.status = version, status
+        self.ends_at, self.starts_at = ends_at, starts_at
         return True
 
 

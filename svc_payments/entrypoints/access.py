@@ -12,6 +12,13 @@ ACCESS: dict[str, Access] = {
     # A seller's own payouts (an operator's: anyone's), with their token.
     "ListPayouts": access(GATEWAY, user=True),
     "BatchGetPayouts": access(GATEWAY, user=True),
+    # Refunds: a buyer's own orders' or, for admins (the caller's role, checked by payments),
+    # anyone's.
+    "RequestRefund": access(GATEWAY, user=True),
+    "DecideRefundRequest": access(GATEWAY, user=True),
+    "RefundOrder": access(GATEWAY, user=True),
+    "ListRefunds": access(GATEWAY, user=True),
+    "ListRefundRuns": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (its signature checked there): no user.
     "SettlePayment": access(GATEWAY),
     # An operator's `ticketing reconcile`: reads the ledger and Stripe, writes a report.

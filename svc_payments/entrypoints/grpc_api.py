@@ -13,6 +13,7 @@ from svc_payments.domain.model import Payment
 from svc_payments.domain.payouts import Payout
 from svc_payments.domain.seller_accounts import SellerAccount, status_of
 from svc_payments.entrypoints.reconciliation_api import report_to_proto
+from svc_payments.entrypoints.refunds_proto import refund_to_proto, run_to_proto
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
 from svc_payments.service_layer.payout_reads import (
     PayoutReader,
@@ -21,6 +22,8 @@ from svc_payments.service_layer.payout_reads import (
     status_filter,
 )
 from svc_payments.service_layer.reconciliation import ON_DEMAND, LedgerReconciliation
+from svc_payments.service_layer.refund_runs import RefundRuns
+from svc_payments.service_layer.refunds import Caller, RefundHandlers, RefundOrder
 from svc_payments.service_layer.seller_onboarding import SellerOnboarding, StartSellerOnboarding
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
@@ -107,10 +110,14 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         *,
         reconciliation: LedgerReconciliation,
         onboarding: SellerOnboarding,
+        refunds: RefundHandlers,
+        refund_runs: RefundRuns,
     ) -> None:
         self.handlers = handlers
         self.reconciliation = reconciliation
         self.onboarding = onboarding
+        self.refunds = refunds
+        self.refund_runs = refund_runs
 
     async def CreatePayment(self, request, context):
         payment = await self.handlers.create_payment(
@@ -209,3 +216,43 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
     async def BatchGetPayouts(self, request, context):
         payouts = await batch_get_payouts(self.handlers.uow, _reader(), list(request.ids))
         return payments_pb2.BatchGetPayoutsResponse(payouts=[payout_to_proto(p) for p in payouts])
+
+    # -- refunds (service_layer/refunds.py, refund_runs.py) -------------------------------------
+
+    async def RequestRefund(self, request, context):
+        refund = await self.refunds.request_refund(_caller(), request.order_id, request.reason)
+        return payments_pb2.RequestRefundResponse(refund=refund_to_proto(refund))
+
+    async def DecideRefundRequest(self, request, context):
+        refund = await self.refunds.decide_refund_request(
+            _caller(), request.refund_id, request.approve, request.reason
+        )
+        return payments_pb2.DecideRefundRequestResponse(refund=refund_to_proto(refund))
+
+    async def RefundOrder(self, request, context):
+        refund = await self.refunds.refund_order(
+            _caller(),
+            RefundOrder(
+                request.order_id,
+                request.amount or None,
+                request.currency_code,
+                request.reason,
+                request.idempotency_key,
+            ),
+        )
+        return payments_pb2.RefundOrderResponse(refund=refund_to_proto(refund))
+
+    async def ListRefunds(self, request, context):
+        refunds = await self.refunds.list_refunds(
+            _caller(), request.state, list(request.order_ids), request.limit, list(request.ids)
+        )
+        return payments_pb2.ListRefundsResponse(refunds=[refund_to_proto(r) for r in refunds])
+
+    async def ListRefundRuns(self, request, context):
+        runs = await self.refund_runs.list_runs(_caller(), request.limit)
+        return payments_pb2.ListRefundRunsResponse(runs=[run_to_proto(r) for r in runs])
+
+
+def _caller() -> Caller:
+    claims = current_user()
+    return Caller(claims.user_id, claims.is_admin)

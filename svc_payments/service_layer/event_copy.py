@@ -1,8 +1,9 @@
-"""Payments' copy of the catalogue's events, as far as paying sellers goes: when each ends and
-whether it still takes place (EventChanged, EventStatusChanged). A change moves the due time of
-the event's payouts not yet paid, in the same transaction: rescheduled, they fall due the delay
-after the new end; postponed or cancelled, they have no due time until the catalogue says more
-(a cancelled event's orders are refunded, which reverses their payouts)."""
+"""Payments' copy of the catalogue's events (the one consumer of EventChanged and
+EventStatusChanged in payments): when each starts and ends and whether it still takes place. A
+change moves the due time of the event's payouts not yet paid, in the same transaction:
+rescheduled, they fall due the delay after the new end; postponed or cancelled, they have no due
+time until the catalogue says more. A cancellation also opens the event's refund run in that
+transaction (refund_runs.open_run_in): its orders are refunded, which reverses their payouts."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from common.clock import Clock, stored_precision
 from common.delivery import Delivery
 from common.protos import from_timestamp
 from common.retries import retry_transient
-from svc_payments.domain.payouts import EventSchedule, due_time
+from svc_payments.domain.payouts import EventSchedule, EventStatus, due_time
 from svc_payments.service_layer.payouts import PayoutTerms
+from svc_payments.service_layer.refund_runs import open_run_in
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.events.v1 import catalogue_pb2
 
@@ -35,14 +37,12 @@ class EventCopy:
         self.terms = terms
 
     async def on_event_changed(self, event: catalogue_pb2.EventChanged, delivery: Delivery) -> None:
-        ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
-        await self._apply(event.id, event.version, event.status, ends_at, delivery)
+        await self._apply(event.id, event.version, event.status, *_dates(event), delivery)
 
     async def on_event_status_changed(
         self, event: catalogue_pb2.EventStatusChanged, delivery: Delivery
     ) -> None:
-        ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
-        await self._apply(event.id, event.version, event.status, ends_at, delivery)
+        await self._apply(event.id, event.version, event.status, *_dates(event), delivery)
 
     @retry_transient()
     async def _apply(
@@ -50,6 +50,7 @@ class EventCopy:
         event_id: str,
         version: int,
         status: str,
+        starts_at: datetime | None,
         ends_at: datetime | None,
         delivery: Delivery,
     ) -> None:
@@ -57,11 +58,12 @@ class EventCopy:
             if await uow.already_processed(delivery.event_id):
                 return
             ends_at = None if ends_at is None else stored_precision(ends_at)
+            starts_at = None if starts_at is None else stored_precision(starts_at)
             schedule = await uow.event_schedules.get(event_id)
             if schedule is None:
-                schedule = EventSchedule(event_id, version, status, ends_at)
+                schedule = EventSchedule(event_id, version, status, ends_at, starts_at)
                 await uow.event_schedules.add(schedule)
-            elif schedule.apply(version, status, ends_at):
+            elif schedule.apply(version, status, ends_at, starts_at):
                 await uow.event_schedules.save(schedule)
             else:
                 await uow.commit()  # an older or repeated version: nothing moves
@@ -77,6 +79,8 @@ class EventCopy:
                     "an event's payouts were moved in part",
                     extra={"event_id": event_id, "moved": len(payouts)},
                 )
+            if schedule.status == EventStatus.CANCELLED:
+                await open_run_in(uow, event_id, now)  # None when the run is open already
             await uow.commit()
 
     @property
@@ -85,3 +89,12 @@ class EventCopy:
             catalogue_pb2.EventChanged: self.on_event_changed,
             catalogue_pb2.EventStatusChanged: self.on_event_status_changed,
         }
+
+
+def _dates(
+    event: catalogue_pb2.EventChanged | catalogue_pb2.EventStatusChanged,
+) -> tuple[datetime | None, datetime | None]:
+    """When the event starts and ends, as the message says (None for a field it leaves unset)."""
+    starts_at = from_timestamp(event.starts_at) if event.HasField("starts_at") else None
+    ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
+    return starts_at, ends_at

@@ -33,6 +33,18 @@ class NewConnectedAccount:
 
 
 @dataclass(frozen=True)
+class RefundRequest:
+    """A refund of (part of) a PaymentIntent's charge, with the Stripe idempotency key that makes
+    asking again the same refund."""
+
+    payment_intent: str
+    amount_minor: int
+    reason: str | None  # Stripe's: requested_by_customer, duplicate, fraudulent, or None
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class TransferRequest:
     """A payout's transfer to the seller's connected account, drawing on the order's charge."""
 
@@ -45,6 +57,14 @@ class TransferRequest:
     transfer_group: str  # order_<order id>
     source_transaction: str  # ch_...: funds go out once the charge's have settled; "" for none
     idempotency_key: str  # payout_<id>: the same transfer whenever it is asked again
+
+
+@dataclass(frozen=True)
+class ReversalRequest:
+    transfer_id: str
+    amount_minor: int
+    metadata: dict[str, str]
+    idempotency_key: str
 
 
 class StripeFailure(Exception):
@@ -80,6 +100,11 @@ class TransferRefused(StripeFailure):
     nothing left...): asking again changes nothing."""
 
 
+class StripeRefused(StripeFailure):
+    """Stripe refused a refund or a transfer reversal for good (nothing left of the charge, the
+    transfer reversed already...): asking again changes nothing."""
+
+
 class StripeGateway(Protocol):
     async def charge(self, request: ChargeRequest) -> Intent:
         """Creates and confirms a PaymentIntent at once."""
@@ -110,6 +135,16 @@ class StripeGateway(Protocol):
         """Makes the transfer (or answers the one made before under its idempotency key);
         returns its id (tr_...). Raises StripeUnavailable (unknown outcome: ask again) or
         TransferRefused."""
+        ...
+
+    async def refund_part(self, request: RefundRequest) -> str:
+        """Makes the refund (or answers the one made before under its idempotency key); returns
+        its id (re_...). Raises StripeUnavailable (unknown outcome: ask again) or StripeRefused."""
+        ...
+
+    async def reverse_transfer(self, request: ReversalRequest) -> str:
+        """Reverses that much of the transfer (the same one again under its key); returns the
+        reversal's id (trr_...). Raises StripeUnavailable or StripeRefused."""
         ...
 
 

@@ -1,6 +1,6 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
-charge leases, idempotency keys, seller accounts, the ledger, reconciliation's reports, payouts
-and the copy of catalogue events' schedules in one transaction.
+charge leases, idempotency keys, seller accounts, the ledger, reconciliation's reports, payouts,
+the copy of catalogue events' schedules, refunds and refund runs in one transaction.
 `svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
 memory; `bootstrap.py` chooses."""
 
@@ -15,6 +15,8 @@ from svc_payments.domain.ledger import JournalEntry
 from svc_payments.domain.model import ChargeLease, Order, Payment
 from svc_payments.domain.payouts import EventSchedule, Payout, PayoutStatus
 from svc_payments.domain.reconciliation import Cursor, ReconciliationReport
+from svc_payments.domain.refund_runs import RefundRun
+from svc_payments.domain.refunds import Refund, RefundState
 from svc_payments.domain.seller_accounts import SellerAccount
 
 
@@ -138,6 +140,47 @@ class ReconciliationReports(Protocol):
         ...
 
 
+class RefundRepository(Protocol):
+    async def get(self, refund_id: str) -> Refund | None: ...
+
+    async def of_order(self, order_id: str) -> list[Refund]:
+        """The order's refunds, oldest first."""
+        ...
+
+    async def by_client_key(self, client_key: str) -> Refund | None: ...
+
+    async def listed(
+        self,
+        state: RefundState | None,
+        buyer_id: str | None,
+        order_ids: list[str],
+        limit: int,
+        ids: list[str] | None = None,
+    ) -> list[Refund]: ...
+
+    async def add(self, refund: Refund) -> None: ...
+
+    async def save(self, refund: Refund) -> None: ...
+
+
+class RefundRunRepository(Protocol):
+    async def get(self, run_id: str) -> RefundRun | None: ...
+
+    async def running_ids(self, limit: int) -> list[str]: ...
+
+    async def newest(self, limit: int) -> list[RefundRun]: ...
+
+    async def paid_orders_after(self, event_id: str, cursor: str, limit: int) -> list[str]:
+        """The event's paid orders with an id after `cursor`, by id."""
+        ...
+
+    async def count_paid_orders(self, event_id: str) -> int: ...
+
+    async def add(self, run: RefundRun) -> None: ...
+
+    async def save(self, run: RefundRun) -> None: ...
+
+
 class PaymentsUnitOfWork(Protocol):
     orders: OrderRepository
     payments: PaymentRepository
@@ -148,6 +191,8 @@ class PaymentsUnitOfWork(Protocol):
     reconciliations: ReconciliationReports
     payouts: PayoutRepository
     event_schedules: EventScheduleRepository
+    refunds: RefundRepository
+    refund_runs: RefundRunRepository
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 

@@ -62,6 +62,9 @@ def one_of_each() -> list[Message]:
         payments_pb2.PayoutPaid(
             id="po-1", order_id="o-5", seller_id="seller", transfer_id="tr_1", amount=2000
         ),
+        payments_pb2.RefundIssued(
+            id="rf-1", order_id="o-6", buyer_id="buyer", stripe_refund_id="re_1", amount=2000
+        ),
     ]
 
 

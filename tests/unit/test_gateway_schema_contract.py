@@ -64,6 +64,9 @@ def test_every_first_argument_is_the_same_nullable_int():
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),
+        # Admins' lists of refunds, newest first (bounded: at most 200).
+        "Query.refundRequests": ("Int", 50),
+        "Query.refundRuns": ("Int", 50),
     }
 
 

@@ -168,6 +168,18 @@ CASES: list[tuple[Message, dict]] = [
         ),
         dict(user_id="s-1", order_id="o-1", price=Decimal("45.50"), currency="GBP", detail="tr_1"),
     ),
+    (
+        payments_pb2.RefundIssued(
+            id="re-1",
+            order_id="o-1",
+            buyer_id="b-1",
+            stripe_refund_id="re_1",
+            amount=1250,
+            currency_code="EUR",
+            origin="ADMIN",
+        ),
+        dict(user_id="b-1", order_id="o-1", price=Decimal("12.50"), detail="re_1", currency="EUR"),
+    ),
     (users_pb2.UserCreated(id="u-1", email="ann@example.com"), dict(user_id="u-1")),
     (
         users_pb2.UserUpdated(id="u-1", email="ann@example.com", version=2),

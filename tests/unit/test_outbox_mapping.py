@@ -143,6 +143,24 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
     ),
     (
         payments_outbox,
+        payment_events.RefundIssued(
+            "rf1", "o1", "b1", "re_1", 1250, "EUR", "Obstructed view", "ADMIN", 1000, 250
+        ),
+        payments_pb2.RefundIssued(
+            id="rf1",
+            order_id="o1",
+            buyer_id="b1",
+            stripe_refund_id="re_1",
+            amount=1250,
+            currency_code="EUR",
+            reason="Obstructed view",
+            origin="ADMIN",
+            seller_amount=1000,
+            platform_amount=250,
+        ),
+    ),
+    (
+        payments_outbox,
         payment_events.ChargeCreated("p1", "o1", "pi_1", Decimal("20.05"), "USD"),
         payments_pb2.ChargeCreated(
             id="p1", order_id="o1", stripe_id="pi_1", amount=2005, currency_code="USD"

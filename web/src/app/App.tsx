@@ -4,6 +4,7 @@ import { connect, type Connection } from "./client";
 import type { RuntimeConfig } from "./config";
 import { codeOf, mutationProblem, type Problem } from "./errors";
 import { CurrentUserQuery, SignOutMutation } from "./operations";
+import { AdminMoneyPage } from "./pages/AdminMoneyPage";
 import { EventPage } from "./pages/EventPage";
 import { EventsPage } from "./pages/EventsPage";
 import { MyListingsPage } from "./pages/MyListingsPage";
@@ -87,6 +88,7 @@ function Routes({ path }: { path: string }) {
   if (match("/orders", path)) return <OrdersPage />;
   if (match("/payouts", path)) return <PayoutsPage />;
   if ((params = match("/orders/:id", path))) return <OrderPage key={params.id} id={params.id!} />;
+  if (match("/admin/money", path)) return <AdminMoneyPage />;
   if (match("/signin", path)) return <SignInPage />;
   if (match("/signup", path)) return <SignUpPage />;
   return <NotFoundPage />;

@@ -23,7 +23,9 @@ export type Action =
   | "buy"
   | "cancel"
   | "pay"
-  | "payouts";
+  | "payouts"
+  | "requestRefund"
+  | "refund";
 
 export type ErrorCode =
   | "BAD_USER_INPUT"
@@ -138,6 +140,14 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCod
       "An earlier attempt to set up your payouts, with another email address, has not finished. Please try again tomorrow.",
     UNAVAILABLE: "Stripe is not answering right now. Nothing was lost; please try again in a moment.",
   },
+  requestRefund: {
+    NOT_FOUND: "We could not find this order among yours.",
+  },
+  refund: {
+    FORBIDDEN: "Only an admin can refund orders or decide refund requests.",
+    NOT_FOUND: "There is no such order (or refund request).",
+    UNAVAILABLE: "The payment service is not answering right now. Try again: nothing is refunded twice.",
+  },
   load: {
     NOT_FOUND: "We could not find that. It may have been removed, or the link is wrong.",
   },
@@ -215,6 +225,8 @@ export function describeUserErrors(errors: readonly UserError[], action: Action)
     message = detail; // e.g. "Title must be at most 200 characters": about that input
   } else if (code === "CONFLICT" && action === "editListing" && field === "quantity" && detail) {
     message = detail; // "2 of these tickets are held or sold: the quantity cannot go below 2"
+  } else if (code === "CONFLICT" && (action === "requestRefund" || action === "refund") && detail) {
+    message = detail; // the refund policy's reason: "The event has started; ..."
   } else if (detail && !message.toLowerCase().includes(detail.replace(/\.$/, "").toLowerCase())) {
     if (code === "PAYMENT_DECLINED" || (!specific && (code === "BAD_USER_INPUT" || code === "CONFLICT"))) {
       message = `${message} (${detail})`; // the bank's reason, or what exactly changed

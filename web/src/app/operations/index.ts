@@ -10,4 +10,5 @@ export * from "./listings";
 export * from "./orders";
 export * from "./sellers";
 export * from "./payouts";
+export * from "./refunds";
 export * from "./tickets";

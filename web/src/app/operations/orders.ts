@@ -1,6 +1,7 @@
 // Orders and their payment: place, cancel, pay, read one or the list, and follow one live.
 import { graphql } from "../graphql";
 import { MoneyFields, UserErrorFields } from "./fragments";
+import { OrderRefundsFields } from "./refunds";
 import { TicketFields } from "./tickets";
 
 export const OrderFields = graphql(
@@ -117,10 +118,11 @@ export const OrderQuery = graphql(
       order(id: $id) {
         ...OrderFields
         ...OrderSeatsFields
+        ...OrderRefundsFields
       }
     }
   `,
-  [OrderFields, OrderSeatsFields],
+  [OrderFields, OrderSeatsFields, OrderRefundsFields],
 );
 
 export const OrdersQuery = graphql(

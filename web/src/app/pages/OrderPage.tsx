@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { useMutation, useQuery } from "urql";
 import { CardPayment, ConfirmWithBank, type PaymentOutcome } from "../components/CardPayment";
 import { Countdown, useNow } from "../components/Countdown";
@@ -9,7 +9,15 @@ import { mutationProblem, describe, type Problem } from "../errors";
 import { money } from "../format";
 import { readFragment, type ResultOf } from "../graphql";
 import { sendWithRetries } from "../idempotency";
-import { CancelOrderMutation, OrderFields, OrderQuery, OrderSeatsFields, TicketFields } from "../operations";
+import {
+  CancelOrderMutation,
+  OrderFields,
+  OrderQuery,
+  OrderRefundsFields,
+  OrderSeatsFields,
+  TicketFields,
+} from "../operations";
+import { OrderRefunds } from "../components/OrderRefunds";
 import { statusText } from "../orderStatus";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -51,12 +59,25 @@ export function OrderPage({ id }: { id: string }) {
     );
   }
   const seated = result.data?.order ? readFragment(OrderSeatsFields, result.data.order) : null;
-  return <OrderView order={order} seated={seated} />;
+  const refunds = result.data?.order ? (readFragment(OrderRefundsFields, result.data.order).refunds ?? []) : [];
+  return (
+    <OrderView order={order} seated={seated}>
+      <OrderRefunds orderId={order.id} orderStatus={order.status} refunds={refunds} />
+    </OrderView>
+  );
 }
 
 type Seated = ResultOf<typeof OrderSeatsFields>;
 
-function OrderView({ order, seated: detail }: { order: Order; seated: Seated | null }) {
+function OrderView({
+  order,
+  seated: detail,
+  children,
+}: {
+  order: Order;
+  seated: Seated | null;
+  children?: ReactNode;
+}) {
   // The order's ticket is read from the tickets service: null (with an error) when it did not answer.
   const ticket = order.ticket ? readFragment(TicketFields, order.ticket) : null;
   // An order of a listing of an event is named by its event; a v1 ticket's by its title.
@@ -198,6 +219,7 @@ function OrderView({ order, seated: detail }: { order: Order; seated: Seated | n
           · <Link to="/tickets">Other tickets</Link>
         </p>
       )}
+      {children}
       {order.status === "COMPLETE" && (
         <p>
           <Link to="/orders">All your orders</Link>
