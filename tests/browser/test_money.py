@@ -1,8 +1,11 @@
 """Issue 21's money, as people see it in the web app, on a stack of this module's own whose
 payouts fall due PAYOUT_DELAY seconds after payment (a v1 ticket has no event) and whose sweep
-looks every second: a seller sets up payouts, lists a ticket, a buyer pays its all-in price by
-card, and the seller's payout is seen scheduled, then paid; at Stripe (the stand-in) the transfer
-went to the seller's connected account, for the price less the 5 % commission."""
+looks every second, one test per story:
+- a seller sets up payouts, lists a ticket, a buyer pays its all-in price by card, and the
+  seller's payout is seen scheduled, then paid; at Stripe (the stand-in) the transfer went to the
+  seller's connected account, for the price less the 5 % commission;
+- an admin refunds another paid order in full on /admin/money; its buyer's order page says so;
+- an event with paid orders is cancelled; its refund run pays each buyer back, fees included."""
 
 from __future__ import annotations
 
@@ -16,9 +19,18 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import DESKTOP, browser_stack
+from tests.browser.events_api import ORDER, list_seats, new_event, operator
 from tests.browser.market import CARD_OK, PASSWORD, Person, email
 from tests.support.ids import raw_id
+from tests.support.market import PASSWORD as API_PASSWORD
+from tests.support.market import Api, new_key
 from tests.support.stack import RunningStack
+
+EVENT_VERSION = "query($id: ID!) { event(id: $id) { version } }"
+CANCEL = """
+mutation($input: ChangeEventStatusInput!) {
+  changeEventStatus(input: $input) { event { status } userErrors { code field message } }
+}"""
 
 # Long enough for the seller to see the payout scheduled first; short enough to watch it paid.
 PAYOUT_DELAY = 20
@@ -137,3 +149,114 @@ def test_a_seller_set_up_for_payouts_is_paid_the_price_less_commission(
     seller_id = raw_id(api.me(api.sign_in(address, PASSWORD))["id"], "User")
     assert account["metadata"]["user_id"] == seller_id
     assert account["payouts_enabled"] is True
+
+
+# --- issue 21's refunds and disputes -------------------------------------------------------------
+
+
+def admin(people, api: Api, stack) -> Person:
+    """An admin (granted by `ticketing users grant-admin`) signed in on the money page."""
+    address = email("ops")
+    operator(api, stack, address)
+    person = Person(people.new_page(DESKTOP), stack.base_url)
+    person.open("/signin?next=/admin/money")
+    person.page.get_by_label("Email").fill(address)
+    person.page.get_by_label("Password").fill(API_PASSWORD)  # as `operator` signed them up
+    person.page.get_by_role("button", name="Sign in").click()
+    expect(person.heading()).to_have_text("Money")
+    return person
+
+
+def refunds_of(stripe: httpx.Client, order_id: str) -> list[dict]:
+    """The refunds Stripe made for an order (payments names it in their metadata)."""
+    answer = stripe.get("/v1/refunds", params={"limit": 100})
+    answer.raise_for_status()
+    return [r for r in answer.json()["data"] if r["metadata"].get("order_id") == order_id]
+
+
+def test_an_admin_refunds_a_paid_order_in_full_and_its_buyer_sees_it(
+    people, stack, shots, api, stripe
+):
+    title = f"IDLES, standing {uuid.uuid4().hex[:6]}"
+    ticket = api.sell(api.user(), title, "30")  # all-in: 30 + 3.00 + 0.50
+    buyer = Person(people.new_page(), stack.base_url)
+    buyer.sign_up(email("buyer"))
+    order = buyer.buy(f"/tickets/{ticket['id']}", "$33.50")
+    buyer.fill_card(CARD_OK)
+    buyer.page.get_by_role("button", name="Pay $33.50").click()
+    expect(buyer.status()).to_have_text("Complete")
+    order_id = order.removeprefix("/orders/")
+    assert refunds_of(stripe, raw_id(order_id, "Order")) == []
+
+    ops = admin(people, api, stack)
+    form = ops.page.get_by_role("region", name="Refund an order")
+    form.get_by_label("Order id").fill(order_id)
+    expect(form.get_by_label("All that is left (the buyer's fees included)")).to_be_checked()
+    form.get_by_label("Reason", exact=True).fill("The seller could not deliver the ticket.")
+    shots(ops.page, "admin-refunds")
+    form.get_by_role("button", name="Refund", exact=True).click()
+    expect(ops.page.get_by_test_id("refund-made")).to_have_text("$33.50: Refunded to your card")
+    shots(ops.page, "admin-refunded")
+
+    # The buyer's order page says it, and Stripe gave back all that was charged.
+    buyer.open(order)
+    expect(buyer.page.get_by_test_id("order-refunds")).to_have_text("$33.50: Refunded to your card")
+    expect(buyer.page.get_by_role("button", name="Request a refund")).to_have_count(0)
+    shots(buyer.page, "buyer-sees-the-refund")
+    (refund,) = refunds_of(stripe, raw_id(order_id, "Order"))
+    assert (refund["amount"], refund["currency"], refund["status"]) == (3350, "usd", "succeeded")
+
+
+def test_a_cancelled_events_paid_orders_are_refunded(people, stack, shots, api, stripe):
+    name = f"Pulp {uuid.uuid4().hex[:6]}"
+    event_id = new_event(api, stack, name)
+    seller = api.user()
+    buyers: list[tuple[Person, str]] = []
+    for row in ("A", "B"):
+        listing = list_seats(
+            api,
+            event_id,
+            seller,
+            quantity=1,
+            section=f"Row {row}",
+            price={"amount": "50", "currencyCode": "USD"},
+        )
+        person = Person(people.new_page(), stack.base_url)
+        address = email("buyer")
+        person.sign_up(address)
+        token = api.sign_in(address, PASSWORD)
+        placed = api.data(
+            ORDER,
+            token,
+            input={"listingId": listing["id"], "quantity": 1, "idempotencyKey": new_key()},
+        )["createOrder"]
+        assert placed["userErrors"] == [], placed
+        api.pay(token, placed["order"]["id"])  # 50 + 5.00 + 0.50
+        person.open(f"/orders/{placed['order']['id']}")
+        expect(person.status()).to_have_text("Complete")
+        buyers.append((person, placed["order"]["id"]))
+
+    assert [refunds_of(stripe, raw_id(order_id, "Order")) for _, order_id in buyers] == [[], []]
+
+    # Its operator calls the event off.
+    ops = operator(api, stack)
+    version = api.data(EVENT_VERSION, id=event_id)["event"]["version"]
+    changed = api.data(
+        CANCEL, ops, input={"id": event_id, "expectedVersion": version, "status": "CANCELLED"}
+    )["changeEventStatus"]
+    assert changed["userErrors"] == [] and changed["event"]["status"] == "CANCELLED", changed
+
+    # The refund run gives each buyer back what they paid, fees included.
+    for person, order_id in buyers:
+        refunds = person.page.get_by_test_id("order-refunds")
+        reload_until(person, refunds, re.compile(r"^\$55\.50: Refunded to your card$"), 60)
+        (refund,) = refunds_of(stripe, raw_id(order_id, "Order"))
+        assert (refund["amount"], refund["status"]) == (5550, "succeeded")
+    shots(buyers[0][0].page, "buyer-refunded")
+
+    ops_page = admin(people, api, stack)
+    run = ops_page.page.get_by_test_id("refund-runs").get_by_role("row").filter(has_text=event_id)
+    expect(run).to_have_count(1)
+    expect(run.get_by_role("cell").nth(1)).to_have_text("Done")
+    expect(run).to_contain_text("2 of 2")
+    shots(ops_page.page, "admin-sees-the-run")
