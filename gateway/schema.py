@@ -23,6 +23,7 @@ from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
 from gateway.resolvers.events import EventMutation, EventQuery
@@ -37,6 +38,7 @@ from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tickets import TicketMutation, TicketQuery
 from gateway.resolvers.users import UserMutation, UserQuery
 from gateway.subscriptions.transport import OperationTransport
+from gateway.types.disputes import Dispute
 from gateway.types.events import Event
 from gateway.types.orders import Order, Payment
 from gateway.types.payouts import Payout
@@ -130,6 +132,7 @@ class Query(
     EventQuery,
     ListingQuery,
     RefundQuery,
+    DisputeQuery,
 ):
     pass
 
@@ -147,6 +150,7 @@ class Mutation(
     ListingMutation,
     SellerMutation,
     RefundMutation,
+    DisputeMutation,
 ):
     pass
 
@@ -193,6 +197,7 @@ def build_schema(limits: QueryLimits | None = None, **kwargs: Any) -> strawberry
             Event,
             Payout,
             Refund,
+            Dispute,
         ],  # every Node, reachable through node(id:)
         execution_context_class=PlainFieldsExecutor,
         **kwargs,

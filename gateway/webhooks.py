@@ -1,14 +1,15 @@
-"""POST /webhooks/stripe: Stripe's word that a PaymentIntent moved on, or that a seller's
-connected account changed.
+"""POST /webhooks/stripe: Stripe's word that a PaymentIntent moved on, that a seller's
+connected account changed, or that a dispute of a payment did.
 
 The body is trusted for nothing but which object to look at, and only once its
 `Stripe-Signature` checks out against one of STRIPE_WEBHOOK_SECRET's secrets (the platform
 endpoint's, the Connect endpoint's) and was made within Stripe's tolerance (300 s) of now, before
 or after; the payments service then reads the object from Stripe itself: the PaymentIntent of a
 `payment_intent.*` event (SettlePayment), the account of an `account.updated` one
-(SyncSellerAccount). The status code tells Stripe whether to deliver the event again: 2xx for done
-or not ours, 503 while payments or Stripe cannot act on it yet, 400 for a body that is not a Stripe
-event (not JSON, not an object, no well-formed id of its object).
+(SyncSellerAccount), the dispute of a `charge.dispute.*` one (SyncDispute). The status code tells
+Stripe whether to deliver the event again: 2xx for done or not ours, 503 while payments or Stripe
+cannot act on it yet, 400 for a body that is not a Stripe event (not JSON, not an object, no
+well-formed id of its object).
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ SETTLING = frozenset(
 )
 # A seller's connected account changed: payouts enabled, requirements due, disabled.
 ACCOUNT_UPDATES = frozenset({"account.updated"})
+# Everything that can change how a dispute of a payment of ours stands.
+DISPUTING = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
 # Answers that another delivery would not change: acknowledge, so Stripe stops retrying.
 _SETTLED_ENOUGH = frozenset({ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.BAD_USER_INPUT})
 # How far a signature's timestamp may be from now, either way: Stripe's default. The SDK checks
@@ -55,6 +66,8 @@ TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
 # Object ids as Stripe makes them (at most 255 characters).
 INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
 ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9_]{1,250}")
+# A dispute id as Stripe makes them (du_, or dp_ for some payment methods).
+DISPUTE_ID = re.compile(r"(du|dp)_[A-Za-z0-9_]{1,252}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +93,19 @@ def _sync(clients: ServiceClients, account_id: str) -> Any:
     )
 
 
+def _sync_dispute(clients: ServiceClients, dispute_id: str) -> Any:
+    return clients.call(
+        clients.payments.SyncDispute, payments_pb2.SyncDisputeRequest(dispute_id=dispute_id)
+    )
+
+
 SETTLE = Forwarding("PaymentIntent", INTENT_ID, "stripe_id", _settle)
 SYNC = Forwarding("account", ACCOUNT_ID, "stripe_account_id", _sync)
+SYNC_DISPUTE = Forwarding("dispute", DISPUTE_ID, "dispute_id", _sync_dispute)
 FORWARDED: dict[str, Forwarding] = {
     **dict.fromkeys(SETTLING, SETTLE),
     **dict.fromkeys(ACCOUNT_UPDATES, SYNC),
+    **dict.fromkeys(DISPUTING, SYNC_DISPUTE),
 }
 
 

@@ -11,6 +11,7 @@ from common.service import Infrastructure, ServiceProcess
 from svc_payments.adapters.orders_client import GrpcOrderSource
 from svc_payments.adapters.repository import ensure_indexes
 from svc_payments.adapters.stripe_balance import StripeBalanceTransactions
+from svc_payments.adapters.stripe_disputes import StripeDisputesApi
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
 from svc_payments.config import PaymentsSettings
@@ -19,9 +20,10 @@ from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.entrypoints.payout_sweep import PayoutSweepTimer
 from svc_payments.entrypoints.refund_worker import walk_refund_runs
+from svc_payments.service_layer.disputes import DisputeHandlers
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.payouts import PayoutSweep, PayoutTerms, release_waiting_payouts
-from svc_payments.service_layer.ports import StripeGateway
+from svc_payments.service_layer.ports import StripeDisputes, StripeGateway
 from svc_payments.service_layer.reconciliation import BalanceTransactions, LedgerReconciliation
 from svc_payments.service_layer.refund_runs import RefundRuns
 from svc_payments.service_layer.refunds import RefundHandlers
@@ -42,6 +44,7 @@ def bootstrap(
     settings: PaymentsSettings,
     stripe: StripeGateway | None = None,
     balance: BalanceTransactions | None = None,
+    stripe_disputes: StripeDisputes | None = None,
 ) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
 
@@ -55,6 +58,9 @@ def bootstrap(
     if balance is None:
         sdk = stripe if isinstance(stripe, StripeApi) else stripe_api()
         balance = StripeBalanceTransactions(sdk.client)
+    if stripe_disputes is None:
+        sdk = stripe if isinstance(stripe, StripeApi) else stripe_api()
+        stripe_disputes = StripeDisputesApi(sdk)
     orders = ServiceChannel(
         settings.addr_of("orders"), identity=infra.service_tokens(), audience="orders"
     )
@@ -116,6 +122,7 @@ def bootstrap(
             onboarding=onboarding,
             refunds=refunds,
             refund_runs=refund_runs,
+            disputes=DisputeHandlers(handlers.uow, stripe_disputes, infra.clock),
         ),
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,

@@ -165,8 +165,9 @@ PAYOUT_LATENESS = Histogram(
 STRIPE_REQUESTS = Counter(
     "ticketing_stripe_requests",
     "Calls to Stripe by operation (charge, retrieve, retrieve_charge, refund, refund_part, "
-    "transfer_reversal, transfer, create_account, create_account_link, retrieve_account; "
-    "balance_transactions: one listing, every page) and outcome",
+    "transfer_reversal, transfer, create_account, create_account_link, retrieve_account, "
+    "retrieve_dispute, update_dispute, reverse_transfer; balance_transactions: one listing, "
+    "every page) and outcome",
     ["operation", "outcome"],
 )
 STRIPE_DURATION = Histogram(

@@ -7,6 +7,7 @@ an unknown id or one that does not decode (ID-3: no oracle):
 - Order: the caller's own (orders' GetOrder with the caller's token);
 - Payment: the caller's own (payments' BatchGetPayments by id, which leaves out anyone else's);
 - Payout: the caller's own as a seller, an operator's anyone's (payments' BatchGetPayouts);
+- Dispute: operators only (payments' GetDispute); anyone else: NOT_FOUND;
 - User: the caller's own profile only. Auth's GetUser answers for the caller's own account and
   nothing else, and the gateway holds no other authority on which accounts exist, so another
   user's id is NOT_FOUND rather than a profile made up from any well-formed id. (Other users are
@@ -25,6 +26,7 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node, list_size
+from gateway.types.disputes import Dispute
 from gateway.types.events import Event, Listing
 from gateway.types.orders import Order, Payment
 from gateway.types.payouts import Payout
@@ -77,6 +79,14 @@ async def resolve_node(info: Info, global_id: str) -> Node:
         if not reply.payouts:
             raise NotFound("No such payout")
         return Payout.from_proto(reply.payouts[0])
+    if type_name == "Dispute":
+        claims = await ctx.user()
+        if claims is None or not claims.is_admin:
+            raise NotFound("No such object")
+        request = payments_pb2.GetDisputeRequest(dispute_id=raw_id)
+        return Dispute.from_proto(
+            (await ctx.call(ctx.clients.payments.GetDispute, request)).dispute
+        )
     # User
     claims = await ctx.user()
     if claims is None or claims.sub != raw_id:
@@ -89,8 +99,9 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 class NodeQuery:
     @strawberry.field(
         description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Payout, "
-        "Refund); null with a NOT_FOUND error for an unknown one, one the caller may not see "
-        "(another's order, payment, payout or refund, another user) or an id that does not "
+        "Refund, Dispute); null with a NOT_FOUND error for an unknown one, one the caller may "
+        "not see (another's order, payment, payout or refund, another user, a dispute unless an "
+        "operator) or an id that does not "
         "decode.",
         directives=[Cost(weight=1)],
     )

@@ -13,6 +13,7 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.disputes import DisputeStatus, dispute_status
 from gateway.types.events import Listing
 from gateway.types.fees import OrderCharges
 from gateway.types.refunds import Refund
@@ -82,6 +83,10 @@ class Payment(Node):
         "null otherwise."
     )
     created_at: DateTime = strawberry.field(description="When the charge was made.")
+    dispute_status: DisputeStatus | None = strawberry.field(
+        description="Where the cardholder's dispute of this charge stands (a chargeback: the "
+        "order is disputed); null when it is not disputed."
+    )
     raw_id: strawberry.Private[str]
     order_id: strawberry.Private[str]
 
@@ -105,6 +110,7 @@ class Payment(Node):
             status=PaymentStatus(p.status),
             client_secret=p.client_secret or None,
             created_at=from_timestamp(p.create_time),  # type: ignore[arg-type]
+            dispute_status=dispute_status(p.dispute_status),
         )
 
 

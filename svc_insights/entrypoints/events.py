@@ -155,6 +155,16 @@ def _refund_issued(event: payments_pb2.RefundIssued) -> Columns:
     }
 
 
+def _dispute(event: payments_pb2.DisputeOpened | payments_pb2.DisputeClosed) -> Columns:
+    # The order disputed, the amount and the dispute's status at Stripe (detail).
+    return {
+        "order_id": event.order_id,
+        "price": from_cents(event.amount),  # every v1 currency has 2 minor digits
+        "currency": _currency(event.currency_code),
+        "detail": _or_none(event.status),
+    }
+
+
 def _user_created(event: users_pb2.UserCreated) -> Columns:
     # The email is personal data the reports do not need: not kept.
     return {"user_id": event.id}
@@ -232,6 +242,8 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     payments_pb2.ChargePending: _charge,
     payments_pb2.PayoutPaid: _payout_paid,
     payments_pb2.RefundIssued: _refund_issued,
+    payments_pb2.DisputeOpened: _dispute,
+    payments_pb2.DisputeClosed: _dispute,
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,

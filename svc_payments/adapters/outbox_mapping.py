@@ -69,4 +69,21 @@ def to_integration(event: events.Event) -> Message:
                 seller_amount=event.seller_minor,
                 platform_amount=event.platform_minor,
             )
+        case events.DisputeOpened():
+            return payments_pb2.DisputeOpened(
+                id=event.id,
+                order_id=event.order_id,
+                amount=event.amount_minor,
+                currency_code=event.currency_code,
+                reason=event.reason,
+                status=event.status,
+            )
+        case events.DisputeClosed():
+            return payments_pb2.DisputeClosed(
+                id=event.id,
+                order_id=event.order_id,
+                status=event.status,
+                amount=event.amount_minor,
+                currency_code=event.currency_code,
+            )
     raise TypeError(f"no integration event for {event!r}")

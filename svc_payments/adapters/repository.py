@@ -31,6 +31,7 @@ from common.documents import AS_IS, MONEY, TUPLE, Document, EnumValue, Field, Ki
 from common.idempotency import WINDOW
 from common.mongo import MongoRepository, UnitOfWork
 from common.retries import ConcurrentUpdate
+from svc_payments.adapters.dispute_store import ensure_dispute_indexes
 from svc_payments.adapters.ledger_store import ensure_ledger_indexes
 from svc_payments.adapters.payout_store import ensure_payout_indexes
 from svc_payments.adapters.reconciliation_store import ensure_reconciliation_indexes
@@ -52,6 +53,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await ensure_reconciliation_indexes(db)
     await ensure_payout_indexes(db)
     await ensure_refund_indexes(db)
+    await ensure_dispute_indexes(db)
     # A key's record is gone a while after its window (the service ignores it from the end of
     # the window on, whenever the monitor runs).
     await db[IDEMPOTENCY_KEYS].create_index(

@@ -1,11 +1,13 @@
 """The payments service's unit of work on MongoDB: order copies, payments, charge leases,
 idempotency keys, seller accounts, the ledger's entries, reconciliation's reports, payouts,
-event schedules, refunds and refund runs in one transaction, with the events the aggregates
-recorded written to the outbox as integration events (`outbox_mapping.to_integration`)."""
+event schedules, refunds, refund runs and disputes in one transaction, with the events the
+aggregates recorded written to the outbox as integration events
+(`outbox_mapping.to_integration`)."""
 
 from __future__ import annotations
 
 from common.mongo import UnitOfWork
+from svc_payments.adapters.dispute_store import MongoDisputeRepository
 from svc_payments.adapters.ledger_store import MongoLedger
 from svc_payments.adapters.outbox_mapping import to_integration
 from svc_payments.adapters.payout_store import (
@@ -35,6 +37,7 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
     event_schedules: MongoEventScheduleRepository
     refunds: MongoRefundRepository
     refund_runs: MongoRefundRunRepository
+    disputes: MongoDisputeRepository
     to_integration = staticmethod(to_integration)
 
     async def __aenter__(self) -> MongoPaymentsUnitOfWork:
@@ -50,4 +53,5 @@ class MongoPaymentsUnitOfWork(UnitOfWork):
         self.event_schedules = MongoEventScheduleRepository(self.db, self)
         self.refunds = MongoRefundRepository(self.db, self)
         self.refund_runs = MongoRefundRunRepository(self.db, self)
+        self.disputes = MongoDisputeRepository(self.db, self)
         return self

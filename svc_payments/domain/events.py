@@ -71,4 +71,35 @@ class RefundIssued:
     platform_minor: int
 
 
-Event = ChargeCreated | ChargePending | ChargeFailed | PayoutPaid | RefundIssued
+@dataclass(frozen=True)
+class DisputeOpened:
+    """A cardholder disputed an order's payment (first seen)."""
+
+    id: str
+    order_id: str
+    amount_minor: int
+    currency_code: str
+    reason: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DisputeClosed:
+    """A dispute was decided (won, lost) or an inquiry closed."""
+
+    id: str
+    order_id: str
+    status: str
+    amount_minor: int
+    currency_code: str
+
+
+Event = (
+    ChargeCreated
+    | ChargePending
+    | ChargeFailed
+    | PayoutPaid
+    | RefundIssued
+    | DisputeOpened
+    | DisputeClosed
+)

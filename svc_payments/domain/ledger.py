@@ -15,7 +15,9 @@ Accounts (a name, with the party after a colon where there is one):
 - `seller_paid:<user id>`: proceeds transferred to the seller's connected account;
 - `refunds:<user id>`: what was given back to a buyer;
 - `stripe_fees`: what Stripe took (e.g. a dispute's fee);
-- `dispute_hold`: money a dispute took out of the balance until it is decided.
+- `dispute_hold`: money a dispute took out of the balance until it is decided;
+- `dispute_losses`: what the platform lost to disputes beyond what it recovered from the seller
+  (domain/disputes.py).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class EntryKind(StrEnum):
     REFUND = "refund"
     DISPUTE = "dispute"
     DISPUTE_WON = "dispute_won"
+    DISPUTE_LOST = "dispute_lost"
 
 
 class UnbalancedEntry(ValueError):

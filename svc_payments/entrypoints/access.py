@@ -28,4 +28,10 @@ ACCESS: dict[str, Access] = {
     "GetSellerAccount": access(GATEWAY, user=True),
     # The gateway's Stripe webhook (account.updated): no user.
     "SyncSellerAccount": access(GATEWAY),
+    # The gateway's Stripe webhook (charge.dispute.*): no user.
+    "SyncDispute": access(GATEWAY),
+    # Disputes: admins', with their token (the handler refuses a user without the admin role).
+    "ListDisputes": access(GATEWAY, user=True),
+    "GetDispute": access(GATEWAY, user=True),
+    "SubmitDisputeEvidence": access(GATEWAY, user=True),
 }

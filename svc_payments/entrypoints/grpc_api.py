@@ -12,8 +12,10 @@ from svc_payments.domain.fees import FeeQuote, QuoteLine
 from svc_payments.domain.model import Payment
 from svc_payments.domain.payouts import Payout
 from svc_payments.domain.seller_accounts import SellerAccount, status_of
+from svc_payments.entrypoints.disputes_api import DisputesRpcs
 from svc_payments.entrypoints.reconciliation_api import report_to_proto
 from svc_payments.entrypoints.refunds_proto import refund_to_proto, run_to_proto
+from svc_payments.service_layer.disputes import DisputeHandlers
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
 from svc_payments.service_layer.payout_reads import (
     PayoutReader,
@@ -28,7 +30,7 @@ from svc_payments.service_layer.seller_onboarding import SellerOnboarding, Start
 from ticketing.payments.v1 import payments_pb2, payments_pb2_grpc
 
 
-def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
+def payment_to_proto(payment: Payment, dispute_status: str = "") -> payments_pb2.Payment:
     return payments_pb2.Payment(
         id=payment.id,
         order_id=payment.order_id,
@@ -39,6 +41,7 @@ def payment_to_proto(payment: Payment) -> payments_pb2.Payment:
         user_id=payment.user_id,
         create_time=timestamp(payment.created_at),
         currency_code=payment.currency_code,
+        dispute_status=dispute_status,
     )
 
 
@@ -103,7 +106,7 @@ def _reader() -> PayoutReader:
     return PayoutReader(claims.user_id, claims.is_admin)
 
 
-class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
+class PaymentsServicer(DisputesRpcs, payments_pb2_grpc.PaymentsServiceServicer):
     def __init__(
         self,
         handlers: PaymentHandlers,
@@ -112,12 +115,14 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         onboarding: SellerOnboarding,
         refunds: RefundHandlers,
         refund_runs: RefundRuns,
+        disputes: DisputeHandlers,
     ) -> None:
         self.handlers = handlers
         self.reconciliation = reconciliation
         self.onboarding = onboarding
         self.refunds = refunds
         self.refund_runs = refund_runs
+        self.disputes = disputes
 
     async def CreatePayment(self, request, context):
         payment = await self.handlers.create_payment(
@@ -135,8 +140,9 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
         payments = await self.handlers.batch_get_payments(
             current_user().user_id, list(request.order_ids), list(request.ids)
         )
+        disputed = await self.disputes.dispute_statuses([p.order_id for p in payments])
         return payments_pb2.BatchGetPaymentsResponse(
-            payments=[payment_to_proto(p) for p in payments]
+            payments=[payment_to_proto(p, disputed.get(p.order_id, "")) for p in payments]
         )
 
     async def SettlePayment(self, request, context):

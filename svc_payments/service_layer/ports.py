@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from svc_payments.domain.disputes import DisputeFacts
 from svc_payments.domain.model import Intent, Order
 from svc_payments.domain.seller_accounts import ConnectedAccount
 
@@ -145,6 +146,30 @@ class StripeGateway(Protocol):
     async def reverse_transfer(self, request: ReversalRequest) -> str:
         """Reverses that much of the transfer (the same one again under its key); returns the
         reversal's id (trr_...). Raises StripeUnavailable or StripeRefused."""
+        ...
+
+
+class EvidenceRefused(StripeFailure):
+    """Stripe refused the evidence (a field it does not take, a closed dispute): the admin's to
+    change."""
+
+
+class StripeDisputes(Protocol):
+    """Disputes at Stripe (adapters/stripe_disputes.py)."""
+
+    async def retrieve_dispute(self, dispute_id: str) -> DisputeFacts | None:
+        """None when Stripe knows no such dispute."""
+        ...
+
+    async def update_dispute(
+        self, dispute_id: str, evidence: dict[str, str], submit: bool
+    ) -> DisputeFacts:
+        """Saves `evidence` on the dispute (and submits it); EvidenceRefused, StripeUnavailable."""
+        ...
+
+    async def reverse_transfer(self, transfer_id: str, amount: int, idempotency_key: str) -> str:
+        """Takes `amount` of a transfer back from the connected account; the reversal's id
+        (trr_...). The same key answers the same reversal."""
         ...
 
 

@@ -1,6 +1,6 @@
 """The payments service's unit of work, as the handlers see it (a port): order copies, payments,
 charge leases, idempotency keys, seller accounts, the ledger, reconciliation's reports, payouts,
-the copy of catalogue events' schedules, refunds and refund runs in one transaction.
+the copy of catalogue events' schedules, refunds, refund runs and disputes in one transaction.
 `svc_payments/adapters/unit_of_work.py` implements it on MongoDB; the unit tests' fakes in
 memory; `bootstrap.py` chooses."""
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from common.pagination import Page, PageRequest
+from svc_payments.domain.disputes import Dispute, DisputeStatus
 from svc_payments.domain.idempotency import IdempotencyRecord
 from svc_payments.domain.ledger import JournalEntry
 from svc_payments.domain.model import ChargeLease, Order, Payment
@@ -109,6 +110,20 @@ class EventScheduleRepository(Protocol):
     async def save(self, event: EventSchedule) -> None: ...
 
 
+class DisputeRepository(Protocol):
+    async def get(self, dispute_id: str) -> Dispute | None: ...
+
+    async def statuses_of_orders(self, order_ids: list[str]) -> dict[str, DisputeStatus]:
+        """The status of each order's latest dispute (orders without one left out)."""
+        ...
+
+    async def page(self, request: PageRequest, status: DisputeStatus | None) -> Page[Dispute]: ...
+
+    async def add(self, dispute: Dispute) -> None: ...
+
+    async def save(self, dispute: Dispute) -> None: ...
+
+
 class Ledger(Protocol):
     async def post(self, entry: JournalEntry) -> bool:
         """Adds `entry` in the transaction; False when it was posted before."""
@@ -193,6 +208,7 @@ class PaymentsUnitOfWork(Protocol):
     event_schedules: EventScheduleRepository
     refunds: RefundRepository
     refund_runs: RefundRunRepository
+    disputes: DisputeRepository
 
     async def __aenter__(self) -> PaymentsUnitOfWork: ...
 

@@ -65,6 +65,8 @@ def one_of_each() -> list[Message]:
         payments_pb2.RefundIssued(
             id="rf-1", order_id="o-6", buyer_id="buyer", stripe_refund_id="re_1", amount=2000
         ),
+        payments_pb2.DisputeOpened(id="du_1", order_id="o-7", amount=2000, status="needs_response"),
+        payments_pb2.DisputeClosed(id="du_1", order_id="o-7", amount=2000, status="won"),
     ]
 
 

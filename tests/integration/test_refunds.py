@@ -66,6 +66,15 @@ def api_base() -> Iterator[str]:
         yield url
 
 
+def held_invariants(entries) -> bool:
+    """The order's ledger as it must always be: each entry sums to zero, and no seller is owed
+    less than nothing (a seller's payable account, credit-side, never has a debit balance)."""
+    sellers = {
+        k: v for k, v in ledger.balances(entries).items() if k[0].startswith("seller_payable:")
+    }
+    return all(e.total == 0 for e in entries) and all(v <= 0 for v in sellers.values())
+
+
 class LosesOneRefundAnswer(StripeApi):
     """Stripe makes the first refund, and its answer is lost on the way back (a timeout)."""
 
@@ -232,7 +241,9 @@ class Payments:
 
     async def ledger_of(self, order_id: str) -> list[JournalEntry]:
         async with self.uow() as uow:
-            return await uow.ledger.of_order(order_id)
+            entries = await uow.ledger.of_order(order_id)
+        assert held_invariants(entries), entries
+        return entries
 
     def stripe_refunds(self, intent_id: str) -> list[dict]:
         """Every refund the stand-in made of the intent's charge, read back from its balance

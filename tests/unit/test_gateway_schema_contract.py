@@ -9,7 +9,9 @@ from graphql import GraphQLObjectType, get_named_type
 from common.pagination import DEFAULT_PAGE_SIZE
 from gateway.resolvers.recommendations import DEFAULT_FIRST as RECOMMENDATIONS_DEFAULT_FIRST
 from gateway.schema import build_schema
+from gateway.types.disputes import EVIDENCE_NAMES
 from gateway.types.orders import Payment
+from svc_payments.domain import disputes
 from svc_payments.domain.payouts import PayoutStatus
 from ticketing.payments.v1 import payments_pb2
 
@@ -36,6 +38,7 @@ def test_every_connection_takes_first_after_last_before():
         "Event.listings": four,
         "Query.payouts": four,
         "Query.allPayouts": {**four, "status": "PayoutStatus"},
+        "Query.disputes": {**four, "status": "DisputeStatus"},
     }
 
 
@@ -61,6 +64,7 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Event.listings": ("Int", DEFAULT_PAGE_SIZE),
         "Query.payouts": ("Int", DEFAULT_PAGE_SIZE),
         "Query.allPayouts": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.disputes": ("Int", DEFAULT_PAGE_SIZE),
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),
@@ -89,3 +93,16 @@ def test_a_payments_status_is_an_enum_of_what_the_service_reports():
 def test_a_payouts_status_is_every_status_the_payments_service_has():
     status = get_named_type(build_schema()._schema.type_map["Payout"].fields["status"].type)
     assert list(status.values) == [s.value for s in PayoutStatus]
+
+
+def test_a_disputes_status_and_evidence_names_are_what_payments_knows():
+    schema = build_schema()._schema
+    status = schema.type_map["DisputeStatus"]
+    assert {v.value for v in status.values.values()} == {s.value for s in disputes.DisputeStatus}
+    assert set(EVIDENCE_NAMES) == disputes.EVIDENCE_FIELDS
+    # Not disputed: null; a status Stripe adds later: null too, not an error.
+    for reported, shown in (("", None), ("under_review", "UNDER_REVIEW"), ("prevented", None)):
+        payment = Payment.from_proto(
+            payments_pb2.Payment(id="p", status="succeeded", dispute_status=reported)
+        )
+        assert (payment.dispute_status and payment.dispute_status.name) == shown

@@ -241,3 +241,35 @@ def test_every_one_of_several_secrets_must_be_a_signing_secret() -> None:
         GatewaySettings.from_env({"STRIPE_WEBHOOK_SECRET": f"{SECRET},sk_test_oops"})
     assert "STRIPE_WEBHOOK_SECRET" in str(refused.value)
     assert "sk_test_oops" not in str(refused.value)  # a secret is never shown
+
+
+# -- charge.dispute.*: a dispute of a payment (SyncDispute) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    ],
+)
+async def test_a_dispute_event_reaches_payments(webhook: httpx.AsyncClient, kind: str) -> None:
+    # The sentinel again: payments is down, so a forwarded event is a 503 (Stripe retries).
+    reply = await post(webhook, event("du_1Abc", kind))
+    assert reply.status_code == 503
+    assert reply.json()["errors"][0]["code"] == "UNAVAILABLE"
+
+
+@pytest.mark.parametrize(
+    "dispute_id", [None, 7, "", "pi_123", "du_../../v1/charges", "du_" + "A" * 300]
+)
+async def test_a_dispute_event_without_a_well_formed_dispute_id_is_a_400(
+    webhook: httpx.AsyncClient, dispute_id: object
+) -> None:
+    reply = await post(webhook, event(dispute_id, "charge.dispute.created"))
+    assert reply.status_code == 400
+    [error] = reply.json()["errors"]
+    assert error["message"].startswith("Invalid payload") and error["code"] == "BAD_USER_INPUT"

@@ -180,6 +180,18 @@ CASES: list[tuple[Message, dict]] = [
         ),
         dict(user_id="b-1", order_id="o-1", price=Decimal("12.50"), detail="re_1", currency="EUR"),
     ),
+    (
+        payments_pb2.DisputeOpened(
+            id="du_1", order_id="o-1", amount=5500, currency_code="EUR", status="needs_response"
+        ),
+        dict(order_id="o-1", price=Decimal("55.00"), detail="needs_response", currency="EUR"),
+    ),
+    (
+        payments_pb2.DisputeClosed(
+            id="du_1", order_id="o-1", amount=5500, currency_code="EUR", status="lost"
+        ),
+        dict(order_id="o-1", price=Decimal("55.00"), detail="lost", currency="EUR"),
+    ),
     (users_pb2.UserCreated(id="u-1", email="ann@example.com"), dict(user_id="u-1")),
     (
         users_pb2.UserUpdated(id="u-1", email="ann@example.com", version=2),

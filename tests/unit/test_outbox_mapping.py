@@ -161,6 +161,25 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
     ),
     (
         payments_outbox,
+        payment_events.DisputeOpened("du_1", "o1", 5500, "EUR", "fraudulent", "needs_response"),
+        payments_pb2.DisputeOpened(
+            id="du_1",
+            order_id="o1",
+            amount=5500,
+            currency_code="EUR",
+            reason="fraudulent",
+            status="needs_response",
+        ),
+    ),
+    (
+        payments_outbox,
+        payment_events.DisputeClosed("du_1", "o1", "lost", 5500, "EUR"),
+        payments_pb2.DisputeClosed(
+            id="du_1", order_id="o1", status="lost", amount=5500, currency_code="EUR"
+        ),
+    ),
+    (
+        payments_outbox,
         payment_events.ChargeCreated("p1", "o1", "pi_1", Decimal("20.05"), "USD"),
         payments_pb2.ChargeCreated(
             id="p1", order_id="o1", stripe_id="pi_1", amount=2005, currency_code="USD"

@@ -25,7 +25,8 @@ export type Action =
   | "pay"
   | "payouts"
   | "requestRefund"
-  | "refund";
+  | "refund"
+  | "dispute";
 
 export type ErrorCode =
   | "BAD_USER_INPUT"
@@ -100,6 +101,11 @@ const STALE = "This ticket was changed somewhere else (another tab or device) si
 const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCode, string>>>> = {
   signin: {
     RATE_LIMITED: "Too many sign-in attempts. Please wait a few minutes and try again.",
+  },
+  dispute: {
+    CONFLICT: "This dispute is closed: it takes no more evidence.",
+    FORBIDDEN: "Only operators (the admin role) can answer disputes.",
+    NOT_FOUND: "This dispute is not known any more.",
   },
   signup: {
     CONFLICT: "There is already an account with this email. Sign in instead?",

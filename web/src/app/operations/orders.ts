@@ -37,6 +37,7 @@ export const OrderFields = graphql(
           ...MoneyFields
         }
         clientSecret
+        disputeStatus
       }
     }
   `,

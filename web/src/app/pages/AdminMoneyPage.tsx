@@ -1,5 +1,6 @@
-// /admin/money: the admins' money page, a thin container of its sections (refunds here;
-// disputes join it as a section of their own).
+// /admin/money: the admins' money page, a thin container of its sections, each a component of
+// its own (web/src/app/admin/): refunds and disputes.
+import { Disputes } from "../admin/Disputes";
 import { Refunds } from "../admin/Refunds";
 import { Page } from "../components/Page";
 import { Link } from "../router";
@@ -19,6 +20,7 @@ export function AdminMoneyPage() {
   return (
     <Page title="Money" wide>
       <Refunds />
+      <Disputes />
     </Page>
   );
 }

@@ -185,6 +185,12 @@ function OrderView({
             <dd>{paymentWords(order.payment.status)}</dd>
           </>
         )}
+        {order.payment?.disputeStatus && (
+          <>
+            <dt>Dispute</dt>
+            <dd data-testid="order-dispute">{disputeWords(order.payment.disputeStatus)}</dd>
+          </>
+        )}
       </dl>
       <ProblemMessage problem={problem ?? payment.problem} />
       {payment.note && !payment.problem && order.status !== "COMPLETE" && (
@@ -243,5 +249,19 @@ function paymentWords(status: string): string {
       return "Refunded";
     default:
       return status;
+  }
+}
+
+/** What a buyer reads of the dispute their bank opened on this order's payment. */
+function disputeWords(status: string): string {
+  switch (status) {
+    case "WON":
+      return "Disputed with your bank; decided for the seller.";
+    case "LOST":
+      return "Disputed with your bank; decided in your favour.";
+    case "WARNING_CLOSED":
+      return "Your bank's inquiry is closed.";
+    default:
+      return "Disputed with your bank: the card network is deciding.";
   }
 }

@@ -1,0 +1,365 @@
+"""Disputes (chargebacks): a cardholder asks their bank for an order's money back. Stripe takes
+the disputed amount and its dispute fee from the platform's balance at once, the platform answers
+with evidence, and the card network decides (docs/design/money.md §6).
+
+Stripe is the authority on a dispute: each `charge.dispute.*` webhook makes payments read the
+dispute again (`DisputeFacts`, never the webhook's body) and apply it here. What follows from it:
+- first sight: the order is disputed (its payment shows the dispute's status), the seller's
+  payout is held if not yet paid; a paid one is taken back from the seller (a transfer reversal,
+  Stripe idempotency key `dispute_<id>`): Stripe debits the platform, so the platform recovers
+  the proceeds from the seller;
+- the ledger: the funds withdrawn (`dispute:<id>`), reinstated when won (`dispute_won:<id>`), and
+  when lost the hold closed (`dispute_lost:<id>`): the seller bears their proceeds (the payout
+  reversed), the platform the rest (`dispute_losses`); Stripe's dispute fee stays a cost either
+  way (`stripe_fees`);
+- evidence is staged from the order's own history for an admin to edit and submit.
+
+Pure: no Stripe, no database; the service layer (service_layer/disputes.py) applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from common.errors import Conflict, InvalidInput
+from svc_payments.domain import events, ledger
+from svc_payments.domain.currency import from_minor
+from svc_payments.domain.ledger import EntryKind, JournalEntry, Posting
+
+# The platform's loss to disputes lost beyond what it recovered from the seller (the buyer's
+# fee and the commission it had kept, or all of it for an order with no payout).
+DISPUTE_LOSSES = "dispute_losses"
+
+# Shown for a record the order does not have yet (issue 22's delivery record and entry scan).
+NOT_YET_RECORDED = "not yet recorded"
+
+# The evidence fields Stripe takes (its Dispute's `evidence`); text ones, as the admin edits them.
+EVIDENCE_FIELDS = frozenset(
+    {
+        "access_activity_log",
+        "billing_address",
+        "cancellation_policy_disclosure",
+        "cancellation_rebuttal",
+        "customer_communication",
+        "customer_email_address",
+        "customer_name",
+        "customer_purchase_ip",
+        "duplicate_charge_explanation",
+        "duplicate_charge_id",
+        "product_description",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
+        "service_date",
+        "shipping_address",
+        "shipping_carrier",
+        "shipping_date",
+        "shipping_tracking_number",
+        "uncategorized_text",
+    }
+)
+MAX_EVIDENCE_CHARS = 20_000  # Stripe's limit on all text evidence together is 150,000
+
+
+class DisputeStatus(StrEnum):
+    """Stripe's statuses of a dispute."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+    @property
+    def closed(self) -> bool:
+        return self in (DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WARNING_CLOSED)
+
+
+@dataclass(frozen=True)
+class BalanceMove:
+    """One of the dispute's balance transactions at Stripe: `amount` (negative: withdrawn) and
+    the `fee` Stripe charged with it, in the dispute currency's minor units."""
+
+    id: str
+    amount: int
+    fee: int
+
+
+@dataclass(frozen=True)
+class DisputeFacts:
+    """A dispute as Stripe reports it (read from Stripe, never from a webhook body)."""
+
+    id: str
+    payment_intent_id: str
+    charge_id: str
+    amount: int  # minor units of currency_code
+    currency_code: str  # upper case
+    reason: str
+    status: DisputeStatus
+    evidence_due_by: datetime | None
+    submission_count: int
+    balance_moves: tuple[BalanceMove, ...] = ()
+
+    @property
+    def withdrawn(self) -> int:
+        """What Stripe took from the balance for it (the disputed amount), fee apart."""
+        return -sum(m.amount for m in self.balance_moves if m.amount < 0)
+
+    @property
+    def reinstated(self) -> int:
+        """What Stripe gave back (a won dispute)."""
+        return sum(m.amount for m in self.balance_moves if m.amount > 0)
+
+    @property
+    def fee(self) -> int:
+        return sum(m.fee for m in self.balance_moves)
+
+
+@dataclass(frozen=True)
+class DisputedOrder:
+    """What payments knows of the order a dispute is about, from its own records."""
+
+    order_id: str
+    payment_id: str
+    buyer_id: str
+    seller_id: str
+    event_id: str
+    amount_paid: int  # minor units
+    currency_code: str
+    purchased_at: datetime
+    payment_intent_id: str
+
+
+def staged_evidence(order: DisputedOrder, charge_id: str) -> dict[str, str]:
+    """A first draft of the evidence, from the order's own history only; what is not recorded
+    says so (issue 22's delivery record and entry scan), nothing is made up."""
+    paid = f"{from_minor(order.amount_paid, order.currency_code)} {order.currency_code}"
+    event = f"event {order.event_id}" if order.event_id else "an event"
+    return {
+        "product_description": (
+            f"Resale ticket(s) for {event}, order {order.order_id}, {paid} paid."
+        ),
+        "uncategorized_text": "\n".join(
+            (
+                f"Purchased: {order.purchased_at.isoformat()}",
+                f"Buyer account: user {order.buyer_id}",
+                f"Order: {order.order_id} ({event}), {paid} paid",
+                f"Payment: {order.payment_intent_id}, charge {charge_id or NOT_YET_RECORDED}",
+                f"Ticket delivery: {NOT_YET_RECORDED}",
+                f"Entry scan: {NOT_YET_RECORDED}",
+            )
+        ),
+    }
+
+
+def checked_evidence(evidence: dict[str, str]) -> dict[str, str]:
+    """The admin's evidence, its fields Stripe's; an unknown one is the admin's mistake."""
+    for name, value in evidence.items():
+        if name not in EVIDENCE_FIELDS:
+            raise InvalidInput(f"Unknown evidence field {name!r}", field=f"evidence.{name}")
+        if len(value) > MAX_EVIDENCE_CHARS:
+            raise InvalidInput(
+                f"Evidence {name!r} is longer than {MAX_EVIDENCE_CHARS} characters",
+                field=f"evidence.{name}",
+            )
+    return {name: value.strip() for name, value in evidence.items()}
+
+
+@dataclass
+class Dispute:
+    id: str  # Stripe's (du_...)
+    order_id: str
+    payment_id: str
+    buyer_id: str
+    seller_id: str
+    event_id: str
+    amount_paid: int
+    purchased_at: datetime
+    payment_intent_id: str
+    charge_id: str
+    amount: int  # disputed, minor units of currency_code
+    currency_code: str
+    reason: str
+    status: DisputeStatus
+    evidence_due_by: datetime | None
+    submission_count: int
+    created_at: datetime
+    evidence: dict[str, str] = field(default_factory=dict)
+    # What was taken back from the seller: a transfer reversal (trr_...) of a paid payout, or the
+    # proceeds of a payout reversed before it was paid (a lost dispute).
+    recovered_minor: int = 0
+    reversal_id: str = ""
+    version: int = 0
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def opened(cls, facts: DisputeFacts, order: DisputedOrder, now: datetime) -> Dispute:
+        """First sight of a dispute on `order`'s payment: evidence staged, DisputeOpened."""
+        dispute = cls(
+            id=facts.id,
+            order_id=order.order_id,
+            payment_id=order.payment_id,
+            buyer_id=order.buyer_id,
+            seller_id=order.seller_id,
+            event_id=order.event_id,
+            amount_paid=order.amount_paid,
+            purchased_at=order.purchased_at,
+            payment_intent_id=order.payment_intent_id,
+            charge_id=facts.charge_id,
+            amount=facts.amount,
+            currency_code=facts.currency_code,
+            reason=facts.reason,
+            status=facts.status,
+            evidence_due_by=facts.evidence_due_by,
+            submission_count=facts.submission_count,
+            created_at=now,
+            evidence=staged_evidence(order, facts.charge_id),
+        )
+        dispute.events.append(
+            events.DisputeOpened(
+                id=facts.id,
+                order_id=order.order_id,
+                amount_minor=facts.amount,
+                currency_code=facts.currency_code,
+                reason=facts.reason,
+                status=facts.status.value,
+            )
+        )
+        return dispute
+
+    @property
+    def open(self) -> bool:
+        return not self.status.closed
+
+    def update(self, facts: DisputeFacts) -> bool:
+        """Stripe's later word; False when nothing changes. DisputeClosed when it closes."""
+        was = (self.status, self.evidence_due_by, self.submission_count, self.reason, self.amount)
+        now = (facts.status, facts.evidence_due_by, facts.submission_count, facts.reason)
+        if was == (*now, facts.amount):
+            return False
+        closing = self.open and facts.status.closed
+        self.status, self.evidence_due_by, self.submission_count, self.reason = now
+        self.amount = facts.amount
+        self.charge_id = self.charge_id or facts.charge_id
+        self.version += 1
+        if closing:
+            self.events.append(
+                events.DisputeClosed(
+                    id=self.id,
+                    order_id=self.order_id,
+                    status=self.status.value,
+                    amount_minor=self.amount,
+                    currency_code=self.currency_code,
+                )
+            )
+        return True
+
+    def closed_on_sight(self) -> None:
+        """Seen first already closed: DisputeClosed follows DisputeOpened."""
+        if self.status.closed:
+            self.events.append(
+                events.DisputeClosed(
+                    id=self.id,
+                    order_id=self.order_id,
+                    status=self.status.value,
+                    amount_minor=self.amount,
+                    currency_code=self.currency_code,
+                )
+            )
+
+    def check_answerable(self) -> None:
+        if not self.open:
+            raise Conflict(f"The dispute is closed ({self.status.value}): no evidence is taken")
+
+    def save_evidence(self, evidence: dict[str, str]) -> None:
+        """The admin's edits (an empty value clears the field)."""
+        merged = {**self.evidence, **evidence}
+        self.evidence = {name: value for name, value in merged.items() if value}
+        self.version += 1
+
+    def recovered(self, amount: int, reversal_id: str = "") -> bool:
+        """`amount` of the seller's proceeds was taken back for it; False when it was before."""
+        if self.recovered_minor:
+            return False
+        self.recovered_minor, self.reversal_id = amount, reversal_id
+        self.version += 1
+        return True
+
+    @property
+    def idempotency_key(self) -> str:
+        """For the transfer reversal that takes a paid seller's proceeds back."""
+        return f"dispute_{self.id}"
+
+
+# -- the ledger's entries ---------------------------------------------------------------------
+
+
+def withdrawal_entry(dispute: Dispute, facts: DisputeFacts, at: datetime) -> JournalEntry | None:
+    """Stripe took the disputed amount and its fee from the balance; None before it has."""
+    if facts.withdrawn <= 0:
+        return None  # an inquiry (warning_*): nothing taken yet
+    postings = [
+        Posting(ledger.STRIPE_BALANCE, -(facts.withdrawn + facts.fee)),
+        Posting(ledger.DISPUTE_HOLD, facts.withdrawn),
+    ]
+    if facts.fee:
+        postings.append(Posting(ledger.STRIPE_FEES, facts.fee))
+    return JournalEntry(
+        EntryKind.DISPUTE, dispute.id, dispute.order_id, dispute.currency_code, tuple(postings), at
+    )
+
+
+def reinstated_entry(dispute: Dispute, facts: DisputeFacts, at: datetime) -> JournalEntry | None:
+    """A won dispute: Stripe gave the amount back (its fee it keeps)."""
+    if dispute.status is not DisputeStatus.WON or facts.reinstated <= 0:
+        return None
+    return JournalEntry.moving(
+        EntryKind.DISPUTE_WON,
+        dispute.id,
+        dispute.order_id,
+        dispute.currency_code,
+        facts.reinstated,
+        debit=ledger.STRIPE_BALANCE,
+        credit=ledger.DISPUTE_HOLD,
+        created_at=at,
+    )
+
+
+def lost_entry(dispute: Dispute, facts: DisputeFacts, at: datetime) -> JournalEntry | None:
+    """A lost dispute: the money held is the cardholder's for good. The seller bears what was
+    recovered from them (their payable cancelled), the platform the rest."""
+    if dispute.status is not DisputeStatus.LOST or facts.withdrawn <= 0:
+        return None
+    from_seller = min(dispute.recovered_minor, facts.withdrawn)
+    postings = [Posting(ledger.DISPUTE_HOLD, -facts.withdrawn)]
+    if from_seller:
+        postings.append(Posting(ledger.seller_payable(dispute.seller_id), from_seller))
+    if facts.withdrawn - from_seller:
+        postings.append(Posting(DISPUTE_LOSSES, facts.withdrawn - from_seller))
+    return JournalEntry(
+        EntryKind.DISPUTE_LOST,
+        dispute.id,
+        dispute.order_id,
+        dispute.currency_code,
+        tuple(postings),
+        at,
+    )
+
+
+def reversal_entry(dispute: Dispute, reversal_id: str, amount: int, at: datetime) -> JournalEntry:
+    """A paid seller's proceeds came back from their connected account: owed to them again
+    until the dispute is decided (a lost one cancels that: `lost_entry`)."""
+    return JournalEntry.moving(
+        EntryKind.TRANSFER_REVERSAL,
+        reversal_id,
+        dispute.order_id,
+        dispute.currency_code,
+        amount,
+        debit=ledger.STRIPE_BALANCE,
+        credit=ledger.seller_payable(dispute.seller_id),
+        created_at=at,
+        memo=f"dispute {dispute.id}",
+    )
