@@ -16,6 +16,7 @@ PASSWORD = "correct-horse-battery"
 CARD_OK = "4242424242424242"
 CARD_3DS = "4000002760003184"  # the bank asks the buyer to confirm (3-D Secure)
 CARD_DECLINED = "4000000000000341"  # declined when charged
+CARD_DISPUTED = "4000000000000259"  # succeeds, then the cardholder's bank disputes it
 # The Stripe stand-in's hosted onboarding page (an account link's url).
 ONBOARDING = re.compile(r"/_standin/onboarding/[\w-]+$")
 

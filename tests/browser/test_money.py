@@ -5,7 +5,9 @@ looks every second, one test per story:
   seller's payout is seen scheduled, then paid; at Stripe (the stand-in) the transfer went to the
   seller's connected account, for the price less the 5 % commission;
 - an admin refunds another paid order in full on /admin/money; its buyer's order page says so;
-- an event with paid orders is cancelled; its refund run pays each buyer back, fees included."""
+- an event with paid orders is cancelled; its refund run pays each buyer back, fees included;
+- a payment by a card its bank then disputes: the seller's payout is held (still, past its due
+  time: no transfer), the buyer's order page says so, the admin sees the dispute."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import DESKTOP, browser_stack
 from tests.browser.events_api import ORDER, list_seats, new_event, operator
-from tests.browser.market import CARD_OK, PASSWORD, Person, email
+from tests.browser.market import CARD_DISPUTED, CARD_OK, PASSWORD, Person, email
 from tests.support.ids import raw_id
 from tests.support.market import PASSWORD as API_PASSWORD
 from tests.support.market import Api, new_key
@@ -260,3 +262,45 @@ def test_a_cancelled_events_paid_orders_are_refunded(people, stack, shots, api, 
     expect(run.get_by_role("cell").nth(1)).to_have_text("Done")
     expect(run).to_contain_text("2 of 2")
     shots(ops_page.page, "admin-sees-the-run")
+
+
+def test_a_disputed_payment_holds_the_sellers_payout(people, stack, shots, api, stripe):
+    seller = Person(people.new_page(DESKTOP), stack.base_url)
+    seller.sign_up(email("seller"))
+    seller.set_up_payouts()
+    title = f"Wet Leg, row K {uuid.uuid4().hex[:6]}"
+    ticket = seller.sell(title, "27")  # all-in: 27 + 2.70 + 0.50
+    buyer = Person(people.new_page(), stack.base_url)
+    buyer.sign_up(email("buyer"))
+    order = buyer.buy(ticket, "$30.20")
+    buyer.fill_card(CARD_DISPUTED)
+    buyer.page.get_by_role("button", name="Pay $30.20").click()
+    expect(buyer.status()).to_have_text("Complete")
+    paid_at = time.monotonic()
+
+    # The bank's dispute (Stripe's charge.dispute.created) holds the payout.
+    seller.open("/listings")
+    payout = seller.page.get_by_role("list", name="Your payouts").get_by_test_id("payout")
+    expect(payout).to_have_count(1)
+    expect(payout).to_contain_text("$25.65")
+    reload_until(seller, payout.get_by_test_id("payout-status"), re.compile("^Held: disputed$"), 30)
+    shots(seller.page, "payout-held")
+
+    buyer.page.reload()
+    expect(buyer.page.get_by_test_id("order-dispute")).to_have_text(
+        "Disputed with your bank: the card network is deciding."
+    )
+    shots(buyer.page, "buyer-sees-the-dispute")
+
+    ops = admin(people, api, stack)
+    disputes = ops.page.get_by_role("region", name="Disputes").get_by_test_id("dispute")
+    case = disputes.filter(has_text="$30.20 disputed: fraudulent")
+    expect(case).to_have_count(1)
+    expect(case.get_by_test_id("dispute-status")).to_have_text("NEEDS_RESPONSE")
+    shots(ops.page, "admin-sees-the-dispute")
+
+    # Held, not paid: past its due time and a few sweeps on, still held, and no transfer made.
+    time.sleep(max(0.0, PAYOUT_DELAY + 3 - (time.monotonic() - paid_at)))
+    seller.page.reload()
+    expect(payout.get_by_test_id("payout-status")).to_have_text("Held: disputed")
+    assert transfers_of(stripe, raw_id(order.removeprefix("/orders/"), "Order")) == []
