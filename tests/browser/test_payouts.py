@@ -45,7 +45,8 @@ def test_a_seller_sees_a_paid_sales_payout_waiting_for_them_to_set_up_payouts(
     seller.page.reload()
     payout = payouts.get_by_test_id("payout")
     expect(payout).to_have_count(1)
-    expect(payout).to_contain_text("$57.00")  # 2 x $30 less the 5 % commission (BROWSER_FEES)
+    # The seller's proceeds: 2 tickets at 30.00 less the stack's 5 % commission (BROWSER_FEES).
+    expect(payout).to_contain_text("$57.00")
     expect(payout).to_contain_text(name)
     expect(payout.get_by_test_id("payout-status")).to_have_text("Waiting for you to set up payouts")
     shots(seller.page, "payout-waiting")
