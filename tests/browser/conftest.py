@@ -42,8 +42,11 @@ BROWSER_FEES = {
 }
 
 
-@pytest.fixture(scope="package")
-def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
+def browser_stack(
+    tmp_path_factory, amqp_url: str, redis_url: str, settings: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """A `ticketing run` as the browser tests use it (the hold, the fees), with `settings` on
+    top: the package's stack, or a module's own when it needs other settings (test_money.py)."""
     if not (ROOT / "web" / "dist" / "index.html").is_file():
         pytest.fail("the web app is not built: run `make web` (make test-browser does)")
     running = start_stack(
@@ -56,11 +59,17 @@ def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
             # Fees as a marketplace charges them (docs/design/money.md §3): buyers see and pay
             # prices with 10 % + 0.50 per ticket; sellers are told what they receive (95 %).
             **BROWSER_FEES,
+            **(settings or {}),
         },
     )
     yield running
     running.stop()
     servers.remove_namespace(running.namespace, amqp_url, redis_url, "")
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory, amqp_url, redis_url) -> Iterator[RunningStack]:
+    yield from browser_stack(tmp_path_factory, amqp_url, redis_url)
 
 
 @pytest.fixture

@@ -29,9 +29,10 @@ mutation($input: CreateOrderInput!) {
 }"""
 
 
-def operator(api: Api, stack) -> str:
-    """A new user made an admin by the operators' command; the token of their next sign-in."""
-    address = email("ops")
+def operator(api: Api, stack, address: str | None = None) -> str:
+    """A new user (`address`, or a new one) made an admin by the operators' command; the token
+    of their next sign-in."""
+    address = address or email("ops")
     api.sign_up(address, PASSWORD)
     ticketing = str(Path(sys.executable).parent / "ticketing")
     done = subprocess.run(

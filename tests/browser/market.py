@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,9 @@ PASSWORD = "correct-horse-battery"
 CARD_OK = "4242424242424242"
 CARD_3DS = "4000002760003184"  # the bank asks the buyer to confirm (3-D Secure)
 CARD_DECLINED = "4000000000000341"  # declined when charged
+CARD_DISPUTED = "4000000000000259"  # succeeds, then the cardholder's bank disputes it
+# The Stripe stand-in's hosted onboarding page (an account link's url).
+ONBOARDING = re.compile(r"/_standin/onboarding/[\w-]+$")
 
 
 class Screenshots:
@@ -70,6 +74,20 @@ class Person:
         expect(self.heading()).to_have_text(title)
         expect(self.page.get_by_role("status")).to_contain_text("Your ticket is listed for sale")
         return self.page.url.removeprefix(self.base_url).split("?")[0]
+
+    def set_up_payouts(self) -> None:
+        """Payouts page → Stripe's onboarding (the stand-in's hosted page) → "Complete
+        onboarding" → back; payable once Stripe's account.updated webhook has arrived."""
+        self.open("/payouts")
+        expect(self.heading()).to_have_text("Payouts")
+        self.page.get_by_role("button", name="Set up payouts").click()
+        self.page.wait_for_url(ONBOARDING)
+        self.page.get_by_role("button", name="Complete onboarding").click()
+        self.page.wait_for_url(re.compile(r"/payouts\?onboarding=return$"))
+        expect(self.page.get_by_test_id("seller-account")).to_have_attribute(
+            "data-status", "PAYABLE", timeout=30_000
+        )
+        expect(self.page.get_by_text("Payouts are set up.")).to_be_visible()
 
     def buy(self, ticket_path: str, price: str) -> str:
         """Orders the ticket; returns the order page's path."""

@@ -1,6 +1,6 @@
 """A seller sees what a sale pays them on My listings: once a buyer has paid for their seats, the
-payout is listed with its amount, its event and, the seller having no Stripe account yet, "Waiting
-for you to set up payouts"."""
+payout is listed with its amount (the price less the commission), its event and, the seller
+having no Stripe account yet, "Waiting for you to set up payouts"."""
 
 from __future__ import annotations
 

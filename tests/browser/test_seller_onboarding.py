@@ -10,9 +10,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP
-from tests.browser.market import Person, email
-
-ONBOARDING = re.compile(r"/_standin/onboarding/[\w-]+$")
+from tests.browser.market import ONBOARDING, Person, email
 
 
 def test_a_seller_sets_up_payouts_and_is_shown_payable(people, stack, shots):
