@@ -12,7 +12,6 @@ Accounts (a name, with the party after a colon where there is one):
 - `stripe_balance`: the platform's balance at Stripe;
 - `platform_fees`: what the platform keeps (the buyer's fee and the seller's commission);
 - `seller_payable:<user id>`: proceeds owed to a seller, not yet transferred;
-- `seller_paid:<user id>`: proceeds transferred to the seller's connected account;
 - `refunds:<user id>`: what is owed back to a buyer: a charge that cannot stand (its order was
   cancelled, or paid by another charge, before it was recorded) credits it, its refund debits
   it back to zero;
@@ -38,10 +37,6 @@ DISPUTE_HOLD = "dispute_hold"
 
 def seller_payable(user_id: str) -> str:
     return f"seller_payable:{user_id}"
-
-
-def seller_paid(user_id: str) -> str:
-    return f"seller_paid:{user_id}"
 
 
 def refunds(user_id: str) -> str:
