@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from common.clock import Clock
+from common.clock import Clock, stored_precision
 from common.errors import InvalidInput, NotFound, Unavailable
 from common.pagination import Page, PageRequest, decode_token
 from common.retries import retry_transient
@@ -88,8 +88,7 @@ class DisputeHandlers:
         self.clock = clock
 
     def _now(self) -> datetime:
-        now = self.clock.now()
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+        return stored_precision(self.clock.now())  # as MongoDB keeps it (milliseconds)
 
     # -- SyncDispute ----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from common.clock import Clock
+from common.clock import Clock, stored_precision
 from common.errors import (
     AppError,
     Conflict,
@@ -149,9 +149,7 @@ class PaymentHandlers:
         self.keys = ClientKeys(uow, self._now)
 
     def _now(self) -> datetime:
-        # What MongoDB keeps (milliseconds), so a payment reads back as it was returned.
-        now = self.clock.now()
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+        return stored_precision(self.clock.now())  # as MongoDB keeps it (milliseconds)
 
     # -- CreatePayment ------------------------------------------------------------------------
 

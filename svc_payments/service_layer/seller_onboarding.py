@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from common.clock import Clock
+from common.clock import Clock, stored_precision
 from common.errors import Conflict, InvalidInput, Unavailable
 from common.retries import retry_transient
 from svc_payments.domain.seller_accounts import ConnectedAccount, Refreshed, SellerAccount
@@ -97,8 +97,7 @@ class SellerOnboarding:
         self.when_payable = when_payable
 
     def _now(self) -> datetime:
-        now = self.clock.now()  # as MongoDB keeps it (milliseconds)
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+        return stored_precision(self.clock.now())  # as MongoDB keeps it (milliseconds)
 
     # -- StartSellerOnboarding ------------------------------------------------------------------
 
