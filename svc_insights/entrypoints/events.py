@@ -26,12 +26,14 @@ from svc_insights.service_layer.handlers import InsightsHandlers
 from ticketing.events.v1 import (
     behaviour_pb2,
     catalogue_pb2,
+    delivery_pb2,
     orders_pb2,
     payments_pb2,
     tickets_pb2,
     users_pb2,
 )
 from ticketing.orders.v1 import orders_pb2 as order_status_pb2
+from ticketing.tickets.v1 import tickets_pb2 as tickets_v1_pb2
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,29 @@ def _dispute(event: payments_pb2.DisputeOpened | payments_pb2.DisputeClosed) -> 
     }
 
 
+def _delivery_completed(event: delivery_pb2.DeliveryCompleted) -> Columns:
+    # The seller who delivered (user_id), the order, and how (detail).
+    return {
+        "user_id": _or_none(event.seller_id),
+        "order_id": event.order_id,
+        "catalogue_event_id": _or_none(event.event_id),
+        "detail": tickets_v1_pb2.DeliveryMethod.Name(event.method),
+    }
+
+
+def _delivery_missed(event: delivery_pb2.DeliveryMissed) -> Columns:
+    # The seller who missed the deadline (user_id) and the order.
+    return {
+        "user_id": _or_none(event.seller_id),
+        "order_id": event.order_id,
+        "catalogue_event_id": _or_none(event.event_id),
+    }
+
+
+def _delivery_reminder(event: delivery_pb2.DeliveryDeadlineApproaching) -> Columns:
+    return {"user_id": _or_none(event.seller_id), "order_id": event.order_id}
+
+
 def _user_created(event: users_pb2.UserCreated) -> Columns:
     # The email is personal data the reports do not need: not kept.
     return {"user_id": event.id}
@@ -244,6 +269,9 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     payments_pb2.RefundIssued: _refund_issued,
     payments_pb2.DisputeOpened: _dispute,
     payments_pb2.DisputeClosed: _dispute,
+    delivery_pb2.DeliveryCompleted: _delivery_completed,
+    delivery_pb2.DeliveryMissed: _delivery_missed,
+    delivery_pb2.DeliveryDeadlineApproaching: _delivery_reminder,
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,

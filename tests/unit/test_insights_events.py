@@ -22,6 +22,7 @@ from svc_insights.service_layer.handlers import InsightsHandlers
 from ticketing.events.v1 import (
     behaviour_pb2,
     catalogue_pb2,
+    delivery_pb2,
     orders_pb2,
     payments_pb2,
     tickets_pb2,
@@ -29,6 +30,7 @@ from ticketing.events.v1 import (
 )
 from ticketing.orders.v1 import orders_pb2 as order_status_pb2
 from ticketing.orders.v1 import orders_pb2 as orders_api
+from ticketing.tickets.v1 import tickets_pb2 as tickets_v1_pb2
 
 PUBLISHED = datetime(2026, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
 REQUESTED = datetime(2026, 3, 1, 12, 29, 59, 500000, tzinfo=UTC)
@@ -167,6 +169,30 @@ CASES: list[tuple[Message, dict]] = [
             currency_code="GBP",
         ),
         dict(user_id="s-1", order_id="o-1", price=Decimal("45.50"), currency="GBP", detail="tr_1"),
+    ),
+    (
+        delivery_pb2.DeliveryCompleted(
+            order_id="o-1",
+            seller_id="s-1",
+            buyer_id="b-1",
+            event_id="e-1",
+            method=tickets_v1_pb2.DELIVERY_METHOD_BARCODE,
+            quantity=2,
+        ),
+        dict(
+            user_id="s-1",
+            order_id="o-1",
+            catalogue_event_id="e-1",
+            detail="DELIVERY_METHOD_BARCODE",
+        ),
+    ),
+    (
+        delivery_pb2.DeliveryMissed(order_id="o-1", seller_id="s-1", buyer_id="b-1"),
+        dict(user_id="s-1", order_id="o-1"),
+    ),
+    (
+        delivery_pb2.DeliveryDeadlineApproaching(order_id="o-2", seller_id="s-2"),
+        dict(user_id="s-2", order_id="o-2"),
     ),
     (
         payments_pb2.RefundIssued(
