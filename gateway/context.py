@@ -28,6 +28,7 @@ from gateway.loaders import (
     order_charges_loader,
     payments_by_id_loader,
     payments_loader,
+    payouts_loader,
     refunds_loader,
 )
 from gateway.session import claims_of
@@ -60,6 +61,8 @@ class Context:
     websocket: bool = False  # the context of a WebSocket connection (subscriptions)
     # Payments by their own ids (node, nodes).
     payments_by_id: DataLoader[str, payments_pb2.Payment | None] = field(init=False)
+    # Payouts by id (Dispute.payout), as payments lets the caller read them.
+    payouts: DataLoader[str, payments_pb2.Payout | None] = field(init=False)
     # The refunds of the caller's orders, by order id (Order.refunds).
     refunds: DataLoader[str, list[payments_pb2.Refund]] = field(init=False)
     # Catalogue events by id (Listing.event): public, the same whoever asks.
@@ -75,6 +78,7 @@ class Context:
         self.behaviour = RequestBehaviour(self.recorder, self.anonymous_id, self.user_id)
         cache = not self.websocket  # a subscription pushes objects as they are now
         self.payments_by_id = payments_by_id_loader(self.clients, self.token, cache=cache)
+        self.payouts = payouts_loader(self.clients, self.token, cache=cache)
         self.refunds = refunds_loader(self.clients, self.token, cache=cache)
         self.events = events_loader(self.clients, cache=cache)
         self.fee_quotes = fee_quotes_loader(self.clients, cache=cache)
@@ -87,6 +91,7 @@ class Context:
         self.payments = payments_loader(self.clients, token, cache=False)
         self.payments_by_id = payments_by_id_loader(self.clients, token, cache=False)
         self.order_charges = order_charges_loader(self.clients, token, cache=False)
+        self.payouts = payouts_loader(self.clients, token, cache=False)
         self.refunds = refunds_loader(self.clients, token, cache=False)
 
     async def user(self) -> Claims | None:

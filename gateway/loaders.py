@@ -52,6 +52,25 @@ def payments_by_id_loader(
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
 
 
+def payouts_loader(
+    clients: ServiceClients, token: str | None, *, cache: bool = True
+) -> DataLoader[str, payments_pb2.Payout | None]:
+    """Payouts by id, as payments lets the caller read them (a seller their own, an operator
+    anyone's; None for another's or an unknown one), in one BatchGetPayouts per batch of at most
+    100 (payments' limit per call): a page of disputes asks once for all their payouts."""
+
+    async def load(payout_ids: list[str]) -> list[payments_pb2.Payout | None]:
+        reply = await clients.call(
+            clients.payments.BatchGetPayouts,
+            payments_pb2.BatchGetPayoutsRequest(ids=payout_ids),
+            token,
+        )
+        by_id = {p.id: p for p in reply.payouts}
+        return [by_id.get(i) for i in payout_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=100, cache=cache)
+
+
 def refunds_loader(
     clients: ServiceClients, token: str | None, *, cache: bool = True
 ) -> DataLoader[str, list[payments_pb2.Refund]]:

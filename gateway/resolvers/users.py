@@ -91,7 +91,7 @@ class ChangePasswordPayload:
 
 
 def _own(signed: SignedIn) -> User:
-    return User.of(signed.user.id, own_email=signed.user.email)
+    return User.of(signed.user.id, own_email=signed.user.email, own_admin=signed.claims.is_admin)
 
 
 @strawberry.type

@@ -184,9 +184,8 @@ class Dispute(Node):
     async def payout(self, info: Info) -> Payout | None:
         if not self.payout_id:
             return None
-        request = payments_pb2.BatchGetPayoutsRequest(ids=[self.payout_id])
-        reply = await info.context.call(info.context.clients.payments.BatchGetPayouts, request)
-        return Payout.from_proto(reply.payouts[0]) if reply.payouts else None
+        payout = await info.context.payouts.load(self.payout_id)  # one call for a page
+        return Payout.from_proto(payout) if payout is not None else None
 
     @classmethod
     def from_proto(cls, d: payments_pb2.Dispute) -> Dispute:

@@ -20,6 +20,8 @@ class User(Node):
     raw_id: strawberry.Private[str]
     # The address, when the gateway already knows this user is the caller (sign-in payloads).
     own_email: strawberry.Private[str | None] = None
+    # Whether they hold the admin role, when the gateway has their fresh claims (sign-in payloads).
+    own_admin: strawberry.Private[bool | None] = None
 
     @strawberry.field(
         description="The caller's own address, on their own User only; null on anyone else's "
@@ -30,6 +32,18 @@ class User(Node):
             return self.own_email
         claims = await info.context.user()
         return claims.email if claims is not None and claims.sub == self.raw_id else None
+
+    @strawberry.field(
+        description="Whether the caller holds the admin role (an operator: the admin pages and "
+        "the operators' queries are theirs), on their own User only; null on anyone else's "
+        "(private, not a failure: no error). As the session shows it: a role granted or taken "
+        "shows from the next sign-in. A hint for what to show: the API checks the role itself."
+    )
+    async def is_admin(self, info: Info) -> bool | None:
+        if self.own_admin is not None:
+            return self.own_admin
+        claims = await info.context.user()
+        return claims.is_admin if claims is not None and claims.sub == self.raw_id else None
 
     @strawberry.field(
         description="The caller's payout set-up as a seller, on their own User only; null on "
@@ -48,7 +62,12 @@ class User(Node):
         return SellerAccount.from_proto(reply.seller_account)
 
     @classmethod
-    def of(cls, raw_id: str, *, own_email: str | None = None) -> User:
+    def of(
+        cls, raw_id: str, *, own_email: str | None = None, own_admin: bool | None = None
+    ) -> User:
         return cls(
-            id=strawberry.ID(global_ids.encode("User", raw_id)), raw_id=raw_id, own_email=own_email
+            id=strawberry.ID(global_ids.encode("User", raw_id)),
+            raw_id=raw_id,
+            own_email=own_email,
+            own_admin=own_admin,
         )

@@ -4,7 +4,9 @@ looks every second, one test per story:
 - a seller sets up payouts, lists a ticket, a buyer pays its all-in price by card, and the
   seller's payout is seen scheduled, then paid; at Stripe (the stand-in) the transfer went to the
   seller's connected account, for the price less the 5 % commission;
-- an admin refunds another paid order in full on /admin/money; its buyer's order page says so;
+- only an admin has the Money link to /admin/money in the main navigation;
+- an admin refunds another paid order in full on /admin/money, told it went back to the
+  buyer's card; its buyer's order page says so;
 - an event with paid orders is cancelled; its refund run pays each buyer back, fees included;
 - a payment by a card its bank then disputes: the seller's payout is held (still, past its due
   time: no transfer), the buyer's order page says so, the admin sees the dispute."""
@@ -156,6 +158,36 @@ def test_a_seller_set_up_for_payouts_is_paid_the_price_less_commission(
 # --- issue 21's refunds and disputes -------------------------------------------------------------
 
 
+def test_only_an_admin_has_a_link_to_the_money_page(people, stack, api):
+    ops = Person(people.new_page(DESKTOP), stack.base_url)
+    address = email("ops")
+    operator(api, stack, address)
+    ops.open("/signin")
+    ops.page.get_by_label("Email").fill(address)
+    ops.page.get_by_label("Password").fill(API_PASSWORD)  # as `operator` signed them up
+    ops.page.get_by_role("button", name="Sign in").click()
+    expect(ops.page.get_by_test_id("signed-in-as")).to_have_text(address)
+    nav = ops.page.get_by_role("navigation", name="Main")
+    money = nav.get_by_role("link", name="Money", exact=True)
+    expect(money).to_be_visible()  # from the sign-in's answer
+    ops.page.reload()
+    expect(money).to_be_visible()  # and from currentUser, on a fresh load
+    money.click()
+    expect(ops.heading()).to_have_text("Money")
+    expect(money).to_have_attribute("aria-current", "page")
+    expect(ops.page.get_by_role("region", name="Refund an order")).to_be_visible()
+
+    member = Person(people.new_page(DESKTOP), stack.base_url)
+    member.sign_up(email("member"))
+    nav = member.page.get_by_role("navigation", name="Main")
+    # The signed-in links are there (the sentinel), the operators' one is not.
+    expect(nav.get_by_role("link", name="Payouts", exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Money", exact=True)).to_have_count(0)
+    member.page.reload()
+    expect(nav.get_by_role("link", name="Payouts", exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Money", exact=True)).to_have_count(0)
+
+
 def admin(people, api: Api, stack) -> Person:
     """An admin (granted by `ticketing users grant-admin`) signed in on the money page."""
     address = email("ops")
@@ -197,7 +229,10 @@ def test_an_admin_refunds_a_paid_order_in_full_and_its_buyer_sees_it(
     form.get_by_label("Reason", exact=True).fill("The seller could not deliver the ticket.")
     shots(ops.page, "admin-refunds")
     form.get_by_role("button", name="Refund", exact=True).click()
-    expect(ops.page.get_by_test_id("refund-made")).to_have_text("$33.50: Refunded to your card")
+    # The admin is told whose card it went back to: the buyer's, not theirs.
+    expect(ops.page.get_by_test_id("refund-made")).to_have_text(
+        "$33.50: Refunded to the buyer's card"
+    )
     shots(ops.page, "admin-refunded")
 
     # The buyer's order page says it, and Stripe gave back all that was charged.
@@ -284,6 +319,8 @@ def test_a_disputed_payment_holds_the_sellers_payout(people, stack, shots, api, 
     expect(payout).to_have_count(1)
     expect(payout).to_contain_text("$25.65")
     reload_until(seller, payout.get_by_test_id("payout-status"), re.compile("^Held: disputed$"), 30)
+    expect(payout).to_contain_text("$25.65")  # the same payout, now held...
+    assert payout.inner_text().count("disputed") == 1  # ...and said to be disputed once
     shots(seller.page, "payout-held")
 
     buyer.page.reload()

@@ -239,3 +239,94 @@ async def test_nodes_of_several_events_ask_the_catalogue_once_and_an_unknown_one
     assert [(e.path, e.extensions["code"]) for e in result.errors] == [(["nodes", 1], "NOT_FOUND")]
     assert clients.calls == {"BatchGetEvents": 1}  # never GetEvent, whatever the number of ids
     assert sorted(clients.batches[0]) == ["e0", "e1", "e3"]
+
+
+class DisputeClients:
+    """Stands in for ServiceClients: `disputes` disputes (every third without a payout, the
+    fourth's payout unknown to payments) and their payouts by id; every call counted, with the
+    ids each BatchGetPayouts asked."""
+
+    def __init__(self, disputes: int) -> None:
+        self.calls: Counter[str] = Counter()
+        self.batches: list[list[str]] = []
+        self.disputes = disputes
+        self.payments = SimpleNamespace(
+            ListDisputes="ListDisputes", BatchGetPayouts="BatchGetPayouts"
+        )
+
+    def payout_id(self, i: int) -> str:
+        return "" if i % 3 == 2 else f"po{i}"
+
+    async def call(self, method, request, token=None, timeout=None):
+        self.calls[method] += 1
+        if method == "ListDisputes":
+            return payments_pb2.ListDisputesResponse(
+                disputes=[
+                    payments_pb2.Dispute(
+                        id=f"dp_{i}",
+                        order_id=f"o{i}",
+                        amount=5000,
+                        currency_code="EUR",
+                        reason="fraudulent",
+                        status="needs_response",
+                        facts=payments_pb2.DisputeFacts(purchase_time=NOW),
+                        create_time=NOW,
+                        payout_id=self.payout_id(i),
+                    )
+                    for i in range(self.disputes)
+                ]
+            )
+        if method == "BatchGetPayouts":
+            assert token == "token"  # on the operator's behalf
+            self.batches.append(list(request.ids))
+            return payments_pb2.BatchGetPayoutsResponse(
+                payouts=[
+                    payments_pb2.Payout(
+                        id=i,
+                        order_id=f"o{i[2:]}",
+                        seller_id="seller",
+                        amount="40.00",
+                        currency_code="EUR",
+                        status="HELD",
+                        create_time=NOW,
+                    )
+                    for i in request.ids
+                    if i != "po3"
+                ]
+            )
+        raise AssertionError(f"unexpected call {method}")
+
+
+class OperatorContext(Context):
+    async def user(self):
+        return Claims(sub="op", email="o@example.com", iat=0, exp=2**31, jti="j", roles=("admin",))
+
+
+async def test_a_page_of_disputes_asks_payments_once_for_all_their_payouts():
+    clients = DisputeClients(disputes=30)
+    reads = TicketReads(clients, cache=None)
+    context = OperatorContext(
+        request=None,
+        response=None,
+        clients=clients,
+        accounts=None,
+        token="token",
+        ticket_reads=reads,
+        tickets=tickets_loader(reads),
+        payments=payments_loader(clients, "token"),
+    )
+    result = await build_schema().execute(
+        "{ disputes(first: 30) { nodes { id payout { status amount { amount } } } } }",
+        context_value=context,
+    )
+    assert result.errors is None, result.errors
+    payouts = [d["payout"] for d in result.data["disputes"]["nodes"]]
+    assert len(payouts) == 30
+    assert payouts[0] == {"status": "HELD", "amount": {"amount": "40.00"}}
+    assert payouts[2] is None  # no payout: nothing asked
+    assert payouts[3] is None  # one payments does not show: null, the others all the same
+    assert payouts[4] == {"status": "HELD", "amount": {"amount": "40.00"}}
+    assert clients.calls == {"ListDisputes": 1, "BatchGetPayouts": 1}
+    assert sorted(clients.batches[0]) == sorted(
+        clients.payout_id(i) for i in range(30) if clients.payout_id(i)
+    )

@@ -49,7 +49,7 @@ from gateway.schema import build_schema as build_gateway_schema
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 PAGING_ARGUMENTS = ("first", "after", "last", "before")
 # Await the caller's verified token (checked once per request), nothing else.
-NOT_SERVICE_CALLS = {"Query.currentUser", "User.email"}
+NOT_SERVICE_CALLS = {"Query.currentUser", "User.email", "User.isAdmin"}
 
 
 def output_fields(schema: GraphQLSchema):

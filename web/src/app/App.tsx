@@ -162,6 +162,13 @@ function Header({ path }: { path: string }) {
               </NavLink>
             </li>
           )}
+          {user?.isAdmin && (
+            <li>
+              <NavLink to="/admin/money" path={path}>
+                Money
+              </NavLink>
+            </li>
+          )}
         </ul>
       </nav>
       <div className="account">

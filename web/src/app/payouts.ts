@@ -72,7 +72,7 @@ export function payoutWords(payout: PayoutState): string {
     case "SCHEDULED":
       return payout.dueAt ? `Scheduled for ${payoutDay(payout.dueAt)}` : "Scheduled for after the event";
     case "HELD":
-      return "Held: disputed";
+      return payout.reason ? `Held: ${payout.reason}` : "Held";
     case "PAID":
       return payout.paidAt ? `Paid on ${payoutDay(payout.paidAt)}` : "Paid";
     case "REVERSED":

@@ -5,6 +5,11 @@ export interface User {
   id: string;
   /** Null only if the API did not say (it is the caller's own address, NULL-7). */
   email: string | null;
+  /**
+   * Holds the admin role (an operator), as their session shows it: what the app shows them (the
+   * Money link). A hint only: the API refuses an operator's query to anyone else (FORBIDDEN).
+   */
+  isAdmin?: boolean | null;
 }
 
 export interface Session {

@@ -178,7 +178,7 @@ function RefundAnOrder() {
       {problem?.field !== "amount" && <ProblemMessage problem={problem} />}
       {made && (
         <p className="notice" role="status" data-testid="refund-made">
-          {money(made.amount)}: {refundWords(made)}
+          {money(made.amount)}: {refundWords(made, "operator")}
         </p>
       )}
     </section>

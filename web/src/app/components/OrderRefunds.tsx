@@ -21,8 +21,17 @@ const STATE_WORDS: Record<string, string> = {
   FAILED: "Could not be refunded",
 };
 
-export function refundWords(refund: Refund): string {
-  const words = STATE_WORDS[refund.state] ?? refund.state;
+/** The same states as an operator reads them: it is the buyer's card, not theirs. */
+const OPERATOR_WORDS: Record<string, string> = {
+  ...STATE_WORDS,
+  REQUESTED: "Requested: waiting for a decision",
+  APPROVED: "Approved: being paid back to the buyer's card",
+  SUCCEEDED: "Refunded to the buyer's card",
+};
+
+/** A refund's state in words, for its buyer or (`reader: "operator"`) for an admin. */
+export function refundWords(refund: Refund, reader: "buyer" | "operator" = "buyer"): string {
+  const words = (reader === "operator" ? OPERATOR_WORDS : STATE_WORDS)[refund.state] ?? refund.state;
   return refund.outcomeReason ? `${words}: ${refund.outcomeReason}` : words;
 }
 

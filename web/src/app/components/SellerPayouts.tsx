@@ -64,7 +64,6 @@ function PayoutItem({ payout }: { payout: Payout }) {
       {payout.status === "WAITING_FOR_ONBOARDING" && (
         <p className="hint">Set up payouts with Stripe to be paid for this sale.</p>
       )}
-      {payout.status === "HELD" && payout.reason && <p className="hint">{payout.reason}</p>}
     </li>
   );
 }

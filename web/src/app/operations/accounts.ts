@@ -7,6 +7,7 @@ export const CurrentUserQuery = graphql(`
     currentUser {
       id
       email
+      isAdmin
     }
   }
 `);
@@ -18,6 +19,7 @@ export const SignUpMutation = graphql(
         user {
           id
           email
+          isAdmin
         }
         userErrors {
           ...UserErrorFields
@@ -35,6 +37,7 @@ export const SignInMutation = graphql(
         user {
           id
           email
+          isAdmin
         }
         userErrors {
           ...UserErrorFields
