@@ -328,9 +328,12 @@ def start_all(services: ServiceSet, timeout: float = 90) -> None:
 
 
 @contextlib.contextmanager
-def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
+def chaos_stack(
+    work_dir: Path, hold_seconds: int, settings: dict[str, str] | None = None
+) -> Iterator[ChaosStack]:
     """Everything on free ports under `work_dir`, torn down on exit (the broker, Redis and the
-    database are private: nothing to clean up elsewhere)."""
+    database are private: nothing to clean up elsewhere); `settings`: more of the services'
+    environment."""
     rabbit = PrivateRabbit(work_dir / "rabbitmq")
     store = PrivateRedis(work_dir / "redis")
     mongo = PrivateMongo(work_dir / "mongo")
@@ -364,6 +367,7 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
                 "STRIPE_API_BASE": stripe_url,
                 "STRIPE_SECRET_KEY": STRIPE_KEY,
                 "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                **(settings or {}),
             }
             services = ServiceSet(env, log_dir)
             start_all(services)
