@@ -312,11 +312,17 @@ class ChaosStack:
         return self.mongo.url
 
 
+# How long a (re)started service may take to listen: its imports, at once with every other
+# process's on a shared machine, took over 30 s at a load average of 11 on two cores.
+LISTEN_WITHIN = 90
+
+
 def start_all(services: ServiceSet, timeout: float = 90) -> None:
     """Every process at once (they spend their start importing), then until the gateway is
     ready."""
     with concurrent.futures.ThreadPoolExecutor(len(SERVICES)) as pool:
-        for started in [pool.submit(services.start, spec.name) for spec in SERVICES]:
+        starts = [pool.submit(services.start, spec.name, LISTEN_WITHIN) for spec in SERVICES]
+        for started in starts:
             started.result()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

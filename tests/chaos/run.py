@@ -19,7 +19,7 @@ from pathlib import Path
 
 from svc_payments.bootstrap import charge_lease
 from svc_payments.config import PaymentsSettings
-from tests.chaos.infra import ChaosStack, chaos_stack
+from tests.chaos.infra import LISTEN_WITHIN, ChaosStack, chaos_stack
 from tests.chaos.invariants import Violation, check
 from tests.chaos.load import Load, Probe
 from tests.chaos.observe import Snapshot, list_queues, settle, snapshot, wait_for_retries
@@ -38,7 +38,11 @@ class Fault:
 
 
 def _service(name: str) -> Fault:
-    return Fault(name, lambda s: s.services.kill(name), lambda s: s.services.start(name))
+    return Fault(
+        name,
+        lambda s: s.services.kill(name),
+        lambda s: s.services.start(name, LISTEN_WITHIN),
+    )
 
 
 FAULTS: tuple[Fault, ...] = (
