@@ -312,11 +312,17 @@ class ChaosStack:
         return self.mongo.url
 
 
+# How long a (re)started service may take to listen: its imports, at once with every other
+# process's on a shared machine, took over 30 s at a load average of 11 on two cores.
+LISTEN_WITHIN = 90
+
+
 def start_all(services: ServiceSet, timeout: float = 90) -> None:
     """Every process at once (they spend their start importing), then until the gateway is
     ready."""
     with concurrent.futures.ThreadPoolExecutor(len(SERVICES)) as pool:
-        for started in [pool.submit(services.start, spec.name) for spec in SERVICES]:
+        starts = [pool.submit(services.start, spec.name, LISTEN_WITHIN) for spec in SERVICES]
+        for started in starts:
             started.result()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -328,9 +334,12 @@ def start_all(services: ServiceSet, timeout: float = 90) -> None:
 
 
 @contextlib.contextmanager
-def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
+def chaos_stack(
+    work_dir: Path, hold_seconds: int, settings: dict[str, str] | None = None
+) -> Iterator[ChaosStack]:
     """Everything on free ports under `work_dir`, torn down on exit (the broker, Redis and the
-    database are private: nothing to clean up elsewhere)."""
+    database are private: nothing to clean up elsewhere); `settings`: more of the services'
+    environment."""
     rabbit = PrivateRabbit(work_dir / "rabbitmq")
     store = PrivateRedis(work_dir / "redis")
     mongo = PrivateMongo(work_dir / "mongo")
@@ -364,6 +373,7 @@ def chaos_stack(work_dir: Path, hold_seconds: int) -> Iterator[ChaosStack]:
                 "STRIPE_API_BASE": stripe_url,
                 "STRIPE_SECRET_KEY": STRIPE_KEY,
                 "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                **(settings or {}),
             }
             services = ServiceSet(env, log_dir)
             start_all(services)

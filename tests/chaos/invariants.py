@@ -23,7 +23,19 @@
     owes the seller; a PAID one has its `transfer:` entry of its amount, and its transfer
     exists at Stripe with that amount and currency;
   - the reconciliation job, judging the whole run once it is quiet, finds no difference
-    between the ledger and Stripe's balance transactions.
+    between the ledger and Stripe's balance transactions;
+- payouts and Stripe's transfers (tests/chaos/payout_checks.py), every transfer Stripe made
+  (each `transfer.created` event's) judged:
+  - each belongs to a payout (its `metadata.payout_id`) that records it, with the payout's
+    `transfer_group` (`order_<order id>`), its seller's connected account as destination and its
+    charge as `source_transaction`; no payout has two (a sweep stopped between Stripe's answer
+    and its record replays the idempotency key `payout_<id>`: the same transfer);
+  - the ledger's `transfer:` entries are exactly Stripe's transfers, each of its amount;
+  - no payout of a payable seller is left SCHEDULED or WAITING_FOR_ONBOARDING past its due
+    time (the run settles only once the sweep has drained them);
+  - run.py, with the load's sellers (tests/chaos/sellers.py): a seller who completed the
+    onboarding is payable; one who never onboarded is not, and every payout of theirs waits
+    for onboarding (or was reversed) with no transfer at Stripe.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from datetime import timedelta
 from tests.chaos.ledger_checks import check_ledger
 from tests.chaos.load import Flow
 from tests.chaos.observe import OPEN, Snapshot
+from tests.chaos.payout_checks import check_transfers
 from tests.chaos.violations import Violation, due
 
 HOLDING = (*OPEN, "COMPLETE")  # an order in one of these holds its seats
@@ -132,6 +145,7 @@ def check(snap: Snapshot, flows: Iterable[Flow]) -> list[Violation]:
 
     found.extend(_check_charges(snap))
     found.extend(check_ledger(snap))
+    found.extend(check_transfers(snap))
     found.extend(_check_flows(snap, flows))
 
     for queue, letters in snap.dead.items():

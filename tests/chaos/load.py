@@ -15,9 +15,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from tests.chaos.sellers import Sellers
 
 ORDER_FIELDS = "id status expiresAt"
 USER_ERRORS = "userErrors { code field message }"
@@ -240,12 +243,14 @@ def run_flow(client: Client, seller: str, buyer: str, plan: Plan, flow: Flow) ->
 @dataclass
 class Load:
     """`users` buyer/seller pairs, each running flows one after another (pay, leave, decline in
-    turn) until `stop` is set or it has run `max_flows`."""
+    turn) until `stop` is set or it has run `max_flows`. With `sellers`, each seller sets up
+    payouts as `tests.chaos.sellers.onboarding_of` their user says (at start, mid-run or never)."""
 
     base_url: str
     users: int
     max_flows: int
     think_seconds: float
+    sellers: Sellers | None = None
     errors: ErrorLog = field(default_factory=ErrorLog)
     flows: list[Flow] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -267,13 +272,19 @@ class Load:
         if any(t.is_alive() for t in self._threads):
             self.crashes.append(f"a user was still running {timeout:.0f}s after the stop")
 
+    def _set_up(self, client: Client, seller: str, index: int) -> str:
+        return "" if self.sellers is None else self.sellers.set_up_user(client, seller, index)
+
     def _user(self, index: int) -> None:
         client = Client(self.base_url, self.errors)
         try:
             seller, buyer = client.signup(), client.signup()
+            seller_id = self._set_up(client, seller, index)
             for n in range(self.max_flows):
                 if self.stop.is_set():
                     return
+                if self.sellers is not None:
+                    self.sellers.between_flows(client, seller, seller_id)
                 flow = Flow(PLANS[(index + n) % len(PLANS)], time.time())
                 with self._lock:
                     self.flows.append(flow)

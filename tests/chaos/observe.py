@@ -35,6 +35,7 @@ from svc_payments.service_layer.reconciliation import LedgerReconciliation
 from tests.chaos.infra import STRIPE_KEY, ChaosStack, quiet_pika
 
 OPEN = ("CREATED", "AWAITING_PAYMENT")
+TRANSFERRED = "transfer.created"
 CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration")
 
 
@@ -50,11 +51,12 @@ class Snapshot:
     queued: dict[str, int]  # queue -> messages in it, every queue but the dead ones
     dead: dict[str, list[dict]]  # dead queue -> its dead letters (peeked, left in place)
     taken_at: datetime
-    # Payments' money: its ledger's entries (`ledger_entries`, as stored), its payouts, and the
-    # transfers Stripe holds for the paid ones (by the payouts' transfer ids).
+    # Payments' money: its ledger's entries (`ledger_entries`, as stored), its payouts, its
+    # sellers' accounts (by user id), and every transfer Stripe made (`read_transfers`).
     ledger_entries: list[dict] = field(default_factory=list)
     payouts: list[dict] = field(default_factory=list)
     transfers: dict[str, dict] = field(default_factory=dict)  # tr_... -> Stripe's transfer
+    seller_accounts: dict[str, dict] = field(default_factory=dict)
     # The reconciliation of the whole run (`reconcile_run`): every difference, and how many
     # pairs of an entry and Stripe's balance transactions agreed.
     ledger_differences: list[Difference] = field(default_factory=list)
@@ -78,13 +80,14 @@ def read_databases(stack: ChaosStack) -> dict[str, Any]:
             "payments": list(db("payments").payments.find()),
             "ledger_entries": list(db("payments").ledger_entries.find()),
             "payouts": list(db("payments").payouts.find()),
+            "seller_accounts": _by_id(db("payments").seller_accounts.find()),
             "unsent": {s: db(s).outbox.count_documents({"sent_at": None}) for s in CONSUMERS},
         }
 
 
-def _stripe_list(stack: ChaosStack, resource: str) -> list[dict]:
+def _stripe_list(stack: ChaosStack, resource: str, **query: str) -> list[dict]:
     items: list[dict] = []
-    params: dict[str, Any] = {"limit": 100}
+    params: dict[str, Any] = {"limit": 100, **query}
     headers = {"authorization": f"Bearer {STRIPE_KEY}"}
     for _ in range(1000):  # bounded: 100,000 objects
         reply = httpx.get(f"{stack.stripe_url}/v1/{resource}", params=params, headers=headers)
@@ -107,8 +110,11 @@ def _stripe_get(stack: ChaosStack, path: str) -> dict | None:
 
 
 def read_transfers(stack: ChaosStack, payouts: Iterable[dict]) -> dict[str, dict]:
-    """Stripe's transfers that the payouts name (the stand-in lists none: each is asked)."""
-    ids = sorted({p["transfer_id"] for p in payouts if p.get("transfer_id")})
+    """Every transfer Stripe made (each announced by a `transfer.created` event: the stand-in
+    answers no list of transfers), and any a payout names, each as Stripe holds it now (with
+    its reversals)."""
+    made = {e["data"]["object"]["id"] for e in _stripe_list(stack, "events", type=TRANSFERRED)}
+    ids = sorted(made | {p["transfer_id"] for p in payouts if p.get("transfer_id")})
     found = {i: _stripe_get(stack, f"transfers/{i}") for i in ids}
     return {i: t for i, t in found.items() if t is not None}
 
@@ -240,6 +246,8 @@ def settle(stack: ChaosStack, timeout: float) -> tuple[bool, str]:
             queued, _ = read_broker(stack)
             busy = {
                 "open orders": sum(o["status"] in OPEN for o in state["orders"].values()),
+                # Due (the run's delay is short) and payable: the sweep has yet to pay them.
+                "payouts not yet paid": sum(p["status"] == "SCHEDULED" for p in state["payouts"]),
                 "unsent events": sum(state["unsent"].values()),
                 "queued messages": sum(queued.values()),
                 "webhooks not yet accepted": stack.webhooks.pending,

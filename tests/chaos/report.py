@@ -4,7 +4,7 @@ invariant violations that concern it; and everything that makes the run fail."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,8 @@ class ChaosReport:
     crashes: list[str]
     log_dir: Path
     lateness: list[tuple[float, float]]  # (expiresAt, seconds still open after it), if late
+    # What the payouts went through (tests/chaos/payout_checks.py `money_coverage`).
+    money: dict[str, int] = field(default_factory=dict)
 
     def _label_of_due(self, due: float) -> str:
         """The fault during which (from the kill to 2 s after the recovery) an order fell due;

@@ -1,7 +1,13 @@
 """One chaos run: the stack up, the load on (and acknowledged writes straight to the database),
 each fault in turn (SIGKILL, down for a while, restarted on the same port, then timed until a
 purchase goes through end to end again), the load off, a bounded wait until the system is
-quiet, and the invariants checked."""
+quiet, and the invariants checked.
+
+Sellers are paid under the faults: payments runs with a short payout delay and sweep period
+(`payout_delay_seconds`, `payout_sweep_seconds`), so each paid order's payout falls due and is
+transferred during the run, while payments, the database and the rest are killed. Two sellers
+in three onboard to Stripe Connect (tests/chaos/sellers.py), one of them only once the
+payments fault comes (its waiting payouts released then); the third never does."""
 
 from __future__ import annotations
 
@@ -13,11 +19,13 @@ from pathlib import Path
 
 from svc_payments.bootstrap import charge_lease
 from svc_payments.config import PaymentsSettings
-from tests.chaos.infra import ChaosStack, chaos_stack
+from tests.chaos.infra import LISTEN_WITHIN, ChaosStack, chaos_stack
 from tests.chaos.invariants import Violation, check
 from tests.chaos.load import Load, Probe
 from tests.chaos.observe import Snapshot, list_queues, settle, snapshot, wait_for_retries
+from tests.chaos.payout_checks import check_sellers, money_coverage
 from tests.chaos.report import ChaosReport, FaultRun
+from tests.chaos.sellers import Onboarding, Sellers
 from tests.chaos.watch import ExpiryWatch
 from tests.chaos.writes import AcknowledgedWrites
 
@@ -30,7 +38,11 @@ class Fault:
 
 
 def _service(name: str) -> Fault:
-    return Fault(name, lambda s: s.services.kill(name), lambda s: s.services.start(name))
+    return Fault(
+        name,
+        lambda s: s.services.kill(name),
+        lambda s: s.services.start(name, LISTEN_WITHIN),
+    )
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -50,6 +62,11 @@ FAULTS: tuple[Fault, ...] = (
 )
 
 
+# Right before this fault (in the first round) the mid-run sellers onboard: payments is killed
+# while their waiting payouts are released and the first of them paid.
+ONBOARD_MID_RUN_BEFORE = "payments"
+
+
 @dataclass(frozen=True)
 class ChaosSettings:
     users: int  # concurrent buyer/seller pairs
@@ -65,6 +82,12 @@ class ChaosSettings:
     # record: the webhook settles it once the lease has run out), whichever is later.
     settle_grace: float
     drain_timeout: float  # after a recovery, for the retries it caused, before the next fault
+    # PAYOUT_DELAY_AFTER_EVENT_SECONDS (the load's v1 listings name no event: a payout is due
+    # this long after its payment): longer than an order's cancellation can take to reach
+    # payments under a fault, as the real delay (48 h) is, so that no payout is transferred
+    # for an order whose cancellation is still on its way (its transfer is not reversed yet).
+    payout_delay_seconds: float
+    payout_sweep_seconds: float  # PAYOUT_SWEEP_SECONDS
 
 
 QUICK = ChaosSettings(
@@ -78,6 +101,8 @@ QUICK = ChaosSettings(
     recover_timeout=45,
     settle_grace=5,
     drain_timeout=10,
+    payout_delay_seconds=10,
+    payout_sweep_seconds=0.5,
 )
 
 LONG = ChaosSettings(
@@ -91,22 +116,31 @@ LONG = ChaosSettings(
     recover_timeout=90,
     settle_grace=15,
     drain_timeout=40,
+    payout_delay_seconds=20,
+    payout_sweep_seconds=0.5,
 )
 
 
 def run_chaos(
     work_dir: Path, settings: ChaosSettings, say: Callable[[str], None] = print
 ) -> ChaosReport:
-    with chaos_stack(work_dir, settings.hold_seconds) as stack:
+    payouts = {
+        "PAYOUT_DELAY_AFTER_EVENT_SECONDS": str(settings.payout_delay_seconds),
+        "PAYOUT_SWEEP_SECONDS": str(settings.payout_sweep_seconds),
+    }
+    with chaos_stack(work_dir, settings.hold_seconds, payouts) as stack:
         say(f"stack up (namespace {stack.namespace}, logs in {work_dir / 'logs'})")
-        load = Load(stack.base_url, settings.users, settings.max_flows, settings.think_seconds)
+        sellers = Sellers()
+        load = Load(
+            stack.base_url, settings.users, settings.max_flows, settings.think_seconds, sellers
+        )
         probe = Probe(stack.base_url)
         watch = ExpiryWatch(stack)
         watch.start()
         writes = AcknowledgedWrites(stack.mongo_url, stack.namespace, writers=2)
         writes.start()
         try:
-            runs, baseline = faults_under_load(stack, settings, load, probe, say)
+            runs, baseline = faults_under_load(stack, settings, load, probe, sellers, say)
         finally:
             writes.stop()
         try:
@@ -116,7 +150,10 @@ def run_chaos(
             watch.stop()
         snap = snapshot(stack)
         violations = check(snap, [*load.flows, *probe.flows])
-        say(money_checked(snap))
+        never = sellers.of(Onboarding.NEVER)
+        violations += check_sellers(snap, sellers.completed, never)
+        money = money_coverage(snap, sellers.completed, sellers.of(Onboarding.MID_RUN), never)
+        say(money_checked(snap, money))
         violations += writes.lost()
         say(f"{len(writes.acknowledged)} writes acknowledged straight by the database")
         violations += [Violation("webhook never accepted", f) for f in stack.webhooks.failed]
@@ -132,10 +169,11 @@ def run_chaos(
             crashes=load.crashes,
             lateness=watch.lateness(),
             log_dir=work_dir / "logs",
+            money=money,
         )
 
 
-def money_checked(snap: Snapshot) -> str:
+def money_checked(snap: Snapshot, money: dict[str, int]) -> str:
     """What the money invariants had to check, for the run's output."""
     kinds = Counter(e["kind"] for e in snap.ledger_entries)
     payouts = Counter(p["status"] for p in snap.payouts)
@@ -143,14 +181,17 @@ def money_checked(snap: Snapshot) -> str:
     return (
         f"money: {charged} successful charges, {len(snap.refunds)} refunds at Stripe; "
         f"{len(snap.ledger_entries)} ledger entries ({dict(sorted(kinds.items()))}); "
-        f"payouts {dict(sorted(payouts.items()))}; reconciliation: {snap.reconciled} pairs "
+        f"payouts {dict(sorted(payouts.items()))}, {money['transfers']} transfers at Stripe "
+        f"({money['released']} paid after waiting for a mid-run onboarding, {money['waiting']} "
+        f"waiting for sellers who never onboard); reconciliation: {snap.reconciled} pairs "
         f"agree, {len(snap.ledger_differences)} differences"
     )
 
 
 def settle_within(stack: ChaosStack, settings: ChaosSettings) -> float:
     lease = charge_lease(PaymentsSettings.from_env(stack.services.env)).total_seconds()
-    return max(settings.hold_seconds + 2, lease) + settings.settle_grace
+    payouts = settings.payout_delay_seconds + 2 * settings.payout_sweep_seconds
+    return max(settings.hold_seconds + 2, lease, payouts) + settings.settle_grace
 
 
 def faults_under_load(
@@ -158,19 +199,24 @@ def faults_under_load(
     settings: ChaosSettings,
     load: Load,
     probe: Probe,
+    sellers: Sellers,
     say: Callable[[str], None],
 ) -> tuple[list[FaultRun], float | None]:
-    """Every fault in turn, `rounds` times, while the load runs; then the load stopped.
+    """Every fault in turn, `rounds` times, while the load runs; then the load stopped. The
+    probe's seller onboards first; the mid-run sellers right before ONBOARD_MID_RUN_BEFORE.
     Returns the faults' runs and how long a purchase took before any fault."""
     runs: list[FaultRun] = []
     try:
         probe.sign_up()
+        sellers.set_up(probe.client, probe.seller, Onboarding.AT_START)
         baseline = probe.recover(30)
         list_queues(stack)  # every consumer has declared its queues by now
         load.start()
         time.sleep(settings.gap_seconds + 1)
         for round_ in range(1, settings.rounds + 1):
             for fault in FAULTS:
+                if fault.name == ONBOARD_MID_RUN_BEFORE:
+                    sellers.mid_run.set()
                 run = inject(stack, fault, round_, settings, probe)
                 runs.append(run)
                 serving = (

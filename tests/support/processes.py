@@ -41,7 +41,8 @@ class ServiceSet:
         """The gateway's probes and /metrics."""
         return f"http://127.0.0.1:{self.env['GATEWAY_ADMIN_PORT']}"
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, listen_within: float = 30) -> None:
+        """Starts `name` and waits until it listens (`listen_within` seconds at most)."""
         spec = next(s for s in SERVICES if s.name == name)
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
@@ -50,7 +51,7 @@ class ServiceSet:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.ports[name], 30, self.procs[name])
+        wait_for_port(self.ports[name], listen_within, self.procs[name])
 
     def kill(self, name: str) -> None:
         """SIGKILL: no graceful stop, as when a node dies."""

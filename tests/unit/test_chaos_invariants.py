@@ -12,6 +12,7 @@ from svc_payments.domain.reconciliation import Difference, DifferenceKind
 from tests.chaos.invariants import check
 from tests.chaos.load import Flow, Plan
 from tests.chaos.observe import Snapshot
+from tests.chaos.payout_checks import check_sellers, money_coverage
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -60,7 +61,9 @@ def entry(kind: str, source: str, order_id: str, *postings: tuple[str, int]) -> 
 CHARGE_1 = (("stripe_balance", 2200), ("seller_payable:s1", -1800), ("platform_fees", -400))
 
 
-def payout(order_id: str, status: str, amount: int = 1800, transfer_id: str = "") -> dict:
+def payout(
+    order_id: str, status: str, amount: int = 1800, transfer_id: str = "", due_in: float = -60
+) -> dict:
     return {
         "_id": f"po-{order_id}",
         "order_id": order_id,
@@ -68,8 +71,24 @@ def payout(order_id: str, status: str, amount: int = 1800, transfer_id: str = ""
         "amount_minor": amount,
         "reversed_minor": 0,
         "currency_code": "USD",
+        "charge_id": f"ch_{order_id[1:]}",
         "status": status,
         "transfer_id": transfer_id,
+        "created_at": NOW - timedelta(seconds=120),
+        "due_at": NOW + timedelta(seconds=due_in),
+    }
+
+
+def transfer(id: str, order_id: str, amount: int = 1800) -> dict:
+    """A transfer as Stripe holds it, made by payments' sweep for `order_id`'s payout to s1."""
+    return {
+        "id": id,
+        "amount": amount,
+        "currency": "usd",
+        "destination": "acct_s1",
+        "transfer_group": f"order_{order_id}",
+        "source_transaction": f"ch_{order_id[1:]}",
+        "metadata": {"payout_id": f"po-{order_id}", "order_id": order_id, "seller_id": "s1"},
     }
 
 
@@ -77,8 +96,8 @@ def consistent() -> Snapshot:
     """t1 sold to o1 (paid, charge kept), t2 released by o2 (expired), t3 held by o3 (not yet
     due); o4 paid late for t4 after it expired and was refunded. The seats as tickets holds
     them: one hold per order, sold once paid. o1's charge is in the ledger and its payout
-    scheduled; o8, paid then cancelled, had its charge refunded, its entry reversed and its
-    payout reversed; o9's payout was transferred (tr_9)."""
+    scheduled (due in a minute); o8, paid then cancelled, had its charge refunded, its entry
+    reversed and its payout reversed; o9's payout was transferred (tr_9) to s1, payable."""
     orders = [
         order("o1", "t1", "COMPLETE"),
         order("o2", "t2", "CANCELLED"),
@@ -129,11 +148,14 @@ def consistent() -> Snapshot:
             entry("transfer", "tr_9", "o9", ("seller_payable:s1", 1800), ("stripe_balance", -1800)),
         ],
         payouts=[
-            payout("o1", "SCHEDULED"),
+            payout("o1", "SCHEDULED", due_in=60),
             payout("o8", "REVERSED"),
             payout("o9", "PAID", transfer_id="tr_9"),
         ],
-        transfers={"tr_9": {"id": "tr_9", "amount": 1800, "currency": "usd"}},
+        transfers={"tr_9": transfer("tr_9", "o9")},
+        seller_accounts={
+            "s1": {"_id": "s1", "stripe_account_id": "acct_s1", "payouts_enabled": True}
+        },
     )
 
 
@@ -248,12 +270,12 @@ def _seller_overpaid(s):
     s.ledger_entries.append(
         entry("transfer", "tr_x", "o1", ("seller_payable:s1", 4000), ("stripe_balance", -4000))
     )
-    s.transfers["tr_x"] = {"id": "tr_x", "amount": 4000, "currency": "usd"}
+    s.transfers["tr_x"] = transfer("tr_x", "o1", 4000)
     s.payouts[0].update(status="PAID", transfer_id="tr_x")
 
 
 def _payout_of_cancelled_order(s):
-    s.payouts[1]["status"] = "SCHEDULED"
+    s.payouts[1].update(status="SCHEDULED", due_at=NOW + timedelta(seconds=60))
 
 
 def _payout_of_other_amount(s):
@@ -270,6 +292,42 @@ def _paid_payout_without_transfer(s):
 
 def _transfer_of_other_amount(s):
     s.transfers["tr_9"]["amount"] = 1700
+
+
+def _transfer_made_twice(s):
+    """The sweep stopped after Stripe's answer and asked again with another key."""
+    s.transfers["tr_9b"] = transfer("tr_9b", "o9")
+
+
+def _transfer_of_no_payout(s):
+    s.transfers["tr_z"] = {**transfer("tr_z", "o9"), "metadata": {}}
+
+
+def _transfer_unrecorded(s):
+    """Stripe made o1's transfer; payments never recorded it (nor asked again)."""
+    s.transfers["tr_1"] = transfer("tr_1", "o1")
+
+
+def _transfer_to_another_group(s):
+    s.transfers["tr_9"]["transfer_group"] = "order_o1"
+
+
+def _transfer_to_another_account(s):
+    s.transfers["tr_9"]["destination"] = "acct_other"
+
+
+def _due_payout_never_swept(s):
+    s.payouts[0]["due_at"] = NOW - timedelta(seconds=5)
+
+
+def _payable_sellers_payout_left_waiting(s):
+    """s1 is payable: their onboarding should have released it."""
+    s.payouts[0].update(status="WAITING_FOR_ONBOARDING", due_at=NOW - timedelta(seconds=5))
+
+
+def _unpayable_sellers_payout_waiting_is_no_violation(s):
+    s.seller_accounts["s1"]["payouts_enabled"] = False
+    s.payouts[0].update(status="WAITING_FOR_ONBOARDING", due_at=NOW - timedelta(seconds=5))
 
 
 def _reconciliation_difference(s):
@@ -327,16 +385,42 @@ def _reconciliation_difference(s):
         (_payout_of_other_amount, ["payout disagrees"]),
         (
             _paid_payout_without_entry,
-            ["ledger disagrees with Stripe", "paid payout without its transfer"],
+            [
+                "ledger disagrees with Stripe",
+                "ledger transfer disagrees with Stripe",
+                "paid payout without its transfer",
+            ],
         ),
         (
             _paid_payout_without_transfer,
-            ["ledger disagrees with Stripe", "paid payout without its transfer"],
+            [
+                "ledger disagrees with Stripe",
+                "ledger transfer disagrees with Stripe",
+                "paid payout without its transfer",
+            ],
         ),
         (
             _transfer_of_other_amount,
-            ["ledger disagrees with Stripe", "paid payout without its transfer"],
+            [
+                "ledger disagrees with Stripe",
+                "ledger transfer disagrees with Stripe",
+                "paid payout without its transfer",
+            ],
         ),
+        (
+            _transfer_made_twice,
+            ["ledger transfer disagrees with Stripe", "payout transferred twice"],
+        ),
+        (
+            _transfer_of_no_payout,
+            ["ledger transfer disagrees with Stripe", "transfer without its payout"],
+        ),
+        (_transfer_unrecorded, ["ledger transfer disagrees with Stripe", "transfer not recorded"]),
+        (_transfer_to_another_group, ["transfer disagrees with its payout"]),
+        (_transfer_to_another_account, ["transfer disagrees with its payout"]),
+        (_due_payout_never_swept, ["payable payout not paid"]),
+        (_payable_sellers_payout_left_waiting, ["payable payout not paid"]),
+        (_unpayable_sellers_payout_waiting_is_no_violation, []),
         (_reconciliation_difference, ["reconciliation difference"]),
         (
             _expired_order_completed,
@@ -346,3 +430,56 @@ def _reconciliation_difference(s):
 )
 def test_each_broken_state_is_named(change, expected):
     assert broken(change) == expected
+
+
+def sellers_state() -> Snapshot:
+    """The consistent state, with s2, who never onboarded: their o1 payout waits for it."""
+    snap = consistent()
+    snap.payouts[0].update(seller_id="s2", status="WAITING_FOR_ONBOARDING")
+    snap.ledger_entries[0]["postings"][1]["account"] = "seller_payable:s2"
+    return snap
+
+
+def seller_violations(snap: Snapshot) -> list[str]:
+    return sorted({v.invariant for v in check_sellers(snap, ["s1"], ["s2"])})
+
+
+def test_sellers_as_they_onboarded_have_no_violation():
+    assert check(sellers_state(), flows()) == []
+    assert seller_violations(sellers_state()) == []
+
+
+def test_a_completed_onboarding_that_never_made_the_seller_payable_is_named():
+    snap = sellers_state()
+    snap.seller_accounts["s1"]["payouts_enabled"] = False
+    assert seller_violations(snap) == ["onboarding lost"]
+    del snap.seller_accounts["s1"]
+    assert seller_violations(snap) == ["onboarding lost"]
+
+
+def test_a_seller_who_never_onboarded_and_was_paid_is_named():
+    snap = sellers_state()
+    snap.payouts[0].update(status="PAID", transfer_id="tr_1")
+    snap.transfers["tr_1"] = {**transfer("tr_1", "o1"), "metadata": {"seller_id": "s2"}}
+    assert seller_violations(snap) == ["seller never onboarded was paid"]
+
+
+def test_a_seller_who_never_onboarded_is_not_payable():
+    snap = sellers_state()
+    snap.seller_accounts["s2"] = {"_id": "s2", "payouts_enabled": True}
+    assert seller_violations(snap) == ["seller never onboarded is payable"]
+
+
+def test_the_coverage_counts_payouts_released_by_a_mid_run_onboarding():
+    snap = sellers_state()
+    # s1 onboarded mid-run, after o9's payout was scheduled (two minutes back): released.
+    onboarded = (NOW - timedelta(seconds=60)).timestamp()
+    assert money_coverage(snap, {"s1": onboarded}, ["s1"], ["s2"]) == {
+        "paid": 1,
+        "waiting": 1,
+        "released": 1,
+        "transfers": 1,
+    }
+    # Onboarded before it was scheduled: paid at once, not released.
+    early = (NOW - timedelta(seconds=300)).timestamp()
+    assert money_coverage(snap, {"s1": early}, ["s1"], ["s2"])["released"] == 0
