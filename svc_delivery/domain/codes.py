@@ -11,9 +11,10 @@ with the deployment's public keys. The bytes, big-endian:
     39     6  holder tag: HMAC-SHA256(the pass's holder salt, "holder:" + user id)[:6]
     45    64  Ed25519 signature of bytes 0-44
 
-The text is `TK1:` and the 109 bytes in RFC 4648 base32 without padding: 179 characters, all of
-the QR code's alphanumeric mode (A-Z, 2-7, ':'), which survive typing, URLs and keyboard-wedge
-scanners (base45 would be 12 characters shorter but holds spaces, '%' and '$').
+The text is `TK1` and the 109 bytes in RFC 4648 base32 without padding: 178 characters, all of
+the QR code's alphanumeric mode, so a version 7 QR code (45 x 45 modules) holds one at error
+correction level M (178 characters at most). Base32's A-Z and 2-7 also survive typing, URLs and
+keyboard-wedge scanners; base45 would be 11 characters shorter but holds spaces, '%' and '$'.
 
 The holder is a tag, not the user id: a code shown at a door or posted online names nobody, and
 two passes of one holder are not linkable (each pass has its own random salt, never published).
@@ -37,7 +38,7 @@ from enum import StrEnum
 from typing import Protocol
 
 VERSION = 1
-PREFIX = "TK1:"
+PREFIX = "TK1"
 KEY_ID_BYTES = 4
 HOLDER_TAG_BYTES = 6
 SIGNATURE_BYTES = 64
@@ -45,7 +46,7 @@ MAX_SERIAL = 0xFFFF
 _FIELDS = struct.Struct(f">B{KEY_ID_BYTES}s16s16sH{HOLDER_TAG_BYTES}s")
 PAYLOAD_BYTES = _FIELDS.size  # 45
 CODE_BYTES = PAYLOAD_BYTES + SIGNATURE_BYTES  # 109
-CODE_LENGTH = len(PREFIX) + -(-CODE_BYTES * 8 // 5)  # 179
+CODE_LENGTH = len(PREFIX) + -(-CODE_BYTES * 8 // 5)  # 178
 
 
 class Rejection(StrEnum):

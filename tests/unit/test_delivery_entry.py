@@ -92,7 +92,7 @@ def test_a_code_of_another_event_is_the_wrong_event() -> None:
 @pytest.mark.parametrize(
     ("make", "rejection"),
     [
-        (lambda p: "TK1:NOTACODE", Rejection.MALFORMED),
+        (lambda p: "TK1NOTACODE", Rejection.MALFORMED),
         (lambda p: KEY_2.encode(p.code(KEY_2.key_id)), Rejection.UNKNOWN_KEY),
         (lambda p: KEY_2.encode(p.code(KEY_1.key_id)), Rejection.BAD_SIGNATURE),
     ],
