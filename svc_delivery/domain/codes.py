@@ -178,7 +178,7 @@ def verify(signed: SignedCode, public_key: bytes, check: SignatureCheck) -> Tick
 
 
 def _is_lower_hex(text: str) -> bool:
-    return all(c in "0123456789abcdef" for c in text)
+    return set(text) <= set("0123456789abcdef")
 
 
 def _canonical_uuid(text: str) -> uuid.UUID | None:

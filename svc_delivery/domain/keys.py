@@ -22,9 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from common.errors import Conflict
-from svc_delivery.domain.codes import KEY_ID_BYTES, CodeRejected, Rejection
+from svc_delivery.domain import codes
+from svc_delivery.domain.codes import KEY_ID_BYTES, CodeRejected, Rejection, SignatureCheck
 
 PUBLIC_KEY_BYTES = 32
+HEX_DIGITS = "0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,8 @@ class CodeKey:
     retired_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        if len(self.key_id) != 2 * KEY_ID_BYTES or self.key_id != self.key_id.lower():
+        if len(self.key_id) != 2 * KEY_ID_BYTES or not set(self.key_id) <= set(HEX_DIGITS):
             raise ValueError(f"a key id is {2 * KEY_ID_BYTES} lower-case hex digits")
-        int(self.key_id, 16)
         if len(self.public_key) != PUBLIC_KEY_BYTES:
             raise ValueError(f"an Ed25519 public key is {PUBLIC_KEY_BYTES} bytes")
         if self.not_before.tzinfo is None or (
@@ -84,6 +85,13 @@ class KeyRing:
                     raise CodeRejected(Rejection.KEY_RETIRED, f"key {key_id} is retired")
                 return key
         raise CodeRejected(Rejection.UNKNOWN_KEY, f"no key {key_id}")
+
+    def verify(self, text: str, check: SignatureCheck, at: datetime) -> codes.TicketCode:
+        """The fields of a code's text scanned at `at`, once signed by a key of the ring valid
+        then; CodeRejected (MALFORMED, UNKNOWN_KEY, KEY_RETIRED, BAD_SIGNATURE) otherwise."""
+        signed = codes.read(text)
+        key = self.verifying_key(signed.code.key_id, at)
+        return codes.verify(signed, key.public_key, check)
 
     def rotated(self, new: CodeKey) -> KeyRing:
         """`new` added: it signs from its `not_before`, which must come after every other key's

@@ -17,7 +17,7 @@ from common.settings import ConfigError
 from svc_delivery.adapters import signing_keys
 from svc_delivery.domain import codes
 from svc_delivery.domain.codes import CodeRejected, Rejection
-from svc_delivery.domain.keys import KeyRing
+from svc_delivery.domain.keys import CodeKey, KeyRing
 from tests.support.ticket_codes import KEY_1, KEY_2, T0, issued_pass, later, ring_of
 
 
@@ -38,6 +38,12 @@ def test_after_a_rotation_old_codes_verify_until_their_key_is_retired() -> None:
         retired.verifying_key(KEY_1.key_id, later(30))
     assert rejected.value.reason is Rejection.KEY_RETIRED
     assert retired.signing_key(later(30)).key_id == KEY_2.key_id
+
+
+@pytest.mark.parametrize("key_id", ["0x12abcd", "1234_678", "ABCDEF12", "abcdefg1", "abc"])
+def test_a_key_id_is_eight_lower_case_hex_digits(key_id: str) -> None:
+    with pytest.raises(ValueError):
+        CodeKey(key_id, bytes(32), T0)
 
 
 def test_an_unknown_key_id_is_refused_as_such() -> None:
@@ -116,9 +122,8 @@ def test_a_directory_generates_rotates_and_retires_and_its_codes_verify(tmp_path
     assert codes.read(new_code).code.key_id == second.key_id
 
     def check(text: str, at_minute: int) -> codes.TicketCode:
-        signed = codes.read(text)
-        key = signing_keys.read_ring(tmp_path).verifying_key(signed.code.key_id, later(at_minute))
-        return codes.verify(signed, key.public_key, signing_keys.check_signature)
+        ring = signing_keys.read_ring(tmp_path)
+        return ring.verify(text, signing_keys.check_signature, later(at_minute))
 
     # Both codes say the same: this pass, issue 1, this holder; each with its own key.
     assert check(old_code, 61) == pass_.code(first.key_id)
