@@ -123,7 +123,6 @@ def test_a_seller_set_up_for_payouts_is_paid_the_price_less_commission(
     expect(buyer.page.get_by_text("Total paid", exact=True)).to_be_visible()
     expect(buyer.page.get_by_test_id("order-total")).to_have_text("$44.50")
     shots(buyer.page, "buyer-paid")
-    paid_at = time.monotonic()
 
     # The seller's payout: the proceeds, scheduled (the delay runs from the payment)...
     seller.open("/listings")
@@ -133,7 +132,6 @@ def test_a_seller_set_up_for_payouts_is_paid_the_price_less_commission(
     expect(payout).to_contain_text("A ticket sold")
     status = payout.get_by_test_id("payout-status")
     expect(status).to_have_text(re.compile(r"^Scheduled for \w{3}, \w{3} \d{1,2}, \d{4}$"))
-    assert time.monotonic() - paid_at < PAYOUT_DELAY, "too slow to see it scheduled"
     shots(seller.page, "payout-scheduled")
     assert transfers_of(stripe, raw_id(order.removeprefix("/orders/"), "Order")) == []
 
