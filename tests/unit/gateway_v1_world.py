@@ -24,7 +24,7 @@ from gateway.schema import build_schema
 from gateway.ticket_cache import TicketReads
 from svc_payments.domain.fees import FeeSchedule, QuoteLine
 from svc_payments.entrypoints.grpc_api import quote_to_proto
-from svc_payments.service_layer.fee_quotes import quote_fees
+from svc_payments.service_layer.fee_quotes import quote_lines
 from ticketing.auth.v1 import auth_pb2
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
@@ -252,7 +252,7 @@ class Services:
     def QuoteFees(self, r):
         # payments' own arithmetic (svc_payments/domain/fees.py), as the service answers it.
         lines = [QuoteLine(x.price, x.currency_code, x.quantity) for x in r.lines]
-        quotes = quote_fees(self.fees, lines)
+        quotes = quote_lines(self.fees, lines)
         return payments_pb2.QuoteFeesResponse(quotes=[quote_to_proto(q) for q in quotes])
 
     def BatchGetOrderCharges(self, r):

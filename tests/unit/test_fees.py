@@ -21,7 +21,7 @@ from svc_payments.domain.fees import (
     checked_line,
     parse_fixed_fees,
 )
-from svc_payments.service_layer.fee_quotes import quote_fees
+from svc_payments.service_layer.fee_quotes import quote_lines
 
 EXAMPLE = FeeSchedule(
     buyer_fee_percent=Decimal(10),
@@ -182,8 +182,8 @@ def test_quote_lines_are_checked_and_a_bad_one_is_named_by_its_index():
     }
     for line, field in bad.items():
         with pytest.raises(InvalidInput) as refused:
-            quote_fees(EXAMPLE, [QuoteLine("10", "USD", 1), line])
+            quote_lines(EXAMPLE, [QuoteLine("10", "USD", 1), line])
         assert refused.value.field == field, line
     with pytest.raises(InvalidInput, match="At most 500"):
-        quote_fees(EXAMPLE, [QuoteLine("10", "USD", 1)] * 501)
-    assert [q.total for q in quote_fees(EXAMPLE, [QuoteLine("10", "USD", 1)] * 2)] == [1150] * 2
+        quote_lines(EXAMPLE, [QuoteLine("10", "USD", 1)] * 501)
+    assert [q.total for q in quote_lines(EXAMPLE, [QuoteLine("10", "USD", 1)] * 2)] == [1150] * 2
