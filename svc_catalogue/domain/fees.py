@@ -42,7 +42,8 @@ def _percent(raw: str, field: str, label: str) -> Decimal | None:
         raise InvalidInput(f"{label} must be between 0 and 100", field=field)
     if value != round(value, PERCENT_DECIMALS):
         raise InvalidInput(f"{label} must have at most {PERCENT_DECIMALS} decimals", field=field)
-    return value.normalize() if value else Decimal(0)
+    # Without trailing zeros, in plain notation ("7.50" -> "7.5", never "2E+1" for 20).
+    return Decimal(format(value.normalize(), "f"))
 
 
 def _fixed(raw_amount: str, raw_currency: str, field: str) -> tuple[str, Decimal]:

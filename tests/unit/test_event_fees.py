@@ -46,21 +46,21 @@ def fees(by=ADMIN, event_id="e1", percent="", fixed=(), commission="", version=0
 
 async def test_an_admin_sets_an_events_fees_and_they_travel_on_event_changed(handlers, store):
     await handlers.create_event(CreateEvent(ADMIN, event_input(), "k1"))
-    event = await handlers.set_fees(fees(percent="7.50", fixed=[("0.25", "usd")], commission="3"))
+    event = await handlers.set_fees(fees(percent="7.50", fixed=[("0.25", "usd")], commission="20"))
     assert event.fee_override == CatalogueFees(
-        Decimal("7.5"), (("USD", Decimal("0.25")),), Decimal(3)
+        Decimal("7.5"), (("USD", Decimal("0.25")),), Decimal(20)
     )
     assert event.version == 1
     changed = store.published_of(catalogue_pb2.EventChanged)[-1]
     assert changed.version == 1
     assert changed.fee_override.buyer_fee_percent == "7.5"
-    assert changed.fee_override.seller_commission_percent == "3"
+    assert changed.fee_override.seller_commission_percent == "20"  # never "2E+1"
     assert [(f.currency_code, f.amount) for f in changed.fee_override.buyer_fee_fixed] == [
         ("USD", "0.25")
     ]
     # The same fees asked again at the old version: our own change, answered; nothing new.
     published = len(store.published)
-    again = await handlers.set_fees(fees(percent="7.5", fixed=[("0.25", "USD")], commission="3"))
+    again = await handlers.set_fees(fees(percent="7.5", fixed=[("0.25", "USD")], commission="20.0"))
     assert again.version == 1 and len(store.published) == published
     # Every part empty clears them (the settings apply again).
     cleared = await handlers.set_fees(fees(version=1))
