@@ -99,9 +99,9 @@ def fee_quotes_loader(
     clients: ServiceClients, *, cache: bool = True
 ) -> DataLoader[QuoteKey, payments_pb2.FeeQuote]:
     """Fee quotes from payments (public: no token), one QuoteFees per batch: a page of listings
-        asks once for all its all-in prices, the same price of the same event only once (an event may
-    have fees of its own). The gateway computes no fee
-        itself: payments is the one place they are computed."""
+    asks once for all its all-in prices, the same price of the same event only once (an event
+    may have fees of its own). The gateway computes no fee itself: payments is the one place
+    they are computed."""
 
     async def load(lines: list[QuoteKey]) -> list[payments_pb2.FeeQuote]:
         request = payments_pb2.QuoteFeesRequest(
