@@ -109,22 +109,26 @@ def events_loader(
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
 
 
-# A quote's line: the price per ticket (a decimal string), its currency and a quantity.
-QuoteKey = tuple[str, str, int]
+# A quote's line: the price per ticket (a decimal string), its currency, a quantity and the
+# catalogue event the tickets are for ("" for none: the standard fees).
+QuoteKey = tuple[str, str, int, str]
 
 
 def fee_quotes_loader(
     clients: ServiceClients, *, cache: bool = True
 ) -> DataLoader[QuoteKey, payments_pb2.FeeQuote]:
     """Fee quotes from payments (public: no token), one QuoteFees per batch: a page of listings
-    asks once for all its all-in prices, the same price only once. The gateway computes no fee
-    itself: payments is the one place they are computed."""
+    asks once for all its all-in prices, the same price of the same event only once (an event
+    may have fees of its own). The gateway computes no fee itself: payments is the one place
+    they are computed."""
 
     async def load(lines: list[QuoteKey]) -> list[payments_pb2.FeeQuote]:
         request = payments_pb2.QuoteFeesRequest(
             lines=[
-                payments_pb2.QuoteLine(price=price, currency_code=currency, quantity=quantity)
-                for price, currency, quantity in lines
+                payments_pb2.QuoteLine(
+                    price=price, currency_code=currency, quantity=quantity, event_id=event_id
+                )
+                for price, currency, quantity, event_id in lines
             ]
         )
         reply = await clients.call(clients.payments.QuoteFees, request, None)

@@ -24,6 +24,7 @@ from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
 from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
+from gateway.resolvers.event_fees import EventFeesMutation
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
 from gateway.resolvers.events import EventMutation, EventQuery
@@ -147,6 +148,7 @@ class Mutation(
     TicketMutation,
     OrderMutation,
     EventMutation,
+    EventFeesMutation,
     ListingMutation,
     SellerMutation,
     RefundMutation,

@@ -32,8 +32,8 @@ SEARCH = [
     Cost(weight=5),
     list_size(slicing_arguments=["first", "last"], sized_fields=["edges", "nodes"]),
 ]
-_ID = "The event's id; NOT_FOUND when unknown."
-_EXPECTED_VERSION = (
+EVENT_ID = "The event's id; NOT_FOUND when unknown."
+EXPECTED_VERSION = (
     "The `version` last read; CONFLICT when the event has moved on (unless it already is what "
     "this input asks, at expectedVersion + 1: then it is returned)."
 )
@@ -131,8 +131,8 @@ class CreateEventInput:
 
 @strawberry.input(description="An event's new name, performers, venue, times and category.")
 class UpdateEventInput:
-    id: strawberry.ID = strawberry.field(description=_ID)
-    expected_version: int = strawberry.field(description=_EXPECTED_VERSION)
+    id: strawberry.ID = strawberry.field(description=EVENT_ID)
+    expected_version: int = strawberry.field(description=EXPECTED_VERSION)
     name: str = strawberry.field(description="1 to 200 characters.")
     performers: list[str] = strawberry.field(
         description="Performer names, in billing order: 1 to 50, each 1 to 200 characters."
@@ -148,8 +148,8 @@ class UpdateEventInput:
 
 @strawberry.input(description="An event's new status.")
 class ChangeEventStatusInput:
-    id: strawberry.ID = strawberry.field(description=_ID)
-    expected_version: int = strawberry.field(description=_EXPECTED_VERSION)
+    id: strawberry.ID = strawberry.field(description=EVENT_ID)
+    expected_version: int = strawberry.field(description=EXPECTED_VERSION)
     status: EventStatus = strawberry.field(
         description="POSTPONED, RESCHEDULED (with new times), CANCELLED (final) or SCHEDULED "
         "again; CONFLICT (field status) for a change the event cannot make."

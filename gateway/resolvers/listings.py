@@ -164,9 +164,18 @@ class ListingQuery:
         quantity: Annotated[
             int, strawberry.argument(description="How many tickets at that price (1 to 1000).")
         ] = 1,
+        event_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The event the tickets are for: its own fees apply, as an order of "
+                "it would be charged (NOT_FOUND when the id is not an Event's; an event payments "
+                "has not heard of yet has the standard fees). Null: the standard fees."
+            ),
+        ] = None,
     ) -> FeeQuote | None:
         amount = Money(amount=price.amount, currency_code=price.currency_code)
-        return await quote(info, amount, quantity)
+        event = global_ids.decode(event_id, "Event", field="eventId") if event_id else ""
+        return await quote(info, amount, quantity, event)
 
 
 @strawberry.type

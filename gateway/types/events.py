@@ -19,7 +19,7 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, first_argument, window
 from gateway.types.common import Money, Node, PageInfo, list_size
-from gateway.types.fees import all_in_price
+from gateway.types.fees import EventFeeOverride, all_in_price
 from gateway.types.message_fields import moment, read_once
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import TicketState
@@ -119,10 +119,16 @@ class Event(Node):
     ticket_count: int = strawberry.field(
         description="Tickets (seats) for sale over all its listings; a summary, as lowestPrice."
     )
+    fee_override: EventFeeOverride | None = strawberry.field(
+        default=None,
+        description="The event's own fees (operators set them: setEventFees); null when it has "
+        "none and the standard fees apply. Public, as the all-in prices they make are.",
+    )
     raw_id: strawberry.Private[str] = ""
 
     @strawberry.field(
-        description='lowestPrice with the buyer\'s fee, as payments quotes it now: the "from" '
+        description="lowestPrice with the buyer's fee, as payments quotes it now (with the "
+        'event\'s own fees if it has some): the "from" '
         "price to show. Null when none is for sale, or with an UNAVAILABLE error when payments "
         "cannot be reached (lowestPrice stands).",
         directives=[Cost(weight=1)],
@@ -130,7 +136,7 @@ class Event(Node):
     async def lowest_all_in_price(self, info: Info) -> Money | None:
         if self.lowest_price is None:
             return None
-        return await all_in_price(info, self.lowest_price)
+        return await all_in_price(info, self.lowest_price, self.raw_id)
 
     @strawberry.field(
         description="Its listings with seats for sale, cheapest first (then by id), as the "
@@ -240,6 +246,10 @@ class _EventOfMessage(Event):
     def ticket_count(self) -> int:  # type: ignore[override]
         return self._message.tickets_for_sale
 
+    @read_once
+    def fee_override(self) -> EventFeeOverride | None:  # type: ignore[override]
+        return EventFeeOverride.from_proto(self._message.fee_override)
+
 
 # Seats of a listing: typically a few (the cost of their lists); at most 100.
 TYPICAL_SEATS = 10
@@ -335,7 +345,7 @@ class Listing(Node):
         directives=[Cost(weight=1)],
     )
     async def all_in_price(self, info: Info) -> Money | None:
-        return await all_in_price(info, self.price)
+        return await all_in_price(info, self.price, self.event_id)
 
     @strawberry.field(
         description="The event it is for; null for a ticket listed without one (v1).",

@@ -9,6 +9,7 @@ import strawberry
 from common.errors import InvalidInput
 from gateway.context import Info
 from gateway.types.common import Money, plain_amount
+from ticketing.catalogue.v1 import catalogue_pb2
 from ticketing.payments.v1 import payments_pb2
 
 
@@ -80,9 +81,37 @@ class OrderCharges:
         )
 
 
-async def all_in_price(info: Info, price: Money) -> Money:
-    """`price` per ticket with the buyer's fee, as payments quotes it (batched per request)."""
-    key = (plain_amount(price.amount), price.currency_code.value, 1)
+@strawberry.type(
+    description="An event's own fees, in place of the standard ones for its all-in prices and "
+    "new orders (orders placed before keep theirs). Each part null (or a currency not named): "
+    "the standard fee."
+)
+class EventFeeOverride:
+    buyer_fee_percent: str | None = strawberry.field(
+        description='The buyer\'s fee per ticket as a percent of its price, e.g. "7.5".'
+    )
+    buyer_fee_fixed: list[Money] = strawberry.field(
+        description="The buyer's fixed fee per ticket, one per currency it is set for."
+    )
+    seller_commission_percent: str | None = strawberry.field(
+        description="What the platform keeps of the price, as a percent of it."
+    )
+
+    @classmethod
+    def from_proto(cls, fees: catalogue_pb2.FeeOverride) -> EventFeeOverride | None:
+        if not (fees.buyer_fee_percent or fees.buyer_fee_fixed or fees.seller_commission_percent):
+            return None
+        return cls(
+            buyer_fee_percent=fees.buyer_fee_percent or None,
+            buyer_fee_fixed=[Money.of(f.amount, f.currency_code) for f in fees.buyer_fee_fixed],
+            seller_commission_percent=fees.seller_commission_percent or None,
+        )
+
+
+async def all_in_price(info: Info, price: Money, event_id: str = "") -> Money:
+    """`price` per ticket with the buyer's fee, as payments quotes it for tickets of `event_id`
+    (its own fees; "": the standard ones), batched per request."""
+    key = (plain_amount(price.amount), price.currency_code.value, 1, event_id)
     quote = await info.context.fee_quotes.load(key)
     return Money.of(quote.unit_all_in, quote.currency_code)
 
@@ -95,13 +124,15 @@ _ARGUMENTS = {
 }
 
 
-async def quote(info: Info, price: Money, quantity: int) -> FeeQuote:
-    """A quote for a price a caller gives: asked alone, not in the request's batch of listing
-    prices, so that a refused argument fails only this field."""
+async def quote(info: Info, price: Money, quantity: int, event_id: str = "") -> FeeQuote:
+    """A quote for a price a caller gives (of tickets of `event_id`: its own fees): asked alone,
+    not in the request's batch of listing prices, so that a refused argument fails only this
+    field."""
     line = payments_pb2.QuoteLine(
         price=plain_amount(price.amount),
         currency_code=price.currency_code.value,
         quantity=quantity,
+        event_id=event_id,
     )
     ctx = info.context
     try:

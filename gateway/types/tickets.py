@@ -55,6 +55,7 @@ class Ticket(Node):
     seller_id: strawberry.Private[str]
     cursor: strawberry.Private[str]
     state_value: strawberry.Private[int]
+    event_id: strawberry.Private[str] = ""  # the catalogue event it is for; "" for none (v1)
 
     @strawberry.field(
         description="FOR_SALE, HELD, SOLD or WITHDRAWN, as the tickets service (the one "
@@ -69,12 +70,13 @@ class Ticket(Node):
 
     @strawberry.field(
         description="What a buyer pays, fees included (price + the buyer's fee, as payments "
-        "quotes it now): the price to show before ordering. Null with an UNAVAILABLE error "
+        "quotes it now, with its event's own fees if it has some): the price to show before "
+        "ordering. Null with an UNAVAILABLE error "
         "when payments cannot be reached (price stands).",
         directives=[Cost(weight=1)],
     )
     async def all_in_price(self, info: Info) -> Money | None:
-        return await all_in_price(info, self.price)
+        return await all_in_price(info, self.price, self.event_id)
 
     @classmethod
     def from_proto(cls, t: tickets_pb2.Ticket) -> Ticket:
@@ -88,6 +90,7 @@ class Ticket(Node):
             created_at=from_timestamp(t.create_time),  # type: ignore[arg-type]
             cursor=Cursor(from_timestamp(t.create_time), t.id).encode(),
             state_value=t.state,
+            event_id=t.event_id,
         )
 
 

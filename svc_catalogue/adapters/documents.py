@@ -8,6 +8,7 @@ from typing import Any
 
 from common.documents import Kind
 from common.money import format_money
+from svc_catalogue.domain.fees import FeeOverride
 from svc_catalogue.domain.listings import ListingSummary
 from svc_catalogue.domain.values import Performer, Venue
 
@@ -56,3 +57,35 @@ def _load_summary(stored: dict[str, Any] | None) -> ListingSummary:
 
 
 SUMMARY = Kind("listing summary subdocument", _dump_summary, _load_summary)
+
+
+def _dump_fees(fees: FeeOverride) -> dict[str, Any] | None:
+    if fees.empty:
+        return None
+    percent = fees.buyer_fee_percent
+    commission = fees.seller_commission_percent
+    return {
+        "buyer_fee_percent": None if percent is None else str(percent),
+        "buyer_fee_fixed": [
+            {"currency_code": c, "amount": str(a)} for c, a in fees.buyer_fee_fixed
+        ],
+        "seller_commission_percent": None if commission is None else str(commission),
+    }
+
+
+def _load_fees(stored: dict[str, Any] | None) -> FeeOverride:
+    if not stored:
+        return FeeOverride()
+    percent = stored.get("buyer_fee_percent")
+    commission = stored.get("seller_commission_percent")
+    return FeeOverride(
+        None if percent is None else Decimal(percent),
+        tuple(
+            (f["currency_code"], Decimal(f["amount"])) for f in stored.get("buyer_fee_fixed", ())
+        ),
+        None if commission is None else Decimal(commission),
+    )
+
+
+# An event's own fees as a subdocument of decimal strings (null when it has none).
+FEES = Kind("fee override subdocument", _dump_fees, _load_fees)

@@ -8,7 +8,22 @@ from google.protobuf.message import Message
 
 from common.protos import timestamp
 from svc_catalogue.domain import events
+from svc_catalogue.domain.fees import FeeOverride
 from ticketing.events.v1 import catalogue_pb2
+
+
+def _fees(fees: FeeOverride) -> catalogue_pb2.EventFeeOverride | None:
+    if fees.empty:
+        return None
+    percent, commission = fees.buyer_fee_percent, fees.seller_commission_percent
+    return catalogue_pb2.EventFeeOverride(
+        buyer_fee_percent="" if percent is None else str(percent),
+        buyer_fee_fixed=[
+            catalogue_pb2.EventFixedFee(amount=str(a), currency_code=c)
+            for c, a in fees.buyer_fee_fixed
+        ],
+        seller_commission_percent="" if commission is None else str(commission),
+    )
 
 
 def to_integration(event: events.Event) -> Message:
@@ -34,6 +49,7 @@ def to_integration(event: events.Event) -> Message:
                 category=event.category.value,
                 status=event.status.value,
                 external_ref=event.external_ref,
+                fee_override=_fees(event.fee_override),
             )
         case events.EventStatusChanged():
             return catalogue_pb2.EventStatusChanged(

@@ -18,7 +18,8 @@ from common.documents import MONEY, Document, EnumValue, Field
 from common.idempotency_store import ensure_idempotency_indexes
 from common.mongo import MongoRepository
 from common.retries import ConcurrentUpdate
-from svc_catalogue.adapters.documents import SUMMARY, VENUE, performers_kind
+from svc_catalogue.adapters.documents import FEES, SUMMARY, VENUE, performers_kind
+from svc_catalogue.domain.fees import FeeOverride
 from svc_catalogue.domain.listings import Listing, ListingSummary
 from svc_catalogue.domain.model import Event
 from svc_catalogue.domain.values import Category, EventStatus
@@ -53,6 +54,7 @@ EVENTS = Document(
         "status": Field("status", EnumValue(EventStatus)),
         "version": Field("version"),
         "external_ref": Field("external_ref", missing=""),
+        "fee_override": Field("fee_override", FEES, missing=FeeOverride()),
         # Written only by `set_summaries`, never by `save` (see `_fields`).
         "summary": Field("summary", SUMMARY, missing=ListingSummary()),
     },

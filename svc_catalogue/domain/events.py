@@ -4,9 +4,10 @@ writes the outbox (`svc_catalogue/adapters/outbox_mapping.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from svc_catalogue.domain.fees import FeeOverride
 from svc_catalogue.domain.values import Category, EventStatus, Performer, Venue
 
 
@@ -24,6 +25,7 @@ class EventChanged:
     category: Category
     status: EventStatus
     external_ref: str
+    fee_override: FeeOverride = field(default_factory=FeeOverride)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from common.clock import stored_precision
 from common.errors import Conflict, InvalidInput
 from svc_catalogue.domain import events
+from svc_catalogue.domain.fees import FeeOverride
 from svc_catalogue.domain.listings import ListingSummary
 from svc_catalogue.domain.search import SearchDocument
 from svc_catalogue.domain.values import (
@@ -52,6 +53,8 @@ class Event:
     version: int = 0
     # The operator's key for a bulk import (unique when set); "" for an event created alone.
     external_ref: str = ""
+    # The event's own fees (svc_catalogue/domain/fees.py); empty: the payments settings'.
+    fee_override: FeeOverride = field(default_factory=FeeOverride)
     # Kept from listings' events (svc_catalogue/service_layer/listing_summaries.py), never
     # changed by the aggregate's own methods.
     summary: ListingSummary = field(default_factory=ListingSummary)
@@ -105,6 +108,18 @@ class Event:
             details.ends_at,
             details.category,
         )
+        self.version += 1
+        self._record_changed()
+        return True
+
+    def set_fees(self, override: FeeOverride) -> bool:
+        """The event's own fees from now on (every part: an empty one is the setting's); False
+        (nothing recorded) when they are what the event already has."""
+        if override == self.fee_override:
+            return False
+        if self.status is EventStatus.CANCELLED:
+            raise Conflict("A cancelled event cannot be changed", field="id")
+        self.fee_override = override
         self.version += 1
         self._record_changed()
         return True
@@ -184,5 +199,6 @@ class Event:
                 category=self.category,
                 status=self.status,
                 external_ref=self.external_ref,
+                fee_override=self.fee_override,
             )
         )

@@ -8,6 +8,7 @@ ACCESS: dict[str, Access] = {
     "CreateEvent": access(GATEWAY, user=True),
     "UpdateEvent": access(GATEWAY, user=True),
     "ChangeEventStatus": access(GATEWAY, user=True),
+    "SetEventFees": access(GATEWAY, user=True),
     # Public reads and search, for the gateway.
     "GetEvent": access(GATEWAY),
     "BatchGetEvents": access(GATEWAY),

@@ -8,6 +8,7 @@ from svc_catalogue.entrypoints.proto_mapping import (
     event_input,
     event_to_proto,
     facets_to_proto,
+    fixed_fees,
     given_time,
     import_result_to_proto,
     import_row,
@@ -20,6 +21,7 @@ from svc_catalogue.service_layer.commands import (
     CreateEvent,
     Operator,
     SearchEvents,
+    SetEventFees,
     UpdateEvent,
 )
 from svc_catalogue.service_layer.handlers import CatalogueHandlers
@@ -52,6 +54,20 @@ class CatalogueServicer(catalogue_pb2_grpc.CatalogueServiceServicer):
             )
         )
         return pb.UpdateEventResponse(event=event_to_proto(event))
+
+    async def SetEventFees(self, request, context):
+        fees = request.fee_override
+        event = await self.handlers.set_fees(
+            SetEventFees(
+                _operator(),
+                request.id,
+                fees.buyer_fee_percent,
+                fixed_fees(fees),
+                fees.seller_commission_percent,
+                request.expected_version,
+            )
+        )
+        return pb.SetEventFeesResponse(event=event_to_proto(event))
 
     async def ChangeEventStatus(self, request, context):
         event = await self.handlers.change_status(

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from common.errors import InvalidInput
 from common.money import format_money
 from common.protos import from_timestamp, timestamp
+from svc_catalogue.domain.fees import FeeOverride
 from svc_catalogue.domain.model import Event
 from svc_catalogue.domain.search import EventSort, FacetCount, SearchFilter
 from svc_catalogue.domain.values import Category, EventStatus, Performer
@@ -63,7 +64,26 @@ def event_to_proto(event: Event) -> pb.Event:
         currency_code=summary.currency_code,
         tickets_for_sale=summary.tickets_for_sale,
         create_time=timestamp(event.created_at),
+        fee_override=fee_override_to_proto(event.fee_override),
     )
+
+
+def fee_override_to_proto(fees: FeeOverride) -> pb.FeeOverride | None:
+    if fees.empty:
+        return None
+    percent, commission = fees.buyer_fee_percent, fees.seller_commission_percent
+    return pb.FeeOverride(
+        buyer_fee_percent="" if percent is None else str(percent),
+        buyer_fee_fixed=[
+            pb.FixedFee(amount=str(a), currency_code=c) for c, a in fees.buyer_fee_fixed
+        ],
+        seller_commission_percent="" if commission is None else str(commission),
+    )
+
+
+def fixed_fees(message: pb.FeeOverride) -> list[tuple[str, str]]:
+    """A FeeOverride's fixed fees as (amount, currency) strings, for the handler to check."""
+    return [(f.amount, f.currency_code) for f in message.buyer_fee_fixed]
 
 
 class EventMessages:

@@ -71,6 +71,19 @@ class UpdateEvent:
 
 
 @dataclass(frozen=True)
+class SetEventFees:
+    """An event's own fees, as the operator gives them (strings, checked by the handler):
+    `buyer_fee_fixed` as (amount, currency) pairs."""
+
+    by: Operator
+    event_id: str
+    buyer_fee_percent: str
+    buyer_fee_fixed: list[tuple[str, str]]
+    seller_commission_percent: str
+    expected_version: int
+
+
+@dataclass(frozen=True)
 class ChangeEventStatus:
     by: Operator
     event_id: str

@@ -13,6 +13,7 @@ from common.clock import Clock, stored_precision
 from common.errors import Forbidden, InvalidInput, NotFound
 from common.idempotency import IdempotencyRecord, check_key, fingerprint, replayed_object
 from common.retries import retry_transient
+from svc_catalogue.domain.fees import check_fee_override
 from svc_catalogue.domain.model import Event
 from svc_catalogue.domain.search import (
     EventSearchIndex,
@@ -26,6 +27,7 @@ from svc_catalogue.service_layer.commands import (
     CreateEvent,
     Operator,
     SearchEvents,
+    SetEventFees,
     UpdateEvent,
 )
 from svc_catalogue.service_layer.unit_of_work import CatalogueUnitOfWork
@@ -97,6 +99,21 @@ class CatalogueHandlers:
             if not event.check_version(cmd.expected_version, event.details == details):
                 return event  # our own change, asked again
             if event.update(details):
+                await uow.events.save(event)
+                await uow.commit()
+            return event
+
+    @retry_transient()
+    async def set_fees(self, cmd: SetEventFees) -> Event:
+        require_admin(cmd.by)
+        override = check_fee_override(
+            cmd.buyer_fee_percent, cmd.buyer_fee_fixed, cmd.seller_commission_percent
+        )
+        async with self.uow() as uow:
+            event = await self._get(uow, cmd.event_id)
+            if not event.check_version(cmd.expected_version, event.fee_override == override):
+                return event  # our own change, asked again
+            if event.set_fees(override):
                 await uow.events.save(event)
                 await uow.commit()
             return event

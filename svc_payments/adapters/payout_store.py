@@ -6,8 +6,11 @@
   version}
   (domain/payouts.py). The sweep's due index is (next_try_at, status): a payout it has nothing
   to do with has no next_try_at.
-- `event_schedules`: {_id: catalogue event id, version, status, ends_at, starts_at}: what
-  payments knows of an event's dates (domain/payouts.EventSchedule).
+- `event_schedules`: {_id: catalogue event id, version, status, ends_at, starts_at,
+  fee_override, fees_version}: what payments knows of an event's dates and its own fees
+  (domain/payouts.EventSchedule); `fee_override` {buyer_fee_percent, buyer_fee_fixed:
+  [{currency_code, amount}], seller_commission_percent} as decimal strings (null parts: the
+  settings'), null for none.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from common.documents import Document, EnumValue, Field, OptionalEnum
+from common.documents import Document, EnumValue, Field, Kind, OptionalEnum
 from common.mongo import MongoRepository
 from common.pagination import NEWEST_FIRST, Page, PageRequest, keyset_page
 from common.retries import ConcurrentUpdate
+from svc_payments.domain.fees import FeeOverride
 from svc_payments.domain.payouts import PENDING, EventSchedule, Payout, PayoutStatus
 
 PAYOUTS_COLLECTION = "payouts"
@@ -68,6 +72,32 @@ PAYOUTS = Document(
     },
 )
 
+
+def _dump_fees(fees: FeeOverride | None) -> dict[str, Any] | None:
+    if fees is None:
+        return None
+    percent, commission = fees.buyer_fee_percent, fees.seller_commission_percent
+    return {
+        "buyer_fee_percent": None if percent is None else str(percent),
+        "buyer_fee_fixed": [
+            {"currency_code": c, "amount": str(a)} for c, a in fees.buyer_fee_fixed
+        ],
+        "seller_commission_percent": None if commission is None else str(commission),
+    }
+
+
+def _load_fees(stored: dict[str, Any] | None) -> FeeOverride | None:
+    if not stored:
+        return None
+    return FeeOverride.parse(
+        stored.get("buyer_fee_percent") or "",
+        [(f["currency_code"], f["amount"]) for f in stored.get("buyer_fee_fixed") or ()],
+        stored.get("seller_commission_percent") or "",
+    )
+
+
+FEES = Kind("event fee override", _dump_fees, _load_fees)
+
 EVENT_SCHEDULES = Document(
     EventSchedule,
     {
@@ -76,6 +106,8 @@ EVENT_SCHEDULES = Document(
         "status": Field("status"),
         "ends_at": Field("ends_at"),
         "starts_at": Field("starts_at", missing=None),
+        "fee_override": Field("fee_override", FEES, missing=None),
+        "fees_version": Field("fees_version", missing=-1),
     },
 )
 

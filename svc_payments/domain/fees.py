@@ -13,7 +13,7 @@ units (common/money.py MINOR_DIGITS), never floats.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from common.errors import InvalidInput
@@ -127,6 +127,20 @@ class FeeSchedule:
                 raise ValueError(f"the fixed fee in {currency} must not be negative")
             exact_minor(amount, currency, "the fixed fee")
 
+    def with_override(self, override: FeeOverride | None) -> FeeSchedule:
+        """This schedule with an event's own fees in place of its parts the event sets (a
+        fixed fee: per currency, the others kept); itself for an event with none."""
+        if override is None or override.empty:
+            return self
+        return replace(
+            self,
+            buyer_fee_percent=_either(override.buyer_fee_percent, self.buyer_fee_percent),
+            buyer_fee_fixed={**self.buyer_fee_fixed, **dict(override.buyer_fee_fixed)},
+            seller_commission_percent=_either(
+                override.seller_commission_percent, self.seller_commission_percent
+            ),
+        )
+
     def quote_minor(self, unit_price: int, currency: str, quantity: int) -> FeeQuote:
         """The quote for `quantity` tickets at `unit_price` minor units of `currency` each."""
         step = charge_step(currency)
@@ -139,6 +153,47 @@ class FeeSchedule:
     def quote(self, unit_price: Decimal, currency: str, quantity: int) -> FeeQuote:
         """The quote for `quantity` tickets at `unit_price` (an amount of `currency`) each."""
         return self.quote_minor(exact_minor(unit_price, currency, "price"), currency, quantity)
+
+
+def _either(given: Decimal | None, otherwise: Decimal) -> Decimal:
+    return otherwise if given is None else given
+
+
+@dataclass(frozen=True)
+class FeeOverride:
+    """An event's own fees, as the catalogue holds them (it checks them; payments copies them
+    from `event.changed`): each part None (or a currency not named) is the setting's."""
+
+    buyer_fee_percent: Decimal | None = None
+    # (currency, amount) pairs, each currency once.
+    buyer_fee_fixed: tuple[tuple[str, Decimal], ...] = ()
+    seller_commission_percent: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        for percent in (self.buyer_fee_percent, self.seller_commission_percent):
+            if percent is not None and not (percent.is_finite() and 0 <= percent <= 100):
+                raise ValueError(f"an event's fee percent must be between 0 and 100: {percent}")
+        FeeSchedule(buyer_fee_fixed=dict(self.buyer_fee_fixed))  # each fixed fee exact
+
+    @property
+    def empty(self) -> bool:
+        return self == FeeOverride()
+
+    @classmethod
+    def parse(
+        cls, buyer_fee_percent: str, buyer_fee_fixed: Iterable[tuple[str, str]], commission: str
+    ) -> FeeOverride:
+        """From decimal strings (an empty one: unset) and (currency, amount) pairs; ValueError
+        for a part that is not valid."""
+        try:
+            fixed = tuple((c.strip().upper(), Decimal(a)) for c, a in buyer_fee_fixed)
+            percent = Decimal(buyer_fee_percent) if buyer_fee_percent.strip() else None
+            cut = Decimal(commission) if commission.strip() else None
+        except InvalidOperation:
+            raise ValueError("an event's fees must be decimal strings") from None
+        if len(dict(fixed)) != len(fixed):
+            raise ValueError("an event's fixed fees name a currency twice")
+        return cls(percent, fixed, cut)
 
 
 def parse_fixed_fees(entries: Iterable[str]) -> dict[str, Decimal]:
@@ -171,6 +226,7 @@ class QuoteLine:
     price: str
     currency_code: str
     quantity: int
+    event_id: str = ""  # its own fees apply (FeeSchedule.with_override); "": the settings'
 
 
 def checked_line(line: QuoteLine, index: int | None = None) -> tuple[Decimal, str, int]:

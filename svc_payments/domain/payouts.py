@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from common.errors import Conflict
 from svc_payments.domain import events
+from svc_payments.domain.fees import FeeOverride
 from svc_payments.domain.model import Order
 
 # The sweep's retries while Stripe cannot be reached: 30 s, 1 min, 2 min... at most an hour.
@@ -84,6 +85,10 @@ class EventSchedule:
     ends_at: datetime | None
     # When it starts (a buyer may ask for a refund before that); None when not known.
     starts_at: datetime | None = None
+    # The event's own fees (None: the settings'), as of its EventChanged of `fees_version` (-1:
+    # none heard yet; an EventStatusChanged carries no fees, so they have a version of their own).
+    fee_override: FeeOverride | None = None
+    fees_version: int = -1
     events: list[object] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -107,6 +112,15 @@ class EventSchedule:
         self.version, self.status = version, status
         self.ends_at, self.starts_at = ends_at, starts_at
         return True
+
+    def apply_fees(self, version: int, override: FeeOverride | None) -> bool:
+        """The fees of the catalogue's EventChanged of `version`; False when they are older
+        than those held, or the same."""
+        if version < self.fees_version:
+            return False
+        moved = version != self.fees_version or override != self.fee_override
+        self.fees_version, self.fee_override = version, override
+        return moved
 
 
 def due_time(event: EventSchedule | None, delay: timedelta) -> datetime | None:

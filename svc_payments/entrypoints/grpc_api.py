@@ -184,8 +184,8 @@ class PaymentsServicer(DisputesRpcs, payments_pb2_grpc.PaymentsServiceServicer):
         )
 
     async def QuoteFees(self, request, context):
-        lines = [QuoteLine(x.price, x.currency_code, x.quantity) for x in request.lines]
-        quotes = self.handlers.quote_fees(lines)
+        lines = [QuoteLine(x.price, x.currency_code, x.quantity, x.event_id) for x in request.lines]
+        quotes = await self.handlers.quote_fees(lines)
         return payments_pb2.QuoteFeesResponse(quotes=[quote_to_proto(q) for q in quotes])
 
     async def BatchGetOrderCharges(self, request, context):

@@ -1,5 +1,6 @@
 """Payments' copy of the catalogue's events (the one consumer of EventChanged and
-EventStatusChanged in payments): when each starts and ends and whether it still takes place. A
+EventStatusChanged in payments): when each starts and ends, whether it still takes place, and
+its own fees (EventChanged's fee_override: the fee schedule of its quotes and new orders). A
 change moves the due time of the event's payouts not yet paid, in the same transaction:
 rescheduled, they fall due the delay after the new end; postponed or cancelled, they have no due
 time until the catalogue says more. A cancellation also opens the event's refund run in that
@@ -15,6 +16,7 @@ from common.clock import Clock, stored_precision
 from common.delivery import Delivery
 from common.protos import from_timestamp
 from common.retries import retry_transient
+from svc_payments.domain.fees import FeeOverride
 from svc_payments.domain.payouts import EventSchedule, EventStatus, due_time
 from svc_payments.service_layer.payouts import PayoutTerms
 from svc_payments.service_layer.refund_runs import open_run_in
@@ -37,7 +39,8 @@ class EventCopy:
         self.terms = terms
 
     async def on_event_changed(self, event: catalogue_pb2.EventChanged, delivery: Delivery) -> None:
-        await self._apply(event.id, event.version, event.status, *_dates(event), delivery)
+        fees = _fees(event)
+        await self._apply(event.id, event.version, event.status, *_dates(event), delivery, fees)
 
     async def on_event_status_changed(
         self, event: catalogue_pb2.EventStatusChanged, delivery: Delivery
@@ -53,6 +56,7 @@ class EventCopy:
         starts_at: datetime | None,
         ends_at: datetime | None,
         delivery: Delivery,
+        fees: tuple[FeeOverride | None] | None = None,  # EventChanged's: (its override,)
     ) -> None:
         async with self.uow() as uow:
             if await uow.already_processed(delivery.event_id):
@@ -62,12 +66,19 @@ class EventCopy:
             schedule = await uow.event_schedules.get(event_id)
             if schedule is None:
                 schedule = EventSchedule(event_id, version, status, ends_at, starts_at)
+                if fees is not None:
+                    schedule.apply_fees(version, fees[0])
                 await uow.event_schedules.add(schedule)
-            elif schedule.apply(version, status, ends_at, starts_at):
-                await uow.event_schedules.save(schedule)
             else:
-                await uow.commit()  # an older or repeated version: nothing moves
-                return
+                # The fees apply by a version of their own: an EventStatusChanged of this
+                # version may have come first (and carries none).
+                fees_moved = fees is not None and schedule.apply_fees(version, fees[0])
+                if not schedule.apply(version, status, ends_at, starts_at):
+                    if fees_moved:
+                        await uow.event_schedules.save(schedule)
+                    await uow.commit()  # an older or repeated version: nothing moves
+                    return
+                await uow.event_schedules.save(schedule)
             due_at = due_time(schedule, self.terms.delay_after_event)
             now = stored_precision(self.clock.now())
             payouts = await uow.payouts.pending_of_event(event_id, MOVED_PER_CHANGE)
@@ -98,3 +109,21 @@ def _dates(
     starts_at = from_timestamp(event.starts_at) if event.HasField("starts_at") else None
     ends_at = from_timestamp(event.ends_at) if event.HasField("ends_at") else None
     return starts_at, ends_at
+
+
+def _fees(event: catalogue_pb2.EventChanged) -> tuple[FeeOverride | None]:
+    """The event's own fees as the message says ((None,): none). The catalogue checks them; one
+    payments cannot read is logged and left out (the settings apply), never retried for ever."""
+    if not event.HasField("fee_override"):
+        return (None,)
+    given = event.fee_override
+    try:
+        override = FeeOverride.parse(
+            given.buyer_fee_percent,
+            [(f.currency_code, f.amount) for f in given.buyer_fee_fixed],
+            given.seller_commission_percent,
+        )
+    except ValueError:
+        log.error("an event's fees cannot be read", extra={"event_id": event.id})
+        return (None,)
+    return (None if override.empty else override,)

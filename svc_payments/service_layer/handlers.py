@@ -5,8 +5,9 @@ How an order is never charged twice:
    other request holds its charge lease; the lease is taken. Two requests claiming at once
    write the same lease document, so one of them loses and answers CONFLICT.
 2. Stripe is asked to charge, outside any transaction, with the lease's idempotency key.
-3. The outcome (one transaction): the payment is stored (at most one per order: a unique
-   index), the order copy completed, the lease released, the event written to the outbox.
+3. The outcome (one transaction, service_layer/settlement.py): the payment is stored (at most
+   one per order: a unique index), the order copy completed, the lease released, the event
+   written to the outbox.
    A charge that succeeded for an order cancelled meanwhile is refunded first and stored as
    refunded; the order service hears nothing that would complete the order.
 Once step 2 has started, the request runs to its end even if the caller goes away, so a charge
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -40,18 +40,15 @@ from common.errors import (
 from common.idempotency import check_key, fingerprint
 from common.retries import retry_transient
 from svc_payments.domain.currency import check_chargeable
-from svc_payments.domain.events import ChargeCreated
 from svc_payments.domain.fees import FeeQuote, FeeSchedule, QuoteLine
 from svc_payments.domain.idempotency import KeyUse
 from svc_payments.domain.model import (
     IN_PROGRESS,
     ChargeLease,
-    Intent,
     Order,
     Payment,
     PaymentStatus,
     declined_message,
-    must_refund,
 )
 from svc_payments.service_layer.event_copy import EventCopy
 from svc_payments.service_layer.fee_quotes import order_charges, quote_fees
@@ -66,8 +63,6 @@ from svc_payments.service_layer.payment_reads import batch_get_payments
 from svc_payments.service_layer.payouts import (
     DEFAULT_TERMS,
     PayoutTerms,
-    book_refused_charge,
-    schedule_payout,
 )
 from svc_payments.service_layer.ports import (
     CardDeclined,
@@ -78,15 +73,13 @@ from svc_payments.service_layer.ports import (
     StripeGateway,
     StripeUnavailable,
 )
+from svc_payments.service_layer.settlement import Settlement, release_lease_in
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A PaymentIntent id as Stripe makes them (object ids are at most 255 characters); anything else
-# is not looked up at Stripe (the gateway's webhook refuses it first, with the same rule).
-INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
 REFUNDED_LATE = "The order was cancelled before the payment completed; the charge was refunded"
 REFUND_DUE = "The order was cancelled before the payment completed; the charge will be refunded"
 ALREADY_PAID = "Order already paid"
@@ -147,6 +140,7 @@ class PaymentHandlers:
         self.order_copy = OrderCopy(uow, stripe, orders, self.fees, clock)
         self.event_copy = EventCopy(uow, clock, payout_terms)
         self.keys = ClientKeys(uow, self._now)
+        self.settlement = Settlement(uow, stripe, self.keys, self._now, new_id, payout_terms)
 
     def _now(self) -> datetime:
         return stored_precision(self.clock.now())  # as MongoDB keeps it (milliseconds)
@@ -247,7 +241,7 @@ class PaymentHandlers:
             await self._release(order_id, holder, use, unknown=True)
             raise
         try:
-            payment = await self._settle_intent(order_id, intent, holder, use)
+            payment = await self.settlement.settle_intent(order_id, intent, holder, use)
         except StripeUnavailable:
             # The webhook for this intent settles it later (SettlePayment refunds it then).
             log.error(
@@ -279,7 +273,7 @@ class PaymentHandlers:
                 await uow.payments.add(payment)
                 payment_id = payment.id
             await self.keys.decline_in(uow, use, holder, payment_id, declined.message)
-            await self._release_in(uow, order_id, holder)
+            await release_lease_in(uow, order_id, holder)
             await uow.commit()
 
     @retry_transient()
@@ -293,130 +287,13 @@ class PaymentHandlers:
     ) -> None:
         async with self.uow() as uow:
             await self.keys.release_in(uow, use, holder, unknown)
-            await self._release_in(uow, order_id, holder, charged_nothing)
+            await release_lease_in(uow, order_id, holder, charged_nothing)
             await uow.commit()
 
-    async def _release_in(
-        self, uow: PaymentsUnitOfWork, order_id: str, holder: str | None, charged_nothing=False
-    ) -> None:
-        if holder is None:
-            return
-        lease = await uow.leases.get(order_id)
-        if lease.release(holder, charged_nothing):
-            await uow.leases.save(lease)
-
-    # -- recording what Stripe says -------------------------------------------------------------
-
-    async def _settle_intent(
-        self, order_id: str, intent: Intent, holder: str | None, use: KeyUse | None = None
-    ) -> Payment:
-        """Records `intent` as the order's payment, or refunds it when it cannot stand (the
-        refund is a Stripe call, made outside the transaction; then the transaction runs again
-        knowing it was made). Returns the order's payment, which is another intent's when this
-        one was a stray duplicate."""
-        refund_id = ""  # Stripe's refund (re_...), once made
-        while True:
-            payment = await self._apply_intent(order_id, intent, holder, refund_id, use)
-            if payment is not None:
-                return payment
-            refund_id = await self.stripe.refund(intent.id)
-            log.warning(
-                "refunded a charge that cannot stand",
-                extra={"order_id": order_id, "stripe_id": intent.id},
-            )
-
-    @retry_transient()
-    async def _apply_intent(
-        self,
-        order_id: str,
-        intent: Intent,
-        holder: str | None,
-        refund_id: str,
-        use: KeyUse | None,
-    ) -> Payment | None:
-        """None: the intent's charge must be refunded first (`refund_id`: the refund made)."""
-        async with self.uow() as uow:
-            order = await uow.orders.get(order_id)
-            assert order is not None, "an order copy is never deleted"
-            order_version = order.version
-            recorded = await uow.payments.for_order(order_id)
-            if (
-                recorded is not None
-                and recorded.stripe_id == intent.id
-                and recorded.settled_against(intent)
-            ):
-                pass  # settled before (a webhook delivered again, or late): nothing changes
-            elif must_refund(order, recorded, intent):
-                if not refund_id:
-                    return None
-                await book_refused_charge(uow, order, intent, refund_id, self._now())
-                if recorded is None:
-                    recorded = Payment.refunded(self.new_id(), order, intent, self._now())
-                    await uow.payments.add(recorded)
-                elif recorded.stripe_id == intent.id:
-                    recorded.refund()
-                    await uow.payments.save(recorded)
-            elif recorded is None:
-                recorded = Payment.of_intent(self.new_id(), order, intent, self._now())
-                await uow.payments.add(recorded)
-            else:
-                if recorded.stripe_id == intent.id and recorded.settle(intent, order):
-                    await uow.payments.save(recorded)
-            if recorded is not None and any(isinstance(e, ChargeCreated) for e in recorded.events):
-                # Paid just now: the seller's payout and the ledger's charge, in this transaction.
-                terms, now = self.payout_terms, self._now()
-                await schedule_payout(uow, order, intent, terms, now, self.new_id)
-            if order.version != order_version:
-                await uow.orders.save(order)
-            if use is not None and holder is not None and recorded is not None:
-                await self.keys.settle_in(uow, use, holder, recorded, intent)
-            await self._release_in(uow, order_id, holder)
-            await uow.commit()
-            return recorded
-
-    # -- SettlePayment (the Stripe webhook) ------------------------------------------------------
+    # -- SettlePayment (the Stripe webhook): service_layer/settlement.py ----------------------
 
     async def settle_payment(self, stripe_id: str) -> Payment:
-        if not stripe_id:
-            raise InvalidInput("stripeId is required", field="stripeId")
-        if not INTENT_ID.fullmatch(stripe_id):
-            raise InvalidInput("stripeId is not a PaymentIntent id", field="stripeId")
-        try:
-            intent = await self.stripe.retrieve(stripe_id)
-        except StripeUnavailable as exc:
-            raise Unavailable(exc.message) from None
-        if intent is None:
-            raise NotFound("Payment not found", field="stripeId")
-        async with self.uow() as uow:
-            payment = await uow.payments.get_by_stripe_id(stripe_id)
-        if payment is not None and payment.settled_against(intent):
-            return payment
-        order_id = payment.order_id if payment is not None else await self._adoptable(intent)
-        try:
-            recorded = await self._settle_intent(order_id, intent, holder=None)
-        except StripeUnavailable as exc:
-            raise Unavailable(exc.message) from None
-        if recorded.stripe_id != intent.id:
-            raise Conflict("The order was paid by another payment; this charge was refunded")
-        return recorded
-
-    async def _adoptable(self, intent: Intent) -> str:
-        """A PaymentIntent of ours that no payment records: its charge was made but its outcome
-        never stored (Stripe answered after we gave up, or we stopped). Its order id is in the
-        metadata we set; a success is recorded (or refunded) like any other."""
-        async with self.uow() as uow:
-            order = await uow.orders.get(intent.order_id) if intent.order_id else None
-            if order is None:
-                raise NotFound("Payment not found", field="stripeId")
-            recorded = await uow.payments.for_order(order.id)
-            lease = await uow.leases.get(order.id)
-        if lease.held(self._now()):
-            # A CreatePayment is between its Stripe call and recording the outcome.
-            raise Unavailable("The payment is being recorded; try again shortly")
-        failed = intent.payment_status is PaymentStatus.FAILED
-        if failed or (recorded is not None and not intent.succeeded):
-            raise NotFound("Payment not found", field="stripeId")  # nothing charged to settle
-        return order.id
+        return await self.settlement.settle_payment(stripe_id)
 
     # -- BatchGetPayments (service_layer/payment_reads.py) --------------------------------------
 
@@ -427,8 +304,8 @@ class PaymentHandlers:
 
     # -- QuoteFees and BatchGetOrderCharges (service_layer/fee_quotes.py) ------------------------
 
-    def quote_fees(self, lines: Sequence[QuoteLine]) -> list[FeeQuote]:
-        return quote_fees(self.fees, lines)
+    async def quote_fees(self, lines: Sequence[QuoteLine]) -> list[FeeQuote]:
+        return await quote_fees(self.uow, self.fees, lines)
 
     async def order_charges(
         self, user_id: str, order_ids: Sequence[str], token: str | None

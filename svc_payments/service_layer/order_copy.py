@@ -1,14 +1,14 @@
 """The service's copy of orders, kept current from the order events (or read through from the
 orders service when its OrderCreated has not come yet): who may pay for what, in which currency,
-with which fees (fixed here, when the copy is first stored, under the fee settings of that
-moment), and which succeeded charges must be refunded because their order was cancelled
-meanwhile."""
+with which fees (fixed here, when the copy is first stored, under the fee schedule of that
+moment: the settings with the order's event's own fees, `event_fees`), and which succeeded
+charges must be refunded because their order was cancelled meanwhile."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal
 
 from common.clock import Clock, SystemClock, stored_precision
@@ -27,6 +27,20 @@ from ticketing.events.v1 import orders_pb2
 log = logging.getLogger(__name__)
 
 
+async def event_fees(
+    uow: PaymentsUnitOfWork, settings: FeeSchedule, event_ids: Iterable[str]
+) -> dict[str, FeeSchedule]:
+    """The fee schedule of each of those events: the settings with the event's own fees as
+    payments last heard them from event.changed (an event not heard of yet, or "": the
+    settings'). The one place an event's fees meet the settings, for quotes and orders alike."""
+    schedules = {}
+    for event_id in dict.fromkeys(event_ids):
+        event = await uow.event_schedules.get(event_id) if event_id else None
+        override = None if event is None else event.fee_override
+        schedules[event_id] = settings.with_override(override)
+    return schedules
+
+
 class OrderCopy:
     def __init__(
         self,
@@ -42,13 +56,15 @@ class OrderCopy:
         self.fees = fees
         self.clock = clock or SystemClock()
 
-    def _with_fees(self, order: Order) -> Order:
-        """`order` (its prices, quantity and currency as placed) with its fees fixed now. An
-        order in a currency payments cannot charge keeps none: paying it is refused."""
+    async def _with_fees(self, uow: PaymentsUnitOfWork, order: Order) -> Order:
+        """`order` (its prices, quantity and currency as placed) with its fees fixed now, under
+        its event's schedule. An order in a currency payments cannot charge keeps none: paying
+        it is refused."""
         if order.currency_code not in MINOR_DIGITS:
             return dataclasses.replace(order, events=[])
+        fees = (await event_fees(uow, self.fees, [order.event_id]))[order.event_id]
         try:
-            quote = self.fees.quote(order.unit_price, order.currency_code, order.quantity)
+            quote = fees.quote(order.unit_price, order.currency_code, order.quantity)
         except ValueError:
             # A price the currency cannot charge exactly (tickets lists none): kept, and paying
             # it charges its prices as they round; never a message retried for ever.
@@ -88,7 +104,7 @@ class OrderCopy:
         async with self.uow() as uow:
             order = await uow.orders.get(fetched.id)
             if order is None:  # OrderCreated may have stored it meanwhile
-                order = self._with_fees(fetched)
+                order = await self._with_fees(uow, fetched)
                 await uow.orders.add(order)
                 await uow.commit()
             return order
@@ -116,7 +132,7 @@ class OrderCopy:
                     event_id=event.ticket.event_id,
                     ticket_id=event.ticket.id,
                 )
-                await uow.orders.add(self._with_fees(placed))
+                await uow.orders.add(await self._with_fees(uow, placed))
             await uow.commit()
 
     @retry_transient()

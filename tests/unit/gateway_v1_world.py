@@ -24,7 +24,7 @@ from gateway.schema import build_schema
 from gateway.ticket_cache import TicketReads
 from svc_payments.domain.fees import FeeSchedule, QuoteLine
 from svc_payments.entrypoints.grpc_api import quote_to_proto
-from svc_payments.service_layer.fee_quotes import quote_fees
+from svc_payments.service_layer.fee_quotes import quote_lines
 from ticketing.auth.v1 import auth_pb2
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
@@ -140,6 +140,8 @@ class Services:
             buyer_fee_fixed={"EUR": Decimal("0.50"), "USD": Decimal("0.50")},
             seller_commission_percent=Decimal(5),
         )
+        # Events with fees of their own, by event id (payments' copy of them).
+        self.event_fees: dict[str, FeeSchedule] = {}
 
     def asked(self, method: str) -> list[object]:
         return [r for m, r in self.requests if m == method]
@@ -251,8 +253,8 @@ class Services:
 
     def QuoteFees(self, r):
         # payments' own arithmetic (svc_payments/domain/fees.py), as the service answers it.
-        lines = [QuoteLine(x.price, x.currency_code, x.quantity) for x in r.lines]
-        quotes = quote_fees(self.fees, lines)
+        lines = [QuoteLine(x.price, x.currency_code, x.quantity, x.event_id) for x in r.lines]
+        quotes = quote_lines(self.fees, lines, self.event_fees)
         return payments_pb2.QuoteFeesResponse(quotes=[quote_to_proto(q) for q in quotes])
 
     def BatchGetOrderCharges(self, r):

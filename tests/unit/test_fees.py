@@ -15,13 +15,14 @@ from common.settings import ConfigError
 from svc_payments.config import PaymentsSettings
 from svc_payments.domain.fees import (
     MAX_QUOTE_QUANTITY,
+    FeeOverride,
     FeeQuote,
     FeeSchedule,
     QuoteLine,
     checked_line,
     parse_fixed_fees,
 )
-from svc_payments.service_layer.fee_quotes import quote_fees
+from svc_payments.service_layer.fee_quotes import quote_lines
 
 EXAMPLE = FeeSchedule(
     buyer_fee_percent=Decimal(10),
@@ -182,8 +183,76 @@ def test_quote_lines_are_checked_and_a_bad_one_is_named_by_its_index():
     }
     for line, field in bad.items():
         with pytest.raises(InvalidInput) as refused:
-            quote_fees(EXAMPLE, [QuoteLine("10", "USD", 1), line])
+            quote_lines(EXAMPLE, [QuoteLine("10", "USD", 1), line])
         assert refused.value.field == field, line
     with pytest.raises(InvalidInput, match="At most 500"):
-        quote_fees(EXAMPLE, [QuoteLine("10", "USD", 1)] * 501)
-    assert [q.total for q in quote_fees(EXAMPLE, [QuoteLine("10", "USD", 1)] * 2)] == [1150] * 2
+        quote_lines(EXAMPLE, [QuoteLine("10", "USD", 1)] * 501)
+    assert [q.total for q in quote_lines(EXAMPLE, [QuoteLine("10", "USD", 1)] * 2)] == [1150] * 2
+
+
+# -- an event's own fees (FeeSchedule.with_override) -------------------------------------------
+
+
+def test_an_events_own_fees_replace_the_parts_it_sets_and_keep_the_others():
+    override = FeeOverride(Decimal("2.5"), (("EUR", Decimal("1.00")),), None)
+    schedule = EXAMPLE.with_override(override)
+    # USD: 2.5 % of 20.00 = 0.50, plus the setting's 0.50 (no USD fixed fee of its own);
+    # the commission stays the setting's 5 % (1.00).
+    usd = schedule.quote(Decimal("20.00"), "USD", 2)
+    assert (usd.unit_buyer_fee, usd.unit_commission, usd.total) == (100, 100, 4200)
+    # EUR: its own fixed fee 1.00 in place of the setting's (none for EUR).
+    eur = schedule.quote(Decimal("20.00"), "EUR", 1)
+    assert eur.unit_buyer_fee == 50 + 100
+    # No fees at all for this event: every part set to 0.
+    free = EXAMPLE.with_override(FeeOverride(Decimal(0), (("USD", Decimal(0)),), Decimal(0)))
+    assert free.quote(Decimal("20.00"), "USD", 3).platform_fee == 0
+    # None, or an empty override: the settings themselves.
+    assert EXAMPLE.with_override(None) is EXAMPLE
+    assert EXAMPLE.with_override(FeeOverride()) is EXAMPLE
+
+
+def test_an_events_fees_are_read_from_decimal_strings_or_refused():
+    parsed = FeeOverride.parse("7.5", [("usd", "0.25")], "")
+    assert parsed == FeeOverride(Decimal("7.5"), (("USD", Decimal("0.25")),), None)
+    assert FeeOverride.parse("", [], "").empty
+    for bad in (
+        ("101", [], ""),
+        ("", [], "-1"),
+        ("x", [], ""),
+        ("", [("USD", "0.001")], ""),
+        ("", [("XTS", "1")], ""),
+        ("", [("USD", "1"), ("USD", "2")], ""),
+    ):
+        with pytest.raises(ValueError):
+            FeeOverride.parse(*bad)
+
+
+@st.composite
+def overridden_orders(draw):
+    schedule, unit_price, currency, quantity = draw(orders())
+    percent = st.none() | st.decimals(0, 100, places=4)
+    fixed = st.just(()) | _price(currency).map(
+        lambda minor: ((currency, Decimal(minor).scaleb(-MINOR_DIGITS[currency])),)
+    )
+    override = FeeOverride(draw(percent), draw(fixed), draw(percent))
+    return schedule.with_override(override), unit_price, currency, quantity
+
+
+@settings(max_examples=300, deadline=None)
+@given(overridden_orders())
+def test_the_invariant_holds_under_an_events_own_fees(order):
+    schedule, unit_price, currency, quantity = order
+    quote = schedule.quote_minor(unit_price, currency, quantity)
+    assert quote.total - quote.proceeds == quote.buyer_fees + quote.commission
+    assert quote.total == quote.unit_all_in * quantity == quote.subtotal + quote.buyer_fees
+    assert 0 <= quote.proceeds <= quote.subtotal <= quote.total
+    step = charge_step(currency)
+    assert all(amount % step == 0 for amount in (quote.total, quote.proceeds, quote.commission))
+
+
+def test_a_quote_line_naming_an_event_gets_that_events_fees_others_the_settings():
+    own = EXAMPLE.with_override(FeeOverride(seller_commission_percent=Decimal(0)))
+    lines = [QuoteLine("10", "USD", 1, "ev-1"), QuoteLine("10", "USD", 1, "ev-2")]
+    first, second = quote_lines(EXAMPLE, lines, {"ev-1": own})
+    assert (first.commission, second.commission) == (0, 50)
+    assert first.total == second.total == 1150

@@ -439,7 +439,7 @@ async def test_settling_something_that_is_not_an_intent_id_is_bad_input(world, s
         async def retrieve(self, stripe_id: str):
             raise AssertionError("a malformed id was looked up at Stripe")
 
-    world.handlers.stripe = Unreachable()
+    world.handlers.settlement.stripe = Unreachable()
     with pytest.raises(InvalidInput) as info:
         await world.handlers.settle_payment(stripe_id)
     assert info.value.field == "stripeId"

@@ -6,9 +6,18 @@ import { priceProblem, priceValue } from "../price";
 
 /**
  * What a seller receives per ticket at the price being typed, and what a buyer will pay for it,
- * as payments quotes them (asked once the price has been still for a moment and is valid).
+ * as payments quotes them for the event's tickets (its own fees, if any; asked once the price
+ * has been still for a moment and is valid).
  */
-export function SellerProceeds({ price, currencyCode }: { price: string; currencyCode: CurrencyCode }) {
+export function SellerProceeds({
+  price,
+  currencyCode,
+  eventId,
+}: {
+  price: string;
+  currencyCode: CurrencyCode;
+  eventId?: string | null;
+}) {
   const [settled, setSettled] = useState("");
   useEffect(() => {
     const timer = setTimeout(() => setSettled(priceProblem(price) ? "" : priceValue(price)), 300);
@@ -16,7 +25,7 @@ export function SellerProceeds({ price, currencyCode }: { price: string; currenc
   }, [price]);
   const [result] = useQuery({
     query: FeeQuoteQuery,
-    variables: { price: { amount: settled, currencyCode } },
+    variables: { price: { amount: settled, currencyCode }, eventId: eventId ?? null },
     pause: !settled,
   });
   const quote = settled ? result.data?.feeQuote : null;

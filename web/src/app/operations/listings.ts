@@ -70,11 +70,12 @@ export const UpdateListingMutation = graphql(
   [ListingFields, UserErrorFields],
 );
 
-// The sell form's "you receive": payments' quote for a price (the app computes no fee itself).
+// The sell form's "you receive": payments' quote for a price, with the event's own fees when it
+// has some (the app computes no fee itself).
 export const FeeQuoteQuery = graphql(
   `
-    query FeeQuote($price: MoneyInput!) {
-      feeQuote(price: $price) {
+    query FeeQuote($price: MoneyInput!, $eventId: ID) {
+      feeQuote(price: $price, eventId: $eventId) {
         allInPrice {
           ...MoneyFields
         }

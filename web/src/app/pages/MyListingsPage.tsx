@@ -178,7 +178,7 @@ function EditListing({ listing, reload, onDone }: { listing: Mine; reload(): voi
         onChange={(e) => setPrice(e.target.value)}
         error={errorFor("price")}
       />
-      <SellerProceeds price={price} currencyCode={listing.price.currencyCode as CurrencyCode} />
+      <SellerProceeds price={price} currencyCode={listing.price.currencyCode as CurrencyCode} eventId={listing.event?.id} />
       <Field
         label="Quantity"
         name="quantity"

@@ -149,7 +149,7 @@ function ListingForm({ eventId }: { eventId: string }) {
         ))}
       </Choice>
       <Field label="Price per ticket" name="price" inputMode="decimal" autoComplete="off" value={price} onChange={(e) => setPrice(e.target.value)} error={errorFor("price")} />
-      <SellerProceeds price={price} currencyCode={currencyCode} />
+      <SellerProceeds price={price} currencyCode={currencyCode} eventId={eventId} />
       <Field label="Face value (optional)" name="faceValue" inputMode="decimal" autoComplete="off" value={faceValue} onChange={(e) => setFaceValue(e.target.value)} error={errorFor("faceValue")} />
       <Field label="Section (optional)" name="section" maxLength={20} value={section} onChange={(e) => setSection(e.target.value)} />
       <Field label="Row (optional)" name="row" maxLength={20} value={row} onChange={(e) => setRow(e.target.value)} />
