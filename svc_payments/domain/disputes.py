@@ -8,6 +8,9 @@ dispute again (`DisputeFacts`, never the webhook's body) and apply it here. What
   payout is held if not yet paid; a paid one is taken back from the seller (a transfer reversal,
   Stripe idempotency key `dispute_<id>`): Stripe debits the platform, so the platform recovers
   the proceeds from the seller;
+- won after a paid seller's transfer was reversed: the seller is paid back what was taken (a new
+  transfer, Stripe idempotency key `dispute_won_<id>`; the ledger's `transfer:<tr_>`), the payout
+  PAID again by it, so the order's accounts end as if nothing was disputed but Stripe's fee;
 - the ledger: the funds withdrawn (`dispute:<id>`), reinstated when won (`dispute_won:<id>`), and
   when lost the hold closed (`dispute_lost:<id>`): the seller bears their proceeds (the payout
   reversed), the platform the rest (`dispute_losses`); Stripe's dispute fee stays a cost either
@@ -192,6 +195,8 @@ class Dispute:
     # proceeds of a payout reversed before it was paid (a lost dispute).
     recovered_minor: int = 0
     reversal_id: str = ""
+    # A won dispute's transfer paying the seller back what was recovered from their transfer.
+    repaid_transfer_id: str = ""
     version: int = 0
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
@@ -293,6 +298,30 @@ class Dispute:
         """For the transfer reversal that takes a paid seller's proceeds back."""
         return f"dispute_{self.id}"
 
+    @property
+    def repayment_key(self) -> str:
+        """For the transfer that pays a won dispute's seller back."""
+        return f"dispute_won_{self.id}"
+
+    @property
+    def owes_repayment(self) -> bool:
+        """Won, after the seller's paid proceeds were taken back from their transfer, and not
+        paid back yet: the seller is owed them again (a new transfer)."""
+        return (
+            self.status is DisputeStatus.WON
+            and bool(self.reversal_id)
+            and self.recovered_minor > 0
+            and not self.repaid_transfer_id
+        )
+
+    def repaid(self, transfer_id: str) -> bool:
+        """The seller was paid back by `transfer_id`; False when recorded before."""
+        if self.repaid_transfer_id:
+            return False
+        self.repaid_transfer_id = transfer_id
+        self.version += 1
+        return True
+
 
 # -- the ledger's entries ---------------------------------------------------------------------
 
@@ -362,4 +391,20 @@ def reversal_entry(dispute: Dispute, reversal_id: str, amount: int, at: datetime
         credit=ledger.seller_payable(dispute.seller_id),
         created_at=at,
         memo=f"dispute {dispute.id}",
+    )
+
+
+def repayment_entry(dispute: Dispute, transfer_id: str, amount: int, at: datetime) -> JournalEntry:
+    """A won dispute's seller paid back what was recovered from them: a transfer, as a payout's
+    (the seller is owed it no more)."""
+    return JournalEntry.moving(
+        EntryKind.TRANSFER,
+        transfer_id,
+        dispute.order_id,
+        dispute.currency_code,
+        amount,
+        debit=ledger.seller_payable(dispute.seller_id),
+        credit=ledger.STRIPE_BALANCE,
+        created_at=at,
+        memo=f"dispute {dispute.id} won: the seller paid back",
     )
