@@ -376,6 +376,11 @@ class Payout:
         )
         return True
 
+    def repayment_refused(self, reason: str) -> None:
+        """A won dispute's transfer paying the seller back was refused: the payout says why."""
+        self.reason = reason
+        self.version += 1
+
     @property
     def payable_minor(self) -> int:
         """What is still to be transferred (the proceeds less what was reversed before)."""

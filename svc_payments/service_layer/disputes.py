@@ -25,6 +25,7 @@ from common.clock import Clock, stored_precision
 from common.errors import InvalidInput, NotFound, Unavailable
 from common.pagination import Page, PageRequest, decode_token
 from common.retries import retry_transient
+from svc_payments.domain import dispute_entries as entries
 from svc_payments.domain import disputes as domain
 from svc_payments.domain.disputes import Dispute, DisputeFacts, DisputeStatus
 from svc_payments.domain.payouts import PENDING, Payout, PayoutStatus
@@ -165,7 +166,7 @@ class DisputeHandlers:
             await uow.disputes.save(dispute)
             if payout.repaid(transfer_id, amount, now):
                 await uow.payouts.save(payout)
-            await uow.ledger.post(domain.repayment_entry(dispute, transfer_id, amount, now))
+            await uow.ledger.post(entries.repayment_entry(dispute, transfer_id, amount, now))
             await uow.commit()
         log.info(
             "a won dispute's seller was paid back",
@@ -178,8 +179,9 @@ class DisputeHandlers:
             dispute = await uow.disputes.get(dispute_id)
             payout = await uow.payouts.for_order(dispute.order_id) if dispute else None
             assert dispute is not None and payout is not None, "recorded before the repayment"
-            payout.reason = f"dispute {dispute_id} won; paying the seller back failed: {refusal}"
-            payout.version += 1
+            payout.repayment_refused(
+                f"dispute {dispute_id} won; paying the seller back failed: {refusal}"
+            )
             await uow.payouts.save(payout)
             await uow.commit()
 
@@ -193,14 +195,14 @@ class DisputeHandlers:
                 await uow.disputes.add(dispute)
             elif dispute.update(facts):
                 await uow.disputes.save(dispute)
-            if (entry := domain.withdrawal_entry(dispute, facts, now)) is not None:
+            if (entry := entries.withdrawal_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             payout = await uow.payouts.for_order(dispute.order_id)
             action = await self._payout_follows(uow, dispute, facts, payout, now)
-            if (entry := domain.reinstated_entry(dispute, facts, now)) is not None:
+            if (entry := entries.reinstated_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             recovering = isinstance(action, Recovery)
-            if not recovering and (entry := domain.lost_entry(dispute, facts, now)) is not None:
+            if not recovering and (entry := entries.lost_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             await uow.commit()
             return action
@@ -287,8 +289,8 @@ class DisputeHandlers:
                 if payout.status is PayoutStatus.PAID:
                     payout.reverse(f"dispute {dispute.id}", amount)
                     await uow.payouts.save(payout)
-            await uow.ledger.post(domain.reversal_entry(dispute, reversal_id, amount, now))
-            if (entry := domain.lost_entry(dispute, facts, now)) is not None:
+            await uow.ledger.post(entries.reversal_entry(dispute, reversal_id, amount, now))
+            if (entry := entries.lost_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             await uow.commit()
 

@@ -9,6 +9,13 @@ import pytest
 
 from common.errors import Conflict, InvalidInput
 from svc_payments.domain import events, ledger
+from svc_payments.domain.dispute_entries import (
+    lost_entry,
+    reinstated_entry,
+    repayment_entry,
+    reversal_entry,
+    withdrawal_entry,
+)
 from svc_payments.domain.disputes import (
     DISPUTE_LOSSES,
     NOT_YET_RECORDED,
@@ -18,11 +25,6 @@ from svc_payments.domain.disputes import (
     DisputeFacts,
     DisputeStatus,
     checked_evidence,
-    lost_entry,
-    reinstated_entry,
-    repayment_entry,
-    reversal_entry,
-    withdrawal_entry,
 )
 from svc_payments.domain.model import Order
 from svc_payments.domain.payouts import Payout, PayoutStatus
