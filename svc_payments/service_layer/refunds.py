@@ -37,9 +37,7 @@ from svc_payments.domain.refunds import (
     check_undisputed,
     left_to_refund,
 )
-from svc_payments.service_layer.ports import (
-    StripeGateway,
-)
+from svc_payments.service_layer.ports import StripeGateway
 from svc_payments.service_layer.refund_making import RefundMaker
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 
