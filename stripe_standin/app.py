@@ -79,6 +79,7 @@ class StripeStandIn:
             "accounts/{id}/withhold_onboarding": lambda i, f: connect.withhold_onboarding(i),
             "payment_intents/{id}/authenticate": payments.authenticate,
             "disputes/{id}/decide": lambda i, f: disputes.decide(i, f.get("status", "")),
+            "charges/{id}/dispute": lambda i, f: disputes.dispute_charge(i),
         }
         return Starlette(
             routes=[

@@ -55,12 +55,30 @@ class Disputes:
 
     def __post_init__(self) -> None:
         self.payments.on_disputed = self.open
+        self.payments.disputed_unrefundable = self.unrefundable
+
+    def unrefundable(self, charge: dict[str, Any]) -> bool:
+        """Stripe refuses to refund a charge under a chargeback (`charge_disputed`), open or
+        lost; an inquiry or a won dispute leaves it refundable (`is_charge_refundable`)."""
+        dispute = self.disputes.get(charge.get("dispute") or "")
+        return dispute is not None and not dispute["is_charge_refundable"]
+
+    def dispute_charge(self, charge_id: str) -> dict[str, Any]:
+        """Test only, not Stripe's: the cardholder disputes a charge now (`pm_card_createDispute`
+        does it at once): what is left of it once refunded, as Stripe disputes at most that."""
+        charge = self.payments.charge(charge_id)
+        if not charge["paid"] or charge["refunded"]:
+            raise invalid(f"Charge {charge_id} has nothing left to dispute.", "charge")
+        if charge["disputed"]:
+            raise invalid(f"Charge {charge_id} is disputed already.", "charge")
+        return self.open(charge)
 
     def open(self, charge: dict[str, Any]) -> dict[str, Any]:
-        """The cardholder disputes `charge` with their bank: the amount and the fee are taken."""
+        """The cardholder disputes `charge` with their bank: the amount (what is left of it
+        once refunded) and the fee are taken."""
         now = int(time.time())
         dispute_id = new_id("du")
-        amount, currency = charge["amount"], charge["currency"]
+        amount, currency = charge["amount"] - charge["amount_refunded"], charge["currency"]
         withdrawn = self.payments.record(
             "adjustment", -amount, currency, dispute_id, DISPUTE_FEE, category="dispute"
         )
@@ -154,6 +172,7 @@ class Disputes:
         previous = {"status": dispute["status"]}
         dispute["status"] = outcome
         if outcome == "won":
+            dispute["is_charge_refundable"] = True
             returned = self.payments.record(
                 "adjustment",
                 dispute["amount"],

@@ -47,6 +47,8 @@ class Payments:
     methods: Methods = field(default_factory=Methods)
     # Opens the dispute a `pm_card_createDispute` charge gets (disputes.py sets it).
     on_disputed: Callable[[dict[str, Any]], None] | None = None
+    # Whether a disputed charge may not be refunded now, as its dispute stands (disputes.py).
+    disputed_unrefundable: Callable[[dict[str, Any]], bool] = lambda charge: True
 
     def record(
         self,
@@ -288,6 +290,11 @@ class Payments:
             charge = self.charges[intent["latest_charge"]]
         if not charge["paid"]:
             raise invalid(f"Charge {charge['id']} failed, so it cannot be refunded.", "charge")
+        if charge["disputed"] and self.disputed_unrefundable(charge):
+            raise invalid(
+                f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                code="charge_disputed",
+            )
         left = charge["amount"] - charge["amount_refunded"]
         if left == 0:
             raise invalid(

@@ -3,8 +3,8 @@
 `disputes`: one per Stripe dispute (`_id` its id): {order_id, payment_id, buyer_id, seller_id,
 event_id, amount_paid, purchased_at, payment_intent_id, charge_id, amount, currency_code, reason,
 status, evidence_due_by, submission_count, created_at, evidence, recovered_minor, reversal_id,
-version} (domain/disputes.py). Indexed by order (a payment's dispute status) and by status (the
-admins' list, newest first).
+repaid_transfer_id, version} (domain/disputes.py). Indexed by order (a payment's dispute
+status) and by status (the admins' list, newest first).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ DISPUTES = Document(
         "evidence": Field("evidence"),
         "recovered_minor": Field("recovered_minor"),
         "reversal_id": Field("reversal_id"),
+        "repaid_transfer_id": Field("repaid_transfer_id", missing=""),
         "version": Field("version"),
     },
 )

@@ -1,5 +1,6 @@
 """The disputes port over the Stripe SDK: a dispute read (with its balance transactions), its
-evidence updated and submitted, and a paid seller's transfer reversed, through the same client,
+evidence updated and submitted, a paid seller's transfer reversed and a won dispute's seller
+paid back, through the same client,
 metrics and failure mapping as the charges (adapters/stripe_gateway.py)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import stripe
 
 from svc_payments.adapters.stripe_gateway import StripeApi, _as_dict, _id_of
 from svc_payments.domain.disputes import BalanceMove, DisputeFacts, DisputeStatus
-from svc_payments.service_layer.ports import EvidenceRefused
+from svc_payments.service_layer.ports import EvidenceRefused, TransferRequest
 
 
 def facts_of(obj: Any) -> DisputeFacts:
@@ -73,3 +74,6 @@ class StripeDisputesApi:
         )
         reversal = await self.api._run("reverse_transfer", create)
         return str(_as_dict(reversal)["id"])
+
+    async def transfer(self, request: TransferRequest) -> str:
+        return await self.api.transfer(request)

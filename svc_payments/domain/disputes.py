@@ -8,13 +8,17 @@ dispute again (`DisputeFacts`, never the webhook's body) and apply it here. What
   payout is held if not yet paid; a paid one is taken back from the seller (a transfer reversal,
   Stripe idempotency key `dispute_<id>`): Stripe debits the platform, so the platform recovers
   the proceeds from the seller;
+- won after a paid seller's transfer was reversed: the seller is paid back what was taken (a new
+  transfer, Stripe idempotency key `dispute_won_<id>`; the ledger's `transfer:<tr_>`), the payout
+  PAID again by it, so the order's accounts end as if nothing was disputed but Stripe's fee;
 - the ledger: the funds withdrawn (`dispute:<id>`), reinstated when won (`dispute_won:<id>`), and
   when lost the hold closed (`dispute_lost:<id>`): the seller bears their proceeds (the payout
   reversed), the platform the rest (`dispute_losses`); Stripe's dispute fee stays a cost either
   way (`stripe_fees`);
 - evidence is staged from the order's own history for an admin to edit and submit.
 
-Pure: no Stripe, no database; the service layer (service_layer/disputes.py) applies it.
+Pure: no Stripe, no database; the service layer (service_layer/disputes.py) applies it, and
+domain/dispute_entries.py makes its ledger entries.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from common.errors import Conflict, InvalidInput
-from svc_payments.domain import events, ledger
+from svc_payments.domain import events
 from svc_payments.domain.currency import from_minor
-from svc_payments.domain.ledger import EntryKind, JournalEntry, Posting
 
 # The platform's loss to disputes lost beyond what it recovered from the seller (the buyer's
 # fee and the commission it had kept, or all of it for an order with no payout).
@@ -192,6 +195,8 @@ class Dispute:
     # proceeds of a payout reversed before it was paid (a lost dispute).
     recovered_minor: int = 0
     reversal_id: str = ""
+    # A won dispute's transfer paying the seller back what was recovered from their transfer.
+    repaid_transfer_id: str = ""
     version: int = 0
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
@@ -293,73 +298,26 @@ class Dispute:
         """For the transfer reversal that takes a paid seller's proceeds back."""
         return f"dispute_{self.id}"
 
+    @property
+    def repayment_key(self) -> str:
+        """For the transfer that pays a won dispute's seller back."""
+        return f"dispute_won_{self.id}"
 
-# -- the ledger's entries ---------------------------------------------------------------------
+    @property
+    def owes_repayment(self) -> bool:
+        """Won, after the seller's paid proceeds were taken back from their transfer, and not
+        paid back yet: the seller is owed them again (a new transfer)."""
+        return (
+            self.status is DisputeStatus.WON
+            and bool(self.reversal_id)
+            and self.recovered_minor > 0
+            and not self.repaid_transfer_id
+        )
 
-
-def withdrawal_entry(dispute: Dispute, facts: DisputeFacts, at: datetime) -> JournalEntry | None:
-    """Stripe took the disputed amount and its fee from the balance; None before it has."""
-    if facts.withdrawn <= 0:
-        return None  # an inquiry (warning_*): nothing taken yet
-    postings = [
-        Posting(ledger.STRIPE_BALANCE, -(facts.withdrawn + facts.fee)),
-        Posting(ledger.DISPUTE_HOLD, facts.withdrawn),
-    ]
-    if facts.fee:
-        postings.append(Posting(ledger.STRIPE_FEES, facts.fee))
-    return JournalEntry(
-        EntryKind.DISPUTE, dispute.id, dispute.order_id, dispute.currency_code, tuple(postings), at
-    )
-
-
-def reinstated_entry(dispute: Dispute, facts: DisputeFacts, at: datetime) -> JournalEntry | None:
-    """A won dispute: Stripe gave the amount back (its fee it keeps)."""
-    if dispute.status is not DisputeStatus.WON or facts.reinstated <= 0:
-        return None
-    return JournalEntry.moving(
-        EntryKind.DISPUTE_WON,
-        dispute.id,
-        dispute.order_id,
-        dispute.currency_code,
-        facts.reinstated,
-        debit=ledger.STRIPE_BALANCE,
-        credit=ledger.DISPUTE_HOLD,
-        created_at=at,
-    )
-
-
-def lost_entry(dispute: Dispute, facts: DisputeFacts, at: datetime) -> JournalEntry | None:
-    """A lost dispute: the money held is the cardholder's for good. The seller bears what was
-    recovered from them (their payable cancelled), the platform the rest."""
-    if dispute.status is not DisputeStatus.LOST or facts.withdrawn <= 0:
-        return None
-    from_seller = min(dispute.recovered_minor, facts.withdrawn)
-    postings = [Posting(ledger.DISPUTE_HOLD, -facts.withdrawn)]
-    if from_seller:
-        postings.append(Posting(ledger.seller_payable(dispute.seller_id), from_seller))
-    if facts.withdrawn - from_seller:
-        postings.append(Posting(DISPUTE_LOSSES, facts.withdrawn - from_seller))
-    return JournalEntry(
-        EntryKind.DISPUTE_LOST,
-        dispute.id,
-        dispute.order_id,
-        dispute.currency_code,
-        tuple(postings),
-        at,
-    )
-
-
-def reversal_entry(dispute: Dispute, reversal_id: str, amount: int, at: datetime) -> JournalEntry:
-    """A paid seller's proceeds came back from their connected account: owed to them again
-    until the dispute is decided (a lost one cancels that: `lost_entry`)."""
-    return JournalEntry.moving(
-        EntryKind.TRANSFER_REVERSAL,
-        reversal_id,
-        dispute.order_id,
-        dispute.currency_code,
-        amount,
-        debit=ledger.STRIPE_BALANCE,
-        credit=ledger.seller_payable(dispute.seller_id),
-        created_at=at,
-        memo=f"dispute {dispute.id}",
-    )
+    def repaid(self, transfer_id: str) -> bool:
+        """The seller was paid back by `transfer_id`; False when recorded before."""
+        if self.repaid_transfer_id:
+            return False
+        self.repaid_transfer_id = transfer_id
+        self.version += 1
+        return True

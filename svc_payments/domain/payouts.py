@@ -12,7 +12,8 @@ States:
 - WAITING_FOR_ONBOARDING: due or not, the seller has no account Stripe lets us pay yet; the
   seller becoming payable releases it (back to SCHEDULED);
 - HELD: a dispute stopped it until it is decided (`release` puts it back);
-- PAID: transferred (`transfer_id`);
+- PAID: transferred (`transfer_id`; after a won dispute that had reversed it, the transfer
+  that paid the seller back: `repaid`);
 - REVERSED: taken back, or never to be paid (a refund, a lost dispute);
 - FAILED: Stripe refused the transfer for good (`reason` says why).
 """
@@ -364,6 +365,35 @@ class Payout:
         return Reversal(
             self.id, self.transfer_id if paid else "", amount if paid else 0, self.currency_code
         )
+
+    def repaid(self, transfer_id: str, amount_minor: int, now: datetime) -> bool:
+        """A won dispute gave back `amount_minor` of the proceeds it had reversed from the paid
+        transfer, and `transfer_id` paid them to the seller again: PAID by that transfer (what a
+        later refund reverses). False when recorded before."""
+        if self.transfer_id == transfer_id:
+            return False
+        if not 0 < amount_minor <= self.reversed_minor or not self.paid_at:
+            raise Conflict(f"payout {self.id}: cannot repay {amount_minor} of it")
+        self.reversed_minor -= amount_minor
+        self.status, self.transfer_id, self.paid_at = PayoutStatus.PAID, transfer_id, now
+        self.reason, self.next_try_at = "", None
+        self.version += 1
+        self.events.append(
+            events.PayoutPaid(
+                id=self.id,
+                order_id=self.order_id,
+                seller_id=self.seller_id,
+                transfer_id=transfer_id,
+                amount_minor=amount_minor,
+                currency_code=self.currency_code,
+            )
+        )
+        return True
+
+    def repayment_refused(self, reason: str) -> None:
+        """A won dispute's transfer paying the seller back was refused: the payout says why."""
+        self.reason = reason
+        self.version += 1
 
     @property
     def payable_minor(self) -> int:

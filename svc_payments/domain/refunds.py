@@ -40,6 +40,9 @@ NOTHING_LEFT = "The order has been refunded in full already"
 EVENT_STARTED = "The event has started; a refund can no longer be requested"
 EVENT_UNKNOWN = "The event's date is not known yet; a refund cannot be requested now"
 REQUEST_OPEN = "A refund of this order is already requested or in progress"
+# Stripe refuses to refund a disputed charge (`charge_disputed`): the dispute decides first.
+DISPUTED = "The payment is disputed; it cannot be refunded until the dispute is decided"
+CHARGED_BACK = "The payment was charged back (a dispute lost): the buyer has had the money back"
 
 
 class RefundState(StrEnum):
@@ -85,6 +88,17 @@ def check_requestable(event: EventSchedule | None, now: datetime) -> None:
         raise Conflict(EVENT_UNKNOWN)
     if event.starts_at <= now:
         raise Conflict(EVENT_STARTED)
+
+
+def check_undisputed(dispute_status: str | None) -> None:
+    """May the order be refunded as its payment's dispute stands (None: never disputed)? Not
+    while a chargeback is open (Stripe refuses a disputed charge's refund), nor once it is lost
+    (the buyer's bank gave the money back); an inquiry (`warning_*`) takes no money and a won
+    dispute gave it back, so those may. Raises Conflict with the reason when not."""
+    if dispute_status in ("needs_response", "under_review"):
+        raise Conflict(DISPUTED)
+    if dispute_status == "lost":
+        raise Conflict(CHARGED_BACK)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ transaction: the dispute recorded (evidence staged on first sight), the ledger's
 seller's payout held, released or reversed. A paid seller's transfer is reversed at Stripe
 outside any transaction, with the idempotency key `dispute_<id>`, then recorded in a second
 one; a crash between the two is mended by the next delivery, which asks Stripe again with the
-same key and gets the same reversal. Every step is idempotent: a repeated webhook changes
-nothing and posts nothing twice (ledger entries are named by their cause).
+same key and gets the same reversal. A won dispute that had taken a paid seller's proceeds back
+pays them back the same way: a transfer with the key `dispute_won_<id>`, then recorded (the
+payout PAID by it, the ledger's transfer entry). Every step is idempotent: a repeated webhook
+changes nothing and posts nothing twice (ledger entries are named by their cause).
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ from common.clock import Clock, stored_precision
 from common.errors import InvalidInput, NotFound, Unavailable
 from common.pagination import Page, PageRequest, decode_token
 from common.retries import retry_transient
+from svc_payments.domain import dispute_entries as entries
 from svc_payments.domain import disputes as domain
 from svc_payments.domain.disputes import Dispute, DisputeFacts, DisputeStatus
 from svc_payments.domain.payouts import PENDING, Payout, PayoutStatus
-from svc_payments.service_layer.ports import EvidenceRefused, StripeDisputes, StripeUnavailable
+from svc_payments.service_layer.ports import (
+    EvidenceRefused,
+    StripeDisputes,
+    StripeUnavailable,
+    TransferRefused,
+    TransferRequest,
+)
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,6 +69,15 @@ class Recovery:
 
     transfer_id: str
     amount: int
+
+
+@dataclass(frozen=True)
+class Repayment:
+    """A won dispute's seller to pay back what was recovered from them: a new transfer."""
+
+    payout_id: str
+    amount: int
+    destination: str  # the seller's connected account (acct_...)
 
 
 def _check_id(dispute_id: str) -> str:
@@ -96,18 +114,79 @@ class DisputeHandlers:
         facts = await _stripe(self.stripe.retrieve_dispute(_check_id(dispute_id)))
         if facts is None:
             raise NotFound("Dispute not found", field="disputeId")
-        recovery = await self._apply(facts)
-        if recovery is not None:
+        action = await self._apply(facts)
+        if isinstance(action, Recovery):
             reversal_id = await _stripe(
                 self.stripe.reverse_transfer(
-                    recovery.transfer_id, recovery.amount, f"dispute_{facts.id}"
+                    action.transfer_id, action.amount, f"dispute_{facts.id}"
                 )
             )
-            await self._record_recovery(facts, reversal_id, recovery.amount)
+            await self._record_recovery(facts, reversal_id, action.amount)
+        elif isinstance(action, Repayment):
+            await self._repay(facts, action)
         return await self.get(facts.id)
 
+    async def _repay(self, facts: DisputeFacts, repayment: Repayment) -> None:
+        """Pays the won dispute's seller back at Stripe (the key `dispute_won_<id>`: asked again
+        after a crash, the same transfer), then records it."""
+        dispute = (await self.get(facts.id)).dispute
+        request = TransferRequest(
+            payout_id=repayment.payout_id,
+            order_id=dispute.order_id,
+            seller_id=dispute.seller_id,
+            amount_minor=repayment.amount,
+            currency_code=dispute.currency_code,
+            destination=repayment.destination,
+            transfer_group=f"order_{dispute.order_id}",
+            source_transaction="",
+            idempotency_key=dispute.repayment_key,
+        )
+        try:
+            transfer_id = await _stripe(self.stripe.transfer(request))
+        except TransferRefused as exc:
+            # The seller's account cannot be paid now: the ledger shows them owed, the payout
+            # says why, and the next delivery of the dispute asks again.
+            log.error(
+                "a won dispute's seller could not be paid back",
+                extra={"dispute_id": facts.id, "error": exc.message},
+            )
+            await self._repayment_refused(facts.id, exc.message)
+            return
+        await self._record_repayment(facts.id, transfer_id, repayment.amount)
+
     @retry_transient()
-    async def _apply(self, facts: DisputeFacts) -> Recovery | None:
+    async def _record_repayment(self, dispute_id: str, transfer_id: str, amount: int) -> None:
+        async with self.uow() as uow:
+            now = self._now()
+            dispute = await uow.disputes.get(dispute_id)
+            payout = await uow.payouts.for_order(dispute.order_id) if dispute else None
+            assert dispute is not None and payout is not None, "recorded before the repayment"
+            if not dispute.repaid(transfer_id):
+                return  # recorded by another delivery meanwhile
+            await uow.disputes.save(dispute)
+            if payout.repaid(transfer_id, amount, now):
+                await uow.payouts.save(payout)
+            await uow.ledger.post(entries.repayment_entry(dispute, transfer_id, amount, now))
+            await uow.commit()
+        log.info(
+            "a won dispute's seller was paid back",
+            extra={"dispute_id": dispute_id, "transfer_id": transfer_id},
+        )
+
+    @retry_transient()
+    async def _repayment_refused(self, dispute_id: str, refusal: str) -> None:
+        async with self.uow() as uow:
+            dispute = await uow.disputes.get(dispute_id)
+            payout = await uow.payouts.for_order(dispute.order_id) if dispute else None
+            assert dispute is not None and payout is not None, "recorded before the repayment"
+            payout.repayment_refused(
+                f"dispute {dispute_id} won; paying the seller back failed: {refusal}"
+            )
+            await uow.payouts.save(payout)
+            await uow.commit()
+
+    @retry_transient()
+    async def _apply(self, facts: DisputeFacts) -> Recovery | Repayment | None:
         async with self.uow() as uow:
             now = self._now()
             dispute = await uow.disputes.get(facts.id)
@@ -116,16 +195,17 @@ class DisputeHandlers:
                 await uow.disputes.add(dispute)
             elif dispute.update(facts):
                 await uow.disputes.save(dispute)
-            if (entry := domain.withdrawal_entry(dispute, facts, now)) is not None:
+            if (entry := entries.withdrawal_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             payout = await uow.payouts.for_order(dispute.order_id)
-            recovery = await self._payout_follows(uow, dispute, facts, payout, now)
-            if (entry := domain.reinstated_entry(dispute, facts, now)) is not None:
+            action = await self._payout_follows(uow, dispute, facts, payout, now)
+            if (entry := entries.reinstated_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
-            if recovery is None and (entry := domain.lost_entry(dispute, facts, now)) is not None:
+            recovering = isinstance(action, Recovery)
+            if not recovering and (entry := entries.lost_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             await uow.commit()
-            return recovery
+            return action
 
     async def _first_sight(
         self, uow: PaymentsUnitOfWork, facts: DisputeFacts, now: datetime
@@ -161,15 +241,25 @@ class DisputeHandlers:
         facts: DisputeFacts,
         payout: Payout | None,
         now: datetime,
-    ) -> Recovery | None:
+    ) -> Recovery | Repayment | None:
         """Holds, releases or reverses the order's payout as the dispute now stands; the
-        transfer to take back at Stripe when the seller was paid already."""
+        transfer to take back at Stripe when the seller was paid already, or the seller to pay
+        back when a dispute that took their proceeds back is won."""
         if payout is None:
             return None  # an order with no seller to pay (or from before payouts)
         if dispute.status in (DisputeStatus.WON, DisputeStatus.WARNING_CLOSED):
             if payout.release(now):
                 await uow.payouts.save(payout)
-            return None
+            if not dispute.owes_repayment:
+                return None
+            account = await uow.seller_accounts.get(payout.seller_id)
+            if account is None or not account.stripe_account_id:
+                log.error(
+                    "a won dispute's seller has no account to be paid back to",
+                    extra={"dispute_id": dispute.id, "seller_id": payout.seller_id},
+                )
+                return None
+            return Repayment(payout.id, dispute.recovered_minor, account.stripe_account_id)
         if payout.status is PayoutStatus.PAID:
             if dispute.recovered_minor or facts.withdrawn <= 0:
                 return None  # taken back before; or an inquiry, which takes no money
@@ -199,8 +289,8 @@ class DisputeHandlers:
                 if payout.status is PayoutStatus.PAID:
                     payout.reverse(f"dispute {dispute.id}", amount)
                     await uow.payouts.save(payout)
-            await uow.ledger.post(domain.reversal_entry(dispute, reversal_id, amount, now))
-            if (entry := domain.lost_entry(dispute, facts, now)) is not None:
+            await uow.ledger.post(entries.reversal_entry(dispute, reversal_id, amount, now))
+            if (entry := entries.lost_entry(dispute, facts, now)) is not None:
                 await uow.ledger.post(entry)
             await uow.commit()
 

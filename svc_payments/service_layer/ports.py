@@ -174,6 +174,11 @@ class StripeDisputes(Protocol):
         (trr_...). The same key answers the same reversal."""
         ...
 
+    async def transfer(self, request: TransferRequest) -> str:
+        """Pays a seller (a won dispute's repayment); the same key answers the same transfer.
+        Raises StripeUnavailable or TransferRefused."""
+        ...
+
 
 class OrderSource(Protocol):
     async def get_order(self, order_id: str, token: str | None) -> Order | None:

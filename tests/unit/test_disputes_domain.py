@@ -9,6 +9,13 @@ import pytest
 
 from common.errors import Conflict, InvalidInput
 from svc_payments.domain import events, ledger
+from svc_payments.domain.dispute_entries import (
+    lost_entry,
+    reinstated_entry,
+    repayment_entry,
+    reversal_entry,
+    withdrawal_entry,
+)
 from svc_payments.domain.disputes import (
     DISPUTE_LOSSES,
     NOT_YET_RECORDED,
@@ -18,10 +25,6 @@ from svc_payments.domain.disputes import (
     DisputeFacts,
     DisputeStatus,
     checked_evidence,
-    lost_entry,
-    reinstated_entry,
-    reversal_entry,
-    withdrawal_entry,
 )
 from svc_payments.domain.model import Order
 from svc_payments.domain.payouts import Payout, PayoutStatus
@@ -218,6 +221,52 @@ def test_lost_after_the_seller_was_paid_the_transfer_reversal_recovers_the_proce
         (ledger.PLATFORM_FEES, "EUR"): -(TOTAL - PROCEEDS),
     }
     assert dispute.idempotency_key == "dispute_du_1"
+
+
+def test_won_after_the_seller_was_paid_and_reversed_the_seller_is_paid_back_once():
+    dispute = Dispute.opened(facts(), ORDER, NOW)
+    payout = a_payout()
+    payout.paid("tr_1", NOW)
+    transfer = ledger.JournalEntry.moving(
+        ledger.EntryKind.TRANSFER,
+        "tr_1",
+        "o1",
+        "EUR",
+        PROCEEDS,
+        debit=ledger.seller_payable("seller-1"),
+        credit=ledger.STRIPE_BALANCE,
+        created_at=NOW,
+    )
+    payout.reverse("dispute du_1", PROCEEDS)
+    dispute.recovered(PROCEEDS, "trr_1")
+    assert not dispute.owes_repayment  # not decided yet
+    won = facts(DisputeStatus.WON, REINSTATED)
+    dispute.update(won)
+    assert dispute.owes_repayment and dispute.repayment_key == "dispute_won_du_1"
+    assert dispute.repaid("tr_2") and not dispute.repaid("tr_3")
+    assert not dispute.owes_repayment and dispute.repaid_transfer_id == "tr_2"
+
+    entries = [
+        charge_entry(),
+        transfer,
+        withdrawal_entry(dispute, won, NOW),
+        reversal_entry(dispute, "trr_1", PROCEEDS, NOW),
+        reinstated_entry(dispute, won, NOW),
+        repayment_entry(dispute, "tr_2", PROCEEDS, NOW),
+    ]
+    assert lost_entry(dispute, won, NOW) is None
+    # As if no dispute happened, but for Stripe's fee: the seller paid, the platform its fees.
+    assert ledger.balances(e for e in entries if e) == {
+        (ledger.STRIPE_BALANCE, "EUR"): TOTAL - PROCEEDS - FEE,
+        (ledger.STRIPE_FEES, "EUR"): FEE,
+        (ledger.PLATFORM_FEES, "EUR"): -(TOTAL - PROCEEDS),
+    }
+
+
+def test_won_before_the_seller_was_paid_owes_no_repayment():
+    dispute = Dispute.opened(facts(), ORDER, NOW)
+    dispute.update(facts(DisputeStatus.WON, REINSTATED))
+    assert not dispute.owes_repayment
 
 
 def test_lost_with_no_payout_is_the_platforms_loss_whole():

@@ -189,3 +189,21 @@ def test_stripe_refusing_for_good_fails_it_with_the_reason():
         None,
     )
     assert not p.is_due(NOW + DELAY)
+
+
+def test_a_won_disputes_repayment_pays_the_reversed_proceeds_again_once():
+    p = payout()
+    p.paid("tr_1", NOW)
+    p.reverse("dispute du_1", 4550)
+    assert p.status is PayoutStatus.REVERSED
+    p.events.clear()
+    assert p.repaid("tr_2", 4550, NOW + DELAY)
+    assert (p.status, p.transfer_id, p.payable_minor) == (PayoutStatus.PAID, "tr_2", 4550)
+    [announced] = p.events
+    assert isinstance(announced, events.PayoutPaid) and announced.transfer_id == "tr_2"
+    assert not p.repaid("tr_2", 4550, NOW + DELAY)  # recorded before: nothing changes
+    assert len(p.events) == 1
+    never_paid = payout()
+    never_paid.reverse("dispute du_2 lost")
+    with pytest.raises(Conflict):
+        never_paid.repaid("tr_3", 4550, NOW)  # nothing was ever transferred to pay back

@@ -13,6 +13,8 @@ from svc_payments.domain.ledger import EntryKind, JournalEntry, balances
 from svc_payments.domain.payouts import EventSchedule
 from svc_payments.domain.refund_runs import RefundRun, RunState, TokenBucket, run_refund_id
 from svc_payments.domain.refunds import (
+    CHARGED_BACK,
+    DISPUTED,
     EVENT_STARTED,
     EVENT_UNKNOWN,
     Refund,
@@ -20,6 +22,7 @@ from svc_payments.domain.refunds import (
     RefundState,
     check_reason,
     check_requestable,
+    check_undisputed,
     left_to_refund,
     refund_entry,
     reversal_entry,
@@ -93,6 +96,19 @@ def test_a_buyer_may_ask_before_the_event_starts_or_once_it_is_cancelled_or_move
         with pytest.raises(Conflict) as refused:
             check_requestable(unknown, NOW)
         assert refused.value.message == EVENT_UNKNOWN
+
+
+def test_a_payment_under_a_chargeback_or_charged_back_is_not_refunded():
+    for open_one in ("needs_response", "under_review"):
+        with pytest.raises(Conflict) as refused:
+            check_undisputed(open_one)
+        assert refused.value.message == DISPUTED
+    with pytest.raises(Conflict) as refused:
+        check_undisputed("lost")
+    assert refused.value.message == CHARGED_BACK
+    # Never disputed, an inquiry (no money taken), or won (the money is back): refundable.
+    for status in (None, "warning_needs_response", "warning_under_review", "warning_closed", "won"):
+        check_undisputed(status)
 
 
 def test_a_reason_is_required_and_bounded():
