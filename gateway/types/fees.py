@@ -7,8 +7,9 @@ from __future__ import annotations
 import strawberry
 
 from common.errors import InvalidInput
+from common.money import MINOR_DIGITS
 from gateway.context import Info
-from gateway.types.common import Money, plain_amount
+from gateway.types.common import Money, list_size, plain_amount
 from ticketing.catalogue.v1 import catalogue_pb2
 from ticketing.payments.v1 import payments_pb2
 
@@ -91,7 +92,9 @@ class EventFeeOverride:
         description='The buyer\'s fee per ticket as a percent of its price, e.g. "7.5".'
     )
     buyer_fee_fixed: list[Money] = strawberry.field(
-        description="The buyer's fixed fee per ticket, one per currency it is set for."
+        description="The buyer's fixed fee per ticket, one per currency it is set for.",
+        # At most one per currency a fee can be set in.
+        directives=[list_size(assumed_size=len(MINOR_DIGITS))],
     )
     seller_commission_percent: str | None = strawberry.field(
         description="What the platform keeps of the price, as a percent of it."
