@@ -34,6 +34,7 @@ PROJECT_PACKAGES = (
     "svc_catalogue",
     "svc_expiration",
     "svc_insights",
+    "svc_notifications",
     "svc_orders",
     "svc_payments",
     "svc_tickets",
