@@ -112,7 +112,7 @@ docs: install ## the documentation site into site/, strict: broken links, pages 
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto contract, checked statically
-	$(BIN)/hadolint Dockerfile deploy/stripe-standin.Dockerfile
+	$(BIN)/hadolint Dockerfile deploy/stripe-standin.Dockerfile deploy/maildev.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q
 	$(BIN)/python -m tools.deploy_check
 	BUF=$(BIN)/buf tools/buf-breaking.sh

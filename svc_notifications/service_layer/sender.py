@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from common.clock import Clock, SystemClock, stored_precision
 from common.metrics.series import mail_outcome
@@ -29,6 +30,22 @@ from svc_notifications.service_layer.ports import (
 )
 
 log = logging.getLogger(__name__)
+
+
+async def _uncancelled(work: Coroutine[Any, Any, None]) -> None:
+    """Runs `work` to its end even when the caller is cancelled (the process stopping), then
+    passes the cancellation on: a mail handed to the server is marked before the sender stops,
+    so stopping never leaves a sent mail unmarked."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    task.result()
 
 
 class MailSender:
@@ -57,7 +74,7 @@ class MailSender:
         now = stored_precision(self.clock.now())
         mails = await self.queue.claim_due(now, now + self.lease, self.batch)
         for mail in mails:
-            await self._send(mail)
+            await _uncancelled(self._send(mail))
         return len(mails)
 
     async def _send(self, mail: Mail) -> None:

@@ -3,6 +3,7 @@ sends each once and retries temporary failures, and the templates escape what ev
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -285,3 +286,36 @@ async def test_listing_a_users_mails_needs_a_user() -> None:
     world = World()
     with pytest.raises(InvalidInput):
         await notifications_of(FakeQueue(world.store), " ", 10)
+
+
+class GatedServer(FakeMailServer):
+    """Takes a mail only when the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def send(self, mail) -> None:
+        self.holding.set()
+        await self.gate.wait()
+        await super().send(mail)
+
+
+async def test_stopping_the_sender_mid_send_still_marks_the_mail_it_handed_over() -> None:
+    world = World()
+    server = GatedServer()
+    world.sender.transport = server
+    await world.paid_order()
+    await world.on(completed())
+    round_ = asyncio.ensure_future(world.sender.send_due())
+    await server.holding.wait()
+    round_.cancel()  # the process stops while the server is taking the mail
+    await asyncio.sleep(0)
+    assert not round_.done()
+    server.gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await round_
+    [mail] = world.store.mails.values()
+    assert mail.status is MailStatus.SENT
+    assert len(server.received) == 1
