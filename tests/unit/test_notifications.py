@@ -13,7 +13,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from common.clock import FrozenClock
 from common.delivery import Delivery
 from common.errors import InvalidInput, NotYet
+from common.settings import ConfigError
 from svc_notifications.adapters.templates import JinjaTemplates
+from svc_notifications.config import NotificationsSettings
 from svc_notifications.domain.mails import Mail, MailKind, MailStatus, RetryPolicy, mail_id
 from svc_notifications.domain.receipts import format_minor
 from svc_notifications.service_layer.event_handlers import NotificationHandlers
@@ -319,3 +321,20 @@ async def test_stopping_the_sender_mid_send_still_marks_the_mail_it_handed_over(
     [mail] = world.store.mails.values()
     assert mail.status is MailStatus.SENT
     assert len(server.received) == 1
+
+
+def test_the_settings_defaults_and_refusals() -> None:
+    settings = NotificationsSettings.from_env({})
+    assert settings.port_of("notifications") == 50059
+    assert settings.addr_of("notifications") == "127.0.0.1:50059"
+    assert (settings.smtp_port, settings.smtp_starttls, settings.smtp_password) == (25, False, None)
+    assert settings.notifications_max_attempts == 8
+    assert NotificationsSettings.from_env({"MAIL_FROM": "T <t@shop.test>"}).mail_domain() == (
+        "shop.test"
+    )
+    with pytest.raises(ConfigError, match="MAIL_FROM"):
+        NotificationsSettings.from_env({"MAIL_FROM": "nobody"})
+    with pytest.raises(ConfigError, match="SMTP_PORT"):
+        NotificationsSettings.from_env({"SMTP_PORT": "70000"})
+    with pytest.raises(ConfigError, match="NOTIFICATIONS_MAX_ATTEMPTS"):
+        NotificationsSettings.from_env({"NOTIFICATIONS_MAX_ATTEMPTS": "0"})
