@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROTOS := $(shell find proto -name '*.proto' | sort)
 STAMP := $(VENV)/.installed
 
-.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run demo bench soak clean lock pod-check docker-versions image compose-smoke
+.PHONY: all help install gen schema schema-check lint lint-deploy reference docs proto-lint test test-unit test-integration test-e2e test-browser test-fuzz test-deploy web browser chaos run demo bench soak clean lock pod-check docker-versions image compose-smoke maildev
 
 all: test ## the default: same as `make test`
 
@@ -66,6 +66,17 @@ $(WEB_BUILT): $(WEB_PACKAGES) $(WEB_SOURCES)
 
 web: $(WEB_BUILT) ## the web app and GraphiQL built into web/dist, with its persisted-query manifest
 
+# The development mail server (maildev, tools/maildev/): SMTP and a web view of the mail received,
+# for `ticketing run` and the tests that read what notifications sent. From its committed lockfile;
+# never part of an image.
+MAILDEV_PACKAGES := tools/maildev/node_modules/.installed
+
+$(MAILDEV_PACKAGES): tools/maildev/package-lock.json tools/maildev/package.json
+	cd tools/maildev && npm ci --no-audit --no-fund
+	touch $@
+
+maildev: $(MAILDEV_PACKAGES) ## the development mail server (tools/maildev) from its lockfile
+
 # The browser tests drive Debian's Chromium (never a browser download of Playwright's own).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
@@ -101,7 +112,7 @@ docs: install ## the documentation site into site/, strict: broken links, pages 
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto contract, checked statically
-	$(BIN)/hadolint Dockerfile deploy/stripe-standin.Dockerfile
+	$(BIN)/hadolint Dockerfile deploy/stripe-standin.Dockerfile deploy/maildev.Dockerfile
 	$(BIN)/docker-compose -f docker-compose.yml config -q
 	$(BIN)/python -m tools.deploy_check
 	BUF=$(BIN)/buf tools/buf-breaking.sh
@@ -115,7 +126,7 @@ lint-deploy: install ## Dockerfiles, docker compose, k8s overlays and the proto 
 pod-check: image ## every dev-overlay Deployment run in Docker as its pod would, probes passing
 	$(BIN)/python -m tools.pod_check
 
-test: install gen lint docs web browser ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15–20 minutes (docs/tests.md)
+test: install gen lint docs web browser maildev ## lint, the docs site, then every test (unit, integration, e2e, browser); about 15–20 minutes (docs/tests.md)
 	$(BIN)/python -m pytest -q --durations=30 tests
 
 # One layer of `make test` each, selected by its marker (tests/conftest.py marks a test by its
@@ -123,10 +134,10 @@ test: install gen lint docs web browser ## lint, the docs site, then every test 
 test-unit: install gen ## the unit tests (tests/unit), selected by marker
 	$(BIN)/python -m pytest -q -m unit tests
 
-test-integration: install gen ## the integration tests (tests/integration): real servers on free ports
+test-integration: install gen maildev ## the integration tests (tests/integration): real servers on free ports
 	$(BIN)/python -m pytest -q -m integration tests
 
-test-e2e: install gen web ## the end-to-end tests (tests/e2e): the whole system as `ticketing run` starts it
+test-e2e: install gen web maildev ## the end-to-end tests (tests/e2e): the whole system as `ticketing run` starts it
 	$(BIN)/python -m pytest -q -m e2e tests
 
 # The web app and GraphiQL in headless Chromium against `ticketing run` (tests/browser/).
@@ -148,7 +159,7 @@ test-deploy: install gen ## the checkers of the shipping files, on broken copies
 chaos: install gen ## the long chaos run: processes and datastores killed, invariants checked
 	$(BIN)/python -m tests.chaos
 
-run: install gen web ## the whole system on this machine (`ticketing run`)
+run: install gen web maildev ## the whole system on this machine (`ticketing run`)
 	$(BIN)/ticketing run
 
 # A marketplace to look at (docs/demo.md): a few hundred events through the catalogue's import,

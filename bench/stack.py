@@ -192,6 +192,9 @@ class BenchStack:
             **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
             **{f"{s.name.upper()}_METRICS_PORT": str(free_port()) for s in GRPC_SERVICES},
             "GATEWAY_ADMIN_PORT": str(free_port()),
+            # Each replica's own development mail server (notifications sends there).
+            "MAIL_SMTP_PORT": str(free_port()),
+            "MAIL_WEB_PORT": str(free_port()),
             "TICKETING_RUN_DIR": str(run_dir),
         }
         log = self.workdir / f"replica{index}.log"

@@ -56,6 +56,13 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "ticketing.catalogue.v1.CatalogueService",
         consumes_events=True,
     ),
+    # Transactional e-mail: hears the events people are told about and sends the mail.
+    ServiceSpec(
+        "notifications",
+        "svc_notifications.__main__",
+        "ticketing.notifications.v1.NotificationsService",
+        consumes_events=True,
+    ),
     # Its ticket cache hears tickets' events.
     ServiceSpec("gateway", "gateway.__main__", None, consumes_events=True),
 )

@@ -27,6 +27,7 @@ from ticketing.auth.v1 import auth_pb2_grpc
 from ticketing.catalogue.v1 import catalogue_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc
 from ticketing.insights.v1 import insights_pb2_grpc
+from ticketing.notifications.v1 import notifications_pb2_grpc
 from ticketing.orders.v1 import orders_pb2_grpc
 from ticketing.payments.v1 import payments_pb2_grpc
 from ticketing.tickets.v1 import tickets_pb2_grpc
@@ -131,6 +132,11 @@ class ServiceClients:
     @functools.cached_property
     def insights(self) -> insights_pb2_grpc.InsightsServiceStub:
         return insights_pb2_grpc.InsightsServiceStub(self.channel("insights"))
+
+    @functools.cached_property
+    def notifications(self) -> notifications_pb2_grpc.NotificationsServiceStub:
+        # Its health only (/healthz/deps): no RPC of it admits the gateway.
+        return notifications_pb2_grpc.NotificationsServiceStub(self.channel("notifications"))
 
     async def call(
         self,

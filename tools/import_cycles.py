@@ -35,6 +35,7 @@ PROJECT_PACKAGES = (
     "svc_delivery",
     "svc_expiration",
     "svc_insights",
+    "svc_notifications",
     "svc_orders",
     "svc_payments",
     "svc_tickets",

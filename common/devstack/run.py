@@ -32,6 +32,7 @@ from common.devstack.infra import (
     tool,
 )
 from common.devstack.listeners import answers, listens_on, taken_by_another
+from common.devstack.mail import ensure_mail, smtp_is_configured
 from common.devstack.stack import Stack, StackError, lock_run_dir
 from common.ports import port_in_use_message, port_is_free
 from common.processes import GRPC_SERVICES, SERVICES
@@ -68,6 +69,16 @@ class RunSettings(Settings):
         description="The Stripe stand-in's port (when no Stripe is configured); a taken one is "
         "refused.",
     )
+    mail_smtp_port: Annotated[int, between(1, 65535)] = Field(
+        1025,
+        description="The development mail server's SMTP port (maildev, when SMTP_HOST is "
+        "unset): notifications sends there.",
+    )
+    mail_web_port: Annotated[int, between(1, 65535)] = Field(
+        1080,
+        description="The development mail server's web view of the mail it received (and its "
+        "REST API, GET /email).",
+    )
     ticketing_run_max_restarts: Annotated[int, at_least(0, "must be 0 or more")] = Field(
         5,
         description="A child that exits more than this many times within "
@@ -93,6 +104,8 @@ class PortPlan:
     configured: dict[str, int]  # the services' and the gateway's: setting -> port
     mongo: int | None  # the embedded database's, when MONGO_URL is unset
     stripe_standin: int | None  # when no Stripe is configured
+    # maildev's SMTP and web ports, when no SMTP relay is configured.
+    mail: tuple[int, int] | None = None
 
     def by_setting(self) -> dict[str, int]:
         """Every port the stack will listen on, by the setting that chooses it."""
@@ -101,6 +114,8 @@ class PortPlan:
             ports["MONGO_PORT"] = self.mongo
         if self.stripe_standin is not None:
             ports["STRIPE_PORT"] = self.stripe_standin
+        if self.mail is not None:
+            ports["MAIL_SMTP_PORT"], ports["MAIL_WEB_PORT"] = self.mail
         return ports
 
     def problems(self, host: str) -> list[str]:
@@ -131,7 +146,8 @@ def plan_ports(settings: CommonSettings, run: RunSettings, env: dict[str, str]) 
     }
     mongo = None if env.get("MONGO_URL") else run.mongo_port
     stripe_standin = None if stripe_is_configured(env) else run.stripe_port
-    return PortPlan(configured, mongo, stripe_standin)
+    mail = None if smtp_is_configured(env) else (run.mail_smtp_port, run.mail_web_port)
+    return PortPlan(configured, mongo, stripe_standin, mail)
 
 
 def _serving(port: int) -> bool:
@@ -252,6 +268,7 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         # Stripe sends a seller back from its onboarding to this stack's own web app.
         stack.env.setdefault("SELLER_ONBOARDING_URL", f"{base}/payouts")
         ensure_stripe(stack, plan.stripe_standin, base)
+        ensure_mail(stack, *(plan.mail or (None, None)))
         ensure_jwt_keys(stack)
         ensure_service_keys(stack)
         start_services(stack)
@@ -274,6 +291,9 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         )
         say(f"Metrics: {admin}/metrics; /metrics of {services or 'no service'}")
         say(f"Probes:  {admin}/healthz, /readyz, /healthz/deps")
+        if plan.mail is not None:
+            smtp, web = plan.mail
+            say(f"Mail:    http://127.0.0.1:{web}/  (the mail notifications sent; SMTP :{smtp})")
         say("Ctrl-C to stop")
         while not stopping:
             stack.supervise()

@@ -192,6 +192,15 @@ RECONCILIATION_DIFFERENCES = Gauge(
     ["kind"],
 )
 
+MAIL_OUTCOMES = Counter(
+    "ticketing_notifications_mails",
+    "What the notifications sender did with a mail, by kind (order_confirmed, refund_issued...) "
+    "and outcome: sent (the server accepted it), retry (a temporary failure or no address yet; "
+    "tried again later), failed (refused for good, or NOTIFICATIONS_MAX_ATTEMPTS temporary "
+    "failures), no_address (given up: no address known for the user)",
+    ["kind", "outcome"],
+)
+
 # ---------------------------------------------------------------- label values
 
 
@@ -296,3 +305,7 @@ class EventMetrics:
 
     def dead_lettered(self, type_name: str, reason: str) -> None:
         EVENTS_DEAD_LETTERED.labels(self.service, event_label(type_name), reason).inc()
+
+
+def mail_outcome(kind: str, outcome: str) -> None:
+    MAIL_OUTCOMES.labels(kind, outcome).inc()

@@ -115,8 +115,8 @@ def check_compose(root: Path = ROOT, processes: Sequence[Process] | None = None)
                     )
             elif target not in allowed:
                 problems.append(
-                    f"{here}: publishes port {target}; only the gateway, the RabbitMQ UI and "
-                    "the Stripe stand-in are published"
+                    f"{here}: publishes port {target}; only the gateway, the RabbitMQ UI, "
+                    "the Stripe stand-in and the mail server's web view are published"
                 )
             if port.get("host_ip") != "127.0.0.1":
                 problems.append(

@@ -1,7 +1,8 @@
 """Egress NetworkPolicies, evaluated: each pod reaches only DNS and what it calls, derived from the
 code's truth: the services in its `<SERVICE>_ADDR` settings that it calls (model.CALLS), the
 datastores it uses (model.USES: the in-namespace pods in dev, addresses outside the cluster on
-their ports in prod), the external APIs of its URL settings (model.EXTERNAL_APIS). Every other
+their ports in prod), the external APIs of its URL settings (model.EXTERNAL_APIS), the SMTP relay
+of its port setting (model.SMTP_RELAYS). Every other
 pod, port and outside address is a destination it must not reach."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tools.deploy_check.model import (
     DATASTORE_SETTINGS,
     EXTERNAL_APIS,
     KUBE_DNS,
+    SMTP_RELAYS,
     Process,
     callees,
     grpc_addr_setting,
@@ -147,11 +149,16 @@ def expected_egress(p: Process, processes: Sequence[Process], m: Manifests) -> s
         value = env.get(setting.upper())
         url = urlparse(value.value if value and value.value else default)
         expected.add(f"{INTERNET}:{url.port or (443 if url.scheme == 'https' else 80)}")
+    if p.name in SMTP_RELAYS:
+        value = env.get(SMTP_RELAYS[p.name].upper())
+        expected.add(f"{INTERNET}:{value.value if value and value.value else 25}")
     return expected
 
 
 def check_egress(processes: Sequence[Process], m: Manifests, where: str) -> list[str]:
-    outside = sorted({443, 80, 4317, *(n for ports in DATASTORE_PORTS.values() for n in ports)})
+    outside = sorted(
+        {443, 80, 4317, 25, 465, 587, *(n for ports in DATASTORE_PORTS.values() for n in ports)}
+    )
     dests = destinations(m, outside)
     sources: list[tuple[str, Mapping[str, str], set[str]]] = []
     for p in processes:

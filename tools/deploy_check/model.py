@@ -38,6 +38,8 @@ DATASTORE_PORTS = {"mongo": (27017,), "rabbitmq": (5671, 5672), "redis": (6379, 
 # APIs outside the cluster a process calls, by the URL setting that says where, and the URL when
 # it is unset.
 EXTERNAL_APIS = {"payments": ("stripe_api_base", "https://api.stripe.com")}
+# Mail relays outside the cluster a process sends to, by the setting that names the port.
+SMTP_RELAYS = {"notifications": "smtp_port"}
 # The cluster's DNS, which every pod may ask (kube-dns in kube-system: kubeadm, kind, GKE, EKS).
 KUBE_DNS = {
     "namespace": {"kubernetes.io/metadata.name": "kube-system"},
@@ -77,13 +79,22 @@ SINGLE_WRITER = {
 # declares (JWT private key: auth; Stripe secret key: payments; webhook secret: gateway) are
 # needed by that process and must reach no other.
 SHARED_SECRETS = {"jwt_public_key"}
+# Secrets a process runs without: a trusted mail relay wants no login (notifications).
+OPTIONAL_SECRETS = {"smtp_password"}
 # Environment variables a container may set that are not settings fields.
 NON_SETTINGS_ENV = re.compile(r"^(PYTHON\w*|HOME|TZ)$")
 # Published ports a developer needs from docker compose (on 127.0.0.1): the gateway, the
-# RabbitMQ UI, and the Stripe stand-in, whose Stripe.js the web app loads in the browser.
+# RabbitMQ UI, the Stripe stand-in, whose Stripe.js the web app loads in the browser, and the
+# development mail server's web view.
 STRIPE_STANDIN = "stripe-standin"  # the compose service of the project's Stripe stand-in
 STRIPE_STANDIN_PORT = 8420  # deploy/stripe-standin.Dockerfile
-COMPOSE_PUBLISHED = {"gateway": None, "rabbitmq": {15672}, STRIPE_STANDIN: {STRIPE_STANDIN_PORT}}
+MAIL_SERVER, MAIL_WEB_PORT = "mail", 1080  # deploy/maildev.Dockerfile
+COMPOSE_PUBLISHED = {
+    "gateway": None,
+    "rabbitmq": {15672},
+    STRIPE_STANDIN: {STRIPE_STANDIN_PORT},
+    MAIL_SERVER: {MAIL_WEB_PORT},
+}
 # Everything on the gateway's public port is public (the API, the web app): the Ingress routes `/`
 # by prefix. Its probes and /metrics are on its admin port, which no Ingress may reach.
 INGRESS_PATHS = ("/",)
@@ -202,7 +213,11 @@ class Process:
     def secrets(self) -> set[str]:
         """Secret settings (`x` with an `x_file` twin) this process cannot run without."""
         own = set(self.fields) - set(CommonSettings.model_fields)
-        return {x for x in _secret_pairs(self.fields) if x in own or x in SHARED_SECRETS}
+        return {
+            x
+            for x in _secret_pairs(self.fields)
+            if (x in own or x in SHARED_SECRETS) and x not in OPTIONAL_SECRETS
+        }
 
     def describe(self, setting: str) -> str:
         return f"{self.settings.__name__}.{setting}"
