@@ -1,5 +1,5 @@
-"""Per-request DataLoaders: the tickets, payments and catalogue events a response needs, in one
-call each per batch."""
+"""Per-request DataLoaders: the tickets, payments, deliveries and catalogue events a response
+needs, in one call each per batch."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from strawberry.dataloader import DataLoader
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.reads import TicketReads
 from ticketing.catalogue.v1 import catalogue_pb2
+from ticketing.delivery.v1 import delivery_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -127,6 +128,24 @@ def order_charges_loader(
             token,
         )
         by_order = {c.order_id: c.quote for c in reply.charges}
+        return [by_order.get(i) for i in order_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+def deliveries_loader(
+    clients: ServiceClients, token: str | None, *, cache: bool = True
+) -> DataLoader[str, delivery_pb2.Delivery | None]:
+    """Orders' deliveries (those the caller may see: None for another's or an unknown one), in
+    one BatchGetDeliveries per batch."""
+
+    async def load(order_ids: list[str]) -> list[delivery_pb2.Delivery | None]:
+        reply = await clients.call(
+            clients.delivery.BatchGetDeliveries,
+            delivery_pb2.BatchGetDeliveriesRequest(order_ids=order_ids),
+            token,
+        )
+        by_order = {d.order_id: d for d in reply.deliveries}
         return [by_order.get(i) for i in order_ids]
 
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)

@@ -23,6 +23,7 @@ from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.deliveries import DeliveryMutation, DeliveryQuery
 from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
@@ -133,6 +134,7 @@ class Query(
     ListingQuery,
     RefundQuery,
     DisputeQuery,
+    DeliveryQuery,
 ):
     pass
 
@@ -151,6 +153,7 @@ class Mutation(
     SellerMutation,
     RefundMutation,
     DisputeMutation,
+    DeliveryMutation,
 ):
     pass
 

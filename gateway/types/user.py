@@ -8,7 +8,8 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node
-from gateway.types.sellers import SellerAccount
+from gateway.types.sellers import DeliveryRecord, SellerAccount
+from ticketing.delivery.v1 import delivery_pb2
 from ticketing.payments.v1 import payments_pb2
 
 
@@ -46,6 +47,20 @@ class User(Node):
             ctx.clients.payments.GetSellerAccount, payments_pb2.GetSellerAccountRequest()
         )
         return SellerAccount.from_proto(reply.seller_account)
+
+    @strawberry.field(
+        description="Their record as a seller: orders delivered on time and missed (issue 22). "
+        "Public. Null with an UNAVAILABLE error when the delivery service cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def delivery_record(self, info: Info) -> DeliveryRecord | None:
+        ctx = info.context
+        reply = await ctx.call(
+            ctx.clients.delivery.GetSellerRecord,
+            delivery_pb2.GetSellerRecordRequest(seller_id=self.raw_id),
+            authenticated=False,
+        )
+        return DeliveryRecord(delivered=reply.delivered, missed=reply.missed)
 
     @classmethod
     def of(cls, raw_id: str, *, own_email: str | None = None) -> User:
