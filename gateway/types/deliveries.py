@@ -64,9 +64,7 @@ class DeliveryStatus(Enum):
     AWAITING_PAYMENT = strawberry.enum_value(
         "AWAITING_PAYMENT", description="The order is not paid yet: nothing is due."
     )
-    DUE = strawberry.enum_value(
-        "DUE", description="Paid: the seller must deliver by deliverBy."
-    )
+    DUE = strawberry.enum_value("DUE", description="Paid: the seller must deliver by deliverBy.")
     DELIVERED = strawberry.enum_value("DELIVERED", description="The seller delivered.")
     MISSED = strawberry.enum_value(
         "MISSED",

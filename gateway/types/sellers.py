@@ -75,9 +75,7 @@ class SellerAccount:
         )
 
 
-@strawberry.type(
-    description="A seller's delivery record, public: a buyer judges a seller by it."
-)
+@strawberry.type(description="A seller's delivery record, public: a buyer judges a seller by it.")
 class DeliveryRecord:
     delivered: int = strawberry.field(description="Orders the seller delivered by the deadline.")
     missed: int = strawberry.field(

@@ -19,7 +19,17 @@ from common.protos import timestamp
 from gateway.delivery_files import delivery_file_routes
 from gateway.limits import BodyLimit
 from gateway.types.deliveries import file_ref
-from tests.unit.gateway_v1_world import CALLER, SELLER, START, Services, errors, gid, oid, run
+from tests.unit.gateway_v1_world import (
+    CALLER,
+    SELLER,
+    START,
+    Services,
+    errors,
+    gid,
+    oid,
+    run,
+    tid,
+)
 from ticketing.delivery.v1 import delivery_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -347,6 +357,8 @@ class RecordingServices(DeliveryServices):
 
 
 MAX_UPLOAD = 4096
+# A multipart body with an orderId and no file.
+NO_FILE = b'--b\r\nContent-Disposition: form-data; name="orderId"\r\n\r\nx\r\n--b--\r\n'
 
 
 @pytest.fixture
@@ -423,7 +435,7 @@ async def test_an_upload_needs_a_signed_in_caller(files_app):
         ({"data": {"orderId": "x"}}, None),  # urlencoded: not multipart either
         (
             {
-                "content": b'--b\r\nContent-Disposition: form-data; name="orderId"\r\n\r\nx\r\n--b--\r\n',
+                "content": NO_FILE,
                 "headers": {"Content-Type": "multipart/form-data; boundary=b"},
             },
             "files",
@@ -496,3 +508,45 @@ async def test_a_file_not_the_callers_or_made_up_is_404(files_app):
     assert len(services.asked("delivery.GetDeliveryFile")) == 1  # the well-formed one only
     signed_out = await client.get(f"/api/delivery-files/{file_ref(oid(0), FILE_ID)}")
     assert signed_out.status_code == 401
+
+
+class ListingServices(DeliveryServices):
+    def CreateTicket(self, r):
+        ticket = tickets_pb2.Ticket(
+            id=tid(99),
+            price=r.price,
+            currency_code=r.currency_code,
+            user_id=CALLER,
+            quantity=r.quantity,
+            event_id=r.event_id,
+            create_time=timestamp(START),
+        )
+        if r.HasField("deliver_by"):
+            ticket.deliver_by.CopyFrom(r.deliver_by)
+        return tickets_pb2.CreateTicketResponse(ticket=ticket)
+
+
+CREATE_LISTING = """mutation($input: CreateListingInput!) {
+  createListing(input: $input) { listing { deliverBy } userErrors { code field } }
+}"""
+
+
+@pytest.mark.parametrize("deliver_by", ["2026-11-20T18:00:00Z", None])
+async def test_a_listing_takes_an_optional_delivery_deadline(deliver_by):
+    services = ListingServices()
+    listing = {
+        "eventId": gid("Event", "50000000-0000-4000-8000-000000000000"),
+        "quantity": 2,
+        "price": {"amount": "20", "currencyCode": "EUR"},
+        "idempotencyKey": "k1",
+    }
+    if deliver_by:
+        listing["deliverBy"] = deliver_by
+    result = await run(services, CREATE_LISTING, {"input": listing})
+    assert result.errors is None, result.errors
+    assert result.data["createListing"] == {
+        "listing": {"deliverBy": deliver_by},
+        "userErrors": [],
+    }
+    [asked] = services.asked("tickets.CreateTicket")
+    assert asked.HasField("deliver_by") is bool(deliver_by)
