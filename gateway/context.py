@@ -30,6 +30,7 @@ from gateway.loaders import (
     payments_by_id_loader,
     payments_loader,
     refunds_loader,
+    seller_records_loader,
 )
 from gateway.session import claims_of
 from gateway.subscriptions.hub import Hub
@@ -72,6 +73,8 @@ class Context:
     order_charges: DataLoader[str, payments_pb2.FeeQuote | None] = field(init=False)
     # Orders' deliveries (Order.delivery), those the caller may see.
     deliveries: DataLoader[str, delivery_pb2.Delivery | None] = field(init=False)
+    # Sellers' public delivery records (User.deliveryRecord), once per seller.
+    seller_records: DataLoader[str, delivery_pb2.GetSellerRecordResponse] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
 
@@ -84,6 +87,7 @@ class Context:
         self.fee_quotes = fee_quotes_loader(self.clients, cache=cache)
         self.order_charges = order_charges_loader(self.clients, self.token, cache=cache)
         self.deliveries = deliveries_loader(self.clients, self.token, cache=cache)
+        self.seller_records = seller_records_loader(self.clients, cache=cache)
 
     def sign_in_with(self, token: str) -> None:
         """The token a WebSocket client gave in `connection_init`, in place of the handshake's."""

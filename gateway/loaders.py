@@ -3,6 +3,8 @@ needs, in one call each per batch."""
 
 from __future__ import annotations
 
+import asyncio
+
 from strawberry.dataloader import DataLoader
 
 from gateway.clients import ServiceClients
@@ -149,3 +151,26 @@ def deliveries_loader(
         return [by_order.get(i) for i in order_ids]
 
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+def seller_records_loader(
+    clients: ServiceClients, *, cache: bool = True
+) -> DataLoader[str, delivery_pb2.GetSellerRecordResponse]:
+    """Sellers' public delivery records (User.deliveryRecord): one GetSellerRecord per seller of
+    a batch, at once (the API has no batch read), so a page of one seller's listings asks once."""
+
+    async def load(seller_ids: list[str]) -> list[delivery_pb2.GetSellerRecordResponse]:
+        return list(
+            await asyncio.gather(
+                *(
+                    clients.call(
+                        clients.delivery.GetSellerRecord,
+                        delivery_pb2.GetSellerRecordRequest(seller_id=seller_id),
+                        None,
+                    )
+                    for seller_id in seller_ids
+                )
+            )
+        )
+
+    return DataLoader(load_fn=load, max_batch_size=100, cache=cache)

@@ -9,7 +9,6 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node
 from gateway.types.sellers import DeliveryRecord, SellerAccount
-from ticketing.delivery.v1 import delivery_pb2
 from ticketing.payments.v1 import payments_pb2
 
 
@@ -54,12 +53,7 @@ class User(Node):
         directives=[Cost(weight=1)],
     )
     async def delivery_record(self, info: Info) -> DeliveryRecord | None:
-        ctx = info.context
-        reply = await ctx.call(
-            ctx.clients.delivery.GetSellerRecord,
-            delivery_pb2.GetSellerRecordRequest(seller_id=self.raw_id),
-            authenticated=False,
-        )
+        reply = await info.context.seller_records.load(self.raw_id)
         return DeliveryRecord(delivered=reply.delivered, missed=reply.missed)
 
     @classmethod

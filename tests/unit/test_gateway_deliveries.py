@@ -233,17 +233,18 @@ async def test_deliveries_page_forwards_only_and_need_a_signed_in_caller():
     assert services.asked("delivery.ListMyDeliveries") == []
 
 
-async def test_a_listings_seller_shows_their_public_delivery_record():
+async def test_a_listings_seller_shows_their_public_delivery_record_read_once():
     services = DeliveryServices()
     result = await run(
         services,
-        "{ tickets(first: 1) { nodes { seller { deliveryRecord { delivered missed } } } } }",
+        "{ tickets(first: 3) { nodes { seller { deliveryRecord { delivered missed } } } } }",
         signed_in=False,
     )
     assert result.errors is None, result.errors
-    assert result.data["tickets"]["nodes"] == [
+    assert result.data["tickets"]["nodes"] == 3 * [
         {"seller": {"deliveryRecord": {"delivered": 7, "missed": 1}}}
     ]
+    # Three listings of one seller: their record is read once.
     [asked] = services.asked("delivery.GetSellerRecord")
     assert asked.seller_id == SELLER
 
