@@ -31,6 +31,7 @@ from gateway.clients import ServiceClients
 from gateway.config import GatewaySettings
 from gateway.context import Context
 from gateway.csrf import cross_origin_middleware
+from gateway.delivery_files import delivery_file_routes
 from gateway.http_errors import GRAPHQL_PATH
 from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
@@ -62,6 +63,7 @@ from gateway.subscriptions.hub import Hub
 from gateway.subscriptions.revocations import RevocationListener
 from gateway.subscriptions.transport import SubscriptionsHandler, TextWebSocket
 from gateway.ticket_cache import CacheEvents, TicketReads, ticket_cache
+from gateway.types.deliveries import UPLOAD_PATH
 from gateway.visitors import AnonymousIds
 from gateway.web import WebBuild
 from gateway.webhooks import stripe_webhook_route
@@ -240,11 +242,13 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
         await persisted.close()
 
     account_routes = rest_routes(accounts, settings.json_limits())
+    file_routes = delivery_file_routes(accounts, clients, settings.delivery_upload_max_bytes)
     admin_routes = [*probes.routes(), metrics_route()]
     routes = [
         Route(GRAPHQL_PATH, graphql_limited, methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql_limited),
         *account_routes,
+        *file_routes,
         stripe_webhook_route(clients, settings.webhook_secret()),
         *not_public(admin_routes),
     ]
@@ -257,10 +261,13 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
     # answered 503 UNAVAILABLE (gateway/shutdown.py); then the body limit: an oversized body is
     # refused before any route runs.
     access_log = Middleware(AccessLog, routes=[route.path for route in routes], probes=())
-    body_limit = Middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
+    body_limit = Middleware(
+        BodyLimit, max_bytes=settings.max_request_body_bytes, own_limits=[UPLOAD_PATH]
+    )
     # CORS for CORS_ALLOWED_ORIGINS, and the CSRF guard on the routes the session cookie acts on.
     cross_origin = cross_origin_middleware(
-        settings.cors_allowed_origins, [GRAPHQL_PATH, *(r.path for r in account_routes)]
+        settings.cors_allowed_origins,
+        [GRAPHQL_PATH, UPLOAD_PATH, *(r.path for r in account_routes)],
     )
     # CSP, HSTS, nosniff... on every response, a refusal by the middleware below it too.
     security_headers = Middleware(

@@ -25,6 +25,7 @@ from common.service_identity import (
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
 from ticketing.catalogue.v1 import catalogue_pb2_grpc
+from ticketing.delivery.v1 import delivery_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc
 from ticketing.insights.v1 import insights_pb2_grpc
 from ticketing.notifications.v1 import notifications_pb2_grpc
@@ -33,6 +34,7 @@ from ticketing.payments.v1 import payments_pb2_grpc
 from ticketing.tickets.v1 import tickets_pb2_grpc
 
 R = TypeVar("R")
+MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 # Methods that only read: sending one again changes nothing, so a call that found its service
 # restarting (UNAVAILABLE: refused, reset, draining) is retried by gRPC itself within its
@@ -71,6 +73,9 @@ def _channel_options(service: str) -> list[tuple[str, int | str]]:
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1_000),
         ("grpc.enable_retries", 1),
+        # A delivered e-ticket file comes back whole in one reply (GetDeliveryFile): larger
+        # than gRPC's default 4 MiB, up to DELIVERY_UPLOAD_MAX_BYTES' ceiling.
+        ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
     ]
 
 
@@ -128,6 +133,10 @@ class ServiceClients:
     @functools.cached_property
     def expiration(self) -> expiration_pb2_grpc.ExpirationServiceStub:
         return expiration_pb2_grpc.ExpirationServiceStub(self.channel("expiration"))
+
+    @functools.cached_property
+    def delivery(self) -> delivery_pb2_grpc.DeliveryServiceStub:
+        return delivery_pb2_grpc.DeliveryServiceStub(self.channel("delivery"))
 
     @functools.cached_property
     def insights(self) -> insights_pb2_grpc.InsightsServiceStub:

@@ -68,6 +68,13 @@ class GatewaySettings(CommonSettings):
         description="Hostile input (gateway/limits.py, gateway/query_limits.py): a request body "
         "over this is refused with 413 before it is read whole.",
     )
+    delivery_upload_max_bytes: AtLeastOne = Field(
+        12_582_912,
+        description="A seller's upload of e-ticket files (POST /api/deliveries/files, "
+        "gateway/delivery_files.py), every file together: refused with 413 as soon as the body "
+        "read passes it. Each file's own limit is the delivery service's "
+        "(DELIVERY_MAX_FILE_BYTES); gRPC messages to and from it may be up to this plus 1 MiB.",
+    )
     http_header_timeout_seconds: Seconds = Field(
         10.0,
         description="The edge (gateway/edge.py): a request's headers must be complete this long "

@@ -23,6 +23,7 @@ from gateway.behaviour import BehaviourRecorder, RequestBehaviour
 from gateway.clients import ServiceClients
 from gateway.loaders import (
     QuoteKey,
+    deliveries_loader,
     events_loader,
     fee_quotes_loader,
     order_charges_loader,
@@ -30,11 +31,13 @@ from gateway.loaders import (
     payments_loader,
     payouts_loader,
     refunds_loader,
+    seller_records_loader,
 )
 from gateway.session import claims_of
 from gateway.subscriptions.hub import Hub
 from gateway.ticket_cache.reads import TicketReads
 from ticketing.catalogue.v1 import catalogue_pb2
+from ticketing.delivery.v1 import delivery_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -71,6 +74,10 @@ class Context:
     fee_quotes: DataLoader[QuoteKey, payments_pb2.FeeQuote] = field(init=False)
     # Orders' fixed fee breakdowns (Order.charges), the caller's only.
     order_charges: DataLoader[str, payments_pb2.FeeQuote | None] = field(init=False)
+    # Orders' deliveries (Order.delivery), those the caller may see.
+    deliveries: DataLoader[str, delivery_pb2.Delivery | None] = field(init=False)
+    # Sellers' public delivery records (User.deliveryRecord), once per seller.
+    seller_records: DataLoader[str, delivery_pb2.GetSellerRecordResponse] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
 
@@ -83,6 +90,8 @@ class Context:
         self.events = events_loader(self.clients, cache=cache)
         self.fee_quotes = fee_quotes_loader(self.clients, cache=cache)
         self.order_charges = order_charges_loader(self.clients, self.token, cache=cache)
+        self.deliveries = deliveries_loader(self.clients, self.token, cache=cache)
+        self.seller_records = seller_records_loader(self.clients, cache=cache)
 
     def sign_in_with(self, token: str) -> None:
         """The token a WebSocket client gave in `connection_init`, in place of the handshake's."""
@@ -93,6 +102,7 @@ class Context:
         self.order_charges = order_charges_loader(self.clients, token, cache=False)
         self.payouts = payouts_loader(self.clients, token, cache=False)
         self.refunds = refunds_loader(self.clients, token, cache=False)
+        self.deliveries = deliveries_loader(self.clients, token, cache=False)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""

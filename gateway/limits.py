@@ -83,12 +83,14 @@ def check_json(value: object, limits: JsonLimits, long_strings_at: Collection[st
 class BodyLimit:
     """Refuses HTTP request bodies over `max_bytes` with 413 and a JSON error."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, own_limits: Collection[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Routes that read their body themselves, with a limit of their own (file uploads).
+        self.own_limits = frozenset(own_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.own_limits:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)

@@ -1,13 +1,16 @@
-"""Per-request DataLoaders: the tickets, payments and catalogue events a response needs, in one
-call each per batch."""
+"""Per-request DataLoaders: the tickets, payments, deliveries and catalogue events a response
+needs, in one call each per batch."""
 
 from __future__ import annotations
+
+import asyncio
 
 from strawberry.dataloader import DataLoader
 
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.reads import TicketReads
 from ticketing.catalogue.v1 import catalogue_pb2
+from ticketing.delivery.v1 import delivery_pb2
 from ticketing.payments.v1 import payments_pb2
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -153,3 +156,44 @@ def order_charges_loader(
         return [by_order.get(i) for i in order_ids]
 
     return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+def deliveries_loader(
+    clients: ServiceClients, token: str | None, *, cache: bool = True
+) -> DataLoader[str, delivery_pb2.Delivery | None]:
+    """Orders' deliveries (those the caller may see: None for another's or an unknown one), in
+    one BatchGetDeliveries per batch."""
+
+    async def load(order_ids: list[str]) -> list[delivery_pb2.Delivery | None]:
+        reply = await clients.call(
+            clients.delivery.BatchGetDeliveries,
+            delivery_pb2.BatchGetDeliveriesRequest(order_ids=order_ids),
+            token,
+        )
+        by_order = {d.order_id: d for d in reply.deliveries}
+        return [by_order.get(i) for i in order_ids]
+
+    return DataLoader(load_fn=load, max_batch_size=500, cache=cache)
+
+
+def seller_records_loader(
+    clients: ServiceClients, *, cache: bool = True
+) -> DataLoader[str, delivery_pb2.GetSellerRecordResponse]:
+    """Sellers' public delivery records (User.deliveryRecord): one GetSellerRecord per seller of
+    a batch, at once (the API has no batch read), so a page of one seller's listings asks once."""
+
+    async def load(seller_ids: list[str]) -> list[delivery_pb2.GetSellerRecordResponse]:
+        return list(
+            await asyncio.gather(
+                *(
+                    clients.call(
+                        clients.delivery.GetSellerRecord,
+                        delivery_pb2.GetSellerRecordRequest(seller_id=seller_id),
+                        None,
+                    )
+                    for seller_id in seller_ids
+                )
+            )
+        )
+
+    return DataLoader(load_fn=load, max_batch_size=100, cache=cache)

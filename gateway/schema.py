@@ -23,6 +23,7 @@ from gateway.plain_fields import PlainFieldsExecutor
 from gateway.query_limits import QueryLimits, limit_extensions
 from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
+from gateway.resolvers.deliveries import DeliveryMutation, DeliveryQuery
 from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
 from gateway.resolvers.event_fees import EventFeesMutation
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
@@ -134,6 +135,7 @@ class Query(
     ListingQuery,
     RefundQuery,
     DisputeQuery,
+    DeliveryQuery,
 ):
     pass
 
@@ -153,6 +155,7 @@ class Mutation(
     SellerMutation,
     RefundMutation,
     DisputeMutation,
+    DeliveryMutation,
 ):
     pass
 

@@ -20,6 +20,7 @@ from svc_payments.entrypoints.access import ACCESS
 from svc_payments.entrypoints.grpc_api import PaymentsServicer
 from svc_payments.entrypoints.payout_sweep import PayoutSweepTimer
 from svc_payments.entrypoints.refund_worker import walk_refund_runs
+from svc_payments.service_layer.delivery_outcomes import DeliveryOutcomes
 from svc_payments.service_layer.disputes import DisputeHandlers
 from svc_payments.service_layer.handlers import PaymentHandlers
 from svc_payments.service_layer.payouts import PayoutSweep, PayoutTerms, release_waiting_payouts
@@ -127,7 +128,8 @@ def bootstrap(
         payments_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
         ACCESS,
     )
-    consumer = infra.consumer(handlers.event_handlers)
+    outcomes = DeliveryOutcomes(uow, refunds, infra.clock, terms)
+    consumer = infra.consumer({**handlers.event_handlers, **outcomes.event_handlers})
     return ServiceProcess(
         NAME,
         server,

@@ -10,15 +10,10 @@ from pydantic import Field, SecretStr, field_validator
 from common.config import CommonSettings
 from common.settings import NOT_NEGATIVE, POSITIVE, ConfigError, StrList, between, rule
 from svc_payments.domain.fees import FeeSchedule, parse_fixed_fees
-from svc_payments.domain.payouts import SUPPORTED_POLICIES, PayoutPolicy
+from svc_payments.domain.payouts import PayoutPolicy
 from svc_payments.domain.reconciliation import ReconciliationPolicy
 
 _POLICIES = ", ".join(p.value for p in PayoutPolicy)
-_SUPPORTED = ", ".join(p.value for p in SUPPORTED_POLICIES)
-
-
-def _supported_policy(policy: PayoutPolicy) -> bool:
-    return policy in SUPPORTED_POLICIES
 
 
 def _stripe_secret_key(key: SecretStr) -> bool:
@@ -134,17 +129,12 @@ class PaymentsSettings(CommonSettings):
             seller_commission_percent=self.seller_commission_percent,
         )
 
-    payout_policy: Annotated[
-        PayoutPolicy,
-        rule(
-            _supported_policy,
-            f"must be {_SUPPORTED}: after_delivery needs the tickets' delivery to be recorded,"
-            " which it is not yet",
-        ),
-    ] = Field(
+    payout_policy: PayoutPolicy = Field(
         PayoutPolicy.AFTER_EVENT,
         description=f"When a seller is paid an order's proceeds ({_POLICIES}): after_event pays "
-        "PAYOUT_DELAY_AFTER_EVENT_SECONDS after the order's event ends.",
+        "PAYOUT_DELAY_AFTER_EVENT_SECONDS after the order's event ends; after_delivery as soon "
+        "as the seller delivered the order's tickets (delivery.completed), and never for an "
+        "order not delivered (a missed delivery is refunded instead).",
     )
     payout_delay_after_event_seconds: Annotated[float, NOT_NEGATIVE] = Field(
         48 * 3600.0,

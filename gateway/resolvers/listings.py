@@ -11,6 +11,7 @@ from strawberry import UNSET
 
 from common.errors import InvalidInput
 from common.pagination import DEFAULT_PAGE_SIZE
+from common.protos import timestamp
 from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
@@ -26,6 +27,7 @@ from gateway.resolvers.shared import (
 from gateway.types.common import Money, MoneyInput, UserError, plain_amount
 from gateway.types.events import DeliveryMethod, Listing, ListingConnection, SplitRule
 from gateway.types.fees import FeeQuote, quote
+from gateway.types.scalars import DateTime
 from gateway.user_errors import expected_failures
 from ticketing.tickets.v1 import tickets_pb2
 
@@ -62,6 +64,12 @@ class CreateListingInput:
         default=DeliveryMethod.E_TICKET, description="How the seats reach the buyer."
     )
     notes: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+    deliver_by: DateTime | None = strawberry.field(
+        default=None,
+        description="When the seller will deliver a paid order's seats by (issue 22): a buyer "
+        "whose seats are not delivered by then is refunded. Null: the delivery service's "
+        "default (before the event). BAD_USER_INPUT when it is not in the future.",
+    )
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
 
@@ -72,8 +80,8 @@ class CreateListingPayload:
 
 
 @strawberry.input(
-    description="Changes to one of the caller's listings: price and/or quantity (BAD_USER_INPUT "
-    "when neither)."
+    description="Changes to one of the caller's listings: price, quantity and/or deliverBy "
+    "(BAD_USER_INPUT when none)."
 )
 class UpdateListingInput:
     id: strawberry.ID = strawberry.field(description=_ID)
@@ -84,6 +92,11 @@ class UpdateListingInput:
     quantity: int | None = strawberry.field(
         default=UNSET,
         description="Seats listed: up, or down to those held or sold (CONFLICT below that).",
+    )
+    deliver_by: DateTime | None = strawberry.field(
+        default=UNSET,
+        description="The delivery deadline for orders placed from now on (those placed keep "
+        "theirs); BAD_USER_INPUT when it is not in the future.",
     )
 
 
@@ -211,6 +224,8 @@ class ListingMutation:
                 delivery_method=input.delivery_method.to_proto(),
                 notes=input.notes or "",
             )
+            if input.deliver_by is not None:
+                request.deliver_by.CopyFrom(timestamp(input.deliver_by))
             if not 1 <= input.quantity <= 100:
                 raise InvalidInput("Quantity must be 1 to 100", field="quantity")
             ticket = await write_ticket(ctx, ctx.clients.tickets.CreateTicket, request)
@@ -239,8 +254,10 @@ class ListingMutation:
                 request.currency_code = input.price.currency_code.value
             if input.quantity is not None and input.quantity is not UNSET:
                 request.quantity = input.quantity
-            if not (request.HasField("price") or request.HasField("quantity")):
-                raise InvalidInput("Give a new price or a new quantity", field="price")
+            if input.deliver_by is not None and input.deliver_by is not UNSET:
+                request.deliver_by.CopyFrom(timestamp(input.deliver_by))
+            if not any(request.HasField(f) for f in ("price", "quantity", "deliver_by")):
+                raise InvalidInput("Give a new price, quantity or deliverBy", field="price")
             ticket = await write_ticket(ctx, ctx.clients.tickets.UpdateTicket, request)
             return UpdateListingPayload(listing=Listing.from_proto(ticket), user_errors=[])
         return UpdateListingPayload(listing=None, user_errors=outcome.user_errors)

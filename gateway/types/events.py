@@ -311,6 +311,10 @@ class Listing(Node):
     split_rule: SplitRule = strawberry.field(description="How its seats may be split.")
     delivery_method: DeliveryMethod = strawberry.field(description="How the seats are delivered.")
     notes: str | None = strawberry.field(description="The seller's notes; null when none.")
+    deliver_by: DateTime | None = strawberry.field(
+        description="When the seller delivers a paid order's seats by; null: the default "
+        "(before the event)."
+    )
     state: TicketState | None = strawberry.field(
         description="FOR_SALE while seats are for sale; HELD, SOLD or WITHDRAWN otherwise."
     )
@@ -379,6 +383,7 @@ class Listing(Node):
             allowed=list(t.allowed_quantities),
             delivery_method=DeliveryMethod.from_proto(t.delivery_method),
             notes=t.notes or None,
+            deliver_by=from_timestamp(t.deliver_by) if t.HasField("deliver_by") else None,  # type: ignore[arg-type]
             state=TicketState.from_proto(t.state),
             version=t.version,
             created_at=created,  # type: ignore[arg-type]

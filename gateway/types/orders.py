@@ -13,6 +13,7 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.deliveries import Delivery
 from gateway.types.disputes import DisputeStatus, dispute_status
 from gateway.types.events import Listing
 from gateway.types.fees import OrderCharges
@@ -201,6 +202,16 @@ class Order(Node):
         return [
             Refund.from_proto(r) for r in sorted(found, key=lambda r: r.create_time.ToDatetime())
         ]
+
+    @strawberry.field(
+        description="How its seats reach the buyer, and whether they did (issue 22); null "
+        "when the delivery service has none for it (an order placed before deliveries), or with "
+        "an UNAVAILABLE error when it cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def delivery(self, info: Info) -> Delivery | None:
+        found = await info.context.deliveries.load(self.raw_id)
+        return Delivery.from_proto(found) if found is not None else None
 
     @classmethod
     def from_proto(cls, o: orders_pb2.Order) -> Order:

@@ -45,6 +45,10 @@ class RefundOrigin(Enum):
     EVENT_CANCELLED = strawberry.enum_value(
         "EVENT_CANCELLED", description="Its event was cancelled: every paid order is refunded."
     )
+    DELIVERY_MISSED = strawberry.enum_value(
+        "DELIVERY_MISSED",
+        description="The seller did not deliver by the deadline: the order is refunded in full.",
+    )
 
 
 @strawberry.type(description="Money given back (or asked back) for one of an order's payments.")

@@ -73,3 +73,11 @@ class SellerAccount:
             requirements_due=list(account.requirements_due)[:MAX_REQUIREMENTS],
             disabled_reason=account.disabled_reason or None,
         )
+
+
+@strawberry.type(description="A seller's delivery record, public: a buyer judges a seller by it.")
+class DeliveryRecord:
+    delivered: int = strawberry.field(description="Orders the seller delivered by the deadline.")
+    missed: int = strawberry.field(
+        description="Orders whose deadline passed without a delivery (refunded to the buyer)."
+    )

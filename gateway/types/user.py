@@ -8,7 +8,7 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Node
-from gateway.types.sellers import SellerAccount
+from gateway.types.sellers import DeliveryRecord, SellerAccount
 from ticketing.payments.v1 import payments_pb2
 
 
@@ -60,6 +60,15 @@ class User(Node):
             ctx.clients.payments.GetSellerAccount, payments_pb2.GetSellerAccountRequest()
         )
         return SellerAccount.from_proto(reply.seller_account)
+
+    @strawberry.field(
+        description="Their record as a seller: orders delivered on time and missed (issue 22). "
+        "Public. Null with an UNAVAILABLE error when the delivery service cannot be reached.",
+        directives=[Cost(weight=1)],
+    )
+    async def delivery_record(self, info: Info) -> DeliveryRecord | None:
+        reply = await info.context.seller_records.load(self.raw_id)
+        return DeliveryRecord(delivered=reply.delivered, missed=reply.missed)
 
     @classmethod
     def of(

@@ -52,13 +52,10 @@ PENDING = (PayoutStatus.SCHEDULED, PayoutStatus.WAITING_FOR_ONBOARDING)
 
 class PayoutPolicy(StrEnum):
     """When a seller is paid: `after_event` (the delay after the event ends); `after_delivery`
-    (once the tickets are delivered) is issue 22's, refused until delivery is recorded."""
+    (as soon as the seller delivered the tickets: delivery.completed, issue 22)."""
 
     AFTER_EVENT = "after_event"
     AFTER_DELIVERY = "after_delivery"
-
-
-SUPPORTED_POLICIES = (PayoutPolicy.AFTER_EVENT,)
 
 
 def proceeds_minor(order: Order) -> int:

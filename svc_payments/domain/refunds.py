@@ -58,11 +58,13 @@ class RefundState(StrEnum):
 
 
 class RefundOrigin(StrEnum):
-    """Who asked: the buyer (a request), an admin, or the event's cancellation (a refund run)."""
+    """Who asked: the buyer (a request), an admin, the event's cancellation (a refund run), or
+    the seller's missed delivery deadline (issue 22)."""
 
     BUYER = "BUYER"
     ADMIN = "ADMIN"
     EVENT_CANCELLED = "EVENT_CANCELLED"
+    DELIVERY_MISSED = "DELIVERY_MISSED"
 
 
 # What Stripe is told of each origin's refunds (its `reason`, one of its three values or none).
@@ -167,9 +169,12 @@ class Refund:
 
     @property
     def idempotency_key(self) -> str:
-        """`refund_<id>`; an event run's `refund_<order>_event_<event>`."""
+        """`refund_<id>`; an event run's `refund_<order>_event_<event>`; a missed delivery's
+        `refund_<order>_delivery_missed`."""
         if self.origin is RefundOrigin.EVENT_CANCELLED:
             return f"refund_{self.order_id}_event_{self.event_id}"
+        if self.origin is RefundOrigin.DELIVERY_MISSED:
+            return f"refund_{self.order_id}_delivery_missed"
         return f"refund_{self.id}"
 
     @property

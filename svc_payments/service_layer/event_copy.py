@@ -17,7 +17,7 @@ from common.delivery import Delivery
 from common.protos import from_timestamp
 from common.retries import retry_transient
 from svc_payments.domain.fees import FeeOverride
-from svc_payments.domain.payouts import EventSchedule, EventStatus, due_time
+from svc_payments.domain.payouts import EventSchedule, EventStatus, PayoutPolicy, due_time
 from svc_payments.service_layer.payouts import PayoutTerms
 from svc_payments.service_layer.refund_runs import open_run_in
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
@@ -81,7 +81,11 @@ class EventCopy:
                 await uow.event_schedules.save(schedule)
             due_at = due_time(schedule, self.terms.delay_after_event)
             now = stored_precision(self.clock.now())
-            payouts = await uow.payouts.pending_of_event(event_id, MOVED_PER_CHANGE)
+            # after_delivery: a payout falls due with its delivery, whatever the event does.
+            moves = self.terms.policy is PayoutPolicy.AFTER_EVENT
+            payouts = (
+                await uow.payouts.pending_of_event(event_id, MOVED_PER_CHANGE) if moves else []
+            )
             for payout in payouts:
                 if payout.reschedule(due_at, now):
                     await uow.payouts.save(payout)

@@ -105,7 +105,9 @@ async def schedule_payout(
             extra={"order_id": order.id, "account": ledger.seller_payable(seller)},
         )
         return None
-    if order.event_id:
+    if terms.policy is PayoutPolicy.AFTER_DELIVERY:
+        due_at = None  # due when the seller delivers (service_layer/delivery_outcomes.py)
+    elif order.event_id:
         due_at = due_time(await uow.event_schedules.get(order.event_id), terms.delay_after_event)
     else:  # a v1 listing names no event: the delay runs from the payment
         due_at = now + terms.delay_after_event

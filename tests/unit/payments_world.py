@@ -12,6 +12,7 @@ from common.bus import Delivery
 from common.clock import FrozenClock
 from svc_payments.domain.fees import FeeSchedule
 from svc_payments.service_layer.handlers import CreatePayment, PaymentHandlers
+from svc_payments.service_layer.payouts import DEFAULT_TERMS, PayoutTerms
 from tests.unit.fakes_payments import FakeDatabase, FakeOrdersService, FakeStripe, uow_factory
 from ticketing.events.v1 import orders_pb2
 
@@ -73,7 +74,7 @@ EXAMPLE_FEES = FeeSchedule(
 )
 
 
-def new_world(fees: FeeSchedule | None = None) -> World:
+def new_world(fees: FeeSchedule | None = None, payout_terms: PayoutTerms = DEFAULT_TERMS) -> World:
     db, stripe, clock = FakeDatabase(), FakeStripe(), FrozenClock()
     orders_service = FakeOrdersService()
     ids = (f"pay-{n}" for n in itertools.count(1))
@@ -85,5 +86,6 @@ def new_world(fees: FeeSchedule | None = None) -> World:
         lease_for=LEASE,
         new_id=lambda: next(ids),
         fees=fees,
+        payout_terms=payout_terms,
     )
     return World(handlers, db, stripe, clock, orders_service)

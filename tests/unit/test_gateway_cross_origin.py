@@ -106,13 +106,26 @@ async def test_no_origin_is_allowed_by_default():
     "content_type",
     ["application/x-www-form-urlencoded", "text/plain; charset=utf-8", "multipart/form-data", None],
 )
-@pytest.mark.parametrize("path", ["/graphql", "/api/users/signout", "/api/users/signin"])
+@pytest.mark.parametrize(
+    "path", ["/graphql", "/api/users/signout", "/api/users/signin", "/api/deliveries/files"]
+)
 async def test_a_post_a_form_could_make_is_refused(client, path, content_type):
     headers = {**COOKIE, "origin": FOREIGN}
     if content_type:
         headers["content-type"] = content_type
     reply = await client.post(path, content=b'{"query": "mutation { signout }"}', headers=headers)
     assert refused(reply), reply.text
+
+
+async def test_an_upload_of_e_tickets_has_its_own_body_limit(client):
+    # Past MAX_REQUEST_BODY_BYTES (1 MiB), within DELIVERY_UPLOAD_MAX_BYTES: the route itself
+    # answers (here: not signed in), not the gateway's body limit.
+    headers = {"content-type": "multipart/form-data; boundary=b", "X-Requested-With": "web"}
+    reply = await client.post("/api/deliveries/files", content=b"x" * 2_000_000, headers=headers)
+    assert reply.status_code == 401, reply.text
+    assert reply.json()["errors"][0]["code"] == "UNAUTHENTICATED"
+    elsewhere = await client.post("/graphql", content=b"x" * 2_000_000, headers=headers)
+    assert elsewhere.status_code == 413
 
 
 async def test_a_json_post_with_the_cookie_works(client):

@@ -39,6 +39,8 @@ def test_every_connection_takes_first_after_last_before():
         "Query.payouts": four,
         "Query.allPayouts": {**four, "status": "PayoutStatus"},
         "Query.disputes": {**four, "status": "DisputeStatus"},
+        # Forwards only (the delivery service pages by token): last/before are BAD_USER_INPUT.
+        "Query.deliveries": {**four, "role": "DeliveryRole!", "statuses": "[DeliveryStatus!]"},
     }
 
 
@@ -65,6 +67,7 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Query.payouts": ("Int", DEFAULT_PAGE_SIZE),
         "Query.allPayouts": ("Int", DEFAULT_PAGE_SIZE),
         "Query.disputes": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.deliveries": ("Int", DEFAULT_PAGE_SIZE),
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),

@@ -242,9 +242,11 @@ async def test_a_payout_claimed_by_one_sweep_is_left_alone_by_another(world):
     assert len(world.stripe.transfers.made) == 1
 
 
-def test_a_payout_policy_that_cannot_be_honoured_is_refused_at_start():
-    with pytest.raises(ConfigError, match="after_delivery needs the tickets' delivery"):
-        PaymentsSettings.from_env({"PAYOUT_POLICY": "after_delivery"})
+def test_the_payout_policy_is_read_and_an_unknown_one_refused_at_start():
+    with pytest.raises(ConfigError, match="PAYOUT_POLICY"):
+        PaymentsSettings.from_env({"PAYOUT_POLICY": "after_lunch"})
+    after_delivery = PaymentsSettings.from_env({"PAYOUT_POLICY": "after_delivery"})
+    assert after_delivery.payout_policy is PayoutPolicy.AFTER_DELIVERY
     settings = PaymentsSettings.from_env({"PAYOUT_DELAY_AFTER_EVENT_SECONDS": "5"})
     assert (settings.payout_policy, settings.payout_delay_after_event_seconds) == (
         PayoutPolicy.AFTER_EVENT,

@@ -5,6 +5,7 @@ import type { RuntimeConfig } from "./config";
 import { codeOf, mutationProblem, type Problem } from "./errors";
 import { CurrentUserQuery, SignOutMutation } from "./operations";
 import { AdminMoneyPage } from "./pages/AdminMoneyPage";
+import { DeliveriesPage } from "./pages/DeliveriesPage";
 import { EventPage } from "./pages/EventPage";
 import { EventsPage } from "./pages/EventsPage";
 import { MyListingsPage } from "./pages/MyListingsPage";
@@ -87,6 +88,7 @@ function Routes({ path }: { path: string }) {
   if (match("/sell", path)) return <SellPage />;
   if (match("/orders", path)) return <OrdersPage />;
   if (match("/payouts", path)) return <PayoutsPage />;
+  if (match("/deliveries", path)) return <DeliveriesPage />;
   if ((params = match("/orders/:id", path))) return <OrderPage key={params.id} id={params.id!} />;
   if (match("/admin/money", path)) return <AdminMoneyPage />;
   if (match("/signin", path)) return <SignInPage />;
@@ -152,6 +154,13 @@ function Header({ path }: { path: string }) {
             <li>
               <NavLink to="/orders" path={path}>
                 My orders
+              </NavLink>
+            </li>
+          )}
+          {user && (
+            <li>
+              <NavLink to="/deliveries" path={path}>
+                To deliver
               </NavLink>
             </li>
           )}

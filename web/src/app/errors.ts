@@ -26,7 +26,8 @@ export type Action =
   | "payouts"
   | "requestRefund"
   | "refund"
-  | "dispute";
+  | "dispute"
+  | "deliver";
 
 export type ErrorCode =
   | "BAD_USER_INPUT"
@@ -153,6 +154,11 @@ const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCod
     FORBIDDEN: "Only an admin can refund orders or decide refund requests.",
     NOT_FOUND: "There is no such order (or refund request).",
     UNAVAILABLE: "The payment service is not answering right now. Try again: nothing is refunded twice.",
+  },
+  deliver: {
+    CONFLICT: "This order cannot be delivered now: it is not paid, already delivered, or its deadline has passed.",
+    FORBIDDEN: "Only the order's seller can deliver it.",
+    NOT_FOUND: "We could not find this order among your sales.",
   },
   load: {
     NOT_FOUND: "We could not find that. It may have been removed, or the link is wrong.",

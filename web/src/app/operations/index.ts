@@ -4,6 +4,7 @@
 // allow-list) from the exports of every module of this folder (web/scripts/persisted-manifest.mjs),
 // so an operation defined elsewhere would be refused in allow-list mode.
 export * from "./accounts";
+export * from "./deliveries";
 export * from "./disputes";
 export * from "./events";
 export * from "./fragments";

@@ -1,6 +1,7 @@
 // Orders and their payment: place, cancel, pay, read one or the list, and follow one live.
 import { graphql } from "../graphql";
 import { MoneyFields, UserErrorFields } from "./fragments";
+import { OrderDeliveryFields } from "./deliveries";
 import { OrderRefundsFields } from "./refunds";
 import { TicketFields } from "./tickets";
 
@@ -120,10 +121,11 @@ export const OrderQuery = graphql(
         ...OrderFields
         ...OrderSeatsFields
         ...OrderRefundsFields
+        ...OrderDeliveryFields
       }
     }
   `,
-  [OrderFields, OrderSeatsFields, OrderRefundsFields],
+  [OrderFields, OrderSeatsFields, OrderRefundsFields, OrderDeliveryFields],
 );
 
 export const OrdersQuery = graphql(

@@ -11,12 +11,14 @@ import { readFragment, type ResultOf } from "../graphql";
 import { sendWithRetries } from "../idempotency";
 import {
   CancelOrderMutation,
+  OrderDeliveryFields,
   OrderFields,
   OrderQuery,
   OrderRefundsFields,
   OrderSeatsFields,
   TicketFields,
 } from "../operations";
+import { OrderDelivery } from "../components/OrderDelivery";
 import { OrderRefunds } from "../components/OrderRefunds";
 import { statusText } from "../orderStatus";
 import { Link } from "../router";
@@ -60,8 +62,10 @@ export function OrderPage({ id }: { id: string }) {
   }
   const seated = result.data?.order ? readFragment(OrderSeatsFields, result.data.order) : null;
   const refunds = result.data?.order ? (readFragment(OrderRefundsFields, result.data.order).refunds ?? []) : [];
+  const delivery = result.data?.order ? (readFragment(OrderDeliveryFields, result.data.order).delivery ?? null) : null;
   return (
     <OrderView order={order} seated={seated}>
+      <OrderDelivery delivery={delivery} />
       <OrderRefunds orderId={order.id} orderStatus={order.status} refunds={refunds} />
     </OrderView>
   );

@@ -72,7 +72,7 @@ function Choice({ label, value, onChange, children }: { label: string; value: st
   );
 }
 
-type Mistakes = Partial<Record<"quantity" | "price" | "faceValue" | "seats", string>>;
+type Mistakes = Partial<Record<"quantity" | "price" | "faceValue" | "seats" | "deliverBy", string>>;
 
 /** The listing form, checked here before the API checks it again; its idempotency key kept until it lists. */
 function ListingForm({ eventId }: { eventId: string }) {
@@ -88,6 +88,8 @@ function ListingForm({ eventId }: { eventId: string }) {
   const [splitRule, setSplitRule] = useState<SplitRule>("ANY");
   const [deliveryMethod, setDeliveryMethod] = useState<DeliveryMethod>("E_TICKET");
   const [notes, setNotes] = useState("");
+  // When the seller will deliver a sold order's seats by (a datetime-local value); empty: the default.
+  const [deliverBy, setDeliverBy] = useState("");
   const [checked, setChecked] = useState<Mistakes>({});
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
@@ -105,6 +107,8 @@ function ListingForm({ eventId }: { eventId: string }) {
         seatList.length && seatList.length !== count
           ? `Give one seat number per ticket (${count || 0}), or none.`
           : undefined,
+      deliverBy:
+        deliverBy && !(Date.parse(deliverBy) > Date.now()) ? "Choose a time in the future, or leave it empty." : undefined,
     };
     setChecked(mistakes);
     setProblem(null);
@@ -120,6 +124,7 @@ function ListingForm({ eventId }: { eventId: string }) {
       splitRule,
       deliveryMethod,
       notes: notes.trim() || null,
+      deliverBy: deliverBy ? new Date(deliverBy).toISOString() : null,
       idempotencyKey: key.current(),
     };
     setBusy(true);
@@ -136,7 +141,7 @@ function ListingForm({ eventId }: { eventId: string }) {
   };
 
   const errorFor = (name: keyof Mistakes) => checked[name] ?? (problem?.field === name ? problem.message : undefined);
-  const own = problem && !["quantity", "price", "faceValue", "seats"].includes(problem.field ?? "") ? problem : null;
+  const own = problem && !["quantity", "price", "faceValue", "seats", "deliverBy"].includes(problem.field ?? "") ? problem : null;
   return (
     <form onSubmit={submit} noValidate>
       <ProblemMessage problem={own} />
@@ -168,6 +173,15 @@ function ListingForm({ eventId }: { eventId: string }) {
           </option>
         ))}
       </Choice>
+      <Field
+        label="Deliver by (optional)"
+        name="deliverBy"
+        type="datetime-local"
+        hint="When you will deliver the tickets of an order by. If you miss it, the buyer is refunded. Empty: before the event."
+        value={deliverBy}
+        onChange={(e) => setDeliverBy(e.target.value)}
+        error={errorFor("deliverBy")}
+      />
       <div className="field">
         <label htmlFor={notesId}>Notes (optional)</label>
         <textarea id={notesId} name="notes" maxLength={500} value={notes} onChange={(e) => setNotes(e.target.value)} />
