@@ -32,6 +32,7 @@ PROJECT_PACKAGES = (
     "stripe_standin",
     "svc_auth",
     "svc_catalogue",
+    "svc_delivery",
     "svc_expiration",
     "svc_insights",
     "svc_orders",

@@ -23,6 +23,7 @@ def _dump_holds(holds: list[SeatHold]) -> list[dict[str, Any]]:
             "seats": list(h.seats),
             "price": MONEY.dump(h.price),
             "sold": h.sold,
+            "deliver_by": h.deliver_by,
         }
         for h in holds
     ]
@@ -30,7 +31,13 @@ def _dump_holds(holds: list[SeatHold]) -> list[dict[str, Any]]:
 
 def _load_holds(stored: list[dict[str, Any]] | None) -> list[SeatHold]:
     return [
-        SeatHold(h["order_id"], tuple(h["seats"]), MONEY.load(h["price"]), h.get("sold", False))
+        SeatHold(
+            h["order_id"],
+            tuple(h["seats"]),
+            MONEY.load(h["price"]),
+            h.get("sold", False),
+            h.get("deliver_by"),
+        )
         for h in stored or ()
     ]
 
@@ -46,6 +53,7 @@ def _dump_details(details: ListingDetails) -> dict[str, Any]:
         "face_value": None if details.face_value is None else MONEY.dump(details.face_value),
         "delivery_method": details.delivery_method.value,
         "notes": details.notes,
+        "deliver_by": details.deliver_by,
     }
 
 
@@ -60,6 +68,7 @@ def _load_details(stored: Mapping[str, Any] | None) -> ListingDetails:
         face_value=None if face_value is None else MONEY.load(face_value),
         delivery_method=DeliveryMethod(stored.get("delivery_method", "E_TICKET")),
         notes=stored.get("notes", ""),
+        deliver_by=stored.get("deliver_by"),
     )
 
 
