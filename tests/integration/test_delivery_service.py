@@ -119,7 +119,7 @@ def paid(amqp_url: str, namespace: str, order: orders_pb2.Order) -> None:
             stripe_id="pi_test",
             amount=2000,
             currency_code="USD",
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -214,10 +214,11 @@ async def test_the_seller_uploads_a_pdf_and_only_the_buyer_and_seller_read_it(
         stream = await AsyncGridFSBucket(desk.db, "delivery_files").open_download_stream(file.id)
         assert await stream.read() == PDF
 
+        file_request = pb.GetDeliveryFileRequest(order_id=order.id, file_id=file.id)
         for call, request in (
-            (desk.delivery.GetDeliveryFile, pb.GetDeliveryFileRequest(order_id=order.id, file_id=file.id)),
+            (desk.delivery.GetDeliveryFile, file_request),
             (desk.delivery.GetDelivery, pb.GetDeliveryRequest(order_id=order.id)),
-        ):  # fmt: skip
+        ):
             with pytest.raises(grpc.aio.AioRpcError) as hidden:
                 await call(request, metadata=stranger)
             assert hidden.value.code() is grpc.StatusCode.NOT_FOUND
