@@ -25,6 +25,7 @@ from common.service_identity import (
 from gateway.config import GatewaySettings
 from ticketing.auth.v1 import auth_pb2_grpc
 from ticketing.catalogue.v1 import catalogue_pb2_grpc
+from ticketing.delivery.v1 import delivery_pb2_grpc
 from ticketing.expiration.v1 import expiration_pb2_grpc
 from ticketing.insights.v1 import insights_pb2_grpc
 from ticketing.orders.v1 import orders_pb2_grpc
@@ -123,6 +124,10 @@ class ServiceClients:
     @functools.cached_property
     def catalogue(self) -> catalogue_pb2_grpc.CatalogueServiceStub:
         return catalogue_pb2_grpc.CatalogueServiceStub(self.channel("catalogue"))
+
+    @functools.cached_property
+    def delivery(self) -> delivery_pb2_grpc.DeliveryServiceStub:
+        return delivery_pb2_grpc.DeliveryServiceStub(self.channel("delivery"))
 
     @functools.cached_property
     def expiration(self) -> expiration_pb2_grpc.ExpirationServiceStub:
