@@ -71,7 +71,18 @@ def _channel_options(service: str) -> list[tuple[str, int | str]]:
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1_000),
         ("grpc.enable_retries", 1),
+        *_LARGE_MESSAGES.get(service, []),
     ]
+
+
+# Delivery's e-ticket files travel in its messages (DeliverFiles, GetDeliveryFile): up to its
+# DELIVERY_MAX_REQUEST_BYTES default, past gRPC's 4 MiB receive limit.
+_LARGE_MESSAGES: dict[str, list[tuple[str, int | str]]] = {
+    "delivery": [
+        ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+        ("grpc.max_send_message_length", 32 * 1024 * 1024),
+    ]
+}
 
 
 class ServiceClients:

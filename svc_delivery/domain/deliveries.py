@@ -201,10 +201,8 @@ class Delivery:
     # Who may see it ------------------------------------------------------------------------
 
     def visible_to(self, user_id: str, admin: bool = False) -> bool:
-        """Its seller, its buyer once paid (what was delivered is theirs only then), an admin."""
-        if admin or user_id == self.seller_id:
-            return True
-        return user_id == self.buyer_id and self.status is not DeliveryStatus.CANCELLED
+        """Its seller, its buyer and admins (what was delivered: `contents_visible_to`)."""
+        return admin or user_id in (self.seller_id, self.buyer_id)
 
     def contents_visible_to(self, user_id: str, admin: bool = False) -> bool:
         """The files and barcodes: the seller, an admin, and the buyer once the order is paid."""

@@ -10,6 +10,7 @@ import hashlib
 import io
 import uuid
 import zipfile
+from datetime import timedelta
 
 import grpc
 import pytest
@@ -48,6 +49,8 @@ PDF = (
 class Desk:
     def __init__(self, env, ports: dict[str, int]) -> None:
         self.issuer = issuer_for(env)
+        self.env = env
+        self.delivery_target = f"127.0.0.1:{ports['delivery']}"
         self.channels = [
             service_tokens.channel(env, f"127.0.0.1:{ports[name]}")
             for name in ("tickets", "orders", "delivery")
@@ -166,7 +169,10 @@ async def test_the_seller_uploads_a_pdf_and_only_the_buyer_and_seller_read_it(
         opened = await desk.delivery_of(order.id, buyer, pb.DELIVERY_STATUS_AWAITING_PAYMENT)
         assert (opened.seller_id, opened.buyer_id) == (seller_id, buyer_id)
         assert opened.method == tickets_pb2.DELIVERY_METHOD_E_TICKET
-        assert opened.HasField("deliver_by")
+        # A v1 listing's deadline: DELIVERY_DEADLINE_NO_EVENT_SECONDS (48 h) after the hold,
+        # which came just after the order was opened.
+        held_for = opened.deliver_by.ToDatetime() - order.create_time.ToDatetime()
+        assert timedelta(hours=48) <= held_for < timedelta(hours=48, minutes=1)
 
         # Not paid yet: nothing may be delivered.
         with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -264,6 +270,14 @@ async def test_barcodes_one_per_seat_and_a_pass_refused_by_its_content(desk, amq
             metadata=seller,
         )
     assert wrong_method.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+    # Another service than the gateway is refused whatever the user.
+    async with service_tokens.channel(desk.env, desk.delivery_target, caller="orders") as other:
+        with pytest.raises(grpc.aio.AioRpcError) as not_the_gateway:
+            await delivery_pb2_grpc.DeliveryServiceStub(other).GetDelivery(
+                pb.GetDeliveryRequest(order_id=order.id), metadata=seller
+            )
+    assert not_the_gateway.value.code() is grpc.StatusCode.PERMISSION_DENIED
 
     delivered = (
         await desk.delivery.DeliverBarcodes(
