@@ -44,7 +44,9 @@ def test_a_dead_service_fails_only_its_calls_and_the_gateway_stays_ready(service
 
         down = api.until(dependencies, lambda deps: not deps["tickets"] and not deps["expiration"])
         assert down == {
-            **dict.fromkeys(("auth", "orders", "payments", "insights", "catalogue", "redis"), True),
+            **dict.fromkeys(
+                ("auth", "orders", "payments", "insights", "catalogue", "delivery", "redis"), True
+            ),
             **dict.fromkeys(("tickets", "expiration"), False),
         }
         assert admin.get("/healthz/deps").status_code == 503
