@@ -330,3 +330,40 @@ async def test_a_missed_deadline_is_published_once_and_counted(env, mongo_url, n
         await desk.close()
         for process in reversed(processes):
             await process.stop()
+
+
+async def test_a_file_past_grpcs_default_message_size_is_taken_one_past_the_limit_is_not(
+    desk, amqp_url, namespace
+):
+    """gRPC refuses messages over 4 MiB by default; the limit here is DELIVERY_MAX_FILE_BYTES
+    (5 MiB), in one transaction with its delivery."""
+    _, seller = desk.user()
+    _, buyer = desk.user()
+    order = await desk.sold(seller, buyer, tickets_pb2.DELIVERY_METHOD_E_TICKET)
+    await desk.delivery_of(order.id, buyer, pb.DELIVERY_STATUS_AWAITING_PAYMENT)
+    paid(amqp_url, namespace, order)
+    await desk.delivery_of(order.id, seller, pb.DELIVERY_STATUS_DUE)
+    big = PDF[:200] + bytes(5 * 1024 * 1024 - 200)
+    delivered = (
+        await desk.delivery.DeliverFiles(
+            pb.DeliverFilesRequest(
+                order_id=order.id, files=[pb.UploadedFile(filename="big", content=big, seat=-1)]
+            ),
+            metadata=seller,
+        )
+    ).delivery
+    assert [(f.filename, f.size) for f in delivered.files] == [("big.pdf", len(big))]
+    stream = await AsyncGridFSBucket(desk.db, "delivery_files").open_download_stream(
+        delivered.files[0].id
+    )
+    assert await stream.read() == big
+
+    with pytest.raises(grpc.aio.AioRpcError) as too_large:
+        await desk.delivery.DeliverFiles(
+            pb.DeliverFilesRequest(
+                order_id=order.id,
+                files=[pb.UploadedFile(filename="big.pdf", content=big + b"!", seat=-1)],
+            ),
+            metadata=seller,
+        )
+    assert too_large.value.code() is grpc.StatusCode.INVALID_ARGUMENT
