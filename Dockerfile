@@ -112,8 +112,9 @@ USER 10001:10001
 WORKDIR /tmp
 
 # gateway (public HTTP; its admin port 9100: probes and GET /metrics) and the gRPC services auth,
-# tickets, orders, payments, expiration, insights, catalogue; then those services' metrics ports.
-EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 50057 50059 9101 9102 9103 9104 9105 9106 9107 9109
+# tickets, orders, payments, expiration, insights, catalogue, delivery, notifications; then those
+# services' metrics ports.
+EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 50057 50058 50059 9101 9102 9103 9104 9105 9106 9107 9108 9109
 
 ENTRYPOINT ["ticketing", "serve"]
 

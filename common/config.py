@@ -169,6 +169,7 @@ class CommonSettings(Settings):
     insights_port: int = _port("insights", 50056)
     catalogue_port: int = _port("catalogue", 50057)
     notifications_port: int = _port("notifications", 50059)
+    delivery_port: int = _port("delivery", 50058)
     auth_addr: str | None = _addr("auth")
     tickets_addr: str | None = _addr("tickets")
     orders_addr: str | None = _addr("orders")
@@ -177,6 +178,7 @@ class CommonSettings(Settings):
     insights_addr: str | None = _addr("insights")
     catalogue_addr: str | None = _addr("catalogue")
     notifications_addr: str | None = _addr("notifications")
+    delivery_addr: str | None = _addr("delivery")
     grpc_max_connection_age_seconds: Annotated[float, POSITIVE] = Field(
         30.0,
         description="A gRPC server closes each client connection after this long (with a grace "
@@ -192,6 +194,7 @@ class CommonSettings(Settings):
     insights_metrics_port: MetricsPort = _metrics_port("insights", 9106)
     catalogue_metrics_port: MetricsPort = _metrics_port("catalogue", 9107)
     notifications_metrics_port: MetricsPort = _metrics_port("notifications", 9109)
+    delivery_metrics_port: MetricsPort = _metrics_port("delivery", 9108)
     event_max_attempts: Annotated[int, at_least(1)] = Field(
         5,
         description="How often an event consumer tries a failing message before it is "

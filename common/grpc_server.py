@@ -190,8 +190,18 @@ class GrpcServer:
         grace_seconds: float = 10.0,
         max_connection_age_seconds: float = 30.0,
         services: ServiceTokenVerifier | None = None,
+        max_message_bytes: int | None = None,
     ) -> None:
         self._policies: dict[str, Access] = {}
+        # gRPC's default (4 MiB) unless a service takes larger messages (delivery's files).
+        sizes = (
+            [
+                ("grpc.max_receive_message_length", max_message_bytes),
+                ("grpc.max_send_message_length", max_message_bytes),
+            ]
+            if max_message_bytes
+            else []
+        )
         self.server = grpc.aio.server(
             interceptors=[ServiceInterceptor(verifier, services, self._policies)],
             options=[
@@ -204,6 +214,7 @@ class GrpcServer:
                 # grpc's default (SO_REUSEPORT) lets a second server on the same port take a
                 # share of its calls; a port is one server's, and a taken one is an error.
                 ("grpc.so_reuseport", 0),
+                *sizes,
             ],
         )
         self.health = HealthServicer()

@@ -63,6 +63,13 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "ticketing.notifications.v1.NotificationsService",
         consumes_events=True,
     ),
+    # How paid orders' seats reach their buyers (issue 22); its deliveries follow orders' events.
+    ServiceSpec(
+        "delivery",
+        "svc_delivery.__main__",
+        "ticketing.delivery.v1.DeliveryService",
+        consumes_events=True,
+    ),
     # Its ticket cache hears tickets' events.
     ServiceSpec("gateway", "gateway.__main__", None, consumes_events=True),
 )

@@ -40,7 +40,7 @@ RENEW_BEFORE_SECONDS = 60
 LEEWAY_SECONDS = 30
 VERIFIED_TOKENS = 1024
 
-# The processes that may hold a service identity: the gateway, the seven services, and `cli`, an
+# The processes that may hold a service identity: the gateway, the eight services, and `cli`, an
 # operator's tools (`ticketing service-token`, for grpcurl).
 GATEWAY, CLI = "gateway", "cli"
 IDENTITIES = SERVICE_IDENTITIES

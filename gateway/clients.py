@@ -34,7 +34,6 @@ from ticketing.payments.v1 import payments_pb2_grpc
 from ticketing.tickets.v1 import tickets_pb2_grpc
 
 R = TypeVar("R")
-MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 # Methods that only read: sending one again changes nothing, so a call that found its service
 # restarting (UNAVAILABLE: refused, reset, draining) is retried by gRPC itself within its
@@ -73,10 +72,18 @@ def _channel_options(service: str) -> list[tuple[str, int | str]]:
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1_000),
         ("grpc.enable_retries", 1),
-        # A delivered e-ticket file comes back whole in one reply (GetDeliveryFile): larger
-        # than gRPC's default 4 MiB, up to DELIVERY_UPLOAD_MAX_BYTES' ceiling.
-        ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
+        *_LARGE_MESSAGES.get(service, []),
     ]
+
+
+# Delivery's e-ticket files travel in its messages (DeliverFiles, GetDeliveryFile): up to its
+# DELIVERY_MAX_REQUEST_BYTES default, past gRPC's 4 MiB receive limit.
+_LARGE_MESSAGES: dict[str, list[tuple[str, int | str]]] = {
+    "delivery": [
+        ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+        ("grpc.max_send_message_length", 32 * 1024 * 1024),
+    ]
+}
 
 
 class ServiceClients:
@@ -129,6 +136,10 @@ class ServiceClients:
     @functools.cached_property
     def catalogue(self) -> catalogue_pb2_grpc.CatalogueServiceStub:
         return catalogue_pb2_grpc.CatalogueServiceStub(self.channel("catalogue"))
+
+    @functools.cached_property
+    def delivery(self) -> delivery_pb2_grpc.DeliveryServiceStub:
+        return delivery_pb2_grpc.DeliveryServiceStub(self.channel("delivery"))
 
     @functools.cached_property
     def expiration(self) -> expiration_pb2_grpc.ExpirationServiceStub:

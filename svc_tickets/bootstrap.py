@@ -20,7 +20,7 @@ NAME = "tickets"
 def bootstrap(settings: TicketsSettings) -> ServiceProcess:
     infra = Infrastructure.from_settings(NAME, settings)
     uow = infra.unit_of_work(MongoTicketsUnitOfWork)
-    handlers = TicketHandlers(uow=uow, clock=infra.clock)
+    handlers = TicketHandlers(uow=uow, clock=infra.clock, terms=settings.delivery_terms())
     windows = SalesWindowHandlers(uow)
     server = GrpcServer(
         infra.verifier,

@@ -12,6 +12,7 @@ from common.protos import timestamp
 from svc_orders.domain import events
 from svc_orders.proto_enums import status_proto
 from ticketing.events.v1 import orders_pb2
+from ticketing.tickets.v1 import tickets_pb2
 
 
 def to_integration(event: events.Event) -> Message:
@@ -30,6 +31,9 @@ def to_integration(event: events.Event) -> Message:
                     quantity=event.quantity,
                     seller_id=event.seller_id,
                     event_id=event.event_id,
+                    delivery_method=_delivery_method(event.delivery_method),
+                    deliver_by=None if event.deliver_by is None else timestamp(event.deliver_by),
+                    seat_labels=list(event.seat_labels),
                 ),
             )
         case events.OrderUpdated():
@@ -48,3 +52,9 @@ def to_integration(event: events.Event) -> Message:
                 never_placed=event.never_placed,
             )
     raise TypeError(f"no integration event for {event!r}")
+
+
+def _delivery_method(name: str) -> int:
+    if not name:
+        return tickets_pb2.DELIVERY_METHOD_UNSPECIFIED
+    return tickets_pb2.DeliveryMethod.Value(f"DELIVERY_METHOD_{name}")

@@ -48,6 +48,9 @@ ORDERS = Document(
         "event_id": Field("event_id", missing=""),
         # Orders placed before the seller was recorded name none.
         "seller_id": Field("seller_id", missing=""),
+        # Orders placed before delivery terms (issue 22) have none.
+        "delivery_method": Field("delivery_method", missing=""),
+        "deliver_by": Field("deliver_by", missing=None),
     },
 )
 

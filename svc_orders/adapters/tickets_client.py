@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from common.grpc_client import ServiceChannel
 from common.money import LEGACY_CURRENCY
+from common.protos import from_timestamp
 from svc_orders.service_layer.ports import HeldSeats
 from ticketing.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 
@@ -30,4 +31,12 @@ class GrpcSeatHolder:
             reply.ticket.event_id,
             listing=reply.ticket.SerializeToString(),
             seller_id=reply.ticket.user_id,
+            delivery_method=_method_name(reply.delivery_method),
+            deliver_by=from_timestamp(reply.deliver_by) if reply.HasField("deliver_by") else None,
         )
+
+
+def _method_name(value: int) -> str:
+    if value == tickets_pb2.DELIVERY_METHOD_UNSPECIFIED:
+        return ""
+    return tickets_pb2.DeliveryMethod.Name(value).removeprefix("DELIVERY_METHOD_")

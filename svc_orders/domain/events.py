@@ -28,6 +28,9 @@ class OrderCreated:
     quantity: int = 1
     seller_id: str = ""  # the listing's seller, paid the proceeds
     event_id: str = ""  # the listing's catalogue event (empty for a v1 ticket)
+    delivery_method: str = ""  # E_TICKET, BARCODE, MOBILE_TRANSFER; "" when not said
+    deliver_by: datetime | None = None
+    seat_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

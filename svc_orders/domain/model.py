@@ -62,6 +62,10 @@ class Order:
     # The listing's seller, who is paid the proceeds (empty for an order placed before it was
     # recorded), as HoldSeats answered it.
     seller_id: str = ""
+    # The delivery terms HoldSeats fixed (issue 22): the listing's method by name ("" for an
+    # order placed before them: E_TICKET) and the deadline (None: not said).
+    delivery_method: str = ""
+    deliver_by: datetime | None = None
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -101,6 +105,8 @@ class Order:
         seat_labels: tuple[str, ...] = (),
         event_id: str = "",
         seller_id: str = "",
+        delivery_method: str = "",
+        deliver_by: datetime | None = None,
     ) -> bool:
         """Its seats are held, at `price` per ticket: the order is placed (OrderCreated). False
         when it already was, or ended meanwhile (the sweep expired it)."""
@@ -109,6 +115,7 @@ class Order:
         self.pending = False
         self.seats, self.price, self.currency_code = seats, price, currency_code
         self.seat_labels, self.event_id, self.seller_id = seat_labels, event_id, seller_id
+        self.delivery_method, self.deliver_by = delivery_method, deliver_by
         self.events.append(
             events.OrderCreated(
                 id=self.id,
@@ -122,6 +129,9 @@ class Order:
                 quantity=self.quantity,
                 seller_id=seller_id,
                 event_id=event_id,
+                delivery_method=delivery_method,
+                deliver_by=deliver_by,
+                seat_labels=seat_labels,
             )
         )
         return True

@@ -151,6 +151,8 @@ class OrderHandlers:
                 held.seat_labels,
                 held.event_id,
                 held.seller_id,
+                held.delivery_method,
+                held.deliver_by,
             ):
                 await uow.orders.save(order)
                 await uow.commit()

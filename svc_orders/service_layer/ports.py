@@ -4,6 +4,7 @@ unit tests use a fake."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -16,6 +17,10 @@ class HeldSeats:
     seat_labels: tuple[str, ...] = ()  # when the listing's seats are numbered
     event_id: str = ""  # the listing's catalogue event; empty for a v1 ticket
     seller_id: str = ""  # the listing's seller (its user id)
+    # The delivery terms the hold fixed (issue 22): the listing's method (E_TICKET, BARCODE,
+    # MOBILE_TRANSFER; empty from an older tickets service) and the deadline (None: not said).
+    delivery_method: str = ""
+    deliver_by: datetime | None = None
     # The listing after the hold as the tickets service answered it, serialized: relayed to
     # the order's caller as it is, never read here.
     listing: bytes = b""

@@ -4,6 +4,7 @@ they cost at the box office, how they reach the buyer. Plain values, checked onc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -29,6 +30,9 @@ class ListingDetails:
     face_value: Decimal | None = None  # what the ticket cost at the box office, per ticket
     delivery_method: DeliveryMethod = DeliveryMethod.E_TICKET
     notes: str = ""
+    # The seller's own delivery deadline (checked against the event: delivery_terms.py); None:
+    # the default.
+    deliver_by: datetime | None = None
 
     @classmethod
     def of(
@@ -40,6 +44,7 @@ class ListingDetails:
         face_value: str | Decimal | None = None,
         delivery_method: DeliveryMethod = DeliveryMethod.E_TICKET,
         notes: str = "",
+        deliver_by: datetime | None = None,
     ) -> ListingDetails:
         labels = tuple(_label(s, "seats") for s in seat_labels)
         if labels and len(labels) != quantity:
@@ -58,6 +63,7 @@ class ListingDetails:
             face_value=None if face_value in (None, "") else parse_price(face_value, "faceValue"),
             delivery_method=delivery_method,
             notes=notes,
+            deliver_by=deliver_by,
         )
 
     def title(self) -> str:

@@ -49,6 +49,8 @@ class SeatHold:
     seats: tuple[int, ...]
     price: Decimal
     sold: bool = False
+    # The delivery deadline fixed when the seats were held (issue 22); None for holds before it.
+    deliver_by: datetime | None = None
 
 
 class OrderEnded(Conflict):
@@ -236,9 +238,12 @@ class Ticket:
         if self.available == 0:
             raise Conflict("Ticket is reserved and cannot be changed", field="id")
 
-    def hold(self, order_id: str, quantity: int, buyer: str) -> tuple[SeatHold, bool]:
+    def hold(
+        self, order_id: str, quantity: int, buyer: str, deliver_by: datetime | None = None
+    ) -> tuple[SeatHold, bool]:
         """`quantity` seats held by `order_id`, the lowest-numbered free ones, at today's
-        price; the same hold again (and False) when the order already has one (a retry)."""
+        price, to be delivered by `deliver_by`; the same hold again (and False) when the order
+        already has one (a retry)."""
         existing = self.hold_of(order_id)
         if existing is not None:
             return existing, False
@@ -251,7 +256,7 @@ class Ticket:
         check_hold(self.split_rule, quantity, self.available)
         taken = {seat for h in self.holds for seat in h.seats}
         seats = tuple(s for s in range(self.quantity) if s not in taken)[:quantity]
-        hold = SeatHold(order_id, seats, self.price)
+        hold = SeatHold(order_id, seats, self.price, deliver_by=deliver_by)
         self.holds.append(hold)
         self._changed()
         return hold, True

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from common.errors import InvalidInput
 from common.grpc_server import current_user
 from common.money import format_money, to_cents
 from common.pagination import Page
 from common.pagination import page_size as page_size_of
-from common.protos import timestamp
+from common.protos import from_timestamp, timestamp
 from svc_tickets.domain.listing import DeliveryMethod, ListingDetails
 from svc_tickets.domain.model import Ticket
 from svc_tickets.domain.split import SplitRule, allowed_quantities
@@ -50,7 +53,16 @@ def ticket_to_proto(ticket: Ticket) -> tickets_pb2.Ticket:
         ),
         notes=ticket.details.notes,
         allowed_quantities=allowed_quantities(ticket.split_rule, ticket.available),
+        deliver_by=_stamp(ticket.details.deliver_by),
     )
+
+
+def _stamp(moment: datetime | None) -> Timestamp | None:
+    return None if moment is None else timestamp(moment)
+
+
+def _given_time(request, name: str) -> datetime | None:
+    return from_timestamp(getattr(request, name)) if request.HasField(name) else None
 
 
 def price_cursor(ticket: Ticket) -> str:
@@ -69,6 +81,12 @@ def price_cursor_of(token: str) -> tuple[int, str] | None:
         raise InvalidInput("Not a page token of this list", field="page_token") from None
 
 
+DELIVERY_METHODS = {
+    method: tickets_pb2.DeliveryMethod.Value(f"DELIVERY_METHOD_{method.value}")
+    for method in DeliveryMethod
+}
+
+
 def delivery_method_of(value: int) -> DeliveryMethod:
     if value == tickets_pb2.DELIVERY_METHOD_UNSPECIFIED:
         return DeliveryMethod.E_TICKET
@@ -84,6 +102,7 @@ def details_of(request: tickets_pb2.CreateTicketRequest, quantity: int) -> Listi
         request.face_value,
         request.delivery_method,
         request.notes,
+        request.HasField("deliver_by"),
     )
     if not any(given) and not request.event_id:
         return None
@@ -95,6 +114,7 @@ def details_of(request: tickets_pb2.CreateTicketRequest, quantity: int) -> Listi
         request.face_value or None,
         delivery_method_of(request.delivery_method),
         request.notes,
+        _given_time(request, "deliver_by"),
     )
 
 
@@ -138,6 +158,7 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
                 request.expected_version,
                 _given(request, "currency_code"),
                 _given(request, "quantity"),
+                _given_time(request, "deliver_by"),
             )
         )
         return tickets_pb2.UpdateTicketResponse(ticket=ticket_to_proto(ticket))
@@ -184,6 +205,8 @@ class TicketsServicer(tickets_pb2_grpc.TicketsServiceServicer):
             seats=list(hold.seats),
             price=format_money(hold.price),
             seat_labels=list(ticket.details.seats_of(hold.seats)),
+            delivery_method=DELIVERY_METHODS[ticket.details.delivery_method],
+            deliver_by=_stamp(hold.deliver_by),
         )
 
     async def ListTicketsOfEvent(self, request, context):

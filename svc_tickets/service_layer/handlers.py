@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from common.clock import Clock, stored_precision
@@ -15,6 +17,7 @@ from common.idempotency import IdempotencyRecord, check_key, fingerprint, replay
 from common.money import format_money, parse_currency, parse_price
 from common.pagination import Page, page_request
 from common.retries import retry_transient
+from svc_tickets.domain.delivery_terms import DeliveryTerms, check_own_deadline
 from svc_tickets.domain.listing import ListingDetails
 from svc_tickets.domain.model import OrderEnded, SeatHold, Ticket, check_title
 from svc_tickets.domain.sales_window import SalesWindow
@@ -58,6 +61,7 @@ class UpdateTicket:
     expected_version: int
     currency_code: str | None = None  # with price: must be the ticket's
     quantity: int | None = None  # None: unchanged
+    deliver_by: datetime | None = None  # None: unchanged
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,12 @@ class TicketHandlers:
         uow: Callable[[], TicketsUnitOfWork],
         clock: Clock,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        terms: DeliveryTerms | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.new_id = new_id
+        self.terms = terms or DeliveryTerms()
 
     async def create_ticket(self, cmd: CreateTicket) -> Ticket:
         """Idempotent by the seller's key (docs/api.md §6): the same key and input within 24 h
@@ -126,8 +132,13 @@ class TicketHandlers:
             record = await uow.idempotency.find(seller, key, now)
             if record is not None:
                 return await self._get(uow, replayed_object(record, request))
-            if cmd.event_id:
-                (await _window(uow, cmd.event_id)).check_open(now)
+            window = await _window(uow, cmd.event_id) if cmd.event_id else None
+            if window is not None:
+                window.check_open(now)
+            if cmd.details is not None and cmd.details.deliver_by is not None:
+                check_own_deadline(
+                    cmd.details.deliver_by, window.starts_at if window else None, now
+                )
             ticket = Ticket.list(
                 self.new_id(),
                 title,
@@ -150,8 +161,8 @@ class TicketHandlers:
     async def update_ticket(self, cmd: UpdateTicket) -> Ticket:
         """The seller's edit, decided here in one transaction on the listing, which holds are
         also written in: seats already held keep the price their order took them at."""
-        if cmd.title is None and cmd.price is None and cmd.quantity is None:
-            raise InvalidInput("Give a new title, price or quantity", field="title")
+        if (cmd.title, cmd.price, cmd.quantity, cmd.deliver_by) == (None, None, None, None):
+            raise InvalidInput("Give a new title, price, quantity or deadline", field="title")
         title = None if cmd.title is None else check_title(cmd.title)
         price = None if cmd.price is None else parse_price(cmd.price)
 
@@ -161,13 +172,18 @@ class TicketHandlers:
                     f"The ticket is priced in {ticket.currency_code}; its currency never changes",
                     field="currency_code",
                 )
-            done = ticket.is_edited_as(title, price, cmd.quantity)
+            done = ticket.is_edited_as(title, price, cmd.quantity) and (
+                cmd.deliver_by is None or cmd.deliver_by == ticket.details.deliver_by
+            )
             if not ticket.check_version(cmd.expected_version, done):
                 return False  # our own edit, asked again
+            if cmd.deliver_by is not None:
+                # Held seats keep the deadline their hold fixed; new holds take this one.
+                ticket.details = dataclasses.replace(ticket.details, deliver_by=cmd.deliver_by)
             ticket.update(cmd.user_id, title, price, cmd.quantity)
             return True
 
-        return await self._change(cmd.user_id, cmd.ticket_id, edit)
+        return await self._change(cmd.user_id, cmd.ticket_id, edit, deliver_by=cmd.deliver_by)
 
     async def withdraw_ticket(self, cmd: WithdrawTicket) -> Ticket:
         """The seats for sale are off sale for good (refused when none are)."""
@@ -182,13 +198,22 @@ class TicketHandlers:
 
     @retry_transient()
     async def _change(
-        self, user_id: str, ticket_id: str, change: Callable[[Ticket], bool]
+        self,
+        user_id: str,
+        ticket_id: str,
+        change: Callable[[Ticket], bool],
+        deliver_by: datetime | None = None,
     ) -> Ticket:
         """Of an edit and a hold racing on the listing, both transactions write its document:
-        one loses the write conflict and runs again (retry_transient), seeing the other."""
+        one loses the write conflict and runs again (retry_transient), seeing the other. A new
+        delivery deadline is checked against the listing's event."""
         async with self.uow() as uow:
             ticket = await self._get(uow, ticket_id)
             ticket.check_seller(user_id)
+            if deliver_by is not None:
+                window = await _window(uow, ticket.event_id) if ticket.event_id else None
+                now = stored_precision(self.clock.now())
+                check_own_deadline(deliver_by, window.starts_at if window else None, now)
             if change(ticket):
                 await uow.tickets.save(ticket)
                 await uow.commit()
@@ -214,9 +239,14 @@ class TicketHandlers:
                 return ticket, existing
             if await uow.tickets.remember_hold(cmd.order_id):
                 raise OrderEnded()
-            if ticket.event_id:  # stops selling at the event's start, or when it is called off
-                (await _window(uow, ticket.event_id)).check_open(self.clock.now())
-            hold, _ = ticket.hold(cmd.order_id, cmd.quantity, cmd.buyer)
+            now = stored_precision(self.clock.now())
+            window = await _window(uow, ticket.event_id) if ticket.event_id else None
+            if window is not None:  # stops selling at the event's start, or when called off
+                window.check_open(now)
+            deliver_by = self.terms.deadline(
+                ticket.details.deliver_by, window.starts_at if window else None, now
+            )
+            hold, _ = ticket.hold(cmd.order_id, cmd.quantity, cmd.buyer, deliver_by)
             await uow.tickets.save(ticket)
             await uow.commit()
             return ticket, hold

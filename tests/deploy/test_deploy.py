@@ -41,6 +41,7 @@ def test_processes_come_from_the_code() -> None:
         50055,
         50056,
         50057,
+        50058,
         50059,
     ]
     metrics = {p.name: p.metrics_port for p in PROCESSES}
@@ -53,6 +54,7 @@ def test_processes_come_from_the_code() -> None:
         9105,
         9106,
         9107,
+        9108,
         9109,
     ]
     assert "jwt_private_key" in next(p for p in PROCESSES if p.name == "auth").secrets
@@ -254,8 +256,8 @@ def test_a_leaked_private_key_and_an_open_network_are_reported(repo_copy: Path) 
 
 def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> None:
     class ReviewsSettings(TicketsSettings):
-        reviews_port: int = 50058
-        reviews_metrics_port: int = 9108
+        reviews_port: int = 50060
+        reviews_metrics_port: int = 9110
 
     class StricterTicketsSettings(TicketsSettings):
         fraud_api_url: str
@@ -269,7 +271,7 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     processes.append(reviews)
     report = k8s_report(repo_copy, processes)
     assert "no Deployment named reviews for the process reviews" in report, report
-    assert "REVIEWS_ADDR is not set; it must be dns:///reviews:50058" in report, report
+    assert "REVIEWS_ADDR is not set; it must be dns:///reviews:50060" in report, report
     assert "Deployment/tickets: FRAUD_API_URL is not set" in report, report
     assert (
         "FRAUD_CALLBACK is not set (StricterTicketsSettings: its default points at this" in report
@@ -278,9 +280,9 @@ def test_a_service_or_setting_that_is_not_deployed_fails(repo_copy: Path) -> Non
     assert "docker-compose.yml: no service reviews" in compose, compose
     docker = "\n".join(dc.check_dockerfile(repo_copy, processes))
     assert (
-        "EXPOSE [8000, 9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107, 9109, 50051, 50052, "
-        "50053, 50054, 50055, 50056, 50057, 50059] differs from the processes' ports [8000, 9100, "
-        "9101, 9102, 9103, 9104, 9105, 9106, 9107, 9108, 9109, 50051" in docker
+        "EXPOSE [8000, 9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107, 9108, 9109, 50051, 50052, "
+        "50053, 50054, 50055, 50056, 50057, 50058, 50059] differs from the processes' ports [8000, "
+        "9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107, 9108, 9109, 9110, 50051" in docker
     ), docker
 
 
@@ -340,8 +342,8 @@ def test_broken_compose_and_dockerfile_are_reported(repo_copy: Path) -> None:
     )
     edit(
         repo_copy / "Dockerfile",
-        "EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 50057 50059 9101 9102 9103 9104 "
-        "9105 9106 9107 9109",
+        "EXPOSE 8000 9100 50051 50052 50053 50054 50055 50056 50057 50058 50059 9101 9102 9103 "
+        "9104 9105 9106 9107 9108 9109",
         "EXPOSE 8000 50051",
     )
     edit(

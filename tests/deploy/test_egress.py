@@ -80,8 +80,8 @@ def test_prod_datastore_ports_follow_who_uses_each_store(repo_copy: Path) -> Non
     egress = repo_copy / "k8s" / "overlays" / "prod" / "datastores-egress.yaml"
     edit(
         egress,
-        "values: [auth, tickets, orders, payments, catalogue, notifications]",
-        "values: [gateway, tickets, orders, payments, catalogue, notifications]",
+        "values: [auth, tickets, orders, payments, catalogue, delivery, notifications]",
+        "values: [gateway, tickets, orders, payments, catalogue, delivery, notifications]",
     )
     report = k8s_report(repo_copy, overlays=("prod",))
     assert (

@@ -25,6 +25,7 @@ SERVICES_IMAGE_PACKAGES = (
     "svc_payments",
     "svc_expiration",
     "svc_catalogue",
+    "svc_delivery",
     "svc_notifications",
 )
 

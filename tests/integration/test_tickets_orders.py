@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import datetime
 
 import grpc
 import pytest
@@ -163,14 +164,18 @@ async def test_an_order_reserves_the_ticket_and_cancelling_releases_it(market, a
     (_, listed), (_, holding), (_, free) = by_service["ticket"]
     (_, created), (_, ended) = by_service["order"]
     assert (listed["currencyCode"], listed["quantity"], listed["available"]) == ("EUR", 1, 1)
-    # Who is paid for it: the listing's seller (a v1 ticket names no event).
+    # Who is paid for it: the listing's seller (a v1 ticket names no event); how and by when
+    # the seller delivers (issue 22: a v1 ticket's deadline is after the hold, below).
+    deliver_by = created["ticket"].pop("deliverBy")
     assert created["ticket"] == {
         "id": ticket.id,
         "price": "20.50",
         "currencyCode": "EUR",
         "quantity": 1,
         "sellerId": ticket.user_id,
+        "deliveryMethod": "DELIVERY_METHOD_E_TICKET",
     }
+    assert datetime.fromisoformat(deliver_by) > datetime.fromisoformat(created["expiresAt"])
     assert created["status"] == "ORDER_STATUS_CREATED" and created["expiresAt"].endswith("Z")
     assert (holding["orderId"], holding["currencyCode"], holding["state"]) == (
         order.id,

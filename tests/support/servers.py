@@ -35,6 +35,7 @@ CONSUMERS = (
     "expiration",
     "insights",
     "catalogue",
+    "delivery",
     "gateway",
     "probe",
     "flaky",

@@ -230,6 +230,8 @@ class InProcessSeatHolder:
             labels,
             ticket.event_id,
             seller_id=ticket.user_id,
+            delivery_method=ticket.details.delivery_method.value,
+            deliver_by=hold.deliver_by,
         )
 
 

@@ -7,7 +7,16 @@ import pytest
 from common.config import CommonSettings
 from common.settings import ConfigError, Flag, IntList, Settings, mask_url
 
-SERVICES = ("auth", "tickets", "orders", "payments", "expiration", "insights", "catalogue")
+SERVICES = (
+    "auth",
+    "tickets",
+    "orders",
+    "payments",
+    "expiration",
+    "insights",
+    "catalogue",
+    "delivery",
+)
 
 
 class Sample(Settings):
@@ -47,6 +56,7 @@ def test_defaults_from_an_empty_environment() -> None:
         50055,
         50056,
         50057,
+        50058,
     ]
 
 
@@ -251,7 +261,7 @@ def test_event_retention_and_outbox_claim_must_be_positive(var: str, raw: str) -
 # --- addresses ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("service", "port"), list(zip(SERVICES, range(50051, 50058), strict=True)))
+@pytest.mark.parametrize(("service", "port"), list(zip(SERVICES, range(50051, 50059), strict=True)))
 def test_addr_of_defaults_to_loopback_and_the_port(service: str, port: int) -> None:
     assert CommonSettings.from_env({}).addr_of(service) == f"127.0.0.1:{port}"
 

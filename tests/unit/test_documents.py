@@ -207,6 +207,8 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         "seat_labels": ["14", "15"],
         "event_id": "e-1",
         "seller_id": "s-1",
+        "delivery_method": "BARCODE",
+        "deliver_by": CREATED,
     }
     order = orders.Order(
         id="o-1",
@@ -224,6 +226,8 @@ def test_an_order_document_loads_and_saves_unchanged() -> None:
         seat_labels=("14", "15"),
         event_id="e-1",
         seller_id="s-1",
+        delivery_method="BARCODE",
+        deliver_by=CREATED,
     )
     _round_trip(ORDERS, stored, order)
     open_order = {**stored, "status": "CREATED", "cancel_reason": None}

@@ -18,6 +18,9 @@ from svc_auth.domain import events as auth_events
 from svc_catalogue.adapters import outbox_mapping as catalogue_outbox
 from svc_catalogue.domain import events as catalogue_events
 from svc_catalogue.domain.values import Category, EventStatus, Performer, Venue
+from svc_delivery.adapters import outbox_mapping as delivery_outbox
+from svc_delivery.domain import events as delivery_events
+from svc_delivery.domain.methods import DeliveryMethod
 from svc_orders.adapters import outbox_mapping as orders_outbox
 from svc_orders.domain import events as order_events
 from svc_orders.domain.model import CancelReason, OrderStatus
@@ -25,7 +28,14 @@ from svc_payments.adapters import outbox_mapping as payments_outbox
 from svc_payments.domain import events as payment_events
 from svc_tickets.adapters import outbox_mapping as tickets_outbox
 from svc_tickets.domain import events as ticket_events
-from ticketing.events.v1 import catalogue_pb2, orders_pb2, payments_pb2, tickets_pb2, users_pb2
+from ticketing.events.v1 import (
+    catalogue_pb2,
+    delivery_pb2,
+    orders_pb2,
+    payments_pb2,
+    tickets_pb2,
+    users_pb2,
+)
 from ticketing.orders.v1 import orders_pb2 as orders_api
 from ticketing.tickets.v1 import tickets_pb2 as tickets_api
 
@@ -253,6 +263,77 @@ EXAMPLES: list[tuple[ModuleType, object, Message]] = [
             ends_at=Timestamp(seconds=1772378130, nanos=250_000_000),
         ),
     ),
+    (
+        orders_outbox,
+        order_events.OrderCreated(
+            "o2",
+            0,
+            OrderStatus.CREATED,
+            "b1",
+            EXPIRES,
+            "t1",
+            Decimal("20"),
+            "USD",
+            2,
+            "s1",
+            "e1",
+            "BARCODE",
+            EXPIRES,
+            ("12", "14"),
+        ),
+        orders_pb2.OrderCreated(
+            id="o2",
+            version=0,
+            status=orders_api.ORDER_STATUS_CREATED,
+            user_id="b1",
+            expires_at=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
+            ticket=orders_pb2.OrderCreated.Ticket(
+                id="t1",
+                price="20.00",
+                currency_code="USD",
+                quantity=2,
+                seller_id="s1",
+                event_id="e1",
+                delivery_method=tickets_api.DELIVERY_METHOD_BARCODE,
+                deliver_by=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
+                seat_labels=["12", "14"],
+            ),
+        ),
+    ),
+    (
+        delivery_outbox,
+        delivery_events.DeliveryCompleted(
+            "o1", "s1", "b1", "e1", DeliveryMethod.E_TICKET, EXPIRES, 2
+        ),
+        delivery_pb2.DeliveryCompleted(
+            order_id="o1",
+            seller_id="s1",
+            buyer_id="b1",
+            event_id="e1",
+            method=tickets_api.DELIVERY_METHOD_E_TICKET,
+            delivered_at=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
+            quantity=2,
+        ),
+    ),
+    (
+        delivery_outbox,
+        delivery_events.DeliveryMissed("o1", "s1", "b1", "", EXPIRES),
+        delivery_pb2.DeliveryMissed(
+            order_id="o1",
+            seller_id="s1",
+            buyer_id="b1",
+            deliver_by=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
+        ),
+    ),
+    (
+        delivery_outbox,
+        delivery_events.DeliveryDeadlineApproaching("o1", "s1", EXPIRES),
+        delivery_pb2.DeliveryDeadlineApproaching(
+            order_id="o1",
+            seller_id="s1",
+            deliver_by=Timestamp(seconds=int(EXPIRES.timestamp()), nanos=250_000_000),
+        ),
+    ),
 ]
 
 
@@ -271,7 +352,8 @@ def test_a_domain_event_goes_out_as_the_same_integration_event_as_before(
 
 
 @pytest.mark.parametrize(
-    "domain_events", [auth_events, ticket_events, order_events, payment_events, catalogue_events]
+    "domain_events",
+    [auth_events, ticket_events, order_events, payment_events, catalogue_events, delivery_events],
 )
 def test_every_domain_event_has_an_example_here(domain_events: ModuleType) -> None:
     """A new domain event fails here until it is mapped and given an example above."""

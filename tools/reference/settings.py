@@ -31,6 +31,7 @@ ORDER = (
     "expiration",
     "insights",
     "catalogue",
+    "delivery",
     "notifications",
     RUN,
 )
