@@ -190,6 +190,34 @@ def _delivery_reminder(event: delivery_pb2.DeliveryDeadlineApproaching) -> Colum
     return {"user_id": _or_none(event.seller_id), "order_id": event.order_id}
 
 
+def _pass_issued(event: delivery_pb2.PassIssued) -> Columns:
+    # The holder (user_id), the order and the pass with its serial (detail).
+    return {
+        "user_id": _or_none(event.holder_id),
+        "order_id": _or_none(event.order_id),
+        "catalogue_event_id": _or_none(event.event_id),
+        "detail": f"{event.pass_id}#{event.serial}",
+    }
+
+
+def _pass_transfer_offered(event: delivery_pb2.PassTransferOffered) -> Columns:
+    # The recipient's address is personal data the reports do not need: not kept.
+    return {
+        "user_id": _or_none(event.holder_id),
+        "catalogue_event_id": _or_none(event.event_id),
+        "detail": event.pass_id,
+    }
+
+
+def _pass_reissued(event: delivery_pb2.PassReissued) -> Columns:
+    # The new holder (user_id), why and the serial (detail).
+    return {
+        "user_id": _or_none(event.holder_id),
+        "catalogue_event_id": _or_none(event.event_id),
+        "detail": f"{event.reason} {event.pass_id}#{event.serial}",
+    }
+
+
 def _user_created(event: users_pb2.UserCreated) -> Columns:
     # The email is personal data the reports do not need: not kept.
     return {"user_id": event.id}
@@ -272,6 +300,9 @@ COLUMNS_OF: Mapping[type[Message], Callable[[Any], Columns]] = {
     delivery_pb2.DeliveryCompleted: _delivery_completed,
     delivery_pb2.DeliveryMissed: _delivery_missed,
     delivery_pb2.DeliveryDeadlineApproaching: _delivery_reminder,
+    delivery_pb2.PassIssued: _pass_issued,
+    delivery_pb2.PassTransferOffered: _pass_transfer_offered,
+    delivery_pb2.PassReissued: _pass_reissued,
     users_pb2.UserCreated: _user_created,
     users_pb2.UserUpdated: _user_updated,
     behaviour_pb2.TicketViewed: _ticket_viewed,

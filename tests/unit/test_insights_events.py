@@ -195,6 +195,30 @@ CASES: list[tuple[Message, dict]] = [
         dict(user_id="s-2", order_id="o-2"),
     ),
     (
+        delivery_pb2.PassIssued(
+            pass_id="p-1", event_id="e-1", order_id="o-1", holder_id="b-1", serial=1
+        ),
+        dict(user_id="b-1", order_id="o-1", catalogue_event_id="e-1", detail="p-1#1"),
+    ),
+    (
+        delivery_pb2.PassTransferOffered(
+            pass_id="p-1", event_id="e-1", holder_id="b-1", to_email="friend@example.com"
+        ),
+        dict(user_id="b-1", catalogue_event_id="e-1", detail="p-1"),
+    ),
+    (
+        delivery_pb2.PassReissued(
+            pass_id="p-1",
+            event_id="e-1",
+            previous_holder_id="b-1",
+            holder_id="f-1",
+            serial=2,
+            revoked_serial=1,
+            reason="TRANSFER",
+        ),
+        dict(user_id="f-1", catalogue_event_id="e-1", detail="TRANSFER p-1#2"),
+    ),
+    (
         payments_pb2.RefundIssued(
             id="re-1",
             order_id="o-1",
