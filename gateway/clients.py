@@ -146,10 +146,6 @@ class ServiceClients:
         return expiration_pb2_grpc.ExpirationServiceStub(self.channel("expiration"))
 
     @functools.cached_property
-    def delivery(self) -> delivery_pb2_grpc.DeliveryServiceStub:
-        return delivery_pb2_grpc.DeliveryServiceStub(self.channel("delivery"))
-
-    @functools.cached_property
     def insights(self) -> insights_pb2_grpc.InsightsServiceStub:
         return insights_pb2_grpc.InsightsServiceStub(self.channel("insights"))
 

@@ -45,7 +45,16 @@ def test_a_dead_service_fails_only_its_calls_and_the_gateway_stays_ready(service
         down = api.until(dependencies, lambda deps: not deps["tickets"] and not deps["expiration"])
         assert down == {
             **dict.fromkeys(
-                ("auth", "orders", "payments", "insights", "catalogue", "delivery", "notifications", "redis"),
+                (
+                    "auth",
+                    "orders",
+                    "payments",
+                    "insights",
+                    "catalogue",
+                    "delivery",
+                    "notifications",
+                    "redis",
+                ),
                 True,
             ),
             **dict.fromkeys(("tickets", "expiration"), False),
