@@ -1,10 +1,11 @@
 """The payments service's documents in MongoDB.
 
 - `orders`: its copy of the orders ({_id, user_id, price "20.00" (the tickets' prices
-  together), currency_code, quantity, fees, status, version, seller_id, event_id, ticket_id});
-  a copy from before v1 has no currency_code: USD; one from before fees has no quantity (1) and
-  no fees (none charged); one from before sellers were recorded no seller_id, event_id and
-  ticket_id (""). `fees` is the order's breakdown, fixed when the copy was first stored, in
+  together), currency_code, quantity, fees, status, version, seller_id, event_id, ticket_id,
+  delivered_at, delivery_method}); a copy from before v1 has no currency_code: USD; one from
+  before fees has no quantity (1) and no fees (none charged); one from before sellers were
+  recorded no seller_id, event_id and ticket_id (""); one not delivered (issue 22) a null
+  delivered_at. `fees` is the order's breakdown, fixed when the copy was first stored, in
   integer minor units: {currency_code, quantity, unit_price, unit_buyer_fee, unit_commission,
   and, for readers of the database, subtotal, buyer_fees, total, commission, proceeds}.
 - `payments`: one per order at most (unique `order_id`), found also by `stripe_id`; amount in
@@ -22,6 +23,8 @@
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -110,6 +113,8 @@ ORDER_COPIES = Document(
         "seller_id": Field("seller_id", missing=""),
         "event_id": Field("event_id", missing=""),
         "ticket_id": Field("ticket_id", missing=""),
+        "delivered_at": Field("delivered_at", missing=None),
+        "delivery_method": Field("delivery_method", missing=""),
     },
 )
 
@@ -166,6 +171,15 @@ class MongoOrderRepository(MongoRepository[Order]):
 
     async def get_many(self, order_ids: list[str]) -> list[Order]:
         return await self.find({"_id": {"$in": order_ids}})
+
+    async def record_delivery(self, order_id: str, at: datetime, method: str) -> None:
+        # One conditional update: the first delivery heard stands, and the version (the
+        # orders service's) is left as it is.
+        await self.collection.update_one(
+            {"_id": order_id, "delivered_at": None},
+            {"$set": {"delivered_at": at, "delivery_method": method}},
+            session=self.uow.session,
+        )
 
     async def add(self, order: Order) -> None:
         try:

@@ -35,7 +35,7 @@ from svc_payments.domain.currency import from_minor
 # fee and the commission it had kept, or all of it for an order with no payout).
 DISPUTE_LOSSES = "dispute_losses"
 
-# Shown for a record the order does not have yet (issue 22's delivery record and entry scan).
+# Shown for a record the order does not have (yet): its delivery, its entry scan.
 NOT_YET_RECORDED = "not yet recorded"
 
 # The evidence fields Stripe takes (its Dispute's `evidence`); text ones, as the admin edits them.
@@ -134,11 +134,23 @@ class DisputedOrder:
     currency_code: str
     purchased_at: datetime
     payment_intent_id: str
+    # The seller's delivery (issue 22), when it was recorded before the dispute.
+    delivered_at: datetime | None = None
+    delivery_method: str = ""
+
+
+def delivery_record(order: DisputedOrder) -> str:
+    """What the evidence says of the delivery: when and how, or that none is recorded."""
+    if order.delivered_at is None:
+        return NOT_YET_RECORDED
+    how = order.delivery_method.removeprefix("DELIVERY_METHOD_").replace("_", " ").lower()
+    return f"delivered {order.delivered_at.isoformat()}" + (f" ({how})" if how else "")
 
 
 def staged_evidence(order: DisputedOrder, charge_id: str) -> dict[str, str]:
     """A first draft of the evidence, from the order's own history only; what is not recorded
-    says so (issue 22's delivery record and entry scan), nothing is made up."""
+    says so (the delivery before the seller delivered; the entry scan, which payments does not
+    hear of yet), nothing is made up."""
     paid = f"{from_minor(order.amount_paid, order.currency_code)} {order.currency_code}"
     event = f"event {order.event_id}" if order.event_id else "an event"
     return {
@@ -151,7 +163,7 @@ def staged_evidence(order: DisputedOrder, charge_id: str) -> dict[str, str]:
                 f"Buyer account: user {order.buyer_id}",
                 f"Order: {order.order_id} ({event}), {paid} paid",
                 f"Payment: {order.payment_intent_id}, charge {charge_id or NOT_YET_RECORDED}",
-                f"Ticket delivery: {NOT_YET_RECORDED}",
+                f"Ticket delivery: {delivery_record(order)}",
                 f"Entry scan: {NOT_YET_RECORDED}",
             )
         ),

@@ -49,6 +49,10 @@ class Order:
     seller_id: str = ""
     event_id: str = ""
     ticket_id: str = ""  # the listing (or v1 ticket) it holds seats of
+    # When and how its seller delivered the seats (delivery.completed, issue 22): a dispute's
+    # evidence. None and "" until then.
+    delivered_at: datetime | None = None
+    delivery_method: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @property

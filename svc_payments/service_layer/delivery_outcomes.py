@@ -6,7 +6,8 @@
   that the event heard again finds it, the Stripe idempotency key `refund_<order>_delivery_missed`
   (domain/refunds.py). Its seller's payout is reversed as a full refund reverses it (never paid,
   or its transfer reversed). A buyer's open request is declined: this refund gives back all.
-- `delivery.completed`: under PAYOUT_POLICY=after_delivery the order's payout falls due now
+- `delivery.completed`: the order's copy records when and how it was delivered (a dispute's
+  staged evidence cites it); under PAYOUT_POLICY=after_delivery the order's payout falls due now
   (the sweep pays it); under after_event nothing changes. A payout under after_delivery is
   scheduled with no due time (service_layer/payouts.py), so an order never delivered is never
   paid out, and a missed one is refunded instead.
@@ -21,6 +22,7 @@ from datetime import datetime
 
 from common.clock import Clock, stored_precision
 from common.delivery import Delivery
+from common.protos import from_timestamp
 from common.retries import retry_transient
 from svc_payments.domain.model import PaymentStatus
 from svc_payments.domain.payouts import PayoutPolicy
@@ -29,6 +31,7 @@ from svc_payments.service_layer.payouts import PayoutTerms
 from svc_payments.service_layer.refunds import RefundHandlers
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from ticketing.events.v1 import delivery_pb2
+from ticketing.tickets.v1 import tickets_pb2
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +115,25 @@ class DeliveryOutcomes:
     async def on_delivery_completed(
         self, event: delivery_pb2.DeliveryCompleted, delivery: Delivery
     ) -> None:
-        if self.terms.policy is not PayoutPolicy.AFTER_DELIVERY:
-            return  # paid after the event: a delivery moves nothing
+        """The order's copy records the delivery (a dispute's evidence cites it); under
+        after_delivery its payout falls due now."""
         async with self.uow() as uow:
-            payout = await uow.payouts.for_order(event.order_id)
-            if payout is None:
-                log.warning("a delivered order has no payout", extra={"order_id": event.order_id})
-                return
-            # Due once: the delivery heard again does not move it.
-            if payout.due_at is None and payout.reschedule(self._now(), self._now()):
-                await uow.payouts.save(payout)
-                await uow.commit()
+            at = from_timestamp(event.delivered_at) if event.HasField("delivered_at") else None
+            await uow.orders.record_delivery(
+                event.order_id,
+                stored_precision(at or self.clock.now()),
+                tickets_pb2.DeliveryMethod.Name(event.method),
+            )
+            if self.terms.policy is PayoutPolicy.AFTER_DELIVERY:
+                payout = await uow.payouts.for_order(event.order_id)
+                if payout is None:
+                    log.warning(
+                        "a delivered order has no payout", extra={"order_id": event.order_id}
+                    )
+                # Due once: the delivery heard again does not move it.
+                elif payout.due_at is None and payout.reschedule(self._now(), self._now()):
+                    await uow.payouts.save(payout)
+            await uow.commit()
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:

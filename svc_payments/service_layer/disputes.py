@@ -225,6 +225,8 @@ class DisputeHandlers:
             currency_code=payment.currency_code,
             purchased_at=payment.created_at,
             payment_intent_id=payment.stripe_id,
+            delivered_at=order.delivered_at,
+            delivery_method=order.delivery_method,
         )
         dispute = Dispute.opened(facts, disputed, now)
         dispute.closed_on_sight()

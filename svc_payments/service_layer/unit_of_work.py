@@ -32,6 +32,11 @@ class OrderRepository(Protocol):
 
     async def save(self, order: Order) -> None: ...
 
+    async def record_delivery(self, order_id: str, at: datetime, method: str) -> None:
+        """The order's seats were delivered at `at` by `method` (the first word stands; the
+        copy's version, which is the orders service's, does not move)."""
+        ...
+
 
 class PaymentRepository(Protocol):
     async def get_by_stripe_id(self, stripe_id: str) -> Payment | None: ...

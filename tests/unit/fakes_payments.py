@@ -18,6 +18,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
@@ -129,6 +130,12 @@ class FakeOrderRepository(_Table):
             raise ConcurrentUpdate(f"orders/{order.id} changed meanwhile")
         self.write(order.id, order)
         self.uow.tracked(order)
+
+    async def record_delivery(self, order_id: str, at: datetime, method: str) -> None:
+        stored = self.rows.get(order_id)
+        if stored is not None and stored.delivered_at is None:
+            delivered = dataclasses.replace(stored, delivered_at=at, delivery_method=method)
+            self.write(order_id, delivered)
 
 
 class FakePaymentRepository(_Table):

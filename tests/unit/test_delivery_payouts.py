@@ -17,6 +17,7 @@ from svc_payments.service_layer.refunds import RefundHandlers
 from tests.unit.payments_world import World, delivery, new_world
 from tests.unit.test_payouts_service import event_ends, onboarded, payout_of, sold, sweep_of
 from ticketing.events.v1 import delivery_pb2
+from ticketing.tickets.v1 import tickets_pb2
 
 AFTER_DELIVERY = PayoutTerms(PayoutPolicy.AFTER_DELIVERY, timedelta(hours=48))
 
@@ -71,6 +72,28 @@ async def test_an_order_never_delivered_is_never_paid_out_whatever_its_event_doe
     assert await sweep_of(world).pay_due() == 0
     assert (await payout_of(world)).due_at is None
     assert world.stripe.transfers.made == {}
+
+
+async def test_the_order_copy_records_the_delivery_once_for_a_disputes_evidence(world):
+    await sold(world)
+    await world.pay()
+    delivered_at = world.clock.now()
+    event = delivery_pb2.DeliveryCompleted(
+        order_id="o1",
+        seller_id="seller-1",
+        method=tickets_pb2.DELIVERY_METHOD_BARCODE,
+        delivered_at=timestamp(delivered_at),
+    )
+    await outcomes_of(world).on_delivery_completed(event, delivery(event))
+    world.clock.advance(600)
+    await delivered(world)  # heard again, later: the first delivery stands
+    async with world.handlers.uow() as uow:
+        order = await uow.orders.get("o1")
+    assert order is not None
+    assert (order.delivered_at, order.delivery_method) == (
+        delivered_at,
+        "DELIVERY_METHOD_BARCODE",
+    )
 
 
 async def test_under_after_event_a_delivery_moves_nothing():

@@ -2,6 +2,7 @@
 DisputeOpened), updated, closed once (DisputeClosed); the admin's evidence checked; and the
 ledger's entries for each outcome, which leave every account where the money really is."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -89,6 +90,20 @@ def test_first_sight_stages_evidence_from_the_orders_history_and_announces_it():
     assert dispute.events == [
         events.DisputeOpened("du_1", "o1", TOTAL, "EUR", "fraudulent", "needs_response")
     ]
+
+
+def test_a_delivery_recorded_before_the_dispute_is_staged_as_evidence():
+    delivered = dataclasses.replace(
+        ORDER,
+        delivered_at=NOW - timedelta(days=2),
+        delivery_method="DELIVERY_METHOD_MOBILE_TRANSFER",
+    )
+    dispute = Dispute.opened(facts(), delivered, NOW)
+
+    assert (
+        "Ticket delivery: delivered 2026-12-06T12:00:00+00:00 (mobile transfer)"
+        in dispute.evidence["uncategorized_text"].splitlines()
+    )
 
 
 def test_stripes_later_word_changes_it_and_closing_is_announced_once():
