@@ -5,7 +5,8 @@
   order_id, facts (the template's values), status (pending, sent, failed, no_address),
   attempts, next_attempt_at, claimed_until (a sender's lease), created_at, sent_at,
   last_error_code}.
-- `recipients`: {_id: user id, email, version}: the copy of auth's users' addresses.
+- `recipients`: {_id: user id, email, version}: the copy of auth's users' addresses; and an
+  address a ticket was offered to, {_id: `address:` and a hash of it, email, version 0}.
 - `orders`: {_id: order id, buyer_id, seller_id, quantity, unit_price, currency, charges:
   {subtotal, buyer_fees, total} or null}: the copy the receipts are filled from.
 """

@@ -17,7 +17,10 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.TICKETS_DELIVERED: "Your tickets for order {{ order_id }} are here",
     MailKind.DELIVERY_MISSED: "Order {{ order_id }}: the tickets were not delivered in time",
     MailKind.DELIVERY_DEADLINE_APPROACHING: "Deliver order {{ order_id }} by {{ deliver_by }}",
-    MailKind.TRANSFER_RECEIVED: "{{ quantity }} ticket(s) were transferred to you",
+    MailKind.TRANSFER_RECEIVED: "A ticket was offered to you",
+    MailKind.TICKET_READY: "Your ticket is ready",
+    MailKind.TICKET_HANDED_OVER: "{% if reason == 'resale' %}Your ticket was resold"
+    "{% else %}Your ticket was transferred{% endif %}",
 }
 
 

@@ -3,7 +3,9 @@ a redelivered event makes the same id again and writes nothing new; what it says
 template's values, decimal strings and names, never an address); and where it stands.
 
 Its recipient is a user id: the address is looked up when the mail is sent (the service's copy of
-auth's users), so a mail never stores one and an address changed meanwhile is the one used."""
+auth's users), so a mail never stores one and an address changed meanwhile is the one used. A
+ticket offered to an address that may have no account is mailed to that address's own recipient
+(`Recipient.for_address`), again an id in the mail and the address in the recipients' copy."""
 
 from __future__ import annotations
 
@@ -21,9 +23,12 @@ class MailKind(StrEnum):
     TICKETS_DELIVERED = "tickets_delivered"
     DELIVERY_MISSED = "delivery_missed"
     DELIVERY_DEADLINE_APPROACHING = "delivery_deadline_approaching"
-    # No event triggers it yet (issue 22: tickets transferred to another user); its template
-    # is ready for the event that will.
+    # A ticket offered to an address (pass.transfer_offered): to that address, an account or not.
     TRANSFER_RECEIVED = "transfer_received"
+    # A ticket re-issued to its new holder (pass.reissued: a transfer accepted, a resale).
+    TICKET_READY = "ticket_ready"
+    # The same re-issue, to the holder it was taken from: their old code no longer works.
+    TICKET_HANDED_OVER = "ticket_handed_over"
 
 
 class MailStatus(StrEnum):

@@ -3,6 +3,10 @@ mails are filled from (users' addresses, orders, their charges), all in the cons
 transaction with its inbox record: a redelivered event is skipped by its id, and even without
 that its mails' ids (event, kind, recipient) are taken already, so it writes nothing new.
 
+Passes changing hands (delivery's pass.transfer_offered, pass.reissued) are mailed without a copy
+of the catalogue's events: the mails say "a ticket" / "your ticket", never a code (the holder
+sees theirs in the app).
+
 An event that needs a copy not here yet (OrderUpdated COMPLETE before its OrderCreated or
 ChargeCreated) waits for it (`NotYet`: the consumer tries it again later)."""
 
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # An OrderCancelled's reason when its payment window ended.
 EXPIRED = "EXPIRED"
+# A PassReissued's reasons, as its mails' `reason` fact.
+REISSUE_REASONS = {"TRANSFER": "transfer", "RESALE": "resale"}
 
 
 def _when(stamp: Timestamp) -> str:
@@ -227,6 +233,34 @@ class NotificationHandlers:
             )
             await uow.commit()
 
+    @retry_transient()
+    async def on_pass_transfer_offered(
+        self, event: delivery_pb2.PassTransferOffered, delivery: Delivery
+    ) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            if "@" not in event.to_email:
+                log.warning("a transfer offer names no address", extra={"pass_id": event.pass_id})
+            else:
+                # The address itself is the recipient: it may have no account yet.
+                recipient = Recipient.for_address(event.to_email)
+                await uow.recipients.put(recipient)
+                await self._mail(uow, delivery, MailKind.TRANSFER_RECEIVED, recipient.id, {})
+            await uow.commit()
+
+    @retry_transient()
+    async def on_pass_reissued(self, event: delivery_pb2.PassReissued, delivery: Delivery) -> None:
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            facts = {"reason": REISSUE_REASONS.get(event.reason, "")}
+            await self._mail(uow, delivery, MailKind.TICKET_READY, event.holder_id, facts)
+            await self._mail(
+                uow, delivery, MailKind.TICKET_HANDED_OVER, event.previous_holder_id, facts
+            )
+            await uow.commit()
+
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
         return {
@@ -241,4 +275,6 @@ class NotificationHandlers:
             delivery_pb2.DeliveryCompleted: self.on_delivery_completed,
             delivery_pb2.DeliveryMissed: self.on_delivery_missed,
             delivery_pb2.DeliveryDeadlineApproaching: self.on_delivery_deadline_approaching,
+            delivery_pb2.PassTransferOffered: self.on_pass_transfer_offered,
+            delivery_pb2.PassReissued: self.on_pass_reissued,
         }

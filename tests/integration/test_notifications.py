@@ -22,7 +22,7 @@ from svc_notifications.config import NotificationsSettings
 from tests.support import service_tokens
 from tests.support.bus_probe import eventually
 from tests.support.maildev import Maildev
-from ticketing.events.v1 import orders_pb2, payments_pb2, users_pb2
+from ticketing.events.v1 import delivery_pb2, orders_pb2, payments_pb2, users_pb2
 from ticketing.notifications.v1 import notifications_pb2 as pb
 from ticketing.notifications.v1 import notifications_pb2_grpc
 from ticketing.orders.v1 import orders_pb2 as orders_api
@@ -221,6 +221,77 @@ async def test_a_mail_server_down_is_waited_out_and_the_mail_sent_once(env, publ
     finally:
         await service.stop()
         maildev.stop()
+
+
+async def test_a_pass_offered_and_reissued_is_mailed_once_to_each_even_when_redelivered(
+    env, maildev, publisher
+) -> None:
+    service = Notifications(env, maildev.smtp_port)
+    await service.start()
+    try:
+        await publish(publisher, users_pb2.UserCreated(id="giver", email="giver@example.test"))
+        # Offered to an address no account has (yet): mailed to the address itself.
+        offer = delivery_pb2.PassTransferOffered(
+            pass_id="p1", event_id="ev1", holder_id="giver", to_email="friend@example.test"
+        )
+        offer_id = str(uuid.uuid4())
+        await publish(publisher, offer, offer_id)
+        await publish(publisher, offer, offer_id)
+
+        async def offered() -> bool:
+            return any("offered" in m["subject"] for m in await maildev.mails())
+
+        await eventually(offered, timeout=60)
+        [offer_mail] = await maildev.mails()
+        assert to(offer_mail) == "friend@example.test"
+        assert offer_mail["subject"] == "A ticket was offered to you"
+        assert "sign in with this address" in offer_mail["text"]
+
+        # The friend signs up and accepts: the pass is re-issued to them, delivered twice.
+        await publish(publisher, users_pb2.UserCreated(id="friend", email="friend@example.test"))
+        reissue = delivery_pb2.PassReissued(
+            pass_id="p1",
+            event_id="ev1",
+            previous_holder_id="giver",
+            holder_id="friend",
+            serial=2,
+            revoked_serial=1,
+            reason="TRANSFER",
+        )
+        reissue_id = str(uuid.uuid4())
+        before = consumed("PassReissued")
+        await publish(publisher, reissue, reissue_id)
+        await publish(publisher, reissue, reissue_id)
+
+        async def both_handled() -> bool:
+            return consumed("PassReissued") >= before + 2
+
+        await eventually(both_handled, timeout=60)
+        # A sentinel after them: once it is in, nothing of theirs is still on its way.
+        await publish(
+            publisher,
+            payments_pb2.RefundIssued(
+                order_id="o-s", buyer_id="giver", amount=100, currency_code="EUR"
+            ),
+        )
+
+        async def sentinel_arrived() -> bool:
+            return any("refund" in m["subject"] for m in await maildev.mails())
+
+        await eventually(sentinel_arrived, timeout=60)
+        got = sorted((to(m), m["subject"]) for m in await maildev.mails())
+        assert got == [
+            ("friend@example.test", "A ticket was offered to you"),
+            ("friend@example.test", "Your ticket is ready"),
+            ("giver@example.test", "A refund of 1.00 EUR for order o-s"),
+            ("giver@example.test", "Your ticket was transferred"),
+        ]
+        gone = next(m for m in await maildev.mails() if m["subject"].startswith("Your ticket was"))
+        assert "old code no longer works" in gone["text"]
+        kinds = [n.kind for n in await service.mails_of("friend")]
+        assert kinds == [pb.MAIL_KIND_TICKET_READY]
+    finally:
+        await service.stop()
 
 
 async def test_listing_a_users_mails_is_for_operators_only(env, maildev) -> None:
