@@ -152,6 +152,18 @@ class MongoEntryStore:
             async for doc in cursor
         ]
 
+    async def admitted_passes(self, admission_ids: list[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for collection in (self.admissions, self.doubles_):
+            cursor = collection.find(
+                {"_id": {"$in": admission_ids}},
+                {"event_id": 1, "pass_id": 1},
+                session=self.uow.session,
+            )
+            async for doc in cursor:
+                found[doc["_id"]] = (doc["event_id"], doc["pass_id"])
+        return found
+
     async def put_double(self, event_id: str, double: DoubleAdmission) -> None:
         await self.doubles_.replace_one(
             {"_id": double.also.id},

@@ -17,15 +17,18 @@ class DirectoryKeyRing:
 
     def __init__(self, directory: str | Path | None) -> None:
         self.directory = Path(directory) if directory else None
-        self._read: tuple[int, KeyRing] | None = None
+        self._read: tuple[tuple[int, int, int], KeyRing] | None = None
 
     def ring(self) -> KeyRing:
         if self.directory is None:
             raise Conflict("No ticket-code keys are configured (TICKET_KEYS_DIR)")
         try:
-            stamp = (self.directory / RING_FILE).stat().st_mtime_ns
+            found = (self.directory / RING_FILE).stat()
         except FileNotFoundError:
             raise Conflict("No ticket-code keys yet: generate them first") from None
+        # The file is replaced whole (a new inode): its inode, size and time tell a new ring
+        # even when two writes fall in one tick of the file system's clock.
+        stamp = (found.st_ino, found.st_size, found.st_mtime_ns)
         if self._read is None or self._read[0] != stamp:
             try:
                 self._read = (stamp, read_ring(self.directory))

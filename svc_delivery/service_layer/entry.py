@@ -91,6 +91,11 @@ class EntryStore(Protocol):
         self, event_id: str, pass_ids: list[str] | None = None
     ) -> list[DoubleAdmission]: ...
 
+    async def admitted_passes(self, admission_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Of `admission_ids`, those recorded (an entry or a double admission, of any event):
+        id -> (event id, pass id)."""
+        ...
+
     async def put_double(self, event_id: str, double: DoubleAdmission) -> None:
         """Stored by its reported admission's id (`double.also.id`), replacing it."""
         ...
@@ -262,9 +267,21 @@ class EntryHandlers:
                 f"At most {MAX_SYNC_ADMISSIONS} admissions per sync", field="admissions"
             )
         ring = self.keys.ring()
-        admissions, rejected = self._verified(ring, caller, event_id, sent)
+        verified, rejected = self._verified(ring, caller, event_id, sent)
         async with self.uow() as uow:
             await self._require_scanner(uow, caller, event_id)
+            # An id recorded for another admission (another pass, another event) is the
+            # scanner's mistake: refused, so it neither counts as known nor overwrites one.
+            taken = await uow.entries.admitted_passes([a.id for a in verified])
+            admissions = []
+            for admission in verified:
+                if taken.get(admission.id, (event_id, admission.pass_id)) != (
+                    event_id,
+                    admission.pass_id,
+                ):
+                    rejected.append(admission.id)
+                else:
+                    admissions.append(admission)
             pass_ids = sorted({a.pass_id for a in admissions})
             entries = {a.pass_id: a for a in await uow.entries.entries(event_id, pass_ids)}
             doubles = {d.also.id: d for d in await uow.entries.doubles(event_id, pass_ids)}

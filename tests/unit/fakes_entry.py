@@ -76,6 +76,11 @@ class _Entries:
             if e == event_id and (pass_ids is None or d.pass_id in pass_ids)
         ]
 
+    async def admitted_passes(self, admission_ids: list[str]) -> dict[str, tuple[str, str]]:
+        recorded = {a.id: (a.event_id, a.pass_id) for a in self.state.entries.values()}
+        recorded |= {d.also.id: (e, d.pass_id) for e, d in self.state.doubles.values()}
+        return {i: recorded[i] for i in admission_ids if i in recorded}
+
     async def put_double(self, event_id: str, double: DoubleAdmission) -> None:
         self.state.doubles[double.also.id] = (event_id, double)
 

@@ -225,3 +225,14 @@ async def test_double_admissions_are_for_admins_and_the_event_s_scanners(entry) 
     assert await entry.double_admissions(ADMIN, EVENT) == []
     with pytest.raises(Forbidden):
         await entry.double_admissions(STRANGER, EVENT)
+
+
+async def test_an_admission_id_recorded_for_another_pass_is_rejected(entry, state) -> None:
+    await granted(entry, NORTH)
+    first, second = stored(state, issued_pass(EVENT)), stored(state, issued_pass(EVENT))
+    await entry.sync(NORTH, EVENT, [OfflineAdmission("a-1", code_of(first), later(61), "N")])
+    reused = await entry.sync(
+        NORTH, EVENT, [OfflineAdmission("a-1", code_of(second), later(62), "N")]
+    )
+    assert (reused.recorded, reused.rejected_ids) == (0, ["a-1"])
+    assert [a.pass_id for a in state.entries.values()] == [first.id]
