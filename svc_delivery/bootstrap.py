@@ -7,13 +7,17 @@ from datetime import timedelta
 
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
+from svc_delivery.adapters.entry_store import MongoEntryUnitOfWork, ensure_entry_indexes
 from svc_delivery.adapters.repository import ensure_indexes
+from svc_delivery.adapters.signing_keys import check_signature
+from svc_delivery.adapters.ticket_ring import DirectoryKeyRing
 from svc_delivery.adapters.unit_of_work import MongoDeliveryUnitOfWork
 from svc_delivery.config import DeliverySettings
 from svc_delivery.entrypoints.access import ACCESS
 from svc_delivery.entrypoints.consumers import OrderEventConsumer
 from svc_delivery.entrypoints.deadline_sweep import DeadlineSweepTimer
 from svc_delivery.entrypoints.grpc_api import DeliveryServicer
+from svc_delivery.service_layer.entry import EntryHandlers
 from svc_delivery.service_layer.handlers import DeliveryHandlers
 from svc_delivery.service_layer.order_events import OrderEvents
 from svc_delivery.service_layer.sweep import DeadlineSweep
@@ -36,6 +40,12 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
     handlers = DeliveryHandlers(uow, infra.clock, settings.delivery_max_file_bytes)
     orders = OrderEvents(uow, infra.clock, remind_before, DEADLINE_WITHOUT_TERMS)
     sweep = DeadlineSweep(uow, infra.clock, remind_before)
+    entry = EntryHandlers(
+        infra.unit_of_work(MongoEntryUnitOfWork),
+        DirectoryKeyRing(settings.ticket_keys_dir),
+        check_signature,
+        infra.clock,
+    )
     server = GrpcServer(
         infra.verifier,
         settings.shutdown_grace_seconds,
@@ -45,7 +55,7 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
     )
     server.add(
         delivery_pb2_grpc.add_DeliveryServiceServicer_to_server,
-        DeliveryServicer(handlers),
+        DeliveryServicer(handlers, entry),
         delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
         ACCESS,
     )
@@ -56,5 +66,5 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
         infra,
         consumers=[consumer],
         loops=[DeadlineSweepTimer(sweep, settings.delivery_sweep_seconds).run],
-        on_start=[lambda: ensure_indexes(db)],
+        on_start=[lambda: ensure_indexes(db), lambda: ensure_entry_indexes(db)],
     )

@@ -37,3 +37,10 @@ class DeliverySettings(CommonSettings):
         "(MISSED) or whose reminder is due: a missed deadline is acted on within about this "
         "long.",
     )
+    ticket_keys_dir: str | None = Field(
+        None,
+        description="The ticket-code key directory (`ring.json` and `private/<kid>.pem`, "
+        "svc_delivery/adapters/signing_keys.py): the key ring passes are signed with and doors "
+        "verify codes with. Unset: no codes, and scans and offline kits are refused "
+        "(FAILED_PRECONDITION).",
+    )

@@ -15,4 +15,24 @@ ACCESS: dict[str, Access] = {
     "ConfirmMobileTransfer": access(GATEWAY, user=True),
     # A seller's record is public: no user needed.
     "GetSellerRecord": access(GATEWAY),
+    # Passes (their handlers come with the passes' work; listed so the table names every RPC).
+    "ListMyPasses": access(GATEWAY, user=True),
+    "ListOrderPasses": access(GATEWAY, user=True),
+    "GetPass": access(GATEWAY, user=True),
+    "OfferPassTransfer": access(GATEWAY, user=True),
+    "WithdrawPassTransfer": access(GATEWAY, user=True),
+    "ListIncomingTransfers": access(GATEWAY, user=True),
+    "AcceptPassTransfer": access(GATEWAY, user=True),
+    "GetTicketKeys": access(GATEWAY),
+    # Entry: admins grant, revoke and list an event's scanners; a scanner of the event scans,
+    # downloads its offline kit and syncs; admins and its scanners see its double admissions.
+    # Each checks the user's role or grant itself (PERMISSION_DENIED), with their token.
+    "GrantScanner": access(GATEWAY, user=True),
+    "RevokeScanner": access(GATEWAY, user=True),
+    "ListScanners": access(GATEWAY, user=True),
+    "ListMyScannerEvents": access(GATEWAY, user=True),
+    "Scan": access(GATEWAY, user=True),
+    "GetOfflineKit": access(GATEWAY, user=True),
+    "SyncAdmissions": access(GATEWAY, user=True),
+    "ListDoubleAdmissions": access(GATEWAY, user=True),
 }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from common.errors import InvalidInput
 from common.grpc_server import current_user
+from svc_delivery.entrypoints.grpc_entry import EntryRpcs
 from svc_delivery.entrypoints.proto_mapping import (
     delivery_to_proto,
     file_to_proto,
     statuses_from_proto,
 )
 from svc_delivery.service_layer.commands import Caller, ListMine, Upload
+from svc_delivery.service_layer.entry import EntryHandlers
 from svc_delivery.service_layer.handlers import DeliveryHandlers
 from ticketing.delivery.v1 import delivery_pb2 as pb
 from ticketing.delivery.v1 import delivery_pb2_grpc
@@ -20,9 +22,10 @@ def _caller() -> Caller:
     return Caller(claims.user_id, claims.is_admin)
 
 
-class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
-    def __init__(self, handlers: DeliveryHandlers) -> None:
+class DeliveryServicer(EntryRpcs, delivery_pb2_grpc.DeliveryServiceServicer):
+    def __init__(self, handlers: DeliveryHandlers, entry: EntryHandlers) -> None:
         self.handlers = handlers
+        self.entry = entry
 
     async def GetDelivery(self, request, context):
         caller = _caller()
