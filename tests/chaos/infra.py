@@ -1,8 +1,8 @@
 """What the chaos run kills: a private RabbitMQ, Redis and SecantusDB on ports of their own
 (never the machine's shared ones; the database started as `ticketing run` starts it, on disk),
-and every service and the gateway as a separate process; plus the part it leaves alone (the
-Stripe stand-in). Everything comes back on the same port with the same data, as a Kubernetes
-restart would."""
+and every service and the gateway as a separate process; plus the parts it leaves alone (the
+Stripe stand-in, and maildev as the mail relay notifications sends to). Everything comes back
+on the same port with the same data, as a Kubernetes restart would."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from common.jwt import generate_key_pair
 from common.processes import SERVICES
 from common.service_identity import generate_keys, key_settings
 from tests.support import servers
+from tests.support.maildev import Maildev
 from tests.support.processes import ServiceSet
 from tests.support.servers import free_port
 
@@ -300,6 +301,7 @@ class ChaosStack:
     stripe_url: str
     services: ServiceSet
     webhooks: WebhookRetrier
+    mail: Maildev
     hold_seconds: int
     queue_names: list[str] = field(default_factory=list)  # the namespace's, as last listed
 
@@ -353,6 +355,8 @@ def chaos_stack(
             stack.callback(webhooks.close)
             delivery = ("--webhook", webhooks.url, "--webhook-secret", WEBHOOK_SECRET)
             stripe_url = stack.enter_context(servers.stripe_standin(*delivery))
+            mail = Maildev().start()
+            stack.callback(mail.stop)
             rabbit.wait()
             private, public = generate_key_pair()
             namespace = f"chaos{uuid.uuid4().hex[:8]}"
@@ -373,13 +377,15 @@ def chaos_stack(
                 "STRIPE_API_BASE": stripe_url,
                 "STRIPE_SECRET_KEY": STRIPE_KEY,
                 "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(mail.smtp_port),
                 **(settings or {}),
             }
             services = ServiceSet(env, log_dir)
             start_all(services)
             webhooks.target = f"{services.base_url}/webhooks/stripe"
             yield ChaosStack(
-                namespace, rabbit, store, mongo, stripe_url, services, webhooks, hold_seconds
+                namespace, rabbit, store, mongo, stripe_url, services, webhooks, mail, hold_seconds
             )
         finally:
             if services is not None:

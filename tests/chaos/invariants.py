@@ -7,7 +7,7 @@
 - no event lost: every outbox document sent, every order in payments' copy with its status,
   and what each buyer was told stands;
 - every successful charge belongs to a COMPLETE order (and is its recorded payment) or was
-  refunded; every COMPLETE order has one kept charge;
+  refunded; every COMPLETE order has one kept charge (none once its delivery was missed);
 - every dead-letter queue is empty;
 - payments' ledger (`ledger_entries`) and its payouts hold what Stripe did:
   - every entry's postings sum to zero (two postings at least, none of nothing), so per order
@@ -35,7 +35,22 @@
     time (the run settles only once the sweep has drained them);
   - run.py, with the load's sellers (tests/chaos/sellers.py): a seller who completed the
     onboarding is payable; one who never onboarded is not, and every payout of theirs waits
-    for onboarding (or was reversed) with no transfer at Stripe.
+    for onboarding (or was reversed) with no transfer at Stripe;
+- deliveries and mail (tests/chaos/delivery_checks.py `check_delivery`, run.py):
+  - every COMPLETE order has a delivery, DELIVERED, or MISSED with its charge refunded in full
+    (payments' DELIVERY_MISSED refunds, SUCCEEDED, and Stripe's refunds both the amount
+    charged) and its payout not PAID; no delivery DUE past its deadline by more than the
+    sweep's slack (5 s); no delivery that owes seats (DUE, DELIVERED, MISSED) of an order not
+    COMPLETE; each seller's record (delivered, missed) counts their deliveries; a seller told
+    their upload was accepted has the order DELIVERED;
+  - every Message-ID maildev received, once (no mail sent twice), each of a mail notifications
+    marked SENT; every mail of notifications' outbox SENT (none pending, failed or without an
+    address once the system is quiet) and received (none lost); each COMPLETE order's receipt
+    (order_confirmed) among them;
+  - no code valid for two holders (`check_passes`, a hook until delivery keeps passes: it
+    checks nothing while delivery's database has no `passes` collection): per pass at most
+    one valid (holder, serial), the latest serial; one pass not VOID per order's seat; none
+    for an order not DELIVERED.
 """
 
 from __future__ import annotations
@@ -44,6 +59,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
+from tests.chaos.delivery_checks import missed
 from tests.chaos.ledger_checks import check_ledger
 from tests.chaos.load import Flow
 from tests.chaos.observe import OPEN, Snapshot
@@ -199,11 +215,15 @@ def _check_charges(snap: Snapshot) -> list[Violation]:
                     due(order),
                 )
             )
+    # A COMPLETE order whose delivery was missed keeps none: it was refunded in full.
     for order in orders.values():
-        if order["status"] == "COMPLETE" and len(kept.get(order["_id"], [])) != 1:
+        expected = 0 if missed(snap, order["_id"]) else 1
+        if order["status"] == "COMPLETE" and len(kept.get(order["_id"], [])) != expected:
             found.append(
                 Violation(
-                    "complete order without exactly one kept charge",
+                    "complete order without exactly one kept charge"
+                    if expected
+                    else "missed delivery's charge kept",
                     f"order {order['_id']}: kept charges {kept.get(order['_id'], [])}",
                     due(order),
                 )

@@ -13,6 +13,7 @@ import base64
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -198,6 +199,10 @@ class Flow:
     # "gave up at <operation>".
     answer: str = ""
     finished: float | None = None
+    # Paid: whether its seller delivers it (the others are left to miss their deadline), and
+    # what the seller was told ("delivered", "too late", "gave up at ...": delivering.py).
+    deliver: bool = False
+    delivery: str = ""
 
 
 def error_code(result: dict) -> str | None:
@@ -244,13 +249,16 @@ def run_flow(client: Client, seller: str, buyer: str, plan: Plan, flow: Flow) ->
 class Load:
     """`users` buyer/seller pairs, each running flows one after another (pay, leave, decline in
     turn) until `stop` is set or it has run `max_flows`. With `sellers`, each seller sets up
-    payouts as `tests.chaos.sellers.onboarding_of` their user says (at start, mid-run or never)."""
+    payouts as `tests.chaos.sellers.onboarding_of` their user says (at start, mid-run or never).
+    With `deliver`, the seller delivers every other paid order right after it is paid (called
+    with the user's client, the seller's token and the flow); the rest are never delivered."""
 
     base_url: str
     users: int
     max_flows: int
     think_seconds: float
     sellers: Sellers | None = None
+    deliver: Callable[[Client, str, Flow], None] | None = None
     errors: ErrorLog = field(default_factory=ErrorLog)
     flows: list[Flow] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -286,12 +294,18 @@ class Load:
                 if self.sellers is not None:
                     self.sellers.between_flows(client, seller, seller_id)
                 flow = Flow(PLANS[(index + n) % len(PLANS)], time.time())
+                flow.deliver = self.deliver is not None and (index + n) // len(PLANS) % 2 == 0
                 with self._lock:
                     self.flows.append(flow)
                 try:
                     run_flow(client, seller, buyer, flow.plan, flow)
+                    if flow.answer == "paid" and flow.deliver and self.deliver is not None:
+                        self.deliver(client, seller, flow)
                 except GaveUp as exc:
-                    flow.answer = f"gave up at {exc.operation} ({exc.kind})"
+                    if flow.answer == "paid":
+                        flow.delivery = f"gave up at {exc.operation} ({exc.kind})"
+                    else:
+                        flow.answer = f"gave up at {exc.operation} ({exc.kind})"
                 flow.finished = time.time()
                 self.stop.wait(self.think_seconds)
         except Exception as exc:  # a bug of the harness, or an answer it cannot read

@@ -22,6 +22,7 @@ from common import bus
 from common.bus.dead_letters import peek
 from common.clock import SystemClock
 from common.mongo import database_name, mongo_client
+from svc_delivery.domain.methods import DeliveryStatus
 from svc_payments.adapters.stripe_balance import StripeBalanceTransactions
 from svc_payments.adapters.stripe_gateway import StripeApi
 from svc_payments.adapters.unit_of_work import MongoPaymentsUnitOfWork
@@ -35,8 +36,9 @@ from svc_payments.service_layer.reconciliation import LedgerReconciliation
 from tests.chaos.infra import STRIPE_KEY, ChaosStack, quiet_pika
 
 OPEN = ("CREATED", "AWAITING_PAYMENT")
+DUE = DeliveryStatus.DUE.value
 TRANSFERRED = "transfer.created"
-CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration")
+CONSUMERS = ("auth", "tickets", "orders", "payments", "expiration", "delivery", "notifications")
 
 
 @dataclass
@@ -61,6 +63,18 @@ class Snapshot:
     # pairs of an entry and Stripe's balance transactions agreed.
     ledger_differences: list[Difference] = field(default_factory=list)
     reconciled: int = 0
+    # Deliveries (tests/chaos/delivery_checks.py): delivery's deliveries (by order id) and its
+    # sellers' records (by seller id); payments' refunds, as stored; notifications' mail outbox,
+    # as stored, and what the mail server (maildev) received, as its REST API shows it.
+    deliveries: dict[str, dict] = field(default_factory=dict)
+    seller_records: dict[str, dict] = field(default_factory=dict)
+    payment_refunds: list[dict] = field(default_factory=list)
+    mails: list[dict] = field(default_factory=list)
+    mailbox: list[dict] = field(default_factory=list)
+    # Delivery's passes, None while its database has no `passes` collection; and every issue
+    # of a pass heard of, (pass id, holder, serial): none read yet (check_passes's hook).
+    passes: list[dict] | None = None
+    pass_issues: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def _by_id(docs: Iterable[dict]) -> dict[str, dict]:
@@ -82,7 +96,23 @@ def read_databases(stack: ChaosStack) -> dict[str, Any]:
             "payouts": list(db("payments").payouts.find()),
             "seller_accounts": _by_id(db("payments").seller_accounts.find()),
             "unsent": {s: db(s).outbox.count_documents({"sent_at": None}) for s in CONSUMERS},
+            "deliveries": _by_id(db("delivery").deliveries.find()),
+            "seller_records": _by_id(db("delivery").seller_records.find()),
+            "payment_refunds": list(db("payments").refunds.find()),
+            "mails": list(db("notifications").mails.find()),
+            "passes": (
+                list(db("delivery").passes.find())
+                if "passes" in db("delivery").list_collection_names()
+                else None
+            ),
         }
+
+
+def read_mailbox(stack: ChaosStack) -> list[dict]:
+    """Every mail the run's maildev received (it is never killed: it stands for the relay)."""
+    reply = httpx.get(f"{stack.mail.url}/email", timeout=30)
+    reply.raise_for_status()
+    return reply.json()
 
 
 def _stripe_list(stack: ChaosStack, resource: str, **query: str) -> list[dict]:
@@ -225,6 +255,7 @@ def snapshot(stack: ChaosStack) -> Snapshot:
     reconciliation = reconcile_run(stack, taken_at)
     return Snapshot(
         **state,
+        mailbox=read_mailbox(stack),
         intents=_stripe_list(stack, "payment_intents"),
         refunds=_stripe_list(stack, "refunds"),
         transfers=read_transfers(stack, state["payouts"]),
@@ -248,6 +279,12 @@ def settle(stack: ChaosStack, timeout: float) -> tuple[bool, str]:
                 "open orders": sum(o["status"] in OPEN for o in state["orders"].values()),
                 # Due (the run's delay is short) and payable: the sweep has yet to pay them.
                 "payouts not yet paid": sum(p["status"] == "SCHEDULED" for p in state["payouts"]),
+                # Every delivery's deadline is short in the run: each DUE one ends MISSED.
+                "deliveries due": sum(d["status"] == DUE for d in state["deliveries"].values()),
+                "refunds being made": sum(
+                    r["state"] == "APPROVED" for r in state["payment_refunds"]
+                ),
+                "mails not yet sent": sum(m["status"] == "pending" for m in state["mails"]),
                 "unsent events": sum(state["unsent"].values()),
                 "queued messages": sum(queued.values()),
                 "webhooks not yet accepted": stack.webhooks.pending,

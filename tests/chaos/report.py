@@ -52,6 +52,9 @@ class ChaosReport:
     lateness: list[tuple[float, float]]  # (expiresAt, seconds still open after it), if late
     # What the payouts went through (tests/chaos/payout_checks.py `money_coverage`).
     money: dict[str, int] = field(default_factory=dict)
+    # Deliveries by how they ended (DELIVERED, MISSED, CANCELLED, ...), and mails received.
+    deliveries: dict[str, int] = field(default_factory=dict)
+    mails: int = 0
 
     def _label_of_due(self, due: float) -> str:
         """The fault during which (from the kill to 2 s after the recovery) an order fell due;
