@@ -68,6 +68,7 @@ PAYOUTS = Document(
         "claimed_until": Field("claimed_until"),
         "held_from": Field("held_from", OptionalEnum(PayoutStatus)),
         "reversed_minor": Field("reversed_minor", missing=0),
+        "reversal_owed_minor": Field("reversal_owed_minor", missing=0),
         "version": Field("version"),
     },
 )
@@ -135,6 +136,12 @@ class MongoPayoutRepository(MongoRepository[Payout]):
             sort=[("next_try_at", ASCENDING)],
             limit=limit,
         )
+        return [doc["_id"] async for doc in cursor]
+
+    async def owing_reversal_ids(self, limit: int) -> list[str]:
+        cursor = self.collection.find(
+            {"reversal_owed_minor": {"$gt": 0}}, {"_id": 1}, session=self.uow.session
+        ).limit(limit)
         return [doc["_id"] async for doc in cursor]
 
     async def waiting_of_seller(self, seller_id: str, limit: int) -> list[Payout]:

@@ -175,6 +175,10 @@ class Payout:
     claimed_until: datetime | None = None
     held_from: PayoutStatus | None = None  # HELD: the state a release returns to
     reversed_minor: int = 0
+    # Of a transfer made for an order cancelled since (its OrderCancelled came after the
+    # sweep paid it): what must still be reversed at Stripe; the sweep does it
+    # (`PayoutSweep.reverse_owed`).
+    reversal_owed_minor: int = 0
     version: int = 0
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
@@ -362,6 +366,20 @@ class Payout:
         return Reversal(
             self.id, self.transfer_id if paid else "", amount if paid else 0, self.currency_code
         )
+
+    def owe_reversal(self, reversal: Reversal) -> None:
+        """A reversal that must be made at Stripe outside this transaction: owed until then."""
+        if reversal.at_stripe:
+            self.reversal_owed_minor += reversal.amount_minor
+            self.version += 1
+
+    def reversal_made(self) -> int:
+        """The owed reversal is made (or refused for good): what it was; 0 when none was owed
+        (recorded before)."""
+        owed, self.reversal_owed_minor = self.reversal_owed_minor, 0
+        if owed:
+            self.version += 1
+        return owed
 
     def repaid(self, transfer_id: str, amount_minor: int, now: datetime) -> bool:
         """A won dispute gave back `amount_minor` of the proceeds it had reversed from the paid

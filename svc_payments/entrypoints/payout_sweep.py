@@ -21,6 +21,7 @@ class PayoutSweepTimer:
         while True:
             try:
                 settled = await self.sweep.pay_due()
+                await self.sweep.reverse_owed()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

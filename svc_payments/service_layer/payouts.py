@@ -41,7 +41,9 @@ from svc_payments.domain.payouts import (
 )
 from svc_payments.domain.seller_accounts import SellerAccount
 from svc_payments.service_layer.ports import (
+    ReversalRequest,
     StripeGateway,
+    StripeRefused,
     StripeUnavailable,
     TransferRefused,
     TransferRequest,
@@ -165,10 +167,12 @@ async def cancel_payout(
     if payout is None or payout.status is PayoutStatus.REVERSED:
         return
     reversal = payout.reverse("The order was cancelled and refunded")
+    # Paid before the order's cancellation came (the sweep ran first): the sweep reverses it.
+    payout.owe_reversal(reversal)
     await uow.payouts.save(payout)
-    if reversal.at_stripe:  # paid at once (no delay) before the order's cancellation came
-        log.error(
-            "a payout was transferred for an order cancelled since; its transfer must be reversed",
+    if reversal.at_stripe:
+        log.warning(
+            "a payout was transferred for an order cancelled since; its transfer is reversed next",
             extra={"payout_id": payout.id, "transfer_id": reversal.transfer_id},
         )
 
@@ -232,6 +236,68 @@ class PayoutSweep:
             except Exception:
                 log.exception("a payout could not be paid", extra={"payout_id": payout_id})
         return settled
+
+    async def reverse_owed(self) -> int:
+        """Makes the transfer reversals owed by payouts of orders cancelled after they were paid
+        (`cancel_payout`), each with the key `cancel_<payout>` (a replay after a crash makes
+        nothing twice), and records each: the ledger's `transfer_reversal:<trr_...>` gives the
+        seller's payable back. Returns how many it recorded."""
+        async with self.uow() as uow:
+            payout_ids = await uow.payouts.owing_reversal_ids(self.batch_size)
+        made = 0
+        for payout_id in payout_ids:
+            async with self.uow() as uow:
+                payout = await uow.payouts.get(payout_id)
+            if payout is None or not payout.reversal_owed_minor:
+                continue
+            request = ReversalRequest(
+                transfer_id=payout.transfer_id,
+                amount_minor=payout.reversal_owed_minor,
+                metadata={"payout_id": payout.id, "order_id": payout.order_id},
+                idempotency_key=f"cancel_{payout.id}",
+            )
+            try:
+                reversal_id = await self.stripe.reverse_transfer(request)
+            except StripeUnavailable:
+                continue  # the next sweep asks again, with the same key
+            except StripeRefused as exc:
+                # The seller's balance cannot cover it: the ledger keeps them owing it, for an
+                # operator to settle.
+                log.error(
+                    "a cancelled order's transfer could not be reversed",
+                    extra={"payout_id": payout.id, "error": exc.message},
+                )
+                reversal_id = ""
+            made += await self._record_reversal(payout_id, reversal_id)
+        return made
+
+    @retry_transient()
+    async def _record_reversal(self, payout_id: str, reversal_id: str) -> int:
+        async with self.uow() as uow:
+            payout = await uow.payouts.get(payout_id)
+            assert payout is not None, "a payout is never deleted"
+            amount = payout.reversal_made()
+            if not amount:
+                return 0  # recorded by another sweep
+            if reversal_id:
+                await uow.ledger.post(
+                    JournalEntry.moving(
+                        EntryKind.TRANSFER_REVERSAL,
+                        reversal_id,
+                        payout.order_id,
+                        payout.currency_code,
+                        amount,
+                        debit=ledger.STRIPE_BALANCE,
+                        credit=ledger.seller_payable(payout.seller_id),
+                        created_at=self._now(),
+                        memo=f"payout {payout.id}: its order was cancelled",
+                    )
+                )
+            else:
+                payout.reason = f"{payout.reason}; its transfer could not be reversed"
+            await uow.payouts.save(payout)
+            await uow.commit()
+        return 1
 
     async def pay(self, payout_id: str) -> PayoutStatus | None:
         """Pays one payout if it is due; returns its status after, None when it was not ours to

@@ -90,6 +90,10 @@ class PayoutRepository(Protocol):
         next_try_at come), the longest due first."""
         ...
 
+    async def owing_reversal_ids(self, limit: int) -> list[str]:
+        """Payouts whose transfer must still be reversed at Stripe (reversal_owed_minor > 0)."""
+        ...
+
     async def waiting_of_seller(self, seller_id: str, limit: int) -> list[Payout]: ...
 
     async def pending_of_event(self, event_id: str, limit: int) -> list[Payout]:

@@ -279,6 +279,10 @@ def settle(stack: ChaosStack, timeout: float) -> tuple[bool, str]:
                 "open orders": sum(o["status"] in OPEN for o in state["orders"].values()),
                 # Due (the run's delay is short) and payable: the sweep has yet to pay them.
                 "payouts not yet paid": sum(p["status"] == "SCHEDULED" for p in state["payouts"]),
+                # Paid before their order's cancellation came: the sweep reverses them.
+                "transfers to reverse": sum(
+                    p.get("reversal_owed_minor", 0) > 0 for p in state["payouts"]
+                ),
                 # Every delivery's deadline is short in the run: each DUE one ends MISSED.
                 "deliveries due": sum(d["status"] == DUE for d in state["deliveries"].values()),
                 "refunds being made": sum(

@@ -36,6 +36,7 @@ from svc_payments.service_layer.ports import (
     IdempotencyMismatch,
     InvalidPaymentMethod,
     NewConnectedAccount,
+    ReversalRequest,
     StripeUnavailable,
     TransferRequest,
 )
@@ -328,6 +329,7 @@ class FakeStripe:
         self.links: list[tuple[str, str, str]] = []
         self.account_outcome = "ok"
         self.transfers = FakeTransfers()
+        self.reversals: dict[str, tuple[str, ReversalRequest]] = {}  # key -> (trr_, request)
 
     @property
     def charged(self) -> list[Intent]:
@@ -437,6 +439,15 @@ class FakeStripe:
 
     async def transfer(self, request: TransferRequest) -> str:
         return await self.transfers.transfer(request)
+
+    async def reverse_transfer(self, request: ReversalRequest) -> str:
+        """A transfer reversal: one per idempotency key (trr_fake<n>)."""
+        if request.idempotency_key not in self.reversals:
+            self.reversals[request.idempotency_key] = (
+                f"trr_fake{len(self.reversals) + 1}",
+                request,
+            )
+        return self.reversals[request.idempotency_key][0]
 
 
 def uow_factory(db: FakeDatabase) -> Callable[[], FakePaymentsUnitOfWork]:

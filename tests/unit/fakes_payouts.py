@@ -88,6 +88,9 @@ class FakePayoutRepository(_Rows):
         ]
         return [p.id for p in sorted(due, key=lambda p: p.next_try_at)][:limit]
 
+    async def owing_reversal_ids(self, limit: int) -> list[str]:
+        return [p.id for p in self.rows.values() if p.reversal_owed_minor > 0][:limit]
+
     async def waiting_of_seller(self, seller_id: str, limit: int) -> list[Payout]:
         return [
             self._found(p)

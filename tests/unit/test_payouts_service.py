@@ -218,6 +218,40 @@ async def test_an_order_cancelled_after_its_charge_reverses_the_payout_and_the_l
     assert world.stripe.transfers.asked == []
 
 
+async def test_an_order_cancelled_after_its_payout_was_paid_gets_the_transfer_reversed(world):
+    await onboarded(world)
+    await sold(world, event_id="")
+    await world.pay()
+    world.clock.advance(DELAY.total_seconds())
+    sweep = sweep_of(world)
+    assert await sweep.pay_due() == 1
+    payout = await payout_of(world)
+    assert payout.status is PayoutStatus.PAID
+    # Its OrderCancelled comes only now (a broker outage longer than the payout's delay): the
+    # charge is refunded, and the seller's transfer must come back.
+    await world.order_cancelled()
+    payout = await payout_of(world)
+    assert (payout.status, payout.reversal_owed_minor) == (PayoutStatus.REVERSED, 4000)
+    assert world.stripe.reversals == {}  # not inside the transaction
+
+    assert await sweep.reverse_owed() == 1
+    [(key, (reversal_id, request))] = world.stripe.reversals.items()
+    assert (key, request.transfer_id, request.amount_minor) == (
+        f"cancel_{payout.id}",
+        payout.transfer_id,
+        4000,
+    )
+    assert (await payout_of(world)).reversal_owed_minor == 0
+    # The seller owes nothing and is owed nothing: the order's entries sum to zero per account.
+    assert await ledger_of(world) == {}
+    async with world.handlers.uow() as uow:
+        entries = await uow.ledger.of_order("o1")
+    assert f"transfer_reversal:{reversal_id}" in [e.id for e in entries]
+    # A second sweep has nothing to reverse, and Stripe is not asked again.
+    assert await sweep.reverse_owed() == 0
+    assert len(world.stripe.reversals) == 1
+
+
 async def test_an_order_naming_no_seller_makes_no_payout_and_keeps_the_proceeds_owed(world):
     await sold(world, seller="")
     await world.pay()
