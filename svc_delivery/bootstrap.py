@@ -4,9 +4,12 @@ the handlers directly)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
+from svc_delivery.adapters import signing_keys
+from svc_delivery.adapters.pass_repository import ensure_pass_indexes
 from svc_delivery.adapters.repository import ensure_indexes
 from svc_delivery.adapters.unit_of_work import MongoDeliveryUnitOfWork
 from svc_delivery.config import DeliverySettings
@@ -16,6 +19,7 @@ from svc_delivery.entrypoints.deadline_sweep import DeadlineSweepTimer
 from svc_delivery.entrypoints.grpc_api import DeliveryServicer
 from svc_delivery.service_layer.handlers import DeliveryHandlers
 from svc_delivery.service_layer.order_events import OrderEvents
+from svc_delivery.service_layer.passes import PassHandlers
 from svc_delivery.service_layer.sweep import DeadlineSweep
 from ticketing.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 
@@ -28,7 +32,9 @@ DEADLINE_WITHOUT_TERMS = timedelta(hours=48)
 
 
 def bootstrap(settings: DeliverySettings) -> ServiceProcess:
+    keys_dir = Path(settings.require_ticket_keys_dir())
     infra = Infrastructure.from_settings(NAME, settings)
+    signer = signing_keys.load(keys_dir, infra.clock.now())
     assert infra.db is not None
     db = infra.db
     uow = infra.unit_of_work(MongoDeliveryUnitOfWork)
@@ -45,7 +51,7 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
     )
     server.add(
         delivery_pb2_grpc.add_DeliveryServiceServicer_to_server,
-        DeliveryServicer(handlers),
+        DeliveryServicer(handlers, PassHandlers(uow, infra.clock, signer)),
         delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
         ACCESS,
     )
@@ -56,5 +62,5 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
         infra,
         consumers=[consumer],
         loops=[DeadlineSweepTimer(sweep, settings.delivery_sweep_seconds).run],
-        on_start=[lambda: ensure_indexes(db)],
+        on_start=[lambda: ensure_indexes(db), lambda: ensure_pass_indexes(db)],
     )

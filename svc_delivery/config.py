@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from common.config import CommonSettings
-from common.settings import at_least, between
+from common.settings import ConfigError, at_least, between
 
 MIB = 1024 * 1024
 
@@ -37,3 +37,19 @@ class DeliverySettings(CommonSettings):
         "(MISSED) or whose reminder is due: a missed deadline is acted on within about this "
         "long.",
     )
+    ticket_keys_dir: str | None = Field(
+        None,
+        description='The ticket-code key directory (README "Ticket codes"): ring.json, the '
+        "published key ring, and private/<kid>.pem, the keys that sign (a mounted Secret). "
+        "Required. `ticketing ticket-keys generate DIR` makes one and rotates it; `ticketing run` "
+        "generates a development ring in .run/ticket-keys. Read at start: a key added later "
+        "signs once the service restarts.",
+    )
+
+    def require_ticket_keys_dir(self) -> str:
+        if not self.ticket_keys_dir:
+            raise ConfigError(
+                "TICKET_KEYS_DIR is required (the ticket-code keys; `ticketing ticket-keys "
+                "generate DIR` makes them)"
+            )
+        return self.ticket_keys_dir

@@ -9,7 +9,7 @@ A key directory holds:
 
 `generate` makes the first key or the next one (a rotation); `retire` ends one. Both rewrite
 ring.json in one rename, so a process reading the directory sees the old ring or the new one.
-A CLI (`ticketing delivery-keys ...`, with the service) calls them; the service `load`s the
+A CLI (`ticketing ticket-keys ...`, with the service) calls them; the service `load`s the
 directory at start. Key pairs, PEM parsing and key thumbprints are `common/jwt.py`'s, as for
 session and service tokens.
 """
@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -70,6 +71,9 @@ class CodeSigner:
 
     def signing_key_id(self, at: datetime) -> str:
         return self.ring.signing_key(at).key_id
+
+    def published_keys(self) -> dict[str, Any]:
+        return self.ring.published()
 
     def sign(self, code: codes.TicketCode) -> str:
         """The text of `code`, signed with its key (`code.key_id`, from `signing_key_id`)."""
