@@ -34,7 +34,10 @@ DEADLINE_WITHOUT_TERMS = timedelta(hours=48)
 def bootstrap(settings: DeliverySettings) -> ServiceProcess:
     keys_dir = Path(settings.require_ticket_keys_dir())
     infra = Infrastructure.from_settings(NAME, settings)
-    signer = signing_keys.load(keys_dir, infra.clock.now())
+    private_dir = settings.ticket_private_keys_dir
+    signer = signing_keys.load(
+        keys_dir, infra.clock.now(), Path(private_dir) if private_dir else None
+    )
     assert infra.db is not None
     db = infra.db
     uow = infra.unit_of_work(MongoDeliveryUnitOfWork)

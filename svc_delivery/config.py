@@ -46,6 +46,13 @@ class DeliverySettings(CommonSettings):
         "signs once the service restarts.",
     )
 
+    ticket_private_keys_dir: str | None = Field(
+        None,
+        description="Where the ticket-code private keys (<kid>.pem) are when not in "
+        "TICKET_KEYS_DIR/private: in Kubernetes, a second Secret (a Secret cannot hold a "
+        "subdirectory), so the published ring and the private keys are two.",
+    )
+
     def require_ticket_keys_dir(self) -> str:
         if not self.ticket_keys_dir:
             raise ConfigError(

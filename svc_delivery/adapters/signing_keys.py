@@ -83,12 +83,13 @@ class CodeSigner:
         return codes.encode(code, private.sign)
 
 
-def load(directory: Path, now: datetime) -> CodeSigner:
-    """The signer of a key directory. ConfigError when it has no ring, a private key that is
-    not its ring's, or lacks the private key of a key that signs now or later."""
+def load(directory: Path, now: datetime, private_dir: Path | None = None) -> CodeSigner:
+    """The signer of a key directory (its private keys in `private_dir` when given, e.g. a
+    second mounted Secret, else in its private/). ConfigError when it has no ring, a private
+    key that is not its ring's, or lacks the private key of a key that signs now or later."""
     ring = read_ring(directory)
     private_keys: dict[str, Ed25519PrivateKey] = {}
-    for path in sorted((directory / PRIVATE_DIR).glob("*.pem")):
+    for path in sorted((private_dir or directory / PRIVATE_DIR).glob("*.pem")):
         try:
             private = ed25519_private_key(path.read_text(), f"ticket-code key {path}")
         except ValueError as refused:
