@@ -144,6 +144,19 @@ def parser() -> argparse.ArgumentParser:
     )
     keys.add_argument("action", choices=["generate", "ids"])
     keys.add_argument("paths", nargs="+", metavar="PATH")
+    ticket_keys = sub.add_parser(
+        "ticket-keys",
+        help="ticket-code keys: generate (the first or the next), retire, show (operators)",
+        description="The key directory the delivery service signs ticket codes with (README "
+        "'Ticket codes'): `generate DIR [--not-before TIME]` adds a key that signs from TIME "
+        "(now by default; a rotation a day or more ahead lets every scanner have it first); "
+        "`retire DIR KID` refuses that key's codes from now and deletes its private half; "
+        "`show DIR` prints the published ring. The service reads the directory at start.",
+    )
+    ticket_keys.add_argument("action", choices=["generate", "retire", "show"])
+    ticket_keys.add_argument("directory", type=Path)
+    ticket_keys.add_argument("key_id", nargs="?", metavar="KID")
+    ticket_keys.add_argument("--not-before", metavar="ISO-8601")
     return root
 
 
@@ -332,3 +345,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(grant_admin(args.email, _beside_the_stack(PROGRAM)))
     elif args.command == "keys":
         sys.exit(_keys(args.action, args.paths))
+    elif args.command == "ticket-keys":
+        from svc_delivery.entrypoints.cli import run as ticket_keys
+
+        sys.exit(ticket_keys(args.action, args.directory, args.key_id, args.not_before))

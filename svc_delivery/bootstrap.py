@@ -4,10 +4,13 @@ the handlers directly)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
 from svc_delivery.adapters.entry_store import MongoEntryUnitOfWork, ensure_entry_indexes
+from svc_delivery.adapters import signing_keys
+from svc_delivery.adapters.pass_repository import ensure_pass_indexes
 from svc_delivery.adapters.repository import ensure_indexes
 from svc_delivery.adapters.signing_keys import check_signature
 from svc_delivery.adapters.ticket_ring import DirectoryKeyRing
@@ -20,6 +23,7 @@ from svc_delivery.entrypoints.grpc_api import DeliveryServicer
 from svc_delivery.service_layer.entry import EntryHandlers
 from svc_delivery.service_layer.handlers import DeliveryHandlers
 from svc_delivery.service_layer.order_events import OrderEvents
+from svc_delivery.service_layer.passes import PassHandlers
 from svc_delivery.service_layer.sweep import DeadlineSweep
 from ticketing.delivery.v1 import delivery_pb2, delivery_pb2_grpc
 
@@ -32,7 +36,12 @@ DEADLINE_WITHOUT_TERMS = timedelta(hours=48)
 
 
 def bootstrap(settings: DeliverySettings) -> ServiceProcess:
+    keys_dir = Path(settings.require_ticket_keys_dir())
     infra = Infrastructure.from_settings(NAME, settings)
+    private_dir = settings.ticket_private_keys_dir
+    signer = signing_keys.load(
+        keys_dir, infra.clock.now(), Path(private_dir) if private_dir else None
+    )
     assert infra.db is not None
     db = infra.db
     uow = infra.unit_of_work(MongoDeliveryUnitOfWork)
@@ -55,7 +64,7 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
     )
     server.add(
         delivery_pb2_grpc.add_DeliveryServiceServicer_to_server,
-        DeliveryServicer(handlers, entry),
+        DeliveryServicer(handlers, PassHandlers(uow, infra.clock, signer), entry),
         delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
         ACCESS,
     )
@@ -66,5 +75,9 @@ def bootstrap(settings: DeliverySettings) -> ServiceProcess:
         infra,
         consumers=[consumer],
         loops=[DeadlineSweepTimer(sweep, settings.delivery_sweep_seconds).run],
-        on_start=[lambda: ensure_indexes(db), lambda: ensure_entry_indexes(db)],
+        on_start=[
+            lambda: ensure_indexes(db),
+            lambda: ensure_pass_indexes(db),
+            lambda: ensure_entry_indexes(db),
+        ],
     )

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from common.config import CommonSettings
-from common.settings import at_least, between
+from common.settings import ConfigError, at_least, between
 
 MIB = 1024 * 1024
 
@@ -39,8 +39,24 @@ class DeliverySettings(CommonSettings):
     )
     ticket_keys_dir: str | None = Field(
         None,
-        description="The ticket-code key directory (`ring.json` and `private/<kid>.pem`, "
-        "svc_delivery/adapters/signing_keys.py): the key ring passes are signed with and doors "
-        "verify codes with. Unset: no codes, and scans and offline kits are refused "
-        "(FAILED_PRECONDITION).",
+        description='The ticket-code key directory (README "Ticket codes"): ring.json, the '
+        "published key ring, and private/<kid>.pem, the keys that sign (a mounted Secret). "
+        "Required. `ticketing ticket-keys generate DIR` makes one and rotates it; `ticketing run` "
+        "generates a development ring in .run/ticket-keys. Read at start: a key added later "
+        "signs once the service restarts.",
     )
+
+    ticket_private_keys_dir: str | None = Field(
+        None,
+        description="Where the ticket-code private keys (<kid>.pem) are when not in "
+        "TICKET_KEYS_DIR/private: in Kubernetes, a second Secret (a Secret cannot hold a "
+        "subdirectory), so the published ring and the private keys are two.",
+    )
+
+    def require_ticket_keys_dir(self) -> str:
+        if not self.ticket_keys_dir:
+            raise ConfigError(
+                "TICKET_KEYS_DIR is required (the ticket-code keys; `ticketing ticket-keys "
+                "generate DIR` makes them)"
+            )
+        return self.ticket_keys_dir

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,16 @@ def service_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def ticket_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ticket-code key ring signing since 2020 (svc_delivery/adapters/signing_keys.py)."""
+    from svc_delivery.adapters.signing_keys import generate
+
+    directory = tmp_path_factory.mktemp("ticket-keys")
+    generate(directory, datetime(2020, 1, 1, tzinfo=UTC))
+    return directory
+
+
 @pytest.fixture
 def namespace(amqp_url: str, redis_url: str, mongo_url: str) -> Iterator[str]:
     ns = f"t{uuid.uuid4().hex[:12]}"
@@ -78,7 +89,13 @@ def namespace(amqp_url: str, redis_url: str, mongo_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def env(
-    namespace: str, amqp_url: str, redis_url: str, mongo_url: str, jwt_keys, service_keys: Path
+    namespace: str,
+    amqp_url: str,
+    redis_url: str,
+    mongo_url: str,
+    jwt_keys,
+    service_keys: Path,
+    ticket_keys: Path,
 ) -> dict[str, str]:
     """Settings for processes of this test, as environment variables. The namespace's revocation
     cache in Redis is marked loaded, as auth marks it on start, so that services tested without
@@ -93,6 +110,7 @@ def env(
         "JWT_PRIVATE_KEY": private,
         "JWT_PUBLIC_KEY": public,
         **key_settings(service_keys),
+        "TICKET_KEYS_DIR": str(ticket_keys),
         "BIND_HOST": "127.0.0.1",
         "EVENT_MAX_ATTEMPTS": "3",
         "EVENT_RETRY_DELAYS_MS": ",".join(map(str, servers.TEST_RETRY_DELAYS_MS)),

@@ -258,3 +258,20 @@ def ensure_service_keys(stack: Stack) -> None:
         say(f"created development service keys in {keys}")
     generate_keys(keys)
     env.update(key_settings(keys))
+
+
+def ensure_ticket_keys(stack: Stack) -> None:
+    """The ticket-code key ring the delivery service signs passes with (README "Ticket codes"),
+    created once in .run/ticket-keys unless the environment names a directory of its own."""
+    from datetime import UTC, datetime
+
+    from svc_delivery.adapters.signing_keys import RING_FILE, generate
+
+    env = stack.env
+    if env.get("TICKET_KEYS_DIR"):
+        return
+    keys = stack.run_dir / "ticket-keys"
+    if not (keys / RING_FILE).exists():
+        generate(keys, datetime.now(UTC))
+        say(f"created a development ticket-code key in {keys}")
+    env["TICKET_KEYS_DIR"] = str(keys)

@@ -28,6 +28,7 @@ from common.devstack.infra import (
     ensure_redis,
     ensure_service_keys,
     ensure_stripe,
+    ensure_ticket_keys,
     stripe_is_configured,
     tool,
 )
@@ -271,6 +272,7 @@ def _run(stack: Stack, settings: CommonSettings, plan: PortPlan) -> int:
         ensure_mail(stack, *(plan.mail or (None, None)))
         ensure_jwt_keys(stack)
         ensure_service_keys(stack)
+        ensure_ticket_keys(stack)
         start_services(stack)
         admin = f"http://127.0.0.1:{plan.configured['GATEWAY_ADMIN_PORT']}"
         wait_ready(stack, plan, admin, timeout=READY_TIMEOUT)

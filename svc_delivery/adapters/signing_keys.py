@@ -9,7 +9,7 @@ A key directory holds:
 
 `generate` makes the first key or the next one (a rotation); `retire` ends one. Both rewrite
 ring.json in one rename, so a process reading the directory sees the old ring or the new one.
-A CLI (`ticketing delivery-keys ...`, with the service) calls them; the service `load`s the
+A CLI (`ticketing ticket-keys ...`, with the service) calls them; the service `load`s the
 directory at start. Key pairs, PEM parsing and key thumbprints are `common/jwt.py`'s, as for
 session and service tokens.
 """
@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -71,6 +72,9 @@ class CodeSigner:
     def signing_key_id(self, at: datetime) -> str:
         return self.ring.signing_key(at).key_id
 
+    def published_keys(self) -> dict[str, Any]:
+        return self.ring.published()
+
     def sign(self, code: codes.TicketCode) -> str:
         """The text of `code`, signed with its key (`code.key_id`, from `signing_key_id`)."""
         private = self.private_keys.get(code.key_id)
@@ -79,12 +83,13 @@ class CodeSigner:
         return codes.encode(code, private.sign)
 
 
-def load(directory: Path, now: datetime) -> CodeSigner:
-    """The signer of a key directory. ConfigError when it has no ring, a private key that is
-    not its ring's, or lacks the private key of a key that signs now or later."""
+def load(directory: Path, now: datetime, private_dir: Path | None = None) -> CodeSigner:
+    """The signer of a key directory (its private keys in `private_dir` when given, e.g. a
+    second mounted Secret, else in its private/). ConfigError when it has no ring, a private
+    key that is not its ring's, or lacks the private key of a key that signs now or later."""
     ring = read_ring(directory)
     private_keys: dict[str, Ed25519PrivateKey] = {}
-    for path in sorted((directory / PRIVATE_DIR).glob("*.pem")):
+    for path in sorted((private_dir or directory / PRIVATE_DIR).glob("*.pem")):
         try:
             private = ed25519_private_key(path.read_text(), f"ticket-code key {path}")
         except ValueError as refused:

@@ -1,5 +1,6 @@
-"""What a pass records when it changes: plain domain events, no wire format (the integration
-events and their outbox mapping come with the service, issue 22 step 3)."""
+"""What a pass records when it changes: plain domain events, no wire format. Those other services
+hear of are mapped to integration events in `svc_delivery/adapters/outbox_mapping.py`; the rest
+(a withdrawn offer, a listing, a void) stay in the service."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class PassTransferOffered:
     """The holder offered the pass to whoever signs in with `to_email` (they are mailed)."""
 
     pass_id: str
+    event_id: str
     holder_id: str
     to_email: str
     version: int

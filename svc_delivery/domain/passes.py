@@ -57,6 +57,7 @@ class Pass:
     version: int = 0
     # TRANSFER_OFFERED: the e-mail address it is offered to (lower case).
     offered_to: str | None = None
+    offered_at: datetime | None = None
     # LISTED_FOR_RESALE: the marketplace listing it is for sale in.
     listing_id: str | None = None
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
@@ -118,9 +119,11 @@ class Pass:
         if self.state is PassState.TRANSFER_OFFERED and self.offered_to == email:
             return False
         self._require(PassState.ACTIVE, "offered for transfer")
-        self.state, self.offered_to = PassState.TRANSFER_OFFERED, email
+        self.state, self.offered_to, self.offered_at = PassState.TRANSFER_OFFERED, email, now
         self.version += 1
-        self.events.append(events.PassTransferOffered(self.id, by, email, self.version, now))
+        self.events.append(
+            events.PassTransferOffered(self.id, self.event_id, by, email, self.version, now)
+        )
         return True
 
     def withdraw_transfer(self, by: str, now: datetime) -> bool:
@@ -128,7 +131,7 @@ class Pass:
         self._held_by(by)
         if self.state is not PassState.TRANSFER_OFFERED:
             return False
-        self.state, self.offered_to = PassState.ACTIVE, None
+        self.state, self.offered_to, self.offered_at = PassState.ACTIVE, None, None
         self.version += 1
         self.events.append(events.PassTransferWithdrawn(self.id, by, self.version, now))
         return True
@@ -187,6 +190,7 @@ class Pass:
         if self.state is PassState.VOID:
             return False
         self.state, self.offered_to, self.listing_id = PassState.VOID, None, None
+        self.offered_at = None
         self.version += 1
         self.events.append(
             events.PassVoided(
@@ -201,6 +205,7 @@ class Pass:
         previous, revoked = self.holder_id, self.serial
         self.holder_id, self.serial = holder_id, self.serial + 1
         self.state, self.offered_to, self.listing_id = PassState.ACTIVE, None, None
+        self.offered_at = None
         self.version += 1
         self.events.append(
             events.PassReissued(

@@ -15,7 +15,8 @@ ACCESS: dict[str, Access] = {
     "ConfirmMobileTransfer": access(GATEWAY, user=True),
     # A seller's record is public: no user needed.
     "GetSellerRecord": access(GATEWAY),
-    # Passes (their handlers come with the passes' work; listed so the table names every RPC).
+    # Passes: the holder's (a code only for them), an order's parties', an admin's; transfers
+    # by the holder and the recipient, whose address is their token's `email`.
     "ListMyPasses": access(GATEWAY, user=True),
     "ListOrderPasses": access(GATEWAY, user=True),
     "GetPass": access(GATEWAY, user=True),
@@ -23,6 +24,7 @@ ACCESS: dict[str, Access] = {
     "WithdrawPassTransfer": access(GATEWAY, user=True),
     "ListIncomingTransfers": access(GATEWAY, user=True),
     "AcceptPassTransfer": access(GATEWAY, user=True),
+    # The public keys codes are verified with: public.
     "GetTicketKeys": access(GATEWAY),
     # Entry: admins grant, revoke and list an event's scanners; a scanner of the event scans,
     # downloads its offline kit and syncs; admins and its scanners see its double admissions.

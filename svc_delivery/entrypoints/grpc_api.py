@@ -1,10 +1,12 @@
-"""gRPC DeliveryService: requests to commands, deliveries to messages."""
+"""gRPC DeliveryService: requests to commands, deliveries to messages (the passes' RPCs:
+`grpc_passes.py`)."""
 
 from __future__ import annotations
 
 from common.errors import InvalidInput
 from common.grpc_server import current_user
 from svc_delivery.entrypoints.grpc_entry import EntryRpcs
+from svc_delivery.entrypoints.grpc_passes import PassRpcs
 from svc_delivery.entrypoints.proto_mapping import (
     delivery_to_proto,
     file_to_proto,
@@ -13,6 +15,7 @@ from svc_delivery.entrypoints.proto_mapping import (
 from svc_delivery.service_layer.commands import Caller, ListMine, Upload
 from svc_delivery.service_layer.entry import EntryHandlers
 from svc_delivery.service_layer.handlers import DeliveryHandlers
+from svc_delivery.service_layer.passes import PassHandlers
 from ticketing.delivery.v1 import delivery_pb2 as pb
 from ticketing.delivery.v1 import delivery_pb2_grpc
 
@@ -22,9 +25,12 @@ def _caller() -> Caller:
     return Caller(claims.user_id, claims.is_admin)
 
 
-class DeliveryServicer(EntryRpcs, delivery_pb2_grpc.DeliveryServiceServicer):
-    def __init__(self, handlers: DeliveryHandlers, entry: EntryHandlers) -> None:
+class DeliveryServicer(PassRpcs, EntryRpcs, delivery_pb2_grpc.DeliveryServiceServicer):
+    def __init__(
+        self, handlers: DeliveryHandlers, passes: PassHandlers, entry: EntryHandlers
+    ) -> None:
         self.handlers = handlers
+        self.passes = passes
         self.entry = entry
 
     async def GetDelivery(self, request, context):

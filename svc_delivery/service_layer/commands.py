@@ -12,6 +12,9 @@ from svc_delivery.domain.methods import DeliveryMethod, DeliveryStatus
 class Caller:
     user_id: str
     is_admin: bool = False
+    # The address of the caller's session (the token's `email` claim): whom transfers are
+    # offered to.
+    email: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from common.retries import retry_transient
 from svc_delivery.domain.deliveries import ALL_SEATS, DeliveredFile, Delivery, SellerRecord
 from svc_delivery.domain.files import check_file
 from svc_delivery.service_layer.commands import Caller, ListMine, Upload
+from svc_delivery.service_layer.passes import issue_passes
 from svc_delivery.service_layer.unit_of_work import DeliveryUnitOfWork
 
 MAX_BATCH = 500
@@ -140,7 +141,9 @@ class DeliveryHandlers:
         return delivery
 
     async def _delivered(self, uow: DeliveryUnitOfWork, delivery: Delivery) -> None:
+        """The delivery is DELIVERED: saved with its seats' passes, in one transaction."""
         await uow.deliveries.save(delivery)
+        await issue_passes(uow, delivery, self._now())
         await uow.sellers.count(delivery.seller_id, delivered=1)
         await uow.commit()
 

@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from common.pagination import Cursor, Page, PageRequest
+from common.retries import ConcurrentUpdate
 from svc_delivery.domain.deliveries import Delivery, SellerRecord
 from svc_delivery.domain.methods import DeliveryStatus
+from svc_delivery.domain.passes import Pass, PassState
 
 
 class Store:
@@ -18,6 +20,9 @@ class Store:
         self.deliveries: dict[str, Delivery] = {}
         self.records: dict[str, SellerRecord] = {}
         self.files: dict[str, bytes] = {}
+        self.passes: dict[str, Pass] = {}
+        # (event_id, pass_id) -> when admitted: what the entry side records.
+        self.admissions: dict[tuple[str, str], datetime] = {}
         self.inbox: set[str] = set()
         self.published: list[Any] = []
         self.commits = 0
@@ -94,19 +99,97 @@ class _Files:
         return self.uow.file_state.get(file_id)
 
 
+class _Passes:
+    """Saved on the version loaded, like the MongoDB repository; one pass per (order, seat)."""
+
+    def __init__(self, uow: FakeDeliveryUnitOfWork) -> None:
+        self.uow = uow
+        self.loaded: dict[str, int] = {}
+
+    def _seen(self, found: Pass) -> Pass:
+        self.loaded[found.id] = found.version
+        self.uow.seen.append(found)
+        return found
+
+    async def get(self, pass_id: str) -> Pass | None:
+        found = self.uow.pass_state.get(pass_id)
+        return None if found is None else self._seen(found)
+
+    async def add(self, issued: Pass) -> None:
+        if any(
+            (p.order_id, p.seat) == (issued.order_id, issued.seat)
+            for p in self.uow.pass_state.values()
+        ):
+            raise ValueError(f"a pass of seat {issued.seat} of {issued.order_id} exists")
+        self.uow.pass_state[issued.id] = issued
+        self._seen(issued)
+
+    async def save(self, changed: Pass) -> None:
+        committed = self.uow.store.passes.get(changed.id)
+        if committed is not None and committed.version != self.loaded[changed.id]:
+            raise ConcurrentUpdate(f"passes/{changed.id} changed meanwhile")
+        self.uow.pass_state[changed.id] = changed
+        self.loaded[changed.id] = changed.version
+
+    async def of_order(self, order_id: str) -> list[Pass]:
+        found = [p for p in self.uow.pass_state.values() if p.order_id == order_id]
+        return [self._seen(p) for p in sorted(found, key=lambda p: p.seat)]
+
+    async def held_by(self, holder_id: str, event_id: str, request: PageRequest) -> Page[Pass]:
+        rows = sorted(
+            (
+                p
+                for p in self.uow.pass_state.values()
+                if p.holder_id == holder_id
+                and p.state is not PassState.VOID
+                and (not event_id or p.event_id == event_id)
+                and (
+                    request.cursor is None
+                    or (p.issued_at, p.id) < (request.cursor.created_at, request.cursor.id)
+                )
+            ),
+            key=lambda p: (p.issued_at, p.id),
+            reverse=True,
+        )
+        items = [self._seen(p) for p in rows[: request.limit]]
+        more = len(rows) > request.limit
+        token = Cursor(items[-1].issued_at, items[-1].id).encode() if more else ""
+        return Page(items, token, has_next=more)
+
+    async def offered_to(self, email: str) -> list[Pass]:
+        return [
+            self._seen(p)
+            for p in self.uow.pass_state.values()
+            if p.state is PassState.TRANSFER_OFFERED and p.offered_to == email
+        ]
+
+
+class _Admissions:
+    def __init__(self, uow: FakeDeliveryUnitOfWork) -> None:
+        self.uow = uow
+
+    async def entered_at(self, event_id: str, pass_ids: list[str]) -> dict[str, datetime]:
+        found = self.uow.store.admissions
+        return {i: found[(event_id, i)] for i in pass_ids if (event_id, i) in found}
+
+
 class FakeDeliveryUnitOfWork:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.deliveries = _Deliveries(self)
         self.sellers = _Records(self)
         self.files = _Files(self)
+        self.passes = _Passes(self)
+        self.admissions = _Admissions(self)
 
     async def __aenter__(self) -> FakeDeliveryUnitOfWork:
         store = self.store
         self.state, self.record_state, self.file_state, self.inbox = copy.deepcopy(
             (store.deliveries, store.records, store.files, store.inbox)
         )
-        self.seen: list[Delivery] = []
+        self.pass_state = copy.deepcopy(store.passes)
+        self.passes.loaded = {}
+        self.seen: list[Delivery | Pass] = []
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -126,5 +209,6 @@ class FakeDeliveryUnitOfWork:
         store.deliveries, store.records, store.files, store.inbox = copy.deepcopy(
             (self.state, self.record_state, self.file_state, self.inbox)
         )
+        store.passes = copy.deepcopy(self.pass_state)
         store.published.extend(events)
         store.commits += 1

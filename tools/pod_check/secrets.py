@@ -55,7 +55,10 @@ def run_recipe(script: str) -> Secrets:
         record = Path(scratch, "secrets.jsonl")
         env = {
             **os.environ,
-            "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}",
+            # `ticketing` (the recipe's `ticketing ticket-keys`) beside this interpreter.
+            "PATH": os.pathsep.join(
+                (str(tools), str(Path(sys.executable).parent), os.environ.get("PATH", ""))
+            ),
             "PYTHONPATH": str(CODE_ROOT),
             "PODCHECK_SECRETS": str(record),
         }
