@@ -37,6 +37,7 @@ from gateway.limits import BodyLimit, JsonLimits, JsonRefused, parse_json
 from gateway.loaders import payments_loader, tickets_loader
 from gateway.metrics import metrics_route
 from gateway.origins import origin_allowed
+from gateway.pass_files import pass_file_routes
 from gateway.persisted_queries import (
     APQ,
     STORE_TIMEOUT_SECONDS,
@@ -242,7 +243,10 @@ def create_app(settings: GatewaySettings) -> ByLocalPort:
         await persisted.close()
 
     account_routes = rest_routes(accounts, settings.json_limits())
-    file_routes = delivery_file_routes(accounts, clients, settings.delivery_upload_max_bytes)
+    file_routes = [
+        *delivery_file_routes(accounts, clients, settings.delivery_upload_max_bytes),
+        *pass_file_routes(accounts, clients),
+    ]
     admin_routes = [*probes.routes(), metrics_route()]
     routes = [
         Route(GRAPHQL_PATH, graphql_limited, methods=["GET", "POST"]),

@@ -27,6 +27,7 @@ from gateway.loaders import (
     events_loader,
     fee_quotes_loader,
     order_charges_loader,
+    order_passes_loader,
     payments_by_id_loader,
     payments_loader,
     payouts_loader,
@@ -78,6 +79,8 @@ class Context:
     deliveries: DataLoader[str, delivery_pb2.Delivery | None] = field(init=False)
     # Sellers' public delivery records (User.deliveryRecord), once per seller.
     seller_records: DataLoader[str, delivery_pb2.GetSellerRecordResponse] = field(init=False)
+    # Orders' passes (Order.passes), as the delivery service shows them to the caller.
+    order_passes: DataLoader[str, list[delivery_pb2.Pass] | None] = field(init=False)
     _claims: Claims | None = field(default=None, init=False)
     _checked: bool = field(default=False, init=False)
 
@@ -91,6 +94,7 @@ class Context:
         self.fee_quotes = fee_quotes_loader(self.clients, cache=cache)
         self.order_charges = order_charges_loader(self.clients, self.token, cache=cache)
         self.deliveries = deliveries_loader(self.clients, self.token, cache=cache)
+        self.order_passes = order_passes_loader(self.clients, self.token, cache=cache)
         self.seller_records = seller_records_loader(self.clients, cache=cache)
 
     def sign_in_with(self, token: str) -> None:
@@ -103,6 +107,7 @@ class Context:
         self.payouts = payouts_loader(self.clients, token, cache=False)
         self.refunds = refunds_loader(self.clients, token, cache=False)
         self.deliveries = deliveries_loader(self.clients, token, cache=False)
+        self.order_passes = order_passes_loader(self.clients, token, cache=False)
 
     async def user(self) -> Claims | None:
         """The verified caller, or None (checked once per request)."""

@@ -20,7 +20,18 @@ _RAW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 # The types that implement Node.
 NODE_TYPES = frozenset(
-    {"User", "Ticket", "Order", "Payment", "Event", "Listing", "Payout", "Refund", "Dispute"}
+    {
+        "User",
+        "Ticket",
+        "Order",
+        "Payment",
+        "Event",
+        "Listing",
+        "Payout",
+        "Refund",
+        "Dispute",
+        "Pass",
+    }
 )
 
 

@@ -7,6 +7,7 @@ import asyncio
 
 from strawberry.dataloader import DataLoader
 
+from common.errors import NotFound
 from gateway.clients import ServiceClients
 from gateway.ticket_cache.reads import TicketReads
 from ticketing.catalogue.v1 import catalogue_pb2
@@ -195,5 +196,29 @@ def seller_records_loader(
                 )
             )
         )
+
+    return DataLoader(load_fn=load, max_batch_size=100, cache=cache)
+
+
+def order_passes_loader(
+    clients: ServiceClients, token: str | None, *, cache: bool = True
+) -> DataLoader[str, list[delivery_pb2.Pass] | None]:
+    """Orders' passes (Order.passes): one ListOrderPasses per order of a batch, at once (the API
+    has no batch read), so a page of orders waits for one round trip. None for an order the
+    caller may not see (NOT_FOUND)."""
+
+    async def one(order_id: str) -> list[delivery_pb2.Pass] | None:
+        try:
+            reply = await clients.call(
+                clients.delivery.ListOrderPasses,
+                delivery_pb2.ListOrderPassesRequest(order_id=order_id),
+                token,
+            )
+        except NotFound:
+            return None
+        return list(reply.passes)
+
+    async def load(order_ids: list[str]) -> list[list[delivery_pb2.Pass] | None]:
+        return list(await asyncio.gather(*(one(order_id) for order_id in order_ids)))
 
     return DataLoader(load_fn=load, max_batch_size=100, cache=cache)

@@ -32,6 +32,7 @@ from gateway.resolvers.events import EventMutation, EventQuery
 from gateway.resolvers.listings import ListingMutation, ListingQuery
 from gateway.resolvers.nodes import NodeQuery
 from gateway.resolvers.orders import OrderMutation, OrderQuery
+from gateway.resolvers.passes import PassMutation, PassQuery
 from gateway.resolvers.payouts import PayoutQuery
 from gateway.resolvers.recommendations import RecommendationQuery
 from gateway.resolvers.refunds import RefundMutation, RefundQuery
@@ -136,6 +137,7 @@ class Query(
     RefundQuery,
     DisputeQuery,
     DeliveryQuery,
+    PassQuery,
 ):
     pass
 
@@ -156,6 +158,7 @@ class Mutation(
     RefundMutation,
     DisputeMutation,
     DeliveryMutation,
+    PassMutation,
 ):
     pass
 

@@ -8,6 +8,8 @@ an unknown id or one that does not decode (ID-3: no oracle):
 - Payment: the caller's own (payments' BatchGetPayments by id, which leaves out anyone else's);
 - Payout: the caller's own as a seller, an operator's anyone's (payments' BatchGetPayouts);
 - Dispute: operators only (payments' GetDispute); anyone else: NOT_FOUND;
+- Pass: as the delivery service's GetPass shows it (its holder, the order's buyer and seller,
+  operators; the code for its holder only);
 - User: the caller's own profile only. Auth's GetUser answers for the caller's own account and
   nothing else, and the gateway holds no other authority on which accounts exist, so another
   user's id is NOT_FOUND rather than a profile made up from any well-formed id. (Other users are
@@ -29,11 +31,13 @@ from gateway.types.common import Node, list_size
 from gateway.types.disputes import Dispute
 from gateway.types.events import Event, Listing
 from gateway.types.orders import Order, Payment
+from gateway.types.passes import Pass
 from gateway.types.payouts import Payout
 from gateway.types.refunds import Refund
 from gateway.types.tickets import Ticket
 from gateway.types.user import User
 from ticketing.auth.v1 import auth_pb2
+from ticketing.delivery.v1 import delivery_pb2
 from ticketing.orders.v1 import orders_pb2
 from ticketing.payments.v1 import payments_pb2
 
@@ -87,6 +91,12 @@ async def resolve_node(info: Info, global_id: str) -> Node:
         return Dispute.from_proto(
             (await ctx.call(ctx.clients.payments.GetDispute, request)).dispute
         )
+    if type_name == "Pass":
+        await ctx.require_user()
+        request = delivery_pb2.GetPassRequest(pass_id=raw_id)
+        return Pass.from_proto(
+            getattr(await ctx.call(ctx.clients.delivery.GetPass, request), "pass")
+        )
     # User
     claims = await ctx.user()
     if claims is None or claims.sub != raw_id:
@@ -99,9 +109,9 @@ async def resolve_node(info: Info, global_id: str) -> Node:
 class NodeQuery:
     @strawberry.field(
         description="Any object by its id (User, Ticket, Order, Payment, Event, Listing, Payout, "
-        "Refund, Dispute); null with a NOT_FOUND error for an unknown one, one the caller may "
-        "not see (another's order, payment, payout or refund, another user, a dispute unless an "
-        "operator) or an id that does not "
+        "Refund, Dispute, Pass); null with a NOT_FOUND error for an unknown one, one the caller "
+        "may not see (another's order, payment, payout, refund or pass, another user, a dispute "
+        "unless an operator) or an id that does not "
         "decode.",
         directives=[Cost(weight=1)],
     )

@@ -13,10 +13,11 @@ from gateway import global_ids
 from gateway.context import Info
 from gateway.cost import Cost
 from gateway.types.common import Money, Node, PageInfo, list_size
-from gateway.types.deliveries import Delivery
+from gateway.types.deliveries import TYPICAL_SEATS, Delivery
 from gateway.types.disputes import DisputeStatus, dispute_status
 from gateway.types.events import Listing
 from gateway.types.fees import OrderCharges
+from gateway.types.passes import Pass
 from gateway.types.refunds import Refund
 from gateway.types.scalars import DateTime
 from gateway.types.tickets import Ticket
@@ -212,6 +213,17 @@ class Order(Node):
     async def delivery(self, info: Info) -> Delivery | None:
         found = await info.context.deliveries.load(self.raw_id)
         return Delivery.from_proto(found) if found is not None else None
+
+    @strawberry.field(
+        description="The passes issued for its seats (one per seat, once delivered; empty "
+        "before): its buyer sees their own codes, its seller none. Null when the delivery "
+        "service shows the caller none of them, or with an UNAVAILABLE error when it cannot be "
+        "reached. A page of orders asks for theirs at once.",
+        directives=[Cost(weight=1), list_size(assumed_size=TYPICAL_SEATS)],
+    )
+    async def passes(self, info: Info) -> list[Pass] | None:
+        found = await info.context.order_passes.load(self.raw_id)
+        return None if found is None else [Pass.from_proto(p) for p in found]
 
     @classmethod
     def from_proto(cls, o: orders_pb2.Order) -> Order:

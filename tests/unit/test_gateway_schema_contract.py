@@ -41,6 +41,7 @@ def test_every_connection_takes_first_after_last_before():
         "Query.disputes": {**four, "status": "DisputeStatus"},
         # Forwards only (the delivery service pages by token): last/before are BAD_USER_INPUT.
         "Query.deliveries": {**four, "role": "DeliveryRole!", "statuses": "[DeliveryStatus!]"},
+        "Query.myPasses": {**four, "eventId": "ID"},  # forwards only, as deliveries
     }
 
 
@@ -68,6 +69,7 @@ def test_every_first_argument_is_the_same_nullable_int():
         "Query.allPayouts": ("Int", DEFAULT_PAGE_SIZE),
         "Query.disputes": ("Int", DEFAULT_PAGE_SIZE),
         "Query.deliveries": ("Int", DEFAULT_PAGE_SIZE),
+        "Query.myPasses": ("Int", DEFAULT_PAGE_SIZE),
         # Top-N lists of a report: no next page.
         "SellerReport.mostViewedTickets": ("Int", 10),
         "MarketReport.topSellers": ("Int", 10),

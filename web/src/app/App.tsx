@@ -9,6 +9,7 @@ import { DeliveriesPage } from "./pages/DeliveriesPage";
 import { EventPage } from "./pages/EventPage";
 import { EventsPage } from "./pages/EventsPage";
 import { MyListingsPage } from "./pages/MyListingsPage";
+import { MyTicketsPage } from "./pages/MyTicketsPage";
 import { NotFoundPage } from "./pages/NotFound";
 import { OrderPage } from "./pages/OrderPage";
 import { OrdersPage } from "./pages/OrdersPage";
@@ -87,6 +88,7 @@ function Routes({ path }: { path: string }) {
   if ((params = match("/tickets/:id", path))) return <TicketPage key={params.id} id={params.id!} />;
   if (match("/sell", path)) return <SellPage />;
   if (match("/orders", path)) return <OrdersPage />;
+  if (match("/my-tickets", path)) return <MyTicketsPage />;
   if (match("/payouts", path)) return <PayoutsPage />;
   if (match("/deliveries", path)) return <DeliveriesPage />;
   if ((params = match("/orders/:id", path))) return <OrderPage key={params.id} id={params.id!} />;
@@ -154,6 +156,13 @@ function Header({ path }: { path: string }) {
             <li>
               <NavLink to="/orders" path={path}>
                 My orders
+              </NavLink>
+            </li>
+          )}
+          {user && (
+            <li>
+              <NavLink to="/my-tickets" path={path}>
+                My tickets
               </NavLink>
             </li>
           )}

@@ -27,7 +27,9 @@ export type Action =
   | "requestRefund"
   | "refund"
   | "dispute"
-  | "deliver";
+  | "deliver"
+  | "transfer"
+  | "accept";
 
 export type ErrorCode =
   | "BAD_USER_INPUT"
@@ -100,6 +102,14 @@ const STALE = "This ticket was changed somewhere else (another tab or device) si
 
 // Where the same code means something more precise for one action.
 const FOR_ACTION: Partial<Record<Action, Partial<Record<ErrorCode | UserErrorCode, string>>>> = {
+  transfer: {
+    CONFLICT: "This ticket cannot be transferred now: it is listed for resale, offered already, used for entry, or its event has started.",
+    NOT_FOUND: "This ticket is not yours to transfer any more.",
+  },
+  accept: {
+    CONFLICT: "This transfer is no longer open: the sender withdrew it, or the ticket changed.",
+    NOT_FOUND: "This transfer is not open to you any more.",
+  },
   signin: {
     RATE_LIMITED: "Too many sign-in attempts. Please wait a few minutes and try again.",
   },

@@ -10,6 +10,7 @@ export * from "./events";
 export * from "./fragments";
 export * from "./listings";
 export * from "./orders";
+export * from "./passes";
 export * from "./sellers";
 export * from "./payouts";
 export * from "./refunds";

@@ -2,6 +2,7 @@
 import { graphql } from "../graphql";
 import { MoneyFields, UserErrorFields } from "./fragments";
 import { OrderDeliveryFields } from "./deliveries";
+import { OrderPassesFields } from "./passes";
 import { OrderRefundsFields } from "./refunds";
 import { TicketFields } from "./tickets";
 
@@ -122,10 +123,11 @@ export const OrderQuery = graphql(
         ...OrderSeatsFields
         ...OrderRefundsFields
         ...OrderDeliveryFields
+        ...OrderPassesFields
       }
     }
   `,
-  [OrderFields, OrderSeatsFields, OrderRefundsFields, OrderDeliveryFields],
+  [OrderFields, OrderSeatsFields, OrderRefundsFields, OrderDeliveryFields, OrderPassesFields],
 );
 
 export const OrdersQuery = graphql(

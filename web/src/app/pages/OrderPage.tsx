@@ -13,12 +13,14 @@ import {
   CancelOrderMutation,
   OrderDeliveryFields,
   OrderFields,
+  OrderPassesFields,
   OrderQuery,
   OrderRefundsFields,
   OrderSeatsFields,
   TicketFields,
 } from "../operations";
 import { OrderDelivery } from "../components/OrderDelivery";
+import { OrderPasses } from "../components/Passes";
 import { OrderRefunds } from "../components/OrderRefunds";
 import { statusText } from "../orderStatus";
 import { Link } from "../router";
@@ -63,9 +65,11 @@ export function OrderPage({ id }: { id: string }) {
   const seated = result.data?.order ? readFragment(OrderSeatsFields, result.data.order) : null;
   const refunds = result.data?.order ? (readFragment(OrderRefundsFields, result.data.order).refunds ?? []) : [];
   const delivery = result.data?.order ? (readFragment(OrderDeliveryFields, result.data.order).delivery ?? null) : null;
+  const passes = result.data?.order ? (readFragment(OrderPassesFields, result.data.order).passes ?? []) : [];
   return (
     <OrderView order={order} seated={seated}>
       <OrderDelivery delivery={delivery} />
+      <OrderPasses passes={passes} />
       <OrderRefunds orderId={order.id} orderStatus={order.status} refunds={refunds} />
     </OrderView>
   );
