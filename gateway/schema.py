@@ -25,6 +25,7 @@ from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
 from gateway.resolvers.deliveries import DeliveryMutation, DeliveryQuery
 from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
+from gateway.resolvers.entry import EntryMutation, EntryQuery
 from gateway.resolvers.event_fees import EventFeesMutation
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
@@ -136,6 +137,7 @@ class Query(
     RefundQuery,
     DisputeQuery,
     DeliveryQuery,
+    EntryQuery,
 ):
     pass
 
@@ -156,6 +158,7 @@ class Mutation(
     RefundMutation,
     DisputeMutation,
     DeliveryMutation,
+    EntryMutation,
 ):
     pass
 
