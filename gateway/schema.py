@@ -25,6 +25,7 @@ from gateway.rate_limits.graphql import RetryAfterHeader
 from gateway.resolvers.analytics import AnalyticsQuery
 from gateway.resolvers.deliveries import DeliveryMutation, DeliveryQuery
 from gateway.resolvers.disputes import DisputeMutation, DisputeQuery
+from gateway.resolvers.entry import EntryMutation, EntryQuery
 from gateway.resolvers.event_fees import EventFeesMutation
 from gateway.resolvers.event_recommendations import EventRecommendationQuery
 from gateway.resolvers.event_reports import EventReportQuery
@@ -138,6 +139,7 @@ class Query(
     DisputeQuery,
     DeliveryQuery,
     PassQuery,
+    EntryQuery,
 ):
     pass
 
@@ -159,6 +161,7 @@ class Mutation(
     DisputeMutation,
     DeliveryMutation,
     PassMutation,
+    EntryMutation,
 ):
     pass
 

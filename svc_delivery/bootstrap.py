@@ -8,8 +8,8 @@ from pathlib import Path
 
 from common.grpc_server import GrpcServer
 from common.service import Infrastructure, ServiceProcess
-from svc_delivery.adapters.entry_store import MongoEntryUnitOfWork, ensure_entry_indexes
 from svc_delivery.adapters import signing_keys
+from svc_delivery.adapters.entry_store import MongoEntryUnitOfWork, ensure_entry_indexes
 from svc_delivery.adapters.pass_repository import ensure_pass_indexes
 from svc_delivery.adapters.repository import ensure_indexes
 from svc_delivery.adapters.signing_keys import check_signature

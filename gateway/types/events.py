@@ -19,6 +19,13 @@ from gateway.context import Info
 from gateway.cost import Cost
 from gateway.paging import After, Before, Last, first_argument, window
 from gateway.types.common import Money, Node, PageInfo, list_size
+from gateway.types.entry import (
+    DOUBLES_FIELD,
+    SCANNERS_FIELD,
+    DoubleAdmission,
+    event_double_admissions,
+    event_scanners,
+)
 from gateway.types.fees import EventFeeOverride, all_in_price
 from gateway.types.message_fields import moment, read_once
 from gateway.types.scalars import DateTime
@@ -125,6 +132,10 @@ class Event(Node):
         "none and the standard fees apply. Public, as the all-in prices they make are.",
     )
     raw_id: strawberry.Private[str] = ""
+    scanners: list[User] | None = strawberry.field(resolver=event_scanners, **SCANNERS_FIELD)
+    double_admissions: list[DoubleAdmission] | None = strawberry.field(
+        resolver=event_double_admissions, **DOUBLES_FIELD
+    )
 
     @strawberry.field(
         description="lowestPrice with the buyer's fee, as payments quotes it now (with the "

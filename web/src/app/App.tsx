@@ -6,6 +6,7 @@ import { codeOf, mutationProblem, type Problem } from "./errors";
 import { CurrentUserQuery, SignOutMutation } from "./operations";
 import { AdminMoneyPage } from "./pages/AdminMoneyPage";
 import { DeliveriesPage } from "./pages/DeliveriesPage";
+import { ScanPage } from "./pages/ScanPage";
 import { EventPage } from "./pages/EventPage";
 import { EventsPage } from "./pages/EventsPage";
 import { MyListingsPage } from "./pages/MyListingsPage";
@@ -91,6 +92,7 @@ function Routes({ path }: { path: string }) {
   if (match("/my-tickets", path)) return <MyTicketsPage />;
   if (match("/payouts", path)) return <PayoutsPage />;
   if (match("/deliveries", path)) return <DeliveriesPage />;
+  if (match("/scan", path)) return <ScanPage />;
   if ((params = match("/orders/:id", path))) return <OrderPage key={params.id} id={params.id!} />;
   if (match("/admin/money", path)) return <AdminMoneyPage />;
   if (match("/signin", path)) return <SignInPage />;
@@ -170,6 +172,13 @@ function Header({ path }: { path: string }) {
             <li>
               <NavLink to="/deliveries" path={path}>
                 To deliver
+              </NavLink>
+            </li>
+          )}
+          {user && (
+            <li>
+              <NavLink to="/scan" path={path}>
+                Scan
               </NavLink>
             </li>
           )}

@@ -6,6 +6,7 @@
 export * from "./accounts";
 export * from "./deliveries";
 export * from "./disputes";
+export * from "./entry";
 export * from "./events";
 export * from "./fragments";
 export * from "./listings";
