@@ -19,10 +19,11 @@ from typing import Any
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from common.mongo import database_name, mongo_client
 from common.protos import from_timestamp, timestamp
-from svc_delivery.adapters.signing_keys import RING_FILE, check_signature
+from svc_delivery.adapters.signing_keys import PRIVATE_DIR, RING_FILE, check_signature
 from svc_delivery.bootstrap import bootstrap as delivery_bootstrap
 from svc_delivery.config import DeliverySettings
 from svc_delivery.domain.entry import ScanOutcome
@@ -116,6 +117,15 @@ async def doors(env, mongo_url, namespace, tmp_path: Path):
     keys = tmp_path / "ticket-keys"
     keys.mkdir()
     (keys / RING_FILE).write_text(json.dumps(ring_of(KEY_1.code_key(T0)).published()))
+    # The service signs passes too: the test key's private half beside its ring.
+    (keys / PRIVATE_DIR).mkdir()
+    (keys / PRIVATE_DIR / f"{KEY_1.key_id}.pem").write_bytes(
+        KEY_1.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     port = servers.free_port()
     settings = {**env, "DELIVERY_PORT": str(port), "TICKET_KEYS_DIR": str(keys)}
     process = delivery_bootstrap(DeliverySettings.from_env(settings))

@@ -282,6 +282,8 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
         "seller_id": "s-1",
         "event_id": "e-1",
         "ticket_id": "t-1",
+        "delivered_at": CREATED,
+        "delivery_method": "DELIVERY_METHOD_BARCODE",
     }
     copy = payments.Order(
         id="o-1",
@@ -295,6 +297,8 @@ def test_a_payments_order_copy_document_loads_and_saves_unchanged() -> None:
         seller_id="s-1",
         event_id="e-1",
         ticket_id="t-1",
+        delivered_at=CREATED,
+        delivery_method="DELIVERY_METHOD_BARCODE",
     )
     _round_trip(ORDER_COPIES, stored, copy)
     old = {"_id": "o-1", "user_id": "u", "price": "1.00", "status": "CREATED", "version": 0}
@@ -361,6 +365,7 @@ def test_a_payout_document_loads_and_saves_unchanged() -> None:
         "claimed_until": None,
         "held_from": "SCHEDULED",
         "reversed_minor": 550,
+        "reversal_owed_minor": 0,
         "version": 4,
     }
     payout = Payout(
