@@ -157,7 +157,7 @@ async def test_delivered_seats_get_passes_whose_codes_a_door_admits_and_a_transf
         assert all(p.order_id == order_id and p.holder_id == buyer_id for p in mine)
         for one in mine:
             assert await door(box, keys, event_id, one.code) is ScanOutcome.VALID
-        issued = tap.wait_for(2, timeout=30, key="pass.issued")
+        issued = await asyncio.to_thread(tap.wait_for, 2, timeout=30, key="pass.issued")
         assert sorted(events.decode(s.properties.type, s.body).pass_id for s in issued) == sorted(
             p.id for p in mine
         )
@@ -191,7 +191,9 @@ async def test_delivered_seats_get_passes_whose_codes_a_door_admits_and_a_transf
         )
         assert offered.state == pb.PASS_STATE_TRANSFER_OFFERED
         assert offered.code == first.code  # still the holder's until accepted
-        [offer_event] = tap.wait_for(1, timeout=30, key="pass.transfer_offered")
+        [offer_event] = await asyncio.to_thread(
+            tap.wait_for, 1, timeout=30, key="pass.transfer_offered"
+        )
         assert events.decode(offer_event.properties.type, offer_event.body).to_email == friend_email
 
         # A stranger: no offer for them.
@@ -231,7 +233,7 @@ async def test_delivered_seats_get_passes_whose_codes_a_door_admits_and_a_transf
             "pass",
         )
         assert again.serial == 2  # a retried accept changes nothing
-        [reissued] = tap.wait_for(1, timeout=30, key="pass.reissued")
+        [reissued] = await asyncio.to_thread(tap.wait_for, 1, timeout=30, key="pass.reissued")
         event = events.decode(reissued.properties.type, reissued.body)
         assert (event.holder_id, event.previous_holder_id, event.serial, event.revoked_serial) == (
             friend_id,

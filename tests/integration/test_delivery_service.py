@@ -6,6 +6,7 @@ record."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import uuid
@@ -229,7 +230,7 @@ async def test_the_seller_uploads_a_pdf_and_only_the_buyer_and_seller_read_it(
                 await call(request, metadata=stranger)
             assert hidden.value.code() is grpc.StatusCode.NOT_FOUND
 
-        [completed] = tap.wait_for(1, key="delivery.completed")
+        [completed] = await asyncio.to_thread(tap.wait_for, 1, key="delivery.completed")
         event = events.decode(completed.properties.type, completed.body)
         assert isinstance(event, delivery_events.DeliveryCompleted)
         assert (event.order_id, event.seller_id, event.buyer_id) == (order.id, seller_id, buyer_id)
@@ -302,7 +303,7 @@ async def test_a_missed_deadline_is_published_once_and_counted(env, mongo_url, n
         paid(amqp_url, namespace, order)
         await desk.delivery_of(order.id, buyer, pb.DELIVERY_STATUS_MISSED)
 
-        [missed] = tap.wait_for(1, key="delivery.missed")
+        [missed] = await asyncio.to_thread(tap.wait_for, 1, key="delivery.missed")
         event = events.decode(missed.properties.type, missed.body)
         assert isinstance(event, delivery_events.DeliveryMissed)
         assert (event.order_id, event.seller_id, event.buyer_id) == (order.id, seller_id, buyer_id)
@@ -320,7 +321,7 @@ async def test_a_missed_deadline_is_published_once_and_counted(env, mongo_url, n
         later = await desk.sold(seller, buyer, tickets_pb2.DELIVERY_METHOD_MOBILE_TRANSFER)
         paid(amqp_url, namespace, later)
         await desk.delivery_of(later.id, buyer, pb.DELIVERY_STATUS_MISSED)
-        seen = tap.wait_for(2, key="delivery.missed")
+        seen = await asyncio.to_thread(tap.wait_for, 2, key="delivery.missed")
         missed_orders = [events.decode(s.properties.type, s.body).order_id for s in seen]
         assert sorted(missed_orders) == sorted([order.id, later.id])
         record = await desk.delivery.GetSellerRecord(pb.GetSellerRecordRequest(seller_id=seller_id))

@@ -25,6 +25,7 @@ from tests.support.bus_probe import eventually
 from ticketing.events.v1 import (
     behaviour_pb2,
     catalogue_pb2,
+    delivery_pb2,
     orders_pb2,
     payments_pb2,
     tickets_pb2,
@@ -67,6 +68,16 @@ def one_of_each() -> list[Message]:
         ),
         payments_pb2.DisputeOpened(id="du_1", order_id="o-7", amount=2000, status="needs_response"),
         payments_pb2.DisputeClosed(id="du_1", order_id="o-7", amount=2000, status="won"),
+        delivery_pb2.DeliveryCompleted(order_id="o-8", seller_id="seller", buyer_id="buyer"),
+        delivery_pb2.DeliveryMissed(order_id="o-9", seller_id="seller", buyer_id="buyer"),
+        delivery_pb2.DeliveryDeadlineApproaching(order_id="o-9", seller_id="seller"),
+        delivery_pb2.PassIssued(pass_id="pa-1", event_id="e-1", order_id="o-8", holder_id="buyer"),
+        delivery_pb2.PassTransferOffered(
+            pass_id="pa-1", event_id="e-1", holder_id="buyer", to_email="friend@example.com"
+        ),
+        delivery_pb2.PassReissued(
+            pass_id="pa-1", event_id="e-1", previous_holder_id="buyer", holder_id="friend"
+        ),
     ]
 
 
