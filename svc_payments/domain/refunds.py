@@ -45,6 +45,11 @@ DISPUTED = "The payment is disputed; it cannot be refunded until the dispute is 
 CHARGED_BACK = "The payment was charged back (a dispute lost): the buyer has had the money back"
 
 
+class RefundBeingMade(Conflict):
+    """Another worker holds the refund's lease: it is being made now (or its holder stopped,
+    and the lease runs out)."""
+
+
 class RefundState(StrEnum):
     REQUESTED = "REQUESTED"
     APPROVED = "APPROVED"
@@ -217,7 +222,7 @@ class Refund:
         if self.state is not RefundState.APPROVED:
             raise Conflict(f"The refund is {self.state.value.lower()}")
         if self.claimed(now) and self.claimed_by != holder:
-            raise Conflict("The refund is being made")
+            raise RefundBeingMade("The refund is being made")
         if split.amount_minor != self.amount_minor:
             raise ValueError(f"refund {self.id}: a split of {split} for {self.amount_minor}")
         if not self.stripe_refund_id:  # the split stays what it was when Stripe was asked

@@ -22,11 +22,17 @@ from datetime import datetime
 
 from common.clock import Clock, stored_precision
 from common.delivery import Delivery
+from common.errors import Unavailable
 from common.protos import from_timestamp
 from common.retries import retry_transient
 from svc_payments.domain.model import PaymentStatus
 from svc_payments.domain.payouts import PayoutPolicy
-from svc_payments.domain.refunds import RefundOrigin, RefundState, left_to_refund
+from svc_payments.domain.refunds import (
+    RefundBeingMade,
+    RefundOrigin,
+    RefundState,
+    left_to_refund,
+)
 from svc_payments.service_layer.payouts import PayoutTerms
 from svc_payments.service_layer.refunds import RefundHandlers
 from svc_payments.service_layer.unit_of_work import PaymentsUnitOfWork
@@ -69,7 +75,14 @@ class DeliveryOutcomes:
         if refund_id is not None:
             # Stripe unreachable: Unavailable, and the event is delivered again; the refund
             # made already is found by its id, and Stripe answers the same refund by its key.
-            await self.refunds.carry_out(refund_id)
+            try:
+                await self.refunds.carry_out(refund_id)
+            except RefundBeingMade:
+                # A worker that stopped mid-way (killed, or its lease running) holds it: the
+                # event waits, delivered again until the lease ends and this one makes it.
+                raise Unavailable(
+                    "The missed delivery's refund is being made by another worker"
+                ) from None
 
     @retry_transient()
     async def _missed_refund(self, order_id: str) -> str | None:

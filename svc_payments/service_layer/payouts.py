@@ -74,6 +74,17 @@ def payable(account: SellerAccount | None) -> bool:
     return account is not None and account.payouts_enabled
 
 
+async def judged_unpayable(uow: PaymentsUnitOfWork, account: SellerAccount | None) -> None:
+    """In a transaction that leaves a payout waiting because its seller's account read not
+    payable: the account is written too (its version moves), so that an onboarding making it
+    payable at the same moment, whose transaction releases the waiting payouts, conflicts with
+    this one and one of the two runs again and sees the other (without it, each reads the
+    other's state from before: the payout waits an hour for a seller already payable)."""
+    if account is not None:
+        account.version += 1
+        await uow.seller_accounts.save(account)
+
+
 async def schedule_payout(
     uow: PaymentsUnitOfWork,
     order: Order,
@@ -115,6 +126,8 @@ async def schedule_payout(
         due_at = now + terms.delay_after_event
     account = await uow.seller_accounts.get(order.seller_id)
     payout = Payout.scheduled(new_id(), order, source, proceeds, due_at, payable(account), now)
+    if not payable(account):
+        await judged_unpayable(uow, account)
     await uow.payouts.add(payout)
     return payout
 
@@ -355,6 +368,7 @@ class PayoutSweep:
             account = await uow.seller_accounts.get(payout.seller_id)
             if not payable(account):
                 payout.wait_for_onboarding(now)
+                await judged_unpayable(uow, account)
                 await uow.payouts.save(payout)
                 await uow.commit()
                 series.payout_outcome("waiting_for_onboarding")

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from common.devstack.infra import private_rabbitmq_env, rabbitmq_server, secantu
 from common.jwt import generate_key_pair
 from common.processes import SERVICES
 from common.service_identity import generate_keys, key_settings
+from svc_delivery.adapters.signing_keys import generate as generate_ticket_keys
 from tests.support import servers
 from tests.support.maildev import Maildev
 from tests.support.processes import ServiceSet
@@ -363,8 +365,11 @@ def chaos_stack(
             log_dir = work_dir / "logs"
             log_dir.mkdir(parents=True, exist_ok=True)
             generate_keys(work_dir / "service-keys")
+            # The ticket-code key ring delivery signs passes with, as `ticketing run` makes one.
+            generate_ticket_keys(work_dir / "ticket-keys", datetime.now(UTC))
             env = {
                 **key_settings(work_dir / "service-keys"),
+                "TICKET_KEYS_DIR": str(work_dir / "ticket-keys"),
                 "TICKETING_NAMESPACE": namespace,
                 "MONGO_URL": mongo.url,
                 "AMQP_URL": rabbit.url,
