@@ -251,7 +251,8 @@ class Load:
     turn) until `stop` is set or it has run `max_flows`. With `sellers`, each seller sets up
     payouts as `tests.chaos.sellers.onboarding_of` their user says (at start, mid-run or never).
     With `deliver`, the seller delivers every other paid order right after it is paid (called
-    with the user's client, the seller's token and the flow); the rest are never delivered."""
+    with the user's client, the seller's token and the flow), a mid-run seller every one; the
+    rest are never delivered."""
 
     base_url: str
     users: int
@@ -294,7 +295,10 @@ class Load:
                 if self.sellers is not None:
                     self.sellers.between_flows(client, seller, seller_id)
                 flow = Flow(PLANS[(index + n) % len(PLANS)], time.time())
-                flow.deliver = self.deliver is not None and (index + n) // len(PLANS) % 2 == 0
+                always = self.sellers is not None and self.sellers.delivers_everything(index)
+                flow.deliver = self.deliver is not None and (
+                    always or (index + n) // len(PLANS) % 2 == 0
+                )
                 with self._lock:
                     self.flows.append(flow)
                 try:

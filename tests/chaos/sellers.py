@@ -77,6 +77,12 @@ class Sellers:
         """The load's user `user`'s seller (`onboarding_of` says when they onboard)."""
         return self.set_up(client, token, onboarding_of(user))
 
+    def delivers_everything(self, user: int) -> bool:
+        """A mid-run seller delivers every order: their payouts from before the onboarding are
+        then paid (released by it), none refunded for a missed delivery, which the run's
+        coverage counts on."""
+        return onboarding_of(user) is Onboarding.MID_RUN
+
     def between_flows(self, client: Client, token: str, seller: str) -> None:
         """A mid-run seller onboards once `mid_run` is set (tried again after their next flow
         if the gateway stayed down past the client's budget)."""
