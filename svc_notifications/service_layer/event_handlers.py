@@ -67,6 +67,19 @@ class NotificationHandlers:
         if await uow.mails.add(mail):
             log.info("mail queued", extra={"mail_id": mail.id, "kind": kind.value})
 
+    @retry_transient()
+    async def _mail_once(
+        self, delivery: Delivery, *mails: tuple[MailKind, str, dict[str, str], str]
+    ) -> None:
+        """The mails an event makes (kind, recipient, facts, order id), once per event: in the
+        consumer's transaction, after the check that the event was not processed before."""
+        async with self.uow() as uow:
+            if await uow.already_processed(delivery.event_id):
+                return
+            for kind, recipient_id, facts, order_id in mails:
+                await self._mail(uow, delivery, kind, recipient_id, facts, order_id)
+            await uow.commit()
+
     # ------------------------------------------------------------ the copies
 
     @retry_transient()
@@ -159,79 +172,57 @@ class NotificationHandlers:
             await self._mail(uow, delivery, MailKind.ORDER_EXPIRED, copy.buyer_id, facts, copy.id)
             await uow.commit()
 
-    @retry_transient()
     async def on_refund_issued(self, event: payments_pb2.RefundIssued, delivery: Delivery) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            facts = {
-                "order_id": event.order_id,
-                "amount": format_minor(event.amount, event.currency_code),
-            }
-            await self._mail(
-                uow, delivery, MailKind.REFUND_ISSUED, event.buyer_id, facts, event.order_id
-            )
-            await uow.commit()
+        facts = {
+            "order_id": event.order_id,
+            "amount": format_minor(event.amount, event.currency_code),
+        }
+        await self._mail_once(
+            delivery, (MailKind.REFUND_ISSUED, event.buyer_id, facts, event.order_id)
+        )
 
-    @retry_transient()
     async def on_payout_paid(self, event: payments_pb2.PayoutPaid, delivery: Delivery) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            facts = {
-                "order_id": event.order_id,
-                "amount": format_minor(event.amount, event.currency_code),
-            }
-            await self._mail(
-                uow, delivery, MailKind.PAYOUT_PAID, event.seller_id, facts, event.order_id
-            )
-            await uow.commit()
+        facts = {
+            "order_id": event.order_id,
+            "amount": format_minor(event.amount, event.currency_code),
+        }
+        await self._mail_once(
+            delivery, (MailKind.PAYOUT_PAID, event.seller_id, facts, event.order_id)
+        )
 
-    @retry_transient()
     async def on_delivery_completed(
         self, event: delivery_pb2.DeliveryCompleted, delivery: Delivery
     ) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            facts = {"order_id": event.order_id, "quantity": str(event.quantity or 1)}
-            await self._mail(
-                uow, delivery, MailKind.TICKETS_DELIVERED, event.buyer_id, facts, event.order_id
-            )
-            await uow.commit()
+        facts = {"order_id": event.order_id, "quantity": str(event.quantity or 1)}
+        await self._mail_once(
+            delivery, (MailKind.TICKETS_DELIVERED, event.buyer_id, facts, event.order_id)
+        )
 
-    @retry_transient()
     async def on_delivery_missed(
         self, event: delivery_pb2.DeliveryMissed, delivery: Delivery
     ) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            deadline = _when(event.deliver_by)
-            for role, user_id in (("buyer", event.buyer_id), ("seller", event.seller_id)):
-                facts = {"order_id": event.order_id, "deliver_by": deadline, "role": role}
-                await self._mail(
-                    uow, delivery, MailKind.DELIVERY_MISSED, user_id, facts, event.order_id
+        deadline = _when(event.deliver_by)
+        await self._mail_once(
+            delivery,
+            *(
+                (
+                    MailKind.DELIVERY_MISSED,
+                    user_id,
+                    {"order_id": event.order_id, "deliver_by": deadline, "role": role},
+                    event.order_id,
                 )
-            await uow.commit()
+                for role, user_id in (("buyer", event.buyer_id), ("seller", event.seller_id))
+            ),
+        )
 
-    @retry_transient()
     async def on_delivery_deadline_approaching(
         self, event: delivery_pb2.DeliveryDeadlineApproaching, delivery: Delivery
     ) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            facts = {"order_id": event.order_id, "deliver_by": _when(event.deliver_by)}
-            await self._mail(
-                uow,
-                delivery,
-                MailKind.DELIVERY_DEADLINE_APPROACHING,
-                event.seller_id,
-                facts,
-                event.order_id,
-            )
-            await uow.commit()
+        facts = {"order_id": event.order_id, "deliver_by": _when(event.deliver_by)}
+        await self._mail_once(
+            delivery,
+            (MailKind.DELIVERY_DEADLINE_APPROACHING, event.seller_id, facts, event.order_id),
+        )
 
     @retry_transient()
     async def on_pass_transfer_offered(
@@ -249,17 +240,13 @@ class NotificationHandlers:
                 await self._mail(uow, delivery, MailKind.TRANSFER_RECEIVED, recipient.id, {})
             await uow.commit()
 
-    @retry_transient()
     async def on_pass_reissued(self, event: delivery_pb2.PassReissued, delivery: Delivery) -> None:
-        async with self.uow() as uow:
-            if await uow.already_processed(delivery.event_id):
-                return
-            facts = {"reason": REISSUE_REASONS.get(event.reason, "")}
-            await self._mail(uow, delivery, MailKind.TICKET_READY, event.holder_id, facts)
-            await self._mail(
-                uow, delivery, MailKind.TICKET_HANDED_OVER, event.previous_holder_id, facts
-            )
-            await uow.commit()
+        facts = {"reason": REISSUE_REASONS.get(event.reason, "")}
+        await self._mail_once(
+            delivery,
+            (MailKind.TICKET_READY, event.holder_id, facts, ""),
+            (MailKind.TICKET_HANDED_OVER, event.previous_holder_id, facts, ""),
+        )
 
     @property
     def event_handlers(self) -> dict[type, Callable[..., Awaitable[None]]]:
