@@ -103,12 +103,7 @@ class DeliveryQuery:
         nodes: list[Delivery | None] = [Delivery.from_proto(d) for d in reply.deliveries]
         return DeliveryConnection(
             nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=bool(reply.next_page_token),
-                has_previous_page=bool(asked.after),
-                start_cursor=None,
-                end_cursor=reply.next_page_token or None,
-            ),
+            page_info=PageInfo.forwards(asked.after, reply.next_page_token),
         )
 
 

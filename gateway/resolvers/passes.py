@@ -119,12 +119,7 @@ class PassQuery:
         nodes: list[Pass | None] = [Pass.from_proto(p) for p in reply.passes]
         return PassConnection(
             nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=bool(reply.next_page_token),
-                has_previous_page=bool(asked.after),
-                start_cursor=None,
-                end_cursor=reply.next_page_token or None,
-            ),
+            page_info=PageInfo.forwards(asked.after, reply.next_page_token),
         )
 
     @strawberry.field(

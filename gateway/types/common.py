@@ -94,6 +94,17 @@ class PageInfo:
     )
 
     @classmethod
+    def forwards(cls, after: str, next_page_token: str) -> PageInfo:
+        """A page of a service paged forwards by its own token (no cursor per item): the token
+        the page was asked after, and the one its reply gave for the next page ("" on the last)."""
+        return cls(
+            has_next_page=bool(next_page_token),
+            has_previous_page=bool(after),
+            start_cursor=None,
+            end_cursor=next_page_token or None,
+        )
+
+    @classmethod
     def of(cls, cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
         return cls(
             has_next_page=has_next,
