@@ -128,8 +128,8 @@ def test_an_image_built_by_every_service_or_pulled_is_reported(repo_copy: Path) 
     report = compose_report(repo_copy)
     assert (
         "services auth, catalogue, delivery, expiration, gateway, jwt-keys, notifications, "
-        "orders, payments, service-keys, tickets all build the image ticketing:dev; let one "
-        "build it" in report
+        "orders, payments, service-keys, ticket-keys, tickets all build the image ticketing:dev; "
+        "let one build it" in report
     ), report
     assert (
         "service stripe-standin: its image ticketing-stripe-standin:dev is built here; set "

@@ -14,26 +14,16 @@ from pathlib import Path
 
 import httpx
 
+from common.processes import GRPC_SERVICES
 from tests.support.servers import RATE_LIMITS_OFF, free_port
 
+# Every port `ticketing run` opens, each given a free one: every gRPC service's and its metrics
+# port (from common.processes, so a new service is never left on its default port, where two
+# stacks would collide), the gateway's admin port and the development servers'.
 PORT_SETTINGS = (
     "GATEWAY_ADMIN_PORT",
-    "AUTH_PORT",
-    "TICKETS_PORT",
-    "ORDERS_PORT",
-    "PAYMENTS_PORT",
-    "EXPIRATION_PORT",
-    "INSIGHTS_PORT",
-    "CATALOGUE_PORT",
-    "NOTIFICATIONS_PORT",
-    "AUTH_METRICS_PORT",
-    "TICKETS_METRICS_PORT",
-    "ORDERS_METRICS_PORT",
-    "PAYMENTS_METRICS_PORT",
-    "EXPIRATION_METRICS_PORT",
-    "INSIGHTS_METRICS_PORT",
-    "CATALOGUE_METRICS_PORT",
-    "NOTIFICATIONS_METRICS_PORT",
+    *(f"{s.name.upper()}_PORT" for s in GRPC_SERVICES),
+    *(f"{s.name.upper()}_METRICS_PORT" for s in GRPC_SERVICES),
     "MONGO_PORT",
     "STRIPE_PORT",
     "MAIL_SMTP_PORT",
